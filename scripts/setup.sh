@@ -53,6 +53,8 @@ if ! command -v uv >/dev/null 2>&1; then
   command -v uv >/dev/null 2>&1 || fail "install uv" "uv was installed but is not on PATH; add ~/.local/bin to PATH"
 fi
 
+[ "${SKIP_PYTHON_ENV:-0}" = "1" ] && exit 0
+
 # 3. Python environment from the lock file -------------------------------------------------------
 want="$(cat uv.lock pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x .venv/bin/idp ]; then
