@@ -1,0 +1,176 @@
+"""What the window shows, as plain frozen values handed over by the backend.
+
+The window reads these and never computes them: review states, failed rules, suggested fixes and whether
+approval is allowed all come from the application core (see :mod:`ui.backend`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from extractors.document import Page, Token
+from extractors.geometry import BBox
+from extractors.results import FieldValue, LineItem
+from idp_app.domain import ReviewState
+
+
+class FieldKind(StrEnum):
+    """How a field is edited; from the field schema's value type."""
+
+    TEXT = "text"
+    DATE = "date"
+    AMOUNT = "amount"
+    CURRENCY = "currency"
+    IBAN = "iban"
+    LIST = "list"
+
+    @classmethod
+    def of(cls, schema_type: str | None) -> FieldKind:
+        t = (schema_type or "text").lower()
+        aliases = {"money": cls.AMOUNT, "decimal": cls.AMOUNT, "number": cls.AMOUNT, "parties": cls.LIST}
+        if t in aliases:
+            return aliases[t]
+        try:
+            return cls(t)
+        except ValueError:
+            return cls.TEXT
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+
+
+@dataclass(frozen=True, slots=True)
+class UserSession:
+    name: str
+    role: Role
+
+    @property
+    def may_override(self) -> bool:
+        return self.role is Role.SUPERVISOR
+
+
+@dataclass(frozen=True, slots=True)
+class RuleIssue:
+    """A failed rule as the core reported it, with the one edit that would make it pass, if there is one."""
+
+    rule: str
+    message: str
+    fields: tuple[str, ...] = ()
+    fix_field: str | None = None
+    fix_value: str | None = None
+
+    @property
+    def has_fix(self) -> bool:
+        return self.fix_field is not None and self.fix_value is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldView:
+    """One field of the document under review."""
+
+    name: str
+    label: str
+    kind: FieldKind
+    value: FieldValue
+    state: ReviewState
+    passed_rules: tuple[str, ...] = ()
+    failed_rules: tuple[str, ...] = ()
+    expected_page: int | None = None
+    expected_bbox_pt: BBox | None = None
+    """Where a MISSING field is usually found, when the core knows (drawn dashed)."""
+
+    @property
+    def text(self) -> str:
+        v = self.value.value
+        if v is None:
+            return ""
+        return ", ".join(v) if isinstance(v, tuple) else v
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One document in the review queue and why it is there."""
+
+    document_id: int
+    name: str
+    status: str
+    vendor: str = ""
+    confidence: float = 0.0
+    reasons: tuple[str, ...] = ()
+    doc_type: str = ""
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    """A claimed document: its pages, fields, line items, failed rules and routing reasons."""
+
+    document_id: int
+    path: str
+    name: str
+    doc_type: str
+    pages: tuple[Page, ...]
+    fields: tuple[FieldView, ...]
+    line_items: tuple[LineItem, ...] = ()
+    line_item_columns: tuple[str, ...] = ()
+    issues: tuple[RuleIssue, ...] = ()
+    reasons: tuple[str, ...] = ()
+    status: str = "needs_review"
+    load_error: str | None = None
+    """Why the document's file cannot be shown (missing, unreadable); the page view shows this instead."""
+    page_sizes_pt: tuple[tuple[float, float], ...] = field(default=())
+
+    def field(self, name: str) -> FieldView | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def page_count(self) -> int:
+        return max(len(self.pages), len(self.page_sizes_pt))
+
+    def page(self, index: int) -> Page | None:
+        for p in self.pages:
+            if p.index == index:
+                return p
+        return None
+
+    def page_size_pt(self, index: int) -> tuple[float, float]:
+        p = self.page(index)
+        if p is not None:
+            return (p.width_pt, p.height_pt)
+        if 0 <= index < len(self.page_sizes_pt):
+            return self.page_sizes_pt[index]
+        return (595.0, 842.0)
+
+    @property
+    def approval_blocked(self) -> bool:
+        return bool(self.issues)
+
+    def with_field_value(self, name: str, value: FieldValue) -> DocumentView:
+        """A copy with one field's value replaced (shown at once while the core recomputes its state)."""
+        fields = tuple(replace(f, value=value) if f.name == name else f for f in self.fields)
+        return replace(self, fields=fields)
+
+    def with_page(self, page: Page) -> DocumentView:
+        pages = tuple(page if p.index == page.index else p for p in self.pages)
+        if not any(p.index == page.index for p in self.pages):
+            pages = (*self.pages, page)
+        return replace(self, pages=pages)
+
+
+def tokens_text(tokens: list[Token] | tuple[Token, ...]) -> str:
+    """The words in reading order, joined as printed."""
+    if all(t.index >= 0 for t in tokens):
+        ordered = sorted(tokens, key=lambda t: (t.page, t.index))
+    else:
+        ordered = sorted(tokens, key=lambda t: (t.page, round(t.bbox_pt.center[1] / 4), t.bbox_pt.x0))
+    return " ".join(t.text for t in ordered)
