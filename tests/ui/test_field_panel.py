@@ -1,0 +1,123 @@
+"""The field panel against bare models: editors by type, input refused with a reason, Enter moves on."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from extractors.geometry import BBox
+from tests.ui.factories import make_doc
+from ui.field_panel import FieldPanel
+from ui.line_items import LineItemTable
+from ui.model import FieldKind
+from ui.values import check_value
+
+
+def _panel(qtbot: QtBot) -> FieldPanel:
+    panel = FieldPanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, 700)
+    panel.show()
+    panel.set_document(make_doc())
+    return panel
+
+
+def test_one_editor_per_field_with_confidence_and_evidence(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    assert list(panel.editors) == ["invoice_number", "invoice_date", "total_amount", "vendor_name"]
+    inv = panel.editors["invoice_number"]
+    assert inv.text() == "INV-1001"
+    assert inv.confidence.text() == "98%" and inv.bar.value() == 98
+    assert "label: Invoice No." in inv.evidence.text() and "duplicate" in inv.evidence.text()
+    assert "totals" in panel.editors["total_amount"].evidence.text()
+    assert panel.editors["invoice_date"].combo.lineEdit().placeholderText() == "YYYY-MM-DD"
+    # the alternatives are in the drop-down
+    assert inv.combo.count() == 2 and inv.combo.itemText(1).startswith("INV-1002")
+    # the first field needing review is current
+    assert panel.current == "invoice_date"
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "reason"),
+    [
+        ("invoice_date", "31.02.2024", "not a date"),
+        ("invoice_date", "soon", "not a date"),
+        ("total_amount", "12a.00", "not an amount"),
+    ],
+)
+def test_wrong_form_is_refused_with_the_reason(qtbot: QtBot, name: str, typed: str, reason: str) -> None:
+    panel = _panel(qtbot)
+    editor = panel.editors[name]
+    panel.set_current(name)
+    editor.combo.setEditText(typed)
+    with qtbot.assertNotEmitted(panel.valueCommitted):
+        qtbot.keyClick(editor.combo.lineEdit(), Qt.Key.Key_Return)
+    assert reason in editor.error_text()
+    assert panel.current == name  # the clerk stays on the field
+
+
+def test_enter_commits_a_valid_value_and_moves_to_the_next_needing_review(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    editor = panel.editors["invoice_date"]
+    panel.set_current("invoice_date")
+    editor.combo.setEditText("16.03.2024")
+    with qtbot.waitSignal(panel.valueCommitted) as blocker:
+        qtbot.keyClick(editor.combo.lineEdit(), Qt.Key.Key_Return)
+    assert blocker.args[:2] == ["invoice_date", "2024-03-16"]
+    assert panel.current == "total_amount"
+    with qtbot.waitSignal(panel.fieldConfirmed) as confirmed:
+        qtbot.keyClick(panel.editors["total_amount"].combo.lineEdit(), Qt.Key.Key_Return)
+    assert confirmed.args == ["total_amount"]
+    assert panel.current == "vendor_name"
+
+
+def test_choosing_an_alternative_commits_it(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    combo = panel.editors["invoice_number"].combo
+    with qtbot.waitSignal(panel.valueCommitted) as blocker:
+        combo.activated.emit(1)
+    assert blocker.args[:2] == ["invoice_number", "INV-1002"]
+
+
+def test_fix_button_offers_the_edit_that_makes_totals_agree(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    assert panel.issues.isVisible()
+    [button] = panel.issues.fix_buttons
+    assert "1190.00" in button.text()
+    with qtbot.waitSignal(panel.fixRequested) as blocker:
+        button.click()
+    assert blocker.args == ["total_amount", "1190.00"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "stored"),
+    [
+        (FieldKind.AMOUNT, "1.190,00", "1190.00"),
+        (FieldKind.AMOUNT, "1,190.00 EUR", "1190.00"),
+        (FieldKind.AMOUNT, "-12.5", "-12.50"),
+        (FieldKind.DATE, "15.03.2024", "2024-03-15"),
+        (FieldKind.CURRENCY, "eur", "EUR"),
+        (FieldKind.IBAN, "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+    ],
+)
+def test_typed_values_are_put_in_stored_form(kind: FieldKind, typed: str, stored: str) -> None:
+    assert check_value(kind, typed) == stored
+
+
+def test_line_item_cell_selection_reports_its_box(qtbot: QtBot) -> None:
+    table = LineItemTable()
+    qtbot.addWidget(table)
+    doc = make_doc()
+    table.set_items(doc.line_items, doc.line_item_columns)
+    with qtbot.waitSignal(table.cellSelected) as blocker:
+        table.select_cell(0, 1)
+    assert blocker.args == [0, BBox(430, 300, 500, 312)]
+    with qtbot.waitSignal(table.cellEdited) as edited:
+        table.model.setData(table.model.index(0, 1), "999.00")
+    assert edited.args == [0, "amount", "999.00"]
+    with qtbot.waitSignal(table.rowAdded) as added:
+        table.add_button.click()
+    assert added.args == [1]
+    with qtbot.waitSignal(table.rowSplit):
+        table.split_button.click()

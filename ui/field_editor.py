@@ -1,0 +1,229 @@
+"""One field's editor: value with its alternatives, confidence, evidence, and input refused with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QWidget,
+)
+
+from extractors.geometry import BBox
+from idp_app.domain import ReviewState
+from ui.model import FieldKind, FieldView
+from ui.palette import STATE_COLOURS, state_label
+
+ValueCheck = Callable[[FieldKind, str], str]
+"""Turn what the clerk typed into the field's stored form, or raise ValueError saying what is wrong."""
+
+PASSED = "\u2713"
+FAILED = "\u2717"
+
+# Keys that belong to the window (undo, redo, approve, reject) even while an editor has the focus.
+_WINDOW_KEYS = (
+    QKeySequence("Ctrl+Z"),
+    QKeySequence("Ctrl+Shift+Z"),
+    QKeySequence("Ctrl+Y"),
+    QKeySequence("Ctrl+Return"),
+    QKeySequence("Ctrl+Enter"),
+    QKeySequence("Ctrl+Shift+R"),
+)
+
+
+class FieldEditor(QFrame):
+    """Edit one field. Enter commits (or confirms) it; a value in the wrong form is refused with the reason."""
+
+    committed = Signal(str, str, object, object)
+    """Field name, new value in stored form, the box it came from (BBox or None), and its page (or None)."""
+    confirmed = Signal(str)
+    """Enter on an unchanged value: the clerk accepts the field as it is."""
+    focused = Signal(str)
+    refused = Signal(str, str)
+    """Field name and the reason a typed value was refused."""
+
+    def __init__(self, view: FieldView, check: ValueCheck, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"field-{view.name}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._check = check
+        self._view = view
+        self.name = view.name
+        self._current = False
+        self._colour = STATE_COLOURS[view.state]
+
+        self.title = QLabel(view.label)
+        self.title.setStyleSheet("font-weight: bold")
+        self.badge = QLabel()
+        self.combo = QComboBox()
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.setObjectName(f"editor-{view.name}")
+        self.combo.setMinimumWidth(160)
+        self.suffix = QLabel()
+        self.confidence = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 100)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(8)
+        self.bar.setMaximumWidth(90)
+        self.evidence = QLabel()
+        self.evidence.setWordWrap(True)
+        self.evidence.setStyleSheet("color: #555")
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020")
+        self.error.hide()
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(6, 4, 6, 4)
+        grid.setVerticalSpacing(2)
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.confidence)
+        head.addWidget(self.bar)
+        head.addWidget(self.badge)
+        grid.addLayout(head, 0, 0, 1, 2)
+        grid.addWidget(self.combo, 1, 0)
+        grid.addWidget(self.suffix, 1, 1)
+        grid.addWidget(self.evidence, 2, 0, 1, 2)
+        grid.addWidget(self.error, 3, 0, 1, 2)
+
+        line = self.combo.lineEdit()
+        line.installEventFilter(self)
+        self.combo.installEventFilter(self)
+        self.combo.activated.connect(self._alternative_chosen)
+        line.textEdited.connect(lambda _t: self._clear_error())
+        self.set_view(view)
+
+    # -- showing -------------------------------------------------------------------------------------------
+    def set_view(self, view: FieldView, currency: str = "") -> None:
+        self._view = view
+        editing = self.combo.lineEdit().isModified() and self.combo.hasFocus()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItem(view.text, None)
+        for alt in view.value.alternatives:
+            alt_value = ", ".join(alt.value) if isinstance(alt.value, tuple) else alt.value
+            self.combo.addItem(f"{alt_value}   ({alt.confidence:.0%})", alt)
+        if not editing:
+            self.combo.setCurrentIndex(0)
+            self.combo.setEditText(view.text)
+            self.combo.lineEdit().setModified(False)
+        self.combo.blockSignals(False)
+        placeholder = {
+            FieldKind.DATE: "YYYY-MM-DD",
+            FieldKind.AMOUNT: "0.00",
+            FieldKind.CURRENCY: "EUR",
+            FieldKind.IBAN: "DE89 3704 ...",
+        }.get(view.kind, "")
+        self.combo.lineEdit().setPlaceholderText(placeholder)
+        self.suffix.setText(currency if view.kind is FieldKind.AMOUNT else "")
+        conf = view.value.confidence
+        self.confidence.setText(f"{conf:.0%}")
+        self.bar.setValue(round(conf * 100))
+        colour = STATE_COLOURS[view.state]
+        self.badge.setText(state_label(view.state))
+        self.badge.setStyleSheet(f"color: white; background: {colour}; padding: 1px 6px; border-radius: 3px")
+        self._colour = colour
+        self._restyle()
+        bits = list(view.value.evidence)
+        bits += [f"{PASSED} {r}" for r in view.passed_rules]
+        bits += [f"{FAILED} {r}" for r in view.failed_rules]
+        self.evidence.setText("   ".join(bits))
+        self.evidence.setVisible(bool(bits))
+
+    @property
+    def view(self) -> FieldView:
+        return self._view
+
+    @property
+    def state(self) -> ReviewState:
+        return self._view.state
+
+    def text(self) -> str:
+        return self.combo.currentText()
+
+    def set_text(self, text: str) -> None:
+        self.combo.setEditText(text)
+        self.combo.lineEdit().setModified(True)
+
+    def focus_editor(self) -> None:
+        self.combo.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.combo.lineEdit().selectAll()
+
+    def error_text(self) -> str:
+        return self.error.text() if not self.error.isHidden() else ""
+
+    def set_current(self, current: bool) -> None:
+        self._current = current
+        self._restyle()
+
+    @property
+    def current(self) -> bool:
+        return self._current
+
+    def _restyle(self) -> None:
+        background = "#e6effb" if self._current else "transparent"
+        self.setStyleSheet(
+            f"#{self.objectName()} {{ border: none; border-left: 5px solid {self._colour}; background: {background}; }}"
+        )
+
+    # -- editing -------------------------------------------------------------------------------------------------
+    def commit(self) -> bool:
+        """Check and hand on the typed value. Returns False (and shows why) when the value is refused."""
+        typed = self.text().strip()
+        if typed == self._view.text:
+            self._clear_error()
+            self.confirmed.emit(self.name)
+            return True
+        try:
+            value = self._check(self._view.kind, typed) if typed else ""
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return False
+        self._clear_error()
+        self.committed.emit(self.name, value, None, None)
+        return True
+
+    def show_error(self, reason: str) -> None:
+        self.error.setText(reason)
+        self.error.show()
+        self.refused.emit(self.name, reason)
+
+    def _clear_error(self) -> None:
+        self.error.clear()
+        self.error.hide()
+
+    def _alternative_chosen(self, index: int) -> None:
+        alt = self.combo.itemData(index)
+        if alt is None:
+            return
+        value = ", ".join(alt.value) if isinstance(alt.value, tuple) else alt.value
+        box: BBox | None = alt.bbox_pt
+        self.combo.setEditText(value)
+        self._clear_error()
+        self.committed.emit(self.name, value, box, alt.page)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn:
+            self.focused.emit(self.name)
+        elif event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            combo = QKeySequence(event.keyCombination())
+            if any(combo.matches(k) == QKeySequence.SequenceMatch.ExactMatch for k in _WINDOW_KEYS):
+                event.ignore()
+                return True
+        elif event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and watched is self.combo.lineEdit():
+                self.commit()
+                return True
+        return super().eventFilter(watched, event)

@@ -1,0 +1,216 @@
+"""The field panel: the failed rules with their one-edit fixes, then an editor per field of the schema."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from idp_app.domain import ReviewState
+from ui.field_editor import FieldEditor, ValueCheck
+from ui.model import DocumentView, FieldKind, RuleIssue
+from ui.values import check_value
+
+
+class IssuesBox(QFrame):
+    """What is wrong with the document, each failed rule in words, with a button for the edit that fixes it."""
+
+    fixRequested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("issues")
+        self.setStyleSheet("#issues { background: #fdecea; border: 1px solid #d62828; border-radius: 4px; }")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(8, 6, 8, 6)
+        self.fix_buttons: list[QPushButton] = []
+        self.hide()
+
+    def set_issues(self, issues: tuple[RuleIssue, ...], labels: dict[str, str]) -> None:
+        while self._layout.count():
+            item = self._layout.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+        self.fix_buttons = []
+        for issue in issues:
+            row = QHBoxLayout()
+            text = QLabel(f"\u2717 {issue.message}")
+            text.setWordWrap(True)
+            text.setStyleSheet("color: #8a1010")
+            row.addWidget(text, 1)
+            holder = QWidget()
+            holder.setLayout(row)
+            if issue.has_fix:
+                assert issue.fix_field is not None and issue.fix_value is not None
+                label = labels.get(issue.fix_field, issue.fix_field)
+                button = QPushButton(f"Set {label} to {issue.fix_value}")
+                button.setObjectName(f"fix-{issue.rule}")
+                field, value = issue.fix_field, issue.fix_value
+                button.clicked.connect(lambda _=False, f=field, v=value: self.fixRequested.emit(f, v))
+                row.addWidget(button)
+                self.fix_buttons.append(button)
+            self._layout.addWidget(holder)
+        self.setVisible(bool(issues))
+
+
+class FieldPanel(QWidget):
+    """All fields of the document under review; Enter accepts a field and moves to the next that needs review."""
+
+    fieldSelected = Signal(str)
+    valueCommitted = Signal(str, str, object, object)
+    """Field name, new value, box (BBox or None), page (or None)."""
+    fieldConfirmed = Signal(str)
+    fixRequested = Signal(str, str)
+    reviewDone = Signal()
+    """Enter on the last field that needed review: nothing is left to look at."""
+
+    def __init__(self, check: ValueCheck = check_value, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._check = check
+        self.editors: dict[str, FieldEditor] = {}
+        self._order: list[str] = []
+        self._current: str | None = None
+        self._doc: DocumentView | None = None
+
+        self.heading = QLabel()
+        self.heading.setStyleSheet("font-size: 14px; font-weight: bold")
+        self.reasons = QLabel()
+        self.reasons.setWordWrap(True)
+        self.reasons.setStyleSheet("color: #555")
+        self.issues = IssuesBox()
+        self.issues.fixRequested.connect(self.fixRequested)
+        self._body = QWidget()
+        self._fields_layout = QVBoxLayout(self._body)
+        self._fields_layout.setContentsMargins(0, 0, 0, 0)
+        self._fields_layout.setSpacing(4)
+        self._fields_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._body)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll = scroll
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.reasons)
+        layout.addWidget(self.issues)
+        layout.addWidget(scroll, 1)
+
+    # -- showing -------------------------------------------------------------------------------------------
+    def set_document(self, doc: DocumentView | None) -> None:
+        same = doc is not None and self._doc is not None and doc.document_id == self._doc.document_id
+        self._doc = doc
+        names = doc.field_names() if doc else []
+        if not same or names != self._order:
+            self._rebuild(doc)
+        elif doc is not None:
+            currency = self._currency(doc)
+            for f in doc.fields:
+                self.editors[f.name].set_view(f, currency)
+        if doc is None:
+            self.heading.clear()
+            self.reasons.clear()
+            self.issues.set_issues((), {})
+            return
+        self.heading.setText(f"{doc.name}  \u2014  {doc.doc_type}")
+        self.reasons.setText("In review because: " + "; ".join(doc.reasons) if doc.reasons else "")
+        self.issues.set_issues(doc.issues, {f.name: f.label for f in doc.fields})
+        if not same:
+            first = self.next_needing_review(None) or (self._order[0] if self._order else None)
+            self.set_current(first, focus=False)
+
+    def _currency(self, doc: DocumentView) -> str:
+        cur = doc.field("currency")
+        return cur.text if cur is not None and cur.kind is FieldKind.CURRENCY else ""
+
+    def _rebuild(self, doc: DocumentView | None) -> None:
+        for editor in self.editors.values():
+            editor.setParent(None)
+            editor.deleteLater()
+        self.editors = {}
+        self._order = []
+        self._current = None
+        if doc is None:
+            return
+        currency = self._currency(doc)
+        previous: FieldEditor | None = None
+        for f in doc.fields:
+            editor = FieldEditor(f, self._check)
+            editor.set_view(f, currency)
+            editor.focused.connect(self._editor_focused)
+            editor.committed.connect(self._editor_committed)
+            editor.confirmed.connect(self._editor_confirmed)
+            self._fields_layout.insertWidget(self._fields_layout.count() - 1, editor)
+            if previous is not None:
+                QWidget.setTabOrder(previous.combo, editor.combo)
+            previous = editor
+            self.editors[f.name] = editor
+            self._order.append(f.name)
+
+    # -- the current field ----------------------------------------------------------------------------------
+    @property
+    def current(self) -> str | None:
+        return self._current
+
+    def set_current(self, name: str | None, *, focus: bool = True) -> None:
+        if name is not None and name not in self.editors:
+            return
+        changed = name != self._current
+        self._current = name
+        for key, editor in self.editors.items():
+            editor.set_current(key == name)
+        if name is not None:
+            editor = self.editors[name]
+            self.scroll.ensureWidgetVisible(editor)
+            if focus:
+                editor.focus_editor()
+        if changed and name is not None:
+            self.fieldSelected.emit(name)
+
+    def move(self, step: int) -> None:
+        """Go to the next (step 1) or previous (step -1) field."""
+        if not self._order:
+            return
+        i = self._order.index(self._current) if self._current in self._order else -step
+        self.set_current(self._order[(i + step) % len(self._order)])
+
+    def next_needing_review(self, after: str | None) -> str | None:
+        """The next field after ``after`` whose review state is not OK, wrapping round; None if there is none."""
+        if self._doc is None or not self._order:
+            return None
+        start = self._order.index(after) + 1 if after in self._order else 0
+        n = len(self._order)
+        for k in range(n):
+            name = self._order[(start + k) % n]
+            if name == after:
+                continue
+            f = self._doc.field(name)
+            if f is not None and f.state is not ReviewState.OK:
+                return name
+        return None
+
+    def put_text(self, name: str, text: str) -> None:
+        """Show captured words in a field's editor (the capture itself is committed by the window)."""
+        editor = self.editors.get(name)
+        if editor is not None:
+            editor.combo.setEditText(text)
+
+    # -- editor events ------------------------------------------------------------------------------------------
+    def _editor_focused(self, name: str) -> None:
+        if name != self._current:
+            self.set_current(name, focus=False)
+
+    def _editor_committed(self, name: str, value: str, box: object, page: object) -> None:
+        self.valueCommitted.emit(name, value, box, page)
+        self._advance(name)
+
+    def _editor_confirmed(self, name: str) -> None:
+        self.fieldConfirmed.emit(name)
+        self._advance(name)
+
+    def _advance(self, name: str) -> None:
+        nxt = self.next_needing_review(name)
+        if nxt is None:
+            self.reviewDone.emit()
+        else:
+            self.set_current(nxt)

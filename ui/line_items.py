@@ -1,0 +1,160 @@
+"""The line-item table: edit cells, add, delete, split and merge rows; a selected cell shows its box."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QPushButton, QTableView, QVBoxLayout, QWidget
+
+from extractors.geometry import BBox
+from extractors.results import LineItem
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class LineItemModel(QAbstractTableModel):
+    """Rows of line items as the core holds them; edits are handed on as signals, never stored here."""
+
+    cellEdited = Signal(int, str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[LineItem, ...] = ()
+        self._columns: tuple[str, ...] = ()
+
+    def set_items(self, rows: tuple[LineItem, ...], columns: tuple[str, ...]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self._columns = columns or tuple(dict.fromkeys(name for r in rows for name in r.cells))
+        self.endResetModel()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self._columns
+
+    def row(self, index: int) -> LineItem:
+        return self._rows[index]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._columns[section].replace("_", " ")
+        return str(section + 1)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self._rows[index.row()]
+        name = self._columns[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return item.value(name) or ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            cell = item.cells.get(name)
+            return f"confidence {cell.confidence:.0%}" if cell is not None else None
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsEditable
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        text = str(value).strip()
+        if text == (self._rows[index.row()].value(self._columns[index.column()]) or ""):
+            return False
+        self.cellEdited.emit(index.row(), self._columns[index.column()], text)
+        return True
+
+    def cell_box(self, row: int, column: int) -> tuple[int | None, BBox | None]:
+        """The page and box of one cell (or of its row when the cell has none)."""
+        item = self._rows[row]
+        cell = item.cells.get(self._columns[column])
+        if cell is not None and cell.bbox_pt is not None:
+            return (cell.page if cell.page is not None else item.page, cell.bbox_pt)
+        return (item.page, item.bbox_pt)
+
+
+class LineItemTable(QWidget):
+    """The table and its row buttons. Every change goes out as a signal; the core decides the new rows."""
+
+    cellEdited = Signal(int, str, str)
+    rowAdded = Signal(int)
+    rowDeleted = Signal(int)
+    rowSplit = Signal(int)
+    rowsMerged = Signal(int, int)
+    cellSelected = Signal(object, object)
+    """Page (int or None) and box (BBox or None) of the selected cell."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = LineItemModel(self)
+        self.model.cellEdited.connect(self.cellEdited)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.table.selectionModel().currentChanged.connect(self._current_changed)
+        self.add_button = QPushButton("Add row")
+        self.delete_button = QPushButton("Delete row")
+        self.split_button = QPushButton("Split row")
+        self.merge_button = QPushButton("Merge with next")
+        self.add_button.clicked.connect(lambda: self.rowAdded.emit(self._current_row() + 1))
+        self.delete_button.clicked.connect(self._delete)
+        self.split_button.clicked.connect(self._split)
+        self.merge_button.clicked.connect(self._merge)
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.delete_button, self.split_button, self.merge_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+
+    def set_items(self, rows: tuple[LineItem, ...], columns: tuple[str, ...]) -> None:
+        current = self.table.currentIndex()
+        self.model.set_items(rows, columns)
+        if current.isValid() and current.row() < self.model.rowCount():
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(current.row(), current.column()), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+
+    def select_cell(self, row: int, column: int) -> None:
+        self.table.setCurrentIndex(self.model.index(row, column))
+
+    def _current_row(self) -> int:
+        idx = self.table.currentIndex()
+        return idx.row() if idx.isValid() else self.model.rowCount() - 1
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            page, box = self.model.cell_box(current.row(), current.column())
+            self.cellSelected.emit(page, box)
+
+    def _delete(self) -> None:
+        row = self._current_row()
+        if 0 <= row < self.model.rowCount():
+            self.rowDeleted.emit(row)
+
+    def _split(self) -> None:
+        row = self._current_row()
+        if 0 <= row < self.model.rowCount():
+            self.rowSplit.emit(row)
+
+    def _merge(self) -> None:
+        row = self._current_row()
+        if 0 <= row < self.model.rowCount() - 1:
+            self.rowsMerged.emit(row, row + 1)
