@@ -1,0 +1,348 @@
+"""Typed candidates: every span on the page that could be a field's value, with its box and tokens.
+
+Candidates come from *candidate sources*: callables ``(DocView, ExtractionContext) -> list[Candidate]``.
+The layout source below finds dates, amounts, identifiers, IBANs, VAT ids, currencies, names and addresses
+in the page layout; other sources (a vendor memory, an e-invoice) plug into the same list and may mark a
+candidate for one field and give it a prior.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+from extractors.context import ExtractionContext
+from extractors.document import Document, Page, TokenSource
+from extractors.fields import normalise as nz
+from extractors.fields.schema import ValueType
+from extractors.geometry import BBox
+
+LEGAL_FORMS = re.compile(
+    r"(?<!\w)(gmbh|ag|kg|ohg|ug|e\.?k\.?|ltd|limited|llc|inc|corp|co|plc|sa|sas|sarl|s\.?a\.?r\.?l|eurl|bv|b\.v|nv|n\.v|"
+    r"sdn\.? bhd|bhd|enterprise|trading|pvt|private|a\.g|s\.?p\.?a|srl|oy|ab|as)\.?(?!\w)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A span of tokens that could be a field's value: its type, normalised value, text as printed and box."""
+
+    value_type: ValueType
+    value: str
+    text: str
+    page: int
+    line: int
+    """Index of the (first) line in ``Page.lines``."""
+    token_ids: tuple[int, ...]
+    bbox_pt: BBox
+    valid: bool = True
+    """The value passes its type's own check (IBAN and VAT checksums, a plausible date)."""
+    ocr_confidence: float = 1.0
+    n_lines: int = 1
+    source: str = "layout"
+    for_field: str | None = None
+    """A source that knows which field this is for (vendor memory) names it; None means any field of the type."""
+    prior: float = 0.0
+    """How strongly the source vouches for the candidate, in [0, 1]; a feature of the scorer."""
+    currency_hint: str | None = None
+    extra: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(slots=True)
+class LineView:
+    """One line of a page as text with the character span of each token, and its segments (columns)."""
+
+    page: int
+    index: int
+    token_ids: tuple[int, ...]
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    bbox_pt: BBox
+    segments: tuple[tuple[int, int], ...]
+    """Runs of tokens (start, end positions in ``token_ids``) separated by wide gaps."""
+
+    def tokens_in_chars(self, start: int, end: int) -> tuple[int, ...]:
+        return tuple(tid for tid, (s, e) in zip(self.token_ids, self.spans, strict=True) if s < end and e > start)
+
+
+@dataclass(slots=True)
+class DocView:
+    """A document prepared for candidate search: lines as text, median font size, date convention."""
+
+    doc: Document
+    lines: list[list[LineView]]
+    median_font_pt: float
+    month_first: bool
+
+    @classmethod
+    def of(cls, doc: Document) -> DocView:
+        lines = [page_lines(p) for p in doc.pages]
+        sizes = [t.font_size_pt or t.bbox_pt.height for p in doc.pages for t in p.tokens]
+        votes = 0
+        for page in lines:
+            for lv in page:
+                for m in nz.NUMERIC_DATE_RE.finditer(lv.text):
+                    mf = nz.is_month_first(m)
+                    votes += 0 if mf is None else (1 if mf else -1)
+        return cls(doc, lines, median(sizes) if sizes else 10.0, votes > 0)
+
+    def box(self, page: int, token_ids: Sequence[int]) -> BBox:
+        tokens = self.doc.pages[page].tokens
+        return BBox.union_of(tokens[i].bbox_pt for i in token_ids)
+
+    def ocr_conf(self, page: int, token_ids: Sequence[int]) -> float:
+        tokens = self.doc.pages[page].tokens
+        return min((tokens[i].confidence for i in token_ids), default=1.0)
+
+
+def page_lines(page: Page) -> list[LineView]:
+    """The page's rows as LineView: tokens on one baseline across the whole page width, split into segments.
+
+    Rows are grouped here from token geometry rather than taken from ``Page.lines``, whose lines may stop at
+    column gaps: a label and its value in another column must share a row for the features.
+    """
+    groups = _group_lines(page)
+    views = []
+    for idx, ids in enumerate(groups):
+        ids = sorted(ids, key=lambda i: page.tokens[i].bbox_pt.x0)
+        parts, spans, pos = [], [], 0
+        for i in ids:
+            text = page.tokens[i].text
+            spans.append((pos, pos + len(text)))
+            parts.append(text)
+            pos += len(text) + 1
+        box = BBox.union_of(page.tokens[i].bbox_pt for i in ids) if ids else BBox(0, 0, 0, 0)
+        views.append(LineView(page.index, idx, tuple(ids), " ".join(parts), tuple(spans), box, _segments(page, ids)))
+    return views
+
+
+def _group_lines(page: Page) -> list[list[int]]:
+    order = sorted(range(len(page.tokens)), key=lambda i: (page.tokens[i].bbox_pt.center[1], page.tokens[i].bbox_pt.x0))
+    lines: list[list[int]] = []
+    top = bottom = 0.0
+    for i in order:
+        b = page.tokens[i].bbox_pt
+        if lines and top - 0.5 <= b.center[1] <= bottom + 0.5:
+            lines[-1].append(i)
+            continue
+        lines.append([i])
+        top, bottom = b.y0, b.y1
+    return lines
+
+
+def _segments(page: Page, ids: list[int]) -> tuple[tuple[int, int], ...]:
+    if not ids:
+        return ()
+    segs, start = [], 0
+    for k in range(1, len(ids)):
+        prev, cur = page.tokens[ids[k - 1]].bbox_pt, page.tokens[ids[k]].bbox_pt
+        if cur.x0 - prev.x1 > max(2.0 * prev.height, 14.0):
+            segs.append((start, k))
+            start = k
+    segs.append((start, len(ids)))
+    return tuple(segs)
+
+
+CandidateSource = Callable[[DocView, ExtractionContext], list[Candidate]]
+
+
+def _cand(view: DocView, lv: LineView, vtype: ValueType, value: str, ids: tuple[int, ...], **kw: object) -> Candidate:
+    text = " ".join(view.doc.pages[lv.page].tokens[i].text for i in ids)
+    return Candidate(
+        vtype,
+        value,
+        text,
+        lv.page,
+        lv.index,
+        ids,
+        view.box(lv.page, ids),
+        ocr_confidence=view.ocr_conf(lv.page, ids),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+_AMOUNT_TOKEN = re.compile(
+    r"^[(\[]?([-−+]?)(?:[$€£¥₹]|RM|Rs\.?|US\$|EUR|USD|GBP|CHF|INR|MYR)?\s?([-−]?\d[\d.,'’]*\d|\d)(-?)[)\]]?[*:;,]?$"
+)
+_IDENT_TOKEN = re.compile(r"^[#:]?([A-Za-z0-9][A-Za-z0-9/_.\-]*[A-Za-z0-9])[.:,;]?$")
+IBAN_RE = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){8,30}(?![A-Za-z0-9])")
+VAT_RE = re.compile(
+    r"(?<![A-Z0-9])(?:[A-Z]{2} ?[0-9A-Z](?:[ .]?[0-9A-Z]){7,13}|\d{2}[A-Z]{5}\d{4}[A-Z]\d[A-Z0-9]{2})(?![A-Za-z0-9])"
+)
+
+
+def layout_source(view: DocView, ctx: ExtractionContext) -> list[Candidate]:
+    """Candidates of every value type found in the page layout."""
+    out: list[Candidate] = []
+    for page_lines_ in view.lines:
+        for k, lv in enumerate(page_lines_):
+            out.extend(_dates(view, lv, ctx))
+            out.extend(_amounts(view, lv))
+            out.extend(_codes(view, lv))
+            out.extend(_words(view, lv))
+            out.extend(_texts(view, page_lines_, k))
+    return out
+
+
+def _dates(view: DocView, lv: LineView, ctx: ExtractionContext) -> list[Candidate]:
+    out = []
+    for start, end, iso in nz.find_dates(lv.text, view.month_first, ctx.language_hint):
+        ids = lv.tokens_in_chars(start, end)
+        if ids:
+            out.append(_cand(view, lv, ValueType.DATE, iso, ids))
+    return out
+
+
+def _amounts(view: DocView, lv: LineView) -> list[Candidate]:
+    out = []
+    tokens = view.doc.pages[lv.page].tokens
+    ids = lv.token_ids
+    for pos, tid in enumerate(ids):
+        text = tokens[tid].text
+        m = _AMOUNT_TOKEN.match(text)
+        if not m:
+            continue
+        number = m.group(2)
+        use = (tid,)
+        # "1 234,56": a thousands group split into two tokens
+        if pos > 0 and re.fullmatch(r"\d{1,3}", tokens[ids[pos - 1]].text) and re.fullmatch(r"\d{3}[.,]\d{2}", number):
+            gap = tokens[tid].bbox_pt.x0 - tokens[ids[pos - 1]].bbox_pt.x1
+            if gap < tokens[tid].bbox_pt.height * 0.6:
+                out.append(_amount(view, lv, (ids[pos - 1], tid), tokens[ids[pos - 1]].text + " " + number, m))
+        has_decimals = bool(re.search(r"[.,]\d{1,2}$|[.,]\d{4}$", number))
+        symbol = text[: m.start(2)].strip("([-−+ ")
+        before = tokens[ids[pos - 1]].text if pos > 0 else ""
+        after = tokens[ids[pos + 1]].text if pos + 1 < len(ids) else ""
+        cur = nz.normalise_currency(symbol) if symbol else None
+        cur = cur or nz.normalise_currency(before) or nz.normalise_currency(after)
+        if not has_decimals and cur is None:
+            continue
+        if after.startswith("%") or text.endswith("%"):
+            continue
+        c = _amount(view, lv, use, number, m, cur)
+        if c is not None:
+            out.append(c)
+    return [c for c in out if c is not None]
+
+
+def _amount(
+    view: DocView, lv: LineView, ids: tuple[int, ...], number: str, m: re.Match[str], cur: str | None = None
+) -> Candidate | None:
+    value = nz.parse_amount(number)
+    if value is None:
+        return None
+    if (m.group(1) in "-−" and m.group(1)) or m.group(3):
+        value = -value
+    return _cand(view, lv, ValueType.AMOUNT, nz.format_amount(value), ids, currency_hint=cur)
+
+
+def _codes(view: DocView, lv: LineView) -> list[Candidate]:
+    out = []
+    upper = lv.text
+    for m in IBAN_RE.finditer(upper):
+        shape = nz.iban_shape(m.group(0))
+        ids = lv.tokens_in_chars(m.start(), m.end())
+        if shape and ids:
+            out.append(_cand(view, lv, ValueType.IBAN, shape, ids, valid=nz.normalise_iban(shape) is not None))
+    for m in VAT_RE.finditer(upper):
+        compact = re.sub(r"[ .]", "", m.group(0))
+        ids = lv.tokens_in_chars(m.start(), m.end())
+        if ids and not compact.isalpha() and sum(c.isdigit() for c in compact) >= 6:
+            out.append(_cand(view, lv, ValueType.VAT_ID, compact, ids, valid=nz.normalise_vat_id(compact) is not None))
+    return out
+
+
+def _words(view: DocView, lv: LineView) -> list[Candidate]:
+    """Identifiers and currencies: one token each."""
+    out = []
+    tokens = view.doc.pages[lv.page].tokens
+    for tid in lv.token_ids:
+        text = tokens[tid].text
+        cur = nz.normalise_currency(text)
+        if cur is None:
+            m = _AMOUNT_TOKEN.match(text)
+            if m and text[: m.start(2)].strip("([-−+ "):
+                cur = nz.normalise_currency(text[: m.start(2)].strip("([-−+ "))
+        if cur:
+            out.append(_cand(view, lv, ValueType.CURRENCY, cur, (tid,)))
+        m2 = _IDENT_TOKEN.match(text)
+        if m2 and any(c.isdigit() for c in m2.group(1)) and 3 <= len(m2.group(1)) <= 30:
+            ident = m2.group(1)
+            if nz.find_dates(ident) or re.fullmatch(r"\d+[.,]\d{2}", ident):
+                continue
+            out.append(_cand(view, lv, ValueType.IDENTIFIER, nz.normalise_identifier(ident), (tid,)))
+    return out
+
+
+def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
+    """Names, addresses and free text: line segments, the part after a colon, and runs of up to four lines."""
+    lv = lines[k]
+    tokens = view.doc.pages[lv.page].tokens
+    out: list[Candidate] = []
+    for s, e in lv.segments:
+        ids = lv.token_ids[s:e]
+        words = [tokens[i].text for i in ids]
+        variants = [ids]
+        for j, w in enumerate(words[:-1]):
+            if w.endswith(":"):
+                variants.append(ids[j + 1 :])
+                break
+        for var in variants:
+            text = nz.normalise_text(" ".join(tokens[i].text for i in var))
+            letters = sum(c.isalpha() for c in text)
+            if letters < 2 or len(var) > 12:
+                continue
+            out.append(_cand(view, lv, ValueType.NAME, text, var))
+            out.append(_cand(view, lv, ValueType.TEXT, text, var))
+            block = list(var)
+            texts = [text]
+            for n in range(1, 5):
+                if k + n >= len(lines):
+                    break
+                nxt = lines[k + n]
+                prev_box = lines[k + n - 1].bbox_pt
+                seg = _overlapping_segment(nxt, view.box(lv.page, var), tokens)
+                if seg is None or nxt.bbox_pt.y0 - prev_box.y1 > 1.5 * max(prev_box.height, 6.0):
+                    break
+                block.extend(seg)
+                texts.append(nz.normalise_text(" ".join(tokens[i].text for i in seg)))
+                joined = " ".join(texts)
+                if n == 1:
+                    out.append(_cand(view, lv, ValueType.NAME, joined, tuple(block), n_lines=2))
+                out.append(_cand(view, lv, ValueType.ADDRESS, joined, tuple(block), n_lines=n + 1))
+    return out
+
+
+def _overlapping_segment(lv: LineView, box: BBox, tokens: Sequence[object]) -> tuple[int, ...] | None:
+    for s, e in lv.segments:
+        ids = lv.token_ids[s:e]
+        seg_box = BBox.union_of(tokens[i].bbox_pt for i in ids)  # type: ignore[attr-defined]
+        if abs(seg_box.x0 - box.x0) < 12.0:
+            return tuple(ids)
+    return None
+
+
+def ocr_share(doc: Document) -> float:
+    tokens = doc.all_tokens()
+    return sum(t.source == TokenSource.OCR for t in tokens) / len(tokens) if tokens else 0.0
+
+
+DEFAULT_SOURCES: tuple[CandidateSource, ...] = (layout_source,)
+
+
+def collect(
+    view: DocView, ctx: ExtractionContext, sources: Sequence[CandidateSource] = DEFAULT_SOURCES
+) -> list[Candidate]:
+    """Candidates from every source, de-duplicated by (type, value, page, tokens)."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for source in sources:
+        for c in source(view, ctx):
+            key = (c.value_type, c.value, c.page, c.token_ids, c.for_field)
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+    return out

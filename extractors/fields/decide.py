@@ -1,0 +1,177 @@
+"""From ranked candidates to one value per field: logits, no token span used twice for one value type,
+``net + tax = total`` agreement, and the features the confidence is calibrated on."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from extractors.fields.features import FEATURES, N_FEATURES
+from extractors.fields.scorer import CONF_FEATURES, FieldModel, LinearScorer
+
+NOT_FOUND_LOGIT = -2.5
+"""Below this logit the best candidate is not taken: the field is reported missing."""
+
+
+def _label_prior() -> LinearScorer:
+    """Weights for a field nobody has trained: labels on the left or above, close and specific."""
+    coef = np.zeros(N_FEATURES)
+    for name, w in {
+        "lab_left": 2.0,
+        "lab_left_adjacent": 1.5,
+        "lab_above": 1.2,
+        "lab_strength": 1.0,
+        "lab_left_gap": -0.5,
+        "other_left_closer": -1.5,
+        "valid": 0.5,
+        "label_in_value": -2.0,
+    }.items():
+        coef[FEATURES.index(name)] = w
+    return LinearScorer(np.zeros(N_FEATURES), np.ones(N_FEATURES), coef, -2.0)
+
+
+LABEL_PRIOR = _label_prior()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInput:
+    """One field's candidates as the decision sees them."""
+
+    name: str
+    value_type: str
+    values: tuple[str, ...]
+    spans: tuple[tuple[int, tuple[int, ...]], ...]
+    """(page, token ids) of each candidate, so that one span is not read as two fields."""
+    features: np.ndarray
+    ocr_confidence: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    name: str
+    chosen: int | None
+    order: tuple[int, ...]
+    """Candidate indices best first."""
+    logits: np.ndarray
+    conf_features: np.ndarray
+    rule: float
+    """1.0 the field takes part in a rule that holds, 0.0 in one that fails, 0.5 no rule applies."""
+
+
+def _softmax_share(logits: np.ndarray, values: Sequence[str], chosen: int) -> float:
+    """Probability mass of the chosen value (all candidates that carry it) under a softmax of the logits."""
+    z = np.exp(logits - logits.max())
+    same = np.array([v == values[chosen] for v in values])
+    return float(z[same].sum() / z.sum())
+
+
+def decide(model: FieldModel | None, inputs: Mapping[str, FieldInput]) -> dict[str, Decision]:
+    logits: dict[str, np.ndarray] = {}
+    for name, fi in inputs.items():
+        scorer = model.scorer_for(name, fi.value_type) if model is not None else None
+        logits[name] = (scorer or LABEL_PRIOR).logits(fi.features) if len(fi.values) else np.zeros(0)
+    orders = {n: tuple(int(i) for i in np.argsort(-lg, kind="stable")) for n, lg in logits.items()}
+    chosen: dict[str, int | None] = {n: (o[0] if o else None) for n, o in orders.items()}
+    _distinct_spans(inputs, logits, orders, chosen)
+    rules = _sum_rule(inputs, logits, orders, chosen)
+    out = {}
+    for name, fi in inputs.items():
+        lg, idx = logits[name], chosen[name]
+        if idx is None or lg[idx] < NOT_FOUND_LOGIT:
+            feats = np.array([float(lg.max()) if len(lg) else -10.0, 0.0, 0.0, 1.0, 0.5, math.log1p(len(lg)), 0.0])
+            out[name] = Decision(name, None, orders[name], lg, feats, 0.5)
+            continue
+        others = [lg[j] for j in range(len(lg)) if fi.values[j] != fi.values[idx]]
+        margin = float(lg[idx] - max(others)) if others else 10.0
+        rule = rules.get(name, 0.5)
+        feats = np.array(
+            [
+                float(lg[idx]),
+                _softmax_share(lg, fi.values, idx),
+                min(margin, 10.0),
+                fi.ocr_confidence[idx] if fi.ocr_confidence else 1.0,
+                rule,
+                math.log1p(len(lg)),
+                1.0,
+            ]
+        )
+        assert feats.shape == (len(CONF_FEATURES),)
+        out[name] = Decision(name, idx, orders[name], lg, feats, rule)
+    return out
+
+
+def _distinct_spans(
+    inputs: Mapping[str, FieldInput],
+    logits: Mapping[str, np.ndarray],
+    orders: Mapping[str, tuple[int, ...]],
+    chosen: dict[str, int | None],
+) -> None:
+    """Two fields of one value type may not take the same printed span: the weaker takes its next candidate."""
+    for _ in range(4):
+        taken: dict[tuple[str, int, tuple[int, ...]], str] = {}
+        changed = False
+        ranked = sorted(
+            (n for n in inputs if chosen[n] is not None),
+            key=lambda n: -float(logits[n][chosen[n]]),
+        )
+        for name in ranked:
+            fi, idx = inputs[name], chosen[name]
+            assert idx is not None
+            key = (fi.value_type, *fi.spans[idx])
+            if key in taken:
+                nxt = [j for j in orders[name] if (fi.value_type, *fi.spans[j]) not in taken]
+                chosen[name] = nxt[0] if nxt else None
+                changed = True
+                if nxt:
+                    taken[(fi.value_type, *fi.spans[nxt[0]])] = name
+            else:
+                taken[key] = name
+        if not changed:
+            return
+
+
+def _sum_rule(
+    inputs: Mapping[str, FieldInput],
+    logits: Mapping[str, np.ndarray],
+    orders: Mapping[str, tuple[int, ...]],
+    chosen: dict[str, int | None],
+    top: int = 5,
+    slack: float = 6.0,
+) -> dict[str, float]:
+    """Prefer the net, tax and total among the top candidates that add up, when they cost little score."""
+    names = ("net_amount", "tax_amount", "total_amount")
+    if not all(n in inputs and chosen[n] is not None for n in ("net_amount", "total_amount")):
+        return {}
+
+    def val(n: str, i: int) -> Decimal:
+        return Decimal(inputs[n].values[i])
+
+    best: tuple[float, int, int | None, int] | None = None
+    current = sum(float(logits[n][chosen[n]]) for n in names if chosen.get(n) is not None)
+    tax_opts: list[int | None] = list(orders["tax_amount"][:top]) if "tax_amount" in inputs else []
+    tax_opts.append(None)
+    for i in orders["net_amount"][:top]:
+        for k in orders["total_amount"][:top]:
+            for j in tax_opts:
+                tax = val("tax_amount", j) if j is not None else Decimal(0)
+                if val("net_amount", i) + tax != val("total_amount", k) or val("total_amount", k) <= 0:
+                    continue
+                score = float(logits["net_amount"][i] + logits["total_amount"][k])
+                if j is not None:
+                    score += float(logits["tax_amount"][j])
+                elif "tax_amount" in inputs and chosen.get("tax_amount") is not None:
+                    score += float(logits["tax_amount"][chosen["tax_amount"]])
+                if best is None or score > best[0]:
+                    best = (score, i, j, k)
+    if best is None:
+        return {n: 0.0 for n in names if n in inputs}
+    if best[0] < current - slack:
+        return {n: 0.0 for n in names if n in inputs}
+    chosen["net_amount"], chosen["total_amount"] = best[1], best[3]
+    if best[2] is not None:
+        chosen["tax_amount"] = best[2]
+    return {n: 1.0 for n in names if n in inputs}

@@ -1,0 +1,235 @@
+"""Features of a candidate for one field: labels nearby, distances, position, font, validity, rule agreement."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from extractors.fields.candidates import LEGAL_FORMS, Candidate, DocView
+from extractors.fields.schema import FieldSpec, Schema
+
+FEATURES: tuple[str, ...] = (
+    "lab_left",
+    "lab_left_gap",
+    "lab_left_adjacent",
+    "lab_above",
+    "lab_above_dist",
+    "lab_section",
+    "lab_strength",
+    "other_left_closer",
+    "other_above_closer",
+    "other_section_closer",
+    "x_rel",
+    "y_rel",
+    "page_first",
+    "page_last",
+    "font_rel",
+    "bold",
+    "valid",
+    "ocr_conf",
+    "amount_rank",
+    "amount_is_max",
+    "sum_as_total",
+    "sum_as_net",
+    "sum_as_tax",
+    "date_is_earliest",
+    "date_is_latest",
+    "freq",
+    "legal_form",
+    "line_rank",
+    "upper_ratio",
+    "digit_ratio",
+    "n_tokens",
+    "n_lines",
+    "after_colon",
+    "prior",
+    "line_values",
+    "rightmost",
+    "currency_near",
+    "label_in_value",
+    "lab_left_x_lab_gap",
+    "lab_any",
+)
+N_FEATURES = len(FEATURES)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelHit:
+    page: int
+    line: int
+    x0: float
+    x1: float
+    strength: float
+    token_end: int
+    """Position in the line's tokens just after the label."""
+
+
+def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
+    """Where the field's label words are printed (whole words, case-insensitive)."""
+    hits: list[LabelHit] = []
+    labels = spec.all_labels()
+    if not labels:
+        return hits
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in labels) + r")(?!\w)", re.IGNORECASE)
+    for page_lines in view.lines:
+        for lv in page_lines:
+            for m in pattern.finditer(lv.text):
+                ids = lv.tokens_in_chars(m.start(), m.end())
+                if not ids:
+                    continue
+                box = view.box(lv.page, ids)
+                end = lv.token_ids.index(ids[-1]) + 1
+                hits.append(LabelHit(lv.page, lv.index, box.x0, box.x1, len(m.group(0)) / 20.0, end))
+    return hits
+
+
+def _sum_roles(amounts: Sequence[Decimal]) -> dict[Decimal, set[str]]:
+    """Which amounts can be a total, a net or a tax in some ``net + tax = total`` among the document's amounts."""
+    vals = sorted({a for a in amounts if a > 0})[-60:]
+    roles: dict[Decimal, set[str]] = {}
+    present = set(vals)
+    for i, net in enumerate(vals):
+        for tax in vals[:i]:
+            total = net + tax
+            if total in present and tax < net:
+                roles.setdefault(total, set()).add("total")
+                roles.setdefault(net, set()).add("net")
+                roles.setdefault(tax, set()).add("tax")
+    return roles
+
+
+class FeatureBuilder:
+    """Computes the feature matrix of candidates for each field of a schema on one document."""
+
+    def __init__(self, view: DocView, schema: Schema, candidates: Sequence[Candidate]) -> None:
+        self.view = view
+        self.schema = schema
+        self.candidates = candidates
+        self.labels = {spec.name: find_labels(view, spec) for spec in schema.fields}
+        amounts = [Decimal(c.value) for c in candidates if c.value_type == "amount"]
+        self.amount_sorted = sorted(set(amounts), reverse=True)
+        self.roles = _sum_roles(amounts)
+        dates = sorted({c.value for c in candidates if c.value_type == "date"})
+        self.dates = dates
+        self.freq = Counter((c.value_type, c.value) for c in candidates)
+        self.line_values: Counter[tuple[int, int]] = Counter(
+            (c.page, c.line) for c in candidates if c.value_type == "amount"
+        )
+        self.rightmost: dict[tuple[int, int], float] = {}
+        for c in candidates:
+            if c.value_type == "amount":
+                key = (c.page, c.line)
+                self.rightmost[key] = max(self.rightmost.get(key, 0.0), c.bbox_pt.x1)
+        self.currency_lines = {(c.page, c.line) for c in candidates if c.value_type == "currency"}
+
+    def matrix(self, spec: FieldSpec, cands: Sequence[Candidate]) -> np.ndarray:
+        rows = [self.features(spec, c) for c in cands]
+        return np.asarray(rows, dtype=np.float64).reshape(len(rows), N_FEATURES)
+
+    def features(self, spec: FieldSpec, c: Candidate) -> list[float]:
+        view = self.view
+        page = view.doc.pages[c.page]
+        lv = view.lines[c.page][c.line]
+        own = [h for h in self.labels[spec.name] if h.page == c.page]
+        others = [
+            h
+            for other in self.schema.fields
+            if other.name != spec.name and other.value_type == spec.value_type
+            for h in self.labels[other.name]
+            if h.page == c.page
+        ]
+        left_own = self._left(own, c)
+        left_other = self._left(others, c)
+        above_own = self._above(own, c, 3)
+        above_other = self._above(others, c, 3)
+        sect_own = self._above(own, c, 10, loose=True)
+        sect_other = self._above(others, c, 10, loose=True)
+        gap = min((c.bbox_pt.x0 - h.x1 for h in left_own), default=600.0)
+        first_tok = lv.token_ids.index(c.token_ids[0]) if c.token_ids[0] in lv.token_ids else 0
+        adjacent = any(first_tok - h.token_end <= 1 for h in left_own)
+        strength = max((h.strength for h in left_own + above_own), default=0.0)
+        tokens = [page.tokens[i] for i in c.token_ids]
+        fonts = [t.font_size_pt or t.bbox_pt.height for t in tokens]
+        letters = [ch for ch in c.text if ch.isalpha()]
+        amount = Decimal(c.value) if c.value_type == "amount" else None
+        n_amounts = max(len(self.amount_sorted), 1)
+        rank = self.amount_sorted.index(amount) / n_amounts if amount is not None else 1.0
+        roles = self.roles.get(amount, set()) if amount is not None else set()
+        text_low = c.text.lower()
+        label_in_value = any(h.line == c.line and h.token_end > first_tok for h in own + others)
+        own_left_gap = min(gap / 100.0, 6.0)
+        return [
+            float(bool(left_own)),
+            own_left_gap,
+            float(adjacent),
+            float(bool(above_own)),
+            min((c.line - h.line for h in above_own), default=4) / 4.0,
+            float(bool(sect_own)),
+            strength,
+            float(bool(left_other) and _closer(left_other, left_own, c)),
+            float(
+                bool(above_other)
+                and (not above_own or max(h.line for h in above_other) > max(h.line for h in above_own))
+            ),
+            float(
+                bool(sect_other) and (not sect_own or max(h.line for h in sect_other) > max(h.line for h in sect_own))
+            ),
+            c.bbox_pt.center[0] / max(page.width_pt, 1.0),
+            c.bbox_pt.center[1] / max(page.height_pt, 1.0),
+            float(c.page == 0),
+            float(c.page == len(view.doc.pages) - 1),
+            (sum(fonts) / len(fonts)) / view.median_font_pt - 1.0 if fonts else 0.0,
+            float(any(t.bold for t in tokens)),
+            float(c.valid),
+            c.ocr_confidence,
+            rank,
+            float(amount is not None and rank == 0.0),
+            float("total" in roles),
+            float("net" in roles),
+            float("tax" in roles),
+            float(c.value_type == "date" and bool(self.dates) and c.value == self.dates[0]),
+            float(c.value_type == "date" and bool(self.dates) and c.value == self.dates[-1]),
+            math.log1p(self.freq[(c.value_type, c.value)]),
+            float(bool(LEGAL_FORMS.search(c.text))),
+            min(c.line / 40.0, 1.5),
+            sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0,
+            sum(ch.isdigit() for ch in c.text) / max(len(c.text), 1),
+            min(len(c.token_ids) / 10.0, 2.0),
+            float(c.n_lines),
+            float(first_tok > 0 and page.tokens[lv.token_ids[first_tok - 1]].text.endswith(":")),
+            c.prior if c.for_field in (None, spec.name) else 0.0,
+            min(self.line_values[(c.page, c.line)] / 5.0, 2.0),
+            float(c.value_type == "amount" and c.bbox_pt.x1 >= self.rightmost.get((c.page, c.line), 0.0) - 0.5),
+            float(c.currency_hint is not None or (c.page, c.line) in self.currency_lines),
+            float(label_in_value or text_low.rstrip(":") in spec.all_labels()),
+            float(bool(left_own)) * own_left_gap,
+            float(bool(left_own or above_own or sect_own)),
+        ]
+
+    @staticmethod
+    def _left(hits: Sequence[LabelHit], c: Candidate) -> list[LabelHit]:
+        return [h for h in hits if h.line == c.line and h.x1 <= c.bbox_pt.x0 + 1.0]
+
+    def _above(self, hits: Sequence[LabelHit], c: Candidate, max_lines: int, loose: bool = False) -> list[LabelHit]:
+        out = []
+        for h in hits:
+            if not 0 < c.line - h.line <= max_lines:
+                continue
+            if loose:
+                if h.x0 <= c.bbox_pt.x1 + 5.0 and h.x1 >= c.bbox_pt.x0 - 200.0:
+                    out.append(h)
+            elif h.x0 <= c.bbox_pt.x1 + 20.0 and h.x1 >= c.bbox_pt.x0 - 20.0:
+                out.append(h)
+        return out
+
+
+def _closer(other: Sequence[LabelHit], own: Sequence[LabelHit], c: Candidate) -> bool:
+    if not own:
+        return True
+    return max(h.x1 for h in other) > max(h.x1 for h in own)

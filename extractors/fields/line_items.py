@@ -1,0 +1,132 @@
+"""Line items from the layout: find the header row by its label words, take its columns, read the rows below,
+and carry the columns on to the next page when the table continues there."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.document import Document, TokenSource
+from extractors.fields.candidates import LineView, page_lines
+from extractors.fields.normalise import format_amount, parse_amount
+from extractors.fields.schema import Schema
+from extractors.geometry import BBox
+from extractors.results import FieldValue, LineItem
+
+NUMERIC_COLUMNS = ("quantity", "unit_price", "amount", "tax_rate")
+END_WORDS = re.compile(
+    r"(?<!\w)(sub ?total|total|summe|zwischensumme|gesamt\w*|total ht|sous-total|subtotaal|totaal|"
+    r"rechnungssumme|nettobetrag gesamt|umsatzsteuer|steuerbetrag|belegsummen)(?!\w)",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    x0: float
+    x1: float
+
+
+def _header(lv: LineView, schema: Schema, tokens: tuple[object, ...]) -> list[Column] | None:
+    text = lv.text.lower()
+    cols: dict[str, Column] = {}
+    used: list[tuple[int, int]] = []
+    spans = sorted(
+        ((name, w) for name, words in schema.line_item_labels.items() for w in words), key=lambda p: -len(p[1])
+    )
+    for name, word in spans:
+        if name in cols:
+            continue
+        for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text):
+            if any(m.start() < e and m.end() > s for s, e in used):
+                continue
+            ids = lv.tokens_in_chars(m.start(), m.end())
+            if not ids:
+                continue
+            box = BBox.union_of(tokens[i].bbox_pt for i in ids)  # type: ignore[attr-defined]
+            cols[name] = Column(name, box.x0, box.x1)
+            used.append((m.start(), m.end()))
+            break
+    numeric = [n for n in cols if n in NUMERIC_COLUMNS]
+    if ("description" in cols and len(numeric) >= 1 and len(cols) >= 3) or (len(numeric) >= 2 and len(cols) >= 3):
+        return sorted(cols.values(), key=lambda c: c.x0)
+    return None
+
+
+def _cell(name: str, text: str, box: BBox, page: int, ids: tuple[int, ...], conf: float) -> FieldValue:
+    value: str | None = text
+    if name in ("unit_price", "amount"):
+        parsed = parse_amount(text.replace("%", ""))
+        value = format_amount(parsed) if parsed is not None else None
+    elif name in ("quantity", "tax_rate"):
+        parsed = parse_amount(text.replace("%", "").strip())
+        value = format(parsed.normalize(), "f") if parsed is not None else None
+    source = TokenSource.OCR if conf < 1.0 else TokenSource.TEXT_LAYER
+    return FieldValue(name, value, text, min(max(conf, 0.0), 1.0) * 0.8, page, box, source=source, token_ids=ids)
+
+
+def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
+    """The rows of the document's item table(s), each cell with its own box."""
+    if not schema.line_item_labels:
+        return ()
+    items: list[LineItem] = []
+    columns: list[Column] | None = None
+    for page in doc.pages:
+        lines = page_lines(page)
+        start = 0
+        for k, lv in enumerate(lines):
+            header = _header(lv, schema, page.tokens)
+            if header:
+                columns, start = header, k + 1
+                break
+        if columns is None:
+            continue
+        current: dict[str, list[int]] | None = None
+        for lv in lines[start:]:
+            if END_WORDS.search(lv.text) and not any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1]):
+                if current:
+                    items.append(_row(page.index, current, page.tokens))
+                current = None
+                columns = None
+                break
+            numeric = [i for i in lv.token_ids if NUMBER.match(page.tokens[i].text)]
+            cells: dict[str, list[int]] = {}
+            for i in lv.token_ids:
+                col = _column_of(page.tokens[i].bbox_pt, columns, i in numeric)
+                cells.setdefault(col, []).append(i)
+            has_values = any(n in cells for n in ("amount", "unit_price"))
+            if has_values:
+                if current:
+                    items.append(_row(page.index, current, page.tokens))
+                current = cells
+            elif current is not None and "description" in cells and len(numeric) == 0:
+                current.setdefault("description", []).extend(cells["description"])
+        if current:
+            items.append(_row(page.index, current, page.tokens))
+    return tuple(items)
+
+
+def _column_of(box: BBox, columns: list[Column], numeric: bool) -> str:
+    if not numeric:
+        return "description"
+    candidates = [c for c in columns if c.name != "description"] or columns
+    cx = box.x1
+    return min(candidates, key=lambda c: min(abs(cx - c.x1), abs(box.center[0] - (c.x0 + c.x1) / 2))).name
+
+
+def _row(page: int, cells: dict[str, list[int]], tokens: tuple[object, ...]) -> LineItem:
+    out: dict[str, FieldValue] = {}
+    for name, ids in cells.items():
+        toks = [tokens[i] for i in ids]
+        text = " ".join(t.text for t in toks)  # type: ignore[attr-defined]
+        box = BBox.union_of(t.bbox_pt for t in toks)  # type: ignore[attr-defined]
+        conf = min(t.confidence for t in toks)  # type: ignore[attr-defined]
+        if name != "description":
+            text = toks[-1].text  # type: ignore[attr-defined]
+            box = toks[-1].bbox_pt  # type: ignore[attr-defined]
+            ids = ids[-1:]
+        out[name] = _cell(name, text, box, page, tuple(ids), conf)
+    boxes = [c.bbox_pt for c in out.values() if c.bbox_pt is not None]
+    return LineItem(out, page, BBox.union_of(boxes) if boxes else None)

@@ -1,0 +1,241 @@
+"""The field scorer: learned linear weights per field (and per value type for fields without data), and the
+decision that picks each field's value from its ranked candidates, with the features confidence is calibrated on.
+
+Training is pure: :func:`build_dataset` turns training pairs (a document's candidates with their features and
+the true value of each field) into arrays; :func:`train` fits the weights. No database, no pickles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from extractors.fields.calibration import IsotonicCalibrator
+from extractors.fields.features import FEATURES, N_FEATURES
+from extractors.fields.normalise import name_tokens, normalise_date
+from extractors.fields.schema import ValueType
+
+CONF_FEATURES = ("top_logit", "share", "margin", "ocr_conf", "rule", "n_candidates", "found")
+
+
+def same_value(value_type: str, predicted: str | None, truth: str | None) -> bool:
+    """Whether a predicted value equals the truth after normalisation for its type."""
+    if predicted is None or truth is None:
+        return predicted is None and truth is None
+    if value_type == ValueType.AMOUNT:
+        try:
+            return Decimal(predicted) == Decimal(truth)
+        except ArithmeticError:
+            return False
+    if value_type == ValueType.DATE:
+        return predicted == (normalise_date(truth) or truth)
+    if value_type in (ValueType.IBAN, ValueType.VAT_ID, ValueType.IDENTIFIER, ValueType.CURRENCY):
+        return "".join(predicted.split()).upper().strip(".#:") == "".join(truth.split()).upper().strip(".#:")
+    return name_tokens(predicted) == name_tokens(truth) and bool(name_tokens(truth))
+
+
+@dataclass(frozen=True, slots=True)
+class LinearScorer:
+    """Standardise, then a linear logit: what a logistic regression exports without pickling."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros(0)
+        return np.asarray(((X - self.mean) / self.scale) @ self.coef + self.intercept, dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": float(self.intercept),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LinearScorer:
+        arrays = [np.asarray(data[k], dtype=float) for k in ("mean", "scale", "coef")]
+        if any(a.shape != (N_FEATURES,) for a in arrays):
+            raise ValueError(f"scorer weights must have {N_FEATURES} features")
+        return cls(arrays[0], arrays[1], arrays[2], float(data["intercept"]))
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 0.5) -> LinearScorer:
+        from sklearn.linear_model import LogisticRegression
+
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+        scale[scale < 1e-6] = 1.0
+        if len(set(y.tolist())) < 2:
+            return cls(mean, scale, np.zeros(X.shape[1]), -3.0 if not y.any() else 3.0)
+        lr = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+        lr.fit((X - mean) / scale, y)
+        return cls(mean, scale, lr.coef_[0].astype(float), float(lr.intercept_[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidenceModel:
+    """Multi-feature Platt scaling followed by isotonic calibration, fitted on held-out decisions."""
+
+    coef: np.ndarray
+    intercept: float
+    isotonic: IsotonicCalibrator
+
+    def __call__(self, feats: np.ndarray) -> np.ndarray:
+        z = np.atleast_2d(feats) @ self.coef + self.intercept
+        return np.asarray(self.isotonic(1.0 / (1.0 + np.exp(-z))), dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"coef": self.coef.tolist(), "intercept": self.intercept, "isotonic": self.isotonic.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConfidenceModel:
+        coef = np.asarray(data["coef"], dtype=float)
+        if coef.shape != (len(CONF_FEATURES),):
+            raise ValueError("confidence weights do not match the confidence features")
+        return cls(coef, float(data["intercept"]), IsotonicCalibrator.from_dict(data["isotonic"]))
+
+    @classmethod
+    def fit(cls, feats: np.ndarray, correct: np.ndarray) -> ConfidenceModel:
+        from sklearn.linear_model import LogisticRegression
+
+        if len(set(correct.tolist())) < 2:
+            coef = np.zeros(len(CONF_FEATURES))
+            p = float(correct.mean()) if len(correct) else 0.5
+            return cls(coef, 0.0, IsotonicCalibrator((0.0, 1.0), (p, p)))
+        lr = LogisticRegression(C=1.0, max_iter=2000)
+        lr.fit(feats, correct)
+        raw = lr.predict_proba(feats)[:, 1]
+        return cls(lr.coef_[0].astype(float), float(lr.intercept_[0]), IsotonicCalibrator.fit(raw, correct))
+
+    @classmethod
+    def identity(cls) -> ConfidenceModel:
+        coef = np.zeros(len(CONF_FEATURES))
+        coef[CONF_FEATURES.index("share")] = 4.0
+        return cls(coef, -2.0, IsotonicCalibrator((0.0, 1.0), (0.0, 1.0)))
+
+
+@dataclass(slots=True)
+class FieldModel:
+    """Scorer weights per field and per value type, the confidence calibrator, and the model's own record."""
+
+    per_field: dict[str, LinearScorer]
+    per_type: dict[str, LinearScorer]
+    confidence: ConfidenceModel
+    version: str = "untrained"
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training_documents: tuple[str, ...] = ()
+    """SHA-256 of the documents the model was trained or calibrated on, so evaluation can leave them out."""
+
+    def scorer_for(self, name: str, value_type: str) -> LinearScorer | None:
+        return self.per_field.get(name) or self.per_type.get(value_type)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(FEATURES),
+            "conf_features": list(CONF_FEATURES),
+            "per_field": {k: v.to_dict() for k, v in self.per_field.items()},
+            "per_type": {k: v.to_dict() for k, v in self.per_type.items()},
+            "confidence": self.confidence.to_dict(),
+            "version": self.version,
+            "training_documents": list(self.training_documents),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> FieldModel:
+        if list(data.get("features", [])) != list(FEATURES):
+            raise ValueError("the model was trained on other features than this version computes")
+        return cls(
+            {k: LinearScorer.from_dict(v) for k, v in data["per_field"].items()},
+            {k: LinearScorer.from_dict(v) for k, v in data["per_type"].items()},
+            ConfidenceModel.from_dict(data["confidence"]),
+            str(data.get("version", "")),
+            dict(metrics or {}),
+            tuple(data.get("training_documents", ())),
+        )
+
+    def save(self, path: Any) -> None:
+        from extractors.model_file import write_model
+
+        write_model(path, self.to_dict(), self.metrics)
+
+    @classmethod
+    def load(cls, path: Any) -> FieldModel:
+        from extractors.model_file import read_model
+
+        payload, metrics = read_model(path)
+        return cls.from_dict(payload, metrics)
+
+
+# ---- training ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCandidates:
+    """The candidates of one field in one document: their normalised values and feature rows."""
+
+    name: str
+    value_type: str
+    values: tuple[str, ...]
+    features: np.ndarray
+    ocr_confidence: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPair:
+    """A document's candidates for each field and the true value of each field (None: the document has none)."""
+
+    doc_id: str
+    candidates: Mapping[str, FieldCandidates]
+    truth: Mapping[str, str | None]
+
+
+class Dataset(NamedTuple):
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    """The document each row comes from (for grouped splits)."""
+    fields: np.ndarray
+    types: np.ndarray
+
+
+def build_dataset(pairs: Sequence[TrainingPair]) -> Dataset:
+    """Rows of candidate features labelled 1 where the candidate's value equals the truth. Pure."""
+    xs, ys, gs, fs, ts = [], [], [], [], []
+    for pair in pairs:
+        for name, fc in pair.candidates.items():
+            truth = pair.truth.get(name)
+            if truth is None or len(fc.values) == 0:
+                continue
+            labels = [same_value(fc.value_type, v, truth) for v in fc.values]
+            xs.append(fc.features)
+            ys.extend(labels)
+            gs.extend([pair.doc_id] * len(labels))
+            fs.extend([name] * len(labels))
+            ts.extend([fc.value_type] * len(labels))
+    X = np.vstack(xs) if xs else np.zeros((0, N_FEATURES))
+    return Dataset(X, np.asarray(ys, dtype=int), np.asarray(gs), np.asarray(fs), np.asarray(ts))
+
+
+def train(dataset: Dataset, *, min_positive: int = 8, version: str = "trained") -> FieldModel:
+    """Fit one scorer per field with enough positives and one per value type (for every other field)."""
+    per_field: dict[str, LinearScorer] = {}
+    per_type: dict[str, LinearScorer] = {}
+    X, y = dataset.X, dataset.y
+    for name in sorted(set(dataset.fields.tolist())):
+        mask = dataset.fields == name
+        if y[mask].sum() >= min_positive:
+            per_field[name] = LinearScorer.fit(X[mask], y[mask])
+    for vtype in sorted(set(dataset.types.tolist())):
+        mask = dataset.types == vtype
+        if y[mask].sum() >= 1:
+            per_type[vtype] = LinearScorer.fit(X[mask], y[mask])
+    return FieldModel(per_field, per_type, ConfidenceModel.identity(), version=version)

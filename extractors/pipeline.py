@@ -1,0 +1,237 @@
+"""Extraction pipeline: read a document, decide its type, find candidates, score them, calibrate confidence.
+
+``extract(path, ctx)`` reads the file (text layer first, OCR otherwise) and returns an :class:`ExtractionResult`;
+``extract_document(doc, ctx)`` does the same for an already read :class:`Document`.
+Extra candidate sources (a vendor memory, say) are passed as ``sources``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from extractors.context import ExtractionContext
+from extractors.document import Document, DocumentType, TokenSource
+from extractors.errors import ExtractionError
+from extractors.fields import candidates as cmod
+from extractors.fields.candidates import Candidate, CandidateSource, DocView
+from extractors.fields.decide import Decision, FieldInput, decide
+from extractors.fields.doctype import classify
+from extractors.fields.features import FeatureBuilder
+from extractors.fields.line_items import extract_line_items
+from extractors.fields.schema import Schema, ValueType, load_schema
+from extractors.fields.scorer import ConfidenceModel, FieldCandidates, FieldModel
+from extractors.results import Alternative, ExtractionResult, FieldValue
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "resources" / "models" / "field_model.json"
+
+_CANDIDATE_TYPE = {
+    ValueType.PERIOD: ValueType.TEXT,
+    ValueType.PARTY_LIST: ValueType.NAME,
+}
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: Path) -> FieldModel:
+    return FieldModel.load(path)
+
+
+def load_model(path: Path | None = None) -> FieldModel:
+    """The field model at ``path``, or the default model shipped in ``resources/models``.
+
+    Without a shipped model (a source checkout before training) fields are ranked by label words alone.
+    """
+    if path is None and not DEFAULT_MODEL_PATH.exists():
+        return FieldModel({}, {}, ConfidenceModel.identity(), version="labels-only")
+    return _load_cached(Path(path) if path is not None else DEFAULT_MODEL_PATH)
+
+
+def field_candidates(
+    doc: Document, schema: Schema, ctx: ExtractionContext, sources: Sequence[CandidateSource] | None = None
+) -> tuple[dict[str, list[Candidate]], dict[str, FieldCandidates]]:
+    """Each field's candidates and their feature rows: what the scorer ranks and what training learns from."""
+    view = DocView.of(doc)
+    found = cmod.collect(view, ctx, cmod.DEFAULT_SOURCES if sources is None else sources)
+    builder = FeatureBuilder(view, schema, found)
+    per_field: dict[str, list[Candidate]] = {}
+    rows: dict[str, FieldCandidates] = {}
+    for spec in schema.fields:
+        ctype = _CANDIDATE_TYPE.get(spec.value_type, spec.value_type)
+        cands = [c for c in found if c.value_type == ctype and c.for_field in (None, spec.name)]
+        per_field[spec.name] = cands
+        rows[spec.name] = FieldCandidates(
+            spec.name,
+            str(spec.value_type),
+            tuple(c.value for c in cands),
+            builder.matrix(spec, cands),
+            tuple(c.ocr_confidence for c in cands),
+        )
+    return per_field, rows
+
+
+def decide_fields(
+    model: FieldModel | None, per_field: Mapping[str, Sequence[Candidate]], rows: Mapping[str, FieldCandidates]
+) -> dict[str, Decision]:
+    inputs = {
+        name: FieldInput(
+            name,
+            fc.value_type,
+            fc.values,
+            tuple((c.page, c.token_ids) for c in per_field[name]),
+            fc.features,
+            fc.ocr_confidence,
+        )
+        for name, fc in rows.items()
+    }
+    return decide(model, inputs)
+
+
+def _field_value(
+    name: str,
+    cands: Sequence[Candidate],
+    decision: Decision,
+    confidence: float,
+    rows: FieldCandidates,
+    model: FieldModel | None,
+) -> FieldValue:
+    if decision.chosen is None:
+        return FieldValue(name, None, confidence=float(np.clip(1.0 - confidence, 0.0, 1.0)) if cands else 0.0)
+    best = cands[decision.chosen]
+    alternatives: list[Alternative] = []
+    seen = {best.value}
+    z = np.exp(decision.logits - decision.logits.max())
+    share = z / z.sum()
+    for j in decision.order:
+        c = cands[j]
+        if c.value in seen:
+            continue
+        seen.add(c.value)
+        alternatives.append(
+            Alternative(c.value, c.text, float(np.clip(share[j] * confidence, 0.0, 1.0)), c.page, c.bbox_pt)
+        )
+        if len(alternatives) == 3:
+            break
+    return FieldValue(
+        name,
+        best.value,
+        best.text,
+        float(np.clip(confidence, 0.0, 1.0)),
+        best.page,
+        best.bbox_pt,
+        tuple(alternatives),
+        _evidence(rows, decision),
+        TokenSource.OCR if best.ocr_confidence < 1.0 else TokenSource.TEXT_LAYER,
+        best.token_ids,
+    )
+
+
+def _evidence(rows: FieldCandidates, decision: Decision) -> tuple[str, ...]:
+    from extractors.fields.features import FEATURES
+
+    assert decision.chosen is not None
+    f = dict(zip(FEATURES, rows.features[decision.chosen], strict=True))
+    out = []
+    if f["lab_left"]:
+        out.append("label on the left")
+    if f["lab_above"]:
+        out.append("label above")
+    elif f["lab_section"]:
+        out.append("label in the section above")
+    if f["valid"] and rows.value_type in (ValueType.IBAN, ValueType.VAT_ID):
+        out.append("checksum valid")
+    elif not f["valid"]:
+        out.append("checksum failed")
+    if decision.rule == 1.0:
+        out.append("net + tax = total: passed")
+    elif decision.rule == 0.0:
+        out.append("net + tax = total: failed")
+    if f["prior"] > 0:
+        out.append("known from earlier documents")
+    return tuple(out)
+
+
+def extract_document(
+    doc: Document,
+    ctx: ExtractionContext,
+    *,
+    model: FieldModel | None = None,
+    sources: Sequence[CandidateSource] | None = None,
+    doc_type: DocumentType | None = None,
+) -> ExtractionResult:
+    """Fields, line items and type of a read document, each field with a box and a calibrated confidence."""
+    timing: dict[str, float] = dict(doc.timing_ms)
+    t0 = time.perf_counter()
+    if doc_type is None:
+        dtype, type_conf = classify(doc)
+    else:
+        dtype, type_conf = doc_type, 1.0
+    if model is None:
+        model = load_model(ctx.model_path)
+    warnings = list(doc.warnings)
+    if dtype == DocumentType.CONTRACT:
+        fields, extra = _contract_fields(doc, ctx)
+        warnings.extend(extra)
+        timing["fields"] = (time.perf_counter() - t0) * 1000
+        return ExtractionResult(
+            doc.path, dtype, type_conf, doc.page_count, fields, (), tuple(warnings), timing, model.version
+        )
+    schema = load_schema(str(DocumentType.RECEIPT if dtype == DocumentType.RECEIPT else DocumentType.INVOICE))
+    per_field, rows = field_candidates(doc, schema, ctx, sources)
+    timing["candidates"] = (time.perf_counter() - t0) * 1000
+    decisions = decide_fields(model, per_field, rows)
+    conf_feats = np.vstack([decisions[n].conf_features for n in schema.names()])
+    confidences = model.confidence(conf_feats)
+    fields = {
+        name: _field_value(name, per_field[name], decisions[name], float(confidences[i]), rows[name], model)
+        for i, name in enumerate(schema.names())
+    }
+    t1 = time.perf_counter()
+    items = extract_line_items(doc, schema)
+    timing["line_items"] = (time.perf_counter() - t1) * 1000
+    timing["fields"] = (time.perf_counter() - t0) * 1000
+    return ExtractionResult(
+        doc.path, dtype, type_conf, doc.page_count, fields, items, tuple(warnings), timing, model.version
+    )
+
+
+def _contract_fields(doc: Document, ctx: ExtractionContext) -> tuple[dict[str, FieldValue], list[str]]:
+    try:
+        from extractors.contracts import extract_contract_fields  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return {}, ["contract fields are not available in this installation"]
+    result: tuple[dict[str, FieldValue], list[str]] = extract_contract_fields(doc, ctx)
+    return result
+
+
+def _read(path: Path, ctx: ExtractionContext) -> Document:
+    try:
+        from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as exc:
+        raise ExtractionError("no document reader is installed", path=str(path)) from exc
+    doc: Document = read_document(path, ctx)
+    return doc
+
+
+def extract(
+    path: Path, ctx: ExtractionContext, *, sources: Sequence[CandidateSource] | None = None
+) -> ExtractionResult:
+    """Read ``path`` and extract its fields. E-invoice XML, when present and allowed, wins over the page text."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    doc = _read(path, ctx)
+    result = extract_document(doc, ctx, sources=sources)
+    if ctx.use_einvoice:
+        from extractors.fields.einvoice_fields import merge_einvoice
+
+        result = merge_einvoice(path, doc, result)
+    result.timing_ms["total"] = (time.perf_counter() - t0) * 1000
+    return result
+
+
+def result_json(result: ExtractionResult) -> dict[str, Any]:
+    return result.to_json()
