@@ -72,3 +72,27 @@ def review_state(
     if fv is None or not fv.found:
         return ReviewState.MISSING if required else ReviewState.OK
     return ReviewState.OK if fv.confidence >= threshold else ReviewState.CHECK
+
+
+class DocumentStatus(StrEnum):
+    """Where a document is in its lifecycle. Changed only by the services, through the transition table."""
+
+    IMPORTED = "imported"
+    EXTRACTING = "extracting"
+    EXTRACTED = "extracted"
+    AUTO_APPROVED = "auto_approved"
+    NEEDS_REVIEW = "needs_review"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPORTED = "exported"
+    FAILED = "failed"
+
+
+class Role(StrEnum):
+    """What a user may do: a clerk reviews, a supervisor also overrides, sets thresholds, retrains, exports;
+    an admin also manages users."""
+
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the engine with its SQLite/PostgreSQL settings, and Alembic migrations."""

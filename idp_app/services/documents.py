@@ -1,0 +1,278 @@
+"""Reading documents for the window and the CLI: fields, line items, reasons, pages and tokens.
+
+Tokens are not stored in the database: they are read again from the stored original on demand
+(``extractors.readers.read_document``) and cached as JSON in ``cache_dir/tokens/<sha>.json``. Text-layer pages
+read in milliseconds; OCRed pages are read once and then come from the cache. Rendered page images are cached
+as PNG in ``cache_dir/pages/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from extractors.context import ExtractionContext
+from extractors.document import Document as ReadDocument
+from extractors.document import Token, TokenSource
+from extractors.geometry import BBox
+from idp_app.config import AppConfig
+from idp_app.db.engine import Database
+from idp_app.db.models import Document, FieldRow
+from idp_app.domain import DocumentStatus, ReviewState, review_state
+from idp_app.errors import NotFoundError
+from idp_app.services import lifecycle
+from idp_app.services.evaluate import bbox, evaluate, field_value, required_fields
+from idp_app.services.routing import BLOCKING, Reason, RoutingPolicy
+from idp_app.services.storage import FileStore
+from idp_app.services.users import Permission, User, acting_user
+from idp_app.services.values import field_type, schema_types
+from idp_app.services.views import AlternativeView, DocumentView, FieldView, LineItemView, PageView, ReasonView
+
+ReadFn = Callable[[Path, ExtractionContext], ReadDocument]
+TOKEN_CACHE_VERSION = 1
+
+
+def default_read(path: Path, ctx: ExtractionContext) -> ReadDocument:
+    from extractors.readers import read_document  # type: ignore[import-not-found,unused-ignore]
+
+    doc: ReadDocument = read_document(path, ctx)
+    return doc
+
+
+def load_document(session: Session, doc_id: int) -> Document:
+    doc = session.execute(
+        select(Document)
+        .where(Document.id == doc_id)
+        .options(selectinload(Document.fields), selectinload(Document.reasons), selectinload(Document.extraction))
+    ).scalar_one_or_none()
+    if doc is None:
+        raise NotFoundError(f"no document {doc_id}")
+    return doc
+
+
+def reason_view(r: Reason) -> ReasonView:
+    return ReasonView(r.code, r.message, r.fields, r.risk, r.blocks_approval, r.suggestion)
+
+
+def _alternatives(raw: dict[str, Any] | None) -> tuple[AlternativeView, ...]:
+    out = []
+    for a in (raw or {}).get("alternatives", []):
+        value = a.get("value")
+        out.append(
+            AlternativeView(
+                "; ".join(value) if isinstance(value, list) else value,
+                a.get("text", ""),
+                float(a.get("confidence", 0.0)),
+                a.get("page"),
+                bbox(a.get("bbox_pt")),
+            )
+        )
+    return tuple(out)
+
+
+def field_view(
+    row: FieldRow,
+    doc_type: str | None,
+    policy: RoutingPolicy,
+    state: ReviewState | None = None,
+    raw: dict[str, Any] | None = None,
+) -> FieldView:
+    line = row.row >= 0
+    required = False if line else schema_types(doc_type or "invoice").get(row.name, ("text", False))[1]
+    threshold = policy.threshold(row.name)
+    fv = field_value(row)
+    return FieldView(
+        name=row.name,
+        value=row.value,
+        page=row.page,
+        bbox_pt=bbox(row.bbox_pt),
+        confidence=fv.confidence,
+        state=state if state is not None else review_state(fv, threshold, required=required),
+        threshold=threshold,
+        value_type=field_type(doc_type, row.name, line_item=line),
+        required=required,
+        corrected=row.corrected,
+        predicted_value=row.predicted_value,
+        predicted_text=row.predicted_text,
+        predicted_page=row.predicted_page,
+        predicted_bbox_pt=bbox(row.predicted_bbox_pt),
+        alternatives=_alternatives(raw),
+        evidence=tuple((raw or {}).get("evidence", [])),
+        line_item_index=row.row if line else None,
+    )
+
+
+def build_view(session: Session, doc: Document, store: FileStore, policy: RoutingPolicy) -> DocumentView:
+    result = doc.extraction.result if doc.extraction else None
+    raw_fields: dict[str, Any] = (result or {}).get("fields", {})
+    raw_items: list[dict[str, Any]] = (result or {}).get("line_items", [])
+    review = evaluate(session, doc, policy)
+    fields: dict[str, FieldView] = {}
+    for row in doc.fields:
+        if row.row < 0:
+            fields[row.name] = field_view(
+                row, doc.doc_type, policy, review.states.get(row.name), raw_fields.get(row.name)
+            )
+    for name, req in required_fields(doc.doc_type).items():
+        if req and name not in fields:
+            missing = FieldRow(name=name, row=-1, value=None, predicted_text="", confidence=0.0, corrected=False)
+            fields[name] = field_view(missing, doc.doc_type, policy, review.states.get(name))
+    items: dict[int, dict[str, FieldView]] = {}
+    for row in doc.fields:
+        if row.row >= 0:
+            raw_item = raw_items[row.row] if row.row < len(raw_items) else {}
+            raw_cell = raw_item.get("cells", {}).get(row.name)
+            items.setdefault(row.row, {})[row.name] = field_view(row, doc.doc_type, policy, raw=raw_cell)
+    line_items = tuple(
+        LineItemView(
+            i,
+            cells,
+            raw_items[i].get("page") if i < len(raw_items) else None,
+            bbox(raw_items[i].get("bbox_pt")) if i < len(raw_items) else None,
+        )
+        for i, cells in sorted(items.items())
+    )
+    reasons = tuple(
+        ReasonView(r.code, r.message, tuple(r.fields or ()), r.risk, r.code in BLOCKING) for r in doc.reasons
+    )
+    return DocumentView(
+        id=doc.id,
+        sha256=doc.sha256,
+        filename=doc.filename,
+        file_path=store.path_for(doc.sha256, doc.suffix),
+        status=DocumentStatus(doc.status),
+        doc_type=doc.doc_type,
+        type_confidence=doc.type_confidence,
+        page_count=doc.page_count,
+        fields=fields,
+        line_items=line_items,
+        reasons=reasons,
+        failed_rules=tuple(reason_view(r) for r in review.failed_rules),
+        vendor_id=doc.vendor_id,
+        vendor_name=doc.vendor_name,
+        claimed_by=doc.claimed_by,
+        lease_expires_at=doc.lease_expires_at,
+        error=doc.error,
+        error_kind=doc.error_kind,
+        warnings=tuple((result or {}).get("warnings", [])),
+        created_at=doc.created_at,
+        model_version=doc.model_version,
+        decided_by=doc.decided_by,
+        reject_reason=doc.reject_reason,
+        override_reason=doc.override_reason,
+        extraction=result,
+    )
+
+
+def _token_json(t: Token) -> list[Any]:
+    return [t.text, t.bbox_pt.to_list(3), round(t.confidence, 4), str(t.source)]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+class DocumentService:
+    def __init__(self, db: Database, config: AppConfig, policy: RoutingPolicy, read: ReadFn | None = None) -> None:
+        self._db = db
+        self._config = config
+        self._store = FileStore(config.files_dir)
+        self._policy = policy
+        self._read = read or default_read
+
+    def get(self, doc_id: int) -> DocumentView:
+        """Everything the window shows for one document (tokens come from :meth:`pages`)."""
+        with self._db.read() as s:
+            return build_view(s, load_document(s, doc_id), self._store, self._policy)
+
+    def file_path(self, doc_id: int) -> Path:
+        with self._db.read() as s:
+            doc = s.get(Document, doc_id)
+            if doc is None:
+                raise NotFoundError(f"no document {doc_id}")
+            return self._store.path_for(doc.sha256, doc.suffix)
+
+    def pages(self, doc_id: int, ctx: ExtractionContext | None = None) -> list[PageView]:
+        """Page sizes and tokens, read from the original once and then from the cache."""
+        with self._db.read() as s:
+            doc = s.get(Document, doc_id)
+            if doc is None:
+                raise NotFoundError(f"no document {doc_id}")
+            sha, suffix = doc.sha256, doc.suffix
+        cache = self._config.cache_dir / "tokens" / f"{sha}.json"
+        if cache.is_file():
+            try:
+                data = json.loads(cache.read_text(encoding="utf-8"))
+                if data.get("version") == TOKEN_CACHE_VERSION:
+                    return [self._page_from_json(p) for p in data["pages"]]
+            except (ValueError, KeyError, TypeError):
+                pass  # a damaged cache is read again from the original
+        read = self._read(self._store.path_for(sha, suffix), ctx or ExtractionContext())
+        pages = [PageView(p.index, p.width_pt, p.height_pt, p.tokens) for p in read.pages]
+        payload = {
+            "version": TOKEN_CACHE_VERSION,
+            "pages": [
+                {"index": p.index, "w": p.width_pt, "h": p.height_pt, "tokens": [_token_json(t) for t in p.tokens]}
+                for p in pages
+            ],
+        }
+        _atomic_write(cache, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        return pages
+
+    @staticmethod
+    def _page_from_json(p: dict[str, Any]) -> PageView:
+        tokens = tuple(
+            Token(text, BBox.from_list(box), p["index"], conf, TokenSource(src), index=i)
+            for i, (text, box, conf, src) in enumerate(p["tokens"])
+        )
+        return PageView(p["index"], float(p["w"]), float(p["h"]), tokens)
+
+    def page_image(self, doc_id: int, page: int, dpi: int = 150) -> Path:
+        """A PNG of one page at ``dpi``, rendered once into the cache (PDFs with pdfium; images as they are)."""
+        path = self.file_path(doc_id)
+        out = self._config.cache_dir / "pages" / f"{path.stem}-p{page}-{dpi}.png"
+        if out.is_file():
+            return out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".pdf":
+            import pypdfium2 as pdfium
+
+            pdf = pdfium.PdfDocument(str(path))
+            try:
+                if not 0 <= page < len(pdf):
+                    raise NotFoundError(f"document {doc_id} has no page {page + 1}")
+                image = pdf[page].render(scale=dpi / 72).to_pil()
+            finally:
+                pdf.close()
+        else:
+            from PIL import Image
+
+            with Image.open(path) as img:
+                if page:
+                    img.seek(page)
+                image = img.convert("RGB")
+        tmp = out.with_suffix(".tmp.png")
+        image.save(tmp, format="PNG")
+        os.replace(tmp, out)
+        return out
+
+    def mark_exported(self, doc_ids: Iterable[int], user: User | str, batch: str = "") -> None:
+        """Record that approved documents were written to an export batch (needs the export permission)."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.EXPORT)
+            for doc_id in doc_ids:
+                doc = s.get(Document, doc_id)
+                if doc is None:
+                    raise NotFoundError(f"no document {doc_id}")
+                lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, batch=batch)

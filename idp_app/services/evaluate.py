@@ -1,0 +1,75 @@
+"""Current field values of a stored document, as extraction values, and the rules evaluated on them."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.orm import Session
+
+from extractors.geometry import BBox
+from extractors.results import FieldValue
+from idp_app.db.models import Document, FieldRow
+from idp_app.services import vendors
+from idp_app.services.routing import FieldReview, RoutingPolicy, VendorFacts, field_review
+from idp_app.services.values import schema_types
+
+
+def bbox(data: list[float] | None) -> BBox | None:
+    return BBox.from_list(data) if data else None
+
+
+def field_value(row: FieldRow) -> FieldValue:
+    return FieldValue(
+        name=row.name,
+        value=row.value,
+        text=row.predicted_text,
+        confidence=1.0 if row.corrected else max(0.0, min(1.0, row.confidence)),
+        page=row.page,
+        bbox_pt=bbox(row.bbox_pt),
+    )
+
+
+def current_values(doc: Document, policy: RoutingPolicy) -> tuple[dict[str, FieldValue], list[Decimal | None]]:
+    """Header fields by name, and the line-item amounts in row order."""
+    fields = {row.name: field_value(row) for row in doc.fields if row.row < 0}
+    line_col = policy.name("line_amount")
+    rows = sorted({r.row for r in doc.fields if r.row >= 0})
+    by_row = {r.row: r for r in doc.fields if r.row >= 0 and r.name == line_col}
+    amounts: list[Decimal | None] = []
+    for i in rows:
+        cell = by_row.get(i)
+        try:
+            amounts.append(Decimal(cell.value) if cell is not None and cell.value else None)
+        except InvalidOperation:
+            amounts.append(None)
+    return fields, amounts
+
+
+def required_fields(doc_type: str | None) -> dict[str, bool]:
+    return {name: req for name, (_t, req) in schema_types(doc_type or "invoice").items()}
+
+
+def text_of(fields: dict[str, FieldValue], name: str) -> str | None:
+    fv = fields.get(name)
+    if fv is None or not fv.found:
+        return None
+    return fv.value if isinstance(fv.value, str) else "; ".join(fv.value or ())
+
+
+def vendor_facts(session: Session, doc: Document, fields: dict[str, FieldValue], policy: RoutingPolicy) -> VendorFacts:
+    n = policy.name
+    found, _vendor = vendors.facts(
+        session,
+        doc.id,
+        text_of(fields, n("vendor_name")),
+        text_of(fields, n("vendor_vat_id")),
+        text_of(fields, n("vendor_iban")),
+        text_of(fields, n("invoice_number")),
+    )
+    return found
+
+
+def evaluate(session: Session, doc: Document, policy: RoutingPolicy) -> FieldReview:
+    fields, amounts = current_values(doc, policy)
+    facts = vendor_facts(session, doc, fields, policy)
+    return field_review(fields, amounts, facts, policy, required_fields(doc.doc_type))

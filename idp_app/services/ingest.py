@@ -1,0 +1,414 @@
+"""Ingest: import files (de-duplicated by hash), extract them in a process pool, store and route the results.
+
+Each step commits on its own, so the process can be killed at any moment and a rerun finishes the batch with
+nothing lost and nothing done twice:
+
+1. the original is copied into the file store, then the document is recorded as ``imported`` (one transaction);
+2. pending documents (``imported`` or ``extracting``) are marked ``extracting`` and sent to the workers;
+3. each result is stored together with its routing decision in one transaction (``extracted`` ->
+   ``auto_approved`` | ``needs_review``), or the document is marked ``failed`` with the error.
+
+The extract function is injected (default: ``extractors.pipeline.extract``, imported lazily in the worker),
+so tests run a fake extractor that crashes or returns nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from extractors.context import ExtractionContext
+from extractors.results import ExtractionResult, FieldValue
+from idp_app.config import AppConfig
+from idp_app.db.engine import Database
+from idp_app.db.models import Document, Extraction, FieldRow, Reason, utcnow
+from idp_app.domain import DocumentStatus as S
+from idp_app.errors import InputError, NotFoundError
+from idp_app.services import audit, lifecycle
+from idp_app.services.documents import load_document
+from idp_app.services.evaluate import current_values, required_fields, text_of, vendor_facts
+from idp_app.services.faults import pause_point
+from idp_app.services.routing import RoutingPolicy, route
+from idp_app.services.storage import FileStore, sha256_of
+from idp_app.services.users import Permission, User, acting_user
+
+ExtractFn = Callable[[Path, ExtractionContext], ExtractionResult]
+ProgressFn = Callable[[int, int, str], None]
+"""Called after each document: (done, total, file name)."""
+
+MAX_ATTEMPTS = 3
+SYSTEM = "system"
+
+
+def default_extract(path: Path, ctx: ExtractionContext) -> ExtractionResult:
+    from extractors.pipeline import extract  # type: ignore[import-not-found,unused-ignore]
+
+    result: ExtractionResult = extract(path, ctx)
+    return result
+
+
+def _run(extract: ExtractFn, path: Path, ctx: ExtractionContext) -> tuple[str, Any, str, str]:
+    """Runs in a worker: never raises, so a bad file cannot break the pool or fail to unpickle."""
+    try:
+        result = extract(path, ctx)
+        if not isinstance(result, ExtractionResult):
+            return ("error", None, "internal_error", f"the extractor returned {type(result).__name__}, not a result")
+        return ("ok", result, "", "")
+    except Exception as exc:  # every failure of one document is that document's error
+        kind = str(getattr(exc, "kind", "internal_error"))
+        message = str(getattr(exc, "message", "") or exc) or type(exc).__name__
+        return ("error", None, kind, message)
+
+
+@dataclass(slots=True)
+class IngestReport:
+    imported: int = 0
+    duplicates: int = 0
+    extracted: int = 0
+    auto_approved: int = 0
+    needs_review: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[int, str, str]] = field(default_factory=list)
+    """(document id, file name, error) for each document that failed."""
+
+    @property
+    def per_minute(self) -> float:
+        return self.extracted * 60.0 / self.seconds if self.seconds > 0 else 0.0
+
+
+def collect(paths: Iterable[Path]) -> list[Path]:
+    """The files named, and every file below the folders named (hidden files skipped), in a stable order."""
+    out: list[Path] = []
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p}: no such file or folder")
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def _field_row(fv: FieldValue, row: int) -> FieldRow:
+    value = "; ".join(fv.value) if isinstance(fv.value, tuple) else fv.value
+    value = value if value not in ("", None) else None
+    box = fv.bbox_pt.to_list(3) if fv.bbox_pt else None
+    return FieldRow(
+        name=fv.name or "",
+        row=row,
+        value=value,
+        page=fv.page,
+        bbox_pt=box,
+        predicted_value=value,
+        predicted_text=fv.text,
+        predicted_page=fv.page,
+        predicted_bbox_pt=box,
+        confidence=fv.confidence,
+        corrected=False,
+    )
+
+
+class IngestService:
+    def __init__(
+        self,
+        db: Database,
+        config: AppConfig,
+        policy: RoutingPolicy,
+        extract: ExtractFn | None = None,
+        context: ExtractionContext | None = None,
+        start_method: str = "spawn",
+    ) -> None:
+        self._db = db
+        self._store = FileStore(config.files_dir)
+        self._policy = policy
+        self.extract = extract or default_extract
+        self.context = context or ExtractionContext()
+        self._start_method = start_method
+
+    # -- step 1: import --------------------------------------------------------------------------------------
+
+    def import_file(self, path: Path, user: User | str = SYSTEM) -> tuple[int, bool]:
+        """Record one file as imported (its own transaction). Returns (document id, newly imported)."""
+        sha = sha256_of(path)
+        with self._db.read() as s:
+            found = s.execute(select(Document.id).where(Document.sha256 == sha)).scalar_one_or_none()
+        if found is not None:
+            return found, False
+        _, stored = self._store.put(path, sha)
+        with self._db.write() as s:
+            actor = self._actor(s, user)
+            found = s.execute(select(Document.id).where(Document.sha256 == sha)).scalar_one_or_none()
+            if found is not None:
+                return found, False
+            doc = Document(
+                sha256=sha,
+                filename=path.name,
+                source_path=str(path.resolve()),
+                suffix=path.suffix.lower(),
+                size_bytes=stored.stat().st_size,
+                status=S.IMPORTED.value,
+            )
+            s.add(doc)
+            s.flush()
+            audit.append(s, actor, "transition", doc.id, **{"from": None, "to": S.IMPORTED.value}, sha256=sha)
+            return doc.id, True
+
+    @staticmethod
+    def _actor(s: Any, user: User | str) -> str:
+        if user == SYSTEM:
+            return SYSTEM
+        return acting_user(s, user, Permission.INGEST).name
+
+    # -- step 2 and 3: extract, store, route -----------------------------------------------------------------
+
+    def pending(self) -> list[int]:
+        """Documents imported but not yet extracted, including those a killed run left ``extracting``."""
+        with self._db.read() as s:
+            stmt = select(Document.id).where(Document.status.in_([S.IMPORTED.value, S.EXTRACTING.value]))
+            return list(s.execute(stmt.order_by(Document.id)).scalars())
+
+    def ingest(
+        self, paths: Sequence[Path], user: User | str = SYSTEM, *, workers: int = 2, progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Import ``paths`` and extract everything pending (this batch and any a killed run left behind)."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._db.read() as s:
+            if user != SYSTEM:
+                acting_user(s, user, Permission.INGEST)
+        for path in collect(paths):
+            _, new = self.import_file(path, user)
+            report.imported += new
+            report.duplicates += not new
+        self.extract_pending(workers=workers, progress=progress, report=report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def extract_pending(
+        self,
+        *,
+        workers: int = 2,
+        progress: ProgressFn | None = None,
+        report: IngestReport | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> IngestReport:
+        report = report or IngestReport()
+        started = time.perf_counter()
+        todo = self._start(list(ids) if ids is not None else self.pending(), report)
+        total = len(todo)
+        done = 0
+        if workers <= 0:
+            for doc_id, path in todo:
+                self._finish(doc_id, _run(self.extract, path, self.context), report)
+                done += 1
+                if progress:
+                    progress(done, total, path.name)
+        else:
+            retry: list[tuple[int, Path]] = []
+            ctx = multiprocessing.get_context(self._start_method)
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = self._submit(pool, todo)
+                for fut in as_completed(futures):
+                    doc_id, path = futures[fut]
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        retry.append((doc_id, path))
+                        continue
+                    self._finish(doc_id, outcome, report)
+                    done += 1
+                    if progress:
+                        progress(done, total, path.name)
+            # A worker died (a crash in native code, out of memory): go on one document per fresh process.
+            for doc_id, path in retry:
+                with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                    try:
+                        outcome = pool.submit(_run, self.extract, path, self.context).result()
+                    except BrokenProcessPool:
+                        outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
+                self._finish(doc_id, outcome, report)
+                done += 1
+                if progress:
+                    progress(done, total, path.name)
+        if report.seconds == 0.0:
+            report.seconds = time.perf_counter() - started
+        return report
+
+    def _submit(
+        self, pool: Executor, todo: list[tuple[int, Path]]
+    ) -> dict[Future[tuple[str, Any, str, str]], tuple[int, Path]]:
+        return {pool.submit(_run, self.extract, path, self.context): (doc_id, path) for doc_id, path in todo}
+
+    def _start(self, ids: list[int], report: IngestReport) -> list[tuple[int, Path]]:
+        """Mark documents ``extracting`` (one transaction); give up on those that stopped too often."""
+        todo: list[tuple[int, Path]] = []
+        with self._db.write() as s:
+            for doc_id in ids:
+                doc = s.get(Document, doc_id)
+                if doc is None or doc.status not in (S.IMPORTED.value, S.EXTRACTING.value):
+                    continue
+                if doc.attempts >= MAX_ATTEMPTS:
+                    self._fail(s, doc, "interrupted", f"extraction stopped {doc.attempts} times without finishing")
+                    report.failed += 1
+                    report.failures.append((doc.id, doc.filename, doc.error or ""))
+                    continue
+                doc.attempts += 1
+                lifecycle.transition(s, doc, S.EXTRACTING, SYSTEM, attempt=doc.attempts)
+                todo.append((doc.id, self._store.path_for(doc.sha256, doc.suffix)))
+        return todo
+
+    def _finish(self, doc_id: int, outcome: tuple[str, Any, str, str], report: IngestReport) -> None:
+        status, result, kind, message = outcome
+        if status == "ok":
+            final = self.store_result(doc_id, result)
+            if final is None:
+                return
+            report.extracted += 1
+            report.auto_approved += final is S.AUTO_APPROVED
+            report.needs_review += final is S.NEEDS_REVIEW
+        else:
+            with self._db.write() as s:
+                doc = s.get(Document, doc_id)
+                if doc is None or doc.status != S.EXTRACTING.value:
+                    return
+                self._fail(s, doc, kind, message)
+                report.failed += 1
+                report.failures.append((doc.id, doc.filename, message))
+
+    @staticmethod
+    def _fail(s: Any, doc: Document, kind: str, message: str) -> None:
+        doc.error_kind = kind[:40]
+        doc.error = message
+        lifecycle.transition(s, doc, S.FAILED, SYSTEM, error_kind=kind, error=message)
+
+    def store_result(self, doc_id: int, result: ExtractionResult) -> S | None:
+        """Store a result and its routing in one transaction. None if the document was no longer extracting."""
+        with self._db.write() as s:
+            status = s.execute(select(Document.status).where(Document.id == doc_id)).scalar_one_or_none()
+            if status != S.EXTRACTING.value:
+                return None
+            for table in (FieldRow, Reason, Extraction):
+                s.execute(delete(table).where(table.document_id == doc_id))
+            s.expire_all()
+            doc = load_document(s, doc_id)
+            s.add(Extraction(document_id=doc.id, result=result.to_json()))
+            for name, fv in result.fields.items():
+                header = _field_row(fv, -1)
+                header.name = name
+                doc.fields.append(header)
+            for i, item in enumerate(result.line_items):
+                for col, cell in item.cells.items():
+                    row = _field_row(cell, i)
+                    row.name = col
+                    doc.fields.append(row)
+            doc.doc_type = str(result.doc_type)
+            doc.type_confidence = result.type_confidence
+            doc.page_count = result.page_count
+            doc.model_version = result.model_version or None
+            doc.extracted_at = utcnow()
+            doc.error = doc.error_kind = None
+            s.flush()
+            lifecycle.transition(s, doc, S.EXTRACTED, SYSTEM, fields=len(result.fields), warnings=len(result.warnings))
+            final = self._route(s, doc)
+            pause_point("ingest.store")
+            return final
+
+    def _route(self, s: Any, doc: Document) -> S:
+        fields, amounts = current_values(doc, self._policy)
+        required = required_fields(doc.doc_type)
+        n = self._policy.name
+        doc.vendor_name = text_of(fields, n("vendor_name"))
+        doc.invoice_number = text_of(fields, n("invoice_number"))
+        from idp_app.services import vendors
+
+        doc.vendor_key = vendors.document_key(doc.vendor_name, text_of(fields, n("vendor_vat_id")))
+        total = text_of(fields, n("total_amount"))
+        try:
+            doc.total_amount = Decimal(total).quantize(Decimal("0.01")) if total else None
+        except InvalidOperation:
+            doc.total_amount = None
+        currency = text_of(fields, n("currency"))
+        doc.currency = currency[:3] if currency else None
+        facts = vendor_facts(s, doc, fields, self._policy)
+        if facts.known:
+            vendor = vendors.match(
+                s, doc.vendor_name, text_of(fields, n("vendor_vat_id")), text_of(fields, n("vendor_iban"))
+            )
+            doc.vendor_id = vendor.id if vendor else None
+        decision = route(fields, amounts, facts, self._policy, doc.sha256, required)
+        confidences = [fv.confidence for fv in fields.values() if fv.found]
+        confidences += [0.0 for name, req in required.items() if req and not (name in fields and fields[name].found)]
+        doc.min_confidence = round(min(confidences), 4) if confidences else 0.0
+        doc.risk = decision.risk
+        doc.priority = -decision.risk
+        doc.qa_sample = decision.qa_sample
+        for r in decision.reasons:
+            doc.reasons.append(Reason(code=r.code, message=r.message, fields=list(r.fields), risk=r.risk))
+        s.flush()
+        final = S.NEEDS_REVIEW if decision.needs_review else S.AUTO_APPROVED
+        lifecycle.transition(s, doc, final, SYSTEM, reasons=[r.code for r in decision.reasons])
+        return final
+
+    # -- on demand -------------------------------------------------------------------------------------------
+
+    def reextract(self, doc_id: int, user: User | str, *, workers: int = 0) -> IngestReport:
+        """Extract a document again (e.g. with a new model); its fields and routing are replaced."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REEXTRACT)
+            doc = s.get(Document, doc_id)
+            if doc is None:
+                raise NotFoundError(f"no document {doc_id}")
+            doc.attempts = 0
+            lifecycle.transition(s, doc, S.EXTRACTING, actor.name, reextract=True)
+        return self.extract_pending(workers=workers, ids=[doc_id])
+
+    def watch(
+        self,
+        folder: Path,
+        user: User | str = SYSTEM,
+        *,
+        interval: float = 5.0,
+        workers: int = 2,
+        progress: ProgressFn | None = None,
+        on_batch: Callable[[IngestReport], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Poll a hot folder: ingest files that appear (or change), until ``should_stop()``."""
+        seen: dict[Path, tuple[float, int]] = {}
+        while not should_stop():
+            fresh = []
+            for path in collect([folder]):
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                sig = (st.st_mtime, st.st_size)
+                if seen.get(path) != sig and time.time() - st.st_mtime > 1.0:  # not while it is still being written
+                    fresh.append(path)
+                    seen[path] = sig
+            if fresh or self.pending():
+                report = self.ingest(fresh, user, workers=workers, progress=progress)
+                if on_batch:
+                    on_batch(report)
+            time.sleep(interval)
+
+
+def cpu_workers() -> int:
+    return max(1, min(4, (os.cpu_count() or 2)))

@@ -1,0 +1,205 @@
+"""The review queue: priority order, filters, paging, and claims that give a document to one clerk only.
+
+Order: risk (highest first), then lowest confidence, then age. The order columns are indexed
+(``ix_documents_queue``), so a page of 100 is read from the index without sorting the table.
+
+A claim is a lease: it expires after ``lease_seconds`` and the document can then be claimed again.
+On PostgreSQL the next document is picked with ``SELECT ... FOR UPDATE SKIP LOCKED``; on SQLite the pick and
+the update are one conditional ``UPDATE ... WHERE claimed_by IS NULL OR lease expired`` inside an immediate
+(write-locked) transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from idp_app.db.engine import Database
+from idp_app.db.models import Document, utcnow
+from idp_app.domain import DocumentStatus
+from idp_app.errors import ClaimError, IllegalTransitionError, NotFoundError
+from idp_app.services import lifecycle
+from idp_app.services.users import Permission, User, acting_user
+from idp_app.services.views import Claim, QueueItem
+
+DEFAULT_LEASE_SECONDS = 15 * 60
+_ORDER = (Document.priority, Document.min_confidence, Document.created_at, Document.id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    status: DocumentStatus | None = None
+    """None: the review queue (needs_review and in_review); otherwise documents in exactly this status."""
+    vendor_id: int | None = None
+    vendor: str | None = None
+    """Vendor name contains this text (case-insensitive)."""
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+
+
+def _filtered(stmt: Select[Any], f: QueueFilter) -> Select[Any]:
+    stmt = stmt.where(Document.status == f.status.value) if f.status else stmt.where(Document.queued.is_(True))
+    if f.vendor_id is not None:
+        stmt = stmt.where(Document.vendor_id == f.vendor_id)
+    if f.vendor:
+        stmt = stmt.where(func.lower(Document.vendor_name).contains(f.vendor.lower()))
+    if f.min_confidence is not None:
+        stmt = stmt.where(Document.min_confidence >= f.min_confidence)
+    if f.max_confidence is not None:
+        stmt = stmt.where(Document.min_confidence <= f.max_confidence)
+    return stmt
+
+
+def _item(d: Document) -> QueueItem:
+    return QueueItem(
+        id=d.id,
+        filename=d.filename,
+        status=DocumentStatus(d.status),
+        risk=d.risk,
+        min_confidence=d.min_confidence,
+        vendor_name=d.vendor_name,
+        invoice_number=d.invoice_number,
+        total_amount=d.total_amount,
+        currency=d.currency,
+        claimed_by=d.claimed_by,
+        lease_expires_at=d.lease_expires_at,
+        created_at=d.created_at,
+    )
+
+
+def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(
+        Document.queued.is_(True),
+        or_(
+            Document.status == DocumentStatus.NEEDS_REVIEW.value,
+            and_(Document.status == DocumentStatus.IN_REVIEW.value, Document.lease_expires_at < now),
+        ),
+    )
+
+
+class QueueService:
+    def __init__(self, db: Database, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> None:
+        self._db = db
+        self.lease_seconds = lease_seconds
+
+    def list(self, flt: QueueFilter | None = None, *, offset: int = 0, limit: int = 100) -> list[QueueItem]:
+        """One page of the queue (or of documents in a status), in priority order."""
+        f = flt or QueueFilter()
+        stmt = _filtered(select(Document), f).order_by(*_ORDER).offset(max(0, offset)).limit(max(1, min(limit, 1000)))
+        with self._db.read() as s:
+            return [_item(d) for d in s.execute(stmt).scalars()]
+
+    def count(self, flt: QueueFilter | None = None) -> int:
+        f = flt or QueueFilter()
+        stmt = _filtered(select(func.count(Document.id)), f)
+        with self._db.read() as s:
+            return int(s.execute(stmt).scalar_one())
+
+    def counts_by_status(self) -> dict[DocumentStatus, int]:
+        with self._db.read() as s:
+            rows = s.execute(select(Document.status, func.count()).group_by(Document.status)).tuples()
+            return {DocumentStatus(status): n for status, n in rows}
+
+    def claim_next(self, user: User | str) -> Claim | None:
+        """Give the highest-priority unclaimed document to ``user``; None when the queue is empty."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            now = utcnow()
+            expires = now + timedelta(seconds=self.lease_seconds)
+            if self._db.is_sqlite:
+                pick = select(Document.id).where(_claimable(now)).order_by(*_ORDER).limit(1).scalar_subquery()
+                doc_id = s.execute(
+                    update(Document)
+                    .where(Document.id == pick, or_(Document.claimed_by.is_(None), Document.lease_expires_at < now))
+                    .values(claimed_by=actor.name, lease_expires_at=expires)
+                    .returning(Document.id)
+                    .execution_options(synchronize_session=False)
+                ).scalar_one_or_none()
+            else:
+                doc_id = s.execute(
+                    select(Document.id)
+                    .where(_claimable(now))
+                    .order_by(*_ORDER)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).scalar_one_or_none()
+                if doc_id is not None:
+                    s.execute(
+                        update(Document)
+                        .where(Document.id == doc_id)
+                        .values(claimed_by=actor.name, lease_expires_at=expires)
+                        .execution_options(synchronize_session=False)
+                    )
+            if doc_id is None:
+                return None
+            self._mark_in_review(s, doc_id, actor.name, expires)
+            return Claim(doc_id, actor.name, expires)
+
+    def claim(self, doc_id: int, user: User | str) -> Claim:
+        """Claim one chosen document (the window opens it from the list)."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            now = utcnow()
+            expires = now + timedelta(seconds=self.lease_seconds)
+            stmt = select(Document).where(Document.id == doc_id)
+            if not self._db.is_sqlite:
+                stmt = stmt.with_for_update()
+            doc = s.execute(stmt).scalar_one_or_none()
+            if doc is None:
+                raise NotFoundError(f"no document {doc_id}")
+            lease = doc.lease_expires_at
+            held = doc.claimed_by is not None and doc.claimed_by != actor.name and lease is not None and lease > now
+            if held:
+                raise ClaimError(f"document {doc_id} is claimed by {doc.claimed_by} until {lease:%H:%M:%S} UTC")
+            if doc.status not in (DocumentStatus.NEEDS_REVIEW.value, DocumentStatus.IN_REVIEW.value):
+                raise IllegalTransitionError(
+                    f"document {doc_id} is {doc.status}: only documents in review can be claimed"
+                )
+            doc.claimed_by = actor.name
+            doc.lease_expires_at = expires
+            s.flush()
+            self._mark_in_review(s, doc_id, actor.name, expires)
+            return Claim(doc_id, actor.name, expires)
+
+    def _mark_in_review(self, s: Session, doc_id: int, actor: str, expires: datetime) -> None:
+        doc = s.get(Document, doc_id, populate_existing=True)
+        assert doc is not None
+        lifecycle.transition(s, doc, DocumentStatus.IN_REVIEW, actor, lease_expires_at=expires.isoformat())
+        doc.claimed_by = actor
+        doc.lease_expires_at = expires
+
+    def renew(self, doc_id: int, user: User | str) -> Claim:
+        """Extend the lease of a claim the user holds."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            doc = holding(s, doc_id, actor.name)
+            doc.lease_expires_at = utcnow() + timedelta(seconds=self.lease_seconds)
+            return Claim(doc_id, actor.name, doc.lease_expires_at)
+
+    def release(self, doc_id: int, user: User | str) -> None:
+        """Give the document back to the queue (a supervisor may release anyone's claim)."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            doc = s.get(Document, doc_id)
+            if doc is None:
+                raise NotFoundError(f"no document {doc_id}")
+            if doc.claimed_by != actor.name:
+                acting_user(s, actor, Permission.RELEASE_ANY)
+            if doc.status != DocumentStatus.IN_REVIEW.value:
+                raise IllegalTransitionError(f"document {doc_id} is {doc.status}, not claimed")
+            lifecycle.transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor.name, released=doc.claimed_by)
+
+
+def holding(s: Session, doc_id: int, user: str) -> Document:
+    """The document, if ``user`` holds its claim (an expired lease still counts until someone else claims it)."""
+    doc = s.get(Document, doc_id)
+    if doc is None:
+        raise NotFoundError(f"no document {doc_id}")
+    if doc.status != DocumentStatus.IN_REVIEW.value or doc.claimed_by != user:
+        who = f"claimed by {doc.claimed_by}" if doc.claimed_by else doc.status
+        raise ClaimError(f"document {doc_id} is {who}: claim it first (idp claim {doc_id})")
+    return doc

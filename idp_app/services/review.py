@@ -1,0 +1,257 @@
+"""Review: corrections, confirmations, approval (refused while a rule fails, unless overridden) and rejection.
+
+Every change a clerk makes is a :class:`~idp_app.domain.Correction`, checked against the field's value type,
+stored as a training pair and logged. Applying ``correction.inverted()`` undoes it through the same path.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from idp_app.db.engine import Database
+from idp_app.db.models import CorrectionRow, Document, FieldRow, utcnow
+from idp_app.domain import Correction, CorrectionKind, DocumentStatus
+from idp_app.errors import InvalidValueError, PermissionDeniedError, RuleFailedError
+from idp_app.services import audit, lifecycle, vendors
+from idp_app.services.documents import field_view, load_document
+from idp_app.services.evaluate import current_values, evaluate, text_of
+from idp_app.services.faults import pause_point
+from idp_app.services.queue import holding
+from idp_app.services.routing import RoutingPolicy
+from idp_app.services.users import Permission, User, acting_user
+from idp_app.services.values import field_type, normalise
+from idp_app.services.views import FieldView
+
+
+class StaleValueError(InvalidValueError):
+    """The correction's old value is not the field's current value (someone else changed it, or undo out of order)."""
+
+    exit_code = 33
+    kind = "stale_value"
+
+
+def _bbox_list(b: object) -> list[float] | None:
+    from extractors.geometry import BBox
+
+    return b.to_list(3) if isinstance(b, BBox) else None
+
+
+def _same(value_type: str, given: str | None, current: str | None) -> bool:
+    if (given or None) == (current or None):
+        return True
+    try:
+        return normalise(value_type, given) == current
+    except InvalidValueError:
+        return False
+
+
+class ReviewService:
+    def __init__(self, db: Database, policy: RoutingPolicy) -> None:
+        self._db = db
+        self._policy = policy
+
+    # -- corrections ---------------------------------------------------------------------------------------
+
+    def correct(
+        self,
+        doc_id: int,
+        field_name: str,
+        text: str | None,
+        user: User | str,
+        *,
+        line_item_index: int | None = None,
+        seconds_spent: float = 0.0,
+    ) -> FieldView:
+        """Set a field to what the clerk typed (the CLI's way in); builds and applies the Correction."""
+        with self._db.read() as s:
+            row = self._row(s, doc_id, field_name, line_item_index)
+            old_value = row.value if row else None
+            old_box = row.bbox_pt if row else None
+            page = row.page if row else None
+        from extractors.geometry import BBox
+
+        return self.apply(
+            Correction(
+                document_id=doc_id,
+                field_name=field_name,
+                old_value=old_value,
+                new_value=text,
+                old_bbox_pt=BBox.from_list(old_box) if old_box else None,
+                new_bbox_pt=BBox.from_list(old_box) if old_box else None,
+                page=page,
+                user=user if isinstance(user, str) else user.name,
+                seconds_spent=seconds_spent,
+                line_item_index=line_item_index,
+            )
+        )
+
+    @staticmethod
+    def _row(s: Session, doc_id: int, name: str, line_item_index: int | None) -> FieldRow | None:
+        row_index = -1 if line_item_index is None else line_item_index
+        return s.execute(
+            select(FieldRow).where(FieldRow.document_id == doc_id, FieldRow.name == name, FieldRow.row == row_index)
+        ).scalar_one_or_none()
+
+    def apply(self, correction: Correction) -> FieldView:
+        """Apply one correction (or confirmation) to a claimed document; returns the field as it is now.
+
+        The new value is checked and normalised by the field's value type (``InvalidValueError`` with a message
+        otherwise). ``correction.old_value`` must be the field's current value (``StaleValueError`` otherwise),
+        which keeps undo (``apply(c.inverted())``) exact.
+        """
+        c = correction
+        with self._db.write() as s:
+            actor = acting_user(s, c.user, Permission.REVIEW)
+            doc = holding(s, c.document_id, actor.name)
+            line = c.line_item_index is not None
+            value_type = field_type(doc.doc_type, c.field_name, line_item=line)
+            new_value = normalise(value_type, c.new_value)
+            row = self._row(s, doc.id, c.field_name, c.line_item_index)
+            current = row.value if row else None
+            if not _same(value_type, c.old_value, current):
+                raise StaleValueError(f"{c.field_name} is now {current!r}, not {c.old_value!r}: reload the document")
+            if c.kind is CorrectionKind.CONFIRMATION:
+                if row is None or current is None:
+                    raise InvalidValueError(f"{c.field_name} has no value to confirm")
+                new_value = current
+            if row is None:
+                row = FieldRow(
+                    document_id=doc.id,
+                    name=c.field_name,
+                    row=-1 if c.line_item_index is None else c.line_item_index,
+                    predicted_value=None,
+                    predicted_text="",
+                    confidence=0.0,
+                    corrected=False,
+                )
+                s.add(row)
+            if c.kind is CorrectionKind.CORRECTION:
+                row.value = new_value
+                if c.new_bbox_pt is not None or c.old_bbox_pt is not None:
+                    row.bbox_pt = _bbox_list(c.new_bbox_pt)
+                    row.page = c.page if c.new_bbox_pt is not None else row.page
+                row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
+            s.add(
+                CorrectionRow(
+                    document_id=doc.id,
+                    field_name=c.field_name,
+                    line_item_index=c.line_item_index,
+                    kind=c.kind.value,
+                    old_value=current,
+                    new_value=new_value,
+                    old_bbox_pt=_bbox_list(c.old_bbox_pt),
+                    new_bbox_pt=_bbox_list(c.new_bbox_pt),
+                    page=c.page,
+                    source_token_ids=list(c.source_token_ids),
+                    user=actor.name,
+                    seconds_spent=c.seconds_spent,
+                )
+            )
+            self._refresh_summary(doc)
+            s.flush()
+            audit.append(
+                s,
+                actor.name,
+                c.kind.value,
+                doc.id,
+                field=c.field_name,
+                row=c.line_item_index,
+                old=current,
+                new=new_value,
+                new_bbox_pt=_bbox_list(c.new_bbox_pt),
+            )
+            doc = load_document(s, doc.id)
+            review = evaluate(s, doc, self._policy)
+            row = self._row(s, doc.id, c.field_name, c.line_item_index)
+            assert row is not None
+            state = review.states.get(c.field_name) if not line else None
+            return field_view(row, doc.doc_type, self._policy, state)
+
+    def _refresh_summary(self, doc: Document) -> None:
+        """Keep the document's searchable columns (vendor, invoice number, total) in step with its fields."""
+        from decimal import Decimal, InvalidOperation
+
+        fields, _ = current_values(doc, self._policy)
+        n = self._policy.name
+        doc.vendor_name = text_of(fields, n("vendor_name"))
+        doc.invoice_number = text_of(fields, n("invoice_number"))
+        doc.vendor_key = vendors.document_key(doc.vendor_name, text_of(fields, n("vendor_vat_id")))
+        total = text_of(fields, n("total_amount"))
+        try:
+            doc.total_amount = Decimal(total) if total else None
+        except InvalidOperation:
+            doc.total_amount = None
+        doc.updated_at = utcnow()
+
+    # -- decisions -----------------------------------------------------------------------------------------
+
+    def approve(self, doc_id: int, user: User | str, override_reason: str | None = None) -> None:
+        """Approve a claimed document. Refused while a blocking rule fails, unless a supervisor overrides
+        with a reason. Unchanged fields are stored as confirmations; the vendor register learns the vendor."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            doc = holding(s, doc_id, actor.name)
+            doc = load_document(s, doc.id)
+            review = evaluate(s, doc, self._policy)
+            blocking = [r for r in review.failed_rules if r.blocks_approval]
+            override = (override_reason or "").strip() or None
+            if override is not None and not actor.can(Permission.OVERRIDE):
+                raise PermissionDeniedError(f"{actor.name} is a {actor.role}: only a supervisor may override rules")
+            if blocking and override is None:
+                codes = "; ".join(r.message for r in blocking)
+                raise RuleFailedError(f"document {doc_id} cannot be approved while a rule fails: {codes}")
+            corrected = set(
+                s.execute(
+                    select(CorrectionRow.field_name, CorrectionRow.line_item_index).where(
+                        CorrectionRow.document_id == doc.id
+                    )
+                ).tuples()
+            )
+            for row in doc.fields:
+                key = (row.name, None if row.row < 0 else row.row)
+                if row.value is not None and key not in corrected and not row.corrected:
+                    s.add(
+                        CorrectionRow(
+                            document_id=doc.id,
+                            field_name=row.name,
+                            line_item_index=key[1],
+                            kind=CorrectionKind.CONFIRMATION.value,
+                            old_value=row.value,
+                            new_value=row.value,
+                            old_bbox_pt=row.bbox_pt,
+                            new_bbox_pt=row.bbox_pt,
+                            page=row.page,
+                            source_token_ids=[],
+                            user=actor.name,
+                            seconds_spent=0.0,
+                        )
+                    )
+            fields, _ = current_values(doc, self._policy)
+            n = self._policy.name
+            vendor = vendors.register(
+                s,
+                text_of(fields, n("vendor_name")),
+                text_of(fields, n("vendor_vat_id")),
+                text_of(fields, n("vendor_iban")),
+                text_of(fields, n("vendor_address")),
+            )
+            doc.vendor_id = vendor.id if vendor else None
+            doc.decided_at = utcnow()
+            doc.decided_by = actor.name
+            doc.override_reason = override
+            if blocking and override is not None:
+                audit.append(s, actor.name, "override", doc.id, reason=override, rules=[r.code for r in blocking])
+            pause_point("review.approve")
+            lifecycle.transition(s, doc, DocumentStatus.APPROVED, actor.name)
+
+    def reject(self, doc_id: int, user: User | str, reason: str) -> None:
+        if not reason or not reason.strip():
+            raise InvalidValueError("a rejection needs a reason (--reason)")
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            doc = holding(s, doc_id, actor.name)
+            doc.reject_reason = reason.strip()
+            doc.decided_at = utcnow()
+            doc.decided_by = actor.name
+            lifecycle.transition(s, doc, DocumentStatus.REJECTED, actor.name, reason=reason.strip())

@@ -1,0 +1,352 @@
+"""Routing: whether a document passes straight through or needs review, and every reason why.
+
+Everything here is pure: the policy is data read from TOML, facts about the vendor are looked up by the
+caller, and the functions only compute. The window uses :func:`field_review` for its colours and hints.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from extractors.results import FieldValue
+from idp_app.domain import ReviewState, review_state
+from idp_app.errors import ConfigError
+
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent.parent / "resources" / "routing.toml"
+
+# Risk of each reason: the queue shows the riskiest documents first.
+RISK = {
+    "iban_changed": 100,
+    "duplicate_invoice": 80,
+    "arithmetic": 50,
+    "line_items_sum": 45,
+    "total_above_limit": 40,
+    "unknown_vendor": 30,
+    "missing_field": 20,
+    "low_confidence": 10,
+    "qa_sample": 1,
+}
+BLOCKING = frozenset({"iban_changed", "duplicate_invoice", "arithmetic", "line_items_sum"})
+"""Rules that refuse approval until fixed or overridden by a supervisor."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPolicy:
+    default_threshold: float = 0.9
+    field_thresholds: Mapping[str, float] = field(default_factory=dict)
+    max_total: Decimal | None = Decimal("10000.00")
+    unknown_vendor: bool = True
+    iban_changed: bool = True
+    duplicate_invoice: bool = True
+    arithmetic: bool = True
+    tolerance: Decimal = Decimal("0.01")
+    qa_sample_rate: float = 0.05
+    names: Mapping[str, str] = field(default_factory=dict)
+    """Rule role -> schema field name (``total_amount`` -> ``total_amount``)."""
+
+    def threshold(self, field_name: str) -> float:
+        return self.field_thresholds.get(field_name, self.default_threshold)
+
+    def name(self, role: str) -> str:
+        return self.names.get(role, role)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> RoutingPolicy:
+        """The default policy, with ``path`` (a user file) overriding any key it gives."""
+        data = _read(DEFAULT_POLICY_PATH)
+        if path is not None:
+            _merge(data, _read(path))
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RoutingPolicy:
+        try:
+            thresholds = dict(data.get("thresholds", {}))
+            per_field = {str(k): float(v) for k, v in dict(thresholds.get("fields", {})).items()}
+            rules = dict(data.get("rules", {}))
+            max_total = str(rules.get("max_total", "") or "").strip()
+            policy = cls(
+                default_threshold=float(thresholds.get("default", 0.9)),
+                field_thresholds=per_field,
+                max_total=Decimal(max_total) if max_total and Decimal(max_total) > 0 else None,
+                unknown_vendor=bool(rules.get("unknown_vendor", True)),
+                iban_changed=bool(rules.get("iban_changed", True)),
+                duplicate_invoice=bool(rules.get("duplicate_invoice", True)),
+                arithmetic=bool(rules.get("arithmetic", True)),
+                tolerance=Decimal(str(rules.get("tolerance", "0.01"))),
+                qa_sample_rate=float(rules.get("qa_sample_rate", 0.05)),
+                names={str(k): str(v) for k, v in dict(data.get("fields", {})).items()},
+            )
+        except (TypeError, ValueError, InvalidOperation) as exc:
+            raise ConfigError(f"routing policy: {exc}") from None
+        for name, t in [("default", policy.default_threshold), *policy.field_thresholds.items()]:
+            if not 0.0 <= t <= 1.0:
+                raise ConfigError(f"routing policy: threshold {name} = {t} is outside 0..1")
+        if not 0.0 <= policy.qa_sample_rate <= 1.0:
+            raise ConfigError(f"routing policy: qa_sample_rate {policy.qa_sample_rate} is outside 0..1")
+        return policy
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> None:
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+@dataclass(frozen=True, slots=True)
+class VendorFacts:
+    """What the vendor register and earlier documents say about this document's vendor (looked up by the caller)."""
+
+    known: bool = False
+    vendor_name: str | None = None
+    iban_on_file: str | None = None
+    duplicate_of: int | None = None
+    """Id of another document of the same vendor with the same invoice number."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """The single edit that would make a rule pass."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    message: str
+    fields: tuple[str, ...] = ()
+    suggestion: Suggestion | None = None
+
+    @property
+    def risk(self) -> int:
+        return RISK.get(self.code, 0)
+
+    @property
+    def blocks_approval(self) -> bool:
+        return self.code in BLOCKING
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    needs_review: bool
+    reasons: tuple[Reason, ...]
+    qa_sample: bool = False
+
+    @property
+    def risk(self) -> int:
+        return sum(r.risk for r in self.reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldReview:
+    """What the window needs to colour fields: each field's state and the failed rules with their fix."""
+
+    states: dict[str, ReviewState]
+    failed_rules: tuple[Reason, ...]
+
+
+def amount(fields: Mapping[str, FieldValue], name: str) -> Decimal | None:
+    fv = fields.get(name)
+    if fv is None or not fv.found or not isinstance(fv.value, str):
+        return None
+    try:
+        value = Decimal(fv.value)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _text(fields: Mapping[str, FieldValue], name: str) -> str | None:
+    fv = fields.get(name)
+    if fv is None or not fv.found:
+        return None
+    return fv.value if isinstance(fv.value, str) else ", ".join(fv.value or ())
+
+
+def normal_iban(iban: str | None) -> str | None:
+    return "".join(iban.split()).upper() if iban else None
+
+
+def check_rules(
+    fields: Mapping[str, FieldValue],
+    line_amounts: Sequence[Decimal | None],
+    facts: VendorFacts,
+    policy: RoutingPolicy,
+) -> list[Reason]:
+    """The rules that fail for these values (confidence aside)."""
+    out: list[Reason] = []
+    n = policy.name
+    total = amount(fields, n("total_amount"))
+    if policy.max_total is not None and total is not None and total > policy.max_total:
+        out.append(
+            Reason("total_above_limit", f"total {total} is above the limit {policy.max_total}", (n("total_amount"),))
+        )
+    vendor = _text(fields, n("vendor_name"))
+    if policy.unknown_vendor and not facts.known:
+        out.append(
+            Reason("unknown_vendor", f"vendor {vendor or '(no name)'} is not in the register", (n("vendor_name"),))
+        )
+    iban = normal_iban(_text(fields, n("vendor_iban")))
+    if policy.iban_changed and facts.known and facts.iban_on_file and iban and iban != normal_iban(facts.iban_on_file):
+        out.append(
+            Reason(
+                "iban_changed",
+                f"possible payment fraud: IBAN {iban} differs from {facts.iban_on_file} on file for "
+                f"{facts.vendor_name or vendor}",
+                (n("vendor_iban"),),
+            )
+        )
+    if policy.duplicate_invoice and facts.duplicate_of is not None:
+        number = _text(fields, n("invoice_number"))
+        out.append(
+            Reason(
+                "duplicate_invoice",
+                f"possible duplicate: invoice number {number} already seen for this vendor "
+                f"(document {facts.duplicate_of})",
+                (n("invoice_number"),),
+            )
+        )
+    if policy.arithmetic:
+        out.extend(_arithmetic(fields, line_amounts, policy))
+    return out
+
+
+def _arithmetic(
+    fields: Mapping[str, FieldValue], line_amounts: Sequence[Decimal | None], policy: RoutingPolicy
+) -> list[Reason]:
+    n = policy.name
+    net_f, tax_f, total_f = n("net_amount"), n("tax_amount"), n("total_amount")
+    net, tax, total = amount(fields, net_f), amount(fields, tax_f), amount(fields, total_f)
+    tol = policy.tolerance
+    known_lines = [a for a in line_amounts if a is not None]
+    lines_sum = sum(known_lines, Decimal(0)) if known_lines and len(known_lines) == len(line_amounts) else None
+    out: list[Reason] = []
+    if net is not None and tax is not None and total is not None and abs(net + tax - total) > tol:
+        out.append(
+            Reason(
+                "arithmetic",
+                f"net {net} + tax {tax} = {net + tax}, not the total {total}",
+                (net_f, tax_f, total_f),
+                _totals_fix(fields, net, tax, total, lines_sum, tol, (net_f, tax_f, total_f)),
+            )
+        )
+    if lines_sum is not None and net is not None and abs(lines_sum - net) > tol:
+        fix = None
+        if tax is not None and total is not None and abs(lines_sum + tax - total) <= tol:
+            fix = Suggestion(net_f, f"{lines_sum:.2f}")
+        out.append(
+            Reason(
+                "line_items_sum", f"the line items sum to {lines_sum}, not the net {net}", (net_f, "line_items"), fix
+            )
+        )
+    return out
+
+
+def _totals_fix(
+    fields: Mapping[str, FieldValue],
+    net: Decimal,
+    tax: Decimal,
+    total: Decimal,
+    lines_sum: Decimal | None,
+    tol: Decimal,
+    names: tuple[str, str, str],
+) -> Suggestion:
+    """The one edit that makes net + tax = total: the one the line items agree with, else the least sure field."""
+    net_f, tax_f, total_f = names
+    if lines_sum is not None:
+        if abs(lines_sum - net) <= tol:
+            # net is confirmed by the lines: fix whichever of tax / total is less sure
+            pass
+        elif abs(lines_sum + tax - total) <= tol:
+            return Suggestion(net_f, f"{lines_sum:.2f}")
+    candidates = {net_f: total - tax, tax_f: total - net, total_f: net + tax}
+    if lines_sum is not None and abs(lines_sum - net) <= tol:
+        del candidates[net_f]
+
+    def conf(name: str) -> float:
+        fv = fields.get(name)
+        return fv.confidence if fv is not None else 0.0
+
+    target = min(candidates, key=lambda name: (conf(name), name != total_f))
+    return Suggestion(target, f"{candidates[target]:.2f}")
+
+
+def qa_sampled(sha256: str, rate: float) -> bool:
+    """Deterministic by document hash: the same document is always (or never) sampled at a given rate."""
+    return int(sha256[:8], 16) / 0x1_0000_0000 < rate
+
+
+def low_confidence(
+    fields: Mapping[str, FieldValue], policy: RoutingPolicy, required: Mapping[str, bool]
+) -> list[Reason]:
+    out: list[Reason] = []
+    for name in sorted(set(fields) | {k for k, req in required.items() if req}):
+        fv = fields.get(name)
+        state = review_state(fv, policy.threshold(name), required=required.get(name, False))
+        if state is ReviewState.MISSING:
+            out.append(Reason("missing_field", f"{name} was not found", (name,)))
+        elif state is ReviewState.CHECK and fv is not None:
+            out.append(
+                Reason(
+                    "low_confidence",
+                    f"{name} confidence {fv.confidence:.2f} is below {policy.threshold(name):.2f}",
+                    (name,),
+                )
+            )
+    return out
+
+
+def route(
+    fields: Mapping[str, FieldValue],
+    line_amounts: Sequence[Decimal | None],
+    facts: VendorFacts,
+    policy: RoutingPolicy,
+    sha256: str,
+    required: Mapping[str, bool],
+) -> RoutingDecision:
+    """Auto-approve, or send to review with every reason (confidence, rules, QA sample)."""
+    reasons = [*low_confidence(fields, policy, required), *check_rules(fields, line_amounts, facts, policy)]
+    if reasons:
+        return RoutingDecision(True, tuple(reasons))
+    if qa_sampled(sha256, policy.qa_sample_rate):
+        sample = Reason(
+            "qa_sample", f"random quality sample ({policy.qa_sample_rate:.0%} of straight-through documents)"
+        )
+        return RoutingDecision(True, (sample,), qa_sample=True)
+    return RoutingDecision(False, ())
+
+
+def field_review(
+    fields: Mapping[str, FieldValue],
+    line_amounts: Sequence[Decimal | None],
+    facts: VendorFacts,
+    policy: RoutingPolicy,
+    required: Mapping[str, bool],
+) -> FieldReview:
+    """Per-field review state and the failed rules (with the fields involved and a fix where one edit does it)."""
+    failed = tuple(check_rules(fields, line_amounts, facts, policy))
+    in_error = {f for r in failed if r.code not in ("unknown_vendor", "total_above_limit") for f in r.fields}
+    names = set(fields) | {k for k, req in required.items() if req}
+    states = {
+        name: review_state(
+            fields.get(name), policy.threshold(name), rule_failed=name in in_error, required=required.get(name, False)
+        )
+        for name in sorted(names)
+    }
+    return FieldReview(states, failed)

@@ -1,0 +1,53 @@
+"""Original files, kept content-addressed by SHA-256 beside the database and never modified."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class FileStore:
+    """``files/ab/abcdef....pdf``: the first two hex digits of the hash name the sub-folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str, suffix: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}{suffix.lower()}"
+
+    def put(self, source: Path, sha256: str | None = None) -> tuple[str, Path]:
+        """Copy ``source`` into the store (once) and return its hash and stored path.
+
+        The copy goes to a temporary name in the target folder and is renamed, so a crash leaves either
+        no file or the whole file. The stored file is made read-only.
+        """
+        sha = sha256 or sha256_of(source)
+        target = self.path_for(sha, source.suffix)
+        if target.exists():
+            return sha, target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            shutil.copyfile(source, tmp)
+            if sha256_of(tmp) != sha:
+                raise OSError(f"{source} changed while it was being copied")
+            tmp.chmod(0o444)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return sha, target

@@ -1,0 +1,135 @@
+"""Field value types: check and normalise what a clerk types (``"05.03.2024"`` -> ``2024-03-05``).
+
+Types come from the field schemas in ``resources/schemas/<doc_type>.toml``; line-item columns have their own.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+
+from idp_app.errors import InvalidValueError
+
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+
+LINE_ITEM_TYPES = {
+    "description": "text",
+    "quantity": "number",
+    "unit_price": "amount",
+    "amount": "amount",
+    "tax_rate": "percent",
+}
+
+
+@cache
+def schema_types(doc_type: str) -> dict[str, tuple[str, bool]]:
+    """Field name -> (value type, required) for a document type; empty if it has no schema."""
+    path = RESOURCES / "schemas" / f"{doc_type}.toml"
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {
+        name: (str(spec.get("type", "text")), bool(spec.get("required", False)))
+        for name, spec in data.get("fields", {}).items()
+    }
+
+
+def field_type(doc_type: str | None, name: str, line_item: bool = False) -> str:
+    if line_item:
+        return LINE_ITEM_TYPES.get(name, "text")
+    return schema_types(doc_type or "invoice").get(name, ("text", False))[0]
+
+
+_AMOUNT_CHARS = re.compile(r"^[+-]?[\d\s.,'’]+$")
+_CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
+
+
+def parse_amount(text: str) -> Decimal:
+    """A Decimal from ``1.234,56``, ``1,234.56``, ``1 234,56``, ``-12.5``, with an optional currency sign."""
+    s = text.strip()
+    for sign, code in _CURRENCY_SIGNS.items():
+        s = s.replace(sign, "").replace(code, "")
+    s = re.sub(r"\b[A-Z]{3}\b", "", s).strip()
+    if not s or not _AMOUNT_CHARS.match(s):
+        raise InvalidValueError(f"{text!r} is not an amount")
+    s = re.sub(r"[\s'’]", "", s)
+    last_dot, last_comma = s.rfind("."), s.rfind(",")
+    decimal_sep = "." if last_dot > last_comma else ","
+    if decimal_sep == "," and last_comma >= 0 and len(s) - last_comma - 1 == 3 and last_dot < 0 and s.count(",") > 1:
+        decimal_sep = "."  # 1,234,567 has no decimals
+    if decimal_sep == "," and s.count(",") == 1 and len(s) - last_comma - 1 == 3 and "." not in s:
+        decimal_sep = "."  # 1,234 reads as a thousands separator
+    thousands = "," if decimal_sep == "." else "."
+    s = s.replace(thousands, "").replace(decimal_sep, ".")
+    try:
+        value = Decimal(s)
+    except InvalidOperation:
+        raise InvalidValueError(f"{text!r} is not an amount") from None
+    if not value.is_finite():
+        raise InvalidValueError(f"{text!r} is not an amount")
+    return value
+
+
+def parse_date(text: str) -> date:
+    import dateparser
+
+    s = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        try:
+            return date.fromisoformat(s)
+        except ValueError:
+            raise InvalidValueError(f"{text!r} is not a date") from None
+    if not re.search(r"\d", s):
+        raise InvalidValueError(f"{text!r} is not a date")
+    parsed = dateparser.parse(
+        s,
+        settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True},
+    )
+    if parsed is None:
+        raise InvalidValueError(f"{text!r} is not a date")
+    return parsed.date()
+
+
+def normalise(value_type: str, text: str | None) -> str | None:
+    """The stored form of ``text`` for ``value_type``; ``None``/blank clears the field.
+
+    Raises :class:`InvalidValueError` with a message a clerk can act on.
+    """
+    if text is None or not text.strip():
+        return None
+    s = text.strip()
+    if value_type == "date":
+        return parse_date(s).isoformat()
+    if value_type == "amount":
+        return f"{parse_amount(s).quantize(Decimal('0.01'))}"
+    if value_type in ("number", "percent"):
+        return f"{parse_amount(s.rstrip('%').strip()).normalize():f}"
+    if value_type == "currency":
+        code = _CURRENCY_SIGNS.get(s, s.upper())
+        from babel.numbers import get_currency_name
+
+        if not re.fullmatch(r"[A-Z]{3}", code) or get_currency_name(code, locale="en") == code:
+            raise InvalidValueError(f"{text!r} is not a currency code (e.g. EUR)")
+        return code
+    if value_type == "iban":
+        from schwifty import IBAN
+        from schwifty.exceptions import SchwiftyException
+
+        try:
+            return str(IBAN(s).compact)
+        except (SchwiftyException, ValueError) as exc:
+            raise InvalidValueError(f"{text!r} is not a valid IBAN: {exc}") from None
+    if value_type == "vat_id":
+        from stdnum import vatin
+        from stdnum.exceptions import ValidationError
+
+        compact = re.sub(r"[\s.\-]", "", s).upper()
+        try:
+            return str(vatin.validate(compact))
+        except ValidationError as exc:
+            raise InvalidValueError(f"{text!r} is not a valid VAT id: {exc}") from None
+    return s

@@ -1,0 +1,148 @@
+"""The vendor register: vendors known from approved documents, matched by VAT id, IBAN or normalised name."""
+
+from __future__ import annotations
+
+import builtins
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from idp_app.db.engine import Database
+from idp_app.db.models import Document, Vendor, utcnow
+from idp_app.domain import DocumentStatus
+from idp_app.services.routing import VendorFacts, normal_iban
+
+_LEGAL_FORMS = {
+    "gmbh", "ag", "kg", "ohg", "ug", "mbh", "co", "ltd", "limited", "inc", "llc", "plc", "corp", "corporation",
+    "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "company", "the", "und", "and", "et", "cie",
+}  # fmt: skip
+
+
+def name_key(name: str | None) -> str:
+    """A vendor name reduced for matching: accents, case, punctuation and legal forms removed."""
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w and w not in _LEGAL_FORMS]
+    return " ".join(words)
+
+
+def vat_key(vat: str | None) -> str | None:
+    return re.sub(r"[^A-Z0-9]", "", vat.upper()) or None if vat else None
+
+
+@dataclass(frozen=True, slots=True)
+class VendorInfo:
+    id: int
+    name: str
+    vat_id: str | None
+    iban: str | None
+    address: str | None
+    documents_count: int
+
+
+def _info(v: Vendor) -> VendorInfo:
+    return VendorInfo(v.id, v.name, v.vat_id, v.iban, v.address, v.documents_count)
+
+
+def match(session: Session, name: str | None, vat_id: str | None, iban: str | None) -> Vendor | None:
+    """The registered vendor with this VAT id, else this IBAN, else this normalised name."""
+    vat = vat_key(vat_id)
+    if vat:
+        v = session.execute(select(Vendor).where(Vendor.vat_id == vat).limit(1)).scalar_one_or_none()
+        if v is not None:
+            return v
+    key = name_key(name)
+    if key:
+        v = session.execute(select(Vendor).where(Vendor.name_key == key).limit(1)).scalar_one_or_none()
+        if v is not None:
+            return v
+    ib = normal_iban(iban)
+    if ib:
+        return session.execute(select(Vendor).where(Vendor.iban == ib).limit(1)).scalar_one_or_none()
+    return None
+
+
+def document_key(name: str | None, vat_id: str | None) -> str | None:
+    """What identifies the vendor of a document for duplicate detection: its VAT id, else its name."""
+    vat = vat_key(vat_id)
+    if vat:
+        return f"vat:{vat}"
+    key = name_key(name)
+    return f"name:{key}" if key else None
+
+
+_NOT_DUPLICATES = (DocumentStatus.FAILED.value, DocumentStatus.REJECTED.value)
+
+
+def facts(
+    session: Session, doc_id: int, name: str | None, vat_id: str | None, iban: str | None, invoice_number: str | None
+) -> tuple[VendorFacts, Vendor | None]:
+    """What the register and earlier documents say about this document's vendor."""
+    vendor = match(session, name, vat_id, iban)
+    duplicate_of = None
+    key = document_key(name, vat_id)
+    if key and invoice_number:
+        duplicate_of = session.execute(
+            select(Document.id)
+            .where(
+                Document.vendor_key == key,
+                Document.invoice_number == invoice_number,
+                Document.id != doc_id,
+                Document.status.not_in(_NOT_DUPLICATES),
+            )
+            .order_by(Document.id)
+            .limit(1)
+        ).scalar_one_or_none()
+    return (
+        VendorFacts(
+            known=vendor is not None,
+            vendor_name=vendor.name if vendor else None,
+            iban_on_file=vendor.iban if vendor else None,
+            duplicate_of=duplicate_of,
+        ),
+        vendor,
+    )
+
+
+def register(
+    session: Session, name: str | None, vat_id: str | None, iban: str | None, address: str | None
+) -> Vendor | None:
+    """Add or update the vendor of an approved document; the approved IBAN and address become those on file."""
+    if not (name or vat_id or iban):
+        return None
+    vendor = match(session, name, vat_id, iban)
+    if vendor is None:
+        vendor = Vendor(name=name or vat_id or iban or "", name_key=name_key(name), documents_count=0)
+        session.add(vendor)
+    if name and not vendor.name:
+        vendor.name = name
+    if name and not vendor.name_key:
+        vendor.name_key = name_key(name)
+    vendor.vat_id = vat_key(vat_id) or vendor.vat_id
+    vendor.iban = normal_iban(iban) or vendor.iban
+    vendor.address = address or vendor.address
+    vendor.documents_count = (vendor.documents_count or 0) + 1
+    vendor.updated_at = utcnow()
+    session.flush()
+    return vendor
+
+
+class VendorService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(self, search: str | None = None, limit: int = 200) -> builtins.list[VendorInfo]:
+        with self._db.read() as s:
+            stmt = select(Vendor).order_by(Vendor.name).limit(limit)
+            if search:
+                stmt = stmt.where(Vendor.name_key.contains(name_key(search)))
+            return [_info(v) for v in s.execute(stmt).scalars()]
+
+    def find(self, name: str | None = None, vat_id: str | None = None, iban: str | None = None) -> VendorInfo | None:
+        with self._db.read() as s:
+            v = match(s, name, vat_id, iban)
+            return _info(v) if v else None
