@@ -1,0 +1,69 @@
+"""Finding the e-invoice XML: a file attached to a PDF (Factur-X, ZUGFeRD, XRechnung) or a bare XML file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lxml import etree
+
+from extractors.errors import CorruptFileError, UnsupportedFileError
+from extractors.readers.sniff import EINVOICE_NAMESPACES
+
+log = logging.getLogger(__name__)
+
+PREFERRED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
+"""Attachment names the standards prescribe, tried before any other XML attachment."""
+
+
+def einvoice_namespace(xml: bytes) -> str | None:
+    """The namespace of the root element if it is a CII or UBL invoice, else None (also for XML that won't parse)."""
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError:
+        return None
+    ns = etree.QName(root).namespace
+    return ns if ns in EINVOICE_NAMESPACES else None
+
+
+def validate_einvoice_xml(xml: bytes, path: Path | None = None) -> str:
+    """The root namespace of a bare e-invoice file; a typed error if it does not parse or is not an invoice."""
+    where = str(path) if path else None
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise CorruptFileError(f"the e-invoice XML does not parse: {exc}", path=where) from exc
+    ns = etree.QName(root).namespace
+    if ns not in EINVOICE_NAMESPACES:
+        raise UnsupportedFileError(f"XML root {etree.QName(root).localname!r} is not a CII or UBL invoice", path=where)
+    return str(ns)
+
+
+def find_einvoice_xml(path: Path) -> bytes | None:
+    """The CII / UBL invoice XML embedded in a PDF, or the file itself if it is one; None when there is none."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        data = path.read_bytes()
+        return data if einvoice_namespace(data) else None
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None
+        attachments = reader.attachments
+        names = sorted(attachments, key=lambda n: (n.lower() not in PREFERRED_NAMES, n.lower()))
+        for name in names:
+            if not name.lower().endswith(".xml"):
+                continue
+            for payload in attachments[name]:
+                if einvoice_namespace(payload):
+                    return bytes(payload)
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s: cannot look for an embedded e-invoice: %s", path, exc)
+    return None

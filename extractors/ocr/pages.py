@@ -1,0 +1,190 @@
+"""OCR of whole pages: clean-up, engine, boxes back to points on the original page, layout; pages in parallel.
+
+Each page job names its file and page rather than carrying pixels, so that a worker process renders (or
+decodes) the page itself and only the finished :class:`~extractors.document.Page` travels back.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from extractors.context import ExtractionContext
+from extractors.document import Page, Token, TokenSource
+from extractors.errors import ExtractionError, OcrUnavailableError
+from extractors.geometry import BBox
+from extractors.ocr.cleanup import Prepared, analyse, map_box_back, prepare
+from extractors.ocr.engine import OcrEngine, OcrWord, check_tesseract, detect_orientation, limit_threads, tesseract
+from extractors.readers.layout import Group, assemble_page, geometric_groups
+from extractors.readers.render import PageImage, load_page_image
+
+LOW_CONFIDENCE = 0.55
+"""Below this mean word confidence the page may be upside down: orientation detection is tried."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    path: str
+    page_index: int
+    is_pdf: bool
+    dpi: float
+    rotation: int = 0
+
+
+def _mean_confidence(words: Sequence[OcrWord]) -> float:
+    chars = sum(len(w.text) for w in words)
+    if not chars:
+        return 0.0
+    return sum(w.confidence * len(w.text) for w in words) / chars
+
+
+def _run_engine(engine: OcrEngine, prepared: Prepared, ctx: ExtractionContext, psm: int, dpi: float) -> list[OcrWord]:
+    scale = float(abs(np.linalg.det(prepared.matrix[:2, :2]))) ** 0.5
+    return list(engine(prepared.image, ctx.ocr_languages, psm, dpi * scale))
+
+
+def _to_tokens(
+    words: Sequence[OcrWord], prepared: Prepared, dpi: float, index: int, offset_px: tuple[float, float], page: BBox
+) -> tuple[list[Token], list[tuple[int, int, int]]]:
+    tokens: list[Token] = []
+    keys: list[tuple[int, int, int]] = []
+    for w in words:
+        left, top, width, height = map_box_back(prepared.matrix, w.left_px, w.top_px, w.width_px, w.height_px)
+        box = BBox.from_pixels(left + offset_px[0], top + offset_px[1], width, height, dpi)
+        x0, y0 = min(max(box.x0, page.x0), page.x1), min(max(box.y0, page.y0), page.y1)
+        x1, y1 = min(max(box.x1, x0), page.x1), min(max(box.y1, y0), page.y1)
+        tokens.append(
+            Token(
+                text=w.text,
+                bbox_pt=BBox(x0, y0, x1, y1),
+                page=index,
+                confidence=w.confidence,
+                source=TokenSource.OCR,
+                font_size_pt=round(box.height, 1),
+            )
+        )
+        keys.append((w.block, w.paragraph, w.line))
+    return tokens, keys
+
+
+def _engine_groups(keys: Sequence[tuple[int, int, int]]) -> list[Group] | None:
+    """Lines and blocks from the engine's own numbering, in its order; None when it gives none."""
+    if not keys or all(k == (0, 0, 0) for k in keys):
+        return None
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i, key in enumerate(keys):
+        lines.setdefault(key, []).append(i)
+    blocks: dict[tuple[int, int], int] = {}
+    return [Group(tuple(members), blocks.setdefault(key[:2], len(blocks))) for key, members in lines.items()]
+
+
+def ocr_page_image(
+    image: PageImage,
+    index: int,
+    ctx: ExtractionContext,
+    engine: OcrEngine | None = None,
+    *,
+    region_pt: BBox | None = None,
+    rotation: int = 0,
+) -> Page:
+    """OCR one page image (or the ``region_pt`` of it) into a page of tokens in points on that image."""
+    run = engine or tesseract
+    if engine is None:
+        check_tesseract(ctx.ocr_languages)
+    page_box = BBox(0.0, 0.0, image.width_pt, image.height_pt)
+    gray = image.pixels
+    offset = (0.0, 0.0)
+    if region_pt is not None:
+        px = region_pt.scaled(image.dpi / 72.0)
+        h, w = gray.shape[:2]
+        x0, y0 = max(0, int(px.x0) - 4), max(0, int(px.y0) - 4)
+        x1, y1 = min(w, int(px.x1 + 0.999) + 4), min(h, int(px.y1 + 0.999) + 4)
+        if x1 <= x0 or y1 <= y0:
+            return Page(index, page_box.width, page_box.height, source=TokenSource.OCR, image_dpi=image.dpi)
+        gray = gray[y0:y1, x0:x1]
+        offset = (float(x0), float(y0))
+    try:
+        if region_pt is not None:
+            prepared = prepare(gray, fix_skew=False)
+            words = _run_engine(run, prepared, ctx, 6, image.dpi)
+        else:
+            info = analyse(gray)
+            turn = detect_orientation(gray) if info.vertical_text and engine is None else 0
+            prepared = prepare(gray, orientation_deg=turn, analysis=info)
+            words = _run_engine(run, prepared, ctx, 3, image.dpi)
+            if engine is None and turn == 0 and words and _mean_confidence(words) < LOW_CONFIDENCE:
+                turn = detect_orientation(prepared.image)
+                if turn:
+                    second = prepare(gray, orientation_deg=turn)
+                    again = _run_engine(run, second, ctx, 3, image.dpi)
+                    if _mean_confidence(again) > _mean_confidence(words):
+                        prepared, words = second, again
+    except ExtractionError:
+        raise
+    except Exception as exc:  # an engine that crashes fails this document, with a clear message
+        raise OcrUnavailableError(f"OCR failed on page {index + 1}: {type(exc).__name__}: {exc}") from exc
+    tokens, keys = _to_tokens(words, prepared, image.dpi, index, offset, page_box)
+    if region_pt is not None:
+        tokens = [t for t in tokens if region_pt.contains_point(*t.bbox_pt.center)]
+        groups = geometric_groups(tokens)
+    else:
+        groups = _engine_groups(keys) or geometric_groups(tokens)
+    return assemble_page(
+        index,
+        page_box.width,
+        page_box.height,
+        tokens,
+        groups,
+        rotation=rotation,
+        source=TokenSource.OCR,
+        image_dpi=image.dpi,
+        skew_deg=round(prepared.analysis.skew_deg, 2),
+    )
+
+
+def ocr_job(job: PageJob, ctx: ExtractionContext, engine: OcrEngine | None = None) -> Page:
+    """Render or decode the job's page, then OCR it."""
+    limit_threads()
+    image = load_page_image(Path(job.path), job.page_index, job.dpi, ctx.max_image_pixels)
+    return ocr_page_image(image, job.page_index, ctx, engine, rotation=job.rotation)
+
+
+_POOLS: dict[int, Executor] = {}
+
+
+def _pool(workers: int) -> Executor:
+    """One process pool per size, kept for the life of the process (starting workers costs more than a page)."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        limit_threads()
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["extractors.ocr.pages"])
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _POOLS[workers] = pool
+    return pool
+
+
+def shutdown_pools() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(cancel_futures=True)
+    _POOLS.clear()
+
+
+atexit.register(shutdown_pools)
+
+
+def ocr_pages(jobs: Sequence[PageJob], ctx: ExtractionContext, engine: OcrEngine | None = None) -> list[Page]:
+    """OCR several pages, in ``ctx.workers`` processes when there is more than one page and no injected engine."""
+    if engine is None:
+        check_tesseract(ctx.ocr_languages)
+    workers = min(max(1, ctx.workers), len(jobs))
+    if workers <= 1 or engine is not None:
+        return [ocr_job(job, ctx, engine) for job in jobs]
+    pool = _pool(workers)
+    return list(pool.map(ocr_job, jobs, [ctx] * len(jobs)))

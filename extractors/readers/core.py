@@ -1,0 +1,173 @@
+"""read_document: any supported file in, a :class:`~extractors.document.Document` out.
+
+The kind of file is told from its bytes. PDF pages with a usable text layer are read from it; pages without
+one (scans, or a layer of unmapped glyphs) are rendered and OCRed, page by page. Images are OCRed. A bare
+CII / UBL e-invoice becomes a document without pages that carries its XML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from extractors.context import ExtractionContext
+from extractors.document import Document, Page, Token
+from extractors.errors import (
+    CorruptFileError,
+    EmptyDocumentError,
+    EncryptedFileError,
+    ExtractionError,
+)
+from extractors.geometry import BBox
+from extractors.ocr.engine import OcrEngine
+from extractors.ocr.pages import PageJob, ocr_page_image, ocr_pages
+from extractors.readers.layout import assemble_page
+from extractors.readers.pdf import extract_words, page_frame, text_turn, usable_text, words_to_tokens
+from extractors.readers.render import check_image_header, load_page_image, open_image
+from extractors.readers.sniff import FileKind, sniff_file
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _pdf_open_error(path: Path, exc: Exception) -> ExtractionError:
+    """Tell an encrypted PDF from a corrupt one after pdfplumber failed to open it."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return EncryptedFileError("the PDF is protected by a password", path=str(path))
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, NotImplementedError):
+        pass
+    detail = str(exc) or type(exc).__name__
+    return CorruptFileError(f"cannot parse the PDF: {detail}", path=str(path))
+
+
+def _read_pdf(
+    path: Path, ctx: ExtractionContext, engine: OcrEngine | None, timing: dict[str, float], warnings: list[str]
+) -> list[Page]:
+    import pdfplumber
+
+    start = time.perf_counter()
+    try:
+        pdf = pdfplumber.open(str(path))
+    except Exception as exc:  # pdfminer raises many unrelated types for broken files
+        raise _pdf_open_error(path, exc) from exc
+    pages: dict[int, Page] = {}
+    jobs: list[PageJob] = []
+    with pdf:
+        try:
+            plumber_pages = list(pdf.pages)
+        except Exception as exc:
+            raise _pdf_open_error(path, exc) from exc
+        if not plumber_pages:
+            raise EmptyDocumentError("the PDF has no pages", path=str(path))
+        for i, page in enumerate(plumber_pages):
+            try:
+                frame = page_frame(page)
+                turn = text_turn(page)
+                words = extract_words(page, turn)
+            except Exception as exc:
+                raise CorruptFileError(f"cannot read page {i + 1}: {exc}", path=str(path)) from exc
+            if usable_text(words):
+                tokens = words_to_tokens(page, words, i)
+                pages[i] = assemble_page(
+                    i, frame.width_pt, frame.height_pt, tokens, rotation=frame.rotation, text_turn=turn
+                )
+            else:
+                jobs.append(PageJob(str(path), i, True, float(ctx.ocr_dpi), frame.rotation))
+            page.close()
+    timing["read_ms"] = _ms(start)
+    if jobs:
+        start = time.perf_counter()
+        for done in ocr_pages(jobs, ctx, engine):
+            pages[done.index] = done
+        timing["ocr_ms"] = _ms(start)
+        warnings.extend(f"page {j.page_index + 1} has no usable text layer; read by OCR" for j in jobs)
+    return [pages[i] for i in sorted(pages)]
+
+
+def _read_image(path: Path, kind: FileKind, ctx: ExtractionContext, engine: OcrEngine | None) -> list[Page]:
+    check_image_header(path, kind, ctx.max_image_pixels)
+    with open_image(path, ctx.max_image_pixels) as img:
+        frames = int(getattr(img, "n_frames", 1) or 1)
+    if frames < 1:
+        raise EmptyDocumentError("the image has no frames", path=str(path))
+    jobs = [PageJob(str(path), i, False, float(ctx.ocr_dpi), 0) for i in range(frames)]
+    return ocr_pages(jobs, ctx, engine)
+
+
+def _einvoice_xml(path: Path) -> bytes | None:
+    from extractors.einvoice import find_einvoice_xml
+
+    return find_einvoice_xml(path)
+
+
+def read_document(path: Path, ctx: ExtractionContext, *, ocr_engine: OcrEngine | None = None) -> Document:
+    """Read a PDF, PNG, JPEG, TIFF or e-invoice XML into pages of tokens with boxes in points.
+
+    ``ocr_engine`` replaces Tesseract (tests inject engines that fail or find nothing).
+    Raises a subclass of :class:`~extractors.errors.ExtractionError` for every kind of bad input.
+    """
+    path = Path(path)
+    total = time.perf_counter()
+    kind = sniff_file(path)
+    timing: dict[str, float] = {}
+    warnings: list[str] = []
+    einvoice: bytes | None = None
+    start = time.perf_counter()
+    sha = file_sha256(path)
+    timing["hash_ms"] = _ms(start)
+    if kind == FileKind.PDF:
+        pages = _read_pdf(path, ctx, ocr_engine, timing, warnings)
+        if ctx.use_einvoice:
+            start = time.perf_counter()
+            einvoice = _einvoice_xml(path)
+            timing["einvoice_ms"] = _ms(start)
+    elif kind == FileKind.XML:
+        pages = []
+        einvoice = path.read_bytes()
+        from extractors.einvoice import validate_einvoice_xml
+
+        validate_einvoice_xml(einvoice, path)
+    else:
+        start = time.perf_counter()
+        pages = _read_image(path, kind, ctx, ocr_engine)
+        timing["ocr_ms"] = _ms(start)
+    timing["total_ms"] = _ms(total)
+    return Document(
+        path=str(path),
+        pages=tuple(pages),
+        mime_type=str(kind),
+        sha256=sha,
+        einvoice_xml=einvoice,
+        warnings=tuple(warnings),
+        timing_ms=timing,
+    )
+
+
+def ocr_region(
+    path: Path,
+    page_index: int,
+    bbox_pt: BBox,
+    ctx: ExtractionContext,
+    *,
+    ocr_engine: OcrEngine | None = None,
+) -> list[Token]:
+    """OCR the box a clerk drew on a page; tokens come back in the page's points, in reading order."""
+    path = Path(path)
+    image = load_page_image(path, page_index, float(ctx.ocr_dpi), ctx.max_image_pixels)
+    page = ocr_page_image(image, page_index, ctx, ocr_engine, region_pt=bbox_pt)
+    return list(page.tokens)

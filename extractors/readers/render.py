@@ -1,0 +1,192 @@
+"""Page images: PDF pages rendered with pypdfium2, image files decoded with Pillow, both as 8-bit arrays.
+
+An image is checked against the pixel limit from its header before it is decoded; a PDF page is checked
+against the limit from its size and the resolution before it is rendered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageSequence
+
+from extractors.errors import CorruptFileError, EmptyDocumentError, EncryptedFileError, ImageTooLargeError
+from extractors.geometry import POINTS_PER_INCH
+from extractors.readers.sniff import FileKind, check_pixels, jpeg_size, png_size, sniff_file
+
+DEFAULT_MAX_PIXELS = 200_000_000
+# Pillow's own guard, for any image opened anywhere in the process: our readers check ctx.max_image_pixels
+# from the header first; this stops a bomb that reaches Pillow by another path.
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+
+DEFAULT_IMAGE_DPI = 150.0
+"""The resolution assumed for an image that does not state one (or states a screen default below 100 dpi)."""
+MIN_TRUSTED_DPI = 100.0
+
+GrayImage = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class PageImage:
+    """One page as pixels: grayscale, and the resolution that maps its pixels to points."""
+
+    pixels: GrayImage
+    dpi: float
+
+    @property
+    def width_pt(self) -> float:
+        return float(self.pixels.shape[1]) * POINTS_PER_INCH / self.dpi
+
+    @property
+    def height_pt(self) -> float:
+        return float(self.pixels.shape[0]) * POINTS_PER_INCH / self.dpi
+
+
+def image_dpi(img: Image.Image) -> float:
+    """The resolution an image states, if plausible, else :data:`DEFAULT_IMAGE_DPI`."""
+    dpi = img.info.get("dpi")
+    if isinstance(dpi, tuple) and dpi:
+        with contextlib.suppress(TypeError, ValueError):
+            value = float(dpi[0])
+            if MIN_TRUSTED_DPI <= value <= 2400:
+                return value
+    return DEFAULT_IMAGE_DPI
+
+
+def check_image_header(path: Path, kind: FileKind, max_pixels: int) -> None:
+    """Refuse an over-large PNG or JPEG from its header bytes alone (TIFF frames are checked as they are read)."""
+    if kind == FileKind.PNG:
+        with path.open("rb") as fh:
+            width, height = png_size(fh.read(32))
+        check_pixels(width, height, max_pixels, path)
+    elif kind == FileKind.JPEG:
+        width, height = jpeg_size(path)
+        check_pixels(width, height, max_pixels, path)
+
+
+def _to_gray(frame: Image.Image) -> GrayImage:
+    if frame.mode in ("1", "L"):
+        return np.asarray(frame.convert("L"), dtype=np.uint8)
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(white, rgba)
+    return np.asarray(frame.convert("L"), dtype=np.uint8)
+
+
+@contextlib.contextmanager
+def open_image(path: Path, max_pixels: int) -> Iterator[Image.Image]:
+    """Open an image file lazily (no pixel decoded yet), mapping Pillow's failures to our errors."""
+    try:
+        with Image.open(path) as img:
+            yield img
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(str(exc), path=str(path)) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise CorruptFileError(f"cannot read the image: {exc}", path=str(path)) from exc
+
+
+def image_frames(path: Path, max_pixels: int) -> Iterator[PageImage]:
+    """Every frame of an image file (TIFF pages), each checked against the limit before it is decoded."""
+    with open_image(path, max_pixels) as img:
+        for frame in ImageSequence.Iterator(img):
+            check_pixels(frame.width, frame.height, max_pixels, path)
+            dpi = image_dpi(frame)
+            try:
+                pixels = _to_gray(frame)
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise CorruptFileError(f"cannot decode the image: {exc}", path=str(path)) from exc
+            yield PageImage(pixels, dpi)
+
+
+def image_frame(path: Path, index: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageImage:
+    for i, frame in enumerate(image_frames(path, max_pixels)):
+        if i == index:
+            return frame
+    raise IndexError(f"{path}: no page {index}")
+
+
+def open_pdfium(path: Path) -> Any:
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        msg = str(exc)
+        if "password" in msg.lower():
+            raise EncryptedFileError("the PDF is protected by a password", path=str(path)) from exc
+        raise CorruptFileError(f"cannot open the PDF: {msg}", path=str(path)) from exc
+
+
+def render_pdf_page(pdf: Any, index: int, dpi: float, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageImage:
+    """One page of an open pypdfium2 document as a grayscale image at ``dpi``, rotation applied."""
+    page = pdf[index]
+    try:
+        width_pt, height_pt = page.get_size()
+        scale = dpi / POINTS_PER_INCH
+        check_pixels(max(1, round(width_pt * scale)), max(1, round(height_pt * scale)), max_pixels)
+        bitmap = page.render(scale=scale, grayscale=True)
+        pixels = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
+        if pixels.ndim == 3:
+            pixels = pixels[..., 0]
+        return PageImage(pixels, dpi)
+    finally:
+        page.close()
+
+
+def load_page_image(path: Path, page_index: int, dpi: float, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageImage:
+    """A page of a PDF rendered at ``dpi``, or a frame of an image file at its own resolution."""
+    kind = sniff_file(path)
+    if kind == FileKind.PDF:
+        pdf = open_pdfium(path)
+        try:
+            if not 0 <= page_index < len(pdf):
+                raise EmptyDocumentError(f"no page {page_index + 1} in a PDF of {len(pdf)}", path=str(path))
+            return render_pdf_page(pdf, page_index, dpi, max_pixels)
+        finally:
+            pdf.close()
+    if kind in (FileKind.PNG, FileKind.JPEG, FileKind.TIFF):
+        check_image_header(path, kind, max_pixels)
+        try:
+            return image_frame(path, page_index, max_pixels)
+        except IndexError as exc:
+            raise EmptyDocumentError(f"no page {page_index + 1} in this image", path=str(path)) from exc
+    raise EmptyDocumentError("an e-invoice XML has no page to render", path=str(path))
+
+
+def render_page(path: Path, page_index: int, dpi: float) -> Image.Image:
+    """A page as the clerk sees it, at ``dpi``: PDF pages rendered by pypdfium2, images resampled.
+
+    The image's pixel ``(x, y)`` is the point ``(x * 72 / dpi, y * 72 / dpi)`` on the page.
+    """
+    kind = sniff_file(path)
+    if kind == FileKind.PDF:
+        pdf = open_pdfium(path)
+        try:
+            if not 0 <= page_index < len(pdf):
+                raise EmptyDocumentError(f"no page {page_index + 1} in a PDF of {len(pdf)}", path=str(path))
+            page = pdf[page_index]
+            try:
+                width_pt, height_pt = page.get_size()
+                scale = dpi / POINTS_PER_INCH
+                check_pixels(max(1, round(width_pt * scale)), max(1, round(height_pt * scale)), DEFAULT_MAX_PIXELS)
+                image: Image.Image = page.render(scale=scale).to_pil()
+                return image.convert("RGB")
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+    frame = load_page_image(path, page_index, dpi)
+    pil = Image.fromarray(frame.pixels)
+    if abs(frame.dpi - dpi) > 1e-6:
+        size = (max(1, round(pil.width * dpi / frame.dpi)), max(1, round(pil.height * dpi / frame.dpi)))
+        pil = pil.resize(size, Image.Resampling.BILINEAR)
+    return pil.convert("RGB")

@@ -1,0 +1,194 @@
+"""The PDF text-layer reader: words, boxes in points on the displayed page, layout, and bad PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import RectangleObject
+
+from extractors.context import ExtractionContext
+from extractors.document import TokenSource
+from extractors.errors import CorruptFileError, EmptyDocumentError, EncryptedFileError, UnsupportedFileError
+from extractors.readers import read_document, render_page
+from extractors.readers.pdf import garbage_share, usable_text
+from tests.extractors.test_readers_docs import INVOICE_LINES, ink_share, text_pdf
+
+CTX = ExtractionContext()
+
+
+def _token(doc, text):  # type: ignore[no-untyped-def]
+    return next(t for t in doc.all_tokens() if t.text == text)
+
+
+def test_text_layer_words_with_boxes_in_points(tmp_path: Path) -> None:
+    doc = read_document(text_pdf(tmp_path / "inv.pdf"), CTX)
+    assert doc.page_count == 1 and doc.mime_type == "application/pdf"
+    assert (
+        len(doc.sha256) == 64
+        and doc.sha256 == __import__("hashlib").sha256((tmp_path / "inv.pdf").read_bytes()).hexdigest()
+    )
+    page = doc.pages[0]
+    assert page.source == TokenSource.TEXT_LAYER
+    assert (round(page.width_pt), round(page.height_pt)) == (595, 842)
+    tok = _token(doc, "4711")
+    # "Invoice No. 4711" starts at x=72 with a baseline 130 pt from the top, Helvetica 12.
+    assert 130 < tok.bbox_pt.x0 < 160 and tok.bbox_pt.y1 == pytest.approx(130, abs=4)
+    assert tok.bbox_pt.y0 == pytest.approx(130 - 10, abs=4)
+    assert tok.font_size_pt == pytest.approx(12) and tok.confidence == 1.0
+    assert [t.index for t in page.tokens] == list(range(len(page.tokens)))
+    assert "read_ms" in doc.timing_ms and doc.timing_ms["total_ms"] >= doc.timing_ms["read_ms"]
+
+
+def test_lines_and_reading_order(tmp_path: Path) -> None:
+    page = read_document(text_pdf(tmp_path / "inv.pdf"), CTX).pages[0]
+    lines = [page.line_text(line) for line in page.lines]
+    assert "Invoice No. 4711" in lines and "Date 2024-03-05" in lines
+    # The address line comes first, the total last; same-baseline columns left to right.
+    assert lines[0] == "ACME Supplies GmbH" and lines[-1] == "Total EUR 1234.50"
+    assert lines.index("Invoice No. 4711") < lines.index("Date 2024-03-05")
+    assert page.text().splitlines() == lines
+    assert len(page.layout("block")) == len(page.blocks) >= 2
+
+
+def test_bold_from_font_name(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "bold.pdf"
+    c = canvas.Canvas(str(path))
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(72, 700, "INVOICE heading text")
+    c.setFont("Helvetica", 10)
+    c.drawString(72, 680, "plain body text here")
+    c.save()
+    doc = read_document(path, CTX)
+    assert _token(doc, "INVOICE").bold and not _token(doc, "plain").bold
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_boxes_land_on_rendered_words_with_rotation_and_cropbox(tmp_path: Path, rotate: int) -> None:
+    src = text_pdf(tmp_path / "src.pdf", size=20)
+    writer = PdfWriter()
+    writer.append(PdfReader(str(src)))
+    page = writer.pages[0]
+    page.cropbox = RectangleObject((40, 300, 560, 800))
+    if rotate:
+        page.rotate(rotate)
+    out = tmp_path / f"rot{rotate}.pdf"
+    writer.write(str(out))
+
+    doc = read_document(out, CTX)
+    p = doc.pages[0]
+    assert p.rotation == rotate
+    expected = (520, 500) if rotate in (0, 180) else (500, 520)
+    assert (round(p.width_pt), round(p.height_pt)) == expected
+    dpi = 72.0
+    image = render_page(out, 0, dpi)
+    assert image.size == (round(p.width_pt), round(p.height_pt))
+    gray = np.asarray(image.convert("L"))
+    plain = read_document(src, CTX)
+    for word in ("ACME", "4711", "1234.50"):
+        box = _token(doc, word).bbox_pt
+        assert ink_share(gray, (box.x0, box.y0, box.x1, box.y1)) > 0.12, (rotate, word)
+        # The same word on the plain page, cropped (x - 40, y - 42) and turned clockwise, gives the same box.
+        b = _token(plain, word).bbox_pt
+        cx0, cy0, cx1, cy1 = b.x0 - 40, b.y0 - 42, b.x1 - 40, b.y1 - 42
+        w, h = 520, 500
+        want = {
+            0: (cx0, cy0, cx1, cy1),
+            90: (h - cy1, cx0, h - cy0, cx1),
+            180: (w - cx1, h - cy1, w - cx0, h - cy0),
+            270: (cy0, w - cx1, cy1, w - cx0),
+        }[rotate]
+        assert box.to_list(1) == pytest.approx(list(want), abs=0.6), (rotate, word)
+
+
+def test_garbage_text_layer_is_not_usable() -> None:
+    cid = [{"text": "(cid:12)(cid:40)(cid:33)"}] * 5
+    assert garbage_share("".join(w["text"] for w in cid)) == 1.0
+    assert not usable_text(cid)
+    assert not usable_text([{"text": "\x01\x02\x03\x04\x05\x06\x07\x08\x0e"}])
+    assert not usable_text([{"text": "ab"}])
+    assert usable_text([{"text": "Invoice"}, {"text": "4711"}, {"text": "Total"}])
+
+
+def test_corrupt_pdf(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.7\n1 0 obj <<< nonsense\n")
+    with pytest.raises(CorruptFileError) as info:
+        read_document(bad, CTX)
+    assert info.value.exit_code == 12 and str(bad) in str(info.value)
+
+
+def test_truncated_pdf_is_corrupt_or_read(tmp_path: Path) -> None:
+    data = text_pdf(tmp_path / "ok.pdf").read_bytes()
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(CorruptFileError):
+        read_document(cut, CTX)
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    writer = PdfWriter()
+    writer.append(PdfReader(str(text_pdf(tmp_path / "plain.pdf"))))
+    writer.encrypt("secret")
+    enc = tmp_path / "enc.pdf"
+    writer.write(str(enc))
+    with pytest.raises(EncryptedFileError):
+        read_document(enc, CTX)
+
+
+def test_pdf_with_empty_user_password_is_read(tmp_path: Path) -> None:
+    writer = PdfWriter()
+    writer.append(PdfReader(str(text_pdf(tmp_path / "plain.pdf"))))
+    writer.encrypt("", owner_password="owner")
+    enc = tmp_path / "owner.pdf"
+    writer.write(str(enc))
+    assert "4711" in read_document(enc, CTX).text()
+
+
+def test_zero_page_pdf(tmp_path: Path) -> None:
+    empty = tmp_path / "zero.pdf"
+    PdfWriter().write(str(empty))
+    with pytest.raises(EmptyDocumentError):
+        read_document(empty, CTX)
+
+
+def test_text_file_named_pdf(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.pdf"
+    fake.write_text("Dear clerk, this is a plain text file.\n")
+    with pytest.raises(UnsupportedFileError) as info:
+        read_document(fake, CTX)
+    assert info.value.exit_code == 11
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    with pytest.raises(UnsupportedFileError, match="empty"):
+        read_document(empty, CTX)
+    with pytest.raises(UnsupportedFileError, match="no such file"):
+        read_document(tmp_path / "missing.pdf", CTX)
+
+
+def test_multi_page_text_pdf(tmp_path: Path) -> None:
+    pages = [INVOICE_LINES, (("Page two terms and conditions", 72, 100),)]
+    doc = read_document(text_pdf(tmp_path / "two.pdf", pages=pages), CTX)
+    assert doc.page_count == 2
+    assert [t.page for t in doc.pages[1].tokens] == [1] * len(doc.pages[1].tokens)
+    assert doc.pages[1].text() == "Page two terms and conditions"
+
+
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_sideways_page_keeps_words_and_reading_order(tmp_path: Path, rotate: int) -> None:
+    writer = PdfWriter()
+    writer.append(PdfReader(str(text_pdf(tmp_path / "src.pdf"))))
+    writer.pages[0].rotate(rotate)
+    out = tmp_path / "turned.pdf"
+    writer.write(str(out))
+    page = read_document(out, CTX).pages[0]
+    lines = [page.line_text(line) for line in page.lines]
+    assert lines[0] == "ACME Supplies GmbH" and lines[-1] == "Total EUR 1234.50"
+    assert "Invoice No. 4711" in lines
