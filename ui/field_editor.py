@@ -98,6 +98,8 @@ class FieldEditor(QFrame):
         grid.addWidget(self.error, 3, 0, 1, 2)
 
         line = self.combo.lineEdit()
+        assert line is not None
+        self.line = line
         line.installEventFilter(self)
         self.combo.installEventFilter(self)
         self.combo.activated.connect(self._alternative_chosen)
@@ -107,7 +109,7 @@ class FieldEditor(QFrame):
     # -- showing -------------------------------------------------------------------------------------------
     def set_view(self, view: FieldView, currency: str = "") -> None:
         self._view = view
-        editing = self.combo.lineEdit().isModified() and self.combo.hasFocus()
+        editing = self.line.isModified() and self.combo.hasFocus()
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.addItem(view.text, None)
@@ -117,7 +119,7 @@ class FieldEditor(QFrame):
         if not editing:
             self.combo.setCurrentIndex(0)
             self.combo.setEditText(view.text)
-            self.combo.lineEdit().setModified(False)
+            self.line.setModified(False)
         self.combo.blockSignals(False)
         placeholder = {
             FieldKind.DATE: "YYYY-MM-DD",
@@ -125,7 +127,7 @@ class FieldEditor(QFrame):
             FieldKind.CURRENCY: "EUR",
             FieldKind.IBAN: "DE89 3704 ...",
         }.get(view.kind, "")
-        self.combo.lineEdit().setPlaceholderText(placeholder)
+        self.line.setPlaceholderText(placeholder)
         self.suffix.setText(currency if view.kind is FieldKind.AMOUNT else "")
         conf = view.value.confidence
         self.confidence.setText(f"{conf:.0%}")
@@ -154,11 +156,11 @@ class FieldEditor(QFrame):
 
     def set_text(self, text: str) -> None:
         self.combo.setEditText(text)
-        self.combo.lineEdit().setModified(True)
+        self.line.setModified(True)
 
     def focus_editor(self) -> None:
         self.combo.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.combo.lineEdit().selectAll()
+        self.line.selectAll()
 
     def error_text(self) -> str:
         return self.error.text() if not self.error.isHidden() else ""
@@ -223,7 +225,7 @@ class FieldEditor(QFrame):
                 return True
         elif event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and watched is self.combo.lineEdit():
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and watched is self.line:
                 self.commit()
                 return True
         return super().eventFilter(watched, event)

@@ -88,7 +88,7 @@ class FieldPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._body)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll = scroll
+        self._scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.heading)
@@ -161,13 +161,13 @@ class FieldPanel(QWidget):
             editor.set_current(key == name)
         if name is not None:
             editor = self.editors[name]
-            self.scroll.ensureWidgetVisible(editor)
+            self._scroll.ensureWidgetVisible(editor)
             if focus:
                 editor.focus_editor()
         if changed and name is not None:
             self.fieldSelected.emit(name)
 
-    def move(self, step: int) -> None:
+    def move_field(self, step: int) -> None:
         """Go to the next (step 1) or previous (step -1) field."""
         if not self._order:
             return

@@ -280,9 +280,9 @@ class PageView(QGraphicsView):
                 self.show_page(page)
         for key, item in self.field_items.items():
             item.set_selected(key == name)
-        item = self.field_items.get(name) if name else None
-        if item is not None:
-            self.highlight_box(bbox_of(item.rect()))
+        chosen = self.field_items.get(name) if name else None
+        if chosen is not None:
+            self.highlight_box(bbox_of(chosen.rect()))
         else:
             self.highlight_box(None)
 

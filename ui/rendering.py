@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QImage
@@ -52,9 +53,9 @@ def to_qimage(image: Any) -> QImage:
 
 def default_renderer(path: str, page_index: int, dpi: float) -> QImage:
     """Render with the readers' ``render_page``."""
-    from extractors.readers import render_page  # type: ignore[attr-defined]
+    from extractors.readers import render_page
 
-    return to_qimage(render_page(path, page_index, dpi))
+    return to_qimage(render_page(Path(path), page_index, dpi))
 
 
 CacheKey = tuple[str, int, int]

@@ -57,6 +57,8 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
+        self._serial = QThreadPool(self)
+        self._serial.setMaxThreadCount(1)
         self._relay = _Relay()
         self._relay.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._ids = itertools.count(1)
@@ -67,11 +69,16 @@ class TaskRunner(QObject):
         fn: Callable[[], Any],
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
+        *,
+        serial: bool = False,
     ) -> int:
-        """Run ``fn()`` on a worker thread. Returns a ticket number."""
+        """Run ``fn()`` on a worker thread. Returns a ticket number.
+
+        ``serial`` work (saving corrections, approving) runs one at a time in the order submitted.
+        """
         ident = next(self._ids)
         self._pending[ident] = _Pending(on_done, on_error)
-        self._pool.start(_Job(ident, fn, self._relay))
+        (self._serial if serial else self._pool).start(_Job(ident, fn, self._relay))
         return ident
 
     @property
@@ -83,7 +90,7 @@ class TaskRunner(QObject):
 
         Results are still delivered through the event loop afterwards.
         """
-        return bool(self._pool.waitForDone(msecs))
+        return bool(self._serial.waitForDone(msecs)) and bool(self._pool.waitForDone(msecs))
 
     @Slot(int, bool, object)
     def _deliver(self, ident: int, ok: bool, payload: object) -> None:

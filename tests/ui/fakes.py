@@ -1,0 +1,96 @@
+"""An in-memory review backend for the window tests: records what the window asks, answers like the core."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtGui import QImage
+
+from extractors.document import Token, TokenSource
+from extractors.geometry import BBox
+from extractors.results import FieldValue
+from idp_app.domain import Correction, ReviewState
+from tests.ui.factories import make_doc, white_renderer
+from ui.model import DocumentView, FieldKind, QueueRow, Role, UserSession
+from ui.values import check_value
+
+
+class FakeBackend:
+    def __init__(self, docs: list[DocumentView] | None = None) -> None:
+        self.docs = {d.document_id: d for d in (docs or [make_doc(1), make_doc(2)])}
+        self.applied: list[Correction] = []
+        self.decisions: list[tuple[int, str, str | None]] = []
+        self.ocr_calls: list[tuple[int, BBox]] = []
+        self.ocr_tokens: list[Token] = []
+
+    def authenticate(self, name: str, password: str) -> UserSession:
+        if password != name:
+            raise PermissionError("Unknown user or wrong password.")
+        return UserSession(name, Role.SUPERVISOR if name == "supervisor" else Role.CLERK)
+
+    def queue(self) -> list[QueueRow]:
+        return [
+            QueueRow(d.document_id, d.name, d.status, "ACME GmbH", 0.62, d.reasons)
+            for d in self.docs.values()
+            if d.status in ("needs_review", "in_review")
+        ]
+
+    def open(self, document_id: int, user: UserSession) -> DocumentView:
+        doc = replace(self.docs[document_id], status="in_review")
+        self.docs[document_id] = doc
+        return doc
+
+    def claim_next(self, user: UserSession, after: int | None) -> int | None:
+        waiting = [i for i, d in self.docs.items() if d.status == "needs_review" and i != after]
+        return waiting[0] if waiting else None
+
+    def apply(self, correction: Correction, user: UserSession) -> DocumentView:
+        self.applied.append(correction)
+        doc = self.docs[correction.document_id]
+        f = doc.field(correction.field_name)
+        assert f is not None
+        value = FieldValue(
+            name=f.name,
+            value=correction.new_value,
+            text=correction.new_value or "",
+            confidence=1.0 if correction.new_value else 0.0,
+            page=correction.page,
+            bbox_pt=correction.new_bbox_pt,
+        )
+        state = ReviewState.OK if correction.new_value else ReviewState.MISSING
+        issues = tuple(i for i in doc.issues if not (i.fix_field == f.name and i.fix_value == correction.new_value))
+        fields = tuple(replace(x, value=value, state=state) if x.name == f.name else x for x in doc.fields)
+        doc = replace(doc, fields=fields, issues=issues)
+        self.docs[doc.document_id] = doc
+        return doc
+
+    def edit_line_items(
+        self, document_id: int, user: UserSession, op: str, row: int, other: int | None
+    ) -> DocumentView:
+        return self.docs[document_id]
+
+    def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
+        doc = self.docs[document_id]
+        if doc.issues and not (override_reason and user.may_override):
+            raise PermissionError("a rule fails")
+        self.docs[document_id] = replace(doc, status="approved")
+        self.decisions.append((document_id, "approved", override_reason))
+
+    def reject(self, document_id: int, user: UserSession, reason: str) -> None:
+        self.docs[document_id] = replace(self.docs[document_id], status="rejected")
+        self.decisions.append((document_id, "rejected", reason))
+
+    def release(self, document_id: int, user: UserSession) -> None:
+        doc = self.docs[document_id]
+        if doc.status == "in_review":
+            self.docs[document_id] = replace(doc, status="needs_review")
+
+    def ocr_region(self, path: str, page_index: int, bbox_pt: BBox) -> list[Token]:
+        self.ocr_calls.append((page_index, bbox_pt))
+        return [replace(t, page=page_index, source=TokenSource.OCR) for t in self.ocr_tokens]
+
+    def render(self, path: str, page_index: int, dpi: float) -> QImage:
+        return white_renderer(path, page_index, dpi)
+
+    def check_value(self, kind: FieldKind, text: str) -> str:
+        return check_value(kind, text)

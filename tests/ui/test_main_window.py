@@ -1,0 +1,204 @@
+"""The whole window against the in-memory backend: capture, undo, keyboard approval, settings, roles."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from extractors.document import Token, TokenSource
+from extractors.geometry import BBox
+from tests.ui.factories import make_doc
+from tests.ui.fakes import FakeBackend
+from ui.actions import ACTIONS, ShortcutsDialog
+from ui.main_window import MainWindow, Prompts
+from ui.model import Role, UserSession
+
+
+class CannedPrompts(Prompts):
+    def __init__(self) -> None:
+        self.answers: list[str | None] = []
+        self.informed: list[str] = []
+        self.shortcuts_shown = 0
+
+    def ask_text(self, parent: QWidget, title: str, label: str) -> str | None:
+        return self.answers.pop(0) if self.answers else None
+
+    def inform(self, parent: QWidget, title: str, text: str) -> None:
+        self.informed.append(text)
+
+    def show_shortcuts(self, parent: QWidget, supervisor: bool) -> None:
+        self.shortcuts_shown += 1
+
+
+@pytest.fixture
+def backend() -> FakeBackend:
+    return FakeBackend()
+
+
+def _window(
+    qtbot: QtBot, backend: FakeBackend, role: Role = Role.CLERK, rows: int = 2
+) -> tuple[MainWindow, CannedPrompts]:
+    prompts = CannedPrompts()
+    window = MainWindow(backend, UserSession(role.value, role), prompts=prompts)
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == rows, timeout=5000)
+    return window, prompts
+
+
+def _open_first(qtbot: QtBot, window: MainWindow) -> None:
+    window.review.open_next()
+    qtbot.waitUntil(lambda: window.document is not None, timeout=5000)
+
+
+def _settle(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=5000)
+
+
+def test_queue_shows_why_each_document_is_there_and_filters(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, _ = _window(qtbot, backend)
+    model = window.queue.proxy
+    assert "totals rule failed" in model.index(0, 4).data()
+    window.queue.vendor.setText("nobody")
+    assert model.rowCount() == 0
+    window.queue.vendor.setText("acme")
+    assert model.rowCount() == 2
+    window.queue.confidence.setValue(0.5)
+    assert model.rowCount() == 0
+
+
+def test_click_a_word_corrects_the_active_field_then_undo_redo(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.fields.set_current("invoice_number")
+    view = window.page_view
+    view.set_zoom(1.0)
+    view.centerOn(100, 100)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(60, 48)))
+    _settle(qtbot, window)
+    assert backend.applied[-1].new_value == "Invoice"
+    assert backend.applied[-1].new_bbox_pt == BBox(50, 40, 110, 56)
+    assert backend.applied[-1].source_token_ids == (0,)
+    assert window.fields.editors["invoice_number"].text() == "Invoice"
+    assert view.field_items["invoice_number"].rect().left() == 50
+    # Ctrl+click adds the next word
+    qtbot.mouseClick(
+        view.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ControlModifier,
+        pos=view.mapFromScene(QPointF(120, 48)),
+    )
+    _settle(qtbot, window)
+    assert backend.applied[-1].new_value == "Invoice No."
+    window.action("undo").trigger()
+    _settle(qtbot, window)
+    assert backend.applied[-1].new_value == "Invoice"
+    window.action("undo").trigger()
+    _settle(qtbot, window)
+    assert backend.docs[1].field("invoice_number").text == "INV-1001"  # type: ignore[union-attr]
+    window.action("redo").trigger()
+    _settle(qtbot, window)
+    assert backend.docs[1].field("invoice_number").text == "Invoice"  # type: ignore[union-attr]
+
+
+def test_a_box_on_a_scan_is_read_in_the_background(qtbot: QtBot) -> None:
+    backend = FakeBackend([make_doc(1, scanned=True), make_doc(2)])
+    backend.ocr_tokens = [Token("4711", BBox(300, 200, 340, 214), 0, 0.88, TokenSource.OCR)]
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.fields.set_current("invoice_number")
+    window.page_view.regionSelected.emit(0, BBox(290, 190, 360, 220), [])
+    _settle(qtbot, window)
+    assert backend.ocr_calls == [(0, BBox(290, 190, 360, 220))]
+    assert backend.applied[-1].new_value == "4711"
+    assert backend.applied[-1].new_bbox_pt == BBox(300, 200, 340, 214)
+
+
+def test_a_word_of_the_wrong_form_is_refused_at_the_editor(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.fields.set_current("invoice_date")
+    window.page_view.tokensClicked.emit([make_doc().pages[0].tokens[0]], False)  # "Invoice"
+    assert "not a date" in window.fields.editors["invoice_date"].error_text()
+    assert backend.applied == []
+
+
+def test_keyboard_only_review_with_fix_then_approve_opens_next(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, prompts = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    # Ctrl+Enter while the totals rule fails: a clerk is told why and nothing is approved
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    assert prompts.informed and "Net 1000.00" in prompts.informed[0]
+    assert backend.decisions == []
+    # the offered edit, then confirm the remaining fields with Enter, then approve
+    window.fields.issues.fix_buttons[0].click()
+    _settle(qtbot, window)
+    assert backend.docs[1].issues == ()
+    window.fields.set_current("invoice_date")
+    window.action("accept_field").trigger()
+    _settle(qtbot, window)
+    assert backend.applied[-1].kind.value == "confirmation"
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    qtbot.waitUntil(lambda: window.document is not None and window.document.document_id == 2, timeout=5000)
+    assert backend.decisions == [(1, "approved", None)]
+
+
+def test_supervisor_overrides_with_a_reason_clerk_has_no_override(qtbot: QtBot, backend: FakeBackend) -> None:
+    clerk, _ = _window(qtbot, backend)
+    assert not clerk.action("approve_override").isVisible()
+    window, prompts = _window(qtbot, FakeBackend(), Role.SUPERVISOR)
+    assert window.action("approve_override").isVisible()
+    _open_first(qtbot, window)
+    prompts.answers = ["credit note agreed by phone"]
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    assert window.backend.decisions == [(1, "approved", "credit note agreed by phone")]  # type: ignore[attr-defined]
+
+
+def test_missing_file_shows_message_and_can_be_rejected(qtbot: QtBot) -> None:
+    backend = FakeBackend([make_doc(1, load_error="The file doc-1.pdf is missing from the store.")])
+    window, prompts = _window(qtbot, backend, rows=1)
+    _open_first(qtbot, window)
+    assert "missing" in window.page_view.message()
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    assert backend.decisions == []
+    prompts.answers = ["file lost"]
+    window.action("reject").trigger()
+    _settle(qtbot, window)
+    assert backend.decisions == [(1, "rejected", "file lost")]
+
+
+def test_zoom_keys_and_layout_are_remembered(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.action("zoom_in").trigger()
+    zoomed = window.page_view.zoom
+    assert zoomed > 1.0
+    window.queue.vendor.setText("acme")
+    window.splitter.setSizes([200, 800, 400])
+    sizes = window.splitter.sizes()
+    window.close()
+    again, _ = _window(qtbot, backend)
+    assert again.page_view.zoom == pytest.approx(zoomed)
+    assert again.queue.vendor.text() == "acme"
+    assert again.splitter.sizes() == sizes
+    again.action("zoom_reset").trigger()
+    assert again.page_view.zoom == 1.0
+
+
+def test_f1_lists_every_shortcut_from_the_action_table(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, prompts = _window(qtbot, backend)
+    window.action("help").trigger()
+    assert prompts.shortcuts_shown == 1
+    dialog = ShortcutsDialog(supervisor=False)
+    qtbot.addWidget(dialog)
+    helps = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
+    assert helps == {a.help for a in ACTIONS if not a.supervisor_only}
+    keys = {dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())}
+    assert "Ctrl+Return" in keys and "F1" in keys

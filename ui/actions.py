@@ -1,0 +1,119 @@
+"""Every keyboard action of the window in one table: the shortcuts and the F1 help are made from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    name: str
+    text: str
+    shortcuts: tuple[str, ...]
+    help: str
+    scope: str = "window"
+    """"window": anywhere in the window; "fields": while the field panel has the focus."""
+    supervisor_only: bool = False
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("next_field", "Next field", ("Tab",), "Move to the next field", "fields"),
+    ActionSpec(
+        "previous_field", "Previous field", ("Shift+Tab", "Shift+Backtab"), "Move to the previous field", "fields"
+    ),
+    ActionSpec(
+        "accept_field",
+        "Accept field",
+        ("Return", "Enter"),
+        "Accept the field (or the value typed) and jump to the next field that needs review",
+        "fields",
+    ),
+    ActionSpec("approve", "Approve", ("Ctrl+Return", "Ctrl+Enter"), "Approve the document and open the next one"),
+    ActionSpec(
+        "approve_override",
+        "Approve with override\u2026",
+        ("Ctrl+Shift+Return", "Ctrl+Shift+Enter"),
+        "Approve despite a failed rule, giving a reason (supervisors)",
+        supervisor_only=True,
+    ),
+    ActionSpec("reject", "Reject\u2026", ("Ctrl+Shift+R",), "Reject the document with a reason"),
+    ActionSpec("undo", "Undo", ("Ctrl+Z",), "Undo the last correction"),
+    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the correction undone"),
+    ActionSpec("zoom_in", "Zoom in", ("+", "=", "Ctrl++"), "Zoom in on the page"),
+    ActionSpec("zoom_out", "Zoom out", ("-", "Ctrl+-"), "Zoom out"),
+    ActionSpec("zoom_reset", "Actual size", ("0",), "Show the page at 100 %"),
+    ActionSpec("fit_width", "Fit width", ("F",), "Fit the page's width into the view"),
+    ActionSpec("next_page", "Next page", ("PgDown",), "Show the next page"),
+    ActionSpec("previous_page", "Previous page", ("PgUp",), "Show the previous page"),
+    ActionSpec("focus_queue", "Go to the queue", ("Ctrl+L",), "Put the keyboard in the review queue"),
+    ActionSpec("open_next", "Next document", ("Ctrl+N",), "Leave this document undecided and open the next one"),
+    ActionSpec("help", "Keyboard shortcuts", ("F1",), "Show this list"),
+)
+
+
+def shortcut_text(spec: ActionSpec) -> str:
+    seen: list[str] = []
+    for s in spec.shortcuts:
+        if s == "Shift+Backtab" or ("Enter" in s and s.replace("Enter", "Return") in spec.shortcuts):
+            continue  # the same key as another in the list
+        text = QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText)
+        if text not in seen:
+            seen.append(text)
+    return ", ".join(seen)
+
+
+def make_actions(parent: QWidget, fields_widget: QWidget, supervisor: bool) -> dict[str, QAction]:
+    """A QAction per row of :data:`ACTIONS`, added to ``parent`` (or to ``fields_widget`` for field keys)."""
+    made: dict[str, QAction] = {}
+    for spec in ACTIONS:
+        action = QAction(spec.text, parent)
+        action.setObjectName(f"action-{spec.name}")
+        action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
+        action.setToolTip(f"{spec.help} ({shortcut_text(spec)})")
+        if spec.scope == "fields":
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            fields_widget.addAction(action)
+        else:
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            parent.addAction(action)
+        if spec.supervisor_only and not supervisor:
+            action.setEnabled(False)
+            action.setVisible(False)
+        made[spec.name] = action
+    return made
+
+
+class ShortcutsDialog(QDialog):
+    """F1: every shortcut, generated from the same table as the actions."""
+
+    def __init__(self, supervisor: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        specs = [s for s in ACTIONS if supervisor or not s.supervisor_only]
+        self.table = QTableWidget(len(specs), 2)
+        self.table.setHorizontalHeaderLabels(["Keys", "What they do"])
+        self.table.verticalHeader().hide()
+        for row, spec in enumerate(specs):
+            self.table.setItem(row, 0, QTableWidgetItem(shortcut_text(spec)))
+            self.table.setItem(row, 1, QTableWidgetItem(spec.help))
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(560, 520)

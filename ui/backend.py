@@ -1,0 +1,72 @@
+"""What the window asks of the application core. :mod:`ui.services_backend` answers with idp_app's services.
+
+Every method may block (database, files, OCR): the window calls them only through :class:`ui.tasks.TaskRunner`.
+Each returns the document as the core now sees it, so that review states, failed rules and fixes are
+always the core's, never recomputed here.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6.QtGui import QImage
+
+from extractors.document import Token
+from extractors.geometry import BBox
+from idp_app.domain import Correction
+from ui.model import DocumentView, FieldKind, QueueRow, UserSession
+
+
+class LineItemEdit:
+    """Names of the row operations the line-item table offers."""
+
+    ADD = "add"
+    DELETE = "delete"
+    SPLIT = "split"
+    MERGE = "merge"
+
+
+class ReviewBackend(Protocol):
+    def authenticate(self, name: str, password: str) -> UserSession:
+        """The user's session, or raise an error saying why not."""
+        ...
+
+    def queue(self) -> list[QueueRow]:
+        """Documents waiting for review (and those in review), with why each is there."""
+        ...
+
+    def open(self, document_id: int, user: UserSession) -> DocumentView:
+        """Claim a document for ``user`` and return it for review."""
+        ...
+
+    def claim_next(self, user: UserSession, after: int | None) -> int | None:
+        """The next document to review, claimed for ``user``; None when the queue is empty."""
+        ...
+
+    def apply(self, correction: Correction, user: UserSession) -> DocumentView:
+        """Store one correction (or confirmation) and return the document with states re-evaluated."""
+        ...
+
+    def edit_line_items(
+        self, document_id: int, user: UserSession, op: str, row: int, other: int | None
+    ) -> DocumentView:
+        """Add, delete, split or merge line-item rows."""
+        ...
+
+    def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
+        """Approve, or raise while a rule fails (a supervisor may give ``override_reason``)."""
+        ...
+
+    def reject(self, document_id: int, user: UserSession, reason: str) -> None: ...
+
+    def release(self, document_id: int, user: UserSession) -> None:
+        """Give up the claim without deciding."""
+        ...
+
+    def ocr_region(self, path: str, page_index: int, bbox_pt: BBox) -> list[Token]: ...
+
+    def render(self, path: str, page_index: int, dpi: float) -> QImage: ...
+
+    def check_value(self, kind: FieldKind, text: str) -> str:
+        """The stored form of a typed value; ValueError with the reason when it has the wrong form."""
+        ...

@@ -1,0 +1,384 @@
+"""The clerk's review station: the queue, the page, the fields, wired to the review controller."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from extractors.document import Token
+from extractors.geometry import BBox
+from ui.actions import ShortcutsDialog, make_actions
+from ui.backend import LineItemEdit, ReviewBackend
+from ui.field_panel import FieldPanel
+from ui.line_items import LineItemTable
+from ui.model import DocumentView, UserSession, tokens_text
+from ui.page_view import PageView
+from ui.queue_view import QueueView
+from ui.rendering import PageImageSource
+from ui.review import ReviewController
+from ui.tasks import TaskRunner
+from ui.thumbnails import ThumbnailStrip
+
+
+class Prompts:
+    """The questions the window asks; tests replace them with canned answers."""
+
+    def ask_text(self, parent: QWidget, title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(parent, title, label)
+        return text.strip() if ok and text.strip() else None
+
+    def inform(self, parent: QWidget, title: str, text: str) -> None:
+        QMessageBox.information(parent, title, text)
+
+    def show_shortcuts(self, parent: QWidget, supervisor: bool) -> None:
+        ShortcutsDialog(supervisor, parent).exec()
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        backend: ReviewBackend,
+        user: UserSession,
+        *,
+        runner: TaskRunner | None = None,
+        images: PageImageSource | None = None,
+        prompts: Prompts | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"IDP Desk \u2014 {user.name} ({user.role.value})")
+        self.backend = backend
+        self.user = user
+        self.runner = runner or TaskRunner(self)
+        self.images = images or PageImageSource(self.runner, backend.render)
+        self.prompts = prompts or Prompts()
+        self.review = ReviewController(backend, self.runner, user, self)
+        self._captured: dict[str, list[Token]] = {}
+
+        self.queue = QueueView()
+        self.page_view = PageView(self.images)
+        self.thumbnails = ThumbnailStrip(self.images)
+        self.fields = FieldPanel(backend.check_value)
+        self.line_items = LineItemTable()
+        self._build_layout()
+        self.actions_by_name = make_actions(self, self.fields, user.may_override)
+        self._connect()
+        self._restore_settings()
+        self.review.refresh_queue()
+
+    # -- layout ------------------------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        middle = QSplitter(Qt.Orientation.Horizontal)
+        middle.addWidget(self.thumbnails)
+        middle.addWidget(self.page_view)
+        middle.setStretchFactor(1, 1)
+        middle.setChildrenCollapsible(False)
+        items_box = QGroupBox("Line items")
+        items_layout = QVBoxLayout(items_box)
+        items_layout.setContentsMargins(4, 4, 4, 4)
+        items_layout.addWidget(self.line_items)
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.setObjectName("right-splitter")
+        self.right.addWidget(self.fields)
+        self.right.addWidget(items_box)
+        self.right.setStretchFactor(0, 3)
+        self.right.setStretchFactor(1, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("main-splitter")
+        self.splitter.addWidget(self.queue)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setStretchFactor(2, 3)
+        self.splitter.setSizes([330, 760, 430])
+        self.setCentralWidget(self.splitter)
+        self.user_label = QLabel(f"{self.user.name} \u00b7 {self.user.role.value}")
+        self.zoom_label = QLabel("100 %")
+        self.page_label = QLabel()
+        for w in (self.page_label, self.zoom_label, self.user_label):
+            self.statusBar().addPermanentWidget(w)
+        self.resize(1500, 950)
+
+    def _connect(self) -> None:
+        r, a = self.review, self.actions_by_name
+        r.documentOpened.connect(self._show_document)
+        r.documentUpdated.connect(self._update_document)
+        r.queueChanged.connect(self._queue_changed)
+        r.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.runner.error.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.queue.documentActivated.connect(r.open)
+        self.fields.fieldSelected.connect(self._field_selected)
+        self.fields.valueCommitted.connect(lambda n, v, b, p: r.set_value(n, v, b, p))
+        self.fields.fieldConfirmed.connect(r.confirm)
+        self.fields.fixRequested.connect(lambda n, v: r.set_value(n, v))
+        self.fields.reviewDone.connect(
+            lambda: self.statusBar().showMessage("Every field reviewed: Ctrl+Enter approves.", 8000)
+        )
+        self.page_view.tokensClicked.connect(self._capture_tokens)
+        self.page_view.regionSelected.connect(self._capture_region)
+        self.page_view.fieldClicked.connect(lambda name: self.fields.set_current(name))
+        self.page_view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
+        self.page_view.pageShown.connect(self._page_shown)
+        self.thumbnails.pageChosen.connect(self.page_view.show_page)
+        self.line_items.cellEdited.connect(r.set_cell)
+        self.line_items.cellSelected.connect(lambda page, box: self.page_view.highlight_box(box, page))
+        self.line_items.rowAdded.connect(lambda row: r.edit_rows(LineItemEdit.ADD, row))
+        self.line_items.rowDeleted.connect(lambda row: r.edit_rows(LineItemEdit.DELETE, row))
+        self.line_items.rowSplit.connect(lambda row: r.edit_rows(LineItemEdit.SPLIT, row))
+        self.line_items.rowsMerged.connect(lambda a_, b_: r.edit_rows(LineItemEdit.MERGE, a_, b_))
+
+        a["next_field"].triggered.connect(lambda: self.fields.move_field(1))
+        a["previous_field"].triggered.connect(lambda: self.fields.move_field(-1))
+        a["accept_field"].triggered.connect(self.accept_field)
+        a["approve"].triggered.connect(lambda: self.approve(override=False))
+        a["approve_override"].triggered.connect(lambda: self.approve(override=True))
+        a["reject"].triggered.connect(self.reject_document)
+        a["undo"].triggered.connect(r.undo_stack.undo)
+        a["redo"].triggered.connect(r.undo_stack.redo)
+        a["zoom_in"].triggered.connect(self.page_view.zoom_in)
+        a["zoom_out"].triggered.connect(self.page_view.zoom_out)
+        a["zoom_reset"].triggered.connect(self.page_view.zoom_reset)
+        a["fit_width"].triggered.connect(self.page_view.fit_width)
+        a["next_page"].triggered.connect(lambda: self._turn_page(1))
+        a["previous_page"].triggered.connect(lambda: self._turn_page(-1))
+        a["focus_queue"].triggered.connect(lambda: self.queue.table.setFocus())
+        a["open_next"].triggered.connect(r.open_next)
+        a["help"].triggered.connect(lambda: self.prompts.show_shortcuts(self, self.user.may_override))
+        r.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
+        r.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
+        a["undo"].setEnabled(False)
+        a["redo"].setEnabled(False)
+        self._build_menus()
+
+    def _build_menus(self) -> None:
+        a = self.actions_by_name
+        groups = {
+            "&Document": ("approve", "approve_override", "reject", "open_next", "focus_queue"),
+            "&Edit": ("undo", "redo", "accept_field", "next_field", "previous_field"),
+            "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit_width", "next_page", "previous_page"),
+            "&Help": ("help",),
+        }
+        for title, names in groups.items():
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                if a[name].isVisible():
+                    menu.addAction(a[name])
+
+    # -- showing the document ---------------------------------------------------------------------------------
+    @property
+    def document(self) -> DocumentView | None:
+        return self.review.doc
+
+    def _show_document(self, doc: object) -> None:
+        assert doc is None or isinstance(doc, DocumentView)
+        self._captured = {}
+        zoom = self.page_view.zoom
+        self.page_view.set_document(doc)
+        self.page_view.set_zoom(zoom)
+        self.thumbnails.set_document(doc)
+        self.fields.set_document(doc)
+        self.line_items.set_items(doc.line_items if doc else (), doc.line_item_columns if doc else ())
+        if doc is None:
+            return
+        self.queue.select_document(doc.document_id)
+        if doc.load_error:
+            self.statusBar().showMessage(f"{doc.load_error} Reject it with Ctrl+Shift+R.", 15000)
+        current = self.fields.current
+        if current is not None:
+            self.page_view.select_field(current)
+            self.fields.set_current(current)
+            self.review.field_entered(current)
+        for index in range(1, min(doc.page_count, 3)):  # the next pages, ready before they are asked for
+            self.images.prefetch(doc.path, index, self.page_view.page_image_dpi or 110)
+
+    def _update_document(self, doc: object) -> None:
+        assert isinstance(doc, DocumentView)
+        self.page_view.update_document(doc)
+        self.fields.set_document(doc)
+        self.line_items.set_items(doc.line_items, doc.line_item_columns)
+        if self.fields.current:
+            self.page_view.select_field(self.fields.current)
+
+    def _queue_changed(self, rows: list[object]) -> None:
+        current = self.review.doc.document_id if self.review.doc else None
+        self.queue.set_rows([r for r in rows if not isinstance(r, Exception)], current)  # type: ignore[misc]
+
+    def _field_selected(self, name: str) -> None:
+        self.page_view.select_field(name)
+        self.review.field_entered(name)
+
+    def _page_shown(self, index: int) -> None:
+        doc = self.review.doc
+        self.page_label.setText(f"page {index + 1} of {doc.page_count}" if doc else "")
+        self.thumbnails.show_page(index)
+
+    def _turn_page(self, step: int) -> None:
+        doc = self.review.doc
+        if doc is not None:
+            target = self.page_view.page_index + step
+            if 0 <= target < doc.page_count:
+                self.page_view.show_page(target)
+
+    # -- capture from the page --------------------------------------------------------------------------------
+    def _capture_tokens(self, tokens: list[Token], additive: bool) -> None:
+        name = self.fields.current
+        if name is None or not tokens:
+            self.statusBar().showMessage("Choose a field first, then click the words for it.", 5000)
+            return
+        if additive:
+            known = {(t.page, t.index, t.bbox_pt) for t in self._captured.get(name, [])}
+            tokens = self._captured.get(name, []) + [t for t in tokens if (t.page, t.index, t.bbox_pt) not in known]
+        self._captured[name] = list(tokens)
+        self._put_tokens(name, tokens)
+
+    def _capture_region(self, page: int, box: BBox, tokens: list[Token]) -> None:
+        name = self.fields.current
+        doc = self.review.doc
+        if name is None or doc is None:
+            self.statusBar().showMessage("Choose a field first, then draw a box around its value.", 5000)
+            return
+        if tokens:
+            self._captured[name] = list(tokens)
+            self._put_tokens(name, tokens)
+            return
+        self.statusBar().showMessage("Reading the text in the box\u2026")
+        path, doc_id = doc.path, doc.document_id
+
+        def done(found: object) -> None:
+            assert isinstance(found, list)
+            current = self.review.doc
+            if current is None or current.document_id != doc_id:
+                return
+            if not found:
+                self.statusBar().showMessage("No text found in the box.", 5000)
+                return
+            self.statusBar().clearMessage()
+            self._captured[name] = list(found)
+            self._put_tokens(name, found)
+
+        self.runner.submit(lambda: self.backend.ocr_region(path, page, box), done)
+
+    def _put_tokens(self, name: str, tokens: list[Token]) -> None:
+        doc = self.review.doc
+        f = doc.field(name) if doc else None
+        editor = self.fields.editors.get(name)
+        if f is None or editor is None:
+            return
+        text = tokens_text(tokens)
+        box = BBox.union_of(t.bbox_pt for t in tokens)
+        self.fields.put_text(name, text)
+        try:
+            value = self.backend.check_value(f.kind, text)
+        except ValueError as exc:
+            editor.show_error(str(exc))
+            return
+        self.review.set_value(name, value, box, tokens[0].page, tokens)
+        self.fields.set_current(name)
+
+    # -- keyboard ------------------------------------------------------------------------------------------------
+    def accept_field(self) -> None:
+        name = self.fields.current
+        if name is not None:
+            self.fields.editors[name].commit()
+
+    def _when_saved(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once every correction handed to the core has come back."""
+        if not self.runner.busy:
+            fn()
+            return
+
+        def once() -> None:
+            self.runner.idle.disconnect(once)
+            fn()
+
+        self.runner.idle.connect(once)
+
+    def approve(self, override: bool = False) -> None:
+        name = self.fields.current
+        editor = self.fields.editors.get(name) if name else None
+        if editor is not None and editor.text().strip() != editor.view.text and not editor.commit():
+            return
+        self._when_saved(lambda: self._approve_now(override))
+
+    def _approve_now(self, override: bool) -> None:
+        doc = self.review.doc
+        if doc is None:
+            return
+        if doc.load_error:
+            self.statusBar().showMessage("A document that cannot be shown cannot be approved: reject it.", 8000)
+            return
+        if not doc.approval_blocked and not override:
+            self.review.approve()
+            return
+        failing = "; ".join(i.message for i in doc.issues) or "no rule fails"
+        if not self.user.may_override:
+            self.prompts.inform(
+                self, "Approval blocked", f"Approval is blocked: {failing}.\nCorrect the fields, or ask a supervisor."
+            )
+            return
+        reason = self.prompts.ask_text(self, "Approve with override", f"Failing: {failing}\n\nWhy approve anyway?")
+        if reason:
+            self.review.approve(override_reason=reason)
+
+    def reject_document(self) -> None:
+        if self.review.doc is None:
+            return
+        reason = self.prompts.ask_text(self, "Reject document", "Why is this document rejected?")
+        if reason:
+            self._when_saved(lambda: self.review.reject(reason))
+
+    # -- settings --------------------------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = QSettings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        for key, splitter in (("window/splitter", self.splitter), ("window/right", self.right)):
+            state = s.value(key)
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
+        try:
+            zoom = float(s.value("view/zoom", 1.0))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            zoom = 1.0
+        self.page_view.set_zoom(zoom)
+        try:
+            filters = json.loads(str(s.value("queue/filters", "{}")))
+        except json.JSONDecodeError:
+            filters = {}
+        if isinstance(filters, dict):
+            self.queue.set_filters(filters)
+
+    def save_settings(self) -> None:
+        s = QSettings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/right", self.right.saveState())
+        s.setValue("view/zoom", self.page_view.zoom)
+        s.setValue("queue/filters", json.dumps(self.queue.filters()))
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        doc = self.review.doc
+        if doc is not None:
+            self.review.release_current()
+        self.runner.wait(10_000)
+        super().closeEvent(event)
+
+    def action(self, name: str) -> QAction:
+        return self.actions_by_name[name]

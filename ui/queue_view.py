@@ -1,0 +1,206 @@
+"""The review queue: a sortable table filtered by status, vendor and confidence, with why each document is there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.model import QueueRow
+
+Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = ("Document", "Status", "Vendor", "Confidence", "Why in review")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+ALL = "All"
+
+
+class QueueModel(QAbstractTableModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[QueueRow] = []
+
+    def set_rows(self, rows: list[QueueRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> QueueRow:
+        return self._rows[row]
+
+    @property
+    def rows(self) -> list[QueueRow]:
+        return list(self._rows)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role == ID_ROLE:
+            return r.document_id
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (r.name, r.status.replace("_", " "), r.vendor, f"{r.confidence:.0%}", "; ".join(r.reasons))[col]
+        if role == SORT_ROLE:
+            return (r.name.lower(), r.status, r.vendor.lower(), r.confidence, len(r.reasons))[col]
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4:
+            return "\n".join(r.reasons)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class QueueFilter(QSortFilterProxyModel):
+    """Keeps rows of one status, whose vendor contains a text, at or below a confidence."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.status = ALL
+        self.vendor = ""
+        self.max_confidence = 1.0
+
+    def set_filters(self, status: str, vendor: str, max_confidence: float) -> None:
+        self.beginFilterChange()
+        self.status, self.vendor, self.max_confidence = status, vendor.strip().lower(), max_confidence
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, QueueModel)
+        r = model.row_at(source_row)
+        if self.status != ALL and r.status.replace("_", " ") != self.status:
+            return False
+        if self.vendor and self.vendor not in r.vendor.lower():
+            return False
+        return r.confidence <= self.max_confidence + 1e-9
+
+
+class QueueView(QWidget):
+    documentActivated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = QueueModel(self)
+        self.proxy = QueueFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.activated.connect(self._activated)
+        self.table.doubleClicked.connect(self._activated)
+
+        self.status = QComboBox()
+        self.status.setObjectName("queue-status")
+        self.status.addItems([ALL, "needs review", "in review", "approved", "rejected"])
+        self.vendor = QLineEdit()
+        self.vendor.setObjectName("queue-vendor")
+        self.vendor.setPlaceholderText("Vendor contains")
+        self.confidence = QDoubleSpinBox()
+        self.confidence.setObjectName("queue-confidence")
+        self.confidence.setRange(0.0, 1.0)
+        self.confidence.setSingleStep(0.05)
+        self.confidence.setValue(1.0)
+        self.confidence.setPrefix("conf. \u2264 ")
+        for signal in (self.status.currentTextChanged, self.vendor.textChanged, self.confidence.valueChanged):
+            signal.connect(self._apply_filters)
+        self.count = QLabel()
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.status)
+        filters.addWidget(self.vendor, 1)
+        filters.addWidget(self.confidence)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        title = QLabel("Review queue")
+        title.setStyleSheet("font-weight: bold")
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addStretch(1)
+        head.addWidget(self.count)
+        layout.addLayout(head)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+
+    def set_rows(self, rows: list[QueueRow], current: int | None = None) -> None:
+        self.model.set_rows(rows)
+        self._update_count()
+        if current is not None:
+            self.select_document(current)
+
+    def select_document(self, document_id: int) -> None:
+        for row in range(self.proxy.rowCount()):
+            idx = self.proxy.index(row, 0)
+            if idx.data(ID_ROLE) == document_id:
+                self.table.selectRow(row)
+                return
+
+    def visible_ids(self) -> list[int]:
+        return [self.proxy.index(r, 0).data(ID_ROLE) for r in range(self.proxy.rowCount())]
+
+    # -- filters, remembered by the window ----------------------------------------------------------------------
+    def filters(self) -> dict[str, Any]:
+        return {
+            "status": self.status.currentText(),
+            "vendor": self.vendor.text(),
+            "confidence": self.confidence.value(),
+        }
+
+    def set_filters(self, values: dict[str, Any]) -> None:
+        status = str(values.get("status") or ALL)
+        if self.status.findText(status) >= 0:
+            self.status.setCurrentText(status)
+        self.vendor.setText(str(values.get("vendor") or ""))
+        try:
+            self.confidence.setValue(float(values.get("confidence", 1.0)))
+        except (TypeError, ValueError):
+            self.confidence.setValue(1.0)
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        self.proxy.set_filters(self.status.currentText(), self.vendor.text(), self.confidence.value())
+        self._update_count()
+
+    def _update_count(self) -> None:
+        self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()}")
+
+    def _activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.documentActivated.emit(int(index.data(ID_ROLE)))

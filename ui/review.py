@@ -1,0 +1,243 @@
+"""The review of one claimed document: corrections through the undo stack, approval, rejection, the next one.
+
+Holds no rules: it turns the clerk's gestures into :class:`Correction` values, hands them to the backend off
+the GUI thread, and shows the document the core sends back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from extractors.document import Token
+from extractors.geometry import BBox
+from idp_app.domain import Correction, CorrectionKind
+from ui.backend import ReviewBackend
+from ui.commands import CorrectionCommand
+from ui.model import DocumentView, UserSession
+from ui.tasks import TaskRunner
+
+
+class ReviewController(QObject):
+    documentOpened = Signal(object)
+    """A new document (DocumentView) is under review; None when the queue is empty."""
+    documentUpdated = Signal(object)
+    """The document under review changed (a correction shown at once, then the core's re-evaluation)."""
+    queueChanged = Signal(list)
+    message = Signal(str)
+    decided = Signal(int, str)
+    """A document was approved or rejected: its id and "approved" / "rejected"."""
+
+    def __init__(self, backend: ReviewBackend, runner: TaskRunner, user: UserSession, parent: QObject | None = None):
+        super().__init__(parent)
+        self.backend = backend
+        self.runner = runner
+        self.user = user
+        self.undo_stack = QUndoStack(self)
+        self.doc: DocumentView | None = None
+        self._field_since: dict[str, float] = {}
+        self._opening: int | None = None
+
+    # -- the queue -------------------------------------------------------------------------------------------
+    def refresh_queue(self) -> None:
+        self.runner.submit(self.backend.queue, self.queueChanged.emit, self._failed, serial=True)
+
+    def open(self, document_id: int) -> None:
+        if self.doc is not None and self.doc.document_id == document_id:
+            return
+        self._opening = document_id
+        self.release_current()
+        user = self.user
+        self.runner.submit(lambda: self.backend.open(document_id, user), self._opened, self._failed, serial=True)
+
+    def open_next(self) -> None:
+        """Claim and open the next document in the queue."""
+        after = self.doc.document_id if self.doc else None
+        self.release_current()
+        user = self.user
+
+        def claim_and_open() -> DocumentView | None:
+            nxt = self.backend.claim_next(user, after)
+            return None if nxt is None else self.backend.open(nxt, user)
+
+        self.runner.submit(claim_and_open, self._opened, self._failed, serial=True)
+
+    def release_current(self) -> None:
+        doc = self.doc
+        if doc is not None and doc.status in ("in_review", "needs_review"):
+            user = self.user
+            self.runner.submit(lambda: self.backend.release(doc.document_id, user), None, lambda _e: None, serial=True)
+
+    def _opened(self, doc: object) -> None:
+        assert doc is None or isinstance(doc, DocumentView)
+        self._opening = None
+        self.doc = doc
+        self.undo_stack.clear()
+        self._field_since = {}
+        self.documentOpened.emit(doc)
+        if doc is None:
+            self.message.emit("The review queue is empty.")
+        self.refresh_queue()
+
+    def _failed(self, exc: Exception) -> None:
+        self.message.emit(str(exc) or type(exc).__name__)
+
+    # -- corrections ------------------------------------------------------------------------------------------
+    def field_entered(self, name: str) -> None:
+        """Start timing the clerk's work on a field."""
+        self._field_since[name] = time.monotonic()
+
+    def _seconds_on(self, name: str) -> float:
+        since = self._field_since.get(name)
+        return round(time.monotonic() - since, 2) if since is not None else 0.0
+
+    def set_value(
+        self,
+        name: str,
+        value: str | None,
+        bbox_pt: BBox | None = None,
+        page: int | None = None,
+        tokens: tuple[Token, ...] | list[Token] = (),
+    ) -> None:
+        """Correct one field: an undoable command carrying a Correction."""
+        doc = self.doc
+        f = doc.field(name) if doc else None
+        if doc is None or f is None:
+            return
+        old_value = f.text or None
+        new_box = bbox_pt if bbox_pt is not None else f.value.bbox_pt
+        new_page = page if page is not None else f.value.page
+        if (value or None) == old_value and new_box == f.value.bbox_pt:
+            return
+        correction = Correction(
+            document_id=doc.document_id,
+            field_name=name,
+            old_value=old_value,
+            new_value=value or None,
+            old_bbox_pt=f.value.bbox_pt,
+            new_bbox_pt=new_box,
+            page=new_page,
+            source_token_ids=tuple(t.index for t in tokens if t.index >= 0),
+            user=self.user.name,
+            seconds_spent=self._seconds_on(name),
+        )
+        self.undo_stack.push(CorrectionCommand(correction, self._apply, f"Set {f.label} to {value or '(empty)'}"))
+
+    def confirm(self, name: str) -> None:
+        """The clerk accepts a field as it is (a confirmation, kept as a training pair)."""
+        doc = self.doc
+        f = doc.field(name) if doc else None
+        if doc is None or f is None or not f.value.found:
+            return
+        self._apply(
+            Correction(
+                document_id=doc.document_id,
+                field_name=name,
+                old_value=f.text,
+                new_value=f.text,
+                old_bbox_pt=f.value.bbox_pt,
+                new_bbox_pt=f.value.bbox_pt,
+                page=f.value.page,
+                user=self.user.name,
+                seconds_spent=self._seconds_on(name),
+                kind=CorrectionKind.CONFIRMATION,
+            )
+        )
+
+    def set_cell(self, row: int, column: str, value: str) -> None:
+        doc = self.doc
+        if doc is None or not 0 <= row < len(doc.line_items):
+            return
+        item = doc.line_items[row]
+        cell = item.cells.get(column)
+        correction = Correction(
+            document_id=doc.document_id,
+            field_name=column,
+            old_value=item.value(column),
+            new_value=value or None,
+            old_bbox_pt=cell.bbox_pt if cell else None,
+            new_bbox_pt=cell.bbox_pt if cell else None,
+            page=(cell.page if cell else None) if cell and cell.page is not None else item.page,
+            user=self.user.name,
+            line_item_index=row,
+        )
+        self.undo_stack.push(CorrectionCommand(correction, self._apply, f"Set row {row + 1} {column} to {value}"))
+
+    def _apply(self, correction: Correction) -> None:
+        doc = self.doc
+        if doc is None or doc.document_id != correction.document_id:
+            return
+        if correction.line_item_index is None and correction.kind is CorrectionKind.CORRECTION:
+            f = doc.field(correction.field_name)
+            if f is not None:  # show the edit at once; the core's re-evaluation follows
+                shown = replace(
+                    f.value,
+                    value=correction.new_value,
+                    text=correction.new_value or "",
+                    bbox_pt=correction.new_bbox_pt,
+                    page=correction.page if correction.new_bbox_pt is not None else f.value.page,
+                )
+                self.doc = doc.with_field_value(correction.field_name, shown)
+                self.documentUpdated.emit(self.doc)
+        user = self.user
+        self.runner.submit(lambda: self.backend.apply(correction, user), self._updated, self._apply_failed, serial=True)
+
+    def _updated(self, doc: object) -> None:
+        assert isinstance(doc, DocumentView)
+        if self.doc is not None and self.doc.document_id == doc.document_id:
+            self.doc = doc
+            self.documentUpdated.emit(doc)
+
+    def _apply_failed(self, exc: Exception) -> None:
+        self.message.emit(f"The correction was not saved: {exc}")
+        doc = self.doc
+        if doc is not None:
+            user = self.user
+            self.runner.submit(
+                lambda: self.backend.open(doc.document_id, user), self._updated, self._failed, serial=True
+            )
+
+    def edit_rows(self, op: str, row: int, other: int | None = None) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        user = self.user
+        doc_id = doc.document_id
+        self.runner.submit(
+            lambda: self.backend.edit_line_items(doc_id, user, op, row, other), self._updated, self._failed, serial=True
+        )
+
+    # -- decisions --------------------------------------------------------------------------------------------
+    def approve(self, override_reason: str | None = None) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        user = self.user
+        self.runner.submit(
+            lambda: self.backend.approve(doc.document_id, user, override_reason),
+            lambda _r: self._decided(doc.document_id, "approved"),
+            self._failed,
+            serial=True,
+        )
+
+    def reject(self, reason: str) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        user = self.user
+        self.runner.submit(
+            lambda: self.backend.reject(doc.document_id, user, reason),
+            lambda _r: self._decided(doc.document_id, "rejected"),
+            self._failed,
+            serial=True,
+        )
+
+    def _decided(self, document_id: int, how: str) -> None:
+        self.message.emit(f"Document {document_id} {how}.")
+        self.decided.emit(document_id, how)
+        if self.doc is not None and self.doc.document_id == document_id:
+            self.doc = replace(self.doc, status=how)
+        self.open_next()
