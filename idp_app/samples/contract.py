@@ -188,25 +188,21 @@ class _Typesetter:
         self.need(self.leading)
         baseline = self.y + self.size
         if self.rc is not None:
-            rc = self.rc
-            space = text_width(" ", font, self.size)
-            x = MARGIN + indent - space  # the first unit adds a space
-            run: list[str] = []
-            for unit in units:
+            # prose runs joined, fields apart; spaces are drawn as characters so readers split words there
+            segments: list[tuple[str, str | None, bool]] = []
+            for i, unit in enumerate(units):
                 text, key = unit
-                if key is None:
-                    if run or not _attached(unit):
-                        run.append(text)
-                    else:  # punctuation right after a field: no space before it
-                        x -= space
-                        run.append(text)
-                    continue
-                if run:
-                    x = rc.text(x + space, baseline, " ".join(run), font, self.size).x1
-                    run = []
-                x = rc.text(x + space, baseline, text, self._font_for(unit, font), self.size, key=key).x1
-            if run:
-                rc.text(x + space, baseline, " ".join(run), font, self.size)
+                space_before = i > 0 and not _attached(unit)
+                if key is None and segments and segments[-1][1] is None:
+                    prev_text, _, prev_space = segments[-1]
+                    segments[-1] = (f"{prev_text}{' ' if space_before else ''}{text}", None, prev_space)
+                else:
+                    segments.append((text, key, space_before))
+            x = MARGIN + indent
+            for text, key, space_before in segments:
+                if space_before:
+                    x = self.rc.text(x, baseline, " ", font, self.size).x1
+                x = self.rc.text(x, baseline, text, self._font_for((text, key), font), self.size, key=key).x1
         self.y += self.leading
 
     def centered(self, text: str, size: float) -> None:
