@@ -42,7 +42,7 @@ class PermissionDeniedError(AppError):
     kind = "permission_denied"
 
 
-class InvalidValueError(AppError):
+class InvalidValueError(AppError, ValueError):
     """A corrected value that does not fit the field's value type (letters in an amount, a non-date)."""
 
     exit_code = 24

@@ -1,9 +1,404 @@
-"""`idp` commands: workflow."""
+"""`idp` commands: the review workflow (ingest, queue, show, claim, correct, approve, reject, users, db, audit).
+
+Who is acting: ``--user NAME`` or the ``IDP_USER`` environment variable. With the default SQLite database
+(a file only the local account can write) the name is enough: whoever can run the command can also open the
+file. With a shared PostgreSQL database the password is checked too, from ``IDP_PASSWORD`` or a hidden prompt.
+The very first ``idp users add NAME --role admin`` needs no acting user. The demo users are created only by
+the demo. Every error is one line on stderr and a distinct exit code (see idp_app.errors), never a traceback.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from extractors.errors import ExtractionError
+from idp_app.config import AppConfig
+from idp_app.domain import DocumentStatus, Role
+from idp_app.errors import AppError, AuditTamperedError, InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console()
+err = Console(stderr=True)
+
+UserOpt = Annotated[str | None, typer.Option("--user", "-u", envvar="IDP_USER", help="Who is acting.")]
+
+
+class DatabaseUnavailableError(AppError):
+    exit_code = 34
+    kind = "database_unavailable"
+
+
+def handle_errors(fn: F) -> F:
+    """Map application and extraction errors to one line and their exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return fn(*args, **kwargs)
+        except (AppError, ExtractionError) as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+        except OperationalError as exc:
+            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+            err.print(f"[red]error:[/red] database unavailable: {first}", highlight=False)
+            raise typer.Exit(DatabaseUnavailableError.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: run the same command again to finish (nothing is lost)")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _workspace(upgrade: bool | None = None) -> Any:
+    from idp_app.services import Workspace
+
+    return Workspace.open(AppConfig.from_env(), upgrade=upgrade)
+
+
+def _acting(ws: Any, user: str | None) -> Any:
+    if not user:
+        raise InputError("who is acting? give --user NAME or set IDP_USER")
+    if ws.db.is_sqlite:
+        return ws.users.get(user)
+    password = os.environ.get("IDP_PASSWORD") or typer.prompt(f"password for {user}", hide_input=True)
+    return ws.users.authenticate(user, password)
+
+
+def _fmt_conf(c: float | None) -> str:
+    return "-" if c is None else f"{c:.2f}"
+
+
+# -- ingest --------------------------------------------------------------------------------------------------
+
+
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
+    user: UserOpt = None,
+    workers: Annotated[int, typer.Option(help="Extraction processes (0: in this process).")] = 2,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep polling the folders for new files.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls with --watch.")] = 5.0,
+) -> None:
+    """Import documents (once each, by content hash), extract their fields and route them."""
+    with _workspace() as ws:
+        actor = _acting(ws, user).name if user else "system"
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("extracting", total=None)
+
+            def progress(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"extracting {name[:30]:<30}")
+
+            def summary(report: Any) -> None:
+                out.print(
+                    f"imported {report.imported}, already known {report.duplicates}, extracted {report.extracted} "
+                    f"({report.auto_approved} auto-approved, {report.needs_review} to review), "
+                    f"failed {report.failed} in {report.seconds:.1f} s"
+                )
+                for doc_id, name, message in report.failures:
+                    out.print(f"  failed {doc_id} {name}: {message}", highlight=False)
+
+            if watch:
+                if not paths or not all(p.is_dir() for p in paths):
+                    raise InputError("--watch needs folders")
+                err.print(f"watching {', '.join(map(str, paths))} (Ctrl+C to stop)")
+                try:
+                    ws.ingest.watch(
+                        paths, actor, interval=interval, workers=workers, progress=progress, on_batch=summary
+                    )
+                except KeyboardInterrupt:
+                    return
+            report = ws.ingest.ingest(paths, actor, workers=workers, progress=progress)
+        summary(report)
+        if report.failed:
+            raise typer.Exit(ExtractionError.exit_code)
+
+
+# -- queue and documents -------------------------------------------------------------------------------------
+
+
+@handle_errors
+def queue(
+    status: Annotated[DocumentStatus | None, typer.Option(help="Only this status (default: the review queue).")] = None,
+    vendor: Annotated[str | None, typer.Option(help="Vendor name contains.")] = None,
+    min_confidence: Annotated[float | None, typer.Option()] = None,
+    max_confidence: Annotated[float | None, typer.Option()] = None,
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The review queue in priority order: risk, then lowest confidence, then age."""
+    from idp_app.services import QueueFilter
+
+    with _workspace() as ws:
+        flt = QueueFilter(status, None, vendor, min_confidence, max_confidence)
+        items = ws.queue.list(flt, offset=(page - 1) * limit, limit=limit)
+        total = ws.queue.count(flt)
+    if as_json:
+        rows = [
+            {
+                "id": i.id,
+                "file": i.filename,
+                "status": i.status.value,
+                "risk": i.risk,
+                "min_confidence": i.min_confidence,
+                "vendor": i.vendor_name,
+                "invoice_number": i.invoice_number,
+                "total": str(i.total_amount) if i.total_amount is not None else None,
+                "claimed_by": i.claimed_by,
+            }
+            for i in items
+        ]
+        print(json.dumps({"total": total, "page": page, "items": rows}, indent=2))
+        return
+    table = Table(title=f"{total} documents (page {page})")
+    for col in ("id", "status", "risk", "min conf", "vendor", "invoice", "total", "claimed by", "file"):
+        table.add_column(col)
+    for i in items:
+        table.add_row(
+            str(i.id), i.status.value, str(i.risk), _fmt_conf(i.min_confidence), i.vendor_name or "-",
+            i.invoice_number or "-", f"{i.total_amount or '-'} {i.currency or ''}", i.claimed_by or "", i.filename,
+        )  # fmt: skip
+    out.print(table)
+
+
+@handle_errors
+def show(
+    doc_id: Annotated[int, typer.Argument(metavar="DOC")],
+    as_json: Annotated[bool, typer.Option("--json", help="The extraction result as stored, and the status.")] = False,
+) -> None:
+    """A document's fields with confidence and review state, the routing reasons and failing rules."""
+    with _workspace() as ws:
+        doc = ws.documents.get(doc_id)
+    if as_json:
+        print(json.dumps({"id": doc.id, "status": doc.status.value, "extraction": doc.extraction}, indent=2))
+        return
+    out.print(
+        f"[bold]{doc.id}[/bold] {doc.filename}  {doc.status.value}  {doc.doc_type or ''}  sha256 {doc.sha256[:12]}"
+    )
+    if doc.claimed_by:
+        out.print(f"claimed by {doc.claimed_by} until {doc.lease_expires_at:%Y-%m-%d %H:%M} UTC")
+    if doc.error:
+        out.print(f"[red]failed[/red] ({doc.error_kind}): {doc.error}", highlight=False)
+    table = Table()
+    for col in ("field", "value", "confidence", "state", "page", "predicted"):
+        table.add_column(col)
+    for f in doc.fields.values():
+        pred = "" if not f.corrected else f.predicted_value or "-"
+        page = "-" if f.page is None else str(f.page + 1)
+        table.add_row(f.name, f.value or "-", _fmt_conf(f.confidence), f.state.value, page, pred)
+    out.print(table)
+    if doc.line_items:
+        cols = sorted({c for li in doc.line_items for c in li.cells})
+        items = Table(title="line items")
+        for c in ["#", *cols]:
+            items.add_column(c)
+        for li in doc.line_items:
+            items.add_row(str(li.index), *[(li.cells[c].value or "") if c in li.cells else "" for c in cols])
+        out.print(items)
+    for r in doc.reasons:
+        out.print(f"reason: {r.code}: {r.message}", highlight=False)
+    for r in doc.failed_rules:
+        fix = f" (fix: set {r.suggestion.field} to {r.suggestion.value})" if r.suggestion else ""
+        block = " [blocks approval]" if r.blocks_approval else ""
+        out.print(f"[yellow]rule failing[/yellow]: {r.message}{fix}{block}", highlight=False)
+
+
+@handle_errors
+def claim(
+    doc_id: Annotated[
+        int | None, typer.Argument(metavar="[DOC]", help="A document; default: the next in line.")
+    ] = None,
+    user: UserOpt = None,
+) -> None:
+    """Claim a document for review (a lease that expires; renew by claiming again)."""
+    with _workspace() as ws:
+        actor = _acting(ws, user)
+        got = ws.queue.claim(doc_id, actor) if doc_id is not None else ws.queue.claim_next(actor)
+    if got is None:
+        out.print("the review queue is empty")
+        return
+    out.print(f"claimed {got.document_id} until {got.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@handle_errors
+def release(doc_id: Annotated[int, typer.Argument(metavar="DOC")], user: UserOpt = None) -> None:
+    """Give a claimed document back to the queue."""
+    with _workspace() as ws:
+        ws.queue.release(doc_id, _acting(ws, user))
+    out.print(f"released {doc_id}")
+
+
+@handle_errors
+def correct(
+    doc_id: Annotated[int, typer.Argument(metavar="DOC")],
+    field: Annotated[str, typer.Argument(metavar="FIELD")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help='The true value ("" clears the field).')],
+    row: Annotated[int | None, typer.Option(help="Line-item row (FIELD is then the column).")] = None,
+    user: UserOpt = None,
+) -> None:
+    """Correct one field of a document you have claimed; the value is checked against the field's type."""
+    with _workspace() as ws:
+        f = ws.review.correct(doc_id, field, value or None, _acting(ws, user), line_item_index=row)
+    out.print(f"{f.name} = {f.value} ({f.state.value})", highlight=False)
+
+
+@handle_errors
+def approve(
+    doc_id: Annotated[int, typer.Argument(metavar="DOC")],
+    user: UserOpt = None,
+    override: Annotated[
+        str | None, typer.Option(help="Supervisors: approve despite failing rules, for this reason.")
+    ] = None,
+) -> None:
+    """Approve a document you have claimed (refused while a rule fails, unless a supervisor overrides)."""
+    with _workspace() as ws:
+        ws.review.approve(doc_id, _acting(ws, user), override_reason=override)
+    out.print(f"approved {doc_id}")
+
+
+@handle_errors
+def reject(
+    doc_id: Annotated[int, typer.Argument(metavar="DOC")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    user: UserOpt = None,
+) -> None:
+    """Reject a document you have claimed."""
+    with _workspace() as ws:
+        ws.review.reject(doc_id, _acting(ws, user), reason)
+    out.print(f"rejected {doc_id}")
+
+
+@handle_errors
+def reextract(doc_id: Annotated[int, typer.Argument(metavar="DOC")], user: UserOpt = None) -> None:
+    """Extract a document again and route it afresh (supervisors)."""
+    with _workspace() as ws:
+        report = ws.ingest.reextract(doc_id, _acting(ws, user))
+        status = ws.documents.get(doc_id).status
+    out.print(f"re-extracted {doc_id}: {status.value}" + (f" ({report.failures[0][2]})" if report.failures else ""))
+
+
+# -- users, db, audit ----------------------------------------------------------------------------------------
+
+users_app = typer.Typer(help="Local users and their roles (clerk, supervisor, admin).", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+
+def _new_password(password: str | None) -> str:
+    if password:
+        return password
+    env = os.environ.get("IDP_NEW_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise InputError("give the new user's password with --password or IDP_NEW_PASSWORD")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+@handle_errors
+def users_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="clerk, supervisor or admin")] = Role.CLERK,
+    password: Annotated[str | None, typer.Option(help="Default: IDP_NEW_PASSWORD or a prompt.")] = None,
+    user: UserOpt = None,
+) -> None:
+    """Add a user (an admin acts; the very first user must be an admin and needs no --user)."""
+    with _workspace() as ws:
+        by = _acting(ws, user) if ws.users.count() else None
+        made = ws.users.add(name, _new_password(password), role, by=by)
+    out.print(f"added {made.name} ({made.role.value})")
+
+
+@users_app.command("list")
+@handle_errors
+def users_list() -> None:
+    """Every user with their role."""
+    with _workspace() as ws:
+        for u in ws.users.list():
+            out.print(f"{u.name}\t{u.role.value}" + ("" if u.active else "\tinactive"))
+
+
+@users_app.command("set-role")
+@handle_errors
+def users_set_role(name: str, role: Role, user: UserOpt = None) -> None:
+    """Change a user's role (admins)."""
+    with _workspace() as ws:
+        made = ws.users.set_role(name, role, _acting(ws, user))
+    out.print(f"{made.name} is now {made.role.value}")
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to this version (SQLite or IDP_DATABASE_URL)."""
+    from idp_app.db import migrate
+    from idp_app.db.engine import make_engine
+
+    cfg = AppConfig.from_env()
+    cfg.ensure_dirs()
+    engine = make_engine(cfg.database_url)
+    try:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        after = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    out.print(f"database at revision {after}" + ("" if before != after else " (already up to date)"))
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify() -> None:
+    """Check the hash chain: any edited, deleted or reordered entry is named."""
+    with _workspace() as ws:
+        report = ws.audit.verify()
+    if not report.ok:
+        for problem in report.problems:
+            err.print(f"[red]tampered:[/red] {problem}", highlight=False)
+        raise AuditTamperedError(f"the audit log does not verify: {len(report.problems)} problem(s)")
+    out.print(f"audit log verified: {report.entries} entries, head {report.head_hash}")
+
+
+@audit_app.command("log")
+@handle_errors
+def audit_log(
+    doc_id: Annotated[int | None, typer.Option("--doc", help="Only this document.")] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+) -> None:
+    """The latest audit entries, newest first."""
+    with _workspace() as ws:
+        for r in ws.audit.records(doc_id, limit):
+            doc = f" doc {r.document_id}" if r.document_id is not None else ""
+            out.print(f"{r.seq}\t{r.created_at}\t{r.actor}\t{r.action}{doc}\t{json.dumps(r.details)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    for fn in (ingest, queue, show, claim, release, correct, approve, reject, reextract):
+        app.command()(fn)
+    app.add_typer(users_app, name="users")
+    app.add_typer(db_app, name="db")
+    app.add_typer(audit_app, name="audit")

@@ -245,23 +245,9 @@ class DocumentService:
         if out.is_file():
             return out
         out.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix.lower() == ".pdf":
-            import pypdfium2 as pdfium
+        from extractors.readers import render_page  # type: ignore[attr-defined,unused-ignore]
 
-            pdf = pdfium.PdfDocument(str(path))
-            try:
-                if not 0 <= page < len(pdf):
-                    raise NotFoundError(f"document {doc_id} has no page {page + 1}")
-                image = pdf[page].render(scale=dpi / 72).to_pil()
-            finally:
-                pdf.close()
-        else:
-            from PIL import Image
-
-            with Image.open(path) as img:
-                if page:
-                    img.seek(page)
-                image = img.convert("RGB")
+        image = render_page(path, page, dpi)
         tmp = out.with_suffix(".tmp.png")
         image.save(tmp, format="PNG")
         os.replace(tmp, out)

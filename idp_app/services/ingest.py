@@ -352,7 +352,7 @@ class IngestService:
                 s, doc.vendor_name, text_of(fields, n("vendor_vat_id")), text_of(fields, n("vendor_iban"))
             )
             doc.vendor_id = vendor.id if vendor else None
-        decision = route(fields, amounts, facts, self._policy, doc.sha256, required)
+        decision = route(fields, amounts, facts, self._policy, doc.sha256, required, doc.doc_type)
         confidences = [fv.confidence for fv in fields.values() if fv.found]
         confidences += [0.0 for name, req in required.items() if req and not (name in fields and fields[name].found)]
         doc.min_confidence = round(min(confidences), 4) if confidences else 0.0
@@ -381,7 +381,7 @@ class IngestService:
 
     def watch(
         self,
-        folder: Path,
+        folders: Sequence[Path],
         user: User | str = SYSTEM,
         *,
         interval: float = 5.0,
@@ -390,23 +390,28 @@ class IngestService:
         on_batch: Callable[[IngestReport], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Poll a hot folder: ingest files that appear (or change), until ``should_stop()``."""
+        """Poll hot folders: ingest files that appear (or change), until ``should_stop()``.
+
+        A file is taken once its size and time have not changed for a second (it is no longer being written).
+        """
         seen: dict[Path, tuple[float, int]] = {}
         while not should_stop():
             fresh = []
-            for path in collect([folder]):
+            for path in collect(folders):
                 try:
                     st = path.stat()
                 except OSError:
                     continue
                 sig = (st.st_mtime, st.st_size)
-                if seen.get(path) != sig and time.time() - st.st_mtime > 1.0:  # not while it is still being written
+                if seen.get(path) != sig and time.time() - st.st_mtime > 1.0:
                     fresh.append(path)
                     seen[path] = sig
             if fresh or self.pending():
                 report = self.ingest(fresh, user, workers=workers, progress=progress)
                 if on_batch:
                     on_batch(report)
+            if should_stop():
+                break
             time.sleep(interval)
 
 

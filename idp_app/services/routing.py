@@ -28,6 +28,7 @@ RISK = {
     "total_above_limit": 40,
     "unknown_vendor": 30,
     "missing_field": 20,
+    "unknown_type": 20,
     "low_confidence": 10,
     "qa_sample": 1,
 }
@@ -319,9 +320,12 @@ def route(
     policy: RoutingPolicy,
     sha256: str,
     required: Mapping[str, bool],
+    doc_type: str | None = None,
 ) -> RoutingDecision:
     """Auto-approve, or send to review with every reason (confidence, rules, QA sample)."""
     reasons = [*low_confidence(fields, policy, required), *check_rules(fields, line_amounts, facts, policy)]
+    if doc_type == "other":
+        reasons.insert(0, Reason("unknown_type", "the document type was not recognised"))
     if reasons:
         return RoutingDecision(True, tuple(reasons))
     if qa_sampled(sha256, policy.qa_sample_rate):

@@ -1,0 +1,139 @@
+"""Ingest: de-duplication, storage of the full result, bad files, crashing extractors, the process pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_extractors import invoice, write_doc
+from sqlalchemy import func, select
+
+from idp_app.db.models import Document, Extraction
+from idp_app.domain import DocumentStatus
+from idp_app.errors import IllegalTransitionError, InputError, PermissionDeniedError
+from idp_app.services import IngestReport, Workspace
+
+
+def status_of(ws: Workspace, doc_id: int) -> DocumentStatus:
+    return ws.documents.get(doc_id).status
+
+
+def test_ingest_stores_the_full_result_and_routes(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, "a.json", invoice("A-1", warnings=["page 1 is rotated"]))
+    report = ws.ingest.ingest([inbox], "clerk", workers=0)
+    assert (report.imported, report.extracted, report.needs_review, report.failed) == (1, 1, 1, 0)
+    [item] = ws.queue.list()
+    doc = ws.documents.get(item.id)
+    assert doc.status is DocumentStatus.NEEDS_REVIEW
+    assert [r.code for r in doc.reasons] == ["unknown_vendor"]
+    total = doc.fields["total_amount"]
+    assert (total.value, total.confidence, total.page) == ("119.00", 0.97, 0)
+    assert total.bbox_pt is not None and total.alternatives[0].value == "119.00x"
+    assert total.evidence == ("label nearby",)
+    assert [li.cells["amount"].value for li in doc.line_items] == ["60.00", "40.00"]
+    assert doc.line_items[0].cells["amount"].bbox_pt is not None
+    assert doc.warnings == ("page 1 is rotated",)
+    assert doc.extraction is not None and doc.extraction["type"] == "invoice"
+    # the original is kept by hash, read-only, byte for byte
+    assert doc.file_path.read_bytes() == (inbox / "a.json").read_bytes()
+    assert doc.file_path.parent.name == doc.sha256[:2] and doc.file_path.stem == doc.sha256
+    assert not doc.file_path.stat().st_mode & 0o222
+
+
+def test_same_content_is_imported_once(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, "a.json", invoice("A-1"))
+    write_doc(inbox / "sub", "copy-of-a.json", invoice("A-1"))
+    first = ws.ingest.ingest([inbox], workers=0)
+    again = ws.ingest.ingest([inbox], workers=0)
+    assert (first.imported, first.duplicates) == (1, 1)
+    assert (again.imported, again.duplicates, again.extracted) == (0, 2, 0)
+    with ws.db.read() as s:
+        assert s.execute(select(func.count()).select_from(Document)).scalar_one() == 1
+
+
+def test_bad_files_fail_alone_and_the_batch_goes_on(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, "1-good.json", invoice("G-1"))
+    write_doc(inbox, "2-corrupt.json", {"crash": "corrupt"})
+    write_doc(inbox, "3-bug.json", {"crash": "bug"})
+    write_doc(inbox, "4-empty.json", {"empty": True})
+    (inbox / "5-not-json.json").write_text("{{{")
+    report = ws.ingest.ingest([inbox], workers=0)
+    assert (report.imported, report.extracted, report.failed) == (5, 2, 3)
+    failed = {name: msg for _, name, msg in report.failures}
+    assert failed["2-corrupt.json"].endswith("the file is damaged")
+    assert "bug" in failed["3-bug.json"]
+    corrupt = next(d for d in ws.queue.list(_status(DocumentStatus.FAILED)) if d.filename == "2-corrupt.json")
+    view = ws.documents.get(corrupt.id)
+    assert (view.status, view.error_kind) == (DocumentStatus.FAILED, "corrupt_file")
+    # an empty result (no type, no fields) is sent to review, not approved
+    empty = next(d for d in ws.queue.list() if d.filename == "4-empty.json")
+    assert "unknown_type" in {r.code for r in ws.documents.get(empty.id).reasons}
+
+
+def _status(status: DocumentStatus):  # type: ignore[no-untyped-def]
+    from idp_app.services import QueueFilter
+
+    return QueueFilter(status=status)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the pool does not touch the database
+def test_process_pool_and_a_worker_that_dies(ws: Workspace, inbox: Path) -> None:
+    for i in range(4):
+        write_doc(inbox, f"{i}.json", invoice(f"P-{i}"))
+    write_doc(inbox, "dies.json", {"crash": "exit"})
+    report = ws.ingest.ingest([inbox], workers=2)
+    assert report.extracted == 4
+    assert report.failed == 1
+    assert report.failures[0][1] == "dies.json" and "crashed" in report.failures[0][2]
+
+
+def test_rerun_picks_up_documents_left_imported_or_extracting(ws: Workspace, inbox: Path) -> None:
+    a = write_doc(inbox, "a.json", invoice("A-1"))
+    b = write_doc(inbox, "b.json", invoice("B-1"))
+    id_a, _ = ws.ingest.import_file(a)
+    id_b, _ = ws.ingest.import_file(b)
+    ws.ingest._start([id_b], IngestReport())  # as a run killed after marking it
+    assert status_of(ws, id_a) is DocumentStatus.IMPORTED
+    assert status_of(ws, id_b) is DocumentStatus.EXTRACTING
+    report = ws.ingest.ingest([], workers=0)
+    assert report.extracted == 2
+    with ws.db.read() as s:
+        assert s.execute(select(func.count()).select_from(Extraction)).scalar_one() == 2
+
+
+def test_reextraction_replaces_fields_and_needs_a_supervisor(ws: Workspace, inbox: Path) -> None:
+    path = write_doc(inbox, "a.json", invoice("A-1"))
+    ws.ingest.ingest([inbox], workers=0)
+    [item] = ws.queue.list()
+    with pytest.raises(PermissionDeniedError):
+        ws.ingest.reextract(item.id, "clerk")
+    stored = ws.documents.file_path(item.id)
+    stored.chmod(0o644)  # simulate a newer extractor reading the same document differently
+    stored.write_text(path.read_text().replace("INV-1", "X").replace('"A-1"', '"A-2"'))
+    ws.ingest.reextract(item.id, "sup")
+    doc = ws.documents.get(item.id)
+    assert doc.fields["invoice_number"].value == "A-2"
+    assert doc.status is DocumentStatus.NEEDS_REVIEW
+    ws.queue.claim(item.id, "clerk")
+    with pytest.raises(IllegalTransitionError):
+        ws.ingest.reextract(item.id, "sup")
+
+
+def test_missing_path_is_an_input_error(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        ws.ingest.ingest([tmp_path / "nope"], workers=0)
+
+
+def test_hidden_files_are_skipped(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, ".hidden.json", invoice("H-1"))
+    write_doc(inbox / ".git", "x.json", invoice("H-2"))
+    assert ws.ingest.ingest([inbox], workers=0).imported == 0
+
+
+def test_clerk_may_ingest_but_an_unknown_user_may_not(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, "a.json", invoice("A-1"))
+    from idp_app.errors import AuthenticationError
+
+    with pytest.raises(AuthenticationError):
+        ws.ingest.ingest([inbox], "mallory", workers=0)
+    assert ws.ingest.ingest([inbox], "clerk", workers=0).imported == 1

@@ -1,0 +1,176 @@
+"""Routing rules, each on its own, as pure functions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from extractors.results import FieldValue
+from idp_app.domain import ReviewState
+from idp_app.errors import ConfigError
+from idp_app.services.routing import (
+    RoutingPolicy,
+    Suggestion,
+    VendorFacts,
+    check_rules,
+    field_review,
+    qa_sampled,
+    route,
+)
+
+POLICY = RoutingPolicy.load()
+KNOWN = VendorFacts(known=True, vendor_name="ACME GmbH", iban_on_file="DE89370400440532013000")
+REQUIRED = {"vendor_name": True, "invoice_number": True, "invoice_date": True, "total_amount": True}
+
+
+def fields(conf: float = 0.99, **values: str | None) -> dict[str, FieldValue]:
+    base: dict[str, str | None] = {
+        "vendor_name": "ACME GmbH",
+        "vendor_iban": "DE89370400440532013000",
+        "invoice_number": "INV-1",
+        "invoice_date": "2024-03-05",
+        "net_amount": "100.00",
+        "tax_amount": "19.00",
+        "total_amount": "119.00",
+    }
+    base.update(values)
+    return {k: FieldValue(k, v, v or "", conf if v else 0.0) for k, v in base.items()}
+
+
+LINES = [Decimal("60.00"), Decimal("40.00")]
+NOT_SAMPLED = "f" * 64
+
+
+def codes(reasons: object) -> list[str]:
+    return [r.code for r in reasons]  # type: ignore[attr-defined]
+
+
+def test_clean_document_from_known_vendor_is_auto_approved() -> None:
+    decision = route(fields(), LINES, KNOWN, POLICY, NOT_SAMPLED, REQUIRED)
+    assert not decision.needs_review
+    assert decision.reasons == ()
+
+
+def test_field_below_its_threshold_sends_to_review() -> None:
+    f = fields()
+    f["total_amount"] = FieldValue("total_amount", "119.00", "119.00", 0.93)  # total needs 0.95
+    decision = route(f, LINES, KNOWN, POLICY, NOT_SAMPLED, REQUIRED)
+    assert decision.needs_review
+    assert codes(decision.reasons) == ["low_confidence"]
+    assert decision.reasons[0].fields == ("total_amount",)
+    f["total_amount"] = FieldValue("total_amount", "119.00", "119.00", 0.96)
+    assert not route(f, LINES, KNOWN, POLICY, NOT_SAMPLED, REQUIRED).needs_review
+
+
+def test_missing_required_field_is_a_reason() -> None:
+    decision = route(fields(invoice_number=None), LINES, KNOWN, POLICY, NOT_SAMPLED, REQUIRED)
+    assert "missing_field" in codes(decision.reasons)
+
+
+def test_total_above_limit() -> None:
+    f = fields(net_amount="10000.00", tax_amount="1900.00", total_amount="11900.00")
+    reasons = check_rules(f, [Decimal("10000.00")], KNOWN, POLICY)
+    assert codes(reasons) == ["total_above_limit"]
+    limited = RoutingPolicy.from_dict({"rules": {"max_total": "20000"}})
+    assert check_rules(f, [Decimal("10000.00")], KNOWN, limited) == []
+
+
+def test_unknown_vendor() -> None:
+    reasons = check_rules(fields(), LINES, VendorFacts(known=False), POLICY)
+    assert codes(reasons) == ["unknown_vendor"]
+    assert reasons[0].fields == ("vendor_name",)
+
+
+def test_changed_iban_is_flagged_as_possible_fraud() -> None:
+    reasons = check_rules(fields(vendor_iban="GB29 NWBK 6016 1331 9268 19"), LINES, KNOWN, POLICY)
+    assert codes(reasons) == ["iban_changed"]
+    assert "fraud" in reasons[0].message
+    assert reasons[0].blocks_approval
+    # the same IBAN written with spaces is not a change
+    assert check_rules(fields(vendor_iban="DE89 3704 0044 0532 0130 00"), LINES, KNOWN, POLICY) == []
+
+
+def test_duplicate_invoice_number() -> None:
+    facts = VendorFacts(known=True, vendor_name="ACME GmbH", iban_on_file=None, duplicate_of=7)
+    reasons = check_rules(fields(), LINES, facts, POLICY)
+    assert codes(reasons) == ["duplicate_invoice"]
+    assert "document 7" in reasons[0].message
+
+
+def test_totals_that_do_not_add_up_with_the_one_edit_that_fixes_them() -> None:
+    f = fields(total_amount="129.00")
+    f["total_amount"] = FieldValue("total_amount", "129.00", "129.00", 0.5)  # least sure: the fix is here
+    reasons = check_rules(f, LINES, KNOWN, POLICY)
+    assert codes(reasons) == ["arithmetic"]
+    assert set(reasons[0].fields) == {"net_amount", "tax_amount", "total_amount"}
+    assert reasons[0].suggestion == Suggestion("total_amount", "119.00")
+
+
+def test_totals_fix_follows_the_line_items() -> None:
+    # net is wrong: the line items (60 + 50 = 110) and tax + total agree on 110.00
+    f = fields(net_amount="100.00", tax_amount="20.90", total_amount="130.90")
+    reasons = check_rules(f, [Decimal("60.00"), Decimal("50.00")], KNOWN, POLICY)
+    assert codes(reasons) == ["arithmetic", "line_items_sum"]
+    assert reasons[0].suggestion == Suggestion("net_amount", "110.00")
+    assert reasons[1].suggestion == Suggestion("net_amount", "110.00")
+
+
+def test_tolerance_of_one_cent() -> None:
+    assert check_rules(fields(total_amount="119.01"), LINES, KNOWN, POLICY) == []
+    assert codes(check_rules(fields(total_amount="119.02"), LINES, KNOWN, POLICY)) == ["arithmetic"]
+
+
+def test_line_items_that_do_not_sum_to_net() -> None:
+    reasons = check_rules(fields(), [Decimal("60.00"), Decimal("41.00")], KNOWN, POLICY)
+    assert codes(reasons) == ["line_items_sum"]
+
+
+def test_qa_sample_is_deterministic_and_near_its_rate() -> None:
+    import hashlib
+
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(4000)]
+    picked = [h for h in hashes if qa_sampled(h, 0.05)]
+    assert 0.035 < len(picked) / len(hashes) < 0.065
+    assert picked == [h for h in hashes if qa_sampled(h, 0.05)]
+    sampled = picked[0]
+    decision = route(fields(), LINES, KNOWN, POLICY, sampled, REQUIRED)
+    assert decision.needs_review and decision.qa_sample and codes(decision.reasons) == ["qa_sample"]
+    assert not qa_sampled(sampled, 0.0)
+
+
+def test_field_review_states() -> None:
+    f = fields(total_amount="129.00")
+    f["invoice_date"] = FieldValue("invoice_date", "2024-03-05", "05.03.2024", 0.5)
+    del f["invoice_number"]
+    review = field_review(f, LINES, KNOWN, POLICY, REQUIRED)
+    assert review.states["total_amount"] is ReviewState.ERROR
+    assert review.states["net_amount"] is ReviewState.ERROR
+    assert review.states["invoice_date"] is ReviewState.CHECK
+    assert review.states["invoice_number"] is ReviewState.MISSING
+    assert review.states["vendor_name"] is ReviewState.OK
+    assert codes(review.failed_rules) == ["arithmetic"]
+
+
+def test_user_policy_overrides_defaults(tmp_path: Path) -> None:
+    user = tmp_path / "routing.toml"
+    user.write_text(
+        "[thresholds]\ndefault = 0.5\n[thresholds.fields]\nnet_amount = 0.99\n[rules]\nunknown_vendor = false\n"
+    )
+    policy = RoutingPolicy.load(user)
+    assert policy.threshold("invoice_date") == 0.5
+    assert policy.threshold("net_amount") == 0.99
+    assert policy.threshold("total_amount") == 0.95  # kept from the default file
+    assert check_rules(fields(), LINES, VendorFacts(known=False), policy) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[thresholds]\ndefault = 1.5\n", "[rules]\nqa_sample_rate = 2\n", "[rules]\nmax_total = 'lots'\n", "not toml ["],
+)
+def test_bad_policy_is_a_config_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "routing.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        RoutingPolicy.load(path)

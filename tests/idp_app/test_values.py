@@ -1,0 +1,51 @@
+"""Checking and normalising what a clerk types, by value type."""
+
+from __future__ import annotations
+
+import pytest
+
+from idp_app.errors import InvalidValueError
+from idp_app.services.values import normalise
+
+
+@pytest.mark.parametrize(
+    ("value_type", "text", "expected"),
+    [
+        ("date", "05.03.2024", "2024-03-05"),
+        ("date", "2024-03-05", "2024-03-05"),
+        ("date", "5 March 2024", "2024-03-05"),
+        ("amount", "1.234,56", "1234.56"),
+        ("amount", "1,234.56", "1234.56"),
+        ("amount", "€ 99,5", "99.50"),
+        ("amount", "-12.5", "-12.50"),
+        ("amount", "1 234,00", "1234.00"),
+        ("currency", "eur", "EUR"),
+        ("currency", "€", "EUR"),
+        ("iban", "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("vat_id", "DE 136 695 976", "DE136695976"),
+        ("text", "  ACME  ", "ACME"),
+        ("amount", "", None),
+    ],
+)
+def test_normalise(value_type: str, text: str, expected: str | None) -> None:
+    assert normalise(value_type, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value_type", "text", "word"),
+    [
+        ("date", "tomorrowish", "date"),
+        ("date", "31.02.2024", "date"),
+        ("amount", "12a.00", "amount"),
+        ("amount", "ten euros", "amount"),
+        ("currency", "EURO", "currency"),
+        ("iban", "DE00 1234", "IBAN"),
+        ("vat_id", "DE123", "VAT"),
+    ],
+)
+def test_wrong_typed_values_are_refused_with_a_message(value_type: str, text: str, word: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        normalise(value_type, text)
+    assert word in str(info.value)
+    assert text in str(info.value)
+    assert info.value.exit_code == 24
