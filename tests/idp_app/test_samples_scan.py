@@ -14,10 +14,10 @@ import pdfplumber
 import pypdfium2 as pdfium
 import pytest
 
-from idp_app.samples import ScanParams, SampleTruth, make_contract, make_invoice, make_scan, scan_document
+from extractors.geometry import BBox
+from idp_app.samples import SampleTruth, ScanParams, make_contract, make_invoice, make_scan, scan_document
 from idp_app.samples.canvas import RecordingCanvas
 from idp_app.samples.scan import transform_box
-from extractors.geometry import BBox
 
 CLEAN = ScanParams(dpi=150, rotation_deg=0.0, noise_sigma=0.0, blur_px=0, light=0.0, jpeg_quality=0, output="png")
 
