@@ -1,0 +1,446 @@
+"""Vendor and layout memory: where a person confirmed each field on earlier documents of the same layout.
+
+A *layout fingerprint* is the set of static words on page 1 with their position quantised to a grid; two
+documents share a layout when the Jaccard similarity of their fingerprints is high. For each field of an
+approved document the memory keeps the label words printed next to the value (the *anchor*), the value's
+offset from that anchor, its region of the page and the value itself. On the next document of that layout
+:class:`MemorySource` (a :data:`~extractors.fields.candidates.CandidateSource`) proposes the layout candidates
+found where the memory says the field is, marked for that field and with a ``prior`` (a scorer feature).
+
+Pure: no database. The application persists a :class:`VendorMemory` as JSON (:meth:`VendorMemory.to_json`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from extractors.context import ExtractionContext
+from extractors.fields.candidates import Candidate, DocView, layout_source
+from extractors.fields.decide import LABEL_PRIOR
+from extractors.fields.features import FEATURES
+from extractors.fields.normalise import name_tokens
+from extractors.fields.schema import ValueType, load_schema
+from extractors.fields.scorer import FieldModel, LinearScorer
+from extractors.geometry import BBox
+
+MEMORY_FORMAT_VERSION = 1
+GRID_X, GRID_Y = 24, 48
+"""Cells of the fingerprint grid across and down page 1."""
+MATCH_THRESHOLD = 0.35
+"""The least similarity at which a document is taken to share a remembered layout."""
+PRIOR_WEIGHT = 8.0
+"""The least logit a full prior (1.0) adds, for models trained before memory candidates existed."""
+MAX_ENTRIES = 5000
+
+_WORD = re.compile(r"^[^\W\d_]{2,}[:.]?$")
+_STABLE_TYPES = frozenset({"name", "address", "iban", "vat_id", "currency"})
+"""Value types a vendor prints the same on every document: a remembered value is found by its text."""
+_CANDIDATE_TYPE = {ValueType.PERIOD: ValueType.TEXT, ValueType.PARTY_LIST: ValueType.NAME}
+
+
+class _TokenLike(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def bbox_pt(self) -> BBox: ...
+
+
+class PageLike(Protocol):
+    """A page of a read document (``extractors.document.Page``) or its stored view: size and tokens."""
+
+    @property
+    def width_pt(self) -> float: ...
+    @property
+    def height_pt(self) -> float: ...
+    @property
+    def tokens(self) -> Sequence[Any]: ...
+
+
+def candidate_type(doc_type: str, field_name: str) -> str | None:
+    """The value type of the candidates a field is chosen from (None: not a field of that schema)."""
+    schema = load_schema("receipt" if doc_type == "receipt" else "invoice")
+    try:
+        vtype = schema.field(field_name).value_type
+    except KeyError:
+        return None
+    return str(_CANDIDATE_TYPE.get(vtype, vtype))
+
+
+# ---- fingerprints ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    words: frozenset[str]
+    cells: frozenset[str]
+    """``word@column:row`` on the quantisation grid."""
+
+    def similarity(self, other: Fingerprint) -> float:
+        """Mean of the Jaccard similarity of the words and of the positioned words."""
+        return (_jaccard(self.words, other.words) + _jaccard(self.cells, other.cells)) / 2.0
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a and not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _is_label_word(text: str) -> bool:
+    return bool(_WORD.match(text))
+
+
+def layout_fingerprint(pages: Sequence[PageLike]) -> Fingerprint:
+    """The static words of page 1 (letters only: no numbers, dates or amounts) and their grid cells."""
+    if not pages:
+        return Fingerprint(frozenset(), frozenset())
+    page = pages[0]
+    words, cells = set(), set()
+    w, h = max(page.width_pt, 1.0), max(page.height_pt, 1.0)
+    for t in page.tokens:
+        if not _is_label_word(t.text):
+            continue
+        word = t.text.lower().rstrip(":.")
+        words.add(word)
+        col = min(int(t.bbox_pt.x0 / w * GRID_X), GRID_X - 1)
+        row = min(int(t.bbox_pt.y0 / h * GRID_Y), GRID_Y - 1)
+        cells.add(f"{word}@{col}:{row}")
+    return Fingerprint(frozenset(words), frozenset(cells))
+
+
+# ---- what is remembered ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMemory:
+    """Where one field's confirmed value was printed, relative to its anchor label and on the page."""
+
+    name: str
+    ctype: str
+    value: str
+    page: int
+    box: tuple[float, float, float, float]
+    """The value's box in points."""
+    region: tuple[float, float, float, float]
+    """The value's box as fractions of the page size."""
+    anchor: tuple[str, ...] = ()
+    """The label words left of (or above) the value, nearest last, lower case."""
+    anchor_box: tuple[float, float, float, float] | None = None
+    n_lines: int = 1
+    constant: bool = True
+    """The same value on every document remembered for this layout (a vendor's name, IBAN, address)."""
+    seen: int = 1
+
+
+@dataclass(slots=True)
+class LayoutEntry:
+    """One remembered layout: its fingerprint, its vendor and its fields."""
+
+    fingerprint: Fingerprint
+    vendor: str | None
+    fields: dict[str, FieldMemory] = field(default_factory=dict)
+    documents: list[str] = field(default_factory=list)
+    """SHA-256 of the approved documents this entry was learned from."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedField:
+    """A field of an approved document as memory learns it: the value a person made true and its box."""
+
+    name: str
+    value: str
+    page: int
+    bbox_pt: BBox
+    ctype: str
+
+
+def _row_tokens(page: PageLike, box: BBox) -> list[Any]:
+    cy = (box.y0 + box.y1) / 2
+    return [t for t in page.tokens if t.bbox_pt.y0 - 1 <= cy <= t.bbox_pt.y1 + 1]
+
+
+def find_anchor(page: PageLike, box: BBox) -> tuple[tuple[str, ...], BBox | None]:
+    """The label words nearest the value: on its row to the left, else just above it. Up to three words."""
+    inside = {id(t) for t in page.tokens if _overlaps(t.bbox_pt, box)}
+    left = [
+        t
+        for t in _row_tokens(page, box)
+        if id(t) not in inside and t.bbox_pt.x1 <= box.x0 + 1.0 and any(c.isalpha() for c in t.text)
+    ]
+    height = max(box.height / max(1, round(box.height / 12.0)), 6.0)
+    if left:
+        left.sort(key=lambda t: t.bbox_pt.x1)
+        chosen = [left[-1]]
+        for t in reversed(left[:-1]):
+            if chosen[0].bbox_pt.x0 - t.bbox_pt.x1 > 2.5 * height or len(chosen) == 3:
+                break
+            chosen.insert(0, t)
+        if box.x0 - chosen[-1].bbox_pt.x1 < 300.0:
+            return tuple(t.text.lower() for t in chosen), chosen[-1].bbox_pt
+    above = [
+        t
+        for t in page.tokens
+        if id(t) not in inside
+        and t.bbox_pt.y1 <= box.y0 + 1.0
+        and box.y0 - t.bbox_pt.y1 < 3.0 * height
+        and t.bbox_pt.x0 <= box.x1 + 20.0
+        and t.bbox_pt.x1 >= box.x0 - 20.0
+        and any(c.isalpha() for c in t.text)
+    ]
+    if above:
+        nearest = max(above, key=lambda t: (t.bbox_pt.y1, -abs(t.bbox_pt.x0 - box.x0)))
+        return (nearest.text.lower(),), nearest.bbox_pt
+    return (), None
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def _tuple(b: BBox) -> tuple[float, float, float, float]:
+    return (round(b.x0, 2), round(b.y0, 2), round(b.x1, 2), round(b.y1, 2))
+
+
+def _same_text(a: str, b: str) -> bool:
+    ta, tb = name_tokens(a), name_tokens(b)
+    return bool(ta) and ta == tb
+
+
+@dataclass(slots=True)
+class VendorMemory:
+    """Every remembered layout. ``learn`` adds an approved document; ``match`` finds a document's layout."""
+
+    entries: list[LayoutEntry] = field(default_factory=list)
+    threshold: float = MATCH_THRESHOLD
+
+    def match(self, fp: Fingerprint) -> tuple[LayoutEntry | None, float]:
+        best: tuple[LayoutEntry | None, float] = (None, 0.0)
+        for entry in self.entries:
+            sim = entry.fingerprint.similarity(fp)
+            if sim > best[1]:
+                best = (entry, sim)
+        return best if best[1] >= self.threshold else (None, best[1])
+
+    def learn(
+        self, sha256: str, pages: Sequence[PageLike], fields: Iterable[ConfirmedField], vendor: str | None = None
+    ) -> LayoutEntry:
+        """Remember the confirmed fields of one approved document (again: its newer boxes replace the older)."""
+        fp = layout_fingerprint(pages)
+        entry, _ = self.match(fp)
+        if entry is not None and vendor and entry.vendor and not _same_text(vendor, entry.vendor):
+            entry = None
+        if entry is None:
+            entry = LayoutEntry(fp, vendor)
+            self.entries.append(entry)
+            del self.entries[:-MAX_ENTRIES]
+        else:
+            entry.fingerprint = Fingerprint(entry.fingerprint.words | fp.words, entry.fingerprint.cells | fp.cells)
+            entry.vendor = entry.vendor or vendor
+        for f in fields:
+            if f.page >= len(pages) or not f.value:
+                continue
+            page = pages[f.page]
+            anchor, anchor_box = find_anchor(page, f.bbox_pt)
+            w, h = max(page.width_pt, 1.0), max(page.height_pt, 1.0)
+            old = entry.fields.get(f.name)
+            constant = old is None or (old.constant and _same_value(old.value, f.value))
+            lines = max(1, round(f.bbox_pt.height / max(_line_height(page, f.bbox_pt), 1.0)))
+            entry.fields[f.name] = FieldMemory(
+                f.name,
+                f.ctype,
+                f.value,
+                f.page,
+                _tuple(f.bbox_pt),
+                (f.bbox_pt.x0 / w, f.bbox_pt.y0 / h, f.bbox_pt.x1 / w, f.bbox_pt.y1 / h),
+                anchor,
+                _tuple(anchor_box) if anchor_box is not None else None,
+                lines,
+                constant,
+                (old.seen + 1) if old else 1,
+            )
+        if sha256 not in entry.documents:
+            entry.documents.append(sha256)
+        return entry
+
+    def forget(self, sha256: str) -> None:
+        for entry in self.entries:
+            if sha256 in entry.documents:
+                entry.documents.remove(sha256)
+        self.entries = [e for e in self.entries if e.documents]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": MEMORY_FORMAT_VERSION,
+            "threshold": self.threshold,
+            "entries": [
+                {
+                    "words": sorted(e.fingerprint.words),
+                    "cells": sorted(e.fingerprint.cells),
+                    "vendor": e.vendor,
+                    "documents": e.documents,
+                    "fields": {n: asdict(f) for n, f in e.fields.items()},
+                }
+                for e in self.entries
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VendorMemory:
+        if data.get("format_version") != MEMORY_FORMAT_VERSION:
+            raise ValueError(f"vendor memory format {data.get('format_version')} is not {MEMORY_FORMAT_VERSION}")
+        entries = []
+        for raw in data.get("entries", []):
+            fields = {}
+            for n, f in dict(raw.get("fields", {})).items():
+                fields[n] = FieldMemory(
+                    str(f["name"]),
+                    str(f["ctype"]),
+                    str(f["value"]),
+                    int(f["page"]),
+                    _box4(f["box"]),
+                    _box4(f["region"]),
+                    tuple(str(a) for a in f.get("anchor", ())),
+                    _box4(f["anchor_box"]) if f.get("anchor_box") else None,
+                    int(f.get("n_lines", 1)),
+                    bool(f.get("constant", True)),
+                    int(f.get("seen", 1)),
+                )
+            fp = Fingerprint(frozenset(raw.get("words", [])), frozenset(raw.get("cells", [])))
+            entries.append(LayoutEntry(fp, raw.get("vendor"), fields, list(raw.get("documents", []))))
+        return cls(entries, float(data.get("threshold", MATCH_THRESHOLD)))
+
+
+def _box4(v: Sequence[float]) -> tuple[float, float, float, float]:
+    a, b, c, d = (float(x) for x in v)
+    return (a, b, c, d)
+
+
+def _same_value(a: str, b: str) -> bool:
+    return a == b or _same_text(a, b)
+
+
+def _line_height(page: PageLike, box: BBox) -> float:
+    heights = [t.bbox_pt.height for t in page.tokens if _overlaps(t.bbox_pt, box)]
+    return float(np.median(heights)) if heights else 12.0
+
+
+# ---- the candidate source --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemorySource:
+    """A candidate source: the layout candidates where the matched layout's fields were confirmed."""
+
+    memory: VendorMemory
+    max_per_field: int = 2
+
+    def __call__(self, view: DocView, ctx: ExtractionContext) -> list[Candidate]:
+        if not self.memory.entries or not view.doc.pages:
+            return []
+        entry, _ = self.memory.match(layout_fingerprint(view.doc.pages))
+        if entry is None:
+            return []
+        found = layout_source(view, ctx)
+        out: list[Candidate] = []
+        for fm in entry.fields.values():
+            out.extend(self._for_field(view, fm, [c for c in found if c.value_type == fm.ctype]))
+        return out
+
+    def _for_field(self, view: DocView, fm: FieldMemory, cands: list[Candidate]) -> list[Candidate]:
+        page_no = fm.page if fm.page < len(view.doc.pages) else 0
+        page = view.doc.pages[page_no]
+        target = _predicted_box(page, fm)
+        scored: list[tuple[float, Candidate]] = []
+        for c in cands:
+            if c.page != page_no and not (fm.constant and _same_value(c.value, fm.value)):
+                continue
+            same = fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value)
+            prior = 1.0 if same else _closeness(c, target, fm)
+            if prior >= 0.25:
+                scored.append((prior, c))
+        scored.sort(key=lambda pc: -pc[0])
+        return [replace(c, source="memory", for_field=fm.name, prior=p) for p, c in scored[: self.max_per_field]]
+
+
+def _predicted_box(page: PageLike, fm: FieldMemory) -> BBox:
+    """Where the value should be: its offset from the anchor found on this page, else its region."""
+    x0, y0, x1, y1 = fm.box
+    if fm.anchor and fm.anchor_box is not None:
+        hits = _anchor_hits(page, fm.anchor)
+        if hits:
+            ax, ay = fm.anchor_box[0], fm.anchor_box[1]
+            best = min(hits, key=lambda b: (b[1], math.hypot(b[0].x0 - ax, b[0].y0 - ay)))[0]
+            dx, dy = best.x0 - ax, best.y0 - ay
+            return BBox(x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+    w, h = page.width_pt, page.height_pt
+    rx0, ry0, rx1, ry1 = fm.region
+    return BBox(rx0 * w, ry0 * h, rx1 * w, ry1 * h)
+
+
+def _anchor_hits(page: PageLike, anchor: tuple[str, ...]) -> list[tuple[BBox, int]]:
+    """Boxes of the anchor's nearest word on this page, each with how many of the words before it differ."""
+    hits = []
+    for t in page.tokens:
+        if t.text.lower() != anchor[-1]:
+            continue
+        before = sorted(
+            (r for r in _row_tokens(page, t.bbox_pt) if r.bbox_pt.x1 <= t.bbox_pt.x0 + 1.0), key=lambda r: r.bbox_pt.x0
+        )
+        words = [r.text.lower() for r in before]
+        wanted = list(anchor[:-1])
+        got = words[len(words) - len(wanted) :] if wanted else []
+        missed = len(wanted) - sum(1 for a, b in zip(reversed(wanted), reversed(got), strict=False) if a == b)
+        hits.append((t.bbox_pt, missed))
+    return hits
+
+
+def _closeness(c: Candidate, target: BBox, fm: FieldMemory) -> float:
+    """1.0 where the candidate sits where the value is expected, falling off with distance and size change."""
+    b = c.bbox_pt
+    scale = max(target.height / max(fm.n_lines, 1), 8.0)
+    dx = min(abs(b.x0 - target.x0), abs(b.x1 - target.x1))
+    dy = abs(b.y0 - target.y0)
+    prior = math.exp(-((math.hypot(dx, dy) / (1.5 * scale)) ** 2))
+    dw = abs(b.width - target.width) / max(target.width, 20.0)
+    prior *= math.exp(-dw)
+    if c.n_lines != fm.n_lines:
+        prior *= 0.6
+    return float(prior)
+
+
+# ---- the scorer's weight for memory ----------------------------------------------------------------------------
+
+_PRIOR = FEATURES.index("prior")
+
+
+def _bumped(s: LinearScorer, weight: float) -> LinearScorer:
+    coef = s.coef.copy()
+    effective = coef[_PRIOR] / s.scale[_PRIOR]
+    if effective < weight:
+        coef[_PRIOR] = weight * s.scale[_PRIOR]
+    return LinearScorer(s.mean, s.scale, coef, s.intercept)
+
+
+def with_memory_weight(model: FieldModel, weight: float = PRIOR_WEIGHT) -> FieldModel:
+    """A copy of ``model`` in which a full prior adds at least ``weight`` to a candidate's logit.
+
+    A model trained on documents without memory candidates learned nothing about the ``prior`` feature
+    (it was always 0); memory then needs a weight to pay off on the very next document. Fields without a
+    trained scorer get the label-word scorer with that weight.
+    """
+    per_type = {str(t): LABEL_PRIOR for t in ValueType}
+    per_type.update(model.per_type)
+    return FieldModel(
+        {k: _bumped(v, weight) for k, v in model.per_field.items()},
+        {k: _bumped(v, weight) for k, v in per_type.items()},
+        model.confidence,
+        model.version,
+        dict(model.metrics),
+        model.training_documents,
+    )

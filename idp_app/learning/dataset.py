@@ -1,0 +1,191 @@
+"""Training sets from approved documents: the clerks' truth beside the candidates extraction saw.
+
+:func:`build_training_set` is pure (no database, no files): training pairs and each document's candidates in,
+the scorer's :class:`~extractors.fields.scorer.Dataset` out. Corrected values are the truth; confirmations
+count as positives for the value the clerk confirmed. The candidates of a document are found again from the
+stored original (:func:`extractors.pipeline.field_candidates`) and cached per document hash and feature version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from extractors.context import ExtractionContext
+from extractors.document import Document
+from extractors.fields.features import FEATURES
+from extractors.fields.schema import SCHEMA_DIR, load_schema
+from extractors.fields.scorer import Dataset, FieldCandidates, build_dataset
+from extractors.fields.scorer import TrainingPair as ScorerPair
+from idp_app.services.training import TrainingPair
+
+LEARNED_TYPES = ("invoice", "receipt")
+"""Document types whose fields the field scorer ranks (contracts have their own extractor)."""
+
+ReadFn = Callable[[Path, ExtractionContext], Document]
+CandidateMap = Mapping[str, Mapping[str, FieldCandidates]]
+"""Candidates of each document (by SHA-256), per field."""
+
+
+def _feature_version() -> str:
+    h = hashlib.sha256("|".join(FEATURES).encode())
+    for doc_type in LEARNED_TYPES:
+        path = SCHEMA_DIR / f"{doc_type}.toml"
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+FEATURE_VERSION = _feature_version()
+"""Changes when the features or the schemas change: cached candidates of another version are not used."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentTruth:
+    """What the clerks made true on one approved document."""
+
+    document_id: int
+    sha256: str
+    doc_type: str
+    truth: dict[str, str | None]
+    corrections: int
+    confirmations: int
+    approved_order: int
+    """Position of the document's last correction among all (a proxy for when it was approved)."""
+
+
+def documents_of(pairs: Sequence[TrainingPair]) -> list[DocumentTruth]:
+    """The approved documents of ``pairs`` with their header fields' truth, oldest first. Pure."""
+    grouped: dict[str, list[TrainingPair]] = {}
+    for p in pairs:
+        if p.line_item_index is None:
+            grouped.setdefault(p.sha256, []).append(p)
+    out = []
+    for sha, rows in grouped.items():
+        doc_type = rows[0].doc_type or "invoice"
+        out.append(
+            DocumentTruth(
+                rows[0].document_id,
+                sha,
+                doc_type,
+                {p.field_name: p.true_value for p in rows},
+                sum(p.kind.value == "correction" for p in rows),
+                sum(p.kind.value == "confirmation" for p in rows),
+                int(max(p.created_at for p in rows).timestamp() * 1000),
+            )
+        )
+    out.sort(key=lambda d: (d.approved_order, d.document_id))
+    return out
+
+
+def scorer_pairs(docs: Sequence[DocumentTruth], candidates_by_doc: CandidateMap) -> list[ScorerPair]:
+    """The scorer's training pairs: each learned document's candidates with the clerks' truth. Pure."""
+    out = []
+    for d in docs:
+        cands = candidates_by_doc.get(d.sha256)
+        if d.doc_type not in LEARNED_TYPES or cands is None:
+            continue
+        out.append(ScorerPair(d.sha256, cands, {k: v for k, v in d.truth.items() if k in cands}))
+    return out
+
+
+def build_training_set(pairs: Sequence[TrainingPair], candidates_by_doc: CandidateMap) -> Dataset:
+    """Rows of candidate features, labelled 1 where a candidate carries the value a clerk approved. Pure."""
+    return build_dataset(scorer_pairs(documents_of(pairs), candidates_by_doc))
+
+
+# ---- candidates, cached ----------------------------------------------------------------------------------------
+
+
+def _to_json(rows: Mapping[str, FieldCandidates]) -> dict[str, Any]:
+    return {
+        name: {
+            "type": fc.value_type,
+            "values": list(fc.values),
+            "features": fc.features.round(6).tolist(),
+            "ocr": list(fc.ocr_confidence),
+            "spans": [[p, list(t)] for p, t in fc.spans],
+        }
+        for name, fc in rows.items()
+    }
+
+
+def _from_json(data: Mapping[str, Any]) -> dict[str, FieldCandidates]:
+    return {
+        name: FieldCandidates(
+            name,
+            str(f["type"]),
+            tuple(f["values"]),
+            np.asarray(f["features"], dtype=float).reshape(len(f["values"]), len(FEATURES)),
+            tuple(float(x) for x in f["ocr"]),
+            tuple((int(p), tuple(int(i) for i in t)) for p, t in f["spans"]),
+        )
+        for name, f in data.items()
+    }
+
+
+class CandidateCache:
+    """Each document's candidates as JSON in ``folder``, keyed by SHA-256 and :data:`FEATURE_VERSION`.
+
+    A damaged cache file is read again from the original; an in-memory copy makes repeated retraining cheap.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._memory: dict[str, dict[str, FieldCandidates]] = {}
+
+    def _path(self, sha256: str, doc_type: str) -> Path:
+        return self.folder / f"{sha256}-{doc_type}-{FEATURE_VERSION}.json"
+
+    def get(
+        self, sha256: str, doc_type: str, path: Path, ctx: ExtractionContext, read: ReadFn | None = None
+    ) -> dict[str, FieldCandidates]:
+        key = f"{sha256}-{doc_type}"
+        if key in self._memory:
+            return self._memory[key]
+        file = self._path(sha256, doc_type)
+        rows: dict[str, FieldCandidates] | None = None
+        if file.is_file():
+            try:
+                rows = _from_json(json.loads(file.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError):
+                rows = None
+        if rows is None:
+            rows = compute_candidates(path, doc_type, ctx, read)
+            self._write(file, _to_json(rows))
+        self._memory[key] = rows
+        return rows
+
+    def put(self, sha256: str, doc_type: str, rows: dict[str, FieldCandidates]) -> None:
+        self._memory[f"{sha256}-{doc_type}"] = rows
+        self._write(self._path(sha256, doc_type), _to_json(rows))
+
+    def _write(self, file: Path, data: dict[str, Any]) -> None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, separators=(",", ":"))
+        os.replace(tmp, file)
+
+
+def compute_candidates(
+    path: Path, doc_type: str, ctx: ExtractionContext, read: ReadFn | None = None
+) -> dict[str, FieldCandidates]:
+    """Read the original again and find its candidates (without memory: the scorer learns the page itself)."""
+    from extractors.pipeline import field_candidates
+
+    if read is None:
+        from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
+
+        read = read_document
+    doc = read(path, ctx)
+    _, rows = field_candidates(doc, load_schema("receipt" if doc_type == "receipt" else "invoice"), ctx)
+    return rows

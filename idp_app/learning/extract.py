@@ -1,0 +1,103 @@
+"""Extraction with what the workspace learned: the promoted model and the vendor memory.
+
+:class:`LearnedExtract` is the extract function ingest runs (in worker processes: it is picklable and reads
+only files, never the database). :func:`install` makes a workspace use it and learn each approved document
+into the vendor memory right after approval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from extractors.context import ExtractionContext
+from extractors.document import Document
+from extractors.fields.candidates import DEFAULT_SOURCES, CandidateSource
+from extractors.fields.scorer import FieldModel
+from extractors.memory import MemorySource, VendorMemory, with_memory_weight
+from extractors.results import ExtractionResult
+from idp_app.learning.memory_store import load_memory, memory_path, remember
+from idp_app.learning.registry import POINTER_FILE, Registry, load_first_good, read_pointer
+
+log = logging.getLogger(__name__)
+
+_STATE: dict[Path, tuple[tuple[int, int], FieldModel, VendorMemory, tuple[str, ...]]] = {}
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def learned_state(models_dir: Path) -> tuple[FieldModel, VendorMemory, tuple[str, ...]]:
+    """The model in use (with its fall-back messages) and the memory, re-read only when their files change."""
+    models_dir = Path(models_dir)
+    key = (_mtime(models_dir / POINTER_FILE), _mtime(memory_path(models_dir)))
+    cached = _STATE.get(models_dir)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2], cached[3]
+    loaded = load_first_good(read_pointer(models_dir))
+    model = with_memory_weight(loaded.model)
+    memory = load_memory(models_dir)
+    _STATE[models_dir] = (key, model, memory, loaded.messages)
+    return model, memory, loaded.messages
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedExtract:
+    """``(path, ctx) -> ExtractionResult`` with the promoted model and the vendor memory of ``models_dir``."""
+
+    models_dir: Path
+    use_memory: bool = True
+
+    def __call__(self, path: Path, ctx: ExtractionContext) -> ExtractionResult:
+        from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
+
+        t0 = time.perf_counter()
+        doc: Document = read_document(Path(path), ctx)
+        result = self.extract_document(doc, ctx, Path(path))
+        result.timing_ms["total"] = (time.perf_counter() - t0) * 1000
+        return result
+
+    def extract_document(self, doc: Document, ctx: ExtractionContext, path: Path | None = None) -> ExtractionResult:
+        from extractors.pipeline import extract_document, load_model
+
+        model, memory, messages = learned_state(self.models_dir)
+        if ctx.model_path is not None:
+            model, messages = with_memory_weight(load_model(ctx.model_path)), ()
+        sources: list[CandidateSource] | None = None
+        if self.use_memory and memory.entries:
+            sources = [*DEFAULT_SOURCES, MemorySource(memory)]
+        result = extract_document(doc, ctx, model=model, sources=sources)
+        if ctx.use_einvoice and path is not None:
+            from extractors.fields.einvoice_fields import merge_einvoice
+
+            result = merge_einvoice(path, doc, result)
+        if messages:
+            result = dataclasses.replace(result, warnings=(*result.warnings, *messages))
+        return result
+
+
+def install(ws: Any) -> None:
+    """Make ``ws`` extract with what it learned, and remember each approved document in the vendor memory."""
+    try:
+        Registry(ws.db, ws.config).write_pointer()
+    except Exception as exc:  # the registry is unreadable: extraction goes on with the shipped model
+        log.warning("model registry not readable, using the shipped model: %s", exc)
+    ws.ingest.extract = LearnedExtract(ws.config.models_dir)
+    approve = ws.review.approve
+
+    def approve_and_remember(doc_id: int, user: Any, override_reason: str | None = None) -> None:
+        approve(doc_id, user, override_reason)
+        try:
+            remember(ws, doc_id)
+        except Exception as exc:  # an approval never fails because memory could not learn from it
+            log.warning("vendor memory did not learn document %s: %s", doc_id, exc)
+
+    ws.review.approve = approve_and_remember

@@ -1,0 +1,324 @@
+"""Retraining: a new model from every approved document so far, measured against the model in use on recent
+documents and the golden set, and promoted only if it is better overall and no field loses more than a point.
+
+``retrain(ws, user, force=False, progress=None) -> RetrainReport`` is the one entry point (CLI, window, replay).
+Retraining is *due* after N newly approved documents or when the schedule says so (``[learning]`` in
+``routing.toml`` of the data directory; see :class:`LearningSettings`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from extractors.context import ExtractionContext
+from extractors.fields.scorer import ConfidenceModel, FieldModel, build_dataset, same_value, train
+from extractors.fields.scorer import TrainingPair as ScorerPair
+from extractors.pipeline import decide_rows
+from idp_app.db.models import Document
+from idp_app.domain import DocumentStatus
+from idp_app.errors import ConfigError
+from idp_app.learning.dataset import LEARNED_TYPES, CandidateCache, ReadFn, documents_of, scorer_pairs
+from idp_app.learning.models import ModelVersion
+from idp_app.learning.registry import Registry, Status
+from idp_app.services.training import training_pairs
+from idp_app.services.users import Permission, User
+
+ProgressFn = Callable[[int, int, str], None]
+"""(done, total, what): called while candidates are gathered."""
+
+_APPROVED = (DocumentStatus.APPROVED.value, DocumentStatus.EXPORTED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class LearningSettings:
+    retrain_after_documents: int = 50
+    """Retraining is due once this many documents were approved since the last retraining."""
+    retrain_every_days: float | None = None
+    """And at least this often, if any document was approved since (None: only by count)."""
+    holdout_share: float = 0.2
+    """The most recently approved share of documents, held out to compare the new model with the current one."""
+    min_holdout_documents: int = 3
+    max_field_drop: float = 0.01
+    """Promotion is refused when any field's accuracy drops by more than this (one point)."""
+    min_positive: int = 5
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LearningSettings:
+        try:
+            every = data.get("retrain_every_days")
+            s = cls(
+                retrain_after_documents=int(data.get("retrain_after_documents", 50)),
+                retrain_every_days=float(every) if every not in (None, "", 0) else None,
+                holdout_share=float(data.get("holdout_share", 0.2)),
+                min_holdout_documents=int(data.get("min_holdout_documents", 3)),
+                max_field_drop=float(data.get("max_field_drop", 0.01)),
+                min_positive=int(data.get("min_positive", 5)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"learning settings: {exc}") from None
+        if s.retrain_after_documents < 1 or not 0.0 < s.holdout_share < 1.0:
+            raise ConfigError("learning settings: retrain_after_documents >= 1 and 0 < holdout_share < 1")
+        return s
+
+    @classmethod
+    def for_workspace(cls, ws: Any) -> LearningSettings:
+        """``[learning]`` of ``routing.toml`` in the data directory, over the defaults."""
+        path = ws.config.home / "routing.toml"
+        if not path.is_file():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        return cls.from_dict(dict(data.get("learning", {})))
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Field accuracy of one model on one set of documents."""
+
+    accuracy: float
+    per_field: dict[str, float]
+    fields: int
+    documents: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "per_field": {k: round(v, 4) for k, v in self.per_field.items()},
+            "fields": self.fields,
+            "documents": self.documents,
+        }
+
+
+def measure(model: FieldModel, pairs: Sequence[ScorerPair]) -> Metrics:
+    """How often ``model`` picks the true value, over every field with a truth in ``pairs``."""
+    hits: dict[str, list[bool]] = {}
+    for pair in pairs:
+        decisions = decide_rows(model, pair.candidates)
+        for name, d in decisions.items():
+            truth = pair.truth.get(name)
+            if name not in pair.truth:
+                continue
+            fc = pair.candidates[name]
+            predicted = fc.values[d.chosen] if d.chosen is not None else None
+            hits.setdefault(name, []).append(same_value(fc.value_type, predicted, truth))
+    every = [h for v in hits.values() for h in v]
+    return Metrics(
+        float(np.mean(every)) if every else 0.0,
+        {k: float(np.mean(v)) for k, v in sorted(hits.items())},
+        len(every),
+        len(pairs),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    promote: bool
+    reasons: tuple[str, ...]
+
+
+def promotion_decision(
+    current: Metrics,
+    candidate: Metrics,
+    golden_current: Metrics | None = None,
+    golden_candidate: Metrics | None = None,
+    max_field_drop: float = 0.01,
+) -> Decision:
+    """Promote only if overall accuracy rises, no field drops by more than ``max_field_drop`` and the golden
+    set does not get worse. Pure."""
+    reasons = []
+    if candidate.fields == 0:
+        return Decision(False, ("no held-out fields to measure on",))
+    if candidate.accuracy <= current.accuracy:
+        reasons.append(f"accuracy {candidate.accuracy:.3f} does not rise above {current.accuracy:.3f}")
+    for name, before in current.per_field.items():
+        after = candidate.per_field.get(name, 0.0)
+        if before - after > max_field_drop + 1e-9:
+            reasons.append(f"{name} drops from {before:.3f} to {after:.3f}")
+    if golden_current is not None and golden_candidate is not None and golden_candidate.fields:
+        if golden_candidate.accuracy < golden_current.accuracy:
+            reasons.append(
+                f"golden set accuracy {golden_candidate.accuracy:.3f} is below {golden_current.accuracy:.3f}"
+            )
+        for name, before in golden_current.per_field.items():
+            after = golden_candidate.per_field.get(name, 0.0)
+            if before - after > max_field_drop + 1e-9:
+                reasons.append(f"golden set: {name} drops from {before:.3f} to {after:.3f}")
+    if reasons:
+        return Decision(False, tuple(reasons))
+    return Decision(True, (f"accuracy rises from {current.accuracy:.3f} to {candidate.accuracy:.3f}",))
+
+
+def fit_model(pairs: Sequence[ScorerPair], base: FieldModel, *, min_positive: int = 5, folds: int = 3) -> FieldModel:
+    """Train scorers on ``pairs``; fields without enough data keep ``base``'s scorers. The confidence is
+    calibrated on out-of-fold decisions when there are enough documents, else ``base``'s is kept."""
+    model = train(build_dataset(pairs), min_positive=min_positive)
+    merged = FieldModel(
+        {**base.per_field, **model.per_field},
+        {**base.per_type, **model.per_type},
+        base.confidence,
+        training_documents=tuple(sorted({p.doc_id for p in pairs})),
+    )
+    if len(pairs) >= 5 * folds:
+        feats, ok = [], []
+        for k in range(folds):
+            held = [p for i, p in enumerate(pairs) if i % folds == k]
+            rest = [p for i, p in enumerate(pairs) if i % folds != k]
+            fm = train(build_dataset(rest), min_positive=min_positive)
+            fold = FieldModel({**base.per_field, **fm.per_field}, {**base.per_type, **fm.per_type}, base.confidence)
+            for pair in held:
+                for name, d in decide_rows(fold, pair.candidates).items():
+                    if name not in pair.truth:
+                        continue
+                    fc = pair.candidates[name]
+                    predicted = fc.values[d.chosen] if d.chosen is not None else None
+                    feats.append(d.conf_features)
+                    ok.append(same_value(fc.value_type, predicted, pair.truth[name]))
+        if feats:
+            merged.confidence = ConfidenceModel.fit(np.vstack(feats), np.asarray(ok, dtype=int))
+    return merged
+
+
+@dataclass(slots=True)
+class RetrainReport:
+    status: str
+    """``promoted``, ``rejected``, ``not_due`` or ``too_few`` (not enough approved documents to measure)."""
+    version: str | None = None
+    reasons: tuple[str, ...] = ()
+    training_documents: int = 0
+    training_pairs: int = 0
+    holdout_documents: int = 0
+    golden_documents: int = 0
+    current: dict[str, Any] = field(default_factory=dict)
+    candidate: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    messages: tuple[str, ...] = ()
+
+    @property
+    def promoted(self) -> bool:
+        return self.status == Status.PROMOTED
+
+
+def due(ws: Any, settings: LearningSettings, now: datetime | None = None) -> tuple[bool, str]:
+    """Whether retraining is due: N approved documents since the last retraining, or the schedule's time."""
+    now = now or datetime.now(UTC)
+    with ws.db.read() as s:
+        last = s.execute(
+            select(ModelVersion.created_at).order_by(ModelVersion.created_at.desc()).limit(1)
+        ).scalar_one_or_none()
+        stmt = select(func.count(Document.id)).where(Document.status.in_(_APPROVED))
+        if last is not None:
+            stmt = stmt.where(Document.decided_at > last)
+        fresh = int(s.execute(stmt).scalar_one())
+    if fresh >= settings.retrain_after_documents:
+        return True, f"{fresh} documents approved since the last retraining"
+    every = settings.retrain_every_days
+    if every is not None and fresh > 0 and (last is None or now - last >= timedelta(days=every)):
+        return True, f"scheduled every {settings.retrain_every_days:g} days, {fresh} new documents"
+    return False, f"{fresh} of {settings.retrain_after_documents} documents approved since the last retraining"
+
+
+def retrain(
+    ws: Any,
+    user: User | str,
+    *,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+    settings: LearningSettings | None = None,
+    read: ReadFn | None = None,
+    ctx: ExtractionContext | None = None,
+) -> RetrainReport:
+    """Train a new model version on every training pair so far; promote it only if it measures better.
+
+    Needs Permission.RETRAIN (supervisors, admins). Unless ``force``, does nothing when retraining is not due.
+    """
+    started = time.perf_counter()
+    actor = ws.users.require(user, Permission.RETRAIN)
+    settings = settings or LearningSettings.for_workspace(ws)
+    if not force:
+        is_due, why = due(ws, settings)
+        if not is_due:
+            return RetrainReport("not_due", reasons=(why,), seconds=time.perf_counter() - started)
+    registry = Registry(ws.db, ws.config)
+    golden_ids = registry.golden()
+    docs = [d for d in documents_of(training_pairs(ws)) if d.doc_type in LEARNED_TYPES]
+    cache = CandidateCache(ws.config.cache_dir / "learning" / "candidates")
+    ctx = ctx or ExtractionContext(use_einvoice=False)
+    candidates = {}
+    for i, d in enumerate(docs, start=1):
+        path = ws.documents.file_path(d.document_id)
+        try:
+            candidates[d.sha256] = cache.get(d.sha256, d.doc_type, path, ctx, read)
+        except Exception as exc:  # one unreadable original must not stop retraining
+            if progress:
+                progress(i, len(docs), f"skipped document {d.document_id}: {exc}")
+            continue
+        if progress:
+            progress(i, len(docs), f"document {d.document_id}")
+    golden = [d for d in docs if d.document_id in golden_ids]
+    rest = [d for d in docs if d.document_id not in golden_ids]
+    n_hold = math.ceil(len(rest) * settings.holdout_share)
+    train_docs, hold_docs = rest[: len(rest) - n_hold], rest[len(rest) - n_hold :]
+    report = RetrainReport("too_few", holdout_documents=len(hold_docs), golden_documents=len(golden))
+    if len(hold_docs) < settings.min_holdout_documents or not train_docs:
+        report.reasons = (f"{len(rest)} approved documents: too few to train and measure a model",)
+        report.seconds = time.perf_counter() - started
+        return report
+    train_pairs = scorer_pairs(train_docs, candidates)
+    hold_pairs = scorer_pairs(hold_docs, candidates)
+    golden_pairs = scorer_pairs(golden, candidates)
+    loaded = registry.load_active()
+    current = loaded.model
+    model = fit_model(train_pairs, current, min_positive=settings.min_positive)
+    payload = json.dumps(model.to_dict(), sort_keys=True).encode()
+    with ws.db.read() as s:
+        n = int(s.execute(select(func.count(ModelVersion.id))).scalar_one()) + 1
+    model.version = f"v{n:04d}-{hashlib.sha256(payload).hexdigest()[:8]}"
+    m_cur, m_new = measure(current, hold_pairs), measure(model, hold_pairs)
+    g_cur = measure(current, golden_pairs) if golden_pairs else None
+    g_new = measure(model, golden_pairs) if golden_pairs else None
+    decision = promotion_decision(m_cur, m_new, g_cur, g_new, settings.max_field_drop)
+    metrics: dict[str, Any] = {
+        "holdout": m_new.to_json(),
+        "holdout_current": m_cur.to_json(),
+        "compared_with": loaded.version,
+        "reasons": list(decision.reasons),
+    }
+    if g_cur is not None and g_new is not None:
+        metrics["golden"], metrics["golden_current"] = g_new.to_json(), g_cur.to_json()
+    n_pairs = sum(len(p.truth) for p in train_pairs)
+    view = registry.add(
+        model,
+        by=actor.name,
+        status=Status.PROMOTED if decision.promote else Status.REJECTED,
+        metrics=metrics,
+        training_documents=len(train_pairs),
+        training_pairs=n_pairs,
+        parent_version=loaded.version,
+        note="; ".join(decision.reasons),
+    )
+    return RetrainReport(
+        view.status,
+        view.version,
+        decision.reasons,
+        len(train_pairs),
+        n_pairs,
+        len(hold_pairs),
+        len(golden_pairs),
+        m_cur.to_json(),
+        m_new.to_json(),
+        time.perf_counter() - started,
+        loaded.messages,
+    )

@@ -1,0 +1,149 @@
+"""Vendor and layout memory: one approved document of an unseen layout pays off on the vendor's next one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from extractors.context import ExtractionContext
+from extractors.document import Document
+from extractors.fields.candidates import DEFAULT_SOURCES
+from extractors.fields.scorer import same_value
+from extractors.geometry import BBox
+from extractors.memory import (
+    ConfirmedField,
+    MemorySource,
+    VendorMemory,
+    candidate_type,
+    layout_fingerprint,
+    with_memory_weight,
+)
+from extractors.pipeline import extract_document, load_model
+from extractors.readers import read_document
+
+CTX = ExtractionContext(use_einvoice=False)
+FIELDS = ("invoice_number", "invoice_date", "net_amount", "tax_amount", "total_amount", "vendor_name")
+
+
+def odd_invoice(path: Path, vendor: str, values: dict[str, str], items: list[tuple[str, str]]) -> Path:
+    """A layout no model has seen: labels the schema does not know, values below or far right of them."""
+    c = canvas.Canvas(str(path), pagesize=A4)
+    _, h = A4
+    c.setFont("Helvetica-Bold", 15)
+    c.drawString(330, h - 60, vendor)
+    c.setFont("Helvetica", 9)
+    c.drawString(40, h - 60, "Kiosk slip")
+    c.drawString(40, h - 130, "Slip tag")
+    c.drawString(40, h - 145, values["number"])
+    c.drawString(200, h - 130, "Stamped")
+    c.drawString(200, h - 145, values["date"])
+    y = h - 200
+    for desc, amount in items:
+        c.drawString(60, y, desc)
+        c.drawRightString(520, y, amount)
+        y -= 16
+    y -= 20
+    for label, key in (("Sans levy", "net"), ("Levy part", "tax"), ("Owed now", "total")):
+        c.drawString(300, y, label)
+        c.drawRightString(520, y, values[key])
+        y -= 16
+    c.save()
+    return path
+
+
+FIRST = {"number": "KS-50817", "date": "14.03.2024", "net": "310.00", "tax": "58.90", "total": "368.90"}
+SECOND = {"number": "KS-51230", "date": "02.05.2024", "net": "95.50", "tax": "18.15", "total": "113.65"}
+TRUTH_KEYS = {
+    "invoice_number": "number",
+    "invoice_date": "date",
+    "net_amount": "net",
+    "tax_amount": "tax",
+    "total_amount": "total",
+}
+VENDOR = "Quillfeather Outfitters Ltd"
+
+
+def truth_of(values: dict[str, str]) -> dict[str, str]:
+    iso = "-".join(reversed(values["date"].split(".")))
+    out = {k: values[v] for k, v in TRUTH_KEYS.items()}
+    out["invoice_date"] = iso
+    out["vendor_name"] = VENDOR
+    return out
+
+
+def box_of(doc: Document, text: str) -> tuple[int, BBox]:
+    """Where ``text`` is printed (what a clerk's click on the value gives)."""
+    words = text.split()
+    for page in doc.pages:
+        toks = page.tokens
+        for i in range(len(toks) - len(words) + 1):
+            if [t.text for t in toks[i : i + len(words)]] == words:
+                return page.index, BBox.union_of(t.bbox_pt for t in toks[i : i + len(words)])
+    raise AssertionError(f"{text!r} is not on the page")
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> tuple[Document, Document]:
+    a = odd_invoice(tmp_path / "a.pdf", VENDOR, FIRST, [("Canvas tent", "250.00"), ("Rope 20 m", "60.00")])
+    b = odd_invoice(tmp_path / "b.pdf", VENDOR, SECOND, [("Lantern", "45.50"), ("Flask", "30.00"), ("Map", "20.00")])
+    return read_document(a, CTX), read_document(b, CTX)
+
+
+def accuracy(doc: Document, truth: dict[str, str], memory: VendorMemory | None) -> float:
+    model = with_memory_weight(load_model(None))
+    sources = [*DEFAULT_SOURCES, MemorySource(memory)] if memory is not None else None
+    result = extract_document(doc, CTX, model=model, sources=sources)
+    hits = 0
+    for name in FIELDS:
+        fv = result.fields[name]
+        vtype = "name" if name == "vendor_name" else ("date" if "date" in name else "amount")
+        vtype = "identifier" if name == "invoice_number" else vtype
+        hits += same_value(vtype, fv.value if isinstance(fv.value, str) else None, truth[name])
+    return hits / len(FIELDS)
+
+
+def test_one_approved_document_teaches_the_vendors_layout(docs: tuple[Document, Document]) -> None:
+    first, second = docs
+    truth_a, truth_b = truth_of(FIRST), truth_of(SECOND)
+    before = accuracy(second, truth_b, None)
+    memory = VendorMemory()
+    printed = {**{k: FIRST[v] for k, v in TRUTH_KEYS.items()}, "vendor_name": VENDOR}
+    confirmed = []
+    for name in FIELDS:
+        page, box = box_of(first, printed[name])
+        ctype = candidate_type("invoice", name)
+        assert ctype is not None
+        confirmed.append(ConfirmedField(name, truth_a[name], page, box, ctype))
+    memory.learn("sha-a", first.pages, confirmed, VENDOR)
+    after = accuracy(second, truth_b, memory)
+    assert after >= 0.95, f"accuracy on the second document {after:.2f} (before memory {before:.2f})"
+    assert before < after
+
+
+def test_other_layouts_do_not_match(docs: tuple[Document, Document], tmp_path: Path) -> None:
+    first, second = docs
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, [], VENDOR)
+    assert memory.match(layout_fingerprint(second.pages))[0] is not None
+    c = canvas.Canvas(str(tmp_path / "other.pdf"), pagesize=A4)
+    for i, word in enumerate("Invoice Billing address Payment terms Delivery note Customer".split()):
+        c.drawString(60 + 40 * (i % 3), 700 - 30 * i, word)
+    c.save()
+    other = read_document(tmp_path / "other.pdf", CTX)
+    entry, similarity = memory.match(layout_fingerprint(other.pages))
+    assert entry is None and similarity < memory.threshold
+
+
+def test_memory_round_trips_through_json(docs: tuple[Document, Document]) -> None:
+    first, _ = docs
+    page, box = box_of(first, FIRST["total"])
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, [ConfirmedField("total_amount", "368.90", page, box, "amount")], VENDOR)
+    again = VendorMemory.from_json(memory.to_json())
+    assert again.to_json() == memory.to_json()
+    assert again.entries[0].fields["total_amount"].anchor == ("owed", "now")
+    again.forget("sha-a")
+    assert again.entries == []
