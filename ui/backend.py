@@ -14,11 +14,11 @@ from PySide6.QtGui import QImage
 from extractors.document import Token
 from extractors.geometry import BBox
 from idp_app.domain import Correction
-from ui.model import DocumentView, FieldKind, QueueRow, UserSession
+from ui.model import DocumentView, QueueRow, UserSession
 
 
 class LineItemEdit:
-    """Names of the row operations the line-item table offers."""
+    """Names of the row operations the line-item table offers (see :mod:`ui.line_item_edits`)."""
 
     ADD = "add"
     DELETE = "delete"
@@ -47,12 +47,6 @@ class ReviewBackend(Protocol):
         """Store one correction (or confirmation) and return the document with states re-evaluated."""
         ...
 
-    def edit_line_items(
-        self, document_id: int, user: UserSession, op: str, row: int, other: int | None
-    ) -> DocumentView:
-        """Add, delete, split or merge line-item rows."""
-        ...
-
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
         """Approve, or raise while a rule fails (a supervisor may give ``override_reason``)."""
         ...
@@ -67,6 +61,6 @@ class ReviewBackend(Protocol):
 
     def render(self, path: str, page_index: int, dpi: float) -> QImage: ...
 
-    def check_value(self, kind: FieldKind, text: str) -> str:
+    def check_value(self, value_type: str, text: str) -> str:
         """The stored form of a typed value; ValueError with the reason when it has the wrong form."""
         ...

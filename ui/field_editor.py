@@ -21,7 +21,7 @@ from idp_app.domain import ReviewState
 from ui.model import FieldKind, FieldView
 from ui.palette import STATE_COLOURS, state_label
 
-ValueCheck = Callable[[FieldKind, str], str]
+ValueCheck = Callable[[str, str], str]
 """Turn what the clerk typed into the field's stored form, or raise ValueError saying what is wrong."""
 
 PASSED = "\u2713"
@@ -188,7 +188,7 @@ class FieldEditor(QFrame):
             self.confirmed.emit(self.name)
             return True
         try:
-            value = self._check(self._view.kind, typed) if typed else ""
+            value = self._check(self._view.schema_type, typed) if typed else ""
         except ValueError as exc:
             self.show_error(str(exc))
             return False

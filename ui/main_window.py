@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"IDP Desk \u2014 {user.name} ({user.role.value})")
+        self.setWindowTitle(f"IDP Desk \u2014 {user.name} ({user.role})")
         self.backend = backend
         self.user = user
         self.runner = runner or TaskRunner(self)
@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 3)
         self.splitter.setSizes([330, 760, 430])
         self.setCentralWidget(self.splitter)
-        self.user_label = QLabel(f"{self.user.name} \u00b7 {self.user.role.value}")
+        self.user_label = QLabel(f"{self.user.name} \u00b7 {self.user.role}")
         self.zoom_label = QLabel("100 %")
         self.page_label = QLabel()
         for w in (self.page_label, self.zoom_label, self.user_label):
@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
         box = BBox.union_of(t.bbox_pt for t in tokens)
         self.fields.put_text(name, text)
         try:
-            value = self.backend.check_value(f.kind, text)
+            value = self.backend.check_value(f.schema_type, text)
         except ValueError as exc:
             editor.show_error(str(exc))
             return

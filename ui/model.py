@@ -38,19 +38,13 @@ class FieldKind(StrEnum):
             return cls.TEXT
 
 
-class Role(StrEnum):
-    CLERK = "clerk"
-    SUPERVISOR = "supervisor"
-
-
 @dataclass(frozen=True, slots=True)
 class UserSession:
-    name: str
-    role: Role
+    """Who is logged in; ``may_override`` comes from the core's permissions for the user's role."""
 
-    @property
-    def may_override(self) -> bool:
-        return self.role is Role.SUPERVISOR
+    name: str
+    role: str
+    may_override: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +56,8 @@ class RuleIssue:
     fields: tuple[str, ...] = ()
     fix_field: str | None = None
     fix_value: str | None = None
+    blocking: bool = True
+    """Whether the core refuses approval while this rule fails."""
 
     @property
     def has_fix(self) -> bool:
@@ -82,6 +78,12 @@ class FieldView:
     expected_page: int | None = None
     expected_bbox_pt: BBox | None = None
     """Where a MISSING field is usually found, when the core knows (drawn dashed)."""
+    value_type: str = ""
+    """The schema's value type (``date``, ``amount``, ``vat_id`` ...); ``kind`` is how it is edited."""
+
+    @property
+    def schema_type(self) -> str:
+        return self.value_type or self.kind.value
 
     @property
     def text(self) -> str:
@@ -117,6 +119,10 @@ class DocumentView:
     fields: tuple[FieldView, ...]
     line_items: tuple[LineItem, ...] = ()
     line_item_columns: tuple[str, ...] = ()
+    line_item_types: tuple[str, ...] = ()
+    """The value type of each line-item column, as the schema gives it."""
+    line_item_rows: tuple[int, ...] = ()
+    """The core's row number of each shown line item (rows may have been emptied); () means 0, 1, 2 ..."""
     issues: tuple[RuleIssue, ...] = ()
     reasons: tuple[str, ...] = ()
     status: str = "needs_review"
@@ -153,7 +159,11 @@ class DocumentView:
 
     @property
     def approval_blocked(self) -> bool:
-        return bool(self.issues)
+        return any(i.blocking for i in self.issues)
+
+    def row_number(self, shown: int) -> int:
+        """The core's row number of the ``shown``-th line item."""
+        return self.line_item_rows[shown] if shown < len(self.line_item_rows) else shown
 
     def with_field_value(self, name: str, value: FieldValue) -> DocumentView:
         """A copy with one field's value replaced (shown at once while the core recomputes its state)."""

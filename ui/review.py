@@ -6,6 +6,7 @@ the GUI thread, and shows the document the core sends back.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import replace
 
@@ -14,9 +15,11 @@ from PySide6.QtGui import QUndoStack
 
 from extractors.document import Token
 from extractors.geometry import BBox
+from extractors.results import LineItem
 from idp_app.domain import Correction, CorrectionKind
-from ui.backend import ReviewBackend
+from ui.backend import LineItemEdit, ReviewBackend
 from ui.commands import CorrectionCommand
+from ui.line_item_edits import delete_row, merge_rows, next_row_number, split_row
 from ui.model import DocumentView, UserSession
 from ui.tasks import TaskRunner
 
@@ -54,14 +57,18 @@ class ReviewController(QObject):
         self.runner.submit(lambda: self.backend.open(document_id, user), self._opened, self._failed, serial=True)
 
     def open_next(self) -> None:
-        """Claim and open the next document in the queue."""
-        after = self.doc.document_id if self.doc else None
-        self.release_current()
-        user = self.user
+        """Claim and open the next document in the queue, then give back the current one if undecided."""
+        doc = self.doc
+        after = doc.document_id if doc else None
+        give_back = after if doc is not None and doc.status in ("in_review", "needs_review") else None
+        user, backend = self.user, self.backend
 
         def claim_and_open() -> DocumentView | None:
-            nxt = self.backend.claim_next(user, after)
-            return None if nxt is None else self.backend.open(nxt, user)
+            nxt = backend.claim_next(user, after)
+            if give_back is not None:
+                with contextlib.suppress(Exception):  # an expired or lost claim needs no giving back
+                    backend.release(give_back, user)
+            return None if nxt is None else backend.open(nxt, user)
 
         self.runner.submit(claim_and_open, self._opened, self._failed, serial=True)
 
@@ -147,11 +154,11 @@ class ReviewController(QObject):
             )
         )
 
-    def set_cell(self, row: int, column: str, value: str) -> None:
+    def set_cell(self, shown: int, column: str, value: str) -> None:
         doc = self.doc
-        if doc is None or not 0 <= row < len(doc.line_items):
+        if doc is None or not 0 <= shown < len(doc.line_items):
             return
-        item = doc.line_items[row]
+        item = doc.line_items[shown]
         cell = item.cells.get(column)
         correction = Correction(
             document_id=doc.document_id,
@@ -160,11 +167,44 @@ class ReviewController(QObject):
             new_value=value or None,
             old_bbox_pt=cell.bbox_pt if cell else None,
             new_bbox_pt=cell.bbox_pt if cell else None,
-            page=(cell.page if cell else None) if cell and cell.page is not None else item.page,
+            page=cell.page if cell and cell.page is not None else item.page,
             user=self.user.name,
-            line_item_index=row,
+            line_item_index=doc.row_number(shown),
         )
-        self.undo_stack.push(CorrectionCommand(correction, self._apply, f"Set row {row + 1} {column} to {value}"))
+        self.undo_stack.push(CorrectionCommand(correction, self._apply, f"Set row {shown + 1} {column} to {value}"))
+
+    def edit_rows(self, op: str, shown: int, other: int | None = None) -> None:
+        """Add, delete, split or merge line-item rows: one undo step of cell corrections."""
+        doc = self.doc
+        if doc is None:
+            return
+        if op == LineItemEdit.ADD:
+            self._show_with_new_row(doc)
+            return
+        if not 0 <= shown < len(doc.line_items):
+            return
+        user = self.user.name
+        if op == LineItemEdit.DELETE:
+            corrections, label = delete_row(doc, shown, user), f"Delete row {shown + 1}"
+        elif op == LineItemEdit.SPLIT:
+            corrections, label = split_row(doc, shown, user), f"Split row {shown + 1}"
+        elif op == LineItemEdit.MERGE and other is not None and 0 <= other < len(doc.line_items):
+            corrections, label = merge_rows(doc, shown, other, user), f"Merge rows {shown + 1} and {other + 1}"
+        else:
+            return
+        if not corrections:
+            return
+        self.undo_stack.beginMacro(label)
+        for c in corrections:
+            self.undo_stack.push(CorrectionCommand(c, self._apply))
+        self.undo_stack.endMacro()
+
+    def _show_with_new_row(self, doc: DocumentView) -> None:
+        """An empty row at the end, stored once the clerk types into one of its cells."""
+        row = next_row_number(doc)
+        rows = doc.line_item_rows or tuple(range(len(doc.line_items)))
+        self.doc = replace(doc, line_items=(*doc.line_items, LineItem(cells={})), line_item_rows=(*rows, row))
+        self.documentUpdated.emit(self.doc)
 
     def _apply(self, correction: Correction) -> None:
         doc = self.doc
@@ -199,16 +239,6 @@ class ReviewController(QObject):
             self.runner.submit(
                 lambda: self.backend.open(doc.document_id, user), self._updated, self._failed, serial=True
             )
-
-    def edit_rows(self, op: str, row: int, other: int | None = None) -> None:
-        doc = self.doc
-        if doc is None:
-            return
-        user = self.user
-        doc_id = doc.document_id
-        self.runner.submit(
-            lambda: self.backend.edit_line_items(doc_id, user, op, row, other), self._updated, self._failed, serial=True
-        )
 
     # -- decisions --------------------------------------------------------------------------------------------
     def approve(self, override_reason: str | None = None) -> None:

@@ -19,8 +19,9 @@ _DATE_FORMS = (
 )
 
 
-def check_value(kind: FieldKind, text: str) -> str:
-    """``text`` in the stored form for ``kind``; ValueError with the reason when it has the wrong form."""
+def check_value(value_type: str, text: str) -> str:
+    """``text`` in the stored form for ``value_type``; ValueError with the reason when it has the wrong form."""
+    kind = FieldKind.of(value_type)
     text = text.strip()
     if kind is FieldKind.DATE:
         return _check_date(text)

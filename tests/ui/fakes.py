@@ -11,7 +11,7 @@ from extractors.geometry import BBox
 from extractors.results import FieldValue
 from idp_app.domain import Correction, ReviewState
 from tests.ui.factories import make_doc, white_renderer
-from ui.model import DocumentView, FieldKind, QueueRow, Role, UserSession
+from ui.model import DocumentView, QueueRow, UserSession
 from ui.values import check_value
 
 
@@ -26,7 +26,7 @@ class FakeBackend:
     def authenticate(self, name: str, password: str) -> UserSession:
         if password != name:
             raise PermissionError("Unknown user or wrong password.")
-        return UserSession(name, Role.SUPERVISOR if name == "supervisor" else Role.CLERK)
+        return UserSession(name, name, may_override=name == "supervisor")
 
     def queue(self) -> list[QueueRow]:
         return [
@@ -64,11 +64,6 @@ class FakeBackend:
         self.docs[doc.document_id] = doc
         return doc
 
-    def edit_line_items(
-        self, document_id: int, user: UserSession, op: str, row: int, other: int | None
-    ) -> DocumentView:
-        return self.docs[document_id]
-
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
         doc = self.docs[document_id]
         if doc.issues and not (override_reason and user.may_override):
@@ -92,5 +87,5 @@ class FakeBackend:
     def render(self, path: str, page_index: int, dpi: float) -> QImage:
         return white_renderer(path, page_index, dpi)
 
-    def check_value(self, kind: FieldKind, text: str) -> str:
-        return check_value(kind, text)
+    def check_value(self, value_type: str, text: str) -> str:
+        return check_value(value_type, text)

@@ -102,7 +102,7 @@ def test_fix_button_offers_the_edit_that_makes_totals_agree(qtbot: QtBot) -> Non
     ],
 )
 def test_typed_values_are_put_in_stored_form(kind: FieldKind, typed: str, stored: str) -> None:
-    assert check_value(kind, typed) == stored
+    assert check_value(kind.value, typed) == stored
 
 
 def test_line_item_cell_selection_reports_its_box(qtbot: QtBot) -> None:

@@ -13,7 +13,7 @@ from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
 from ui.actions import ACTIONS, ShortcutsDialog
 from ui.main_window import MainWindow, Prompts
-from ui.model import Role, UserSession
+from ui.model import UserSession
 
 
 class CannedPrompts(Prompts):
@@ -37,11 +37,9 @@ def backend() -> FakeBackend:
     return FakeBackend()
 
 
-def _window(
-    qtbot: QtBot, backend: FakeBackend, role: Role = Role.CLERK, rows: int = 2
-) -> tuple[MainWindow, CannedPrompts]:
+def _window(qtbot: QtBot, backend: FakeBackend, role: str = "clerk", rows: int = 2) -> tuple[MainWindow, CannedPrompts]:
     prompts = CannedPrompts()
-    window = MainWindow(backend, UserSession(role.value, role), prompts=prompts)
+    window = MainWindow(backend, UserSession(role, role, role == "supervisor"), prompts=prompts)
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
@@ -151,7 +149,7 @@ def test_keyboard_only_review_with_fix_then_approve_opens_next(qtbot: QtBot, bac
 def test_supervisor_overrides_with_a_reason_clerk_has_no_override(qtbot: QtBot, backend: FakeBackend) -> None:
     clerk, _ = _window(qtbot, backend)
     assert not clerk.action("approve_override").isVisible()
-    window, prompts = _window(qtbot, FakeBackend(), Role.SUPERVISOR)
+    window, prompts = _window(qtbot, FakeBackend(), "supervisor")
     assert window.action("approve_override").isVisible()
     _open_first(qtbot, window)
     prompts.answers = ["credit note agreed by phone"]

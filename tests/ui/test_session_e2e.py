@@ -1,0 +1,112 @@
+"""A clerk's session end to end over the real services and database, driven through the window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from extractors.geometry import BBox
+from idp_app.domain import DocumentStatus
+from idp_app.services import Workspace
+from tests.ui.session_data import WRONG_NUMBER, review_workspace
+from ui.main_window import MainWindow
+from ui.model import UserSession
+from ui.services_backend import ServicesBackend
+
+
+def _settle(qtbot: QtBot, window: MainWindow, timeout: int = 20_000) -> None:
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=timeout)
+
+
+def _stored(ws: Workspace, doc_id: int, name: str) -> str | None:
+    return ws.documents.get(doc_id).fields[name].value
+
+
+def _drag(qtbot: QtBot, window: MainWindow, box: BBox) -> None:
+    view = window.page_view
+    view.centerOn(*box.center)
+    start = view.mapFromScene(QPointF(box.x0, box.y0))
+    end = view.mapFromScene(QPointF(box.x1, box.y1))
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view.viewport(), QPoint(start.x() + 10, start.y() + 5))
+    qtbot.mouseMove(view.viewport(), end)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+
+
+def _approve_with_keyboard(qtbot: QtBot, window: MainWindow) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    target = QApplication.focusWidget() or window.fields
+    qtbot.keyClick(target, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_clerk_session_corrects_draws_undoes_and_approves(qtbot: QtBot, tmp_path: Path) -> None:
+    with review_workspace(tmp_path) as (ws, truths):
+        backend = ServicesBackend(ws)
+        user = UserSession("clerk", "clerk", may_override=False)
+        window = MainWindow(backend, user)
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=10_000)
+        assert any("confidence" in " ".join(r.reasons) for r in window.queue.model.rows)
+
+        window.review.open_next()
+        qtbot.waitUntil(lambda: window.document is not None, timeout=10_000)
+        ids = {window.document.name: window.document.document_id}  # type: ignore[union-attr]
+        # first the scan (riskier): no words on the page, so the clerk draws a box and it is read by OCR
+        assert window.document is not None and window.document.name == "scan.png"
+        assert window.fields.current == "invoice_number"
+        assert "invoice_number" not in window.page_view.field_items  # missing, and nowhere expected
+        box = BBox.from_list(truths["scan.png"].boxes["invoice_number"]["bbox_pt"]).expanded(4.0)
+        window.page_view.set_zoom(1.5)
+        _drag(qtbot, window, box)
+        _settle(qtbot, window)
+        scan_id = ids["scan.png"]
+        ocr_value = _stored(ws, scan_id, "invoice_number")
+        assert ocr_value is not None and "99450" in ocr_value
+        drawn = window.page_view.field_items["invoice_number"].rect()  # the box is now where the words were read
+        assert box.contains_point(drawn.center().x(), drawn.center().y())
+        # undo clears it again, redo puts it back
+        window.action("undo").trigger()
+        _settle(qtbot, window)
+        assert _stored(ws, scan_id, "invoice_number") is None
+        window.action("redo").trigger()
+        _settle(qtbot, window)
+        assert _stored(ws, scan_id, "invoice_number") == ocr_value
+
+        _approve_with_keyboard(qtbot, window)
+        _settle(qtbot, window)
+        qtbot.waitUntil(lambda: window.document is not None and window.document.name == "text.pdf", timeout=10_000)
+        _settle(qtbot, window)
+        assert ws.documents.get(scan_id).status is DocumentStatus.APPROVED
+
+        # then the text-layer invoice: click the printed number to replace the wrong value
+        text_id = window.document.document_id  # type: ignore[union-attr]
+        assert _stored(ws, text_id, "invoice_number") == WRONG_NUMBER
+        truth_box = BBox.from_list(truths["text.pdf"].boxes["invoice_number"]["bbox_pt"])
+        view = window.page_view
+        view.centerOn(*truth_box.center)
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(*truth_box.center)))
+        _settle(qtbot, window)
+        assert _stored(ws, text_id, "invoice_number") == "2022/86000"
+        assert window.page_view.field_items["invoice_number"].pen().color().name() == "#2e9e44"
+        window.action("undo").trigger()
+        _settle(qtbot, window)
+        assert _stored(ws, text_id, "invoice_number") == WRONG_NUMBER
+        window.action("redo").trigger()
+        _settle(qtbot, window)
+        assert _stored(ws, text_id, "invoice_number") == "2022/86000"
+
+        _approve_with_keyboard(qtbot, window)
+        _settle(qtbot, window)
+        qtbot.waitUntil(lambda: window.document is None, timeout=10_000)
+        stored = ws.documents.get(text_id)
+        assert stored.status is DocumentStatus.APPROVED
+        assert stored.decided_by == "clerk"
+        assert stored.fields["invoice_number"].corrected
+        window.close()

@@ -1,0 +1,215 @@
+"""The review backend over idp_app's :class:`~idp_app.services.Workspace`: translation only, no rules.
+
+Every method runs on a worker thread (through :class:`ui.tasks.TaskRunner`); each service call is its own
+transaction. Service views are turned into the window's frozen values in :mod:`ui.model`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from extractors.context import ExtractionContext
+from extractors.document import Page, Token, TokenSource
+from extractors.errors import ExtractionError
+from extractors.geometry import BBox
+from extractors.results import Alternative, FieldValue, LineItem
+from idp_app.domain import Correction, ReviewState
+from idp_app.errors import AppError
+from idp_app.services import DocumentView as CoreDocument
+from idp_app.services import FieldView as CoreField
+from idp_app.services import Permission, QueueFilter, Workspace
+from idp_app.services.values import LINE_ITEM_TYPES, normalise, schema_types
+from ui.model import DocumentView, FieldKind, FieldView, QueueRow, RuleIssue, UserSession
+from ui.rendering import to_qimage
+
+REVIEW_STATUSES = ("needs_review", "in_review")
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize().replace("Iban", "IBAN").replace("Vat", "VAT")
+
+
+def field_value(f: CoreField) -> FieldValue:
+    return FieldValue(
+        name=f.name,
+        value=f.value,
+        text=f.value or "",
+        confidence=min(max(f.confidence, 0.0), 1.0),
+        page=f.page,
+        bbox_pt=f.bbox_pt,
+        alternatives=tuple(
+            Alternative(a.value or "", a.text, min(max(a.confidence, 0.0), 1.0), a.page, a.bbox_pt)
+            for a in f.alternatives
+        ),
+        evidence=f.evidence,
+    )
+
+
+def document_view(core: CoreDocument, pages: tuple[Page, ...], load_error: str | None) -> DocumentView:
+    """The window's view of a core document: fields in schema order, failed rules with their fixes."""
+    order = list(schema_types(core.doc_type or "invoice"))
+    names = sorted(core.fields, key=lambda n: (order.index(n) if n in order else len(order), n))
+    failed: dict[str, list[str]] = {}
+    for r in core.failed_rules:
+        for name in r.fields:
+            failed.setdefault(name, []).append(r.message)
+    fields = tuple(
+        FieldView(
+            name=name,
+            label=_label(name),
+            kind=FieldKind.of(f.value_type),
+            value=field_value(f),
+            state=f.state,
+            failed_rules=tuple(failed.get(name, ())),
+            expected_page=f.predicted_page if f.state is ReviewState.MISSING else None,
+            expected_bbox_pt=f.predicted_bbox_pt if f.state is ReviewState.MISSING else None,
+            value_type=f.value_type,
+        )
+        for name in names
+        for f in (core.fields[name],)
+    )
+    columns: list[str] = [c for c in LINE_ITEM_TYPES if any(c in li.cells for li in core.line_items)]
+    columns += sorted({c for li in core.line_items for c in li.cells} - set(columns))
+    shown = [li for li in core.line_items if any(cell.value for cell in li.cells.values())]
+    items = tuple(
+        LineItem(cells={n: field_value(c) for n, c in li.cells.items()}, page=li.page, bbox_pt=li.bbox_pt)
+        for li in shown
+    )
+    issues = tuple(
+        RuleIssue(
+            rule=r.code,
+            message=r.message,
+            fields=r.fields,
+            fix_field=r.suggestion.field if r.suggestion else None,
+            fix_value=r.suggestion.value if r.suggestion else None,
+            blocking=r.blocks_approval,
+        )
+        for r in core.failed_rules
+    )
+    return DocumentView(
+        document_id=core.id,
+        path=str(core.file_path),
+        name=core.filename,
+        doc_type=core.doc_type or "unknown type",
+        pages=pages,
+        fields=fields,
+        line_items=items,
+        line_item_columns=tuple(columns),
+        line_item_types=tuple(LINE_ITEM_TYPES.get(c, "text") for c in columns),
+        line_item_rows=tuple(li.index for li in shown),
+        issues=issues,
+        reasons=tuple(r.message for r in core.reasons),
+        status=core.status.value,
+        load_error=load_error,
+        page_sizes_pt=tuple((p.width_pt, p.height_pt) for p in pages),
+    )
+
+
+class ServicesBackend:
+    """:class:`ui.backend.ReviewBackend` over a Workspace."""
+
+    def __init__(self, workspace: Workspace, ocr_context: ExtractionContext | None = None) -> None:
+        self.ws = workspace
+        self._ocr_ctx = ocr_context or ExtractionContext()
+        self._pages: dict[int, tuple[tuple[Page, ...], str | None]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, name: str, password: str) -> UserSession:
+        user = self.ws.users.authenticate(name, password)
+        return UserSession(user.name, str(user.role), user.can(Permission.OVERRIDE))
+
+    def queue(self) -> list[QueueRow]:
+        items = self.ws.queue.list(QueueFilter(), limit=200)
+        rows = []
+        for it in items:
+            try:
+                reasons = tuple(r.message for r in self.ws.documents.get(it.id).reasons)
+            except AppError:
+                reasons = ()
+            rows.append(
+                QueueRow(
+                    document_id=it.id,
+                    name=it.filename,
+                    status=it.status.value,
+                    vendor=it.vendor_name or "",
+                    confidence=it.min_confidence if it.min_confidence is not None else 0.0,
+                    reasons=reasons,
+                    received_at=it.created_at,
+                )
+            )
+        return rows
+
+    def _read_pages(self, doc_id: int, path: Path) -> tuple[tuple[Page, ...], str | None]:
+        with self._lock:
+            known = self._pages.get(doc_id)
+        if known is not None:
+            return known
+        if not path.is_file():
+            result: tuple[tuple[Page, ...], str | None] = ((), f"The original file is missing: {path}")
+        else:
+            try:
+                views = self.ws.documents.pages(doc_id)
+            except (ExtractionError, AppError, OSError) as exc:
+                result = ((), f"The original file cannot be read: {exc}")
+            else:
+                pages = tuple(
+                    Page(
+                        index=p.index,
+                        width_pt=p.width_pt,
+                        height_pt=p.height_pt,
+                        tokens=p.tokens,
+                        source=TokenSource.OCR
+                        if any(t.source is TokenSource.OCR for t in p.tokens)
+                        else TokenSource.TEXT_LAYER,
+                    )
+                    for p in views
+                )
+                result = (pages, None)
+        with self._lock:
+            self._pages[doc_id] = result
+        return result
+
+    def _view(self, doc_id: int) -> DocumentView:
+        core = self.ws.documents.get(doc_id)
+        pages, error = self._read_pages(doc_id, Path(core.file_path))
+        return document_view(core, pages, error)
+
+    def open(self, document_id: int, user: UserSession) -> DocumentView:
+        self.ws.queue.claim(document_id, user.name)
+        return self._view(document_id)
+
+    def claim_next(self, user: UserSession, after: int | None) -> int | None:
+        claim = self.ws.queue.claim_next(user.name)
+        return claim.document_id if claim is not None else None
+
+    def apply(self, correction: Correction, user: UserSession) -> DocumentView:
+        self.ws.review.apply(correction)
+        return self._view(correction.document_id)
+
+    def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
+        self.ws.review.approve(document_id, user.name, override_reason=override_reason)
+
+    def reject(self, document_id: int, user: UserSession, reason: str) -> None:
+        self.ws.review.reject(document_id, user.name, reason)
+
+    def release(self, document_id: int, user: UserSession) -> None:
+        self.ws.queue.release(document_id, user.name)
+
+    def ocr_region(self, path: str, page_index: int, bbox_pt: BBox) -> list[Token]:
+        from extractors.readers import ocr_region
+
+        return ocr_region(Path(path), page_index, bbox_pt, self._ocr_ctx)
+
+    def render(self, path: str, page_index: int, dpi: float) -> QImage:
+        from extractors.readers import render_page
+
+        return to_qimage(render_page(Path(path), page_index, dpi))
+
+    def check_value(self, value_type: str, text: str) -> str:
+        try:
+            return normalise(value_type, text) or ""
+        except AppError as exc:
+            raise ValueError(str(exc)) from None
