@@ -1,20 +1,21 @@
-"""OCR: image clean-up with OpenCV and Tesseract through pytesseract, boxes returned in PDF points."""
+"""OCR building blocks: cheap OpenCV clean-up of page images and the Tesseract engine behind a protocol.
 
-from extractors.ocr.cleanup import Prepared, analyse, estimate_skew, prepare, remove_rules
-from extractors.ocr.engine import OcrEngine, OcrWord, check_tesseract, tesseract
-from extractors.ocr.pages import PageJob, ocr_job, ocr_page_image, ocr_pages
+Whole pages (rendering, clean-up, OCR, boxes back to points, layout, parallel pages) are read by
+:mod:`extractors.readers.ocr_pages`.
+"""
+
+from extractors.ocr.cleanup import Analysis, Prepared, analyse, estimate_skew, prepare, remove_rules
+from extractors.ocr.engine import OcrEngine, OcrWord, check_tesseract, detect_orientation, tesseract
 
 __all__ = [
+    "Analysis",
     "OcrEngine",
     "OcrWord",
-    "PageJob",
     "Prepared",
     "analyse",
     "check_tesseract",
+    "detect_orientation",
     "estimate_skew",
-    "ocr_job",
-    "ocr_page_image",
-    "ocr_pages",
     "prepare",
     "remove_rules",
     "tesseract",

@@ -21,10 +21,11 @@ from extractors.errors import (
 )
 from extractors.geometry import BBox
 from extractors.ocr.engine import OcrEngine
-from extractors.ocr.pages import PageJob, ocr_page_image, ocr_pages
 from extractors.readers.layout import assemble_page
+from extractors.readers.ocr_pages import PageJob, ocr_page_image, ocr_pages
 from extractors.readers.pdf import extract_words, page_frame, text_turn, usable_text, words_to_tokens
-from extractors.readers.render import check_image_header, load_page_image, open_image
+from extractors.readers.pdfium_text import read_text_layer
+from extractors.readers.render import check_image_header, load_page_image, open_image, open_pdfium
 from extractors.readers.sniff import FileKind, sniff_file
 
 
@@ -58,37 +59,33 @@ def _pdf_open_error(path: Path, exc: Exception) -> ExtractionError:
 def _read_pdf(
     path: Path, ctx: ExtractionContext, engine: OcrEngine | None, timing: dict[str, float], warnings: list[str]
 ) -> list[Page]:
-    import pdfplumber
-
     start = time.perf_counter()
-    try:
-        pdf = pdfplumber.open(str(path))
-    except Exception as exc:  # pdfminer raises many unrelated types for broken files
-        raise _pdf_open_error(path, exc) from exc
+    pdf = open_pdfium(path)
     pages: dict[int, Page] = {}
     jobs: list[PageJob] = []
-    with pdf:
-        try:
-            plumber_pages = list(pdf.pages)
-        except Exception as exc:
-            raise _pdf_open_error(path, exc) from exc
-        if not plumber_pages:
+    try:
+        count = len(pdf)
+        if count == 0:
             raise EmptyDocumentError("the PDF has no pages", path=str(path))
-        for i, page in enumerate(plumber_pages):
+        for i in range(count):
+            page = pdf[i]
             try:
-                frame = page_frame(page)
-                turn = text_turn(page)
-                words = extract_words(page, turn)
-            except Exception as exc:
+                layer = read_text_layer(page, i)
+            except Exception as exc:  # PDFium reports a broken page as a generic error
                 raise CorruptFileError(f"cannot read page {i + 1}: {exc}", path=str(path)) from exc
-            if usable_text(words):
-                tokens = words_to_tokens(page, words, i)
+            finally:
+                page.close()
+            frame = layer.frame
+            if layer.usable:
                 pages[i] = assemble_page(
-                    i, frame.width_pt, frame.height_pt, tokens, rotation=frame.rotation, text_turn=turn
+                    i, frame.width_pt, frame.height_pt, layer.tokens, rotation=frame.rotation, text_turn=layer.text_turn
                 )
             else:
-                jobs.append(PageJob(str(path), i, True, float(ctx.ocr_dpi), frame.rotation))
-            page.close()
+                jobs.append(
+                    PageJob(str(path), i, True, float(ctx.ocr_dpi), frame.rotation, frame.width_pt, frame.height_pt)
+                )
+    finally:
+        pdf.close()
     timing["read_ms"] = _ms(start)
     if jobs:
         start = time.perf_counter()
@@ -97,6 +94,29 @@ def _read_pdf(
         timing["ocr_ms"] = _ms(start)
         warnings.extend(f"page {j.page_index + 1} has no usable text layer; read by OCR" for j in jobs)
     return [pages[i] for i in sorted(pages)]
+
+
+def read_pdf_text_pdfplumber(path: Path) -> list[Page]:
+    """The text-layer pages of a PDF read with pdfplumber (pdfminer): slower, kept as a cross-check of PDFium."""
+    import pdfplumber
+
+    try:
+        pdf = pdfplumber.open(str(path))
+    except Exception as exc:  # pdfminer raises many unrelated types for broken files
+        raise _pdf_open_error(path, exc) from exc
+    pages: list[Page] = []
+    with pdf:
+        for i, page in enumerate(pdf.pages):
+            frame = page_frame(page)
+            turn = text_turn(page)
+            words = extract_words(page, turn)
+            if usable_text(words):
+                tokens = words_to_tokens(page, words, i)
+                pages.append(
+                    assemble_page(i, frame.width_pt, frame.height_pt, tokens, rotation=frame.rotation, text_turn=turn)
+                )
+            page.close()
+    return pages
 
 
 def _read_image(path: Path, kind: FileKind, ctx: ExtractionContext, engine: OcrEngine | None) -> list[Page]:

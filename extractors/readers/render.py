@@ -16,7 +16,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageSequence
 
-from extractors.errors import CorruptFileError, EmptyDocumentError, EncryptedFileError, ImageTooLargeError
+from extractors.errors import (
+    CorruptFileError,
+    EmptyDocumentError,
+    EncryptedFileError,
+    ExtractionError,
+    ImageTooLargeError,
+)
 from extractors.geometry import POINTS_PER_INCH
 from extractors.readers.sniff import FileKind, check_pixels, jpeg_size, png_size, sniff_file
 
@@ -27,7 +33,7 @@ Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 
 DEFAULT_IMAGE_DPI = 150.0
 """The resolution assumed for an image that does not state one (or states a screen default below 100 dpi)."""
-MIN_TRUSTED_DPI = 100.0
+MIN_TRUSTED_DPI = 99.5
 
 GrayImage = npt.NDArray[np.uint8]
 
@@ -55,7 +61,7 @@ def image_dpi(img: Image.Image) -> float:
         with contextlib.suppress(TypeError, ValueError):
             value = float(dpi[0])
             if MIN_TRUSTED_DPI <= value <= 2400:
-                return value
+                return round(value, 1)  # PNG stores dots per metre: 200 dpi reads back as 199.9996
     return DEFAULT_IMAGE_DPI
 
 
@@ -114,16 +120,31 @@ def image_frame(path: Path, index: int, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     raise IndexError(f"{path}: no page {index}")
 
 
+def _pypdf_diagnosis(path: Path, detail: str) -> ExtractionError:
+    """Why PDFium could not open a PDF: a password, no pages at all, or damage."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return EncryptedFileError("the PDF is protected by a password", path=str(path))
+        if len(reader.pages) == 0:
+            return EmptyDocumentError("the PDF has no pages", path=str(path))
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, NotImplementedError):
+        pass
+    return CorruptFileError(f"cannot open the PDF: {detail}", path=str(path))
+
+
 def open_pdfium(path: Path) -> Any:
+    """An open pypdfium2 document; typed errors for a password, zero pages or a damaged file."""
     import pypdfium2 as pdfium
 
     try:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        msg = str(exc)
-        if "password" in msg.lower():
-            raise EncryptedFileError("the PDF is protected by a password", path=str(path)) from exc
-        raise CorruptFileError(f"cannot open the PDF: {msg}", path=str(path)) from exc
+        # PDFium's error code is process-global and can be stale: ask pypdf what is wrong instead.
+        raise _pypdf_diagnosis(path, str(exc)) from exc
 
 
 def render_pdf_page(pdf: Any, index: int, dpi: float, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageImage:

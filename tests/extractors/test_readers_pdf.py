@@ -192,3 +192,22 @@ def test_sideways_page_keeps_words_and_reading_order(tmp_path: Path, rotate: int
     lines = [page.line_text(line) for line in page.lines]
     assert lines[0] == "ACME Supplies GmbH" and lines[-1] == "Total EUR 1234.50"
     assert "Invoice No. 4711" in lines
+
+
+@pytest.mark.parametrize("rotate", [0, 90])
+def test_pdfium_and_pdfplumber_readers_agree(tmp_path: Path, rotate: int) -> None:
+    from extractors.readers.core import read_pdf_text_pdfplumber
+
+    writer = PdfWriter()
+    writer.append(PdfReader(str(text_pdf(tmp_path / "src.pdf"))))
+    writer.pages[0].cropbox = RectangleObject((30, 200, 580, 820))
+    if rotate:
+        writer.pages[0].rotate(rotate)
+    out = tmp_path / "p.pdf"
+    writer.write(str(out))
+    fast = read_document(out, CTX).pages[0]
+    slow = read_pdf_text_pdfplumber(out)[0]
+    assert [t.text for t in fast.tokens] == [t.text for t in slow.tokens]
+    assert (fast.width_pt, fast.height_pt) == pytest.approx((slow.width_pt, slow.height_pt))
+    for a, b in zip(fast.tokens, slow.tokens, strict=True):
+        assert a.bbox_pt.iou(b.bbox_pt) > 0.7, (a, b)

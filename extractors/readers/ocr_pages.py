@@ -35,6 +35,9 @@ class PageJob:
     is_pdf: bool
     dpi: float
     rotation: int = 0
+    width_pt: float | None = None
+    """The page size as the PDF states it (a rendering is a whole number of pixels, the page is not)."""
+    height_pt: float | None = None
 
 
 def _mean_confidence(words: Sequence[OcrWord]) -> float:
@@ -92,12 +95,13 @@ def ocr_page_image(
     *,
     region_pt: BBox | None = None,
     rotation: int = 0,
+    size_pt: tuple[float, float] | None = None,
 ) -> Page:
     """OCR one page image (or the ``region_pt`` of it) into a page of tokens in points on that image."""
     run = engine or tesseract
     if engine is None:
         check_tesseract(ctx.ocr_languages)
-    page_box = BBox(0.0, 0.0, image.width_pt, image.height_pt)
+    page_box = BBox(0.0, 0.0, *(size_pt or (image.width_pt, image.height_pt)))
     gray = image.pixels
     offset = (0.0, 0.0)
     if region_pt is not None:
@@ -115,6 +119,15 @@ def ocr_page_image(
             words = _run_engine(run, prepared, ctx, 6, image.dpi)
         else:
             info = analyse(gray)
+            if info.blank:
+                return Page(
+                    index,
+                    page_box.width,
+                    page_box.height,
+                    rotation=rotation,
+                    source=TokenSource.OCR,
+                    image_dpi=image.dpi,
+                )
             turn = detect_orientation(gray) if info.vertical_text and engine is None else 0
             prepared = prepare(gray, orientation_deg=turn, analysis=info)
             words = _run_engine(run, prepared, ctx, 3, image.dpi)
@@ -152,7 +165,8 @@ def ocr_job(job: PageJob, ctx: ExtractionContext, engine: OcrEngine | None = Non
     """Render or decode the job's page, then OCR it."""
     limit_threads()
     image = load_page_image(Path(job.path), job.page_index, job.dpi, ctx.max_image_pixels)
-    return ocr_page_image(image, job.page_index, ctx, engine, rotation=job.rotation)
+    size = (job.width_pt, job.height_pt) if job.width_pt and job.height_pt else None
+    return ocr_page_image(image, job.page_index, ctx, engine, rotation=job.rotation, size_pt=size)
 
 
 _POOLS: dict[int, Executor] = {}
@@ -164,7 +178,7 @@ def _pool(workers: int) -> Executor:
     if pool is None:
         limit_threads()
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["extractors.ocr.pages"])
+        context.set_forkserver_preload(["extractors.readers.ocr_pages"])
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         _POOLS[workers] = pool
     return pool

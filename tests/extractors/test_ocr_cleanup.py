@@ -1,0 +1,111 @@
+"""OCR clean-up: skew estimation, rule removal, text size, blank pages, and boxes mapped back."""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+
+from extractors.ocr.cleanup import analyse, deskew, map_box_back, prepare, remove_rules, rotate_quarter
+from tests.extractors.test_readers_docs import FONT, draw_scan, ink_share
+
+
+def _rotated(img: np.ndarray, angle_deg: float) -> np.ndarray:
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    return np.asarray(cv2.warpAffine(img, m, (w, h), borderValue=255))
+
+
+@pytest.mark.parametrize("angle", [-4.0, -1.2, 0.7, 2.5, 6.0])
+def test_skew_angle_is_recovered(angle: float) -> None:
+    img = _rotated(draw_scan(dpi=150), angle)
+    assert analyse(img).skew_deg == pytest.approx(angle, abs=0.5)
+
+
+def test_straight_page_is_not_rotated() -> None:
+    info = analyse(draw_scan(dpi=150))
+    assert info.skew_deg == 0.0 and not info.vertical_text and not info.blank
+
+
+def test_sideways_page_is_recognised() -> None:
+    img = np.ascontiguousarray(np.rot90(draw_scan(dpi=150)))
+    assert analyse(img).vertical_text
+
+
+def test_blank_page() -> None:
+    page = np.full((1000, 700), 250, dtype=np.uint8)
+    page[500, 300] = 0  # a speck of dust
+    assert analyse(page).blank
+
+
+def _table(dpi: int = 200) -> tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]:
+    from PIL import Image, ImageDraw, ImageFont
+
+    k = dpi / 72
+    img = Image.new("L", (round(500 * k), round(300 * k)), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, round(11 * k))
+    cols, rows = [40, 200, 330, 460], [40, 80, 120, 160]
+    for x in cols:
+        draw.line([(x * k, rows[0] * k), (x * k, rows[-1] * k)], fill=0, width=3)
+    for y in rows:
+        draw.line([(cols[0] * k, y * k), (cols[-1] * k, y * k)], fill=0, width=3)
+    cells = []
+    for r, (y0, y1) in enumerate(itertools.pairwise(rows)):
+        for c, (x0, x1) in enumerate(itertools.pairwise(cols)):
+            text = f"R{r}C{c} {100 * r + c}"
+            draw.text(((x0 + 8) * k, (y0 + 12) * k), text, font=font, fill=0)
+            cells.append((text, (round((x0 + 6) * k), round((y0 + 6) * k), round((x1 - 6) * k), round((y1 - 6) * k))))
+    return np.array(img), cells
+
+
+def test_rule_removal_removes_rules_and_keeps_text() -> None:
+    img, cells = _table()
+    cleaned, count = remove_rules(img)
+    assert count >= 1  # one connected grid
+    k = 200 / 72
+    # The rules are gone: the row of a horizontal rule and the column of a vertical rule are paper now.
+    assert ink_share(img, (40 * k, 80 * k - 1, 460 * k, 80 * k + 2)) > 0.8
+    assert ink_share(cleaned, (40 * k, 80 * k - 3, 460 * k, 80 * k + 3)) < 0.02
+    assert ink_share(cleaned, (200 * k - 3, 40 * k, 200 * k + 3, 160 * k)) < 0.02
+    # The text in every cell keeps its ink.
+    for _, box in cells:
+        assert ink_share(cleaned, box) == pytest.approx(ink_share(img, box), rel=0.05)
+
+
+def test_page_without_rules_is_left_alone() -> None:
+    img = draw_scan(dpi=150)
+    cleaned, count = remove_rules(img)
+    assert count == 0 and np.array_equal(cleaned, img)
+
+
+def test_small_text_is_scaled_up_and_boxes_map_back() -> None:
+    img = draw_scan(dpi=100, size_pt=9)
+    prepared = prepare(img)
+    assert prepared.image.shape[0] > img.shape[0] * 1.3
+    # A box on the enlarged image maps back onto the same spot of the original.
+    scale = prepared.matrix[0, 0]
+    left, top, width, height = map_box_back(prepared.matrix, 100 * scale, 50 * scale, 40 * scale, 10 * scale)
+    assert (left, top, width, height) == pytest.approx((100, 50, 40, 10), abs=0.01)
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_quarter_turns_map_back(turn: int) -> None:
+    img = np.zeros((300, 200), dtype=np.uint8)
+    img[10:30, 50:90] = 255  # a box at x 50..90, y 10..30
+    out, matrix = rotate_quarter(img, turn)
+    ys, xs = np.nonzero(out)
+    left, top, width, height = map_box_back(
+        matrix, float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1)
+    )
+    assert (left, top, width, height) == pytest.approx((50, 10, 40, 20), abs=1.01)
+
+
+def test_deskew_matrix_maps_points_back() -> None:
+    img = draw_scan(dpi=100)
+    out, matrix = deskew(img, 5.0)
+    assert out.shape[0] > img.shape[0] and out.shape[1] > img.shape[1]
+    left, top, _, _ = map_box_back(matrix, *(matrix @ np.array([120.0, 300.0, 1.0]))[:2], 0.0, 0.0)
+    assert (left, top) == pytest.approx((120.0, 300.0), abs=1e-6)

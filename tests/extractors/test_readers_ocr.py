@@ -1,0 +1,243 @@
+"""Scans: image files and image-only PDF pages read by OCR, boxes on the original page, failure paths."""
+
+from __future__ import annotations
+
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from extractors.context import ExtractionContext
+from extractors.document import TokenSource
+from extractors.errors import CorruptFileError, ImageTooLargeError, OcrUnavailableError
+from extractors.geometry import BBox
+from extractors.ocr.engine import OcrWord
+from extractors.readers import ocr_region, read_document, render_page
+from tests.extractors.test_readers_docs import INVOICE_LINES, draw_scan, image_pdf, ink_share, text_pdf
+
+CTX = ExtractionContext(ocr_languages="eng", ocr_dpi=200)
+
+
+def _words(doc) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {t.text: t for t in doc.all_tokens()}
+
+
+def _expected_box(text: str) -> BBox:
+    """Where a word of INVOICE_LINES sits on the page (14 pt DejaVu Sans), roughly, in points."""
+    from PIL import ImageFont
+
+    from tests.extractors.test_readers_docs import FONT
+
+    font = ImageFont.truetype(FONT, 140)
+    for line, x, y in INVOICE_LINES:
+        if text in line.split():
+            prefix = line[: line.index(text)]
+            x0 = x + font.getlength(prefix) / 10
+            return BBox(x0, y - 11, x0 + font.getlength(text) / 10, y + 1)
+    raise KeyError(text)
+
+
+def test_png_scan_is_read_by_ocr(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    Image.fromarray(draw_scan(dpi=200)).save(path, dpi=(200, 200))
+    doc = read_document(path, CTX)
+    assert doc.mime_type == "image/png" and doc.page_count == 1
+    page = doc.pages[0]
+    assert page.source == TokenSource.OCR and page.image_dpi == 200
+    assert (page.width_pt, page.height_pt) == pytest.approx((520, 240), abs=0.5)
+    words = _words(doc)
+    assert {"ACME", "4711", "1234.50"} <= set(words)
+    for word in ("ACME", "4711", "1234.50"):
+        tok = words[word]
+        assert 0.5 < tok.confidence <= 1.0 and tok.source == TokenSource.OCR  # type: ignore[attr-defined]
+        assert tok.bbox_pt.iou(_expected_box(word)) > 0.5, (word, tok.bbox_pt)  # type: ignore[attr-defined]
+    assert [t.index for t in page.tokens] == list(range(len(page.tokens)))
+    assert "ocr_ms" in doc.timing_ms and len(doc.sha256) == 64
+
+
+@pytest.mark.slow
+def test_skewed_scan_is_deskewed_and_boxes_land_on_the_words(tmp_path: Path) -> None:
+    img = draw_scan(dpi=200)
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 3.0, 1.0)
+    skewed = np.asarray(cv2.warpAffine(img, m, (w, h), borderValue=255))
+    path = tmp_path / "skewed.jpg"
+    Image.fromarray(skewed).save(path, dpi=(200, 200), quality=90)
+    doc = read_document(path, CTX)
+    page = doc.pages[0]
+    assert page.skew_deg == pytest.approx(3.0, abs=0.5)
+    words = _words(doc)
+    k = 200 / 72
+    for word in ("ACME", "4711", "1234.50"):
+        box = words[word].bbox_pt  # type: ignore[attr-defined]
+        # Ink under the box on the page as it is (skewed), and the box centre where the word's centre went.
+        assert ink_share(skewed, (box.x0 * k, box.y0 * k, box.x1 * k, box.y1 * k)) > 0.1
+        cx, cy = _expected_box(word).center
+        moved = m @ np.array([cx * k, cy * k, 1.0]) / k
+        assert box.center == pytest.approx(tuple(moved), abs=4.0), word
+
+
+def test_image_only_and_mixed_pdf(tmp_path: Path) -> None:
+    scan = image_pdf(tmp_path / "scan.pdf", [draw_scan(dpi=200)], dpi=200)
+    doc = read_document(scan, CTX)
+    page = doc.pages[0]
+    assert page.source == TokenSource.OCR and "4711" in _words(doc)
+    assert (page.width_pt, page.height_pt) == pytest.approx((520, 240), abs=0.5)
+    assert _words(doc)["4711"].bbox_pt.iou(_expected_box("4711")) > 0.5  # type: ignore[attr-defined]
+    assert any("OCR" in w for w in doc.warnings)
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.append(PdfReader(str(text_pdf(tmp_path / "text.pdf"))))
+    writer.append(PdfReader(str(scan)))
+    mixed = tmp_path / "mixed.pdf"
+    writer.write(str(mixed))
+    doc = read_document(mixed, CTX)
+    assert [p.source for p in doc.pages] == [TokenSource.TEXT_LAYER, TokenSource.OCR]
+    assert all(t.page == 1 for t in doc.pages[1].tokens) and "4711" in doc.pages[1].text()
+    assert doc.timing_ms["ocr_ms"] > 0 and doc.timing_ms["read_ms"] > 0
+
+
+def test_multi_page_tiff_and_jpeg_without_dpi(tmp_path: Path) -> None:
+    first = Image.fromarray(draw_scan(dpi=200))
+    second = Image.fromarray(draw_scan((("Second page total 99.00", 72, 100),), dpi=200))
+    tiff = tmp_path / "pages.tiff"
+    first.save(tiff, save_all=True, append_images=[second], dpi=(200, 200), compression="tiff_lzw")
+    doc = read_document(tiff, CTX)
+    assert doc.mime_type == "image/tiff" and doc.page_count == 2
+    assert "99.00" in doc.pages[1].text() and doc.pages[1].tokens[0].page == 1
+
+    jpeg = tmp_path / "nodpi.jpg"
+    first.save(jpeg, quality=90)  # no resolution stated: the default is assumed
+    page = read_document(jpeg, CTX).pages[0]
+    assert page.image_dpi == 150 and page.width_pt == pytest.approx(first.width * 72 / 150)
+
+
+def test_content_decides_not_the_extension(tmp_path: Path) -> None:
+    path = tmp_path / "really_a_png.pdf"
+    Image.fromarray(draw_scan(dpi=150)).save(path, format="PNG", dpi=(150, 150))
+    assert read_document(path, CTX).mime_type == "image/png"
+
+
+def _png_header(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+def test_huge_image_header_is_refused_fast(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_header(50_000, 50_000) + b"\x00" * 64)
+    start = time.perf_counter()
+    with pytest.raises(ImageTooLargeError) as info:
+        read_document(bomb, CTX)
+    assert time.perf_counter() - start < 2.0
+    assert info.value.exit_code == 15 and "50000 x 50000" in str(info.value)
+
+
+def test_pixel_limit_comes_from_the_context(tmp_path: Path) -> None:
+    path = tmp_path / "scan.jpg"
+    Image.fromarray(draw_scan(dpi=100)).save(path, quality=80)
+    with pytest.raises(ImageTooLargeError):
+        read_document(path, ExtractionContext(max_image_pixels=10_000))
+
+
+def test_corrupt_image(tmp_path: Path) -> None:
+    path = tmp_path / "broken.png"
+    path.write_bytes(_png_header(400, 300) + b"garbage" * 10)
+    with pytest.raises(CorruptFileError):
+        read_document(path, CTX)
+
+
+def _crashing_engine(image, languages, psm, dpi):  # type: ignore[no-untyped-def]
+    raise RuntimeError("engine exploded")
+
+
+def _silent_engine(image, languages, psm, dpi):  # type: ignore[no-untyped-def]
+    return []
+
+
+def test_engine_that_crashes_fails_the_document_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    Image.fromarray(draw_scan(dpi=100)).save(path)
+    with pytest.raises(OcrUnavailableError, match="engine exploded"):
+        read_document(path, CTX, ocr_engine=_crashing_engine)
+
+
+def test_engine_that_finds_nothing_gives_an_empty_page(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    Image.fromarray(draw_scan(dpi=100)).save(path)
+    doc = read_document(path, CTX, ocr_engine=_silent_engine)
+    assert doc.page_count == 1 and doc.pages[0].tokens == () and doc.pages[0].source == TokenSource.OCR
+
+
+def test_injected_engine_boxes_are_converted_once(tmp_path: Path) -> None:
+    def engine(image, languages, psm, dpi):  # type: ignore[no-untyped-def]
+        # Reports the ink where it finds it on the cleaned image it is given.
+        ys, xs = np.nonzero(image < 128)
+        box = (float(xs.min()), float(ys.min()), float(xs.max() + 1 - xs.min()), float(ys.max() + 1 - ys.min()))
+        return [OcrWord("Total", *box, 0.8, 1, 1, 1)]
+
+    path = tmp_path / "one_word.png"
+    img = draw_scan((("Total", 72, 100),), dpi=200, size_pt=9)  # small type: the clean-up enlarges it
+    h, w = img.shape
+    skewed = np.asarray(cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0), (w, h), borderValue=255))
+    Image.fromarray(skewed).save(path, dpi=(200, 200))
+    ys, xs = np.nonzero(skewed < 128)
+    ink = BBox.from_pixels(
+        float(xs.min()), float(ys.min()), float(xs.max() + 1 - xs.min()), float(ys.max() + 1 - ys.min()), 200
+    )
+    doc = read_document(path, CTX, ocr_engine=engine)
+    tok = doc.pages[0].tokens[0]
+    assert tok.text == "Total" and tok.confidence == 0.8
+    assert doc.pages[0].skew_deg == pytest.approx(2.0, abs=0.5)
+    # The box found on the deskewed, enlarged image comes back around the ink of the original.
+    assert tok.bbox_pt.iou(ink) > 0.75, (tok.bbox_pt, ink)
+
+
+def test_missing_language_pack(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    Image.fromarray(draw_scan(dpi=100)).save(path)
+    with pytest.raises(OcrUnavailableError, match="klingon"):
+        read_document(path, ExtractionContext(ocr_languages="eng+klingon"))
+
+
+def test_missing_tesseract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pytesseract
+
+    from extractors.ocr import engine
+
+    engine._installed_languages.cache_clear()
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(tmp_path / "no-tesseract"))
+    path = tmp_path / "scan.png"
+    Image.fromarray(draw_scan(dpi=100)).save(path)
+    try:
+        with pytest.raises(OcrUnavailableError) as info:
+            read_document(path, CTX)
+        assert info.value.exit_code == 16
+    finally:
+        engine._installed_languages.cache_clear()
+
+
+def test_ocr_region_reads_only_the_box(tmp_path: Path) -> None:
+    scan = image_pdf(tmp_path / "scan.pdf", [draw_scan(dpi=200)], dpi=200)
+    box = _expected_box("Total").union(_expected_box("1234.50")).expanded(4)
+    tokens = ocr_region(scan, 0, box, CTX)
+    assert [t.text for t in tokens] == ["Total", "EUR", "1234.50"]
+    assert all(t.bbox_pt.overlap_ratio(box) > 0.9 and t.source == TokenSource.OCR for t in tokens)
+
+
+def test_render_page_for_pdf_and_image(tmp_path: Path) -> None:
+    pdf = text_pdf(tmp_path / "inv.pdf")
+    image = render_page(pdf, 0, 144)
+    assert image.size[0] == pytest.approx(1190, abs=1) and image.size[1] == pytest.approx(1684, abs=1)
+    png = tmp_path / "scan.png"
+    Image.fromarray(draw_scan(dpi=100)).save(png, dpi=(100, 100))
+    shown = render_page(png, 0, 50)
+    assert shown.size == (361, 166)  # 722 x 333 pixels at 100 dpi shown at 50 dpi
