@@ -70,21 +70,21 @@ def field_candidates(
             tuple(c.value for c in cands),
             builder.matrix(spec, cands),
             tuple(c.ocr_confidence for c in cands),
+            tuple((c.page, c.token_ids) for c in cands),
         )
     return per_field, rows
 
 
-def decide_fields(
-    model: FieldModel | None, per_field: Mapping[str, Sequence[Candidate]], rows: Mapping[str, FieldCandidates]
-) -> dict[str, Decision]:
+def decide_rows(model: FieldModel | None, rows: Mapping[str, FieldCandidates]) -> dict[str, Decision]:
+    """Each field's decision from its candidates' feature rows (what training replays on held-out documents)."""
     inputs = {
         name: FieldInput(
             name,
             fc.value_type,
             fc.values,
-            tuple((c.page, c.token_ids) for c in per_field[name]),
+            fc.spans or tuple((-1, (i,)) for i in range(len(fc.values))),
             fc.features,
-            fc.ocr_confidence,
+            fc.ocr_confidence or (1.0,) * len(fc.values),
         )
         for name, fc in rows.items()
     }
@@ -183,7 +183,7 @@ def extract_document(
     schema = load_schema(str(DocumentType.RECEIPT if dtype == DocumentType.RECEIPT else DocumentType.INVOICE))
     per_field, rows = field_candidates(doc, schema, ctx, sources)
     timing["candidates"] = (time.perf_counter() - t0) * 1000
-    decisions = decide_fields(model, per_field, rows)
+    decisions = decide_rows(model, rows)
     conf_feats = np.vstack([decisions[n].conf_features for n in schema.names()])
     confidences = model.confidence(conf_feats)
     fields = {

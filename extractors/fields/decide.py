@@ -153,9 +153,13 @@ def _sum_rule(
     best: tuple[float, int, int | None, int] | None = None
     current = sum(float(logits[n][chosen[n]]) for n in names if chosen.get(n) is not None)
     tax_opts: list[int | None] = list(orders["tax_amount"][:top]) if "tax_amount" in inputs else []
-    tax_opts.append(None)
+    tax_top = chosen.get("tax_amount")
+    if tax_top is None or float(logits["tax_amount"][tax_top]) < NOT_FOUND_LOGIT:
+        tax_opts.append(None)  # no tax printed: net = total
     for i in orders["net_amount"][:top]:
         for k in orders["total_amount"][:top]:
+            if inputs["net_amount"].spans[i] == inputs["total_amount"].spans[k]:
+                continue
             for j in tax_opts:
                 tax = val("tax_amount", j) if j is not None else Decimal(0)
                 if val("net_amount", i) + tax != val("total_amount", k) or val("total_amount", k) <= 0:

@@ -187,6 +187,8 @@ class FieldCandidates:
     values: tuple[str, ...]
     features: np.ndarray
     ocr_confidence: tuple[float, ...] = ()
+    spans: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    """(page, token ids) of each candidate; empty when unknown (each candidate is then its own span)."""
 
 
 @dataclass(frozen=True, slots=True)

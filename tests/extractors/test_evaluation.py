@@ -1,0 +1,107 @@
+"""Evaluation metrics on tiny hand-made truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extractors.evaluation import (
+    TruthRecord,
+    coverage_at_risk,
+    load_truth,
+    names_match,
+    parties_f1,
+    risk_coverage,
+    score_document,
+    summarise,
+)
+
+
+def _result(**fields: tuple[object, float]) -> dict[str, object]:
+    return {"fields": {k: {"value": v, "confidence": c} for k, (v, c) in fields.items()}, "pages": 1}
+
+
+def test_fields_compare_after_normalisation() -> None:
+    record = TruthRecord(
+        "a",
+        Path("a.pdf"),
+        "invoice",
+        {
+            "total_amount": "1234.50",
+            "invoice_date": "2024-03-05",
+            "vendor_name": "Müller GmbH",
+            "vendor_iban": "DE89 3704 0044 0532 0130 00",
+            "invoice_number": "R-1",
+        },
+    )
+    result = _result(
+        total_amount=("1234.5", 0.9),
+        invoice_date=("2024-03-05", 0.8),
+        vendor_name=("MULLER GMBH", 0.7),
+        vendor_iban=("DE89370400440532013000", 0.99),
+        invoice_number=("R-2", 0.6),
+    )
+    outcomes = {o.name: o for o in score_document(record, result)}
+    assert [outcomes[n].correct for n in ("total_amount", "invoice_date", "vendor_name", "vendor_iban")] == [True] * 4
+    assert not outcomes["invoice_number"].correct
+    assert outcomes["invoice_number"].confidence == 0.6
+
+
+def test_loose_names_accept_containment_only_when_asked() -> None:
+    assert not names_match("Amazon Web Services Inc.", "Amazon Web Services")
+    assert names_match("Amazon Web Services Inc.", "Amazon Web Services", loose=True)
+    assert not names_match("Amazon", "Flipkart", loose=True)
+
+
+def test_parties_f1() -> None:
+    assert parties_f1(["ACME Inc.", "Beta LLC"], ["acme inc", "Beta LLC"]) == 1.0
+    assert parties_f1(["ACME Inc."], ["ACME Inc.", "Beta LLC"]) == pytest.approx(2 / 3)
+    assert parties_f1([], ["x"]) == 0.0
+
+
+def test_summary_accuracy_document_accuracy_and_missing_fields() -> None:
+    r1 = TruthRecord("1", Path("1.pdf"), "invoice", {"total_amount": "10.00", "invoice_number": "A"})
+    r2 = TruthRecord("2", Path("2.pdf"), "invoice", {"total_amount": "20.00", "invoice_number": "B"})
+    outcomes = score_document(r1, _result(total_amount=("10.00", 0.9), invoice_number=("A", 0.9)))
+    outcomes += score_document(r2, _result(total_amount=("21.00", 0.4)))
+    report = summarise(outcomes, documents=2, pages=2, seconds=4.0)
+    assert report.per_field["total_amount"]["accuracy"] == 0.5
+    assert report.per_field["invoice_number"]["accuracy"] == 0.5
+    assert report.document_accuracy == 0.5
+    assert report.pages_per_second == 0.5
+    assert report.to_json()["fields"] == 4
+
+
+def test_risk_coverage_and_threshold_for_one_percent() -> None:
+    conf = np.array([0.99] * 50 + [0.9] * 50 + [0.5] * 100)
+    ok = np.array([1] * 50 + [1] * 49 + [0] + [1] * 50 + [0] * 50)
+    rows = {r["threshold"]: r for r in risk_coverage(conf, ok, thresholds=(0.0, 0.9, 0.99))}
+    assert rows[0.99]["coverage"] == 0.25 and rows[0.99]["error_rate"] == 0.0
+    assert rows[0.9]["coverage"] == 0.5 and rows[0.9]["error_rate"] == 0.01
+    assert rows[0.0]["error_rate"] == pytest.approx(0.255)
+    threshold, coverage = coverage_at_risk(conf, ok)
+    assert threshold == 0.9 and coverage == 0.5
+
+
+def test_load_truth_reads_the_shared_format_and_names_bad_lines(tmp_path: Path) -> None:
+    lines = [
+        {"id": "x", "file": "docs/x.pdf", "type": "invoice", "fields": {"total_amount": "1.00"}},
+        {"id": "y", "file": "docs/y.png", "type": "receipt", "fields": {}, "source": "a constant: compare loosely"},
+    ]
+    (tmp_path / "truth.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    records = load_truth(tmp_path)
+    assert [r.id for r in records] == ["x", "y"]
+    assert records[0].file == tmp_path / "docs" / "x.pdf"
+    assert records[1].loose_names and not records[0].loose_names
+    (tmp_path / "truth.jsonl").write_text('{"id": "x"}\nnot json\n')
+    with pytest.raises(ValueError, match=":1:"):
+        load_truth(tmp_path)
+
+
+def test_shared_benchmark_truth_loads(shared_data: Path) -> None:
+    records = load_truth(shared_data / "invoice2data")
+    assert len(records) == 15
+    assert all(r.file.exists() for r in records)

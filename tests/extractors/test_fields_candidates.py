@@ -1,0 +1,158 @@
+"""Typed candidates and value normalisation: amounts in both conventions, dates in en/de/fr, codes, labels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from extractors.context import ExtractionContext
+from extractors.document import Document, Page, Token
+from extractors.fields.candidates import DocView, collect
+from extractors.fields.features import FEATURES, FeatureBuilder
+from extractors.fields.normalise import (
+    find_dates,
+    name_tokens,
+    normalise_currency,
+    normalise_iban,
+    normalise_vat_id,
+    parse_amount,
+)
+from extractors.fields.schema import ValueType, load_schema, parse_schema
+from extractors.geometry import BBox
+
+
+def make_doc(rows: list[str], width: float = 595.0) -> Document:
+    """A one-page document: each row a line of words; two spaces in a row start a new column 200 pt further."""
+    tokens: list[Token] = []
+    for r, row in enumerate(rows):
+        y = 40.0 + 16.0 * r
+        for c, column in enumerate(row.split("  ")):
+            x = 40.0 + 250.0 * c
+            for word in column.split():
+                w = 5.5 * len(word)
+                tokens.append(Token(word, BBox(x, y, x + w, y + 10.0), 0, font_size_pt=10.0, index=len(tokens)))
+                x += w + 3.0
+    return Document("test.pdf", (Page(0, width, 842.0, tuple(tokens)),), "application/pdf")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,234.56", "1234.56"),
+        ("1.234,56", "1234.56"),
+        ("1 234,56", "1234.56"),
+        ("1'234.56", "1234.56"),
+        ("12,5", "12.5"),
+        ("€1.234,56", "1234.56"),
+        ("-0,50", "-0.50"),
+        ("1.234.567,89", "1234567.89"),
+        ("1,234", "1234"),
+    ],
+)
+def test_amounts_in_both_decimal_conventions(text: str, expected: str) -> None:
+    assert parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["1,2,3", "12.345.67", "abc", "1.23.456,7"])
+def test_malformed_numbers_are_not_amounts(text: str) -> None:
+    assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("Rechnungsdatum: 05.03.2024", "2024-03-05"),
+        ("Date de facture : 5 mars 2024", "2024-03-05"),
+        ("Datum: 5. März 2024", "2024-03-05"),
+        ("Invoice date March 5, 2024", "2024-03-05"),
+        ("Issued 2024-03-05", "2024-03-05"),
+        ("le 15 décembre 2023", "2023-12-15"),
+        ("Jan 17 2019", "2019-01-17"),
+    ],
+)
+def test_dates_in_three_languages(text: str, iso: str) -> None:
+    assert [d[2] for d in find_dates(text)] == [iso]
+
+
+def test_ambiguous_numeric_dates_follow_the_document_convention() -> None:
+    assert find_dates("03/04/2023")[0][2] == "2023-04-03"
+    assert find_dates("03/04/2023", month_first=True)[0][2] == "2023-03-04"
+    assert find_dates("03/20/2023")[0][2] == "2023-03-20"  # only one reading exists
+
+
+def test_codes_are_checked_by_their_libraries() -> None:
+    assert normalise_iban("DE89 3704 0044 0532 0130 00") == "DE89370400440532013000"
+    assert normalise_iban("DE89 3704 0044 0532 0130 01") is None
+    assert normalise_vat_id("DE 136 695 976") == "DE136695976"
+    assert normalise_vat_id("DE 136 695 977") is None
+    assert normalise_currency("€") == "EUR"
+    assert normalise_currency("Euro") == "EUR"
+    assert normalise_currency("dollar des États-Unis") == "USD"
+    assert name_tokens("Müller GmbH & Co.") == ("muller", "gmbh", "co")
+
+
+def test_layout_candidates_carry_type_value_and_box() -> None:
+    doc = make_doc(
+        [
+            "ACME Trading GmbH",
+            "Rechnung Nr. RE-2024-0042  Datum: 05.03.2024",
+            "IBAN: DE89 3704 0044 0532 0130 00",
+            "USt-IdNr.: DE136695976",
+            "Summe netto  1.000,00 EUR",
+            "MwSt 19 %  190,00 EUR",
+            "Gesamtbetrag  1.190,00 EUR",
+        ]
+    )
+    cands = collect(DocView.of(doc), ExtractionContext())
+    by_type: dict[str, set[str]] = {}
+    for c in cands:
+        by_type.setdefault(str(c.value_type), set()).add(c.value)
+        assert c.bbox_pt.width > 0 and c.token_ids
+    assert {"1000.00", "190.00", "1190.00"} <= by_type["amount"]
+    assert "19.00" not in by_type["amount"]  # a rate, not an amount
+    assert by_type["date"] == {"2024-03-05"}
+    assert "DE89370400440532013000" in by_type["iban"]
+    assert "DE136695976" in by_type["vat_id"]
+    assert "RE-2024-0042" in by_type["identifier"]
+    assert "EUR" in by_type["currency"]
+    assert "ACME Trading GmbH" in by_type["name"]
+
+
+def test_label_features_see_the_label_on_the_left_and_the_competing_label() -> None:
+    doc = make_doc(["Rechnungsdatum: 05.03.2024", "Fälligkeit: 04.04.2024"])
+    schema = load_schema("invoice")
+    view = DocView.of(doc)
+    cands = [c for c in collect(view, ExtractionContext()) if c.value_type == ValueType.DATE]
+    fb = FeatureBuilder(view, schema, cands)
+    issued = next(c for c in cands if c.value == "2024-03-05")
+    due = next(c for c in cands if c.value == "2024-04-04")
+    f_issue = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), issued), strict=True))
+    f_due = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), due), strict=True))
+    assert f_issue["lab_left"] == 1.0 and f_issue["lab_left_adjacent"] == 1.0
+    assert f_due["other_left_closer"] == 1.0
+
+
+def test_a_field_added_to_a_schema_is_data_only() -> None:
+    data = {
+        "fields": {
+            "contract_ref": {"type": "identifier", "labels": {"en": ["contract ref"], "de": ["vertragsnummer"]}},
+        }
+    }
+    schema = parse_schema(data, "invoice")
+    spec = schema.field("contract_ref")
+    assert spec.value_type == ValueType.IDENTIFIER
+    assert spec.all_labels() == ("vertragsnummer", "contract ref")
+    with pytest.raises(ValueError, match="no valid type"):
+        parse_schema({"fields": {"x": {"type": "colour"}}}, "invoice")
+
+
+def test_shipped_schemas_name_the_canonical_fields() -> None:
+    invoice = load_schema("invoice")
+    for name in ("vendor_name", "invoice_number", "invoice_date", "total_amount", "vendor_iban", "currency"):
+        assert name in invoice.names()
+    assert set(invoice.line_item_labels) == {"description", "quantity", "unit_price", "amount", "tax_rate"}
+    contract = load_schema("contract")
+    assert contract.field("parties").value_type == ValueType.PARTY_LIST
+    for spec in invoice.fields:
+        assert {"en", "de", "fr"} <= set(spec.labels), spec.name

@@ -1,0 +1,97 @@
+"""Line items from the layout (header row, columns, continuation across pages), document type, decisions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from extractors.document import Document, DocumentType, Page, Token
+from extractors.fields.decide import FieldInput, decide
+from extractors.fields.doctype import classify
+from extractors.fields.features import FEATURES, N_FEATURES
+from extractors.fields.line_items import extract_line_items
+from extractors.fields.schema import load_schema
+from extractors.geometry import BBox
+
+
+def page_of(index: int, rows: list[list[tuple[float, str]]]) -> Page:
+    """Rows of (x, text) cells; each cell's words are laid out from x."""
+    tokens: list[Token] = []
+    for r, row in enumerate(rows):
+        y = 60.0 + 16.0 * r
+        for x0, text in row:
+            x = x0
+            for word in text.split():
+                w = 5.0 * len(word)
+                tokens.append(Token(word, BBox(x, y, x + w, y + 9.0), index, font_size_pt=9.0, index=len(tokens)))
+                x += w + 3.0
+    return Page(index, 595.0, 842.0, tuple(tokens))
+
+
+HEADER = [(40, "Description"), (300, "Qty"), (380, "Unit price"), (480, "Amount")]
+
+
+def test_rows_and_columns_under_a_header_continue_on_the_next_page() -> None:
+    page0 = page_of(
+        0,
+        [
+            [(40, "Invoice 1001")],
+            HEADER,
+            [(40, "Office chair"), (300, "2"), (380, "70,00"), (480, "140,00")],
+            [(40, "Desk lamp LED"), (300, "1"), (380, "25,50"), (480, "25,50")],
+            [(40, "with dimmer")],
+        ],
+    )
+    page1 = page_of(
+        1,
+        [
+            [(40, "Cable set"), (300, "3"), (380, "4,00"), (480, "12,00")],
+            [(40, "Subtotal"), (480, "177,50")],
+        ],
+    )
+    doc = Document("t.pdf", (page0, page1), "application/pdf")
+    items = extract_line_items(doc, load_schema("invoice"))
+    got = [(i.value("description"), i.value("quantity"), i.value("unit_price"), i.value("amount")) for i in items]
+    assert got == [
+        ("Office chair", "2", "70.00", "140.00"),
+        ("Desk lamp LED with dimmer", "1", "25.50", "25.50"),
+        ("Cable set", "3", "4.00", "12.00"),
+    ]
+    assert [i.page for i in items] == [0, 0, 1]
+    assert items[0].cells["amount"].bbox_pt is not None and items[0].cells["amount"].bbox_pt.x0 >= 470
+
+
+def test_no_header_no_items() -> None:
+    doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
+    assert extract_line_items(doc, load_schema("invoice")) == ()
+
+
+def _doc(text: str) -> Document:
+    return Document("t.pdf", (page_of(0, [[(40, line)] for line in text.split("\n")]),), "application/pdf")
+
+
+def test_document_type_from_words() -> None:
+    assert classify(_doc("Rechnung\nRechnungsnummer 4711\nNetto 100,00\nMwSt 19,00"))[0] == DocumentType.INVOICE
+    assert classify(_doc("CASH RECEIPT\nCashier: 3\nTOTAL 12.00\nCASH 20.00\nCHANGE 8.00"))[0] == DocumentType.RECEIPT
+    dtype, conf = classify(_doc("NON-DISCLOSURE AGREEMENT\nThis Agreement is entered into by and between the parties"))
+    assert dtype == DocumentType.CONTRACT and conf > 0.5
+    assert classify(_doc("Holiday photos"))[0] == DocumentType.OTHER
+
+
+def _input(name: str, values: list[str], label_left: list[float], spans: list[int] | None = None) -> FieldInput:
+    X = np.zeros((len(values), N_FEATURES))
+    X[:, FEATURES.index("lab_left")] = label_left
+    X[:, FEATURES.index("lab_left_adjacent")] = label_left
+    ids = spans or list(range(len(values)))
+    return FieldInput(name, "amount", tuple(values), tuple((0, (i,)) for i in ids), X, (1.0,) * len(values))
+
+
+def test_decision_prefers_totals_that_add_up_and_never_reads_one_span_twice() -> None:
+    inputs = {
+        "net_amount": _input("net_amount", ["100.00", "90.00"], [1.0, 1.0], [0, 1]),
+        "tax_amount": _input("tax_amount", ["19.00", "5.00"], [1.0, 0.9], [2, 3]),
+        "total_amount": _input("total_amount", ["119.00", "100.00"], [0.9, 1.0], [4, 0]),
+    }
+    out = decide(None, inputs)
+    picked = {n: inputs[n].values[d.chosen] for n, d in out.items() if d.chosen is not None}
+    assert picked == {"net_amount": "100.00", "tax_amount": "19.00", "total_amount": "119.00"}
+    assert all(d.rule == 1.0 for d in out.values())
