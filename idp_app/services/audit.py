@@ -120,7 +120,7 @@ def verify(session: Session) -> AuditReport:
                 report.problems.append(f"entry {e.seq} has an unreadable transition")
     report.head_hash = prev_hash
     if last_status:
-        statuses = dict(session.execute(select(Document.id, Document.status)).tuples().all())
+        statuses = dict(session.execute(select(Document.id, Document.status)).all())
         for doc_id, status in sorted(last_status.items()):
             current = statuses.get(doc_id)
             if current is not None and current != status:

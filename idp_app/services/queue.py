@@ -101,7 +101,7 @@ class QueueService:
 
     def counts_by_status(self) -> dict[DocumentStatus, int]:
         with self._db.read() as s:
-            rows = s.execute(select(Document.status, func.count()).group_by(Document.status)).tuples()
+            rows = s.execute(select(Document.status, func.count()).group_by(Document.status))
             return {DocumentStatus(status): n for status, n in rows}
 
     def claim_next(self, user: User | str) -> Claim | None:

@@ -206,7 +206,7 @@ class ReviewService:
                     select(CorrectionRow.field_name, CorrectionRow.line_item_index).where(
                         CorrectionRow.document_id == doc.id
                     )
-                ).tuples()
+                )
             )
             for row in doc.fields:
                 key = (row.name, None if row.row < 0 else row.row)

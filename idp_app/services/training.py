@@ -66,7 +66,7 @@ def _pairs(s: Session, since: datetime | None) -> list[TrainingPair]:
         .order_by(CorrectionRow.document_id, CorrectionRow.id)
     )
     last: dict[tuple[int, str, int | None], tuple[CorrectionRow, Document]] = {}
-    for corr, doc in s.execute(stmt).tuples():
+    for corr, doc in s.execute(stmt):
         last[(doc.id, corr.field_name, corr.line_item_index)] = (corr, doc)
     if not last:
         return []

@@ -1,0 +1,109 @@
+"""The review queue: priority order, filters, paging, claims and leases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fake_extractors import invoice, write_doc
+from sqlalchemy import update
+
+from idp_app.db.models import Document
+from idp_app.domain import DocumentStatus
+from idp_app.errors import ClaimError, PermissionDeniedError
+from idp_app.services import QueueFilter, Workspace
+
+
+def ingest(ws: Workspace, inbox: Path, docs: dict[str, dict[str, object]]) -> dict[str, int]:
+    for name, data in docs.items():
+        write_doc(inbox, name, data)
+    ws.ingest.ingest([inbox], workers=0)
+    return {i.filename: i.id for i in ws.queue.list(limit=1000)}
+
+
+def test_priority_risk_then_confidence_then_age(ws: Workspace, inbox: Path) -> None:
+    ids = ingest(
+        ws,
+        inbox,
+        {
+            "a-plain.json": invoice("A"),
+            "b-unsure.json": invoice("B", conf=0.5),
+            "c-bad-sum.json": invoice("C", total="150.00"),
+            "d-plain-later.json": invoice("D"),
+        },
+    )
+    order = [i.filename for i in ws.queue.list()]
+    # arithmetic (50) + unknown vendor (30) first; low confidence adds risk per field; then age for equal risk
+    assert order[0] == "b-unsure.json"
+    assert order[1] == "c-bad-sum.json"
+    assert order[2:] == ["a-plain.json", "d-plain-later.json"]
+    items = {i.filename: i for i in ws.queue.list()}
+    assert items["b-unsure.json"].min_confidence == 0.5
+    assert ids["a-plain.json"] < ids["d-plain-later.json"]
+
+
+def test_filters_and_paging(ws: Workspace, inbox: Path) -> None:
+    docs = {
+        f"{i:02d}.json": invoice(f"N{i}", vendor="Blue Ltd" if i % 2 else "ACME GmbH", conf=0.9 + i / 1000)
+        for i in range(12)
+    }
+    ingest(ws, inbox, docs)
+    assert ws.queue.count() == 12
+    blue = ws.queue.list(QueueFilter(vendor="blue"))
+    assert len(blue) == 6 and all(i.vendor_name == "Blue Ltd" for i in blue)
+    sure = ws.queue.list(QueueFilter(min_confidence=0.905))
+    assert {i.filename for i in sure} == {f"{i:02d}.json" for i in range(5, 12)}
+    unsure = ws.queue.list(QueueFilter(max_confidence=0.9025))
+    assert {i.filename for i in unsure} == {"00.json", "01.json", "02.json"}
+    page1 = ws.queue.list(offset=0, limit=5)
+    page2 = ws.queue.list(offset=5, limit=5)
+    page3 = ws.queue.list(offset=10, limit=5)
+    assert len(page3) == 2
+    assert [i.id for i in page1 + page2 + page3] == [i.id for i in ws.queue.list(limit=100)]
+    assert ws.queue.count(QueueFilter(status=DocumentStatus.APPROVED)) == 0
+
+
+def test_claim_next_gives_each_document_to_one_clerk(ws: Workspace, inbox: Path) -> None:
+    ingest(ws, inbox, {"a.json": invoice("A"), "b.json": invoice("B")})
+    first = ws.queue.claim_next("clerk")
+    second = ws.queue.claim_next("clerk2")
+    assert first is not None and second is not None
+    assert first.document_id != second.document_id
+    assert ws.queue.claim_next("clerk") is None
+    doc = ws.documents.get(first.document_id)
+    assert (doc.status, doc.claimed_by) == (DocumentStatus.IN_REVIEW, "clerk")
+    with pytest.raises(ClaimError, match="claimed by clerk"):
+        ws.queue.claim(first.document_id, "clerk2")
+
+
+def test_an_expired_lease_can_be_claimed_again(ws: Workspace, inbox: Path) -> None:
+    ingest(ws, inbox, {"a.json": invoice("A")})
+    claim = ws.queue.claim_next("clerk")
+    assert claim is not None
+    with ws.db.write() as s:
+        s.execute(
+            update(Document)
+            .where(Document.id == claim.document_id)
+            .values(lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    taken = ws.queue.claim_next("clerk2")
+    assert taken is not None and taken.document_id == claim.document_id
+    with pytest.raises(ClaimError):
+        ws.review.approve(claim.document_id, "clerk")
+
+
+def test_release_and_renew(ws: Workspace, inbox: Path) -> None:
+    ingest(ws, inbox, {"a.json": invoice("A")})
+    claim = ws.queue.claim_next("clerk")
+    assert claim is not None
+    renewed = ws.queue.renew(claim.document_id, "clerk")
+    assert renewed.lease_expires_at >= claim.lease_expires_at
+    with pytest.raises(PermissionDeniedError):
+        ws.queue.release(claim.document_id, "clerk2")  # another clerk's claim
+    ws.queue.release(claim.document_id, "sup")  # a supervisor may
+    assert ws.documents.get(claim.document_id).status is DocumentStatus.NEEDS_REVIEW
+    again = ws.queue.claim_next("clerk2")
+    assert again is not None and again.document_id == claim.document_id
+    ws.queue.release(claim.document_id, "clerk2")
+    assert ws.documents.get(claim.document_id).claimed_by is None

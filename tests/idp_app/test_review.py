@@ -1,0 +1,138 @@
+"""Review: corrections validated by type, undo, confirmations, approval with rules and overrides, training pairs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fake_extractors import IBAN_A, IBAN_B, invoice, write_doc
+
+from extractors.geometry import BBox
+from idp_app.domain import Correction, CorrectionKind, DocumentStatus, ReviewState
+from idp_app.errors import ClaimError, IllegalTransitionError, InvalidValueError, PermissionDeniedError, RuleFailedError
+from idp_app.services import Workspace, training_pairs
+from idp_app.services.review import StaleValueError
+
+
+def claimed(ws: Workspace, inbox: Path, name: str, data: dict[str, object], user: str = "clerk") -> int:
+    write_doc(inbox, name, data)
+    ws.ingest.ingest([inbox], workers=0)
+    doc_id = next(i.id for i in ws.queue.list(limit=1000) if i.filename == name)
+    ws.queue.claim(doc_id, user)
+    return doc_id
+
+
+def test_correction_is_normalised_and_changes_the_state(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", date="2024-01-01", conf=0.5))
+    field = ws.review.correct(doc_id, "invoice_date", "05.03.2024", "clerk", seconds_spent=3.5)
+    assert field.value == "2024-03-05"
+    assert field.corrected and field.confidence == 1.0 and field.state is ReviewState.OK
+    assert field.predicted_value == "2024-01-01"
+    assert ws.documents.get(doc_id).fields["invoice_date"].value == "2024-03-05"
+
+
+@pytest.mark.parametrize(
+    ("field", "text"), [("invoice_date", "31.02.2024"), ("total_amount", "12O.00"), ("vendor_iban", "DE00 0000")]
+)
+def test_wrong_typed_values_are_refused(ws: Workspace, inbox: Path, field: str, text: str) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    before = ws.documents.get(doc_id).fields[field].value
+    with pytest.raises(InvalidValueError, match=text[:4]):
+        ws.review.correct(doc_id, field, text, "clerk")
+    assert ws.documents.get(doc_id).fields[field].value == before
+
+
+def test_undo_by_applying_the_inverted_correction(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    old_box = ws.documents.get(doc_id).fields["total_amount"].bbox_pt
+    new_box = BBox(300, 500, 340, 512)
+    c = Correction(doc_id, "total_amount", "119.00", "1.190,00", old_box, new_box, 0, (4, 5), "clerk", 2.0)
+    after = ws.review.apply(c)
+    assert (after.value, after.bbox_pt) == ("1190.00", new_box)
+    undone = ws.review.apply(c.inverted())
+    assert (undone.value, undone.bbox_pt, undone.corrected) == ("119.00", old_box, False)
+    # applying the same correction twice is stale: its old value is no longer the field's value
+    ws.review.apply(c)
+    with pytest.raises(StaleValueError):
+        ws.review.apply(c)
+
+
+def test_only_the_claimant_may_correct(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    with pytest.raises(ClaimError):
+        ws.review.correct(doc_id, "invoice_number", "B", "clerk2")
+
+
+def test_approval_refused_while_a_rule_fails_then_allowed_after_the_fix(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", total="129.00"))
+    doc = ws.documents.get(doc_id)
+    [rule] = [r for r in doc.failed_rules if r.blocks_approval]
+    assert rule.code == "arithmetic" and rule.suggestion is not None
+    with pytest.raises(RuleFailedError, match=r"net 100\.00"):
+        ws.review.approve(doc_id, "clerk")
+    ws.review.correct(doc_id, rule.suggestion.field, rule.suggestion.value, "clerk")
+    ws.review.approve(doc_id, "clerk")
+    assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
+
+
+def test_override_needs_a_supervisor_and_is_logged(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", total="129.00"))
+    with pytest.raises(PermissionDeniedError):
+        ws.review.approve(doc_id, "clerk", override_reason="looks fine")
+    ws.queue.release(doc_id, "sup")
+    ws.queue.claim(doc_id, "sup")
+    ws.review.approve(doc_id, "sup", override_reason="credit note rounding agreed with vendor")
+    doc = ws.documents.get(doc_id)
+    assert (doc.status, doc.override_reason) == (DocumentStatus.APPROVED, "credit note rounding agreed with vendor")
+    overrides = [r for r in ws.audit.records(doc_id) if r.action == "override"]
+    assert overrides and overrides[0].details["rules"] == ["arithmetic"] and overrides[0].actor == "sup"
+
+
+def test_reject_needs_a_reason_and_is_final_for_review(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    with pytest.raises(InvalidValueError):
+        ws.review.reject(doc_id, "clerk", "  ")
+    ws.review.reject(doc_id, "clerk", "not an invoice")
+    doc = ws.documents.get(doc_id)
+    assert (doc.status, doc.reject_reason) == (DocumentStatus.REJECTED, "not an invoice")
+    with pytest.raises(ClaimError):
+        ws.review.approve(doc_id, "clerk")
+    with pytest.raises(IllegalTransitionError):
+        ws.queue.claim(doc_id, "clerk")
+
+
+def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace, inbox: Path) -> None:
+    first = claimed(ws, inbox / "1", "a.json", invoice("A-1", vat="DE136695976"))
+    ws.review.approve(first, "clerk")
+    [vendor] = ws.vendors.list()
+    assert (vendor.name, vendor.vat_id, vendor.iban) == ("ACME GmbH", "DE136695976", IBAN_A)
+    # same vendor (by VAT id, even under another name), same IBAN: straight through
+    write_doc(inbox / "2", "b.json", invoice("A-2", vendor="Acme GmbH & Co", vat="DE 136 695 976"))
+    report = ws.ingest.ingest([inbox / "2"], workers=0)
+    assert report.auto_approved == 1
+    # same vendor, new IBAN: possible fraud; same invoice number again: possible duplicate
+    write_doc(inbox / "3", "c.json", invoice("A-3", vat="DE136695976", iban=IBAN_B))
+    write_doc(inbox / "3", "d.json", invoice("A-1", vat="DE136695976", date="2024-04-01"))
+    ws.ingest.ingest([inbox / "3"], workers=0)
+    reasons = {i.filename: {r.code for r in ws.documents.get(i.id).reasons} for i in ws.queue.list()}
+    assert reasons == {"c.json": {"iban_changed"}, "d.json": {"duplicate_invoice"}}
+
+
+def test_training_pairs_from_corrections_and_confirmations(ws: Workspace, inbox: Path) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", date="2024-01-01"))
+    ws.review.correct(doc_id, "invoice_date", "2024-03-05", "clerk", seconds_spent=5)
+    ws.review.correct(doc_id, "invoice_number", "B", "clerk")
+    ws.review.correct(doc_id, "invoice_number", "A", "clerk")  # changed back: a confirmation after all
+    assert training_pairs(ws) == []  # nothing until the document is approved
+    ws.review.approve(doc_id, "clerk")
+    pairs = {p.field_name: p for p in training_pairs(ws, since=start) if p.line_item_index is None}
+    date = pairs["invoice_date"]
+    assert (date.predicted_value, date.true_value, date.kind) == ("2024-01-01", "2024-03-05", CorrectionKind.CORRECTION)
+    assert date.predicted_confidence == 0.97 and date.predicted_bbox_pt is not None and date.vendor == "ACME GmbH"
+    assert pairs["invoice_number"].kind is CorrectionKind.CONFIRMATION
+    assert pairs["total_amount"].kind is CorrectionKind.CONFIRMATION and pairs["total_amount"].true_value == "119.00"
+    line_pairs = [p for p in training_pairs(ws) if p.line_item_index is not None]
+    assert {(p.line_item_index, p.field_name) for p in line_pairs} >= {(0, "amount"), (1, "amount")}
+    assert training_pairs(ws, since=datetime.now(UTC) + timedelta(hours=1)) == []
