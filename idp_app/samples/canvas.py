@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reportlab.lib.colors import Color
 from reportlab.pdfbase import pdfmetrics
@@ -28,6 +29,7 @@ class PlacedBox:
     bbox_pt: BBox
 
 
+@lru_cache(maxsize=65536)
 def text_width(text: str, font: str, size: float) -> float:
     return float(pdfmetrics.stringWidth(text, font, size))
 

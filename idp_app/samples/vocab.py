@@ -1,11 +1,16 @@
 """Word lists for sample documents: company names, places, goods and the label words of each language.
 
-All lists are plain data; every choice among them is made by a seeded :class:`random.Random`.
+Countries and contract prose live here; names, goods and label words are data files in
+``resources/samples/`` (``words.toml``, ``labels.toml``). Every choice among them is made by a seeded
+:class:`random.Random`.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,130 +30,19 @@ class Country:
     law_name: str = ""
 
 
-NAME_ROOTS = (
-    "Alder",
-    "Bergmann",
-    "Brightwater",
-    "Castell",
-    "Cobalt",
-    "Dunmore",
-    "Elbtal",
-    "Falken",
-    "Fernwood",
-    "Granite",
-    "Harbour",
-    "Helios",
-    "Ironbridge",
-    "Juniper",
-    "Kestrel",
-    "Lindqvist",
-    "Lumen",
-    "Marlowe",
-    "Meridian",
-    "Nordlicht",
-    "Oakhurst",
-    "Orion",
-    "Pellucid",
-    "Quarry",
-    "Rheinfeld",
-    "Rosenthal",
-    "Saxby",
-    "Silverline",
-    "Sonnenberg",
-    "Tannery",
-    "Thistle",
-    "Uplands",
-    "Valmont",
-    "Vireo",
-    "Westbrook",
-    "Wexford",
-    "Yardley",
-    "Zephyr",
-    "Beaulieu",
-    "Chantemerle",
-    "Dubois",
-    "Montclair",
-    "Rivoli",
-    "Lavande",
-    "Morel",
-    "Solaris",
-    "Kronberg",
-    "Steinach",
-)
-NAME_TRADES = (
-    "Systems",
-    "Logistics",
-    "Consulting",
-    "Software",
-    "Engineering",
-    "Trading",
-    "Office Supplies",
-    "Print",
-    "Facility Services",
-    "Analytics",
-    "Electronics",
-    "Industrial",
-    "Design",
-    "Media",
-    "Foods",
-    "Technik",
-    "Handel",
-    "Bürotechnik",
-    "Datentechnik",
-    "Maschinenbau",
-    "Conseil",
-    "Informatique",
-    "Distribution",
-)
+_RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 
-FIRST_NAMES = (
-    "Anna",
-    "Ben",
-    "Claire",
-    "David",
-    "Elena",
-    "Felix",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Katrin",
-    "Louis",
-    "Marie",
-    "Nina",
-    "Oliver",
-    "Paul",
-    "Rosa",
-    "Simon",
-    "Theresa",
-    "Victor",
-    "Sarah",
-    "James",
-    "Emily",
-    "Thomas",
-)
-LAST_NAMES = (
-    "Becker",
-    "Bennett",
-    "Dupont",
-    "Fischer",
-    "Garnier",
-    "Hughes",
-    "Keller",
-    "Lambert",
-    "Meyer",
-    "Moreau",
-    "Nolan",
-    "Price",
-    "Richter",
-    "Roux",
-    "Schmidt",
-    "Turner",
-    "Vogel",
-    "Walsh",
-    "Weber",
-    "Wright",
-)
+
+def _load(name: str) -> dict[str, Any]:
+    with (_RESOURCES / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+_WORDS = _load("words.toml")
+NAME_ROOTS: tuple[str, ...] = tuple(_WORDS["name_roots"])
+NAME_TRADES: tuple[str, ...] = tuple(_WORDS["name_trades"])
+FIRST_NAMES: tuple[str, ...] = tuple(_WORDS["first_names"])
+LAST_NAMES: tuple[str, ...] = tuple(_WORDS["last_names"])
 JOB_TITLES = ("Managing Director", "Chief Executive Officer", "Head of Procurement", "Director", "General Counsel")
 
 COUNTRIES: dict[str, Country] = {
@@ -307,145 +201,12 @@ US_LAWS = (
     ("the laws of the State of Texas", "Texas"),
 )
 
-GOODS_EN = (
-    "Consulting services",
-    "Software licence (annual)",
-    "Installation and set-up",
-    "Laser printer toner, black",
-    "Office chair, ergonomic",
-    "Copy paper A4, 80 g (box)",
-    "Network switch 24-port",
-    "Maintenance contract",
-    "Cloud storage 1 TB / month",
-    "Training workshop (1 day)",
-    "Shipping and handling",
-    "USB-C docking station",
-    "Project management",
-    "Support hours",
-    "Monitor 27 inch",
-    "Cable set, Cat. 6",
-    "Wireless keyboard",
-    "Data migration",
-    "Security audit",
-    "Desk lamp LED",
-)
-GOODS_DE = (
-    "Beratungsleistung",
-    "Softwarelizenz (jährlich)",
-    "Installation und Einrichtung",
-    "Toner schwarz",
-    "Bürostuhl, ergonomisch",
-    "Kopierpapier A4, 80 g (Karton)",
-    "Netzwerk-Switch 24 Port",
-    "Wartungsvertrag",
-    "Cloud-Speicher 1 TB / Monat",
-    "Schulung (1 Tag)",
-    "Versandkosten",
-    "USB-C Dockingstation",
-    "Projektleitung",
-    "Supportstunden",
-    "Monitor 27 Zoll",
-    "Kabelsatz Kat. 6",
-    "Funktastatur",
-    "Datenmigration",
-    "Sicherheitsprüfung",
-    "Schreibtischleuchte LED",
-)
-GOODS_FR = (
-    "Prestation de conseil",
-    "Licence logicielle (annuelle)",
-    "Installation et paramétrage",
-    "Toner noir",
-    "Fauteuil de bureau ergonomique",
-    "Papier A4 80 g (carton)",
-    "Commutateur réseau 24 ports",
-    "Contrat de maintenance",
-    "Stockage cloud 1 To / mois",
-    "Formation (1 jour)",
-    "Frais de port",
-    "Station d'accueil USB-C",
-    "Gestion de projet",
-    "Heures de support",
-    "Écran 27 pouces",
-    "Jeu de câbles Cat. 6",
-    "Clavier sans fil",
-    "Migration de données",
-    "Audit de sécurité",
-    "Lampe de bureau LED",
-)
-GOODS = {"en": GOODS_EN, "de": GOODS_DE, "fr": GOODS_FR}
+GOODS: dict[str, tuple[str, ...]] = {lang: tuple(items) for lang, items in _WORDS["goods"].items()}
 
-# Label words printed next to values, per language. Each entry lists variants; a document picks one.
+# Label words printed next to values, per language; each entry lists variants and a document picks one.
 LABELS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
-        "title": ("INVOICE", "Invoice", "TAX INVOICE"),
-        "invoice_number": ("Invoice No.", "Invoice #", "Invoice Number"),
-        "invoice_date": ("Invoice Date", "Date", "Date of issue"),
-        "due_date": ("Due Date", "Payment due", "Due by"),
-        "po_number": ("PO Number", "Purchase Order", "Your order"),
-        "customer": ("Bill To", "Invoice to", "Customer"),
-        "vat_id": ("VAT No.", "VAT Reg. No.", "VAT ID"),
-        "currency": ("Currency",),
-        "description": ("Description", "Item"),
-        "quantity": ("Qty", "Quantity"),
-        "unit_price": ("Unit Price", "Rate"),
-        "tax_rate": ("VAT", "Tax"),
-        "amount": ("Amount", "Total"),
-        "pos": ("#", "No."),
-        "net": ("Subtotal", "Net amount", "Total excl. VAT"),
-        "tax": ("VAT", "Tax"),
-        "total": ("Total", "Amount due", "Total incl. VAT"),
-        "bank": ("Bank details", "Payment details"),
-        "page": ("Page {n} of {m}",),
-        "continued": ("Continued on next page",),
-        "thanks": ("Thank you for your business.", "Payment within the agreed terms, please quote the invoice number."),
-    },
-    "de": {
-        "title": ("RECHNUNG", "Rechnung"),
-        "invoice_number": ("Rechnungsnummer", "Rechnung Nr.", "Rechnungs-Nr."),
-        "invoice_date": ("Rechnungsdatum", "Datum"),
-        "due_date": ("Fällig am", "Zahlbar bis"),
-        "po_number": ("Bestellnummer", "Ihre Bestellung"),
-        "customer": ("Rechnungsempfänger", "Kunde"),
-        "vat_id": ("USt-IdNr.", "USt-ID"),
-        "currency": ("Währung",),
-        "description": ("Bezeichnung", "Beschreibung"),
-        "quantity": ("Menge", "Anz."),
-        "unit_price": ("Einzelpreis", "E-Preis"),
-        "tax_rate": ("USt.", "MwSt."),
-        "amount": ("Betrag", "Gesamt"),
-        "pos": ("Pos.",),
-        "net": ("Nettobetrag", "Zwischensumme", "Summe netto"),
-        "tax": ("USt.", "MwSt."),
-        "total": ("Gesamtbetrag", "Rechnungsbetrag", "Zu zahlen"),
-        "bank": ("Bankverbindung",),
-        "page": ("Seite {n} von {m}",),
-        "continued": ("Fortsetzung auf der nächsten Seite",),
-        "thanks": ("Vielen Dank für Ihren Auftrag.", "Bitte geben Sie bei Zahlung die Rechnungsnummer an."),
-    },
-    "fr": {
-        "title": ("FACTURE", "Facture"),
-        "invoice_number": ("Facture n°", "N° de facture", "Numéro de facture"),
-        "invoice_date": ("Date de facture", "Date"),
-        "due_date": ("Date d'échéance", "Échéance"),
-        "po_number": ("Bon de commande", "Réf. commande"),
-        "customer": ("Client", "Facturé à"),
-        "vat_id": ("N° TVA", "TVA intracom."),
-        "currency": ("Devise",),
-        "description": ("Désignation", "Description"),
-        "quantity": ("Qté", "Quantité"),
-        "unit_price": ("Prix unitaire", "P.U. HT"),
-        "tax_rate": ("TVA",),
-        "amount": ("Montant HT", "Montant"),
-        "pos": ("N°",),
-        "net": ("Total HT",),
-        "tax": ("TVA",),
-        "total": ("Total TTC", "Net à payer"),
-        "bank": ("Coordonnées bancaires", "Règlement"),
-        "page": ("Page {n} / {m}",),
-        "continued": ("Suite page suivante",),
-        "thanks": ("Merci de votre confiance.", "Paiement à réception, merci de rappeler le numéro de facture."),
-    },
+    lang: {name: tuple(variants) for name, variants in entries.items()}
+    for lang, entries in _load("labels.toml").items()
 }
 
 CONTRACT_TITLES = (
