@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, MetaData, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MODEL_MODULES = ("idp_app.db.models", "idp_app.learning.models")
+"""Every module that adds tables to ``Base.metadata``; a module that adds tables must be listed here."""
+
+
+def target_metadata() -> MetaData:
+    """``Base.metadata`` with the tables of every model module loaded (what the migrations must match)."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    from idp_app.db.models import Base
+
+    return Base.metadata
 
 
 def alembic_config(url: str) -> Config:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 
 from idp_app.db.engine import make_engine
-from idp_app.db.models import Base
+from idp_app.db.migrate import target_metadata as all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()
 
 
 def _run(connection) -> None:
