@@ -40,7 +40,7 @@ class Candidate:
 _WS = r"[\s\f]+"
 _AMOUNT = NUMBER_WORD + r"(?:\s*\(\s*\d+(?:\.\d+)?\s*\))?|\d+(?:\.\d+)?(?:\s*\(\s*\d+\s*\))?"
 DURATION_RE = re.compile(
-    r"(?P<amount>" + _AMOUNT + r")[\s-]*(?:\(\s*\d+\s*\)\s*)?(?:calendar\s+|full\s+|consecutive\s+)?"
+    r"\b(?P<amount>" + _AMOUNT + r")[\s-]*(?:\(\s*\d+\s*\)\s*)?(?:calendar\s+|full\s+|consecutive\s+)?"
     r"(?P<unit>years?|months?|weeks?|business\s+days?|days?)\b",
     re.IGNORECASE,
 )
@@ -65,8 +65,25 @@ _LAW_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 )  # fmt: skip
 
 
+LAW_ADJECTIVES = {
+    "german": "Germany", "french": "France", "english": "England and Wales", "swiss": "Switzerland",
+    "austrian": "Austria", "dutch": "Netherlands", "belgian": "Belgium", "irish": "Ireland", "italian": "Italy",
+    "spanish": "Spain", "swedish": "Sweden", "danish": "Denmark", "norwegian": "Norway", "finnish": "Finland",
+    "luxembourg": "Luxembourg", "scottish": "Scotland", "israeli": "Israel", "japanese": "Japan",
+}  # fmt: skip
+_ADJECTIVE_LAW = re.compile(
+    r"(?:governed|construed|interpreted|subject)\b[^.;]{0,80}?\b(" + "|".join(LAW_ADJECTIVES) + r")[\s\f]+law\b",
+    re.IGNORECASE,
+)
+
+
 def governing_law_candidates(dt: DocText) -> Iterator[Candidate]:
     text = dt.text
+    for m in _ADJECTIVE_LAW.finditer(text):
+        value = LAW_ADJECTIVES[m.group(1).lower()]
+        yield Candidate(
+            "governing_law", value, m.start(1), m.end(1), "governed_by_law", "label: 'governed by ... law'", {}
+        )
     for kind, evidence, rx in _LAW_PATTERNS:
         for m in rx.finditer(text):
             j = JURISDICTION_RE.match(text, m.end())
@@ -118,8 +135,23 @@ _EXPIRY_CONTEXT: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 )  # fmt: skip
 
 
+def infer_day_first(text: str, default: bool = False) -> bool:
+    """Whether the document writes numeric dates day first: any "25/03/2024" says yes, any "03/25/2024" no."""
+    votes = [0, 0]
+    for m in re.finditer(r"\b(\d{1,2})[/.](\d{1,2})[/.](?:\d{4}|\d{2})\b", text):
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 >= b:
+            votes[0] += 1
+        elif b > 12 >= a:
+            votes[1] += 1
+    if votes[0] != votes[1]:
+        return votes[0] > votes[1]
+    return default
+
+
 def date_candidates(dt: DocText, day_first: bool = False) -> Iterator[Candidate]:
     text = dt.text
+    day_first = infer_day_first(text, day_first)
     first_page_end = dt.page_starts[1] if len(dt.page_starts) > 1 else len(text)
     last_page_start = dt.page_starts[-1] if dt.page_starts else 0
     for rank, m in enumerate(DATE_RE.finditer(text)):
@@ -152,10 +184,18 @@ def date_candidates(dt: DocText, day_first: bool = False) -> Iterator[Candidate]
 
 # durations ------------------------------------------------------------------------------------------------------
 _TERM_CONTEXT: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+    ("notice_period", "notice_of", "pattern: written notice of",
+     _rx(r"\bnotice (?:period )?of(?: at least| not less than| no less than)?[\s\f]*$")),
+    ("notice_period", "days_notice", "pattern: upon N days' notice",
+     _rx(r"(?:upon|with|by giving|on|giving|provide|providing|at least|not less than|no less than)[\s\f]*$")),
+    ("renewal_term", "renewal", "pattern: renew for successive periods",
+     _rx(r"renew\w*\b[^.;]{0,80}?(?:periods?|terms?) of(?: an? additional)?[\s\f]*$")),
+    ("renewal_term", "renewal_term_label", "label: 'Renewal Term'", _rx(r"renewal (?:term|period)[^.;]{0,40}?$")),
     ("term", "term_of_agreement", "label: 'term of this Agreement'",
      _rx(r"\bterm of (?:this|the) (?:agreement|nda)[^.;]{0,60}?$")),
     ("term", "agreement_remains", "pattern: agreement remains in effect for",
-     _rx(r"agreement\b[^.;]{0,80}(?:remain|continue|be) in (?:full )?(?:force|effect)[^.;]{0,40}?$")),
+     _rx(r"agreement\b[^.;]{0,100}(?:remain|continue|be) (?:in (?:full )?(?:force|effect) )?(?:for|until)"
+         r"(?: a (?:period|term) of)?[\s\f]*$")),
     ("term", "agreement_terminates", "pattern: agreement terminates after",
      _rx(r"agreement\b[^.;]{0,60}(?:terminate|expire)s?[^.;]{0,40}?$")),
     ("term", "obligations_expire", "pattern: obligations expire after",
@@ -164,15 +204,12 @@ _TERM_CONTEXT: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
      _rx(r"\b(?:for|during) (?:a|the) (?:period|term) of(?: the)?[\s\f]*$")),
     ("term", "period_from", "pattern: until ... from the date",
      _rx(r"(?:until|through|ending on)(?: the)?[\s\f]*$")),
-    ("renewal_term", "renewal", "pattern: renew for successive periods",
-     _rx(r"renew\w*\b[^.;]{0,80}?(?:periods?|terms?) of(?: an? additional)?[\s\f]*$")),
-    ("renewal_term", "renewal_term_label", "label: 'Renewal Term'", _rx(r"renewal (?:term|period)[^.;]{0,40}?$")),
-    ("notice_period", "notice_of", "pattern: written notice of",
-     _rx(r"\bnotice (?:period )?of(?: at least| not less than| no less than)?[\s\f]*$")),
-    ("notice_period", "days_notice", "pattern: upon N days' notice",
-     _rx(r"(?:upon|with|by giving|on|giving|provide|providing|at least|not less than|no less than)[\s\f]*$")),
 )  # fmt: skip
-_AFTER_NOTICE = re.compile(r"[’'`]?s?[\s\f]+(?:prior[\s\f]+|advance[\s\f]+|written[\s\f]+|notice)", re.IGNORECASE)
+_AFTER_NOTICE = re.compile(
+    r"[’'`]?s?[\s\f]+(?:prior[\s\f]+|advance[\s\f]+|written[\s\f]+|notice|before[\s\f]+the[\s\f]+(?:end|expir))",
+    re.IGNORECASE,
+)
+_DEFINED_TERM = re.compile(r"[\s\f]*\((?:the[\s\f]+)?[“\"](?:initial[\s\f]+)?term", re.IGNORECASE)
 _AFTER_TERM = re.compile(r"[\s\f]*(?:from|after|following|of|commencing|beginning|thereafter|\.|,|;|\))", re.IGNORECASE)
 
 
@@ -199,6 +236,7 @@ def duration_candidates(dt: DocText) -> Iterator[Candidate]:
             "mentions_term": float(bool(re.search(r"\bterm\b", before[-80:], re.I))),
             "confidential": float(bool(re.search(r"confiden|non-?disclos|obligation", before, re.I))),
             "unit_days": float("day" in value),
+            "defined_term": float(bool(_DEFINED_TERM.match(after))),
         }
         for name, kind, evidence, rx in _TERM_CONTEXT:
             if not rx.search(before):

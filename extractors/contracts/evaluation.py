@@ -15,11 +15,26 @@ Values = str | Sequence[str] | None
 KLEISTER_FIELDS = ("parties", "effective_date", "governing_law", "term")
 
 
-def _norm(values: Values) -> Counter[str]:
+_LEGAL_FORMS = {
+    "INCORPORATED": "INC.", "INC": "INC.", "LIMITED": "LTD.", "LTD": "LTD.", "CORP": "CORP.", "L.L.C.": "LLC",
+    "L.P.": "LP", "L.L.P.": "LLP", "P.L.C.": "PLC", "&": "AND", "CO": "CO.",
+}  # fmt: skip
+
+
+def name_key(name: str) -> str:
+    """A party name reduced to what two spellings of it share: upper case, no commas, straight quotes,
+    "&" read as "and", legal forms spelled one way ("Limited" = "Ltd.", "L.L.C." = "LLC")."""
+    s = name.upper().replace("’", "'").replace("‘", "'").replace(",", " ")
+    s = s.replace("&", " & ")
+    return " ".join(_LEGAL_FORMS.get(w, w) for w in s.split())
+
+
+def _norm(values: Values, names: bool = False) -> Counter[str]:
     if values is None:
         return Counter()
     items = [values] if isinstance(values, str) else list(values)
-    return Counter(" ".join(v.upper().split()) for v in items if v and v.strip())
+    key = name_key if names else (lambda v: " ".join(v.upper().split()))
+    return Counter(key(v) for v in items if v and v.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +78,24 @@ def evaluate(
     predictions: Mapping[str, Mapping[str, Values]],
     truth: Mapping[str, Mapping[str, Values]],
     fields: Iterable[str] = KLEISTER_FIELDS,
+    *,
+    equivalent_names: bool = True,
 ) -> EvaluationReport:
     """Micro precision, recall and F1 per field and overall, over the documents in ``truth``.
 
     Values are compared upper-cased with runs of whitespace collapsed; a value matches at most once
     (a party printed twice must be predicted twice). A document missing from ``predictions`` predicts nothing.
+    With ``equivalent_names`` party names are compared by :func:`name_key` (Kleister's truth writes
+    "Nike Inc." for "NIKE, INC." and "and" for "&"); without it, strictly as strings.
     """
     names = tuple(fields)
     counts = {name: [0, 0, 0] for name in names}
     for doc_id, gold_fields in truth.items():
         pred_fields = predictions.get(doc_id, {})
         for name in names:
-            gold = _norm(gold_fields.get(name))
-            pred = _norm(pred_fields.get(name))
+            by_key = equivalent_names and name == "parties"
+            gold = _norm(gold_fields.get(name), by_key)
+            pred = _norm(pred_fields.get(name), by_key)
             c = counts[name]
             c[0] += sum((gold & pred).values())
             c[1] += sum(pred.values())
@@ -85,9 +105,10 @@ def evaluate(
     return EvaluationReport(scores, overall, len(truth))
 
 
-def is_right(predicted: Values, expected: Values) -> bool:
-    """Whether a predicted field equals the truth as a whole (for lists: the same names, none extra)."""
-    return _norm(predicted) == _norm(expected)
+def is_right(predicted: Values, expected: Values, *, names: bool = False) -> bool:
+    """Whether a predicted field equals the truth as a whole (for lists: the same names, none extra);
+    ``names`` compares by :func:`name_key`."""
+    return _norm(predicted, names) == _norm(expected, names)
 
 
 def expected_calibration_error(pairs: Iterable[tuple[float, bool]], bins: int = 10) -> float:

@@ -12,6 +12,7 @@ from extractors.contracts.candidates import (
     governing_law_candidates,
     value_candidates,
 )
+from extractors.contracts.normalize import US_STATES
 from extractors.contracts.parties import party_candidates
 from extractors.contracts.scoring import ContractScorer, ValueGroup, load_scorer
 from extractors.contracts.text import DocText, Span
@@ -49,10 +50,8 @@ def extract_contract_fields(
     warnings: list[str] = []
     if not dt.text.strip():
         warnings.append("contract has no text to read fields from (a scan without OCR?)")
-    day_first = bool(ctx.language_hint) and not str(ctx.language_hint).lower().startswith("en-us")
-    candidates: list[Candidate] = []
-    candidates += governing_law_candidates(dt)
-    candidates += date_candidates(dt, day_first=day_first)
+    candidates: list[Candidate] = list(governing_law_candidates(dt))
+    candidates += date_candidates(dt, day_first=_day_first(ctx, candidates))
     candidates += duration_candidates(dt)
     candidates += value_candidates(dt)
     candidates += party_candidates(dt)
@@ -63,6 +62,15 @@ def extract_contract_fields(
         min_conf = weights.min_confidence if weights else 0.5
         fields[name] = _field_value(dt, name, groups, min_conf, weights.absent_rate if weights else 0.2)
     return fields, warnings
+
+
+def _day_first(ctx: ExtractionContext, law: Sequence[Candidate]) -> bool:
+    """The default order for numeric dates the document itself leaves open ("03/05/2023"): from the
+    language hint if given, else day first unless the governing law is a US state's."""
+    if ctx.language_hint:
+        return not str(ctx.language_hint).lower().replace("_", "-").startswith(("en-us", "us"))
+    strong = [c.value for c in law if c.kind in ("governed_by", "governed_by_law")]
+    return bool(strong) and strong[0] not in US_STATES
 
 
 def _group_span(dt: DocText, group: ValueGroup) -> Span:

@@ -1,9 +1,9 @@
 """The parties to a contract: names read from the opening clause ("by and between X ... and Y") and from
 the signature blocks ("ACME, INC. / By: ..."), cleaned to the name as printed.
 
-Cleaning keeps the printed words but drops commas, descriptors and honorifics, writes "&" as "and",
-spells the common legal forms one way ("Incorporated" -> "Inc.", "Limited" -> "Ltd.") and title-cases
-names printed in capitals ("NIKE, INC." -> "Nike Inc.").
+Cleaning keeps the printed words but drops commas, descriptors ("a Delaware corporation") and honorifics
+("M.D."), adds the full stop to a bare "Inc"/"Ltd"/"Corp", and title-cases names printed in capitals
+("NIKE, INC." -> "Nike Inc."); "&" and the legal form stay as printed.
 """
 
 from __future__ import annotations
@@ -24,10 +24,7 @@ COMPANY_SUFFIXES = (
 _SUFFIX_SET = {s.lower() for s in COMPANY_SUFFIXES}
 _COMMA_FOLLOWERS = _SUFFIX_SET | {"jr.", "jr", "sr.", "sr", "ii", "iii", "iv", "m.d.", "ph.d.", "esq.", "d/b/a"}
 _DROP_WORDS = {"m.d.", "m.d", "ph.d.", "esq.", "esq", "mr.", "mrs.", "ms.", "dr."}
-_CANON = {
-    "incorporated": "Inc.", "inc": "Inc.", "limited": "Ltd.", "ltd": "Ltd.", "corp": "Corp.", "&": "and",
-    "l.p.": "LP", "l.l.c.": "LLC", "l.l.p.": "LLP", "p.l.c.": "plc",
-}  # fmt: skip
+_CANON = {"inc": "Inc.", "ltd": "Ltd.", "corp": "Corp."}
 _KEEP_UPPER = {
     "llc", "l.l.c.", "lp", "l.p.", "llp", "l.l.p.", "plc", "n.a.", "ag", "gmbh", "nv", "n.v.", "bv",
     "b.v.", "sa", "s.a.", "usa", "us", "u.s.", "ii", "iii", "iv", "a/s", "ab", "kg", "spa", "sas",
@@ -176,10 +173,10 @@ def _name_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 def clean_party_name(raw: str) -> str | None:
     """The printed name without commas, descriptors or honorifics; None if it is a role word ("the Company")."""
-    s = re.sub(r"[\s\f]+", " ", raw).strip(" ,;:.-" + '“”"')
-    s = re.sub(r"(?<=\w)&(?=\w)", " & ", s)
-    if raw.rstrip().endswith(".") and re.search(r"(?i)\b(?:Inc|Co|Corp|Ltd|Jr|Sr|L\.P|N\.A|S\.A|L\.L\.C|Pty|Pte)$", s):
-        s += "."
+    s = re.sub(r"[\s\f]+", " ", raw).strip(" ,;:-" + '“”"')
+    last = s.split(" ")[-1] if s else ""
+    if s.endswith(".") and not (last.lower() in _COMMA_FOLLOWERS or re.fullmatch(r"(?:[A-Za-z]\.)+", last)):
+        s = s.rstrip(".")
     s = re.sub(r"^the\s+", "", s)
     words: list[str] = []
     for w in s.replace(",", " ").split():
