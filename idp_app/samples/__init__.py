@@ -22,7 +22,7 @@ from idp_app.samples.corpus import (
 from idp_app.samples.invoice_layouts import LAYOUT_IDS
 from idp_app.samples.invoice_pdf import render_invoice
 from idp_app.samples.invoice_spec import InvoiceSpec, LineItem, random_invoice_spec
-from idp_app.samples.scan import ScanParams, random_scan_params, scan_document
+from idp_app.samples.scan import ScanParams, random_scan_params, scan_document, scan_pdf
 from idp_app.samples.truth import SampleTruth, read_truth, write_truth
 
 __all__ = [
@@ -46,5 +46,6 @@ __all__ = [
     "render_contract",
     "render_invoice",
     "scan_document",
+    "scan_pdf",
     "write_truth",
 ]

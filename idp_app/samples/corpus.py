@@ -8,6 +8,7 @@ regenerated alone and the same seed always gives the same bytes.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 from collections.abc import Callable
@@ -145,7 +146,26 @@ def generate_corpus(
         truths.append(truth)
         if progress is not None:
             progress(truth)
+    stale = _listed_files(out_dir) - {t.file for t in truths}
     tmp = out_dir / f".{TRUTH_FILE}.part"
     write_truth(tmp, truths)
     os.replace(tmp, out_dir / TRUTH_FILE)
+    for name in stale:  # documents of the replaced corpus that this one does not write again
+        (out_dir / name).unlink(missing_ok=True)
     return truths
+
+
+def _listed_files(out_dir: Path) -> set[str]:
+    """The documents named by the corpus already in ``out_dir`` (none when there is none)."""
+    path = out_dir / TRUTH_FILE
+    if not path.is_file():
+        return set()
+    files = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            name = json.loads(line).get("file", "")
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(name, str) and name.startswith(f"{DOCS_DIR}/") and ".." not in name:
+            files.add(name)
+    return files

@@ -92,12 +92,17 @@ def random_scan_params(rng: random.Random, *, pages: int = 1) -> ScanParams:
 
 def rasterise(pdf: bytes, dpi: int, *, grayscale: bool) -> list[Pixels]:
     """Each page of ``pdf`` as pixels (grey, or RGB) at ``dpi``."""
+    return [pixels for pixels, _ in _rasterise(pdf, dpi, grayscale=grayscale)]
+
+
+def _rasterise(pdf: bytes, dpi: int, *, grayscale: bool) -> list[tuple[Pixels, tuple[float, float]]]:
     doc = pdfium.PdfDocument(pdf)
     try:
         pages = []
         for page in doc:
             image = page.render(scale=dpi / 72.0, grayscale=grayscale).to_pil()
-            pages.append(np.asarray(image.convert("L" if grayscale else "RGB"), dtype=np.uint8))
+            size_pt = (float(page.get_width()), float(page.get_height()))
+            pages.append((np.asarray(image.convert("L" if grayscale else "RGB"), dtype=np.uint8), size_pt))
             page.close()
         return pages
     finally:
@@ -176,25 +181,26 @@ def _move_boxes(node: Any, params: ScanParams, page_size_pt: tuple[float, float]
     return node
 
 
-def _image_pdf(pages: list[Pixels], page_size_pt: tuple[float, float], quality: int) -> bytes:
+def _image_pdf(pages: list[tuple[Pixels, tuple[float, float]]], quality: int) -> bytes:
     # JPEG streams go in as binary: reportlab's ASCII85 wrapping is pure Python and slower than the rest together
     saved, rl_config.useA85 = rl_config.useA85, 0
     try:
-        return _image_pdf_bytes(pages, page_size_pt, quality)
+        return _image_pdf_bytes(pages, quality)
     finally:
         rl_config.useA85 = saved
 
 
-def _image_pdf_bytes(pages: list[Pixels], page_size_pt: tuple[float, float], quality: int) -> bytes:
+def _image_pdf_bytes(pages: list[tuple[Pixels, tuple[float, float]]], quality: int) -> bytes:
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=page_size_pt, invariant=1, pageCompression=1)
+    canvas = Canvas(buffer, pagesize=pages[0][1], invariant=1, pageCompression=1)
     canvas.setCreator("IDP Desk samples")
     canvas.setProducer("IDP Desk samples")
-    for pixels in pages:
+    for pixels, (width_pt, height_pt) in pages:
+        canvas.setPageSize((width_pt, height_pt))
         jpeg = io.BytesIO()
         Image.fromarray(pixels).save(jpeg, format="JPEG", quality=max(quality, 60))
         jpeg.seek(0)
-        canvas.drawImage(ImageReader(jpeg), 0, 0, width=page_size_pt[0], height=page_size_pt[1])
+        canvas.drawImage(ImageReader(jpeg), 0, 0, width=width_pt, height=height_pt)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -210,21 +216,32 @@ def _image_bytes(pixels: Pixels, params: ScanParams) -> bytes:
     return buffer.getvalue()
 
 
+def scan_pdf(pdf: bytes, params: ScanParams) -> tuple[bytes, list[tuple[int, int]]]:
+    """The scanned variant of any PDF, in ``params.output`` format, and each page's size in pixels.
+
+    Image-only PDFs keep each page's size in points; PNG and JPEG hold one page and carry the dpi.
+    """
+    rendered = _rasterise(pdf, params.dpi, grayscale=params.grayscale)
+    if params.output != "pdf" and len(rendered) != 1:
+        raise ValueError(f"only one-page documents can be scanned to {params.output}; this one has {len(rendered)}")
+    rng = np.random.default_rng(params.seed)
+    pages = [(degrade(pixels, params, rng), size_pt) for pixels, size_pt in rendered]
+    sizes_px = [(pixels.shape[1], pixels.shape[0]) for pixels, _ in pages]
+    if params.output == "pdf":
+        return _image_pdf(pages, params.jpeg_quality or 85), sizes_px
+    return _image_bytes(pages[0][0], params), sizes_px
+
+
 def scan_document(pdf: bytes, truth: SampleTruth, params: ScanParams, *, file: str) -> tuple[bytes, SampleTruth]:
     """The scanned variant of ``pdf`` (bytes in ``params.output`` format) and its truth with moved boxes."""
     if params.output != "pdf" and truth.pages != 1:
         raise ValueError(f"only one-page documents can be scanned to {params.output}; {truth.id} has {truth.pages}")
-    rng = np.random.default_rng(params.seed)
-    pages = [degrade(p, params, rng) for p in rasterise(pdf, params.dpi, grayscale=params.grayscale)]
-    height_px, width_px = pages[0].shape[:2]
-    if params.output == "pdf":
-        page_size_pt = truth.page_size_pt
-        data = _image_pdf(pages, page_size_pt, params.jpeg_quality or 85)
-    else:
-        page_size_pt = (width_px * 72.0 / params.dpi, height_px * 72.0 / params.dpi)
-        data = _image_bytes(pages[0], params)
+    data, sizes_px = scan_pdf(pdf, params)
+    width_px, height_px = sizes_px[0]
     boxes = _move_boxes(truth.boxes, params, truth.page_size_pt, (width_px, height_px))
-    if params.output != "pdf":  # boxes were computed for the original page size; rescale to the image's
+    page_size_pt = truth.page_size_pt
+    if params.output != "pdf":  # an image page measures pixels * 72 / dpi
+        page_size_pt = (width_px * 72.0 / params.dpi, height_px * 72.0 / params.dpi)
         sx, sy = page_size_pt[0] / truth.page_size_pt[0], page_size_pt[1] / truth.page_size_pt[1]
         boxes = _scale_boxes(boxes, sx, sy)
     scanned = dataclasses.replace(

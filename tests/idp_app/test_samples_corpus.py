@@ -173,3 +173,12 @@ def test_cli_refuses_an_existing_corpus(corpus: Path) -> None:
     assert result.exit_code == 2
     assert "already holds a corpus" in result.output
     assert "Traceback" not in result.output
+
+
+def test_overwriting_a_corpus_removes_the_documents_it_no_longer_lists(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    generate_corpus(out, 4, 0, 1.0, seed=2)
+    first = {p.name for p in (out / "docs").iterdir()}
+    generate_corpus(out, 2, 0, 0.0, seed=2, overwrite=True)
+    assert {p.name for p in (out / "docs").iterdir()} == {"inv-0001.pdf", "inv-0002.pdf"}
+    assert len(first) == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import shutil
 from pathlib import Path
@@ -175,3 +176,20 @@ def test_scan_params_are_validated() -> None:
         ScanParams(blur_px=4)
     with pytest.raises(ValueError, match="output"):
         ScanParams(output="tiff")
+
+
+def test_any_pdf_can_be_scanned_keeping_each_page_size() -> None:
+    from pypdf import PdfReader
+
+    from idp_app.samples import scan_pdf
+
+    rc = RecordingCanvas(595.0, 842.0)
+    rc.text(72, 100, "First page", "Helvetica", 24)
+    rc.new_page()
+    rc.canvas.setPageSize((842.0, 595.0))
+    rc.text(72, 100, "Second page, landscape", "Helvetica", 24)
+    data, sizes_px = scan_pdf(rc.finish(), ScanParams(dpi=100, rotation_deg=1.0, output="pdf", seed=1))
+    reader = PdfReader(io.BytesIO(data))
+    assert [(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages] == [(595.0, 842.0),
+                                                                                        (842.0, 595.0)]  # fmt: skip
+    assert sizes_px[0][0] < sizes_px[0][1] and sizes_px[1][0] > sizes_px[1][1]
