@@ -80,9 +80,14 @@ _ADJECTIVE_LAW = re.compile(
 def governing_law_candidates(dt: DocText) -> Iterator[Candidate]:
     text = dt.text
     for m in _ADJECTIVE_LAW.finditer(text):
-        value = LAW_ADJECTIVES[m.group(1).lower()]
         yield Candidate(
-            "governing_law", value, m.start(1), m.end(1), "governed_by_law", "label: 'governed by ... law'", {}
+            "governing_law",
+            LAW_ADJECTIVES[m.group(1).lower()],
+            m.start(1),
+            m.end(1),
+            "governed_by_law",
+            "label: 'governed by ... law'",
+            {},
         )
     for kind, evidence, rx in _LAW_PATTERNS:
         for m in rx.finditer(text):
@@ -91,9 +96,10 @@ def governing_law_candidates(dt: DocText) -> Iterator[Candidate]:
                 continue
             if kind == "governed_by_law" and not re.match(r"[\s\f]+law\b", text[j.end() : j.end() + 8], re.I):
                 continue
-            value = normalize_jurisdiction(j.group(0))
-            if value is None:
+            found = normalize_jurisdiction(j.group(0))
+            if found is None:
                 continue
+            value = found
             # "the laws of the United States and the State of New York": prefer the state that follows
             if value == "United States":
                 nxt = re.match(

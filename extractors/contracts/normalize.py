@@ -113,11 +113,11 @@ def normalize_jurisdiction(text: str) -> str | None:
     """``"the State of New York"`` -> ``"New York"``, ``"England"`` -> ``"England and Wales"``; None if unknown."""
     s = re.sub(r"\s+", " ", text.strip()).strip(".,;:")
     s = re.sub(r"(?i)^(the\s+)?(state|commonwealth)\s+of\s+", "", s)
-    low = s.lower()
+    low = s.lower().removeprefix("the ")
     if low in _ALIASES:
         return _ALIASES[low]
     for name in US_STATES + COUNTRIES:
-        if name.lower() == low:
+        if name.lower().removeprefix("the ") == low:
             return name.removeprefix("the ")
     return None
 

@@ -191,9 +191,14 @@ def clean_party_name(raw: str) -> str | None:
     letters = [c for c in "".join(words) if c.isalpha()]
     if len(letters) < 2:
         return None
-    if sum(c.isupper() for c in letters) / len(letters) > 0.8:
-        words = [w if w.lower() in _KEEP_UPPER or len(w) <= 2 or w == "and" else _title(w) for w in words]
-    return " ".join(words)
+    shouting = sum(c.isupper() for c in letters) / len(letters) > 0.8
+    return " ".join(_title(w) if _capitals(w, 3 if shouting else 4) else w for w in words)
+
+
+def _capitals(word: str, min_letters: int) -> bool:
+    """Whether ``word`` is printed in capitals that title case should soften ("NIKE" yes, "LLC" and "IBM" no)."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= min_letters and all(c.isupper() for c in letters) and word.lower() not in _KEEP_UPPER
 
 
 def _title(word: str) -> str:

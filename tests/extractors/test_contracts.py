@@ -1,0 +1,221 @@
+"""Contract field extraction on small contracts drawn with reportlab and read back through the PDF reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reportlab.lib.pagesizes import LETTER
+from reportlab.pdfgen import canvas
+
+from extractors.context import ExtractionContext
+from extractors.contracts import CONTRACT_FIELDS, extract_contract_fields
+from extractors.document import Document, Page
+from extractors.geometry import BBox
+from extractors.readers import read_document
+from extractors.results import FieldValue
+
+CTX = ExtractionContext(use_einvoice=False)
+
+NDA_PAGES = [
+    [
+        "MUTUAL NON-DISCLOSURE AGREEMENT",
+        "",
+        'This Mutual Non-Disclosure Agreement (the "Agreement") is entered into as of March 5, 2021',
+        'by and between Acme Widgets, Inc., a Delaware corporation ("Acme"), and Globex Trading Ltd.,',
+        'a company registered in England ("Globex"). Each is a "Party".',
+        "",
+        "1. Confidential Information. Each Party may disclose information to the other Party.",
+        "2. Term. This Agreement shall remain in effect for a period of two (2) years from the",
+        "Effective Date and shall renew automatically for successive periods of one (1) year.",
+        "3. Termination. Either Party may terminate this Agreement upon thirty (30) days' prior",
+        "written notice to the other Party.",
+        "4. Fees. The Recipient shall pay a total contract value of USD 25,000.00 for the services.",
+    ],
+    [
+        "5. Remedies. Each Party acknowledges that damages may not be an adequate remedy.",
+        "6. Governing Law. This Agreement shall be governed by and construed in accordance with",
+        "the laws of the State of New York, without regard to its conflict of laws principles.",
+        "",
+        "IN WITNESS WHEREOF, the Parties have executed this Agreement as of the date first written above.",
+        "",
+        "ACME WIDGETS, INC.",
+        "By: /s/ Jane Roe",
+        "Title: Chief Executive Officer",
+        "",
+        "GLOBEX TRADING LTD.",
+        "By: /s/ John Doe",
+        "Title: Director",
+    ],
+]
+
+
+def write_pdf(path: Path, pages: list[list[str]]) -> Path:
+    """Draw each page's lines top to bottom in 10 pt Helvetica."""
+    c = canvas.Canvas(str(path), pagesize=LETTER)
+    for lines in pages:
+        y = LETTER[1] - 72
+        for line in lines:
+            c.setFont("Helvetica", 10)
+            c.drawString(72, y, line)
+            y -= 16
+        c.showPage()
+    c.save()
+    return path
+
+
+def read_pdf(tmp_path: Path, pages: list[list[str]], name: str = "contract.pdf") -> Document:
+    return read_document(write_pdf(tmp_path / name, pages), CTX)
+
+
+@pytest.fixture(scope="module")
+def nda(tmp_path_factory: pytest.TempPathFactory) -> tuple[Document, dict[str, FieldValue], list[str]]:
+    doc = read_pdf(tmp_path_factory.mktemp("nda"), NDA_PAGES)
+    fields, warnings = extract_contract_fields(doc, CTX)
+    return doc, fields, warnings
+
+
+def words_in(page: Page, box: BBox, words: list[str]) -> bool:
+    """Whether each of ``words`` is printed on ``page`` as a token lying inside ``box``."""
+    for word in words:
+        hits = [t for t in page.tokens if t.text.strip(",.;:()\"'") == word]
+        if not any(t.bbox_pt.overlap_ratio(box.expanded(0.5)) > 0.99 for t in hits):
+            return False
+    return True
+
+
+def test_every_contract_field_is_returned(nda: tuple[Document, dict[str, FieldValue], list[str]]) -> None:
+    _, fields, warnings = nda
+    assert set(fields) == set(CONTRACT_FIELDS)
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("parties", ("Acme Widgets Inc.", "Globex Trading Ltd.")),
+        ("effective_date", "2021-03-05"),
+        ("term", "2 years"),
+        ("renewal_term", "1 year"),
+        ("notice_period", "30 days"),
+        ("governing_law", "New York"),
+        ("contract_value", "25000.00"),
+    ],
+)
+def test_values_of_a_plain_nda(
+    nda: tuple[Document, dict[str, FieldValue], list[str]], name: str, value: str | tuple[str, ...]
+) -> None:
+    _, fields, _ = nda
+    assert fields[name].value == value
+    assert fields[name].confidence >= 0.5
+    assert fields[name].evidence
+
+
+def test_expiration_date_is_not_invented(nda: tuple[Document, dict[str, FieldValue], list[str]]) -> None:
+    _, fields, _ = nda
+    assert fields["expiration_date"].value is None
+
+
+@pytest.mark.parametrize(
+    ("name", "page", "words"),
+    [
+        ("governing_law", 1, ["New", "York"]),
+        ("effective_date", 0, ["March", "5", "2021"]),
+        ("term", 0, ["two", "(2)", "years"]),
+        ("notice_period", 0, ["thirty", "(30)", "days'"]),
+        ("parties", 0, ["Acme", "Widgets", "Globex", "Trading", "Ltd"]),
+    ],
+)
+def test_boxes_cover_the_printed_value(
+    nda: tuple[Document, dict[str, FieldValue], list[str]], name: str, page: int, words: list[str]
+) -> None:
+    doc, fields, _ = nda
+    fv = fields[name]
+    assert fv.page == page
+    assert fv.bbox_pt is not None
+    assert words_in(doc.pages[page], fv.bbox_pt, [w.strip("'(),") or w for w in words])
+    tokens = [doc.pages[page].tokens[i] for i in fv.token_ids]
+    assert fv.bbox_pt == BBox.union_of(t.bbox_pt for t in tokens)
+
+
+def test_printed_text_comes_from_the_value_tokens(nda: tuple[Document, dict[str, FieldValue], list[str]]) -> None:
+    doc, fields, _ = nda
+    fv = fields["governing_law"]
+    assert fv.text == "New York"
+    assert [doc.pages[1].tokens[i].text.rstrip(",") for i in fv.token_ids] == ["New", "York"]
+
+
+def test_a_party_list_box_spans_both_names(nda: tuple[Document, dict[str, FieldValue], list[str]]) -> None:
+    doc, fields, _ = nda
+    fv = fields["parties"]
+    assert fv.bbox_pt is not None
+    texts = {doc.pages[0].tokens[i].text.strip(",") for i in fv.token_ids}
+    assert {"Acme", "Widgets", "Globex", "Trading"} <= texts
+    assert "Delaware" not in texts
+
+
+def test_alternatives_are_at_most_three_and_less_confident(
+    nda: tuple[Document, dict[str, FieldValue], list[str]],
+) -> None:
+    _, fields, _ = nda
+    for fv in fields.values():
+        assert len(fv.alternatives) <= 3
+        if fv.found:
+            assert all(a.confidence <= fv.confidence for a in fv.alternatives)
+
+
+def test_a_document_without_contract_clauses_finds_nothing(tmp_path: Path) -> None:
+    memo = [
+        [
+            "Weekly team memo",
+            "Please remember to water the plants on Friday and to bring cake for the meeting.",
+            "The printer on the second floor is out of toner; a new cartridge has been ordered.",
+            "Parking spaces 4 and 5 are reserved for visitors this week.",
+        ]
+    ]
+    fields, _ = extract_contract_fields(read_pdf(tmp_path, memo), CTX)
+    assert all(fv.value is None for fv in fields.values())
+    for name in ("parties", "governing_law", "effective_date"):
+        assert fields[name].confidence < 0.35
+        assert fields[name].bbox_pt is None
+
+
+def test_a_document_with_no_text_warns(tmp_path: Path) -> None:
+    doc = Document(str(tmp_path / "blank.pdf"), (Page(0, 612.0, 792.0),), "application/pdf")
+    fields, warnings = extract_contract_fields(doc, CTX)
+    assert warnings and "no text" in warnings[0]
+    assert not any(fv.found for fv in fields.values())
+
+
+def test_day_of_dates_english_law_and_signature_parties(tmp_path: Path) -> None:
+    pages = [
+        [
+            "CONFIDENTIALITY AGREEMENT",
+            "THIS AGREEMENT is made this 6th day of January, 2012 between NORTHWIND TRADERS LIMITED",
+            '("Northwind") and Contoso Pharma GmbH ("Contoso").',
+            "The obligations of confidentiality shall continue for thirty-six months.",
+        ],
+        [
+            "This Agreement shall be governed by the laws of England and Wales.",
+            "Signed for and on behalf of the Parties.",
+        ],
+    ]
+    fields, _ = extract_contract_fields(read_pdf(tmp_path, pages), CTX)
+    assert fields["effective_date"].value == "2012-01-06"
+    assert fields["parties"].value == ("Northwind Traders Limited", "Contoso Pharma GmbH")
+    assert fields["governing_law"].value == "England and Wales"
+    assert fields["governing_law"].page == 1
+
+
+def test_numeric_dates_are_read_day_first_when_the_document_says_so(tmp_path: Path) -> None:
+    pages = [
+        [
+            "SERVICE AGREEMENT dated as of 03/05/2022 between Alpha Systems LLC and Beta Labs Inc.",
+            "Invoices issued on 25/05/2022 are payable within thirty days.",
+            "This Agreement is governed by German law.",
+        ]
+    ]
+    fields, _ = extract_contract_fields(read_pdf(tmp_path, pages), CTX)
+    assert fields["effective_date"].value == "2022-05-03"
+    assert fields["governing_law"].value == "Germany"
+    assert fields["parties"].value == ("Alpha Systems LLC", "Beta Labs Inc.")
