@@ -1,9 +1,212 @@
-"""`idp` commands: learning."""
+"""`idp` commands: learning (retrain, model list/promote/rollback/golden, simulate)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from idp_app.cli.workflow import UserOpt, _acting, handle_errors
+from idp_app.config import AppConfig
+from idp_app.errors import InputError
+
+out = Console()
+err = Console(stderr=True)
+model_app = typer.Typer(help="The field model in use: list versions, promote, roll back, the golden set.")
+golden_app = typer.Typer(help="Documents every new model is measured on before promotion.")
+
+
+def _ws() -> Any:
+    from idp_app.services import Workspace
+
+    return Workspace.open(AppConfig.from_env())
+
+
+@handle_errors
+def retrain_cmd(
+    user: UserOpt = None,
+    if_due: Annotated[bool, typer.Option("--if-due", help="Do nothing (exit 0) unless retraining is due.")] = False,
+) -> None:
+    """Train a new model on every approved document; promote it only if it measures better."""
+    from idp_app.learning.retrain import retrain
+
+    with _ws() as ws:
+        actor = _acting(ws, user)
+
+        def progress(done: int, total: int, what: str) -> None:
+            if done == total or done % 50 == 0:
+                err.print(f"candidates {done}/{total}", highlight=False)
+
+        report = retrain(ws, actor, force=not if_due, progress=progress)
+    for m in report.messages:
+        err.print(f"warning: {m}", highlight=False)
+    if report.status == "not_due":
+        out.print(f"retraining not due: {report.reasons[0]}", highlight=False)
+        return
+    cur, new = report.current.get("accuracy"), report.candidate.get("accuracy")
+    line = f"{report.status}: {report.version or '-'}"
+    if cur is not None and new is not None:
+        line += f" (held-out accuracy {cur:.3f} -> {new:.3f} on {report.holdout_documents} documents"
+        line += f", {report.golden_documents} golden)" if report.golden_documents else ")"
+    line += f"; trained on {report.training_documents} documents / {report.training_pairs} pairs"
+    line += f" in {report.seconds:.1f} s"
+    out.print(line, highlight=False)
+    for reason in report.reasons:
+        out.print(f"  {reason}", highlight=False)
+
+
+@handle_errors
+def model_list() -> None:
+    """Every model version with its status, metrics and who promoted it."""
+    from idp_app.learning.registry import Registry
+
+    with _ws() as ws:
+        rows = Registry(ws.db, ws.config).list()
+    table = Table("version", "status", "in use", "held-out", "training docs", "created", "promoted by")
+    for r in rows:
+        acc = r.metrics.get("holdout", {}).get("accuracy")
+        table.add_row(
+            r.version,
+            r.status,
+            "yes" if r.active else "",
+            f"{acc:.3f}" if acc is not None else "",
+            str(r.training_documents),
+            r.created_at.strftime("%Y-%m-%d %H:%M"),
+            r.promoted_by or "",
+        )
+    if not rows:
+        out.print("no trained model yet: the shipped default model is in use")
+        return
+    out.print(table)
+
+
+@handle_errors
+def model_promote(
+    version: Annotated[str, typer.Argument(help="The version to put in use.")], user: UserOpt = None
+) -> None:
+    """Put a model version in use (supervisors and admins)."""
+    from idp_app.learning.registry import Registry
+
+    with _ws() as ws:
+        view = Registry(ws.db, ws.config).promote(version, _acting(ws, user))
+    out.print(f"promoted {view.version}", highlight=False)
+
+
+@handle_errors
+def model_rollback(user: UserOpt = None) -> None:
+    """Stop using the current model; the one used before it is used again."""
+    from idp_app.learning.registry import Registry
+
+    with _ws() as ws:
+        restored = Registry(ws.db, ws.config).rollback(_acting(ws, user))
+    out.print(f"rolled back: {restored} is in use", highlight=False)
+
+
+@handle_errors
+def golden_add(doc: Annotated[int, typer.Argument(help="Document id.")], user: UserOpt = None) -> None:
+    """Add a document to the golden set."""
+    from idp_app.learning.registry import Registry
+
+    with _ws() as ws:
+        Registry(ws.db, ws.config).golden_add(doc, _acting(ws, user))
+    out.print(f"document {doc} is in the golden set")
+
+
+@handle_errors
+def golden_remove(doc: Annotated[int, typer.Argument(help="Document id.")], user: UserOpt = None) -> None:
+    """Remove a document from the golden set."""
+    from idp_app.learning.registry import Registry
+
+    with _ws() as ws:
+        Registry(ws.db, ws.config).golden_remove(doc, _acting(ws, user))
+    out.print(f"document {doc} left the golden set")
+
+
+@handle_errors
+def golden_list() -> None:
+    """The documents of the golden set."""
+    from idp_app.learning.registry import Registry
+
+    with _ws() as ws:
+        ids = sorted(Registry(ws.db, ws.config).golden())
+    out.print(" ".join(str(i) for i in ids) if ids else "the golden set is empty")
+
+
+@handle_errors
+def simulate_cmd(
+    dataset: Annotated[Path, typer.Argument(help="A folder with docs/ and truth.jsonl.")],
+    retrain_every: Annotated[int, typer.Option("--retrain-every", min=1, help="Retrain every K documents.")] = 25,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Replay only the first N documents.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes reading documents ahead.")] = 1,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the curve (CSV, JSON, PNG).")] = None,
+    window: Annotated[int | None, typer.Option("--window", min=1, help="Documents per point (default K).")] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Keep read documents here across runs.")] = None,
+    no_memory: Annotated[bool, typer.Option("--no-memory", help="Replay without the vendor memory.")] = False,
+) -> None:
+    """Replay a dataset as a clerk would meet it, retraining every K documents; print the learning curve."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from idp_app.learning.curve import write_curve
+    from idp_app.learning.simulate import simulate
+
+    if not (dataset / "truth.jsonl").is_file():
+        raise InputError(f"{dataset}: no truth.jsonl (a dataset folder holds docs/ and truth.jsonl)")
+    out_dir = out_dir or Path("learning-curve") / dataset.name
+    cache = cache or AppConfig.from_env().cache_dir / "replay-documents"
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:  # fmt: skip
+        task = bar.add_task("reading", total=None)
+
+        def on_prefetch(i: int) -> None:
+            bar.update(task, completed=i, description="reading documents")
+
+        def on_doc(i: int, total: int, o: Any) -> None:
+            bar.update(task, completed=i, total=total, description=f"replaying {o.doc_id}")
+
+        def on_retrain(i: int, r: Any) -> None:
+            bar.console.print(
+                f"after {i}: retrain {r.status} {r.version or ''} {'; '.join(r.reasons)}", highlight=False
+            )
+
+        report = simulate(dataset, retrain_every=retrain_every, limit=limit, workers=workers, cache_dir=cache,
+                          use_memory=not no_memory, progress=on_doc, on_retrain=on_retrain,
+                          on_prefetch=on_prefetch)  # fmt: skip
+    size = window or retrain_every
+    table = Table("documents", "corrections/doc", "field accuracy", "pass w/o review", "wrong among passing", "model")
+    for row in report.curve(size):
+        table.add_row(
+            f"{row['first']}-{row['last']}",
+            f"{row['corrections_per_document']:.2f}",
+            f"{row['field_accuracy']:.3f}",
+            f"{row['pass_without_review']:.3f}",
+            f"{row['wrong_among_passing']:.3f}",
+            row["model_version"],
+        )
+    out.print(table)
+    s = report.summary()
+    out.print(
+        f"first {s['edge']}: {s['first']['corrections_per_document']:.2f} corrections/doc, accuracy "
+        f"{s['first']['field_accuracy']:.3f}; last {s['edge']}: {s['last']['corrections_per_document']:.2f} "
+        f"corrections/doc, accuracy {s['last']['field_accuracy']:.3f} (ratio {s['corrections_ratio']}, "
+        f"gain {s['accuracy_gain']:+.3f})",
+        highlight=False,
+    )
+    paths = write_curve(report, out_dir, size)
+    out.print(f"written {paths['png']}, {paths['csv']}, {paths['json']}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("retrain")(retrain_cmd)
+    app.command("simulate")(simulate_cmd)
+    model_app.command("list")(model_list)
+    model_app.command("promote")(model_promote)
+    model_app.command("rollback")(model_rollback)
+    golden_app.command("add")(golden_add)
+    golden_app.command("remove")(golden_remove)
+    golden_app.command("list")(golden_list)
+    model_app.add_typer(golden_app, name="golden")
+    app.add_typer(model_app, name="model")
