@@ -339,13 +339,16 @@ class _InvoiceDrawing:
 
     def _payment_lines(
         self, x: float, y: float, step: float, *, label_above: bool, gap: float = 80.0, size: float = 8.5
-    ) -> None:
+    ) -> float:
+        """Bank name, IBAN and VAT id with their labels; returns the right edge of the widest value."""
         v, rc = self.spec.vendor, self.rc
         pairs: list[tuple[str, str | None, str]] = [("Bank", None, v.bank_name)]
         if v.iban is not None:
             pairs.append(("IBAN", "vendor_iban", format_iban(v.iban)))
         if v.vat_id is not None:
             pairs.append((self._label("vat_id"), "vendor_vat_id", v.vat_id))
+        gap = max(gap, *(text_width(f"{label}:", self.font, size) + 6 for label, _, _ in pairs))
+        edge = x
         for label, name, text in pairs:
             if label_above:
                 rc.text(x, y, label, self.bold, 7.5, color=GREY)
@@ -356,10 +359,12 @@ class _InvoiceDrawing:
             while label_above and text_width(text, self.font, size) > SIDEBAR_W - 10 and size > 5.5:
                 size -= 0.5
             if name is None:
-                rc.text(gx, y, text, self.font, size)
+                right = rc.text(gx, y, text, self.font, size).x1
             else:
-                self._field(gx, y, name, text, size=size)
+                right = self._field(gx, y, name, text, size=size)
+            edge = max(edge, right)
             y += step
+        return edge
 
     def _footer(self) -> None:
         rc, s, lay = self.rc, self.spec, self.lay
@@ -374,10 +379,10 @@ class _InvoiceDrawing:
         for i, line in enumerate(s.vendor.address_lines):
             rc.text(MARGIN, top + 10 * (i + 1), line, self.font, 7.5, key="vendor_address", merge=True)
         self.raw.setdefault("vendor_address", "\n".join(s.vendor.address_lines))
-        self._payment_lines(MARGIN + col - 20, top, 10, label_above=False, gap=58, size=7.5)
-        rc.text(MARGIN + 2 * col + 20, top, s.vendor.contact, self.font, 7.5)
-        rc.text(MARGIN + 2 * col + 20, top + 10, s.vendor.phone, self.font, 7.5)
-        rc.text(MARGIN + 2 * col + 20, top + 20, s.vendor.email, self.font, 7.5)
+        edge = self._payment_lines(MARGIN + col - 20, top, 10, label_above=False, gap=58, size=7.5)
+        third = max(MARGIN + 2 * col + 20, edge + 14)
+        for i, line in enumerate((s.vendor.contact, s.vendor.phone, s.vendor.email)):
+            rc.text(third, top + 10 * i, line, self.font, 7.5)
 
     # page flow -----------------------------------------------------------------------------------
     def _next_page(self) -> float:
