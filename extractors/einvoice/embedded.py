@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
 from extractors.errors import CorruptFileError, UnsupportedFileError
-from extractors.readers.sniff import EINVOICE_NAMESPACES
+
+EINVOICE_NAMESPACES = (
+    "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "urn:ferd:CrossIndustryDocument:invoice:1p0",
+    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+    "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+)
+"""Root namespaces of the e-invoices read: CII (Factur-X / ZUGFeRD 2.x / XRechnung), ZUGFeRD 1.0, UBL 2.1."""
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +49,33 @@ def validate_einvoice_xml(xml: bytes, path: Path | None = None) -> str:
     return str(ns)
 
 
+def pick_einvoice(attachments: dict[str, list[bytes]]) -> bytes | None:
+    """The first attachment that is a CII / UBL invoice, the names the standards prescribe first."""
+    names = sorted(attachments, key=lambda n: (n.lower() not in PREFERRED_NAMES, n.lower()))
+    for name in names:
+        if not name.lower().endswith(".xml"):
+            continue
+        for payload in attachments[name]:
+            if einvoice_namespace(payload):
+                return bytes(payload)
+    return None
+
+
+def einvoice_from_pdfium(pdf: Any) -> bytes | None:
+    """The e-invoice attached to an open pypdfium2 document (PDFium reads the embedded files quickly)."""
+    attachments: dict[str, list[bytes]] = {}
+    for i in range(pdf.count_attachments()):
+        item = pdf.get_attachment(i)
+        try:
+            attachments.setdefault(str(item.get_name()), []).append(bytes(item.get_data()))
+        except Exception as exc:  # a damaged embedded file is skipped, the document is still read
+            log.warning("cannot read attachment %d: %s", i, exc)
+    return pick_einvoice(attachments)
+
+
 def find_einvoice_xml(path: Path) -> bytes | None:
     """The CII / UBL invoice XML embedded in a PDF, or the file itself if it is one; None when there is none."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    import pypdfium2 as pdfium
 
     path = Path(path)
     with path.open("rb") as fh:
@@ -53,17 +84,24 @@ def find_einvoice_xml(path: Path) -> bytes | None:
         data = path.read_bytes()
         return data if einvoice_namespace(data) else None
     try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError:
+        return _find_with_pypdf(path)
+    try:
+        return einvoice_from_pdfium(pdf)
+    finally:
+        pdf.close()
+
+
+def _find_with_pypdf(path: Path) -> bytes | None:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             return None
-        attachments = reader.attachments
-        names = sorted(attachments, key=lambda n: (n.lower() not in PREFERRED_NAMES, n.lower()))
-        for name in names:
-            if not name.lower().endswith(".xml"):
-                continue
-            for payload in attachments[name]:
-                if einvoice_namespace(payload):
-                    return bytes(payload)
+        return pick_einvoice(dict(reader.attachments))
     except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         log.warning("%s: cannot look for an embedded e-invoice: %s", path, exc)
     return None

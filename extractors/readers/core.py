@@ -13,6 +13,7 @@ from pathlib import Path
 
 from extractors.context import ExtractionContext
 from extractors.document import Document, Page, Token
+from extractors.einvoice.embedded import einvoice_from_pdfium, validate_einvoice_xml
 from extractors.errors import (
     CorruptFileError,
     EmptyDocumentError,
@@ -58,9 +59,10 @@ def _pdf_open_error(path: Path, exc: Exception) -> ExtractionError:
 
 def _read_pdf(
     path: Path, ctx: ExtractionContext, engine: OcrEngine | None, timing: dict[str, float], warnings: list[str]
-) -> list[Page]:
+) -> tuple[list[Page], bytes | None]:
     start = time.perf_counter()
     pdf = open_pdfium(path)
+    einvoice: bytes | None = None
     pages: dict[int, Page] = {}
     jobs: list[PageJob] = []
     try:
@@ -84,16 +86,20 @@ def _read_pdf(
                 jobs.append(
                     PageJob(str(path), i, True, float(ctx.ocr_dpi), frame.rotation, frame.width_pt, frame.height_pt)
                 )
+        timing["read_ms"] = _ms(start)
+        if ctx.use_einvoice:
+            start = time.perf_counter()
+            einvoice = einvoice_from_pdfium(pdf)
+            timing["einvoice_ms"] = _ms(start)
     finally:
         pdf.close()
-    timing["read_ms"] = _ms(start)
     if jobs:
         start = time.perf_counter()
         for done in ocr_pages(jobs, ctx, engine):
             pages[done.index] = done
         timing["ocr_ms"] = _ms(start)
         warnings.extend(f"page {j.page_index + 1} has no usable text layer; read by OCR" for j in jobs)
-    return [pages[i] for i in sorted(pages)]
+    return [pages[i] for i in sorted(pages)], einvoice
 
 
 def read_pdf_text_pdfplumber(path: Path) -> list[Page]:
@@ -129,12 +135,6 @@ def _read_image(path: Path, kind: FileKind, ctx: ExtractionContext, engine: OcrE
     return ocr_pages(jobs, ctx, engine)
 
 
-def _einvoice_xml(path: Path) -> bytes | None:
-    from extractors.einvoice import find_einvoice_xml
-
-    return find_einvoice_xml(path)
-
-
 def read_document(path: Path, ctx: ExtractionContext, *, ocr_engine: OcrEngine | None = None) -> Document:
     """Read a PDF, PNG, JPEG, TIFF or e-invoice XML into pages of tokens with boxes in points.
 
@@ -151,16 +151,10 @@ def read_document(path: Path, ctx: ExtractionContext, *, ocr_engine: OcrEngine |
     sha = file_sha256(path)
     timing["hash_ms"] = _ms(start)
     if kind == FileKind.PDF:
-        pages = _read_pdf(path, ctx, ocr_engine, timing, warnings)
-        if ctx.use_einvoice:
-            start = time.perf_counter()
-            einvoice = _einvoice_xml(path)
-            timing["einvoice_ms"] = _ms(start)
+        pages, einvoice = _read_pdf(path, ctx, ocr_engine, timing, warnings)
     elif kind == FileKind.XML:
         pages = []
         einvoice = path.read_bytes()
-        from extractors.einvoice import validate_einvoice_xml
-
         validate_einvoice_xml(einvoice, path)
     else:
         start = time.perf_counter()

@@ -10,6 +10,7 @@ import struct
 from enum import StrEnum
 from pathlib import Path
 
+from extractors.einvoice.embedded import EINVOICE_NAMESPACES
 from extractors.errors import CorruptFileError, ImageTooLargeError, UnsupportedFileError
 
 SNIFF_BYTES = 4096
@@ -21,14 +22,6 @@ class FileKind(StrEnum):
     JPEG = "image/jpeg"
     TIFF = "image/tiff"
     XML = "application/xml"
-
-
-EINVOICE_NAMESPACES = (
-    "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
-    "urn:ferd:CrossIndustryDocument:invoice:1p0",
-    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
-    "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
-)
 
 
 def sniff_kind(head: bytes, path: Path | None = None) -> FileKind:

@@ -241,3 +241,14 @@ def test_render_page_for_pdf_and_image(tmp_path: Path) -> None:
     Image.fromarray(draw_scan(dpi=100)).save(png, dpi=(100, 100))
     shown = render_page(png, 0, 50)
     assert shown.size == (361, 166)  # 722 x 333 pixels at 100 dpi shown at 50 dpi
+
+
+@pytest.mark.slow
+def test_two_workers_read_the_same_pages_as_one(tmp_path: Path) -> None:
+    pages = [draw_scan(dpi=150), draw_scan((("Second page total 99.00", 72, 100),), dpi=150)]
+    pdf = image_pdf(tmp_path / "two.pdf", pages, dpi=150)
+    one = read_document(pdf, CTX)
+    two = read_document(pdf, ExtractionContext(ocr_languages="eng", ocr_dpi=200, workers=2))
+    assert [p.text() for p in two.pages] == [p.text() for p in one.pages]
+    assert [p.index for p in two.pages] == [0, 1]
+    assert [t.bbox_pt for t in two.all_tokens()] == [t.bbox_pt for t in one.all_tokens()]
