@@ -63,13 +63,14 @@ class SampleTruth:
         out["page_size_pt"] = [round(v, 2) for v in self.page_size_pt]
         if self.scan_params is not None:
             out["scan_params"] = self.scan_params
+        out["seed"] = self.seed
         out["source"] = f"IDP Desk sample generator, seed {self.seed}"
         out.update(self.extra)
         return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SampleTruth:
-        seed_text = str(data.get("source", "")).rsplit(" ", 1)[-1]
+        seed = data.get("seed")
         return cls(
             id=data["id"],
             file=data["file"],
@@ -84,7 +85,7 @@ class SampleTruth:
             page_size_pt=(float(data["page_size_pt"][0]), float(data["page_size_pt"][1])),
             scan=bool(data.get("scan", False)),
             scan_params=data.get("scan_params"),
-            seed=int(seed_text) if seed_text.lstrip("-").isdigit() else None,
+            seed=int(seed) if seed is not None else None,
         )
 
 
