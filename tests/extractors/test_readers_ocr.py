@@ -252,3 +252,20 @@ def test_two_workers_read_the_same_pages_as_one(tmp_path: Path) -> None:
     assert [p.text() for p in two.pages] == [p.text() for p in one.pages]
     assert [p.index for p in two.pages] == [0, 1]
     assert [t.bbox_pt for t in two.all_tokens()] == [t.bbox_pt for t in one.all_tokens()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("turn", [cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE])
+def test_turned_scan_is_read_upright_with_boxes_on_the_turned_page(tmp_path: Path, turn: int) -> None:
+    lines = (*INVOICE_LINES, ("Payment due within thirty days of receipt", 72, 230))
+    img = draw_scan(lines, dpi=150, page_pt=(520, 260))
+    turned = np.ascontiguousarray(cv2.rotate(img, turn))
+    path = tmp_path / "turned.png"
+    Image.fromarray(turned).save(path, dpi=(150, 150))
+    doc = read_document(path, CTX)
+    words = _words(doc)
+    assert {"4711", "1234.50", "thirty"} <= set(words)
+    k = 150 / 72
+    for word in ("4711", "thirty"):
+        box = words[word].bbox_pt  # type: ignore[attr-defined]
+        assert ink_share(turned, (box.x0 * k, box.y0 * k, box.x1 * k, box.y1 * k)) > 0.1, word
