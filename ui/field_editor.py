@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from extractors.geometry import BBox
 from idp_app.domain import ReviewState
 from ui.model import FieldKind, FieldView
-from ui.palette import STATE_COLOURS, state_label
+from ui.palette import state_label
 
 ValueCheck = Callable[[str, str], str]
 """Turn what the clerk typed into the field's stored form, or raise ValueError saying what is wrong."""
@@ -57,11 +57,11 @@ class FieldEditor(QFrame):
         self._view = view
         self.name = view.name
         self._current = False
-        self._colour = STATE_COLOURS[view.state]
 
         self.title = QLabel(view.label)
-        self.title.setStyleSheet("font-weight: bold")
+        self.title.setObjectName("fieldTitle")
         self.badge = QLabel()
+        self.badge.setObjectName("fieldBadge")
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -76,10 +76,10 @@ class FieldEditor(QFrame):
         self.bar.setMaximumWidth(90)
         self.evidence = QLabel()
         self.evidence.setWordWrap(True)
-        self.evidence.setStyleSheet("color: #555")
+        self.evidence.setObjectName("fieldEvidence")
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020")
+        self.error.setObjectName("fieldError")
         self.error.hide()
 
         grid = QGridLayout(self)
@@ -107,9 +107,12 @@ class FieldEditor(QFrame):
         self.set_view(view)
 
     # -- showing -------------------------------------------------------------------------------------------
-    def set_view(self, view: FieldView, currency: str = "") -> None:
+    def set_view(self, view: FieldView, currency: str = "", *, keep_typing: bool = True) -> None:
+        """Show ``view``; with ``keep_typing``, what the clerk is typing in this editor stays."""
         self._view = view
-        editing = self.line.isModified() and self.combo.hasFocus()
+        editing = keep_typing and self.line.isModified() and self.combo.hasFocus()
+        if not keep_typing:
+            self._clear_error()
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.addItem(view.text, None)
@@ -132,10 +135,7 @@ class FieldEditor(QFrame):
         conf = view.value.confidence
         self.confidence.setText(f"{conf:.0%}")
         self.bar.setValue(round(conf * 100))
-        colour = STATE_COLOURS[view.state]
         self.badge.setText(state_label(view.state))
-        self.badge.setStyleSheet(f"color: white; background: {colour}; padding: 1px 6px; border-radius: 3px")
-        self._colour = colour
         self._restyle()
         bits = list(view.value.evidence)
         bits += [f"{PASSED} {r}" for r in view.passed_rules]
@@ -174,10 +174,17 @@ class FieldEditor(QFrame):
         return self._current
 
     def _restyle(self) -> None:
-        background = "#e6effb" if self._current else "transparent"
-        self.setStyleSheet(
-            f"#{self.objectName()} {{ border: none; border-left: 5px solid {self._colour}; background: {background}; }}"
-        )
+        """Switch the properties the panel's style sheet keys on (no style sheet per editor: that is slow)."""
+        state = self._view.state.value
+        current = "true" if self._current else "false"
+        if self.property("state") == state and self.property("current") == current:
+            return
+        self.setProperty("state", state)
+        self.setProperty("current", current)
+        self.badge.setProperty("state", state)
+        for w in (self, self.badge):
+            w.style().unpolish(w)
+            w.style().polish(w)
 
     # -- editing -------------------------------------------------------------------------------------------------
     def commit(self) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from idp_app.domain import ReviewState
 from ui.field_editor import FieldEditor, ValueCheck
 from ui.model import DocumentView, FieldKind, RuleIssue
+from ui.palette import field_panel_style
 from ui.values import check_value
 
 
@@ -19,7 +22,6 @@ class IssuesBox(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("issues")
-        self.setStyleSheet("#issues { background: #fdecea; border: 1px solid #d62828; border-radius: 4px; }")
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         self.fix_buttons: list[QPushButton] = []
@@ -36,7 +38,7 @@ class IssuesBox(QFrame):
             row = QHBoxLayout()
             text = QLabel(f"\u2717 {issue.message}")
             text.setWordWrap(True)
-            text.setStyleSheet("color: #8a1010")
+            text.setObjectName("issueText")
             row.addWidget(text, 1)
             holder = QWidget()
             holder.setLayout(row)
@@ -71,12 +73,13 @@ class FieldPanel(QWidget):
         self._order: list[str] = []
         self._current: str | None = None
         self._doc: DocumentView | None = None
+        self.setStyleSheet(field_panel_style())
 
         self.heading = QLabel()
-        self.heading.setStyleSheet("font-size: 14px; font-weight: bold")
+        self.heading.setObjectName("panelHeading")
         self.reasons = QLabel()
         self.reasons.setWordWrap(True)
-        self.reasons.setStyleSheet("color: #555")
+        self.reasons.setObjectName("panelReasons")
         self.issues = IssuesBox()
         self.issues.fixRequested.connect(self.fixRequested)
         self._body = QWidget()
@@ -100,13 +103,7 @@ class FieldPanel(QWidget):
     def set_document(self, doc: DocumentView | None) -> None:
         same = doc is not None and self._doc is not None and doc.document_id == self._doc.document_id
         self._doc = doc
-        names = doc.field_names() if doc else []
-        if not same or names != self._order:
-            self._rebuild(doc)
-        elif doc is not None:
-            currency = self._currency(doc)
-            for f in doc.fields:
-                self.editors[f.name].set_view(f, currency)
+        self._arrange(doc, keep_typing=same)
         if doc is None:
             self.heading.clear()
             self.reasons.clear()
@@ -117,35 +114,41 @@ class FieldPanel(QWidget):
         self.issues.set_issues(doc.issues, {f.name: f.label for f in doc.fields})
         if not same:
             first = self.next_needing_review(None) or (self._order[0] if self._order else None)
+            self._current = None
             self.set_current(first, focus=False)
 
     def _currency(self, doc: DocumentView) -> str:
         cur = doc.field("currency")
         return cur.text if cur is not None and cur.kind is FieldKind.CURRENCY else ""
 
-    def _rebuild(self, doc: DocumentView | None) -> None:
-        for editor in self.editors.values():
-            editor.setParent(None)
-            editor.deleteLater()
-        self.editors = {}
-        self._order = []
-        self._current = None
-        if doc is None:
-            return
-        currency = self._currency(doc)
-        previous: FieldEditor | None = None
-        for f in doc.fields:
-            editor = FieldEditor(f, self._check)
-            editor.set_view(f, currency)
-            editor.focused.connect(self._editor_focused)
-            editor.committed.connect(self._editor_committed)
-            editor.confirmed.connect(self._editor_confirmed)
-            self._fields_layout.insertWidget(self._fields_layout.count() - 1, editor)
-            if previous is not None:
-                QWidget.setTabOrder(previous.combo, editor.combo)
-            previous = editor
-            self.editors[f.name] = editor
-            self._order.append(f.name)
+    def _arrange(self, doc: DocumentView | None, *, keep_typing: bool) -> None:
+        """One editor per field, in the document's order; editors of fields the last document had are reused."""
+        views = {f.name: f for f in doc.fields} if doc else {}
+        names = list(views)
+        for name in [n for n in self.editors if n not in views or views[n].kind is not self.editors[n].view.kind]:
+            gone = self.editors.pop(name)
+            gone.setParent(None)
+            gone.deleteLater()
+        currency = self._currency(doc) if doc else ""
+        for name, view in views.items():
+            editor = self.editors.get(name)
+            if editor is None:
+                editor = FieldEditor(view, self._check)
+                editor.focused.connect(self._editor_focused)
+                editor.committed.connect(self._editor_committed)
+                editor.confirmed.connect(self._editor_confirmed)
+                self.editors[name] = editor
+            editor.set_view(view, currency, keep_typing=keep_typing)
+        if names != self._order:
+            for name in names:
+                self._fields_layout.removeWidget(self.editors[name])
+            for i, name in enumerate(names):
+                self._fields_layout.insertWidget(i, self.editors[name])
+            for a, b in itertools.pairwise(names):
+                QWidget.setTabOrder(self.editors[a].combo, self.editors[b].combo)
+            self._order = names
+        if self._current not in self.editors:
+            self._current = None
 
     # -- the current field ----------------------------------------------------------------------------------
     @property

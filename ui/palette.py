@@ -41,3 +41,23 @@ def state_label(state: ReviewState) -> str:
         ReviewState.ERROR: "Error",
         ReviewState.MISSING: "Missing",
     }[state]
+
+
+def field_panel_style() -> str:
+    """One style sheet for the whole field panel; editors only switch their ``state`` and ``current`` properties."""
+    rules = [
+        "FieldEditor { border: none; border-left: 5px solid #999; background: transparent; }",
+        'FieldEditor[current="true"] { background: #e6effb; }',
+        "QLabel#fieldTitle { font-weight: bold; }",
+        "QLabel#fieldEvidence { color: #555; }",
+        "QLabel#fieldError { color: #b00020; }",
+        "QLabel#fieldBadge { color: white; padding: 1px 6px; border-radius: 3px; background: #999; }",
+        "QLabel#panelHeading { font-size: 14px; font-weight: bold; }",
+        "QLabel#panelReasons { color: #555; }",
+        "#issues { background: #fdecea; border: 1px solid #d62828; border-radius: 4px; }",
+        "QLabel#issueText { color: #8a1010; }",
+    ]
+    for state, colour in STATE_COLOURS.items():
+        rules.append(f'FieldEditor[state="{state.value}"] {{ border-left: 5px solid {colour}; }}')
+        rules.append(f'QLabel#fieldBadge[state="{state.value}"] {{ background: {colour}; }}')
+    return "\n".join(rules)

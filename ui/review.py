@@ -46,7 +46,7 @@ class ReviewController(QObject):
 
     # -- the queue -------------------------------------------------------------------------------------------
     def refresh_queue(self) -> None:
-        self.runner.submit(self.backend.queue, self.queueChanged.emit, self._failed, serial=True)
+        self.runner.submit(self.backend.queue, self.queueChanged.emit, self._failed)
 
     def open(self, document_id: int) -> None:
         if self.doc is not None and self.doc.document_id == document_id:

@@ -116,6 +116,7 @@ class ServicesBackend:
         self._ocr_ctx = ocr_context or ExtractionContext()
         self._pages: dict[int, tuple[tuple[Page, ...], str | None]] = {}
         self._lock = threading.Lock()
+        self._reasons: dict[int, tuple[str, ...]] = {}
 
     def authenticate(self, name: str, password: str) -> UserSession:
         user = self.ws.users.authenticate(name, password)
@@ -125,10 +126,13 @@ class ServicesBackend:
         items = self.ws.queue.list(QueueFilter(), limit=200)
         rows = []
         for it in items:
-            try:
-                reasons = tuple(r.message for r in self.ws.documents.get(it.id).reasons)
-            except AppError:
-                reasons = ()
+            reasons = self._reasons.get(it.id)
+            if reasons is None:  # recorded at routing and kept: read once per document
+                try:
+                    reasons = tuple(r.message for r in self.ws.documents.get(it.id).reasons)
+                except AppError:
+                    reasons = ()
+                self._reasons[it.id] = reasons
             rows.append(
                 QueueRow(
                     document_id=it.id,
@@ -174,6 +178,7 @@ class ServicesBackend:
 
     def _view(self, doc_id: int) -> DocumentView:
         core = self.ws.documents.get(doc_id)
+        self._reasons[doc_id] = tuple(r.message for r in core.reasons)
         pages, error = self._read_pages(doc_id, Path(core.file_path))
         return document_view(core, pages, error)
 
