@@ -107,3 +107,13 @@ def test_release_and_renew(ws: Workspace, inbox: Path) -> None:
     assert again is not None and again.document_id == claim.document_id
     ws.queue.release(claim.document_id, "clerk2")
     assert ws.documents.get(claim.document_id).claimed_by is None
+
+
+def test_paging_after_an_item_gives_the_same_pages_as_offsets(ws: Workspace, inbox: Path) -> None:
+    ingest(ws, inbox, {f"{i:02d}.json": invoice(f"N{i}", conf=0.9 + (i % 4) / 100) for i in range(9)})
+    everything = [i.id for i in ws.queue.list(limit=100)]
+    pages, after = [], None
+    while page := ws.queue.list(limit=4, after=after):
+        pages.extend(i.id for i in page)
+        after = page[-1].id
+    assert pages == everything
