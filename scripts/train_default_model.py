@@ -28,8 +28,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from extractors.context import ExtractionContext  # noqa: E402
+from extractors.document import Document, Page, Token, TokenSource  # noqa: E402
 from extractors.evaluation import load_truth  # noqa: E402
 from extractors.fields.calibration import expected_calibration_error  # noqa: E402
+from extractors.fields.features import FEATURES, N_FEATURES  # noqa: E402
 from extractors.fields.schema import load_schema  # noqa: E402
 from extractors.fields.scorer import (  # noqa: E402
     ConfidenceModel,
@@ -40,26 +42,61 @@ from extractors.fields.scorer import (  # noqa: E402
     same_value,
     train,
 )
+from extractors.geometry import BBox  # noqa: E402
 from extractors.pipeline import DEFAULT_MODEL_PATH, decide_rows  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 TRAIN_CORPORA = ("zugferd", "invoice2data")
 
 
-def _features(args: tuple[str, str]) -> dict[str, Any] | None:
+def _doc_json(doc: Document) -> dict[str, Any]:
+    pages = []
+    for p in doc.pages:
+        tokens = [
+            [t.text, *t.bbox_pt.to_list(3), t.confidence, str(t.source), t.font_size_pt, t.bold] for t in p.tokens
+        ]
+        pages.append({"index": p.index, "width": p.width_pt, "height": p.height_pt, "tokens": tokens})
+    return {"path": doc.path, "mime": doc.mime_type, "pages": pages}
+
+
+def _doc_from_json(data: dict[str, Any]) -> Document:
+    pages = []
+    for p in data["pages"]:
+        tokens = tuple(
+            Token(t[0], BBox(t[1], t[2], t[3], t[4]), p["index"], t[5], TokenSource(t[6]), t[7], bool(t[8]), i)
+            for i, t in enumerate(p["tokens"])
+        )
+        pages.append(Page(p["index"], p["width"], p["height"], tokens))
+    return Document(data["path"], tuple(pages), data["mime"])
+
+
+def _read_cached(path: Path, cache_dir: Path, sha: str) -> Document | None:
+    """The document as read once (OCR is slow), kept as JSON tokens in the work folder."""
     from extractors.readers import read_document
 
-    path, cache_dir = Path(args[0]), Path(args[1])
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    cached = cache_dir / f"{sha}.json"
+    cached = cache_dir / f"doc-{sha}.json"
     if cached.exists():
-        return dict(json.loads(cached.read_text()))
-    from extractors.pipeline import field_candidates
-
+        return _doc_from_json(json.loads(cached.read_text()))
     try:
         doc = read_document(path, ExtractionContext(use_einvoice=False))
     except Exception as exc:
         print(f"skip {path}: {exc}", file=sys.stderr)
+        return None
+    cached.write_text(json.dumps(_doc_json(doc)))
+    return doc
+
+
+def _features(args: tuple[str, str]) -> dict[str, Any] | None:
+    path, cache_dir = Path(args[0]), Path(args[1])
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    version = hashlib.sha256(" ".join(FEATURES).encode()).hexdigest()[:8]
+    cached = cache_dir / f"feat-{version}-{sha}.json"
+    if cached.exists():
+        return dict(json.loads(cached.read_text()))
+    from extractors.pipeline import field_candidates
+
+    doc = _read_cached(path, cache_dir, sha)
+    if doc is None:
         return None
     _, rows = field_candidates(doc, load_schema("invoice"), ExtractionContext(use_einvoice=False))
     data = {
@@ -85,7 +122,7 @@ def _pair(doc_id: str, data: dict[str, Any], truth: dict[str, Any]) -> TrainingP
             name,
             f["type"],
             tuple(f["values"]),
-            np.asarray(f["features"], dtype=float).reshape(len(f["values"]), -1),
+            np.asarray(f["features"], dtype=float).reshape(len(f["values"]), N_FEATURES),
             tuple(f["ocr"]),
             tuple((int(p), tuple(t)) for p, t in f["spans"]),
         )

@@ -55,8 +55,14 @@ FEATURES: tuple[str, ...] = (
     "label_in_value",
     "lab_left_x_lab_gap",
     "lab_any",
+    "amount_col",
+    "lab_above_aligned",
+    "other_above_aligned",
+    "value_labelled_elsewhere",
+    "value_labelled_other",
 )
 N_FEATURES = len(FEATURES)
+_I = {name: i for i, name in enumerate(FEATURES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,28 +128,48 @@ class FeatureBuilder:
             (c.page, c.line) for c in candidates if c.value_type == "amount"
         )
         self.rightmost: dict[tuple[int, int], float] = {}
+        self.amount_x0: dict[tuple[int, int], list[float]] = {}
         for c in candidates:
             if c.value_type == "amount":
                 key = (c.page, c.line)
                 self.rightmost[key] = max(self.rightmost.get(key, 0.0), c.bbox_pt.x1)
+                self.amount_x0.setdefault(key, []).append(c.bbox_pt.x0)
         self.currency_lines = {(c.page, c.line) for c in candidates if c.value_type == "currency"}
+        self._hits: dict[tuple[str, int], tuple[list[LabelHit], list[LabelHit]]] = {}
+
+    def _page_hits(self, spec: FieldSpec, page: int) -> tuple[list[LabelHit], list[LabelHit]]:
+        """The field's own label hits on a page, and those of other fields of the same value type."""
+        key = (spec.name, page)
+        if key not in self._hits:
+            own = [h for h in self.labels[spec.name] if h.page == page]
+            others = [
+                h
+                for other in self.schema.fields
+                if other.name != spec.name and other.value_type == spec.value_type
+                for h in self.labels[other.name]
+                if h.page == page
+            ]
+            self._hits[key] = (own, others)
+        return self._hits[key]
 
     def matrix(self, spec: FieldSpec, cands: Sequence[Candidate]) -> np.ndarray:
         rows = [self.features(spec, c) for c in cands]
-        return np.asarray(rows, dtype=np.float64).reshape(len(rows), N_FEATURES)
+        X = np.asarray(rows, dtype=np.float64).reshape(len(rows), N_FEATURES)
+        if len(rows):
+            # whether the same value is printed elsewhere next to this field's label (or another field's)
+            labelled = X[:, _I["lab_left_adjacent"]] + X[:, _I["lab_above_aligned"]] > 0
+            other = X[:, _I["other_left_closer"]] + X[:, _I["other_above_aligned"]] > 0
+            own_values = {c.value for c, hit in zip(cands, labelled, strict=True) if hit}
+            other_values = {c.value for c, hit in zip(cands, other, strict=True) if hit}
+            X[:, _I["value_labelled_elsewhere"]] = [c.value in own_values for c in cands]
+            X[:, _I["value_labelled_other"]] = [c.value in other_values for c in cands]
+        return X
 
     def features(self, spec: FieldSpec, c: Candidate) -> list[float]:
         view = self.view
         page = view.doc.pages[c.page]
         lv = view.lines[c.page][c.line]
-        own = [h for h in self.labels[spec.name] if h.page == c.page]
-        others = [
-            h
-            for other in self.schema.fields
-            if other.name != spec.name and other.value_type == spec.value_type
-            for h in self.labels[other.name]
-            if h.page == c.page
-        ]
+        own, others = self._page_hits(spec, c.page)
         left_own = self._left(own, c)
         left_other = self._left(others, c)
         above_own = self._above(own, c, 3)
@@ -164,6 +190,13 @@ class FeatureBuilder:
         text_low = c.text.lower()
         label_in_value = any(h.line == c.line and h.token_end > first_tok for h in own + others)
         own_left_gap = min(gap / 100.0, 6.0)
+        amount_col = (
+            sum(1 for x in self.amount_x0.get((c.page, c.line), ()) if x < c.bbox_pt.x0 - 0.5)
+            if c.value_type == "amount"
+            else 0
+        )
+        aligned_own = any(abs(h.x1 - c.bbox_pt.x1) < 25.0 or abs(h.x0 - c.bbox_pt.x0) < 10.0 for h in above_own)
+        aligned_other = any(abs(h.x1 - c.bbox_pt.x1) < 25.0 or abs(h.x0 - c.bbox_pt.x0) < 10.0 for h in above_other)
         return [
             float(bool(left_own)),
             own_left_gap,
@@ -210,6 +243,11 @@ class FeatureBuilder:
             float(label_in_value or text_low.rstrip(":") in spec.all_labels()),
             float(bool(left_own)) * own_left_gap,
             float(bool(left_own or above_own or sect_own)),
+            min(amount_col / 5.0, 2.0),
+            float(aligned_own),
+            float(aligned_other),
+            0.0,
+            0.0,
         ]
 
     @staticmethod

@@ -18,6 +18,7 @@ from extractors.fields.calibration import IsotonicCalibrator
 from extractors.fields.features import FEATURES, N_FEATURES
 from extractors.fields.normalise import name_tokens, normalise_date
 from extractors.fields.schema import ValueType
+from extractors.fields.trees import TreeScorer
 
 CONF_FEATURES = ("top_logit", "share", "margin", "ocr_conf", "rule", "n_candidates", "found")
 
@@ -54,6 +55,7 @@ class LinearScorer:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "kind": "linear",
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
             "coef": self.coef.tolist(),
@@ -123,19 +125,28 @@ class ConfidenceModel:
         return cls(coef, -2.0, IsotonicCalibrator((0.0, 1.0), (0.0, 1.0)))
 
 
+Scorer = LinearScorer | TreeScorer
+
+
+def scorer_from_dict(data: Mapping[str, Any]) -> Scorer:
+    if data.get("kind") == "trees":
+        return TreeScorer.from_dict(data)
+    return LinearScorer.from_dict(data)
+
+
 @dataclass(slots=True)
 class FieldModel:
     """Scorer weights per field and per value type, the confidence calibrator, and the model's own record."""
 
-    per_field: dict[str, LinearScorer]
-    per_type: dict[str, LinearScorer]
+    per_field: dict[str, Scorer]
+    per_type: dict[str, Scorer]
     confidence: ConfidenceModel
     version: str = "untrained"
     metrics: dict[str, Any] = field(default_factory=dict)
     training_documents: tuple[str, ...] = ()
     """SHA-256 of the documents the model was trained or calibrated on, so evaluation can leave them out."""
 
-    def scorer_for(self, name: str, value_type: str) -> LinearScorer | None:
+    def scorer_for(self, name: str, value_type: str) -> Scorer | None:
         return self.per_field.get(name) or self.per_type.get(value_type)
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,8 +165,8 @@ class FieldModel:
         if list(data.get("features", [])) != list(FEATURES):
             raise ValueError("the model was trained on other features than this version computes")
         return cls(
-            {k: LinearScorer.from_dict(v) for k, v in data["per_field"].items()},
-            {k: LinearScorer.from_dict(v) for k, v in data["per_type"].items()},
+            {k: scorer_from_dict(v) for k, v in data["per_field"].items()},
+            {k: scorer_from_dict(v) for k, v in data["per_type"].items()},
             ConfidenceModel.from_dict(data["confidence"]),
             str(data.get("version", "")),
             dict(metrics or {}),
@@ -227,14 +238,23 @@ def build_dataset(pairs: Sequence[TrainingPair]) -> Dataset:
     return Dataset(X, np.asarray(ys, dtype=int), np.asarray(gs), np.asarray(fs), np.asarray(ts))
 
 
-def train(dataset: Dataset, *, min_positive: int = 8, version: str = "trained") -> FieldModel:
-    """Fit one scorer per field with enough positives and one per value type (for every other field)."""
-    per_field: dict[str, LinearScorer] = {}
-    per_type: dict[str, LinearScorer] = {}
+def train(
+    dataset: Dataset, *, min_positive: int = 8, min_trees: int = 30, version: str = "trained", trees: bool = True
+) -> FieldModel:
+    """Fit one scorer per field with enough positives and one per value type (for every other field).
+
+    Fields with at least ``min_trees`` positive candidates get gradient-boosted trees, others a logistic
+    regression; the per-type scorers are linear, so that a field added to a schema gets a smooth scorer.
+    """
+    per_field: dict[str, Scorer] = {}
+    per_type: dict[str, Scorer] = {}
     X, y = dataset.X, dataset.y
     for name in sorted(set(dataset.fields.tolist())):
         mask = dataset.fields == name
-        if y[mask].sum() >= min_positive:
+        positives = int(y[mask].sum())
+        if trees and positives >= min_trees:
+            per_field[name] = TreeScorer.fit(X[mask], y[mask])
+        elif positives >= min_positive:
             per_field[name] = LinearScorer.fit(X[mask], y[mask])
     for vtype in sorted(set(dataset.types.tolist())):
         mask = dataset.types == vtype

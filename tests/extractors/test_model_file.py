@@ -100,3 +100,31 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         write_model(path, {"w": [2.0]}, {"v": 2})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_exported_trees_score_exactly_like_the_fitted_classifier(tmp_path: Path) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from extractors.fields.trees import TreeScorer
+
+    rng = np.random.default_rng(5)
+    X = rng.uniform(size=(3000, N_FEATURES))
+    y = ((X[:, 0] > 0.5) & (X[:, 1] < 0.3) | (X[:, 2] > 0.9)).astype(int)
+    scorer = TreeScorer.fit(X, y, max_iter=30)
+    reference = HistGradientBoostingClassifier(
+        max_iter=30, learning_rate=0.08, max_depth=4, min_samples_leaf=10, l2_regularization=1.0, random_state=0
+    )
+    pos = int(y.sum())
+    reference.fit(X, y, sample_weight=np.where(y == 1, min((len(y) - pos) / pos, 20.0), 1.0))
+    test = rng.uniform(size=(500, N_FEATURES))
+    assert np.allclose(scorer.logits(test), reference.decision_function(test))
+    again = TreeScorer.from_dict(json.loads(json.dumps(scorer.to_dict())))
+    assert np.allclose(again.logits(test), scorer.logits(test))
+
+
+def test_a_tree_pointing_outside_itself_is_refused() -> None:
+    from extractors.fields.trees import Tree
+
+    bad = {"feature": [0, 0], "threshold": [0.5, 0.0], "left": [5, 0], "right": [1, 0], "leaf": [0, 1]}
+    with pytest.raises(ValueError, match="does not exist"):
+        Tree.from_dict({**bad, "value": [0.0, 1.0], "missing_left": [1, 1]})
