@@ -156,7 +156,7 @@ def test_ocr_reads_the_value_inside_a_moved_box(tmp_path: Path) -> None:
 
     pdf_path = tmp_path / "inv.pdf"
     truth = make_invoice(pdf_path, seed=12, layout="inv-02", n_items=4)
-    params = ScanParams(dpi=300, rotation_deg=2.6, noise_sigma=4, blur_px=0, light=0.1, jpeg_quality=85,
+    params = ScanParams(dpi=200, rotation_deg=2.6, noise_sigma=4, blur_px=0, light=0.1, jpeg_quality=85,
                         output="png", seed=2)  # fmt: skip
     scanned = make_scan(pdf_path, truth, tmp_path / "inv.png", params=params)
     image = cv2.imread(str(tmp_path / "inv.png"), cv2.IMREAD_GRAYSCALE)
