@@ -180,10 +180,14 @@ class FieldModel:
 
     @classmethod
     def load(cls, path: Any) -> FieldModel:
+        from extractors.errors import ModelFileError
         from extractors.model_file import read_model
 
         payload, metrics = read_model(path)
-        return cls.from_dict(payload, metrics)
+        try:
+            return cls.from_dict(payload, metrics)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"model does not fit this version: {exc}", path=str(path)) from exc
 
 
 # ---- training ------------------------------------------------------------------------------------------------------
