@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from idp_app.samples import SampleError, SampleTruth, generate_corpus
+from idp_app.samples import SampleError, SampleTruth, check_corpus_arguments, generate_corpus
 
 
 def samples(
@@ -27,6 +27,7 @@ def samples(
     console = Console(stderr=True)
     started = time.perf_counter()
     try:
+        check_corpus_arguments(directory, invoices, contracts, scanned, overwrite)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -43,10 +44,10 @@ def samples(
             truths = generate_corpus(directory, invoices, contracts, scanned, seed, overwrite=overwrite,
                                      progress=advance)  # fmt: skip
     except SampleError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
-        console.print(f"[red]error:[/red] cannot write to {directory}: {exc.strerror or exc}", highlight=False)
+        typer.echo(f"error: cannot write to {directory}: {exc.strerror or exc}", err=True)
         raise typer.Exit(3) from None
     scans = sum(1 for t in truths if t.scan)
     elapsed = time.perf_counter() - started

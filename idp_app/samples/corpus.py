@@ -92,7 +92,10 @@ def make_scan(
     return scanned
 
 
-def _check(out_dir: Path, invoices: int, contracts: int, scanned_share: float, overwrite: bool) -> None:
+def check_corpus_arguments(
+    out_dir: Path, invoices: int, contracts: int, scanned_share: float, overwrite: bool = False
+) -> None:
+    """Raise :class:`SampleError` for arguments :func:`generate_corpus` would refuse."""
     if invoices < 0 or contracts < 0:
         raise SampleError("the numbers of invoices and contracts cannot be negative")
     if invoices + contracts == 0:
@@ -104,7 +107,9 @@ def _check(out_dir: Path, invoices: int, contracts: int, scanned_share: float, o
     if out_dir.exists() and not out_dir.is_dir():
         raise SampleError(f"{out_dir} exists and is not a directory")
     if not overwrite and (out_dir / TRUTH_FILE).exists():
-        raise SampleError(f"{out_dir} already holds a corpus ({TRUTH_FILE}); choose another directory")
+        raise SampleError(
+            f"{out_dir} already holds a corpus ({TRUTH_FILE}); choose another directory or replace it (--overwrite)"
+        )
 
 
 def generate_corpus(
@@ -123,7 +128,7 @@ def generate_corpus(
     Invoice layouts are dealt in turn from a seed-dependent start, so any 12 consecutive invoices
     show all layouts. Raises :class:`SampleError` for bad arguments before anything is written.
     """
-    _check(out_dir, invoices, contracts, scanned_share, overwrite)
+    check_corpus_arguments(out_dir, invoices, contracts, scanned_share, overwrite)
     total = invoices + contracts
     scanned = set(random.Random(f"{seed}/scanned").sample(range(total), round(scanned_share * total)))
     offset = random.Random(f"{seed}/layouts").randrange(len(LAYOUT_IDS))
