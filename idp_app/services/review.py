@@ -13,15 +13,16 @@ from idp_app.db.engine import Database
 from idp_app.db.models import CorrectionRow, Document, FieldRow, utcnow
 from idp_app.domain import Correction, CorrectionKind, DocumentStatus
 from idp_app.errors import InvalidValueError, PermissionDeniedError, RuleFailedError
-from idp_app.services import audit, lifecycle, vendors
-from idp_app.services.documents import field_view, load_document
+from idp_app.services import audit, lifecycle, line_items, vendors
+from idp_app.services.documents import build_view, field_view, load_document
 from idp_app.services.evaluate import current_values, evaluate, text_of
 from idp_app.services.faults import pause_point
 from idp_app.services.queue import holding
 from idp_app.services.routing import RoutingPolicy
+from idp_app.services.storage import FileStore
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import field_type, normalise
-from idp_app.services.views import FieldView
+from idp_app.services.views import DocumentView, FieldView
 
 
 class StaleValueError(InvalidValueError):
@@ -47,9 +48,10 @@ def _same(value_type: str, given: str | None, current: str | None) -> bool:
 
 
 class ReviewService:
-    def __init__(self, db: Database, policy: RoutingPolicy) -> None:
+    def __init__(self, db: Database, policy: RoutingPolicy, store: FileStore) -> None:
         self._db = db
         self._policy = policy
+        self._store = store
 
     # -- corrections ---------------------------------------------------------------------------------------
 
@@ -183,6 +185,18 @@ class ReviewService:
         except InvalidOperation:
             doc.total_amount = None
         doc.updated_at = utcnow()
+
+    def edit_line_items(
+        self, doc_id: int, user: User | str, op: str, row: int, other: int | None = None
+    ) -> DocumentView:
+        """Add (at ``row``), delete, split (a new empty row after ``row``) or merge (``other`` into ``row``)
+        line-item rows of a claimed document; returns the document as it is now."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            doc = holding(s, doc_id, actor.name)
+            line_items.edit(s, doc.id, actor.name, op, row, other)
+            s.expire_all()
+            return build_view(s, load_document(s, doc_id), self._store, self._policy)
 
     # -- decisions -----------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from idp_app.services.ingest import ExtractFn, IngestService
 from idp_app.services.queue import DEFAULT_LEASE_SECONDS, QueueService
 from idp_app.services.review import ReviewService
 from idp_app.services.routing import RoutingPolicy
+from idp_app.services.storage import FileStore
 from idp_app.services.users import UserService
 from idp_app.services.vendors import VendorService
 
@@ -53,10 +54,15 @@ class Workspace:
         self.users = UserService(db)
         self.documents = DocumentService(db, config, policy, read)
         self.queue = QueueService(db, lease_seconds)
-        self.review = ReviewService(db, policy)
+        self.review = ReviewService(db, policy, FileStore(config.files_dir))
         self.ingest = IngestService(db, config, policy, extract)
         self.vendors = VendorService(db)
         self.audit = AuditService(db)
+        if extract is None:
+            # Extract with the promoted model and the vendor memory; learn each approval into the memory.
+            from idp_app.learning.extract import install
+
+            install(self)
 
     @classmethod
     def open(

@@ -1,0 +1,60 @@
+"""Line-item row operations keep rows numbered 0..n-1 and the totals rule in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_extractors import invoice, write_doc
+
+from idp_app.errors import ClaimError, InvalidValueError
+from idp_app.services import Workspace
+
+
+@pytest.fixture
+def doc_id(ws: Workspace, inbox: Path) -> int:
+    write_doc(inbox, "a.json", invoice("A", lines=("60.00", "30.00", "10.00")))
+    ws.ingest.ingest([inbox], workers=0)
+    [item] = ws.queue.list()
+    ws.queue.claim(item.id, "clerk")
+    return item.id
+
+
+def amounts(ws: Workspace, doc_id: int) -> list[str | None]:
+    return [li.cells["amount"].value for li in ws.documents.get(doc_id).line_items]
+
+
+def test_merge_sums_amounts_and_joins_descriptions(ws: Workspace, doc_id: int) -> None:
+    view = ws.review.edit_line_items(doc_id, "clerk", "merge", 1, 2)
+    assert [li.index for li in view.line_items] == [0, 1]
+    assert [li.cells["amount"].value for li in view.line_items] == ["60.00", "40.00"]
+    assert view.line_items[1].cells["description"].value == "item 1 item 2"
+    assert not any(r.code == "line_items_sum" for r in view.failed_rules)
+
+
+def test_delete_then_add_and_fill(ws: Workspace, doc_id: int) -> None:
+    view = ws.review.edit_line_items(doc_id, "clerk", "delete", 0)
+    assert amounts(ws, doc_id) == ["30.00", "10.00"]
+    assert any(r.code == "line_items_sum" for r in view.failed_rules)
+    ws.review.edit_line_items(doc_id, "clerk", "add", 0)
+    assert amounts(ws, doc_id) == [None, "30.00", "10.00"]
+    ws.review.correct(doc_id, "amount", "60,00", "clerk", line_item_index=0)
+    assert amounts(ws, doc_id) == ["60.00", "30.00", "10.00"]
+    assert not any(r.code == "line_items_sum" for r in ws.documents.get(doc_id).failed_rules)
+
+
+def test_split_inserts_an_empty_row_after(ws: Workspace, doc_id: int) -> None:
+    ws.review.edit_line_items(doc_id, "clerk", "split", 0)
+    assert amounts(ws, doc_id) == ["60.00", None, "30.00", "10.00"]
+
+
+def test_bad_operations_are_refused(ws: Workspace, doc_id: int) -> None:
+    with pytest.raises(InvalidValueError):
+        ws.review.edit_line_items(doc_id, "clerk", "explode", 0)
+    with pytest.raises(InvalidValueError):
+        ws.review.edit_line_items(doc_id, "clerk", "delete", 7)
+    with pytest.raises(InvalidValueError):
+        ws.review.edit_line_items(doc_id, "clerk", "merge", 1, 1)
+    with pytest.raises(ClaimError):
+        ws.review.edit_line_items(doc_id, "clerk2", "delete", 0)
+    assert amounts(ws, doc_id) == ["60.00", "30.00", "10.00"]
