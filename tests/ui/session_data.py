@@ -6,6 +6,8 @@ must correct; scanned pages are read as pages without words, so that the clerk m
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,17 +48,34 @@ def _items(truth: SampleTruth) -> tuple[LineItem, ...]:
     )
 
 
+def make_inbox(folder: Path) -> dict[str, SampleTruth]:
+    """Write ``text.pdf`` and ``scan.png`` (another invoice, scanned) into ``folder``; return their truth."""
+    folder.mkdir(parents=True, exist_ok=True)
+    work = folder / "work"
+    work.mkdir(exist_ok=True)
+    text_truth = make_invoice(folder / "text.pdf", seed=3)
+    paper_truth = make_invoice(work / "paper.pdf", seed=5)
+    params = ScanParams(dpi=200, noise_sigma=1.0, light=0.0, jpeg_quality=95, output="png", seed=3)
+    scan_truth = make_scan(work / "paper.pdf", paper_truth, folder / "scan.png", params=params)
+    shutil.rmtree(work)
+    return {"text.pdf": text_truth, "scan.png": scan_truth}
+
+
+_MADE: dict[str, tuple[Path, dict[str, SampleTruth]]] = {}
+
+
 @contextmanager
 def review_workspace(tmp: Path) -> Iterator[tuple[Workspace, dict[str, SampleTruth]]]:
-    """Two invoices waiting for review: ``text.pdf`` (a wrong invoice number) and ``scan.png`` (number missing)."""
+    """Two invoices waiting for review: ``text.pdf`` (a wrong invoice number) and ``scan.png`` (number missing).
+
+    The sample files are generated once per test run and copied into each test's own workspace.
+    """
+    if "inbox" not in _MADE:
+        made = Path(tempfile.mkdtemp(prefix="idp-ui-samples-"))
+        _MADE["inbox"] = (made, make_inbox(made))
+    source, truths = _MADE["inbox"]
     inbox = tmp / "inbox"
-    inbox.mkdir(parents=True)
-    text_truth = make_invoice(inbox / "text.pdf", seed=3)
-    paper_truth = make_invoice(tmp / "paper.pdf", seed=5)
-    params = ScanParams(dpi=200, noise_sigma=1.0, light=0.0, jpeg_quality=95, output="png", seed=3)
-    scan_truth = make_scan(tmp / "paper.pdf", paper_truth, tmp / "scan.png", params=params)
-    (tmp / "scan.png").rename(inbox / "scan.png")
-    truths = {"text.pdf": text_truth, "scan.png": scan_truth}
+    shutil.copytree(source, inbox)
 
     def extract(path: Path, ctx: ExtractionContext) -> ExtractionResult:
         scanned = path.suffix == ".png"  # the store keeps originals by hash: tell them apart by type

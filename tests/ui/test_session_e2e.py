@@ -46,7 +46,9 @@ def _approve_with_keyboard(qtbot: QtBot, window: MainWindow) -> None:
 def test_clerk_session_corrects_draws_undoes_and_approves(qtbot: QtBot, tmp_path: Path) -> None:
     with review_workspace(tmp_path) as (ws, truths):
         backend = ServicesBackend(ws)
-        user = UserSession("clerk", "clerk", may_override=False)
+        user = backend.authenticate("clerk", "clerk")
+        assert user == UserSession("clerk", "clerk", may_override=False)
+        assert backend.authenticate("supervisor", "supervisor").may_override
         window = MainWindow(backend, user)
         qtbot.addWidget(window)
         window.resize(1400, 900)
@@ -65,7 +67,7 @@ def test_clerk_session_corrects_draws_undoes_and_approves(qtbot: QtBot, tmp_path
         box = BBox.from_list(truths["scan.png"].boxes["invoice_number"]["bbox_pt"]).expanded(4.0)
         window.page_view.set_zoom(1.5)
         _drag(qtbot, window, box)
-        _settle(qtbot, window)
+        _settle(qtbot, window, timeout=90_000)  # Tesseract, on a shared machine
         scan_id = ids["scan.png"]
         ocr_value = _stored(ws, scan_id, "invoice_number")
         assert ocr_value is not None and "99450" in ocr_value

@@ -1,0 +1,43 @@
+"""The backend over the services: the views it builds and the errors it turns into reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from idp_app.domain import ReviewState
+from idp_app.errors import AuthenticationError
+from tests.ui.session_data import WRONG_NUMBER, review_workspace
+from ui.model import FieldKind
+from ui.services_backend import ServicesBackend
+
+
+def test_views_states_reasons_and_missing_file(tmp_path: Path) -> None:
+    with review_workspace(tmp_path) as (ws, truths):
+        backend = ServicesBackend(ws)
+        clerk = backend.authenticate("clerk", "clerk")
+        with pytest.raises(AuthenticationError):
+            backend.authenticate("clerk", "wrong")
+        rows = {r.name: r for r in backend.queue()}
+        assert set(rows) == {"text.pdf", "scan.png"}
+        assert any("invoice_number" in reason for reason in rows["text.pdf"].reasons)
+        doc = backend.open(rows["text.pdf"].document_id, clerk)
+        number = doc.field("invoice_number")
+        assert number is not None and number.text == WRONG_NUMBER and number.state is ReviewState.CHECK
+        date = doc.field("invoice_date")
+        assert date is not None and date.kind is FieldKind.DATE
+        assert doc.field_names()[0] == "vendor_name"  # the schema's order
+        assert doc.pages and doc.pages[0].tokens and doc.load_error is None
+        assert len(doc.line_items) == len(truths["text.pdf"].line_items)
+        assert backend.check_value("date", "07.02.2022") == "2022-02-07"
+        with pytest.raises(ValueError, match="not an amount"):
+            backend.check_value("amount", "12a")
+
+        scan = backend.open(rows["scan.png"].document_id, clerk)
+        Path(scan.path).unlink()  # the stored original disappears
+        backend._pages.clear()
+        again = backend.open(rows["scan.png"].document_id, clerk)
+        assert again.load_error is not None and "missing" in again.load_error
+        backend.reject(again.document_id, clerk, "original lost")
+        assert ws.documents.get(again.document_id).status.value == "rejected"
