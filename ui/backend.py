@@ -18,7 +18,7 @@ from ui.model import DocumentView, QueueRow, UserSession
 
 
 class LineItemEdit:
-    """Names of the row operations the line-item table offers (see :mod:`ui.line_item_edits`)."""
+    """Names of the row operations the line-item table offers; the core carries them out."""
 
     ADD = "add"
     DELETE = "delete"
@@ -45,6 +45,12 @@ class ReviewBackend(Protocol):
 
     def apply(self, correction: Correction, user: UserSession) -> DocumentView:
         """Store one correction (or confirmation) and return the document with states re-evaluated."""
+        ...
+
+    def edit_line_items(
+        self, document_id: int, user: UserSession, op: str, row: int, other: int | None
+    ) -> DocumentView:
+        """Add (at ``row``), delete, split (a new row after ``row``) or merge (``other`` into ``row``) rows."""
         ...
 
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:

@@ -15,11 +15,9 @@ from PySide6.QtGui import QUndoStack
 
 from extractors.document import Token
 from extractors.geometry import BBox
-from extractors.results import LineItem
 from idp_app.domain import Correction, CorrectionKind
-from ui.backend import LineItemEdit, ReviewBackend
+from ui.backend import ReviewBackend
 from ui.commands import CorrectionCommand
-from ui.line_item_edits import delete_row, merge_rows, next_row_number, split_row
 from ui.model import DocumentView, UserSession
 from ui.tasks import TaskRunner
 
@@ -174,37 +172,23 @@ class ReviewController(QObject):
         self.undo_stack.push(CorrectionCommand(correction, self._apply, f"Set row {shown + 1} {column} to {value}"))
 
     def edit_rows(self, op: str, shown: int, other: int | None = None) -> None:
-        """Add, delete, split or merge line-item rows: one undo step of cell corrections."""
+        """Add, delete, split or merge line-item rows: the core renumbers the rows, so the undo history
+        (whose cell corrections name row numbers) starts afresh."""
         doc = self.doc
         if doc is None:
             return
-        if op == LineItemEdit.ADD:
-            self._show_with_new_row(doc)
-            return
-        if not 0 <= shown < len(doc.line_items):
-            return
-        user = self.user.name
-        if op == LineItemEdit.DELETE:
-            corrections, label = delete_row(doc, shown, user), f"Delete row {shown + 1}"
-        elif op == LineItemEdit.SPLIT:
-            corrections, label = split_row(doc, shown, user), f"Split row {shown + 1}"
-        elif op == LineItemEdit.MERGE and other is not None and 0 <= other < len(doc.line_items):
-            corrections, label = merge_rows(doc, shown, other, user), f"Merge rows {shown + 1} and {other + 1}"
-        else:
-            return
-        if not corrections:
-            return
-        self.undo_stack.beginMacro(label)
-        for c in corrections:
-            self.undo_stack.push(CorrectionCommand(c, self._apply))
-        self.undo_stack.endMacro()
+        user, backend = self.user, self.backend
+        doc_id = doc.document_id
+        row = doc.row_number(shown) if shown < len(doc.line_items) else shown
+        other_row = doc.row_number(other) if other is not None else None
 
-    def _show_with_new_row(self, doc: DocumentView) -> None:
-        """An empty row at the end, stored once the clerk types into one of its cells."""
-        row = next_row_number(doc)
-        rows = doc.line_item_rows or tuple(range(len(doc.line_items)))
-        self.doc = replace(doc, line_items=(*doc.line_items, LineItem(cells={})), line_item_rows=(*rows, row))
-        self.documentUpdated.emit(self.doc)
+        def done(result: object) -> None:
+            self.undo_stack.clear()
+            self._updated(result)
+
+        self.runner.submit(
+            lambda: backend.edit_line_items(doc_id, user, op, row, other_row), done, self._failed, serial=True
+        )
 
     def _apply(self, correction: Correction) -> None:
         doc = self.doc

@@ -73,7 +73,7 @@ def document_view(core: CoreDocument, pages: tuple[Page, ...], load_error: str |
     )
     columns: list[str] = [c for c in LINE_ITEM_TYPES if any(c in li.cells for li in core.line_items)]
     columns += sorted({c for li in core.line_items for c in li.cells} - set(columns))
-    shown = [li for li in core.line_items if any(cell.value for cell in li.cells.values())]
+    shown = list(core.line_items)
     items = tuple(
         LineItem(cells={n: field_value(c) for n, c in li.cells.items()}, page=li.page, bbox_pt=li.bbox_pt)
         for li in shown
@@ -193,6 +193,13 @@ class ServicesBackend:
     def apply(self, correction: Correction, user: UserSession) -> DocumentView:
         self.ws.review.apply(correction)
         return self._view(correction.document_id)
+
+    def edit_line_items(
+        self, document_id: int, user: UserSession, op: str, row: int, other: int | None
+    ) -> DocumentView:
+        core = self.ws.review.edit_line_items(document_id, user.name, op, row, other)
+        pages, error = self._read_pages(document_id, Path(core.file_path))
+        return document_view(core, pages, error)
 
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
         self.ws.review.approve(document_id, user.name, override_reason=override_reason)

@@ -8,7 +8,7 @@ from PySide6.QtGui import QImage
 
 from extractors.document import Token, TokenSource
 from extractors.geometry import BBox
-from extractors.results import FieldValue
+from extractors.results import FieldValue, LineItem
 from idp_app.domain import Correction, ReviewState
 from tests.ui.factories import make_doc, white_renderer
 from ui.model import DocumentView, QueueRow, UserSession
@@ -22,6 +22,7 @@ class FakeBackend:
         self.decisions: list[tuple[int, str, str | None]] = []
         self.ocr_calls: list[tuple[int, BBox]] = []
         self.ocr_tokens: list[Token] = []
+        self.row_edits: list[tuple[str, int, int | None]] = []
 
     def authenticate(self, name: str, password: str) -> UserSession:
         if password != name:
@@ -62,6 +63,20 @@ class FakeBackend:
         fields = tuple(replace(x, value=value, state=state) if x.name == f.name else x for x in doc.fields)
         doc = replace(doc, fields=fields, issues=issues)
         self.docs[doc.document_id] = doc
+        return doc
+
+    def edit_line_items(
+        self, document_id: int, user: UserSession, op: str, row: int, other: int | None
+    ) -> DocumentView:
+        self.row_edits.append((op, row, other))
+        doc = self.docs[document_id]
+        items = list(doc.line_items)
+        if op == "add":
+            items.insert(row, LineItem(cells={}))
+        elif op == "delete":
+            del items[row]
+        doc = replace(doc, line_items=tuple(items), line_item_rows=tuple(range(len(items))))
+        self.docs[document_id] = doc
         return doc
 
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:

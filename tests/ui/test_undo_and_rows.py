@@ -1,17 +1,14 @@
-"""Corrections through the undo stack, line-item row edits as corrections, and the log-in dialog."""
+"""Corrections through the undo stack, line-item row edits through the core, and the log-in dialog."""
 
 from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
 from extractors.geometry import BBox
-from extractors.results import FieldValue, LineItem
 from idp_app.domain import CorrectionKind
-from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
-from ui.line_item_edits import delete_row, merge_rows, split_row
 from ui.login import LoginDialog
-from ui.model import DocumentView, UserSession
+from ui.model import UserSession
 from ui.review import ReviewController
 from ui.tasks import TaskRunner
 
@@ -57,46 +54,19 @@ def test_confirmation_is_not_an_undo_step(qtbot: QtBot, runner: TaskRunner) -> N
     assert review.undo_stack.count() == 0
 
 
-def _doc_with_rows() -> DocumentView:
-    def row(desc: str, amount: str | None) -> LineItem:
-        cells = {"description": FieldValue("description", desc, desc, 0.9)}
-        cells["amount"] = FieldValue("amount", amount, amount or "", 0.9)
-        return LineItem(cells=cells, page=0)
-
-    from dataclasses import replace
-
-    return replace(
-        make_doc(),
-        line_items=(row("Blue widget large", "10.00"), row("with cover", None)),
-        line_item_columns=("description", "amount"),
-        line_item_types=("text", "amount"),
-        line_item_rows=(0, 4),
-    )
-
-
-def test_row_edits_are_cell_corrections_on_the_cores_row_numbers() -> None:
-    doc = _doc_with_rows()
-    deleted = delete_row(doc, 1, "ann")
-    assert [(c.line_item_index, c.field_name, c.new_value) for c in deleted] == [(4, "description", None)]
-    split = split_row(doc, 0, "ann")
-    assert [(c.line_item_index, c.new_value) for c in split] == [(0, "Blue widget"), (5, "large")]
-    merged = merge_rows(doc, 0, 1, "ann")
-    assert [(c.line_item_index, c.field_name, c.old_value, c.new_value) for c in merged] == [
-        (0, "description", "Blue widget large", "Blue widget large with cover"),
-        (4, "description", "with cover", None),
-    ]
-
-
-def test_merge_is_one_undo_step(qtbot: QtBot, runner: TaskRunner) -> None:
-    backend = FakeBackend()
-    review = ReviewController(backend, runner, UserSession("ann", "clerk"))
-    review.doc = _doc_with_rows()
-    applied: list[object] = []
-    review._apply = applied.append  # type: ignore[method-assign]
+def test_row_edits_go_to_the_core_and_restart_the_undo_history(qtbot: QtBot, runner: TaskRunner) -> None:
+    review, backend = _opened(qtbot, runner)
+    review.set_value("invoice_date", "2024-03-16")
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert review.undo_stack.canUndo()
+    with qtbot.waitSignal(review.documentUpdated):
+        review.edit_rows("add", 1)
+    assert backend.row_edits == [("add", 1, None)]
+    assert review.doc is not None and len(review.doc.line_items) == 2
+    assert not review.undo_stack.canUndo()  # the rows were renumbered: old cell steps would name wrong rows
     review.edit_rows("merge", 0, 1)
-    assert review.undo_stack.count() == 1 and len(applied) == 2
-    review.undo_stack.undo()
-    assert len(applied) == 4
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert backend.row_edits[-1] == ("merge", 0, 1)
 
 
 def test_login_refuses_a_wrong_password_and_accepts_the_right_one(qtbot: QtBot, runner: TaskRunner) -> None:
