@@ -20,15 +20,19 @@ Matrix = npt.NDArray[np.float64]
 ANALYSIS_SIDE_PX = 1400
 """Skew, orientation and text size are estimated on a copy whose longer side is about this long."""
 MAX_SKEW_DEG = 15.0
+MIN_SKEW_GLYPHS = 20
+"""Fewer glyphs than this (a word or two) tell no angle: such a page is left as it is."""
 MIN_SKEW_DEG = 0.15
 """Skew below this is left alone (rotating costs time and blurs the glyphs)."""
-TARGET_TEXT_PX = 24.0
-"""Median glyph height Tesseract reads best; smaller text is scaled up, at most :data:`MAX_UPSCALE` times."""
-SMALL_TEXT_PX = 17.0
+TARGET_TEXT_PX = 20.0
+"""Glyph height (median, in pixels) small text is scaled up to, at most :data:`MAX_UPSCALE` times."""
+SMALL_TEXT_PX = 10.0
+"""Only text smaller than this is scaled up. On 20 SROIE receipts (glyphs of 11 to 24 px) scaling up to 24 px
+found no more words (329 of 364 against 330 unscaled) for 9 % more OCR time; tiny fax-like type still gains."""
 MAX_UPSCALE = 2.0
 RULE_MIN_LENGTH_PX = 60
 BLANK_LEVEL = 150
-BLANK_SHARE = 0.0003
+BLANK_SHARE = 0.00005
 """A page with a smaller share of pixels darker than :data:`BLANK_LEVEL` is blank."""
 
 
@@ -113,26 +117,28 @@ def estimate_skew(ink: GrayImage, max_points: int = 30_000) -> tuple[float, floa
     return angle, max(fine_scores), turned
 
 
-def _text_height(ink: GrayImage) -> tuple[float, bool]:
-    """Median height of glyph-sized connected components, and whether specks outnumber glyphs (a noisy scan)."""
+def _text_height(ink: GrayImage) -> tuple[float, bool, int]:
+    """Median height of glyph-sized connected components, whether specks outnumber glyphs (a noisy scan), and
+    how many glyphs there are."""
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n <= 1:
-        return 0.0, False
+        return 0.0, False, 0
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     widths = stats[1:, cv2.CC_STAT_WIDTH]
     areas = stats[1:, cv2.CC_STAT_AREA]
     specks = int(np.count_nonzero(areas <= 2))
     glyph = (heights >= 4) & (heights <= ink.shape[0] / 8) & (widths <= ink.shape[1] / 4)
-    if not np.any(glyph):
-        return 0.0, specks > 200
-    return float(np.median(heights[glyph])), specks > max(200, 2 * int(np.count_nonzero(glyph)))
+    glyphs = int(np.count_nonzero(glyph))
+    if not glyphs:
+        return 0.0, specks > 200, 0
+    return float(np.median(heights[glyph])), specks > max(200, 2 * glyphs), glyphs
 
 
 def analyse(gray: GrayImage) -> Analysis:
     small, factor = _downscaled(gray)
     ink = _ink(small)
-    angle, rows, columns = estimate_skew(ink)
-    height, noisy = _text_height(ink)
+    height, noisy, glyphs = _text_height(ink)
+    angle, rows, columns = estimate_skew(ink) if glyphs >= MIN_SKEW_GLYPHS else (0.0, 0.0, 0.0)
     hist = np.bincount(small.ravel(), minlength=256).cumsum()
     lo = int(np.searchsorted(hist, 0.01 * hist[-1]))
     hi = int(np.searchsorted(hist, 0.99 * hist[-1]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -169,18 +170,28 @@ def ocr_job(job: PageJob, ctx: ExtractionContext, engine: OcrEngine | None = Non
     return ocr_page_image(image, job.page_index, ctx, engine, rotation=job.rotation, size_pt=size)
 
 
-_POOLS: dict[int, Executor] = {}
+_POOLS: dict[tuple[int, str], Executor] = {}
+
+
+def _start_method() -> str:
+    """Fork where it is safe (no other thread running: command line, batch); a fork server where threads run
+    (the desktop app), since forking a threaded process can copy a held lock into the child."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "forkserver"
 
 
 def _pool(workers: int) -> Executor:
     """One process pool per size, kept for the life of the process (starting workers costs more than a page)."""
-    pool = _POOLS.get(workers)
+    method = _start_method()
+    pool = _POOLS.get((workers, method))
     if pool is None:
         limit_threads()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["extractors.readers.ocr_pages"])
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["extractors.readers.ocr_pages"])
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        _POOLS[workers] = pool
+        _POOLS[(workers, method)] = pool
     return pool
 
 

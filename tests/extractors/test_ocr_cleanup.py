@@ -82,7 +82,7 @@ def test_page_without_rules_is_left_alone() -> None:
 
 
 def test_small_text_is_scaled_up_and_boxes_map_back() -> None:
-    img = draw_scan(dpi=100, size_pt=9)
+    img = draw_scan(dpi=100, size_pt=6)
     prepared = prepare(img)
     assert prepared.image.shape[0] > img.shape[0] * 1.3
     # A box on the enlarged image maps back onto the same spot of the original.
@@ -109,3 +109,8 @@ def test_deskew_matrix_maps_points_back() -> None:
     assert out.shape[0] > img.shape[0] and out.shape[1] > img.shape[1]
     left, top, _, _ = map_box_back(matrix, *(matrix @ np.array([120.0, 300.0, 1.0]))[:2], 0.0, 0.0)
     assert (left, top) == pytest.approx((120.0, 300.0), abs=1e-6)
+
+
+def test_a_single_word_tells_no_skew() -> None:
+    img = _rotated(draw_scan((("Total", 72, 100),), dpi=150), 3.0)
+    assert analyse(img).skew_deg == 0.0
