@@ -76,6 +76,14 @@ def check_image_header(path: Path, kind: FileKind, max_pixels: int) -> None:
         check_pixels(width, height, max_pixels, path)
 
 
+def _to_rgb(frame: Image.Image) -> Image.Image:
+    """A frame in colour for display, transparency laid on white."""
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+    return frame.convert("RGB")
+
+
 def _to_gray(frame: Image.Image) -> GrayImage:
     if frame.mode in ("1", "L"):
         return np.asarray(frame.convert("L"), dtype=np.uint8)
@@ -205,9 +213,18 @@ def render_page(path: Path, page_index: int, dpi: float) -> Image.Image:
                 page.close()
         finally:
             pdf.close()
-    frame = load_page_image(path, page_index, dpi)
-    pil = Image.fromarray(frame.pixels)
-    if abs(frame.dpi - dpi) > 1e-6:
-        size = (max(1, round(pil.width * dpi / frame.dpi)), max(1, round(pil.height * dpi / frame.dpi)))
-        pil = pil.resize(size, Image.Resampling.BILINEAR)
-    return pil.convert("RGB")
+    if kind not in (FileKind.PNG, FileKind.JPEG, FileKind.TIFF):
+        raise EmptyDocumentError("an e-invoice XML has no page to render", path=str(path))
+    check_image_header(path, kind, DEFAULT_MAX_PIXELS)
+    with open_image(path, DEFAULT_MAX_PIXELS) as img:
+        for i, frame in enumerate(ImageSequence.Iterator(img)):
+            if i != page_index:
+                continue
+            check_pixels(frame.width, frame.height, DEFAULT_MAX_PIXELS, path)
+            frame_dpi = image_dpi(frame)
+            pil = _to_rgb(frame)
+            if abs(frame_dpi - dpi) > 1e-6:
+                size = (max(1, round(pil.width * dpi / frame_dpi)), max(1, round(pil.height * dpi / frame_dpi)))
+                pil = pil.resize(size, Image.Resampling.BILINEAR)
+            return pil
+    raise EmptyDocumentError(f"no page {page_index + 1} in this image", path=str(path))

@@ -271,3 +271,14 @@ def test_turned_scan_is_read_upright_with_boxes_on_the_turned_page(tmp_path: Pat
     for word in ("4711", "thirty"):
         box = words[word].bbox_pt  # type: ignore[attr-defined]
         assert ink_share(turned, (box.x0 * k, box.y0 * k, box.x1 * k, box.y1 * k)) > 0.1, word
+
+
+def test_render_keeps_the_colour_of_a_scan(tmp_path: Path) -> None:
+    rgb = np.zeros((200, 300, 3), dtype=np.uint8)
+    rgb[..., 0] = 200  # a reddish scan
+    path = tmp_path / "red.jpg"
+    Image.fromarray(rgb).save(path, dpi=(200, 200), quality=95)
+    shown = render_page(path, 0, 100)
+    assert shown.size == (150, 100) and shown.mode == "RGB"
+    r, g, b = shown.getpixel((75, 50))  # type: ignore[misc]
+    assert r > 150 and g < 50 and b < 50
