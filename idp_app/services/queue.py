@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from idp_app.db.engine import Database
 from idp_app.db.models import Document, utcnow
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ClaimError, IllegalTransitionError, NotFoundError
-from idp_app.services import lifecycle
+from idp_app.services import audit, lifecycle
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.views import Claim, QueueItem
 
@@ -118,38 +119,47 @@ class QueueService:
             return {DocumentStatus(status): n for status, n in rows}
 
     def claim_next(self, user: User | str) -> Claim | None:
-        """Give the highest-priority unclaimed document to ``user``; None when the queue is empty."""
+        """Give the highest-priority unclaimed document to ``user``; None when the queue is empty.
+
+        One short transaction: pick the next claimable row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+        concurrent clerks pass over each other's picks; SQLite's immediate transaction admits one writer),
+        then a conditional ``UPDATE ... WHERE claimed_by IS NULL OR lease expired`` and the audit entry.
+        """
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REVIEW)
             now = utcnow()
             expires = now + timedelta(seconds=self.lease_seconds)
-            if self._db.is_sqlite:
-                pick = select(Document.id).where(_claimable(now)).order_by(*_ORDER).limit(1).scalar_subquery()
-                doc_id = s.execute(
-                    update(Document)
-                    .where(Document.id == pick, or_(Document.claimed_by.is_(None), Document.lease_expires_at < now))
-                    .values(claimed_by=actor.name, lease_expires_at=expires)
-                    .returning(Document.id)
-                    .execution_options(synchronize_session=False)
-                ).scalar_one_or_none()
-            else:
-                doc_id = s.execute(
-                    select(Document.id)
-                    .where(_claimable(now))
-                    .order_by(*_ORDER)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).scalar_one_or_none()
-                if doc_id is not None:
-                    s.execute(
-                        update(Document)
-                        .where(Document.id == doc_id)
-                        .values(claimed_by=actor.name, lease_expires_at=expires)
-                        .execution_options(synchronize_session=False)
-                    )
-            if doc_id is None:
+            pick = select(Document.id, Document.status).where(_claimable(now)).order_by(*_ORDER).limit(1)
+            if not self._db.is_sqlite:
+                pick = pick.with_for_update(skip_locked=True)
+            row = s.execute(pick).first()
+            if row is None:
                 return None
-            self._mark_in_review(s, doc_id, actor.name, expires)
+            doc_id, old = row
+            if not lifecycle.can_transition(old, DocumentStatus.IN_REVIEW):  # pragma: no cover - by _claimable
+                raise IllegalTransitionError(f"document {doc_id} is {old}: it cannot be claimed")
+            done: CursorResult[Any] = s.execute(  # type: ignore[assignment]
+                update(Document)
+                .where(Document.id == doc_id, or_(Document.claimed_by.is_(None), Document.lease_expires_at < now))
+                .values(
+                    status=DocumentStatus.IN_REVIEW.value,
+                    queued=True,
+                    claimed_by=actor.name,
+                    lease_expires_at=expires,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:  # pragma: no cover - the row is locked for this transaction
+                return None
+            audit.append(
+                s,
+                actor.name,
+                "transition",
+                doc_id,
+                **{"from": old, "to": DocumentStatus.IN_REVIEW.value},
+                lease_expires_at=expires.isoformat(),
+            )
             return Claim(doc_id, actor.name, expires)
 
     def claim(self, doc_id: int, user: User | str) -> Claim:
