@@ -11,6 +11,7 @@ from idp_app.errors import SchemaOutdatedError
 from idp_app.services import audit as audit_log
 from idp_app.services.documents import DocumentService, ReadFn
 from idp_app.services.ingest import ExtractFn, IngestService
+from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import DEFAULT_LEASE_SECONDS, QueueService
 from idp_app.services.review import ReviewService
 from idp_app.services.routing import RoutingPolicy
@@ -47,15 +48,18 @@ class Workspace:
         extract: ExtractFn | None = None,
         read: ReadFn | None = None,
         lease_seconds: int = DEFAULT_LEASE_SECONDS,
+        policy_file: Path | None = None,
     ) -> None:
         self.config = config
         self.db = db
-        self.policy = policy
+        user_file = policy_file or config.home / "routing.toml"
+        self.policies = PolicyStore(policy, user_file, db)
+        """The routing policy in use (``policies.current``); supervisors change thresholds here."""
         self.users = UserService(db)
-        self.documents = DocumentService(db, config, policy, read)
+        self.documents = DocumentService(db, config, self.policies, read)
         self.queue = QueueService(db, lease_seconds)
-        self.review = ReviewService(db, policy, FileStore(config.files_dir))
-        self.ingest = IngestService(db, config, policy, extract)
+        self.review = ReviewService(db, self.policies, FileStore(config.files_dir))
+        self.ingest = IngestService(db, config, self.policies, extract)
         self.vendors = VendorService(db)
         self.audit = AuditService(db)
         if extract is None:
@@ -97,7 +101,7 @@ class Workspace:
                 raise SchemaOutdatedError(
                     "the database schema is not up to date: run `idp db upgrade` (it changes the shared database)"
                 )
-        return cls(config, db, policy, extract=extract, read=read, lease_seconds=lease_seconds)
+        return cls(config, db, policy, extract=extract, read=read, lease_seconds=lease_seconds, policy_file=policy_path)
 
     def close(self) -> None:
         self.db.dispose()
@@ -107,3 +111,8 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def policy(self) -> RoutingPolicy:
+        """The routing policy in use now."""
+        return self.policies.current

@@ -1,0 +1,245 @@
+"""The learning loop: training sets without a database, promotion rules, the registry (rollback, corrupted
+files), retrain permissions and when retraining is due."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fake_extractors import invoice, write_doc
+
+from extractors.errors import ModelFileError
+from extractors.fields.features import N_FEATURES
+from extractors.fields.scorer import ConfidenceModel, FieldCandidates, FieldModel, LinearScorer
+from extractors.model_file import read_model
+from idp_app.domain import CorrectionKind
+from idp_app.errors import PermissionDeniedError, RuleFailedError
+from idp_app.learning.dataset import build_training_set
+from idp_app.learning.registry import Registry, Status
+from idp_app.learning.retrain import LearningSettings, Metrics, due, promotion_decision, retrain
+from idp_app.services import Workspace
+from idp_app.services.training import TrainingPair
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def pair(
+    sha: str, name: str, true: str | None, kind: CorrectionKind, doc_type: str = "invoice", line: int | None = None
+) -> TrainingPair:
+    return TrainingPair(
+        document_id=hash(sha) % 1000,
+        sha256=sha,
+        doc_type=doc_type,
+        field_name=name,
+        line_item_index=line,
+        predicted_value="1.00",
+        predicted_page=0,
+        predicted_bbox_pt=None,
+        predicted_confidence=0.5,
+        true_value=true,
+        true_page=0,
+        true_bbox_pt=None,
+        kind=kind,
+        vendor=None,
+        user="clerk",
+        created_at=T0,
+    )
+
+
+def cands(name: str, vtype: str, values: tuple[str, ...]) -> FieldCandidates:
+    rng = np.random.default_rng(len(values))
+    return FieldCandidates(name, vtype, values, rng.normal(size=(len(values), N_FEATURES)))
+
+
+# ---- the training set, pure --------------------------------------------------------------------------------------
+
+
+def test_training_set_labels_the_clerks_truth_without_a_database() -> None:
+    pairs = [
+        pair("a", "total_amount", "119.00", CorrectionKind.CORRECTION),
+        pair("a", "invoice_number", "INV-7", CorrectionKind.CONFIRMATION),
+        pair("a", "amount", "60.00", CorrectionKind.CORRECTION, line=0),  # a line-item cell: not a header field
+        pair("b", "total_amount", None, CorrectionKind.CORRECTION),  # the clerk cleared it: no positive
+        pair("c", "parties", "A; B", CorrectionKind.CORRECTION, doc_type="contract"),
+    ]
+    candidates = {
+        "a": {
+            "total_amount": cands("total_amount", "amount", ("100.00", "119.00", "19.00")),
+            "invoice_number": cands("invoice_number", "identifier", ("INV-7", "4711")),
+            "due_date": cands("due_date", "date", ("2024-01-01",)),
+        },
+        "b": {"total_amount": cands("total_amount", "amount", ("5.00", "6.00"))},
+        "c": {"parties": cands("parties", "name", ("A",))},
+    }
+    ds = build_training_set(pairs, candidates)
+    assert ds.X.shape == (5, N_FEATURES)
+    assert ds.y.tolist() == [0, 1, 0, 1, 0]
+    assert ds.fields.tolist() == ["total_amount"] * 3 + ["invoice_number"] * 2
+    assert set(ds.groups.tolist()) == {"a"}
+    np.testing.assert_array_equal(ds.X[:3], candidates["a"]["total_amount"].features)
+
+
+def test_documents_without_candidates_are_left_out() -> None:
+    ds = build_training_set([pair("x", "total_amount", "1.00", CorrectionKind.CORRECTION)], {})
+    assert ds.X.shape == (0, N_FEATURES) and len(ds.y) == 0
+
+
+# ---- promotion -------------------------------------------------------------------------------------------------
+
+
+def metrics(per_field: dict[str, float]) -> Metrics:
+    return Metrics(sum(per_field.values()) / len(per_field), per_field, 100 * len(per_field), 50)
+
+
+def test_promotion_refused_when_a_field_regresses_by_more_than_a_point() -> None:
+    current = metrics({"total_amount": 0.90, "invoice_date": 0.80, "vendor_name": 0.70})
+    better_but_one_drops = metrics({"total_amount": 0.885, "invoice_date": 0.95, "vendor_name": 0.90})
+    decision = promotion_decision(current, better_but_one_drops)
+    assert not decision.promote
+    assert any("total_amount drops" in r for r in decision.reasons)
+    within_a_point = metrics({"total_amount": 0.895, "invoice_date": 0.95, "vendor_name": 0.90})
+    assert promotion_decision(current, within_a_point).promote
+
+
+def test_promotion_needs_a_rise_and_no_worse_golden_set() -> None:
+    current = metrics({"total_amount": 0.9, "invoice_date": 0.8})
+    assert not promotion_decision(current, current).promote
+    better = metrics({"total_amount": 0.95, "invoice_date": 0.85})
+    golden_before = metrics({"total_amount": 1.0, "invoice_date": 1.0})
+    golden_after = metrics({"total_amount": 1.0, "invoice_date": 0.9})
+    decision = promotion_decision(current, better, golden_before, golden_after)
+    assert not decision.promote and any("golden" in r for r in decision.reasons)
+    assert promotion_decision(current, better, golden_before, golden_before).promote
+
+
+# ---- registry: rollback, corrupted files -----------------------------------------------------------------------
+
+
+def model_preferring(index: int, version: str) -> FieldModel:
+    """A model whose total_amount scorer follows feature ``index``: two such models choose differently."""
+    coef = np.zeros(N_FEATURES)
+    coef[index] = 5.0
+    scorer = LinearScorer(np.zeros(N_FEATURES), np.ones(N_FEATURES), coef, 0.0)
+    return FieldModel({"total_amount": scorer}, {}, ConfidenceModel.identity(), version=version)
+
+
+def add(reg: Registry, model: FieldModel, by: str = "sup") -> None:
+    reg.add(model, by=by, status=Status.PROMOTED, metrics={"holdout": {"accuracy": 0.9}}, training_documents=10,
+            training_pairs=80, parent_version=None)  # fmt: skip
+
+
+def test_rollback_restores_the_previous_version_and_extraction_uses_it(ws: Workspace, tmp_path: Path) -> None:
+    from extractors.context import ExtractionContext
+    from idp_app.learning.extract import LearnedExtract
+    from idp_app.samples.corpus import make_invoice
+
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-one"))
+    add(reg, model_preferring(1, "v-two"))
+    assert [v.status for v in reg.list()] == [Status.RETIRED, Status.PROMOTED]
+    pdf = tmp_path / "inv.pdf"
+    make_invoice(pdf, seed=3)
+    extract = LearnedExtract(ws.config.models_dir)
+    ctx = ExtractionContext(use_einvoice=False)
+    assert extract(pdf, ctx).model_version == "v-two"
+    with pytest.raises(PermissionDeniedError):
+        reg.rollback("clerk")
+    assert reg.rollback("sup") == "v-one"
+    assert reg.active() is not None and reg.active().version == "v-one"  # type: ignore[union-attr]
+    assert reg.load_active().version == "v-one"
+    assert extract(pdf, ctx).model_version == "v-one"
+    assert reg.rollback("sup") == "default"
+    assert reg.active() is None
+    reg.promote("v-two", "boss")
+    assert extract(pdf, ctx).model_version == "v-two"
+
+
+def test_a_corrupted_model_file_is_refused_and_the_previous_good_one_used(ws: Workspace) -> None:
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-good"))
+    add(reg, model_preferring(1, "v-bad"))
+    path = reg.get("v-bad").path
+    data = bytearray(path.read_bytes())
+    i = data.index(b"5.0", data.index(b'"coef"'))
+    data[i] = ord("6")  # one weight changed by one byte: still JSON, no longer the model that was written
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="checksum"):
+        read_model(path)
+    loaded = reg.load_active()
+    assert loaded.version == "v-good"
+    assert any("v-bad refused" in m and "previous good model" in m for m in loaded.messages)
+    from idp_app.learning.extract import learned_state
+
+    model, _, messages = learned_state(ws.config.models_dir)
+    assert model.version == "v-good" and messages
+
+
+def test_a_replaced_model_file_fails_the_registry_checksum(ws: Workspace) -> None:
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-a"))
+    add(reg, model_preferring(1, "v-b"))
+    # a valid model file, but not the one registered: its own checksum passes, the registry's does not
+    model_preferring(2, "v-b").save(reg.get("v-b").path)
+    loaded = reg.load_active()
+    assert loaded.version == "v-a"
+    assert "registry" in loaded.messages[0]
+
+
+# ---- permissions and when retraining is due --------------------------------------------------------------------
+
+
+def approve_docs(ws: Workspace, inbox: Path, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        write_doc(inbox, f"d{i}.json", invoice(f"INV-{i}", conf=0.5))  # low confidence: reviewed
+    ws.ingest.ingest([inbox], workers=0)
+    for item in ws.queue.list():
+        ws.queue.claim(item.id, "sup")
+        try:
+            ws.review.approve(item.id, "sup")
+        except RuleFailedError:
+            ws.review.approve(item.id, "sup", override_reason="test")
+
+
+def test_only_supervisors_and_admins_retrain(ws: Workspace) -> None:
+    with pytest.raises(PermissionDeniedError):
+        retrain(ws, "clerk")
+    assert retrain(ws, "sup", settings=LearningSettings(retrain_after_documents=5)).status == "not_due"
+    assert retrain(ws, "boss", force=True).status == "too_few"
+
+
+def test_retraining_is_due_after_n_approved_documents_or_on_schedule(ws: Workspace, inbox: Path) -> None:
+    settings = LearningSettings(retrain_after_documents=3)
+    assert due(ws, settings)[0] is False
+    approve_docs(ws, inbox, 2)
+    is_due, why = due(ws, settings)
+    assert not is_due and "2 of 3" in why
+    approve_docs(ws, inbox, 1, start=2)
+    assert due(ws, settings)[0] is True
+    Registry(ws.db, ws.config).add(model_preferring(0, "v-x"), by="sup", status=Status.REJECTED, metrics={},
+                                   training_documents=3, training_pairs=9, parent_version=None)  # fmt: skip
+    assert due(ws, settings)[0] is False  # counted from the last retraining, promoted or not
+    approve_docs(ws, inbox, 1, start=3)
+    scheduled = LearningSettings(retrain_after_documents=3, retrain_every_days=7)
+    assert due(ws, scheduled)[0] is False
+    assert due(ws, scheduled, now=datetime.now(UTC) + timedelta(days=8))[0] is True
+
+
+def test_learning_settings_come_from_the_routing_file(ws: Workspace) -> None:
+    (ws.config.home / "routing.toml").write_text("[learning]\nretrain_after_documents = 7\n", encoding="utf-8")
+    assert LearningSettings.for_workspace(ws).retrain_after_documents == 7
+    (ws.config.home / "routing.toml").write_text("[learning]\nholdout_share = 2\n", encoding="utf-8")
+    from idp_app.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        LearningSettings.for_workspace(ws)
+
+
+def test_pointer_file_names_the_chain(ws: Workspace) -> None:
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-1"))
+    add(reg, model_preferring(1, "v-2"))
+    data = json.loads((ws.config.models_dir / "active_model.json").read_text())
+    assert [c["version"] for c in data["chain"]] == ["v-2", "v-1"]
