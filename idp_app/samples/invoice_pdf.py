@@ -45,7 +45,7 @@ class _InvoiceDrawing:
         self.font, self.bold = layout.font, layout.bold
         self.left = MARGIN + (SIDEBAR_W if layout.header == "sidebar" else 0.0)
         self.right = width - MARGIN
-        self.bottom = height - (100.0 if layout.payment == "footer" else 55.0)
+        self.bottom = height - (118.0 if layout.payment == "footer" else 60.0)
         self.raw: dict[str, Any] = {}
         self.items_raw: list[dict[str, str]] = []
 
@@ -69,6 +69,9 @@ class _InvoiceDrawing:
     def _field(self, x: float, y: float, name: str, text: str, *, size: float = 9.5, bold: bool = False,
                align: str = "left", color: tuple[float, float, float] = BLACK) -> float:  # fmt: skip
         """Draw a field value and remember it; returns the right edge of the drawn text."""
+        if name.startswith("_"):
+            font = self.bold if bold else self.font
+            return self.rc.text(x, y, text, font, size, align=align, color=color).x1
         self.raw.setdefault(name, text)
         box = self.rc.text(x, y, text, self.bold if bold else self.font, size, align=align, color=color, key=name)
         return box.x1
@@ -79,8 +82,12 @@ class _InvoiceDrawing:
 
     def _meta_rows(self) -> list[tuple[str, str, str]]:
         s = self.spec
-        rows = [("invoice_number", self._label("invoice_number"), s.invoice_number),
-                ("invoice_date", self._label("invoice_date"), self._date("invoice_date"))]  # fmt: skip
+        rows = [("invoice_number", self._label("invoice_number"), s.invoice_number)]
+        if s.customer_number is not None:  # names starting with "_" are printed but are no truth field
+            rows.append(("_customer_number", self._label("customer_number"), s.customer_number))
+        rows.append(("invoice_date", self._label("invoice_date"), self._date("invoice_date")))
+        if s.delivery_date is not None:
+            rows.append(("_delivery_date", self._label("delivery_date"), format_day(s.delivery_date, s.date_style)))
         if s.due_date is not None:
             rows.append(("due_date", self._label("due_date"), self._date("due_date")))
         if s.po_number is not None:
@@ -208,7 +215,7 @@ class _InvoiceDrawing:
                 x = self.left + i * cell
                 rc.rect(x, y, cell, 30, stroke=GREY, fill=lighter(self.spec.accent, 0.92))
                 rc.text(x + 5, y + 10, label, self.font, 7, color=GREY)
-                self._field(x + 5, y + 24, name, value, size=9)
+                self._field(x + 5, y + 24, name, value, size=self._fit(value, self.font, 9, cell - 10))
             return y + 48
         # inline: label value, label value, ... on as many lines as needed
         x, y = self.left, y_customer + 8
@@ -387,7 +394,7 @@ class _InvoiceDrawing:
     # page flow -----------------------------------------------------------------------------------
     def _next_page(self) -> float:
         rc = self.rc
-        rc.text(self.right, self.bottom + 4, self._label("continued"), self.font, 7.5, align="right", color=GREY)
+        rc.text(self.right, self.bottom + 10, self._label("continued"), self.font, 7.5, align="right", color=GREY)
         self._footer()
         rc.new_page()
         if self.lay.header == "sidebar":

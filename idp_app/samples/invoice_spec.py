@@ -57,6 +57,10 @@ class InvoiceSpec:
     label_variant: int
     logo_kind: int
     accent: RGB
+    customer_number: str | None = None
+    """Printed near the invoice number; not a field (a distractor for extraction)."""
+    delivery_date: dt.date | None = None
+    """Printed near the invoice date; not a field (a distractor for extraction)."""
 
     @property
     def rates(self) -> tuple[Decimal, ...]:
@@ -205,4 +209,8 @@ def random_invoice_spec(
         label_variant=rng.randrange(6),
         logo_kind=rng.randrange(6),
         accent=rng.choice(ACCENTS),
+        customer_number=f"{rng.choice(('K', 'C', 'CU-', ''))}{rng.randint(10000, 99999)}"
+        if rng.random() < 0.5
+        else None,
+        delivery_date=invoice_date - dt.timedelta(days=rng.randint(1, 12)) if rng.random() < 0.35 else None,
     )
