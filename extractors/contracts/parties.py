@@ -231,6 +231,7 @@ def intro_candidates(dt: DocText, window: int = 6000) -> Iterator[Candidate]:
             "agreement_before": float(bool(re.search(r"agreement|entered|made|undertaking|letter", head))),
             "count": float(len(names)),
             "two_or_more": float(len(names) >= 2),
+            "many": float(len(names) >= 5),
             "suffixes": float(sum(_has_suffix(x) for x in names)),
         }
         yield Candidate(
@@ -356,6 +357,7 @@ def signature_candidates(dt: DocText) -> Iterator[Candidate]:
         feats = {"offset": spans[0][0] / max(len(text), 1), "count": float(len(names))}
         feats["suffixes"] = float(sum(_has_suffix(x) for x in names))
         feats["two_or_more"] = float(len(names) >= 2)
+        feats["many"] = float(len(names) >= 5)
         yield Candidate(
             "parties", tuple(names), spans[0][0], spans[-1][1], "signature", "pattern: signature block", feats,
             tuple(spans),
@@ -395,6 +397,7 @@ def party_candidates(dt: DocText) -> Iterator[Candidate]:
         feats["suffixes"] = float(sum(_has_suffix(x) for x in names))
         feats["added"] = float(len(names) - len(base.value))
         feats["two_or_more"] = float(len(names) >= 2)
+        feats["many"] = float(len(names) >= 5)
         yield Candidate(
             "parties", tuple(names), base.start, base.end, "between+signature",
             base.evidence + " + signature block", feats, tuple(spans),

@@ -27,6 +27,10 @@ MODEL_FORMAT_VERSION = 1
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "resources" / "models" / "contract" / "contract_scorer.json"
 
 
+WEAK_KINDS = frozenset({"any_date", "date_label", "laws_of", "courts_of"})
+"""Pattern kinds that only say "a value of the right type", not "the value of this field"."""
+
+
 @dataclass(slots=True)
 class ValueGroup:
     """All candidates of one field that propose the same value, best-ranked first."""
@@ -46,12 +50,13 @@ def group_candidates(name: str, candidates: Sequence[Candidate]) -> list[ValueGr
         key = "|".join(c.value).upper() if isinstance(c.value, tuple) else c.value.upper()
         groups.setdefault(key, ValueGroup(name, c.value, [])).candidates.append(c)
     total = max(len(own), 1)
-    first_strong = next((c for c in own if c.kind not in ("any_date", "laws_of", "courts_of")), None)
+    first_strong = next((c for c in own if c.kind not in WEAK_KINDS), None)
     for g in groups.values():
         feats: dict[str, float] = {f"kind={c.kind}": 1.0 for c in g.candidates}
         feats["log_count"] = math.log1p(len(g.candidates))
         feats["share"] = len(g.candidates) / total
         feats["is_first"] = float(first_strong is not None and first_strong in g.candidates)
+        feats["no_strong"] = float(first_strong is None)
         for c in g.candidates:
             for k, v in c.features.items():
                 if k in ("offset", "rank", "order"):
