@@ -299,6 +299,20 @@ def reextract(doc_id: Annotated[int, typer.Argument(metavar="DOC")], user: UserO
     out.print(f"re-extracted {doc_id}: {status.value}" + (f" ({report.failures[0][2]})" if report.failures else ""))
 
 
+@handle_errors
+def threshold(
+    value: Annotated[float, typer.Argument(help="The confidence a field needs to pass without review (0..1).")],
+    field: Annotated[str | None, typer.Option(help="Only this field (default: the default threshold).")] = None,
+    user: UserOpt = None,
+) -> None:
+    """Change a confidence threshold of the routing policy (supervisors); saved in the data directory."""
+    with _workspace() as ws:
+        policy = ws.policies.set_threshold(field, value, _acting(ws, user))
+    name = field or "default"
+    shown = policy.threshold(field) if field else policy.default_threshold
+    out.print(f"threshold {name} = {shown:.2f} (saved to {ws.policies.user_file})")
+
+
 # -- users, db, audit ----------------------------------------------------------------------------------------
 
 users_app = typer.Typer(help="Local users and their roles (clerk, supervisor, admin).", no_args_is_help=True)
@@ -397,7 +411,7 @@ def audit_log(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    for fn in (ingest, queue, show, claim, release, correct, approve, reject, reextract):
+    for fn in (ingest, queue, show, claim, release, correct, approve, reject, reextract, threshold):
         app.command()(fn)
     app.add_typer(users_app, name="users")
     app.add_typer(db_app, name="db")

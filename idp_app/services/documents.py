@@ -29,6 +29,7 @@ from idp_app.domain import DocumentStatus, ReviewState, review_state
 from idp_app.errors import NotFoundError
 from idp_app.services import lifecycle
 from idp_app.services.evaluate import bbox, evaluate, field_value, required_fields
+from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import BLOCKING, Reason, RoutingPolicy
 from idp_app.services.storage import FileStore
 from idp_app.services.users import Permission, User, acting_user
@@ -184,12 +185,18 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 class DocumentService:
-    def __init__(self, db: Database, config: AppConfig, policy: RoutingPolicy, read: ReadFn | None = None) -> None:
+    def __init__(
+        self, db: Database, config: AppConfig, policy: RoutingPolicy | PolicyStore, read: ReadFn | None = None
+    ) -> None:
         self._db = db
         self._config = config
         self._store = FileStore(config.files_dir)
-        self._policy = policy
+        self._policies = PolicyStore.of(policy)
         self._read = read or default_read
+
+    @property
+    def _policy(self) -> RoutingPolicy:
+        return self._policies.current
 
     def get(self, doc_id: int) -> DocumentView:
         """Everything the window shows for one document (tokens come from :meth:`pages`)."""

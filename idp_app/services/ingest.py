@@ -38,6 +38,7 @@ from idp_app.services import audit, lifecycle
 from idp_app.services.documents import load_document
 from idp_app.services.evaluate import current_values, required_fields, text_of, vendor_facts
 from idp_app.services.faults import pause_point
+from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import RoutingPolicy, route
 from idp_app.services.storage import FileStore, sha256_of
 from idp_app.services.users import Permission, User, acting_user
@@ -130,19 +131,23 @@ class IngestService:
         self,
         db: Database,
         config: AppConfig,
-        policy: RoutingPolicy,
+        policy: RoutingPolicy | PolicyStore,
         extract: ExtractFn | None = None,
         context: ExtractionContext | None = None,
         start_method: str = "spawn",
     ) -> None:
         self._db = db
         self._store = FileStore(config.files_dir)
-        self._policy = policy
+        self._policies = PolicyStore.of(policy)
         self.extract = extract or default_extract
         self.context = context or ExtractionContext()
         self._start_method = start_method
 
     # -- step 1: import --------------------------------------------------------------------------------------
+
+    @property
+    def _policy(self) -> RoutingPolicy:
+        return self._policies.current
 
     def import_file(self, path: Path, user: User | str = SYSTEM) -> tuple[int, bool]:
         """Record one file as imported (its own transaction). Returns (document id, newly imported)."""

@@ -17,6 +17,7 @@ from idp_app.services import audit, lifecycle, line_items, vendors
 from idp_app.services.documents import build_view, field_view, load_document
 from idp_app.services.evaluate import current_values, evaluate, text_of
 from idp_app.services.faults import pause_point
+from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import holding
 from idp_app.services.routing import RoutingPolicy
 from idp_app.services.storage import FileStore
@@ -48,12 +49,16 @@ def _same(value_type: str, given: str | None, current: str | None) -> bool:
 
 
 class ReviewService:
-    def __init__(self, db: Database, policy: RoutingPolicy, store: FileStore) -> None:
+    def __init__(self, db: Database, policy: RoutingPolicy | PolicyStore, store: FileStore) -> None:
         self._db = db
-        self._policy = policy
+        self._policies = PolicyStore.of(policy)
         self._store = store
 
     # -- corrections ---------------------------------------------------------------------------------------
+
+    @property
+    def _policy(self) -> RoutingPolicy:
+        return self._policies.current
 
     def correct(
         self,

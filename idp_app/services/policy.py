@@ -1,0 +1,95 @@
+"""The routing policy in use, and changing thresholds (supervisors), saved to the user's routing.toml."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from idp_app.db.engine import Database
+from idp_app.errors import ConfigError, InvalidValueError
+from idp_app.services import audit
+from idp_app.services.routing import RoutingPolicy
+from idp_app.services.users import Permission, User, acting_user
+
+
+class PolicyStore:
+    """Holds the current policy; services read ``current`` on every call, so a change applies at once."""
+
+    def __init__(self, policy: RoutingPolicy, user_file: Path | None = None, db: Database | None = None) -> None:
+        self.current = policy
+        self.user_file = user_file
+        self._db = db
+
+    @classmethod
+    def of(cls, policy: RoutingPolicy | PolicyStore) -> PolicyStore:
+        return policy if isinstance(policy, PolicyStore) else cls(policy)
+
+    def set_threshold(self, field: str | None, value: float, user: User | str) -> RoutingPolicy:
+        """Set the default threshold (``field`` None) or one field's; needs a supervisor. Saved and logged."""
+        if not 0.0 <= value <= 1.0:
+            raise InvalidValueError(f"a threshold is a confidence between 0 and 1, not {value}")
+        if self._db is None or self.user_file is None:
+            raise ConfigError("this workspace has no policy file to save thresholds to")
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.CHANGE_THRESHOLDS)
+            data = _read(self.user_file)
+            thresholds = data.setdefault("thresholds", {})
+            if field is None:
+                old = self.current.default_threshold
+                thresholds["default"] = value
+            else:
+                old = self.current.threshold(field)
+                thresholds.setdefault("fields", {})[field] = value
+            _write(self.user_file, data)
+            self.current = RoutingPolicy.load(self.user_file)
+            audit.append(s, actor.name, "threshold_changed", field=field or "default", old=old, new=value)
+        return self.current
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    raise ConfigError(f"cannot write {v!r} to a routing policy")
+
+
+def _key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else _value(k)
+
+
+def dumps(data: Mapping[str, Any], prefix: str = "") -> str:
+    """TOML for nested tables of scalars and lists (all a routing policy holds)."""
+    lines = [f"{_key(k)} = {_value(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
+    out = "\n".join(lines) + ("\n" if lines else "")
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            name = f"{prefix}.{_key(k)}" if prefix else _key(k)
+            out += f"\n[{name}]\n" + dumps(v, name)
+    return out
+
+
+def _write(path: Path, data: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".routing-")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("# Routing policy of this workspace: overrides resources/routing.toml key by key.\n")
+        fh.write(dumps(data))
+    os.replace(tmp, path)
