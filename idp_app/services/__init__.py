@@ -15,7 +15,8 @@ Usage (the window does the same through its background-work helper)::
 
     ws.ingest.ingest([Path("inbox/")], user, workers=2, progress=lambda done, total, name: ...)
 
-    page = ws.queue.list(QueueFilter(vendor="acme", max_confidence=0.8), offset=0, limit=100)  # [QueueItem]
+    page = ws.queue.list(QueueFilter(vendor="acme", max_confidence=0.8), limit=100)  # [QueueItem] with .reasons
+    more = ws.queue.list(limit=100, after=page[-1].id)  # next page (or offset=100); ws.queue.count(filter)
     claim = ws.queue.claim_next(user)                  # Claim(document_id, user, lease_expires_at) or None
     doc = ws.documents.get(claim.document_id)          # DocumentView
     doc.fields["total_amount"]                         # FieldView: value, page, bbox_pt, confidence, state,
@@ -33,12 +34,18 @@ Usage (the window does the same through its background-work helper)::
     ws.review.approve(doc.id, supervisor, override_reason="IBAN change confirmed by phone")
     ws.review.reject(doc.id, user, reason="not an invoice")
     ws.queue.release(doc.id, user); ws.queue.renew(doc.id, user)
+    ws.review.edit_line_items(doc.id, user, "merge", row=1, other=2)   # add | delete | split | merge -> DocumentView
+    ws.ingest.reextract(doc.id, supervisor)            # replaces fields and routing
+    ws.policies.set_threshold("total_amount", 0.97, supervisor)   # saved to <home>/routing.toml, logged
+    ws.documents.mark_exported([doc.id], supervisor, batch="2024-03")  # for the export step
 
     ws.audit.verify()                                  # AuditReport(ok, entries, problems)
     training_pairs(ws, since=...)                      # [TrainingPair] from approved documents
     ws.users.require(user, Permission.RETRAIN)         # PermissionDeniedError for a clerk
     ws.close()
 
+Tokens are not stored in the database: ``documents.pages`` reads them from the original once and caches them in
+``cache_dir/tokens``. Every call is one transaction; objects returned are detached values, safe across threads.
 Field review colours come from ``FieldView.state`` (:class:`~idp_app.domain.ReviewState`); the pure functions
 behind them are :func:`idp_app.services.routing.field_review` and :func:`idp_app.domain.review_state`.
 """

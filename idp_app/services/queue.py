@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from idp_app.db.engine import Database
-from idp_app.db.models import Document, utcnow
+from idp_app.db.models import Document, Reason, utcnow
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ClaimError, IllegalTransitionError, NotFoundError
 from idp_app.services import audit, lifecycle
@@ -55,7 +55,7 @@ def _filtered(stmt: Select[Any], f: QueueFilter) -> Select[Any]:
     return stmt
 
 
-def _item(d: Document) -> QueueItem:
+def _item(d: Document, reasons: list[tuple[str, str]] | None = None) -> QueueItem:
     return QueueItem(
         id=d.id,
         filename=d.filename,
@@ -69,6 +69,8 @@ def _item(d: Document) -> QueueItem:
         claimed_by=d.claimed_by,
         lease_expires_at=d.lease_expires_at,
         created_at=d.created_at,
+        reasons=tuple(m for _c, m in reasons or ()),
+        reason_codes=tuple(c for c, _m in reasons or ()),
     )
 
 
@@ -105,7 +107,17 @@ class QueueService:
                 stmt = stmt.where(tuple_(*_ORDER) > tuple_(*key))
             elif offset > 0:
                 stmt = stmt.offset(offset)
-            return [_item(d) for d in s.execute(stmt).scalars()]
+            docs = list(s.execute(stmt).scalars())
+            why: dict[int, list[tuple[str, str]]] = {}
+            if docs:
+                rows = s.execute(
+                    select(Reason.document_id, Reason.code, Reason.message)
+                    .where(Reason.document_id.in_([d.id for d in docs]))
+                    .order_by(Reason.document_id, Reason.risk.desc(), Reason.id)
+                )
+                for doc_id, code, message in rows:
+                    why.setdefault(doc_id, []).append((code, message))
+            return [_item(d, why.get(d.id)) for d in docs]
 
     def count(self, flt: QueueFilter | None = None) -> int:
         f = flt or QueueFilter()

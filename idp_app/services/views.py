@@ -124,6 +124,9 @@ class QueueItem:
     claimed_by: str | None
     lease_expires_at: datetime | None
     created_at: datetime
+    reasons: tuple[str, ...] = ()
+    """Why routing sent it to review (the messages), riskiest first."""
+    reason_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

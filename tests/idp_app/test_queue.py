@@ -40,6 +40,8 @@ def test_priority_risk_then_confidence_then_age(ws: Workspace, inbox: Path) -> N
     assert order[2:] == ["a-plain.json", "d-plain-later.json"]
     items = {i.filename: i for i in ws.queue.list()}
     assert items["b-unsure.json"].min_confidence == 0.5
+    assert items["c-bad-sum.json"].reason_codes == ("arithmetic", "unknown_vendor")
+    assert items["c-bad-sum.json"].reasons[0].startswith("net 100.00 + tax 19.00")
     assert ids["a-plain.json"] < ids["d-plain-later.json"]
 
 
