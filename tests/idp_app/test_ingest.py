@@ -137,3 +137,23 @@ def test_clerk_may_ingest_but_an_unknown_user_may_not(ws: Workspace, inbox: Path
     with pytest.raises(AuthenticationError):
         ws.ingest.ingest([inbox], "mallory", workers=0)
     assert ws.ingest.ingest([inbox], "clerk", workers=0).imported == 1
+
+
+def test_watch_ingests_files_that_appear_in_the_hot_folder(ws: Workspace, inbox: Path) -> None:
+    import os
+    import time
+
+    old = write_doc(inbox, "old.json", invoice("W-1"))
+    os.utime(old, (time.time() - 10, time.time() - 10))
+    fresh = write_doc(inbox, "being-written.json", invoice("W-2"))  # too new: taken on a later poll
+    reports: list[IngestReport] = []
+    polls = iter(range(3))
+
+    def stop() -> bool:
+        if next(polls, None) == 1:
+            os.utime(fresh, (time.time() - 10, time.time() - 10))
+        return len(reports) >= 2
+
+    ws.ingest.watch([inbox], interval=0.01, workers=0, on_batch=reports.append, should_stop=stop)
+    assert [r.imported for r in reports] == [1, 1]
+    assert {i.filename for i in ws.queue.list()} == {"old.json", "being-written.json"}
