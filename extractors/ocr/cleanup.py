@@ -84,13 +84,18 @@ def _ink(gray: GrayImage) -> GrayImage:
 def _sharpness(
     xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], angles: npt.NDArray[np.float64]
 ) -> list[float]:
-    """How sharply ink piles up into rows when the page is sheared by each angle (higher: rows line up)."""
+    """How sharply ink piles up into rows when the page is sheared by each angle (higher: rows line up).
+
+    The sum of squared row counts, relative to the same ink spread evenly over the rows it spans (1.0), so that
+    rows and columns of a narrow page (a receipt) compare fairly.
+    """
     scores = []
+    n = float(len(xs))
     for a in angles:
         proj = ys + xs * np.tan(np.deg2rad(a))
         proj = proj - proj.min()
         counts = np.bincount(proj.astype(np.int64))
-        scores.append(float(np.dot(counts, counts)))
+        scores.append(float(np.dot(counts, counts)) * len(counts) / (n * n))
     return scores
 
 

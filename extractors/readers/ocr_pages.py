@@ -25,7 +25,7 @@ from extractors.ocr.engine import OcrEngine, OcrWord, check_tesseract, detect_or
 from extractors.readers.layout import Group, assemble_page, geometric_groups
 from extractors.readers.render import PageImage, load_page_image
 
-LOW_CONFIDENCE = 0.55
+LOW_CONFIDENCE = 0.45
 """Below this mean word confidence the page may be upside down: orientation detection is tried."""
 
 
