@@ -112,6 +112,7 @@ def main() -> int:
         return 2
     backend = ServicesBackend(ws)
     window = MainWindow(backend, UserSession("clerk", "clerk"))
+    window.remember = False  # a benchmark leaves the user's layout alone
     window.resize(1600, 1000)
     window.show()
 

@@ -72,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow(backend, user, runner=runner)
     if args.screenshot is not None:
+        window.remember = False
         width, _, height = args.size.partition("x")
         window.resize(int(width), int(height))
         _arrange_screenshot(window, args.screenshot, app.quit)

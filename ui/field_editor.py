@@ -128,13 +128,18 @@ class FieldEditor(QFrame):
             FieldKind.DATE: "YYYY-MM-DD",
             FieldKind.AMOUNT: "0.00",
             FieldKind.CURRENCY: "EUR",
-            FieldKind.IBAN: "DE89 3704 ...",
         }.get(view.kind, "")
         self.line.setPlaceholderText(placeholder)
         self.suffix.setText(currency if view.kind is FieldKind.AMOUNT else "")
         conf = view.value.confidence
-        self.confidence.setText(f"{conf:.0%}")
-        self.bar.setValue(round(conf * 100))
+        if view.value.found:
+            self.confidence.setText(f"{conf:.0%}")
+            self.confidence.setToolTip("How likely the value is right")
+            self.bar.setValue(round(conf * 100))
+        else:
+            self.confidence.setText("not found")
+            self.confidence.setToolTip(f"How likely the document has no such field: {conf:.0%}")
+            self.bar.setValue(0)
         self.badge.setText(state_label(view.state))
         self._restyle()
         bits = list(view.value.evidence)

@@ -36,9 +36,11 @@ class IssuesBox(QFrame):
         self.fix_buttons = []
         for issue in issues:
             row = QHBoxLayout()
-            text = QLabel(f"\u2717 {issue.message}")
+            mark = "\u2717" if issue.blocking else "\u26a0"
+            text = QLabel(f"{mark} {issue.message}" + ("" if issue.blocking else " (approval still allowed)"))
             text.setWordWrap(True)
             text.setObjectName("issueText")
+            text.setProperty("blocking", "true" if issue.blocking else "false")
             row.addWidget(text, 1)
             holder = QWidget()
             holder.setLayout(row)
@@ -52,6 +54,9 @@ class IssuesBox(QFrame):
                 row.addWidget(button)
                 self.fix_buttons.append(button)
             self._layout.addWidget(holder)
+        self.setProperty("blocking", "true" if any(i.blocking for i in issues) else "false")
+        self.style().unpolish(self)
+        self.style().polish(self)
         self.setVisible(bool(issues))
 
 

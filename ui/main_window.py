@@ -9,6 +9,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QGroupBox,
+    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -67,6 +68,9 @@ class MainWindow(QMainWindow):
         self.prompts = prompts or Prompts()
         self.review = ReviewController(backend, self.runner, user, self)
         self._captured: dict[str, list[Token]] = {}
+        self._fit_on_open = False
+        self.remember = True
+        """Whether closing saves layout, zoom and filters (off for screenshots and benchmarks)."""
 
         self.queue = QueueView()
         self.page_view = PageView(self.images)
@@ -81,12 +85,13 @@ class MainWindow(QMainWindow):
 
     # -- layout ------------------------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        middle = QSplitter(Qt.Orientation.Horizontal)
-        middle.addWidget(self.thumbnails)
-        middle.addWidget(self.page_view)
-        middle.setStretchFactor(1, 1)
-        middle.setChildrenCollapsible(False)
-        items_box = QGroupBox("Line items")
+        middle = QWidget()
+        pages = QHBoxLayout(middle)
+        pages.setContentsMargins(0, 0, 0, 0)
+        pages.setSpacing(0)
+        pages.addWidget(self.thumbnails)
+        pages.addWidget(self.page_view, 1)
+        items_box = self.items_box = QGroupBox("Line items")
         items_layout = QVBoxLayout(items_box)
         items_layout.setContentsMargins(4, 4, 4, 4)
         items_layout.addWidget(self.line_items)
@@ -104,7 +109,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([330, 760, 430])
+        self.splitter.setSizes([440, 660, 500])
         self.setCentralWidget(self.splitter)
         self.user_label = QLabel(f"{self.user.name} \u00b7 {self.user.role}")
         self.zoom_label = QLabel("100 %")
@@ -188,10 +193,16 @@ class MainWindow(QMainWindow):
         self._captured = {}
         zoom = self.page_view.zoom
         self.page_view.set_document(doc)
-        self.page_view.set_zoom(zoom)
+        if self._fit_on_open or self.page_view.fitting_width:
+            self._fit_on_open = False
+            self.page_view.fit_width()
+        else:
+            self.page_view.set_zoom(zoom)
         self.thumbnails.set_document(doc)
         self.fields.set_document(doc)
         self.line_items.set_items(doc.line_items if doc else (), doc.line_item_columns if doc else ())
+        # a contract has no item table; every other document may need rows added by hand
+        self.items_box.setVisible(doc is not None and (bool(doc.line_item_columns) or doc.doc_type != "contract"))
         if doc is None:
             return
         self.queue.select_document(doc.document_id)
@@ -351,10 +362,12 @@ class MainWindow(QMainWindow):
             state = s.value(key)
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
+        saved_zoom = s.value("view/zoom", "fit")
+        self._fit_on_open = saved_zoom == "fit"  # the first start fits the page's width
         try:
-            zoom = float(s.value("view/zoom", 1.0))  # type: ignore[arg-type]
+            zoom = 1.0 if self._fit_on_open else float(saved_zoom)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            zoom = 1.0
+            zoom, self._fit_on_open = 1.0, True
         self.page_view.set_zoom(zoom)
         try:
             filters = json.loads(str(s.value("queue/filters", "{}")))
@@ -364,11 +377,13 @@ class MainWindow(QMainWindow):
             self.queue.set_filters(filters)
 
     def save_settings(self) -> None:
+        if not self.remember:
+            return
         s = QSettings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("window/right", self.right.saveState())
-        s.setValue("view/zoom", self.page_view.zoom)
+        s.setValue("view/zoom", "fit" if self.page_view.fitting_width else self.page_view.zoom)
         s.setValue("queue/filters", json.dumps(self.queue.filters()))
         s.sync()
 

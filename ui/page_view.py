@@ -43,6 +43,8 @@ ZOOM_MIN = 0.25
 ZOOM_MAX = 6.0
 ZOOM_STEP = 1.25
 DRAG_THRESHOLD_PX = 5
+PAGE_MARGIN_PT = 12.0
+"""Grey margin around the page in the scene."""
 
 
 def rect_of(box: BBox) -> QRectF:
@@ -135,6 +137,7 @@ class PageView(QGraphicsView):
         self._doc: DocumentView | None = None
         self._page_index = 0
         self._zoom = 1.0
+        self._fit = False
         self._page_item: QGraphicsPixmapItem | None = None
         self._page_dpi = 0
         self._paper: QGraphicsRectItem | None = None
@@ -204,7 +207,8 @@ class PageView(QGraphicsView):
             return
         self._page_index = max(0, min(index, max(doc.page_count - 1, 0)))
         w, h = doc.page_size_pt(self._page_index)
-        scene.setSceneRect(QRectF(-20, -20, w + 40, h + 40))
+        m = PAGE_MARGIN_PT
+        scene.setSceneRect(QRectF(-m, -m, w + 2 * m, h + 2 * m))
         self._paper = scene.addRect(QRectF(0, 0, w, h), QPen(Qt.PenStyle.NoPen), QBrush(QColor("white")))
         self._paper.setZValue(Z.PAGE - 1)
         if doc.load_error:
@@ -352,6 +356,11 @@ class PageView(QGraphicsView):
 
     # -- zoom --------------------------------------------------------------------------------------------------
     def set_zoom(self, zoom: float) -> None:
+        """Zoom to ``zoom`` (1.0: one point per screen pixel); leaves fit-width mode."""
+        self._fit = False
+        self._apply_zoom(zoom)
+
+    def _apply_zoom(self, zoom: float) -> None:
         zoom = max(ZOOM_MIN, min(ZOOM_MAX, zoom))
         self._zoom = zoom
         self.setTransform(self.transform().fromScale(zoom, zoom))
@@ -364,16 +373,23 @@ class PageView(QGraphicsView):
     def zoom_out(self) -> None:
         self.set_zoom(self._zoom / ZOOM_STEP)
 
+    @property
+    def fitting_width(self) -> bool:
+        return self._fit
+
     def zoom_reset(self) -> None:
         self.set_zoom(1.0)
 
     def fit_width(self) -> None:
-        if self._doc is None:
-            return
-        w, _h = self._doc.page_size_pt(self._page_index)
-        available = self.viewport().width() - 24
+        """Fit the page's width into the view, and keep it fitted as the view is resized (until a zoom key)."""
+        self._fit = True
+        self._refit()
+
+    def _refit(self) -> None:
+        w = self._doc.page_size_pt(self._page_index)[0] if self._doc is not None else 595.0
+        available = self.viewport().width() - 4
         if w > 0 and available > 0:
-            self.set_zoom(available / w)
+            self._apply_zoom(available / (w + 2 * PAGE_MARGIN_PT))
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -385,6 +401,8 @@ class PageView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self._fit:
+            self._refit()
 
     # -- capture: click a word, Ctrl+click to add, drag a rectangle --------------------------------------------
     def tokens_in(self, box: BBox) -> list[Token]:

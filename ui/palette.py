@@ -54,8 +54,10 @@ def field_panel_style() -> str:
         "QLabel#fieldBadge { color: white; padding: 1px 6px; border-radius: 3px; background: #999; }",
         "QLabel#panelHeading { font-size: 14px; font-weight: bold; }",
         "QLabel#panelReasons { color: #555; }",
-        "#issues { background: #fdecea; border: 1px solid #d62828; border-radius: 4px; }",
-        "QLabel#issueText { color: #8a1010; }",
+        "#issues { background: #fff4dc; border: 1px solid #f0a000; border-radius: 4px; }",
+        '#issues[blocking="true"] { background: #fdecea; border: 1px solid #d62828; }',
+        "QLabel#issueText { color: #7a5200; }",
+        'QLabel#issueText[blocking="true"] { color: #8a1010; }',
     ]
     for state, colour in STATE_COLOURS.items():
         rules.append(f'FieldEditor[state="{state.value}"] {{ border-left: 5px solid {colour}; }}')

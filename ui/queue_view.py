@@ -29,7 +29,7 @@ from ui.model import QueueRow
 
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Document", "Status", "Vendor", "Confidence", "Why in review")
+COLUMNS = ("Document", "Status", "Vendor", "Conf.", "Why in review")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 ALL = "All"
@@ -124,6 +124,9 @@ class QueueView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((124, 92, 96, 44)):
+            self.table.setColumnWidth(column, width)
+        self.table.setWordWrap(False)
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
 

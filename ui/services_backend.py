@@ -28,8 +28,13 @@ from ui.rendering import to_qimage
 REVIEW_STATUSES = ("needs_review", "in_review")
 
 
+_WORDS = {"iban": "IBAN", "vat": "VAT", "id": "ID", "po": "PO"}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize().replace("Iban", "IBAN").replace("Vat", "VAT")
+    """``vendor_vat_id`` -> ``Vendor VAT ID``."""
+    words = [_WORDS.get(w, w) for w in name.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else name
 
 
 def field_value(f: CoreField) -> FieldValue:

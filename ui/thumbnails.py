@@ -25,7 +25,9 @@ class ThumbnailStrip(QListWidget):
         self.setWrapping(False)
         self.setMovement(QListView.Movement.Static)
         self.setIconSize(QSize(THUMB_WIDTH_PX, round(THUMB_WIDTH_PX * 1.414)))
-        self.setFixedWidth(THUMB_WIDTH_PX + 34)
+        self.setGridSize(QSize(THUMB_WIDTH_PX + 12, round(THUMB_WIDTH_PX * 1.414) + 24))
+        self.setUniformItemSizes(True)
+        self.setFixedWidth(THUMB_WIDTH_PX + 30)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.currentRowChanged.connect(self._chosen)
 
@@ -39,11 +41,16 @@ class ThumbnailStrip(QListWidget):
         if doc is None or count <= 1:
             return
         for i in range(count):
-            item = QListWidgetItem(f"{i + 1}")
+            item = QListWidgetItem(QIcon(self._blank()), f"{i + 1}")
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
             if self._images is not None:
                 self._request(doc, i)
+
+    def _blank(self) -> QPixmap:
+        pixmap = QPixmap(self.iconSize())
+        pixmap.fill(Qt.GlobalColor.white)
+        return pixmap
 
     def _request(self, doc: DocumentView, index: int) -> None:
         assert self._images is not None
