@@ -202,3 +202,39 @@ def test_f1_lists_every_shortcut_from_the_action_table(qtbot: QtBot, backend: Fa
     assert helps == {a.help for a in ACTIONS if not a.supervisor_only}
     keys = {dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())}
     assert "Ctrl+Return" in keys and "F1" in keys
+
+
+def test_tab_and_enter_walk_the_fields_without_the_mouse(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.fields.set_current("invoice_number")
+    qtbot.keyClick(window.fields.editors["invoice_number"].line, Qt.Key.Key_Tab)
+    assert window.fields.current == "invoice_date"
+    assert window.page_view.selected_field == "invoice_date"
+    qtbot.keyClick(window.fields.editors["invoice_date"].line, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert window.fields.current == "invoice_number"
+    qtbot.keyClick(window.fields.editors["invoice_number"].line, Qt.Key.Key_Return)  # accept, go to next to review
+    _settle(qtbot, window)
+    assert backend.applied[-1].kind.value == "confirmation"
+    assert window.fields.current == "invoice_date"
+
+
+def test_selecting_a_line_item_cell_highlights_its_box(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.line_items.select_cell(0, 1)
+    highlight = window.page_view._highlight
+    assert highlight is not None and highlight.rect().contains(QPointF(465, 306))
+
+
+def test_thumbnails_for_a_multi_page_document(qtbot: QtBot) -> None:
+    backend = FakeBackend([make_doc(1, pages=3)])
+    window, _ = _window(qtbot, backend, rows=1)
+    _open_first(qtbot, window)
+    assert window.thumbnails.isVisible() and window.thumbnails.count() == 3
+    window.thumbnails.setCurrentRow(2)
+    assert window.page_view.page_index == 2
+    window.action("previous_page").trigger()
+    assert window.page_view.page_index == 1 and window.thumbnails.currentRow() == 1
