@@ -244,3 +244,12 @@ def locate_values(data: EInvoiceData, document: Document) -> EInvoiceData:
         page = next((c.page for c in cells.values() if c.page is not None), None)
         items.append(LineItem(cells=cells, page=page, bbox_pt=BBox.union_of(boxes) if boxes else None))
     return replace(data, fields=fields, line_items=tuple(items))
+
+
+def read_einvoice(document: Document) -> EInvoiceData | None:
+    """The e-invoice a read document carries, parsed, with each value located on its pages; None if there is none."""
+    if not document.einvoice_xml:
+        return None
+    from extractors.einvoice.parse import parse_einvoice
+
+    return locate_values(parse_einvoice(document.einvoice_xml), document)

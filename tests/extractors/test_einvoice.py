@@ -8,7 +8,7 @@ import pytest
 
 from extractors.context import ExtractionContext
 from extractors.document import TokenSource
-from extractors.einvoice import find_einvoice_xml, locate_values, parse_einvoice
+from extractors.einvoice import find_einvoice_xml, locate_values, parse_einvoice, read_einvoice
 from extractors.errors import CorruptFileError, UnsupportedFileError
 from extractors.readers import read_document
 from tests.extractors.test_readers_docs import text_pdf
@@ -284,6 +284,8 @@ def test_factur_x_pdf_round_trip_and_value_boxes(tmp_path: Path) -> None:
     assert read_document(path, ExtractionContext(use_einvoice=False)).einvoice_xml is None
 
     data = locate_values(parse_einvoice(xml), doc)
+    assert read_einvoice(doc) == data
+    assert read_einvoice(read_document(plain, ExtractionContext())) is None
     page = doc.pages[0]
 
     def printed(name: str) -> str:
