@@ -59,6 +59,10 @@ class ReviewBackend(Protocol):
 
     def reject(self, document_id: int, user: UserSession, reason: str) -> None: ...
 
+    def renew(self, document_id: int, user: UserSession) -> None:
+        """Extend the claim while the clerk is still working on the document."""
+        ...
+
     def release(self, document_id: int, user: UserSession) -> None:
         """Give up the claim without deciding."""
         ...

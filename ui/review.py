@@ -10,7 +10,7 @@ import contextlib
 import time
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from extractors.document import Token
@@ -20,6 +20,8 @@ from ui.backend import ReviewBackend
 from ui.commands import CorrectionCommand
 from ui.model import DocumentView, UserSession
 from ui.tasks import TaskRunner
+
+RENEW_EVERY_MS = 5 * 60 * 1000
 
 
 class ReviewController(QObject):
@@ -41,6 +43,9 @@ class ReviewController(QObject):
         self.doc: DocumentView | None = None
         self._field_since: dict[str, float] = {}
         self._opening: int | None = None
+        self.renew_timer = QTimer(self)
+        self.renew_timer.setInterval(RENEW_EVERY_MS)
+        self.renew_timer.timeout.connect(self.renew_claim)
 
     # -- the queue -------------------------------------------------------------------------------------------
     def refresh_queue(self) -> None:
@@ -76,10 +81,21 @@ class ReviewController(QObject):
             user = self.user
             self.runner.submit(lambda: self.backend.release(doc.document_id, user), None, lambda _e: None, serial=True)
 
+    def renew_claim(self) -> None:
+        """Keep the claim while the document is open (the core's lease would otherwise expire)."""
+        doc = self.doc
+        if doc is not None and doc.status == "in_review":
+            user = self.user
+            self.runner.submit(lambda: self.backend.renew(doc.document_id, user), None, self._failed, serial=True)
+
     def _opened(self, doc: object) -> None:
         assert doc is None or isinstance(doc, DocumentView)
         self._opening = None
         self.doc = doc
+        if doc is None:
+            self.renew_timer.stop()
+        else:
+            self.renew_timer.start()
         self.undo_stack.clear()
         self._field_since = {}
         self.documentOpened.emit(doc)

@@ -212,6 +212,9 @@ class ServicesBackend:
     def reject(self, document_id: int, user: UserSession, reason: str) -> None:
         self.ws.review.reject(document_id, user.name, reason)
 
+    def renew(self, document_id: int, user: UserSession) -> None:
+        self.ws.queue.renew(document_id, user.name)
+
     def release(self, document_id: int, user: UserSession) -> None:
         self.ws.queue.release(document_id, user.name)
 

@@ -23,6 +23,7 @@ class FakeBackend:
         self.ocr_calls: list[tuple[int, BBox]] = []
         self.ocr_tokens: list[Token] = []
         self.row_edits: list[tuple[str, int, int | None]] = []
+        self.renewed: list[int] = []
 
     def authenticate(self, name: str, password: str) -> UserSession:
         if password != name:
@@ -89,6 +90,9 @@ class FakeBackend:
     def reject(self, document_id: int, user: UserSession, reason: str) -> None:
         self.docs[document_id] = replace(self.docs[document_id], status="rejected")
         self.decisions.append((document_id, "rejected", reason))
+
+    def renew(self, document_id: int, user: UserSession) -> None:
+        self.renewed.append(document_id)
 
     def release(self, document_id: int, user: UserSession) -> None:
         doc = self.docs[document_id]

@@ -46,6 +46,14 @@ def test_correction_then_undo_then_redo_restores_values(qtbot: QtBot, runner: Ta
     assert backend.docs[1].field("invoice_date").text == "2024-03-16"  # type: ignore[union-attr]
 
 
+def test_the_claim_is_renewed_while_the_document_is_open(qtbot: QtBot, runner: TaskRunner) -> None:
+    review, backend = _opened(qtbot, runner)
+    assert review.renew_timer.isActive()
+    review.renew_claim()
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert backend.renewed == [1]
+
+
 def test_confirmation_is_not_an_undo_step(qtbot: QtBot, runner: TaskRunner) -> None:
     review, backend = _opened(qtbot, runner)
     review.confirm("invoice_number")
