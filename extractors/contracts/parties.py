@@ -135,7 +135,7 @@ def _chunks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 def _name_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The leading name in ``text[start:end]``: capitalised words, connectors and legal suffixes."""
-    m = re.match(r"[\s\f,;:]*(?:and[\s\f]+)?(?:\(\w{1,3}\)[\s\f]*)?(?:the[\s\f]+)?", text[start:end], re.IGNORECASE)
+    m = re.match(r"[\s\f,;:]*(?:and[\s\f]+)?(?:\(\w{1,3}\)[\s\f]*)?(?:the[\s\f]+)?", text[start:end])
     pos = start + (m.end() if m else 0)
     toks = [(pos + t.start(), pos + t.end(), t.group(0)) for t in _TOKEN_RE.finditer(text[pos:end])]
     taken: list[tuple[int, int, str]] = []
@@ -186,7 +186,9 @@ def clean_party_name(raw: str) -> str | None:
         words.append(_CANON.get(low, w))
     if not words:
         return None
-    if all(w.lower().strip(".") in _ROLE_WORDS for w in words):
+    while len(words) > 1 and words[0].lower().strip(".:") in _ROLE_WORDS and words[0].lower() != "the":
+        words = words[1:]
+    if all(w.lower().strip(".") in _ROLE_WORDS | _CONNECTORS or re.fullmatch(r"(?i)party-?\w?\d*", w) for w in words):
         return None
     letters = [c for c in "".join(words) if c.isalpha()]
     if len(letters) < 2:
@@ -280,7 +282,7 @@ def _companies_in_line(line: str) -> list[tuple[int, int]]:
             continue
         capital = core[:1].isupper() or core[:1].isdigit()
         if begin is None:
-            if capital and low not in _CONNECTORS:
+            if capital and (low not in _CONNECTORS or low == "the"):
                 begin = a
             continue
         if low in _SUFFIX_SET and capital:
