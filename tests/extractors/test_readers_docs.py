@@ -67,3 +67,33 @@ def ink_share(gray: np.ndarray, box_px: tuple[float, float, float, float]) -> fl
     x0, y0, x1, y1 = (round(v) for v in box_px)
     crop = gray[max(0, y0) : y1, max(0, x0) : x1]
     return float((crop < 128).mean()) if crop.size else 0.0
+
+
+def garbage_pdf(path: Path, text: bytes = b"ABCDEFGHIJKLMNOP QRSTUVWX") -> Path:
+    """A PDF whose text layer has no Unicode mapping (glyph names the reader cannot map): garbage text."""
+    diffs = b" ".join(b"/g%d" % i for i in range(32, 127))
+    objs: list[bytes | None] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        None,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding /Differences [32 "
+        + diffs
+        + b"] >> >>",
+    ]
+    # Some ink beside the text: the glyphs themselves do not render (their names are unknown).
+    stream = b"BT /F1 14 Tf 40 100 Td (" + text + b") Tj ET 0 g 40 140 12 12 re f 60 140 12 12 re f"
+    objs[3] = b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + (o or b"") + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path

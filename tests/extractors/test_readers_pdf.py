@@ -14,7 +14,7 @@ from extractors.document import TokenSource
 from extractors.errors import CorruptFileError, EmptyDocumentError, EncryptedFileError, UnsupportedFileError
 from extractors.readers import read_document, render_page
 from extractors.readers.pdf import garbage_share, usable_text
-from tests.extractors.test_readers_docs import INVOICE_LINES, ink_share, text_pdf
+from tests.extractors.test_readers_docs import INVOICE_LINES, garbage_pdf, ink_share, text_pdf
 
 CTX = ExtractionContext()
 
@@ -211,3 +211,19 @@ def test_pdfium_and_pdfplumber_readers_agree(tmp_path: Path, rotate: int) -> Non
     assert (fast.width_pt, fast.height_pt) == pytest.approx((slow.width_pt, slow.height_pt))
     for a, b in zip(fast.tokens, slow.tokens, strict=True):
         assert a.bbox_pt.iou(b.bbox_pt) > 0.7, (a, b)
+
+
+def test_page_with_an_unmapped_text_layer_goes_to_ocr(tmp_path: Path) -> None:
+    from extractors.ocr.engine import OcrWord
+
+    seen = []
+
+    def engine(image, languages, psm, dpi):  # type: ignore[no-untyped-def]
+        seen.append(image.shape)
+        return [OcrWord("Readable", 10.0, 10.0, 80.0, 20.0, 0.9, 1, 1, 1)]
+
+    doc = read_document(garbage_pdf(tmp_path / "garbage.pdf"), CTX, ocr_engine=engine)
+    page = doc.pages[0]
+    assert seen and page.source == TokenSource.OCR and [t.text for t in page.tokens] == ["Readable"]
+    assert page.image_dpi == CTX.ocr_dpi and (page.width_pt, page.height_pt) == (400, 200)
+    assert "read by OCR" in doc.warnings[0]
