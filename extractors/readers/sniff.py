@@ -41,8 +41,22 @@ def sniff_kind(head: bytes, path: Path | None = None) -> FileKind:
     if text.startswith(b"<") and any(ns.encode() in head for ns in EINVOICE_NAMESPACES):
         return FileKind.XML
     if text.startswith(b"<"):
+        if path is not None and xml_root_namespace(path) in EINVOICE_NAMESPACES:
+            return FileKind.XML  # the root comes after a long comment (a licence text, say)
         raise UnsupportedFileError("an XML file that is not a CII or UBL e-invoice", path=where)
     raise UnsupportedFileError("not a PDF, PNG, JPEG, TIFF or e-invoice XML document", path=where)
+
+
+def xml_root_namespace(path: Path) -> str | None:
+    """The namespace of an XML file's root element, reading no further than its start tag."""
+    from lxml import etree
+
+    try:
+        for _, element in etree.iterparse(str(path), events=("start",), resolve_entities=False, no_network=True):
+            return etree.QName(element).namespace
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return None
 
 
 def sniff_file(path: Path) -> FileKind:

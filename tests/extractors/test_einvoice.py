@@ -331,3 +331,12 @@ def test_zugferd_corpus_agrees_with_truth(shared_data: Path) -> None:
             total += 1
             agree += (got or "").replace(" ", "") == want.replace(" ", "")
     assert agree == total
+
+
+def test_bare_xml_with_a_long_leading_comment(tmp_path: Path) -> None:
+    licence = "<!--" + "Nutzungsrechte und Lizenz. " * 400 + "-->\n"
+    xml = CII.replace("<rsm:CrossIndustryInvoice", licence + "<rsm:CrossIndustryInvoice", 1).encode()
+    path = tmp_path / "long.xml"
+    path.write_bytes(xml)
+    doc = read_document(path, ExtractionContext())
+    assert doc.einvoice_xml == xml and parse_einvoice(xml).value("invoice_number") == "RE-2024-0815"
