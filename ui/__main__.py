@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtWidgets import QApplication, QDialog
+    from sqlalchemy.exc import SQLAlchemyError
 
     from idp_app.config import AppConfig
     from idp_app.errors import AppError
@@ -52,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AppError as exc:
         print(f"idp-desk: {exc}", file=sys.stderr)
         return exc.exit_code
+    except (OSError, SQLAlchemyError) as exc:
+        print(f"idp-desk: cannot open the data in {config.home}: {exc}".splitlines()[0], file=sys.stderr)
+        return 1
     backend = ServicesBackend(workspace)
     runner = TaskRunner()
     runner.submit(lambda: backend.check_value("date", "2024-01-31"), None, lambda _e: None)  # load the date parser

@@ -250,9 +250,10 @@ class MainWindow(QMainWindow):
         if name is None or not tokens:
             self.statusBar().showMessage("Choose a field first, then click the words for it.", 5000)
             return
-        if additive:
-            known = {(t.page, t.index, t.bbox_pt) for t in self._captured.get(name, [])}
-            tokens = self._captured.get(name, []) + [t for t in tokens if (t.page, t.index, t.bbox_pt) not in known]
+        if additive:  # words add up on one page: a field's box lies on one page
+            before = [t for t in self._captured.get(name, []) if t.page == tokens[0].page]
+            known = {(t.index, t.bbox_pt) for t in before}
+            tokens = before + [t for t in tokens if (t.index, t.bbox_pt) not in known]
         self._captured[name] = list(tokens)
         self._put_tokens(name, tokens)
 

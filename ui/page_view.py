@@ -263,7 +263,7 @@ class PageView(QGraphicsView):
                 self.field_items[name] = item
             else:
                 item.set_state(state, box)
-            item.setToolTip(f"{name}: {state.value}")
+            # no tooltip of its own: hovering shows the word under the mouse, its text and OCR confidence
             item.set_selected(name == self._selected)
 
     def _box_on_page(self, f: FieldView) -> BBox | None:

@@ -6,10 +6,11 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
+from extractors.document import TokenSource
 from extractors.geometry import BBox
 from idp_app.domain import ReviewState
-from tests.ui.factories import make_doc, with_state
-from ui.page_view import PageView, Z
+from tests.ui.factories import make_doc, make_page, with_state
+from ui.page_view import PageView, Z, token_tooltip
 from ui.palette import STATE_COLOURS
 from ui.rendering import PageImageSource
 
@@ -91,9 +92,12 @@ def test_rubber_band_selects_the_words_inside(qtbot: QtBot) -> None:
 
 def test_hovering_a_word_shows_text_and_confidence(qtbot: QtBot) -> None:
     view = _view(qtbot)
-    view.set_document(make_doc())
-    tips = [i.toolTip() for i in view.items_at_scene(QPointF(120, 77)) if i.zValue() == Z.TOKENS]
+    view.set_document(make_doc(scanned=False))
+    # the scene shows the tooltip of the topmost item that has one: the word, even inside a field's box
+    tips = [i.toolTip() for i in view.items_at_scene(QPointF(120, 77)) if i.toolTip()]
     assert tips and tips[0].startswith("2024-03-15") and "97%" in tips[0]
+    ocr_word = make_page(source=TokenSource.OCR).tokens[4]
+    assert token_tooltip(ocr_word) == "2024-03-15\nOCR confidence 81%"
 
 
 def test_selected_field_is_emphasised(qtbot: QtBot) -> None:
