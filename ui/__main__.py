@@ -41,10 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.services_backend import ServicesBackend
     from ui.tasks import TaskRunner
 
-    QCoreApplication.setOrganizationName(APP_ORG)
-    QCoreApplication.setApplicationName(APP_NAME)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     env = dict(os.environ)
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM") or sys.platform != "linux"):
+        print("idp-desk: no display to open a window on (DISPLAY is not set)", file=sys.stderr)
+        return 2
     if args.home is not None:
         env["IDP_HOME"] = str(args.home)
     config = AppConfig.from_env(env)
@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, SQLAlchemyError) as exc:
         print(f"idp-desk: cannot open the data in {config.home}: {exc}".splitlines()[0], file=sys.stderr)
         return 1
+    QCoreApplication.setOrganizationName(APP_ORG)
+    QCoreApplication.setApplicationName(APP_NAME)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     backend = ServicesBackend(workspace)
     runner = TaskRunner()
     runner.submit(lambda: backend.check_value("date", "2024-01-31"), None, lambda _e: None)  # load the date parser

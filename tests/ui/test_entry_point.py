@@ -1,0 +1,22 @@
+"""``python -m ui``: bad start-up conditions end in one clear line and an exit status, not a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui.__main__ import main
+
+
+def test_no_display_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("idp-desk: no display") and "\n" not in err
+
+
+def test_unusable_home_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert main(["--home", "/proc/no-such-place"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("idp-desk: cannot open the data in /proc/no-such-place") and "\n" not in err
