@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
+from idp_app.samples.truth import SampleTruth
 from tests.ui.factories import white_renderer
+from tests.ui.session_data import make_inbox
 from ui.rendering import PageImageSource
 from ui.tasks import TaskRunner
 
@@ -19,6 +21,13 @@ def _settings_in_tmp(tmp_path: Path) -> None:
     QCoreApplication.setApplicationName("idp-desk-tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, SampleTruth]]:
+    """The sample invoices of the end-to-end tests, generated once per run."""
+    folder = tmp_path_factory.mktemp("ui-samples")
+    return folder, make_inbox(folder)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ must correct; scanned pages are read as pages without words, so that the clerk m
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,19 +60,15 @@ def make_inbox(folder: Path) -> dict[str, SampleTruth]:
     return {"text.pdf": text_truth, "scan.png": scan_truth}
 
 
-_MADE: dict[str, tuple[Path, dict[str, SampleTruth]]] = {}
-
-
 @contextmanager
-def review_workspace(tmp: Path) -> Iterator[tuple[Workspace, dict[str, SampleTruth]]]:
+def review_workspace(
+    tmp: Path, samples: tuple[Path, dict[str, SampleTruth]]
+) -> Iterator[tuple[Workspace, dict[str, SampleTruth]]]:
     """Two invoices waiting for review: ``text.pdf`` (a wrong invoice number) and ``scan.png`` (number missing).
 
-    The sample files are generated once per test run and copied into each test's own workspace.
+    ``samples`` is a folder made by :func:`make_inbox` (once per test run) with its truth; it is copied.
     """
-    if "inbox" not in _MADE:
-        made = Path(tempfile.mkdtemp(prefix="idp-ui-samples-"))
-        _MADE["inbox"] = (made, make_inbox(made))
-    source, truths = _MADE["inbox"]
+    source, truths = samples
     inbox = tmp / "inbox"
     shutil.copytree(source, inbox)
 

@@ -8,13 +8,14 @@ import pytest
 
 from idp_app.domain import ReviewState
 from idp_app.errors import AuthenticationError
+from idp_app.samples.truth import SampleTruth
 from tests.ui.session_data import WRONG_NUMBER, review_workspace
 from ui.model import FieldKind
 from ui.services_backend import ServicesBackend
 
 
-def test_views_states_reasons_and_missing_file(tmp_path: Path) -> None:
-    with review_workspace(tmp_path) as (ws, truths):
+def test_views_states_reasons_and_missing_file(tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]) -> None:
+    with review_workspace(tmp_path, samples) as (ws, truths):
         backend = ServicesBackend(ws)
         clerk = backend.authenticate("clerk", "clerk")
         with pytest.raises(AuthenticationError):

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from extractors.geometry import BBox
 from idp_app.domain import DocumentStatus
+from idp_app.samples.truth import SampleTruth
 from idp_app.services import Workspace
 from tests.ui.session_data import WRONG_NUMBER, review_workspace
 from ui.main_window import MainWindow
@@ -43,8 +44,10 @@ def _approve_with_keyboard(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.keyClick(target, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
 
-def test_clerk_session_corrects_draws_undoes_and_approves(qtbot: QtBot, tmp_path: Path) -> None:
-    with review_workspace(tmp_path) as (ws, truths):
+def test_clerk_session_corrects_draws_undoes_and_approves(
+    qtbot: QtBot, tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]
+) -> None:
+    with review_workspace(tmp_path, samples) as (ws, truths):
         backend = ServicesBackend(ws)
         user = backend.authenticate("clerk", "clerk")
         assert user == UserSession("clerk", "clerk", may_override=False)
