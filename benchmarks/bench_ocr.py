@@ -160,6 +160,25 @@ def bench_workers(paths: list[Path], lang: str, tmp: Path) -> None:
         print(f"workers={workers}: {doc.page_count} OCR pages in {times[workers]:.1f} s")
     print(f"workers: two / one speed-up = {times[1] / times[2]:.2f} x ({_load()})")
     shutdown_pools()
+    _machine_control(paths[0], lang)
+
+
+def _machine_control(image: Path, lang: str) -> None:
+    """Two bare Tesseract runs at once against one after the other: what parallelism the machine gives now."""
+    import subprocess
+
+    cmd = ["tesseract", str(image), "-", "-l", lang]
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    start = time.perf_counter()
+    for _ in range(2):
+        subprocess.run(cmd, capture_output=True, env=env, check=False)
+    one_by_one = time.perf_counter() - start
+    start = time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for _ in range(2)]
+    for p in procs:
+        p.wait()
+    together = time.perf_counter() - start
+    print(f"machine control: two bare Tesseract runs at once are {one_by_one / together:.2f} x faster than in turn")
 
 
 def _load() -> str:

@@ -67,6 +67,8 @@ def sniff_file(path: Path) -> FileKind:
         raise UnsupportedFileError("no such file", path=str(path)) from exc
     except IsADirectoryError as exc:
         raise UnsupportedFileError("a directory, not a document", path=str(path)) from exc
+    except OSError as exc:
+        raise UnsupportedFileError(f"cannot read the file: {exc.strerror or exc}", path=str(path)) from exc
     return sniff_kind(head, path)
 
 
