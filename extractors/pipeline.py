@@ -75,7 +75,9 @@ def field_candidates(
     return per_field, rows
 
 
-def decide_rows(model: FieldModel | None, rows: Mapping[str, FieldCandidates]) -> dict[str, Decision]:
+def decide_rows(
+    model: FieldModel | None, rows: Mapping[str, FieldCandidates], required: frozenset[str] = frozenset()
+) -> dict[str, Decision]:
     """Each field's decision from its candidates' feature rows (what training replays on held-out documents)."""
     inputs = {
         name: FieldInput(
@@ -88,7 +90,7 @@ def decide_rows(model: FieldModel | None, rows: Mapping[str, FieldCandidates]) -
         )
         for name, fc in rows.items()
     }
-    return decide(model, inputs)
+    return decide(model, inputs, required)
 
 
 def _field_value(
@@ -183,7 +185,7 @@ def extract_document(
     schema = load_schema(str(DocumentType.RECEIPT if dtype == DocumentType.RECEIPT else DocumentType.INVOICE))
     per_field, rows = field_candidates(doc, schema, ctx, sources)
     timing["candidates"] = (time.perf_counter() - t0) * 1000
-    decisions = decide_rows(model, rows)
+    decisions = decide_rows(model, rows, frozenset(s.name for s in schema.fields if s.required))
     conf_feats = np.vstack([decisions[n].conf_features for n in schema.names()])
     confidences = model.confidence(conf_feats)
     fields = {

@@ -15,8 +15,10 @@ documents it was trained or calibrated on, so ``idp eval --held-out`` leaves the
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
+import random
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -47,6 +49,7 @@ from extractors.pipeline import DEFAULT_MODEL_PATH, decide_rows  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 TRAIN_CORPORA = ("zugferd", "invoice2data")
+REQUIRED = frozenset(s.name for s in load_schema("invoice").fields if s.required)
 
 
 def _doc_json(doc: Document) -> dict[str, Any]:
@@ -86,11 +89,11 @@ def _read_cached(path: Path, cache_dir: Path, sha: str) -> Document | None:
     return doc
 
 
-def _features(args: tuple[str, str]) -> dict[str, Any] | None:
-    path, cache_dir = Path(args[0]), Path(args[1])
+def _features(args: tuple[str, str, str]) -> dict[str, Any] | None:
+    path, cache_dir, doc_type = Path(args[0]), Path(args[1]), args[2]
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     version = hashlib.sha256(" ".join(FEATURES).encode()).hexdigest()[:8]
-    cached = cache_dir / f"feat-{version}-{sha}.json"
+    cached = cache_dir / f"feat-{version}-{doc_type}-{sha}.json"
     if cached.exists():
         return dict(json.loads(cached.read_text()))
     from extractors.pipeline import field_candidates
@@ -98,7 +101,7 @@ def _features(args: tuple[str, str]) -> dict[str, Any] | None:
     doc = _read_cached(path, cache_dir, sha)
     if doc is None:
         return None
-    _, rows = field_candidates(doc, load_schema("invoice"), ExtractionContext(use_einvoice=False))
+    _, rows = field_candidates(doc, load_schema(doc_type), ExtractionContext(use_einvoice=False))
     data = {
         "sha256": sha,
         "fields": {
@@ -132,6 +135,171 @@ def _pair(doc_id: str, data: dict[str, Any], truth: dict[str, Any]) -> TrainingP
     return TrainingPair(doc_id, cands, clean)
 
 
+# ---- synthetic receipts ----------------------------------------------------------------------------------------
+# Receipts are laid out as tokens directly (narrow, centred header, totals with cash and change below), with
+# OCR-like character noise, so that the scorer sees receipt layouts. No real receipt is used for training.
+
+_SHOP_WORDS = [
+    "GOLDEN",
+    "MOTOR",
+    "HARDWARE",
+    "BOOK",
+    "STATIONERY",
+    "TRADING",
+    "RESTAURANT",
+    "BAKERY",
+    "PHARMACY",
+    "MART",
+    "FRESH",
+    "GARDEN",
+    "CITY",
+    "SUN",
+    "STAR",
+    "LUCKY",
+    "UNITED",
+    "HOME",
+    "DECO",
+    "GIFT",
+    "KEDAI",
+    "MAKAN",
+    "SYARIKAT",
+    "PERNIAGAAN",
+    "EVERGREEN",
+    "PREMIUM",
+    "ASIA",
+    "PACIFIC",
+    "ORIENTAL",
+]
+_FORMS = ("SDN BHD", "SDN. BHD.", "(M) SDN BHD", "ENTERPRISE", "TRADING", "", "BHD", "& CO", "RESOURCES")
+_STREETS = ("JALAN", "JLN", "LORONG", "PERSIARAN")
+_AREAS = ("TAMAN", "BANDAR", "KAWASAN PERINDUSTRIAN", "DESA")
+_PLACES = ("MELATI", "SERI KEMBANGAN", "JOHOR BAHRU", "KUALA LUMPUR", "PUCHONG", "SHAH ALAM", "KLANG", "CHERAS")
+_STATES = ("SELANGOR", "JOHOR", "W.P. KUALA LUMPUR", "PERAK", "PAHANG")
+_ITEMS = ("NASI LEMAK", "TEH TARIK", "PAPER A4", "PEN BLUE", "LAMP LED", "CABLE TIE", "MILO ICE", "BREAD", "SOAP")
+_NOISE = {"O": "0", "0": "O", "I": "1", "1": "I", "S": "5", "D": "O", "B": "8", "5": "S", ".": ",", "M": "H"}
+
+
+def _noisy(rng: random.Random, word: str, rate: float) -> str:
+    return "".join(_NOISE.get(c, c) if rng.random() < rate else c for c in word)
+
+
+def synthetic_receipt(rng: random.Random, index: int) -> tuple[Document, dict[str, str]]:
+    """One receipt as tokens with its truth (vendor name and address, date, total)."""
+    width, size = 226.0, rng.choice((6.5, 7.0, 8.0))
+    lines: list[tuple[str, str]] = []  # (alignment, text)
+    name = " ".join([*rng.sample(_SHOP_WORDS, rng.randint(1, 3)), rng.choice(_FORMS)]).strip()
+    if rng.random() < 0.3:
+        lines.append(("centre", rng.choice(("tan chay yee", "Welcome", "*** COPY ***", "SOUVENIR"))))
+    lines.append(("centre", name))
+    if rng.random() < 0.5:
+        lines.append(("centre", f"(CO. REG : {rng.randint(10000, 999999)}-{rng.choice('AXTVPKMW')})"))
+    addr = [
+        f"NO {rng.randint(1, 300)}, {rng.choice(_STREETS)} {rng.choice(_PLACES)} "
+        f"{rng.randint(1, 30)}/{rng.randint(1, 9)},",
+        f"{rng.choice(_AREAS)} {rng.choice(_PLACES)},",
+        f"{rng.randint(10000, 99999)} {rng.choice(_PLACES)}, {rng.choice(_STATES)}.",
+    ][: rng.randint(2, 3)]
+    lines += [("centre", a) for a in addr]
+    if rng.random() < 0.7:
+        lines.append(("centre", f"TEL: 0{rng.randint(3, 9)}-{rng.randint(1000000, 9999999)}"))
+    if rng.random() < 0.5:
+        lines.append(("centre", f"GST ID : {rng.randint(10**11, 10**12 - 1)}"))
+    lines.append(("centre", rng.choice(("TAX INVOICE", "RECEIPT", "CASH BILL", "SIMPLIFIED TAX INVOICE", "INVOICE"))))
+    day = dt.date(2016, 1, 1) + dt.timedelta(days=rng.randint(0, 1100))
+    fmt = rng.choice(("%d/%m/%Y", "%d-%m-%Y", "%d-%m-%y", "%d/%m/%y", "%d %b %Y", "%Y-%m-%d", "%d.%m.%Y"))
+    date_text = day.strftime(fmt).upper()
+    label = rng.choice(("Date:", "DATE", "Date :", "", "Tarikh:", "DATE/TIME:"))
+    time_text = f"{rng.randint(8, 22):02d}:{rng.randint(0, 59):02d}" + (":00" if rng.random() < 0.5 else "")
+    lines.append(("left", f"{label} {date_text} {time_text}".strip()))
+    lines.append(
+        ("left", f"{rng.choice(('Invoice No:', 'Receipt #', 'Bill No:', 'Doc No :'))} {rng.randint(1000, 99999)}")
+    )
+    if rng.random() < 0.5:
+        lines.append(("left", f"Cashier: {rng.choice(('CN', 'ADMIN', 'SITI', '01'))}"))
+    lines.append(("cols", "ITEM|QTY|PRICE|AMOUNT"))
+    total_c = 0
+    for _ in range(rng.randint(1, 6)):
+        qty, price = rng.randint(1, 4), rng.randint(50, 5000)
+        total_c += qty * price
+        lines.append(("cols", f"{rng.choice(_ITEMS)}|{qty}|{price / 100:.2f}|{qty * price / 100:.2f}"))
+    gst = round(total_c * 0.06) if rng.random() < 0.5 else 0
+    rounding = rng.choice((0, 0, -1, -2, 1, 2))
+    grand = total_c + gst + rounding
+    if gst:
+        lines.append(("pair", f"SUBTOTAL|{total_c / 100:.2f}"))
+        lines.append(("pair", f"GST 6%|{gst / 100:.2f}"))
+    if rounding:
+        lines.append(("pair", f"ROUNDING ADJ|{rounding / 100:.2f}"))
+    total_label = rng.choice(
+        ("TOTAL", "TOTAL:", "TOTAL (RM)", "ROUNDED TOTAL (RM):", "GRAND TOTAL", "NETT TOTAL", "Total Amount")
+    )
+    lines.append(("pair", f"{total_label}|{'RM ' if rng.random() < 0.3 else ''}{grand / 100:.2f}"))
+    cash = max(grand, (grand // 1000 + 1) * 1000 if rng.random() < 0.8 else grand)
+    lines.append(("pair", f"{rng.choice(('CASH', 'Cash', 'PAID', 'VISA'))}|{cash / 100:.2f}"))
+    lines.append(("pair", f"{rng.choice(('CHANGE', 'Change', 'CHANGE DUE'))}|{(cash - grand) / 100:.2f}"))
+    lines.append(
+        ("centre", rng.choice(("THANK YOU. PLEASE COME AGAIN.", "Goods sold are not returnable", "THANK YOU")))
+    )
+
+    rate = rng.choice((0.0, 0.01, 0.03))
+    tokens: list[Token] = []
+    y = 20.0
+    step = size * 1.5
+    for align, text in lines:
+        parts: list[tuple[float, str]]
+        if align == "centre":
+            w = len(text) * size * 0.55
+            parts = [(max(4.0, (width - w) / 2), text)]
+        elif align == "left":
+            parts = [(10.0, text)]
+        elif align == "pair":
+            a, b = text.split("|")
+            parts = [(10.0, a), (width - 10.0 - len(b) * size * 0.55, b)]
+        else:
+            cells = text.split("|")
+            xs = (10.0, 110.0, 140.0, 180.0)
+            parts = [(x, c) for x, c in zip(xs, cells, strict=True)]
+        for x0, part in parts:
+            x = x0
+            for word in part.split():
+                w = len(word) * size * 0.55
+                conf = 1.0 - rng.random() * 0.4 if rate else 0.95
+                tokens.append(
+                    Token(
+                        _noisy(rng, word, rate),
+                        BBox(x, y, x + w, y + size),
+                        0,
+                        conf,
+                        TokenSource.OCR,
+                        size,
+                        False,
+                        len(tokens),
+                    )
+                )
+                x += w + size * 0.35
+        y += step
+    page = Page(0, width, y + 20.0, tuple(tokens), source=TokenSource.OCR)
+    truth = {
+        "vendor_name": name,
+        "vendor_address": " ".join(addr),
+        "invoice_date": day.isoformat(),
+        "total_amount": f"{grand / 100:.2f}",
+    }
+    return Document(f"synthetic-receipt-{index}", (page,), "image/png"), truth
+
+
+def receipt_pairs(n: int, seed: int) -> list[tuple[str, TrainingPair]]:
+    from extractors.pipeline import field_candidates
+
+    schema = load_schema("receipt")
+    out = []
+    for i in range(n):
+        doc, truth = synthetic_receipt(random.Random(f"{seed}/receipt/{i}"), i)
+        _, rows = field_candidates(doc, schema, ExtractionContext(use_einvoice=False))
+        out.append((f"r:{i}", TrainingPair(f"receipts/{i}", rows, truth)))
+    return out
+
+
 def _group(corpus: str, record: Any) -> str:
     f = record.fields
     if corpus == "zugferd":
@@ -149,7 +317,7 @@ def decisions_for(model: FieldModel, pairs: list[TrainingPair]) -> tuple[np.ndar
     """Confidence features and correctness of each decided field with a truth."""
     feats, ok, names = [], [], []
     for pair in pairs:
-        decisions = decide_rows(model, pair.candidates)
+        decisions = decide_rows(model, pair.candidates, REQUIRED)
         for name, d in decisions.items():
             truth = pair.truth.get(name)
             if truth is None:
@@ -169,7 +337,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/idp-train"), help="generated documents and feature cache")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
-    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--folds", type=int, default=4)
+    ap.add_argument("--receipts", type=int, default=150, help="synthetic receipts to train on")
     args = ap.parse_args()
 
     cache = args.work / "features"
@@ -192,7 +361,7 @@ def main() -> None:
             if record.doc_type in ("invoice", "receipt"):
                 items.append((corpus, record))
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        datas = list(pool.map(_features, [(str(r.file), str(cache)) for _, r in items], chunksize=2))
+        datas = list(pool.map(_features, [(str(r.file), str(cache), r.doc_type) for _, r in items], chunksize=2))
 
     pairs: dict[str, list[tuple[str, TrainingPair, str]]] = {"train": [], "test": []}
     for (corpus, record), data in zip(items, datas, strict=True):
@@ -201,6 +370,9 @@ def main() -> None:
         group = _group(corpus, record)
         split = "test" if _bucket(group, 4) == 0 else "train"
         pairs[split].append((group, _pair(f"{corpus}/{record.id}", data, record.fields), data["sha256"]))
+    for group, pair in receipt_pairs(args.receipts, args.seed):
+        split = "test" if _bucket(group, 4) == 0 else "train"
+        pairs[split].append((group, pair, ""))
     train_pairs = [p for _, p, _ in pairs["train"]]
     test_pairs = [p for _, p, _ in pairs["test"]]
     print(f"documents: train+calibration {len(train_pairs)}, held-out test {len(test_pairs)}")
@@ -243,7 +415,7 @@ def main() -> None:
     payload_digest = hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
     model.version = f"fields-{payload_digest}"
     model.metrics = metrics
-    model.training_documents = tuple(sorted(sha for _, _, sha in pairs["train"]))
+    model.training_documents = tuple(sorted(sha for _, _, sha in pairs["train"] if sha))
     model.save(args.out)
     print(json.dumps(metrics, indent=1))
     print(f"written {args.out} ({model.version})")

@@ -320,7 +320,8 @@ def _overlapping_segment(lv: LineView, box: BBox, tokens: Sequence[object]) -> t
     for s, e in lv.segments:
         ids = lv.token_ids[s:e]
         seg_box = BBox.union_of(tokens[i].bbox_pt for i in ids)  # type: ignore[attr-defined]
-        if abs(seg_box.x0 - box.x0) < 12.0:
+        centred = abs(seg_box.center[0] - box.center[0]) < 15.0  # receipts centre their header lines
+        if abs(seg_box.x0 - box.x0) < 12.0 or centred:
             return tuple(ids)
     return None
 

@@ -69,7 +69,11 @@ def _softmax_share(logits: np.ndarray, values: Sequence[str], chosen: int) -> fl
     return float(z[same].sum() / z.sum())
 
 
-def decide(model: FieldModel | None, inputs: Mapping[str, FieldInput]) -> dict[str, Decision]:
+def decide(
+    model: FieldModel | None, inputs: Mapping[str, FieldInput], required: frozenset[str] = frozenset()
+) -> dict[str, Decision]:
+    """Each field's value among its candidates. A required field takes its best candidate however weak (its
+    confidence says how weak); another field is reported missing below :data:`NOT_FOUND_LOGIT`."""
     logits: dict[str, np.ndarray] = {}
     for name, fi in inputs.items():
         scorer = model.scorer_for(name, fi.value_type) if model is not None else None
@@ -81,7 +85,7 @@ def decide(model: FieldModel | None, inputs: Mapping[str, FieldInput]) -> dict[s
     out = {}
     for name, fi in inputs.items():
         lg, idx = logits[name], chosen[name]
-        if idx is None or lg[idx] < NOT_FOUND_LOGIT:
+        if idx is None or (lg[idx] < NOT_FOUND_LOGIT and name not in required):
             feats = np.array([float(lg.max()) if len(lg) else -10.0, 0.0, 0.0, 1.0, 0.5, math.log1p(len(lg)), 0.0])
             out[name] = Decision(name, None, orders[name], lg, feats, 0.5)
             continue

@@ -242,8 +242,29 @@ def build_dataset(pairs: Sequence[TrainingPair]) -> Dataset:
     return Dataset(X, np.asarray(ys, dtype=int), np.asarray(gs), np.asarray(fs), np.asarray(ts))
 
 
+def subsample_negatives(dataset: Dataset, max_negatives: int | None, seed: int = 0) -> Dataset:
+    """Every positive row and at most ``max_negatives`` negatives per (document, field), drawn reproducibly."""
+    if max_negatives is None:
+        return dataset
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(len(dataset.y), dtype=bool)
+    keys = np.char.add(np.char.add(dataset.groups.astype(str), "\x00"), dataset.fields.astype(str))
+    for key in np.unique(keys):
+        rows = np.flatnonzero(keys == key)
+        neg = rows[dataset.y[rows] == 0]
+        keep[rows[dataset.y[rows] == 1]] = True
+        keep[neg if len(neg) <= max_negatives else rng.choice(neg, max_negatives, replace=False)] = True
+    return Dataset(*(a[keep] for a in dataset))
+
+
 def train(
-    dataset: Dataset, *, min_positive: int = 8, min_trees: int = 30, version: str = "trained", trees: bool = True
+    dataset: Dataset,
+    *,
+    min_positive: int = 8,
+    min_trees: int = 30,
+    version: str = "trained",
+    trees: bool = True,
+    max_negatives: int | None = 60,
 ) -> FieldModel:
     """Fit one scorer per field with enough positives and one per value type (for every other field).
 
@@ -252,6 +273,7 @@ def train(
     """
     per_field: dict[str, Scorer] = {}
     per_type: dict[str, Scorer] = {}
+    dataset = subsample_negatives(dataset, max_negatives)
     X, y = dataset.X, dataset.y
     for name in sorted(set(dataset.fields.tolist())):
         mask = dataset.fields == name

@@ -156,3 +156,26 @@ def test_shipped_schemas_name_the_canonical_fields() -> None:
     assert contract.field("parties").value_type == ValueType.PARTY_LIST
     for spec in invoice.fields:
         assert {"en", "de", "fr"} <= set(spec.labels), spec.name
+
+
+def test_extra_candidate_sources_plug_in_with_a_prior() -> None:
+    from extractors.fields.candidates import Candidate, layout_source
+    from extractors.pipeline import field_candidates
+
+    doc = make_doc(["Bank: Sparkasse  Konto 1234567890", "IBAN DE89 3704 0044 0532 0130 00"])
+
+    def vendor_memory(view: DocView, ctx: ExtractionContext) -> list[Candidate]:
+        box = view.box(0, (0,))
+        return [
+            Candidate(
+                ValueType.IBAN, "DE02120300000000202051", "known", 0, 0, (0,), box, for_field="vendor_iban", prior=1.0
+            )
+        ]
+
+    per_field, rows = field_candidates(doc, load_schema("invoice"), ExtractionContext(), [layout_source, vendor_memory])
+    values = rows["vendor_iban"].values
+    assert "DE02120300000000202051" in values and "DE89370400440532013000" in values
+    prior = rows["vendor_iban"].features[:, FEATURES.index("prior")]
+    assert prior[values.index("DE02120300000000202051")] == 1.0
+    assert prior[values.index("DE89370400440532013000")] == 0.0
+    assert all(c.for_field in (None, "vendor_iban") for c in per_field["vendor_iban"])
