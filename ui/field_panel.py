@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from idp_app.domain import ReviewState
@@ -18,10 +18,16 @@ class IssuesBox(QFrame):
     """What is wrong with the document, each failed rule in words, with a button for the edit that fixes it."""
 
     fixRequested = Signal(str, str)
+    overrideRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("issues")
+        self.may_override = False
+        """Whether the user may approve despite a blocking rule (a supervisor): then the button shows."""
+        self.override_button = QPushButton("Approve with override\u2026")
+        self.override_button.setObjectName("override")
+        self.override_button.clicked.connect(self.overrideRequested)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         self.fix_buttons: list[QPushButton] = []
@@ -31,7 +37,7 @@ class IssuesBox(QFrame):
         while self._layout.count():
             item = self._layout.takeAt(0)
             w = item.widget() if item is not None else None
-            if w is not None:
+            if w is not None and w is not self.override_button:
                 w.deleteLater()
         self.fix_buttons = []
         for issue in issues:
@@ -54,7 +60,11 @@ class IssuesBox(QFrame):
                 row.addWidget(button)
                 self.fix_buttons.append(button)
             self._layout.addWidget(holder)
-        self.setProperty("blocking", "true" if any(i.blocking for i in issues) else "false")
+        blocking = any(i.blocking for i in issues)
+        if blocking and self.may_override:
+            self._layout.addWidget(self.override_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.override_button.setVisible(blocking and self.may_override)
+        self.setProperty("blocking", "true" if blocking else "false")
         self.style().unpolish(self)
         self.style().polish(self)
         self.setVisible(bool(issues))
@@ -68,6 +78,7 @@ class FieldPanel(QWidget):
     """Field name, new value, box (BBox or None), page (or None)."""
     fieldConfirmed = Signal(str)
     fixRequested = Signal(str, str)
+    overrideRequested = Signal()
     reviewDone = Signal()
     """Enter on the last field that needed review: nothing is left to look at."""
 
@@ -87,6 +98,7 @@ class FieldPanel(QWidget):
         self.reasons.setObjectName("panelReasons")
         self.issues = IssuesBox()
         self.issues.fixRequested.connect(self.fixRequested)
+        self.issues.overrideRequested.connect(self.overrideRequested)
         self._body = QWidget()
         self._fields_layout = QVBoxLayout(self._body)
         self._fields_layout.setContentsMargins(0, 0, 0, 0)

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.page_view = PageView(self.images)
         self.thumbnails = ThumbnailStrip(self.images)
         self.fields = FieldPanel(backend.check_value)
+        self.fields.issues.may_override = user.may_override
         self.line_items = LineItemTable()
         self._build_layout()
         self.actions_by_name = make_actions(self, self.fields, user.may_override)
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self.fields.valueCommitted.connect(lambda n, v, b, p: r.set_value(n, v, b, p))
         self.fields.fieldConfirmed.connect(r.confirm)
         self.fields.fixRequested.connect(lambda n, v: r.set_value(n, v))
+        self.fields.overrideRequested.connect(lambda: self.approve(override=True))
         self.fields.reviewDone.connect(
             lambda: self.statusBar().showMessage("Every field reviewed: Ctrl+Enter approves.", 8000)
         )

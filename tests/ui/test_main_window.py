@@ -149,11 +149,14 @@ def test_keyboard_only_review_with_fix_then_approve_opens_next(qtbot: QtBot, bac
 def test_supervisor_overrides_with_a_reason_clerk_has_no_override(qtbot: QtBot, backend: FakeBackend) -> None:
     clerk, _ = _window(qtbot, backend)
     assert not clerk.action("approve_override").isVisible()
+    _open_first(qtbot, clerk)
+    assert clerk.fields.issues.isVisible() and not clerk.fields.issues.override_button.isVisible()
     window, prompts = _window(qtbot, FakeBackend(), "supervisor")
     assert window.action("approve_override").isVisible()
     _open_first(qtbot, window)
+    assert window.fields.issues.override_button.isVisible()
     prompts.answers = ["credit note agreed by phone"]
-    window.action("approve").trigger()
+    window.fields.issues.override_button.click()
     _settle(qtbot, window)
     assert window.backend.decisions == [(1, "approved", "credit note agreed by phone")]  # type: ignore[attr-defined]
 
