@@ -125,9 +125,7 @@ class FieldEditor(QFrame):
             self.line.setModified(False)
         self.combo.blockSignals(False)
         placeholder = {
-            FieldKind.DATE: "YYYY-MM-DD",
-            FieldKind.AMOUNT: "0.00",
-            FieldKind.CURRENCY: "EUR",
+            FieldKind.DATE: "YYYY-MM-DD",  # a hint at the form; other kinds show nothing that looks like data
         }.get(view.kind, "")
         self.line.setPlaceholderText(placeholder)
         self.suffix.setText(currency if view.kind is FieldKind.AMOUNT else "")
