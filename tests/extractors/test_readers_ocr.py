@@ -141,6 +141,15 @@ def test_huge_image_header_is_refused_fast(tmp_path: Path) -> None:
     assert info.value.exit_code == 15 and "50000 x 50000" in str(info.value)
 
 
+def test_huge_jpeg_header_is_refused_before_decoding(tmp_path: Path) -> None:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x01\x00\x96\x00\x96\x00\x00"
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 60_000, 60_000, 1) + b"\x01\x11\x00"
+    bomb = tmp_path / "bomb.jpg"
+    bomb.write_bytes(b"\xff\xd8" + app0 + sof + b"\xff\xd9")
+    with pytest.raises(ImageTooLargeError, match="60000 x 60000"):
+        read_document(bomb, CTX)
+
+
 def test_pixel_limit_comes_from_the_context(tmp_path: Path) -> None:
     path = tmp_path / "scan.jpg"
     Image.fromarray(draw_scan(dpi=100)).save(path, quality=80)
