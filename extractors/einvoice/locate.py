@@ -173,9 +173,12 @@ def _placed_currency(fv: FieldValue, pages: Sequence[Page]) -> FieldValue:
     return replace(fv, page=page.index, bbox_pt=page.tokens[i].bbox_pt, token_ids=(i,))
 
 
-def _placed_address(fv: FieldValue, pages: Sequence[Page], near: FieldValue | None) -> FieldValue:
-    """An address is printed over several lines: find its street line (near the name if known), then the rest."""
-    parts = _address_parts(fv)
+def _placed_address(
+    fv: FieldValue, pages: Sequence[Page], near: FieldValue | None, parts: list[set[str]] | None = None
+) -> FieldValue:
+    """An address (or a name) printed over several lines: its first line (near ``near`` if known), then the rest
+    below it."""
+    parts = _address_parts(fv) if parts is None else parts
     if not parts:
         return fv
     within = None
@@ -219,8 +222,11 @@ def locate_values(data: EInvoiceData, document: Document) -> EInvoiceData:
     pages = document.pages
     fields: dict[str, FieldValue] = {}
     for name, fv in data.fields.items():
+        lines = [line for line in (fv.text or "").splitlines() if _key(line)]
         if name == "currency":
             fields[name] = _placed_currency(fv, pages)
+        elif name != "vendor_address" and len(lines) > 1:
+            fields[name] = _placed_address(fv, pages, None, [{_key(line)} for line in lines])
         elif name != "vendor_address":
             fields[name] = _placed(fv, pages, _forms(name, fv), name in LAST_MATCH_FIELDS)
     if "vendor_address" in data.fields:
