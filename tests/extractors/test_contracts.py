@@ -219,3 +219,20 @@ def test_numeric_dates_are_read_day_first_when_the_document_says_so(tmp_path: Pa
     assert fields["effective_date"].value == "2022-05-03"
     assert fields["governing_law"].value == "Germany"
     assert fields["parties"].value == ("Alpha Systems LLC", "Beta Labs Inc.")
+
+
+def test_kleister_governing_law_on_a_few_real_ndas(shared_data: Path) -> None:
+    import json
+
+    truth_file = shared_data / "kleister-nda" / "truth.jsonl"
+    if not truth_file.is_file():
+        pytest.skip("Kleister-NDA not present")
+    rows = [json.loads(line) for line in truth_file.read_text(encoding="utf-8").splitlines()[:2]]
+    for row in rows:
+        doc = read_document(shared_data / "kleister-nda" / row["file"], CTX)
+        fields, _ = extract_contract_fields(doc, CTX)
+        law = fields["governing_law"]
+        assert law.value == row["fields"]["governing_law"]
+        assert law.page is not None and law.bbox_pt is not None
+        printed = " ".join(doc.pages[law.page].tokens[i].text for i in law.token_ids)
+        assert str(law.value).split()[0] in printed
