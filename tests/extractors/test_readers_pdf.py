@@ -227,3 +227,17 @@ def test_page_with_an_unmapped_text_layer_goes_to_ocr(tmp_path: Path) -> None:
     assert seen and page.source == TokenSource.OCR and [t.text for t in page.tokens] == ["Readable"]
     assert page.image_dpi == CTX.ocr_dpi and (page.width_pt, page.height_pt) == (400, 200)
     assert "read by OCR" in doc.warnings[0]
+
+
+def test_side_by_side_blocks_read_one_after_the_other(tmp_path: Path) -> None:
+    left = (("ACME Supplies GmbH", 72, 100), ("Hauptstrasse 5", 72, 114), ("80333 Muenchen", 72, 128))
+    right = (("Invoice No. 4711", 350, 100), ("Date 2024-03-05", 350, 114), ("Customer 0815", 350, 128))
+    footer = (("Thank you for your order", 72, 300),)
+    page = read_document(text_pdf(tmp_path / "cols.pdf", pages=((*right, *left, *footer),)), CTX).pages[0]
+    blocks = [[page.line_text(page.lines[i]) for i in b.line_ids] for b in page.blocks]
+    assert blocks == [
+        ["ACME Supplies GmbH", "Hauptstrasse 5", "80333 Muenchen"],
+        ["Invoice No. 4711", "Date 2024-03-05", "Customer 0815"],
+        ["Thank you for your order"],
+    ]
+    assert [t.text for t in page.tokens][:4] == ["ACME", "Supplies", "GmbH", "Hauptstrasse"]
