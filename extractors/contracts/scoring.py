@@ -33,7 +33,7 @@ WEAK_KINDS = frozenset({"any_date", "date_label", "laws_of", "courts_of"})
 
 @dataclass(slots=True)
 class ValueGroup:
-    """All candidates of one field that propose the same value, best-ranked first."""
+    """All candidates of one field that propose the same value; after ranking, the strongest first."""
 
     name: str
     value: str | tuple[str, ...]
@@ -111,6 +111,9 @@ class ContractScorer:
         groups = group_candidates(name, candidates)
         for g in groups:
             g.confidence = weights.score(g.features) if weights else 0.5
+            if weights:
+                # the box shown is the first candidate's: the one from the strongest pattern
+                g.candidates.sort(key=lambda c: (-weights.weights.get(f"kind={c.kind}", 0.0), c.start))
         return sorted(groups, key=lambda g: (-g.confidence, g.candidates[0].start))
 
 

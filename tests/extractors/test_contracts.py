@@ -236,3 +236,42 @@ def test_kleister_governing_law_on_a_few_real_ndas(shared_data: Path) -> None:
         assert law.page is not None and law.bbox_pt is not None
         printed = " ".join(doc.pages[law.page].tokens[i].text for i in law.token_ids)
         assert str(law.value).split()[0] in printed
+
+
+def test_the_box_comes_from_the_governing_law_clause_not_an_earlier_mention(tmp_path: Path) -> None:
+    pages = [
+        [
+            "SUPPLY AGREEMENT between Kronberg Handel AG, a company organised under the laws of Germany,",
+            "and Solaris Maschinenbau GmbH, a company organised under the laws of Germany.",
+        ],
+        ["12. This Agreement shall be governed by the laws of Germany."],
+    ]
+    doc = read_pdf(tmp_path, pages)
+    fields, _ = extract_contract_fields(doc, CTX)
+    law = fields["governing_law"]
+    assert law.value == "Germany"
+    assert law.page == 1
+    assert law.bbox_pt is not None
+    assert words_in(doc.pages[1], law.bbox_pt, ["Germany"])
+    assert "label: 'governed by the laws of'" in law.evidence
+
+
+def test_doc_text_maps_spans_to_tokens_without_reader_lines() -> None:
+    from extractors.contracts.text import DocText
+    from extractors.document import Token
+
+    def tok(text: str, x: float, y: float, page: int) -> Token:
+        return Token(text, BBox(x, y, x + 8 * len(text), y + 10), page)
+
+    p0 = Page(0, 612.0, 792.0, (tok("governed", 72, 100, 0), tok("by", 150, 100, 0), tok("Texas", 72, 120, 0)))
+    p1 = Page(1, 612.0, 792.0, (tok("law.", 72, 100, 1),))
+    dt = DocText(Document("x.pdf", (p0, p1), "application/pdf"))
+    assert dt.text.startswith("governed by\nTexas")
+    start = dt.text.index("by")
+    span = dt.span(start, dt.text.index("law.") + 4)
+    assert span.page == 0
+    assert span.token_ids == (1, 2)
+    assert span.bbox_pt == BBox(72, 100, 166, 130)
+    assert dt.page_of(dt.text.index("law.")) == 1
+    empty = dt.span(dt.text.index("\n"), dt.text.index("\n") + 1)
+    assert empty.page is None and empty.bbox_pt is None
