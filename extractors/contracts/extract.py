@@ -16,7 +16,7 @@ from extractors.contracts.normalize import US_STATES
 from extractors.contracts.parties import party_candidates
 from extractors.contracts.scoring import ContractScorer, ValueGroup, load_scorer
 from extractors.contracts.text import DocText, Span
-from extractors.document import Document
+from extractors.document import Document, TokenSource
 from extractors.geometry import BBox
 from extractors.results import Alternative, FieldValue
 
@@ -44,6 +44,10 @@ def extract_contract_fields(
     *whole list* is right (every party found, none extra), not a per-name figure. For a field not found,
     it is the chance that the contract really lacks it: how often contracts lack that field, times the
     chance that the best candidate seen was wrong. It is low for fields nearly every contract has.
+
+    ``scorer`` replaces the weights shipped in ``resources/models/contract/``; ``ctx.model_path`` names the
+    invoice field model and is not used here. ``ctx.language_hint`` sets the order of numeric dates the
+    document leaves open.
     """
     scorer = scorer or load_scorer()
     dt = DocText(doc)
@@ -123,4 +127,5 @@ def _field_value(
         alternatives=tuple(alternatives),
         evidence=_evidence(best),
         token_ids=span.token_ids,
+        source=dt.page(span.page).source if span.page is not None else TokenSource.TEXT_LAYER,
     )

@@ -71,6 +71,10 @@ class DocText:
         self.page_starts = page_starts
         self._page_by_index = {(p.index if p.index >= 0 else i): p for i, p in enumerate(doc.pages)}
 
+    def page(self, index: int) -> Page:
+        """The page whose :attr:`Page.index` is ``index``."""
+        return self._page_by_index[index]
+
     def page_of(self, offset: int) -> int:
         """The page number a character offset falls on."""
         page = 0

@@ -275,3 +275,19 @@ def test_doc_text_maps_spans_to_tokens_without_reader_lines() -> None:
     assert dt.page_of(dt.text.index("law.")) == 1
     empty = dt.span(dt.text.index("\n"), dt.text.index("\n") + 1)
     assert empty.page is None and empty.bbox_pt is None
+
+
+def test_fields_from_an_ocr_page_say_so() -> None:
+    from extractors.document import Token, TokenSource
+
+    words = "This Agreement is governed by the laws of the State of Texas .".split()
+    tokens = tuple(
+        Token(w, BBox(72 + 40 * i, 100, 110 + 40 * i, 110), 0, confidence=0.9, source=TokenSource.OCR)
+        for i, w in enumerate(words)
+    )
+    page = Page(0, 612.0, 792.0, tokens, source=TokenSource.OCR, image_dpi=300)
+    fields, _ = extract_contract_fields(Document("scan.pdf", (page,), "application/pdf"), CTX)
+    law = fields["governing_law"]
+    assert law.value == "Texas"
+    assert law.source == TokenSource.OCR
+    assert law.token_ids == (words.index("Texas"),)
