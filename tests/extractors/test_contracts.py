@@ -280,7 +280,7 @@ def test_doc_text_maps_spans_to_tokens_without_reader_lines() -> None:
 def test_fields_from_an_ocr_page_say_so() -> None:
     from extractors.document import Token, TokenSource
 
-    words = "This Agreement is governed by the laws of the State of Texas .".split()
+    words = ["This", "Agreement", "is", "governed", "by", "the", "laws", "of", "the", "State", "of", "Texas", "."]
     tokens = tuple(
         Token(w, BBox(72 + 40 * i, 100, 110 + 40 * i, 110), 0, confidence=0.9, source=TokenSource.OCR)
         for i, w in enumerate(words)
