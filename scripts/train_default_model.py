@@ -34,7 +34,7 @@ from extractors.document import Document, Page, Token, TokenSource  # noqa: E402
 from extractors.evaluation import load_truth  # noqa: E402
 from extractors.fields.calibration import expected_calibration_error  # noqa: E402
 from extractors.fields.features import FEATURES, N_FEATURES  # noqa: E402
-from extractors.fields.schema import load_schema  # noqa: E402
+from extractors.fields.schema import SCHEMA_DIR, load_schema  # noqa: E402
 from extractors.fields.scorer import (  # noqa: E402
     ConfidenceModel,
     FieldCandidates,
@@ -92,7 +92,8 @@ def _read_cached(path: Path, cache_dir: Path, sha: str) -> Document | None:
 def _features(args: tuple[str, str, str]) -> dict[str, Any] | None:
     path, cache_dir, doc_type = Path(args[0]), Path(args[1]), args[2]
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    version = hashlib.sha256(" ".join(FEATURES).encode()).hexdigest()[:8]
+    schema_text = (SCHEMA_DIR / f"{doc_type}.toml").read_bytes()
+    version = hashlib.sha256(" ".join(FEATURES).encode() + schema_text).hexdigest()[:8]
     cached = cache_dir / f"feat-{version}-{doc_type}-{sha}.json"
     if cached.exists():
         return dict(json.loads(cached.read_text()))

@@ -80,7 +80,7 @@ def decide(
         logits[name] = (scorer or LABEL_PRIOR).logits(fi.features) if len(fi.values) else np.zeros(0)
     orders = {n: tuple(int(i) for i in np.argsort(-lg, kind="stable")) for n, lg in logits.items()}
     chosen: dict[str, int | None] = {n: (o[0] if o else None) for n, o in orders.items()}
-    _distinct_spans(inputs, logits, orders, chosen)
+    _distinct_spans(inputs, logits, orders, chosen, required)
     rules = _sum_rule(inputs, logits, orders, chosen)
     out = {}
     for name, fi in inputs.items():
@@ -113,14 +113,20 @@ def _distinct_spans(
     logits: Mapping[str, np.ndarray],
     orders: Mapping[str, tuple[int, ...]],
     chosen: dict[str, int | None],
+    required: frozenset[str] = frozenset(),
 ) -> None:
-    """Two fields of one value type may not take the same printed span: the weaker takes its next candidate."""
+    """Two fields of one value type may not take the same printed span: the weaker takes its next candidate.
+    A field that will be reported missing claims nothing; required fields choose first."""
+    for name in inputs:
+        idx = chosen[name]
+        if idx is not None and name not in required and logits[name][idx] < NOT_FOUND_LOGIT:
+            chosen[name] = None
     for _ in range(4):
         taken: dict[tuple[str, int, tuple[int, ...]], str] = {}
         changed = False
         ranked = sorted(
             (n for n in inputs if chosen[n] is not None),
-            key=lambda n: -float(logits[n][chosen[n]]),
+            key=lambda n: (n not in required, -float(logits[n][chosen[n]])),
         )
         for name in ranked:
             fi, idx = inputs[name], chosen[name]
