@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from extractors.context import ExtractionContext
-from extractors.document import Document, Page, TokenSource
+from extractors.document import Document, Page, Token, TokenSource
 from extractors.fields import normalise as nz
 from extractors.fields.schema import ValueType
 from extractors.geometry import BBox
@@ -149,8 +149,25 @@ def _segments(page: Page, ids: list[int]) -> tuple[tuple[int, int], ...]:
 CandidateSource = Callable[[DocView, ExtractionContext], list[Candidate]]
 
 
+def joined_text(tokens: Sequence[Token], ids: Sequence[int]) -> str:
+    """The words of ``ids`` as printed: a space between words, none where a text layer split one word in two
+    (a gap under an eighth of the glyph height, as in "Taxiunter nehmen")."""
+    parts: list[str] = []
+    prev: Token | None = None
+    for i in ids:
+        tok = tokens[i]
+        if prev is not None:
+            same_line = abs(tok.bbox_pt.y0 - prev.bbox_pt.y0) < 0.3 * max(prev.bbox_pt.height, 1.0)
+            tight = 0.0 <= tok.bbox_pt.x0 - prev.bbox_pt.x1 < 0.12 * max(prev.bbox_pt.height, 1.0)
+            glued = same_line and tight and tok.source == TokenSource.TEXT_LAYER and prev.text[-1:].isalpha()
+            parts.append("" if glued and tok.text[:1].islower() else " ")
+        parts.append(tok.text)
+        prev = tok
+    return "".join(parts)
+
+
 def _cand(view: DocView, lv: LineView, vtype: ValueType, value: str, ids: tuple[int, ...], **kw: object) -> Candidate:
-    text = " ".join(view.doc.pages[lv.page].tokens[i].text for i in ids)
+    text = joined_text(view.doc.pages[lv.page].tokens, ids)
     return Candidate(
         vtype,
         value,
@@ -291,7 +308,7 @@ def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
                 variants.append(ids[j + 1 :])
                 break
         for var in variants:
-            text = nz.normalise_text(" ".join(tokens[i].text for i in var))
+            text = nz.normalise_text(joined_text(tokens, var))
             letters = sum(c.isalpha() for c in text)
             if letters < 2 or len(var) > 12:
                 continue
@@ -308,7 +325,7 @@ def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
                 if seg is None or nxt.bbox_pt.y0 - prev_box.y1 > 1.5 * max(prev_box.height, 6.0):
                     break
                 block.extend(seg)
-                texts.append(nz.normalise_text(" ".join(tokens[i].text for i in seg)))
+                texts.append(nz.normalise_text(joined_text(tokens, seg)))
                 joined = " ".join(texts)
                 if n == 1:
                     out.append(_cand(view, lv, ValueType.NAME, joined, tuple(block), n_lines=2))
