@@ -285,8 +285,12 @@ def _words(view: DocView, lv: LineView) -> list[Candidate]:
                 cur = nz.normalise_currency(text[: m.start(2)].strip("([-−+ "))
         if cur:
             out.append(_cand(view, lv, ValueType.CURRENCY, cur, (tid,)))
-        m2 = _IDENT_TOKEN.match(text)
-        if m2 and any(c.isdigit() for c in m2.group(1)) and 3 <= len(m2.group(1)) <= 30:
+        # "n°562044387", "Nr:4711", "#A-12": the number printed glued to its label
+        glued = re.split(r"[°#:]", text)[-1]
+        for word in {text, glued} if glued else {text}:
+            m2 = _IDENT_TOKEN.match(word)
+            if not (m2 and any(c.isdigit() for c in m2.group(1)) and 3 <= len(m2.group(1)) <= 30):
+                continue
             ident = m2.group(1)
             if nz.find_dates(ident) or re.fullmatch(r"\d+[.,]\d{2}", ident):
                 continue
