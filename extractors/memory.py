@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -26,13 +26,13 @@ from extractors.fields.decide import LABEL_PRIOR
 from extractors.fields.features import FEATURES
 from extractors.fields.normalise import name_tokens
 from extractors.fields.schema import ValueType, load_schema
-from extractors.fields.scorer import FieldModel, LinearScorer
+from extractors.fields.scorer import FieldModel, LinearScorer, Scorer
 from extractors.geometry import BBox
 
 MEMORY_FORMAT_VERSION = 1
 GRID_X, GRID_Y = 24, 48
 """Cells of the fingerprint grid across and down page 1."""
-MATCH_THRESHOLD = 0.35
+MATCH_THRESHOLD = 0.2
 """The least similarity at which a document is taken to share a remembered layout."""
 PRIOR_WEIGHT = 8.0
 """The least logit a full prior (1.0) adds, for models trained before memory candidates existed."""
@@ -240,7 +240,7 @@ class VendorMemory:
             self.entries.append(entry)
             del self.entries[:-MAX_ENTRIES]
         else:
-            entry.fingerprint = Fingerprint(entry.fingerprint.words | fp.words, entry.fingerprint.cells | fp.cells)
+            entry.fingerprint = fp  # the latest document's: a union would grow with every item description
             entry.vendor = entry.vendor or vendor
         for f in fields:
             if f.page >= len(pages) or not f.value:
@@ -419,26 +419,43 @@ def _closeness(c: Candidate, target: BBox, fm: FieldMemory) -> float:
 _PRIOR = FEATURES.index("prior")
 
 
-def _bumped(s: LinearScorer, weight: float) -> LinearScorer:
-    coef = s.coef.copy()
-    effective = coef[_PRIOR] / s.scale[_PRIOR]
-    if effective < weight:
-        coef[_PRIOR] = weight * s.scale[_PRIOR]
-    return LinearScorer(s.mean, s.scale, coef, s.intercept)
+@dataclass(frozen=True, slots=True)
+class PriorBoost:
+    """A scorer with ``extra`` times the ``prior`` feature added to its logit (what memory candidates carry)."""
+
+    inner: Scorer
+    extra: float
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        base = self.inner.logits(X)
+        return base + self.extra * X[:, _PRIOR] if len(X) else base
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.inner.to_dict()
+
+
+def _boosted(s: Scorer, weight: float) -> Scorer:
+    if isinstance(s, PriorBoost):
+        return s
+    learned = float(s.coef[_PRIOR] / s.scale[_PRIOR]) if isinstance(s, LinearScorer) else 0.0
+    if learned >= weight:
+        return s
+    # Any scorer with ``logits`` serves the decision; the boost is applied at extraction, never saved.
+    return cast(Scorer, PriorBoost(s, weight - learned))
 
 
 def with_memory_weight(model: FieldModel, weight: float = PRIOR_WEIGHT) -> FieldModel:
     """A copy of ``model`` in which a full prior adds at least ``weight`` to a candidate's logit.
 
-    A model trained on documents without memory candidates learned nothing about the ``prior`` feature
-    (it was always 0); memory then needs a weight to pay off on the very next document. Fields without a
-    trained scorer get the label-word scorer with that weight.
+    Models are trained on candidates without memory (the ``prior`` feature is 0 there), so they learned
+    nothing about it; memory needs a weight to pay off on the very next document. Fields without a trained
+    scorer get the label-word scorer with that weight.
     """
-    per_type = {str(t): LABEL_PRIOR for t in ValueType}
+    per_type: dict[str, Scorer] = {str(t): LABEL_PRIOR for t in ValueType}
     per_type.update(model.per_type)
     return FieldModel(
-        {k: _bumped(v, weight) for k, v in model.per_field.items()},
-        {k: _bumped(v, weight) for k, v in per_type.items()},
+        {k: _boosted(v, weight) for k, v in model.per_field.items()},
+        {k: _boosted(v, weight) for k, v in per_type.items()},
         model.confidence,
         model.version,
         dict(model.metrics),

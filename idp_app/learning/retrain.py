@@ -8,6 +8,7 @@ Retraining is *due* after N newly approved documents or when the schedule says s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -22,7 +23,8 @@ import numpy as np
 from sqlalchemy import func, select
 
 from extractors.context import ExtractionContext
-from extractors.fields.scorer import ConfidenceModel, FieldModel, build_dataset, same_value, train
+from extractors.fields.schema import load_schema
+from extractors.fields.scorer import ConfidenceModel, Dataset, FieldModel, build_dataset, same_value, train
 from extractors.fields.scorer import TrainingPair as ScorerPair
 from extractors.pipeline import decide_rows
 from idp_app.db.models import Document
@@ -52,6 +54,8 @@ class LearningSettings:
     max_field_drop: float = 0.01
     """Promotion is refused when any field's accuracy drops by more than this (one point)."""
     min_positive: int = 5
+    fields: frozenset[str] | None = None
+    """Learn and measure only these fields (a replay: the fields its truth names); None: every field."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LearningSettings:
@@ -106,7 +110,7 @@ def measure(model: FieldModel, pairs: Sequence[ScorerPair]) -> Metrics:
     """How often ``model`` picks the true value, over every field with a truth in ``pairs``."""
     hits: dict[str, list[bool]] = {}
     for pair in pairs:
-        decisions = decide_rows(model, pair.candidates)
+        decisions = decide_rows(model, pair.candidates, required_fields(pair))
         for name, d in decisions.items():
             truth = pair.truth.get(name)
             if name not in pair.truth:
@@ -161,34 +165,74 @@ def promotion_decision(
     return Decision(True, (f"accuracy rises from {current.accuracy:.3f} to {candidate.accuracy:.3f}",))
 
 
+def _learnable(pairs: Sequence[ScorerPair], min_positive: int) -> FieldModel:
+    """Scorers for the fields whose candidates are not all right (a field with no wrong candidate teaches nothing)."""
+    ds = build_dataset(pairs)
+    keep = np.ones(len(ds.y), dtype=bool)
+    for name in set(ds.fields.tolist()):
+        rows = ds.fields == name
+        if ds.y[rows].all():
+            keep &= ~rows
+    return train(Dataset(*(a[keep] for a in ds)), min_positive=min_positive)
+
+
+def required_fields(pair: ScorerPair) -> frozenset[str]:
+    """The required fields of the schema the pair's candidates were found for (what extraction passes on)."""
+    for doc_type in LEARNED_TYPES:
+        schema = load_schema(doc_type)
+        if set(schema.names()) == set(pair.candidates):
+            return frozenset(s.name for s in schema.fields if s.required)
+    return frozenset()
+
+
+def _hits(model: FieldModel, pairs: Sequence[ScorerPair]) -> dict[str, list[bool]]:
+    out: dict[str, list[bool]] = {}
+    for pair in pairs:
+        for name, d in decide_rows(model, pair.candidates, required_fields(pair)).items():
+            if name in pair.truth:
+                fc = pair.candidates[name]
+                predicted = fc.values[d.chosen] if d.chosen is not None else None
+                out.setdefault(name, []).append(same_value(fc.value_type, predicted, pair.truth[name]))
+    return out
+
+
 def fit_model(pairs: Sequence[ScorerPair], base: FieldModel, *, min_positive: int = 5, folds: int = 3) -> FieldModel:
-    """Train scorers on ``pairs``; fields without enough data keep ``base``'s scorers. The confidence is
-    calibrated on out-of-fold decisions when there are enough documents, else ``base``'s is kept."""
-    model = train(build_dataset(pairs), min_positive=min_positive)
-    merged = FieldModel(
-        {**base.per_field, **model.per_field},
-        {**base.per_type, **model.per_type},
-        base.confidence,
-        training_documents=tuple(sorted({p.doc_id for p in pairs})),
-    )
+    """Train scorers on ``pairs`` and keep, field by field, the new scorer only where it chose better than
+    ``base``'s on out-of-fold documents (cross-fitting); confidence is calibrated on the same out-of-fold
+    decisions. With too few documents for folds, new scorers are taken only for fields ``base`` has none for."""
+    model = _learnable(pairs, min_positive)
+    per_field = dict(base.per_field)
+    per_type = {**model.per_type, **base.per_type}
+    chosen = {n: s for n, s in model.per_field.items() if base.scorer_for(n, "") is None and n not in per_field}
+    confidence = base.confidence
     if len(pairs) >= 5 * folds:
+        new_hits: dict[str, list[bool]] = {}
+        base_hits: dict[str, list[bool]] = {}
         feats, ok = [], []
         for k in range(folds):
             held = [p for i, p in enumerate(pairs) if i % folds == k]
             rest = [p for i, p in enumerate(pairs) if i % folds != k]
-            fm = train(build_dataset(rest), min_positive=min_positive)
-            fold = FieldModel({**base.per_field, **fm.per_field}, {**base.per_type, **fm.per_type}, base.confidence)
+            fm = _learnable(rest, min_positive)
+            fold = FieldModel({**base.per_field, **fm.per_field}, per_type, base.confidence)
+            for name, h in _hits(fold, held).items():
+                new_hits.setdefault(name, []).extend(h)
+            for name, h in _hits(base, held).items():
+                base_hits.setdefault(name, []).extend(h)
             for pair in held:
-                for name, d in decide_rows(fold, pair.candidates).items():
+                for name, d in decide_rows(fold, pair.candidates, required_fields(pair)).items():
                     if name not in pair.truth:
                         continue
                     fc = pair.candidates[name]
                     predicted = fc.values[d.chosen] if d.chosen is not None else None
                     feats.append(d.conf_features)
                     ok.append(same_value(fc.value_type, predicted, pair.truth[name]))
-        if feats:
-            merged.confidence = ConfidenceModel.fit(np.vstack(feats), np.asarray(ok, dtype=int))
-    return merged
+        for name, scorer in model.per_field.items():
+            if np.mean(new_hits.get(name, [0.0])) > np.mean(base_hits.get(name, [1.0])):
+                chosen[name] = scorer
+        if feats and len(set(ok)) > 1:
+            confidence = ConfidenceModel.fit(np.vstack(feats), np.asarray(ok, dtype=int))
+    per_field.update(chosen)
+    return FieldModel(per_field, per_type, confidence, training_documents=tuple(sorted({p.doc_id for p in pairs})))
 
 
 @dataclass(slots=True)
@@ -254,6 +298,9 @@ def retrain(
     registry = Registry(ws.db, ws.config)
     golden_ids = registry.golden()
     docs = [d for d in documents_of(training_pairs(ws)) if d.doc_type in LEARNED_TYPES]
+    if settings.fields is not None:
+        keep = settings.fields
+        docs = [dataclasses.replace(d, truth={k: v for k, v in d.truth.items() if k in keep}) for d in docs]
     cache = CandidateCache(ws.config.cache_dir / "learning" / "candidates")
     ctx = ctx or ExtractionContext(use_einvoice=False)
     candidates = {}

@@ -12,6 +12,7 @@ per window of documents.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,11 @@ class SimulationReport:
         }
 
 
+def _truth_fields(dataset: Path) -> frozenset[str]:
+    """The fields the dataset's truth names: the only ones the replayed clerk checks."""
+    return frozenset(k for r in load_truth(dataset) for k in r.fields if k != "line_items")
+
+
 def _truth_text(value: Any) -> str | None:
     if value in (None, "", []):
         return None
@@ -155,6 +161,7 @@ class Replay:
         self.ws.ingest.extract = self._extract
         self.ws.ingest.context = self.ctx
         self.settings = settings or LearningSettings(retrain_after_documents=retrain_every, min_holdout_documents=3)
+        self.settings = dataclasses.replace(self.settings, fields=_truth_fields(self.dataset))
         self.ws.users.add(ADMIN, "replay", "admin")
         self.ws.users.add(CLERK, "replay", "clerk", by=ADMIN)
         self.ws.users.add(SUPERVISOR, "replay", "supervisor", by=ADMIN)

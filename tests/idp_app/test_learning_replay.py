@@ -1,0 +1,78 @@
+"""The replay simulator on generated invoices, and the learning commands of the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from idp_app.learning.simulate import Replay
+from idp_app.samples.corpus import make_invoice
+from idp_app.samples.invoice_layouts import LAYOUT_IDS
+from idp_app.samples.invoice_spec import random_invoice_spec
+from idp_app.samples.truth import write_truth
+from idp_app.services.training import training_pairs
+
+
+def vendor_corpus(folder: Path, order: list[int]) -> Path:
+    """Invoices of a few vendors, each vendor always in its own layout, in the given order."""
+    (folder / "docs").mkdir(parents=True)
+    layouts = [LAYOUT_IDS[0], LAYOUT_IDS[5]]
+    vendors = [random_invoice_spec(random.Random(f"vendor{v}"), layout=layouts[v % 2]) for v in set(order)]
+    truths = []
+    for i, v in enumerate(order):
+        base = vendors[v]
+        spec = random_invoice_spec(random.Random(f"doc{i}"), layout=base.layout)
+        keep = ("vendor", "language", "label_variant", "date_style", "amount_style", "currency_placement", "currency")
+        spec = dataclasses.replace(spec, **{k: getattr(base, k) for k in keep})
+        truth = make_invoice(folder / "docs" / f"{i:02d}.pdf", spec=spec)
+        truths.append(dataclasses.replace(truth, file=f"docs/{i:02d}.pdf"))
+    write_truth(folder / "truth.jsonl", truths)
+    return folder
+
+
+def test_replay_stores_the_truth_and_memory_recognises_the_vendor(tmp_path: Path) -> None:
+    from extractors.evaluation import load_truth
+
+    dataset = vendor_corpus(tmp_path / "set", [0, 1, 0, 1, 0])
+    replay = Replay(dataset, retrain_every=100, home=tmp_path / "home")
+    try:
+        report = replay.run(load_truth(dataset))
+        assert [o.error for o in report.outcomes] == [None] * 5
+        assert not report.outcomes[0].memory_hit and not report.outcomes[1].memory_hit
+        assert all(o.memory_hit for o in report.outcomes[2:])  # each vendor's later documents
+        pairs = training_pairs(replay.ws)
+        assert {p.document_id for p in pairs} == set(range(1, 6))
+        assert sum(o.corrections for o in report.outcomes) == sum(p.kind.value == "correction" for p in pairs
+                                                                  if p.line_item_index is None)  # fmt: skip
+        assert report.window(0, 5)["documents"] == 5
+    finally:
+        replay.close()
+
+
+def test_learning_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from idp_app.cli import app
+    from idp_app.config import AppConfig
+    from idp_app.services import Workspace
+
+    monkeypatch.setenv("IDP_HOME", str(tmp_path / "home"))
+    with Workspace.open(AppConfig.from_env()) as ws:
+        ws.users.add("boss", "pw-1234", "admin")
+        ws.users.add("sup", "pw-1234", "supervisor", by="boss")
+        ws.users.add("clerk", "pw-1234", "clerk", by="boss")
+    runner = CliRunner()
+    result = runner.invoke(app, ["retrain", "--if-due", "--user", "sup"])
+    assert result.exit_code == 0 and "not due" in result.output
+    result = runner.invoke(app, ["retrain", "--user", "clerk"])
+    assert result.exit_code == 23 and "Traceback" not in result.output
+    result = runner.invoke(app, ["model", "list"])
+    assert result.exit_code == 0 and "shipped default" in result.output
+    result = runner.invoke(app, ["model", "rollback", "--user", "sup"])
+    assert result.exit_code == 24 and "nothing to roll back" in result.output
+    result = runner.invoke(app, ["model", "promote", "v9", "--user", "sup"])
+    assert result.exit_code == 21
+    result = runner.invoke(app, ["simulate", str(tmp_path / "nowhere")])
+    assert result.exit_code == 32 and "truth.jsonl" in result.output
