@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, func, insert, select, text
 
 from idp_app.config import AppConfig
-from idp_app.db.models import Document
+from idp_app.db.models import Document, Reason
 from idp_app.domain import DocumentStatus
 from idp_app.services import QueueFilter, Workspace
 
@@ -45,11 +45,14 @@ def bench_ingest(n: int, workers: int) -> None:
         print(f"ingest: generated {n} text-layer invoices in {time.perf_counter() - t0:.1f} s")
         with Workspace.open(AppConfig.for_directory(root / "home")) as ws:
             report = ws.ingest.ingest([root / "corpus" / "docs"], workers=workers)
+            with ws.db.read() as s:
+                rows = s.execute(select(Reason.code, func.count()).group_by(Reason.code).order_by(Reason.code)).all()
         print(
             f"ingest: {report.extracted} extracted, {report.failed} failed, {report.auto_approved} auto-approved, "
             f"{report.needs_review} to review in {report.seconds:.1f} s with {workers} workers "
             f"= {report.per_minute:.0f} documents/minute (real extractor, SQLite)"
         )
+        print("ingest: routing reasons: " + ", ".join(f"{code} {n}" for code, n in rows))
 
 
 def fill_queue(ws: Workspace, n: int) -> None:
