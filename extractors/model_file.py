@@ -23,13 +23,23 @@ def _digest(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def write_model(path: str | os.PathLike[str], payload: dict[str, Any], metrics: dict[str, Any]) -> Path:
-    """Write ``payload`` (weights as plain JSON) and ``metrics`` atomically to ``path``."""
+def write_model(
+    path: str | os.PathLike[str],
+    payload: dict[str, Any],
+    metrics: dict[str, Any],
+    *,
+    kind: str = FORMAT,
+    version: int = FORMAT_VERSION,
+) -> Path:
+    """Write ``payload`` (weights as plain JSON) and ``metrics`` atomically to ``path``.
+
+    ``kind`` names what the file holds (the field model by default; the contract scorer uses its own).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format": kind,
+        "format_version": version,
         "sha256": _digest(payload),
         "metrics": metrics,
         "payload": payload,
@@ -47,7 +57,9 @@ def write_model(path: str | os.PathLike[str], payload: dict[str, Any], metrics: 
     return target
 
 
-def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_model(
+    path: str | os.PathLike[str], *, kind: str = FORMAT, version: int = FORMAT_VERSION
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The payload and metrics of a model file; :class:`ModelFileError` if it is missing, foreign or altered."""
     source = Path(path)
     try:
@@ -56,11 +68,11 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
         raise ModelFileError("model file not found", path=str(source)) from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"model file is not readable JSON: {exc}", path=str(source)) from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ModelFileError("not an IDP Desk field model", path=str(source))
-    if document.get("format_version") != FORMAT_VERSION:
+    if not isinstance(document, dict) or document.get("format") != kind:
+        raise ModelFileError(f"not an IDP Desk model file of kind {kind}", path=str(source))
+    if document.get("format_version") != version:
         raise ModelFileError(
-            f"model format version {document.get('format_version')} is not {FORMAT_VERSION}; retrain the model",
+            f"model format version {document.get('format_version')} is not {version}; retrain the model",
             path=str(source),
         )
     payload = document.get("payload")

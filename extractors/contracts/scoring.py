@@ -9,11 +9,8 @@ logistic regression, exported as plain numbers, never pickled).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any
 
 from extractors.contracts.candidates import Candidate
 from extractors.errors import ModelFileError
+from extractors.model_file import read_model, write_model
 
 MODEL_FORMAT = "idp-desk-contract-scorer"
 MODEL_FORMAT_VERSION = 1
@@ -117,32 +115,10 @@ class ContractScorer:
         return sorted(groups, key=lambda g: (-g.confidence, g.candidates[0].start))
 
 
-def _digest(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def save_scorer(path: str | os.PathLike[str], scorer: ContractScorer, metrics: dict[str, Any]) -> Path:
-    """Write the scorer as JSON (format, version, checksum, metrics) to a temporary name, then rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write the scorer as a model file (format, version, checksum, metrics), atomically."""
     payload = {"version": scorer.version, "fields": {k: w.to_dict() for k, w in sorted(scorer.fields.items())}}
-    document = {
-        "format": MODEL_FORMAT,
-        "format_version": MODEL_FORMAT_VERSION,
-        "sha256": _digest(payload),
-        "metrics": metrics,
-        "payload": payload,
-    }
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_model(path, payload, metrics, kind=MODEL_FORMAT, version=MODEL_FORMAT_VERSION)
 
 
 _CACHE: dict[str, ContractScorer] = {}
@@ -154,21 +130,7 @@ def load_scorer(path: str | os.PathLike[str] | None = None) -> ContractScorer:
     key = str(source.resolve())
     if key in _CACHE:
         return _CACHE[key]
-    try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelFileError("contract scorer file not found", path=str(source)) from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"contract scorer is not readable JSON: {exc}", path=str(source)) from exc
-    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
-        raise ModelFileError("not an IDP Desk contract scorer", path=str(source))
-    if document.get("format_version") != MODEL_FORMAT_VERSION:
-        raise ModelFileError(
-            f"contract scorer format {document.get('format_version')} is not supported", path=str(source)
-        )
-    payload = document.get("payload")
-    if not isinstance(payload, dict) or _digest(payload) != document.get("sha256"):
-        raise ModelFileError("contract scorer checksum does not match its contents", path=str(source))
+    payload, _metrics = read_model(source, kind=MODEL_FORMAT, version=MODEL_FORMAT_VERSION)
     try:
         scorer = ContractScorer(
             {name: FieldWeights.from_dict(w) for name, w in payload["fields"].items()}, str(payload.get("version", ""))
