@@ -7,6 +7,7 @@ always the core's, never recomputed here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from PySide6.QtGui import QImage
@@ -14,7 +15,13 @@ from PySide6.QtGui import QImage
 from extractors.document import Token
 from extractors.geometry import BBox
 from idp_app.domain import Correction
-from ui.model import DocumentView, QueueRow, UserSession
+from ui.model import DocumentView, QueueRow, RetrainOutcome, UserSession
+
+RetrainProgress = Callable[[int, int, str], None]
+"""(done, total, what): called from the worker while retraining gathers its documents."""
+
+DEFAULT_MODEL = "default model"
+"""What :meth:`ReviewBackend.model_version` answers while no trained version is in use."""
 
 
 class LineItemEdit:
@@ -73,4 +80,12 @@ class ReviewBackend(Protocol):
 
     def check_value(self, value_type: str, text: str) -> str:
         """The stored form of a typed value; ValueError with the reason when it has the wrong form."""
+        ...
+
+    def model_version(self) -> str:
+        """The field model version in use, or :data:`DEFAULT_MODEL`."""
+        ...
+
+    def retrain(self, user: UserSession, progress: RetrainProgress | None = None) -> RetrainOutcome:
+        """Train a new model and promote it only if it measures better; the core checks ``user`` may retrain."""
         ...

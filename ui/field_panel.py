@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 
 from PySide6.QtCore import Qt, Signal
@@ -70,6 +71,56 @@ class IssuesBox(QFrame):
         self.setVisible(bool(issues))
 
 
+class ReasonsLabel(QLabel):
+    """Why the document is in review: a short bulleted list, the rest behind "and N more" (and in the tooltip)."""
+
+    SHOWN = 3
+    """Reasons shown before "and N more": with that line, at most four lines."""
+    LONGEST = 120
+    """Characters of one reason shown while folded; the tooltip has every word."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panelReasons")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.linkActivated.connect(self._toggle)
+        self.reasons: tuple[str, ...] = ()
+        self.expanded = False
+
+    def set_reasons(self, reasons: tuple[str, ...]) -> None:
+        if reasons != self.reasons:
+            self.expanded = False
+        self.reasons = reasons
+        self.setToolTip("\n".join(f"\u2022 {r}" for r in reasons) if len(reasons) > 1 else "")
+        self._show()
+        self.setVisible(bool(reasons))
+
+    def shown_reasons(self) -> list[str]:
+        """The reasons as they are listed now (shortened while folded)."""
+        if self.expanded or len(self.reasons) <= self.SHOWN + 1:
+            return list(self.reasons)
+        return [
+            r if len(r) <= self.LONGEST else r[: self.LONGEST - 1].rstrip() + "\u2026"
+            for r in self.reasons[: self.SHOWN]
+        ]
+
+    def _show(self) -> None:
+        listed = self.shown_reasons()
+        rest = len(self.reasons) - len(listed)
+        lines = [f"\u2022&nbsp;{html.escape(r)}" for r in listed]
+        if rest:
+            lines.append(f'<a href="more">and {rest} more\u2026</a>')
+        elif self.expanded:
+            lines.append('<a href="less">show fewer</a>')
+        self.setText("<b>In review because:</b><br>" + "<br>".join(lines) if self.reasons else "")
+
+    def _toggle(self, _link: str = "") -> None:
+        self.expanded = not self.expanded
+        self._show()
+
+
 class FieldPanel(QWidget):
     """All fields of the document under review; Enter accepts a field and moves to the next that needs review."""
 
@@ -93,9 +144,7 @@ class FieldPanel(QWidget):
 
         self.heading = QLabel()
         self.heading.setObjectName("panelHeading")
-        self.reasons = QLabel()
-        self.reasons.setWordWrap(True)
-        self.reasons.setObjectName("panelReasons")
+        self.reasons = ReasonsLabel()
         self.issues = IssuesBox()
         self.issues.fixRequested.connect(self.fixRequested)
         self.issues.overrideRequested.connect(self.overrideRequested)
@@ -123,11 +172,11 @@ class FieldPanel(QWidget):
         self._arrange(doc, keep_typing=same)
         if doc is None:
             self.heading.clear()
-            self.reasons.clear()
+            self.reasons.set_reasons(())
             self.issues.set_issues((), {})
             return
         self.heading.setText(f"{doc.name}  \u2014  {doc.doc_type}")
-        self.reasons.setText("In review because: " + "; ".join(doc.reasons) if doc.reasons else "")
+        self.reasons.set_reasons(doc.reasons)
         self.issues.set_issues(doc.issues, {f.name: f.label for f in doc.fields})
         if not same:
             first = self.next_needing_review(None) or (self._order[0] if self._order else None)

@@ -29,6 +29,7 @@ from ui.model import DocumentView, UserSession, tokens_text
 from ui.page_view import PageView
 from ui.queue_view import QueueView
 from ui.rendering import PageImageSource
+from ui.retrain import RetrainControl
 from ui.review import ReviewController
 from ui.tasks import TaskRunner
 from ui.thumbnails import ThumbnailStrip
@@ -79,10 +80,15 @@ class MainWindow(QMainWindow):
         self.fields.issues.may_override = user.may_override
         self.line_items = LineItemTable()
         self._build_layout()
+        self.retraining = RetrainControl(
+            backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
+        )
         self.actions_by_name = make_actions(self, self.fields, user.may_override)
+        self.actions_by_name["retrain"] = self.retraining.action
         self._connect()
         self._restore_settings()
         self.review.refresh_queue()
+        self.retraining.refresh_version()
 
     # -- layout ------------------------------------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -177,13 +183,13 @@ class MainWindow(QMainWindow):
             "&Document": ("approve", "approve_override", "reject", "open_next", "focus_queue"),
             "&Edit": ("undo", "redo", "accept_field", "next_field", "previous_field"),
             "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit_width", "next_page", "previous_page"),
+            "&Model": ("retrain",),
             "&Help": ("help",),
         }
         for title, names in groups.items():
-            menu = self.menuBar().addMenu(title)
-            for name in names:
-                if a[name].isVisible():
-                    menu.addAction(a[name])
+            shown = [a[name] for name in names if a[name].isVisible()]
+            if shown:  # a clerk sees no Model menu
+                self.menuBar().addMenu(title).addActions(shown)
 
     # -- showing the document ---------------------------------------------------------------------------------
     @property

@@ -45,6 +45,8 @@ class UserSession:
     name: str
     role: str
     may_override: bool = False
+    may_retrain: bool = False
+    """Whether the core lets the user retrain the field model (supervisors, admins); the core still checks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +105,19 @@ class QueueRow:
     vendor: str = ""
     confidence: float = 0.0
     reasons: tuple[str, ...] = ()
+    """Why routing sent it to review, riskiest first (the core's messages)."""
     doc_type: str = ""
     received_at: datetime | None = None
+    reason_codes: tuple[str, ...] = ()
+    """The routing rules behind ``reasons``, one code each."""
+
+    @property
+    def reasons_summary(self) -> str:
+        """The first reason and how many more: what fits in a queue cell."""
+        if not self.reasons:
+            return ""
+        more = len(self.reasons) - 1
+        return self.reasons[0] + (f"  +{more} more" if more else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +188,30 @@ class DocumentView:
         if not any(p.index == page.index for p in self.pages):
             pages = (*self.pages, page)
         return replace(self, pages=pages)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrainOutcome:
+    """What one retraining did, as the core reported it."""
+
+    status: str
+    """``promoted``, ``rejected``, ``not_due`` or ``too_few``."""
+    version: str | None = None
+    reasons: tuple[str, ...] = ()
+    accuracy_before: float | None = None
+    """Held-out accuracy of the model in use."""
+    accuracy_after: float | None = None
+    """Held-out accuracy of the new model."""
+    holdout_documents: int = 0
+    golden_documents: int = 0
+    training_documents: int = 0
+    training_pairs: int = 0
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def promoted(self) -> bool:
+        return self.status == "promoted"
 
 
 def tokens_text(tokens: list[Token] | tuple[Token, ...]) -> str:

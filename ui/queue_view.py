@@ -71,11 +71,11 @@ class QueueModel(QAbstractTableModel):
         if role == ID_ROLE:
             return r.document_id
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.name, r.status.replace("_", " "), r.vendor, f"{r.confidence:.0%}", "; ".join(r.reasons))[col]
+            return (r.name, r.status.replace("_", " "), r.vendor, f"{r.confidence:.0%}", r.reasons_summary)[col]
         if role == SORT_ROLE:
             return (r.name.lower(), r.status, r.vendor.lower(), r.confidence, len(r.reasons))[col]
-        if role == Qt.ItemDataRole.ToolTipRole and col == 4:
-            return "\n".join(r.reasons)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4 and r.reasons:
+            return "In review because:\n" + "\n".join(f"\u2022 {reason}" for reason in r.reasons)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -22,7 +22,8 @@ from idp_app.services import DocumentView as CoreDocument
 from idp_app.services import FieldView as CoreField
 from idp_app.services import Permission, QueueFilter, Workspace
 from idp_app.services.values import LINE_ITEM_TYPES, normalise, schema_types
-from ui.model import DocumentView, FieldKind, FieldView, QueueRow, RuleIssue, UserSession
+from ui.backend import DEFAULT_MODEL, RetrainProgress
+from ui.model import DocumentView, FieldKind, FieldView, QueueRow, RetrainOutcome, RuleIssue, UserSession
 from ui.rendering import to_qimage
 
 REVIEW_STATUSES = ("needs_review", "in_review")
@@ -121,35 +122,26 @@ class ServicesBackend:
         self._ocr_ctx = ocr_context or ExtractionContext()
         self._pages: dict[int, tuple[tuple[Page, ...], str | None]] = {}
         self._lock = threading.Lock()
-        self._reasons: dict[int, tuple[str, ...]] = {}
 
     def authenticate(self, name: str, password: str) -> UserSession:
         user = self.ws.users.authenticate(name, password)
-        return UserSession(user.name, str(user.role), user.can(Permission.OVERRIDE))
+        return UserSession(user.name, str(user.role), user.can(Permission.OVERRIDE), user.can(Permission.RETRAIN))
 
     def queue(self) -> list[QueueRow]:
-        items = self.ws.queue.list(QueueFilter(), limit=200)
-        rows = []
-        for it in items:
-            reasons = self._reasons.get(it.id)
-            if reasons is None:  # recorded at routing and kept: read once per document
-                try:
-                    reasons = tuple(r.message for r in self.ws.documents.get(it.id).reasons)
-                except AppError:
-                    reasons = ()
-                self._reasons[it.id] = reasons
-            rows.append(
-                QueueRow(
-                    document_id=it.id,
-                    name=it.filename,
-                    status=it.status.value,
-                    vendor=it.vendor_name or "",
-                    confidence=it.min_confidence if it.min_confidence is not None else 0.0,
-                    reasons=reasons,
-                    received_at=it.created_at,
-                )
+        """One query: the queue items carry their routing reasons."""
+        return [
+            QueueRow(
+                document_id=it.id,
+                name=it.filename,
+                status=it.status.value,
+                vendor=it.vendor_name or "",
+                confidence=it.min_confidence if it.min_confidence is not None else 0.0,
+                reasons=it.reasons,
+                received_at=it.created_at,
+                reason_codes=it.reason_codes,
             )
-        return rows
+            for it in self.ws.queue.list(QueueFilter(), limit=200)
+        ]
 
     def _read_pages(self, doc_id: int, path: Path) -> tuple[tuple[Page, ...], str | None]:
         with self._lock:
@@ -183,7 +175,6 @@ class ServicesBackend:
 
     def _view(self, doc_id: int) -> DocumentView:
         core = self.ws.documents.get(doc_id)
-        self._reasons[doc_id] = tuple(r.message for r in core.reasons)
         pages, error = self._read_pages(doc_id, Path(core.file_path))
         return document_view(core, pages, error)
 
@@ -233,3 +224,27 @@ class ServicesBackend:
             return normalise(value_type, text) or ""
         except AppError as exc:
             raise ValueError(str(exc)) from None
+
+    def model_version(self) -> str:
+        from idp_app.learning.registry import Registry
+
+        active = Registry(self.ws.db, self.ws.config).active()
+        return active.version if active is not None else DEFAULT_MODEL
+
+    def retrain(self, user: UserSession, progress: RetrainProgress | None = None) -> RetrainOutcome:
+        from idp_app.learning.retrain import retrain
+
+        report = retrain(self.ws, user.name, force=True, progress=progress)
+        return RetrainOutcome(
+            status=str(report.status),
+            version=report.version,
+            reasons=tuple(report.reasons),
+            accuracy_before=report.current.get("accuracy"),
+            accuracy_after=report.candidate.get("accuracy"),
+            holdout_documents=report.holdout_documents,
+            golden_documents=report.golden_documents,
+            training_documents=report.training_documents,
+            training_pairs=report.training_pairs,
+            seconds=report.seconds,
+            warnings=tuple(report.messages),
+        )

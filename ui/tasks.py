@@ -19,6 +19,7 @@ class _Relay(QObject):
     """Lives on the GUI thread; its signals are emitted by workers and delivered queued."""
 
     finished = Signal(int, bool, object)
+    progressed = Signal(int, object)
 
 
 class _Job(QRunnable):
@@ -42,6 +43,9 @@ class _Job(QRunnable):
 class _Pending:
     on_done: Callable[[Any], None] | None
     on_error: Callable[[Exception], None] | None
+    on_progress: Callable[..., None] | None = None
+    long: bool = False
+    """Long work (retraining) runs on its own thread and does not count as busy: corrections never wait for it."""
 
 
 class TaskRunner(QObject):
@@ -59,8 +63,11 @@ class TaskRunner(QObject):
         self._pool.setMaxThreadCount(max_threads)
         self._serial = QThreadPool(self)
         self._serial.setMaxThreadCount(1)
+        self._long = QThreadPool(self)
+        self._long.setMaxThreadCount(1)
         self._relay = _Relay()
         self._relay.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._relay.progressed.connect(self._report, Qt.ConnectionType.QueuedConnection)
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
 
@@ -81,16 +88,44 @@ class TaskRunner(QObject):
         (self._serial if serial else self._pool).start(_Job(ident, fn, self._relay))
         return ident
 
+    def submit_reporting(
+        self,
+        fn: Callable[[Callable[..., None]], Any],
+        on_progress: Callable[..., None],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> int:
+        """Like :meth:`submit` for long work that reports how far it is: ``fn(report)`` runs on a worker and
+        each ``report(*args)`` it makes reaches ``on_progress(*args)`` on the GUI thread, before ``on_done``."""
+        ident = next(self._ids)
+        self._pending[ident] = _Pending(on_done, on_error, on_progress, long=True)
+        relay = self._relay
+
+        def report(*args: Any) -> None:
+            relay.progressed.emit(ident, args)
+
+        self._long.start(_Job(ident, lambda: fn(report), relay))
+        return ident
+
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        """Whether short work (loading, saving) is still out; long work does not count."""
+        return any(not p.long for p in self._pending.values())
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Block until every worker has finished (tests, benchmarks, closing the window).
 
         Results are still delivered through the event loop afterwards.
         """
-        return bool(self._serial.waitForDone(msecs)) and bool(self._pool.waitForDone(msecs))
+        pools = (self._serial, self._pool, self._long)
+        return all([bool(pool.waitForDone(msecs)) for pool in pools])
+
+    @Slot(int, object)
+    def _report(self, ident: int, args: object) -> None:
+        pending = self._pending.get(ident)
+        if pending is not None and pending.on_progress is not None:
+            assert isinstance(args, tuple)
+            pending.on_progress(*args)
 
     @Slot(int, bool, object)
     def _deliver(self, ident: int, ok: bool, payload: object) -> None:
@@ -105,5 +140,5 @@ class TaskRunner(QObject):
                     pending.on_error(payload)
                 else:
                     self.error.emit(str(payload) or type(payload).__name__)
-        if not self._pending:
+        if pending is not None and not pending.long and not self.busy:
             self.idle.emit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from PySide6.QtGui import QImage
@@ -11,7 +12,8 @@ from extractors.geometry import BBox
 from extractors.results import FieldValue, LineItem
 from idp_app.domain import Correction, ReviewState
 from tests.ui.factories import make_doc, white_renderer
-from ui.model import DocumentView, QueueRow, UserSession
+from ui.backend import DEFAULT_MODEL, RetrainProgress
+from ui.model import DocumentView, QueueRow, RetrainOutcome, UserSession
 from ui.values import check_value
 
 
@@ -24,11 +26,19 @@ class FakeBackend:
         self.ocr_tokens: list[Token] = []
         self.row_edits: list[tuple[str, int, int | None]] = []
         self.renewed: list[int] = []
+        self.version = DEFAULT_MODEL
+        self.retrain_result = RetrainOutcome(
+            "promoted", "v0002-abcd1234", ("accuracy rises from 0.900 to 0.950",), 0.9, 0.95, 4, 1, 12, 80, 3.0
+        )
+        self.retrain_gate = threading.Event()
+        """Retraining waits for this (set it to let it finish), so that tests see the window while it runs."""
+        self.retrain_gate.set()
+        self.retrain_calls: list[str] = []
 
     def authenticate(self, name: str, password: str) -> UserSession:
         if password != name:
             raise PermissionError("Unknown user or wrong password.")
-        return UserSession(name, name, may_override=name == "supervisor")
+        return UserSession(name, name, may_override=name == "supervisor", may_retrain=name in ("supervisor", "admin"))
 
     def queue(self) -> list[QueueRow]:
         return [
@@ -108,3 +118,19 @@ class FakeBackend:
 
     def check_value(self, value_type: str, text: str) -> str:
         return check_value(value_type, text)
+
+    def model_version(self) -> str:
+        return self.version
+
+    def retrain(self, user: UserSession, progress: RetrainProgress | None = None) -> RetrainOutcome:
+        self.retrain_calls.append(user.name)
+        if user.role not in ("supervisor", "admin"):  # the core's permission check
+            raise PermissionError(f"{user.name} may not retrain the model")
+        for i in range(1, 4):
+            if progress is not None:
+                progress(i, 3, f"document {i}")
+            if i == 1:
+                assert self.retrain_gate.wait(10), "the test never let retraining finish"
+        if self.retrain_result.promoted:
+            self.version = self.retrain_result.version or self.version
+        return self.retrain_result

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from idp_app.domain import ReviewState
-from idp_app.errors import AuthenticationError
+from idp_app.errors import AuthenticationError, PermissionDeniedError
 from idp_app.samples.truth import SampleTruth
 from tests.ui.session_data import WRONG_NUMBER, review_workspace
+from ui.backend import DEFAULT_MODEL
 from ui.model import FieldKind
 from ui.services_backend import ServicesBackend
 
@@ -42,3 +43,27 @@ def test_views_states_reasons_and_missing_file(tmp_path: Path, samples: tuple[Pa
         assert again.load_error is not None and "missing" in again.load_error
         backend.reject(again.document_id, clerk, "original lost")
         assert ws.documents.get(again.document_id).status.value == "rejected"
+
+
+def test_queue_reads_reasons_from_the_queue_and_retraining_needs_the_permission(
+    tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with review_workspace(tmp_path, samples) as (ws, _truths):
+        backend = ServicesBackend(ws)
+
+        def no_document_reads(doc_id: int) -> None:
+            raise AssertionError("the queue reads each document")
+
+        monkeypatch.setattr(ws.documents, "get", no_document_reads)
+        rows = {r.name: r for r in backend.queue()}
+        assert rows["text.pdf"].reasons and len(rows["text.pdf"].reason_codes) == len(rows["text.pdf"].reasons)
+        monkeypatch.undo()
+        clerk = backend.authenticate("clerk", "clerk")
+        supervisor = backend.authenticate("supervisor", "supervisor")
+        assert not clerk.may_retrain and supervisor.may_retrain
+        assert backend.model_version() == DEFAULT_MODEL
+        with pytest.raises(PermissionDeniedError):
+            backend.retrain(clerk)
+        seen: list[tuple[int, int, str]] = []
+        outcome = backend.retrain(supervisor, lambda *a: seen.append(a))
+        assert outcome.status == "too_few" and not outcome.promoted and outcome.reasons  # nothing approved yet

@@ -1,0 +1,161 @@
+"""Why a document is in review (queue cell, field panel) and retraining from the window."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProgressBar, QWidget
+from pytestqt.qtbot import QtBot
+
+from tests.ui.factories import make_doc
+from tests.ui.fakes import FakeBackend
+from ui.field_panel import FieldPanel
+from ui.main_window import MainWindow, Prompts
+from ui.model import QueueRow, RetrainOutcome, UserSession
+from ui.queue_view import QueueModel
+from ui.retrain import describe
+from ui.tasks import TaskRunner
+
+REASONS = tuple(f"reason number {i}: a rule about field {i} failed" for i in range(1, 7))
+
+
+class Informed(Prompts):
+    def __init__(self) -> None:
+        self.informed: list[tuple[str, str]] = []
+
+    def inform(self, parent: QWidget, title: str, text: str) -> None:
+        self.informed.append((title, text))
+
+
+def test_queue_cell_shows_the_first_reason_and_the_count_with_all_in_the_tooltip(qtbot: QtBot) -> None:
+    model = QueueModel()
+    model.set_rows(
+        [QueueRow(1, "a.pdf", "needs_review", reasons=REASONS[:3]), QueueRow(2, "b.pdf", "needs_review", reasons=())]
+    )
+    cell = model.index(0, 4)
+    assert cell.data() == f"{REASONS[0]}  +2 more"
+    tip = cell.data(Qt.ItemDataRole.ToolTipRole)
+    assert all(r in tip for r in REASONS[:3])
+    assert model.index(1, 4).data() == ""
+    assert model.index(1, 4).data(Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_field_panel_lists_a_few_reasons_and_folds_the_rest(qtbot: QtBot) -> None:
+    panel = FieldPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(replace(make_doc(1), reasons=REASONS))
+    label = panel.reasons
+    assert label.shown_reasons() == list(REASONS[:3])
+    assert "and 3 more" in label.text() and REASONS[3] not in label.text()
+    assert all(r in label.toolTip() for r in REASONS)
+    label.linkActivated.emit("more")
+    assert label.shown_reasons() == list(REASONS)
+    assert REASONS[5] in label.text() and "and 3 more" not in label.text()
+    label.linkActivated.emit("less")
+    assert len(label.shown_reasons()) == 3
+    # a long reason is shortened while folded; two reasons are listed whole, with no link
+    long = "x" * 300
+    panel.set_document(replace(make_doc(2), reasons=(long, *REASONS)))
+    assert len(panel.reasons.shown_reasons()[0]) <= label.LONGEST
+    panel.set_document(replace(make_doc(3), reasons=REASONS[:2]))
+    assert panel.reasons.shown_reasons() == list(REASONS[:2]) and "<a " not in panel.reasons.text()
+    panel.set_document(replace(make_doc(4), reasons=()))
+    assert panel.reasons.isHidden()
+
+
+def test_long_work_reports_progress_on_the_gui_thread_and_does_not_hold_up_saving(qtbot: QtBot) -> None:
+    runner = TaskRunner()
+    seen: list[tuple[int, int, str]] = []
+    done: list[object] = []
+
+    def work(report: object) -> str:
+        assert callable(report)
+        for i in range(1, 4):
+            report(i, 3, f"doc {i}")
+        return "trained"
+
+    runner.submit_reporting(work, lambda *a: seen.append(a), done.append)
+    assert not runner.busy  # corrections and approvals never wait for it
+    qtbot.waitUntil(lambda: done == ["trained"], timeout=5000)
+    assert seen == [(1, 3, "doc 1"), (2, 3, "doc 2"), (3, 3, "doc 3")]
+    runner.wait()
+
+
+def _window(qtbot: QtBot, backend: FakeBackend, role: str) -> tuple[MainWindow, Informed]:
+    prompts = Informed()
+    user = backend.authenticate(role, role)
+    window = MainWindow(backend, user, prompts=prompts)
+    window.remember = False
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=5000)
+    return window, prompts
+
+
+def test_a_clerk_has_no_retrain_action_and_the_core_refuses_anyway(qtbot: QtBot) -> None:
+    backend = FakeBackend()
+    window, prompts = _window(qtbot, backend, "clerk")
+    assert not window.action("retrain").isVisible() and not window.action("retrain").isEnabled()
+    assert "&Model" not in [a.text() for a in window.menuBar().actions()]
+    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "model default model", timeout=5000)
+    window.retraining.start()  # even if started some other way, the core says no
+    qtbot.waitUntil(lambda: bool(prompts.informed), timeout=5000)
+    assert prompts.informed[0][0] == "Retraining failed" and "may not retrain" in prompts.informed[0][1]
+    assert window.action("retrain").isEnabled() is False
+    assert window.retraining.progress.isHidden()
+
+
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+def test_retraining_runs_in_the_background_and_reports_the_result(qtbot: QtBot, role: str) -> None:
+    backend = FakeBackend()
+    backend.retrain_gate.clear()
+    window, prompts = _window(qtbot, backend, role)
+    assert "&Model" in [a.text() for a in window.menuBar().actions()]
+    window.action("retrain").trigger()
+    bar = window.findChild(QProgressBar, "retrain-progress")
+    assert bar is not None
+    qtbot.waitUntil(lambda: bar.isVisible() and bar.maximum() == 3 and bar.value() == 1, timeout=5000)
+    assert not window.action("retrain").isEnabled()  # one retraining at a time
+    window.action("retrain").trigger()
+    # the window goes on working while the model trains: a document opens
+    window.review.open_next()
+    qtbot.waitUntil(lambda: window.document is not None, timeout=5000)
+    assert not prompts.informed
+    backend.retrain_gate.set()
+    qtbot.waitUntil(lambda: bool(prompts.informed), timeout=5000)
+    assert backend.retrain_calls == [role]
+    title, text = prompts.informed[0]
+    assert title == "New model in use"
+    assert "v0002-abcd1234" in text and "90.0%" in text and "95.0%" in text and "accuracy rises" in text
+    assert bar.isHidden() and window.action("retrain").isEnabled()
+    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "model v0002-abcd1234", timeout=5000)
+
+
+def test_a_model_that_is_not_better_is_reported_with_why() -> None:
+    outcome = RetrainOutcome(
+        "rejected",
+        "v0003-00ff00ff",
+        ("accuracy 0.880 does not rise above 0.900", "total_amount drops from 0.950 to 0.900"),
+        0.9,
+        0.88,
+        5,
+        0,
+        20,
+        150,
+        4.2,
+    )
+    title, text = describe(outcome)
+    assert title == "Model not promoted"
+    assert "not promoted" in text and "90.0%" in text and "88.0%" in text
+    assert "\u2022 total_amount drops" in text and "golden" not in text
+    title, text = describe(RetrainOutcome("too_few", reasons=("3 approved documents: too few",)))
+    assert title == "Not enough documents" and "3 approved documents" in text and "accuracy" not in text
+
+
+def test_session_has_retrain_permission_from_the_role() -> None:
+    backend = FakeBackend()
+    assert backend.authenticate("admin", "admin").may_retrain
+    assert not backend.authenticate("clerk", "clerk").may_retrain
+    assert UserSession("x", "clerk").may_retrain is False

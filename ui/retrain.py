@@ -1,0 +1,152 @@
+"""Retraining the field model from the window (supervisors, admins): run in the background, shown in the status bar.
+
+The core decides everything (who may retrain, whether the new model is promoted); the window starts the work
+through :class:`ui.tasks.TaskRunner`, shows how far it is, and says what came of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from ui.backend import ReviewBackend
+from ui.model import RetrainOutcome, UserSession
+from ui.tasks import TaskRunner
+
+
+def _accuracy(value: float | None) -> str:
+    return f"{value:.1%}" if value is not None else "\u2013"
+
+
+def describe(outcome: RetrainOutcome) -> tuple[str, str]:
+    """The title and text of the message that says what a retraining did."""
+    lines: list[str] = []
+    if outcome.promoted:
+        title = "New model in use"
+        lines.append(f"Model {outcome.version} was promoted and is now in use.")
+    elif outcome.status == "rejected":
+        title = "Model not promoted"
+        lines.append(f"Model {outcome.version} was trained but not promoted: the model in use stays.")
+    elif outcome.status == "too_few":
+        title = "Not enough documents"
+        lines.append("No model was trained: there are too few approved documents to train and measure one.")
+    else:
+        title = "Retraining not due"
+        lines.append("No model was trained.")
+    if outcome.accuracy_before is not None or outcome.accuracy_after is not None:
+        held = f"{outcome.holdout_documents} held-out documents"
+        if outcome.golden_documents:
+            held += f" and {outcome.golden_documents} golden"
+        lines.append(
+            f"Field accuracy: {_accuracy(outcome.accuracy_before)} (in use) \u2192 "
+            f"{_accuracy(outcome.accuracy_after)} (new), measured on {held}."
+        )
+    if outcome.training_documents:
+        lines.append(
+            f"Trained on {outcome.training_documents} documents ({outcome.training_pairs} field values) "
+            f"in {outcome.seconds:.0f} s."
+        )
+    if outcome.reasons:
+        lines.append("")
+        lines.append("Why:" if len(outcome.reasons) > 1 else f"Why: {outcome.reasons[0]}")
+        if len(outcome.reasons) > 1:
+            lines.extend(f"\u2022 {r}" for r in outcome.reasons)
+    if outcome.warnings:
+        lines.append("")
+        lines.extend(f"Warning: {w}" for w in outcome.warnings)
+    return title, "\n".join(lines)
+
+
+class RetrainControl(QObject):
+    """The "Retrain model" action, the model version and the progress bar in the status bar."""
+
+    finished = Signal(object)
+    """The :class:`RetrainOutcome`, or the exception the core raised."""
+
+    def __init__(
+        self,
+        backend: ReviewBackend,
+        runner: TaskRunner,
+        user: UserSession,
+        status_bar: QStatusBar,
+        inform: Callable[[str, str], None],
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self._backend = backend
+        self._runner = runner
+        self._user = user
+        self._status = status_bar
+        self._inform = inform
+        self.action = QAction("Retrain model\u2026", parent)
+        self.action.setObjectName("action-retrain")
+        self.action.setToolTip("Train a new field model on the approved documents; it is used only if it is better")
+        self.action.setVisible(user.may_retrain)
+        self.action.setEnabled(user.may_retrain)
+        self.action.triggered.connect(self.start)
+        self.version_label = QLabel()
+        self.version_label.setObjectName("model-version")
+        self.version_label.setToolTip("The field model in use")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("retrain-progress")
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        status_bar.addPermanentWidget(self.progress)
+        status_bar.addPermanentWidget(self.version_label)
+        self.running = False
+
+    def refresh_version(self) -> None:
+        def shown(version: object) -> None:
+            self.version_label.setText(f"model {version}")
+
+        self._runner.submit(self._backend.model_version, shown, lambda _e: self.version_label.setText(""))
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self.action.setEnabled(False)
+        self.progress.setRange(0, 0)  # busy until the first document is counted
+        self.progress.setFormat("retraining")
+        self.progress.show()
+        self._status.showMessage("Retraining the field model\u2026 (the window stays usable)")
+        backend, user = self._backend, self._user
+        self._runner.submit_reporting(
+            lambda report: backend.retrain(user, report), self._progressed, self._done, self._failed
+        )
+
+    def _progressed(self, done: int, total: int, what: str) -> None:
+        if total > 0 and done < total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+            self.progress.setFormat(f"retraining {done}/{total}")
+        else:  # every document read: training and measuring, no count to show
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("training")
+        self._status.showMessage(f"Retraining: reading documents ({done} of {total})")
+
+    def _end(self) -> None:
+        self.running = False
+        self.action.setEnabled(self._user.may_retrain)
+        self.progress.hide()
+        self._status.clearMessage()
+
+    def _done(self, outcome: object) -> None:
+        assert isinstance(outcome, RetrainOutcome)
+        self._end()
+        self.refresh_version()
+        title, text = describe(outcome)
+        self._status.showMessage(f"Retraining done: {title.lower()}.", 10_000)
+        self.finished.emit(outcome)
+        self._inform(title, text)
+
+    def _failed(self, exc: Exception) -> None:
+        self._end()
+        text = str(exc) or type(exc).__name__
+        self._status.showMessage(f"Retraining failed: {text}", 10_000)
+        self.finished.emit(exc)
+        self._inform("Retraining failed", text)
