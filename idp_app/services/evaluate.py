@@ -72,4 +72,4 @@ def vendor_facts(session: Session, doc: Document, fields: dict[str, FieldValue],
 def evaluate(session: Session, doc: Document, policy: RoutingPolicy) -> FieldReview:
     fields, amounts = current_values(doc, policy)
     facts = vendor_facts(session, doc, fields, policy)
-    return field_review(fields, amounts, facts, policy, required_fields(doc.doc_type))
+    return field_review(fields, amounts, facts, policy, required_fields(doc.doc_type), doc.doc_type)

@@ -26,6 +26,7 @@ RISK = {
     "arithmetic": 50,
     "line_items_sum": 45,
     "total_above_limit": 40,
+    "value_above_limit": 40,
     "unknown_vendor": 30,
     "missing_field": 20,
     "unknown_type": 20,
@@ -34,6 +35,10 @@ RISK = {
 }
 BLOCKING = frozenset({"iban_changed", "duplicate_invoice", "arithmetic", "line_items_sum"})
 """Rules that refuse approval until fixed or overridden by a supervisor."""
+NOT_FIELD_ERRORS = frozenset({"unknown_vendor", "total_above_limit", "value_above_limit"})
+"""Rules that send a document to a clerk without any field being wrong (the fields stay OK / CHECK)."""
+VENDOR_DOC_TYPES = frozenset({"invoice", "receipt"})
+"""Document types that have a vendor to check against the register (unknown vendor, IBAN change, duplicate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,7 @@ class RoutingPolicy:
     default_threshold: float = 0.9
     field_thresholds: Mapping[str, float] = field(default_factory=dict)
     max_total: Decimal | None = Decimal("10000.00")
+    max_contract_value: Decimal | None = Decimal("10000.00")
     unknown_vendor: bool = True
     iban_changed: bool = True
     duplicate_invoice: bool = True
@@ -70,11 +76,11 @@ class RoutingPolicy:
             thresholds = dict(data.get("thresholds", {}))
             per_field = {str(k): float(v) for k, v in dict(thresholds.get("fields", {})).items()}
             rules = dict(data.get("rules", {}))
-            max_total = str(rules.get("max_total", "") or "").strip()
             policy = cls(
                 default_threshold=float(thresholds.get("default", 0.9)),
                 field_thresholds=per_field,
-                max_total=Decimal(max_total) if max_total and Decimal(max_total) > 0 else None,
+                max_total=_limit(rules.get("max_total")),
+                max_contract_value=_limit(rules.get("max_contract_value", rules.get("max_total"))),
                 unknown_vendor=bool(rules.get("unknown_vendor", True)),
                 iban_changed=bool(rules.get("iban_changed", True)),
                 duplicate_invoice=bool(rules.get("duplicate_invoice", True)),
@@ -91,6 +97,12 @@ class RoutingPolicy:
         if not 0.0 <= policy.qa_sample_rate <= 1.0:
             raise ConfigError(f"routing policy: qa_sample_rate {policy.qa_sample_rate} is outside 0..1")
         return policy
+
+
+def _limit(value: Any) -> Decimal | None:
+    """An amount limit from the policy; ``""``, 0 or absent disables the rule."""
+    text = str(value or "").strip()
+    return Decimal(text) if text and Decimal(text) > 0 else None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -184,13 +196,25 @@ def normal_iban(iban: str | None) -> str | None:
     return "".join(iban.split()).upper() if iban else None
 
 
+def applies_vendor_rules(doc_type: str | None) -> bool:
+    """Invoices and receipts have a vendor to check; contracts and unrecognised documents do not.
+
+    A document without a type is read with the invoice schema, as everywhere else.
+    """
+    return (doc_type or "invoice") in VENDOR_DOC_TYPES
+
+
 def check_rules(
     fields: Mapping[str, FieldValue],
     line_amounts: Sequence[Decimal | None],
     facts: VendorFacts,
     policy: RoutingPolicy,
+    doc_type: str | None = None,
 ) -> list[Reason]:
-    """The rules that fail for these values (confidence aside)."""
+    """The rules that fail for these values (confidence aside), for a document of ``doc_type``."""
+    kind = doc_type or "invoice"
+    if kind == "contract":
+        return _contract_rules(fields, policy)
     out: list[Reason] = []
     n = policy.name
     total = amount(fields, n("total_amount"))
@@ -198,11 +222,34 @@ def check_rules(
         out.append(
             Reason("total_above_limit", f"total {total} is above the limit {policy.max_total}", (n("total_amount"),))
         )
+    if kind in VENDOR_DOC_TYPES:
+        out.extend(_vendor_rules(fields, facts, policy))
+    if policy.arithmetic:
+        out.extend(_arithmetic(fields, line_amounts, policy))
+    return out
+
+
+def _contract_rules(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:
+    name = policy.name("contract_value")
+    value = amount(fields, name)
+    limit = policy.max_contract_value
+    if limit is not None and value is not None and value > limit:
+        return [Reason("value_above_limit", f"contract value {value} is above the limit {limit}", (name,))]
+    return []
+
+
+def _vendor_rules(fields: Mapping[str, FieldValue], facts: VendorFacts, policy: RoutingPolicy) -> list[Reason]:
+    """Unknown vendor, changed IBAN, duplicate invoice number: invoices and receipts only."""
+    out: list[Reason] = []
+    n = policy.name
     vendor = _text(fields, n("vendor_name"))
     if policy.unknown_vendor and not facts.known:
-        out.append(
-            Reason("unknown_vendor", f"vendor {vendor or '(no name)'} is not in the register", (n("vendor_name"),))
+        message = (
+            f"vendor {vendor} is not in the register"
+            if vendor
+            else "vendor name not found, so the vendor cannot be checked against the register"
         )
+        out.append(Reason("unknown_vendor", message, (n("vendor_name"),)))
     iban = normal_iban(_text(fields, n("vendor_iban")))
     if policy.iban_changed and facts.known and facts.iban_on_file and iban and iban != normal_iban(facts.iban_on_file):
         out.append(
@@ -223,8 +270,6 @@ def check_rules(
                 (n("invoice_number"),),
             )
         )
-    if policy.arithmetic:
-        out.extend(_arithmetic(fields, line_amounts, policy))
     return out
 
 
@@ -323,7 +368,10 @@ def route(
     doc_type: str | None = None,
 ) -> RoutingDecision:
     """Auto-approve, or send to review with every reason (confidence, rules, QA sample)."""
-    reasons = [*low_confidence(fields, policy, required), *check_rules(fields, line_amounts, facts, policy)]
+    reasons = [
+        *low_confidence(fields, policy, required),
+        *check_rules(fields, line_amounts, facts, policy, doc_type),
+    ]
     if doc_type == "other":
         reasons.insert(0, Reason("unknown_type", "the document type was not recognised"))
     if reasons:
@@ -342,10 +390,11 @@ def field_review(
     facts: VendorFacts,
     policy: RoutingPolicy,
     required: Mapping[str, bool],
+    doc_type: str | None = None,
 ) -> FieldReview:
     """Per-field review state and the failed rules (with the fields involved and a fix where one edit does it)."""
-    failed = tuple(check_rules(fields, line_amounts, facts, policy))
-    in_error = {f for r in failed if r.code not in ("unknown_vendor", "total_above_limit") for f in r.fields}
+    failed = tuple(check_rules(fields, line_amounts, facts, policy, doc_type))
+    in_error = {f for r in failed if r.code not in NOT_FIELD_ERRORS for f in r.fields}
     names = set(fields) | {k for k, req in required.items() if req}
     states = {
         name: review_state(
