@@ -113,11 +113,20 @@ class QueueRow:
 
     @property
     def reasons_summary(self) -> str:
-        """The first reason and how many more: what fits in a queue cell."""
-        if not self.reasons:
-            return ""
-        more = len(self.reasons) - 1
-        return self.reasons[0] + (f"  +{more} more" if more else "")
+        """What fits in a queue cell: the kinds of reason with their counts (``unknown vendor, 2\u00d7 low
+        confidence``), or the first reason and how many more when the codes are not known; one reason in full."""
+        if len(self.reasons) <= 1:
+            return self.reasons[0] if self.reasons else ""
+        if len(self.reason_codes) == len(self.reasons):
+            counts: dict[str, int] = {}
+            for code in self.reason_codes:
+                counts[code] = counts.get(code, 0) + 1
+            parts = (
+                code.replace("_", " ") if n == 1 else f"{n}\u00d7 {code.replace('_', ' ')}"
+                for code, n in counts.items()
+            )
+            return ", ".join(parts)
+        return f"{self.reasons[0]}  +{len(self.reasons) - 1} more"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,9 @@ from ui.model import QueueRow
 
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Document", "Status", "Vendor", "Conf.", "Why in review")
+COLUMNS = ("Document", "Why in review", "Conf.", "Vendor", "Status")
+WHY = 1
+"""The reasons come second: what a clerk reads first after the name; the status is in the filter too."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 ALL = "All"
@@ -71,12 +73,12 @@ class QueueModel(QAbstractTableModel):
         if role == ID_ROLE:
             return r.document_id
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.name, r.status.replace("_", " "), r.vendor, f"{r.confidence:.0%}", r.reasons_summary)[col]
+            return (r.name, r.reasons_summary, f"{r.confidence:.0%}", r.vendor, r.status.replace("_", " "))[col]
         if role == SORT_ROLE:
-            return (r.name.lower(), r.status, r.vendor.lower(), r.confidence, len(r.reasons))[col]
-        if role == Qt.ItemDataRole.ToolTipRole and col == 4 and r.reasons:
+            return (r.name.lower(), len(r.reasons), r.confidence, r.vendor.lower(), r.status)[col]
+        if role == Qt.ItemDataRole.ToolTipRole and col == WHY and r.reasons:
             return "In review because:\n" + "\n".join(f"\u2022 {reason}" for reason in r.reasons)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -124,7 +126,7 @@ class QueueView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((124, 92, 96, 44)):
+        for column, width in enumerate((112, 200, 44, 110)):
             self.table.setColumnWidth(column, width)
         self.table.setWordWrap(False)
         self.table.activated.connect(self._activated)

@@ -34,12 +34,22 @@ def test_queue_cell_shows_the_first_reason_and_the_count_with_all_in_the_tooltip
     model.set_rows(
         [QueueRow(1, "a.pdf", "needs_review", reasons=REASONS[:3]), QueueRow(2, "b.pdf", "needs_review", reasons=())]
     )
-    cell = model.index(0, 4)
+    cell = model.index(0, 1)
     assert cell.data() == f"{REASONS[0]}  +2 more"
     tip = cell.data(Qt.ItemDataRole.ToolTipRole)
     assert all(r in tip for r in REASONS[:3])
-    assert model.index(1, 4).data() == ""
-    assert model.index(1, 4).data(Qt.ItemDataRole.ToolTipRole) is None
+    assert model.index(1, 1).data() == ""
+    assert model.index(1, 1).data(Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_queue_summary_counts_the_kinds_of_reason_when_the_codes_are_known() -> None:
+    codes = ("unknown_vendor", "low_confidence", "low_confidence")
+    row = QueueRow(1, "a.pdf", "needs_review", reasons=REASONS[:3], reason_codes=codes)
+    assert row.reasons_summary == "unknown vendor, 2\u00d7 low confidence"
+    assert (
+        QueueRow(2, "b.pdf", "needs_review", reasons=REASONS[:1], reason_codes=codes[:1]).reasons_summary
+        == (REASONS[0])
+    )
 
 
 def test_field_panel_lists_a_few_reasons_and_folds_the_rest(qtbot: QtBot) -> None:
