@@ -20,7 +20,7 @@ from ui.model import DocumentView, QueueRow, RetrainOutcome, UserSession
 RetrainProgress = Callable[[int, int, str], None]
 """(done, total, what): called from the worker while retraining gathers its documents."""
 
-DEFAULT_MODEL = "default model"
+DEFAULT_MODEL = "shipped default"
 """What :meth:`ReviewBackend.model_version` answers while no trained version is in use."""
 
 

@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.right.addWidget(items_box)
         self.right.setStretchFactor(0, 3)
         self.right.setStretchFactor(1, 1)
+        self.right.setSizes([640, 280])  # the fields first: the item table scrolls
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main-splitter")
         self.splitter.addWidget(self.queue)
@@ -118,7 +119,8 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 3)
         self.splitter.setSizes([440, 660, 500])
         self.setCentralWidget(self.splitter)
-        self.user_label = QLabel(f"{self.user.name} \u00b7 {self.user.role}")
+        who = self.user.name if self.user.name == self.user.role else f"{self.user.name} \u00b7 {self.user.role}"
+        self.user_label = QLabel(who)
         self.zoom_label = QLabel("100 %")
         self.page_label = QLabel()
         for w in (self.page_label, self.zoom_label, self.user_label):
@@ -209,6 +211,7 @@ class MainWindow(QMainWindow):
         self.thumbnails.set_document(doc)
         self.fields.set_document(doc)
         self.line_items.set_items(doc.line_items if doc else (), doc.line_item_columns if doc else ())
+        self.items_box.setTitle(self._items_title(doc))
         # a contract has no item table; every other document may need rows added by hand
         self.items_box.setVisible(doc is not None and (bool(doc.line_item_columns) or doc.doc_type != "contract"))
         if doc is None:
@@ -229,8 +232,15 @@ class MainWindow(QMainWindow):
         self.page_view.update_document(doc)
         self.fields.set_document(doc)
         self.line_items.set_items(doc.line_items, doc.line_item_columns)
+        self.items_box.setTitle(self._items_title(doc))
         if self.fields.current:
             self.page_view.select_field(self.fields.current)
+
+    @staticmethod
+    def _items_title(doc: DocumentView | None) -> str:
+        if doc is None or doc.line_items:
+            return f"Line items ({len(doc.line_items)})" if doc else "Line items"
+        return "Line items: none found \u2014 add the rows the document lists with Add row"
 
     def _queue_changed(self, rows: list[object]) -> None:
         current = self.review.doc.document_id if self.review.doc else None

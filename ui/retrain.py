@@ -101,7 +101,7 @@ class RetrainControl(QObject):
 
     def refresh_version(self) -> None:
         def shown(version: object) -> None:
-            self.version_label.setText(f"model {version}")
+            self.version_label.setText(f"Model: {version}")
 
         self._runner.submit(self._backend.model_version, shown, lambda _e: self.version_label.setText(""))
 

@@ -109,7 +109,7 @@ def test_a_clerk_has_no_retrain_action_and_the_core_refuses_anyway(qtbot: QtBot)
     window, prompts = _window(qtbot, backend, "clerk")
     assert not window.action("retrain").isVisible() and not window.action("retrain").isEnabled()
     assert "&Model" not in [a.text() for a in window.menuBar().actions()]
-    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "model default model", timeout=5000)
+    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "Model: shipped default", timeout=5000)
     window.retraining.start()  # even if started some other way, the core says no
     qtbot.waitUntil(lambda: bool(prompts.informed), timeout=5000)
     assert prompts.informed[0][0] == "Retraining failed" and "may not retrain" in prompts.informed[0][1]
@@ -140,7 +140,7 @@ def test_retraining_runs_in_the_background_and_reports_the_result(qtbot: QtBot, 
     assert title == "New model in use"
     assert "v0002-abcd1234" in text and "90.0%" in text and "95.0%" in text and "accuracy rises" in text
     assert bar.isHidden() and window.action("retrain").isEnabled()
-    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "model v0002-abcd1234", timeout=5000)
+    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "Model: v0002-abcd1234", timeout=5000)
 
 
 def test_a_model_that_is_not_better_is_reported_with_why() -> None:
@@ -169,3 +169,15 @@ def test_session_has_retrain_permission_from_the_role() -> None:
     assert backend.authenticate("admin", "admin").may_retrain
     assert not backend.authenticate("clerk", "clerk").may_retrain
     assert UserSession("x", "clerk").may_retrain is False
+
+
+def test_an_invoice_without_line_items_says_so_and_the_user_is_named_once(qtbot: QtBot) -> None:
+    backend = FakeBackend([replace(make_doc(1), line_items=(), line_item_rows=()), make_doc(2)])
+    window, _ = _window(qtbot, backend, "supervisor")
+    assert window.user_label.text() == "supervisor"
+    window.review.open(1)
+    qtbot.waitUntil(lambda: window.document is not None, timeout=5000)
+    assert "none found" in window.items_box.title() and window.items_box.isVisible()
+    window.review.open(2)
+    qtbot.waitUntil(lambda: window.document is not None and window.document.document_id == 2, timeout=5000)
+    assert window.items_box.title() == "Line items (1)"
