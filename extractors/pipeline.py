@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from extractors.fields.features import FeatureBuilder
 from extractors.fields.line_items import extract_line_items
 from extractors.fields.schema import Schema, ValueType, load_schema
 from extractors.fields.scorer import ConfidenceModel, FieldCandidates, FieldModel
+from extractors.geometry import BBox
 from extractors.results import Alternative, ExtractionResult, FieldValue
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "resources" / "models" / "field_model.json"
@@ -192,6 +194,8 @@ def extract_document(
         name: _field_value(name, per_field[name], decisions[name], float(confidences[i]), rows[name], model)
         for i, name in enumerate(schema.names())
     }
+    if dtype == DocumentType.RECEIPT:
+        fields = merge_receipt_rules(doc, fields)
     t1 = time.perf_counter()
     items = extract_line_items(doc, schema)
     timing["line_items"] = (time.perf_counter() - t1) * 1000
@@ -199,6 +203,73 @@ def extract_document(
     return ExtractionResult(
         doc.path, dtype, type_conf, doc.page_count, fields, items, tuple(warnings), timing, model.version
     )
+
+
+# Confidence of a rule answer, from how the scorer's answer compares with it: (agrees, differs, scorer has none).
+RULE_AGREE_FLOOR = 0.9
+RULE_DIFFERS_SCALE = 0.75
+RULE_ALONE_SCALE = 0.8
+
+
+def _same(name: str, a: Any, b: Any) -> bool:
+    from extractors.fields.normalise import name_tokens
+
+    if a is None or b is None:
+        return False
+    if name in ("vendor_name", "vendor_address", "customer_name"):
+        return name_tokens(str(a)) == name_tokens(str(b))
+    return str(a) == str(b)
+
+
+def merge_receipt_rules(doc: Document, fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """A receipt's seller, address, total and date from its layout rules, weighed against the scorer.
+
+    Where both agree the confidence rises; where they differ the rule's value is kept (receipts follow
+    their layout more closely than the scorer's generic features) with a lower confidence and the scorer's
+    value as the first alternative.
+    """
+    from extractors.fields.receipt_rules import receipt_answers
+
+    out = dict(fields)
+    for name, ans in receipt_answers(doc).items():
+        current = fields.get(name)
+        if current is None:
+            continue
+        page = doc.pages[ans.page] if 0 <= ans.page < len(doc.pages) else None
+        boxes = [page.tokens[i].bbox_pt for i in ans.token_ids if page is not None and 0 <= i < len(page.tokens)]
+        bbox = BBox.union_of(boxes) if boxes else None
+        ocr = bool(page is not None and page.source == TokenSource.OCR)
+        source = TokenSource.OCR if ocr else TokenSource.TEXT_LAYER
+        if _same(name, current.value, ans.value):
+            conf = max(
+                RULE_AGREE_FLOOR * ans.strength + (1 - RULE_AGREE_FLOOR) * current.confidence, current.confidence
+            )
+            out[name] = replace(
+                current,
+                confidence=float(np.clip(conf, 0.0, 1.0)),
+                evidence=(*current.evidence, "receipt layout agrees"),
+            )
+            continue
+        alts: list[Alternative] = []
+        if current.value is not None:
+            alts.append(
+                Alternative(current.value, current.text, current.confidence * 0.5, current.page, current.bbox_pt)
+            )
+        alts.extend(a for a in current.alternatives if not _same(name, a.value, ans.value))
+        scale = RULE_DIFFERS_SCALE if current.value is not None else RULE_ALONE_SCALE
+        out[name] = FieldValue(
+            name,
+            ans.value,
+            ans.text,
+            float(np.clip(ans.strength * scale, 0.0, 1.0)),
+            ans.page if bbox is not None else None,
+            bbox,
+            tuple(alts[:3]),
+            ("receipt layout",),
+            source,
+            ans.token_ids,
+        )
+    return out
 
 
 def _contract_fields(doc: Document, ctx: ExtractionContext) -> tuple[dict[str, FieldValue], list[str]]:

@@ -1,0 +1,312 @@
+"""Layout rules for till receipts: the header block names the shop, the labelled total closes the sale.
+
+A till receipt prints its seller as the first text lines (shop name, then its address up to the phone or
+registration line) and its amounts as a column of labelled lines (SUBTOTAL, TAX, TOTAL, ROUNDING, CASH,
+CHANGE). These rules read that layout from the document's lines; the pipeline compares their answer with
+the scorer's and lets agreement raise, disagreement lower, the confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from extractors.document import Document, Page
+from extractors.fields.normalise import find_dates, format_amount
+
+
+@dataclass(frozen=True, slots=True)
+class RuleLine:
+    text: str
+    page: int
+    token_ids: tuple[int, ...]
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class RuleAnswer:
+    """A rule's value for one field, the lines it was read from, and how sure the rule is (0..1)."""
+
+    value: str
+    text: str
+    page: int
+    token_ids: tuple[int, ...]
+    strength: float
+
+
+# Lines that head a receipt without naming the seller.
+_TITLE_RE = re.compile(
+    r"^\W*(?:(?:simplified\s+|full\s+)?tax\s+invoice|invoice|receipt|official\s+receipt|cash\s+(?:sale|bill|receipt)|"
+    r"bill|sales?\s+receipt|welcome|copy|duplicate|reprint|cash|customer\s+copy)\W*$",
+    re.IGNORECASE,
+)
+# Lines that end the seller's address block.
+_STOP_RE = re.compile(
+    r"\b(?:tel|tele?phone|phone|ph|fax|hp|mobile|h/p|e-?mail|www|http|gst|sst|tax\s+invoice|invoice|receipt|"
+    r"cashier|date|time|table|bill|order|counter|member|doc(?:ument)?\s*no|co\.?\s*(?:reg|no))\b|@",
+    re.IGNORECASE,
+)
+# Registration numbers printed under the name: "(CO.REG : 860671-D)", "( 801580-T )", "Co. No. 1234-X".
+_REG_RE = re.compile(
+    r"^\W*(?:\(?\s*(?:co(?:mpany)?\.?\s*(?:reg(?:istration)?|no)\.?[\s:.]*(?:no\.?)?[\s:.]*)?[\dA-Z]{0,4}\d{4,}[\s-]*[A-Z]?\s*\)?)\W*$",
+    re.IGNORECASE,
+)
+_LEGAL_RE = re.compile(
+    r"\b(?:sdn\.?\s*bhd|bhd|berhad|enterprise|trading|restaurant|restoran|store|mart|market|supermarket|"
+    r"hardware|pharmacy|bakery|cafe|café|kitchen|company|co\.|corporation|holdings|industries|services|"
+    r"ltd|limited|llc|inc|gmbh|plc|pte|s\.a\.|s\.?a\.?r\.?l|b\.v\.)(?!\w)",
+    re.IGNORECASE,
+)
+_TRAILING_REG_RE = re.compile(
+    r"\s*[\(\[{]\s*(?:co\.?\s*(?:reg|no)\.?[\s:.]*)?[\dA-Z-]*\d{4,}[\dA-Z-]*\s*[\)\]}]?\W*$", re.I
+)
+# Everyday OCR misreadings of the Malaysian legal form "SDN BHD".
+_LEGAL_FIXES = ((re.compile(r"\b[S5][O0D][NM](\.?)(\s*)[B8][HN][D0O]\b"), r"SDN\1\2BHD"),)
+
+_TOTAL_WORD = re.compile(r"t\s*[o0]\s*t\s*a\s*[l1i|]", re.IGNORECASE)
+_NOT_TOTAL = re.compile(
+    r"sub\s*-?\s*t[o0]tal|\btotal\s*(?:qty|quantity|items?|item\(s\)|disc(?:ount)?|savings?|gst|sst|tax|vat|excl|"
+    r"before|pcs|units|no\.?\s+of)|\b(?:qty|items?|gst|sst|tax|vat|disc(?:ount)?|saving)\s+total",
+    re.IGNORECASE,
+)
+_FINAL_TOTAL = re.compile(
+    r"grand|round|nett?\b|net\s+total|incl|inclusive|amount\s+due|total\s+due|total\s+payable|payable|"
+    r"total\s+amount|total\s+sales|total\s*\(?rm",
+    re.IGNORECASE,
+)
+_DUE_RE = re.compile(
+    r"\b(?:amount\s+due|amt\.?\s+due|balance\s+due|total\s+payable|amount\s+payable|tl)\b", re.IGNORECASE
+)
+_CASH_RE = re.compile(r"^\W*(?:cash|tunai|paid|tendered|payment|visa|master|card|credit)\b", re.IGNORECASE)
+_CHANGE_RE = re.compile(r"^\W*(?:cash\s+)?(?:change|baki|balance)\b", re.IGNORECASE)
+_ROUNDING_RE = re.compile(r"round", re.IGNORECASE)
+_AMOUNT_RE = re.compile(r"(?<![\d.,])-?(?:RM|\$|€|£)?\s*-?(\d{1,3}(?:[,.]\d{3})*|\d+)\s?[.,]\s?(\d{2})(?![\d%])")
+_LOOSE_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,6})(?:\s?[.,]\s?|\s)(\d{2})\s*$")
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
+
+
+def receipt_lines(doc: Document) -> list[RuleLine]:
+    """The document's lines in reading order, each with its token ids and mean OCR confidence."""
+    out: list[RuleLine] = []
+    for page in doc.pages:
+        for ids in _line_token_ids(page):
+            toks = [page.tokens[i] for i in ids if 0 <= i < len(page.tokens)]
+            text = " ".join(t.text for t in toks).strip()
+            if not text:
+                continue
+            conf = sum(t.confidence for t in toks) / len(toks)
+            out.append(RuleLine(text, page.index, ids, conf))
+    return out
+
+
+def _line_token_ids(page: Page) -> list[tuple[int, ...]]:
+    """The page's lines; a page read without lines is grouped into lines by the tokens' vertical centres."""
+    if page.lines:
+        return [tuple(ln.token_ids) for ln in page.lines]
+    rows: list[list[int]] = []
+    centre: list[float] = []
+    for i in sorted(range(len(page.tokens)), key=lambda k: (page.tokens[k].bbox_pt.y0, page.tokens[k].bbox_pt.x0)):
+        b = page.tokens[i].bbox_pt
+        c = (b.y0 + b.y1) / 2
+        if rows and abs(c - centre[-1]) <= max(2.0, (b.y1 - b.y0) / 2):
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+            centre.append(c)
+    return [tuple(sorted(r, key=lambda k: page.tokens[k].bbox_pt.x0)) for r in rows]
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalpha() for c in text)
+
+
+def _is_annotation(text: str) -> bool:
+    """Handwritten or stamped notes above the print: lower-case words only."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.islower() for c in letters)
+
+
+def fix_legal_form(text: str) -> str:
+    for rx, rep in _LEGAL_FIXES:
+        text = rx.sub(rep, text)
+    return text
+
+
+def _header_lines(lines: Sequence[RuleLine], limit: int = 14) -> list[int]:
+    """Indices of the first lines that may name the seller (notes, titles and noise skipped)."""
+    out = []
+    for i, ln in enumerate(lines[:limit]):
+        t = ln.text
+        if _letters(t) < 3 or _is_annotation(t) or _TITLE_RE.match(t):
+            continue
+        out.append(i)
+    return out
+
+
+def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
+    """The seller's name and the index of its last line (-1 when none)."""
+    heads = _header_lines(lines)
+    if not heads:
+        return None, -1
+    first = heads[0]
+    # A legal form within the first few header lines marks the registered name (a logo line may precede it).
+    chosen = first
+    for i in heads[:4]:
+        if _STOP_RE.search(lines[i].text) and i != first:
+            break
+        if _LEGAL_RE.search(fix_legal_form(lines[i].text)):
+            chosen = i
+            break
+    if _STOP_RE.search(lines[chosen].text) and not _LEGAL_RE.search(lines[chosen].text):
+        return None, -1
+    last = chosen
+    text = fix_legal_form(lines[chosen].text)
+    first_line = chosen
+    name_part = _LEGAL_RE.sub(" ", re.sub(r"\(\s*[A-Z]\s*\)", " ", text))
+    if chosen != first and chosen - 1 in heads and len(re.findall(r"[A-Za-z]{3,}", name_part)) <= 1:
+        prev = lines[chosen - 1].text
+        if not _STOP_RE.search(prev) and not _REG_RE.match(prev):
+            text, first_line = f"{fix_legal_form(prev)} {text}", chosen - 1
+    text = _TRAILING_REG_RE.sub("", text)
+    # A name broken over two lines: the legal form alone on the next line.
+    nxt = chosen + 1
+    if nxt < len(lines) and not _LEGAL_RE.search(text):
+        nt = fix_legal_form(lines[nxt].text)
+        m = _LEGAL_RE.match(nt.strip(" .,"))
+        if m and len(nt.strip(" .,")) <= 16:
+            text, last = f"{text} {nt}", nxt
+    strength = 0.8 if _LEGAL_RE.search(text) else 0.55
+    ln = lines[first_line]
+    ids = tuple(i for k in range(first_line, last + 1) for i in lines[k].token_ids)
+    return RuleAnswer(text.strip(), text, ln.page, ids, strength * min(1.0, ln.confidence + 0.15)), last
+
+
+def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> RuleAnswer | None:
+    """The address block under the seller's name: up to the phone, tax or registration line."""
+    if after < 0:
+        return None
+    parts: list[RuleLine] = []
+    for ln in lines[after + 1 : after + 1 + max_lines + 2]:
+        t = ln.text.strip()
+        if not parts and (_REG_RE.match(t) or re.search(r"\bco\.?\s*(?:reg|no)\b", t, re.IGNORECASE)):
+            continue
+        if _STOP_RE.search(t) or _TITLE_RE.match(t) or find_dates(t):
+            break
+        if _REG_RE.match(t):
+            break
+        if _letters(t) < 2:
+            break
+        parts.append(ln)
+        if len(parts) == max_lines:
+            break
+    if not parts:
+        return None
+    text = " ".join(p.text.strip() for p in parts)
+    has_postcode = bool(re.search(r"\b\d{5}\b", text))
+    strength = 0.75 if has_postcode else 0.45
+    conf = sum(p.confidence for p in parts) / len(parts)
+    ids = tuple(i for p in parts for i in p.token_ids)
+    return RuleAnswer(text, text, parts[0].page, ids, strength * min(1.0, conf + 0.15))
+
+
+def amounts_in(text: str, loose: bool = False) -> list[Decimal]:
+    """Amounts printed on a line, OCR letter-for-digit slips mended ("6O.30", "RM60,30"); ``loose`` also reads
+    a line ending in a split amount ("73. 00", "10 00")."""
+    fixed = re.sub(
+        r"(?<=\d)[OoDIl|SB](?=[\d.,])|(?<=[\d.,])[OoDIl|SB](?=\d|\b)", lambda m: m.group(0).translate(_OCR_DIGITS), text
+    )
+    out = [Decimal(re.sub(r"\D", "", m.group(1)) + "." + m.group(2)) for m in _AMOUNT_RE.finditer(fixed)]
+    tail = _LOOSE_AMOUNT_RE.search(fixed) if loose else None
+    if tail is not None:
+        value = Decimal(tail.group(1) + "." + tail.group(2))
+        if not out or out[-1] != value:
+            out.append(value)
+    return out
+
+
+def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
+    """The amount of the sale: the final labelled total, checked against cash paid minus change."""
+    labelled: list[tuple[int, int, Decimal]] = []  # (priority, line index, amount)
+    cash: Decimal | None = None
+    change: Decimal | None = None
+    for i, ln in enumerate(lines):
+        t = ln.text
+        amts = amounts_in(t, loose=True)
+        if _CHANGE_RE.match(t) and amts:
+            change = amts[-1]
+            continue
+        if _CASH_RE.match(t) and amts and cash is None:
+            cash = amts[-1]
+            continue
+        if not (_TOTAL_WORD.search(t) or _DUE_RE.search(t)) or _NOT_TOTAL.search(t):
+            continue
+        amount = amts[-1] if amts else None
+        if amount is None and i + 1 < len(lines):
+            nxt = amounts_in(lines[i + 1].text)
+            if nxt and not _letters(re.sub(r"RM|rm", "", lines[i + 1].text)) > 3:
+                amount = nxt[-1]
+        if amount is None:
+            continue
+        prio = 2 if _FINAL_TOTAL.search(t) else 1
+        labelled.append((prio, i, amount))
+    paid = cash - change if cash is not None and change is not None and cash >= change else None
+    if paid is not None:
+        for _p, i, amount in labelled:
+            if amount == paid:
+                return _amount_answer(lines[i], amount, 0.95)
+    if labelled:
+        best = max(labelled, key=lambda r: (r[0], r[2] if r[0] == 2 else Decimal(0), r[1]))
+        strength = 0.8 if best[0] == 2 or len({a for _p, _i, a in labelled}) == 1 else 0.6
+        return _amount_answer(lines[best[1]], best[2], strength)
+    if paid is not None and paid > 0:
+        for ln in lines:
+            if paid in amounts_in(ln.text):
+                return _amount_answer(ln, paid, 0.6)
+        return RuleAnswer(format_amount(paid), "", lines[0].page, (), 0.4)
+    return None
+
+
+def _amount_answer(ln: RuleLine, amount: Decimal, strength: float) -> RuleAnswer:
+    return RuleAnswer(format_amount(amount), ln.text, ln.page, ln.token_ids, strength * min(1.0, ln.confidence + 0.15))
+
+
+_DATE_LABEL = re.compile(r"\b(?:date|tarikh|dated)\b", re.IGNORECASE)
+
+
+def date_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
+    """The date of the sale: a labelled date first, else the first date printed (day first)."""
+    found: list[tuple[int, int, str]] = []
+    for i, ln in enumerate(lines):
+        text = re.sub(r"(?<=\d)[Oo](?=\d)|(?<=\d)[Oo](?=[-/.])|(?<=[-/.])[Oo](?=\d)", "0", ln.text)
+        for _s, _e, iso in find_dates(text):
+            if not "2000" <= iso[:4] <= "2039":
+                continue
+            found.append((0 if _DATE_LABEL.search(ln.text) else 1, i, iso))
+    if not found:
+        return None
+    best = min(found)
+    same = sum(1 for f in found if f[2] == best[2])
+    strength = 0.9 if same == len(found) else 0.7
+    ln = lines[best[1]]
+    return RuleAnswer(best[2], ln.text, ln.page, ln.token_ids, strength * min(1.0, ln.confidence + 0.15))
+
+
+def receipt_answers(doc: Document) -> dict[str, RuleAnswer]:
+    """The rules' answers for a receipt's seller, address, total and date (fields without one are left out)."""
+    lines = receipt_lines(doc)
+    out: dict[str, RuleAnswer] = {}
+    vendor, last = vendor_rule(lines)
+    if vendor is not None:
+        out["vendor_name"] = vendor
+        address = address_rule(lines, last)
+        if address is not None:
+            out["vendor_address"] = address
+    total = total_rule(lines)
+    if total is not None:
+        out["total_amount"] = total
+    when = date_rule(lines)
+    if when is not None:
+        out["invoice_date"] = when
+    return out

@@ -1,0 +1,91 @@
+"""Receipt layout rules: the seller from the header block, the final total, the sale date, and the pipeline merge."""
+
+from __future__ import annotations
+
+from extractors.context import ExtractionContext
+from extractors.document import Document, DocumentType, Page, Token
+from extractors.fields.receipt_rules import amounts_in, fix_legal_form, receipt_answers
+from extractors.geometry import BBox
+from extractors.pipeline import extract_document
+
+
+def receipt(lines: list[str], confidence: float = 0.95) -> Document:
+    """A narrow scanned-looking receipt, one printed line per entry."""
+    tokens: list[Token] = []
+    for r, text in enumerate(lines):
+        y = 20.0 + 12.0 * r
+        x = 10.0
+        for word in text.split():
+            w = 5.0 * len(word)
+            tokens.append(Token(word, BBox(x, y, x + w, y + 8.0), 0, confidence, index=len(tokens)))
+            x += w + 4.0
+    return Document("receipt.png", (Page(0, 220.0, 20.0 + 12.0 * len(lines), tuple(tokens)),), "image/png")
+
+
+SHOP = [
+    "jane doe",
+    "KEDAI RUNCIT MAJU SDN BHD",
+    "(CO.REG : 123456-A)",
+    "NO. 12, JALAN MAWAR 3,",
+    "TAMAN BAHAGIA, 47300 PETALING JAYA",
+    "TEL: 03-12345678",
+    "TAX INVOICE",
+    "Date: 05/03/2018 14:22",
+    "BREAD 1 3.50 3.50",
+    "MILK 2 4.20 8.40",
+    "SUB TOTAL 11.90",
+    "GST 6% 0.71",
+    "TOTAL 12.61",
+    "ROUNDING ADJ -0.01",
+    "TOTAL ROUNDED RM 12.60",
+    "CASH RM 20.00",
+    "CHANGE RM 7.40",
+    "THANK YOU PLEASE COME AGAIN",
+]
+
+
+def test_seller_address_total_and_date_come_from_the_receipt_layout() -> None:
+    got = receipt_answers(receipt(SHOP))
+    assert got["vendor_name"].value == "KEDAI RUNCIT MAJU SDN BHD"
+    assert got["vendor_address"].value == "NO. 12, JALAN MAWAR 3, TAMAN BAHAGIA, 47300 PETALING JAYA"
+    assert got["total_amount"].value == "12.60"
+    assert got["invoice_date"].value == "2018-03-05"
+    assert got["total_amount"].strength > got["vendor_address"].strength * 0.5
+
+
+def test_cash_minus_change_settles_between_two_totals() -> None:
+    lines = [*SHOP[:10], "TOTAL 30.91", "NETT TOTAL 30.90", "CASH 50.00", "CHANGE 19.10"]
+    assert receipt_answers(receipt(lines))["total_amount"].value == "30.90"
+    lines = [*SHOP[:10], "SUBTOTAL 28.00", "TOTAL:", "CASH 100.00", "CHANGE 71.40"]
+    assert receipt_answers(receipt(lines))["total_amount"].value == "28.60"
+
+
+def test_subtotal_tax_and_quantity_lines_are_not_the_total() -> None:
+    lines = [*SHOP[:10], "SUB TOTAL 90.00", "TOTAL QTY 3", "TOTAL GST 5.40", "GRAND TOTAL 95.40"]
+    assert receipt_answers(receipt(lines))["total_amount"].value == "95.40"
+
+
+def test_ocr_slips_in_amounts_and_legal_forms_are_mended() -> None:
+    assert amounts_in("TOTAL RM6O.30") == [amounts_in("60.30")[0]]
+    assert str(amounts_in("GRAND TOTAL 10 00", loose=True)[-1]) == "10.00"
+    assert fix_legal_form("MR D.I.Y. (M) SON BHD") == "MR D.I.Y. (M) SDN BHD"
+
+
+def test_a_name_split_before_its_legal_form_is_joined() -> None:
+    lines = ["LOGO", "GOLDEN LEAF BOOK", "CO. (M) SDN BHD", "LOT 5, JALAN IPOH 51200 KUALA LUMPUR", "TEL 03-999"]
+    assert receipt_answers(receipt(lines))["vendor_name"].value == "GOLDEN LEAF BOOK CO. (M) SDN BHD"
+
+
+def test_pipeline_takes_the_layout_answer_and_keeps_the_scorer_answer_as_alternative() -> None:
+    doc = receipt(SHOP)
+    result = extract_document(doc, ExtractionContext(use_einvoice=False), doc_type=DocumentType.RECEIPT)
+    total = result.fields["total_amount"]
+    assert total.value == "12.60"
+    assert total.bbox_pt is not None and total.page == 0
+    assert 0.0 < total.confidence <= 1.0
+    name = result.fields["vendor_name"]
+    assert name.value == "KEDAI RUNCIT MAJU SDN BHD"
+    low = extract_document(
+        receipt(SHOP, confidence=0.3), ExtractionContext(use_einvoice=False), doc_type=DocumentType.RECEIPT
+    )
+    assert low.fields["total_amount"].confidence < total.confidence
