@@ -173,7 +173,22 @@ def _learnable(pairs: Sequence[ScorerPair], min_positive: int) -> FieldModel:
         rows = ds.fields == name
         if ds.y[rows].all():
             keep &= ~rows
-    return train(Dataset(*(a[keep] for a in ds)), min_positive=min_positive)
+    return train(_subsample(Dataset(*(a[keep] for a in ds))), min_positive=min_positive, max_negatives=None)
+
+
+def _subsample(ds: Dataset, max_negatives: int = 60, seed: int = 0) -> Dataset:
+    """Every positive row and at most ``max_negatives`` random negatives per (document, field), vectorised."""
+    if len(ds.y) == 0:
+        return ds
+    keys = np.char.add(np.char.add(ds.groups.astype(str), "\x00"), ds.fields.astype(str))
+    _, group = np.unique(keys, return_inverse=True)
+    noise = np.random.default_rng(seed).random(len(ds.y))
+    order = np.lexsort((noise, ds.y, group))  # by group, negatives first, in random order
+    start = np.searchsorted(group[order], group[order], side="left")
+    rank = np.empty(len(ds.y), dtype=np.int64)
+    rank[order] = np.arange(len(ds.y)) - start
+    keep = (ds.y == 1) | (rank < max_negatives)
+    return Dataset(*(a[keep] for a in ds))
 
 
 def required_fields(pair: ScorerPair) -> frozenset[str]:
@@ -214,8 +229,6 @@ def fit_model(pairs: Sequence[ScorerPair], base: FieldModel, *, min_positive: in
             rest = [p for i, p in enumerate(pairs) if i % folds != k]
             fm = _learnable(rest, min_positive)
             fold = FieldModel({**base.per_field, **fm.per_field}, per_type, base.confidence)
-            for name, h in _hits(fold, held).items():
-                new_hits.setdefault(name, []).extend(h)
             for name, h in _hits(base, held).items():
                 base_hits.setdefault(name, []).extend(h)
             for pair in held:
@@ -224,8 +237,10 @@ def fit_model(pairs: Sequence[ScorerPair], base: FieldModel, *, min_positive: in
                         continue
                     fc = pair.candidates[name]
                     predicted = fc.values[d.chosen] if d.chosen is not None else None
+                    right = same_value(fc.value_type, predicted, pair.truth[name])
+                    new_hits.setdefault(name, []).append(right)
                     feats.append(d.conf_features)
-                    ok.append(same_value(fc.value_type, predicted, pair.truth[name]))
+                    ok.append(right)
         for name, scorer in model.per_field.items():
             if np.mean(new_hits.get(name, [0.0])) > np.mean(base_hits.get(name, [1.0])):
                 chosen[name] = scorer
