@@ -126,7 +126,7 @@ class QueueView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((112, 200, 44, 110)):
+        for column, width in enumerate((100, 240, 44, 110)):
             self.table.setColumnWidth(column, width)
         self.table.setWordWrap(False)
         self.table.activated.connect(self._activated)

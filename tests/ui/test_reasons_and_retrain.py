@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressBar, QWidget
 from pytestqt.qtbot import QtBot
 
+from idp_app.domain import ReviewState
 from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
 from ui.field_panel import FieldPanel
@@ -181,3 +182,19 @@ def test_an_invoice_without_line_items_says_so_and_the_user_is_named_once(qtbot:
     window.review.open(2)
     qtbot.waitUntil(lambda: window.document is not None and window.document.document_id == 2, timeout=5000)
     assert window.items_box.title() == "Line items (1)"
+
+
+def test_a_field_the_core_is_sure_is_absent_says_so_and_a_missing_one_says_not_found(qtbot: QtBot) -> None:
+    doc = make_doc(1)
+    vendor = doc.field("vendor_name")
+    assert vendor is not None and vendor.state is ReviewState.MISSING
+    absent = replace(vendor, state=ReviewState.OK, value=replace(vendor.value, confidence=0.97))
+    panel = FieldPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(doc)
+    assert panel.editors["vendor_name"].confidence.text() == "not found"
+    assert panel.editors["vendor_name"].bar.value() == 0
+    panel.set_document(replace(doc, fields=tuple(absent if f.name == "vendor_name" else f for f in doc.fields)))
+    assert panel.editors["vendor_name"].confidence.text() == "not on the document"
+    assert panel.editors["vendor_name"].bar.value() == 97
+    assert panel.editors["vendor_name"].badge.text() == "OK"
