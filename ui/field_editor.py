@@ -135,9 +135,9 @@ class FieldEditor(QFrame):
             self.confidence.setToolTip("How likely the value is right")
             self.bar.setValue(round(conf * 100))
         elif view.state is ReviewState.OK:  # the core is sure enough the document has none: say so, not "OK" alone
-            self.confidence.setText("not on the document")
-            self.confidence.setToolTip(f"How likely the document has no such field: {conf:.0%}")
-            self.bar.setValue(round(conf * 100))
+            self.confidence.setText("absent")
+            self.confidence.setToolTip(f"The document has no such field (how likely: {conf:.0%})")
+            self.bar.setValue(0)
         else:
             self.confidence.setText("not found")
             self.confidence.setToolTip(f"How likely the document has no such field: {conf:.0%}")
