@@ -107,10 +107,11 @@ NUMERIC_DATE_RE = re.compile(
     r"(?<![\d.])(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)|(?<![\d.])(\d{1,2})([-./])(\d{1,2})\5(\d{4}|\d{2})(?![\d])"
 )
 TEXT_DATE_DMY_RE = re.compile(
-    rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s-]*({_MONTH_ALT})\.?,?[\s-]*(\d{{4}}|\d{{2}})(?!\w)", re.IGNORECASE
+    rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s-]*({_MONTH_ALT})\.?,?[\s-]*(\d{{4}}|\d{{2}}(?!\s*,\s*\d{{4}}))(?!\w)",
+    re.IGNORECASE,
 )
 TEXT_DATE_MDY_RE = re.compile(
-    rf"(?<!\w)()({_MONTH_ALT})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(\d{{4}})(?!\w)", re.IGNORECASE
+    rf"(?<!\w)()({_MONTH_ALT})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})(?!\w)", re.IGNORECASE
 )
 
 

@@ -8,9 +8,11 @@ the scorer's and lets agreement raise, disagreement lower, the confidence.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from extractors.document import Document, Page
@@ -61,6 +63,10 @@ _LEGAL_RE = re.compile(
 )
 _TRAILING_REG_RE = re.compile(
     r"\s*[\(\[{]\s*(?:co\.?\s*(?:reg|no)\.?[\s:.]*)?[\dA-Z-]*\d{4,}[\dA-Z-]*\s*[\)\]}]?\W*$", re.I
+)
+_STRONG_LEGAL_RE = re.compile(
+    r"\b(?:sdn\.?\s*bhd|bhd|berhad|s/b|enterprise|trading|company|corporation|holdings|ltd|limited|llc|inc|gmbh|plc|pte)(?!\w)",
+    re.IGNORECASE,
 )
 # Everyday OCR misreadings of the Malaysian legal form "SDN BHD".
 _LEGAL_FIXES = ((re.compile(r"\b[S5][O0D][NM](\.?)(\s*)[B8][HN][D0O]\b"), r"SDN\1\2BHD"),)
@@ -139,7 +145,7 @@ def _header_lines(lines: Sequence[RuleLine], limit: int = 14) -> list[int]:
     out = []
     for i, ln in enumerate(lines[:limit]):
         t = ln.text
-        if _letters(t) < 3 or _is_annotation(t) or _TITLE_RE.match(t):
+        if _letters(t) < 3 or _is_annotation(t) or _TITLE_RE.match(t) or ln.confidence < 0.55:
             continue
         out.append(i)
     return out
@@ -156,7 +162,7 @@ def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
     for i in heads[:4]:
         if _STOP_RE.search(lines[i].text) and i != first:
             break
-        if _LEGAL_RE.search(fix_legal_form(lines[i].text)):
+        if _STRONG_LEGAL_RE.search(fix_legal_form(lines[i].text)):
             chosen = i
             break
     if _STOP_RE.search(lines[chosen].text) and not _LEGAL_RE.search(lines[chosen].text):
@@ -183,29 +189,62 @@ def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
     return RuleAnswer(text.strip(), text, ln.page, ids, strength * min(1.0, ln.confidence + 0.15)), last
 
 
+_REG_ANY = re.compile(
+    r"\b(?:c[o0](?:[mn]pany)?\.?\s*-?\s*(?:reg|no)|reg(?:istration)?\.?\s*no|roc\s*no|business\s+reg|brn)\b|"
+    r"\(\s*no\.?\s*[\dA-Z]*\d{4,}-?[A-Z]?\s*\)",
+    re.IGNORECASE,
+)
+_ADDRESS_START = re.compile(
+    r"^\W*(?:no\b|no\.|lot\b|unit\b|level\b|lvl\b|block\b|blk\b|jalan\b|jln\b|suite\b|ground\b|\d)", re.IGNORECASE
+)
+_ADDRESS_WORD = re.compile(
+    r"\b(?:jalan|jln|taman|tmn|lot|flr|floor|level|block|blk|lorong|persiaran|lebuh|road|rd|street|st|avenue|ave)\b",
+    re.IGNORECASE,
+)
+_TAX_REG = re.compile(r"\b(?:gst|sst|tax)\s*(?:reg|res|id|no)", re.IGNORECASE)
+_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+
+
 def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> RuleAnswer | None:
-    """The address block under the seller's name: up to the phone, tax or registration line."""
+    """The address block under the seller's name: registration numbers, branch names and stray dates before it
+    are passed over; it ends at the phone, tax or registration line, or one short line after the postcode."""
     if after < 0:
         return None
     parts: list[RuleLine] = []
-    for ln in lines[after + 1 : after + 1 + max_lines + 2]:
+    window = list(lines[after + 1 : after + 1 + max_lines + 4])
+    postcode_at = -1
+    for k, ln in enumerate(window):
         t = ln.text.strip()
-        if not parts and (_REG_RE.match(t) or re.search(r"\bco\.?\s*(?:reg|no)\b", t, re.IGNORECASE)):
+        before = not parts and (
+            find_dates(t) or ln.confidence < 0.5 or _TAX_REG.search(t) or _STRONG_LEGAL_RE.search(fix_legal_form(t))
+        )
+        if _REG_ANY.search(t) or _REG_RE.match(t) or before:
+            if parts and not _REG_ANY.search(t[:3]):
+                break
             continue
-        if _STOP_RE.search(t) or _TITLE_RE.match(t) or find_dates(t):
+        if (
+            _STOP_RE.search(t)
+            or _TITLE_RE.match(t)
+            or find_dates(t)
+            or (_letters(t) < 2 and not re.search(r"\d{2}", t))
+        ):
             break
-        if _REG_RE.match(t):
+        if postcode_at >= 0:
+            if len(t.split()) <= 5 and len(t) <= 40 and not re.search(r"\d", t) and ln.confidence >= 0.2:
+                parts.append(ln)
             break
-        if _letters(t) < 2:
-            break
+        branch = not _ADDRESS_START.match(t) and not _ADDRESS_WORD.search(t) and not re.search(r"\d{2}", t)
+        if not parts and branch and any(_ADDRESS_START.match(n.text) for n in window[k + 1 : k + 3]):
+            continue
         parts.append(ln)
+        if _POSTCODE.search(t):
+            postcode_at = len(parts) - 1
         if len(parts) == max_lines:
             break
     if not parts:
         return None
     text = " ".join(p.text.strip() for p in parts)
-    has_postcode = bool(re.search(r"\b\d{5}\b", text))
-    strength = 0.75 if has_postcode else 0.45
+    strength = 0.75 if postcode_at >= 0 else 0.45
     conf = sum(p.confidence for p in parts) / len(parts)
     ids = tuple(i for p in parts for i in p.token_ids)
     return RuleAnswer(text, text, parts[0].page, ids, strength * min(1.0, conf + 0.15))
@@ -272,23 +311,38 @@ def _amount_answer(ln: RuleLine, amount: Decimal, strength: float) -> RuleAnswer
     return RuleAnswer(format_amount(amount), ln.text, ln.page, ln.token_ids, strength * min(1.0, ln.confidence + 0.15))
 
 
-_DATE_LABEL = re.compile(r"\b(?:date|tarikh|dated)\b", re.IGNORECASE)
+_DATE_LABEL = re.compile(r"\b(?:date|tarikh|dated|dt)\b", re.IGNORECASE)
+_TIME = re.compile(r"\b\d{1,2}\s?:\s?\d{2}\b")
+# A day-first date whose separators OCR read as "1" or "7", or split by a space: "10103/2018", "21-03- 2018".
+_FUZZY_DATE = re.compile(r"(?<!\d)(\d{2})\s?([/\-.]|[17])\s?(\d{2})\s?([/\-.]|[17])\s?(20\d{2})(?!\d)")
+
+
+def _fuzzy_dates(text: str) -> list[str]:
+    out = []
+    for m in _FUZZY_DATE.finditer(text):
+        if m.group(2) in "17" and m.group(4) in "17":
+            continue
+        day, month, year = int(m.group(1)), int(m.group(3)), int(m.group(5))
+        with contextlib.suppress(ValueError):
+            out.append(date(year, month, day).isoformat())
+    return out
 
 
 def date_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
-    """The date of the sale: a labelled date first, else the first date printed (day first)."""
+    """The date of the sale, day first: a labelled date, else one printed with a time, else the first one."""
     found: list[tuple[int, int, str]] = []
     for i, ln in enumerate(lines):
         text = re.sub(r"(?<=\d)[Oo](?=\d)|(?<=\d)[Oo](?=[-/.])|(?<=[-/.])[Oo](?=\d)", "0", ln.text)
-        for _s, _e, iso in find_dates(text):
-            if not "2000" <= iso[:4] <= "2039":
-                continue
-            found.append((0 if _DATE_LABEL.search(ln.text) else 1, i, iso))
+        rank = 0 if _DATE_LABEL.search(text) else 1 if _TIME.search(text) else 2
+        isos = [iso for _s, _e, iso in find_dates(text)]
+        if not isos and rank < 2:
+            isos = _fuzzy_dates(text)
+        found.extend((rank, i, iso) for iso in isos if "2000" <= iso[:4] <= "2039")
     if not found:
         return None
     best = min(found)
     same = sum(1 for f in found if f[2] == best[2])
-    strength = 0.9 if same == len(found) else 0.7
+    strength = 0.9 if same == len(found) else 0.75 if best[0] < 2 else 0.6
     ln = lines[best[1]]
     return RuleAnswer(best[2], ln.text, ln.page, ln.token_ids, strength * min(1.0, ln.confidence + 0.15))
 

@@ -89,3 +89,24 @@ def test_pipeline_takes_the_layout_answer_and_keeps_the_scorer_answer_as_alterna
         receipt(SHOP, confidence=0.3), ExtractionContext(use_einvoice=False), doc_type=DocumentType.RECEIPT
     )
     assert low.fields["total_amount"].confidence < total.confidence
+
+
+def test_address_skips_registration_and_branch_lines_and_ends_after_the_postcode_line() -> None:
+    lines = [
+        "MAJU HARDWARE SDN BHD",
+        "(GST Reg No. 001234567890)",
+        "KEPONG BRANCH",
+        "LOT 7, JALAN BESAR,",
+        "52100 KEPONG,",
+        "KUALA LUMPUR",
+        "12/01/2018 10:15",
+        "TOTAL 5.00",
+    ]
+    got = receipt_answers(receipt(lines))
+    assert got["vendor_address"].value == "LOT 7, JALAN BESAR, 52100 KEPONG, KUALA LUMPUR"
+
+
+def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
+    assert receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 10103/2018 6:41"]))["invoice_date"].value == "2018-03-10"
+    got = receipt_answers(receipt(["SHOP ENTERPRISE", "ITEM HD03-04-06 2.00", "19-09-17 15:39 POS 1"]))
+    assert got["invoice_date"].value == "2017-09-19"
