@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from extractors.errors import ExtractionError
+from idp_app.cli.workflow_tables import bullets, fmt_conf, narrow_queue, queue_json, show_json, wide_queue
 from idp_app.config import AppConfig
 from idp_app.domain import DocumentStatus, Role
 from idp_app.errors import AppError, AuditTamperedError, InputError
@@ -75,10 +77,6 @@ def _acting(ws: Any, user: str | None) -> Any:
         return ws.users.get(user)
     password = os.environ.get("IDP_PASSWORD") or typer.prompt(f"password for {user}", hide_input=True)
     return ws.users.authenticate(user, password)
-
-
-def _fmt_conf(c: float | None) -> str:
-    return "-" if c is None else f"{c:.2f}"
 
 
 # -- ingest --------------------------------------------------------------------------------------------------
@@ -146,7 +144,8 @@ def queue(
     max_confidence: Annotated[float | None, typer.Option()] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column, full status names and reasons.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Every column, for scripts.")] = False,
 ) -> None:
     """The review queue in priority order: risk, then lowest confidence, then age."""
     from idp_app.services import QueueFilter
@@ -156,73 +155,66 @@ def queue(
         items = ws.queue.list(flt, offset=(page - 1) * limit, limit=limit)
         total = ws.queue.count(flt)
     if as_json:
-        rows = [
-            {
-                "id": i.id,
-                "file": i.filename,
-                "status": i.status.value,
-                "risk": i.risk,
-                "min_confidence": i.min_confidence,
-                "vendor": i.vendor_name,
-                "invoice_number": i.invoice_number,
-                "total": str(i.total_amount) if i.total_amount is not None else None,
-                "claimed_by": i.claimed_by,
-            }
-            for i in items
-        ]
-        print(json.dumps({"total": total, "page": page, "items": rows}, indent=2))
+        print(json.dumps({"total": total, "page": page, "items": [queue_json(i) for i in items]}, indent=2))
         return
-    table = Table(title=f"{total} documents (page {page})")
-    for col in ("id", "status", "risk", "min conf", "vendor", "invoice", "total", "claimed by", "file"):
-        table.add_column(col)
-    for i in items:
-        table.add_row(
-            str(i.id), i.status.value, str(i.risk), _fmt_conf(i.min_confidence), i.vendor_name or "-",
-            i.invoice_number or "-", f"{i.total_amount or '-'} {i.currency or ''}", i.claimed_by or "", i.filename,
-        )  # fmt: skip
-    out.print(table)
+    title = f"{total} documents (page {page})"
+    if wide:  # one long line per document, whatever the terminal's width (like ps -ww)
+        out.print(title)
+        Console(width=4000).print(wide_queue(items))
+    else:
+        out.print(narrow_queue(items, title, out.width))
 
 
 @handle_errors
 def show(
     doc_id: Annotated[int, typer.Argument(metavar="DOC")],
-    as_json: Annotated[bool, typer.Option("--json", help="The extraction result as stored, and the status.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Status, fields, reasons and the extraction result as stored.")
+    ] = False,
 ) -> None:
-    """A document's fields with confidence and review state, the routing reasons and failing rules."""
+    """A document's fields with value, confidence and review state, then the routing reasons and failing rules."""
     with _workspace() as ws:
         doc = ws.documents.get(doc_id)
     if as_json:
-        print(json.dumps({"id": doc.id, "status": doc.status.value, "extraction": doc.extraction}, indent=2))
+        print(json.dumps(show_json(doc), indent=2))
         return
-    out.print(
-        f"[bold]{doc.id}[/bold] {doc.filename}  {doc.status.value}  {doc.doc_type or ''}  sha256 {doc.sha256[:12]}"
-    )
+    kind = doc.doc_type or ""
+    out.print(f"[bold]{doc.id}[/bold] {doc.filename}  {doc.status.value}  {kind}  sha256 {doc.sha256[:12]}")
     if doc.claimed_by:
         out.print(f"claimed by {doc.claimed_by} until {doc.lease_expires_at:%Y-%m-%d %H:%M} UTC")
     if doc.error:
         out.print(f"[red]failed[/red] ({doc.error_kind}): {doc.error}", highlight=False)
-    table = Table()
-    for col in ("field", "value", "confidence", "state", "page", "predicted"):
-        table.add_column(col)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("field", no_wrap=True)
+    table.add_column("value", overflow="fold", ratio=1)
+    table.add_column("conf", justify="right", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("page", justify="right", no_wrap=True)
+    table.add_column("predicted", overflow="fold", max_width=20)
     for f in doc.fields.values():
         pred = "" if not f.corrected else f.predicted_value or "-"
         page = "-" if f.page is None else str(f.page + 1)
-        table.add_row(f.name, f.value or "-", _fmt_conf(f.confidence), f.state.value, page, pred)
-    out.print(table)
+        table.add_row(f.name, f.value or "-", fmt_conf(f.confidence), f.state.value, page, pred)
+    out.print(table, highlight=False)
     if doc.line_items:
         cols = sorted({c for li in doc.line_items for c in li.cells})
-        items = Table(title="line items")
+        items = Table(title="line items", box=box.SIMPLE_HEAD, pad_edge=False)
         for c in ["#", *cols]:
-            items.add_column(c)
+            items.add_column(c, overflow="fold")
         for li in doc.line_items:
             items.add_row(str(li.index), *[(li.cells[c].value or "") if c in li.cells else "" for c in cols])
-        out.print(items)
-    for r in doc.reasons:
-        out.print(f"reason: {r.code}: {r.message}", highlight=False)
-    for r in doc.failed_rules:
-        fix = f" (fix: set {r.suggestion.field} to {r.suggestion.value})" if r.suggestion else ""
-        block = " [blocks approval]" if r.blocks_approval else ""
-        out.print(f"[yellow]rule failing[/yellow]: {r.message}{fix}{block}", highlight=False)
+        out.print(items, highlight=False)
+    if doc.reasons:
+        out.print("routing reasons:")
+        out.print(bullets(f"{r.message} [dim]({r.code})[/dim]" for r in doc.reasons), highlight=False)
+    if doc.failed_rules:
+        out.print("rules failing now:")
+        lines = []
+        for r in doc.failed_rules:
+            fix = f" (fix: set {r.suggestion.field} to {r.suggestion.value})" if r.suggestion else ""
+            block = " \\[blocks approval]" if r.blocks_approval else ""
+            lines.append(f"[yellow]{r.message}[/yellow]{fix}{block}")
+        out.print(bullets(lines), highlight=False)
 
 
 @handle_errors
