@@ -205,10 +205,13 @@ def extract_document(
     )
 
 
-# Confidence of a rule answer, from how the scorer's answer compares with it: (agrees, differs, scorer has none).
-RULE_AGREE_FLOOR = 0.9
-RULE_DIFFERS_SCALE = 0.75
-RULE_ALONE_SCALE = 0.8
+# Confidence of a receipt field, from how the layout rule and the scorer compare: the share of right values
+# when both agree (per field: OCR slips in digits and addresses remain possible), the factor applied to the
+# rule's own strength when they differ, and the factor on the scorer's confidence when the rule finds nothing.
+RULE_AGREE = {"invoice_date": 0.9, "total_amount": 0.98, "vendor_name": 0.92, "vendor_address": 0.6}
+RULE_DIFFERS = {"invoice_date": 1.05, "total_amount": 1.45, "vendor_name": 0.8, "vendor_address": 0.77}
+RULE_SILENT = 0.5
+RULE_MAX = 0.95
 
 
 def _same(name: str, a: Any, b: Any) -> bool:
@@ -231,7 +234,12 @@ def merge_receipt_rules(doc: Document, fields: dict[str, FieldValue]) -> dict[st
     from extractors.fields.receipt_rules import receipt_answers
 
     out = dict(fields)
-    for name, ans in receipt_answers(doc).items():
+    answers = receipt_answers(doc)
+    for name in RULE_AGREE:
+        current = fields.get(name)
+        if current is not None and name not in answers and current.value is not None:
+            out[name] = replace(current, confidence=current.confidence * RULE_SILENT)
+    for name, ans in answers.items():
         current = fields.get(name)
         if current is None:
             continue
@@ -241,9 +249,7 @@ def merge_receipt_rules(doc: Document, fields: dict[str, FieldValue]) -> dict[st
         ocr = bool(page is not None and page.source == TokenSource.OCR)
         source = TokenSource.OCR if ocr else TokenSource.TEXT_LAYER
         if _same(name, current.value, ans.value):
-            conf = max(
-                RULE_AGREE_FLOOR * ans.strength + (1 - RULE_AGREE_FLOOR) * current.confidence, current.confidence
-            )
+            conf = RULE_AGREE.get(name, RULE_MAX) * (0.85 + 0.15 * min(1.0, ans.strength / 0.8))
             out[name] = replace(
                 current,
                 confidence=float(np.clip(conf, 0.0, 1.0)),
@@ -256,12 +262,12 @@ def merge_receipt_rules(doc: Document, fields: dict[str, FieldValue]) -> dict[st
                 Alternative(current.value, current.text, current.confidence * 0.5, current.page, current.bbox_pt)
             )
         alts.extend(a for a in current.alternatives if not _same(name, a.value, ans.value))
-        scale = RULE_DIFFERS_SCALE if current.value is not None else RULE_ALONE_SCALE
+        conf = min(RULE_MAX, ans.strength * RULE_DIFFERS.get(name, 1.0))
         out[name] = FieldValue(
             name,
             ans.value,
             ans.text,
-            float(np.clip(ans.strength * scale, 0.0, 1.0)),
+            float(np.clip(conf, 0.0, 1.0)),
             ans.page if bbox is not None else None,
             bbox,
             tuple(alts[:3]),

@@ -73,24 +73,29 @@ _LEGAL_FIXES = ((re.compile(r"\b[S5][O0D][NM](\.?)(\s*)[B8][HN][D0O]\b"), r"SDN\
 
 _TOTAL_WORD = re.compile(r"t\s*[o0]\s*t\s*a\s*[l1i|]", re.IGNORECASE)
 _NOT_TOTAL = re.compile(
-    r"sub\s*-?\s*t[o0]tal|\btotal\s*(?:qty|quantity|items?|item\(s\)|disc(?:ount)?|savings?|gst|sst|tax|vat|excl|"
+    r"sub\s*-?\s*t[o0]tal|excl|\btotal\s*(?:qty|quantity|items?|item\(s\)|disc(?:ount)?|savings?|gst|sst|tax|vat|excl|"
     r"before|pcs|units|no\.?\s+of)|\b(?:qty|items?|gst|sst|tax|vat|disc(?:ount)?|saving)\s+total",
     re.IGNORECASE,
 )
 _FINAL_TOTAL = re.compile(
-    r"grand|round|nett?\b|net\s+total|incl|inclusive|amount\s+due|total\s+due|total\s+payable|payable|"
-    r"total\s+amount|total\s+sales|total\s*\(?rm",
+    r"round|after\s+adj|nett?\s+(?:total|amt|amount)|amount\s+due|amt\.?\s+due|total\s+due|payable",
     re.IGNORECASE,
 )
+_MAIN_TOTAL = re.compile(
+    r"grand|incl|inclusive|total\s+amount|total\s+sales|total\s*[\(\{\[]?\s*rm|^\W*total\W*$|^\W*total\s*:",
+    re.IGNORECASE,
+)
+_SUMMARY = re.compile(r"\b(?:gst|sst|tax|vat)\s*summary|\bsummary\b", re.IGNORECASE)
 _DUE_RE = re.compile(
-    r"\b(?:amount\s+due|amt\.?\s+due|balance\s+due|total\s+payable|amount\s+payable|tl)\b", re.IGNORECASE
+    r"\b(?:amount\s+due|amt\.?\s+due|balance\s+due|total\s+payable|amount\s+payable|tl|nett?\s+amt|nett?\s+amount)\b",
+    re.IGNORECASE,
 )
 _CASH_RE = re.compile(r"^\W*(?:cash|tunai|paid|tendered|payment|visa|master|card|credit)\b", re.IGNORECASE)
 _CHANGE_RE = re.compile(r"^\W*(?:cash\s+)?(?:change|baki|balance)\b", re.IGNORECASE)
 _ROUNDING_RE = re.compile(r"round", re.IGNORECASE)
 _AMOUNT_RE = re.compile(r"(?<![\d.,])-?(?:RM|\$|€|£)?\s*-?(\d{1,3}(?:[,.]\d{3})*|\d+)\s?[.,]\s?(\d{2})(?![\d%])")
-_LOOSE_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,6})(?:\s?[.,]\s?|\s)(\d{2})\s*$")
-_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
+_LOOSE_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,6})(?:\s?[.,:]\s?|\s)(\d{2})\s*$|(?<![\d.,])(\d{1,6})[.,](\d)\s*$")
+_OCR_DIGITS = str.maketrans({"§": "5", "O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
 
 
 def receipt_lines(doc: Document) -> list[RuleLine]:
@@ -254,12 +259,14 @@ def amounts_in(text: str, loose: bool = False) -> list[Decimal]:
     """Amounts printed on a line, OCR letter-for-digit slips mended ("6O.30", "RM60,30"); ``loose`` also reads
     a line ending in a split amount ("73. 00", "10 00")."""
     fixed = re.sub(
-        r"(?<=\d)[OoDIl|SB](?=[\d.,])|(?<=[\d.,])[OoDIl|SB](?=\d|\b)", lambda m: m.group(0).translate(_OCR_DIGITS), text
+        r"(?<=\d)[OoDIl|SB](?=[\d.,])|(?<=[\d.,])[OoDIl|SB](?=\d|\b)|§(?=\d)",
+        lambda m: m.group(0).translate(_OCR_DIGITS),
+        text,
     )
     out = [Decimal(re.sub(r"\D", "", m.group(1)) + "." + m.group(2)) for m in _AMOUNT_RE.finditer(fixed)]
     tail = _LOOSE_AMOUNT_RE.search(fixed) if loose else None
     if tail is not None:
-        value = Decimal(tail.group(1) + "." + tail.group(2))
+        value = Decimal(f"{tail.group(1)}.{tail.group(2)}" if tail.group(1) else f"{tail.group(3)}.{tail.group(4)}0")
         if not out or out[-1] != value:
             out.append(value)
     return out
@@ -269,15 +276,18 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
     """The amount of the sale: the final labelled total, checked against cash paid minus change."""
     labelled: list[tuple[int, int, Decimal]] = []  # (priority, line index, amount)
     cash: Decimal | None = None
+    cash_at = 0
     change: Decimal | None = None
     for i, ln in enumerate(lines):
         t = ln.text
+        if labelled and _SUMMARY.search(t):
+            break
         amts = amounts_in(t, loose=True)
         if _CHANGE_RE.match(t) and amts:
             change = amts[-1]
             continue
         if _CASH_RE.match(t) and amts and cash is None:
-            cash = amts[-1]
+            cash, cash_at = amts[-1], i
             continue
         if not (_TOTAL_WORD.search(t) or _DUE_RE.search(t)) or _NOT_TOTAL.search(t):
             continue
@@ -288,16 +298,19 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
                 amount = nxt[-1]
         if amount is None:
             continue
-        prio = 2 if _FINAL_TOTAL.search(t) else 1
+        prio = 3 if _FINAL_TOTAL.search(t) else 2 if _MAIN_TOTAL.search(t) else 1
         labelled.append((prio, i, amount))
     paid = cash - change if cash is not None and change is not None and cash >= change else None
     if paid is not None:
         for _p, i, amount in labelled:
             if amount == paid:
                 return _amount_answer(lines[i], amount, 0.95)
+        if change == 0 and paid > 0 and labelled:
+            # paid exactly: the amount tendered is the total, however the total line was misread
+            return _amount_answer(lines[cash_at], paid, 0.6)
     if labelled:
-        best = max(labelled, key=lambda r: (r[0], r[2] if r[0] == 2 else Decimal(0), r[1]))
-        strength = 0.8 if best[0] == 2 or len({a for _p, _i, a in labelled}) == 1 else 0.6
+        best = max(labelled, key=lambda r: (r[0], r[1]))
+        strength = 0.8 if best[0] >= 2 or len({a for _p, _i, a in labelled}) == 1 else 0.6
         return _amount_answer(lines[best[1]], best[2], strength)
     if paid is not None and paid > 0:
         for ln in lines:
