@@ -155,6 +155,7 @@ def simulate_cmd(
     if not (dataset / "truth.jsonl").is_file():
         raise InputError(f"{dataset}: no truth.jsonl (a dataset folder holds docs/ and truth.jsonl)")
     out_dir = out_dir or Path("learning-curve") / dataset.name
+    size = window or retrain_every
     cache = cache or AppConfig.from_env().cache_dir / "replay-documents"
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:  # fmt: skip
@@ -173,8 +174,7 @@ def simulate_cmd(
 
         report = simulate(dataset, retrain_every=retrain_every, limit=limit, workers=workers, cache_dir=cache,
                           use_memory=not no_memory, progress=on_doc, on_retrain=on_retrain,
-                          on_prefetch=on_prefetch)  # fmt: skip
-    size = window or retrain_every
+                          on_prefetch=on_prefetch, checkpoint=lambda rep: write_curve(rep, out_dir, size))  # fmt: skip
     table = Table("documents", "corrections/doc", "field accuracy", "pass w/o review", "wrong among passing", "model")
     for row in report.curve(size):
         table.add_row(

@@ -32,6 +32,7 @@ from idp_app.learning.extract import LearnedExtract, install
 from idp_app.learning.retrain import LearningSettings, RetrainReport, retrain
 
 CLERK, SUPERVISOR, ADMIN = "replay-clerk", "replay-supervisor", "replay-admin"
+DUPLICATE = "duplicate of an earlier document"
 POLICY = "[rules]\nqa_sample_rate = 1.0\n"
 """Every document goes to the clerk (a replay measures what review would find, so nothing skips it)."""
 
@@ -183,10 +184,13 @@ class Replay:
         records: Sequence[TruthRecord],
         progress: Callable[[int, int, DocumentOutcome], None] | None = None,
         on_retrain: Callable[[int, RetrainReport], None] | None = None,
+        checkpoint: Callable[[SimulationReport], object] | None = None,
     ) -> SimulationReport:
         report = SimulationReport(str(self.dataset))
         for i, record in enumerate(records, start=1):
             outcome = self.one(i, record)
+            if outcome.error == DUPLICATE:
+                continue  # the same file twice in the dataset: the clerk meets it once
             report.outcomes.append(outcome)
             if progress:
                 progress(i, len(records), outcome)
@@ -195,6 +199,8 @@ class Replay:
                 report.retrains.append((i, r))
                 if on_retrain:
                     on_retrain(i, r)
+                if checkpoint:
+                    checkpoint(report)
         return report
 
     def one(self, index: int, record: TruthRecord) -> DocumentOutcome:
@@ -202,6 +208,8 @@ class Replay:
         truths = {k: v for k, v in record.fields.items() if k != "line_items" and v not in (None, "", [])}
         report = ws.ingest.ingest([record.file], workers=0)
         doc_id = self._doc_id(record.file)
+        if report.duplicates:
+            return DocumentOutcome(index, record.id, 0, 0, 0.0, 0, 0, "", False, DUPLICATE)
         if report.failed or doc_id is None:
             return DocumentOutcome(
                 index, record.id, len(truths), len(truths), 0.0, 0, 0, "", False, "extraction failed"
@@ -289,6 +297,7 @@ def simulate(
     progress: Callable[[int, int, DocumentOutcome], None] | None = None,
     on_retrain: Callable[[int, RetrainReport], None] | None = None,
     on_prefetch: Callable[[int], None] | None = None,
+    checkpoint: Callable[[SimulationReport], object] | None = None,
 ) -> SimulationReport:
     """Replay ``dataset`` in file order with retraining every ``retrain_every`` documents."""
     records = load_truth(dataset)
@@ -297,6 +306,6 @@ def simulate(
     replay = Replay(dataset, retrain_every=retrain_every, cache_dir=cache_dir, use_memory=use_memory)
     try:
         replay.cache.prefetch([r.file for r in records], replay.ctx, workers=workers, progress=on_prefetch)
-        return replay.run(records, progress, on_retrain)
+        return replay.run(records, progress, on_retrain, checkpoint)
     finally:
         replay.close()
