@@ -93,6 +93,10 @@ KEYWORDS: dict[DocumentType, dict[str, float]] = {
 }
 
 
+NARROW_PAGE = 0.62
+NARROW_PAGE_EVIDENCE = 2.0
+
+
 def classify(doc: Document, max_chars: int = 20_000) -> tuple[DocumentType, float]:
     """The likeliest type and its probability. A document with little evidence for any type is OTHER."""
     text = doc.text()[:max_chars].lower()
@@ -103,6 +107,10 @@ def classify(doc: Document, max_chars: int = 20_000) -> tuple[DocumentType, floa
             count = len(re.findall(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text))
             total += weight * math.log1p(count)
         scores[dtype] = total
+    if doc.pages and len(doc.pages) <= 2:
+        first = doc.pages[0]
+        if first.height_pt > 0 and first.width_pt / first.height_pt < NARROW_PAGE:
+            scores[DocumentType.RECEIPT] += NARROW_PAGE_EVIDENCE  # a till roll: narrow and long
     scores[DocumentType.OTHER] = 1.5
     z = max(scores.values())
     exp = {k: math.exp(v - z) for k, v in scores.items()}

@@ -69,7 +69,10 @@ _STRONG_LEGAL_RE = re.compile(
     re.IGNORECASE,
 )
 # Everyday OCR misreadings of the Malaysian legal form "SDN BHD".
-_LEGAL_FIXES = ((re.compile(r"\b[S5][O0D][NM](\.?)(\s*)[B8][HN][D0O]\b"), r"SDN\1\2BHD"),)
+_LEGAL_FIXES = (
+    (re.compile(r"\b[S5][O0D][NM](\.?)(\s*)[B8][HN][D0O]\b"), r"SDN\1\2BHD"),
+    (re.compile(r"(?<=[A-Z] )[S56]\s?/\s?[B8]\b"), "S/B"),
+)
 
 _TOTAL_WORD = re.compile(r"t\s*[o0]\s*t\s*a\s*[l1i|]", re.IGNORECASE)
 _NOT_TOTAL = re.compile(
@@ -181,6 +184,9 @@ def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
         if not _STOP_RE.search(prev) and not _REG_RE.match(prev):
             text, first_line = f"{fix_legal_form(prev)} {text}", chosen - 1
     text = _TRAILING_REG_RE.sub("", text)
+    ends = [m.end() for m in _STRONG_LEGAL_RE.finditer(text)]
+    if ends and len(text) - ends[-1] > 3:
+        text = text[: ends[-1]]  # what follows a legal form is a branch code or registration number
     # A name broken over two lines: the legal form alone on the next line.
     nxt = chosen + 1
     if nxt < len(lines) and not _LEGAL_RE.search(text):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from extractors.context import ExtractionContext
 from extractors.document import Document, DocumentType, Page, Token
 from extractors.fields.receipt_rules import amounts_in, fix_legal_form, receipt_answers
@@ -110,3 +112,19 @@ def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
     assert receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 10103/2018 6:41"]))["invoice_date"].value == "2018-03-10"
     got = receipt_answers(receipt(["SHOP ENTERPRISE", "ITEM HD03-04-06 2.00", "19-09-17 15:39 POS 1"]))
     assert got["invoice_date"].value == "2017-09-19"
+
+
+def test_legal_form_misreads_and_trailing_branch_codes_are_cleaned_from_the_name() -> None:
+    got = receipt_answers(receipt(["99 SPEED MART 5/8 (519537-X)", "LOT 2, JALAN ANGSA, 41150 KLANG", "TEL 03-1"]))
+    assert got["vendor_name"].value == "99 SPEED MART S/B"
+
+
+def test_a_narrow_long_page_counts_as_receipt_evidence() -> None:
+    from extractors.fields.doctype import classify
+
+    lines = ["KEDAI MAJU", "ITEM 1 2.00", "TOTAL 2.00"]
+    page = receipt(lines).pages[0]
+    narrow = Document("narrow.png", (replace(page, width_pt=220.0, height_pt=600.0),), "image/png")
+    wide = Document("wide.png", (replace(page, width_pt=595.0, height_pt=842.0),), "image/png")
+    assert classify(narrow)[0] == DocumentType.RECEIPT
+    assert classify(wide)[0] != DocumentType.RECEIPT
