@@ -336,6 +336,11 @@ _TIME = re.compile(r"\b\d{1,2}\s?:\s?\d{2}\b")
 _FUZZY_DATE = re.compile(r"(?<!\d)(\d{2})\s?([/\-.]|[17])\s?(\d{2})\s?([/\-.]|[17])\s?(20\d{2})(?!\d)")
 
 
+_ONE_SEPARATOR_DATE = re.compile(
+    r"(?<![\d/.-])(\d{2})(\d{2})[/\-.](20\d{2})(?!\d)|(?<![\d/.-])(\d{2})[/\-.](\d{2})(20\d{2})(?!\d)"
+)
+
+
 def _fuzzy_dates(text: str) -> list[str]:
     out = []
     for m in _FUZZY_DATE.finditer(text):
@@ -358,10 +363,19 @@ def date_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             isos = _fuzzy_dates(text)
         found.extend((rank, i, iso) for iso in isos if "2000" <= iso[:4] <= "2039")
     if not found:
+        # last resort: one separator lost to OCR ("2703/2018")
+        for i, ln in enumerate(lines):
+            for m in _ONE_SEPARATOR_DATE.finditer(ln.text):
+                day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(5))
+                with contextlib.suppress(ValueError):
+                    found.append((3, i, date(int(m.group(3) or m.group(6)), int(month), int(day)).isoformat()))
+    if not found:
         return None
     best = min(found)
     same = sum(1 for f in found if f[2] == best[2])
     strength = 0.9 if same == len(found) else 0.75 if best[0] < 2 else 0.6
+    if best[0] == 3:
+        strength = 0.5
     ln = lines[best[1]]
     return RuleAnswer(best[2], ln.text, ln.page, ln.token_ids, strength * min(1.0, ln.confidence + 0.15))
 

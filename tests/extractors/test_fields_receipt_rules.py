@@ -128,3 +128,11 @@ def test_a_narrow_long_page_counts_as_receipt_evidence() -> None:
     wide = Document("wide.png", (replace(page, width_pt=595.0, height_pt=842.0),), "image/png")
     assert classify(narrow)[0] == DocumentType.RECEIPT
     assert classify(wide)[0] != DocumentType.RECEIPT
+
+
+def test_a_date_with_one_separator_lost_is_the_last_resort() -> None:
+    got = receipt_answers(receipt(["SHOP ENTERPRISE", "~ 2703/2018 No CS 20243"]))["invoice_date"]
+    assert got.value == "2018-03-27"
+    labelled = receipt_answers(receipt(["SHOP ENTERPRISE", "~ 2703/2018 No CS", "Date: 28/03/2018"]))
+    assert labelled["invoice_date"].value == "2018-03-28"
+    assert got.strength < labelled["invoice_date"].strength
