@@ -80,6 +80,10 @@ def decide(
         logits[name] = (scorer or LABEL_PRIOR).logits(fi.features) if len(fi.values) else np.zeros(0)
     orders = {n: tuple(int(i) for i in np.argsort(-lg, kind="stable")) for n, lg in logits.items()}
     chosen: dict[str, int | None] = {n: (o[0] if o else None) for n, o in orders.items()}
+    for name, fi in inputs.items():
+        top = chosen[name]
+        if fi.value_type in ROW_LABEL_TYPES and top is not None:
+            chosen[name] = _row_labelled(fi.features, orders[name], top)
     _distinct_spans(inputs, logits, orders, chosen, required)
     rules = _sum_rule(inputs, logits, orders, chosen)
     out = {}
@@ -106,6 +110,31 @@ def decide(
         assert feats.shape == (len(CONF_FEATURES),)
         out[name] = Decision(name, idx, orders[name], lg, feats, rule)
     return out
+
+
+ROW_LABEL_TYPES = frozenset({"date", "identifier"})
+_LAB_LEFT, _LAB_ADJ, _LAB_STRENGTH, _OTHER_LEFT, _LAB_IN_VALUE, _LAB_ABOVE = (
+    FEATURES.index(f)
+    for f in ("lab_left", "lab_left_adjacent", "lab_strength", "other_left_closer", "label_in_value", "lab_above")
+)
+
+
+def _row_labelled(X: np.ndarray, order: Sequence[int], best: int) -> int:
+    """A date or number printed right after its own specific label on the same row wins over a top-ranked
+    candidate that no label on its row names (a value column far right of its label column)."""
+    if X[best, _LAB_LEFT] > 0:
+        return best
+    for j in order:
+        row = X[j]
+        if (
+            row[_LAB_LEFT] > 0
+            and row[_LAB_ADJ] > 0
+            and row[_LAB_STRENGTH] >= 0.6
+            and row[_OTHER_LEFT] == 0
+            and row[_LAB_IN_VALUE] == 0
+        ):
+            return int(j)
+    return best
 
 
 def _distinct_spans(

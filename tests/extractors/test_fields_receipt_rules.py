@@ -136,3 +136,21 @@ def test_a_date_with_one_separator_lost_is_the_last_resort() -> None:
     labelled = receipt_answers(receipt(["SHOP ENTERPRISE", "~ 2703/2018 No CS", "Date: 28/03/2018"]))
     assert labelled["invoice_date"].value == "2018-03-28"
     assert got.strength < labelled["invoice_date"].strength
+
+
+def test_a_value_right_of_its_own_row_label_wins_over_an_unlabelled_top_candidate() -> None:
+    import numpy as np
+
+    from extractors.fields.decide import _row_labelled
+    from extractors.fields.features import FEATURES, N_FEATURES
+
+    X = np.zeros((3, N_FEATURES))
+    X[0, FEATURES.index("lab_section")] = 1.0  # top-ranked, only a label further up
+    for j in (1, 2):
+        X[j, FEATURES.index("lab_left")] = 1.0
+        X[j, FEATURES.index("lab_left_adjacent")] = 1.0
+        X[j, FEATURES.index("lab_strength")] = 0.8
+    X[1, FEATURES.index("other_left_closer")] = 1.0  # another field's label is nearer
+    assert _row_labelled(X, (0, 1, 2), 0) == 2
+    X[0, FEATURES.index("lab_left")] = 1.0
+    assert _row_labelled(X, (0, 1, 2), 0) == 0
