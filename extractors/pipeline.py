@@ -210,7 +210,7 @@ def extract_document(
 # rule's own strength when they differ, and the factor on the scorer's confidence when the rule finds nothing.
 RULE_AGREE = {"invoice_date": 0.9, "total_amount": 0.98, "vendor_name": 0.92, "vendor_address": 0.6}
 RULE_DIFFERS = {"invoice_date": 1.05, "total_amount": 1.45, "vendor_name": 0.8, "vendor_address": 0.77}
-RULE_SILENT = 0.5
+RULE_SILENT = 0.3
 RULE_MAX = 0.95
 
 
