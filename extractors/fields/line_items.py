@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from extractors.document import Document, TokenSource
+from extractors.document import Document, Token, TokenSource
 from extractors.fields.candidates import LineView, page_lines
 from extractors.fields.normalise import format_amount, parse_amount
 from extractors.fields.schema import Schema
@@ -91,7 +91,7 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 current = None
                 columns = None
                 break
-            numeric = [i for i in lv.token_ids if NUMBER.match(page.tokens[i].text)]
+            numeric = _numeric_cells(lv.token_ids, page.tokens, columns)
             cells: dict[str, list[int]] = {}
             for i in lv.token_ids:
                 col = _column_of(page.tokens[i].bbox_pt, columns, i in numeric)
@@ -106,6 +106,31 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
         if current:
             items.append(_row(page.index, current, page.tokens))
     return tuple(items)
+
+
+def _numeric_cells(ids: tuple[int, ...], tokens: tuple[Token, ...], columns: list[Column]) -> list[int]:
+    """The tokens of a row that stand in a number column.
+
+    A number printed inside a description ("Monitor 27 inch", "Cable set, Cat. 6") follows a description word at
+    the distance of a word space and lies left of the first number column: it stays in the description.
+    """
+    first_number_x0 = min((c.x0 for c in columns if c.name != "description"), default=float("inf"))
+    out: list[int] = []
+    previous_in_text: Token | None = None
+    for i in ids:
+        tok = tokens[i]
+        if not NUMBER.match(tok.text):
+            previous_in_text = tok
+            continue
+        word_space = previous_in_text is not None and tok.bbox_pt.x0 - previous_in_text.bbox_pt.x1 < max(
+            tok.bbox_pt.height, 1.0
+        )
+        if word_space and tok.bbox_pt.x1 < first_number_x0:
+            previous_in_text = tok
+            continue
+        out.append(i)
+        previous_in_text = None
+    return out
 
 
 def _column_of(box: BBox, columns: list[Column], numeric: bool) -> str:

@@ -60,6 +60,20 @@ def test_rows_and_columns_under_a_header_continue_on_the_next_page() -> None:
     assert items[0].cells["amount"].bbox_pt is not None and items[0].cells["amount"].bbox_pt.x0 >= 470
 
 
+def test_numbers_inside_a_description_stay_in_it() -> None:
+    page = page_of(
+        0,
+        [
+            HEADER,
+            [(40, "Monitor 27 inch"), (300, "1"), (380, "244,69"), (480, "244,69")],
+            [(40, "Cable set, Cat. 6"), (300, "4"), (380, "558,00"), (480, "2.232,00")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    got = [(i.value("description"), i.value("quantity"), i.value("amount")) for i in items]
+    assert got == [("Monitor 27 inch", "1", "244.69"), ("Cable set, Cat. 6", "4", "2232.00")]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
