@@ -20,6 +20,38 @@ END_WORDS = re.compile(
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
+PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
+TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
+
+
+def _totals_label(schema: Schema) -> re.Pattern[str] | None:
+    """A line that starts with a label of the document's totals ("Net amount", "Sales Tax", "Amount due") ends
+    the item table."""
+    words = sorted(
+        {w for name in TOTAL_FIELDS if name in schema.names() for w in schema.field(name).all_labels()},
+        key=len,
+        reverse=True,
+    )
+    if not words:
+        return None
+    return re.compile(r"^(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+
+
+def _item_like(cells: dict[str, list[int]], columns: list[Column]) -> bool:
+    """A row that fills every number column of the table but the tax rate (a quantity, a price and an amount) is
+    an item, whatever its description starts with ("Tax advisory")."""
+    wanted = [c.name for c in columns if c.name in NUMERIC_COLUMNS and c.name != "tax_rate"]
+    return len(wanted) >= 2 and all(name in cells for name in wanted)
+
+
+def _ends_table(
+    text: str, first_is_number: bool, has_number: bool, item_like: bool, totals: re.Pattern[str] | None
+) -> bool:
+    if first_is_number:
+        return False
+    if (END_WORDS.search(text) and not item_like) or PAGE_FOOTER.match(text):
+        return True
+    return has_number and not item_like and totals is not None and totals.match(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +105,7 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
         return ()
     items: list[LineItem] = []
     columns: list[Column] | None = None
+    totals = _totals_label(schema)
     for page in doc.pages:
         lines = page_lines(page)
         start = 0
@@ -85,17 +118,18 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             continue
         current: dict[str, list[int]] | None = None
         for lv in lines[start:]:
-            if END_WORDS.search(lv.text) and not any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1]):
-                if current:
-                    items.append(_row(page.index, current, page.tokens))
-                current = None
-                columns = None
-                break
             numeric = _numeric_cells(lv.token_ids, page.tokens, columns)
             cells: dict[str, list[int]] = {}
             for i in lv.token_ids:
                 col = _column_of(page.tokens[i].bbox_pt, columns, i in numeric)
                 cells.setdefault(col, []).append(i)
+            first_is_number = any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1])
+            if _ends_table(lv.text, first_is_number, bool(numeric), _item_like(cells, columns), totals):
+                if current:
+                    items.append(_row(page.index, current, page.tokens))
+                current = None
+                columns = None
+                break
             has_values = any(n in cells for n in ("amount", "unit_price"))
             if has_values:
                 if current:

@@ -74,6 +74,25 @@ def test_numbers_inside_a_description_stay_in_it() -> None:
     assert got == [("Monitor 27 inch", "1", "244.69"), ("Cable set, Cat. 6", "4", "2232.00")]
 
 
+def test_totals_rows_and_the_page_footer_end_the_table() -> None:
+    page = page_of(
+        0,
+        [
+            HEADER,
+            [(40, "Support hours"), (300, "7"), (380, "608,00"), (480, "4.256,00")],
+            [(40, "Tax advisory"), (300, "1"), (380, "100,00"), (480, "100,00")],
+            [(300, "Net amount $"), (480, "4.356,00")],
+            [(300, "Sales Tax $ 8.88"), (480, "386,81")],
+            [(300, "Amount due $"), (480, "4.742,81")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [i.value("description") for i in items] == ["Support hours", "Tax advisory"]
+    only_footer = page_of(0, [HEADER, [(40, "Desk"), (300, "1"), (380, "5,00"), (480, "5,00")], [(40, "Page 1 of 1")]])
+    items = extract_line_items(Document("t.pdf", (only_footer,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("description"), i.value("amount")) for i in items] == [("Desk", "5.00")]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
