@@ -91,13 +91,4 @@ def install(ws: Any) -> None:
     except Exception as exc:  # the registry is unreadable: extraction goes on with the shipped model
         log.warning("model registry not readable, using the shipped model: %s", exc)
     ws.ingest.extract = LearnedExtract(ws.config.models_dir)
-    approve = ws.review.approve
-
-    def approve_and_remember(doc_id: int, user: Any, override_reason: str | None = None) -> None:
-        approve(doc_id, user, override_reason)
-        try:
-            remember(ws, doc_id)
-        except Exception as exc:  # an approval never fails because memory could not learn from it
-            log.warning("vendor memory did not learn document %s: %s", doc_id, exc)
-
-    ws.review.approve = approve_and_remember
+    ws.review.after_approval.append(lambda doc_id: remember(ws, doc_id))

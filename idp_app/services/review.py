@@ -6,6 +6,9 @@ stored as a training pair and logged. Applying ``correction.inverted()`` undoes 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +27,8 @@ from idp_app.services.storage import FileStore
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import field_type, normalise
 from idp_app.services.views import DocumentView, FieldView
+
+log = logging.getLogger(__name__)
 
 
 class StaleValueError(InvalidValueError):
@@ -53,6 +58,9 @@ class ReviewService:
         self._db = db
         self._policies = PolicyStore.of(policy)
         self._store = store
+        self.after_approval: list[Callable[[int], None]] = []
+        """Called with the document id once an approval is committed (e.g. the vendor memory learns it).
+        A failing listener is logged; it never undoes or fails the approval."""
 
     # -- corrections ---------------------------------------------------------------------------------------
 
@@ -263,6 +271,11 @@ class ReviewService:
                 audit.append(s, actor.name, "override", doc.id, reason=override, rules=[r.code for r in blocking])
             pause_point("review.approve")
             lifecycle.transition(s, doc, DocumentStatus.APPROVED, actor.name)
+        for listener in self.after_approval:
+            try:
+                listener(doc_id)
+            except Exception:
+                log.exception("after approving document %s, %r failed", doc_id, listener)
 
     def reject(self, doc_id: int, user: User | str, reason: str) -> None:
         if not reason or not reason.strip():

@@ -76,6 +76,19 @@ def test_approval_refused_while_a_rule_fails_then_allowed_after_the_fix(ws: Work
     assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
 
 
+def test_listeners_hear_of_a_committed_approval_and_cannot_undo_it(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    heard: list[tuple[int, DocumentStatus]] = []
+
+    def broken(_doc_id: int) -> None:
+        raise RuntimeError("memory store is full")
+
+    ws.review.after_approval[:] = [broken, lambda d: heard.append((d, ws.documents.get(d).status))]
+    ws.review.approve(doc_id, "clerk")
+    assert heard == [(doc_id, DocumentStatus.APPROVED)]
+    assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
+
+
 def test_override_needs_a_supervisor_and_is_logged(ws: Workspace, inbox: Path) -> None:
     doc_id = claimed(ws, inbox, "a.json", invoice("A", total="129.00"))
     with pytest.raises(PermissionDeniedError):
