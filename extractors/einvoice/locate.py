@@ -61,6 +61,8 @@ def date_forms(value: str) -> set[str]:
         d.strftime("%d-%m-%Y"),
         d.strftime("%Y%m%d"),
         d.strftime("%d.%m.%y"),
+        d.strftime("%d/%m/%y"),
+        d.strftime("%d-%m-%y"),
         f"{d.day}.{d.month}.{d.year}",
         d.strftime("%d %B %Y"),
         d.strftime("%B %d, %Y"),

@@ -1,0 +1,108 @@
+"""Where a known value is printed on a read document: what a clerk's box around it would give.
+
+Dates and amounts are looked for in the forms they are usually printed in; names, addresses and other text by
+similarity to runs of whole lines, so that a value OCR misread a letter of is still found where it is printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from extractors.document import Document, Page
+from extractors.einvoice.locate import amount_forms, date_forms, find_span
+from extractors.fields.normalise import name_tokens
+from extractors.fields.schema import ValueType
+from extractors.geometry import BBox
+
+MIN_SIMILARITY = 0.8
+"""The least character similarity (0-1) of normalised text at which printed lines are taken for the value."""
+MAX_LINES = 4
+
+
+def _span_box(page: Page, ids: Sequence[int]) -> BBox:
+    return BBox.union_of(page.tokens[i].bbox_pt for i in ids)
+
+
+def _similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+@dataclass(frozen=True, slots=True)
+class TextSpan:
+    """Where a text value was found: its page, first line (index into ``Page.lines``), tokens and box."""
+
+    page: int
+    line: int
+    token_ids: tuple[int, ...]
+    bbox_pt: BBox
+    n_lines: int
+    similarity: float
+
+    def text(self, doc: Document) -> str:
+        tokens = doc.pages[self.page].tokens
+        return " ".join(tokens[i].text for i in self.token_ids)
+
+
+def find_text(
+    doc: Document, value: str, min_similarity: float = MIN_SIMILARITY, pages: Sequence[int] | None = None
+) -> TextSpan | None:
+    """The run of consecutive lines (or the part of one line) most like ``value``, if like enough."""
+    want = " ".join(name_tokens(value))
+    if not want:
+        return None
+    words = set(want.split())
+    best: TextSpan | None = None
+
+    def consider(page: Page, line: int, ids: Sequence[int], text: str, n_lines: int) -> None:
+        nonlocal best
+        sim = _similarity(want, text)
+        if best is None or sim > best.similarity:
+            best = TextSpan(page.index, line, tuple(ids), _span_box(page, ids), n_lines, sim)
+
+    for page in doc.pages:
+        if pages is not None and page.index not in pages:
+            continue
+        lines = [(n, ln) for n, ln in enumerate(page.lines) if ln.token_ids]
+        keys = [[" ".join(name_tokens(page.tokens[i].text)) for i in ln.token_ids] for _, ln in lines]
+        for start, (line_no, line) in enumerate(lines):
+            # part of one line: from the first to the last token sharing a word with the value
+            inside = [k for k, key in enumerate(keys[start]) if key and set(key.split()) & words]
+            if inside:
+                part = keys[start][inside[0] : inside[-1] + 1]
+                consider(page, line_no, line.token_ids[inside[0] : inside[-1] + 1], " ".join(k for k in part if k), 1)
+            text = ""
+            for end in range(start, min(len(lines), start + MAX_LINES)):
+                text = " ".join(p for p in (text, *keys[end]) if p)
+                if len(text) > 1.5 * len(want) + 4:
+                    break
+                ids = [i for _, ln in lines[start : end + 1] for i in ln.token_ids]
+                consider(page, line_no, ids, text, end - start + 1)
+    if best is None or best.similarity < min_similarity:
+        return None
+    return best
+
+
+def locate_text(doc: Document, value: str, min_similarity: float = MIN_SIMILARITY) -> tuple[int, BBox] | None:
+    """The page and box of the printed text most like ``value`` (see :func:`find_text`)."""
+    span = find_text(doc, value, min_similarity)
+    return None if span is None else (span.page, span.bbox_pt)
+
+
+def locate_value(doc: Document, value_type: str, value: str) -> tuple[int, BBox] | None:
+    """The page and box where ``value`` (normalised, of ``value_type``) is printed, or None."""
+    if not value:
+        return None
+    forms: set[str] | None = None
+    if value_type == ValueType.DATE:
+        forms = date_forms(value)
+    elif value_type == ValueType.AMOUNT:
+        forms = amount_forms(value)
+    if forms is not None:
+        hit = find_span(doc.pages, {f.casefold().replace(" ", "") for f in forms}, last=value_type == ValueType.AMOUNT)
+        if hit is None:
+            return None
+        page = doc.pages[hit[0]]
+        return hit[0], _span_box(page, hit[1])
+    return locate_text(doc, value)

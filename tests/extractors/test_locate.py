@@ -1,0 +1,67 @@
+"""Finding where a known value is printed: dates and amounts in their printed forms, text despite misreads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from extractors.context import ExtractionContext
+from extractors.document import Document
+from extractors.fields.locate import find_text, locate_value
+from extractors.readers import read_document
+
+LINES = [
+    (40, 60, "GARDENlA BAKERIES (KL) SDN BHD"),
+    (40, 76, "LOT 3, JALAN PELABUR 23/1,"),
+    (40, 90, "40300 SHAH ALAM, SELANGOR."),
+    (40, 130, "Date: 18-11-18"),
+    (40, 150, "Cashier: Ahmad"),
+    (300, 300, "TOTAL RM"),
+    (420, 300, "1,234.50"),
+    (300, 320, "Rounding"),
+    (420, 320, "0.00"),
+]
+
+
+@pytest.fixture(scope="module")
+def receipt(tmp_path_factory: pytest.TempPathFactory) -> Document:
+    path = Path(tmp_path_factory.mktemp("locate")) / "receipt.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    _, h = A4
+    c.setFont("Helvetica", 10)
+    for x, y, text in LINES:
+        c.drawString(x, h - y, text)
+    c.save()
+    return read_document(path, ExtractionContext(use_einvoice=False))
+
+
+def printed(doc: Document, page: int, box: object) -> str:
+    return " ".join(t.text for t in doc.pages[page].tokens if t.bbox_pt.intersection_area(box) > 0)  # type: ignore[arg-type]
+
+
+def test_dates_and_amounts_are_found_in_their_printed_forms(receipt: Document) -> None:
+    found = locate_value(receipt, "date", "2018-11-18")
+    assert found is not None and printed(receipt, *found) == "18-11-18"
+    found = locate_value(receipt, "amount", "1234.50")
+    assert found is not None and printed(receipt, *found) == "1,234.50"
+    assert locate_value(receipt, "amount", "99.99") is None
+
+
+def test_a_name_misread_by_one_letter_is_found_on_its_line(receipt: Document) -> None:
+    found = locate_value(receipt, "name", "GARDENIA BAKERIES (KL) SDN BHD")
+    assert found is not None and printed(receipt, *found) == "GARDENlA BAKERIES (KL) SDN BHD"
+
+
+def test_an_address_is_found_across_its_lines(receipt: Document) -> None:
+    span = find_text(receipt, "LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM, SELANGOR.")
+    assert span is not None
+    assert span.n_lines == 2
+    assert span.text(receipt) == "LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM, SELANGOR."
+
+
+def test_text_that_is_not_printed_is_not_found(receipt: Document) -> None:
+    assert locate_value(receipt, "name", "Brightwater Marine Supply") is None
+    assert find_text(receipt, "") is None
