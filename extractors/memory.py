@@ -24,6 +24,7 @@ from extractors.context import ExtractionContext
 from extractors.fields.candidates import Candidate, DocView, layout_source
 from extractors.fields.decide import LABEL_PRIOR
 from extractors.fields.features import FEATURES
+from extractors.fields.locate import find_text
 from extractors.fields.normalise import name_tokens
 from extractors.fields.schema import ValueType, load_schema
 from extractors.fields.scorer import FieldModel, LinearScorer, Scorer
@@ -41,6 +42,8 @@ MAX_ENTRIES = 5000
 _WORD = re.compile(r"^[^\W\d_]{2,}[:.]?$")
 _STABLE_TYPES = frozenset({"name", "address", "iban", "vat_id", "currency"})
 """Value types a vendor prints the same on every document: a remembered value is found by its text."""
+_TEXT_TYPES = frozenset({"name", "address"})
+"""Stable types whose remembered value is also found where it is printed only approximately."""
 _CANDIDATE_TYPE = {ValueType.PERIOD: ValueType.TEXT, ValueType.PARTY_LIST: ValueType.NAME}
 
 
@@ -365,7 +368,33 @@ class MemorySource:
             if prior >= 0.25:
                 scored.append((prior, c))
         scored.sort(key=lambda pc: -pc[0])
+        if fm.constant and fm.ctype in _TEXT_TYPES and not (scored and scored[0][0] >= 1.0):
+            known = _printed_like(view, fm, page_no)
+            if known is not None:
+                return [known]
         return [replace(c, source="memory", for_field=fm.name, prior=p) for p, c in scored[: self.max_per_field]]
+
+
+def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | None:
+    """The remembered value where text like it is printed (a letter misread by OCR, a changed line break):
+    the value a person confirmed for this vendor, with the box of the printed text."""
+    span = find_text(view.doc, fm.value, pages=[page_no])
+    if span is None:
+        return None
+    return Candidate(
+        ValueType(fm.ctype),
+        fm.value,
+        span.text(view.doc),
+        span.page,
+        span.line,
+        span.token_ids,
+        span.bbox_pt,
+        ocr_confidence=view.ocr_conf(span.page, span.token_ids),
+        n_lines=span.n_lines,
+        source="memory",
+        for_field=fm.name,
+        prior=1.0,
+    )
 
 
 def _predicted_box(page: PageLike, fm: FieldMemory) -> BBox:

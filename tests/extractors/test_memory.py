@@ -147,3 +147,40 @@ def test_memory_round_trips_through_json(docs: tuple[Document, Document]) -> Non
     assert again.entries[0].fields["total_amount"].anchor == ("owed", "now")
     again.forget("sha-a")
     assert again.entries == []
+
+
+def confirmed_vendor(doc: Document) -> list[ConfirmedField]:
+    page, box = box_of(doc, VENDOR)
+    return [ConfirmedField("vendor_name", VENDOR, page, box, "name")]
+
+
+def vendor_of(doc: Document, memory: VendorMemory) -> tuple[object, str]:
+    model = with_memory_weight(load_model(None))
+    result = extract_document(doc, CTX, model=model, sources=[*DEFAULT_SOURCES, MemorySource(memory)])
+    fv = result.fields["vendor_name"]
+    return fv.value, fv.text
+
+
+def test_a_vendor_name_printed_with_a_misread_letter_gets_the_confirmed_name(
+    docs: tuple[Document, Document], tmp_path: Path
+) -> None:
+    first, _ = docs
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
+    misread = "Quil1feather Outfiters Ltd"
+    path = odd_invoice(tmp_path / "c.pdf", misread, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")])
+    value, printed = vendor_of(read_document(path, CTX), memory)
+    assert value == VENDOR
+    assert printed == misread  # the box is where the name is printed, as printed
+
+
+def test_another_vendor_in_the_same_layout_keeps_its_own_name(docs: tuple[Document, Document], tmp_path: Path) -> None:
+    first, _ = docs
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
+    other = "Brightwater Marine Supply"
+    path = odd_invoice(tmp_path / "d.pdf", other, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")])
+    doc = read_document(path, CTX)
+    assert memory.match(layout_fingerprint(doc.pages))[0] is not None
+    value, _ = vendor_of(doc, memory)
+    assert value == other
