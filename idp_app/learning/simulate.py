@@ -21,7 +21,7 @@ from typing import Any
 
 from extractors.context import ExtractionContext
 from extractors.document import Document
-from extractors.evaluation import TruthRecord, load_truth, score_document
+from extractors.evaluation import TruthRecord, load_truth, score_document, value_type_of
 from extractors.geometry import BBox
 from extractors.results import ExtractionResult
 from idp_app.config import AppConfig
@@ -110,10 +110,14 @@ def _truth_text(value: Any) -> str | None:
     return str(value)
 
 
-def _truth_box(result: ExtractionResult, name: str, truth: str, doc: Document) -> tuple[int | None, BBox | None]:
+def _truth_box(
+    result: ExtractionResult, name: str, truth: str, doc: Document, value_type: str
+) -> tuple[int | None, BBox | None]:
     """Where the true value is printed: the extracted box or an alternative's if it carries the truth, else
-    the first place its words occur (what the clerk's click gives)."""
+    the first place its words occur (what the clerk's click gives), else where it is printed in the forms of
+    its type or with a misread letter (the box the clerk draws around it)."""
     from extractors.evaluation import names_match
+    from extractors.fields.locate import locate_value
 
     fv = result.fields.get(name)
     if fv is not None:
@@ -128,7 +132,8 @@ def _truth_box(result: ExtractionResult, name: str, truth: str, doc: Document) -
         for i in range(len(toks) - len(words) + 1):
             if texts[i : i + len(words)] == words:
                 return pg.index, BBox.union_of(t.bbox_pt for t in toks[i : i + len(words)])
-    return None, None
+    found = locate_value(doc, value_type, truth)
+    return found if found is not None else (None, None)
 
 
 class Replay:
@@ -268,7 +273,8 @@ class Replay:
         current = self.ws.documents.get(doc_id).fields.get(name)
         old_value = current.value if current else None
         old_box = current.bbox_pt if current else None
-        page, box = (None, None) if truth is None else _truth_box(result, name, truth, doc)
+        vtype = value_type_of(name, view.doc_type or "invoice")
+        page, box = (None, None) if truth is None else _truth_box(result, name, truth, doc, vtype)
         # a truth the field's type refuses (a foreign format): the clerk leaves the field as it is
         with contextlib.suppress(AppError):
             self.ws.review.apply(
