@@ -39,6 +39,22 @@ def same_value(value_type: str, predicted: str | None, truth: str | None) -> boo
     return name_tokens(predicted) == name_tokens(truth) and bool(name_tokens(truth))
 
 
+MAX_LINEAR_ROWS = 30_000
+"""Rows a linear scorer is fitted on at most."""
+
+
+def stratified_rows(X: np.ndarray, y: np.ndarray, max_rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_rows`` rows of ``(X, y)``: up to half of them positives, the rest negatives, drawn at random."""
+    if len(y) <= max_rows:
+        return X, y
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y != 1)
+    n_pos = min(len(pos), max_rows // 2)
+    n_neg = min(len(neg), max_rows - n_pos)
+    rows = np.sort(np.concatenate([rng.choice(pos, n_pos, replace=False), rng.choice(neg, n_neg, replace=False)]))
+    return X[rows], y[rows]
+
+
 @dataclass(frozen=True, slots=True)
 class LinearScorer:
     """Standardise, then a linear logit: what a logistic regression exports without pickling."""
@@ -70,9 +86,12 @@ class LinearScorer:
         return cls(arrays[0], arrays[1], arrays[2], float(data["intercept"]))
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 0.5) -> LinearScorer:
+    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 0.5, max_rows: int = MAX_LINEAR_ROWS) -> LinearScorer:
+        """Logistic regression with balanced class weights, on at most ``max_rows`` rows (a stratified sample:
+        the weights are balanced anyway, and more rows of a linear model only cost time)."""
         from sklearn.linear_model import LogisticRegression
 
+        X, y = stratified_rows(X, y, max_rows)
         mean = X.mean(axis=0)
         scale = X.std(axis=0)
         scale[scale < 1e-6] = 1.0
