@@ -10,7 +10,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 CURRENCY_SYMBOLS = {
     "€": "EUR",
@@ -281,6 +281,7 @@ def vat_shape(text: str) -> str | None:
 # ---- names and free text -------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65_536)
 def name_tokens(text: str) -> tuple[str, ...]:
     """Case-, accent- and punctuation-insensitive tokens, for comparing names and addresses."""
     t = unicodedata.normalize("NFKD", text)
