@@ -165,15 +165,14 @@ def promotion_decision(
     return Decision(True, (f"accuracy rises from {current.accuracy:.3f} to {candidate.accuracy:.3f}",))
 
 
-def _learnable(pairs: Sequence[ScorerPair], min_positive: int) -> FieldModel:
+def _learnable(ds: Dataset, min_positive: int) -> FieldModel:
     """Scorers for the fields whose candidates are not all right (a field with no wrong candidate teaches nothing)."""
-    ds = build_dataset(pairs)
     keep = np.ones(len(ds.y), dtype=bool)
     for name in set(ds.fields.tolist()):
         rows = ds.fields == name
         if ds.y[rows].all():
             keep &= ~rows
-    return train(_subsample(Dataset(*(a[keep] for a in ds))), min_positive=min_positive, max_negatives=None)
+    return train(Dataset(*(a[keep] for a in ds)), min_positive=min_positive, max_negatives=None)
 
 
 def _subsample(ds: Dataset, max_negatives: int = 60, seed: int = 0) -> Dataset:
@@ -211,42 +210,133 @@ def _hits(model: FieldModel, pairs: Sequence[ScorerPair]) -> dict[str, list[bool
     return out
 
 
-def fit_model(pairs: Sequence[ScorerPair], base: FieldModel, *, min_positive: int = 5, folds: int = 3) -> FieldModel:
+@dataclass(slots=True)
+class _FoldResult:
+    """Out-of-fold decisions of one fold: right or wrong per field for the fold's model and for the base model,
+    and the confidence features of the fold model's decisions."""
+
+    new_hits: dict[str, list[bool]] = field(default_factory=dict)
+    base_hits: dict[str, list[bool]] = field(default_factory=dict)
+    feats: list[np.ndarray] = field(default_factory=list)
+    ok: list[bool] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    pairs: Sequence[ScorerPair]
+    everything: Dataset
+    base: FieldModel
+    min_positive: int
+    folds: int
+
+
+_JOB: _Job | None = None
+
+
+def _set_job(job: _Job | None, one_thread: bool = False) -> None:
+    global _JOB
+    _JOB = job
+    if one_thread:
+        # Processes share the cores, so each fits with one thread: OpenMP and BLAS threads that wait by
+        # spinning make two processes on two cores some ten times slower. The libraries are loaded first,
+        # since a limit applies only to the libraries loaded when it is set.
+        import sklearn.ensemble
+        import sklearn.linear_model  # noqa: F401
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+
+
+def _run(k: int) -> FieldModel | _FoldResult:
+    """Task ``-1``: the model on every pair; task ``k``: fold ``k``'s model and its out-of-fold decisions."""
+    job = _JOB
+    assert job is not None, "no training job in this process"
+    if k < 0:
+        return _learnable(job.everything, job.min_positive)
+    held = [p for i, p in enumerate(job.pairs) if i % job.folds == k]
+    rest = [p.doc_id for i, p in enumerate(job.pairs) if i % job.folds != k]
+    in_rest = np.isin(job.everything.groups, rest)
+    fm = _learnable(Dataset(*(a[in_rest] for a in job.everything)), job.min_positive)
+    fold = FieldModel({**job.base.per_field, **fm.per_field}, {**fm.per_type, **job.base.per_type}, job.base.confidence)
+    out = _FoldResult(base_hits=_hits(job.base, held))
+    for pair in held:
+        for name, d in decide_rows(fold, pair.candidates, required_fields(pair)).items():
+            if name not in pair.truth:
+                continue
+            fc = pair.candidates[name]
+            predicted = fc.values[d.chosen] if d.chosen is not None else None
+            right = same_value(fc.value_type, predicted, pair.truth[name])
+            out.new_hits.setdefault(name, []).append(right)
+            out.feats.append(d.conf_features)
+            out.ok.append(right)
+    return out
+
+
+PARALLEL_FROM_DOCUMENTS = 200
+"""Below this many documents training runs in this process (starting workers would cost more than it saves)."""
+
+
+def _run_all(job: _Job, tasks: Sequence[int], workers: int) -> list[FieldModel | _FoldResult]:
+    if workers <= 1 or len(tasks) <= 1 or len(job.pairs) < PARALLEL_FROM_DOCUMENTS:
+        _set_job(job)
+        try:
+            return [_run(k) for k in tasks]
+        finally:
+            _set_job(None)
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork only where no other thread runs (a thread's held lock would be copied into the child)
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(min(workers, len(tasks)), context, initializer=_set_job, initargs=(job, True)) as pool:
+        return list(pool.map(_run, tasks))
+
+
+def fit_model(
+    pairs: Sequence[ScorerPair],
+    base: FieldModel,
+    *,
+    min_positive: int = 5,
+    folds: int = 3,
+    workers: int | None = None,
+) -> FieldModel:
     """Train scorers on ``pairs`` and keep, field by field, the new scorer only where it chose better than
     ``base``'s on out-of-fold documents (cross-fitting); confidence is calibrated on the same out-of-fold
-    decisions. With too few documents for folds, new scorers are taken only for fields ``base`` has none for."""
-    model = _learnable(pairs, min_positive)
+    decisions. With too few documents for folds, new scorers are taken only for fields ``base`` has none for.
+    The model and the fold models are trained in ``workers`` processes (default: one per core)."""
+    import os
+
+    everything = _subsample(build_dataset(pairs))  # labelled once; each fold takes its documents' rows
+    with_folds = len(pairs) >= 5 * folds
+    job = _Job(pairs, everything, base, min_positive, folds)
+    results = _run_all(job, [-1, *range(folds)] if with_folds else [-1], workers or os.cpu_count() or 1)
+    model = results[0]
+    assert isinstance(model, FieldModel)
     per_field = dict(base.per_field)
-    per_type = {**model.per_type, **base.per_type}
     chosen = {n: s for n, s in model.per_field.items() if base.scorer_for(n, "") is None and n not in per_field}
     confidence = base.confidence
-    if len(pairs) >= 5 * folds:
+    if with_folds:
         new_hits: dict[str, list[bool]] = {}
         base_hits: dict[str, list[bool]] = {}
-        feats, ok = [], []
-        for k in range(folds):
-            held = [p for i, p in enumerate(pairs) if i % folds == k]
-            rest = [p for i, p in enumerate(pairs) if i % folds != k]
-            fm = _learnable(rest, min_positive)
-            fold = FieldModel({**base.per_field, **fm.per_field}, per_type, base.confidence)
-            for name, h in _hits(base, held).items():
+        feats: list[np.ndarray] = []
+        ok: list[bool] = []
+        for r in results[1:]:
+            assert isinstance(r, _FoldResult)
+            for name, h in r.new_hits.items():
+                new_hits.setdefault(name, []).extend(h)
+            for name, h in r.base_hits.items():
                 base_hits.setdefault(name, []).extend(h)
-            for pair in held:
-                for name, d in decide_rows(fold, pair.candidates, required_fields(pair)).items():
-                    if name not in pair.truth:
-                        continue
-                    fc = pair.candidates[name]
-                    predicted = fc.values[d.chosen] if d.chosen is not None else None
-                    right = same_value(fc.value_type, predicted, pair.truth[name])
-                    new_hits.setdefault(name, []).append(right)
-                    feats.append(d.conf_features)
-                    ok.append(right)
+            feats.extend(r.feats)
+            ok.extend(r.ok)
         for name, scorer in model.per_field.items():
             if np.mean(new_hits.get(name, [0.0])) > np.mean(base_hits.get(name, [1.0])):
                 chosen[name] = scorer
         if feats and len(set(ok)) > 1:
             confidence = ConfidenceModel.fit(np.vstack(feats), np.asarray(ok, dtype=int))
     per_field.update(chosen)
+    per_type = {**model.per_type, **base.per_type}
     return FieldModel(per_field, per_type, confidence, training_documents=tuple(sorted({p.doc_id for p in pairs})))
 
 

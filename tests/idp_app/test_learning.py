@@ -14,6 +14,7 @@ from fake_extractors import invoice, write_doc
 from extractors.errors import ModelFileError
 from extractors.fields.features import N_FEATURES
 from extractors.fields.scorer import ConfidenceModel, FieldCandidates, FieldModel, LinearScorer
+from extractors.fields.scorer import TrainingPair as ScorerPair
 from extractors.model_file import read_model
 from idp_app.domain import CorrectionKind
 from idp_app.errors import PermissionDeniedError, RuleFailedError
@@ -243,3 +244,34 @@ def test_pointer_file_names_the_chain(ws: Workspace) -> None:
     add(reg, model_preferring(1, "v-2"))
     data = json.loads((ws.config.models_dir / "active_model.json").read_text())
     assert [c["version"] for c in data["chain"]] == ["v-2", "v-1"]
+
+
+# ---- fitting in worker processes ------------------------------------------------------------------------------------
+
+
+def synthetic_pairs(n_docs: int) -> list[ScorerPair]:
+    """Documents whose right invoice number is the candidate with the highest first feature (noisy)."""
+    rng = np.random.default_rng(3)
+    out = []
+    for d in range(n_docs):
+        values = tuple(f"INV-{d}-{k}" for k in range(12))
+        X = rng.normal(size=(len(values), N_FEATURES))
+        right = int(rng.integers(len(values)))
+        X[right, 0] += 2.5
+        fc = FieldCandidates("invoice_number", "identifier", values, X)
+        out.append(ScorerPair(f"doc-{d}", {"invoice_number": fc}, {"invoice_number": values[right]}))
+    return out
+
+
+def test_fitting_in_worker_processes_gives_the_model_fitted_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractors.pipeline import load_model
+    from idp_app.learning import retrain as retraining
+
+    pairs, base = synthetic_pairs(60), load_model(None)
+    alone = retraining.fit_model(pairs, base, min_positive=5, workers=1)
+    monkeypatch.setattr(retraining, "PARALLEL_FROM_DOCUMENTS", 0)
+    shared = retraining.fit_model(pairs, base, min_positive=5, workers=2)
+    learned = alone.per_field["invoice_number"].to_dict()
+    assert learned != base.per_field["invoice_number"].to_dict()  # the new scorer chose better out of fold
+    assert shared.per_field["invoice_number"].to_dict() == learned
+    assert alone.confidence.to_dict() == shared.confidence.to_dict()
