@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 
 from extractors.document import Document, Page
 from extractors.einvoice.locate import amount_forms, date_forms, find_span
+from extractors.fields.candidates import LineView, page_lines
 from extractors.fields.normalise import name_tokens
 from extractors.fields.schema import ValueType
 from extractors.geometry import BBox
@@ -31,7 +32,7 @@ def _similarity(a: str, b: str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class TextSpan:
-    """Where a text value was found: its page, first line (index into ``Page.lines``), tokens and box."""
+    """Where a text value was found: its page, first row (index into :func:`page_lines`), tokens and box."""
 
     page: int
     line: int
@@ -46,9 +47,15 @@ class TextSpan:
 
 
 def find_text(
-    doc: Document, value: str, min_similarity: float = MIN_SIMILARITY, pages: Sequence[int] | None = None
+    doc: Document,
+    value: str,
+    min_similarity: float = MIN_SIMILARITY,
+    pages: Sequence[int] | None = None,
+    rows: Sequence[Sequence[LineView]] | None = None,
 ) -> TextSpan | None:
-    """The run of consecutive lines (or the part of one line) most like ``value``, if like enough."""
+    """The run of consecutive rows (or the part of one row) most like ``value``, if like enough.
+
+    Rows are the pages' tokens grouped by baseline (:func:`page_lines`); ``rows`` passes them when known."""
     want = " ".join(name_tokens(value))
     if not want:
         return None
@@ -64,10 +71,15 @@ def find_text(
     for page in doc.pages:
         if pages is not None and page.index not in pages:
             continue
-        lines = [(n, ln) for n, ln in enumerate(page.lines) if ln.token_ids]
+        page_rows = rows[page.index] if rows is not None else page_lines(page)
+        lines = [(n, ln) for n, ln in enumerate(page_rows) if ln.token_ids]
         keys = [[" ".join(name_tokens(page.tokens[i].text)) for i in ln.token_ids] for _, ln in lines]
         for start, (line_no, line) in enumerate(lines):
-            # part of one line: from the first to the last token sharing a word with the value
+            # a column of one row (tokens between wide gaps)
+            if len(line.segments) > 1:
+                for a, b in line.segments:
+                    consider(page, line_no, line.token_ids[a:b], " ".join(k for k in keys[start][a:b] if k), 1)
+            # part of one row: from the first to the last token sharing a word with the value
             inside = [k for k, key in enumerate(keys[start]) if key and set(key.split()) & words]
             if inside:
                 part = keys[start][inside[0] : inside[-1] + 1]
