@@ -360,15 +360,17 @@ class MemorySource:
         page = view.doc.pages[page_no]
         target = _predicted_box(page, fm)
         scored: list[tuple[float, Candidate]] = []
+        found_as_printed = False
         for c in cands:
             if c.page != page_no and not (fm.constant and _same_value(c.value, fm.value)):
                 continue
             same = fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value)
+            found_as_printed |= same
             prior = 1.0 if same else _closeness(c, target, fm)
             if prior >= 0.25:
                 scored.append((prior, c))
         scored.sort(key=lambda pc: -pc[0])
-        if fm.constant and fm.ctype in _TEXT_TYPES and not (scored and scored[0][0] >= 1.0):
+        if fm.constant and fm.ctype in _TEXT_TYPES and not found_as_printed:
             known = _printed_like(view, fm, page_no)
             if known is not None:
                 return [known]
@@ -378,7 +380,7 @@ class MemorySource:
 def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | None:
     """The remembered value where text like it is printed (a letter misread by OCR, a changed line break):
     the value a person confirmed for this vendor, with the box of the printed text."""
-    span = find_text(view.doc, fm.value, pages=[page_no])
+    span = find_text(view.doc, fm.value, pages=[page_no], rows=view.lines)
     if span is None:
         return None
     return Candidate(
