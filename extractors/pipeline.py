@@ -155,8 +155,12 @@ def _evidence(rows: FieldCandidates, decision: Decision) -> tuple[str, ...]:
     elif decision.rule == 0.0:
         out.append("net + tax = total: failed")
     if f["prior"] > 0:
-        out.append("known from earlier documents")
+        out.append(FROM_MEMORY)
     return tuple(out)
+
+
+FROM_MEMORY = "known from earlier documents"
+"""Evidence of a value a person confirmed on an earlier document of the same vendor and layout."""
 
 
 def extract_document(
@@ -229,7 +233,8 @@ def merge_receipt_rules(doc: Document, fields: dict[str, FieldValue]) -> dict[st
 
     Where both agree the confidence rises; where they differ the rule's value is kept (receipts follow
     their layout more closely than the scorer's generic features) with a lower confidence and the scorer's
-    value as the first alternative.
+    value as the first alternative, unless the scorer's value is one a person confirmed for this vendor
+    (vendor memory), which outranks a generic rule.
     """
     from extractors.fields.receipt_rules import receipt_answers
 
@@ -255,6 +260,10 @@ def merge_receipt_rules(doc: Document, fields: dict[str, FieldValue]) -> dict[st
                 confidence=float(np.clip(conf, 0.0, 1.0)),
                 evidence=(*current.evidence, "receipt layout agrees"),
             )
+            continue
+        if FROM_MEMORY in current.evidence and current.value is not None:
+            rule_alt = Alternative(ans.value, ans.text, ans.strength * 0.5, ans.page if bbox else None, bbox)
+            out[name] = replace(current, alternatives=(rule_alt, *current.alternatives)[:3])
             continue
         alts: list[Alternative] = []
         if current.value is not None:

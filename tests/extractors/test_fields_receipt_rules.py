@@ -154,3 +154,30 @@ def test_a_value_right_of_its_own_row_label_wins_over_an_unlabelled_top_candidat
     assert _row_labelled(X, (0, 1, 2), 0) == 2
     X[0, FEATURES.index("lab_left")] = 1.0
     assert _row_labelled(X, (0, 1, 2), 0) == 0
+
+
+def test_a_value_a_person_confirmed_for_the_vendor_outranks_the_layout_rule() -> None:
+    from extractors.fields.candidates import DEFAULT_SOURCES
+    from extractors.fields.scorer import FieldModel
+    from extractors.memory import ConfirmedField, MemorySource, VendorMemory, with_memory_weight
+    from extractors.pipeline import FROM_MEMORY, load_model
+
+    ctx = ExtractionContext(use_einvoice=False)
+    first = receipt(SHOP)
+    name_line = first.pages[0].tokens[2:7]  # "KEDAI RUNCIT MAJU SDN BHD"
+    memory = VendorMemory()
+    confirmed = ConfirmedField(
+        "vendor_name", "KEDAI RUNCIT MAJU SDN BHD", 0, BBox.union_of(t.bbox_pt for t in name_line), "name"
+    )
+    memory.learn("sha-1", first.pages, [confirmed], "KEDAI RUNCIT MAJU SDN BHD")
+    misread = receipt([SHOP[0], "KEDAI RUNClT MAJU SDN 8HD", *SHOP[2:]])
+    model: FieldModel = with_memory_weight(load_model(None))
+    plain = extract_document(misread, ctx, model=model, doc_type=DocumentType.RECEIPT)
+    assert plain.fields["vendor_name"].value != "KEDAI RUNCIT MAJU SDN BHD"  # the rule reads the misprint
+    sources = [*DEFAULT_SOURCES, MemorySource(memory)]
+    got = extract_document(misread, ctx, model=model, sources=sources, doc_type=DocumentType.RECEIPT).fields[
+        "vendor_name"
+    ]
+    assert got.value == "KEDAI RUNCIT MAJU SDN BHD"
+    assert FROM_MEMORY in got.evidence
+    assert got.alternatives and got.alternatives[0].value != got.value  # the rule's reading, for the drop-down
