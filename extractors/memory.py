@@ -370,7 +370,9 @@ class MemorySource:
             if prior >= 0.25:
                 scored.append((prior, c))
         scored.sort(key=lambda pc: -pc[0])
-        if fm.constant and fm.ctype in _TEXT_TYPES and not found_as_printed:
+        if found_as_printed:  # a vendor's constant value is printed as confirmed: nothing else is proposed
+            scored = [(p, c) for p, c in scored if p >= 1.0 and _same_value(c.value, fm.value)]
+        elif fm.constant and fm.ctype in _TEXT_TYPES:
             known = _printed_like(view, fm, page_no)
             if known is not None:
                 return [known]
