@@ -117,4 +117,6 @@ def locate_value(doc: Document, value_type: str, value: str) -> tuple[int, BBox]
             return None
         page = doc.pages[hit[0]]
         return hit[0], _span_box(page, hit[1])
-    return locate_text(doc, value)
+    # identifiers, IBANs and the like are found only as printed; names and addresses also misread
+    exact = value_type not in (ValueType.NAME, ValueType.ADDRESS, ValueType.TEXT)
+    return locate_text(doc, value, 1.0 if exact else MIN_SIMILARITY)
