@@ -9,16 +9,21 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 from sqlalchemy import select
 
+from extractors.document import Document as ReadDocument
+from extractors.document import Page
+from extractors.fields.locate import locate_value
 from extractors.memory import ConfirmedField, VendorMemory, candidate_type
 from idp_app.db.models import Document
 from idp_app.domain import DocumentStatus
 from idp_app.learning.dataset import LEARNED_TYPES
+from idp_app.services.views import PageView
 
 MEMORY_FILE = "vendor_memory.json"
 _APPROVED = (DocumentStatus.APPROVED.value, DocumentStatus.EXPORTED.value)
@@ -46,15 +51,26 @@ def save_memory(models_dir: Path, memory: VendorMemory) -> Path:
     return target
 
 
-def confirmed_fields(view: Any) -> list[ConfirmedField]:
-    """The header fields of a document view that have a value and a box, as memory learns them."""
+def confirmed_fields(view: Any, pages: Sequence[PageView] = ()) -> list[ConfirmedField]:
+    """The header fields of a document view that have a value, as memory learns them, with their box. A value
+    the clerk typed without a box is looked for on ``pages`` (where it is printed, as a drawn box would say)."""
     out = []
     doc_type = view.doc_type or "invoice"
+    printed: ReadDocument | None = None
     for name, fv in view.fields.items():
         ctype = candidate_type(doc_type, name)
-        if ctype is None or fv.value is None or fv.bbox_pt is None or fv.page is None:
+        if ctype is None or fv.value is None:
             continue
-        out.append(ConfirmedField(name, str(fv.value), int(fv.page), fv.bbox_pt, ctype))
+        page, box = fv.page, fv.bbox_pt
+        if (box is None or page is None) and pages:
+            printed = printed or ReadDocument(
+                "", tuple(Page(p.index, p.width_pt, p.height_pt, p.tokens) for p in pages), ""
+            )
+            found = locate_value(printed, ctype, str(fv.value))
+            page, box = found if found is not None else (None, None)
+        if box is None or page is None:
+            continue
+        out.append(ConfirmedField(name, str(fv.value), int(page), box, ctype))
     return out
 
 
@@ -62,10 +78,10 @@ def _learn(ws: Any, memory: VendorMemory, doc_id: int) -> bool:
     view = ws.documents.get(doc_id)
     if (view.doc_type or "invoice") not in LEARNED_TYPES:
         return False
-    fields = confirmed_fields(view)
+    pages = ws.documents.pages(doc_id)
+    fields = confirmed_fields(view, pages)
     if not fields:
         return False
-    pages = ws.documents.pages(doc_id)
     vendor = view.fields["vendor_name"].value if "vendor_name" in view.fields else None
     memory.learn(view.sha256, pages, fields, vendor)
     return True
