@@ -62,7 +62,9 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x .venv/bin/idp ]; t
 fi
 rm -f "$STAMP"
 echo "setup: creating the Python environment from uv.lock"
-uv sync --frozen --quiet || fail "uv sync" "could not install the locked Python packages; check the connection to the package index and run 'uv sync --frozen'"
+# Installed packages are compiled to bytecode once here: where Python may not write it (read-only installs,
+# PYTHONDONTWRITEBYTECODE) every start and every worker process would otherwise compile them again.
+uv sync --frozen --quiet --compile-bytecode || fail "uv sync" "could not install the locked Python packages; check the connection to the package index and run 'uv sync --frozen'"
 .venv/bin/python -c "import cv2, PySide6, layoutparser, pytesseract, pdfplumber, sqlalchemy" \
   || fail "check the environment" "a required Python package does not import; remove .venv and run again"
 echo "$want" > "$STAMP"
