@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from extractors.errors import ExtractionError, OcrUnavailableError
 from extractors.geometry import BBox
 from extractors.ocr.cleanup import Prepared, analyse, map_box_back, prepare
 from extractors.ocr.engine import OcrEngine, OcrWord, check_tesseract, detect_orientation, limit_threads, tesseract
+from extractors.parallel import safe_start_method
 from extractors.readers.layout import Group, assemble_page, geometric_groups
 from extractors.readers.render import PageImage, load_page_image
 
@@ -173,17 +173,9 @@ def ocr_job(job: PageJob, ctx: ExtractionContext, engine: OcrEngine | None = Non
 _POOLS: dict[tuple[int, str], Executor] = {}
 
 
-def _start_method() -> str:
-    """Fork where it is safe (no other thread running: command line, batch); a fork server where threads run
-    (the desktop app), since forking a threaded process can copy a held lock into the child."""
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return "fork"
-    return "forkserver"
-
-
 def _pool(workers: int) -> Executor:
     """One process pool per size, kept for the life of the process (starting workers costs more than a page)."""
-    method = _start_method()
+    method = safe_start_method()
     pool = _POOLS.get((workers, method))
     if pool is None:
         limit_threads()

@@ -12,9 +12,12 @@ import dataclasses
 import hashlib
 import json
 import math
+import multiprocessing
+import os
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +29,7 @@ from extractors.context import ExtractionContext
 from extractors.fields.schema import load_schema
 from extractors.fields.scorer import ConfidenceModel, Dataset, FieldModel, build_dataset, same_value, train
 from extractors.fields.scorer import TrainingPair as ScorerPair
+from extractors.parallel import safe_start_method
 from extractors.pipeline import decide_rows
 from idp_app.db.models import Document
 from idp_app.domain import DocumentStatus
@@ -199,26 +203,27 @@ def required_fields(pair: ScorerPair) -> frozenset[str]:
     return frozenset()
 
 
-def _hits(model: FieldModel, pairs: Sequence[ScorerPair]) -> dict[str, list[bool]]:
-    out: dict[str, list[bool]] = {}
+Outcome = tuple[str, bool, np.ndarray]
+"""A field's decision on a held-out document: the field, whether the chosen value is right, its confidence
+features."""
+
+
+def _outcomes(model: FieldModel, pairs: Sequence[ScorerPair]) -> list[Outcome]:
+    out = []
     for pair in pairs:
         for name, d in decide_rows(model, pair.candidates, required_fields(pair)).items():
             if name in pair.truth:
                 fc = pair.candidates[name]
                 predicted = fc.values[d.chosen] if d.chosen is not None else None
-                out.setdefault(name, []).append(same_value(fc.value_type, predicted, pair.truth[name]))
+                out.append((name, same_value(fc.value_type, predicted, pair.truth[name]), d.conf_features))
     return out
 
 
-@dataclass(slots=True)
-class _FoldResult:
-    """Out-of-fold decisions of one fold: right or wrong per field for the fold's model and for the base model,
-    and the confidence features of the fold model's decisions."""
-
-    new_hits: dict[str, list[bool]] = field(default_factory=dict)
-    base_hits: dict[str, list[bool]] = field(default_factory=dict)
-    feats: list[np.ndarray] = field(default_factory=list)
-    ok: list[bool] = field(default_factory=list)
+def _accuracy_by_field(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    by_field: dict[str, list[bool]] = {}
+    for name, right, _ in outcomes:
+        by_field.setdefault(name, []).append(right)
+    return {name: float(np.mean(hits)) for name, hits in by_field.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +252,9 @@ def _set_job(job: _Job | None, one_thread: bool = False) -> None:
         threadpool_limits(1)
 
 
-def _run(k: int) -> FieldModel | _FoldResult:
-    """Task ``-1``: the model on every pair; task ``k``: fold ``k``'s model and its out-of-fold decisions."""
+def _run(k: int) -> FieldModel | tuple[list[Outcome], list[Outcome]]:
+    """Task ``-1``: the model on every pair; task ``k``: the out-of-fold outcomes of fold ``k``'s model and
+    of the base model."""
     job = _JOB
     assert job is not None, "no training job in this process"
     if k < 0:
@@ -258,38 +264,21 @@ def _run(k: int) -> FieldModel | _FoldResult:
     in_rest = np.isin(job.everything.groups, rest)
     fm = _learnable(Dataset(*(a[in_rest] for a in job.everything)), job.min_positive)
     fold = FieldModel({**job.base.per_field, **fm.per_field}, {**fm.per_type, **job.base.per_type}, job.base.confidence)
-    out = _FoldResult(base_hits=_hits(job.base, held))
-    for pair in held:
-        for name, d in decide_rows(fold, pair.candidates, required_fields(pair)).items():
-            if name not in pair.truth:
-                continue
-            fc = pair.candidates[name]
-            predicted = fc.values[d.chosen] if d.chosen is not None else None
-            right = same_value(fc.value_type, predicted, pair.truth[name])
-            out.new_hits.setdefault(name, []).append(right)
-            out.feats.append(d.conf_features)
-            out.ok.append(right)
-    return out
+    return _outcomes(fold, held), _outcomes(job.base, held)
 
 
 PARALLEL_FROM_DOCUMENTS = 200
 """Below this many documents training runs in this process (starting workers would cost more than it saves)."""
 
 
-def _run_all(job: _Job, tasks: Sequence[int], workers: int) -> list[FieldModel | _FoldResult]:
+def _run_all(job: _Job, tasks: Sequence[int], workers: int) -> list[FieldModel | tuple[list[Outcome], list[Outcome]]]:
     if workers <= 1 or len(tasks) <= 1 or len(job.pairs) < PARALLEL_FROM_DOCUMENTS:
         _set_job(job)
         try:
             return [_run(k) for k in tasks]
         finally:
             _set_job(None)
-    import multiprocessing
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork only where no other thread runs (a thread's held lock would be copied into the child)
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
+    context = multiprocessing.get_context(safe_start_method())
     with ProcessPoolExecutor(min(workers, len(tasks)), context, initializer=_set_job, initargs=(job, True)) as pool:
         return list(pool.map(_run, tasks))
 
@@ -306,8 +295,6 @@ def fit_model(
     ``base``'s on out-of-fold documents (cross-fitting); confidence is calibrated on the same out-of-fold
     decisions. With too few documents for folds, new scorers are taken only for fields ``base`` has none for.
     The model and the fold models are trained in ``workers`` processes (default: one per core)."""
-    import os
-
     everything = _subsample(build_dataset(pairs))  # labelled once; each fold takes its documents' rows
     with_folds = len(pairs) >= 5 * folds
     job = _Job(pairs, everything, base, min_positive, folds)
@@ -318,23 +305,19 @@ def fit_model(
     chosen = {n: s for n, s in model.per_field.items() if base.scorer_for(n, "") is None and n not in per_field}
     confidence = base.confidence
     if with_folds:
-        new_hits: dict[str, list[bool]] = {}
-        base_hits: dict[str, list[bool]] = {}
-        feats: list[np.ndarray] = []
-        ok: list[bool] = []
+        new: list[Outcome] = []
+        old: list[Outcome] = []
         for r in results[1:]:
-            assert isinstance(r, _FoldResult)
-            for name, h in r.new_hits.items():
-                new_hits.setdefault(name, []).extend(h)
-            for name, h in r.base_hits.items():
-                base_hits.setdefault(name, []).extend(h)
-            feats.extend(r.feats)
-            ok.extend(r.ok)
+            assert isinstance(r, tuple)
+            new.extend(r[0])
+            old.extend(r[1])
+        new_acc, base_acc = _accuracy_by_field(new), _accuracy_by_field(old)
         for name, scorer in model.per_field.items():
-            if np.mean(new_hits.get(name, [0.0])) > np.mean(base_hits.get(name, [1.0])):
+            if new_acc.get(name, 0.0) > base_acc.get(name, 1.0):
                 chosen[name] = scorer
-        if feats and len(set(ok)) > 1:
-            confidence = ConfidenceModel.fit(np.vstack(feats), np.asarray(ok, dtype=int))
+        ok = [right for _, right, _ in new]
+        if new and len(set(ok)) > 1:
+            confidence = ConfidenceModel.fit(np.vstack([f for _, _, f in new]), np.asarray(ok, dtype=int))
     per_field.update(chosen)
     per_type = {**model.per_type, **base.per_type}
     return FieldModel(per_field, per_type, confidence, training_documents=tuple(sorted({p.doc_id for p in pairs})))
