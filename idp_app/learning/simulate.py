@@ -114,9 +114,9 @@ def _truth_text(value: Any) -> str | None:
 def _truth_box(
     result: ExtractionResult, name: str, truth: str, doc: Document, value_type: str
 ) -> tuple[int | None, BBox | None]:
-    """Where the true value is printed: the extracted box or an alternative's if it carries the truth, else
-    the first place its words occur (what the clerk's click gives), else where it is printed in the forms of
-    its type or with a misread letter (the box the clerk draws around it)."""
+    """Where the true value is printed: the extracted box or an alternative's if it carries the truth (what
+    the clerk's pick gives), else where it is printed, in the forms of its type or with a misread letter (the
+    box the clerk draws around it)."""
     from extractors.evaluation import names_match
     from extractors.fields.locate import locate_value
 
@@ -126,13 +126,6 @@ def _truth_box(
         for value, page, box in options:
             if isinstance(value, str) and box is not None and (value == truth or names_match(value, truth)):
                 return page, box
-    words = truth.split()
-    for pg in doc.pages:
-        toks = pg.tokens
-        texts = [t.text for t in toks]
-        for i in range(len(toks) - len(words) + 1):
-            if texts[i : i + len(words)] == words:
-                return pg.index, BBox.union_of(t.bbox_pt for t in toks[i : i + len(words)])
     found = locate_value(doc, value_type, truth)
     return found if found is not None else (None, None)
 
