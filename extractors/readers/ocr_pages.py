@@ -170,20 +170,24 @@ def ocr_job(job: PageJob, ctx: ExtractionContext, engine: OcrEngine | None = Non
     return ocr_page_image(image, job.page_index, ctx, engine, rotation=job.rotation, size_pt=size)
 
 
-_POOLS: dict[tuple[int, str], Executor] = {}
+_POOLS: dict[int, Executor] = {}
 
 
 def _pool(workers: int) -> Executor:
-    """One process pool per size, kept for the life of the process (starting workers costs more than a page)."""
-    method = safe_start_method()
-    pool = _POOLS.get((workers, method))
+    """One process pool per size, kept for the life of the process (starting workers costs more than a page).
+
+    The start method is chosen when the pool is made. A kept pool is reused whatever threads run later: a forked
+    pool starts all its workers at once, before its own threads, and it is these threads that would otherwise
+    make every later call choose a fork server and start a second, cold pool."""
+    pool = _POOLS.get(workers)
     if pool is None:
+        method = safe_start_method()
         limit_threads()
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(["extractors.readers.ocr_pages"])
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        _POOLS[(workers, method)] = pool
+        _POOLS[workers] = pool
     return pool
 
 
@@ -203,5 +207,10 @@ def ocr_pages(jobs: Sequence[PageJob], ctx: ExtractionContext, engine: OcrEngine
     workers = min(max(1, ctx.workers), len(jobs))
     if workers <= 1 or engine is not None:
         return [ocr_job(job, ctx, engine) for job in jobs]
-    pool = _pool(workers)
-    return list(pool.map(ocr_job, jobs, [ctx] * len(jobs)))
+    # Largest pages first, so that the last page to finish is a small one and no worker idles long at the end.
+    order = sorted(range(len(jobs)), key=lambda i: -(jobs[i].width_pt or 0.0) * (jobs[i].height_pt or 0.0))
+    done = _pool(workers).map(ocr_job, [jobs[i] for i in order], [ctx] * len(jobs))
+    pages: list[Page | None] = [None] * len(jobs)
+    for i, page in zip(order, done, strict=True):
+        pages[i] = page
+    return [p for p in pages if p is not None]

@@ -17,6 +17,7 @@ from extractors.document import TokenSource
 from extractors.errors import CorruptFileError, ImageTooLargeError, OcrUnavailableError
 from extractors.geometry import BBox
 from extractors.ocr.engine import OcrWord
+from extractors.readers import ocr_pages as ocr_pages_module
 from extractors.readers import ocr_region, read_document, render_page
 from tests.extractors.test_readers_docs import INVOICE_LINES, draw_scan, image_pdf, ink_share, text_pdf
 
@@ -256,13 +257,24 @@ def test_render_page_for_pdf_and_image(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_workers_read_the_same_pages_as_one(tmp_path: Path) -> None:
-    pages = [draw_scan(dpi=150), draw_scan((("Second page total 99.00", 72, 100),), dpi=150)]
-    pdf = image_pdf(tmp_path / "two.pdf", pages, dpi=150)
+    # The larger third page is handed out first; the pages still come back in their order.
+    pages = [
+        draw_scan(dpi=150),
+        draw_scan((("Second page total 99.00", 72, 100),), dpi=150),
+        draw_scan((("Third page, a long one", 72, 100),), dpi=150, page_pt=(520, 700)),
+    ]
+    pdf = image_pdf(tmp_path / "three.pdf", pages, dpi=150)
     one = read_document(pdf, CTX)
-    two = read_document(pdf, ExtractionContext(ocr_languages="eng", ocr_dpi=200, workers=2))
+    two_workers = ExtractionContext(ocr_languages="eng", ocr_dpi=200, workers=2)
+    two = read_document(pdf, two_workers)
     assert [p.text() for p in two.pages] == [p.text() for p in one.pages]
-    assert [p.index for p in two.pages] == [0, 1]
+    assert [p.index for p in two.pages] == [0, 1, 2]
+    assert "long" in two.pages[2].text()
     assert [t.bbox_pt for t in two.all_tokens()] == [t.bbox_pt for t in one.all_tokens()]
+    # The pool's own threads now run; the next document must still go to the same warm workers.
+    kept = list(ocr_pages_module._POOLS.values())
+    read_document(pdf, two_workers)
+    assert list(ocr_pages_module._POOLS.values()) == kept
 
 
 @pytest.mark.slow
