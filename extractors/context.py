@@ -21,3 +21,5 @@ class ExtractionContext:
     """The field model to use; None means the default model shipped in resources/."""
     language_hint: str | None = None
     """A locale hint for dates and amounts (e.g. "de"), when the sender's country is known."""
+    second_look: bool = True
+    """Read a scanned page once more, as one block of text, when a required field was not found on it."""

@@ -189,8 +189,31 @@ def extract_document(
             doc.path, dtype, type_conf, doc.page_count, fields, (), tuple(warnings), timing, model.version
         )
     schema = load_schema(str(DocumentType.RECEIPT if dtype == DocumentType.RECEIPT else DocumentType.INVOICE))
+    fields = _fields(doc, ctx, schema, dtype, model, sources, timing)
+    if ctx.second_look:
+        fields = _second_look(doc, ctx, schema, dtype, model, sources, fields, warnings, timing)
+    t1 = time.perf_counter()
+    items = extract_line_items(doc, schema)
+    timing["line_items"] = (time.perf_counter() - t1) * 1000
+    timing["fields"] = (time.perf_counter() - t0) * 1000
+    return ExtractionResult(
+        doc.path, dtype, type_conf, doc.page_count, fields, items, tuple(warnings), timing, model.version
+    )
+
+
+def _fields(
+    doc: Document,
+    ctx: ExtractionContext,
+    schema: Schema,
+    dtype: DocumentType,
+    model: FieldModel,
+    sources: Sequence[CandidateSource] | None,
+    timing: dict[str, float] | None = None,
+) -> dict[str, FieldValue]:
+    t0 = time.perf_counter()
     per_field, rows = field_candidates(doc, schema, ctx, sources)
-    timing["candidates"] = (time.perf_counter() - t0) * 1000
+    if timing is not None:
+        timing["candidates"] = (time.perf_counter() - t0) * 1000
     decisions = decide_rows(model, rows, frozenset(s.name for s in schema.fields if s.required))
     conf_feats = np.vstack([decisions[n].conf_features for n in schema.names()])
     confidences = model.confidence(conf_feats)
@@ -200,13 +223,54 @@ def extract_document(
     }
     if dtype == DocumentType.RECEIPT:
         fields = merge_receipt_rules(doc, fields)
-    t1 = time.perf_counter()
-    items = extract_line_items(doc, schema)
-    timing["line_items"] = (time.perf_counter() - t1) * 1000
-    timing["fields"] = (time.perf_counter() - t0) * 1000
-    return ExtractionResult(
-        doc.path, dtype, type_conf, doc.page_count, fields, items, tuple(warnings), timing, model.version
-    )
+    return fields
+
+
+READ_AGAIN = "read again as one block of text"
+"""Evidence of a value found on a second OCR pass over a scanned page."""
+
+
+def _second_look(
+    doc: Document,
+    ctx: ExtractionContext,
+    schema: Schema,
+    dtype: DocumentType,
+    model: FieldModel,
+    sources: Sequence[CandidateSource] | None,
+    fields: dict[str, FieldValue],
+    warnings: list[str],
+    timing: dict[str, float],
+) -> dict[str, FieldValue]:
+    """Required fields not found on a scanned document, looked for once more on its pages read again.
+
+    Tesseract's automatic page segmentation sometimes drops or garbles a short line set apart from the rest (a
+    till receipt's date line, most often); read as one block of text, the page usually gives that line. Only
+    the first and last scanned pages are read again, and only the fields still missing take a value from them.
+    Their boxes are on the same page in the same points; their token ids are left empty, since those tokens are
+    not the document's.
+    """
+    missing = [s.name for s in schema.fields if s.required and fields[s.name].value is None]
+    scanned = [p for p in doc.pages if p.source == TokenSource.OCR and p.tokens]
+    if not missing or not scanned or not Path(doc.path).is_file():
+        return fields
+    start = time.perf_counter()
+    try:
+        from extractors.readers import read_page_again  # type: ignore[attr-defined,unused-ignore]
+
+        pages = scanned[:1] if len(scanned) == 1 else [scanned[0], scanned[-1]]
+        again = {p.index: read_page_again(Path(doc.path), p, ctx) for p in pages}
+    except ExtractionError as exc:
+        warnings.append(f"second OCR pass not possible: {exc}")
+        return fields
+    second = replace(doc, pages=tuple(again.get(p.index, p) for p in doc.pages))
+    found = _fields(second, ctx, schema, dtype, model, sources)
+    timing["second_look"] = (time.perf_counter() - start) * 1000
+    out = dict(fields)
+    for name in missing:
+        value = found[name]
+        if value.value is not None:
+            out[name] = replace(value, token_ids=(), evidence=(*value.evidence, READ_AGAIN))
+    return out
 
 
 # Confidence of a receipt field, from how the layout rule and the scorer compare: the share of right values

@@ -97,8 +97,12 @@ def ocr_page_image(
     region_pt: BBox | None = None,
     rotation: int = 0,
     size_pt: tuple[float, float] | None = None,
+    psm: int = 3,
 ) -> Page:
-    """OCR one page image (or the ``region_pt`` of it) into a page of tokens in points on that image."""
+    """OCR one page image (or the ``region_pt`` of it) into a page of tokens in points on that image.
+
+    ``psm`` is Tesseract's page segmentation for a whole page: 3 (automatic, columns and blocks) by default,
+    6 (one uniform block of text) for a second look at a page whose automatic segmentation lost a line."""
     run = engine or tesseract
     if engine is None:
         check_tesseract(ctx.ocr_languages)
@@ -131,12 +135,12 @@ def ocr_page_image(
                 )
             turn = detect_orientation(gray) if info.vertical_text and engine is None else 0
             prepared = prepare(gray, orientation_deg=turn, analysis=info)
-            words = _run_engine(run, prepared, ctx, 3, image.dpi)
+            words = _run_engine(run, prepared, ctx, psm, image.dpi)
             if engine is None and turn == 0 and words and _mean_confidence(words) < LOW_CONFIDENCE:
                 turn = detect_orientation(prepared.image)
                 if turn:
                     second = prepare(gray, orientation_deg=turn)
-                    again = _run_engine(run, second, ctx, 3, image.dpi)
+                    again = _run_engine(run, second, ctx, psm, image.dpi)
                     if _mean_confidence(again) > _mean_confidence(words):
                         prepared, words = second, again
     except ExtractionError:

@@ -1,0 +1,79 @@
+"""The second look: a required field missing from a scanned page is looked for on the page read again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from extractors.context import ExtractionContext
+from extractors.document import Document
+from extractors.pipeline import READ_AGAIN, extract_document
+from extractors.readers import read_document
+from extractors.readers.layout import assemble_page
+from tests.extractors.test_readers_docs import draw_scan, text_pdf
+
+pytestmark = pytest.mark.slow
+
+RECEIPT_LINES = (
+    ("CORNER SHOP SDN BHD", 60, 60),
+    ("12 Jalan Mawar, Kuala Lumpur", 60, 90),
+    ("Receipt No. 88213", 60, 130),
+    ("Date: 14/03/2024", 60, 160),
+    ("Total RM 15.50", 60, 220),
+)
+CTX = ExtractionContext(ocr_languages="eng", ocr_dpi=200)
+
+
+def _scan(tmp_path: Path) -> Path:
+    path = tmp_path / "receipt.png"
+    Image.fromarray(draw_scan(RECEIPT_LINES, dpi=200, page_pt=(400, 260))).save(path, dpi=(200, 200))
+    return path
+
+
+def _without_line(doc: Document, word: str) -> Document:
+    """The document as if the first read had lost the line holding ``word``."""
+    page = doc.pages[0]
+    lost = next(ln for ln in page.lines if any(word in page.tokens[i].text for i in ln.token_ids))
+    kept = [t for i, t in enumerate(page.tokens) if i not in lost.token_ids]
+    again = assemble_page(page.index, page.width_pt, page.height_pt, kept, source=page.source, image_dpi=page.image_dpi)
+    return replace(doc, pages=(again,))
+
+
+def test_a_date_line_the_first_read_lost_is_found_on_the_page_read_again(tmp_path: Path) -> None:
+    path = _scan(tmp_path)
+    full = read_document(path, CTX)
+    assert extract_document(full, CTX).fields["invoice_date"].value == "2024-03-14"
+    date_box = next(t.bbox_pt for t in full.pages[0].tokens if "2024" in t.text)
+
+    lost = _without_line(full, "2024")
+    assert "2024" not in lost.text()
+    without = extract_document(lost, replace(CTX, second_look=False))
+    assert without.fields["invoice_date"].value is None
+
+    result = extract_document(lost, CTX)
+    date = result.fields["invoice_date"]
+    assert date.value == "2024-03-14"
+    assert READ_AGAIN in date.evidence
+    assert date.page == 0 and date.bbox_pt is not None and date.bbox_pt.overlap_ratio(date_box) > 0.5
+    assert date.token_ids == ()  # those tokens are not the document's
+    assert "second_look" in result.timing_ms
+    # fields the first read found keep their value and their tokens
+    assert result.fields["total_amount"].value == without.fields["total_amount"].value == "15.50"
+    assert result.fields["total_amount"].token_ids == without.fields["total_amount"].token_ids
+
+
+def test_no_second_look_for_a_text_layer_or_a_file_that_is_gone(tmp_path: Path) -> None:
+    pdf = text_pdf(tmp_path / "inv.pdf", pages=((("ACME Supplies GmbH", 72, 90), ("Total EUR 12.00", 72, 200)),))
+    result = extract_document(read_document(pdf, CTX), CTX)
+    assert result.fields["invoice_date"].value is None
+    assert "second_look" not in result.timing_ms
+
+    path = _scan(tmp_path)
+    lost = _without_line(read_document(path, CTX), "2024")
+    path.unlink()
+    gone = extract_document(lost, CTX)
+    assert gone.fields["invoice_date"].value is None
+    assert "second_look" not in gone.timing_ms
