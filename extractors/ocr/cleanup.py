@@ -86,16 +86,18 @@ def _sharpness(
 ) -> list[float]:
     """How sharply ink piles up into rows when the page is sheared by each angle (higher: rows line up).
 
-    The sum of squared row counts, relative to the same ink spread evenly over the rows it spans (1.0), so that
-    rows and columns of a narrow page (a receipt) compare fairly.
+    The sum of squared row counts, relative to the same ink spread evenly over the rows it spans unsheared
+    (1.0), so that rows and columns of a narrow page (a receipt) compare fairly. The span is the unsheared one
+    for every angle: a sheared page spans more rows, and scaling by that span would favour the steepest angle.
     """
     scores = []
     n = float(len(xs))
+    span = float(ys.max() - ys.min() + 1.0)
     for a in angles:
         proj = ys + xs * np.tan(np.deg2rad(a))
         proj = proj - proj.min()
         counts = np.bincount(proj.astype(np.int64))
-        scores.append(float(np.dot(counts, counts)) * len(counts) / (n * n))
+        scores.append(float(np.dot(counts, counts)) * span / (n * n))
     return scores
 
 

@@ -29,6 +29,15 @@ def test_straight_page_is_not_rotated() -> None:
     assert info.skew_deg == 0.0 and not info.vertical_text and not info.blank
 
 
+@pytest.mark.parametrize("speckle", [0.02, 0.05, 0.1])
+def test_speckled_scan_is_not_turned_to_the_steepest_angle(speckle: float) -> None:
+    # Ink spread without rows (dust, a shadow) spans more rows the more the page is sheared; that alone must
+    # not make a steep angle look like the angle of the lines.
+    img = draw_scan(dpi=150)
+    img[np.random.default_rng(3).random(img.shape) < speckle] = 0
+    assert analyse(img).skew_deg == pytest.approx(0.0, abs=0.5)
+
+
 def test_sideways_page_is_recognised() -> None:
     img = np.ascontiguousarray(np.rot90(draw_scan(dpi=150)))
     assert analyse(img).vertical_text
