@@ -278,12 +278,27 @@ def amounts_in(text: str, loose: bool = False) -> list[Decimal]:
     return out
 
 
+ROUNDING_STEP = Decimal("0.05")
+"""Cash sales are rounded to this step (Malaysia, and others since their smallest coins went): a receipt may
+print the total before rounding, the adjustment, and the rounded total that was paid."""
+
+
+def _rounded(amount: Decimal) -> bool:
+    return amount % ROUNDING_STEP == 0
+
+
 def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
-    """The amount of the sale: the final labelled total, checked against cash paid minus change."""
+    """The amount of the sale: the final labelled total, checked against cash paid minus change.
+
+    Where the sale was rounded, the total is the rounded amount: one printed on a "Rounding" line next to the
+    total, or the total plus a printed adjustment, or cash paid minus change when that is within one rounding
+    step of the labelled total.
+    """
     labelled: list[tuple[int, int, Decimal]] = []  # (priority, line index, amount)
     cash: Decimal | None = None
     cash_at = 0
     change: Decimal | None = None
+    adjustment: Decimal | None = None
     for i, ln in enumerate(lines):
         t = ln.text
         if labelled and _SUMMARY.search(t):
@@ -294,6 +309,13 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             continue
         if _CASH_RE.match(t) and amts and cash is None:
             cash, cash_at = amts[-1], i
+            continue
+        if _ROUNDING_RE.search(t) and not _TOTAL_WORD.search(t) and amts:
+            rounding = amts[-1]
+            if rounding < ROUNDING_STEP:
+                adjustment = rounding
+            elif labelled and _rounded(rounding) and abs(rounding - labelled[-1][2]) < ROUNDING_STEP:
+                labelled.append((3, i, rounding))  # "Rounding 42.35" under "Total 42.33"
             continue
         if not (_TOTAL_WORD.search(t) or _DUE_RE.search(t)) or _NOT_TOTAL.search(t):
             continue
@@ -316,8 +338,16 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             return _amount_answer(lines[cash_at], paid, 0.6)
     if labelled:
         best = max(labelled, key=lambda r: (r[0], r[1]))
+        printed = best[2]
+        if not _rounded(printed) and best[0] < 3:
+            if adjustment is not None:
+                fits = [a for a in (printed + adjustment, printed - adjustment) if _rounded(a)]
+                if len(fits) == 1:
+                    return _amount_answer(lines[best[1]], fits[0], 0.8)
+            if paid is not None and _rounded(paid) and abs(paid - printed) < ROUNDING_STEP:
+                return _amount_answer(lines[best[1]], paid, 0.8)
         strength = 0.8 if best[0] >= 2 or len({a for _p, _i, a in labelled}) == 1 else 0.6
-        return _amount_answer(lines[best[1]], best[2], strength)
+        return _amount_answer(lines[best[1]], printed, strength)
     if paid is not None and paid > 0:
         for ln in lines:
             if paid in amounts_in(ln.text):

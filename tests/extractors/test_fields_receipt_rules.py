@@ -62,6 +62,23 @@ def test_cash_minus_change_settles_between_two_totals() -> None:
     assert receipt_answers(receipt(lines))["total_amount"].value == "28.60"
 
 
+def test_a_rounded_sale_gives_the_rounded_total() -> None:
+    def total(tail: list[str]) -> str:
+        return str(receipt_answers(receipt([*SHOP[:10], *tail]))["total_amount"].value)
+
+    # the rounded amount printed on its own "Rounding" line
+    assert total(["Total Sales (Inclusive GST) RM 42.33", "Rounding Adjustment RM .02", "Rounding RM 42.35"]) == "42.35"
+    # only the adjustment printed, either sign
+    assert total(["Total (Inclusive of GST): 67.98", "Rounding Adj: 0.02", "Thank you"]) == "68.00"
+    assert total(["TOTAL 13.62", "ROUNDING -0.02"]) == "13.60"
+    # cash paid minus change, one rounding step from the total
+    assert total(["TOTAL AMT. RM 60.31", "CASH RM 70.30", "CHANGE RM 10.00"]) == "60.30"
+    # nothing says the sale was rounded: the printed total stands
+    assert total(["TOTAL 68.41", "CASH 70.00"]) == "68.41"
+    # a "Rounding" line far from the total is not the total
+    assert total(["TOTAL 13.62", "ROUNDING 20.00"]) == "13.62"
+
+
 def test_subtotal_tax_and_quantity_lines_are_not_the_total() -> None:
     lines = [*SHOP[:10], "SUB TOTAL 90.00", "TOTAL QTY 3", "TOTAL GST 5.40", "GRAND TOTAL 95.40"]
     assert receipt_answers(receipt(lines))["total_amount"].value == "95.40"
