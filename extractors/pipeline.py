@@ -255,8 +255,11 @@ def _second_look(
         return fields
     start = time.perf_counter()
     try:
-        from extractors.readers import read_page_again  # type: ignore[attr-defined,unused-ignore]
+        from extractors.readers import file_sha256, read_page_again  # type: ignore[attr-defined,unused-ignore]
 
+        if doc.sha256 and file_sha256(Path(doc.path)) != doc.sha256:
+            warnings.append("second OCR pass skipped: the file has changed since it was read")
+            return fields
         pages = scanned[:1] if len(scanned) == 1 else [scanned[0], scanned[-1]]
         again = {p.index: read_page_again(Path(doc.path), p, ctx) for p in pages}
     except ExtractionError as exc:

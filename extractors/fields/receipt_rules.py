@@ -95,7 +95,7 @@ _DUE_RE = re.compile(
 )
 _CASH_RE = re.compile(r"^\W*(?:cash|tunai|paid|tendered|payment|visa|master|card|credit)\b", re.IGNORECASE)
 _CHANGE_RE = re.compile(r"^\W*(?:cash\s+)?(?:change|baki|balance)\b", re.IGNORECASE)
-_ROUNDING_RE = re.compile(r"round", re.IGNORECASE)
+_ROUNDING_RE = re.compile(r"\bround", re.IGNORECASE)
 _AMOUNT_RE = re.compile(r"(?<![\d.,])-?(?:RM|\$|€|£)?\s*-?(\d{1,3}(?:[,.]\d{3})*|\d+)\s?[.,]\s?(\d{2})(?![\d%])")
 _LOOSE_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,6})(?:\s?[.,:]\s?|\s)(\d{2})\s*$|(?<![\d.,])(\d{1,6})[.,](\d)\s*$")
 _OCR_DIGITS = str.maketrans({"§": "5", "O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
@@ -310,7 +310,7 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
         if _CASH_RE.match(t) and amts and cash is None:
             cash, cash_at = amts[-1], i
             continue
-        if _ROUNDING_RE.search(t) and not _TOTAL_WORD.search(t) and amts:
+        if _ROUNDING_RE.search(t) and not (_TOTAL_WORD.search(t) or _DUE_RE.search(t)) and amts:
             rounding = amts[-1]
             if rounding < ROUNDING_STEP:
                 adjustment = rounding

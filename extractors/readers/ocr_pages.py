@@ -10,6 +10,7 @@ import atexit
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,8 +214,12 @@ def ocr_pages(jobs: Sequence[PageJob], ctx: ExtractionContext, engine: OcrEngine
         return [ocr_job(job, ctx, engine) for job in jobs]
     # Largest pages first, so that the last page to finish is a small one and no worker idles long at the end.
     order = sorted(range(len(jobs)), key=lambda i: -(jobs[i].width_pt or 0.0) * (jobs[i].height_pt or 0.0))
-    done = _pool(workers).map(ocr_job, [jobs[i] for i in order], [ctx] * len(jobs))
+    pool = _pool(workers)
     pages: list[Page | None] = [None] * len(jobs)
-    for i, page in zip(order, done, strict=True):
-        pages[i] = page
+    try:
+        for i, page in zip(order, pool.map(ocr_job, [jobs[i] for i in order], [ctx] * len(jobs)), strict=True):
+            pages[i] = page
+    except BrokenProcessPool as exc:  # a worker died (killed, out of memory): the next document gets a new pool
+        _POOLS.pop(workers, None)
+        raise OcrUnavailableError(f"an OCR worker process stopped: {exc}") from exc
     return [p for p in pages if p is not None]

@@ -77,6 +77,11 @@ def test_a_rounded_sale_gives_the_rounded_total() -> None:
     assert total(["TOTAL 68.41", "CASH 70.00"]) == "68.41"
     # a "Rounding" line far from the total is not the total
     assert total(["TOTAL 13.62", "ROUNDING 20.00"]) == "13.62"
+    # a labelled amount due after rounding is the final total, as before
+    assert total(["Nett Amount (Rounded) RM 42.35"]) == "42.35"
+    assert total(["TOTAL 42.33", "Amount Due (Rounded) 42.40"]) == "42.40"
+    # "Ground" is no rounding
+    assert total(["TOTAL 13.62", "Ground Floor Lot 0.02"]) == "13.62"
 
 
 def test_subtotal_tax_and_quantity_lines_are_not_the_total() -> None:

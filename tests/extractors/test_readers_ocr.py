@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import time
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -13,12 +14,13 @@ import pytest
 from PIL import Image
 
 from extractors.context import ExtractionContext
-from extractors.document import TokenSource
+from extractors.document import Page, TokenSource
 from extractors.errors import CorruptFileError, ImageTooLargeError, OcrUnavailableError
 from extractors.geometry import BBox
 from extractors.ocr.engine import OcrWord
 from extractors.readers import ocr_pages as ocr_pages_module
 from extractors.readers import ocr_region, read_document, render_page
+from extractors.readers.ocr_pages import PageJob
 from tests.extractors.test_readers_docs import INVOICE_LINES, draw_scan, image_pdf, ink_share, text_pdf
 
 CTX = ExtractionContext(ocr_languages="eng", ocr_dpi=200)
@@ -253,6 +255,41 @@ def test_render_page_for_pdf_and_image(tmp_path: Path) -> None:
     Image.fromarray(draw_scan(dpi=100)).save(png, dpi=(100, 100))
     shown = render_page(png, 0, 50)
     assert shown.size == (361, 166)  # 722 x 333 pixels at 100 dpi shown at 50 dpi
+
+
+class _OutOfOrderPool:
+    """Stands in for the process pool: records the order pages are handed out in, returns a page per job."""
+
+    def __init__(self, broken: bool = False) -> None:
+        self.handed: list[int] = []
+        self.broken = broken
+
+    def map(self, fn, jobs, ctxs):  # type: ignore[no-untyped-def]
+        if self.broken:
+            from concurrent.futures.process import BrokenProcessPool
+
+            raise BrokenProcessPool("a worker was killed")
+        self.handed = [j.page_index for j in jobs]
+        return [Page(j.page_index, j.width_pt or 0.0, j.height_pt or 0.0) for j in jobs]
+
+
+def test_pages_are_handed_out_largest_first_and_come_back_in_page_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = _OutOfOrderPool()
+    monkeypatch.setattr(ocr_pages_module, "_pool", lambda workers: pool)
+    sizes = [(300.0, 400.0), (600.0, 800.0), (100.0, 100.0), (400.0, 500.0)]
+    jobs = [PageJob("scan.pdf", i, True, 200.0, 0, w, h) for i, (w, h) in enumerate(sizes)]
+    pages = ocr_pages_module.ocr_pages(jobs, replace(CTX, workers=2))
+    assert pool.handed == [1, 3, 0, 2]
+    assert [p.index for p in pages] == [0, 1, 2, 3]
+    assert [(p.width_pt, p.height_pt) for p in pages] == sizes
+
+
+def test_a_dead_worker_fails_the_document_and_the_next_one_gets_a_new_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(ocr_pages_module._POOLS, 2, _OutOfOrderPool(broken=True))
+    jobs = [PageJob("scan.pdf", i, True, 200.0, 0, 100.0, 100.0) for i in range(2)]
+    with pytest.raises(OcrUnavailableError, match="worker process stopped"):
+        ocr_pages_module.ocr_pages(jobs, replace(CTX, workers=2))
+    assert 2 not in ocr_pages_module._POOLS
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ def test_a_date_line_the_first_read_lost_is_found_on_the_page_read_again(tmp_pat
     assert result.fields["total_amount"].token_ids == without.fields["total_amount"].token_ids
 
 
-def test_no_second_look_for_a_text_layer_or_a_file_that_is_gone(tmp_path: Path) -> None:
+def test_no_second_look_for_a_text_layer_or_a_file_that_is_gone_or_changed(tmp_path: Path) -> None:
     pdf = text_pdf(tmp_path / "inv.pdf", pages=((("ACME Supplies GmbH", 72, 90), ("Total EUR 12.00", 72, 200)),))
     result = extract_document(read_document(pdf, CTX), CTX)
     assert result.fields["invoice_date"].value is None
@@ -77,3 +77,10 @@ def test_no_second_look_for_a_text_layer_or_a_file_that_is_gone(tmp_path: Path) 
     gone = extract_document(lost, CTX)
     assert gone.fields["invoice_date"].value is None
     assert "second_look" not in gone.timing_ms
+
+    # another scan saved under the same name is not this document: its date must not be taken
+    other = [(text.replace("14/03/2024", "02/01/2019"), x, y) for text, x, y in RECEIPT_LINES]
+    Image.fromarray(draw_scan(other, dpi=200, page_pt=(400, 260))).save(path, dpi=(200, 200))
+    changed = extract_document(lost, CTX)
+    assert changed.fields["invoice_date"].value is None
+    assert any("file has changed" in w for w in changed.warnings)
