@@ -244,10 +244,11 @@ def _second_look(
     """Required fields not found on a scanned document, looked for once more on its pages read again.
 
     Tesseract's automatic page segmentation sometimes drops or garbles a short line set apart from the rest (a
-    till receipt's date line, most often); read as one block of text, the page usually gives that line. Only
-    the first and last scanned pages are read again, and only the fields still missing take a value from them.
-    Their boxes are on the same page in the same points; their token ids are left empty, since those tokens are
-    not the document's.
+    till receipt's date line, most often) or a column of amounts; read as one block of text, the page usually
+    gives them. Only the first and last scanned pages are read again. A missing field takes the value found on
+    the second read; a field found on both reads keeps the more confident reading (confidences are calibrated
+    probabilities, so the two compare). Values from the second read have their boxes on the same page in the
+    same points; their token ids are left empty, since those tokens are not the document's.
     """
     missing = [s.name for s in schema.fields if s.required and fields[s.name].value is None]
     scanned = [p for p in doc.pages if p.source == TokenSource.OCR and p.tokens]
@@ -269,9 +270,9 @@ def _second_look(
     found = _fields(second, ctx, schema, dtype, model, sources)
     timing["second_look"] = (time.perf_counter() - start) * 1000
     out = dict(fields)
-    for name in missing:
-        value = found[name]
-        if value.value is not None:
+    for name, value in found.items():
+        first = fields[name]
+        if value.value is not None and (first.value is None or value.confidence > first.confidence):
             out[name] = replace(value, token_ids=(), evidence=(*value.evidence, READ_AGAIN))
     return out
 

@@ -60,9 +60,21 @@ def test_a_date_line_the_first_read_lost_is_found_on_the_page_read_again(tmp_pat
     assert date.page == 0 and date.bbox_pt is not None and date.bbox_pt.overlap_ratio(date_box) > 0.5
     assert date.token_ids == ()  # those tokens are not the document's
     assert "second_look" in result.timing_ms
-    # fields the first read found keep their value and their tokens
+    # fields the first read found as surely keep their value and their tokens
     assert result.fields["total_amount"].value == without.fields["total_amount"].value == "15.50"
     assert result.fields["total_amount"].token_ids == without.fields["total_amount"].token_ids
+
+
+def test_a_field_found_on_both_reads_keeps_the_more_confident_reading(tmp_path: Path) -> None:
+    lost = _without_line(read_document(_scan(tmp_path), CTX), "2024")
+    page = lost.pages[0]
+    unsure = tuple(replace(t, confidence=0.2) if "15.50" in t.text else t for t in page.tokens)
+    lost = replace(lost, pages=(replace(page, tokens=unsure),))
+    first = extract_document(lost, replace(CTX, second_look=False)).fields["total_amount"]
+    assert first.value == "15.50"
+    total = extract_document(lost, CTX).fields["total_amount"]
+    assert total.value == "15.50" and total.confidence > first.confidence
+    assert READ_AGAIN in total.evidence and total.token_ids == ()
 
 
 def test_no_second_look_for_a_text_layer_or_a_file_that_is_gone_or_changed(tmp_path: Path) -> None:
