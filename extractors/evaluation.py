@@ -1,11 +1,12 @@
-"""Evaluation against a benchmark folder (``docs/`` and ``truth.jsonl``): per-field accuracy, document accuracy,
-expected calibration error, the risk-coverage table and throughput. The scoring functions are pure."""
+"""Evaluation against a benchmark folder (``docs/`` and ``truth.jsonl``): per-field accuracy, line items, document
+accuracy, expected calibration error, the risk-coverage table and throughput. The scoring functions are pure."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ class TruthRecord:
     fields: dict[str, Any]
     loose_names: bool = False
     """The truth's names are a template's constant rather than the printed text: compare by containment."""
+    line_items: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ def load_truth(dataset_dir: Path) -> list[TruthRecord]:
                     str(raw.get("type", "invoice")),
                     dict(raw.get("fields", {})),
                     "compare loosely" in str(raw.get("source", "")),
+                    tuple(item for item in raw.get("line_items") or () if isinstance(item, dict)),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -126,6 +129,89 @@ def score_document(record: TruthRecord, result: Mapping[str, Any]) -> list[Field
     return outcomes
 
 
+ITEM_COLUMNS = ("description", "quantity", "unit_price", "amount")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
+    """The line items of one document against its truth."""
+
+    doc_id: str
+    truth: int
+    predicted: int
+    right: int
+    """Predicted items that agree with a truth item in every column the truth gives."""
+    columns: dict[str, tuple[int, int]]
+    """Per column: (right, compared) over the items paired with a truth item."""
+
+
+def _cell_same(column: str, predicted: Any, truth: Any) -> bool:
+    if predicted in (None, ""):
+        return False
+    if column == "description":
+        return bool(name_tokens(str(truth))) and name_tokens(str(predicted)) == name_tokens(str(truth))
+    try:
+        return Decimal(str(predicted)) == Decimal(str(truth))
+    except ArithmeticError:
+        return False
+
+
+def score_line_items(
+    doc_id: str, truth: Sequence[Mapping[str, Any]], predicted: Sequence[Mapping[str, Any]]
+) -> ItemOutcome:
+    """Pair each truth item, in order, with the unpaired predicted item that agrees with it in the most columns
+    (description by normalised tokens, numbers as decimals); a truth item no predicted item agrees with at all
+    is missed. An item is right when it agrees in every column its truth gives."""
+    unpaired = list(range(len(predicted)))
+    right = 0
+    columns = {c: [0, 0] for c in ITEM_COLUMNS}
+    for item in truth:
+        given = [c for c in ITEM_COLUMNS if item.get(c) not in (None, "")]
+        if not given or not unpaired:
+            continue
+
+        def agreement(j: int, item: Mapping[str, Any] = item, given: list[str] = given) -> int:
+            return sum(_cell_same(c, predicted[j].get(c), item[c]) for c in given)
+
+        best = max(unpaired, key=lambda j: (agreement(j), -j))
+        agree = agreement(best)
+        if agree == 0:
+            continue
+        unpaired.remove(best)
+        right += agree == len(given)
+        for c in given:
+            columns[c][1] += 1
+            columns[c][0] += _cell_same(c, predicted[best].get(c), item[c])
+    return ItemOutcome(doc_id, len(truth), len(predicted), right, {c: (v[0], v[1]) for c, v in columns.items() if v[1]})
+
+
+def summarise_items(items: Sequence[ItemOutcome]) -> dict[str, Any]:
+    """Item precision, recall and F1 over the documents whose truth has line items, and per-column accuracy."""
+    scored = [o for o in items if o.truth]
+    truth = sum(o.truth for o in scored)
+    predicted = sum(o.predicted for o in scored)
+    right = sum(o.right for o in scored)
+    precision = right / predicted if predicted else 0.0
+    recall = right / truth if truth else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    columns: dict[str, dict[str, float]] = {}
+    for c in ITEM_COLUMNS:
+        ok = sum(o.columns[c][0] for o in scored if c in o.columns)
+        n = sum(o.columns[c][1] for o in scored if c in o.columns)
+        if n:
+            columns[c] = {"accuracy": round(ok / n, 4), "n": n}
+    return {
+        "documents": len(scored),
+        "truth": truth,
+        "predicted": predicted,
+        "right": right,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "columns": columns,
+    }
+
+
 @dataclass(slots=True)
 class EvalReport:
     documents: int = 0
@@ -139,6 +225,8 @@ class EvalReport:
     threshold_1pct: float | None = None
     coverage_1pct: float = 0.0
     fields_total: int = 0
+    line_items: dict[str, Any] = field(default_factory=dict)
+    """Item precision, recall, F1 and column accuracy (see :func:`summarise_items`); empty without item truth."""
 
     @property
     def pages_per_second(self) -> float:
@@ -158,6 +246,7 @@ class EvalReport:
             "risk_coverage": self.risk_coverage,
             "threshold_for_1pct_error": self.threshold_1pct,
             "coverage_at_1pct_error": round(self.coverage_1pct, 4),
+            "line_items": self.line_items,
         }
 
 
@@ -201,9 +290,17 @@ def coverage_at_risk(
 
 
 def summarise(
-    outcomes: Sequence[FieldOutcome], *, documents: int, pages: int, seconds: float, failed: Sequence[str] = ()
+    outcomes: Sequence[FieldOutcome],
+    *,
+    documents: int,
+    pages: int,
+    seconds: float,
+    failed: Sequence[str] = (),
+    items: Sequence[ItemOutcome] = (),
 ) -> EvalReport:
     report = EvalReport(documents=documents, failed=list(failed), pages=pages, seconds=seconds)
+    if any(o.truth for o in items):
+        report.line_items = summarise_items(items)
     names = sorted({o.name for o in outcomes})
     for name in names:
         rows = [o for o in outcomes if o.name == name]
@@ -261,6 +358,7 @@ def run_dataset(
         records = records[:limit]
     t0 = time.perf_counter()
     outcomes: list[FieldOutcome] = []
+    items: list[ItemOutcome] = []
     failed: list[str] = []
     pages = 0
     if workers > 1:
@@ -268,16 +366,18 @@ def run_dataset(
             results = pool.map(_extract_one, [r.file for r in records], [ctx] * len(records))
             pairs = zip(records, results, strict=True)
             for record, (result, error) in pairs:
-                pages += _tally(record, result, error, outcomes, failed)
+                pages += _tally(record, result, error, outcomes, failed, items)
                 if progress:
                     progress(record)
     else:
         for record in records:
             result, error = _extract_one(record.file, ctx)
-            pages += _tally(record, result, error, outcomes, failed)
+            pages += _tally(record, result, error, outcomes, failed, items)
             if progress:
                 progress(record)
-    report = summarise(outcomes, documents=len(records), pages=pages, seconds=time.perf_counter() - t0, failed=failed)
+    report = summarise(
+        outcomes, documents=len(records), pages=pages, seconds=time.perf_counter() - t0, failed=failed, items=items
+    )
     return report, outcomes
 
 
@@ -287,12 +387,15 @@ def _tally(
     error: str | None,
     outcomes: list[FieldOutcome],
     failed: list[str],
+    items: list[ItemOutcome],
 ) -> int:
     if result is None:
         failed.append(error or record.id)
         for name, truth in record.fields.items():
             if name != "line_items" and truth not in (None, "", []):
                 outcomes.append(FieldOutcome(record.id, name, truth, None, 0.0, False, 0.0))
+        items.append(score_line_items(record.id, record.line_items, ()))
         return 0
     outcomes.extend(score_document(record, result))
+    items.append(score_line_items(record.id, record.line_items, result.get("line_items") or ()))
     return int(result.get("pages", 0))

@@ -131,6 +131,13 @@ def eval_cmd(
         f"document accuracy {report.document_accuracy:.1%}   ECE {report.ece:.3f}   "
         f"{report.pages_per_second:.2f} pages/s   failed {len(report.failed)}"
     )
+    items = report.line_items
+    if items:
+        cols = ", ".join(f"{c} {v['accuracy']:.1%}" for c, v in items["columns"].items())
+        console.print(
+            f"line items: F1 {items['f1']:.3f} (precision {items['precision']:.1%}, recall {items['recall']:.1%}) "
+            f"over {items['truth']} items in {items['documents']} documents; columns of paired items: {cols}"
+        )
     rc = Table(title="risk-coverage")
     for col in ("threshold", "coverage", "error rate", "fields"):
         rc.add_column(col)

@@ -16,7 +16,9 @@ from extractors.evaluation import (
     parties_f1,
     risk_coverage,
     score_document,
+    score_line_items,
     summarise,
+    summarise_items,
 )
 
 
@@ -105,3 +107,51 @@ def test_shared_benchmark_truth_loads(shared_data: Path) -> None:
     records = load_truth(shared_data / "invoice2data")
     assert len(records) == 15
     assert all(r.file.exists() for r in records)
+
+
+TRUTH_ITEMS = (
+    {"description": "Widget, blue", "quantity": "2.000", "unit_price": "4.50", "amount": "9.00"},
+    {"description": "Cable 2 m", "quantity": "1", "unit_price": "3.20", "amount": "3.20"},
+    {"description": "Shipping", "amount": "5.00"},
+)
+
+
+def test_line_items_are_paired_by_their_columns_and_counted_right_only_when_every_column_agrees() -> None:
+    predicted = [
+        {"description": "Cable 2 m", "quantity": "1", "unit_price": "3.20", "amount": "3.20"},
+        {"description": "WIDGET blue", "quantity": "2", "unit_price": "4.50", "amount": "9.00"},
+        {"description": "Shipping and handling", "amount": "5.00"},  # amount right, description not
+        {"description": "Subtotal", "amount": "17.20"},  # not an item
+    ]
+    got = score_line_items("d", TRUTH_ITEMS, predicted)
+    assert (got.truth, got.predicted, got.right) == (3, 4, 2)
+    assert got.columns == {"description": (2, 3), "quantity": (2, 2), "unit_price": (2, 2), "amount": (3, 3)}
+    summary = summarise_items([got, score_line_items("e", (), [{"amount": "1.00"}])])
+    assert summary["documents"] == 1  # a document without item truth is not scored
+    assert summary["precision"] == 0.5 and summary["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert summary["f1"] == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3), abs=1e-4)
+    assert summary["columns"]["description"] == {"accuracy": pytest.approx(2 / 3, abs=1e-4), "n": 3}
+
+
+def test_line_items_missed_or_invented() -> None:
+    missed = score_line_items("d", TRUTH_ITEMS, [])
+    assert (missed.right, missed.columns) == (0, {})
+    unrelated = score_line_items("d", TRUTH_ITEMS[:1], [{"description": "Other", "amount": "1.00"}])
+    assert unrelated.right == 0 and unrelated.columns == {}  # nothing in common: not paired
+    # one predicted item is paired with one truth item only
+    twice = score_line_items("d", (TRUTH_ITEMS[2], TRUTH_ITEMS[2]), [{"description": "Shipping", "amount": "5.00"}])
+    assert twice.right == 1
+
+
+def test_line_item_truth_is_read_and_reported(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "file": "docs/a.pdf", "fields": {"total_amount": "17.20"}, "line_items": list(TRUTH_ITEMS)},
+        {"id": "b", "file": "docs/b.pdf", "fields": {"total_amount": "1.00"}},
+    ]
+    (tmp_path / "truth.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    records = load_truth(tmp_path)
+    assert records[0].line_items == TRUTH_ITEMS and records[1].line_items == ()
+    items = [score_line_items(r.id, r.line_items, [dict(TRUTH_ITEMS[0])]) for r in records]
+    report = summarise([], documents=2, pages=2, seconds=1.0, items=items)
+    assert report.to_json()["line_items"]["right"] == 1
+    assert summarise([], documents=1, pages=1, seconds=1.0).line_items == {}
