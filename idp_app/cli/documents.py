@@ -94,7 +94,7 @@ def eval_cmd(
         bool, typer.Option("--held-out", help="Leave out the documents the model was trained or calibrated on.")
     ] = False,
 ) -> None:
-    """Measure extraction against a benchmark folder: per-field accuracy, calibration, risk-coverage, speed."""
+    """Measure extraction against a benchmark folder: field accuracy, line items, calibration, risk-coverage, speed."""
     from rich.progress import Progress
 
     from extractors.evaluation import load_truth, run_dataset
