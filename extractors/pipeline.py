@@ -8,9 +8,9 @@ Extra candidate sources (a vendor memory, say) are passed as ``sources``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,9 @@ def extract_document(
     schema = load_schema(str(DocumentType.RECEIPT if dtype == DocumentType.RECEIPT else DocumentType.INVOICE))
     fields = _fields(doc, ctx, schema, dtype, model, sources, timing)
     if ctx.second_look:
-        fields = _second_look(doc, ctx, schema, dtype, model, sources, fields, warnings, timing)
+        required = [s.name for s in schema.fields if s.required]
+        again = partial(_fields, ctx=ctx, schema=schema, dtype=dtype, model=model, sources=sources)
+        fields = _second_look(doc, ctx, fields, required, again, warnings, timing)
     t1 = time.perf_counter()
     items = extract_line_items(doc, schema)
     timing["line_items"] = (time.perf_counter() - t1) * 1000
@@ -233,11 +235,9 @@ READ_AGAIN = "read again as one block of text"
 def _second_look(
     doc: Document,
     ctx: ExtractionContext,
-    schema: Schema,
-    dtype: DocumentType,
-    model: FieldModel,
-    sources: Sequence[CandidateSource] | None,
     fields: dict[str, FieldValue],
+    required: Sequence[str],
+    extract_fields: Callable[[Document], dict[str, FieldValue]],
     warnings: list[str],
     timing: dict[str, float],
 ) -> dict[str, FieldValue]:
@@ -250,7 +250,7 @@ def _second_look(
     probabilities, so the two compare). Values from the second read have their boxes on the same page in the
     same points; their token ids are left empty, since those tokens are not the document's.
     """
-    missing = [s.name for s in schema.fields if s.required and fields[s.name].value is None]
+    missing = [name for name in required if fields[name].value is None]
     scanned = [p for p in doc.pages if p.source == TokenSource.OCR and p.tokens]
     if not missing or not scanned or not Path(doc.path).is_file():
         return fields
@@ -267,7 +267,7 @@ def _second_look(
         warnings.append(f"second OCR pass not possible: {exc}")
         return fields
     second = replace(doc, pages=tuple(again.get(p.index, p) for p in doc.pages))
-    found = _fields(second, ctx, schema, dtype, model, sources)
+    found = extract_fields(second)
     timing["second_look"] = (time.perf_counter() - start) * 1000
     out = dict(fields)
     for name, value in found.items():
