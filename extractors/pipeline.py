@@ -241,7 +241,7 @@ def _second_look(
     warnings: list[str],
     timing: dict[str, float],
 ) -> dict[str, FieldValue]:
-    """Required fields not found on a scanned document, looked for once more on its pages read again.
+    """A scanned document with a required field missing, read once more: each field keeps its better reading.
 
     Tesseract's automatic page segmentation sometimes drops or garbles a short line set apart from the rest (a
     till receipt's date line, most often) or a column of amounts; read as one block of text, the page usually
