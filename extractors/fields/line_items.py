@@ -20,6 +20,8 @@ END_WORDS = re.compile(
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
+IDENTIFIER = re.compile(r"^\d{8,}$")
+"""A run of eight or more digits without a separator is an article number, GTIN or GLN, never an amount."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
 TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
 
@@ -120,8 +122,12 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
         for lv in lines[start:]:
             numeric = _numeric_cells(lv.token_ids, page.tokens, columns)
             cells: dict[str, list[int]] = {}
+            first_number_x0 = min((c.x0 for c in columns if c.name != "description"), default=float("inf"))
             for i in lv.token_ids:
-                col = _column_of(page.tokens[i].bbox_pt, columns, i in numeric)
+                box = page.tokens[i].bbox_pt
+                if i not in numeric and box.x0 >= first_number_x0:
+                    continue  # a unit ("Stk") or a sign ("%") under a number column is no part of the description
+                col = _column_of(box, columns, i in numeric)
                 cells.setdefault(col, []).append(i)
             first_is_number = any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1])
             if _ends_table(lv.text, first_is_number, bool(numeric), _item_like(cells, columns), totals):
@@ -131,7 +137,12 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 columns = None
                 break
             has_values = any(n in cells for n in ("amount", "unit_price"))
-            if has_values:
+            numbers = {n for n in cells if n != "description"}
+            if has_values and current is not None and not numbers & current.keys():
+                # the rest of the current item's numbers, printed on its next line (its amount, say)
+                for name in numbers:
+                    current[name] = cells[name]
+            elif has_values:
                 if current:
                     items.append(_row(page.index, current, page.tokens))
                 current = cells
@@ -153,7 +164,7 @@ def _numeric_cells(ids: tuple[int, ...], tokens: tuple[Token, ...], columns: lis
     previous_in_text: Token | None = None
     for i in ids:
         tok = tokens[i]
-        if not NUMBER.match(tok.text):
+        if not NUMBER.match(tok.text) or IDENTIFIER.match(tok.text):
             previous_in_text = tok
             continue
         word_space = previous_in_text is not None and tok.bbox_pt.x0 - previous_in_text.bbox_pt.x1 < max(

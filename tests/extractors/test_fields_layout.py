@@ -93,6 +93,26 @@ def test_totals_rows_and_the_page_footer_end_the_table() -> None:
     assert [(i.value("description"), i.value("amount")) for i in items] == [("Desk", "5.00")]
 
 
+def test_an_item_over_two_lines_with_its_unit_and_gtin_is_one_item() -> None:
+    # "Stk" and "%" stand under number columns; the GTIN and the amount are printed on the item's second line.
+    page = page_of(
+        0,
+        [
+            [(40, "Description"), (300, "Qty"), (380, "Unit price"), (430, "VAT"), (480, "Amount")],
+            [(40, "Trennblätter A4"), (300, "20 Stk"), (380, "9,9000"), (430, "19 %")],
+            [(40, "4012345001235"), (480, "198,00")],
+            [(40, "Joghurt Banane"), (300, "50 Stk"), (380, "5,5000"), (430, "7 %")],
+            [(40, "4000050986428"), (480, "275,00")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    got = [(i.value("description"), i.value("quantity"), i.value("unit_price"), i.value("amount")) for i in items]
+    assert got == [
+        ("Trennblätter A4", "20", "9.90", "198.00"),
+        ("Joghurt Banane", "50", "5.50", "275.00"),
+    ]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
