@@ -122,10 +122,10 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
         for lv in lines[start:]:
             numeric = _numeric_cells(lv.token_ids, page.tokens, columns)
             cells: dict[str, list[int]] = {}
-            first_number_x0 = min((c.x0 for c in columns if c.name != "description"), default=float("inf"))
+            numbers_from = _first_number_x0(columns)
             for i in lv.token_ids:
                 box = page.tokens[i].bbox_pt
-                if i not in numeric and box.x0 >= first_number_x0:
+                if i not in numeric and box.x0 >= numbers_from:
                     continue  # a unit ("Stk") or a sign ("%") under a number column is no part of the description
                 col = _column_of(box, columns, i in numeric)
                 cells.setdefault(col, []).append(i)
@@ -153,13 +153,18 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
     return tuple(items)
 
 
+def _first_number_x0(columns: list[Column]) -> float:
+    """Where the table's first number column begins."""
+    return min((c.x0 for c in columns if c.name != "description"), default=float("inf"))
+
+
 def _numeric_cells(ids: tuple[int, ...], tokens: tuple[Token, ...], columns: list[Column]) -> list[int]:
     """The tokens of a row that stand in a number column.
 
     A number printed inside a description ("Monitor 27 inch", "Cable set, Cat. 6") follows a description word at
     the distance of a word space and lies left of the first number column: it stays in the description.
     """
-    first_number_x0 = min((c.x0 for c in columns if c.name != "description"), default=float("inf"))
+    first_number_x0 = _first_number_x0(columns)
     out: list[int] = []
     previous_in_text: Token | None = None
     for i in ids:
