@@ -21,6 +21,8 @@ END_WORDS = re.compile(
 )
 NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
 IDENTIFIER = re.compile(r"^\d{8,}$")
+DETAIL_LINE = re.compile(r"^[^\W\d][\w .()/-]*:\s*[-−]?\d[\d.,]*(\s+\S+)?$")
+"""A line that is one label, a colon and a number ("Gross price: 9,90", "Base quantity: 1 pc")."""
 """A run of eight or more digits without a separator is an article number, GTIN or GLN, never an amount."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
 TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
@@ -136,6 +138,8 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 current = None
                 columns = None
                 break
+            if current is not None and DETAIL_LINE.match(lv.text):
+                continue  # "Gross price: 9,90" under an item tells about that item, it is not one
             has_values = any(n in cells for n in ("amount", "unit_price"))
             numbers = {n for n in cells if n != "description"}
             if has_values and current is not None and not numbers & current.keys():

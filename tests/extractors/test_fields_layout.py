@@ -94,13 +94,15 @@ def test_totals_rows_and_the_page_footer_end_the_table() -> None:
 
 
 def test_an_item_over_two_lines_with_its_unit_and_gtin_is_one_item() -> None:
-    # "Stk" and "%" stand under number columns; the GTIN and the amount are printed on the item's second line.
+    # "Stk" and "%" stand under number columns; the GTIN and the amount are printed on the item's second line,
+    # a detail ("Bruttopreis: 9,9000") on its third.
     page = page_of(
         0,
         [
             [(40, "Description"), (300, "Qty"), (380, "Unit price"), (430, "VAT"), (480, "Amount")],
             [(40, "Trennblätter A4"), (300, "20 Stk"), (380, "9,9000"), (430, "19 %")],
             [(40, "4012345001235"), (480, "198,00")],
+            [(40, "Bruttopreis: 9,9000")],  # a detail of the item above, not an item
             [(40, "Joghurt Banane"), (300, "50 Stk"), (380, "5,5000"), (430, "7 %")],
             [(40, "4000050986428"), (480, "275,00")],
         ],
