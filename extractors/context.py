@@ -22,5 +22,5 @@ class ExtractionContext:
     language_hint: str | None = None
     """A locale hint for dates and amounts (e.g. "de"), when the sender's country is known."""
     second_look: bool = True
-    """Read a scanned page once more, as one block of text, when a required field was not found on it; each
-    field then keeps the more confident of its two readings."""
+    """Read a scanned page once more, as one block of text, when a required field was not found on it or is more
+    likely wrong than right; each field then keeps the more confident of its two readings."""

@@ -231,6 +231,9 @@ def _fields(
 READ_AGAIN = "read again as one block of text"
 """Evidence of a value found on a second OCR pass over a scanned page."""
 
+DOUBTFUL_BELOW = 0.5
+"""A required field below this confidence (more likely wrong than right) sends a scanned page for a second look."""
+
 
 def _second_look(
     doc: Document,
@@ -241,18 +244,20 @@ def _second_look(
     warnings: list[str],
     timing: dict[str, float],
 ) -> dict[str, FieldValue]:
-    """A scanned document with a required field missing, read once more: each field keeps its better reading.
+    """A scanned document with a required field missing or doubtful, read once more: each field keeps its better
+    reading.
 
     Tesseract's automatic page segmentation sometimes drops or garbles a short line set apart from the rest (a
     till receipt's date line, most often) or a column of amounts; read as one block of text, the page usually
     gives them. Only the first and last scanned pages are read again. A missing field takes the value found on
     the second read; a field found on both reads keeps the more confident reading (confidences are calibrated
-    probabilities, so the two compare). Values from the second read have their boxes on the same page in the
-    same points; their token ids are left empty, since those tokens are not the document's.
+    probabilities, so the two compare), and when the two values differ its confidence is lowered by its rival's
+    (see ``_kept_of_two``). Values from the second read have their boxes on the same page in the same points;
+    their token ids are left empty, since those tokens are not the document's.
     """
-    missing = [name for name in required if fields[name].value is None]
+    doubtful = [n for n in required if fields[n].value is None or fields[n].confidence < DOUBTFUL_BELOW]
     scanned = [p for p in doc.pages if p.source == TokenSource.OCR and p.tokens]
-    if not missing or not scanned or not Path(doc.path).is_file():
+    if not doubtful or not scanned or not Path(doc.path).is_file():
         return fields
     start = time.perf_counter()
     try:
@@ -272,9 +277,26 @@ def _second_look(
     out = dict(fields)
     for name, value in found.items():
         first = fields[name]
-        if value.value is not None and (first.value is None or value.confidence > first.confidence):
+        if value.value is None:
+            continue
+        if first.value is None:
             out[name] = replace(value, token_ids=(), evidence=(*value.evidence, READ_AGAIN))
+        elif _same(name, first.value, value.value):
+            out[name] = replace(first, confidence=max(first.confidence, value.confidence))
+        elif value.confidence > first.confidence:
+            confidence = _kept_of_two(value.confidence, first.confidence)
+            out[name] = replace(value, confidence=confidence, token_ids=(), evidence=(*value.evidence, READ_AGAIN))
+        else:
+            out[name] = replace(first, confidence=_kept_of_two(first.confidence, value.confidence))
     return out
+
+
+def _kept_of_two(p: float, q: float) -> float:
+    """The chance that the kept reading (confidence ``p``) is right when another reading of the same field
+    (confidence ``q``) gives a different value: the two cannot both be right, so, taking the reads as independent,
+    P(kept right | not both right) = p (1 - q) / (1 - p q). A close rival lowers the confidence; a weak one
+    hardly does."""
+    return p * (1.0 - q) / (1.0 - p * q) if p * q < 1.0 else 0.5
 
 
 # Confidence of a receipt field, from how the layout rule and the scorer compare: the share of right values

@@ -1,4 +1,4 @@
-"""The second look: a required field missing from a scanned page is looked for on the page read again."""
+"""The second look: a required field missing or doubtful on a scanned page is looked for on the page read again."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from PIL import Image
 
 from extractors.context import ExtractionContext
 from extractors.document import Document
-from extractors.pipeline import READ_AGAIN, extract_document
-from extractors.readers import read_document
+from extractors.pipeline import DOUBTFUL_BELOW, READ_AGAIN, _kept_of_two, _second_look, extract_document
+from extractors.readers import read_document, read_page_again
 from extractors.readers.layout import assemble_page
+from extractors.results import FieldValue
 from tests.extractors.test_readers_docs import draw_scan, text_pdf
 
 pytestmark = pytest.mark.slow
@@ -65,7 +66,7 @@ def test_a_date_line_the_first_read_lost_is_found_on_the_page_read_again(tmp_pat
     assert result.fields["total_amount"].token_ids == without.fields["total_amount"].token_ids
 
 
-def test_a_field_found_on_both_reads_keeps_the_more_confident_reading(tmp_path: Path) -> None:
+def test_a_value_both_reads_agree_on_keeps_its_tokens_and_the_higher_confidence(tmp_path: Path) -> None:
     lost = _without_line(read_document(_scan(tmp_path), CTX), "2024")
     page = lost.pages[0]
     unsure = tuple(replace(t, confidence=0.2) if "15.50" in t.text else t for t in page.tokens)
@@ -74,7 +75,43 @@ def test_a_field_found_on_both_reads_keeps_the_more_confident_reading(tmp_path: 
     assert first.value == "15.50"
     total = extract_document(lost, CTX).fields["total_amount"]
     assert total.value == "15.50" and total.confidence > first.confidence
-    assert READ_AGAIN in total.evidence and total.token_ids == ()
+    assert total.token_ids == first.token_ids and READ_AGAIN not in total.evidence
+
+
+def test_two_readings_that_differ_lower_the_kept_one_by_its_rival() -> None:
+    assert _kept_of_two(0.98, 0.0) == pytest.approx(0.98)
+    assert _kept_of_two(0.98, 0.85) == pytest.approx(0.98 * 0.15 / (1 - 0.98 * 0.85))  # about 0.88
+    assert _kept_of_two(0.98, 0.85) < _kept_of_two(0.98, 0.3) < 0.98
+    assert _kept_of_two(0.6, 0.6) == pytest.approx(0.375)  # an even contest leaves neither likely
+
+
+def test_a_doubtful_field_sends_the_page_for_a_second_look_and_a_sure_one_does_not(tmp_path: Path) -> None:
+    doc = read_document(_scan(tmp_path), CTX)
+    once = replace(CTX, second_look=False)
+    first = extract_document(doc, once).fields
+    required = ["vendor_name", "invoice_date", "total_amount"]
+    assert first["total_amount"].value == "15.50"
+
+    def misread(confidence: float) -> dict[str, FieldValue]:
+        """The first read's fields, but its total misread as 15.80 with the given confidence."""
+        total = replace(first["total_amount"], value="15.80", text="15.80", confidence=confidence)
+        return {**first, "total_amount": total}
+
+    def again(d: Document) -> dict[str, FieldValue]:
+        return extract_document(d, once).fields
+
+    timing: dict[str, float] = {}
+    fields = _second_look(doc, CTX, misread(DOUBTFUL_BELOW - 0.2), required, again, [], timing)
+    total = fields["total_amount"]
+    assert total.value == "15.50" and READ_AGAIN in total.evidence
+    assert "second_look" in timing
+    read_again = again(replace(doc, pages=(read_page_again(Path(doc.path), doc.pages[0], CTX),)))["total_amount"]
+    assert total.confidence == pytest.approx(_kept_of_two(read_again.confidence, DOUBTFUL_BELOW - 0.2))
+
+    sure: dict[str, float] = {}
+    assert all(first[n].confidence >= DOUBTFUL_BELOW for n in required if n != "total_amount")
+    fields = _second_look(doc, CTX, misread(DOUBTFUL_BELOW + 0.2), required, again, [], sure)
+    assert fields["total_amount"].value == "15.80" and "second_look" not in sure
 
 
 def test_no_second_look_for_a_text_layer_or_a_file_that_is_gone_or_changed(tmp_path: Path) -> None:
