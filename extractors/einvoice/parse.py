@@ -238,6 +238,7 @@ def _parse_cii(root: Element) -> EInvoiceData:
         )
         rate = _text(line_settlement, "ApplicableTradeTax/RateApplicablePercent|ApplicablePercent")
         cells = {
+            "article_number": _fv("article_number", _text(line, "SpecifiedTradeProduct/SellerAssignedID")),
             "description": _fv("description", _text(line, "SpecifiedTradeProduct/Name")),
             "quantity": _fv("quantity", normalise_quantity(_text(line_delivery, "BilledQuantity"))),
             "unit_price": _amount_fv("unit_price", _text(line_agreement, "NetPriceProductTradePrice/ChargeAmount")),
@@ -318,6 +319,7 @@ def _parse_ubl(root: Element, kind: str) -> EInvoiceData:
     for line in _all(root, "InvoiceLine|CreditNoteLine"):
         rate = _text(line, "Item/ClassifiedTaxCategory/Percent")
         cells = {
+            "article_number": _fv("article_number", _text(line, "Item/SellersItemIdentification/ID")),
             "description": _fv("description", _text(line, "Item/Name") or _text(line, "Item/Description")),
             "quantity": _fv("quantity", normalise_quantity(_text(line, "InvoicedQuantity|CreditedQuantity"))),
             "unit_price": _amount_fv("unit_price", _text(line, "Price/PriceAmount")),

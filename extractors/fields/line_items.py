@@ -14,16 +14,25 @@ from extractors.geometry import BBox
 from extractors.results import FieldValue, LineItem
 
 NUMERIC_COLUMNS = ("quantity", "unit_price", "amount", "tax_rate")
+KEY_COLUMNS = ("position", "article_number")
+"""Columns that name a row rather than describe it: the position number (not kept) and the article number."""
+SCHEME_TAG = re.compile(r"^\((?:gtin|gln|ean|upc|isbn|sku)\)$", re.IGNORECASE)
+"""The name of an identifier scheme printed beside or under an article number: "(GTIN)"."""
+BRACKET_CODE = re.compile(r"^\[([^\]\s]{2,40})\]\s+(?=\S)")
+"""An article number in brackets before the description: "[FURN_7777] Office Chair"."""
 END_WORDS = re.compile(
     r"(?<!\w)(sub ?total|total|summe|zwischensumme|gesamt\w*|total ht|sous-total|subtotaal|totaal|"
-    r"rechnungssumme|nettobetrag gesamt|umsatzsteuer|steuerbetrag|belegsummen)(?!\w)",
+    r"rechnungssumme|nettobetrag gesamt|umsatzsteuer|steuerbetrag|belegsummen|\w*steueraufschlüsselung|"
+    r"(?:vat|tax) (?:breakdown|summary)|zahlungsbedingungen|payment terms|conditions de paiement|"
+    r"betalingsvoorwaarden)(?!\w)",
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
 IDENTIFIER = re.compile(r"^\d{8,}$")
-DETAIL_LINE = re.compile(r"^[^\W\d][\w .()/-]*:\s*[-−]?\d[\d.,]*(\s+\S+)?$")
-"""A line that is one label, a colon and a number ("Gross price: 9,90", "Base quantity: 1 pc")."""
 """A run of eight or more digits without a separator is an article number, GTIN or GLN, never an amount."""
+DETAIL_LINE = re.compile(r"^[^\W\d][\w .()/-]*:\s*(?:[-−]?\d[\d.,]*|[A-Z]*\d[\w./-]*)(\s+\S+)?$")
+"""A line that is one label, a colon and a number or a code ("Gross price: 9,90", "Base quantity: 1 pc",
+"Serial number: SDMPP373MPP15")."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
 TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
 
@@ -65,15 +74,19 @@ class Column:
     x1: float
 
 
-def _header(lv: LineView, schema: Schema, tokens: tuple[object, ...]) -> list[Column] | None:
+def _labels(lv: LineView, schema: Schema, tokens: tuple[object, ...], taken: dict[str, Column]) -> dict[str, Column]:
+    """The columns whose label words stand in ``lv``, other than those already ``taken``."""
     text = lv.text.lower()
     cols: dict[str, Column] = {}
     used: list[tuple[int, int]] = []
+    # The description is placed first: a word such as "Artikel" heads the description unless the row has a
+    # description word of its own ("Artikel | Omschrijving"), when it heads the article numbers.
     spans = sorted(
-        ((name, w) for name, words in schema.line_item_labels.items() for w in words), key=lambda p: -len(p[1])
+        ((name, w) for name, words in schema.line_item_labels.items() for w in words),
+        key=lambda p: (p[0] != "description", -len(p[1])),
     )
     for name, word in spans:
-        if name in cols:
+        if name in cols or name in taken:
             continue
         for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text):
             if any(m.start() < e and m.end() > s for s, e in used):
@@ -85,10 +98,29 @@ def _header(lv: LineView, schema: Schema, tokens: tuple[object, ...]) -> list[Co
             cols[name] = Column(name, box.x0, box.x1)
             used.append((m.start(), m.end()))
             break
+    return cols
+
+
+def _header(
+    lines: list[LineView], k: int, schema: Schema, tokens: tuple[Token, ...]
+) -> tuple[list[Column], int] | None:
+    """The columns of a table whose header starts at line ``k``, and the index of the first line below it.
+
+    A header may run over several lines ("Positions- / betrag / ohne USt."): the lines right below it that hold
+    no number add the labels they carry.
+    """
+    cols = _labels(lines[k], schema, tokens, {})
     numeric = [n for n in cols if n in NUMERIC_COLUMNS]
-    if ("description" in cols and len(numeric) >= 1 and len(cols) >= 3) or (len(numeric) >= 2 and len(cols) >= 3):
-        return sorted(cols.values(), key=lambda c: c.x0)
-    return None
+    content = [n for n in cols if n not in KEY_COLUMNS]
+    if not (len(content) >= 3 and (len(numeric) >= 2 or ("description" in cols and len(numeric) >= 1))):
+        return None
+    end = k + 1
+    while end < len(lines) and _next_line(lines[end - 1].bbox_pt, lines[end].bbox_pt):
+        if any(NUMBER.match(tokens[i].text) for i in lines[end].token_ids):
+            break
+        cols.update(_labels(lines[end], schema, tokens, cols))
+        end += 1
+    return sorted(cols.values(), key=lambda c: c.x0), end
 
 
 def _cell(name: str, text: str, box: BBox, page: int, ids: tuple[int, ...], conf: float) -> FieldValue:
@@ -110,27 +142,22 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
     items: list[LineItem] = []
     columns: list[Column] | None = None
     totals = _totals_label(schema)
+    item_above = False  # whether the table goes on from an item at the foot of the page before
     for page in doc.pages:
         lines = page_lines(page)
         start = 0
-        for k, lv in enumerate(lines):
-            header = _header(lv, schema, page.tokens)
+        for k in range(len(lines)):
+            header = _header(lines, k, schema, page.tokens)
             if header:
-                columns, start = header, k + 1
+                columns, start = header
                 break
         if columns is None:
             continue
         current: dict[str, list[int]] | None = None
+        previous: BBox | None = None
+        text_goes_on = False  # whether a line of text still continues the current item's description
         for lv in lines[start:]:
-            numeric = _numeric_cells(lv.token_ids, page.tokens, columns)
-            cells: dict[str, list[int]] = {}
-            numbers_from = _first_number_x0(columns)
-            for i in lv.token_ids:
-                box = page.tokens[i].bbox_pt
-                if i not in numeric and box.x0 >= numbers_from:
-                    continue  # a unit ("Stk") or a sign ("%") under a number column is no part of the description
-                col = _column_of(box, columns, i in numeric)
-                cells.setdefault(col, []).append(i)
+            cells, numeric = _cells(lv.token_ids, page.tokens, columns)
             first_is_number = any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1])
             if _ends_table(lv.text, first_is_number, bool(numeric), _item_like(cells, columns), totals):
                 if current:
@@ -138,10 +165,20 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 current = None
                 columns = None
                 break
-            if current is not None and DETAIL_LINE.match(lv.text):
+            if previous is not None and not _next_line(previous, lv.bbox_pt):
+                text_goes_on = False  # a note set apart below an item is no part of its description
+            previous = lv.bbox_pt
+            if (current is not None or item_above) and DETAIL_LINE.match(lv.text):
                 continue  # "Gross price: 9,90" under an item tells about that item, it is not one
-            has_values = any(n in cells for n in ("amount", "unit_price"))
-            numbers = {n for n in cells if n != "description"}
+            numbers = {n for n in cells if n in NUMERIC_COLUMNS}
+            has_values = any(n in cells for n in ("amount", "unit_price")) or (
+                "quantity" in numbers and "description" in cells and len(numbers) >= 2
+            )
+            if not has_values and "article_number" in cells:
+                code = cells.pop("article_number")
+                if current is not None and text_goes_on and "article_number" not in current:
+                    current["article_number"] = code  # printed under the row's first line
+                # else a GTIN under the article number of the row above
             if has_values and current is not None and not numbers & current.keys():
                 # the rest of the current item's numbers, printed on its next line (its amount, say)
                 for name in numbers:
@@ -149,60 +186,130 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             elif has_values:
                 if current:
                     items.append(_row(page.index, current, page.tokens))
-                current = cells
-            elif current is not None and "description" in cells and len(numeric) == 0:
+                current, text_goes_on, item_above = cells, True, False
+            elif current is not None and text_goes_on and "description" in cells and len(numeric) == 0:
                 current.setdefault("description", []).extend(cells["description"])
         if current:
             items.append(_row(page.index, current, page.tokens))
+        item_above = columns is not None and (current is not None or item_above)
     return tuple(items)
 
 
-def _first_number_x0(columns: list[Column]) -> float:
-    """Where the table's first number column begins."""
-    return min((c.x0 for c in columns if c.name != "description"), default=float("inf"))
+def _next_line(above: BBox, below: BBox) -> bool:
+    """Whether ``below`` follows ``above`` at the table's line spacing, not after a blank line."""
+    return below.y0 - above.y1 <= 0.8 * max(above.height, below.height)
 
 
-def _numeric_cells(ids: tuple[int, ...], tokens: tuple[Token, ...], columns: list[Column]) -> list[int]:
-    """The tokens of a row that stand in a number column.
+def _numbers_from(columns: list[Column]) -> float:
+    """Where the number columns right of the description begin (the first number column when there is no
+    description column, or none right of it)."""
+    desc = next((c.x0 for c in columns if c.name == "description"), None)
+    xs = [c.x0 for c in columns if c.name in NUMERIC_COLUMNS]
+    right = [x for x in xs if desc is None or x > desc]
+    return min(right or xs, default=float("inf"))
 
-    A number printed inside a description ("Monitor 27 inch", "Cable set, Cat. 6") follows a description word at
-    the distance of a word space and lies left of the first number column: it stays in the description.
+
+def _key_column(box: BBox, columns: list[Column]) -> str | None:
+    """The position or article-number column a token stands in: from its header's left edge to halfway to the
+    next column's header (a description may start left of its own header)."""
+    for k, col in enumerate(columns):
+        if col.name not in KEY_COLUMNS:
+            continue
+        end = (col.x1 + columns[k + 1].x0) / 2 if k + 1 < len(columns) else float("inf")
+        if col.x0 - 4.0 <= box.x0 < end:
+            return col.name
+    return None
+
+
+def _cells(
+    ids: tuple[int, ...], tokens: tuple[Token, ...], columns: list[Column]
+) -> tuple[dict[str, list[int]], list[int]]:
+    """A row's tokens by column, and those that are numbers in a number column.
+
+    A number printed inside a description ("Monitor 27 inch", "Cable set, Cat. 6") lies between the description
+    column's left edge and the first number column, or follows a description word at the distance of a word
+    space: it stays in the description. A unit ("Stk") or a sign ("%") under a number column is no part of it.
     """
-    first_number_x0 = _first_number_x0(columns)
-    out: list[int] = []
+    numbers_from = _numbers_from(columns)
+    desc_x0 = next((c.x0 for c in columns if c.name == "description"), None)
+    cells: dict[str, list[int]] = {}
+    numeric: list[int] = []
     previous_in_text: Token | None = None
     for i in ids:
         tok = tokens[i]
-        if not NUMBER.match(tok.text) or IDENTIFIER.match(tok.text):
-            previous_in_text = tok
+        box = tok.bbox_pt
+        key = _key_column(box, columns)
+        if key is not None:
+            if not SCHEME_TAG.match(tok.text):
+                cells.setdefault(key, []).append(i)
+            previous_in_text = None
             continue
-        word_space = previous_in_text is not None and tok.bbox_pt.x0 - previous_in_text.bbox_pt.x1 < max(
-            tok.bbox_pt.height, 1.0
-        )
-        if word_space and tok.bbox_pt.x1 < first_number_x0:
-            previous_in_text = tok
+        is_number = bool(NUMBER.match(tok.text)) and not IDENTIFIER.match(tok.text)
+        if is_number:
+            in_text = desc_x0 is not None and desc_x0 - 2.0 <= box.x0 and box.x1 < numbers_from
+            word_space = previous_in_text is not None and box.x0 - previous_in_text.bbox_pt.x1 < max(box.height, 1.0)
+            is_number = not in_text and not (word_space and box.x1 < numbers_from)
+        if is_number:
+            numeric.append(i)
+            previous_in_text = None
             continue
-        out.append(i)
-        previous_in_text = None
-    return out
+        previous_in_text = tok
+        if box.x0 < numbers_from and not SCHEME_TAG.match(tok.text):
+            cells.setdefault("description", []).append(i)
+    for i, name in zip(numeric, _number_columns([tokens[i].bbox_pt for i in numeric], columns), strict=True):
+        cells.setdefault(name, []).append(i)
+    return cells, numeric
 
 
-def _column_of(box: BBox, columns: list[Column], numeric: bool) -> str:
-    if not numeric:
-        return "description"
-    candidates = [c for c in columns if c.name != "description"] or columns
-    cx = box.x1
-    return min(candidates, key=lambda c: min(abs(cx - c.x1), abs(box.center[0] - (c.x0 + c.x1) / 2))).name
+def _number_columns(boxes: list[BBox], columns: list[Column]) -> list[str]:
+    """The number column of each of a row's numbers (given left to right).
+
+    Each number goes under the nearest column, but no two numbers of a row share a column while the row has
+    columns enough, and their order is kept: "20 Stk 19 %" under "Menge" and a wide "Steuer" header gives the
+    quantity 20 and the rate 19, though both numbers stand nearer "Menge".
+    """
+    cols = sorted((c for c in columns if c.name in NUMERIC_COLUMNS), key=lambda c: c.x0) or columns
+
+    def cost(box: BBox, c: Column) -> float:
+        return min(abs(box.x1 - c.x1), abs(box.center[0] - (c.x0 + c.x1) / 2))
+
+    n, m = len(boxes), len(cols)
+    if n > m:
+        return [min(cols, key=lambda c: cost(b, c)).name for b in boxes]
+    # best[i][j]: least cost of placing the first i numbers in the first j columns, in order
+    inf = float("inf")
+    best = [[0.0] * (m + 1)] + [[inf] * (m + 1) for _ in range(n)]
+    for i in range(1, n + 1):
+        for j in range(i, m + 1):
+            best[i][j] = min(best[i][j - 1], best[i - 1][j - 1] + cost(boxes[i - 1], cols[j - 1]))
+    out: list[str] = []
+    j = m
+    for i in range(n, 0, -1):
+        while best[i][j] == best[i][j - 1]:
+            j -= 1
+        out.append(cols[j - 1].name)
+        j -= 1
+    return out[::-1]
 
 
 def _row(page: int, cells: dict[str, list[int]], tokens: tuple[object, ...]) -> LineItem:
     out: dict[str, FieldValue] = {}
     for name, ids in cells.items():
+        if name == "position":
+            continue
         toks = [tokens[i] for i in ids]
         text = " ".join(t.text for t in toks)  # type: ignore[attr-defined]
         box = BBox.union_of(t.bbox_pt for t in toks)  # type: ignore[attr-defined]
         conf = min(t.confidence for t in toks)  # type: ignore[attr-defined]
-        if name != "description":
+        if name == "description" and "article_number" not in cells and (m := BRACKET_CODE.match(text)):
+            code = [t for t in toks if t.text.startswith("[")][:1]  # type: ignore[attr-defined]
+            out["article_number"] = _cell("article_number", m.group(1), code[0].bbox_pt, page, (ids[0],), conf)  # type: ignore[attr-defined]
+            rest = [(i, t) for i, t in zip(ids, toks, strict=True) if t is not code[0]]
+            ids = [i for i, _ in rest]
+            toks = [t for _, t in rest]
+            text = text[m.end() :]
+            box = BBox.union_of(t.bbox_pt for t in toks)  # type: ignore[attr-defined]
+        if name not in ("description", "article_number"):
             text = toks[-1].text  # type: ignore[attr-defined]
             box = toks[-1].bbox_pt  # type: ignore[attr-defined]
             ids = ids[-1:]

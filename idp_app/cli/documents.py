@@ -14,6 +14,7 @@ from rich.table import Table
 
 from extractors.context import ExtractionContext
 from extractors.errors import ExtractionError, UnsupportedFileError
+from idp_app.services.values import LINE_ITEM_TYPES
 
 
 def _error_line(exc: ExtractionError) -> str:
@@ -64,7 +65,7 @@ def _print_table(console: Console, data: dict[str, Any]) -> None:
     console.print(table)
     if data["line_items"]:
         items = Table(title="line items")
-        cols = ("description", "quantity", "unit_price", "amount", "tax_rate")
+        cols = [c for c in LINE_ITEM_TYPES if any(item.get(c) for item in data["line_items"])]
         for col in cols:
             items.add_column(col)
         for item in data["line_items"]:

@@ -17,6 +17,7 @@ from idp_app.errors import InvalidValueError
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
 
 LINE_ITEM_TYPES = {
+    "article_number": "text",
     "description": "text",
     "quantity": "number",
     "unit_price": "amount",

@@ -25,7 +25,8 @@ CII = """<?xml version="1.0" encoding="UTF-8"?>
  <rsm:SupplyChainTradeTransaction>
   <ram:IncludedSupplyChainTradeLineItem>
    <ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>
-   <ram:SpecifiedTradeProduct><ram:Name>Copy paper A4</ram:Name></ram:SpecifiedTradeProduct>
+   <ram:SpecifiedTradeProduct><ram:SellerAssignedID>CP-A4-500</ram:SellerAssignedID><ram:Name>Copy paper A4</ram:Name>
+   </ram:SpecifiedTradeProduct>
    <ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>4.2500</ram:ChargeAmount>
    </ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>
    <ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="H87">10.0000</ram:BilledQuantity>
@@ -146,6 +147,7 @@ UBL = """<?xml version="1.0" encoding="UTF-8"?>
   <cbc:{qty} unitCode="HUR">2.5</cbc:{qty}>
   <cbc:LineExtensionAmount currencyID="EUR">100.00</cbc:LineExtensionAmount>
   <cac:Item><cbc:Name>Consulting</cbc:Name>
+   <cac:SellersItemIdentification><cbc:ID>SRV-7</cbc:ID></cac:SellersItemIdentification>
    <cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent>
     <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item>
   <cac:Price><cbc:PriceAmount currencyID="EUR">40.00</cbc:PriceAmount></cac:Price>
@@ -183,7 +185,9 @@ def test_cii_fields_and_line_items() -> None:
     assert fv.text == "20240305" and fv.confidence == 1.0 and fv.source == TokenSource.EINVOICE
     assert data.fields["vendor_iban"].text == "DE02 1203 0000 0000 2020 51"
     (item,) = data.line_items
-    assert {k: item.value(k) for k in ("description", "quantity", "unit_price", "amount", "tax_rate")} == {
+    columns = ("article_number", "description", "quantity", "unit_price", "amount", "tax_rate")
+    assert {k: item.value(k) for k in columns} == {
+        "article_number": "CP-A4-500",
         "description": "Copy paper A4",
         "quantity": "10.0000",
         "unit_price": "4.25",
@@ -226,6 +230,7 @@ def test_ubl_invoice_and_credit_note(credit: bool) -> None:
     )
     assert data.value("po_number") == "4500012345" and data.value("currency") == "EUR"
     (item,) = data.line_items
+    assert item.value("article_number") == "SRV-7"
     assert (item.value("quantity"), item.value("unit_price"), item.value("amount"), item.value("tax_rate")) == (
         "2.5",
         "40.00",

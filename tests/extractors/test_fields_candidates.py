@@ -151,7 +151,15 @@ def test_shipped_schemas_name_the_canonical_fields() -> None:
     invoice = load_schema("invoice")
     for name in ("vendor_name", "invoice_number", "invoice_date", "total_amount", "vendor_iban", "currency"):
         assert name in invoice.names()
-    assert set(invoice.line_item_labels) == {"description", "quantity", "unit_price", "amount", "tax_rate"}
+    assert set(invoice.line_item_labels) == {
+        "position",
+        "article_number",
+        "description",
+        "quantity",
+        "unit_price",
+        "amount",
+        "tax_rate",
+    }
     contract = load_schema("contract")
     assert contract.field("parties").value_type == ValueType.PARTY_LIST
     for spec in invoice.fields:

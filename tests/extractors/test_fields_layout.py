@@ -115,6 +115,88 @@ def test_an_item_over_two_lines_with_its_unit_and_gtin_is_one_item() -> None:
     ]
 
 
+def _items(rows: list[list[tuple[float, str]]]) -> list[tuple[str | None, ...]]:
+    items = extract_line_items(Document("t.pdf", (page_of(0, rows),), "application/pdf"), load_schema("invoice"))
+    return [
+        tuple(i.value(c) for c in ("article_number", "description", "quantity", "unit_price", "amount")) for i in items
+    ]
+
+
+def test_position_and_article_number_columns_stay_out_of_the_description() -> None:
+    header = [(40, "Pos"), (70, "Art-Nr"), (150, "Beschreibung"), (300, "Menge"), (380, "Nettopreis"), (480, "Betrag")]
+    rows = [
+        header,
+        [(40, "1"), (70, "TB100A4"), (150, "Trennblätter A4"), (300, "20"), (380, "9,90"), (480, "198,00")],
+        [(70, "4012345001235")],  # the GTIN under the article number, and its scheme
+        [(70, "(GTIN)")],
+        [(40, "2"), (150, "Joghurt"), (300, "50"), (380, "5,50"), (480, "275,00")],
+        [(70, "ARNR2"), (150, "Banane")],  # this row's article number is printed under its first line
+    ]
+    assert _items(rows) == [
+        ("TB100A4", "Trennblätter A4", "20", "9.90", "198.00"),
+        ("ARNR2", "Joghurt Banane", "50", "5.50", "275.00"),
+    ]
+    # "Artikel" heads the descriptions, unless the header has a description word of its own
+    dutch = [(40, "Artikel"), (110, "Omschrijving"), (300, "Aantal"), (380, "Prijs"), (480, "Bedrag")]
+    row = [(40, "E103184"), (110, "Onderhoudsset CA6707/10"), (300, "1"), (380, "49,99"), (480, "49,99")]
+    assert _items([dutch, row]) == [("E103184", "Onderhoudsset CA6707/10", "1", "49.99", "49.99")]
+    dutch[1] = (110, "Kleur")
+    assert _items([dutch, row])[0][:2] == (None, "E103184 Onderhoudsset CA6707/10")
+
+
+def test_a_code_in_brackets_is_the_article_number_and_a_serial_number_line_a_detail() -> None:
+    rows = [
+        HEADER,
+        [(40, "[FURN_7777] Office Chair"), (300, "1"), (380, "70,00"), (480, "70,00")],
+        [(40, "Serial number: SDMPP373MPP15")],
+        [(40, "Olive Oil"), (300, "2"), (380, "1,00"), (480, "2,00")],
+    ]
+    assert _items(rows) == [
+        ("FURN_7777", "Office Chair", "1", "70.00", "70.00"),
+        (None, "Olive Oil", "2", "1.00", "2.00"),
+    ]
+
+
+def test_a_header_over_two_lines_a_note_set_apart_and_the_payment_terms() -> None:
+    rows = [
+        [(40, "Beschreibung"), (300, "Menge"), (360, "Einzelpreis"), (425, "USt."), (470, "Positions-")],
+        [(470, "betrag")],  # the amount's label, on the header's second line
+        [(40, "Beamer-Deckenhalterung"), (300, "1"), (360, "122,50"), (425, "19 %"), (470, "122,50")],
+        [(40, "mit Kabelsatz")],
+        [],
+        [(40, "Lieferung erfolgte am 3. Mai")],  # a note set apart: no part of the description
+        [(40, "Stahlcoil"), (300, "10"), (425, "0 %")],  # no price printed: a quantity and a rate
+        [(40, "Basismenge: 1 Stk"), (470, "1.000,00")],
+        [(40, "Zahlungsbedingungen:")],
+        [(40, "Zahlbar innerhalb 30 Tagen"), (360, "3%")],
+    ]
+    assert _items(rows) == [
+        (None, "Beamer-Deckenhalterung mit Kabelsatz", "1", "122.50", "122.50"),
+        (None, "Stahlcoil", "10", None, "1000.00"),
+    ]
+
+
+def test_numbers_keep_their_order_under_the_columns_and_a_detail_opens_the_next_page() -> None:
+    # "19 %" stands nearer "Menge" than the wide "Steuer" header, but the quantity is taken by "20"
+    header = [(40, "Beschreibung"), (250, "Nettopreis"), (330, "Menge"), (420, "Steuer"), (500, "Entgelt")]
+    page0 = page_of(
+        0, [header, [(40, "Trennblätter A4"), (250, "9,90"), (330, "20 Stk"), (370, "19 %"), (500, "198,00")]]
+    )
+    page1 = page_of(
+        1,
+        [
+            [(60, "Bruttopreis:"), (250, "9,90")],  # a detail of the item at the foot of the page before
+            [(40, "Joghurt Banane"), (250, "5,50"), (330, "50 Stk"), (370, "7 %"), (500, "275,00")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page0, page1), "application/pdf"), load_schema("invoice"))
+    got = [tuple(i.value(c) for c in ("description", "unit_price", "quantity", "tax_rate", "amount")) for i in items]
+    assert got == [
+        ("Trennblätter A4", "9.90", "20", "19", "198.00"),
+        ("Joghurt Banane", "5.50", "50", "7", "275.00"),
+    ]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
