@@ -77,7 +77,8 @@ _LEGAL_FIXES = (
 _TOTAL_WORD = re.compile(r"t\s*[o0]\s*t\s*a\s*[l1i|]", re.IGNORECASE)
 _NOT_TOTAL = re.compile(
     r"sub\s*-?\s*t[o0]tal|excl|\btotal\s*(?:qty|quantity|items?|item\(s\)|disc(?:ount)?|savings?|gst|sst|tax|vat|excl|"
-    r"before|pcs|units|no\.?\s+of)|\b(?:qty|items?|gst|sst|tax|vat|disc(?:ount)?|saving)\s+total",
+    r"before|pcs|units|no\.?\s+of)|\b(?:qty|items?|gst|sst|tax|vat|disc(?:ount)?|saving)\s+total|"
+    r"\bincludes\s+\d+(?:[.,]\d+)?\s*%\s*(?:gst|sst|tax|vat)\b|\b(?:gst|sst|tax|vat)\b.*\bincluded\b",
     re.IGNORECASE,
 )
 _FINAL_TOTAL = re.compile(

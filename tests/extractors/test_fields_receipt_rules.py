@@ -89,6 +89,13 @@ def test_subtotal_tax_and_quantity_lines_are_not_the_total() -> None:
     assert receipt_answers(receipt(lines))["total_amount"].value == "95.40"
 
 
+def test_a_line_stating_the_tax_included_in_the_total_is_not_the_total() -> None:
+    head = SHOP[:10]
+    for tax_line in ("TOTAL INCLUDES 6% GST 3.98", "GST @6% included in total RM 3.98", "*6% GST Included : 3.98"):
+        lines = [*head, "Take-out Total (incl GST) 70.30", "Change 0.00", tax_line, "Thank You"]
+        assert receipt_answers(receipt(lines))["total_amount"].value == "70.30", tax_line
+
+
 def test_ocr_slips_in_amounts_and_legal_forms_are_mended() -> None:
     assert amounts_in("TOTAL RM6O.30") == [amounts_in("60.30")[0]]
     assert str(amounts_in("GRAND TOTAL 10 00", loose=True)[-1]) == "10.00"
