@@ -77,8 +77,7 @@ _LEGAL_FIXES = (
 _TOTAL_WORD = re.compile(r"t\s*[o0]\s*t\s*a\s*[l1i|]", re.IGNORECASE)
 _NOT_TOTAL = re.compile(
     r"sub\s*-?\s*t[o0]tal|excl|\btotal\s*(?:qty|quantity|items?|item\(s\)|disc(?:ount)?|savings?|gst|sst|tax|vat|excl|"
-    r"before|pcs|units|no\.?\s+of)|\b(?:qty|items?|gst|sst|tax|vat|disc(?:ount)?|saving)\s+total|"
-    r"\bincludes\s+\d+(?:[.,]\d+)?\s*%\s*(?:gst|sst|tax|vat)\b|\b(?:gst|sst|tax|vat)\b.*\bincluded\b",
+    r"before|pcs|units|no\.?\s+of)|\b(?:qty|items?|gst|sst|tax|vat|disc(?:ount)?|saving)\s+total",
     re.IGNORECASE,
 )
 _FINAL_TOTAL = re.compile(
@@ -88,6 +87,12 @@ _FINAL_TOTAL = re.compile(
 _MAIN_TOTAL = re.compile(
     r"grand|incl|inclusive|total\s+amount|total\s+sales|total\s*[\(\{\[]?\s*rm|^\W*total\W*$|^\W*total\s*:",
     re.IGNORECASE,
+)
+# The parts a receipt's total is made of: the subtotal (or supplies at each tax rate) and the tax.
+_PART = re.compile(r"sub\s*-?\s*t[o0]tal|\bexcl|\bsupplies\b|^\W*(?:total\s+)?(?:gst|sst|tax|vat)\b", re.IGNORECASE)
+# A line stating the tax a total includes ("TOTAL INCLUDES 6% GST 3.98", "GST @6% included in total RM 0.28").
+_TAX_INCLUDED = re.compile(
+    r"\bincludes\s+\d+(?:[.,]\d+)?\s*%\s*(?:gst|sst|tax|vat)\b|\b(?:gst|sst|tax|vat)\b.*\bincluded\b", re.IGNORECASE
 )
 _SUMMARY = re.compile(r"\b(?:gst|sst|tax|vat)\s*summary|\bsummary\b", re.IGNORECASE)
 _DUE_RE = re.compile(
@@ -300,11 +305,16 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
     cash_at = 0
     change: Decimal | None = None
     adjustment: Decimal | None = None
+    rounded_sale = False
+    parts: list[tuple[int, Decimal]] = []  # (line index, amount) of subtotals and tax lines
     for i, ln in enumerate(lines):
         t = ln.text
         if labelled and _SUMMARY.search(t):
             break
         amts = amounts_in(t, loose=True)
+        rounded_sale = rounded_sale or bool(_ROUNDING_RE.search(t))
+        if amts and _PART.search(t) and not _TAX_INCLUDED.search(t) and not re.search(r"\d[.,]\d\s*$", t):
+            parts.append((i, amts[-1]))  # (not an amount whose last digit was lost: "27.4")
         if _CHANGE_RE.match(t) and amts:
             change = amts[-1]
             continue
@@ -318,7 +328,7 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             elif labelled and _rounded(rounding) and abs(rounding - labelled[-1][2]) < ROUNDING_STEP:
                 labelled.append((3, i, rounding))  # "Rounding 42.35" under "Total 42.33"
             continue
-        if not (_TOTAL_WORD.search(t) or _DUE_RE.search(t)) or _NOT_TOTAL.search(t):
+        if not (_TOTAL_WORD.search(t) or _DUE_RE.search(t)) or _NOT_TOTAL.search(t) or _TAX_INCLUDED.search(t):
             continue
         amount = amts[-1] if amts else None
         if amount is None and i + 1 < len(lines):
@@ -337,9 +347,15 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
         if change == 0 and paid > 0 and labelled:
             # paid exactly: the amount tendered is the total, however the total line was misread
             return _amount_answer(lines[cash_at], paid, 0.6)
+    sums = _sums_of_parts([p for p in parts if not labelled or p[0] < max(labelled, key=lambda r: (r[0], r[1]))[1]])
     if labelled:
         best = max(labelled, key=lambda r: (r[0], r[1]))
         printed = best[2]
+        if printed not in sums and not rounded_sale and paid is None:
+            slips = [q for q in sums if _one_digit_apart(printed, q)]
+            if len(slips) == 1:
+                # "TOTAL 11.66" under "Sub Total 10.94" and "GST 0.66": a digit of the total misread
+                return _amount_answer(lines[best[1]], slips[0], 0.7)
         if not _rounded(printed) and best[0] < 3:
             if adjustment is not None:
                 fits = [a for a in (printed + adjustment, printed - adjustment) if _rounded(a)]
@@ -354,7 +370,24 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             if paid in amounts_in(ln.text):
                 return _amount_answer(ln, paid, 0.6)
         return RuleAnswer(format_amount(paid), "", lines[0].page, (), 0.4)
+    if parts:
+        # no total label could be read: the amount below the parts that they add up to
+        for ln in lines[max(i for i, _a in parts) + 1 :]:
+            found = [a for a in amounts_in(ln.text, loose=True) if a in sums]
+            if found:
+                return _amount_answer(ln, found[-1], 0.6)
     return None
+
+
+def _sums_of_parts(parts: Sequence[tuple[int, Decimal]]) -> set[Decimal]:
+    """What two of a receipt's parts (subtotal, tax, supplies at each rate) add up to."""
+    return {a + b for k, (_i, a) in enumerate(parts) for _j, b in parts[k + 1 :]}
+
+
+def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
+    """Whether two amounts differ in one printed digit only (an OCR slip: "11.66" for "11.60")."""
+    x, y = format_amount(a), format_amount(b)
+    return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
 
 
 def _amount_answer(ln: RuleLine, amount: Decimal, strength: float) -> RuleAnswer:

@@ -96,6 +96,22 @@ def test_a_line_stating_the_tax_included_in_the_total_is_not_the_total() -> None
         assert receipt_answers(receipt(lines))["total_amount"].value == "70.30", tax_line
 
 
+def test_a_total_is_checked_against_the_parts_it_is_made_of() -> None:
+    def total(*tail: str) -> str | None:
+        return receipt_answers(receipt([*SHOP[:10], *tail, "THANK YOU"]))["total_amount"].value
+
+    # a digit of the total misread: subtotal and tax say 11.60
+    assert total("(Excluded GST) Sub Total 10.94", "Total GST 0.66", "TOTAL 11.66") == "11.60"
+    # supplies at each rate; the total's last digit lost
+    assert total("Total 0% supplies: 54.31", "Total 6% supplies (Inc. GST): 14.10", "Total Payable: 68.4") == "68.41"
+    # no total label could be read: the amount below the parts that they add up to
+    assert total("Sub Total RM 68.87", "GST/TAX 6% ; RM 4.13", "TOP, : RM 73.00", "CHANGE: RM 0.00") == "73.00"
+    # what must stand: a total that agrees, a rounded sale, a part whose last digit was lost
+    assert total("Sub Total 10.94", "GST 0.66", "TOTAL 11.60") == "11.60"
+    assert total("Sub Total 11.92", "GST 0.70", "Rounding Adj -0.02", "TOTAL 12.60") == "12.60"
+    assert total("Total 0% supplies: 27.4", "Total 6% supplies (Inc. GST): 32.10", "Total Payable: 59.54") == "59.54"
+
+
 def test_ocr_slips_in_amounts_and_legal_forms_are_mended() -> None:
     assert amounts_in("TOTAL RM6O.30") == [amounts_in("60.30")[0]]
     assert str(amounts_in("GRAND TOTAL 10 00", loose=True)[-1]) == "10.00"
