@@ -396,8 +396,9 @@ def _amount_answer(ln: RuleLine, amount: Decimal, strength: float) -> RuleAnswer
 
 _DATE_LABEL = re.compile(r"\b(?:date|tarikh|dated|dt)\b", re.IGNORECASE)
 _TIME = re.compile(r"\b\d{1,2}\s?:\s?\d{2}\b")
-# A day-first date whose separators OCR read as "1" or "7", or split by a space: "10103/2018", "21-03- 2018".
-_FUZZY_DATE = re.compile(r"(?<!\d)(\d{2})\s?([/\-.]|[17])\s?(\d{2})\s?([/\-.]|[17])\s?(20\d{2})(?!\d)")
+# A day-first date whose separators OCR read as "1" or "7", or split by a space: "10103/2018", "21-03- 2018",
+# "6/172018" (6/1/2018).
+_FUZZY_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?([/\-.]|[17])\s?(\d{1,2})\s?([/\-.]|[17])\s?(20\d{2})(?!\d)")
 
 
 _ONE_SEPARATOR_DATE = re.compile(

@@ -155,6 +155,8 @@ def test_address_skips_registration_and_branch_lines_and_ends_after_the_postcode
 
 def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
     assert receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 10103/2018 6:41"]))["invoice_date"].value == "2018-03-10"
+    got = receipt_answers(receipt(["SHOP ENTERPRISE", "INVOICE DATE: 6/172018 6:42:02 PM"]))
+    assert got["invoice_date"].value == "2018-01-06"  # one-digit day and month, the second "/" read as "7"
     got = receipt_answers(receipt(["SHOP ENTERPRISE", "ITEM HD03-04-06 2.00", "19-09-17 15:39 POS 1"]))
     assert got["invoice_date"].value == "2017-09-19"
 
