@@ -68,9 +68,11 @@ _STRONG_LEGAL_RE = re.compile(
     r"\b(?:sdn\.?\s*bhd|bhd|berhad|s/b|enterprise|trading|company|corporation|holdings|ltd|limited|llc|inc|gmbh|plc|pte)(?!\w)",
     re.IGNORECASE,
 )
-# Everyday OCR misreadings of the Malaysian legal form "SDN BHD".
+# Everyday OCR misreadings of the Malaysian legal form "SDN BHD" ("SIN BHD", "SDN EHD", "SEN 3HD", "SDN BILD") and
+# of "(M)" before it.
 _LEGAL_FIXES = (
-    (re.compile(r"\b[S5][O0D][NM](\.?)(\s*)[B8][HN][D0O]\b"), r"SDN\1\2BHD"),
+    (re.compile(r"\b[S5][O0DEI][NM](\.?)(\s*)(?:[B8E3][HN]|B[IE]L)[D0O]\b"), r"SDN\1\2BHD"),
+    (re.compile(r"(?<![A-Za-z(])CM\)"), "(M)"),
     (re.compile(r"(?<=[A-Z] )[S56]\s?/\s?[B8]\b"), "S/B"),
 )
 

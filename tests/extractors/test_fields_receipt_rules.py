@@ -164,6 +164,13 @@ def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
 def test_legal_form_misreads_and_trailing_branch_codes_are_cleaned_from_the_name() -> None:
     got = receipt_answers(receipt(["99 SPEED MART 5/8 (519537-X)", "LOT 2, JALAN ANGSA, 41150 KLANG", "TEL 03-1"]))
     assert got["vendor_name"].value == "99 SPEED MART S/B"
+    for printed, name in (
+        ("GARDENIA BAKERIES (KL) SDN EHD (139386 X)", "GARDENIA BAKERIES (KL) SDN BHD"),
+        ("SUPER.SEVEN CASH & CARRY SEN 3HD As a cat", "SUPER.SEVEN CASH & CARRY SDN BHD"),
+        ("POPULAR BOOK CO. CM) SDN BHD", "POPULAR BOOK CO. (M) SDN BHD"),
+    ):
+        got = receipt_answers(receipt([printed, "LOT 2, JALAN ANGSA, 41150 KLANG", "TEL 03-1"]))
+        assert got["vendor_name"].value == name
 
 
 def test_a_narrow_long_page_counts_as_receipt_evidence() -> None:
