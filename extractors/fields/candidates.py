@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 
 from extractors.context import ExtractionContext
@@ -197,7 +197,7 @@ def layout_source(view: DocView, ctx: ExtractionContext) -> list[Candidate]:
     for page_lines_ in view.lines:
         for k, lv in enumerate(page_lines_):
             out.extend(_dates(view, lv, ctx))
-            out.extend(_amounts(view, lv))
+            out.extend(_amounts(view, lv, page_lines_[k - 1] if k else None))
             out.extend(_codes(view, lv))
             out.extend(_words(view, lv))
             out.extend(_texts(view, page_lines_, k))
@@ -213,10 +213,11 @@ def _dates(view: DocView, lv: LineView, ctx: ExtractionContext) -> list[Candidat
     return out
 
 
-def _amounts(view: DocView, lv: LineView) -> list[Candidate]:
+def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list[Candidate]:
     out = []
     tokens = view.doc.pages[lv.page].tokens
     ids = lv.token_ids
+    wrapped_sign = _wrapped_minus(tokens, lv, above)
     for pos, tid in enumerate(ids):
         text = tokens[tid].text
         m = _AMOUNT_TOKEN.match(text)
@@ -242,7 +243,20 @@ def _amounts(view: DocView, lv: LineView) -> list[Candidate]:
         c = _amount(view, lv, use, number, m, cur)
         if c is not None:
             out.append(c)
+            if pos == 0 and wrapped_sign is not None and not m.group(1) and not c.value.startswith("-"):
+                # "Steuerbetrag in EUR -" above, "1,12" below: the sign wrapped onto the label's line
+                out.append(replace(c, value="-" + c.value, text="-" + c.text))
     return [c for c in out if c is not None]
+
+
+def _wrapped_minus(tokens: Sequence[Token], lv: LineView, above: LineView | None) -> int | None:
+    """The id of a lone minus sign ending the line above, over the start of ``lv``'s first token."""
+    if above is None or not above.token_ids or not lv.token_ids:
+        return None
+    last, first = tokens[above.token_ids[-1]], tokens[lv.token_ids[0]]
+    near_below = 0 <= first.bbox_pt.y0 - last.bbox_pt.y1 <= 1.5 * first.bbox_pt.height
+    over = first.bbox_pt.x0 - 4 * first.bbox_pt.height <= last.bbox_pt.x0 <= first.bbox_pt.x1 + 4 * first.bbox_pt.height
+    return above.token_ids[-1] if last.text in ("-", "−") and near_below and over else None
 
 
 def _amount(

@@ -54,6 +54,20 @@ def test_amounts_in_both_decimal_conventions(text: str, expected: str) -> None:
     assert parse_amount(text) == Decimal(expected)
 
 
+def test_a_minus_sign_wrapped_onto_the_label_line_gives_a_negative_amount_too() -> None:
+    from extractors.fields.candidates import layout_source
+
+    def amounts(rows: list[str]) -> set[str]:
+        doc = make_doc(rows)
+        cands = layout_source(DocView.of(doc), ExtractionContext())
+        return {c.value for c in cands if c.value_type == ValueType.AMOUNT}
+
+    # "Steuerbetrag in EUR -" with "1,12" right under the sign: the tax of an invoice correction
+    assert {"1.12", "-1.12"} <= amounts(["Steuerbetrag in EUR  -", "  1,12"])
+    assert "-1.12" not in amounts(["Steuerbetrag in EUR", "  1,12"])
+    assert "-1.12" not in amounts(["Steuerbetrag in EUR -", "  1,12"])  # the sign is not over the number
+
+
 @pytest.mark.parametrize("text", ["1,2,3", "12.345.67", "abc", "1.23.456,7"])
 def test_malformed_numbers_are_not_amounts(text: str) -> None:
     assert parse_amount(text) is None
