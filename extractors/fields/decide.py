@@ -73,7 +73,8 @@ def decide(
     model: FieldModel | None, inputs: Mapping[str, FieldInput], required: frozenset[str] = frozenset()
 ) -> dict[str, Decision]:
     """Each field's value among its candidates. A required field takes its best candidate however weak (its
-    confidence says how weak); another field is reported missing below :data:`NOT_FOUND_LOGIT`."""
+    confidence says how weak); another field is reported missing below :data:`NOT_FOUND_LOGIT`, unless it is
+    the tax that makes net and total add up."""
     logits: dict[str, np.ndarray] = {}
     for name, fi in inputs.items():
         scorer = model.scorer_for(name, fi.value_type) if model is not None else None
@@ -89,7 +90,7 @@ def decide(
     out = {}
     for name, fi in inputs.items():
         lg, idx = logits[name], chosen[name]
-        if idx is None or (lg[idx] < NOT_FOUND_LOGIT and name not in required):
+        if idx is None or (lg[idx] < NOT_FOUND_LOGIT and name not in required and rules.get(name) != 1.0):
             feats = np.array([float(lg.max()) if len(lg) else -10.0, 0.0, 0.0, 1.0, 0.5, math.log1p(len(lg)), 0.0])
             out[name] = Decision(name, None, orders[name], lg, feats, 0.5)
             continue
@@ -201,8 +202,9 @@ def _sum_rule(
                 continue
             for j in tax_opts:
                 tax = val("tax_amount", j) if j is not None else Decimal(0)
-                if val("net_amount", i) + tax != val("total_amount", k) or val("total_amount", k) <= 0:
-                    continue
+                net, total = val("net_amount", i), val("total_amount", k)
+                if net + tax != total or total == 0 or (net < 0) != (total < 0):
+                    continue  # (an invoice correction's amounts are all negative)
                 score = float(logits["net_amount"][i] + logits["total_amount"][k])
                 if j is not None:
                     score += float(logits["tax_amount"][j])

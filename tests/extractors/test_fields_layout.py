@@ -197,6 +197,19 @@ def test_numbers_keep_their_order_under_the_columns_and_a_detail_opens_the_next_
     ]
 
 
+def test_the_amounts_of_an_invoice_correction_add_up_below_zero() -> None:
+    # the tax that makes the sum work is taken even though no label names it strongly
+    inputs = {
+        "net_amount": _input("net_amount", ["-7.67", "-7.90"], [1.0, 0.0], [0, 1]),
+        "tax_amount": _input("tax_amount", ["-5.00", "-1.12"], [0.0, 0.0], [2, 3]),
+        "total_amount": _input("total_amount", ["-8.79", "19.00"], [1.0, 0.0], [4, 5]),
+    }
+    out = decide(None, inputs)
+    picked = {n: inputs[n].values[d.chosen] for n, d in out.items() if d.chosen is not None}
+    assert picked == {"net_amount": "-7.67", "tax_amount": "-1.12", "total_amount": "-8.79"}
+    assert out["tax_amount"].rule == 1.0
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
