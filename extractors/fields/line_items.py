@@ -210,12 +210,13 @@ def _numbers_from(columns: list[Column]) -> float:
 
 
 def _key_column(box: BBox, columns: list[Column]) -> str | None:
-    """The position or article-number column a token stands in: from its header's left edge to halfway to the
-    next column's header (a description may start left of its own header)."""
+    """The position or article-number column a token stands in: a token that starts nearer its header's left
+    edge than the next column's (both are printed flush left; a description may start left of its own header,
+    and a header such as "Art-Nr-Kunde" may be wider than its column)."""
     for k, col in enumerate(columns):
         if col.name not in KEY_COLUMNS:
             continue
-        end = (col.x1 + columns[k + 1].x0) / 2 if k + 1 < len(columns) else float("inf")
+        end = (col.x0 + columns[k + 1].x0) / 2 if k + 1 < len(columns) else float("inf")
         if col.x0 - 4.0 <= box.x0 < end:
             return col.name
     return None

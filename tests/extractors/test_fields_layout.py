@@ -136,6 +136,17 @@ def test_position_and_article_number_columns_stay_out_of_the_description() -> No
         ("TB100A4", "Trennblätter A4", "20", "9.90", "198.00"),
         ("ARNR2", "Joghurt Banane", "50", "5.50", "275.00"),
     ]
+    # a header wider than its column, and a description starting left of its own header
+    wide = [
+        (40, "Pos"),
+        (70, "Art-Nr-Kunde"),
+        (135, "Beschreibung"),
+        (300, "Menge"),
+        (380, "Nettopreis"),
+        (480, "Betrag"),
+    ]
+    row = [(40, "1"), (131, "Übernachtung 2 Nächte"), (300, "1"), (380, "158,88"), (480, "158,88")]
+    assert _items([wide, row]) == [(None, "Übernachtung 2 Nächte", "1", "158.88", "158.88")]
     # "Artikel" heads the descriptions, unless the header has a description word of its own
     dutch = [(40, "Artikel"), (110, "Omschrijving"), (300, "Aantal"), (380, "Prijs"), (480, "Bedrag")]
     row = [(40, "E103184"), (110, "Onderhoudsset CA6707/10"), (300, "1"), (380, "49,99"), (480, "49,99")]
