@@ -33,6 +33,8 @@ IDENTIFIER = re.compile(r"^\d{8,}$")
 DETAIL_LINE = re.compile(r"^[^\W\d][\w .()/-]*:\s*(?:[-−]?\d[\d.,]*|[A-Z]*\d[\w./-]*)(\s+\S+)?$")
 """A line that is one label, a colon and a number or a code ("Gross price: 9,90", "Base quantity: 1 pc",
 "Serial number: SDMPP373MPP15")."""
+DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})[;,]?$")
+"""A date ("11.09.2018;") is no number of an item, though it is made of digits and dots."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
 TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
 
@@ -168,7 +170,8 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             if previous is not None and not _next_line(previous, lv.bbox_pt):
                 text_goes_on = False  # a note set apart below an item is no part of its description
             previous = lv.bbox_pt
-            if (current is not None or item_above) and DETAIL_LINE.match(lv.text):
+            if (current is not None or item_above) and _is_detail(lv, page.tokens):
+                text_goes_on = False  # the description comes before its details; text after them is a note
                 continue  # "Gross price: 9,90" under an item tells about that item, it is not one
             numbers = {n for n in cells if n in NUMERIC_COLUMNS}
             has_values = any(n in cells for n in ("amount", "unit_price")) or (
@@ -193,6 +196,16 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             items.append(_row(page.index, current, page.tokens))
         item_above = columns is not None and (current is not None or item_above)
     return tuple(items)
+
+
+def _is_detail(lv: LineView, tokens: tuple[Token, ...]) -> bool:
+    """A line that tells about the item above it rather than being one: "Gross price: 9,90", or labelled values
+    only ("Bruttopreis : 4,0000 Abschlag : 0,6667"), each number right after its label's colon."""
+    if DETAIL_LINE.match(lv.text):
+        return True
+    ids = lv.token_ids
+    numbers = [k for k, i in enumerate(ids) if NUMBER.match(tokens[i].text)]
+    return bool(numbers) and all(k > 0 and tokens[ids[k - 1]].text.endswith(":") for k in numbers)
 
 
 def _next_line(above: BBox, below: BBox) -> bool:
@@ -245,7 +258,7 @@ def _cells(
                 cells.setdefault(key, []).append(i)
             previous_in_text = None
             continue
-        is_number = bool(NUMBER.match(tok.text)) and not IDENTIFIER.match(tok.text)
+        is_number = bool(NUMBER.match(tok.text)) and not IDENTIFIER.match(tok.text) and not DATE.match(tok.text)
         if is_number:
             in_text = desc_x0 is not None and desc_x0 - 2.0 <= box.x0 and box.x1 < numbers_from
             word_space = previous_in_text is not None and box.x0 - previous_in_text.bbox_pt.x1 < max(box.height, 1.0)

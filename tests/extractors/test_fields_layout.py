@@ -221,6 +221,22 @@ def test_the_amounts_of_an_invoice_correction_add_up_below_zero() -> None:
     assert out["tax_amount"].rule == 1.0
 
 
+def test_labelled_values_under_an_item_are_its_details_and_a_date_is_no_number() -> None:
+    rows = [
+        HEADER,
+        [(40, "Kunstrasen grün"), (300, "3"), (380, "3,33"), (480, "10,00")],
+        [(60, "Bruttopreis :"), (300, "4,00"), (320, "Abschlag :"), (380, "0,67")],  # label: value, twice
+        [(60, "Wir erlauben uns Ihnen folgende Positionen")],  # text after the details: a note
+        [(40, "Ticket Berlin AB"), (300, "1"), (380, "8,41"), (480, "8,41")],
+        [],
+        [(40, "Gültig ab"), (380, "20.09.2018")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Kunstrasen grün", "3", "3.33", "10.00"),
+        ("Ticket Berlin AB", "1", "8.41", "8.41"),
+    ]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
