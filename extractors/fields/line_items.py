@@ -222,6 +222,15 @@ def _numbers_from(columns: list[Column]) -> float:
     return min(right or xs, default=float("inf"))
 
 
+def _description_from(columns: list[Column]) -> float | None:
+    """Where the description column begins: halfway from the column before it (a description may start left of
+    its own header); None without a description column."""
+    for k, col in enumerate(columns):
+        if col.name == "description":
+            return (columns[k - 1].x0 + col.x0) / 2 if k else float("-inf")
+    return None
+
+
 def _key_column(box: BBox, columns: list[Column]) -> str | None:
     """The position or article-number column a token stands in: a token that starts nearer its header's left
     edge than the next column's (both are printed flush left; a description may start left of its own header,
@@ -245,7 +254,7 @@ def _cells(
     space: it stays in the description. A unit ("Stk") or a sign ("%") under a number column is no part of it.
     """
     numbers_from = _numbers_from(columns)
-    desc_x0 = next((c.x0 for c in columns if c.name == "description"), None)
+    desc_from = _description_from(columns)
     cells: dict[str, list[int]] = {}
     numeric: list[int] = []
     previous_in_text: Token | None = None
@@ -260,7 +269,7 @@ def _cells(
             continue
         is_number = bool(NUMBER.match(tok.text)) and not IDENTIFIER.match(tok.text) and not DATE.match(tok.text)
         if is_number:
-            in_text = desc_x0 is not None and desc_x0 - 2.0 <= box.x0 and box.x1 < numbers_from
+            in_text = desc_from is not None and desc_from <= box.x0 and box.x1 < numbers_from
             word_space = previous_in_text is not None and box.x0 - previous_in_text.bbox_pt.x1 < max(box.height, 1.0)
             is_number = not in_text and not (word_space and box.x1 < numbers_from)
         if is_number:

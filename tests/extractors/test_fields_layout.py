@@ -147,6 +147,9 @@ def test_position_and_article_number_columns_stay_out_of_the_description() -> No
     ]
     row = [(40, "1"), (131, "Übernachtung 2 Nächte"), (300, "1"), (380, "158,88"), (480, "158,88")]
     assert _items([wide, row]) == [(None, "Übernachtung 2 Nächte", "1", "158.88", "158.88")]
+    # its next line starting with a number a little left of the header is still description
+    row = [(40, "1"), (131, "Übernachtung."), (300, "1"), (380, "158,88"), (480, "158,88")]
+    assert _items([wide, row, [(131, "2 Nächte Hotel")]])[0][1] == "Übernachtung. 2 Nächte Hotel"
     # "Artikel" heads the descriptions, unless the header has a description word of its own
     dutch = [(40, "Artikel"), (110, "Omschrijving"), (300, "Aantal"), (380, "Prijs"), (480, "Bedrag")]
     row = [(40, "E103184"), (110, "Onderhoudsset CA6707/10"), (300, "1"), (380, "49,99"), (480, "49,99")]
