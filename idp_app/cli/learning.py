@@ -194,6 +194,9 @@ def simulate_cmd(
         f"gain {s['accuracy_gain']:+.3f})",
         highlight=False,
     )
+    for part in ("first", "last"):
+        counts = ", ".join(f"{name} {n}" for name, n in s[part]["corrected_fields"].items()) or "none"
+        out.print(f"corrected in the {part} {s['edge']}: {counts}", highlight=False)
     paths = write_curve(report, out_dir, size)
     out.print(f"written {paths['png']}, {paths['csv']}, {paths['json']}", highlight=False)
 

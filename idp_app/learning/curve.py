@@ -39,6 +39,7 @@ def write_curve(report: SimulationReport, out_dir: Path, window: int, title: str
                 "passing": o.passing,
                 "model_version": o.model_version,
                 "memory_hit": o.memory_hit,
+                "corrected": list(o.corrected),
                 "error": o.error,
             }
             for o in report.outcomes

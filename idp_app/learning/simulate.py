@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class DocumentOutcome:
     model_version: str
     memory_hit: bool
     error: str | None = None
+    corrected: tuple[str, ...] = ()
+    """The fields the clerk had to correct."""
 
 
 @dataclass(slots=True)
@@ -78,6 +81,11 @@ class SimulationReport:
     def curve(self, size: int) -> list[dict[str, Any]]:
         return [self.window(i, i + size) for i in range(0, len(self.outcomes), size)]
 
+    def corrected_fields(self, start: int, end: int) -> dict[str, int]:
+        """How many documents in ``start:end`` needed each field corrected, most first."""
+        counts = Counter(name for r in self.outcomes[start:end] for name in r.corrected)
+        return dict(counts.most_common())
+
     def summary(self, edge: int = 50) -> dict[str, Any]:
         n = len(self.outcomes)
         k = min(edge, n // 2) if n >= 2 else n
@@ -85,8 +93,8 @@ class SimulationReport:
         return {
             "documents": n,
             "edge": k,
-            "first": first,
-            "last": last,
+            "first": {**first, "corrected_fields": self.corrected_fields(0, k)},
+            "last": {**last, "corrected_fields": self.corrected_fields(n - k, n)},
             "corrections_ratio": round(last["corrections_per_document"] / first["corrections_per_document"], 3)
             if first["corrections_per_document"]
             else None,
@@ -243,6 +251,7 @@ class Replay:
             passing_wrong,
             result.model_version,
             memory_hit,
+            corrected=tuple(o.name for o in wrong),
         )
 
     def _stored(self, view: Any) -> tuple[ExtractionResult, Document]:

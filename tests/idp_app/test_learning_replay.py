@@ -49,6 +49,13 @@ def test_replay_stores_the_truth_and_memory_recognises_the_vendor(tmp_path: Path
         assert sum(o.corrections for o in report.outcomes) == sum(p.kind.value == "correction" for p in pairs
                                                                   if p.line_item_index is None)  # fmt: skip
         assert report.window(0, 5)["documents"] == 5
+        # the fields each document needed corrected, and their count over the replay
+        corrected = sorted(name for o in report.outcomes for name in o.corrected)
+        assert corrected == sorted(p.field_name for p in pairs
+                                   if p.kind.value == "correction" and p.line_item_index is None)  # fmt: skip
+        by_field = report.corrected_fields(0, 5)
+        assert report.summary()["last"]["corrected_fields"] == report.corrected_fields(3, 5)
+        assert sum(by_field.values()) == len(corrected) and list(by_field.values()) == sorted(by_field.values())[::-1]
     finally:
         replay.close()
 
