@@ -97,6 +97,8 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[object, ...], taken: dic
             if not ids:
                 continue
             box = BBox.union_of(tokens[i].bbox_pt for i in ids)  # type: ignore[attr-defined]
+            if any(box.x0 < c.x1 and c.x0 < box.x1 for c in taken.values()):
+                continue  # a label word of a column already placed
             cols[name] = Column(name, box.x0, box.x1)
             used.append((m.start(), m.end()))
             break
@@ -112,6 +114,12 @@ def _header(
     no number add the labels they carry.
     """
     cols = _labels(lines[k], schema, tokens, {})
+    amount, desc = cols.get("amount"), cols.get("description")
+    if amount is not None and desc is not None and amount.x0 < desc.x0 and "quantity" not in cols:
+        # "Amount | Product | VAT | Price | Total": an amount left of the description is the quantity
+        cols["quantity"] = Column("quantity", amount.x0, amount.x1)
+        del cols["amount"]
+        cols.update(_labels(lines[k], schema, tokens, cols))
     numeric = [n for n in cols if n in NUMERIC_COLUMNS]
     content = [n for n in cols if n not in KEY_COLUMNS]
     if not (len(content) >= 3 and (len(numeric) >= 2 or ("description" in cols and len(numeric) >= 1))):

@@ -240,6 +240,12 @@ def test_labelled_values_under_an_item_are_its_details_and_a_date_is_no_number()
     ]
 
 
+def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
+    header = [(40, "Amount"), (100, "Product"), (300, "VAT"), (380, "Price"), (480, "Total")]
+    rows = [header, [(40, "400.00"), (100, "Ballons: various colors"), (300, "19%"), (380, "0.79"), (480, "316.00")]]
+    assert _items(rows) == [(None, "Ballons: various colors", "400", "0.79", "316.00")]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
