@@ -18,8 +18,9 @@ KEY_COLUMNS = ("position", "article_number")
 """Columns that name a row rather than describe it: the position number (not kept) and the article number."""
 SCHEME_TAG = re.compile(r"^\((?:gtin|gln|ean|upc|isbn|sku)\)$", re.IGNORECASE)
 """The name of an identifier scheme printed beside or under an article number: "(GTIN)"."""
-BRACKET_CODE = re.compile(r"^\[([^\]\s]{2,40})\]\s+(?=\S)")
-"""An article number in brackets before the description: "[FURN_7777] Office Chair"."""
+BRACKET_CODE = re.compile(r"^(?:\[([^\]\s]{2,40})\]|\*([^*\s]{2,40})\*)\s+(?=\S)")
+"""An article number in brackets or a barcode's asterisks before the description: "[FURN_7777] Office Chair",
+"*987123* Olive Oil"."""
 END_WORDS = re.compile(
     r"(?<!\w)(sub ?total|total|summe|zwischensumme|gesamt\w*|total ht|sous-total|subtotaal|totaal|"
     r"rechnungssumme|nettobetrag gesamt|umsatzsteuer|steuerbetrag|belegsummen|\w*steueraufschlüsselung|"
@@ -27,6 +28,7 @@ END_WORDS = re.compile(
     r"betalingsvoorwaarden)(?!\w)",
     re.IGNORECASE,
 )
+SUBTOTAL = re.compile(r"(?<!\w)(sub ?total|zwischensumme|sous-total|subtotaal)(?!\w)", re.IGNORECASE)
 NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
 IDENTIFIER = re.compile(r"^\d{8,}$")
 """A run of eight or more digits without a separator is an article number, GTIN or GLN, never an amount."""
@@ -166,10 +168,15 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
         current: dict[str, list[int]] | None = None
         previous: BBox | None = None
         text_goes_on = False  # whether a line of text still continues the current item's description
-        for lv in lines[start:]:
+        for k, lv in enumerate(lines[start:], start):
             cells, numeric = _cells(lv.token_ids, page.tokens, columns)
             first_is_number = any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1])
             if _ends_table(lv.text, first_is_number, bool(numeric), _item_like(cells, columns), totals):
+                if SUBTOTAL.search(lv.text) and _items_follow(lines[k + 1 : k + 3], page.tokens, columns, totals):
+                    if current:
+                        items.append(_row(page.index, current, page.tokens))
+                    current, text_goes_on = None, False
+                    continue  # a group's subtotal inside the table: more items follow it
                 if current:
                     items.append(_row(page.index, current, page.tokens))
                 current = None
@@ -204,6 +211,17 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             items.append(_row(page.index, current, page.tokens))
         item_above = columns is not None and (current is not None or item_above)
     return tuple(items)
+
+
+def _items_follow(
+    lines: list[LineView], tokens: tuple[Token, ...], columns: list[Column], totals: re.Pattern[str] | None
+) -> bool:
+    """Whether one of ``lines`` is an item row of the table (a quantity, a price and an amount), not a line of
+    the totals ("Tax 15% on $ 112.90  $ 16.94")."""
+    return any(
+        _item_like(_cells(lv.token_ids, tokens, columns)[0], columns) and not (totals and totals.match(lv.text))
+        for lv in lines
+    )
 
 
 def _is_detail(lv: LineView, tokens: tuple[Token, ...]) -> bool:
@@ -333,8 +351,9 @@ def _row(page: int, cells: dict[str, list[int]], tokens: tuple[object, ...]) -> 
         box = BBox.union_of(t.bbox_pt for t in toks)  # type: ignore[attr-defined]
         conf = min(t.confidence for t in toks)  # type: ignore[attr-defined]
         if name == "description" and "article_number" not in cells and (m := BRACKET_CODE.match(text)):
-            code = [t for t in toks if t.text.startswith("[")][:1]  # type: ignore[attr-defined]
-            out["article_number"] = _cell("article_number", m.group(1), code[0].bbox_pt, page, (ids[0],), conf)  # type: ignore[attr-defined]
+            code = [t for t in toks if t.text.startswith(("[", "*"))][:1]  # type: ignore[attr-defined]
+            number = m.group(1) or m.group(2)
+            out["article_number"] = _cell("article_number", number, code[0].bbox_pt, page, (ids[0],), conf)  # type: ignore[attr-defined]
             rest = [(i, t) for i, t in zip(ids, toks, strict=True) if t is not code[0]]
             ids = [i for i, _ in rest]
             toks = [t for _, t in rest]

@@ -246,6 +246,24 @@ def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
     assert _items(rows) == [(None, "Ballons: various colors", "400", "0.79", "316.00")]
 
 
+def test_a_group_subtotal_inside_the_table_does_not_end_it() -> None:
+    rows = [
+        HEADER,
+        [(40, "--- Non Food ---")],
+        [(40, "[FURN_7777] Office Chair"), (300, "1"), (380, "70,00"), (480, "70,00")],
+        [(400, "Subtotal"), (480, "70,00")],
+        [(40, "--- Food Products ---")],
+        [(40, "*987123* Olive Oil"), (300, "1"), (380, "1,00"), (480, "0,90")],
+        [(400, "Subtotal"), (480, "0,90")],
+        [(300, "Tax 15% on $ 70,90"), (480, "10,64")],  # a line of the totals, not an item
+        [(300, "Total"), (480, "81,54")],
+    ]
+    assert _items(rows) == [
+        ("FURN_7777", "Office Chair", "1", "70.00", "70.00"),
+        ("987123", "Olive Oil", "1", "1.00", "0.90"),
+    ]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
