@@ -283,12 +283,26 @@ def _second_look(
             out[name] = replace(value, token_ids=(), evidence=(*value.evidence, READ_AGAIN))
         elif _same(name, first.value, value.value):
             out[name] = replace(first, confidence=max(first.confidence, value.confidence))
-        elif value.confidence > first.confidence:
-            confidence = _kept_of_two(value.confidence, first.confidence)
-            out[name] = replace(value, confidence=confidence, token_ids=(), evidence=(*value.evidence, READ_AGAIN))
         else:
-            out[name] = replace(first, confidence=_kept_of_two(first.confidence, value.confidence))
+            kept, rival = (value, first) if value.confidence > first.confidence else (first, value)
+            out[name] = _with_rival(kept, rival)
+            if kept is value:
+                out[name] = replace(out[name], token_ids=(), evidence=(*value.evidence, READ_AGAIN))
     return out
+
+
+def _with_rival(kept: FieldValue, rival: FieldValue) -> FieldValue:
+    """``kept``, its confidence lowered by a rival reading of another value, which heads its alternatives (the
+    clerk's drop-down offers what the other read saw)."""
+    if rival.value is None:
+        return kept
+    alternative = Alternative(
+        rival.value, rival.text, _kept_of_two(rival.confidence, kept.confidence), rival.page, rival.bbox_pt
+    )
+    others = tuple(a for a in kept.alternatives if not _same(kept.name, a.value, rival.value))
+    return replace(
+        kept, confidence=_kept_of_two(kept.confidence, rival.confidence), alternatives=(alternative, *others)
+    )
 
 
 def _kept_of_two(p: float, q: float) -> float:

@@ -107,6 +107,10 @@ def test_a_doubtful_field_sends_the_page_for_a_second_look_and_a_sure_one_does_n
     assert "second_look" in timing
     read_again = again(replace(doc, pages=(read_page_again(Path(doc.path), doc.pages[0], CTX),)))["total_amount"]
     assert total.confidence == pytest.approx(_kept_of_two(read_again.confidence, DOUBTFUL_BELOW - 0.2))
+    rival = total.alternatives[0]  # the clerk's drop-down offers what the first read saw
+    assert rival.value == "15.80" and rival.confidence == pytest.approx(
+        _kept_of_two(DOUBTFUL_BELOW - 0.2, read_again.confidence)
+    )
 
     sure: dict[str, float] = {}
     assert all(first[n].confidence >= DOUBTFUL_BELOW for n in required if n != "total_amount")
