@@ -217,7 +217,7 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
     out = []
     tokens = view.doc.pages[lv.page].tokens
     ids = lv.token_ids
-    wrapped_sign = _wrapped_minus(tokens, lv, above)
+    wrapped_sign = _minus_wrapped_above(tokens, lv, above)
     for pos, tid in enumerate(ids):
         text = tokens[tid].text
         m = _AMOUNT_TOKEN.match(text)
@@ -243,20 +243,20 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
         c = _amount(view, lv, use, number, m, cur)
         if c is not None:
             out.append(c)
-            if pos == 0 and wrapped_sign is not None and not m.group(1) and not c.value.startswith("-"):
+            if pos == 0 and wrapped_sign and not m.group(1) and not c.value.startswith("-"):
                 # "Steuerbetrag in EUR -" above, "1,12" below: the sign wrapped onto the label's line
                 out.append(replace(c, value="-" + c.value, text="-" + c.text))
     return [c for c in out if c is not None]
 
 
-def _wrapped_minus(tokens: Sequence[Token], lv: LineView, above: LineView | None) -> int | None:
-    """The id of a lone minus sign ending the line above, over the start of ``lv``'s first token."""
+def _minus_wrapped_above(tokens: Sequence[Token], lv: LineView, above: LineView | None) -> bool:
+    """Whether the line above ends in a lone minus sign over the start of ``lv``'s first token."""
     if above is None or not above.token_ids or not lv.token_ids:
-        return None
+        return False
     last, first = tokens[above.token_ids[-1]], tokens[lv.token_ids[0]]
     near_below = 0 <= first.bbox_pt.y0 - last.bbox_pt.y1 <= 1.5 * first.bbox_pt.height
     over = first.bbox_pt.x0 - 4 * first.bbox_pt.height <= last.bbox_pt.x0 <= first.bbox_pt.x1 + 4 * first.bbox_pt.height
-    return above.token_ids[-1] if last.text in ("-", "−") and near_below and over else None
+    return last.text in ("-", "−") and near_below and over
 
 
 def _amount(
