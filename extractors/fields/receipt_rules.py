@@ -96,6 +96,8 @@ _PART = re.compile(r"sub\s*-?\s*t[o0]tal|\bexcl|\bsupplies\b|^\W*(?:total\s+)?(?
 _TAX_INCLUDED = re.compile(
     r"\bincludes\s+\d+(?:[.,]\d+)?\s*%\s*(?:gst|sst|tax|vat)\b|\b(?:gst|sst|tax|vat)\b.*\bincluded\b", re.IGNORECASE
 )
+# An amount whose last digit OCR lost ("Total 0% supplies: 27.4"): no part to add up.
+_LAST_DIGIT_LOST = re.compile(r"\d[.,]\d\s*$")
 _SUMMARY = re.compile(r"\b(?:gst|sst|tax|vat)\s*summary|\bsummary\b", re.IGNORECASE)
 _DUE_RE = re.compile(
     r"\b(?:amount\s+due|amt\.?\s+due|balance\s+due|total\s+payable|amount\s+payable|tl|nett?\s+amt|nett?\s+amount)\b",
@@ -315,8 +317,8 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             break
         amts = amounts_in(t, loose=True)
         rounded_sale = rounded_sale or bool(_ROUNDING_RE.search(t))
-        if amts and _PART.search(t) and not _TAX_INCLUDED.search(t) and not re.search(r"\d[.,]\d\s*$", t):
-            parts.append((i, amts[-1]))  # (not an amount whose last digit was lost: "27.4")
+        if amts and _PART.search(t) and not _TAX_INCLUDED.search(t) and not _LAST_DIGIT_LOST.search(t):
+            parts.append((i, amts[-1]))
         if _CHANGE_RE.match(t) and amts:
             change = amts[-1]
             continue
@@ -349,9 +351,9 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
         if change == 0 and paid > 0 and labelled:
             # paid exactly: the amount tendered is the total, however the total line was misread
             return _amount_answer(lines[cash_at], paid, 0.6)
-    sums = _sums_of_parts([p for p in parts if not labelled or p[0] < max(labelled, key=lambda r: (r[0], r[1]))[1]])
-    if labelled:
-        best = max(labelled, key=lambda r: (r[0], r[1]))
+    best = max(labelled, key=lambda r: (r[0], r[1])) if labelled else None
+    sums = _sums_of_parts([p for p in parts if best is None or p[0] < best[1]])
+    if best is not None:
         printed = best[2]
         if printed not in sums and not rounded_sale and paid is None:
             slips = [q for q in sums if _one_digit_apart(printed, q)]
