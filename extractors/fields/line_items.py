@@ -18,9 +18,9 @@ KEY_COLUMNS = ("position", "article_number")
 """Columns that name a row rather than describe it: the position number (not kept) and the article number."""
 SCHEME_TAG = re.compile(r"^\((?:gtin|gln|ean|upc|isbn|sku)\)$", re.IGNORECASE)
 """The name of an identifier scheme printed beside or under an article number: "(GTIN)"."""
-BRACKET_CODE = re.compile(r"^(?:\[([^\]\s]{2,40})\]|\*([^*\s]{2,40})\*)\s+(?=\S)")
-"""An article number in brackets or a barcode's asterisks before the description: "[FURN_7777] Office Chair",
-"*987123* Olive Oil"."""
+BRACKET_CODE = re.compile(r"^(?:\[([^\]\s]{2,40})\]|\*([^*\s]{2,40})\*)$")
+"""A description's first word that is an article number in brackets or a barcode's asterisks: "[FURN_7777] Office
+Chair", "*987123* Olive Oil"."""
 END_WORDS = re.compile(
     r"(?<!\w)(sub ?total|total|summe|zwischensumme|gesamt\w*|total ht|sous-total|subtotaal|totaal|"
     r"rechnungssumme|nettobetrag gesamt|umsatzsteuer|steuerbetrag|belegsummen|\w*steueraufschlüsselung|"
@@ -78,7 +78,7 @@ class Column:
     x1: float
 
 
-def _labels(lv: LineView, schema: Schema, tokens: tuple[object, ...], taken: dict[str, Column]) -> dict[str, Column]:
+def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict[str, Column]) -> dict[str, Column]:
     """The columns whose label words stand in ``lv``, other than those already ``taken``."""
     text = lv.text.lower()
     cols: dict[str, Column] = {}
@@ -98,7 +98,7 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[object, ...], taken: dic
             ids = lv.tokens_in_chars(m.start(), m.end())
             if not ids:
                 continue
-            box = BBox.union_of(tokens[i].bbox_pt for i in ids)  # type: ignore[attr-defined]
+            box = BBox.union_of(tokens[i].bbox_pt for i in ids)
             if any(box.x0 < c.x1 and c.x0 < box.x1 for c in taken.values()):
                 continue  # a label word of a column already placed
             cols[name] = Column(name, box.x0, box.x1)
@@ -172,14 +172,11 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             cells, numeric = _cells(lv.token_ids, page.tokens, columns)
             first_is_number = any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1])
             if _ends_table(lv.text, first_is_number, bool(numeric), _item_like(cells, columns), totals):
-                if SUBTOTAL.search(lv.text) and _items_follow(lines[k + 1 : k + 3], page.tokens, columns, totals):
-                    if current:
-                        items.append(_row(page.index, current, page.tokens))
-                    current, text_goes_on = None, False
-                    continue  # a group's subtotal inside the table: more items follow it
                 if current:
                     items.append(_row(page.index, current, page.tokens))
-                current = None
+                current, text_goes_on = None, False
+                if SUBTOTAL.search(lv.text) and _items_follow(lines[k + 1 : k + 3], page.tokens, columns, totals):
+                    continue  # a group's subtotal inside the table: more items follow it
                 columns = None
                 break
             if previous is not None and not _next_line(previous, lv.bbox_pt):
@@ -341,28 +338,32 @@ def _number_columns(boxes: list[BBox], columns: list[Column]) -> list[str]:
     return out[::-1]
 
 
-def _row(page: int, cells: dict[str, list[int]], tokens: tuple[object, ...]) -> LineItem:
+def _row(page: int, cells: dict[str, list[int]], tokens: tuple[Token, ...]) -> LineItem:
     out: dict[str, FieldValue] = {}
     for name, ids in cells.items():
         if name == "position":
             continue
+        if name == "description" and "article_number" not in cells:
+            ids = _split_code(page, ids, tokens, out)
         toks = [tokens[i] for i in ids]
-        text = " ".join(t.text for t in toks)  # type: ignore[attr-defined]
-        box = BBox.union_of(t.bbox_pt for t in toks)  # type: ignore[attr-defined]
-        conf = min(t.confidence for t in toks)  # type: ignore[attr-defined]
-        if name == "description" and "article_number" not in cells and (m := BRACKET_CODE.match(text)):
-            code = [t for t in toks if t.text.startswith(("[", "*"))][:1]  # type: ignore[attr-defined]
-            number = m.group(1) or m.group(2)
-            out["article_number"] = _cell("article_number", number, code[0].bbox_pt, page, (ids[0],), conf)  # type: ignore[attr-defined]
-            rest = [(i, t) for i, t in zip(ids, toks, strict=True) if t is not code[0]]
-            ids = [i for i, _ in rest]
-            toks = [t for _, t in rest]
-            text = text[m.end() :]
-            box = BBox.union_of(t.bbox_pt for t in toks)  # type: ignore[attr-defined]
-        if name not in ("description", "article_number"):
-            text = toks[-1].text  # type: ignore[attr-defined]
-            box = toks[-1].bbox_pt  # type: ignore[attr-defined]
-            ids = ids[-1:]
-        out[name] = _cell(name, text, box, page, tuple(ids), conf)
+        conf = min(t.confidence for t in toks)
+        if name in ("description", "article_number"):
+            out[name] = _cell(name, " ".join(t.text for t in toks), BBox.union_of(t.bbox_pt for t in toks), page,
+                              tuple(ids), conf)  # fmt: skip
+        else:  # a number column: its last number (a unit or a currency sign before it is no part of it)
+            out[name] = _cell(name, toks[-1].text, toks[-1].bbox_pt, page, (ids[-1],), conf)
     boxes = [c.bbox_pt for c in out.values() if c.bbox_pt is not None]
     return LineItem(out, page, BBox.union_of(boxes) if boxes else None)
+
+
+def _split_code(page: int, ids: list[int], tokens: tuple[Token, ...], out: dict[str, FieldValue]) -> list[int]:
+    """A description's tokens without the article number in brackets or asterisks that starts it, which goes to
+    ``out`` as the item's article number."""
+    first = tokens[ids[0]]
+    m = BRACKET_CODE.match(first.text) if len(ids) > 1 else None
+    if m is None:
+        return ids
+    out["article_number"] = _cell(
+        "article_number", m.group(1) or m.group(2), first.bbox_pt, page, (ids[0],), first.confidence
+    )
+    return ids[1:]
