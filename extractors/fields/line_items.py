@@ -245,12 +245,16 @@ def _numbers_from(columns: list[Column]) -> float:
     return min(right or xs, default=float("inf"))
 
 
+DESCRIPTION_LEAD_PT = 12.0
+"""How far left of its header a description may start when no column stands before it."""
+
+
 def _description_from(columns: list[Column]) -> float | None:
-    """Where the description column begins: halfway from the column before it (a description may start left of
-    its own header); None without a description column."""
+    """Where the description column begins: halfway from the column before it, or a little left of its header
+    (a description may start left of its own header); None without a description column."""
     for k, col in enumerate(columns):
         if col.name == "description":
-            return (columns[k - 1].x0 + col.x0) / 2 if k else float("-inf")
+            return (columns[k - 1].x0 + col.x0) / 2 if k else col.x0 - DESCRIPTION_LEAD_PT
     return None
 
 
@@ -272,16 +276,20 @@ def _cells(
 ) -> tuple[dict[str, list[int]], list[int]]:
     """A row's tokens by column, and those that are numbers in a number column.
 
-    A number printed inside a description ("Monitor 27 inch", "Cable set, Cat. 6") lies between the description
-    column's left edge and the first number column, or follows a description word at the distance of a word
-    space: it stays in the description. A unit ("Stk") or a sign ("%") under a number column is no part of it.
+    A number printed inside a description ("Monitor 27 inch", "Cable set, Cat. 6") follows a description word at
+    the distance of a word space, or starts a line of it, left of the first number column: it stays in the
+    description. A unit ("Stk") or a sign ("%") under a number column is no part of it.
     """
     numbers_from = _numbers_from(columns)
     desc_from = _description_from(columns)
+    desc = next((c for c in columns if c.name == "description"), None)
+    numbers_before_description = desc is not None and any(
+        c.name in NUMERIC_COLUMNS and c.x0 < desc.x0 for c in columns
+    )  # "Qty | Description | ..."
     cells: dict[str, list[int]] = {}
     numeric: list[int] = []
     previous_in_text: Token | None = None
-    for i in ids:
+    for pos, i in enumerate(ids):
         tok = tokens[i]
         box = tok.bbox_pt
         key = _key_column(box, columns)
@@ -291,10 +299,23 @@ def _cells(
             previous_in_text = None
             continue
         is_number = bool(NUMBER.match(tok.text)) and not IDENTIFIER.match(tok.text) and not DATE.match(tok.text)
-        if is_number:
-            in_text = desc_from is not None and desc_from <= box.x0 and box.x1 < numbers_from
-            word_space = previous_in_text is not None and box.x0 - previous_in_text.bbox_pt.x1 < max(box.height, 1.0)
-            is_number = not in_text and not (word_space and box.x1 < numbers_from)
+        if is_number and desc_from is not None and box.x1 <= desc_from and not numbers_before_description:
+            previous_in_text = None
+            continue  # a position number in a column without a header of its own
+        if is_number and box.x1 < numbers_from:
+            space = max(box.height, 1.0)
+            after_word = previous_in_text is not None and box.x0 - previous_in_text.bbox_pt.x1 < space
+            # a line of the description starting with a number ("2 Nächte Hotel", "12 x 1,0l PET"): the number
+            # stands where descriptions start and a word follows it at a word space
+            nxt = tokens[ids[pos + 1]] if pos + 1 < len(ids) else None
+            starts_text = (
+                desc is not None
+                and abs(box.x0 - desc.x0) <= DESCRIPTION_LEAD_PT
+                and nxt is not None
+                and not NUMBER.match(nxt.text)
+                and nxt.bbox_pt.x0 - box.x1 < space
+            )
+            is_number = not (after_word or starts_text)
         if is_number:
             numeric.append(i)
             previous_in_text = None

@@ -264,6 +264,20 @@ def test_a_group_subtotal_inside_the_table_does_not_end_it() -> None:
     ]
 
 
+def test_the_headers_of_this_projects_sample_invoices() -> None:
+    german = [(40, "Pos."), (70, "Beschreibung"), (370, "Anz."), (420, "E-Preis"), (500, "Gesamt")]
+    rows = [german, [(40, "2"), (70, "Beratungsleistung"), (385, "2"), (420, "1.433,09"), (500, "2.866,18")]]
+    assert _items(rows) == [(None, "Beratungsleistung", "2", "1433.09", "2866.18")]
+    # the quantity first, right-aligned just before the description
+    french = [(40, "Quantité"), (96, "Description"), (380, "P.U. HT"), (450, "TVA"), (510, "Montant")]
+    rows = [french, [(78, "25"), (96, "Contrat de maintenance"), (400, "1,59"), (450, "5,5 %"), (510, "39,75")]]
+    assert _items(rows) == [(None, "Contrat de maintenance", "25", "1.59", "39.75")]
+    # a position number under no header of its own
+    english = [(60, "Description"), (300, "Qty"), (380, "Unit price"), (430, "VAT"), (480, "Amount")]
+    rows = [english, [(40, "1"), (60, "Support hours"), (300, "7"), (380, "608,00"), (430, "19 %"), (480, "4.256,00")]]
+    assert _items(rows) == [(None, "Support hours", "7", "608.00", "4256.00")]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
