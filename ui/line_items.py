@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from extractors.geometry import BBox
 from extractors.results import LineItem
@@ -127,6 +135,12 @@ class LineItemTable(QWidget):
     def set_items(self, rows: tuple[LineItem, ...], columns: tuple[str, ...]) -> None:
         current = self.table.currentIndex()
         self.model.set_items(rows, columns)
+        # numbers and codes as wide as they are, the description takes the rest
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection("description" not in columns)
+        for c, name in enumerate(columns):
+            fit = QHeaderView.ResizeMode.Stretch if name == "description" else QHeaderView.ResizeMode.ResizeToContents
+            header.setSectionResizeMode(c, fit)
         if current.isValid() and current.row() < self.model.rowCount():
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(current.row(), current.column()), QItemSelectionModel.SelectionFlag.NoUpdate

@@ -121,3 +121,25 @@ def test_line_item_cell_selection_reports_its_box(qtbot: QtBot) -> None:
     assert added.args == [1]
     with qtbot.waitSignal(table.rowSplit):
         table.split_button.click()
+
+
+def test_line_item_columns_fit_their_numbers_and_the_description_takes_the_rest(qtbot: QtBot) -> None:
+    from extractors.results import LineItem
+    from tests.ui.factories import fv
+
+    columns = ("article_number", "description", "quantity", "unit_price", "amount", "tax_rate")
+    values = ("TB100A4", "Trennblätter A4, 100 Blatt, farbig sortiert", "20", "9.90", "198.00", "19")
+    row = LineItem({c: fv(c, v, None, 0.9) for c, v in zip(columns, values, strict=True)}, page=0)
+    table = LineItemTable()
+    qtbot.addWidget(table)
+    table.resize(520, 300)
+    table.show()
+    table.set_items((row,), columns)
+    header = table.table.horizontalHeader()
+    metrics = header.fontMetrics()
+    for c, name in enumerate(columns):
+        if name != "description":  # every header and number readable in full, no scrolling needed
+            assert header.sectionSize(c) >= metrics.horizontalAdvance(name.replace("_", " ")), name
+    assert header.sectionSize(1) == max(
+        header.width() - sum(header.sectionSize(c) for c in range(len(columns)) if c != 1), header.minimumSectionSize()
+    )
