@@ -110,13 +110,13 @@ def normalise_amount(text: str | None) -> str | None:
 
 
 def normalise_quantity(text: str | None) -> str | None:
+    """A quantity as a plain decimal without trailing zeros ("20.0000" -> "20"), as read from a page."""
     if text is None:
         return None
     try:
-        Decimal(text.strip())
+        return format(Decimal(text.strip()).normalize(), "f")
     except InvalidOperation:
         return None
-    return text.strip()
 
 
 def cii_date(node: Element | None) -> tuple[str | None, str | None]:
@@ -237,10 +237,11 @@ def _parse_cii(root: Element) -> EInvoiceData:
             "SpecifiedTradeSettlementLineMonetarySummation|SpecifiedTradeSettlementMonetarySummation",
         )
         rate = _text(line_settlement, "ApplicableTradeTax/RateApplicablePercent|ApplicablePercent")
+        qty = _text(line_delivery, "BilledQuantity")
         cells = {
             "article_number": _fv("article_number", _text(line, "SpecifiedTradeProduct/SellerAssignedID")),
             "description": _fv("description", _text(line, "SpecifiedTradeProduct/Name")),
-            "quantity": _fv("quantity", normalise_quantity(_text(line_delivery, "BilledQuantity"))),
+            "quantity": _fv("quantity", normalise_quantity(qty), qty),
             "unit_price": _amount_fv("unit_price", _text(line_agreement, "NetPriceProductTradePrice/ChargeAmount")),
             "amount": _amount_fv("amount", _text(line_sum, "LineTotalAmount")),
             "tax_rate": _fv("tax_rate", _percent(rate), rate),
@@ -318,10 +319,11 @@ def _parse_ubl(root: Element, kind: str) -> EInvoiceData:
     items = []
     for line in _all(root, "InvoiceLine|CreditNoteLine"):
         rate = _text(line, "Item/ClassifiedTaxCategory/Percent")
+        qty = _text(line, "InvoicedQuantity|CreditedQuantity")
         cells = {
             "article_number": _fv("article_number", _text(line, "Item/SellersItemIdentification/ID")),
             "description": _fv("description", _text(line, "Item/Name") or _text(line, "Item/Description")),
-            "quantity": _fv("quantity", normalise_quantity(_text(line, "InvoicedQuantity|CreditedQuantity"))),
+            "quantity": _fv("quantity", normalise_quantity(qty), qty),
             "unit_price": _amount_fv("unit_price", _text(line, "Price/PriceAmount")),
             "amount": _amount_fv("amount", _text(line, "LineExtensionAmount")),
             "tax_rate": _fv("tax_rate", _percent(rate), rate),

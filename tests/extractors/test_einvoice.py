@@ -189,7 +189,7 @@ def test_cii_fields_and_line_items() -> None:
     assert {k: item.value(k) for k in columns} == {
         "article_number": "CP-A4-500",
         "description": "Copy paper A4",
-        "quantity": "10.0000",
+        "quantity": "10",
         "unit_price": "4.25",
         "amount": "42.50",
         "tax_rate": "19",
