@@ -28,6 +28,7 @@ from idp_app.cli.workflow_tables import bullets, fmt_conf, narrow_queue, queue_j
 from idp_app.config import AppConfig
 from idp_app.domain import DocumentStatus, Role
 from idp_app.errors import AppError, AuditTamperedError, InputError
+from idp_app.services.values import LINE_ITEM_TYPES
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
@@ -197,7 +198,8 @@ def show(
         table.add_row(f.name, f.value or "-", fmt_conf(f.confidence), f.state.value, page, pred)
     out.print(table, highlight=False)
     if doc.line_items:
-        cols = sorted({c for li in doc.line_items for c in li.cells})
+        present = {c for li in doc.line_items for c in li.cells}
+        cols = [c for c in LINE_ITEM_TYPES if c in present] + sorted(present - LINE_ITEM_TYPES.keys())
         items = Table(title="line items", box=box.SIMPLE_HEAD, pad_edge=False)
         for c in ["#", *cols]:
             items.add_column(c, overflow="fold")

@@ -85,6 +85,8 @@ def test_show_lists_fields_and_the_routing_reasons(home: Path) -> None:
         "vendor_name was not found (missing_field)",
         "vendor name not found, so the vendor cannot be checked against the register (unknown_vendor)",
     ]
+    columns = text.split("line items")[1].split("routing reasons:")[0].split()
+    assert columns[:3] == ["#", "description", "amount"]  # the columns in the table's order, as in the window
     shown = json.loads(run("show", str(doc_id), "--json"))
     assert shown["fields"]["invoice_number"] == {"value": "B-1", "confidence": 0.97, "state": "ok", "page": 0}
     assert {r["code"] for r in shown["reasons"]} == {"missing_field", "unknown_vendor"}
