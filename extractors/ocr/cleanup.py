@@ -58,6 +58,8 @@ class Prepared:
     """Maps a pixel (x, y, 1) of the original image to the cleaned image."""
     analysis: Analysis
     rules_removed: int
+    dark_fills: int = 0
+    """Dark-filled areas (a header bar with white text) turned to dark text on white."""
 
 
 def _min_pool(gray: GrayImage) -> GrayImage:
@@ -219,6 +221,51 @@ def remove_rules(gray: GrayImage) -> tuple[GrayImage, int]:
     return out, int(count)
 
 
+DARK_FILL_LEVEL = 96
+"""A page area whose average grey, text and all, is below this is a dark fill (white text on a dark bar)."""
+DARK_FILL_CELLS = 200
+"""The page's long side is averaged over this many cells to find dark fills (1.5 mm on A4): a cell is wider than
+most strokes and narrower than a line."""
+DARK_FILL_MIN_WIDTH = 0.12
+"""A dark fill spans at least this share of the page width (a bar across a table, not a bold word)."""
+
+
+def invert_dark_fills(gray: GrayImage) -> tuple[GrayImage, int]:
+    """Dark-filled areas with light text (a table header or a total on a dark bar, a banner) turned to dark text
+    on white.
+
+    Tesseract reads light text on a dark fill poorly or not at all. With light strokes removed and the page
+    averaged over cells wider than a stroke, a dark fill stays dark while dark text on white turns light. An
+    area at least a line high, across a good part of the page and filled, whose text is lighter than its ground,
+    is inverted and binarised.
+    """
+    h, w = gray.shape[:2]
+    cell = max(4, round(max(h, w) / DARK_FILL_CELLS))
+    if h < 8 * cell or w < 8 * cell:
+        return gray, 0
+    # light strokes narrower than a cell vanish from a dark fill (an opening); dark text on white stays as it is
+    opened = cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (cell, cell)))
+    small = cv2.resize(opened, (w // cell, h // cell), interpolation=cv2.INTER_AREA)
+    dark = np.asarray((small < DARK_FILL_LEVEL).astype(np.uint8) * 255)
+    dark = np.asarray(cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
+    n, _labels, stats, _centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    out = gray.copy()
+    fills = 0
+    for k in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[k])
+        # a line high, across a good part of the page, and filled (not the ring of a logo or a frame)
+        if bh >= 3 and bw >= DARK_FILL_MIN_WIDTH * small.shape[1] and area >= 0.6 * bw * bh:
+            box = (slice(y * cell, (y + bh) * cell), slice(x * cell, (x + bw) * cell))
+            ground = float(np.median(gray[box]))
+            if np.count_nonzero(gray[box] > ground + 64) <= np.count_nonzero(gray[box] < ground - 64):
+                continue  # dark text on a dark ground (a shadow), or no text: nothing light to turn
+            # dark text on plain white: a grey box would pass for a picture with Tesseract
+            _, text = cv2.threshold(255 - gray[box], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+            out[box] = text
+            fills += 1
+    return out, fills
+
+
 def prepare(
     gray: GrayImage,
     *,
@@ -237,12 +284,13 @@ def prepare(
     if info.low_contrast:
         clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
         image = np.asarray(clahe.apply(image), dtype=np.uint8)
+    image, fills = invert_dark_fills(image)
     image, rules = remove_rules(image)
     if 0 < info.text_height_px < SMALL_TEXT_PX:
         scale = min(MAX_UPSCALE, TARGET_TEXT_PX / info.text_height_px)
         image = np.asarray(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
         matrix = np.diag([scale, scale, 1.0]) @ matrix
-    return Prepared(image=image, matrix=matrix, analysis=info, rules_removed=rules)
+    return Prepared(image=image, matrix=matrix, analysis=info, rules_removed=rules, dark_fills=fills)
 
 
 def map_box_back(

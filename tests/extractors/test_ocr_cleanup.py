@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -123,3 +124,55 @@ def test_deskew_matrix_maps_points_back() -> None:
 def test_a_single_word_tells_no_skew() -> None:
     img = _rotated(draw_scan((("Total", 72, 100),), dpi=150), 3.0)
     assert analyse(img).skew_deg == 0.0
+
+
+def _bar_page(dpi: int = 150, ground: int = 40, text: int = 245) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A page of dark text with a table header on a dark bar (light text), and the bar's pixel box."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    k = dpi / 72.0
+    img = Image.fromarray(draw_scan(dpi=dpi))
+    draw = ImageDraw.Draw(img)
+    box = (round(20 * k), round(180 * k), round(500 * k), round(204 * k))
+    draw.rectangle(box, fill=ground)
+    draw.text((round(30 * k), round(198 * k)), "Qty  Description  Amount", font=ImageFont.truetype(FONT, round(12 * k)),
+              fill=text, anchor="ls")  # fmt: skip
+    return np.array(img), box
+
+
+def test_light_text_on_a_dark_bar_is_turned_to_dark_text_on_white() -> None:
+    from extractors.ocr.cleanup import invert_dark_fills
+
+    page, (x0, y0, x1, y1) = _bar_page()
+    out, fills = invert_dark_fills(page)
+    assert fills == 1
+    bar = out[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2]
+    assert np.median(bar) == 255 and 0.02 < float((bar < 128).mean()) < 0.4  # white ground, dark letters
+    outside = np.ones(page.shape, dtype=bool)
+    outside[y0 - 20 : y1 + 20, x0 - 20 : x1 + 20] = False
+    assert np.array_equal(out[outside], page[outside])  # the dark text around it is left as it is
+    assert prepare(page).dark_fills == 1
+
+
+def test_dark_text_on_a_grey_shadow_and_plain_pages_are_not_turned() -> None:
+    from extractors.ocr.cleanup import invert_dark_fills
+
+    shadow, _ = _bar_page(ground=90, text=10)
+    assert invert_dark_fills(shadow)[1] == 0
+    plain = draw_scan(dpi=150)
+    out, fills = invert_dark_fills(plain)
+    assert fills == 0 and np.array_equal(out, plain)
+
+
+@pytest.mark.slow
+def test_ocr_reads_a_header_on_a_dark_bar(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from extractors.context import ExtractionContext
+    from extractors.readers import read_document
+
+    page, _ = _bar_page(dpi=200)
+    path = tmp_path / "bar.png"
+    Image.fromarray(page).save(path, dpi=(200, 200))
+    text = read_document(path, ExtractionContext(ocr_languages="eng", ocr_dpi=200)).text()
+    assert "Description" in text and "Amount" in text
