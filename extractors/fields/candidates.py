@@ -8,6 +8,7 @@ candidate for one field and give it a prior.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -120,16 +121,27 @@ def page_lines(page: Page) -> list[LineView]:
 
 
 def _group_lines(page: Page) -> list[list[int]]:
-    order = sorted(range(len(page.tokens)), key=lambda i: (page.tokens[i].bbox_pt.center[1], page.tokens[i].bbox_pt.x0))
+    """Tokens by row. On a scan that lay askew (boxes stay on the page as displayed), a row climbs or falls by
+    tan(skew) per point across the page; rows are grouped by the height a token would have on the levelled page."""
+    slope = math.tan(math.radians(page.skew_deg))
+
+    def level(b: BBox) -> float:
+        return slope * b.center[0]
+
+    order = sorted(
+        range(len(page.tokens)),
+        key=lambda i: (page.tokens[i].bbox_pt.center[1] + level(page.tokens[i].bbox_pt), page.tokens[i].bbox_pt.x0),
+    )
     lines: list[list[int]] = []
     top = bottom = 0.0
     for i in order:
         b = page.tokens[i].bbox_pt
-        if lines and top - 0.5 <= b.center[1] <= bottom + 0.5:
+        shift = level(b)
+        if lines and top - 0.5 <= b.center[1] + shift <= bottom + 0.5:
             lines[-1].append(i)
             continue
         lines.append([i])
-        top, bottom = b.y0, b.y1
+        top, bottom = b.y0 + shift, b.y1 + shift
     return lines
 
 

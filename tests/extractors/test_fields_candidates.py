@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -201,3 +202,19 @@ def test_extra_candidate_sources_plug_in_with_a_prior() -> None:
     assert prior[values.index("DE02120300000000202051")] == 1.0
     assert prior[values.index("DE89370400440532013000")] == 0.0
     assert all(c.for_field in (None, "vendor_iban") for c in per_field["vendor_iban"])
+
+
+def test_rows_of_a_page_scanned_askew_are_grouped_level() -> None:
+    import math
+
+    from extractors.fields.candidates import page_lines
+
+    climb = math.tan(math.radians(2.5))  # the page lay 2.5 degrees askew; boxes stay as displayed
+    tokens: list[Token] = []
+    for r, row in enumerate((("Description", "Qty", "Amount"), ("Toner", "1", "3,00"))):
+        for word, x in zip(row, (40.0, 300.0, 480.0), strict=True):
+            y = 200.0 + 16.0 * r - climb * x
+            tokens.append(Token(word, BBox(x, y, x + 5.5 * len(word), y + 10.0), 0, index=len(tokens)))
+    askew = Page(0, 595.0, 842.0, tuple(tokens), skew_deg=2.5)
+    assert [lv.text for lv in page_lines(askew)] == ["Description Qty Amount", "Toner 1 3,00"]
+    assert len(page_lines(dataclasses.replace(askew, skew_deg=0.0))) > 2  # taken level, the rows fall apart
