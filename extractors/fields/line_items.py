@@ -35,6 +35,8 @@ IDENTIFIER = re.compile(r"^\d{8,}$")
 DETAIL_LINE = re.compile(r"^[^\W\d][\w .()/-]*:\s*(?:[-−]?\d[\d.,]*|[A-Z]*\d[\w./-]*)(\s+\S+)?$")
 """A line that is one label, a colon and a number or a code ("Gross price: 9,90", "Base quantity: 1 pc",
 "Serial number: SDMPP373MPP15")."""
+RULE_MARK = re.compile(r"^[|\[\]]+$")
+"""A table's ruled line read by OCR as a character."""
 DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})[;,]?$")
 """A date ("11.09.2018;") is no number of an item, though it is made of digits and dots."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
@@ -321,7 +323,9 @@ def _cells(
             previous_in_text = None
             continue
         previous_in_text = tok
-        if box.x0 < numbers_from and not SCHEME_TAG.match(tok.text):
+        if desc_from is not None and box.x1 <= desc_from:
+            continue  # left of the description column: a margin note or a side panel beside the table
+        if box.x0 < numbers_from and not SCHEME_TAG.match(tok.text) and not RULE_MARK.match(tok.text):
             cells.setdefault("description", []).append(i)
     for i, name in zip(numeric, _number_columns([tokens[i].bbox_pt for i in numeric], columns), strict=True):
         cells.setdefault(name, []).append(i)

@@ -278,6 +278,19 @@ def test_the_headers_of_this_projects_sample_invoices() -> None:
     assert _items(rows) == [(None, "Support hours", "7", "608.00", "4256.00")]
 
 
+def test_a_side_panel_beside_the_table_and_ruled_lines_read_as_bars_stay_out() -> None:
+    header = [(120, "Description"), (340, "Qty"), (400, "Unit price"), (480, "Amount")]
+    rows = [
+        [(20, "Bank"), *header],
+        [(20, "IBAN"), (110, "|"), (120, "Toner noir"), (340, "1"), (400, "3,00"), (480, "3,00")],
+        [(20, "BE76 7258"), (120, "Heures de support"), (330, "|"), (340, "25"), (400, "24,72"), (480, "618,00")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Toner noir", "1", "3.00", "3.00"),
+        ("Heures de support", "25", "24.72", "618.00"),
+    ]
+
+
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
     assert extract_line_items(doc, load_schema("invoice")) == ()
