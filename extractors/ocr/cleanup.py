@@ -228,6 +228,13 @@ DARK_FILL_CELLS = 200
 most strokes and narrower than a line."""
 DARK_FILL_MIN_WIDTH = 0.12
 """A dark fill spans at least this share of the page width (a bar across a table, not a bold word)."""
+DARK_FILL_SOLID = 0.6
+"""A dark fill covers at least this share of its box (not the ring of a logo or a frame)."""
+DARK_FILL_MIN_LETTERS = 8
+"""A dark fill worth turning holds at least this many light patches: a word or two, not specks."""
+DARK_FILL_MAX_LETTER = 0.05
+"""No light patch in a dark fill is larger than this share of it: light text is letters, not a stretch of paper
+(the ragged dark ground around a scanned receipt takes in paper at its edge)."""
 
 
 def invert_dark_fills(gray: GrayImage) -> tuple[GrayImage, int]:
@@ -253,12 +260,19 @@ def invert_dark_fills(gray: GrayImage) -> tuple[GrayImage, int]:
     fills = 0
     for k in range(1, n):
         x, y, bw, bh, area = (int(v) for v in stats[k])
-        # a line high, across a good part of the page, and filled (not the ring of a logo or a frame)
-        if bh >= 3 and bw >= DARK_FILL_MIN_WIDTH * small.shape[1] and area >= 0.6 * bw * bh:
+        # a line high, across a good part of the page, and solid
+        if bh >= 3 and bw >= DARK_FILL_MIN_WIDTH * small.shape[1] and area >= DARK_FILL_SOLID * bw * bh:
             box = (slice(y * cell, (y + bh) * cell), slice(x * cell, (x + bw) * cell))
-            ground = float(np.median(gray[box]))
-            if np.count_nonzero(gray[box] > ground + 64) <= np.count_nonzero(gray[box] < ground - 64):
+            inner = gray[(y + 1) * cell : (y + bh - 1) * cell, (x + 1) * cell : (x + bw - 1) * cell]  # off its edge
+            ground = float(np.median(inner))
+            light = np.asarray((inner > ground + 64).astype(np.uint8))
+            if np.count_nonzero(light) <= np.count_nonzero(inner < ground - 64):
                 continue  # dark text on a dark ground (a shadow), or no text: nothing light to turn
+            patches = cv2.connectedComponentsWithStats(light, connectivity=8)[2][1:, cv2.CC_STAT_AREA]
+            if patches.max() > DARK_FILL_MAX_LETTER * light.size:
+                continue  # paper at the edge of a dark ground, not letters
+            if np.count_nonzero(patches >= 4) < DARK_FILL_MIN_LETTERS:
+                continue  # specks on a dark ground: no words to read
             # dark text on plain white: a grey box would pass for a picture with Tesseract
             _, text = cv2.threshold(255 - gray[box], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
             out[box] = text

@@ -162,6 +162,11 @@ def test_dark_text_on_a_grey_shadow_and_plain_pages_are_not_turned() -> None:
     plain = draw_scan(dpi=150)
     out, fills = invert_dark_fills(plain)
     assert fills == 0 and np.array_equal(out, plain)
+    # the dark ground around a scanned receipt, taking in a stretch of paper at its edge
+    ragged = plain.copy()
+    ragged[:40, :] = 30
+    ragged[10:40, 200:600] = 250
+    assert invert_dark_fills(ragged)[1] == 0
 
 
 @pytest.mark.slow
