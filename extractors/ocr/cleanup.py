@@ -243,8 +243,8 @@ def invert_dark_fills(gray: GrayImage) -> tuple[GrayImage, int]:
 
     Tesseract reads light text on a dark fill poorly or not at all. With light strokes removed and the page
     averaged over cells wider than a stroke, a dark fill stays dark while dark text on white turns light. An
-    area at least a line high, across a good part of the page and filled, whose text is lighter than its ground,
-    is inverted and binarised.
+    area at least a line high, across a good part of the page and filled, whose text is lighter than its ground
+    and made of letters (not specks, not the paper at the edge of a dark ground), is inverted and binarised.
     """
     h, w = gray.shape[:2]
     cell = max(4, round(max(h, w) / DARK_FILL_CELLS))
