@@ -291,7 +291,17 @@ def _cells(
     cells: dict[str, list[int]] = {}
     numeric: list[int] = []
     previous_in_text: Token | None = None
+    # a side panel beside the table ("IBAN BE76 7258"): words left of all its headers, set off by a wide gap (a
+    # description under a centred header may start left of it too, but runs on at word spaces)
+    table_x0 = min(c.x0 for c in columns)
+    panel = 0
+    for pos in range(len(ids) - 1):
+        a, b = tokens[ids[pos]].bbox_pt, tokens[ids[pos + 1]].bbox_pt
+        if a.x1 < table_x0 and b.x0 - a.x1 > 3 * max(a.height, 1.0):
+            panel = pos + 1
     for pos, i in enumerate(ids):
+        if pos < panel:
+            continue
         tok = tokens[i]
         box = tok.bbox_pt
         key = _key_column(box, columns)
@@ -323,8 +333,6 @@ def _cells(
             previous_in_text = None
             continue
         previous_in_text = tok
-        if desc_from is not None and box.x1 <= desc_from:
-            continue  # left of the description column: a margin note or a side panel beside the table
         if box.x0 < numbers_from and not SCHEME_TAG.match(tok.text) and not RULE_MARK.match(tok.text):
             cells.setdefault("description", []).append(i)
     for i, name in zip(numeric, _number_columns([tokens[i].bbox_pt for i in numeric], columns), strict=True):

@@ -289,6 +289,10 @@ def test_a_side_panel_beside_the_table_and_ruled_lines_read_as_bars_stay_out() -
         ("Toner noir", "1", "3.00", "3.00"),
         ("Heures de support", "25", "24.72", "618.00"),
     ]
+    # a description under a centred header starts left of it, and is kept whole
+    centred = [[(140, "Description"), (340, "Qty"), (400, "Unit price"), (480, "Amount")]]
+    centred.append([(40, "Office chair, ergonomic"), (340, "2"), (400, "70,00"), (480, "140,00")])
+    assert [i[1] for i in _items(centred)] == ["Office chair, ergonomic"]
 
 
 def test_no_header_no_items() -> None:
