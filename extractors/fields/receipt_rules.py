@@ -311,9 +311,11 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
     adjustment: Decimal | None = None
     rounded_sale = False
     parts: list[tuple[int, Decimal]] = []  # (line index, amount) of subtotals and tax lines
+    summary_at = len(lines)
     for i, ln in enumerate(lines):
         t = ln.text
         if labelled and _SUMMARY.search(t):
+            summary_at = i
             break
         amts = amounts_in(t, loose=True)
         rounded_sale = rounded_sale or bool(_ROUNDING_RE.search(t))
@@ -344,15 +346,18 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
         prio = 3 if _FINAL_TOTAL.search(t) else 2 if _MAIN_TOTAL.search(t) else 1
         labelled.append((prio, i, amount))
     paid = cash - change if cash is not None and change is not None and cash >= change else None
+    best = max(labelled, key=lambda r: (r[0], r[1])) if labelled else None
+    sums = _sums_of_parts([p for p in parts if best is None or p[0] < best[1]])
     if paid is not None:
         for _p, i, amount in labelled:
             if amount == paid:
                 return _amount_answer(lines[i], amount, 0.95)
-        if change == 0 and paid > 0 and labelled:
+        summed = sums | _summary_sums(lines[summary_at:])
+        # the labelled total that the parts or the tax summary add up to outweighs a misread cash line
+        total_adds_up = best is not None and best[2] in summed and paid not in summed
+        if change == 0 and paid > 0 and labelled and not total_adds_up:
             # paid exactly: the amount tendered is the total, however the total line was misread
             return _amount_answer(lines[cash_at], paid, 0.6)
-    best = max(labelled, key=lambda r: (r[0], r[1])) if labelled else None
-    sums = _sums_of_parts([p for p in parts if best is None or p[0] < best[1]])
     if best is not None:
         printed = best[2]
         if printed not in sums and not rounded_sale and paid is None:
@@ -386,6 +391,16 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
 def _sums_of_parts(parts: Sequence[tuple[int, Decimal]]) -> set[Decimal]:
     """What two of a receipt's parts (subtotal, tax, supplies at each rate) add up to."""
     return {a + b for k, (_i, a) in enumerate(parts) for _j, b in parts[k + 1 :]}
+
+
+def _summary_sums(lines: Sequence[RuleLine]) -> set[Decimal]:
+    """What the tax summary's lines add up to: each line's amount plus its tax ("SR 6.00 16.98 1.02")."""
+    out = set()
+    for ln in lines:
+        amts = amounts_in(ln.text)
+        if len(amts) >= 2:
+            out.add(amts[-2] + amts[-1])
+    return out
 
 
 def _one_digit_apart(a: Decimal, b: Decimal) -> bool:

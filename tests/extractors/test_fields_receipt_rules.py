@@ -112,6 +112,19 @@ def test_a_total_is_checked_against_the_parts_it_is_made_of() -> None:
     assert total("Total 0% supplies: 27.4", "Total 6% supplies (Inc. GST): 32.10", "Total Payable: 59.54") == "59.54"
 
 
+def test_a_total_the_tax_summary_adds_up_to_outweighs_a_misread_cash_line() -> None:
+    def total(*tail: str) -> str | None:
+        return receipt_answers(receipt([*SHOP[:10], *tail, "THANK YOU"]))["total_amount"].value
+
+    summary = ("GST SUMMARY", "AMOUNT TAX", "SR 6.00 16.98 1.02")
+    # "CASH 18.00" read as 48.00 with no change: the total, 16.98 + 1.02, stands
+    assert total("SUB-TOTAL 16.98", "TOTAL 18.00", "CASH 48.00", "CHANGE 0.00", *summary) == "18.00"
+    # paid exactly, the total line misread, and the summary agrees with the cash: the cash stands
+    assert total("SUB-TOTAL 16.98", "TOTAL 48.00", "CASH 18.00", "CHANGE 0.00", *summary) == "18.00"
+    # nothing adds up to the total: the amount tendered with no change is the total, as before
+    assert total("TOTAL 48.00", "CASH 18.00", "CHANGE 0.00") == "18.00"
+
+
 def test_ocr_slips_in_amounts_and_legal_forms_are_mended() -> None:
     assert amounts_in("TOTAL RM6O.30") == [amounts_in("60.30")[0]]
     assert str(amounts_in("GRAND TOTAL 10 00", loose=True)[-1]) == "10.00"
