@@ -21,10 +21,10 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from extractors.context import ExtractionContext
-from extractors.fields.candidates import Candidate, DocView, layout_source
+from extractors.fields.candidates import Candidate, DocView, LineView, layout_source
 from extractors.fields.decide import LABEL_PRIOR
 from extractors.fields.features import FEATURES
-from extractors.fields.locate import find_text
+from extractors.fields.locate import MIN_SIMILARITY, find_text
 from extractors.fields.normalise import name_tokens
 from extractors.fields.schema import ValueType, load_schema
 from extractors.fields.scorer import FieldModel, LinearScorer, Scorer
@@ -38,11 +38,16 @@ MATCH_THRESHOLD = 0.2
 PRIOR_WEIGHT = 8.0
 """The least logit a full prior (1.0) adds, for models trained before memory candidates existed."""
 MAX_ENTRIES = 5000
+NEAR_VALUE = 0.15
+"""How far (a share of the page height) above or below where a value was confirmed text is taken as near it."""
+MEMORY_SIMILARITY = 0.65
+"""The least character similarity at which printed text is taken for a vendor's confirmed name or address on a
+document of its layout: lower than for text found on any page, as the layout already says whose it is."""
 
 _WORD = re.compile(r"^[^\W\d_]{2,}[:.]?$")
 _STABLE_TYPES = frozenset({"name", "address", "iban", "vat_id", "currency"})
 """Value types a vendor prints the same on every document: a remembered value is found by its text."""
-_TEXT_TYPES = frozenset({"name", "address"})
+TEXT_TYPES = frozenset({"name", "address"})
 """Stable types whose remembered value is also found where it is printed only approximately."""
 _CANDIDATE_TYPE = {ValueType.PERIOD: ValueType.TEXT, ValueType.PARTY_LIST: ValueType.NAME}
 
@@ -128,9 +133,9 @@ class FieldMemory:
     ctype: str
     value: str
     page: int
-    box: tuple[float, float, float, float]
-    """The value's box in points."""
-    region: tuple[float, float, float, float]
+    box: tuple[float, float, float, float] | None
+    """The value's box in points; None for a name or address a person typed that is not found as printed."""
+    region: tuple[float, float, float, float] | None
     """The value's box as fractions of the page size."""
     anchor: tuple[str, ...] = ()
     """The label words left of (or above) the value, nearest last, lower case."""
@@ -159,7 +164,8 @@ class ConfirmedField:
     name: str
     value: str
     page: int
-    bbox_pt: BBox
+    bbox_pt: BBox | None
+    """None where the value is not found printed: only a name or an address is then remembered, by its text."""
     ctype: str
 
 
@@ -248,11 +254,15 @@ class VendorMemory:
         for f in fields:
             if f.page >= len(pages) or not f.value:
                 continue
+            old = entry.fields.get(f.name)
+            constant = old is None or (old.constant and _same_value(old.value, f.value))
+            if f.bbox_pt is None:
+                if f.ctype in TEXT_TYPES:
+                    entry.fields[f.name] = _typed_only(f, old, constant)
+                continue
             page = pages[f.page]
             anchor, anchor_box = find_anchor(page, f.bbox_pt)
             w, h = max(page.width_pt, 1.0), max(page.height_pt, 1.0)
-            old = entry.fields.get(f.name)
-            constant = old is None or (old.constant and _same_value(old.value, f.value))
             lines = max(1, round(f.bbox_pt.height / max(_line_height(page, f.bbox_pt), 1.0)))
             entry.fields[f.name] = FieldMemory(
                 f.name,
@@ -306,8 +316,8 @@ class VendorMemory:
                     str(f["ctype"]),
                     str(f["value"]),
                     int(f["page"]),
-                    _box4(f["box"]),
-                    _box4(f["region"]),
+                    _box4(f["box"]) if f.get("box") else None,
+                    _box4(f["region"]) if f.get("region") else None,
                     tuple(str(a) for a in f.get("anchor", ())),
                     _box4(f["anchor_box"]) if f.get("anchor_box") else None,
                     int(f.get("n_lines", 1)),
@@ -317,6 +327,16 @@ class VendorMemory:
             fp = Fingerprint(frozenset(raw.get("words", [])), frozenset(raw.get("cells", [])))
             entries.append(LayoutEntry(fp, raw.get("vendor"), fields, list(raw.get("documents", []))))
         return cls(entries, float(data.get("threshold", MATCH_THRESHOLD)))
+
+
+def _typed_only(f: ConfirmedField, old: FieldMemory | None, constant: bool) -> FieldMemory:
+    """A name or address confirmed where it is not found printed (OCR garbled it): its text is remembered, and
+    where the layout had it before, as long as the value stays the same."""
+    if old is not None and old.box is not None and constant:
+        return replace(old, value=f.value, seen=old.seen + 1)
+    return FieldMemory(
+        f.name, f.ctype, f.value, f.page, None, None, constant=constant, seen=(old.seen + 1) if old else 1
+    )
 
 
 def _box4(v: Sequence[float]) -> tuple[float, float, float, float]:
@@ -358,6 +378,9 @@ class MemorySource:
     def _for_field(self, view: DocView, fm: FieldMemory, cands: list[Candidate]) -> list[Candidate]:
         page_no = fm.page if fm.page < len(view.doc.pages) else 0
         page = view.doc.pages[page_no]
+        if fm.box is None:  # a typed name or address: where text like it is printed
+            known = _printed_like(view, fm, page_no) if fm.constant else None
+            return [] if known is None else [known]
         target = _predicted_box(page, fm)
         scored: list[tuple[float, Candidate]] = []
         found_as_printed = False
@@ -372,7 +395,7 @@ class MemorySource:
         scored.sort(key=lambda pc: -pc[0])
         if found_as_printed:  # a vendor's constant value is printed as confirmed: nothing else is proposed
             scored = [(p, c) for p, c in scored if p >= 1.0 and _same_value(c.value, fm.value)]
-        elif fm.constant and fm.ctype in _TEXT_TYPES:
+        elif fm.constant and fm.ctype in TEXT_TYPES:
             known = _printed_like(view, fm, page_no)
             if known is not None:
                 return [known]
@@ -381,8 +404,24 @@ class MemorySource:
 
 def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | None:
     """The remembered value where text like it is printed (a letter misread by OCR, a changed line break):
-    the value a person confirmed for this vendor, with the box of the printed text."""
-    span = find_text(view.doc, fm.value, pages=[page_no], rows=view.lines)
+    the value a person confirmed for this vendor, with the box of the printed text.
+
+    Text near where the value was confirmed is taken at a lower similarity than text elsewhere on the page (a
+    shop's name in its header misread, and printed again in its footer)."""
+    span = None
+    if fm.box is not None:
+        page = view.doc.pages[page_no]
+        target = _predicted_box(page, fm)
+        reach = NEAR_VALUE * page.height_pt
+        near = [list(rows) for rows in view.lines]
+        near[page_no] = [
+            ln if ln.bbox_pt.y1 >= target.y0 - reach and ln.bbox_pt.y0 <= target.y1 + reach else _blank(ln)
+            for ln in near[page_no]
+        ]
+        span = find_text(view.doc, fm.value, MEMORY_SIMILARITY, pages=[page_no], rows=near)
+    if span is None:
+        floor = MIN_SIMILARITY if fm.box is not None else MEMORY_SIMILARITY
+        span = find_text(view.doc, fm.value, floor, pages=[page_no], rows=view.lines)
     if span is None:
         return None
     return Candidate(
@@ -401,8 +440,14 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
     )
 
 
+def _blank(line: LineView) -> LineView:
+    """A line left out of a search: no tokens (its index kept)."""
+    return replace(line, token_ids=(), spans=(), segments=())
+
+
 def _predicted_box(page: PageLike, fm: FieldMemory) -> BBox:
     """Where the value should be: its offset from the anchor found on this page, else its region."""
+    assert fm.box is not None and fm.region is not None
     x0, y0, x1, y1 = fm.box
     if fm.anchor and fm.anchor_box is not None:
         hits = _anchor_hits(page, fm.anchor)

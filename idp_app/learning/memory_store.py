@@ -19,7 +19,7 @@ from sqlalchemy import select
 from extractors.document import Document as ReadDocument
 from extractors.document import Page
 from extractors.fields.locate import locate_value
-from extractors.memory import ConfirmedField, VendorMemory, candidate_type
+from extractors.memory import TEXT_TYPES, ConfirmedField, VendorMemory, candidate_type
 from idp_app.db.models import Document
 from idp_app.domain import DocumentStatus
 from idp_app.learning.dataset import LEARNED_TYPES
@@ -53,7 +53,8 @@ def save_memory(models_dir: Path, memory: VendorMemory) -> Path:
 
 def confirmed_fields(view: Any, pages: Sequence[PageView] = ()) -> list[ConfirmedField]:
     """The header fields of a document view that have a value, as memory learns them, with their box. A value
-    the clerk typed without a box is looked for on ``pages`` (where it is printed, as a drawn box would say)."""
+    the clerk typed without a box is looked for on ``pages`` (where it is printed, as a drawn box would say);
+    a name or address not found there is kept without a box."""
     out = []
     doc_type = view.doc_type or "invoice"
     printed: ReadDocument | None = None
@@ -69,6 +70,8 @@ def confirmed_fields(view: Any, pages: Sequence[PageView] = ()) -> list[Confirme
             found = locate_value(printed, ctype, str(fv.value))
             page, box = found if found is not None else (None, None)
         if box is None or page is None:
+            if ctype in TEXT_TYPES:  # not found printed (OCR garbled it): a name or address is kept by its text
+                out.append(ConfirmedField(name, str(fv.value), 0, None, ctype))
             continue
         out.append(ConfirmedField(name, str(fv.value), int(page), box, ctype))
     return out

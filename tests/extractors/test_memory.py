@@ -28,9 +28,14 @@ CTX = ExtractionContext(use_einvoice=False)
 FIELDS = ("invoice_number", "invoice_date", "net_amount", "tax_amount", "total_amount", "vendor_name")
 
 
-def odd_invoice(path: Path, vendor: str, values: dict[str, str], items: list[tuple[str, str]]) -> Path:
+def odd_invoice(
+    path: Path, vendor: str, values: dict[str, str], items: list[tuple[str, str]], footer: str = ""
+) -> Path:
     """A layout no model has seen: labels the schema does not know, values below or far right of them."""
     c = canvas.Canvas(str(path), pagesize=A4)
+    if footer:
+        c.setFont("Helvetica", 9)
+        c.drawString(40, 60, footer)
     _, h = A4
     c.setFont("Helvetica-Bold", 15)
     c.drawString(330, h - 60, vendor)
@@ -184,3 +189,38 @@ def test_another_vendor_in_the_same_layout_keeps_its_own_name(docs: tuple[Docume
     assert memory.match(layout_fingerprint(doc.pages))[0] is not None
     value, _ = vendor_of(doc, memory)
     assert value == other
+
+
+def test_a_name_typed_over_a_garbled_print_is_remembered_by_its_text(
+    docs: tuple[Document, Document], tmp_path: Path
+) -> None:
+    garbled = "Qu1l feathr 0utf1ters"
+    first = read_document(odd_invoice(tmp_path / "g.pdf", garbled, FIRST, [("Canvas tent", "250.00")]), CTX)
+    memory = VendorMemory()
+    # the clerk typed the name: it is not found printed, so it has no box
+    memory.learn("sha-g", first.pages, [ConfirmedField("vendor_name", VENDOR, 0, None, "name")], VENDOR)
+    again = VendorMemory.from_json(memory.to_json())
+    assert again.to_json() == memory.to_json()
+    assert again.entries[0].fields["vendor_name"].box is None
+    misread = "Quil1feathr Outfiters Ltd"
+    path = odd_invoice(tmp_path / "h.pdf", misread, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")])
+    value, printed = vendor_of(read_document(path, CTX), again)
+    assert value == VENDOR
+    assert printed == misread
+    # another vendor's name in that layout is not taken for it
+    path = odd_invoice(tmp_path / "i.pdf", "Brightwater Marine Supply", SECOND, [("Lantern", "45.50")])
+    assert vendor_of(read_document(path, CTX), again)[0] != VENDOR
+
+
+def test_a_confirmed_name_is_found_where_it_was_printed_before_rather_than_in_a_footer(
+    docs: tuple[Document, Document], tmp_path: Path
+) -> None:
+    first, _ = docs
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
+    header = "Qui1lfeathr Outfitter5 Ltd"  # misread in the header, printed nearly right in the footer
+    footer = "Thank you for shopping at Quillfeather Outfitters"
+    path = odd_invoice(tmp_path / "f.pdf", header, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")], footer)
+    value, printed = vendor_of(read_document(path, CTX), memory)
+    assert value == VENDOR
+    assert printed == header

@@ -43,10 +43,12 @@ def test_a_typed_value_is_learned_where_it_is_printed(tmp_path: Path) -> None:
             "tax_amount": field("99.00"),  # typed, printed nowhere: not learned
             "net_amount": field("1037.39", drawn),  # the clerk's box is kept as drawn
             "po_number": field(None),
+            "vendor_address": field("7 Quay Road, 20457 Hamburg"),  # typed, printed nowhere: kept by its text
         },
     )
     learned = {f.name: f for f in confirmed_fields(view, pages)}
-    assert set(learned) == {"vendor_name", "invoice_number", "total_amount", "net_amount"}
+    assert set(learned) == {"vendor_name", "invoice_number", "total_amount", "net_amount", "vendor_address"}
+    assert learned["vendor_address"].bbox_pt is None
     tokens = pages[0].tokens
 
     def printed(name: str) -> str:
