@@ -413,7 +413,10 @@ def _amount_answer(ln: RuleLine, amount: Decimal, strength: float) -> RuleAnswer
     return RuleAnswer(format_amount(amount), ln.text, ln.page, ln.token_ids, strength * min(1.0, ln.confidence + 0.15))
 
 
-_DATE_LABEL = re.compile(r"\b(?:date|tarikh|dated|dt)\b", re.IGNORECASE)
+_DATE_LABEL = re.compile(
+    r"\b(?:date|tarikh|dated|dt)\b|\b(?:[a-z]ate|d[a-z]te|da[a-z]e|dat[a-z])\s?:",  # or one letter misread ("Dare:")
+    re.IGNORECASE,
+)
 _TIME = re.compile(r"\b\d{1,2}\s?:\s?\d{2}\b")
 # A day-first date whose separators OCR read as "1" or "7", or split by a space: "10103/2018", "21-03- 2018",
 # "6/172018" (6/1/2018).
@@ -431,6 +434,8 @@ def _fuzzy_dates(text: str) -> list[str]:
         if m.group(2) in "17" and m.group(4) in "17":
             continue
         day, month, year = int(m.group(1)), int(m.group(3)), int(m.group(5))
+        if month >= 20:  # a month's first digit misread ("18/69/2017"): only 0 (or 1 before a 0) makes a month
+            month = month % 10 or 10
         with contextlib.suppress(ValueError):
             out.append(date(year, month, day).isoformat())
     return out

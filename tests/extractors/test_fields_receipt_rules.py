@@ -172,6 +172,13 @@ def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
     assert got["invoice_date"].value == "2018-01-06"  # one-digit day and month, the second "/" read as "7"
     got = receipt_answers(receipt(["SHOP ENTERPRISE", "ITEM HD03-04-06 2.00", "19-09-17 15:39 POS 1"]))
     assert got["invoice_date"].value == "2017-09-19"
+    # a month whose first digit was misread, under a label with a letter misread
+    got = receipt_answers(receipt(["SHOP ENTERPRISE", "INV no: CS-SA0111837 Dare: 18/69/2017 |"]))
+    assert got["invoice_date"].value == "2017-09-18"
+    got = receipt_answers(receipt(["SHOP ENTERPRISE", "Tarikh: 25/30/2017"]))
+    assert got["invoice_date"].value == "2017-10-25"
+    # a day that one misread digit could make three days is left alone
+    assert "invoice_date" not in receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 32/02/2018"]))
 
 
 def test_legal_form_misreads_and_trailing_branch_codes_are_cleaned_from_the_name() -> None:
