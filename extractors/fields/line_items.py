@@ -25,9 +25,15 @@ END_WORDS = re.compile(
     r"(?<!\w)(sub ?total|total|summe|zwischensumme|gesamt\w*|total ht|sous-total|subtotaal|totaal|"
     r"rechnungssumme|nettobetrag gesamt|umsatzsteuer|steuerbetrag|belegsummen|\w*steueraufschlüsselung|"
     r"(?:vat|tax) (?:breakdown|summary)|zahlungsbedingungen|payment terms|conditions de paiement|"
-    r"betalingsvoorwaarden)(?!\w)",
+    r"betalingsvoorwaarden|zu- ?und abschläge|ab- ?und zuschläge|allowances? (?:and|&) charges?|"
+    r"charges? (?:and|&) allowances?|remises et majorations)(?!\w)",
     re.IGNORECASE,
 )
+ALLOWANCE = re.compile(
+    r"^(abschlag|zuschlag|rabatt|nachlass|allowance|surcharge|remise|majoration|korting|toeslag)(?!\w)", re.IGNORECASE
+)
+"""A row that starts by naming an allowance or a charge ("Abschlag Rechnungsrabatt 2 -5,00 19 % 0,05") lowers or
+raises the item above it or the whole invoice; it is no item."""
 SUBTOTAL = re.compile(r"(?<!\w)(sub ?total|zwischensumme|sous-total|subtotaal)(?!\w)", re.IGNORECASE)
 NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
 IDENTIFIER = re.compile(r"^\d{8,}$")
@@ -184,7 +190,7 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             if previous is not None and not _next_line(previous, lv.bbox_pt):
                 text_goes_on = False  # a note set apart below an item is no part of its description
             previous = lv.bbox_pt
-            if (current is not None or item_above) and _is_detail(lv, page.tokens):
+            if (current is not None or item_above) and (_is_detail(lv, page.tokens) or ALLOWANCE.match(lv.text)):
                 text_goes_on = False  # the description comes before its details; text after them is a note
                 continue  # "Gross price: 9,90" under an item tells about that item, it is not one
             numbers = {n for n in cells if n in NUMERIC_COLUMNS}

@@ -240,6 +240,23 @@ def test_labelled_values_under_an_item_are_its_details_and_a_date_is_no_number()
     ]
 
 
+def test_allowances_and_charges_are_no_items() -> None:
+    rows = [
+        HEADER,
+        [(40, "Materialzertifikat"), (300, "1"), (380, "850,00"), (480, "850,00")],
+        [(60, "Abschlag Lagerware (CAO)"), (300, "10"), (380, "1000,00"), (480, "-100,00")],  # on the item above
+        [(40, "Zitronensäure 100ml"), (300, "5"), (380, "1,00"), (480, "5,00")],
+        [],
+        [(40, "Zu- und Abschläge:")],  # the invoice's allowances and charges: the item table has ended
+        [(40, "Abschlag Rechnungsrabatt"), (300, "19 %"), (480, "0,10")],
+        [(40, "Zuschlag Einwegverpackung"), (300, "19 %"), (480, "30,00")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Materialzertifikat", "1", "850.00", "850.00"),
+        ("Zitronensäure 100ml", "5", "1.00", "5.00"),
+    ]
+
+
 def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
     header = [(40, "Amount"), (100, "Product"), (300, "VAT"), (380, "Price"), (480, "Total")]
     rows = [header, [(40, "400.00"), (100, "Ballons: various colors"), (300, "19%"), (380, "0.79"), (480, "316.00")]]
