@@ -206,7 +206,8 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 # the rest of the current item's numbers, printed on its next line (its amount, say)
                 for name in numbers:
                     current[name] = cells[name]
-            elif has_values:
+            elif has_values and (len(numbers) >= 2 or "description" in cells or "article_number" in cells):
+                # (a lone number, "1 Stk" under "Preisbasismenge:", starts no item)
                 if current:
                     items.append(_row(page.index, current, page.tokens))
                 current, text_goes_on, item_above = cells, True, False

@@ -257,6 +257,20 @@ def test_allowances_and_charges_are_no_items() -> None:
     ]
 
 
+def test_a_lone_number_under_the_price_column_starts_no_item() -> None:
+    rows = [
+        HEADER,
+        [(40, "Toolbox Stahlcoil"), (300, "10"), (380, "100,00"), (480, "1000,00")],
+        [(60, "CO-123/V2A Preisbasismenge:")],
+        [(380, "1 Stk")],  # the value of the label above
+        [(40, "Stoßfänger"), (300, "10"), (380, "100,00"), (480, "1000,00")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Toolbox Stahlcoil CO-123/V2A Preisbasismenge:", "10", "100.00", "1000.00"),
+        ("Stoßfänger", "10", "100.00", "1000.00"),
+    ]
+
+
 def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
     header = [(40, "Amount"), (100, "Product"), (300, "VAT"), (380, "Price"), (480, "Total")]
     rows = [header, [(40, "400.00"), (100, "Ballons: various colors"), (300, "19%"), (380, "0.79"), (480, "316.00")]]
