@@ -353,8 +353,11 @@ def total_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             if amount == paid:
                 return _amount_answer(lines[i], amount, 0.95)
         summed = sums | _summary_sums(lines[summary_at:])
-        # the labelled total that the parts or the tax summary add up to outweighs a misread cash line
-        total_adds_up = best is not None and best[2] in summed and paid not in summed
+        # the labelled total that the parts or the tax summary add up to outweighs a misread cash line, unless the
+        # cash is that total rounded (a rounded cash sale)
+        total_adds_up = (
+            best is not None and best[2] in summed and paid not in summed and abs(paid - best[2]) >= ROUNDING_STEP
+        )
         if change == 0 and paid > 0 and labelled and not total_adds_up:
             # paid exactly: the amount tendered is the total, however the total line was misread
             return _amount_answer(lines[cash_at], paid, 0.6)
@@ -414,9 +417,14 @@ def _amount_answer(ln: RuleLine, amount: Decimal, strength: float) -> RuleAnswer
 
 
 _DATE_LABEL = re.compile(
-    r"\b(?:date|tarikh|dated|dt)\b|\b(?:[a-z]ate|d[a-z]te|da[a-z]e|dat[a-z])\s?:",  # or one letter misread ("Dare:")
+    # or one letter misread, before a colon and a number ("Dare: 18/09/2017"), though not a rate
+    r"\b(?:date|tarikh|dated|dt)\b|\b(?!rate)(?:[a-z]ate|d[a-z]te|da[a-z]e|dat[a-z])\s?:\s*\d",
     re.IGNORECASE,
 )
+GUESSED = 3
+"""Rank of a date whose month had a digit guessed: below a labelled date (0), one with a time (1) or any (2)."""
+LAST_RESORT = 4
+"""Rank of a date read with a separator lost ("2703/2018"), tried only when no other date is found."""
 _TIME = re.compile(r"\b\d{1,2}\s?:\s?\d{2}\b")
 # A day-first date whose separators OCR read as "1" or "7", or split by a space: "10103/2018", "21-03- 2018",
 # "6/172018" (6/1/2018).
@@ -428,16 +436,22 @@ _ONE_SEPARATOR_DATE = re.compile(
 )
 
 
-def _fuzzy_dates(text: str) -> list[str]:
+def _fuzzy_dates(text: str) -> list[tuple[str, bool]]:
+    """Day-first dates with misread separators, each with whether a digit of its month had to be guessed."""
     out = []
     for m in _FUZZY_DATE.finditer(text):
         if m.group(2) in "17" and m.group(4) in "17":
             continue
         day, month, year = int(m.group(1)), int(m.group(3)), int(m.group(5))
-        if month >= 20:  # a month's first digit misread ("18/69/2017"): only 0 (or 1 before a 0) makes a month
+        guessed = month > 12
+        if guessed:
+            # a month's first digit misread ("18/69/2017"): a month ending in 3-9 can only be 03-09, one ending in
+            # 0 only 10; one ending in 1 or 2 could be 01/11 or 02/12 and is left unread
+            if month % 10 in (1, 2):
+                continue
             month = month % 10 or 10
         with contextlib.suppress(ValueError):
-            out.append(date(year, month, day).isoformat())
+            out.append((date(year, month, day).isoformat(), guessed))
     return out
 
 
@@ -447,23 +461,25 @@ def date_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
     for i, ln in enumerate(lines):
         text = re.sub(r"(?<=\d)[Oo](?=\d)|(?<=\d)[Oo](?=[-/.])|(?<=[-/.])[Oo](?=\d)", "0", ln.text)
         rank = 0 if _DATE_LABEL.search(text) else 1 if _TIME.search(text) else 2
-        isos = [iso for _s, _e, iso in find_dates(text)]
+        isos = [(iso, rank) for _s, _e, iso in find_dates(text)]
         if not isos and rank < 2:
-            isos = _fuzzy_dates(text)
-        found.extend((rank, i, iso) for iso in isos if "2000" <= iso[:4] <= "2039")
+            # a guessed month ranks below every date read as printed
+            isos = [(iso, GUESSED if guessed else rank) for iso, guessed in _fuzzy_dates(text)]
+        found.extend((r, i, iso) for iso, r in isos if "2000" <= iso[:4] <= "2039")
     if not found:
         # last resort: one separator lost to OCR ("2703/2018")
         for i, ln in enumerate(lines):
             for m in _ONE_SEPARATOR_DATE.finditer(ln.text):
                 day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(5))
                 with contextlib.suppress(ValueError):
-                    found.append((3, i, date(int(m.group(3) or m.group(6)), int(month), int(day)).isoformat()))
+                    when = date(int(m.group(3) or m.group(6)), int(month), int(day))
+                    found.append((LAST_RESORT, i, when.isoformat()))
     if not found:
         return None
     best = min(found)
     same = sum(1 for f in found if f[2] == best[2])
     strength = 0.9 if same == len(found) else 0.75 if best[0] < 2 else 0.6
-    if best[0] == 3:
+    if best[0] >= GUESSED:
         strength = 0.5
     ln = lines[best[1]]
     return RuleAnswer(best[2], ln.text, ln.page, ln.token_ids, strength * min(1.0, ln.confidence + 0.15))

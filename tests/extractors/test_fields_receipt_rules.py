@@ -121,8 +121,12 @@ def test_a_total_the_tax_summary_adds_up_to_outweighs_a_misread_cash_line() -> N
     assert total("SUB-TOTAL 16.98", "TOTAL 18.00", "CASH 48.00", "CHANGE 0.00", *summary) == "18.00"
     # paid exactly, the total line misread, and the summary agrees with the cash: the cash stands
     assert total("SUB-TOTAL 16.98", "TOTAL 48.00", "CASH 18.00", "CHANGE 0.00", *summary) == "18.00"
+    # the subtotal and the tax add up to the total: it stands against the cash line
+    assert total("SUB-TOTAL 16.98", "GST 6% 1.02", "TOTAL 18.00", "CASH 48.00", "CHANGE 0.00") == "18.00"
     # nothing adds up to the total: the amount tendered with no change is the total, as before
     assert total("TOTAL 48.00", "CASH 18.00", "CHANGE 0.00") == "18.00"
+    # a rounded cash sale: the cash paid is the total rounded, though the parts add up to the unrounded one
+    assert total("SUB-TOTAL 16.96", "GST 6% 1.02", "NETT TOTAL 17.98", "CASH 18.00", "CHANGE 0.00") == "18.00"
 
 
 def test_ocr_slips_in_amounts_and_legal_forms_are_mended() -> None:
@@ -177,6 +181,13 @@ def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
     assert got["invoice_date"].value == "2017-09-18"
     got = receipt_answers(receipt(["SHOP ENTERPRISE", "Tarikh: 25/30/2017"]))
     assert got["invoice_date"].value == "2017-10-25"
+    # a date read as printed wins over one whose month was guessed; a month ending in 1 or 2 is not guessed
+    got = receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 19/62/2017", "DD: 19/09/2017 11:09"]))
+    assert got["invoice_date"].value == "2017-09-19"
+    assert "invoice_date" not in receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 18/21/2017"]))
+    # a word like "Rate:" before a number is no date label: the date printed with a time wins
+    got = receipt_answers(receipt(["SHOP ENTERPRISE", "Room Rate: 01/03/2018", "12/03/2018 14:02"]))
+    assert got["invoice_date"].value == "2018-03-12"
     # a day that one misread digit could make three days is left alone
     assert "invoice_date" not in receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 32/02/2018"]))
 
