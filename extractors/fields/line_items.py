@@ -30,10 +30,13 @@ END_WORDS = re.compile(
     re.IGNORECASE,
 )
 ALLOWANCE = re.compile(
-    r"^(abschlag|zuschlag|rabatt|nachlass|allowance|surcharge|remise|majoration|korting|toeslag)(?!\w)", re.IGNORECASE
+    r"^(abschlag|zuschlag|rabatt|nachlass|allowance|surcharge|remise(?!\s+(?:en|à|a)\b)|majoration|korting|toeslag)"
+    r"(?!\w)",
+    re.IGNORECASE,
 )
 """A row that starts by naming an allowance or a charge ("Abschlag Rechnungsrabatt 2 -5,00 19 % 0,05") lowers or
-raises the item above it or the whole invoice; it is no item."""
+raises the item above it or the whole invoice: no item, unless it has an item's quantity, price and amount and
+the amount is not below zero ("Zuschlag Nachtarbeit 4 12,50 50,00" is billed work)."""
 SUBTOTAL = re.compile(r"(?<!\w)(sub ?total|zwischensumme|sous-total|subtotaal)(?!\w)", re.IGNORECASE)
 NUMBER = re.compile(r"^[-−]?[$€£]?\d[\d.,' ]*%?$")
 IDENTIFIER = re.compile(r"^\d{8,}$")
@@ -64,9 +67,17 @@ def _totals_label(schema: Schema) -> re.Pattern[str] | None:
 
 def _item_like(cells: dict[str, list[int]], columns: list[Column]) -> bool:
     """A row that fills every number column of the table but the tax rate (a quantity, a price and an amount) is
-    an item, whatever its description starts with ("Tax advisory")."""
+    an item, whatever its description starts with ("Tax advisory"), unless it is an allowance (:func:`_allowance`)."""
     wanted = [c.name for c in columns if c.name in NUMERIC_COLUMNS and c.name != "tax_rate"]
     return len(wanted) >= 2 and all(name in cells for name in wanted)
+
+
+def _allowance(text: str, cells: dict[str, list[int]], columns: list[Column], tokens: tuple[Token, ...]) -> bool:
+    """Whether a row is an allowance or charge rather than an item (see :data:`ALLOWANCE`)."""
+    if not ALLOWANCE.match(text):
+        return False
+    amount = " ".join(tokens[i].text for i in cells.get("amount", []))
+    return not _item_like(cells, columns) or amount.lstrip().startswith(("-", "−"))
 
 
 def _ends_table(
@@ -190,7 +201,9 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             if previous is not None and not _next_line(previous, lv.bbox_pt):
                 text_goes_on = False  # a note set apart below an item is no part of its description
             previous = lv.bbox_pt
-            if (current is not None or item_above) and (_is_detail(lv, page.tokens) or ALLOWANCE.match(lv.text)):
+            if (current is not None or item_above) and (
+                _is_detail(lv, page.tokens) or _allowance(lv.text, cells, columns, page.tokens)
+            ):
                 text_goes_on = False  # the description comes before its details; text after them is a note
                 continue  # "Gross price: 9,90" under an item tells about that item, it is not one
             numbers = {n for n in cells if n in NUMERIC_COLUMNS}

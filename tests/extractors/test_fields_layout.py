@@ -247,13 +247,18 @@ def test_allowances_and_charges_are_no_items() -> None:
         [(60, "Abschlag Lagerware (CAO)"), (300, "10"), (380, "1000,00"), (480, "-100,00")],  # on the item above
         [(40, "Zitronensäure 100ml"), (300, "5"), (380, "1,00"), (480, "5,00")],
         [],
+        [(40, "Zuschlag Nachtarbeit"), (300, "4"), (380, "12,50"), (480, "50,00")],  # billed work: an item
+        [(40, "Remise en état du compresseur"), (300, "1"), (380, "450,00"), (480, "450,00")],  # a repair: an item
+        [],
         [(40, "Zu- und Abschläge:")],  # the invoice's allowances and charges: the item table has ended
-        [(40, "Abschlag Rechnungsrabatt"), (300, "19 %"), (480, "0,10")],
-        [(40, "Zuschlag Einwegverpackung"), (300, "19 %"), (480, "30,00")],
+        [(40, "Zuschlag Einwegverpackung"), (300, "1"), (380, "30,00"), (480, "30,00")],
+        [(40, "Rechnungsrabatt"), (300, "1"), (380, "2,00"), (480, "2,00")],
     ]
     assert [i[1:] for i in _items(rows)] == [
         ("Materialzertifikat", "1", "850.00", "850.00"),
         ("Zitronensäure 100ml", "5", "1.00", "5.00"),
+        ("Zuschlag Nachtarbeit", "4", "12.50", "50.00"),
+        ("Remise en état du compresseur", "1", "450.00", "450.00"),
     ]
 
 
