@@ -3,7 +3,8 @@
 A *layout fingerprint* is the set of static words on page 1 with their position quantised to a grid; two
 documents share a layout when the Jaccard similarity of their fingerprints is high. For each field of an
 approved document the memory keeps the label words printed next to the value (the *anchor*), the value's
-offset from that anchor, its region of the page and the value itself. On the next document of that layout
+offset from that anchor, its region of the page and the value itself (a name or address a person typed where
+the print is too garbled to find is kept by its text alone). On the next document of that layout
 :class:`MemorySource` (a :data:`~extractors.fields.candidates.CandidateSource`) proposes the layout candidates
 found where the memory says the field is, marked for that field and with a ``prior`` (a scorer feature).
 
@@ -41,8 +42,9 @@ MAX_ENTRIES = 5000
 NEAR_VALUE = 0.15
 """How far (a share of the page height) above or below where a value was confirmed text is taken as near it."""
 MEMORY_SIMILARITY = 0.65
-"""The least character similarity at which printed text is taken for a vendor's confirmed name or address on a
-document of its layout: lower than for text found on any page, as the layout already says whose it is."""
+"""The least character similarity at which text printed near where a vendor's name or address was confirmed is
+taken for it on a document of its layout: lower than elsewhere on the page (``MIN_SIMILARITY``), as the layout
+and the place already say whose it is."""
 
 _WORD = re.compile(r"^[^\W\d_]{2,}[:.]?$")
 _STABLE_TYPES = frozenset({"name", "address", "iban", "vat_id", "currency"})
@@ -136,7 +138,7 @@ class FieldMemory:
     box: tuple[float, float, float, float] | None
     """The value's box in points; None for a name or address a person typed that is not found as printed."""
     region: tuple[float, float, float, float] | None
-    """The value's box as fractions of the page size."""
+    """The value's box as fractions of the page size; None with ``box``."""
     anchor: tuple[str, ...] = ()
     """The label words left of (or above) the value, nearest last, lower case."""
     anchor_box: tuple[float, float, float, float] | None = None
@@ -297,7 +299,9 @@ class VendorMemory:
                     "cells": sorted(e.fingerprint.cells),
                     "vendor": e.vendor,
                     "documents": e.documents,
-                    "fields": {n: asdict(f) for n, f in e.fields.items()},
+                    "fields": {n: asdict(f) for n, f in e.fields.items() if f.box is not None},
+                    # values kept by their text alone, under a key of their own that older readers pass over
+                    "typed": {n: asdict(f) for n, f in e.fields.items() if f.box is None},
                 }
                 for e in self.entries
             ],
@@ -310,7 +314,7 @@ class VendorMemory:
         entries = []
         for raw in data.get("entries", []):
             fields = {}
-            for n, f in dict(raw.get("fields", {})).items():
+            for n, f in {**dict(raw.get("typed", {})), **dict(raw.get("fields", {}))}.items():
                 fields[n] = FieldMemory(
                     str(f["name"]),
                     str(f["ctype"]),
@@ -331,9 +335,9 @@ class VendorMemory:
 
 def _typed_only(f: ConfirmedField, old: FieldMemory | None, constant: bool) -> FieldMemory:
     """A name or address confirmed where it is not found printed (OCR garbled it): its text is remembered, and
-    where the layout had it before, as long as the value stays the same."""
-    if old is not None and old.box is not None and constant:
-        return replace(old, value=f.value, seen=old.seen + 1)
+    where the layout had it before is kept."""
+    if old is not None and old.box is not None:
+        return replace(old, value=f.value, constant=constant, seen=old.seen + 1)
     return FieldMemory(
         f.name, f.ctype, f.value, f.page, None, None, constant=constant, seen=(old.seen + 1) if old else 1
     )
@@ -420,8 +424,7 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         ]
         span = find_text(view.doc, fm.value, MEMORY_SIMILARITY, pages=[page_no], rows=near)
     if span is None:
-        floor = MIN_SIMILARITY if fm.box is not None else MEMORY_SIMILARITY
-        span = find_text(view.doc, fm.value, floor, pages=[page_no], rows=view.lines)
+        span = find_text(view.doc, fm.value, MIN_SIMILARITY, pages=[page_no], rows=view.lines)
     if span is None:
         return None
     return Candidate(

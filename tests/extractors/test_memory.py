@@ -218,9 +218,20 @@ def test_a_confirmed_name_is_found_where_it_was_printed_before_rather_than_in_a_
     first, _ = docs
     memory = VendorMemory()
     memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
-    header = "Qui1lfeathr Outfitter5 Ltd"  # misread in the header, printed nearly right in the footer
+    header = "Ou1l1feathe Outfi11ers"  # badly misread in the header (similarity 0.69), nearly right in the footer
     footer = "Thank you for shopping at Quillfeather Outfitters"
     path = odd_invoice(tmp_path / "f.pdf", header, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")], footer)
     value, printed = vendor_of(read_document(path, CTX), memory)
     assert value == VENDOR
     assert printed == header
+
+
+def test_a_value_typed_over_a_garbled_print_keeps_where_the_field_was(docs: tuple[Document, Document]) -> None:
+    first, _ = docs
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
+    before = memory.entries[0].fields["vendor_name"]
+    memory.learn("sha-b", first.pages, [ConfirmedField("vendor_name", "Quillfeather Outfitters AG", 0, None, "name")])
+    after = memory.entries[0].fields["vendor_name"]
+    assert after.box == before.box and after.anchor == before.anchor
+    assert after.value == "Quillfeather Outfitters AG" and not after.constant and after.seen == 2
