@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from extractors.document import Document, Token, TokenSource
 from extractors.fields.candidates import LineView, page_lines
@@ -48,6 +49,10 @@ RULE_MARK = re.compile(r"^[|\[\]]+$")
 """A table's ruled line read by OCR as a character."""
 DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})[;,]?$")
 """A date ("11.09.2018;") is no number of an item, though it is made of digits and dots."""
+MISREAD_LABEL_MIN = 7
+"""The least length of a header word read by OCR that is matched to a column's label though a letter is off."""
+MISREAD_LABEL_SIMILARITY = 0.85
+"""The least character similarity of such a word to the label ("dexcription" and "description": 0.91)."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
 TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
 
@@ -78,6 +83,12 @@ def _allowance(text: str, cells: dict[str, list[int]], columns: list[Column], to
         return False
     amount = " ".join(tokens[i].text for i in cells.get("amount", []))
     return not _item_like(cells, columns) or amount.lstrip().startswith(("-", "−"))
+
+
+def _misread(word: str, label: str) -> bool:
+    if abs(len(word) - len(label)) > 2 or word == label:
+        return False
+    return SequenceMatcher(None, word, label, autojunk=False).ratio() >= MISREAD_LABEL_SIMILARITY
 
 
 def _ends_table(
@@ -123,6 +134,29 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
             cols[name] = Column(name, box.x0, box.x1)
             used.append((m.start(), m.end()))
             break
+    cols.update(_misread_labels(lv, schema, tokens, {**taken, **cols}))
+    return cols
+
+
+def _misread_labels(
+    lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict[str, Column]
+) -> dict[str, Column]:
+    """Columns whose one-word label OCR misread by a letter or so ("Dexcription", "Quantlty"): a word read by OCR,
+    long enough that a near match is no other word, and not inside a column already placed."""
+    cols: dict[str, Column] = {}
+    for i in lv.token_ids:
+        tok = tokens[i]
+        word = tok.text.lower().strip(":.()")
+        if tok.source != TokenSource.OCR or len(word) < MISREAD_LABEL_MIN:
+            continue
+        if any(tok.bbox_pt.x0 < c.x1 and c.x0 < tok.bbox_pt.x1 for c in (*taken.values(), *cols.values())):
+            continue
+        for name, words in schema.line_item_labels.items():
+            if name in taken or name in cols:
+                continue
+            if any(_misread(word, w.lower()) for w in words if " " not in w):
+                cols[name] = Column(name, tok.bbox_pt.x0, tok.bbox_pt.x1)
+                break
     return cols
 
 

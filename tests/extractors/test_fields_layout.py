@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from extractors.document import Document, DocumentType, Page, Token
+from extractors.document import Document, DocumentType, Page, Token, TokenSource
 from extractors.fields.decide import FieldInput, decide
 from extractors.fields.doctype import classify
 from extractors.fields.features import FEATURES, N_FEATURES
@@ -274,6 +276,24 @@ def test_a_lone_number_under_the_price_column_starts_no_item() -> None:
         ("Toolbox Stahlcoil CO-123/V2A Preisbasismenge:", "10", "100.00", "1000.00"),
         ("Stoßfänger", "10", "100.00", "1000.00"),
     ]
+
+
+def test_a_header_word_ocr_misread_by_a_letter_still_heads_its_column() -> None:
+    rows = [
+        [(40, "#"), (60, "Dexcription"), (300, "Qty"), (380, "Unit Price"), (480, "Amount")],
+        [(40, "1"), (60, "Copy paper A4, 80 g (box)"), (300, "3.5"), (380, "34.00"), (480, "119.00")],
+        [(40, "2"), (60, "Consulting services"), (300, "7"), (380, "4.30"), (480, "30.10")],
+    ]
+    page = page_of(0, rows)
+    scanned = replace(page, tokens=tuple(replace(t, source=TokenSource.OCR) for t in page.tokens))
+    items = extract_line_items(Document("s.pdf", (scanned,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("description"), i.value("quantity")) for i in items] == [
+        ("Copy paper A4, 80 g (box)", "3.5"),
+        ("Consulting services", "7"),
+    ]
+    # in a text layer a word is as printed: no column is guessed for it
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert all(i.value("description") is None for i in items)
 
 
 def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
