@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from difflib import SequenceMatcher
 
 from extractors.document import Document, Token, TokenSource
@@ -208,6 +209,7 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
     columns: list[Column] | None = None
     totals = _totals_label(schema)
     item_above = False  # whether the table goes on from an item at the foot of the page before
+    found_header = False
     for page in doc.pages:
         lines = page_lines(page)
         start = 0
@@ -218,6 +220,7 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 break
         if columns is None:
             continue
+        found_header = True
         current: dict[str, list[int]] | None = None
         previous: BBox | None = None
         text_goes_on = False  # whether a line of text still continues the current item's description
@@ -263,7 +266,70 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
         if current:
             items.append(_row(page.index, current, page.tokens))
         item_above = columns is not None and (current is not None or item_above)
+    if not items and not found_header:
+        items = _headerless_items(doc, totals)
     return tuple(items)
+
+
+PRICE = re.compile(r"^[-−]?[$€£]?\d{1,3}(?:[.,' ]?\d{3})*[.,]\d{2}$")
+"""A money amount as items print it: two decimals ("1,053.46", "4,30")."""
+HEADERLESS_MIN_ROWS = 2
+"""A table without a header row is at least this many item rows in a run."""
+
+
+def _headerless_items(doc: Document, totals: re.Pattern[str] | None) -> list[LineItem]:
+    """The items of a table whose header row is missing or unreadable: a run of lines that each end in a unit
+    price and an amount with a description before them (and a quantity first, or between description and price),
+    their amounts standing in one column, and where a quantity is read, quantity times price giving the amount.
+    Only for a document where no header row was found at all."""
+    items: list[LineItem] = []
+    for page in doc.pages:
+        run: list[dict[str, list[int]]] = []
+        right: float | None = None
+        for lv in page_lines(page):
+            cells = _headerless_row(lv, page.tokens)
+            if cells is not None and (END_WORDS.search(lv.text) or (totals and totals.match(lv.text))):
+                cells = None  # a line of the totals
+            edge = page.tokens[cells["amount"][0]].bbox_pt.x1 if cells is not None else None
+            if cells is not None and edge is not None and (right is None or abs(edge - right) <= HEADERLESS_ALIGN_PT):
+                run.append(cells)
+                right = edge
+                continue
+            if len(run) >= HEADERLESS_MIN_ROWS:
+                items.extend(_row(page.index, c, page.tokens) for c in run)
+            run, right = ([cells], edge) if cells is not None else ([], None)
+        if len(run) >= HEADERLESS_MIN_ROWS:
+            items.extend(_row(page.index, c, page.tokens) for c in run)
+    return items
+
+
+HEADERLESS_ALIGN_PT = 12.0
+"""How far apart the right edges of the amounts of a header-less table's rows may be."""
+
+
+def _headerless_row(lv: LineView, tokens: tuple[Token, ...]) -> dict[str, list[int]] | None:
+    """A line read as an item row without a header: [quantity] description [quantity] unit price amount, where a
+    quantity read must agree with price times amount."""
+    ids = list(lv.token_ids)
+    if len(ids) < 3 or not (PRICE.match(tokens[ids[-1]].text) and PRICE.match(tokens[ids[-2]].text)):
+        return None
+    price, amount = parse_amount(tokens[ids[-2]].text), parse_amount(tokens[ids[-1]].text)
+    if price is None or amount is None:
+        return None
+    body = ids[:-2]
+    cells: dict[str, list[int]] = {"unit_price": [ids[-2]], "amount": [ids[-1]]}
+    for k in (0, len(body) - 1):  # a quantity first, or right before the price
+        q = parse_amount(tokens[body[k]].text) if NUMBER.match(tokens[body[k]].text) else None
+        if q is not None and q > 0 and abs(q * price - amount) <= Decimal("0.01") * max(Decimal(1), q):
+            cells["quantity"] = [body[k]]
+            body = body[1:] if k == 0 else body[:-1]
+            break
+    if "quantity" not in cells and price != amount:
+        return None  # no quantity to make the amount
+    if not body or not any(any(ch.isalpha() for ch in tokens[i].text) for i in body):
+        return None
+    cells["description"] = body
+    return cells
 
 
 def _items_follow(

@@ -296,6 +296,28 @@ def test_a_header_word_ocr_misread_by_a_letter_still_heads_its_column() -> None:
     assert all(i.value("description") is None for i in items)
 
 
+def test_a_table_whose_header_row_is_unreadable_gives_rows_whose_numbers_add_up() -> None:
+    rows = [
+        [(40, "ty"), (60, "DVESTTITTICT"), (380, "Unit Price"), (480, "Amoumt")],  # a header OCR could not read
+        [(40, "10"), (60, "Cloud storage 1 TB / month"), (380, "2.87"), (480, "28.70")],
+        [(40, "6"), (60, "Installation and set-up"), (380, "4.34"), (480, "26.04")],
+        [(60, "Desk lamp LED"), (300, "1"), (380, "570.00"), (480, "570.00")],  # the quantity after the description
+        [(300, "Total excl. VAT"), (480, "624.74")],
+        [(300, "VAT 20%"), (480, "124.95")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Cloud storage 1 TB / month", "10", "2.87", "28.70"),
+        ("Installation and set-up", "6", "4.34", "26.04"),
+        ("Desk lamp LED", "1", "570.00", "570.00"),
+    ]
+    # lines ending in two amounts that no quantity makes add up are no table
+    rows = [
+        [(40, "Opening balance 2023"), (380, "12.50"), (480, "30.00")],
+        [(40, "Paid 2024"), (380, "3.00"), (480, "9.99")],
+    ]
+    assert _items(rows) == []
+
+
 def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
     header = [(40, "Amount"), (100, "Product"), (300, "VAT"), (380, "Price"), (480, "Total")]
     rows = [header, [(40, "400.00"), (100, "Ballons: various colors"), (300, "19%"), (380, "0.79"), (480, "316.00")]]
