@@ -455,9 +455,41 @@ def _cells(
         previous_in_text = tok
         if box.x0 < numbers_from and not SCHEME_TAG.match(tok.text) and not RULE_MARK.match(tok.text):
             cells.setdefault("description", []).append(i)
-    for i, name in zip(numeric, _number_columns([tokens[i].bbox_pt for i in numeric], columns), strict=True):
-        cells.setdefault(name, []).append(i)
+    groups = _thousands_groups(numeric, tokens)
+    boxes = [BBox.union_of(tokens[i].bbox_pt for i in g) for g in groups]
+    for group, name in zip(groups, _number_columns(boxes, columns), strict=True):
+        cells.setdefault(name, []).extend(group)
     return cells, numeric
+
+
+THOUSANDS_HEAD = re.compile(r"^[-−]?\d{1,3}$")
+THOUSANDS_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?$")
+
+
+def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[list[int]]:
+    """Numbers with their thousands set off by a space and read as two words ("1 344,18"), joined: a head of one to
+    three digits followed at less than a space's width by three digits and the decimals."""
+    groups: list[list[int]] = []
+    for i in numeric:
+        if groups:
+            last = tokens[groups[-1][-1]]
+            tok = tokens[i]
+            gap = tok.bbox_pt.x0 - last.bbox_pt.x1
+            if (
+                THOUSANDS_HEAD.match(tokens[groups[-1][0]].text)
+                and THOUSANDS_TAIL.match(tok.text)
+                and len(groups[-1]) < 3
+                and all(THOUSANDS_TAIL.match(tokens[j].text) for j in groups[-1][1:])
+                and -1.0 <= gap < THOUSANDS_GAP * max(tok.bbox_pt.height, 1.0)
+            ):
+                groups[-1].append(i)
+                continue
+        groups.append([i])
+    return groups
+
+
+THOUSANDS_GAP = 0.8
+"""The widest gap, in text heights, between the parts of a number whose thousands a space sets off."""
 
 
 def _number_columns(boxes: list[BBox], columns: list[Column]) -> list[str]:
@@ -504,7 +536,10 @@ def _row(page: int, cells: dict[str, list[int]], tokens: tuple[Token, ...]) -> L
             out[name] = _cell(name, " ".join(t.text for t in toks), BBox.union_of(t.bbox_pt for t in toks), page,
                               tuple(ids), conf)  # fmt: skip
         else:  # a number column: its last number (a unit or a currency sign before it is no part of it)
-            out[name] = _cell(name, toks[-1].text, toks[-1].bbox_pt, page, (ids[-1],), conf)
+            last = _thousands_groups(list(ids), tokens)[-1]
+            text = "".join(tokens[i].text for i in last)
+            box = BBox.union_of(tokens[i].bbox_pt for i in last)
+            out[name] = _cell(name, text, box, page, tuple(last), conf)
     boxes = [c.bbox_pt for c in out.values() if c.bbox_pt is not None]
     return LineItem(out, page, BBox.union_of(boxes) if boxes else None)
 

@@ -318,6 +318,20 @@ def test_a_table_whose_header_row_is_unreadable_gives_rows_whose_numbers_add_up(
     assert _items(rows) == []
 
 
+def test_a_number_whose_thousands_a_space_sets_off_is_one_number() -> None:
+    rows = [
+        [(40, "Désignation"), (300, "Qté"), (380, "Prix unitaire"), (480, "Montant HT")],
+        [(40, "Écran 27 pouces"), (300, "2"), (380, "1 344,18"), (480, "2 688,36")],
+        [(40, "Toner noir"), (300, "1"), (380, "3,00"), (480, "3,00")],
+        [(40, "Stockage cloud"), (300, "1 000"), (380, "0,50"), (480, "500,00")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Écran 27 pouces", "2", "1344.18", "2688.36"),
+        ("Toner noir", "1", "3.00", "3.00"),
+        ("Stockage cloud", "1000", "0.50", "500.00"),
+    ]
+
+
 def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
     header = [(40, "Amount"), (100, "Product"), (300, "VAT"), (380, "Price"), (480, "Total")]
     rows = [header, [(40, "400.00"), (100, "Ballons: various colors"), (300, "19%"), (380, "0.79"), (480, "316.00")]]
