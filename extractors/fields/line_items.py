@@ -46,6 +46,8 @@ IDENTIFIER = re.compile(r"^\d{8,}$")
 DETAIL_LINE = re.compile(r"^[^\W\d][\w .()/-]*:\s*(?:[-−]?\d[\d.,]*|[A-Z]*\d[\w./-]*)(\s+\S+)?$")
 """A line that is one label, a colon and a number or a code ("Gross price: 9,90", "Base quantity: 1 pc",
 "Serial number: SDMPP373MPP15")."""
+LABEL_FIRST = re.compile(r"^[^\W\d][\w.()/-]*(?: [^\W\d][\w.()/-]*)?\s?:\s")
+"""A line that opens with a label of one or two words and its colon ("Zählerstand von-bis: ")."""
 RULE_MARK = re.compile(r"^[|\[\]]+$")
 """A table's ruled line read by OCR as a character."""
 DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})[;,]?$")
@@ -239,7 +241,9 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 text_goes_on = False  # a note set apart below an item is no part of its description
             previous = lv.bbox_pt
             if (current is not None or item_above) and (
-                _is_detail(lv, page.tokens) or _allowance(lv.text, cells, columns, page.tokens)
+                _is_detail(lv, page.tokens)
+                or _labelled_note(lv.text, cells, columns, current)
+                or _allowance(lv.text, cells, columns, page.tokens)
             ):
                 text_goes_on = False  # the description comes before its details; text after them is a note
                 continue  # "Gross price: 9,90" under an item tells about that item, it is not one
@@ -351,6 +355,19 @@ def _is_detail(lv: LineView, tokens: tuple[Token, ...]) -> bool:
     ids = lv.token_ids
     numbers = [k for k, i in enumerate(ids) if NUMBER.match(tokens[i].text)]
     return bool(numbers) and all(k > 0 and tokens[ids[k - 1]].text.endswith(":") for k in numbers)
+
+
+def _labelled_note(
+    text: str, cells: dict[str, list[int]], columns: list[Column], current: dict[str, list[int]] | None
+) -> bool:
+    """A line that opens with a label and its colon ("Zählerstand von-bis: 543210 544420", "Bruttopreis : 1,50
+    Abschlag : 0,03 Artikelrabatt 1"), without an amount billed, and without a number the item above still lacks
+    (its amount, printed on the next line after "Basismenge: 1 Stk")."""
+    if LABEL_FIRST.match(text) is None or _item_like(cells, columns):
+        return False
+    if "amount" in cells and ("quantity" in cells or "unit_price" in cells):
+        return False  # an amount with its quantity or price: a charge billed ("Incl. Thuiskopieheffing: ... 1  4,24")
+    return not (current is not None and any(n in cells and n not in current for n in NUMERIC_COLUMNS))
 
 
 def _next_line(above: BBox, below: BBox) -> bool:

@@ -332,6 +332,20 @@ def test_a_number_whose_thousands_a_space_sets_off_is_one_number() -> None:
     ]
 
 
+def test_a_line_opening_with_a_label_under_an_item_is_a_note_unless_it_bills_an_amount() -> None:
+    rows = [
+        HEADER,
+        [(40, "Strom Arbeitspreis"), (300, "1210"), (380, "0,25"), (480, "302,50")],
+        [(60, "Zählerstand von-bis:"), (300, "543210"), (380, "544420")],  # about the item above
+        [(60, "Bruttopreis : 1,50 Abschlag : 0,03 Artikelrabatt"), (380, "1")],
+        [(40, "Incl. Thuiskopieheffing: Thuiskopie 3.50"), (300, "1"), (480, "4,24")],  # a levy billed
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Strom Arbeitspreis", "1210", "0.25", "302.50"),
+        ("Incl. Thuiskopieheffing: Thuiskopie 3.50", "1", None, "4.24"),
+    ]
+
+
 def test_an_amount_column_left_of_the_description_is_the_quantity() -> None:
     header = [(40, "Amount"), (100, "Product"), (300, "VAT"), (380, "Price"), (480, "Total")]
     rows = [header, [(40, "400.00"), (100, "Ballons: various colors"), (300, "19%"), (380, "0.79"), (480, "316.00")]]
