@@ -260,8 +260,11 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                 # the rest of the current item's numbers, printed on its next line (its amount, say)
                 for name in numbers:
                     current[name] = cells[name]
-            elif has_values and (len(numbers) >= 2 or "description" in cells or "article_number" in cells):
-                # (a lone number, "1 Stk" under "Preisbasismenge:", starts no item)
+            elif has_values and (
+                len(numbers) >= 2 or (("description" in cells or "article_number" in cells) and "amount" in numbers)
+            ):
+                # an item bills an amount beside its description, or prints two of its numbers: a lone number
+                # ("1 Stk" under "Preisbasismenge:") or a price alone ("Inklusiv-Kilometer 873,00") starts no item
                 if current:
                     items.append(_row(page.index, current, page.tokens))
                 current, text_goes_on, item_above = cells, True, False
