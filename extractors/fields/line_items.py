@@ -46,8 +46,9 @@ IDENTIFIER = re.compile(r"^\d{8,}$")
 DETAIL_LINE = re.compile(r"^[^\W\d][\w .()/-]*:\s*(?:[-−]?\d[\d.,]*|[A-Z]*\d[\w./-]*)(\s+\S+)?$")
 """A line that is one label, a colon and a number or a code ("Gross price: 9,90", "Base quantity: 1 pc",
 "Serial number: SDMPP373MPP15")."""
-LABEL_FIRST = re.compile(r"^[^\W\d][\w.()/-]*(?: [^\W\d][\w.()/-]*)?\s?:\s")
-"""A line that opens with a label of one or two words and its colon ("Zählerstand von-bis: ")."""
+LABEL_FIRST = re.compile(r"^[^\W\d][\w.()/-]*(?: [^\W\d][\w.()/-]*)?\s?:(?:\s|$)")
+"""A line that opens with a label of one or two words and its colon ("Zählerstand von-bis: "), or ends there
+("Preisbasismenge:", its value on the line below)."""
 RULE_MARK = re.compile(r"^[|\[\]]+$")
 """A table's ruled line read by OCR as a character."""
 DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})[;,]?$")

@@ -268,14 +268,14 @@ def test_a_lone_number_or_a_price_without_an_amount_starts_no_item() -> None:
     rows = [
         HEADER,
         [(40, "Toolbox Stahlcoil"), (300, "10"), (380, "100,00"), (480, "1000,00")],
-        [(60, "CO-123/V2A Preisbasismenge:")],
+        [(60, "CO-123/V2A Preisbasismenge:")],  # a label awaiting its value: a note, not the description
         [(380, "1 Stk")],  # the value of the label above
         [(40, "Stoßfänger"), (300, "10"), (380, "100,00"), (480, "1000,00")],
         [],
         [(40, "Inklusiv-Kilometer"), (380, "873,00")],  # a price alone bills nothing: no item
     ]
     assert [i[1:] for i in _items(rows)] == [
-        ("Toolbox Stahlcoil CO-123/V2A Preisbasismenge:", "10", "100.00", "1000.00"),
+        ("Toolbox Stahlcoil", "10", "100.00", "1000.00"),
         ("Stoßfänger", "10", "100.00", "1000.00"),
     ]
 
