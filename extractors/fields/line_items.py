@@ -281,6 +281,8 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
 
 PRICE = re.compile(r"^[-−]?[$€£]?\d{1,3}(?:[.,' ]?\d{3})*[.,]\d{2}$")
 """A money amount as items print it: two decimals ("1,053.46", "4,30")."""
+PERCENT = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?\s?%$")
+POSITION = re.compile(r"^\d{1,3}[.)]?$")
 HEADERLESS_MIN_ROWS = 2
 """A table without a header row is at least this many item rows in a run."""
 
@@ -316,17 +318,22 @@ HEADERLESS_ALIGN_PT = 12.0
 
 
 def _headerless_row(lv: LineView, tokens: tuple[Token, ...]) -> dict[str, list[int]] | None:
-    """A line read as an item row without a header: [quantity] description [quantity] unit price amount, where a
-    quantity read must agree with price times amount."""
-    ids = list(lv.token_ids)
+    """A line read as an item row without a header: [position or quantity] description [quantity] unit price
+    [tax rate] amount, where a quantity read must agree with price times amount. Ruled lines read as bars are
+    passed over."""
+    ids = [i for i in lv.token_ids if not RULE_MARK.match(tokens[i].text)]
+    cells: dict[str, list[int]] = {}
+    if len(ids) >= 4 and PERCENT.match(tokens[ids[-2]].text):
+        cells["tax_rate"] = [ids[-2]]
+        ids = ids[:-2] + ids[-1:]
     if len(ids) < 3 or not (PRICE.match(tokens[ids[-1]].text) and PRICE.match(tokens[ids[-2]].text)):
         return None
     price, amount = parse_amount(tokens[ids[-2]].text), parse_amount(tokens[ids[-1]].text)
     if price is None or amount is None:
         return None
     body = ids[:-2]
-    cells: dict[str, list[int]] = {"unit_price": [ids[-2]], "amount": [ids[-1]]}
-    for k in (0, len(body) - 1):  # a quantity first, or right before the price
+    cells.update({"unit_price": [ids[-2]], "amount": [ids[-1]]})
+    for k in (len(body) - 1, 0):  # a quantity right before the price, or first
         q = parse_amount(tokens[body[k]].text) if NUMBER.match(tokens[body[k]].text) else None
         if q is not None and q > 0 and abs(q * price - amount) <= Decimal("0.01") * max(Decimal(1), q):
             cells["quantity"] = [body[k]]
@@ -334,6 +341,8 @@ def _headerless_row(lv: LineView, tokens: tuple[Token, ...]) -> dict[str, list[i
             break
     if "quantity" not in cells and price != amount:
         return None  # no quantity to make the amount
+    if body and POSITION.match(tokens[body[0]].text) and len(body) > 1:
+        body = body[1:]  # the row's position number
     if not body or not any(any(ch.isalpha() for ch in tokens[i].text) for i in body):
         return None
     cells["description"] = body

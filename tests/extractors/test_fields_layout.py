@@ -312,6 +312,24 @@ def test_a_table_whose_header_row_is_unreadable_gives_rows_whose_numbers_add_up(
         ("Installation and set-up", "6", "4.34", "26.04"),
         ("Desk lamp LED", "1", "570.00", "570.00"),
     ]
+    # a position number first, a tax rate between price and amount, ruled lines read as bars
+    rows = [
+        [
+            (40, "1"),
+            (60, "Schreibtischleuchte LED"),
+            (300, "1"),
+            (380, "33,00"),
+            (440, "20%"),
+            (480, "33,00"),
+            (540, "|"),
+        ],
+        [(40, "3"), (60, "Projektleitung"), (300, "4"), (380, "610,00"), (440, "20%"), (465, "2.440,00"), (540, "|")],
+        [(300, "Summe netto"), (465, "2.473,00")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("Schreibtischleuchte LED", "1", "33.00", "33.00"),
+        ("Projektleitung", "4", "610.00", "2440.00"),
+    ]
     # lines ending in two amounts that no quantity makes add up are no table
     rows = [
         [(40, "Opening balance 2023"), (380, "12.50"), (480, "30.00")],
