@@ -55,6 +55,8 @@ DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})[;,]?$")
 """A date ("11.09.2018;") is no number of an item, though it is made of digits and dots."""
 MISREAD_LABEL_MIN = 7
 """The least length of a header word read by OCR that is matched to a column's label though a letter is off."""
+MISREAD_LABEL_AMONG = 2
+"""A misread label is looked for only on a line where this many labels were read right (a header row)."""
 MISREAD_LABEL_SIMILARITY = 0.85
 """The least character similarity of such a word to the label ("dexcription" and "description": 0.91)."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
@@ -138,15 +140,17 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
             cols[name] = Column(name, box.x0, box.x1)
             used.append((m.start(), m.end()))
             break
-    cols.update(_misread_labels(lv, schema, tokens, {**taken, **cols}))
+    if len(cols) >= MISREAD_LABEL_AMONG:  # a header row already: a misread word among its labels
+        cols.update(_misread_labels(lv, schema, tokens, {**taken, **cols}))
     return cols
 
 
 def _misread_labels(
     lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict[str, Column]
 ) -> dict[str, Column]:
-    """Columns whose one-word label OCR misread by a letter or so ("Dexcription", "Quantlty"): a word read by OCR,
-    long enough that a near match is no other word, and not inside a column already placed."""
+    """Columns whose one-word label OCR misread by a letter or so ("Dexcription", "Quantlty") on a line that holds
+    other labels: a word read by OCR, long enough that a near match is no other word, and not inside a column
+    already placed."""
     cols: dict[str, Column] = {}
     for i in lv.token_ids:
         tok = tokens[i]
@@ -155,7 +159,8 @@ def _misread_labels(
             continue
         if any(tok.bbox_pt.x0 < c.x1 and c.x0 < tok.bbox_pt.x1 for c in (*taken.values(), *cols.values())):
             continue
-        for name, words in schema.line_item_labels.items():
+        # the description first, as for labels read right ("Artlkel" heads the descriptions, as "Artikel" does)
+        for name, words in sorted(schema.line_item_labels.items(), key=lambda nw: nw[0] != "description"):
             if name in taken or name in cols:
                 continue
             if any(_misread(word, w.lower()) for w in words if " " not in w):
@@ -319,8 +324,10 @@ HEADERLESS_ALIGN_PT = 12.0
 
 def _headerless_row(lv: LineView, tokens: tuple[Token, ...]) -> dict[str, list[int]] | None:
     """A line read as an item row without a header: [position or quantity] description [quantity] unit price
-    [tax rate] amount, where a quantity read must agree with price times amount. Ruled lines read as bars are
-    passed over."""
+    [tax rate] amount, where quantity times unit price must make the amount (or the price is the amount). Ruled
+    lines read as bars are passed over; an allowance or charge is no item."""
+    if ALLOWANCE.match(lv.text):
+        return None
     ids = [i for i in lv.token_ids if not RULE_MARK.match(tokens[i].text)]
     cells: dict[str, list[int]] = {}
     if len(ids) >= 4 and PERCENT.match(tokens[ids[-2]].text):
@@ -341,8 +348,10 @@ def _headerless_row(lv: LineView, tokens: tuple[Token, ...]) -> dict[str, list[i
             break
     if "quantity" not in cells and price != amount:
         return None  # no quantity to make the amount
-    if body and POSITION.match(tokens[body[0]].text) and len(body) > 1:
-        body = body[1:]  # the row's position number
+    if len(body) > 1 and POSITION.match(tokens[body[0]].text):
+        first, second = tokens[body[0]].bbox_pt, tokens[body[1]].bbox_pt
+        if second.x0 - first.x1 > max(first.height, 1.0):
+            body = body[1:]  # the row's position number, in a column of its own ("3 Nächte Hotel" keeps its 3)
     if not body or not any(any(ch.isalpha() for ch in tokens[i].text) for i in body):
         return None
     cells["description"] = body
@@ -376,10 +385,8 @@ def _labelled_note(
     """A line that opens with a label and its colon ("Zählerstand von-bis: 543210 544420", "Bruttopreis : 1,50
     Abschlag : 0,03 Artikelrabatt 1"), without an amount billed, and without a number the item above still lacks
     (its amount, printed on the next line after "Basismenge: 1 Stk")."""
-    if LABEL_FIRST.match(text) is None or _item_like(cells, columns):
-        return False
-    if "amount" in cells and ("quantity" in cells or "unit_price" in cells):
-        return False  # an amount with its quantity or price: a charge billed ("Incl. Thuiskopieheffing: ... 1  4,24")
+    if LABEL_FIRST.match(text) is None or _item_like(cells, columns) or "amount" in cells:
+        return False  # an amount billed ("Hosting: März 2024  29,00", "Incl. Thuiskopieheffing: ... 1  4,24")
     return not (current is not None and any(n in cells and n not in current for n in NUMERIC_COLUMNS))
 
 
@@ -494,11 +501,13 @@ def _cells(
 
 THOUSANDS_HEAD = re.compile(r"^[-−]?\d{1,3}$")
 THOUSANDS_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?$")
+THOUSANDS_MIDDLE = re.compile(r"^\d{3}$")
 
 
 def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[list[int]]:
-    """Numbers with their thousands set off by a space and read as two words ("1 344,18"), joined: a head of one to
-    three digits followed at less than a space's width by three digits and the decimals."""
+    """Numbers with their thousands set off by a space and read as two or three words ("1 344,18", "1 000 000"),
+    joined: a head of one to three digits followed, each within ``THOUSANDS_GAP`` text heights, by groups of three
+    digits, only the last with decimals."""
     groups: list[list[int]] = []
     for i in numeric:
         if groups:
@@ -509,7 +518,7 @@ def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[lis
                 THOUSANDS_HEAD.match(tokens[groups[-1][0]].text)
                 and THOUSANDS_TAIL.match(tok.text)
                 and len(groups[-1]) < 3
-                and all(THOUSANDS_TAIL.match(tokens[j].text) for j in groups[-1][1:])
+                and all(THOUSANDS_MIDDLE.match(tokens[j].text) for j in groups[-1][1:])
                 and -1.0 <= gap < THOUSANDS_GAP * max(tok.bbox_pt.height, 1.0)
             ):
                 groups[-1].append(i)

@@ -293,6 +293,15 @@ def test_a_header_word_ocr_misread_by_a_letter_still_heads_its_column() -> None:
         ("Copy paper A4, 80 g (box)", "3.5"),
         ("Consulting services", "7"),
     ]
+    # a misread word that labels the descriptions or the article numbers heads the descriptions, as read right
+    rows = [
+        [(40, "Artlkel"), (300, "Menge"), (380, "Preis"), (480, "Betrag")],
+        [(40, "Widget blau"), (300, "2"), (380, "5,00"), (480, "10,00")],
+    ]
+    page_a = page_of(0, rows)
+    ocr_a = replace(page_a, tokens=tuple(replace(t, source=TokenSource.OCR) for t in page_a.tokens))
+    items = extract_line_items(Document("a.pdf", (ocr_a,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("article_number"), i.value("description")) for i in items] == [(None, "Widget blau")]
     # in a text layer a word is as printed: no column is guessed for it
     items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
     assert all(i.value("description") is None for i in items)
@@ -344,11 +353,13 @@ def test_a_number_whose_thousands_a_space_sets_off_is_one_number() -> None:
         [(40, "Écran 27 pouces"), (300, "2"), (380, "1 344,18"), (480, "2 688,36")],
         [(40, "Toner noir"), (300, "1"), (380, "3,00"), (480, "3,00")],
         [(40, "Stockage cloud"), (300, "1 000"), (380, "0,50"), (480, "500,00")],
+        [(40, "Serveur"), (300, "0,1"), (380, "1 344,18 134,42")],  # price and amount a word apart: two numbers
     ]
     assert [i[1:] for i in _items(rows)] == [
         ("Écran 27 pouces", "2", "1344.18", "2688.36"),
         ("Toner noir", "1", "3.00", "3.00"),
         ("Stockage cloud", "1000", "0.50", "500.00"),
+        ("Serveur", "0.1", "1344.18", "134.42"),
     ]
 
 
@@ -359,10 +370,12 @@ def test_a_line_opening_with_a_label_under_an_item_is_a_note_unless_it_bills_an_
         [(60, "Zählerstand von-bis:"), (300, "543210"), (380, "544420")],  # about the item above
         [(60, "Bruttopreis : 1,50 Abschlag : 0,03 Artikelrabatt"), (380, "1")],
         [(40, "Incl. Thuiskopieheffing: Thuiskopie 3.50"), (300, "1"), (480, "4,24")],  # a levy billed
+        [(40, "Hosting: März 2024"), (480, "29,00")],  # an amount alone, billed: an item
     ]
     assert [i[1:] for i in _items(rows)] == [
         ("Strom Arbeitspreis", "1210", "0.25", "302.50"),
         ("Incl. Thuiskopieheffing: Thuiskopie 3.50", "1", None, "4.24"),
+        ("Hosting: März 2024", None, None, "29.00"),
     ]
 
 

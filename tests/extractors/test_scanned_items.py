@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,5 +30,5 @@ def test_the_quantities_of_a_scanned_pdfs_item_table_are_read(tmp_path: Path) ->
     wanted = [Decimal(str(i["quantity"])) for i in truth.line_items]
     read = [Decimal(str(i.value("quantity"))) for i in items if i.value("quantity") is not None]
     assert len(wanted) == 20
-    hits = sum(1 for q in wanted if q in read)
+    hits = sum((Counter(wanted) & Counter(read)).values())  # each quantity read as often as it is printed
     assert hits >= 15, (wanted, read)
