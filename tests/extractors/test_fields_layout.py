@@ -339,6 +339,16 @@ def test_a_table_whose_header_row_is_unreadable_gives_rows_whose_numbers_add_up(
         ("Schreibtischleuchte LED", "1", "33.00", "33.00"),
         ("Projektleitung", "4", "610.00", "2440.00"),
     ]
+    # a number that starts the description at a word space is no position; an allowance is no row
+    rows = [
+        [(40, "12 x 1,0l PET Wasser"), (300, "1"), (380, "5,00"), (480, "5,00")],
+        [(40, "2"), (60, "Abendessen"), (300, "2"), (380, "40,00"), (480, "80,00")],  # a position set apart
+        [(40, "Rabatt Stammkunde"), (380, "-10,00"), (480, "-10,00")],
+    ]
+    assert [i[1:] for i in _items(rows)] == [
+        ("12 x 1,0l PET Wasser", "1", "5.00", "5.00"),
+        ("Abendessen", "2", "40.00", "80.00"),
+    ]
     # lines ending in two amounts that no quantity makes add up are no table
     rows = [
         [(40, "Opening balance 2023"), (380, "12.50"), (480, "30.00")],
