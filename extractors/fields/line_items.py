@@ -218,8 +218,10 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
     totals = _totals_label(schema)
     item_above = False  # whether the table goes on from an item at the foot of the page before
     found_header = False
+    page_rows: list[list[LineView]] = []
     for page in doc.pages:
         lines = page_lines(page)
+        page_rows.append(lines)
         start = 0
         for k in range(len(lines)):
             header = _header(lines, k, schema, page.tokens)
@@ -280,28 +282,32 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
             items.append(_row(page.index, current, page.tokens))
         item_above = columns is not None and (current is not None or item_above)
     if not items and not found_header:
-        items = _headerless_items(doc, totals)
+        items = _headerless_items(doc, page_rows, totals)
     return tuple(items)
 
 
 PRICE = re.compile(r"^[-−]?[$€£]?\d{1,3}(?:[.,' ]?\d{3})*[.,]\d{2}$")
 """A money amount as items print it: two decimals ("1,053.46", "4,30")."""
 PERCENT = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?\s?%$")
+"""A tax rate as a row prints it: "20%", "5,5 %"."""
 POSITION = re.compile(r"^\d{1,3}[.)]?$")
+"""A row's position number: "3", "12.", "4)"."""
 HEADERLESS_MIN_ROWS = 2
 """A table without a header row is at least this many item rows in a run."""
+HEADERLESS_ALIGN_PT = 12.0
+"""How far apart the right edges of the amounts of a header-less table's rows may be."""
 
 
-def _headerless_items(doc: Document, totals: re.Pattern[str] | None) -> list[LineItem]:
+def _headerless_items(doc: Document, page_rows: list[list[LineView]], totals: re.Pattern[str] | None) -> list[LineItem]:
     """The items of a table whose header row is missing or unreadable: a run of lines that each end in a unit
     price and an amount with a description before them (and a quantity first, or between description and price),
     their amounts standing in one column, and where a quantity is read, quantity times price giving the amount.
     Only for a document where no header row was found at all."""
     items: list[LineItem] = []
-    for page in doc.pages:
+    for page, lines in zip(doc.pages, page_rows, strict=True):
         run: list[dict[str, list[int]]] = []
         right: float | None = None
-        for lv in page_lines(page):
+        for lv in lines:
             cells = _headerless_row(lv, page.tokens)
             if cells is not None and (END_WORDS.search(lv.text) or (totals and totals.match(lv.text))):
                 cells = None  # a line of the totals
@@ -316,10 +322,6 @@ def _headerless_items(doc: Document, totals: re.Pattern[str] | None) -> list[Lin
         if len(run) >= HEADERLESS_MIN_ROWS:
             items.extend(_row(page.index, c, page.tokens) for c in run)
     return items
-
-
-HEADERLESS_ALIGN_PT = 12.0
-"""How far apart the right edges of the amounts of a header-less table's rows may be."""
 
 
 def _headerless_row(lv: LineView, tokens: tuple[Token, ...]) -> dict[str, list[int]] | None:
@@ -500,8 +502,12 @@ def _cells(
 
 
 THOUSANDS_HEAD = re.compile(r"^[-−]?\d{1,3}$")
-THOUSANDS_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?$")
+"""The first word of a number whose thousands a space sets off: "1" of "1 344,18"."""
 THOUSANDS_MIDDLE = re.compile(r"^\d{3}$")
+THOUSANDS_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?$")
+"""The words after it: groups of three digits, the last with the decimals."""
+THOUSANDS_GAP = 0.8
+"""The widest gap, in text heights, between the parts of a number whose thousands a space sets off."""
 
 
 def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[list[int]]:
@@ -511,9 +517,8 @@ def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[lis
     groups: list[list[int]] = []
     for i in numeric:
         if groups:
-            last = tokens[groups[-1][-1]]
             tok = tokens[i]
-            gap = tok.bbox_pt.x0 - last.bbox_pt.x1
+            gap = tok.bbox_pt.x0 - tokens[groups[-1][-1]].bbox_pt.x1
             if (
                 THOUSANDS_HEAD.match(tokens[groups[-1][0]].text)
                 and THOUSANDS_TAIL.match(tok.text)
@@ -525,10 +530,6 @@ def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[lis
                 continue
         groups.append([i])
     return groups
-
-
-THOUSANDS_GAP = 0.8
-"""The widest gap, in text heights, between the parts of a number whose thousands a space sets off."""
 
 
 def _number_columns(boxes: list[BBox], columns: list[Column]) -> list[str]:
