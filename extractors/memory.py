@@ -417,7 +417,7 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         page = view.doc.pages[page_no]
         target = _predicted_box(page, fm)
         reach = NEAR_VALUE * page.height_pt
-        near = [list(rows) for rows in view.lines]
+        near = list(view.lines)  # only this page's lines are searched
         near[page_no] = [
             ln if ln.bbox_pt.y1 >= target.y0 - reach and ln.bbox_pt.y0 <= target.y1 + reach else _blank(ln)
             for ln in near[page_no]
