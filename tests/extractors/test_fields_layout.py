@@ -479,3 +479,31 @@ def test_decision_prefers_totals_that_add_up_and_never_reads_one_span_twice() ->
     picked = {n: inputs[n].values[d.chosen] for n, d in out.items() if d.chosen is not None}
     assert picked == {"net_amount": "100.00", "tax_amount": "19.00", "total_amount": "119.00"}
     assert all(d.rule == 1.0 for d in out.values())
+
+
+def test_a_name_under_a_billing_or_delivery_address_label_is_doubted_as_the_seller() -> None:
+    """The seller's block may be an image; the name under "Factuuradres" is then the customer's, and a clerk
+    must check it before it is taken for the vendor."""
+    from extractors.context import ExtractionContext
+    from extractors.pipeline import extract_document
+
+    def vendor_under(label: str) -> tuple[str | None, float]:
+        rows = [
+            [(40, label)],
+            [(40, "Strategic Corp")],
+            [(40, "Fakestreet 46")],
+            [(40, "3500 MJ Utrecht")],
+            [(40, "Factuurnummer"), (200, "VF1005193039")],
+            [(40, "Factuurdatum"), (200, "8-9-2022")],
+            [(40, "Factuur totaal EUR"), (300, "49,99")],
+        ]
+        doc = Document("t.pdf", (page_of(0, rows),), "application/pdf")
+        ctx = ExtractionContext(use_einvoice=False)
+        got = extract_document(doc, ctx, doc_type=DocumentType.INVOICE).fields["vendor_name"]
+        return got.value, got.confidence
+
+    plain_value, plain = vendor_under("Kopie")
+    for label in ("Factuuradres", "Rechnungsadresse", "Billing address", "Adresse de facturation"):
+        value, doubted = vendor_under(label)
+        assert value == plain_value == "Strategic Corp"  # the only name printed
+        assert doubted < plain, label
