@@ -142,6 +142,24 @@ def _line_token_ids(page: Page) -> list[tuple[int, ...]]:
     return [tuple(sorted(r, key=lambda k: page.tokens[k].bbox_pt.x0)) for r in rows]
 
 
+# "OWNED BY:" before the registered name of the company that runs a branded shop.
+_OWNER_RE = re.compile(r"^\W*(?:own(?:ed)?|operated|managed)\s+by\s*:?\s*", re.IGNORECASE)
+# A line that continues the name on the line above ("THE COFFEE BEAN" / "& TEA LEAF (M) SDN. BHD.").
+_CONTINUED_RE = re.compile(r"^\s*(?:&|and\b)", re.IGNORECASE)
+# The registered forms that end a company's name; "CO" may still follow ("SAM SAM TRADING CO").
+_REGISTERED_RE = re.compile(r"\b(?:sdn\.?\s*bhd|bhd|berhad|s/b|ltd|limited|llc|inc|gmbh|plc|pte)(?!\w)", re.IGNORECASE)
+_CO_RE = re.compile(r"\W*(?:co|company)\W*", re.IGNORECASE)
+
+
+def _without_legal_form(text: str) -> str:
+    return _LEGAL_RE.sub(" ", re.sub(r"\(\s*[A-Z]\s*\)", " ", text))
+
+
+def _name_words(text: str) -> list[str]:
+    """The words of three letters or more left once legal forms and "(M)" are taken out."""
+    return re.findall(r"[A-Za-z]{3,}", _without_legal_form(text))
+
+
 def _letters(text: str) -> int:
     return sum(c.isalpha() for c in text)
 
@@ -186,25 +204,27 @@ def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
     if _STOP_RE.search(lines[chosen].text) and not _LEGAL_RE.search(lines[chosen].text):
         return None, -1
     last = chosen
-    text = fix_legal_form(lines[chosen].text)
+    text = _OWNER_RE.sub("", fix_legal_form(lines[chosen].text))
     first_line = chosen
-    name_part = _LEGAL_RE.sub(" ", re.sub(r"\(\s*[A-Z]\s*\)", " ", text))
-    if chosen != first and chosen - 1 in heads and len(re.findall(r"[A-Za-z]{3,}", name_part)) <= 1:
+    continued = bool(_CONTINUED_RE.match(text))
+    if chosen != first and chosen - 1 in heads and (continued or len(_name_words(text)) <= 1):
         prev = lines[chosen - 1].text
         if not _STOP_RE.search(prev) and not _REG_RE.match(prev):
             text, first_line = f"{fix_legal_form(prev)} {text}", chosen - 1
     text = _TRAILING_REG_RE.sub("", text)
     ends = [m.end() for m in _STRONG_LEGAL_RE.finditer(text)]
-    if ends and len(text) - ends[-1] > 3:
-        text = text[: ends[-1]]  # what follows a legal form is a branch code or registration number
-    # A name broken over two lines: the legal form alone on the next line.
+    if ends and re.search(r"\w", text[ends[-1] :]) and not _CO_RE.fullmatch(text[ends[-1] :]):
+        text = text[: ends[-1]]  # what follows a legal form is a branch code, registration number or speck
+    # A name broken over two lines: the legal form alone on the next line ("SINNATHAMBY HOLDINGS" / "SDN. BHD.").
     nxt = chosen + 1
-    if nxt < len(lines) and not _LEGAL_RE.search(text):
+    if nxt < len(lines) and not _REGISTERED_RE.search(text):
         nt = fix_legal_form(lines[nxt].text)
         m = _LEGAL_RE.match(nt.strip(" .,"))
-        if m and len(nt.strip(" .,")) <= 16:
+        if m and len(nt.strip(" .,")) <= 16 and (not _LEGAL_RE.search(text) or _REGISTERED_RE.match(nt.strip(" .,"))):
             text, last = f"{text} {nt}", nxt
     strength = 0.8 if _LEGAL_RE.search(text) else 0.55
+    if _letters(_without_legal_form(text)) < 2:
+        return None, last  # a legal form alone ("CO. (M) SDN BHD", its brand line lost) names no one
     ln = lines[first_line]
     ids = tuple(i for k in range(first_line, last + 1) for i in lines[k].token_ids)
     return RuleAnswer(text.strip(), text, ln.page, ids, strength * min(1.0, ln.confidence + 0.15)), last
@@ -492,9 +512,9 @@ def receipt_answers(doc: Document) -> dict[str, RuleAnswer]:
     vendor, last = vendor_rule(lines)
     if vendor is not None:
         out["vendor_name"] = vendor
-        address = address_rule(lines, last)
-        if address is not None:
-            out["vendor_address"] = address
+    address = address_rule(lines, last)
+    if address is not None:
+        out["vendor_address"] = address
     total = total_rule(lines)
     if total is not None:
         out["total_amount"] = total

@@ -140,6 +140,30 @@ def test_a_name_split_before_its_legal_form_is_joined() -> None:
     assert receipt_answers(receipt(lines))["vendor_name"].value == "GOLDEN LEAF BOOK CO. (M) SDN BHD"
 
 
+def test_a_name_over_two_lines_an_owner_prefix_and_specks_after_the_legal_form() -> None:
+    address = ["LOT 5, JALAN IPOH 51200 KUALA LUMPUR", "TEL 03-999"]
+    for printed, name in (
+        # the registered form alone on the line under a name that ends in "HOLDINGS"
+        (["Cash Sale", "SINNATHAMBY HOLDINGS", "SDN. BHD.", "249336-T"], "SINNATHAMBY HOLDINGS SDN. BHD."),
+        # a line opening with "&" continues the name above it
+        (["THE COFFEE BEAN", "& TEA LEAF CM) SDN. BHD."], "THE COFFEE BEAN & TEA LEAF (M) SDN. BHD."),
+        # the brand above the company that owns it is not part of the company's name
+        (["OLD ASIA", "OWN BY: CHEF LEE SDN BHD"], "CHEF LEE SDN BHD"),
+        # a speck read after the legal form, but "CO" after "TRADING" is the name's own
+        (["MR. D.I.Y. (M) SDN BHO x"], "MR. D.I.Y. (M) SDN BHD"),
+        (["TOKYO KITCHEN SDN BHD ee"], "TOKYO KITCHEN SDN BHD"),
+        (["SAM SAM TRADING CO"], "SAM SAM TRADING CO"),
+    ):
+        got = receipt_answers(receipt([*printed, *address]))
+        assert got["vendor_name"].value == name, printed
+
+
+def test_a_legal_form_whose_name_was_lost_names_no_seller_but_its_address_is_read() -> None:
+    got = receipt_answers(receipt(["CO. (M) SDN BHD", "(Co. No. 113825-W)", "No 8, Jalan 7/118B, 56000 Kuala Lumpur"]))
+    assert "vendor_name" not in got
+    assert got["vendor_address"].value == "No 8, Jalan 7/118B, 56000 Kuala Lumpur"
+
+
 def test_pipeline_takes_the_layout_answer_and_keeps_the_scorer_answer_as_alternative() -> None:
     doc = receipt(SHOP)
     result = extract_document(doc, ExtractionContext(use_einvoice=False), doc_type=DocumentType.RECEIPT)
