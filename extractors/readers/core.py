@@ -172,17 +172,20 @@ def read_document(path: Path, ctx: ExtractionContext, *, ocr_engine: OcrEngine |
     )
 
 
-def read_page_again(path: Path, page: Page, ctx: ExtractionContext, *, ocr_engine: OcrEngine | None = None) -> Page:
-    """OCR a page of ``path`` once more, as one uniform block of text (Tesseract's page segmentation 6).
+def read_page_again(
+    path: Path, page: Page, ctx: ExtractionContext, *, psm: int = 6, ocr_engine: OcrEngine | None = None
+) -> Page:
+    """OCR a page of ``path`` once more with another Tesseract page segmentation: 6 reads it as one uniform
+    block of text, 11 as sparse text (every line found on its own, in no particular order).
 
     The automatic segmentation of the first read can drop or garble a short line set apart from the rest, as
-    the date line of a till receipt often is; read as one block, such a line usually comes through. The page
-    keeps the size and rotation of ``page``, so its boxes are in the same points.
+    the date line of a till receipt often is; read as one block, or line by line, such a line usually comes
+    through. The page keeps the size and rotation of ``page``, so its boxes are in the same points.
     """
     path = Path(path)
     image = load_page_image(path, page.index, float(ctx.ocr_dpi), ctx.max_image_pixels)
     return ocr_page_image(
-        image, page.index, ctx, ocr_engine, rotation=page.rotation, size_pt=(page.width_pt, page.height_pt), psm=6
+        image, page.index, ctx, ocr_engine, rotation=page.rotation, size_pt=(page.width_pt, page.height_pt), psm=psm
     )
 
 

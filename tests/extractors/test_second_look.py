@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from extractors.context import ExtractionContext
-from extractors.document import Document
-from extractors.pipeline import DOUBTFUL_BELOW, READ_AGAIN, _kept_of_two, _second_look, extract_document
+from extractors.document import Document, Page
+from extractors.pipeline import DOUBTFUL_BELOW, READ_AGAIN, READ_SPARSE, _kept_of_two, _second_look, extract_document
 from extractors.readers import read_document, read_page_again
 from extractors.readers.layout import assemble_page
 from extractors.results import FieldValue
@@ -137,3 +137,42 @@ def test_no_second_look_for_a_text_layer_or_a_file_that_is_gone_or_changed(tmp_p
     changed = extract_document(lost, CTX)
     assert changed.fields["invoice_date"].value is None
     assert any("file has changed" in w for w in changed.warnings)
+
+
+def test_a_date_the_block_read_also_misses_is_looked_for_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractors.readers as readers
+
+    path = _scan(tmp_path)
+    lost = _without_line(read_document(path, CTX), "2024")
+    real = readers.read_page_again
+    psms: list[int] = []
+
+    def block_read_loses_the_date(p: Path, page: Page, ctx: ExtractionContext, *, psm: int = 6) -> Page:
+        psms.append(psm)
+        again = real(p, page, ctx, psm=psm)
+        return _without_line(replace(lost, pages=(again,)), "2024").pages[0] if psm == 6 else again
+
+    monkeypatch.setattr(readers, "read_page_again", block_read_loses_the_date)
+    result = extract_document(lost, CTX)
+    date = result.fields["invoice_date"]
+    assert psms == [6, 11]
+    assert date.value == "2024-03-14" and READ_SPARSE in date.evidence and READ_AGAIN not in date.evidence
+    assert "third_look" in result.timing_ms
+
+    # a doubtful total alone is not read a third time: line by line, totals and names are misread more often
+    psms.clear()
+    found = extract_document(read_document(path, CTX), replace(CTX, second_look=False)).fields
+    unsure_total = {**found, "total_amount": replace(found["total_amount"], confidence=DOUBTFUL_BELOW - 0.2)}
+    required = ["vendor_name", "invoice_date", "total_amount"]
+
+    def fields_of(d: Document) -> dict[str, FieldValue]:
+        return {
+            **extract_document(d, replace(CTX, second_look=False)).fields,
+            "total_amount": unsure_total["total_amount"],
+        }
+
+    timing: dict[str, float] = {}
+    _second_look(read_document(path, CTX), CTX, unsure_total, required, fields_of, [], timing)
+    assert psms == [6] and "second_look" in timing and "third_look" not in timing
