@@ -59,6 +59,8 @@ MISREAD_LABEL_AMONG = 2
 """A misread label is looked for only on a line where this many labels were read right (a header row)."""
 MISREAD_LABEL_SIMILARITY = 0.85
 """The least character similarity of such a word to the label ("dexcription" and "description": 0.91)."""
+UNREAD_LABEL = re.compile(r"^[^\W\d_]{5,}$")
+"""A header word OCR could not read but that is a word: the description's label, when no other word names it."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
 TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
 
@@ -142,7 +144,26 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
             break
     if len(cols) >= MISREAD_LABEL_AMONG:  # a header row already: a misread word among its labels
         cols.update(_misread_labels(lv, schema, tokens, {**taken, **cols}))
+        if "description" not in cols and "description" not in taken:
+            cols.update(_unread_description(lv, tokens, {**taken, **cols}))
     return cols
+
+
+def _unread_description(lv: LineView, tokens: tuple[Token, ...], taken: dict[str, Column]) -> dict[str, Column]:
+    """The description's column under a header word OCR garbled past recognition ("NMäeimation" for
+    "Désignation"): on a header row without a description label, the first OCR word of letters that stands in
+    no other column, left of the prices and amounts."""
+    prices = [c.x0 for c in taken.values() if c.name in ("unit_price", "amount")]
+    if not prices:
+        return {}
+    for i in lv.token_ids:
+        tok = tokens[i]
+        box = tok.bbox_pt
+        if tok.source != TokenSource.OCR or not UNREAD_LABEL.match(tok.text) or box.x1 > min(prices):
+            continue
+        if not any(box.x0 < c.x1 and c.x0 < box.x1 for c in taken.values()):
+            return {"description": Column("description", box.x0, box.x1)}
+    return {}
 
 
 def _misread_labels(
@@ -506,8 +527,9 @@ THOUSANDS_HEAD = re.compile(r"^[-−]?\d{1,3}$")
 THOUSANDS_MIDDLE = re.compile(r"^\d{3}$")
 THOUSANDS_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?$")
 """The words after it: groups of three digits, the last with the decimals."""
-THOUSANDS_GAP = 0.8
-"""The widest gap, in text heights, between the parts of a number whose thousands a space sets off."""
+THOUSANDS_GAP = 1.2
+"""The widest gap, in text heights, between the parts of a number whose thousands a space sets off. OCR boxes a
+narrow "1" by its ink, a text height from the digits after it; columns stand two or more heights apart."""
 
 
 def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[list[int]]:

@@ -307,6 +307,31 @@ def test_a_header_word_ocr_misread_by_a_letter_still_heads_its_column() -> None:
     assert all(i.value("description") is None for i in items)
 
 
+def test_a_description_header_ocr_garbled_past_recognition_still_heads_the_descriptions() -> None:
+    rows = [
+        [(40, "N°"), (60, "Qté"), (100, "NMäeimation"), (300, "Prix unitaire"), (400, "TVA"), (480, "Montant HT")],
+        [
+            (40, "1"),
+            (60, "50"),
+            (100, "Licence logicielle (annuelle)"),
+            (300, "28,00"),
+            (400, "5,5%"),
+            (480, "1400,00"),
+        ],
+        [(40, "2"), (60, "2,5"), (100, "Lampe de bureau LED"), (300, "134,18"), (400, "5,5%"), (480, "335,45")],
+    ]
+    page = page_of(0, rows)
+    scanned = replace(page, tokens=tuple(replace(t, source=TokenSource.OCR) for t in page.tokens))
+    items = extract_line_items(Document("s.pdf", (scanned,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("description"), i.value("quantity"), i.value("amount")) for i in items] == [
+        ("Licence logicielle (annuelle)", "50", "1400.00"),
+        ("Lampe de bureau LED", "2.5", "335.45"),
+    ]
+    # in a text layer an unknown header word is as printed: it is not taken for the description's label
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert all(i.value("description") is None for i in items)
+
+
 def test_a_table_whose_header_row_is_unreadable_gives_rows_whose_numbers_add_up() -> None:
     rows = [
         [(40, "ty"), (60, "DVESTTITTICT"), (380, "Unit Price"), (480, "Amoumt")],  # a header OCR could not read
@@ -364,12 +389,15 @@ def test_a_number_whose_thousands_a_space_sets_off_is_one_number() -> None:
         [(40, "Toner noir"), (300, "1"), (380, "3,00"), (480, "3,00")],
         [(40, "Stockage cloud"), (300, "1 000"), (380, "0,50"), (480, "500,00")],
         [(40, "Serveur"), (300, "0,1"), (380, "1 344,18 134,42")],  # price and amount a word apart: two numbers
+        # as OCR boxes a narrow "1": its ink ends short of the space, a text height from the rest
+        [(40, "Routeur"), (300, "2"), (380, "1"), (394, "300,00"), (480, "2"), (494, "600,00")],
     ]
     assert [i[1:] for i in _items(rows)] == [
         ("Écran 27 pouces", "2", "1344.18", "2688.36"),
         ("Toner noir", "1", "3.00", "3.00"),
         ("Stockage cloud", "1000", "0.50", "500.00"),
         ("Serveur", "0.1", "1344.18", "134.42"),
+        ("Routeur", "2", "1300.00", "2600.00"),
     ]
 
 
