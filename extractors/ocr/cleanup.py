@@ -60,6 +60,8 @@ class Prepared:
     rules_removed: int
     dark_fills: int = 0
     """Dark-filled areas (a header bar with white text) turned to dark text on white."""
+    shaded: bool = False
+    """Shaded paper was flattened."""
 
 
 def _min_pool(gray: GrayImage) -> GrayImage:
@@ -221,6 +223,51 @@ def remove_rules(gray: GrayImage) -> tuple[GrayImage, int]:
     return out, int(count)
 
 
+SHADE_PAPER_LEVEL = 120
+"""Only paper at least this bright is flattened; darker ground (the desk around a photographed receipt) is left
+as it is, since dividing it by itself would make its grain into specks."""
+SHADE_CELL = 4
+"""The paper's brightness is estimated at 1/4 of the resolution."""
+SHADE_BLOB_SHARE = 0.05
+"""Shaded paper is flattened when one global threshold would turn at least this share of the paper into black
+areas wider and taller than two text heights (no glyph is that solid)."""
+
+
+def _paper_level(gray: GrayImage, text_height_px: float) -> GrayImage:
+    """The brightness of the paper around each point, text taken out: the brightest pixel over a little more
+    than two text heights, smoothed; at 1/:data:`SHADE_CELL` of the resolution."""
+    h, w = gray.shape[:2]
+    small = cv2.resize(gray, (w // SHADE_CELL, h // SHADE_CELL), interpolation=cv2.INTER_AREA)
+    reach = max(3, round(2.5 * max(text_height_px, 8.0) / SHADE_CELL) | 1)
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (reach, reach)))
+    return np.asarray(cv2.medianBlur(paper, min(255, 2 * reach + 1)), dtype=np.uint8)
+
+
+def flatten_shading(gray: GrayImage, text_height_px: float) -> tuple[GrayImage, bool]:
+    """The page divided by the brightness of its paper where the paper is unevenly lit, so that shaded paper
+    turns white and the text on it stays dark; returns whether the page was flattened.
+
+    Tesseract binarises a page with one threshold (Otsu's). On a page whose paper falls off into shadow toward
+    an edge or a fold, that threshold can lie between the lit and the shaded paper, and the shaded part turns
+    black with the text on it (a whole column of amounts, the lower half of a receipt). Such a page is flattened;
+    pages whose threshold leaves the paper white are left exactly as they are.
+    """
+    h, w = gray.shape[:2]
+    if min(h, w) < 16 * SHADE_CELL:
+        return gray, False
+    paper = cv2.resize(_paper_level(gray, text_height_px), (w, h), interpolation=cv2.INTER_LINEAR)
+    lit = paper >= SHADE_PAPER_LEVEL
+    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    black = ((gray < threshold) & lit).astype(np.uint8)
+    side = max(3, round(2 * max(text_height_px, 8.0)))
+    solid = cv2.morphologyEx(black, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    if np.count_nonzero(solid) < SHADE_BLOB_SHARE * max(1, int(np.count_nonzero(lit))):
+        return gray, False
+    flat = gray.astype(np.float32) * (255.0 / np.maximum(paper.astype(np.float32), 1.0))
+    out = np.where(lit, np.clip(flat, 0, 255), gray)
+    return np.asarray(out, dtype=np.uint8), True
+
+
 DARK_FILL_LEVEL = 96
 """A page area whose average grey, text and all, is below this is a dark fill (white text on a dark bar)."""
 DARK_FILL_CELLS = 200
@@ -299,12 +346,17 @@ def prepare(
         clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
         image = np.asarray(clahe.apply(image), dtype=np.uint8)
     image, fills = invert_dark_fills(image)
+    # shading is looked for before rule removal (which would take a shaded stretch for a rule and paint it
+    # white, text and all) and again after it (a dark page edge taken away moves the threshold Tesseract uses)
+    image, shaded = flatten_shading(image, info.text_height_px)
     image, rules = remove_rules(image)
+    if not shaded:
+        image, shaded = flatten_shading(image, info.text_height_px)
     if 0 < info.text_height_px < SMALL_TEXT_PX:
         scale = min(MAX_UPSCALE, TARGET_TEXT_PX / info.text_height_px)
         image = np.asarray(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
         matrix = np.diag([scale, scale, 1.0]) @ matrix
-    return Prepared(image=image, matrix=matrix, analysis=info, rules_removed=rules, dark_fills=fills)
+    return Prepared(image=image, matrix=matrix, analysis=info, rules_removed=rules, dark_fills=fills, shaded=shaded)
 
 
 def map_box_back(

@@ -181,3 +181,51 @@ def test_ocr_reads_a_header_on_a_dark_bar(tmp_path: Path) -> None:
     Image.fromarray(page).save(path, dpi=(200, 200))
     text = read_document(path, ExtractionContext(ocr_languages="eng", ocr_dpi=200)).text()
     assert "Description" in text and "Amount" in text
+
+
+ITEMS = ("Office chair", "Desk lamp LED", "Monitor 27 inch", "Copy paper A4", "Toner black", "Cable set")
+SHADED_LINES = (
+    ("Description", 40, 60),
+    ("Amount", 380, 60),
+    *((name, 40, 90 + 24 * k) for k, name in enumerate(ITEMS)),
+    *((f"{306.24 + 111 * k:.2f}", 380, 90 + 24 * k) for k in range(len(ITEMS))),
+)
+
+
+def _shaded_page(dpi: int = 200) -> np.ndarray:
+    """A page whose paper falls off into shadow toward the right edge (as a page lifted off the scanner glass):
+    the amounts stand on paper about 180 grey levels bright, the descriptions on white."""
+    page = draw_scan(SHADED_LINES, dpi=dpi, size_pt=12, page_pt=(500, 260)).astype(np.float32)
+    width = page.shape[1]
+    light = np.clip(1.0 - 0.3 * (np.arange(width) - 0.55 * width) / (0.2 * width), 0.7, 1.0)
+    return np.asarray(page * light[None, :], dtype=np.uint8)
+
+
+def test_shaded_paper_is_flattened_so_that_one_threshold_keeps_it_white() -> None:
+    from extractors.ocr.cleanup import flatten_shading
+
+    page = _shaded_page()
+    threshold, _ = cv2.threshold(page, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    right = page[:, int(0.8 * page.shape[1]) :]
+    assert float((right < threshold).mean()) > 0.5  # as Tesseract binarises it: the shaded paper turns black
+    prepared = prepare(page)
+    assert prepared.shaded
+    threshold, _ = cv2.threshold(prepared.image, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    right = prepared.image[:, int(0.8 * page.shape[1]) :]
+    assert float((right < threshold).mean()) < 0.1  # white paper, dark digits
+    plain = draw_scan(SHADED_LINES, dpi=200, size_pt=12, page_pt=(500, 260))
+    out, flattened = flatten_shading(plain, analyse(plain).text_height_px)
+    assert not flattened and out is plain  # evenly lit paper is left exactly as it is
+
+
+@pytest.mark.slow
+def test_ocr_reads_the_amounts_on_shaded_paper(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from extractors.context import ExtractionContext
+    from extractors.readers import read_document
+
+    path = tmp_path / "shaded.png"
+    Image.fromarray(_shaded_page()).save(path, dpi=(200, 200))
+    text = read_document(path, ExtractionContext(ocr_languages="eng", ocr_dpi=200)).text()
+    assert "306.24" in text and "861.24" in text and "Office chair" in text
