@@ -149,15 +149,15 @@ _CONTINUED_RE = re.compile(r"^\s*(?:&|and\b)", re.IGNORECASE)
 # The registered forms that end a company's name; "CO" may still follow ("SAM SAM TRADING CO").
 _REGISTERED_RE = re.compile(r"\b(?:sdn\.?\s*bhd|bhd|berhad|s/b|ltd|limited|llc|inc|gmbh|plc|pte)(?!\w)", re.IGNORECASE)
 _CO_RE = re.compile(r"\W*(?:co|company)\W*", re.IGNORECASE)
-
-
-def _without_legal_form(text: str) -> str:
-    return _LEGAL_RE.sub(" ", re.sub(r"\(\s*[A-Z]\s*\)", " ", text))
+# What names no one in particular: registered forms, "CO." and a bracketed letter ("(M)").
+_NO_NAME_RE = re.compile(
+    r"\b(?:sdn\.?\s*bhd|bhd|berhad|s/b|ltd|limited|llc|inc|gmbh|plc|pte|co|company)\b\.?|\(\s*[A-Z]\s*\)", re.IGNORECASE
+)
 
 
 def _name_words(text: str) -> list[str]:
     """The words of three letters or more left once legal forms and "(M)" are taken out."""
-    return re.findall(r"[A-Za-z]{3,}", _without_legal_form(text))
+    return re.findall(r"[A-Za-z]{3,}", _LEGAL_RE.sub(" ", re.sub(r"\(\s*[A-Z]\s*\)", " ", text)))
 
 
 def _letters(text: str) -> int:
@@ -204,17 +204,15 @@ def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
     if _STOP_RE.search(lines[chosen].text) and not _LEGAL_RE.search(lines[chosen].text):
         return None, -1
     last = chosen
-    text = _OWNER_RE.sub("", fix_legal_form(lines[chosen].text))
+    printed = fix_legal_form(lines[chosen].text)
+    text = _OWNER_RE.sub("", printed)
+    owned = text != printed  # "OWNED BY: ..." names the company that runs the shop whose brand is above
     first_line = chosen
     continued = bool(_CONTINUED_RE.match(text))
-    if chosen != first and chosen - 1 in heads and (continued or len(_name_words(text)) <= 1):
+    if chosen != first and chosen - 1 in heads and not owned and (continued or len(_name_words(text)) <= 1):
         prev = lines[chosen - 1].text
-        if not _STOP_RE.search(prev) and not _REG_RE.match(prev):
+        if not _STOP_RE.search(prev) and not _REG_RE.match(prev) and not _OWNER_RE.fullmatch(prev):
             text, first_line = f"{fix_legal_form(prev)} {text}", chosen - 1
-    text = _TRAILING_REG_RE.sub("", text)
-    ends = [m.end() for m in _STRONG_LEGAL_RE.finditer(text)]
-    if ends and re.search(r"\w", text[ends[-1] :]) and not _CO_RE.fullmatch(text[ends[-1] :]):
-        text = text[: ends[-1]]  # what follows a legal form is a branch code, registration number or speck
     # A name broken over two lines: the legal form alone on the next line ("SINNATHAMBY HOLDINGS" / "SDN. BHD.").
     nxt = chosen + 1
     if nxt < len(lines) and not _REGISTERED_RE.search(text):
@@ -222,8 +220,14 @@ def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
         m = _LEGAL_RE.match(nt.strip(" .,"))
         if m and len(nt.strip(" .,")) <= 16 and (not _LEGAL_RE.search(text) or _REGISTERED_RE.match(nt.strip(" .,"))):
             text, last = f"{text} {nt}", nxt
+    text = _TRAILING_REG_RE.sub("", text)
+    forms = list(_STRONG_LEGAL_RE.finditer(text))
+    if forms and re.search(r"\w", text[forms[-1].end() :]):
+        tail, form = text[forms[-1].end() :], forms[-1].group(0)
+        if not (_CO_RE.fullmatch(tail) and not _REGISTERED_RE.fullmatch(form)):  # "SAM SAM TRADING CO"
+            text = text[: forms[-1].end()]  # what follows a legal form is a branch code, registration or speck
     strength = 0.8 if _LEGAL_RE.search(text) else 0.55
-    if _letters(_without_legal_form(text)) < 2:
+    if len(re.findall(r"\w", _NO_NAME_RE.sub(" ", text))) < 2:
         return None, last  # a legal form alone ("CO. (M) SDN BHD", its brand line lost) names no one
     ln = lines[first_line]
     ids = tuple(i for k in range(first_line, last + 1) for i in lines[k].token_ids)

@@ -153,6 +153,13 @@ def test_a_name_over_two_lines_an_owner_prefix_and_specks_after_the_legal_form()
         (["MR. D.I.Y. (M) SDN BHO x"], "MR. D.I.Y. (M) SDN BHD"),
         (["TOKYO KITCHEN SDN BHD ee"], "TOKYO KITCHEN SDN BHD"),
         (["SAM SAM TRADING CO"], "SAM SAM TRADING CO"),
+        (["ABC SDN BHD CO"], "ABC SDN BHD"),
+        # an owner of one word, or on a line of its own, is not joined to the brand above it
+        (["OLD ASIA", "OWNED BY: ABC SDN BHD"], "ABC SDN BHD"),
+        (["OLD ASIA", "OWNED BY:", "ABC SDN BHD"], "ABC SDN BHD"),
+        # the legal form joined from the line below is cleaned of its registration number
+        (["SINNATHAMBY HOLDINGS", "SDN BHD 249336"], "SINNATHAMBY HOLDINGS SDN BHD"),
+        (["3M SDN BHD"], "3M SDN BHD"),
     ):
         got = receipt_answers(receipt([*printed, *address]))
         assert got["vendor_name"].value == name, printed
