@@ -4,6 +4,7 @@ and carry the columns on to the next page when the table continues there."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
@@ -55,12 +56,15 @@ DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})[;,]?$")
 """A date ("11.09.2018;") is no number of an item, though it is made of digits and dots."""
 MISREAD_LABEL_MIN = 7
 """The least length of a header word read by OCR that is matched to a column's label though a letter is off."""
+SPLIT_LABEL_MIN = 4
+"""The least length of a header word OCR split in two ("T otal") that is joined to match a column's label."""
 MISREAD_LABEL_AMONG = 2
 """A misread label is looked for only on a line where this many labels were read right (a header row)."""
 MISREAD_LABEL_SIMILARITY = 0.85
 """The least character similarity of such a word to the label ("dexcription" and "description": 0.91)."""
-UNREAD_LABEL = re.compile(r"^[^\W\d_]{5,}$")
-"""A header word OCR could not read but that is a word: the description's label, when no other word names it."""
+UNREAD_LABEL_MIN = 5
+"""A header word OCR could not read is this long at least, and mostly letters: the description's label, when no
+other word names it ("NMäeimation")."""
 PAGE_FOOTER = re.compile(r"^(page|seite|pagina)\s+\d+\s*(of|von|sur|/|van)\s*\d+", re.IGNORECASE)
 TOTAL_FIELDS = ("net_amount", "tax_amount", "total_amount")
 
@@ -115,6 +119,9 @@ class Column:
     x0: float
     x1: float
 
+    def overlaps(self, box: BBox) -> bool:
+        return box.x0 < self.x1 and self.x0 < box.x1
+
 
 def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict[str, Column]) -> dict[str, Column]:
     """The columns whose label words stand in ``lv``, other than those already ``taken``."""
@@ -137,7 +144,7 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
             if not ids:
                 continue
             box = BBox.union_of(tokens[i].bbox_pt for i in ids)
-            if any(box.x0 < c.x1 and c.x0 < box.x1 for c in taken.values()):
+            if any(c.overlaps(box) for c in taken.values()):
                 continue  # a label word of a column already placed
             cols[name] = Column(name, box.x0, box.x1)
             used.append((m.start(), m.end()))
@@ -149,43 +156,57 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
     return cols
 
 
+def _wordlike(text: str) -> bool:
+    return len(text) >= UNREAD_LABEL_MIN and sum(ch.isalpha() for ch in text) >= 0.6 * len(text)
+
+
 def _unread_description(lv: LineView, tokens: tuple[Token, ...], taken: dict[str, Column]) -> dict[str, Column]:
     """The description's column under a header word OCR garbled past recognition ("NMäeimation" for
-    "Désignation"): on a header row without a description label, the first OCR word of letters that stands in
-    no other column, left of the prices and amounts."""
+    "Désignation"): on a header row without a description label, the one OCR word, mostly letters, that stands
+    in no other column left of the prices and amounts (two such words: no telling which)."""
     prices = [c.x0 for c in taken.values() if c.name in ("unit_price", "amount")]
     if not prices:
         return {}
-    for i in lv.token_ids:
-        tok = tokens[i]
-        box = tok.bbox_pt
-        if tok.source != TokenSource.OCR or not UNREAD_LABEL.match(tok.text) or box.x1 > min(prices):
-            continue
-        if not any(box.x0 < c.x1 and c.x0 < box.x1 for c in taken.values()):
-            return {"description": Column("description", box.x0, box.x1)}
-    return {}
+    found = [
+        tokens[i].bbox_pt
+        for i in lv.token_ids
+        if tokens[i].source == TokenSource.OCR
+        and _wordlike(tokens[i].text)
+        and tokens[i].bbox_pt.x1 <= min(prices)
+        and not any(c.overlaps(tokens[i].bbox_pt) for c in taken.values())
+    ]
+    if len(found) != 1:
+        return {}
+    return {"description": Column("description", found[0].x0, found[0].x1)}
 
 
 def _misread_labels(
     lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict[str, Column]
 ) -> dict[str, Column]:
-    """Columns whose one-word label OCR misread by a letter or so ("Dexcription", "Quantlty") on a line that holds
-    other labels: a word read by OCR, long enough that a near match is no other word, and not inside a column
-    already placed."""
+    """Columns whose one-word label OCR misread by a letter or so ("Dexcription", "Quantlty") or split in two
+    ("T otal") on a line that holds other labels: a word read by OCR, long enough that a near match is no other
+    word (a split word must join into the label exactly), and not inside a column already placed."""
     cols: dict[str, Column] = {}
-    for i in lv.token_ids:
+    ids = [i for i in lv.token_ids if tokens[i].source == TokenSource.OCR]
+    for k, i in enumerate(ids):
         tok = tokens[i]
         word = tok.text.lower().strip(":.()")
-        if tok.source != TokenSource.OCR or len(word) < MISREAD_LABEL_MIN:
+        box = tok.bbox_pt
+        split = False
+        if k + 1 < len(ids):
+            after = tokens[ids[k + 1]]
+            if after.bbox_pt.x0 - box.x1 < 0.5 * max(box.height, 1.0) and len(word) < MISREAD_LABEL_MIN:
+                word, box, split = word + after.text.lower().strip(":.()"), box.union(after.bbox_pt), True
+        if len(word) < (SPLIT_LABEL_MIN if split else MISREAD_LABEL_MIN):
             continue
-        if any(tok.bbox_pt.x0 < c.x1 and c.x0 < tok.bbox_pt.x1 for c in (*taken.values(), *cols.values())):
+        if any(c.overlaps(box) for c in (*taken.values(), *cols.values())):
             continue
         # the description first, as for labels read right ("Artlkel" heads the descriptions, as "Artikel" does)
         for name, words in sorted(schema.line_item_labels.items(), key=lambda nw: nw[0] != "description"):
             if name in taken or name in cols:
                 continue
-            if any(_misread(word, w.lower()) for w in words if " " not in w):
-                cols[name] = Column(name, tok.bbox_pt.x0, tok.bbox_pt.x1)
+            if any((word == w.lower()) if split else _misread(word, w.lower()) for w in words if " " not in w):
+                cols[name] = Column(name, box.x0, box.x1)
                 break
     return cols
 
@@ -515,7 +536,7 @@ def _cells(
         previous_in_text = tok
         if box.x0 < numbers_from and not SCHEME_TAG.match(tok.text) and not RULE_MARK.match(tok.text):
             cells.setdefault("description", []).append(i)
-    groups = _thousands_groups(numeric, tokens)
+    groups = _thousands_groups(numeric, tokens, columns)
     boxes = [BBox.union_of(tokens[i].bbox_pt for i in g) for g in groups]
     for group, name in zip(groups, _number_columns(boxes, columns), strict=True):
         cells.setdefault(name, []).extend(group)
@@ -527,31 +548,43 @@ THOUSANDS_HEAD = re.compile(r"^[-−]?\d{1,3}$")
 THOUSANDS_MIDDLE = re.compile(r"^\d{3}$")
 THOUSANDS_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?$")
 """The words after it: groups of three digits, the last with the decimals."""
-THOUSANDS_GAP = 1.2
-"""The widest gap, in text heights, between the parts of a number whose thousands a space sets off. OCR boxes a
-narrow "1" by its ink, a text height from the digits after it; columns stand two or more heights apart."""
+THOUSANDS_GAP = 0.8
+"""The widest gap, in text heights, between the parts of a number whose thousands a space sets off."""
+THOUSANDS_GAP_OCR = 1.2
+"""The same read by OCR, which boxes a narrow "1" by its ink, a text height from the digits after it."""
 
 
-def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...]) -> list[list[int]]:
+def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...], columns: Sequence[Column] = ()) -> list[list[int]]:
     """Numbers with their thousands set off by a space and read as two or three words ("1 344,18", "1 000 000"),
     joined: a head of one to three digits followed, each within ``THOUSANDS_GAP`` text heights, by groups of three
-    digits, only the last with decimals."""
+    digits, only the last with decimals. A head under one column's header and a group under another's are two
+    numbers (a quantity "5" beside a price "120,00")."""
     groups: list[list[int]] = []
     for i in numeric:
         if groups:
             tok = tokens[i]
+            head = tokens[groups[-1][0]]
             gap = tok.bbox_pt.x0 - tokens[groups[-1][-1]].bbox_pt.x1
+            widest = THOUSANDS_GAP_OCR if tok.source == TokenSource.OCR else THOUSANDS_GAP
             if (
-                THOUSANDS_HEAD.match(tokens[groups[-1][0]].text)
+                THOUSANDS_HEAD.match(head.text)
                 and THOUSANDS_TAIL.match(tok.text)
                 and len(groups[-1]) < 3
                 and all(THOUSANDS_MIDDLE.match(tokens[j].text) for j in groups[-1][1:])
-                and -1.0 <= gap < THOUSANDS_GAP * max(tok.bbox_pt.height, 1.0)
+                and -1.0 <= gap < widest * max(tok.bbox_pt.height, 1.0)
+                and not _under_two_headers(head.bbox_pt, tok.bbox_pt, columns)
             ):
                 groups[-1].append(i)
                 continue
         groups.append([i])
     return groups
+
+
+def _under_two_headers(a: BBox, b: BBox, columns: Sequence[Column]) -> bool:
+    """Whether ``a`` and ``b`` stand under the headers of two different columns."""
+    under_a = {c.name for c in columns if c.overlaps(a)}
+    under_b = {c.name for c in columns if c.overlaps(b)}
+    return bool(under_a) and bool(under_b) and not under_a & under_b
 
 
 def _number_columns(boxes: list[BBox], columns: list[Column]) -> list[str]:
