@@ -277,13 +277,13 @@ def _second_look(
             from extractors.readers import file_sha256, read_page_again  # type: ignore[attr-defined,unused-ignore]
 
             if not checked and doc.sha256 and file_sha256(Path(doc.path)) != doc.sha256:
-                warnings.append("second OCR pass skipped: the file has changed since it was read")
+                warnings.append("OCR pass skipped: the file has changed since it was read")
                 return fields
             checked = True
             pages = scanned[:1] if len(scanned) == 1 else [scanned[0], scanned[-1]]
             again = {p.index: read_page_again(Path(doc.path), p, ctx, psm=psm) for p in pages}
         except ExtractionError as exc:
-            warnings.append(f"second OCR pass not possible: {exc}")
+            warnings.append(f"another OCR pass was not possible: {exc}")
             return fields
         found = extract_fields(replace(doc, pages=tuple(again.get(p.index, p) for p in doc.pages)))
         key = "second_look" if evidence == READ_AGAIN else "third_look"

@@ -224,8 +224,9 @@ def remove_rules(gray: GrayImage) -> tuple[GrayImage, int]:
 
 
 SHADE_PAPER_LEVEL = 120
-"""Only paper at least this bright is flattened; darker ground (the desk around a photographed receipt) is left
-as it is, since dividing it by itself would make its grain into specks."""
+"""Only paper at least this bright is flattened (and what is 40 levels darker, less and less); darker ground (the
+desk around a photographed receipt) is left as it is, since dividing it by itself would make its grain into
+specks."""
 SHADE_CELL = 4
 """The paper's brightness is estimated at 1/4 of the resolution."""
 SHADE_BLOB_SHARE = 0.05
@@ -258,14 +259,17 @@ def flatten_shading(gray: GrayImage, text_height_px: float) -> tuple[GrayImage, 
     paper = cv2.resize(_paper_level(gray, text_height_px), (w, h), interpolation=cv2.INTER_LINEAR)
     lit = paper >= SHADE_PAPER_LEVEL
     threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    black = ((gray < threshold) & lit).astype(np.uint8)
+    black = ((gray <= threshold) & lit).astype(np.uint8)  # as OpenCV and Tesseract binarise: the threshold is ink
     side = max(3, round(2 * max(text_height_px, 8.0)))
     solid = cv2.morphologyEx(black, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
     if np.count_nonzero(solid) < SHADE_BLOB_SHARE * max(1, int(np.count_nonzero(lit))):
         return gray, False
-    flat = gray.astype(np.float32) * (255.0 / np.maximum(paper.astype(np.float32), 1.0))
-    out = np.where(lit, np.clip(flat, 0, 255), gray)
-    return np.asarray(out, dtype=np.uint8), True
+    level = paper.astype(np.float32)
+    flat = np.clip(gray.astype(np.float32) * (255.0 / np.maximum(level, 1.0)), 0, 255)
+    # faded in over 40 grey levels below the paper level, so that no seam runs where the shadow deepens
+    weight = np.clip((level - (SHADE_PAPER_LEVEL - 40)) / 40.0, 0.0, 1.0)
+    out = weight * flat + (1.0 - weight) * gray
+    return np.asarray(np.round(out), dtype=np.uint8), True
 
 
 DARK_FILL_LEVEL = 96
