@@ -74,8 +74,6 @@ class LabelHit:
     strength: float
     token_end: int
     """Position in the line's tokens just after the label."""
-    chars: tuple[int, int] = (0, 0)
-    """Where in the line's text the label stands."""
 
 
 def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
@@ -93,25 +91,8 @@ def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
                     continue
                 box = view.box(lv.page, ids)
                 end = lv.token_ids.index(ids[-1]) + 1
-                hits.append(LabelHit(lv.page, lv.index, box.x0, box.x1, len(m.group(0)) / 20.0, end, m.span()))
+                hits.append(LabelHit(lv.page, lv.index, box.x0, box.x1, len(m.group(0)) / 20.0, end))
     return hits
-
-
-def _outside_longer_labels(labels: dict[str, list[LabelHit]]) -> dict[str, list[LabelHit]]:
-    """Each field's label hits without those printed inside a longer label of another field: the French "de"
-    (from) in "Adresse de facturation" or "Date de facture" labels no seller."""
-    by_line: dict[tuple[int, int], list[tuple[str, LabelHit]]] = {}
-    for name, hits in labels.items():
-        for h in hits:
-            by_line.setdefault((h.page, h.line), []).append((name, h))
-
-    def inside_longer(name: str, h: LabelHit) -> bool:
-        return any(
-            other != name and o.strength > h.strength and o.chars[0] <= h.chars[0] and h.chars[1] <= o.chars[1]
-            for other, o in by_line[(h.page, h.line)]
-        )
-
-    return {name: [h for h in hits if not inside_longer(name, h)] for name, hits in labels.items()}
 
 
 def _sum_roles(amounts: Sequence[Decimal]) -> dict[Decimal, set[str]]:
@@ -136,7 +117,7 @@ class FeatureBuilder:
         self.view = view
         self.schema = schema
         self.candidates = candidates
-        self.labels = _outside_longer_labels({spec.name: find_labels(view, spec) for spec in schema.fields})
+        self.labels = {spec.name: find_labels(view, spec) for spec in schema.fields}
         amounts = [Decimal(c.value) for c in candidates if c.value_type == "amount"]
         self.amount_sorted = sorted(set(amounts), reverse=True)
         self.roles = _sum_roles(amounts)

