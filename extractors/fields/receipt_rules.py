@@ -40,13 +40,13 @@ class RuleAnswer:
 
 # Lines that head a receipt without naming the seller.
 _TITLE_RE = re.compile(
-    r"^\W*(?:(?:simplified\s+|full\s+)?tax\s+invoice|invoice|receipt|official\s+receipt|cash\s+(?:sale|bill|receipt)|"
+    r"^\W*(?:(?:simplified\s+|full\s+)?tax\s*invoice|invoice|receipt|official\s+receipt|cash\s+(?:sale|bill|receipt)|"
     r"bill|sales?\s+receipt|welcome|copy|duplicate|reprint|cash|customer\s+copy)\W*$",
     re.IGNORECASE,
 )
 # Lines that end the seller's address block.
 _STOP_RE = re.compile(
-    r"\b(?:tel|tele?phone|phone|ph|fax|hp|mobile|h/p|e-?mail|www|http|gst|sst|tax\s+invoice|invoice|receipt|"
+    r"\b(?:tel|tele?phone|phone|ph|fax|hp|mobile|h/p|e-?mail|www|http|gst|sst|tax\s*invoice|invoice|receipt|"
     r"cashier|date|time|table|bill|order|counter|member|doc(?:ument)?\s*no|co\.?\s*(?:reg|no))\b|@",
     re.IGNORECASE,
 )

@@ -171,6 +171,11 @@ def test_a_legal_form_whose_name_was_lost_names_no_seller_but_its_address_is_rea
     assert got["vendor_address"].value == "No 8, Jalan 7/118B, 56000 Kuala Lumpur"
 
 
+def test_a_title_read_without_its_space_ends_the_address() -> None:
+    lines = ["KEDAI MAJU SDN BHD", "12, Jalan Tampoi 7/4,", "81200 Johor Bahru, Johor", "TAXINVOICE", "TOTAL 5.00"]
+    assert receipt_answers(receipt(lines))["vendor_address"].value == "12, Jalan Tampoi 7/4, 81200 Johor Bahru, Johor"
+
+
 def test_pipeline_takes_the_layout_answer_and_keeps_the_scorer_answer_as_alternative() -> None:
     doc = receipt(SHOP)
     result = extract_document(doc, ExtractionContext(use_einvoice=False), doc_type=DocumentType.RECEIPT)
