@@ -269,7 +269,7 @@ def flatten_shading(gray: GrayImage, text_height_px: float) -> tuple[GrayImage, 
     # faded in over 40 grey levels below the paper level, so that no seam runs where the shadow deepens
     weight = np.clip((level - (SHADE_PAPER_LEVEL - 40)) / 40.0, 0.0, 1.0)
     out = weight * flat + (1.0 - weight) * gray
-    return np.asarray(np.round(out), dtype=np.uint8), True
+    return np.asarray(out, dtype=np.uint8), True
 
 
 DARK_FILL_LEVEL = 96
