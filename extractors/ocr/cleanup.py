@@ -351,10 +351,11 @@ def prepare(
         image = np.asarray(clahe.apply(image), dtype=np.uint8)
     image, fills = invert_dark_fills(image)
     # shading is looked for before rule removal (which would take a shaded stretch for a rule and paint it
-    # white, text and all) and again after it (a dark page edge taken away moves the threshold Tesseract uses)
+    # white, text and all) and again after it if rules were removed (a dark page edge taken away moves the
+    # threshold Tesseract uses)
     image, shaded = flatten_shading(image, info.text_height_px)
     image, rules = remove_rules(image)
-    if not shaded:
+    if not shaded and rules:
         image, shaded = flatten_shading(image, info.text_height_px)
     if 0 < info.text_height_px < SMALL_TEXT_PX:
         scale = min(MAX_UPSCALE, TARGET_TEXT_PX / info.text_height_px)
