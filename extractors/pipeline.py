@@ -231,7 +231,7 @@ def _fields(
 READ_AGAIN = "read again as one block of text"
 """Evidence of a value found on a second OCR pass over a scanned page."""
 READ_SPARSE = "read again line by line"
-"""Evidence of a value found on a third OCR pass, as sparse text, when the second left a required field doubtful."""
+"""Evidence of a value found on a third OCR pass, as sparse text, when the second left the date doubtful."""
 LOOKS = ((6, READ_AGAIN, None), (11, READ_SPARSE, frozenset({"invoice_date"})))
 """Each look after the first: its page segmentation, the evidence it gives its values, and the fields it may
 mend (None: all). Read line by line, receipts gave 2 dates more but totals and names misread more often
