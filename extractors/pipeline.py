@@ -232,9 +232,12 @@ READ_AGAIN = "read again as one block of text"
 """Evidence of a value found on a second OCR pass over a scanned page."""
 READ_SPARSE = "read again line by line"
 """Evidence of a value found on a third OCR pass, as sparse text, when the second left the date doubtful."""
-LOOKS = ((6, READ_AGAIN, None), (11, READ_SPARSE, frozenset({"invoice_date"})))
-"""Each look after the first: its page segmentation, the evidence it gives its values, and the fields it may
-mend (None: all). Read line by line, receipts gave 2 dates more but totals and names misread more often
+LOOKS = (
+    ("second_look", 6, READ_AGAIN, None),
+    ("third_look", 11, READ_SPARSE, frozenset({"invoice_date"})),
+)
+"""Each look after the first: its timing key, its page segmentation, the evidence it gives its values, and the
+fields it may mend (None: all). Read line by line, receipts gave 2 dates more but totals and names misread more often
 than they were mended (SROIE: total -5 +1), so the third look is for the date alone."""
 
 DOUBTFUL_BELOW = 0.5
@@ -266,7 +269,7 @@ def _second_look(
     if not scanned or not Path(doc.path).is_file():
         return fields
     checked = False
-    for psm, evidence, mends in LOOKS:
+    for key, psm, evidence, mends in LOOKS:
         doubtful = [n for n in required if fields[n].value is None or fields[n].confidence < DOUBTFUL_BELOW]
         if mends is not None:
             doubtful = [n for n in doubtful if n in mends]
@@ -286,7 +289,6 @@ def _second_look(
             warnings.append(f"another OCR pass was not possible: {exc}")
             return fields
         found = extract_fields(replace(doc, pages=tuple(again.get(p.index, p) for p in doc.pages)))
-        key = "second_look" if evidence == READ_AGAIN else "third_look"
         timing[key] = (time.perf_counter() - start) * 1000
         if mends is not None:
             found = {n: v for n, v in found.items() if n in doubtful}
