@@ -147,12 +147,11 @@ _OWNER_RE = re.compile(r"^\W*(?:own(?:ed)?|operated|managed)\s+by\s*:?\s*", re.I
 # A line that continues the name on the line above ("THE COFFEE BEAN" / "& TEA LEAF (M) SDN. BHD.").
 _CONTINUED_RE = re.compile(r"^\s*(?:&|and\b)", re.IGNORECASE)
 # The registered forms that end a company's name; "CO" may still follow ("SAM SAM TRADING CO").
-_REGISTERED_RE = re.compile(r"\b(?:sdn\.?\s*bhd|bhd|berhad|s/b|ltd|limited|llc|inc|gmbh|plc|pte)(?!\w)", re.IGNORECASE)
+_REGISTERED = r"sdn\.?\s*bhd|bhd|berhad|s/b|ltd|limited|llc|inc|gmbh|plc|pte"
+_REGISTERED_RE = re.compile(rf"\b(?:{_REGISTERED})(?!\w)", re.IGNORECASE)
 _CO_RE = re.compile(r"\W*(?:co|company)\W*", re.IGNORECASE)
 # What names no one in particular: registered forms, "CO." and a bracketed letter ("(M)").
-_NO_NAME_RE = re.compile(
-    r"\b(?:sdn\.?\s*bhd|bhd|berhad|s/b|ltd|limited|llc|inc|gmbh|plc|pte|co|company)\b\.?|\(\s*[A-Z]\s*\)", re.IGNORECASE
-)
+_NO_NAME_RE = re.compile(rf"\b(?:{_REGISTERED}|co|company)\b\.?|\(\s*[A-Z]\s*\)", re.IGNORECASE)
 
 
 def _name_words(text: str) -> list[str]:
