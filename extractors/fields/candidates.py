@@ -246,6 +246,8 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
         symbol = text[: m.start(2)].strip("([-−+ ")
         before = tokens[ids[pos - 1]].text if pos > 0 else ""
         after = tokens[ids[pos + 1]].text if pos + 1 < len(ids) else ""
+        if pos + 2 < len(ids) and _AMOUNT_TOKEN.match(tokens[ids[pos + 2]].text):
+            after = ""  # "op 21 april 2015 € 717,97": the symbol is the next amount's
         cur = nz.normalise_currency(symbol) if symbol else None
         cur = cur or nz.normalise_currency(before) or nz.normalise_currency(after)
         if not has_decimals and cur is None:
@@ -286,16 +288,32 @@ def _codes(view: DocView, lv: LineView) -> list[Candidate]:
     out = []
     upper = lv.text
     for m in IBAN_RE.finditer(upper):
-        shape = nz.iban_shape(m.group(0))
-        ids = lv.tokens_in_chars(m.start(), m.end())
+        end = _valid_end(upper, m, lambda s: nz.normalise_iban(nz.iban_shape(s) or "") is not None)
+        shape = nz.iban_shape(upper[m.start() : end])
+        ids = lv.tokens_in_chars(m.start(), end)
         if shape and ids:
             out.append(_cand(view, lv, ValueType.IBAN, shape, ids, valid=nz.normalise_iban(shape) is not None))
     for m in VAT_RE.finditer(upper):
-        compact = re.sub(r"[ .]", "", m.group(0))
-        ids = lv.tokens_in_chars(m.start(), m.end())
+        end = _valid_end(upper, m, lambda s: nz.normalise_vat_id(s) is not None)
+        compact = re.sub(r"[ .]", "", upper[m.start() : end])
+        ids = lv.tokens_in_chars(m.start(), end)
         if ids and not compact.isalpha() and sum(c.isdigit() for c in compact) >= 6:
             out.append(_cand(view, lv, ValueType.VAT_ID, compact, ids, valid=nz.normalise_vat_id(compact) is not None))
     return out
+
+
+def _valid_end(text: str, m: re.Match[str], valid: Callable[[str], bool]) -> int:
+    """Where a code ends: the whole match, or else its longest valid part ending between two words.
+
+    Printed in groups, a code runs on into the next word ("UStId DE 232 446 240 SWIFT ...") and
+    the pattern takes the word as part of it.
+    """
+    if valid(m.group(0)):
+        return m.end()
+    for cut in sorted((m.start() + i for i, ch in enumerate(m.group(0)) if ch == " "), reverse=True):
+        if valid(text[m.start() : cut]):
+            return cut
+    return m.end()
 
 
 def _words(view: DocView, lv: LineView) -> list[Candidate]:

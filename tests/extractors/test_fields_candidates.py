@@ -9,7 +9,7 @@ import pytest
 
 from extractors.context import ExtractionContext
 from extractors.document import Document, Page, Token
-from extractors.fields.candidates import DocView, collect
+from extractors.fields.candidates import DocView, collect, layout_source
 from extractors.fields.features import FEATURES, FeatureBuilder
 from extractors.fields.normalise import (
     find_dates,
@@ -67,6 +67,16 @@ def test_a_minus_sign_wrapped_onto_the_label_line_gives_a_negative_amount_too() 
     assert {"1.12", "-1.12"} <= amounts(["Steuerbetrag in EUR  -", "  1,12"])
     assert "-1.12" not in amounts(["Steuerbetrag in EUR", "  1,12"])
     assert "-1.12" not in amounts(["Steuerbetrag in EUR -", "  1,12"])  # the sign is not over the number
+
+
+def test_a_currency_symbol_before_the_next_amount_makes_no_amount_of_the_number_before_it() -> None:
+    def amounts(row: str) -> set[str]:
+        cands = layout_source(DocView.of(make_doc([row])), ExtractionContext())
+        return {c.value for c in cands if c.value_type == ValueType.AMOUNT}
+
+    assert amounts("iDEAL op 21 april 2015 € 717,97") == {"717.97"}  # the year is no amount
+    assert amounts("Totaal 2015 €") == {"2015.00"}  # the symbol after the number is its own
+    assert amounts("Totaal 2015 EUR") == {"2015.00"}
 
 
 @pytest.mark.parametrize("text", ["1,2,3", "12.345.67", "abc", "1.23.456,7"])
@@ -134,6 +144,21 @@ def test_layout_candidates_carry_type_value_and_box() -> None:
     assert "ACME Trading GmbH" in by_type["name"]
 
 
+def test_a_code_printed_in_groups_ends_where_it_is_valid_not_in_the_next_word() -> None:
+    doc = make_doc(
+        [
+            "Im Internet: www.example.de UStId DE 136 695 976 SWIFT COBADEFFXXX",
+            "IBAN DE89 3704 0044 0532 0130 00 BIC COBADEFFXXX",
+        ]
+    )
+    cands = collect(DocView.of(doc), ExtractionContext())
+    vat = [c for c in cands if c.value_type == ValueType.VAT_ID and c.value.startswith("DE136")]
+    iban = [c for c in cands if c.value_type == ValueType.IBAN]
+    assert [(c.value, c.valid, c.text) for c in vat] == [("DE136695976", True, "DE 136 695 976")]
+    assert [(c.value, c.valid) for c in iban] == [("DE89370400440532013000", True)]
+    assert "SWIFT" not in vat[0].text and len(vat[0].token_ids) == 4
+
+
 def test_label_features_see_the_label_on_the_left_and_the_competing_label() -> None:
     doc = make_doc(["Rechnungsdatum: 05.03.2024", "Fälligkeit: 04.04.2024"])
     schema = load_schema("invoice")
@@ -146,6 +171,23 @@ def test_label_features_see_the_label_on_the_left_and_the_competing_label() -> N
     f_due = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), due), strict=True))
     assert f_issue["lab_left"] == 1.0 and f_issue["lab_left_adjacent"] == 1.0
     assert f_due["other_left_closer"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "value"),
+    [
+        ("Date limite de paiement le 05 Juillet 2015", "due_date", "2015-07-05"),
+        ("Exclusief BTW € 593,36", "net_amount", "593.36"),
+        ("UStId DE 136 695 976", "vendor_vat_id", "DE136695976"),
+    ],
+)
+def test_labels_as_invoices_print_them(row: str, field: str, value: str) -> None:
+    schema = load_schema("invoice")
+    view = DocView.of(make_doc([row]))
+    cands = collect(view, ExtractionContext())
+    cand = next(c for c in cands if c.value == value)
+    feats = dict(zip(FEATURES, FeatureBuilder(view, schema, cands).features(schema.field(field), cand), strict=True))
+    assert feats["lab_left"] == 1.0, row
 
 
 def test_a_field_added_to_a_schema_is_data_only() -> None:
