@@ -81,10 +81,15 @@ def decide(
         logits[name] = (scorer or LABEL_PRIOR).logits(fi.features) if len(fi.values) else np.zeros(0)
     orders = {n: tuple(int(i) for i in np.argsort(-lg, kind="stable")) for n, lg in logits.items()}
     chosen: dict[str, int | None] = {n: (o[0] if o else None) for n, o in orders.items()}
+    in_contention: dict[str, np.ndarray] = {}
     for name, fi in inputs.items():
         top = chosen[name]
         if fi.value_type in ROW_LABEL_TYPES and top is not None:
             chosen[name] = _row_labelled(fi.features, orders[name], top)
+            if chosen[name] != top:
+                # the rule set aside every candidate without a label on its row: the choice is weighed
+                # against the labelled ones only
+                in_contention[name] = fi.features[:, _LAB_LEFT] > 0
     _distinct_spans(inputs, logits, orders, chosen, required)
     rules = _sum_rule(inputs, logits, orders, chosen)
     out = {}
@@ -94,13 +99,14 @@ def decide(
             feats = np.array([float(lg.max()) if len(lg) else -10.0, 0.0, 0.0, 1.0, 0.5, math.log1p(len(lg)), 0.0])
             out[name] = Decision(name, None, orders[name], lg, feats, 0.5)
             continue
-        others = [lg[j] for j in range(len(lg)) if fi.values[j] != fi.values[idx]]
+        keep = in_contention.get(name, np.ones(len(lg), dtype=bool))
+        others = [lg[j] for j in range(len(lg)) if keep[j] and fi.values[j] != fi.values[idx]]
         margin = float(lg[idx] - max(others)) if others else 10.0
         rule = rules.get(name, 0.5)
         feats = np.array(
             [
                 float(lg[idx]),
-                _softmax_share(lg, fi.values, idx),
+                _softmax_share(lg[keep], [v for v, k in zip(fi.values, keep, strict=True) if k], int(keep[:idx].sum())),
                 min(margin, 10.0),
                 fi.ocr_confidence[idx] if fi.ocr_confidence else 1.0,
                 rule,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from extractors.document import Document, DocumentType, Page, Token, TokenSource
 from extractors.fields.decide import FieldInput, decide
@@ -540,6 +541,43 @@ def test_decision_prefers_totals_that_add_up_and_never_reads_one_span_twice() ->
     picked = {n: inputs[n].values[d.chosen] for n, d in out.items() if d.chosen is not None}
     assert picked == {"net_amount": "100.00", "tax_amount": "19.00", "total_amount": "119.00"}
     assert all(d.rule == 1.0 for d in out.values())
+
+
+def test_a_date_chosen_by_its_row_label_is_weighed_against_the_labelled_candidates_only() -> None:
+    """An account number far right of its label column outscores the invoice number printed right after
+    "Invoice Number:"; the row-label rule takes the labelled one, and its confidence then compares it with the
+    candidates the rule left in contention, not with the one the rule set aside."""
+    from extractors.fields.scorer import CONF_FEATURES, ConfidenceModel, FieldModel, LinearScorer
+
+    X = np.zeros((3, N_FEATURES))
+    X[0, FEATURES.index("lab_section")] = 1.0  # top by the scorer, no label on its row
+    for j in (1, 2):
+        X[j, FEATURES.index("lab_left")] = 1.0
+        X[j, FEATURES.index("lab_left_adjacent")] = 1.0
+        X[j, FEATURES.index("lab_strength")] = 0.9 if j == 1 else 0.3
+    coef = np.zeros(N_FEATURES)
+    coef[FEATURES.index("lab_section")] = 6.0
+    coef[FEATURES.index("lab_strength")] = 2.0
+    scorer = LinearScorer(np.zeros(N_FEATURES), np.ones(N_FEATURES), coef, 0.0)
+    model = FieldModel({}, {"identifier": scorer}, ConfidenceModel.identity())
+    fi = FieldInput(
+        "invoice_number",
+        "identifier",
+        ("296664039561", "42183017", "2014"),
+        ((0, (0,)), (0, (1,)), (0, (2,))),
+        X,
+        (1.0,) * 3,
+    )
+    d = decide(model, {"invoice_number": fi}, frozenset({"invoice_number"}))["invoice_number"]
+    assert d.chosen == 1
+    margin = d.conf_features[CONF_FEATURES.index("margin")]
+    share = d.conf_features[CONF_FEATURES.index("share")]
+    assert margin == pytest.approx(2.0 * (0.9 - 0.3))  # against "2014", the other labelled candidate
+    assert 0.5 < share < 1.0
+    # without the rule (the top candidate labelled on its row too) the scorer's order stands
+    X[0, FEATURES.index("lab_left")] = 1.0
+    d = decide(model, {"invoice_number": replace(fi, features=X)}, frozenset({"invoice_number"}))["invoice_number"]
+    assert d.chosen == 0 and d.conf_features[CONF_FEATURES.index("margin")] > 0
 
 
 def test_a_name_under_a_billing_or_delivery_address_label_is_doubted_as_the_seller() -> None:
