@@ -107,6 +107,10 @@ _CASH_RE = re.compile(r"^\W*(?:cash|tunai|paid|tendered|payment|visa|master|card
 _CHANGE_RE = re.compile(r"^\W*(?:cash\s+)?(?:change|baki|balance)\b", re.IGNORECASE)
 _ROUNDING_RE = re.compile(r"\bround", re.IGNORECASE)
 _AMOUNT_RE = re.compile(r"(?<![\d.,])-?(?:RM|\$|€|£)?\s*-?(\d{1,3}(?:[,.]\d{3})*|\d+)\s?[.,]\s?(\d{2})(?![\d%])")
+# A whole amount after its currency ("Grand Total Rs 1939"), as receipts in rupees or yen print them.
+_WHOLE_AMOUNT_RE = re.compile(
+    r"(?:(?<![A-Za-z])(?:Rs\.?|INR|RM|JPY)|[₹$€£¥])\s?(\d{1,3}(?:,\d{3})+|\d{1,7})(?![\d.,:]*\s?\d)(?!\s?%)"
+)
 _LOOSE_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,6})(?:\s?[.,:]\s?|\s)(\d{2})\s*$|(?<![\d.,])(\d{1,6})[.,](\d)\s*$")
 _OCR_DIGITS = str.maketrans({"§": "5", "O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
 
@@ -302,7 +306,9 @@ def amounts_in(text: str, loose: bool = False) -> list[Decimal]:
         lambda m: m.group(0).translate(_OCR_DIGITS),
         text,
     )
-    out = [Decimal(re.sub(r"\D", "", m.group(1)) + "." + m.group(2)) for m in _AMOUNT_RE.finditer(fixed)]
+    found = [(m.start(), Decimal(re.sub(r"\D", "", m.group(1)) + "." + m.group(2))) for m in _AMOUNT_RE.finditer(fixed)]
+    found += [(m.start(), Decimal(m.group(1).replace(",", ""))) for m in _WHOLE_AMOUNT_RE.finditer(fixed)]
+    out = [amount for _at, amount in sorted(found, key=lambda f: f[0])]
     tail = _LOOSE_AMOUNT_RE.search(fixed) if loose else None
     if tail is not None:
         value = Decimal(f"{tail.group(1)}.{tail.group(2)}" if tail.group(1) else f"{tail.group(3)}.{tail.group(4)}0")

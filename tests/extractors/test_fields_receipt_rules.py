@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from extractors.context import ExtractionContext
 from extractors.document import Document, DocumentType, Page, Token
@@ -87,6 +88,16 @@ def test_a_rounded_sale_gives_the_rounded_total() -> None:
 def test_subtotal_tax_and_quantity_lines_are_not_the_total() -> None:
     lines = [*SHOP[:10], "SUB TOTAL 90.00", "TOTAL QTY 3", "TOTAL GST 5.40", "GRAND TOTAL 95.40"]
     assert receipt_answers(receipt(lines))["total_amount"].value == "95.40"
+
+
+def test_a_whole_amount_after_its_currency_is_a_total() -> None:
+    """Receipts in rupees print whole amounts ("Grand Total Rs 1939"); a split amount stays one amount."""
+    lines = ["PAYMENT RECEIPT", "Room Charges Rs 1939 x 1 Night x 1 Room Rs 1939", "Grand Total Rs 1939", "Thank you"]
+    assert receipt_answers(receipt(lines))["total_amount"].value == "1939.00"
+    assert amounts_in("TOTAL: ₹1,250") == [Decimal("1250")]
+    assert amounts_in("TOTAL RM 10 00", loose=True) == [Decimal("10.00")]
+    assert amounts_in("GST 6% RM 0.60") == [Decimal("0.60")]
+    assert amounts_in("TOTAL QTY 3") == []
 
 
 def test_a_line_stating_the_tax_included_in_the_total_is_not_the_total() -> None:
