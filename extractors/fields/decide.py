@@ -81,17 +81,16 @@ def decide(
         logits[name] = (scorer or LABEL_PRIOR).logits(fi.features) if len(fi.values) else np.zeros(0)
     orders = {n: tuple(int(i) for i in np.argsort(-lg, kind="stable")) for n, lg in logits.items()}
     chosen: dict[str, int | None] = {n: (o[0] if o else None) for n, o in orders.items()}
-    in_contention: dict[str, np.ndarray] = {}
+    row_labelled: dict[str, int | None] = {}
     for name, fi in inputs.items():
         top = chosen[name]
         if fi.value_type in ROW_LABEL_TYPES and top is not None:
             chosen[name] = _row_labelled(fi.features, orders[name], top)
             if chosen[name] != top:
-                # the rule set aside every candidate without a label on its row: the choice is weighed
-                # against the labelled ones only
-                in_contention[name] = fi.features[:, _LAB_LEFT] > 0
-    _distinct_spans(inputs, logits, orders, chosen, required)
+                row_labelled[name] = chosen[name]
+    _distinct_spans(inputs, logits, orders, chosen, required, row_labelled)
     rules = _sum_rule(inputs, logits, orders, chosen)
+    free = _spans_of_others(inputs, chosen)
     out = {}
     for name, fi in inputs.items():
         lg, idx = logits[name], chosen[name]
@@ -99,7 +98,12 @@ def decide(
             feats = np.array([float(lg.max()) if len(lg) else -10.0, 0.0, 0.0, 1.0, 0.5, math.log1p(len(lg)), 0.0])
             out[name] = Decision(name, None, orders[name], lg, feats, 0.5)
             continue
-        keep = in_contention.get(name, np.ones(len(lg), dtype=bool))
+        # the choice is weighed against the candidates still in contention: not those another field of its
+        # type took, nor, when the row-label rule chose, those without a label on their row
+        keep = free.get(name, np.ones(len(lg), dtype=bool)).copy()
+        if row_labelled.get(name) == idx:
+            keep &= fi.features[:, _LAB_LEFT] > 0
+        keep[idx] = True
         others = [lg[j] for j in range(len(lg)) if keep[j] and fi.values[j] != fi.values[idx]]
         margin = float(lg[idx] - max(others)) if others else 10.0
         rule = rules.get(name, 0.5)
@@ -150,21 +154,48 @@ def _distinct_spans(
     orders: Mapping[str, tuple[int, ...]],
     chosen: dict[str, int | None],
     required: frozenset[str] = frozenset(),
+    row_labelled: Mapping[str, int | None] | None = None,
 ) -> None:
-    """Two fields of one value type may not take the same printed span: the weaker takes its next candidate.
-    A field that will be reported missing claims nothing; required fields choose first."""
+    """Two fields of one value type may not take the same printed span: the field with the stronger claim on
+    it keeps it (so "Delivery date: 13/03" goes to the delivery date, though the invoice date is required and
+    took it first), the other takes its next candidate. A required field left without any value goes first.
+    A field that will be reported missing claims nothing."""
     for name in inputs:
         idx = chosen[name]
         if idx is not None and name not in required and logits[name][idx] < NOT_FOUND_LOGIT:
             chosen[name] = None
+    first = dict(chosen)
+    orders = {
+        n: tuple(
+            j
+            for j in o
+            if (n in required or logits[n][j] >= NOT_FOUND_LOGIT)  # a field reported missing claims nothing
+            and (not row_labelled or n not in row_labelled or inputs[n].features[j, _LAB_LEFT] > 0)
+        )  # the row-label rule set the candidates without a row label aside
+        for n, o in orders.items()
+    }
+    claim = {n: float(logits[n].max()) if len(logits[n]) else 0.0 for n in inputs}  # a rule's choice claims as the best
+    go_first: set[str] = set()
     for _ in range(4):
-        taken: dict[tuple[str, int, tuple[int, ...]], str] = {}
+        chosen.update(first)
+        ahead = frozenset(go_first)
+        _share_out(inputs, orders, chosen, {n: (n not in ahead, -claim[n]) for n in inputs})
+        left_out = {n for n in required if first.get(n) is not None and chosen[n] is None} - go_first
+        if not left_out:
+            return
+        go_first |= left_out
+
+
+def _share_out(
+    inputs: Mapping[str, FieldInput],
+    orders: Mapping[str, tuple[int, ...]],
+    chosen: dict[str, int | None],
+    rank: Mapping[str, tuple[bool, float]],
+) -> None:
+    for _ in range(4):
+        taken: set[tuple[str, int, tuple[int, ...]]] = set()
         changed = False
-        ranked = sorted(
-            (n for n in inputs if chosen[n] is not None),
-            key=lambda n: (n not in required, -float(logits[n][chosen[n]])),
-        )
-        for name in ranked:
+        for name in sorted((n for n in inputs if chosen[n] is not None), key=rank.__getitem__):
             fi, idx = inputs[name], chosen[name]
             assert idx is not None
             key = (fi.value_type, *fi.spans[idx])
@@ -173,11 +204,27 @@ def _distinct_spans(
                 chosen[name] = nxt[0] if nxt else None
                 changed = True
                 if nxt:
-                    taken[(fi.value_type, *fi.spans[nxt[0]])] = name
+                    taken.add((fi.value_type, *fi.spans[nxt[0]]))
             else:
-                taken[key] = name
+                taken.add(key)
         if not changed:
             return
+
+
+def _spans_of_others(inputs: Mapping[str, FieldInput], chosen: Mapping[str, int | None]) -> dict[str, np.ndarray]:
+    """For each field, which of its candidates no other field of its type has taken: the rest are out of
+    contention, and its confidence weighs its choice against those left."""
+    taken: dict[tuple[str, tuple[int, tuple[int, ...]]], str] = {}
+    for name, fi in inputs.items():
+        idx = chosen.get(name)
+        if idx is not None:
+            taken[(fi.value_type, fi.spans[idx])] = name
+    out = {}
+    for name, fi in inputs.items():
+        keep = np.array([taken.get((fi.value_type, sp), name) == name for sp in fi.spans], dtype=bool)
+        if len(keep) and not keep.all():
+            out[name] = keep
+    return out
 
 
 def _sum_rule(

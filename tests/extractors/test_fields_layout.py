@@ -543,6 +543,44 @@ def test_decision_prefers_totals_that_add_up_and_never_reads_one_span_twice() ->
     assert all(d.rule == 1.0 for d in out.values())
 
 
+def test_a_span_two_fields_claim_goes_to_the_stronger_claim_even_against_a_required_field() -> None:
+    """ "Date: 15/03" and "Delivery date: 13/03": the label "date" also fits the delivery date's line, and the
+    scorer ranks 13/03 first for both fields. The delivery date's claim is the stronger; the invoice date takes
+    its next candidate, and its confidence weighs it against the dates no other field took."""
+    from extractors.fields.scorer import CONF_FEATURES
+
+    def dates(name: str, logits: list[float]) -> FieldInput:
+        X = np.zeros((3, N_FEATURES))
+        X[:, FEATURES.index("lab_left")] = logits  # the prior scorer's logit: 2 x this - 2
+        return FieldInput(
+            name, "date", ("2024-03-13", "2024-03-15", "2024-05-14"), ((0, (0,)), (0, (1,)), (0, (2,))), X, (1.0,) * 3
+        )
+
+    inputs = {
+        "invoice_date": dates("invoice_date", [2.0, 1.0, 0.0]),
+        "delivery_date": dates("delivery_date", [3.0, 0.0, 0.0]),
+    }
+    out = decide(None, inputs, frozenset({"invoice_date"}))
+    assert (out["delivery_date"].chosen, out["invoice_date"].chosen) == (0, 1)
+    # against 14/05 only: 13/03 is the delivery date's
+    margin = out["invoice_date"].conf_features[CONF_FEATURES.index("margin")]
+    assert margin == pytest.approx(2.0 * (1.0 - 0.0))
+    # a weaker claim yields: the invoice date keeps its span, the delivery date has no other candidate it
+    # would report, so it is missing
+    inputs["delivery_date"] = dates("delivery_date", [1.5, -0.5, -0.5])
+    out = decide(None, inputs, frozenset({"invoice_date"}))
+    assert (out["invoice_date"].chosen, out["delivery_date"].chosen) == (0, None)
+    # a required field never goes without a value while it has a candidate
+    only = {
+        "invoice_date": FieldInput(
+            "invoice_date", "date", ("2024-03-13",), ((0, (0,)),), np.zeros((1, N_FEATURES)), (1.0,)
+        ),
+        "delivery_date": dates("delivery_date", [3.0, 0.0, 0.0]),
+    }
+    out = decide(None, only, frozenset({"invoice_date"}))
+    assert out["invoice_date"].chosen == 0 and out["delivery_date"].chosen != 0
+
+
 def test_a_date_chosen_by_its_row_label_is_weighed_against_the_labelled_candidates_only() -> None:
     """An account number far right of its label column outscores the invoice number printed right after
     "Invoice Number:"; the row-label rule takes the labelled one, and its confidence then compares it with the
