@@ -342,6 +342,10 @@ def _words(view: DocView, lv: LineView) -> list[Candidate]:
     return out
 
 
+_PARTS_SEPARATORS = frozenset({"-", "–", "—", "·", "|", "•"})
+"""A word that separates the parts of a line: a name from its address on a one-line letterhead."""
+
+
 def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
     """Names, addresses and free text: line segments, the part after a colon, and runs of up to four lines."""
     lv = lines[k]
@@ -355,6 +359,9 @@ def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
             if w.endswith(":"):
                 variants.append(ids[j + 1 :])
                 break
+        cut = next((j for j, w in enumerate(words) if w in _PARTS_SEPARATORS), 0)
+        if cut >= 2:  # a letterhead on one line: "Au bon moulin SARL - 1242 chemin de l'olive - 84340 Malaucène"
+            variants.append(ids[:cut])
         for var in variants:
             text = nz.normalise_text(joined_text(tokens, var))
             letters = sum(c.isalpha() for c in text)

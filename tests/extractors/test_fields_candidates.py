@@ -144,6 +144,15 @@ def test_layout_candidates_carry_type_value_and_box() -> None:
     assert "ACME Trading GmbH" in by_type["name"]
 
 
+def test_a_one_line_letterhead_offers_its_first_part_as_a_name() -> None:
+    doc = make_doc(["Au bon moulin SARL - 1242 chemin de l'olive - 84340 Malaucène - France", "Facture FA-2017-0010"])
+    names = {c.value for c in collect(DocView.of(doc), ExtractionContext()) if c.value_type == ValueType.NAME}
+    assert "Au bon moulin SARL" in names
+    plain = make_doc(["Tel. - +33 4 50 44 68 99"])  # one word before the dash is no name apart
+    names = {c.value for c in collect(DocView.of(plain), ExtractionContext()) if c.value_type == ValueType.NAME}
+    assert "Tel." not in names
+
+
 def test_a_code_printed_in_groups_ends_where_it_is_valid_not_in_the_next_word() -> None:
     doc = make_doc(
         [
