@@ -59,6 +59,8 @@ def field_candidates(
     """Each field's candidates and their feature rows: what the scorer ranks and what training learns from."""
     view = DocView.of(doc)
     found = cmod.collect(view, ctx, cmod.DEFAULT_SOURCES if sources is None else sources)
+    labels = {w for spec in schema.fields for w in spec.all_labels()}
+    found = [c for c in found if not _only_a_label(c, labels)]
     builder = FeatureBuilder(view, schema, found)
     per_field: dict[str, list[Candidate]] = {}
     rows: dict[str, FieldCandidates] = {}
@@ -75,6 +77,14 @@ def field_candidates(
             tuple((c.page, c.token_ids) for c in cands),
         )
     return per_field, rows
+
+
+_WORDS_ONLY = frozenset({ValueType.NAME, ValueType.ADDRESS, ValueType.TEXT})
+
+
+def _only_a_label(c: Candidate, labels: set[str]) -> bool:
+    """A name, address or text that is nothing but a label of the schema ("Afleveradres", "Invoice date:")."""
+    return c.value_type in _WORDS_ONLY and c.for_field is None and c.value.lower().strip(" :.#") in labels
 
 
 def decide_rows(

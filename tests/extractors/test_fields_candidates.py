@@ -153,6 +153,17 @@ def test_a_one_line_letterhead_offers_its_first_part_as_a_name() -> None:
     assert "Tel." not in names
 
 
+def test_a_label_alone_is_no_name_address_or_text() -> None:
+    from extractors.pipeline import field_candidates
+
+    doc = make_doc(["Afleveradres", "Strategic Corp", "Fakestreet 46", "Invoice date:  05.03.2024"])
+    per_field, _rows = field_candidates(doc, load_schema("invoice"), ExtractionContext())
+    names = {c.value for c in per_field["vendor_name"]}
+    assert "Strategic Corp" in names
+    assert not names & {"Afleveradres", "Invoice date:", "Invoice date"}
+    assert "Afleveradres" not in {c.value for c in per_field["vendor_address"]}
+
+
 def test_a_code_printed_in_groups_ends_where_it_is_valid_not_in_the_next_word() -> None:
     doc = make_doc(
         [
