@@ -156,10 +156,10 @@ def _distinct_spans(
     required: frozenset[str] = frozenset(),
     row_labelled: Mapping[str, int | None] | None = None,
 ) -> None:
-    """Two fields of one value type may not take the same printed span: the field with the stronger claim on
-    it keeps it (so "Delivery date: 13/03" goes to the delivery date, though the invoice date is required and
+    """Two fields of one value type may not take the same printed span: the field that scores it higher keeps
+    it (so "Delivery date: 13/03" goes to the delivery date, though the invoice date is required and
     took it first), the other takes its next candidate. A required field left without any value goes first.
-    A field that will be reported missing claims nothing."""
+    A field that will be reported missing takes no span."""
     for name in inputs:
         idx = chosen[name]
         if idx is not None and name not in required and logits[name][idx] < NOT_FOUND_LOGIT:
@@ -169,17 +169,18 @@ def _distinct_spans(
         n: tuple(
             j
             for j in o
-            if (n in required or logits[n][j] >= NOT_FOUND_LOGIT)  # a field reported missing claims nothing
+            if (n in required or logits[n][j] >= NOT_FOUND_LOGIT)  # a field reported missing takes no span
             and (not row_labelled or n not in row_labelled or inputs[n].features[j, _LAB_LEFT] > 0)
         )  # the row-label rule set the candidates without a row label aside
         for n, o in orders.items()
     }
-    claim = {n: float(logits[n].max()) if len(logits[n]) else 0.0 for n in inputs}  # a rule's choice claims as the best
+    # a field's strength is its best logit (a choice the row-label rule made counts as the field's best)
+    strength = {n: float(logits[n].max()) if len(logits[n]) else 0.0 for n in inputs}
     go_first: set[str] = set()
     for _ in range(4):
         chosen.update(first)
         ahead = frozenset(go_first)
-        _share_out(inputs, orders, chosen, {n: (n not in ahead, -claim[n]) for n in inputs})
+        _share_out(inputs, orders, chosen, {n: (n not in ahead, -strength[n]) for n in inputs})
         left_out = {n for n in required if first.get(n) is not None and chosen[n] is None} - go_first
         if not left_out:
             return

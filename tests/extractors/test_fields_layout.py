@@ -543,9 +543,9 @@ def test_decision_prefers_totals_that_add_up_and_never_reads_one_span_twice() ->
     assert all(d.rule == 1.0 for d in out.values())
 
 
-def test_a_span_two_fields_claim_goes_to_the_stronger_claim_even_against_a_required_field() -> None:
+def test_a_value_two_fields_rank_first_goes_to_the_one_that_scores_it_higher_required_or_not() -> None:
     """ "Date: 15/03" and "Delivery date: 13/03": the label "date" also fits the delivery date's line, and the
-    scorer ranks 13/03 first for both fields. The delivery date's claim is the stronger; the invoice date takes
+    scorer ranks 13/03 first for both fields, higher for the delivery date; the invoice date takes
     its next candidate, and its confidence weighs it against the dates no other field took."""
     from extractors.fields.scorer import CONF_FEATURES
 
@@ -565,7 +565,7 @@ def test_a_span_two_fields_claim_goes_to_the_stronger_claim_even_against_a_requi
     # against 14/05 only: 13/03 is the delivery date's
     margin = out["invoice_date"].conf_features[CONF_FEATURES.index("margin")]
     assert margin == pytest.approx(2.0 * (1.0 - 0.0))
-    # a weaker claim yields: the invoice date keeps its span, the delivery date has no other candidate it
+    # scored lower for the delivery date: the invoice date keeps its span, the delivery date has no other candidate it
     # would report, so it is missing
     inputs["delivery_date"] = dates("delivery_date", [1.5, -0.5, -0.5])
     out = decide(None, inputs, frozenset({"invoice_date"}))
