@@ -463,6 +463,8 @@ _FUZZY_DATE = re.compile(r"(?<!\d)(\d{1,2})\s?([/\-.]|[17])\s?(\d{1,2})\s?([/\-.
 _ONE_SEPARATOR_DATE = re.compile(
     r"(?<![\d/.-])(\d{2})(\d{2})[/\-.](20\d{2})(?!\d)|(?<![\d/.-])(\d{2})[/\-.](\d{2})(20\d{2})(?!\d)"
 )
+# Both separators lost ("27032018 No. : CS-20242"): a word of eight digits, day, month and a year of this century.
+_NO_SEPARATOR_DATE = re.compile(r"(?<![\w/.-])(\d{2})(\d{2})(20[0-3]\d)(?![\w/.-])")
 
 
 def _fuzzy_dates(text: str) -> list[tuple[str, bool]]:
@@ -496,13 +498,17 @@ def date_rule(lines: Sequence[RuleLine]) -> RuleAnswer | None:
             isos = [(iso, GUESSED if guessed else rank) for iso, guessed in _fuzzy_dates(text)]
         found.extend((r, i, iso) for iso, r in isos if "2000" <= iso[:4] <= "2039")
     if not found:
-        # last resort: one separator lost to OCR ("2703/2018")
+        # last resort: one separator lost to OCR ("2703/2018"), or both ("27032018")
         for i, ln in enumerate(lines):
             for m in _ONE_SEPARATOR_DATE.finditer(ln.text):
                 day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(5))
                 with contextlib.suppress(ValueError):
                     when = date(int(m.group(3) or m.group(6)), int(month), int(day))
                     found.append((LAST_RESORT, i, when.isoformat()))
+            for m in _NO_SEPARATOR_DATE.finditer(ln.text):
+                with contextlib.suppress(ValueError):
+                    when = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+                    found.append((LAST_RESORT + 1, i, when.isoformat()))
     if not found:
         return None
     best = min(found)

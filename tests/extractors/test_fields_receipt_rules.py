@@ -268,6 +268,14 @@ def test_a_date_with_one_separator_lost_is_the_last_resort() -> None:
     labelled = receipt_answers(receipt(["SHOP ENTERPRISE", "~ 2703/2018 No CS", "Date: 28/03/2018"]))
     assert labelled["invoice_date"].value == "2018-03-28"
     assert got.strength < labelled["invoice_date"].strength
+    # both separators lost: an eight-digit word that is a valid day, month and year, when no other date is printed
+    bare = receipt_answers(receipt(["SHOP ENTERPRISE", "27032018 Ne. : CS-20242", "GST ID : 002139201536"]))
+    assert bare["invoice_date"].value == "2018-03-27"
+    assert bare["invoice_date"].strength <= got.strength
+    for line in ("INV 32032018", "INV 27132018", "REF 270320189", "TEL 20782322"):
+        assert "invoice_date" not in receipt_answers(receipt(["SHOP ENTERPRISE", line])), line
+    with_date = receipt_answers(receipt(["SHOP ENTERPRISE", "27032018", "Date: 28/03/2018"]))
+    assert with_date["invoice_date"].value == "2018-03-28"
 
 
 def test_a_value_right_of_its_own_row_label_wins_over_an_unlabelled_top_candidate() -> None:
