@@ -59,7 +59,9 @@ def field_candidates(
     """Each field's candidates and their feature rows: what the scorer ranks and what training learns from."""
     view = DocView.of(doc)
     found = cmod.collect(view, ctx, cmod.DEFAULT_SOURCES if sources is None else sources)
-    labels = {w for spec in schema.fields for w in spec.all_labels()}
+    labels: dict[str, set[str]] = {}
+    for spec in schema.fields:
+        labels.setdefault(_CANDIDATE_TYPE.get(spec.value_type, spec.value_type), set()).update(spec.all_labels())
     found = [c for c in found if not _only_a_label(c, labels)]
     builder = FeatureBuilder(view, schema, found)
     per_field: dict[str, list[Candidate]] = {}
@@ -82,9 +84,11 @@ def field_candidates(
 _WORDS_ONLY = frozenset({ValueType.NAME, ValueType.ADDRESS, ValueType.TEXT})
 
 
-def _only_a_label(c: Candidate, labels: set[str]) -> bool:
-    """A name, address or text that is nothing but a label of the schema ("Afleveradres", "Invoice date:")."""
-    return c.value_type in _WORDS_ONLY and c.for_field is None and c.value.lower().strip(" :.#") in labels
+def _only_a_label(c: Candidate, labels: Mapping[str, set[str]]) -> bool:
+    """A name, address or text that is nothing but the label of a field of its type ("Afleveradres", the
+    customer's, as a name). A name that is another type's label stays ("Netto", "Total": shops' names too)."""
+    own = labels.get(c.value_type, set())
+    return c.value_type in _WORDS_ONLY and c.for_field is None and c.value.lower().strip(" :.#") in own
 
 
 def decide_rows(

@@ -246,10 +246,10 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
         symbol = text[: m.start(2)].strip("([-−+ ")
         before = tokens[ids[pos - 1]].text if pos > 0 else ""
         after = tokens[ids[pos + 1]].text if pos + 1 < len(ids) else ""
-        if pos + 2 < len(ids) and _AMOUNT_TOKEN.match(tokens[ids[pos + 2]].text):
-            after = ""  # "op 21 april 2015 € 717,97": the symbol is the next amount's
+        # "op 21 april 2015 € 717,97": a symbol between a whole number and the next amount is the amount's
+        after_is_next = not has_decimals and pos + 2 < len(ids) and _AMOUNT_TOKEN.match(tokens[ids[pos + 2]].text)
         cur = nz.normalise_currency(symbol) if symbol else None
-        cur = cur or nz.normalise_currency(before) or nz.normalise_currency(after)
+        cur = cur or nz.normalise_currency(before) or (None if after_is_next else nz.normalise_currency(after))
         if not has_decimals and cur is None:
             continue
         if after.startswith("%") or text.endswith("%"):
@@ -288,29 +288,48 @@ def _codes(view: DocView, lv: LineView) -> list[Candidate]:
     out = []
     upper = lv.text
     for m in IBAN_RE.finditer(upper):
-        end = _valid_end(upper, m, lambda s: nz.normalise_iban(nz.iban_shape(s) or "") is not None)
+        end = _valid_end(upper, m, lambda s: nz.normalise_iban(nz.iban_shape(s) or "") is not None, digits_too=True)
         shape = nz.iban_shape(upper[m.start() : end])
         ids = lv.tokens_in_chars(m.start(), end)
         if shape and ids:
             out.append(_cand(view, lv, ValueType.IBAN, shape, ids, valid=nz.normalise_iban(shape) is not None))
     for m in VAT_RE.finditer(upper):
-        end = _valid_end(upper, m, lambda s: nz.normalise_vat_id(s) is not None)
-        compact = re.sub(r"[ .]", "", upper[m.start() : end])
-        ids = lv.tokens_in_chars(m.start(), end)
+        start, end = _valid_span(upper, m, lambda s: nz.normalise_vat_id(s) is not None)
+        compact = re.sub(r"[ .]", "", upper[start:end])
+        ids = lv.tokens_in_chars(start, end)
         if ids and not compact.isalpha() and sum(c.isdigit() for c in compact) >= 6:
             out.append(_cand(view, lv, ValueType.VAT_ID, compact, ids, valid=nz.normalise_vat_id(compact) is not None))
     return out
 
 
-def _valid_end(text: str, m: re.Match[str], valid: Callable[[str], bool]) -> int:
+def _valid_span(text: str, m: re.Match[str], valid: Callable[[str], bool]) -> tuple[int, int]:
+    """Where a VAT id starts and ends: the whole match, or else the first valid part after a word of letters
+    the pattern took for the country ("VAT GB 123 4567 89" is GB123456789)."""
+    end = _valid_end(text, m, valid)
+    if valid(text[m.start() : end]):
+        return m.start(), end
+    gap = text.find(" ", m.start(), m.end())
+    if gap > m.start() and text[m.start() : gap].isalpha():
+        rest = VAT_RE.match(text, gap + 1)
+        if rest is not None and rest.end() <= m.end() + 1:
+            later = _valid_end(text, rest, valid)
+            if valid(text[rest.start() : later]):
+                return rest.start(), later
+    return m.start(), end
+
+
+def _valid_end(text: str, m: re.Match[str], valid: Callable[[str], bool], digits_too: bool = False) -> int:
     """Where a code ends: the whole match, or else its longest valid part ending between two words.
 
     Printed in groups, a code runs on into the next word ("UStId DE 232 446 240 SWIFT ...") and
-    the pattern takes the word as part of it.
+    the pattern takes the word as part of it. An IBAN, whose length its country fixes, may also lose digits
+    that belong to the next column ("FR76 1664 ... 780 3 Clavier"); a VAT id only words.
     """
     if valid(m.group(0)):
         return m.end()
     for cut in sorted((m.start() + i for i, ch in enumerate(m.group(0)) if ch == " "), reverse=True):
+        if not digits_too and any(ch.isdigit() for ch in text[cut : m.end()]):
+            break  # a VAT id has several lengths: a valid prefix of its digits may be a checksum's chance hit
         if valid(text[m.start() : cut]):
             return cut
     return m.end()

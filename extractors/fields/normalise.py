@@ -259,13 +259,14 @@ def iban_shape(text: str) -> str | None:
 
 
 def normalise_vat_id(text: str) -> str | None:
-    """A compact VAT id when ``text`` is a valid EU VAT number (python-stdnum) or an Indian GSTIN shape."""
-    from stdnum.eu import vat
+    """A compact VAT id when ``text`` is a valid VAT number with its country prefix (python-stdnum's ``vatin``:
+    the EU's, and GB, CH, NO and the others it knows), as the review form validates a clerk's entry."""
+    from stdnum import vatin
 
     compact = re.sub(r"[\s.-]", "", text).upper()
     try:
-        if vat.is_valid(compact):
-            return str(vat.compact(compact))
+        if vatin.is_valid(compact):
+            return str(vatin.compact(compact))
     except Exception:  # stdnum raises its own ValidationError family and sometimes ValueError
         return None
     return None
