@@ -109,7 +109,8 @@ _ROUNDING_RE = re.compile(r"\bround", re.IGNORECASE)
 _AMOUNT_RE = re.compile(r"(?<![\d.,])-?(?:RM|\$|€|£)?\s*-?(\d{1,3}(?:[,.]\d{3})*|\d+)\s?[.,]\s?(\d{2})(?![\d%])")
 # A whole amount after its currency ("Grand Total Rs 1939"), as receipts in rupees or yen print them.
 _WHOLE_AMOUNT_RE = re.compile(
-    r"(?:(?<![A-Za-z])(?:Rs\.?|INR|RM|JPY)|[₹$€£¥])\s?(\d{1,3}(?:,\d{3})+|\d{1,7})(?![\d.,:]*\s?\d)(?!\s?%)"
+    r"(?<![-−\w])(?:(?:Rs\.?|INR|RM|JPY)|[₹$€£¥])\s?(\d{1,3}(?:,\d{3})+|\d{1,7})(?![\d.,:]*\s?\d)(?!\s?%)",
+    re.IGNORECASE,
 )
 _LOOSE_AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{1,6})(?:\s?[.,:]\s?|\s)(\d{2})\s*$|(?<![\d.,])(\d{1,6})[.,](\d)\s*$")
 _OCR_DIGITS = str.maketrans({"§": "5", "O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
@@ -306,9 +307,9 @@ def amounts_in(text: str, loose: bool = False) -> list[Decimal]:
         lambda m: m.group(0).translate(_OCR_DIGITS),
         text,
     )
-    found = [(m.start(), Decimal(re.sub(r"\D", "", m.group(1)) + "." + m.group(2))) for m in _AMOUNT_RE.finditer(fixed)]
-    found += [(m.start(), Decimal(m.group(1).replace(",", ""))) for m in _WHOLE_AMOUNT_RE.finditer(fixed)]
-    out = [amount for _at, amount in sorted(found, key=lambda f: f[0])]
+    out = [Decimal(re.sub(r"\D", "", m.group(1)) + "." + m.group(2)) for m in _AMOUNT_RE.finditer(fixed)]
+    if not out:  # whole amounts only on a line without any amount with decimals ("TOTAL 12.61 SAVED $1")
+        out = [Decimal(m.group(1).replace(",", "")) for m in _WHOLE_AMOUNT_RE.finditer(fixed)]
     tail = _LOOSE_AMOUNT_RE.search(fixed) if loose else None
     if tail is not None:
         value = Decimal(f"{tail.group(1)}.{tail.group(2)}" if tail.group(1) else f"{tail.group(3)}.{tail.group(4)}0")
