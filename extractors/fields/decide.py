@@ -101,9 +101,9 @@ def decide(
         # the choice is weighed against the candidates still in contention: not those another field of its
         # type took, nor, when the row-label rule chose, those without a label on their row
         keep = free.get(name, np.ones(len(lg), dtype=bool)).copy()
-        if row_labelled.get(name) == idx:
+        if name in row_labelled:
             keep &= fi.features[:, _LAB_LEFT] > 0
-        keep[idx] = True
+        keep[idx] = True  # net and total may share a span after the sum rule: the choice is always in contention
         others = [lg[j] for j in range(len(lg)) if keep[j] and fi.values[j] != fi.values[idx]]
         margin = float(lg[idx] - max(others)) if others else 10.0
         rule = rules.get(name, 0.5)
@@ -156,10 +156,11 @@ def _distinct_spans(
     required: frozenset[str] = frozenset(),
     row_labelled: Mapping[str, int | None] | None = None,
 ) -> None:
-    """Two fields of one value type may not take the same printed span: the field that scores it higher keeps
-    it (so "Delivery date: 13/03" goes to the delivery date, though the invoice date is required and
-    took it first), the other takes its next candidate. A required field left without any value goes first.
-    A field that will be reported missing takes no span."""
+    """Two fields of one value type may not take the same printed span. Fields take their spans in the order
+    of their best score, highest first, and a field whose span is taken takes its next candidate: "Delivery
+    date: 13/03", which both date fields rank first and the delivery date higher, goes to the delivery date
+    though the invoice date is required. A required field left without any value goes first. A field that
+    will be reported missing takes no span."""
     for name in inputs:
         idx = chosen[name]
         if idx is not None and name not in required and logits[name][idx] < NOT_FOUND_LOGIT:
@@ -214,7 +215,8 @@ def _share_out(
 
 def _spans_of_others(inputs: Mapping[str, FieldInput], chosen: Mapping[str, int | None]) -> dict[str, np.ndarray]:
     """For each field, which of its candidates no other field of its type has taken: the rest are out of
-    contention, and its confidence weighs its choice against those left."""
+    contention, and its confidence weighs its choice against those left. (After the sum rule two amount
+    fields may share a span, net = total; the caller keeps each field's own choice in contention.)"""
     taken: dict[tuple[str, tuple[int, tuple[int, ...]]], str] = {}
     for name, fi in inputs.items():
         idx = chosen.get(name)
