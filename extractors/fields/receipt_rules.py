@@ -207,6 +207,8 @@ def vendor_rule(lines: Sequence[RuleLine]) -> tuple[RuleAnswer | None, int]:
             break
     if _STOP_RE.search(lines[chosen].text) and not _LEGAL_RE.search(lines[chosen].text):
         return None, -1
+    if _address_line(lines[chosen].text) and not _LEGAL_RE.search(lines[chosen].text):
+        return None, -1  # the name's lines lost to OCR: the header starts with the address ("U13, 40170 SHAH ALAM,")
     last = chosen
     printed = fix_legal_form(lines[chosen].text)
     text = _OWNER_RE.sub("", printed)
@@ -252,6 +254,11 @@ _ADDRESS_WORD = re.compile(
 )
 _TAX_REG = re.compile(r"\b(?:gst|sst|tax)\s*(?:reg|res|id|no)", re.IGNORECASE)
 _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+
+
+def _address_line(text: str) -> bool:
+    """A line of an address by its postcode, with a comma or an address word beside it."""
+    return bool(_POSTCODE.search(text)) and ("," in text or bool(_ADDRESS_WORD.search(text)))
 
 
 def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> RuleAnswer | None:

@@ -254,6 +254,15 @@ def test_legal_form_misreads_and_trailing_branch_codes_are_cleaned_from_the_name
         assert got["vendor_name"].value == name
 
 
+def test_a_header_that_starts_with_the_address_names_no_seller() -> None:
+    """The name's lines lost to OCR: the first header line is the address's last."""
+    got = receipt_answers(receipt(["; U13, 40170 SHAH ALAM,", "TEL: 012-6651783", "TOTAL 7.00"]))
+    assert "vendor_name" not in got
+    # a legal form makes it a name, postcode or not
+    named = receipt_answers(receipt(["KEDAI 12345 SDN BHD, KLANG", "NO. 1, JALAN BESAR", "TOTAL 7.00"]))
+    assert named["vendor_name"].value.startswith("KEDAI 12345 SDN BHD")
+
+
 def test_a_narrow_long_page_counts_as_receipt_evidence() -> None:
     from extractors.fields.doctype import classify
 
