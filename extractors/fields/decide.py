@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -81,13 +81,13 @@ def decide(
         logits[name] = (scorer or LABEL_PRIOR).logits(fi.features) if len(fi.values) else np.zeros(0)
     orders = {n: tuple(int(i) for i in np.argsort(-lg, kind="stable")) for n, lg in logits.items()}
     chosen: dict[str, int | None] = {n: (o[0] if o else None) for n, o in orders.items()}
-    row_labelled: dict[str, int | None] = {}
+    row_labelled: set[str] = set()  # fields whose choice the row-label rule made
     for name, fi in inputs.items():
         top = chosen[name]
         if fi.value_type in ROW_LABEL_TYPES and top is not None:
             chosen[name] = _row_labelled(fi.features, orders[name], top)
             if chosen[name] != top:
-                row_labelled[name] = chosen[name]
+                row_labelled.add(name)
     _distinct_spans(inputs, logits, orders, chosen, required, row_labelled)
     rules = _sum_rule(inputs, logits, orders, chosen)
     free = _spans_of_others(inputs, chosen)
@@ -154,7 +154,7 @@ def _distinct_spans(
     orders: Mapping[str, tuple[int, ...]],
     chosen: dict[str, int | None],
     required: frozenset[str] = frozenset(),
-    row_labelled: Mapping[str, int | None] | None = None,
+    row_labelled: Collection[str] = (),
 ) -> None:
     """Two fields of one value type may not take the same printed span. Fields take their spans in the order
     of their best score, highest first, and a field whose span is taken takes its next candidate: "Delivery
@@ -171,7 +171,7 @@ def _distinct_spans(
             j
             for j in o
             if (n in required or logits[n][j] >= NOT_FOUND_LOGIT)  # a field reported missing takes no span
-            and (not row_labelled or n not in row_labelled or inputs[n].features[j, _LAB_LEFT] > 0)
+            and (n not in row_labelled or inputs[n].features[j, _LAB_LEFT] > 0)
         )  # the row-label rule set the candidates without a row label aside
         for n, o in orders.items()
     }
