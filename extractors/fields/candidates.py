@@ -304,7 +304,7 @@ def _codes(view: DocView, lv: LineView) -> list[Candidate]:
 
 def _valid_span(text: str, m: re.Match[str], valid: Callable[[str], bool]) -> tuple[int, int]:
     """Where a VAT id starts and ends: the whole match, or else the first valid part after a word of letters
-    the pattern took for the country ("VAT GB 123 4567 89" is GB123456789)."""
+    the pattern took for the country ("VAT GB 980 7806 84" is GB980780684)."""
     end = _valid_end(text, m, valid)
     if valid(text[m.start() : end]):
         return m.start(), end
