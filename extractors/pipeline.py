@@ -63,6 +63,8 @@ def field_candidates(
     for spec in schema.fields:
         labels.setdefault(_CANDIDATE_TYPE.get(spec.value_type, spec.value_type), set()).update(spec.all_labels())
     found = [c for c in found if not _only_a_label(c, labels)]
+    in_dates = {(c.page, t) for c in found if c.value_type == ValueType.DATE for t in c.token_ids}
+    found = [c for c in found if not _part_of_a_date(c, in_dates)]
     builder = FeatureBuilder(view, schema, found)
     per_field: dict[str, list[Candidate]] = {}
     rows: dict[str, FieldCandidates] = {}
@@ -89,6 +91,11 @@ def _only_a_label(c: Candidate, labels: Mapping[str, set[str]]) -> bool:
     customer's, as a name). A name that is another type's label stays ("Netto", "Total": shops' names too)."""
     own = labels.get(c.value_type, set())
     return c.value_type in _WORDS_ONLY and c.for_field is None and c.value.lower().strip(" :.#") in own
+
+
+def _part_of_a_date(c: Candidate, in_dates: set[tuple[int, int]]) -> bool:
+    """An identifier read from words of a printed date ("2014" of "August 3, 2014") is no number of its own."""
+    return c.value_type == ValueType.IDENTIFIER and all((c.page, t) in in_dates for t in c.token_ids)
 
 
 def decide_rows(

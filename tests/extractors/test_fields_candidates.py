@@ -168,6 +168,17 @@ def test_a_label_alone_is_no_name_address_or_text() -> None:
     assert "Netto" in names  # an amount's label, and a shop's name
 
 
+def test_a_word_of_a_printed_date_is_no_identifier() -> None:
+    from extractors.pipeline import field_candidates
+
+    doc = make_doc(["Invoice Date:  August 3, 2014", "Invoice Number:  42183017", "Order 2014"])
+    per_field, _rows = field_candidates(doc, load_schema("invoice"), ExtractionContext())
+    numbers = [(c.value, c.line) for c in per_field["invoice_number"]]
+    assert ("42183017", 1) in numbers
+    assert ("2014", 0) not in numbers  # the year of the date
+    assert ("2014", 2) in numbers  # a number of its own elsewhere
+
+
 def test_a_code_printed_in_groups_ends_where_it_is_valid_not_in_the_next_word() -> None:
     doc = make_doc(
         [
