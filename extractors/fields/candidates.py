@@ -361,6 +361,8 @@ def _words(view: DocView, lv: LineView) -> list[Candidate]:
     return out
 
 
+_TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "receipt", "gutschrift", "avoir"})
+"""A document's title, printed after the seller's name on one line."""
 _PARTS_SEPARATORS = frozenset({"-", "–", "—", "·", "|", "•"})
 """A word that separates the parts of a line: a name from its address on a one-line letterhead."""
 
@@ -381,6 +383,8 @@ def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
         cut = next((j for j, w in enumerate(words) if w in _PARTS_SEPARATORS), 0)
         if cut >= 2:  # a letterhead on one line: "Au bon moulin SARL - 1242 chemin de l'olive - 84340 Malaucène"
             variants.append(ids[:cut])
+        if len(words) >= 3 and words[-1].lower() in _TITLE_WORDS:  # "Amazon Web Services Invoice"
+            variants.append(ids[:-1])
         for var in variants:
             text = nz.normalise_text(joined_text(tokens, var))
             letters = sum(c.isalpha() for c in text)

@@ -155,6 +155,10 @@ def test_a_one_line_letterhead_offers_its_first_part_as_a_name() -> None:
     plain = make_doc(["Tel. - +33 4 50 44 68 99"])  # one word before the dash is no name apart
     names = {c.value for c in collect(DocView.of(plain), ExtractionContext()) if c.value_type == ValueType.NAME}
     assert "Tel." not in names
+    # the seller's name before the document's title on one line
+    titled = make_doc(["Amazon Web Services Invoice", "Invoice Number:  42183017"])
+    names = {c.value for c in collect(DocView.of(titled), ExtractionContext()) if c.value_type == ValueType.NAME}
+    assert "Amazon Web Services" in names
 
 
 def test_a_label_alone_is_no_name_address_or_text() -> None:
@@ -227,6 +231,7 @@ def test_label_features_see_the_label_on_the_left_and_the_competing_label() -> N
         ("Date limite de paiement le 05 Juillet 2015", "due_date", "2015-07-05"),
         ("Exclusief BTW € 593,36", "net_amount", "593.36"),
         ("UStId DE 136 695 976", "vendor_vat_id", "DE136695976"),
+        ("Service Provider:  Amazon Web Services, Inc.", "vendor_name", "Amazon Web Services, Inc."),
     ],
 )
 def test_labels_as_invoices_print_them(row: str, field: str, value: str) -> None:
