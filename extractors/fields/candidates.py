@@ -240,7 +240,8 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
         # "1 234,56": a thousands group split into two tokens
         if pos > 0 and re.fullmatch(r"\d{1,3}", tokens[ids[pos - 1]].text) and re.fullmatch(r"\d{3}[.,]\d{2}", number):
             gap = tokens[tid].bbox_pt.x0 - tokens[ids[pos - 1]].bbox_pt.x1
-            if gap < tokens[tid].bbox_pt.height * 0.6:
+            widest = THOUSANDS_GAP_OCR if tokens[tid].source == TokenSource.OCR else THOUSANDS_GAP_FIELD
+            if gap < tokens[tid].bbox_pt.height * widest:
                 out.append(_amount(view, lv, (ids[pos - 1], tid), tokens[ids[pos - 1]].text + " " + number, m))
         has_decimals = bool(re.search(r"[.,]\d{1,2}$|[.,]\d{4}$", number))
         symbol = text[: m.start(2)].strip("([-−+ ")
@@ -261,6 +262,13 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
                 # "Steuerbetrag in EUR -" above, "1,12" below: the sign wrapped onto the label's line
                 out.append(replace(c, value="-" + c.value, text="-" + c.text))
     return [c for c in out if c is not None]
+
+
+THOUSANDS_GAP_FIELD = 0.6
+"""The widest gap, in text heights, between a head of one to three digits and the rest of an amount ("1 234,56")
+on a text layer."""
+THOUSANDS_GAP_OCR = 1.2
+"""The same read by OCR, which boxes digits by their ink: "24 660,34" on a scan stands 0.86 heights apart."""
 
 
 def _minus_wrapped_above(tokens: Sequence[Token], lv: LineView, above: LineView | None) -> bool:

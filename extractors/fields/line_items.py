@@ -10,7 +10,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 
 from extractors.document import Document, Token, TokenSource
-from extractors.fields.candidates import LineView, page_lines
+from extractors.fields.candidates import THOUSANDS_GAP_OCR, LineView, page_lines
 from extractors.fields.normalise import format_amount, parse_amount
 from extractors.fields.schema import Schema
 from extractors.geometry import BBox
@@ -550,8 +550,6 @@ THOUSANDS_TAIL = re.compile(r"^\d{3}(?:[.,]\d{1,4})?$")
 """The words after it: groups of three digits, the last with the decimals."""
 THOUSANDS_GAP = 0.8
 """The widest gap, in text heights, between the parts of a number whose thousands a space sets off."""
-THOUSANDS_GAP_OCR = 1.2
-"""The same read by OCR, which boxes a narrow "1" by its ink, a text height from the digits after it."""
 
 
 def _thousands_groups(numeric: list[int], tokens: tuple[Token, ...], columns: Sequence[Column] = ()) -> list[list[int]]:

@@ -83,6 +83,25 @@ def test_a_currency_symbol_before_the_next_amount_makes_no_amount_of_the_number_
     assert hints == {"100.00": "EUR", "19.00": "EUR"}  # an amount keeps the currency printed after it
 
 
+def test_thousands_set_off_by_a_space_on_a_scan_are_one_amount() -> None:
+    """OCR boxes digits by their ink: on a scan "24 660,34" stands 0.86 text heights apart, wider than a text
+    layer sets it."""
+    from extractors.document import TokenSource
+
+    def amounts(source: TokenSource) -> set[str]:
+        words = [("Total", 40.0, 62.0), ("HT", 66.0, 78.0), ("24", 200.0, 209.0), ("660,34", 215.9, 242.0)]
+        tokens = tuple(
+            Token(w, BBox(x0, 100.0, x1, 108.0), 0, confidence=0.9, source=source, index=i)
+            for i, (w, x0, x1) in enumerate(words)
+        )
+        doc = Document("scan.pdf", (Page(0, 595.0, 842.0, tokens),), "application/pdf")
+        cands = layout_source(DocView.of(doc), ExtractionContext())
+        return {c.value for c in cands if c.value_type == ValueType.AMOUNT}
+
+    assert "24660.34" in amounts(TokenSource.OCR)
+    assert "24660.34" not in amounts(TokenSource.TEXT_LAYER)  # a text layer's gap that wide is two numbers
+
+
 @pytest.mark.parametrize("text", ["1,2,3", "12.345.67", "abc", "1.23.456,7"])
 def test_malformed_numbers_are_not_amounts(text: str) -> None:
     assert parse_amount(text) is None
