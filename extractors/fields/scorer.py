@@ -232,6 +232,10 @@ class TrainingPair:
     doc_id: str
     candidates: Mapping[str, FieldCandidates]
     truth: Mapping[str, str | None]
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    """Values extraction takes whatever the scorer ranks first: a receipt's layout rules' answers (see
+    ``extractors.pipeline.merge_receipt_rules``). They decide what a clerk sees, so a model is measured with
+    them; the scorer still learns from the candidates."""
 
 
 class Dataset(NamedTuple):

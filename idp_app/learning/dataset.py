@@ -33,6 +33,9 @@ LEARNED_TYPES = ("invoice", "receipt")
 ReadFn = Callable[[Path, ExtractionContext], Document]
 CandidateMap = Mapping[str, Mapping[str, FieldCandidates]]
 """Candidates of each document (by SHA-256), per field."""
+FixedMap = Mapping[str, Mapping[str, str]]
+"""The values each document's layout rules fix (by SHA-256), per field: what extraction keeps whatever the
+scorer ranks first (a receipt's seller, address, total and date; see ``extractors.pipeline.merge_receipt_rules``)."""
 
 
 def _feature_version() -> str:
@@ -86,14 +89,18 @@ def documents_of(pairs: Sequence[TrainingPair]) -> list[DocumentTruth]:
     return out
 
 
-def scorer_pairs(docs: Sequence[DocumentTruth], candidates_by_doc: CandidateMap) -> list[ScorerPair]:
-    """The scorer's training pairs: each learned document's candidates with the clerks' truth. Pure."""
+def scorer_pairs(
+    docs: Sequence[DocumentTruth], candidates_by_doc: CandidateMap, fixed_by_doc: FixedMap | None = None
+) -> list[ScorerPair]:
+    """The scorer's training pairs: each learned document's candidates with the clerks' truth, and the values its
+    layout rules fix (``fixed_by_doc``, by SHA-256). Pure."""
     out = []
     for d in docs:
         cands = candidates_by_doc.get(d.sha256)
         if d.doc_type not in LEARNED_TYPES or cands is None:
             continue
-        out.append(ScorerPair(d.sha256, cands, {k: v for k, v in d.truth.items() if k in cands}))
+        fixed = dict((fixed_by_doc or {}).get(d.sha256, {}))
+        out.append(ScorerPair(d.sha256, cands, {k: v for k, v in d.truth.items() if k in cands}, fixed))
     return out
 
 
@@ -104,22 +111,40 @@ def build_training_set(pairs: Sequence[TrainingPair], candidates_by_doc: Candida
 
 # ---- candidates, cached ----------------------------------------------------------------------------------------
 
+CACHE_FORMAT = 2
+"""2: the layout rules' values beside the candidates."""
 
-def _to_json(rows: Mapping[str, FieldCandidates]) -> dict[str, Any]:
+
+@dataclass(frozen=True, slots=True)
+class DocumentCandidates:
+    """What extraction finds in one document before the scorer ranks: each field's candidates, and the values the
+    layout rules fix."""
+
+    rows: dict[str, FieldCandidates]
+    fixed: dict[str, str]
+
+
+def _to_json(found: DocumentCandidates) -> dict[str, Any]:
     return {
-        name: {
-            "type": fc.value_type,
-            "values": list(fc.values),
-            "features": fc.features.round(6).tolist(),
-            "ocr": list(fc.ocr_confidence),
-            "spans": [[p, list(t)] for p, t in fc.spans],
-        }
-        for name, fc in rows.items()
+        "format": CACHE_FORMAT,
+        "fixed": found.fixed,
+        "fields": {
+            name: {
+                "type": fc.value_type,
+                "values": list(fc.values),
+                "features": fc.features.round(6).tolist(),
+                "ocr": list(fc.ocr_confidence),
+                "spans": [[p, list(t)] for p, t in fc.spans],
+            }
+            for name, fc in found.rows.items()
+        },
     }
 
 
-def _from_json(data: Mapping[str, Any]) -> dict[str, FieldCandidates]:
-    return {
+def _from_json(data: Mapping[str, Any]) -> DocumentCandidates:
+    if data.get("format") != CACHE_FORMAT:
+        raise ValueError("candidates of another format")
+    rows = {
         name: FieldCandidates(
             name,
             str(f["type"]),
@@ -128,8 +153,9 @@ def _from_json(data: Mapping[str, Any]) -> dict[str, FieldCandidates]:
             tuple(float(x) for x in f["ocr"]),
             tuple((int(p), tuple(int(i) for i in t)) for p, t in f["spans"]),
         )
-        for name, f in data.items()
+        for name, f in data["fields"].items()
     }
+    return DocumentCandidates(rows, {str(k): str(v) for k, v in data["fixed"].items()})
 
 
 class CandidateCache:
@@ -140,7 +166,7 @@ class CandidateCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        self._memory: dict[str, dict[str, FieldCandidates]] = {}
+        self._memory: dict[str, DocumentCandidates] = {}
 
     def _path(self, sha256: str, doc_type: str) -> Path:
         return self.folder / f"{sha256}-{doc_type}-{FEATURE_VERSION}.json"
@@ -148,25 +174,35 @@ class CandidateCache:
     def get(
         self, sha256: str, doc_type: str, path: Path, ctx: ExtractionContext, read: ReadFn | None = None
     ) -> dict[str, FieldCandidates]:
+        """The document's candidates per field (read from the original where not cached)."""
+        return self.found(sha256, doc_type, path, ctx, read).rows
+
+    def found(
+        self, sha256: str, doc_type: str, path: Path, ctx: ExtractionContext, read: ReadFn | None = None
+    ) -> DocumentCandidates:
+        """The document's candidates and the values its layout rules fix."""
         key = f"{sha256}-{doc_type}"
         if key in self._memory:
             return self._memory[key]
         file = self._path(sha256, doc_type)
-        rows: dict[str, FieldCandidates] | None = None
+        found: DocumentCandidates | None = None
         if file.is_file():
             try:
-                rows = _from_json(json.loads(file.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):
-                rows = None
-        if rows is None:
-            rows = compute_candidates(path, doc_type, ctx, read)
-            self._write(file, _to_json(rows))
-        self._memory[key] = rows
-        return rows
+                found = _from_json(json.loads(file.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                found = None
+        if found is None:
+            found = compute_candidates(path, doc_type, ctx, read)
+            self._write(file, _to_json(found))
+        self._memory[key] = found
+        return found
 
-    def put(self, sha256: str, doc_type: str, rows: dict[str, FieldCandidates]) -> None:
-        self._memory[f"{sha256}-{doc_type}"] = rows
-        self._write(self._path(sha256, doc_type), _to_json(rows))
+    def put(
+        self, sha256: str, doc_type: str, rows: dict[str, FieldCandidates], fixed: Mapping[str, str] | None = None
+    ) -> None:
+        found = DocumentCandidates(rows, dict(fixed or {}))
+        self._memory[f"{sha256}-{doc_type}"] = found
+        self._write(self._path(sha256, doc_type), _to_json(found))
 
     def _write(self, file: Path, data: dict[str, Any]) -> None:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +214,10 @@ class CandidateCache:
 
 def compute_candidates(
     path: Path, doc_type: str, ctx: ExtractionContext, read: ReadFn | None = None
-) -> dict[str, FieldCandidates]:
-    """Read the original again and find its candidates (without memory: the scorer learns the page itself)."""
+) -> DocumentCandidates:
+    """Read the original again and find its candidates (without memory: the scorer learns the page itself) and,
+    on a receipt, the values its layout rules fix."""
+    from extractors.fields.receipt_rules import receipt_answers
     from extractors.pipeline import field_candidates
 
     if read is None:
@@ -188,4 +226,5 @@ def compute_candidates(
         read = read_document
     doc = read(path, ctx)
     _, rows = field_candidates(doc, load_schema("receipt" if doc_type == "receipt" else "invoice"), ctx)
-    return rows
+    fixed = {n: a.value for n, a in receipt_answers(doc).items() if n in rows} if doc_type == "receipt" else {}
+    return DocumentCandidates(rows, fixed)

@@ -1,5 +1,7 @@
 """Retraining: a new model from every approved document so far, measured against the model in use on recent
 documents and the golden set, and promoted only if it is better overall and no field loses more than a point.
+Accuracy is measured as extraction gives values: where a receipt's layout rules fix a field's value, that value
+counts, not the scorer's choice.
 
 ``retrain(ws, user, force=False, progress=None) -> RetrainReport`` is the one entry point (CLI, window, replay).
 Retraining is *due* after N newly approved documents or when the schedule says so (``[learning]`` in
@@ -111,17 +113,12 @@ class Metrics:
 
 
 def measure(model: FieldModel, pairs: Sequence[ScorerPair]) -> Metrics:
-    """How often ``model`` picks the true value, over every field with a truth in ``pairs``."""
+    """How often extraction with ``model`` gives the true value, over every field with a truth in ``pairs``: the
+    scorer's choice, or the value the document's layout rules fix (which extraction keeps whatever the scorer
+    ranks first)."""
     hits: dict[str, list[bool]] = {}
-    for pair in pairs:
-        decisions = decide_rows(model, pair.candidates, required_fields(pair))
-        for name, d in decisions.items():
-            truth = pair.truth.get(name)
-            if name not in pair.truth:
-                continue
-            fc = pair.candidates[name]
-            predicted = fc.values[d.chosen] if d.chosen is not None else None
-            hits.setdefault(name, []).append(same_value(fc.value_type, predicted, truth))
+    for name, right, _, _ in _outcomes(model, pairs):
+        hits.setdefault(name, []).append(right)
     every = [h for v in hits.values() for h in v]
     return Metrics(
         float(np.mean(every)) if every else 0.0,
@@ -203,9 +200,10 @@ def required_fields(pair: ScorerPair) -> frozenset[str]:
     return frozenset()
 
 
-Outcome = tuple[str, bool, np.ndarray]
-"""A field's decision on a held-out document: the field, whether the chosen value is right, its confidence
-features."""
+Outcome = tuple[str, bool, bool, np.ndarray]
+"""A field's decision on a held-out document: the field, whether extraction's value is right (the layout rules'
+where they fix one), whether the scorer's choice is right, and its confidence features (the confidence
+calibrates the scorer's choice; merging with the rules adjusts it after)."""
 
 
 def _outcomes(model: FieldModel, pairs: Sequence[ScorerPair]) -> list[Outcome]:
@@ -214,14 +212,16 @@ def _outcomes(model: FieldModel, pairs: Sequence[ScorerPair]) -> list[Outcome]:
         for name, d in decide_rows(model, pair.candidates, required_fields(pair)).items():
             if name in pair.truth:
                 fc = pair.candidates[name]
-                predicted = fc.values[d.chosen] if d.chosen is not None else None
-                out.append((name, same_value(fc.value_type, predicted, pair.truth[name]), d.conf_features))
+                truth = pair.truth[name]
+                chosen = same_value(fc.value_type, fc.values[d.chosen] if d.chosen is not None else None, truth)
+                right = same_value(fc.value_type, pair.fixed[name], truth) if name in pair.fixed else chosen
+                out.append((name, right, chosen, d.conf_features))
     return out
 
 
 def _accuracy_by_field(outcomes: Sequence[Outcome]) -> dict[str, float]:
     by_field: dict[str, list[bool]] = {}
-    for name, right, _ in outcomes:
+    for name, right, _, _ in outcomes:
         by_field.setdefault(name, []).append(right)
     return {name: float(np.mean(hits)) for name, hits in by_field.items()}
 
@@ -291,10 +291,11 @@ def fit_model(
     folds: int = 3,
     workers: int | None = None,
 ) -> FieldModel:
-    """Train scorers on ``pairs`` and keep, field by field, the new scorer only where it chose better than
-    ``base``'s on out-of-fold documents (cross-fitting); confidence is calibrated on the same out-of-fold
-    decisions. With too few documents for folds, new scorers are taken only for fields ``base`` has none for.
-    The model and the fold models are trained in ``workers`` processes (default: one per core)."""
+    """Train scorers on ``pairs`` and keep, field by field, the new scorer only where extraction with it is right
+    more often than with ``base``'s on out-of-fold documents (cross-fitting; the values layout rules fix count as
+    extraction gives them); confidence is calibrated on the same out-of-fold choices of the scorer. With too few
+    documents for folds, new scorers are taken only for fields ``base`` has none for. The model and the fold
+    models are trained in ``workers`` processes (default: one per core)."""
     everything = _subsample(build_dataset(pairs))  # labelled once; each fold takes its documents' rows
     with_folds = len(pairs) >= 5 * folds
     job = _Job(pairs, everything, base, min_positive, folds)
@@ -315,9 +316,9 @@ def fit_model(
         for name, scorer in model.per_field.items():
             if new_acc.get(name, 0.0) > base_acc.get(name, 1.0):
                 chosen[name] = scorer
-        ok = [right for _, right, _ in new]
+        ok = [chosen for _, _, chosen, _ in new]
         if new and len(set(ok)) > 1:
-            confidence = ConfidenceModel.fit(np.vstack([f for _, _, f in new]), np.asarray(ok, dtype=int))
+            confidence = ConfidenceModel.fit(np.vstack([f for *_, f in new]), np.asarray(ok, dtype=int))
     per_field.update(chosen)
     per_type = {**model.per_type, **base.per_type}
     return FieldModel(per_field, per_type, confidence, training_documents=tuple(sorted({p.doc_id for p in pairs})))
@@ -391,11 +392,12 @@ def retrain(
         docs = [dataclasses.replace(d, truth={k: v for k, v in d.truth.items() if k in keep}) for d in docs]
     cache = CandidateCache(ws.config.cache_dir / "learning" / "candidates")
     ctx = ctx or ExtractionContext(use_einvoice=False)
-    candidates = {}
+    candidates, fixed = {}, {}
     for i, d in enumerate(docs, start=1):
         path = ws.documents.file_path(d.document_id)
         try:
-            candidates[d.sha256] = cache.get(d.sha256, d.doc_type, path, ctx, read)
+            found = cache.found(d.sha256, d.doc_type, path, ctx, read)
+            candidates[d.sha256], fixed[d.sha256] = found.rows, found.fixed
         except Exception as exc:  # one unreadable original must not stop retraining
             if progress:
                 progress(i, len(docs), f"skipped document {d.document_id}: {exc}")
@@ -411,9 +413,9 @@ def retrain(
         report.reasons = (f"{len(rest)} approved documents: too few to train and measure a model",)
         report.seconds = time.perf_counter() - started
         return report
-    train_pairs = scorer_pairs(train_docs, candidates)
-    hold_pairs = scorer_pairs(hold_docs, candidates)
-    golden_pairs = scorer_pairs(golden, candidates)
+    train_pairs = scorer_pairs(train_docs, candidates, fixed)
+    hold_pairs = scorer_pairs(hold_docs, candidates, fixed)
+    golden_pairs = scorer_pairs(golden, candidates, fixed)
     loaded = registry.load_active()
     current = loaded.model
     model = fit_model(train_pairs, current, min_positive=settings.min_positive)

@@ -275,3 +275,71 @@ def test_fitting_in_worker_processes_gives_the_model_fitted_in_one(monkeypatch: 
     assert learned != base.per_field["invoice_number"].to_dict()  # the new scorer chose better out of fold
     assert shared.per_field["invoice_number"].to_dict() == learned
     assert alone.confidence.to_dict() == shared.confidence.to_dict()
+
+
+# ---- measured as extraction gives values: the layout rules' fixed values count ----------------------------------
+
+
+def test_measure_counts_the_value_a_receipts_layout_rules_fix_not_the_scorers_choice() -> None:
+    from idp_app.learning.retrain import measure
+
+    model = model_preferring(0, "m")
+    X = np.zeros((2, N_FEATURES))
+    X[0, 0] = 1.0  # the scorer chooses "5.00"
+    fc = FieldCandidates("total_amount", "amount", ("5.00", "12.60"), X)
+    chosen_wrong = ScorerPair("r1", {"total_amount": fc}, {"total_amount": "12.60"}, {"total_amount": "12.60"})
+    chosen_right = ScorerPair("r2", {"total_amount": fc}, {"total_amount": "5.00"}, {"total_amount": "12.60"})
+    no_rule = ScorerPair("r3", {"total_amount": fc}, {"total_amount": "5.00"})
+    assert measure(model, [chosen_wrong]).accuracy == 1.0
+    assert measure(model, [chosen_right]).accuracy == 0.0
+    assert measure(model, [no_rule]).accuracy == 1.0
+
+
+def test_a_scorer_better_only_where_the_rules_fix_the_value_is_not_taken() -> None:
+    from dataclasses import replace
+
+    from extractors.pipeline import load_model
+    from idp_app.learning.retrain import fit_model
+
+    base = load_model(None)
+    fixed = [replace(p, fixed=dict(p.truth)) for p in synthetic_pairs(60)]
+    model = fit_model(fixed, base, min_positive=5, workers=1)
+    # out of fold the new scorer chose better, but extraction gives the rules' value either way
+    assert model.per_field["invoice_number"].to_dict() == base.per_field["invoice_number"].to_dict()
+
+
+def test_cached_candidates_keep_the_rules_values_and_an_older_cache_is_read_again(tmp_path: Path) -> None:
+    from extractors.context import ExtractionContext
+    from extractors.document import Document, Page, Token
+    from extractors.geometry import BBox
+    from idp_app.learning.dataset import FEATURE_VERSION, CandidateCache
+
+    lines = ["KEDAI RUNCIT MAJU SDN BHD", "NO. 12, JALAN MAWAR 3, 47300 PETALING JAYA", "Date: 05/03/2018",
+             "BREAD 3.50", "TOTAL RM 12.60", "CASH RM 20.00"]  # fmt: skip
+    tokens = []
+    for r, text in enumerate(lines):
+        x = 10.0
+        for word in text.split():
+            tokens.append(
+                Token(word, BBox(x, 20.0 + 12 * r, x + 5 * len(word), 28.0 + 12 * r), 0, 0.95, index=len(tokens))
+            )
+            x += 5 * len(word) + 4
+    doc = Document("r.png", (Page(0, 220.0, 100.0, tuple(tokens)),), "image/png")
+    reads = []
+
+    def read(path: Path, ctx: ExtractionContext) -> Document:
+        reads.append(path)
+        return doc
+
+    sha, ctx = "f" * 64, ExtractionContext(use_einvoice=False)
+    old = tmp_path / f"{sha}-receipt-{FEATURE_VERSION}.json"
+    old.write_text(
+        json.dumps({"total_amount": {"type": "amount", "values": [], "features": [], "ocr": [], "spans": []}})
+    )
+    found = CandidateCache(tmp_path).found(sha, "receipt", Path("r.png"), ctx, read)
+    assert len(reads) == 1  # the older file, without the rules' values, was not used
+    assert found.fixed["total_amount"] == "12.60" and found.fixed["invoice_date"] == "2018-03-05"
+    assert "12.60" in found.rows["total_amount"].values
+    again = CandidateCache(tmp_path).found(sha, "receipt", Path("r.png"), ctx, read)
+    assert len(reads) == 1 and again.fixed == found.fixed
+    assert again.rows["total_amount"].values == found.rows["total_amount"].values
