@@ -59,6 +59,9 @@ class LearningSettings:
     min_holdout_documents: int = 3
     max_field_drop: float = 0.01
     """Promotion is refused when any field's accuracy drops by more than this (one point)."""
+    max_chance: float = 0.2
+    """Promotion is refused when chance alone would give a rise as large this often or more (see
+    :func:`chance_of_rise`): on a few dozen held-out documents a rise of a field or two is noise."""
     min_positive: int = 5
     fields: frozenset[str] | None = None
     """Learn and measure only these fields (a replay: the fields its truth names); None: every field."""
@@ -73,12 +76,15 @@ class LearningSettings:
                 holdout_share=float(data.get("holdout_share", 0.2)),
                 min_holdout_documents=int(data.get("min_holdout_documents", 3)),
                 max_field_drop=float(data.get("max_field_drop", 0.01)),
+                max_chance=float(data.get("max_chance", 0.2)),
                 min_positive=int(data.get("min_positive", 5)),
             )
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"learning settings: {exc}") from None
         if s.retrain_after_documents < 1 or not 0.0 < s.holdout_share < 1.0:
             raise ConfigError("learning settings: retrain_after_documents >= 1 and 0 < holdout_share < 1")
+        if not 0.0 < s.max_chance <= 1.0:
+            raise ConfigError("learning settings: 0 < max_chance <= 1")
         return s
 
     @classmethod
@@ -102,6 +108,9 @@ class Metrics:
     per_field: dict[str, float]
     fields: int
     documents: int
+    hits: tuple[bool, ...] = ()
+    """Whether each measured field was right, in the order of the documents and fields measured (two models
+    measured on the same documents line up)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,15 +125,14 @@ def measure(model: FieldModel, pairs: Sequence[ScorerPair]) -> Metrics:
     """How often extraction with ``model`` gives the true value, over every field with a truth in ``pairs``: the
     scorer's choice, or the value the document's layout rules fix (which extraction keeps whatever the scorer
     ranks first)."""
-    hits: dict[str, list[bool]] = {}
-    for name, right, _, _ in _outcomes(model, pairs):
-        hits.setdefault(name, []).append(right)
-    every = [h for v in hits.values() for h in v]
+    outcomes = _outcomes(model, pairs)
+    every = tuple(right for _, right, _, _ in outcomes)
     return Metrics(
         float(np.mean(every)) if every else 0.0,
-        {k: float(np.mean(v)) for k, v in sorted(hits.items())},
+        dict(sorted(_accuracy_by_field(outcomes).items())),
         len(every),
         len(pairs),
+        every,
     )
 
 
@@ -134,20 +142,45 @@ class Decision:
     reasons: tuple[str, ...]
 
 
+def chance_of_rise(current: Metrics, candidate: Metrics) -> tuple[int, int, float] | None:
+    """How the two models differ field by field on the same documents, and how likely chance alone is to give
+    the candidate's rise: (fields the candidate has right that ``current`` had wrong, the reverse, the one-sided
+    sign test's p-value). None when the two were not measured on the same fields."""
+    from scipy.stats import binomtest
+
+    if not current.hits or len(current.hits) != len(candidate.hits):
+        return None
+    gained = sum(new and not old for old, new in zip(current.hits, candidate.hits, strict=True))
+    lost = sum(old and not new for old, new in zip(current.hits, candidate.hits, strict=True))
+    if gained + lost == 0:
+        return 0, 0, 1.0
+    return gained, lost, float(binomtest(gained, gained + lost, 0.5, alternative="greater").pvalue)
+
+
 def promotion_decision(
     current: Metrics,
     candidate: Metrics,
     golden_current: Metrics | None = None,
     golden_candidate: Metrics | None = None,
     max_field_drop: float = 0.01,
+    max_chance: float = 1.0,
 ) -> Decision:
-    """Promote only if overall accuracy rises, no field drops by more than ``max_field_drop`` and the golden
-    set does not get worse. Pure."""
+    """Promote only if overall accuracy rises, by more than chance alone would give at least ``max_chance`` of
+    the time (a sign test over the fields the two models differ on), no field drops by more than
+    ``max_field_drop`` and the golden set does not get worse. Pure."""
     reasons = []
     if candidate.fields == 0:
         return Decision(False, ("no held-out fields to measure on",))
     if candidate.accuracy <= current.accuracy:
         reasons.append(f"accuracy {candidate.accuracy:.3f} does not rise above {current.accuracy:.3f}")
+    else:
+        chance = chance_of_rise(current, candidate)
+        if chance is not None and chance[2] >= max_chance:
+            gained, lost, p = chance
+            reasons.append(
+                f"accuracy {current.accuracy:.3f} -> {candidate.accuracy:.3f} may be chance: {gained} fields "
+                f"right that were wrong, {lost} wrong that were right (chance {p:.2f})"
+            )
     for name, before in current.per_field.items():
         after = candidate.per_field.get(name, 0.0)
         if before - after > max_field_drop + 1e-9:
@@ -426,7 +459,7 @@ def retrain(
     m_cur, m_new = measure(current, hold_pairs), measure(model, hold_pairs)
     g_cur = measure(current, golden_pairs) if golden_pairs else None
     g_new = measure(model, golden_pairs) if golden_pairs else None
-    decision = promotion_decision(m_cur, m_new, g_cur, g_new, settings.max_field_drop)
+    decision = promotion_decision(m_cur, m_new, g_cur, g_new, settings.max_field_drop, settings.max_chance)
     metrics: dict[str, Any] = {
         "holdout": m_new.to_json(),
         "holdout_current": m_cur.to_json(),

@@ -116,6 +116,24 @@ def test_promotion_needs_a_rise_and_no_worse_golden_set() -> None:
     assert promotion_decision(current, better, golden_before, golden_before).promote
 
 
+def measured(hits: list[bool]) -> Metrics:
+    return Metrics(sum(hits) / len(hits), {"total_amount": sum(hits) / len(hits)}, len(hits), len(hits), tuple(hits))
+
+
+def test_a_rise_chance_alone_would_often_give_is_not_promoted() -> None:
+    current = measured([True] * 30 + [False] * 10)
+    one_more = measured([True] * 31 + [False] * 9)
+    decision = promotion_decision(current, one_more, max_chance=0.2)
+    assert not decision.promote and "may be chance: 1 fields right that were wrong, 0 wrong" in decision.reasons[0]
+    assert promotion_decision(current, one_more).promote  # without the test: any rise
+    four_more = measured([True] * 34 + [False] * 6)
+    assert promotion_decision(current, four_more, max_chance=0.2).promote
+    # the same rise of four, made of nine fields gained and five lost, chance gives one time in five
+    swapped = measured([False] * 5 + [True] * 34 + [False] * 1)
+    assert swapped.accuracy == four_more.accuracy
+    assert not promotion_decision(current, swapped, max_chance=0.2).promote
+
+
 # ---- registry: rollback, corrupted files -----------------------------------------------------------------------
 
 
@@ -231,6 +249,9 @@ def test_retraining_is_due_after_n_approved_documents_or_on_schedule(ws: Workspa
 def test_learning_settings_come_from_the_routing_file(ws: Workspace) -> None:
     (ws.config.home / "routing.toml").write_text("[learning]\nretrain_after_documents = 7\n", encoding="utf-8")
     assert LearningSettings.for_workspace(ws).retrain_after_documents == 7
+    assert LearningSettings.for_workspace(ws).max_chance == 0.2
+    (ws.config.home / "routing.toml").write_text("[learning]\nmax_chance = 0.05\n", encoding="utf-8")
+    assert LearningSettings.for_workspace(ws).max_chance == 0.05
     (ws.config.home / "routing.toml").write_text("[learning]\nholdout_share = 2\n", encoding="utf-8")
     from idp_app.errors import ConfigError
 
