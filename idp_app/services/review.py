@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp_app.db.engine import Database
@@ -25,7 +25,7 @@ from idp_app.services.queue import holding
 from idp_app.services.routing import RoutingPolicy
 from idp_app.services.storage import FileStore
 from idp_app.services.users import Permission, User, acting_user
-from idp_app.services.values import field_type, normalise
+from idp_app.services.values import LINE_ITEM_TYPES, field_type, normalise, schema_types
 from idp_app.services.views import DocumentView, FieldView
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,24 @@ def _same(value_type: str, given: str | None, current: str | None) -> bool:
         return normalise(value_type, given) == current
     except InvalidValueError:
         return False
+
+
+def _check_field(s: Session, doc: Document, name: str, line_item_index: int | None) -> None:
+    """Refuse a field the document's schema does not have, a line-item column that does not exist, and a row
+    beyond the next one (rows are added one at a time, so none is left empty)."""
+    if line_item_index is None:
+        known = schema_types(doc.doc_type or "invoice") or schema_types("invoice")
+        if name not in known and not any(r.name == name and r.row < 0 for r in doc.fields):
+            raise InvalidValueError(f"a {doc.doc_type or 'invoice'} has no field {name!r}: one of {', '.join(known)}")
+        return
+    if name not in LINE_ITEM_TYPES:
+        raise InvalidValueError(f"line items have no column {name!r}: one of {', '.join(LINE_ITEM_TYPES)}")
+    rows = s.execute(select(func.max(FieldRow.row)).where(FieldRow.document_id == doc.id)).scalar_one()
+    after_last = 0 if rows is None or rows < 0 else rows + 1
+    if not 0 <= line_item_index <= after_last:
+        raise InvalidValueError(
+            f"line item row {line_item_index} does not exist: rows count from 0, and {after_last} adds a row"
+        )
 
 
 class ReviewService:
@@ -120,6 +138,7 @@ class ReviewService:
             actor = acting_user(s, c.user, Permission.REVIEW)
             doc = holding(s, c.document_id, actor.name)
             line = c.line_item_index is not None
+            _check_field(s, doc, c.field_name, c.line_item_index)
             value_type = field_type(doc.doc_type, c.field_name, line_item=line)
             new_value = normalise(value_type, c.new_value)
             row = self._row(s, doc.id, c.field_name, c.line_item_index)
@@ -222,12 +241,15 @@ class ReviewService:
             doc = load_document(s, doc.id)
             review = evaluate(s, doc, self._policy)
             blocking = [r for r in review.failed_rules if r.blocks_approval]
+            fields, _ = current_values(doc, self._policy)
+            empty = [n for n, (_, required) in schema_types(doc.doc_type or "invoice").items()
+                     if required and not text_of(fields, n)]  # fmt: skip
             override = (override_reason or "").strip() or None
             if override is not None and not actor.can(Permission.OVERRIDE):
                 raise PermissionDeniedError(f"{actor.name} is a {actor.role}: only a supervisor may override rules")
-            if blocking and override is None:
-                codes = "; ".join(r.message for r in blocking)
-                raise RuleFailedError(f"document {doc_id} cannot be approved while a rule fails: {codes}")
+            if (blocking or empty) and override is None:
+                why = [r.message for r in blocking] + [f"required field {n} is empty" for n in empty]
+                raise RuleFailedError(f"document {doc_id} cannot be approved while a rule fails: {'; '.join(why)}")
             corrected = set(
                 s.execute(
                     select(CorrectionRow.field_name, CorrectionRow.line_item_index).where(
@@ -254,7 +276,6 @@ class ReviewService:
                             seconds_spent=0.0,
                         )
                     )
-            fields, _ = current_values(doc, self._policy)
             n = self._policy.name
             vendor = vendors.register(
                 s,
@@ -267,8 +288,9 @@ class ReviewService:
             doc.decided_at = utcnow()
             doc.decided_by = actor.name
             doc.override_reason = override
-            if blocking and override is not None:
-                audit.append(s, actor.name, "override", doc.id, reason=override, rules=[r.code for r in blocking])
+            if (blocking or empty) and override is not None:
+                rules = [r.code for r in blocking] + (["missing_field"] if empty else [])
+                audit.append(s, actor.name, "override", doc.id, reason=override, rules=rules, empty=empty)
             pause_point("review.approve")
             lifecycle.transition(s, doc, DocumentStatus.APPROVED, actor.name)
         for listener in self.after_approval:

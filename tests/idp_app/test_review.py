@@ -76,6 +76,40 @@ def test_approval_refused_while_a_rule_fails_then_allowed_after_the_fix(ws: Work
     assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
 
 
+def test_a_required_field_left_empty_blocks_approval_until_filled_or_overridden(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    ws.review.correct(doc_id, "invoice_number", "", "clerk")
+    ws.review.correct(doc_id, "vendor_address", "", "clerk")  # not required: may be empty
+    with pytest.raises(RuleFailedError, match="required field invoice_number is empty") as err:
+        ws.review.approve(doc_id, "clerk")
+    assert "vendor_address" not in str(err.value)
+    assert ws.documents.get(doc_id).status is DocumentStatus.IN_REVIEW
+    ws.review.correct(doc_id, "invoice_number", "A-1", "clerk")
+    ws.review.approve(doc_id, "clerk")
+    assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
+
+    other = claimed(ws, inbox, "b.json", invoice("B", conf=0.5), user="sup")
+    ws.review.correct(other, "total_amount", "", "sup")
+    ws.review.approve(other, "sup", override_reason="credit memo without a total, agreed with accounts")
+    [entry] = [r for r in ws.audit.records(other) if r.action == "override"]
+    assert entry.details["rules"] == ["missing_field"] and entry.details["empty"] == ["total_amount"]
+
+
+def test_fields_columns_and_rows_that_do_not_exist_are_refused(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))  # two line items: rows 0 and 1
+    with pytest.raises(InvalidValueError, match="no field 'total_ammount'"):
+        ws.review.correct(doc_id, "total_ammount", "5.00", "clerk")
+    with pytest.raises(InvalidValueError, match="no column 'colour'"):
+        ws.review.correct(doc_id, "colour", "red", "clerk", line_item_index=0)
+    for row in (-1, 3):
+        with pytest.raises(InvalidValueError, match=f"row {row} does not exist"):
+            ws.review.correct(doc_id, "amount", "5.00", "clerk", line_item_index=row)
+    assert ws.review.correct(doc_id, "amount", "5.00", "clerk", line_item_index=2).value == "5.00"  # a new row
+    doc = ws.documents.get(doc_id)
+    assert "total_ammount" not in doc.fields and "amount" not in doc.fields
+    assert [item.index for item in doc.line_items] == [0, 1, 2]
+
+
 def test_listeners_hear_of_a_committed_approval_and_cannot_undo_it(ws: Workspace, inbox: Path) -> None:
     doc_id = claimed(ws, inbox, "a.json", invoice("A"))
     heard: list[tuple[int, DocumentStatus]] = []
