@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,13 @@ RISK = {
     "total_above_limit": 40,
     "value_above_limit": 40,
     "unknown_vendor": 30,
+    "date_order": 30,
     "missing_field": 20,
     "unknown_type": 20,
     "low_confidence": 10,
     "qa_sample": 1,
 }
-BLOCKING = frozenset({"iban_changed", "duplicate_invoice", "arithmetic", "line_items_sum"})
+BLOCKING = frozenset({"iban_changed", "duplicate_invoice", "arithmetic", "line_items_sum", "date_order"})
 """Rules that refuse approval until fixed or overridden by a supervisor."""
 NOT_FIELD_ERRORS = frozenset({"unknown_vendor", "total_above_limit", "value_above_limit"})
 """Rules that send a document to a clerk without any field being wrong (the fields stay OK / CHECK)."""
@@ -51,6 +53,7 @@ class RoutingPolicy:
     iban_changed: bool = True
     duplicate_invoice: bool = True
     arithmetic: bool = True
+    date_order: bool = True
     tolerance: Decimal = Decimal("0.01")
     qa_sample_rate: float = 0.05
     names: Mapping[str, str] = field(default_factory=dict)
@@ -85,6 +88,7 @@ class RoutingPolicy:
                 iban_changed=bool(rules.get("iban_changed", True)),
                 duplicate_invoice=bool(rules.get("duplicate_invoice", True)),
                 arithmetic=bool(rules.get("arithmetic", True)),
+                date_order=bool(rules.get("date_order", True)),
                 tolerance=Decimal(str(rules.get("tolerance", "0.01"))),
                 qa_sample_rate=float(rules.get("qa_sample_rate", 0.05)),
                 names={str(k): str(v) for k, v in dict(data.get("fields", {})).items()},
@@ -214,9 +218,10 @@ def check_rules(
     """The rules that fail for these values (confidence aside), for a document of ``doc_type``."""
     kind = doc_type or "invoice"
     if kind == "contract":
-        return _contract_rules(fields, policy)
+        return _contract_rules(fields, policy) + _date_order(fields, policy, "effective_date", "expiration_date")
     out: list[Reason] = []
     n = policy.name
+    out.extend(_date_order(fields, policy, "invoice_date", "due_date"))
     total = amount(fields, n("total_amount"))
     if policy.max_total is not None and total is not None and total > policy.max_total:
         out.append(
@@ -227,6 +232,21 @@ def check_rules(
     if policy.arithmetic:
         out.extend(_arithmetic(fields, line_amounts, policy))
     return out
+
+
+def _date_order(fields: Mapping[str, FieldValue], policy: RoutingPolicy, first: str, then: str) -> list[Reason]:
+    """A date that must not come before another (a due date before the invoice date, a contract that expires
+    before it takes effect): one of the two is wrong, usually a misread digit."""
+    if not policy.date_order:
+        return []
+    a, b = _text(fields, policy.name(first)), _text(fields, policy.name(then))
+    try:
+        wrong = a is not None and b is not None and date.fromisoformat(b) < date.fromisoformat(a)
+    except ValueError:
+        return []
+    if not wrong:
+        return []
+    return [Reason("date_order", f"{then} {b} is before {first} {a}", (policy.name(first), policy.name(then)))]
 
 
 def _contract_rules(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:

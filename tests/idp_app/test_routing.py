@@ -127,6 +127,17 @@ def test_line_items_that_do_not_sum_to_net() -> None:
     assert codes(reasons) == ["line_items_sum"]
 
 
+def test_a_due_date_before_the_invoice_date_fails_and_blocks() -> None:
+    reasons = check_rules(fields(due_date="2024-03-04"), LINES, KNOWN, POLICY)
+    assert codes(reasons) == ["date_order"] and reasons[0].blocks_approval
+    assert set(reasons[0].fields) == {"invoice_date", "due_date"}
+    assert "due_date 2024-03-04 is before invoice_date 2024-03-05" in reasons[0].message
+    assert check_rules(fields(due_date="2024-03-05"), LINES, KNOWN, POLICY) == []  # due on the day: fine
+    assert check_rules(fields(due_date="2024-03-04", invoice_date=None), LINES, KNOWN, POLICY) == []
+    off = RoutingPolicy.from_dict({"rules": {"date_order": False}})
+    assert check_rules(fields(due_date="2024-03-04"), LINES, KNOWN, off) == []
+
+
 def test_qa_sample_is_deterministic_and_near_its_rate() -> None:
     import hashlib
 

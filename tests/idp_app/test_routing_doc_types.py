@@ -43,6 +43,15 @@ def test_a_contract_is_routed_by_confidence_with_every_reason() -> None:
     assert not any("vendor" in r.message or "register" in r.message for r in decision.reasons)
 
 
+def test_a_contract_that_expires_before_it_takes_effect_fails() -> None:
+    reasons = check_rules(contract(expiration_date="2023-12-31"), [], UNKNOWN, POLICY, "contract")
+    assert codes(reasons) == ["date_order"]
+    assert set(reasons[0].fields) == {"effective_date", "expiration_date"}
+    review = field_review(contract(expiration_date="2023-12-31"), [], UNKNOWN, POLICY, CONTRACT_REQUIRED, "contract")
+    assert review.states["expiration_date"] is ReviewState.ERROR
+    assert check_rules(contract(expiration_date="2026-12-31"), [], UNKNOWN, POLICY, "contract") == []
+
+
 def test_contract_value_above_the_limit() -> None:
     reasons = check_rules(contract(contract_value="250000.00"), [], UNKNOWN, POLICY, "contract")
     assert codes(reasons) == ["value_above_limit"]
