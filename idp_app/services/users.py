@@ -157,6 +157,10 @@ class UserService:
             if row is None:
                 raise NotFoundError(f"no user {name!r}")
             old = row.role
+            if old == Role.ADMIN.value and new_role is not Role.ADMIN:
+                admins = s.execute(select(func.count()).where(UserRow.role == Role.ADMIN.value)).scalar_one()
+                if admins <= 1:
+                    raise InvalidValueError(f"{name} is the last admin: make another user admin first")
             row.role = new_role.value
             audit.append(s, actor.name, "role_changed", user=name, old=old, new=new_role.value)
             return _to_user(row)

@@ -54,6 +54,16 @@ def test_set_role_needs_an_admin(ws: Workspace) -> None:
     assert ws.users.get("clerk").role is Role.SUPERVISOR
 
 
+def test_the_last_admin_cannot_stop_being_one(ws: Workspace) -> None:
+    with pytest.raises(InvalidValueError, match="boss is the last admin"):
+        ws.users.set_role("boss", "clerk", "boss")
+    assert ws.users.get("boss").role is Role.ADMIN
+    ws.users.set_role("sup", "admin", "boss")
+    assert ws.users.set_role("boss", "clerk", "boss").role is Role.CLERK  # another admin remains
+    with pytest.raises(InvalidValueError, match="sup is the last admin"):
+        ws.users.set_role("sup", "supervisor", "sup")
+
+
 @pytest.mark.parametrize(
     ("permission", "allowed"),
     [
