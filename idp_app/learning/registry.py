@@ -26,7 +26,9 @@ from extractors.errors import ModelFileError
 from extractors.fields.scorer import FieldModel
 from idp_app.config import AppConfig
 from idp_app.db.models import Document, utcnow
+from idp_app.domain import DocumentStatus
 from idp_app.errors import InvalidValueError, NotFoundError
+from idp_app.learning.dataset import LEARNED_TYPES
 from idp_app.learning.models import GoldenDocument, ModelVersion
 from idp_app.services import audit
 from idp_app.services.users import Permission, User, acting_user
@@ -274,8 +276,18 @@ class Registry:
     def golden_add(self, document_id: int, user: User | str) -> None:
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.RETRAIN)
-            if s.get(Document, document_id) is None:
+            doc = s.get(Document, document_id)
+            if doc is None:
                 raise NotFoundError(f"no document {document_id}")
+            if doc.status not in (DocumentStatus.APPROVED.value, DocumentStatus.EXPORTED.value):
+                raise InvalidValueError(
+                    f"document {document_id} is {doc.status.replace('_', ' ')}: only approved documents, whose "
+                    "values a person made true, can be in the golden set"
+                )
+            if (doc.doc_type or "invoice") not in LEARNED_TYPES:
+                raise InvalidValueError(
+                    f"document {document_id} is a {doc.doc_type}: the field model is measured on invoices and receipts"
+                )
             if s.get(GoldenDocument, document_id) is None:
                 s.add(GoldenDocument(document_id=document_id, added_by=actor.name))
                 audit.append(s, actor.name, "golden_added", document_id)

@@ -17,7 +17,7 @@ from extractors.fields.scorer import ConfidenceModel, FieldCandidates, FieldMode
 from extractors.fields.scorer import TrainingPair as ScorerPair
 from extractors.model_file import read_model
 from idp_app.domain import CorrectionKind
-from idp_app.errors import PermissionDeniedError, RuleFailedError
+from idp_app.errors import InvalidValueError, PermissionDeniedError, RuleFailedError
 from idp_app.learning.dataset import build_training_set
 from idp_app.learning.registry import Registry, Status
 from idp_app.learning.retrain import LearningSettings, Metrics, due, promotion_decision, retrain
@@ -364,3 +364,26 @@ def test_cached_candidates_keep_the_rules_values_and_an_older_cache_is_read_agai
     again = CandidateCache(tmp_path).found(sha, "receipt", Path("r.png"), ctx, read)
     assert len(reads) == 1 and again.fixed == found.fixed
     assert again.rows["total_amount"].values == found.rows["total_amount"].values
+
+
+def test_only_approved_invoices_and_receipts_join_the_golden_set(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, "a.json", invoice("A", conf=0.5))
+    ws.ingest.ingest([inbox], workers=0)
+    [doc_id] = [i.id for i in ws.queue.list(limit=10)]
+    registry = Registry(ws.db, ws.config)
+    with pytest.raises(InvalidValueError, match=f"document {doc_id} is needs review: only approved documents"):
+        registry.golden_add(doc_id, "sup")
+    ws.queue.claim(doc_id, "clerk")
+    ws.review.approve(doc_id, "clerk")
+    registry.golden_add(doc_id, "sup")
+    assert registry.golden() == {doc_id}
+    with pytest.raises(PermissionDeniedError):
+        registry.golden_add(doc_id, "clerk")
+    fields = {"parties": ["ACME GmbH; Beta AG", 0.5], "effective_date": ["2024-01-01", 0.5]}
+    write_doc(inbox, "c.json", {"fields": fields, "doc_type": "contract"})
+    ws.ingest.ingest([inbox], workers=0)
+    [contract] = [i.id for i in ws.queue.list(limit=10) if i.filename == "c.json"]
+    ws.queue.claim(contract, "clerk")
+    ws.review.approve(contract, "clerk")
+    with pytest.raises(InvalidValueError, match="is a contract"):
+        registry.golden_add(contract, "sup")
