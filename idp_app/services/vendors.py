@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp_app.db.engine import Database
@@ -90,7 +90,7 @@ def facts(
             select(Document.id)
             .where(
                 Document.vendor_key == key,
-                Document.invoice_number == invoice_number,
+                func.upper(func.trim(Document.invoice_number)) == invoice_number.strip().upper(),  # "inv-7" is "INV-7"
                 Document.id != doc_id,
                 Document.status.not_in(_NOT_DUPLICATES),
             )

@@ -161,9 +161,10 @@ def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace,
     # same vendor, new IBAN: possible fraud; same invoice number again: possible duplicate
     write_doc(inbox / "3", "c.json", invoice("A-3", vat="DE136695976", iban=IBAN_B))
     write_doc(inbox / "3", "d.json", invoice("A-1", vat="DE136695976", date="2024-04-01"))
+    write_doc(inbox / "3", "e.json", invoice("a-1 ", vat="DE136695976", date="2024-04-02"))  # the same number
     ws.ingest.ingest([inbox / "3"], workers=0)
     reasons = {i.filename: {r.code for r in ws.documents.get(i.id).reasons} for i in ws.queue.list()}
-    assert reasons == {"c.json": {"iban_changed"}, "d.json": {"duplicate_invoice"}}
+    assert reasons == {"c.json": {"iban_changed"}, "d.json": {"duplicate_invoice"}, "e.json": {"duplicate_invoice"}}
 
 
 def test_training_pairs_from_corrections_and_confirmations(ws: Workspace, inbox: Path) -> None:
