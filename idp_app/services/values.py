@@ -95,6 +95,28 @@ def parse_date(text: str) -> date:
     return parsed.date()
 
 
+_PERIOD = re.compile(r"(?P<amount>.+?)\s*(?P<unit>business\s+days?|days?|weeks?|months?|years?|yrs?)\.?", re.I)
+
+
+def parse_period(text: str) -> str:
+    """``"two (2) years"`` -> ``"2 years"``, ``"18 Months"`` -> ``"18 months"``, ``"55.5 months"`` as it is: the
+    form contract extraction gives a term or a notice period."""
+    from extractors.contracts.normalize import normalize_duration
+
+    m = _PERIOD.fullmatch(text.strip())
+    if m is None:
+        raise InvalidValueError(f"{text!r} is not a period (e.g. 2 years, 30 days, 6 months)")
+    amount, unit = m["amount"].strip(), re.sub(r"\s+", " ", m["unit"].lower())
+    if unit == "business days":
+        unit = "business day"  # the one plural the duration names do not list
+    period = normalize_duration(amount, unit)
+    if period is None and re.fullmatch(r"\d+\.\d+", amount) and (whole := normalize_duration("2", unit)):
+        period = f"{amount} {whole.split(' ', 1)[1]}"  # a fraction is always plural
+    if period is None:
+        raise InvalidValueError(f"{text!r} is not a period (e.g. 2 years, 30 days, 6 months)")
+    return period
+
+
 def normalise(value_type: str, text: str | None) -> str | None:
     """The stored form of ``text`` for ``value_type``; ``None``/blank clears the field.
 
@@ -124,6 +146,8 @@ def normalise(value_type: str, text: str | None) -> str | None:
             return str(IBAN(s).compact)
         except (SchwiftyException, ValueError) as exc:
             raise InvalidValueError(f"{text!r} is not a valid IBAN: {exc}") from None
+    if value_type == "period":
+        return parse_period(s)
     if value_type == "vat_id":
         from stdnum import vatin
         from stdnum.exceptions import ValidationError

@@ -24,6 +24,11 @@ from idp_app.services.values import normalise
         ("iban", "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
         ("vat_id", "DE 136 695 976", "DE136695976"),
         ("text", "  ACME  ", "ACME"),
+        ("period", "two (2) years", "2 years"),
+        ("period", "18 Months", "18 months"),
+        ("period", "1 year", "1 year"),
+        ("period", "5 business days", "5 business days"),
+        ("period", "55.5 months", "55.5 months"),
         ("amount", "", None),
     ],
 )
@@ -41,6 +46,9 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("currency", "EURO", "currency"),
         ("iban", "DE00 1234", "IBAN"),
         ("vat_id", "DE123", "VAT"),
+        ("period", "forever", "period"),
+        ("period", "abc", "period"),
+        ("period", "0 years", "period"),
     ],
 )
 def test_wrong_typed_values_are_refused_with_a_message(value_type: str, text: str, word: str) -> None:
