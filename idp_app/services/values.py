@@ -60,10 +60,11 @@ def parse_amount(text: str) -> Decimal:
     s = re.sub(r"[\s'’]", "", s)
     last_dot, last_comma = s.rfind("."), s.rfind(",")
     decimal_sep = "." if last_dot > last_comma else ","
-    if decimal_sep == "," and last_comma >= 0 and len(s) - last_comma - 1 == 3 and last_dot < 0 and s.count(",") > 1:
-        decimal_sep = "."  # 1,234,567 has no decimals
-    if decimal_sep == "," and s.count(",") == 1 and len(s) - last_comma - 1 == 3 and "." not in s:
-        decimal_sep = "."  # 1,234 reads as a thousands separator
+    only = "." if "," not in s else "," if "." not in s else None
+    if only is not None and len(s) - s.rfind(only) - 1 == 3:
+        whole = s.lstrip("+-").split(only)[0]
+        if s.count(only) > 1 or whole.lstrip("0"):
+            decimal_sep = "," if only == "." else "."  # 1,234 1.234 1,234,567: thousands (0,125 is a fraction)
     thousands = "," if decimal_sep == "." else "."
     s = s.replace(thousands, "").replace(decimal_sep, ".")
     try:
@@ -128,7 +129,10 @@ def normalise(value_type: str, text: str | None) -> str | None:
     if value_type == "date":
         return parse_date(s).isoformat()
     if value_type == "amount":
-        return f"{parse_amount(s).quantize(Decimal('0.01'))}"
+        value = parse_amount(s)
+        decimals = -int(value.as_tuple().exponent)  # finite: parse_amount refuses NaN and infinity
+        # cents at least; more decimals (a unit price of 0.125) are kept, never rounded away
+        return f"{value.quantize(Decimal('0.01')) if decimals < 2 else value:f}"
     if value_type in ("number", "percent"):
         return f"{parse_amount(s.rstrip('%').strip()).normalize():f}"
     if value_type == "currency":

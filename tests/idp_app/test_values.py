@@ -19,6 +19,13 @@ from idp_app.services.values import normalise
         ("amount", "€ 99,5", "99.50"),
         ("amount", "-12.5", "-12.50"),
         ("amount", "1 234,00", "1234.00"),
+        ("amount", "1,190", "1190.00"),
+        ("amount", "1.190", "1190.00"),  # three digits after the only separator: thousands, either way
+        ("amount", "1.234.567", "1234567.00"),
+        ("amount", "1,234,567", "1234567.00"),
+        ("amount", "0,125", "0.125"),  # but a fraction of one
+        ("amount", "0.005", "0.005"),  # never rounded away
+        ("amount", "0,1234", "0.1234"),
         ("currency", "eur", "EUR"),
         ("currency", "€", "EUR"),
         ("iban", "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
