@@ -281,8 +281,8 @@ class Registry:
                 raise NotFoundError(f"no document {document_id}")
             if doc.status not in (DocumentStatus.APPROVED.value, DocumentStatus.EXPORTED.value):
                 raise InvalidValueError(
-                    f"document {document_id} is {doc.status.replace('_', ' ')}: only approved documents, whose "
-                    "values a person made true, can be in the golden set"
+                    f"document {document_id} is not approved ({doc.status.replace('_', ' ')}): only approved "
+                    "documents, whose values a person made true, can be in the golden set"
                 )
             if (doc.doc_type or "invoice") not in LEARNED_TYPES:
                 raise InvalidValueError(

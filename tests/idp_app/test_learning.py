@@ -371,7 +371,7 @@ def test_only_approved_invoices_and_receipts_join_the_golden_set(ws: Workspace, 
     ws.ingest.ingest([inbox], workers=0)
     [doc_id] = [i.id for i in ws.queue.list(limit=10)]
     registry = Registry(ws.db, ws.config)
-    with pytest.raises(InvalidValueError, match=f"document {doc_id} is needs review: only approved documents"):
+    with pytest.raises(InvalidValueError, match=rf"document {doc_id} is not approved \(needs review\): only approved"):
         registry.golden_add(doc_id, "sup")
     ws.queue.claim(doc_id, "clerk")
     ws.review.approve(doc_id, "clerk")
