@@ -17,6 +17,8 @@ from pathlib import Path
 
 import platformdirs
 
+from idp_app.errors import ConfigError
+
 APP_NAME = "idp-desk"
 
 
@@ -53,5 +55,34 @@ class AppConfig:
         return cls.from_env(env)
 
     def ensure_dirs(self) -> None:
+        """Create the data folders; :class:`ConfigError` names the one that cannot be a folder, and why."""
         for d in (self.home, self.files_dir, self.cache_dir, self.models_dir, self.inbox_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                why = "it is a file" if d.is_file() else (exc.strerror or str(exc)).lower()
+                raise ConfigError(
+                    f"cannot use {d} as a data folder ({why}): set IDP_HOME (or IDP_FILES_DIR) to a folder"
+                ) from None
+
+    def check_database_url(self) -> None:
+        """Raise :class:`ConfigError` unless SQLAlchemy can parse the database URL and its driver is installed.
+
+        The URL itself is not repeated: it may hold a password.
+        """
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(self.database_url)
+            url.get_dialect().import_dbapi()
+        except (ArgumentError, ValueError) as exc:
+            raise ConfigError(
+                f"IDP_DATABASE_URL is not a database URL ({str(exc).splitlines()[0]}): give sqlite:///PATH "
+                "or postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"
+            ) from None
+        except ImportError as exc:
+            raise ConfigError(
+                f"IDP_DATABASE_URL needs the driver {exc.name or exc}, which is not installed "
+                "(PostgreSQL: postgresql+psycopg://...)"
+            ) from None

@@ -17,8 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from idp_app.config import AppConfig
-from idp_app.errors import AppError
+from idp_app.cli.workflow import app_config, handle_errors
 
 DEMO_SEED = 2024
 DEMO_INVOICES = 12
@@ -65,9 +64,11 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
 
 
+@handle_errors
 def demo(
     window: bool = typer.Option(True, "--window/--no-window", help="Open the desktop window when a display exists."),
     workers: int = typer.Option(2, min=0, help="Processes that extract documents in parallel."),
@@ -75,25 +76,20 @@ def demo(
     """Set up a demo: database, demo users, a demo inbox of generated documents, ingest; then open the window."""
     from idp_app.services import Workspace
 
-    config = AppConfig.from_env()
-    config.ensure_dirs()
-    try:
-        with Workspace.open(config) as ws:
-            ws.users.ensure_demo_users()
-            written = fill_inbox(config.inbox_dir)
-            if written:
-                console.print(f"demo inbox: wrote {written} documents to {config.inbox_dir}")
-            with _progress() as bar:
-                task = bar.add_task("extracting", total=None)
+    config = app_config()
+    with Workspace.open(config) as ws:
+        ws.users.ensure_demo_users()
+        written = fill_inbox(config.inbox_dir)
+        if written:
+            console.print(f"demo inbox: wrote {written} documents to {config.inbox_dir}")
+        with _progress() as bar:
+            task = bar.add_task("extracting", total=None)
 
-                def advance(done: int, total: int, name: str) -> None:
-                    bar.update(task, completed=done, total=total, description=f"extracting {name}")
+            def advance(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"extracting {name}")
 
-                report = ws.ingest.ingest([config.inbox_dir / "docs"], workers=workers, progress=advance)
-            counts = ws.queue.counts_by_status()
-    except AppError as exc:
-        console.print(f"[red]idp demo: {exc}[/red]")
-        raise typer.Exit(exc.exit_code) from None
+            report = ws.ingest.ingest([config.inbox_dir / "docs"], workers=workers, progress=advance)
+        counts = ws.queue.counts_by_status()
 
     table = Table(title="Demo inbox", show_header=True)
     table.add_column("status")

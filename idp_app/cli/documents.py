@@ -30,6 +30,8 @@ def extract_files(files: list[Path], ctx: ExtractionContext, fmt: str = "json") 
     for path in files:
         t0 = time.perf_counter()
         try:
+            if path.is_dir():
+                raise UnsupportedFileError("is a folder, not a document (idp ingest takes folders)", path=str(path))
             if not path.is_file():
                 raise UnsupportedFileError("no such file", path=str(path))
             result = extract(path, ctx)
@@ -89,8 +91,8 @@ def eval_cmd(
     dataset_dir: Annotated[Path, typer.Argument(help="A folder with docs/ and truth.jsonl.")],
     no_einvoice: Annotated[bool, typer.Option("--no-einvoice", help="Read the page, not the embedded XML.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    limit: Annotated[int | None, typer.Option(help="Evaluate the first N documents only.")] = None,
-    workers: Annotated[int, typer.Option(help="Documents extracted in parallel.")] = 1,
+    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate the first N documents only.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel.")] = 1,
     held_out: Annotated[
         bool, typer.Option("--held-out", help="Leave out the documents the model was trained or calibrated on.")
     ] = False,
@@ -113,7 +115,8 @@ def eval_cmd(
             print(_error_line(exc), file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
     total = len(load_truth(dataset_dir))
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    bar_console = Console(stderr=True)
+    with Progress(console=bar_console, transient=True, disable=not bar_console.is_terminal) as progress:
         task = progress.add_task("extracting", total=min(total, limit) if limit else total)
         report, _ = run_dataset(
             dataset_dir, ctx, limit=limit, workers=workers, skip_sha256=skip, progress=lambda _r: progress.advance(task)

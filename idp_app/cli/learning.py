@@ -7,14 +7,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from idp_app.cli.workflow import UserOpt, _acting, handle_errors
+from idp_app.cli.workflow import UserOpt, _acting, app_config, err, handle_errors, permitted
 from idp_app.config import AppConfig
 from idp_app.errors import InputError
+from idp_app.services.users import Permission
 
 out = Console()
-err = Console(stderr=True)
 model_app = typer.Typer(help="The field model in use: list versions, promote, roll back, the golden set.")
 golden_app = typer.Typer(help="Documents every new model is measured on before promotion.")
 
@@ -22,7 +23,7 @@ golden_app = typer.Typer(help="Documents every new model is measured on before p
 def _ws() -> Any:
     from idp_app.services import Workspace
 
-    return Workspace.open(AppConfig.from_env())
+    return Workspace.open(app_config())
 
 
 @handle_errors
@@ -30,7 +31,9 @@ def retrain_cmd(
     user: UserOpt = None,
     if_due: Annotated[bool, typer.Option("--if-due", help="Do nothing (exit 0) unless retraining is due.")] = False,
 ) -> None:
-    """Train a new model on every approved document; promote it only if it measures better."""
+    """Train a new model on the approved invoices and receipts, holding out the golden set and the most recently
+    approved share (20 % by default, holdout_share in [learning]) to measure it on; promote it only if it measures
+    better there than the model in use."""
     from idp_app.learning.retrain import retrain
 
     with _ws() as ws:
@@ -42,9 +45,9 @@ def retrain_cmd(
 
         report = retrain(ws, actor, force=not if_due, progress=progress)
     for m in report.messages:
-        err.print(f"warning: {m}", highlight=False)
+        err.print(f"warning: {escape(m)}", highlight=False)
     if report.status == "not_due":
-        out.print(f"retraining not due: {report.reasons[0]}", highlight=False)
+        out.print(f"retraining not due: {report.reasons[0]}", highlight=False, markup=False, soft_wrap=True)
         return
     cur, new = report.current.get("accuracy"), report.candidate.get("accuracy")
     line = f"{report.status}: {report.version or '-'}"
@@ -53,9 +56,9 @@ def retrain_cmd(
         line += f", {report.golden_documents} golden)" if report.golden_documents else ")"
     line += f"; trained on {report.training_documents} documents / {report.training_pairs} pairs"
     line += f" in {report.seconds:.1f} s"
-    out.print(line, highlight=False)
+    out.print(line, highlight=False, markup=False, soft_wrap=True)
     for reason in report.reasons:
-        out.print(f"  {reason}", highlight=False)
+        out.print(f"  {reason}", highlight=False, markup=False, soft_wrap=True)
 
 
 @handle_errors
@@ -91,7 +94,7 @@ def model_promote(
     from idp_app.learning.registry import Registry
 
     with _ws() as ws:
-        view = Registry(ws.db, ws.config).promote(version, _acting(ws, user))
+        view = Registry(ws.db, ws.config).promote(version, permitted(ws, user, Permission.RETRAIN, "promote models"))
     out.print(f"promoted {view.version}", highlight=False)
 
 
@@ -101,7 +104,7 @@ def model_rollback(user: UserOpt = None) -> None:
     from idp_app.learning.registry import Registry
 
     with _ws() as ws:
-        restored = Registry(ws.db, ws.config).rollback(_acting(ws, user))
+        restored = Registry(ws.db, ws.config).rollback(permitted(ws, user, Permission.RETRAIN, "roll back models"))
     out.print(f"rolled back: {restored} is in use", highlight=False)
 
 
@@ -111,7 +114,7 @@ def golden_add(doc: Annotated[int, typer.Argument(help="Document id.")], user: U
     from idp_app.learning.registry import Registry
 
     with _ws() as ws:
-        Registry(ws.db, ws.config).golden_add(doc, _acting(ws, user))
+        Registry(ws.db, ws.config).golden_add(doc, permitted(ws, user, Permission.RETRAIN, "edit the golden set"))
     out.print(f"document {doc} is in the golden set")
 
 
@@ -121,7 +124,7 @@ def golden_remove(doc: Annotated[int, typer.Argument(help="Document id.")], user
     from idp_app.learning.registry import Registry
 
     with _ws() as ws:
-        Registry(ws.db, ws.config).golden_remove(doc, _acting(ws, user))
+        Registry(ws.db, ws.config).golden_remove(doc, permitted(ws, user, Permission.RETRAIN, "edit the golden set"))
     out.print(f"document {doc} left the golden set")
 
 
@@ -158,7 +161,7 @@ def simulate_cmd(
     size = window or retrain_every
     cache = cache or AppConfig.from_env().cache_dir / "replay-documents"
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:  # fmt: skip
+                  console=err, transient=True, disable=not err.is_terminal) as bar:  # fmt: skip
         task = bar.add_task("reading", total=None)
 
         def on_prefetch(i: int) -> None:

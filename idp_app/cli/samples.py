@@ -35,6 +35,7 @@ def samples(
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            disable=not console.is_terminal,
         ) as progress:
             task = progress.add_task("generating", total=invoices + contracts)
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -27,12 +28,14 @@ from extractors.errors import ExtractionError
 from idp_app.cli.workflow_tables import bullets, fmt_conf, narrow_queue, queue_json, show_json, wide_queue
 from idp_app.config import AppConfig
 from idp_app.domain import DocumentStatus, Role
-from idp_app.errors import AppError, AuditTamperedError, InputError
+from idp_app.errors import AppError, AuditTamperedError, InputError, InvalidValueError, PermissionDeniedError
+from idp_app.services.users import Permission
 from idp_app.services.values import LINE_ITEM_TYPES
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+"""Errors and warnings: each message one line however long (the terminal folds it on screen; a log keeps it whole)."""
 
 UserOpt = Annotated[str | None, typer.Option("--user", "-u", envvar="IDP_USER", help="Who is acting.")]
 
@@ -52,11 +55,11 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (AppError, ExtractionError) as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except OperationalError as exc:
             first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-            err.print(f"[red]error:[/red] database unavailable: {first}", highlight=False)
+            err.print(f"[red]error:[/red] database unavailable: {escape(first)}", highlight=False)
             raise typer.Exit(DatabaseUnavailableError.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted: run the same command again to finish (nothing is lost)")
@@ -65,10 +68,17 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def app_config() -> AppConfig:
+    """The configuration from the environment, its database URL checked (a bad one is a ConfigError)."""
+    cfg = AppConfig.from_env()
+    cfg.check_database_url()
+    return cfg
+
+
 def _workspace(upgrade: bool | None = None) -> Any:
     from idp_app.services import Workspace
 
-    return Workspace.open(AppConfig.from_env(), upgrade=upgrade)
+    return Workspace.open(app_config(), upgrade=upgrade)
 
 
 def _acting(ws: Any, user: str | None) -> Any:
@@ -80,6 +90,14 @@ def _acting(ws: Any, user: str | None) -> Any:
     return ws.users.authenticate(user, password)
 
 
+def permitted(ws: Any, user: str | None, permission: Permission, action: str) -> Any:
+    """The acting user, refused with what they may not do (``action``) unless their role allows ``permission``."""
+    actor = _acting(ws, user)
+    if not actor.can(permission):
+        raise PermissionDeniedError(f"{actor.name} is a {actor.role.value} and may not {action}")
+    return actor
+
+
 # -- ingest --------------------------------------------------------------------------------------------------
 
 
@@ -87,9 +105,9 @@ def _acting(ws: Any, user: str | None) -> Any:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
     user: UserOpt = None,
-    workers: Annotated[int, typer.Option(help="Extraction processes (0: in this process).")] = 2,
+    workers: Annotated[int, typer.Option(min=0, help="Extraction processes (0: in this process).")] = 2,
     watch: Annotated[bool, typer.Option("--watch", help="Keep polling the folders for new files.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between polls with --watch.")] = 5.0,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls with --watch.")] = 5.0,
 ) -> None:
     """Import documents (once each, by content hash), extract their fields and route them."""
     with _workspace() as ws:
@@ -103,6 +121,7 @@ def ingest(
             TimeRemainingColumn(),
             console=err,
             transient=True,
+            disable=not err.is_terminal,  # in a pipe or a log a bar only leaves a blank line
         ) as bar:
             task = bar.add_task("extracting", total=None)
 
@@ -113,10 +132,11 @@ def ingest(
                 out.print(
                     f"imported {report.imported}, already known {report.duplicates}, extracted {report.extracted} "
                     f"({report.auto_approved} auto-approved, {report.needs_review} to review), "
-                    f"failed {report.failed} in {report.seconds:.1f} s"
+                    f"failed {report.failed} in {report.seconds:.1f} s",
+                    soft_wrap=True,
                 )
                 for doc_id, name, message in report.failures:
-                    out.print(f"  failed {doc_id} {name}: {message}", highlight=False)
+                    err.print(f"  failed {doc_id} {escape(name)}: {escape(message)}", highlight=False)
 
             if watch:
                 if not paths or not all(p.is_dir() for p in paths):
@@ -141,10 +161,16 @@ def ingest(
 def queue(
     status: Annotated[DocumentStatus | None, typer.Option(help="Only this status (default: the review queue).")] = None,
     vendor: Annotated[str | None, typer.Option(help="Vendor name contains.")] = None,
-    min_confidence: Annotated[float | None, typer.Option()] = None,
-    max_confidence: Annotated[float | None, typer.Option()] = None,
-    page: Annotated[int, typer.Option(min=1)] = 1,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Only documents whose lowest field confidence is this or more."),
+    ] = None,
+    max_confidence: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Only documents whose lowest field confidence is this or less."),
+    ] = None,
+    page: Annotated[int, typer.Option(min=1, help="Which page of the listing, from 1.")] = 1,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Documents per page.")] = 50,
     wide: Annotated[bool, typer.Option("--wide", help="Every column, full status names and reasons.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Every column, for scripts.")] = False,
 ) -> None:
@@ -249,7 +275,7 @@ def correct(
     doc_id: Annotated[int, typer.Argument(metavar="DOC")],
     field: Annotated[str, typer.Argument(metavar="FIELD")],
     value: Annotated[str, typer.Argument(metavar="VALUE", help='The true value ("" clears the field).')],
-    row: Annotated[int | None, typer.Option(help="Line-item row (FIELD is then the column).")] = None,
+    row: Annotated[int | None, typer.Option(min=0, help="Line-item row from 0 (FIELD is then the column).")] = None,
     user: UserOpt = None,
 ) -> None:
     """Correct one field of a document you have claimed; the value is checked against the field's type."""
@@ -267,6 +293,8 @@ def approve(
     ] = None,
 ) -> None:
     """Approve a document you have claimed (refused while a rule fails, unless a supervisor overrides)."""
+    if override is not None and not override.strip():
+        raise InvalidValueError("an override needs a reason (--override REASON, kept in the audit log)")
     with _workspace() as ws:
         ws.review.approve(doc_id, _acting(ws, user), override_reason=override)
     out.print(f"approved {doc_id}")
@@ -290,7 +318,10 @@ def reextract(doc_id: Annotated[int, typer.Argument(metavar="DOC")], user: UserO
     with _workspace() as ws:
         report = ws.ingest.reextract(doc_id, _acting(ws, user))
         status = ws.documents.get(doc_id).status
-    out.print(f"re-extracted {doc_id}: {status.value}" + (f" ({report.failures[0][2]})" if report.failures else ""))
+    if report.failures:
+        err.print(f"[red]error:[/red] re-extracting {doc_id} failed: {escape(report.failures[0][2])}", highlight=False)
+        raise typer.Exit(ExtractionError.exit_code)
+    out.print(f"re-extracted {doc_id}: {status.value}")
 
 
 @handle_errors
@@ -304,7 +335,7 @@ def threshold(
         policy = ws.policies.set_threshold(field, value, _acting(ws, user))
     name = field or "default"
     shown = policy.threshold(field) if field else policy.default_threshold
-    out.print(f"threshold {name} = {shown:.2f} (saved to {ws.policies.user_file})")
+    out.print(f"threshold {name} = {shown:.2f} (saved to {ws.policies.user_file})", highlight=False, soft_wrap=True)
 
 
 # -- users, db, audit ----------------------------------------------------------------------------------------
@@ -365,7 +396,7 @@ def db_upgrade() -> None:
     from idp_app.db import migrate
     from idp_app.db.engine import make_engine
 
-    cfg = AppConfig.from_env()
+    cfg = app_config()
     cfg.ensure_dirs()
     engine = make_engine(cfg.database_url)
     try:
@@ -385,7 +416,7 @@ def audit_verify() -> None:
         report = ws.audit.verify()
     if not report.ok:
         for problem in report.problems:
-            err.print(f"[red]tampered:[/red] {problem}", highlight=False)
+            err.print(f"[red]tampered:[/red] {escape(problem)}", highlight=False)
         raise AuditTamperedError(f"the audit log does not verify: {len(report.problems)} problem(s)")
     out.print(f"audit log verified: {report.entries} entries, head {report.head_hash}")
 
@@ -393,14 +424,15 @@ def audit_verify() -> None:
 @audit_app.command("log")
 @handle_errors
 def audit_log(
-    doc_id: Annotated[int | None, typer.Option("--doc", help="Only this document.")] = None,
-    limit: Annotated[int, typer.Option()] = 50,
+    doc_id: Annotated[int | None, typer.Option("--doc", min=1, help="Only this document.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 50,
 ) -> None:
     """The latest audit entries, newest first."""
     with _workspace() as ws:
         for r in ws.audit.records(doc_id, limit):
             doc = f" doc {r.document_id}" if r.document_id is not None else ""
-            out.print(f"{r.seq}\t{r.created_at}\t{r.actor}\t{r.action}{doc}\t{json.dumps(r.details)}", highlight=False)
+            line = f"{r.seq}\t{r.created_at}\t{r.actor}\t{r.action}{doc}\t{json.dumps(r.details)}"
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from idp_app.db.engine import Database
-from idp_app.errors import ConfigError, InvalidValueError
+from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
 from idp_app.services import audit
 from idp_app.services.routing import RoutingPolicy
 from idp_app.services.users import Permission, User, acting_user
+from idp_app.services.values import LINE_ITEM_TYPES, RESOURCES, schema_types
 
 
 class PolicyStore:
@@ -32,6 +33,8 @@ class PolicyStore:
         """Set the default threshold (``field`` None) or one field's; needs a supervisor. Saved and logged."""
         if not 0.0 <= value <= 1.0:
             raise InvalidValueError(f"a threshold is a confidence between 0 and 1, not {value}")
+        if field is not None:
+            _check_field(field)
         if self._db is None or self.user_file is None:
             raise ConfigError("this workspace has no policy file to save thresholds to")
         with self._db.write() as s:
@@ -48,6 +51,18 @@ class PolicyStore:
             self.current = RoutingPolicy.load(self.user_file)
             audit.append(s, actor.name, "threshold_changed", field=field or "default", old=old, new=value)
         return self.current
+
+
+def _check_field(name: str) -> None:
+    """Refuse a field that no schema has: its threshold would be saved and never used."""
+    schemas = sorted((RESOURCES / "schemas").glob("*.toml"))
+    if name in LINE_ITEM_TYPES or any(name in schema_types(p.stem) for p in schemas):
+        return
+    raise NotFoundError(
+        f"no field {name!r} in any schema: field names come from resources/schemas/ "
+        f"({', '.join(p.name for p in schemas)}), line-item columns are {', '.join(LINE_ITEM_TYPES)}; "
+        "`idp show DOC` lists a document's fields"
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
