@@ -199,7 +199,7 @@ _AMOUNT_TOKEN = re.compile(
 _IDENT_TOKEN = re.compile(r"^[#:]?([A-Za-z0-9][A-Za-z0-9/_.\-]*[A-Za-z0-9])[.:,;]?$")
 IBAN_RE = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){8,30}(?![A-Za-z0-9])")
 VAT_RE = re.compile(
-    r"(?<![A-Z0-9])(?:[A-Z]{2} ?[0-9A-Z](?:[ .]?[0-9A-Z]){7,13}|\d{2}[A-Z]{5}\d{4}[A-Z]\d[A-Z0-9]{2})(?![A-Za-z0-9])"
+    r"(?<![A-Z0-9])(?:[A-Z]{2} ?[0-9A-Z](?:[ .-]?[0-9A-Z]){7,13}|\d{2}[A-Z]{5}\d{4}[A-Z]\d[A-Z0-9]{2})(?![A-Za-z0-9])"
 )
 
 
@@ -303,10 +303,11 @@ def _codes(view: DocView, lv: LineView) -> list[Candidate]:
             out.append(_cand(view, lv, ValueType.IBAN, shape, ids, valid=nz.normalise_iban(shape) is not None))
     for m in VAT_RE.finditer(upper):
         start, end = _valid_span(upper, m, lambda s: nz.normalise_vat_id(s) is not None)
-        compact = re.sub(r"[ .]", "", upper[start:end])
+        compact = re.sub(r"[ .-]", "", upper[start:end])
         ids = lv.tokens_in_chars(start, end)
         if ids and not compact.isalpha() and sum(c.isdigit() for c in compact) >= 6:
-            out.append(_cand(view, lv, ValueType.VAT_ID, compact, ids, valid=nz.normalise_vat_id(compact) is not None))
+            valid = nz.normalise_vat_id(compact)  # "CHE-118.287.126 MWST" is CHE118287126
+            out.append(_cand(view, lv, ValueType.VAT_ID, valid or compact, ids, valid=valid is not None))
     return out
 
 

@@ -264,12 +264,27 @@ def normalise_vat_id(text: str) -> str | None:
     from stdnum import vatin
 
     compact = re.sub(r"[\s.-]", "", text).upper()
+    if compact.startswith("CHE"):
+        return swiss_uid(compact)
     try:
         if vatin.is_valid(compact):
             return str(vatin.compact(compact))
     except Exception:  # stdnum raises its own ValidationError family and sometimes ValueError
         return None
     return None
+
+
+_SWISS_VAT_SUFFIX = re.compile(r"(?:MWST|TVA|IVA)$")
+
+
+def swiss_uid(compact: str) -> str | None:
+    """A Swiss VAT number in the form of its enterprise id (``CHE118287126``): Swiss invoices print it with or
+    without the language marker of VAT registration ("CHE-118.287.126 MWST", "UID CHE-118.287.126"), which names
+    the same number. None unless its check digit holds (python-stdnum's ``ch.uid``)."""
+    from stdnum.ch import uid
+
+    number = _SWISS_VAT_SUFFIX.sub("", compact)
+    return str(uid.compact(number)) if uid.is_valid(number) else None
 
 
 def vat_shape(text: str) -> str | None:

@@ -157,6 +157,12 @@ def normalise(value_type: str, text: str | None) -> str | None:
         from stdnum.exceptions import ValidationError
 
         compact = re.sub(r"[\s.\-]", "", s).upper()
+        if compact.startswith("CHE"):
+            from extractors.fields.normalise import swiss_uid
+
+            if (found := swiss_uid(compact)) is None:
+                raise InvalidValueError(f"{text!r} is not a valid VAT id: not a Swiss enterprise id (CHE-123.456.789)")
+            return found
         try:
             return str(vatin.validate(compact))
         except ValidationError as exc:

@@ -134,6 +134,9 @@ def test_codes_are_checked_by_their_libraries() -> None:
     assert normalise_iban("DE89 3704 0044 0532 0130 01") is None
     assert normalise_vat_id("DE 136 695 976") == "DE136695976"
     assert normalise_vat_id("DE 136 695 977") is None
+    # a Swiss VAT number is its enterprise id, printed with or without the MWST/TVA marker
+    assert normalise_vat_id("CHE-118.287.126 MWST") == normalise_vat_id("CHE-118.287.126") == "CHE118287126"
+    assert normalise_vat_id("CHE-118.287.127") is None
     assert normalise_currency("€") == "EUR"
     assert normalise_currency("Euro") == "EUR"
     assert normalise_currency("dollar des États-Unis") == "USD"

@@ -30,6 +30,8 @@ from idp_app.services.values import normalise
         ("currency", "€", "EUR"),
         ("iban", "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
         ("vat_id", "DE 136 695 976", "DE136695976"),
+        ("vat_id", "CHE-118.287.126 MWST", "CHE118287126"),  # Swiss: the enterprise id, with or without MWST
+        ("vat_id", "CHE-118.287.126", "CHE118287126"),
         ("text", "  ACME  ", "ACME"),
         ("period", "two (2) years", "2 years"),
         ("period", "18 Months", "18 months"),
@@ -53,6 +55,7 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("currency", "EURO", "currency"),
         ("iban", "DE00 1234", "IBAN"),
         ("vat_id", "DE123", "VAT"),
+        ("vat_id", "CHE-118.287.127", "VAT"),
         ("period", "forever", "period"),
         ("period", "abc", "period"),
         ("period", "0 years", "period"),
