@@ -91,9 +91,45 @@ def find_text(
                     break
                 ids = [i for _, ln in lines[start : end + 1] for i in ln.token_ids]
                 consider(page, line_no, ids, text, end - start + 1)
+            # a block of one column over several rows (a seller's address beside the customer's)
+            for a, b in line.segments if len(line.segments) > 1 else ():
+                column = _column_rows(page, lines[start:], line.token_ids[a:b], MAX_LINES)
+                ids, text = [], ""
+                for n, run in enumerate(column, start=1):
+                    ids.extend(run)
+                    text = " ".join(p for p in (text, *(" ".join(name_tokens(page.tokens[i].text)) for i in run)) if p)
+                    if len(text) > 1.5 * len(want) + 4:
+                        break
+                    if n > 1:
+                        consider(page, line_no, ids, text, n)
     if best is None or best.similarity < min_similarity:
         return None
     return best
+
+
+def _column_rows(page: Page, lines: Sequence[tuple[int, LineView]], first: Sequence[int], most: int) -> list[list[int]]:
+    """The tokens of ``first`` and, on each following row, the column that starts within a few points of where it
+    starts; a row with nothing under the column (another column's line between two of its lines) is passed over,
+    and a row with other text there ends the block."""
+    x0 = page.tokens[first[0]].bbox_pt.x0
+    x1 = max(page.tokens[i].bbox_pt.x1 for i in first)
+    out = [list(first)]
+    for _, ln in lines[1:]:
+        if len(out) == most:
+            break
+        hit = None
+        for a, b in ln.segments or ((0, len(ln.token_ids)),):
+            if abs(page.tokens[ln.token_ids[a]].bbox_pt.x0 - x0) <= 6.0:
+                hit = list(ln.token_ids[a:b])
+                break
+        if hit is not None:
+            above = page.tokens[out[-1][0]].bbox_pt
+            if page.tokens[hit[0]].bbox_pt.y0 - above.y1 > 2.0 * above.height:
+                break  # a gap: the next block
+            out.append(hit)
+        elif any(page.tokens[i].bbox_pt.x0 < x1 and page.tokens[i].bbox_pt.x1 > x0 for i in ln.token_ids):
+            break
+    return out
 
 
 def locate_text(doc: Document, value: str, min_similarity: float = MIN_SIMILARITY) -> tuple[int, BBox] | None:
@@ -117,6 +153,36 @@ def locate_value(doc: Document, value_type: str, value: str) -> tuple[int, BBox]
             return None
         page = doc.pages[hit[0]]
         return hit[0], _span_box(page, hit[1])
-    # identifiers, IBANs and the like are found only as printed; names and addresses also misread
-    exact = value_type not in (ValueType.NAME, ValueType.ADDRESS, ValueType.TEXT)
-    return locate_text(doc, value, 1.0 if exact else MIN_SIMILARITY)
+    if value_type in (ValueType.IBAN, ValueType.VAT_ID, ValueType.IDENTIFIER):
+        return locate_code(doc, value)
+    # names and addresses also where OCR misread a letter of them
+    return locate_text(doc, value, 1.0 if value_type not in (ValueType.NAME, ValueType.ADDRESS) else MIN_SIMILARITY)
+
+
+MAX_CODE_TOKENS = 8
+"""Tokens a printed code may be split into ("DE89 3704 0044 0532 0130 00")."""
+
+
+def _compact(text: str) -> str:
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
+def locate_code(doc: Document, value: str) -> tuple[int, BBox] | None:
+    """Where a code (an IBAN, a VAT id, an invoice number) is printed, in groups or with punctuation
+    ("CHE-118.287.126 MWST" for ``CHE118287126``): the fewest tokens of one row whose letters and digits are the
+    code's, or start with it and go on with letters only (a marker such as MWST in the same token)."""
+    want = _compact(value)
+    if not want:
+        return None
+    for page in doc.pages:
+        for line in page_lines(page):
+            ids = line.token_ids
+            for a in range(len(ids)):
+                text = ""
+                for b in range(a, min(len(ids), a + MAX_CODE_TOKENS)):
+                    text += _compact(page.tokens[ids[b]].text)
+                    if text == want or (text.startswith(want) and text[len(want) :].isalpha()):
+                        return page.index, _span_box(page, ids[a : b + 1])
+                    if not want.startswith(text):
+                        break
+    return None

@@ -23,6 +23,14 @@ LINES = [
     (420, 300, "1,234.50"),
     (300, 320, "Rounding"),
     (420, 320, "0.00"),
+    (40, 400, "MWST-Nr. CHE-118.287.126 MWST"),
+    (40, 420, "IBAN DE89 3704 0044 0532 0130 00"),
+    (40, 480, "Industriestrasse 237"),
+    (300, 480, "Bahnhofstrasse 102"),
+    (420, 487, "Date: 01.08.2023"),  # a third column's line between two lines of each address
+    (40, 494, "4051 Basel"),
+    (300, 494, "80331 Munich"),
+    (40, 560, "4051 Basel"),  # far below: not part of the block
 ]
 
 
@@ -65,3 +73,18 @@ def test_an_address_is_found_across_its_lines(receipt: Document) -> None:
 def test_text_that_is_not_printed_is_not_found(receipt: Document) -> None:
     assert locate_value(receipt, "name", "Brightwater Marine Supply") is None
     assert find_text(receipt, "") is None
+
+
+def test_codes_are_found_in_groups_and_with_punctuation(receipt: Document) -> None:
+    found = locate_value(receipt, "vat_id", "CHE118287126")
+    assert found is not None and printed(receipt, *found) == "CHE-118.287.126"
+    found = locate_value(receipt, "iban", "DE89370400440532013000")
+    assert found is not None and printed(receipt, *found) == "DE89 3704 0044 0532 0130 00"
+    assert locate_value(receipt, "vat_id", "CHE118287127") is None
+
+
+def test_an_address_is_found_in_its_column_beside_another(receipt: Document) -> None:
+    span = find_text(receipt, "Industriestrasse 237, 4051 Basel")
+    assert span is not None and span.n_lines == 2
+    assert span.text(receipt) == "Industriestrasse 237 4051 Basel"
+    assert find_text(receipt, "Bahnhofstrasse 102, 80331 Munich") is not None
