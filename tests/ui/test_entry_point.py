@@ -17,6 +17,8 @@ def test_no_display_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
 
 def test_unusable_home_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    assert main(["--home", "/proc/no-such-place"]) == 1
+    from idp_app.errors import ConfigError
+
+    assert main(["--home", "/proc/no-such-place"]) == ConfigError.exit_code
     err = capsys.readouterr().err.strip()
-    assert err.startswith("idp-desk: cannot open the data in /proc/no-such-place") and "\n" not in err
+    assert err.startswith("idp-desk: cannot use /proc/no-such-place") and "data folder" in err and "\n" not in err
