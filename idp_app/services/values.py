@@ -60,11 +60,12 @@ def parse_amount(text: str) -> Decimal:
     s = re.sub(r"[\s'’]", "", s)
     last_dot, last_comma = s.rfind("."), s.rfind(",")
     decimal_sep = "." if last_dot > last_comma else ","
-    only = "." if "," not in s else "," if "." not in s else None
-    if only is not None and len(s) - s.rfind(only) - 1 == 3:
-        whole = s.lstrip("+-").split(only)[0]
-        if s.count(only) > 1 or whole.lstrip("0"):
-            decimal_sep = "," if only == "." else "."  # 1,234 1.234 1,234,567: thousands (0,125 is a fraction)
+    if decimal_sep == "," and last_comma >= 0 and len(s) - last_comma - 1 == 3 and last_dot < 0 and s.count(",") > 1:
+        decimal_sep = "."  # 1,234,567 has no decimals
+    if decimal_sep == "," and s.count(",") == 1 and len(s) - last_comma - 1 == 3 and "." not in s:
+        decimal_sep = "."  # 1,234 reads as a thousands separator
+    if decimal_sep == "." and s.count(".") > 1 and "," not in s:
+        decimal_sep = ","  # 1.234.567 has no decimals (one dot, as in 1.789, is a decimal point)
     thousands = "," if decimal_sep == "." else "."
     s = s.replace(thousands, "").replace(decimal_sep, ".")
     try:
@@ -111,7 +112,12 @@ def parse_period(text: str) -> str:
     if unit == "business days":
         unit = "business day"  # the one plural the duration names do not list
     period = normalize_duration(amount, unit)
-    if period is None and re.fullmatch(r"\d+\.\d+", amount) and (whole := normalize_duration("2", unit)):
+    if (
+        period is None
+        and re.fullmatch(r"\d+\.\d+", amount)
+        and float(amount) > 0
+        and (whole := normalize_duration("2", unit))
+    ):
         period = f"{amount} {whole.split(' ', 1)[1]}"  # a fraction is always plural
     if period is None:
         raise InvalidValueError(f"{text!r} is not a period (e.g. 2 years, 30 days, 6 months)")

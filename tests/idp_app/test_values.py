@@ -19,13 +19,12 @@ from idp_app.services.values import normalise
         ("amount", "€ 99,5", "99.50"),
         ("amount", "-12.5", "-12.50"),
         ("amount", "1 234,00", "1234.00"),
-        ("amount", "1,190", "1190.00"),
-        ("amount", "1.190", "1190.00"),  # three digits after the only separator: thousands, either way
         ("amount", "1.234.567", "1234567.00"),
         ("amount", "1,234,567", "1234567.00"),
-        ("amount", "0,125", "0.125"),  # but a fraction of one
-        ("amount", "0.005", "0.005"),  # never rounded away
+        ("amount", "1.789", "1.789"),  # a unit price: one dot is a decimal point, and no decimal is rounded away
+        ("amount", "0.005", "0.005"),
         ("amount", "0,1234", "0.1234"),
+        ("percent", "7.125%", "7.125"),
         ("currency", "eur", "EUR"),
         ("currency", "€", "EUR"),
         ("iban", "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
@@ -59,6 +58,7 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("period", "forever", "period"),
         ("period", "abc", "period"),
         ("period", "0 years", "period"),
+        ("period", "0.0 days", "period"),
     ],
 )
 def test_wrong_typed_values_are_refused_with_a_message(value_type: str, text: str, word: str) -> None:
@@ -67,3 +67,10 @@ def test_wrong_typed_values_are_refused_with_a_message(value_type: str, text: st
     assert word in str(info.value)
     assert text in str(info.value)
     assert info.value.exit_code == 24
+
+
+def test_a_swiss_vat_id_is_one_vendor_key_with_or_without_its_marker() -> None:
+    from idp_app.services.vendors import vat_key
+
+    assert vat_key("CHE-118.287.126 MWST") == vat_key("CHE118287126") == "CHE118287126"
+    assert vat_key("DE 136 695 976") == "DE136695976" and vat_key(None) is None
