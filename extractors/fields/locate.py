@@ -153,12 +153,15 @@ def locate_value(doc: Document, value_type: str, value: str) -> tuple[int, BBox]
             return None
         page = doc.pages[hit[0]]
         return hit[0], _span_box(page, hit[1])
-    if value_type in (ValueType.IBAN, ValueType.VAT_ID, ValueType.IDENTIFIER):
+    if value_type in (ValueType.IBAN, ValueType.VAT_ID):
         return locate_code(doc, value)
-    # names and addresses also where OCR misread a letter of them
-    return locate_text(doc, value, 1.0 if value_type not in (ValueType.NAME, ValueType.ADDRESS) else MIN_SIMILARITY)
+    # identifiers are found only as printed; names, addresses and other text also misread
+    exact = value_type not in (ValueType.NAME, ValueType.ADDRESS, ValueType.TEXT)
+    return locate_text(doc, value, 1.0 if exact else MIN_SIMILARITY)
 
 
+VAT_MARKERS = frozenset({"MWST", "TVA", "IVA"})
+"""What may follow a Swiss VAT number in its own token ("CHE-118.287.126MWST")."""
 MAX_CODE_TOKENS = 8
 """Tokens a printed code may be split into ("DE89 3704 0044 0532 0130 00")."""
 
@@ -168,9 +171,9 @@ def _compact(text: str) -> str:
 
 
 def locate_code(doc: Document, value: str) -> tuple[int, BBox] | None:
-    """Where a code (an IBAN, a VAT id, an invoice number) is printed, in groups or with punctuation
-    ("CHE-118.287.126 MWST" for ``CHE118287126``): the fewest tokens of one row whose letters and digits are the
-    code's, or start with it and go on with letters only (a marker such as MWST in the same token)."""
+    """Where an IBAN or a VAT id is printed, in groups or with punctuation ("CHE-118.287.126 MWST" for
+    ``CHE118287126``): the fewest tokens of one row whose letters and digits are the code's (a Swiss VAT marker
+    may follow in the same token)."""
     want = _compact(value)
     if not want:
         return None
@@ -181,7 +184,7 @@ def locate_code(doc: Document, value: str) -> tuple[int, BBox] | None:
                 text = ""
                 for b in range(a, min(len(ids), a + MAX_CODE_TOKENS)):
                     text += _compact(page.tokens[ids[b]].text)
-                    if text == want or (text.startswith(want) and text[len(want) :].isalpha()):
+                    if text == want or (text.startswith(want) and text[len(want) :] in VAT_MARKERS):
                         return page.index, _span_box(page, ids[a : b + 1])
                     if not want.startswith(text):
                         break

@@ -279,7 +279,8 @@ class Registry:
             doc = s.get(Document, document_id)
             if doc is None:
                 raise NotFoundError(f"no document {document_id}")
-            if doc.status not in (DocumentStatus.APPROVED.value, DocumentStatus.EXPORTED.value):
+            approved = (DocumentStatus.APPROVED.value, DocumentStatus.EXPORTED.value)
+            if doc.status not in approved or doc.decided_by is None:  # exported straight through: nobody checked
                 raise InvalidValueError(
                     f"document {document_id} is not approved ({doc.status.replace('_', ' ')}): only approved "
                     "documents, whose values a person made true, can be in the golden set"

@@ -158,7 +158,9 @@ class UserService:
                 raise NotFoundError(f"no user {name!r}")
             old = row.role
             if old == Role.ADMIN.value and new_role is not Role.ADMIN:
-                admins = s.execute(select(func.count()).where(UserRow.role == Role.ADMIN.value)).scalar_one()
+                admins = s.execute(
+                    select(func.count()).where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+                ).scalar_one()
                 if admins <= 1:
                     raise InvalidValueError(f"{name} is the last admin: make another user admin first")
             row.role = new_role.value

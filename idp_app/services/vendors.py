@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from idp_app.db.engine import Database
@@ -31,7 +31,9 @@ def name_key(name: str | None) -> str:
 
 
 def vat_key(vat: str | None) -> str | None:
-    return re.sub(r"[^A-Z0-9]", "", vat.upper()) or None if vat else None
+    """The VAT id compacted; a Swiss one without its MWST/TVA/IVA marker (stored either way over time)."""
+    key = re.sub(r"[^A-Z0-9]", "", vat.upper()) if vat else ""
+    return (re.sub(r"(MWST|TVA|IVA)$", "", key) if key.startswith("CHE") else key) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,10 @@ def facts(
             select(Document.id)
             .where(
                 Document.vendor_key == key,
-                func.upper(func.trim(Document.invoice_number)) == invoice_number.strip().upper(),  # "inv-7" is "INV-7"
+                or_(  # "inv-7" is "INV-7" (the database folds ASCII letters only: exact matches count too)
+                    Document.invoice_number == invoice_number,
+                    func.upper(func.trim(Document.invoice_number)) == invoice_number.strip().upper(),
+                ),
                 Document.id != doc_id,
                 Document.status.not_in(_NOT_DUPLICATES),
             )

@@ -31,6 +31,7 @@ LINES = [
     (40, 494, "4051 Basel"),
     (300, 494, "80331 Munich"),
     (40, 560, "4051 Basel"),  # far below: not part of the block
+    (40, 600, "Order INV-7A"),
 ]
 
 
@@ -88,3 +89,11 @@ def test_an_address_is_found_in_its_column_beside_another(receipt: Document) -> 
     assert span is not None and span.n_lines == 2
     assert span.text(receipt) == "Industriestrasse 237 4051 Basel"
     assert find_text(receipt, "Bahnhofstrasse 102, 80331 Munich") is not None
+
+
+def test_an_identifier_is_found_only_as_printed(receipt: Document) -> None:
+    assert locate_value(receipt, "identifier", "CHE-118.287.126") is not None
+    assert locate_value(receipt, "identifier", "CHE-118.287") is None  # part of a printed number
+    assert locate_value(receipt, "identifier", "INV-7") is None  # another number that starts the same
+    assert locate_value(receipt, "vat_id", "INV7") is None
+    assert locate_value(receipt, "vat_id", "CHE118287") is None
