@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fake_extractors import json_extract
+from fake_extractors import invoice, json_extract, write_doc
 
 from idp_app.config import AppConfig
 from idp_app.services import Workspace
@@ -75,3 +75,21 @@ def ws(config: AppConfig) -> Iterator[Workspace]:
 @pytest.fixture
 def inbox(tmp_path: Path) -> Path:
     return tmp_path / "inbox"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A SQLite workspace with an admin, a clerk and a supervisor, and two invoices in review, found by IDP_HOME."""
+    home = tmp_path / "cli-home"
+    monkeypatch.setenv("IDP_HOME", str(home))
+    for name in ("IDP_USER", "IDP_DATABASE_URL", "IDP_FILES_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    inbox = tmp_path / "in"
+    write_doc(inbox, "a.json", invoice("A-1", total="129.00"))  # net + tax != total: a rule fails
+    write_doc(inbox, "b.json", invoice("B-1"))
+    with Workspace.open(AppConfig.from_env(), extract=json_extract) as ws:
+        ws.users.add("boss", "boss-pw", "admin")
+        ws.users.add("clerk", "clerk-pw", "clerk", by="boss")
+        ws.users.add("sup", "sup-pw", "supervisor", by="boss")
+        ws.ingest.ingest([inbox], workers=0)
+    return home

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import typer
-from fake_extractors import invoice, json_extract, write_doc
 from typer.models import OptionInfo
 from typer.testing import CliRunner
 
@@ -28,24 +27,6 @@ runner = CliRunner()
 
 ANY_INT = {("samples", "--seed")}
 """Int options where every value is valid (a seed); every other int option must have a lower bound."""
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A SQLite workspace with an admin, a clerk and a supervisor, and two invoices in review, found by IDP_HOME."""
-    home = tmp_path / "cli-home"
-    monkeypatch.setenv("IDP_HOME", str(home))
-    for name in ("IDP_USER", "IDP_DATABASE_URL", "IDP_FILES_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    inbox = tmp_path / "in"
-    write_doc(inbox, "a.json", invoice("A-1", total="129.00"))  # net + tax != total: a rule fails
-    write_doc(inbox, "b.json", invoice("B-1"))
-    with Workspace.open(AppConfig.from_env(), extract=json_extract) as ws:
-        ws.users.add("boss", "boss-pw", "admin")
-        ws.users.add("clerk", "clerk-pw", "clerk", by="boss")
-        ws.users.add("sup", "sup-pw", "supervisor", by="boss")
-        ws.ingest.ingest([inbox], workers=0)
-    return home
 
 
 @pytest.fixture

@@ -6,31 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_extractors import invoice, json_extract, write_doc
 from typer.testing import CliRunner
 
 from idp_app.cli import app
-from idp_app.config import AppConfig
-from idp_app.services import Workspace
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A SQLite workspace with users and two documents in review, as the CLI will find it through IDP_HOME."""
-    home = tmp_path / "cli-home"
-    monkeypatch.setenv("IDP_HOME", str(home))
-    monkeypatch.delenv("IDP_USER", raising=False)
-    inbox = tmp_path / "in"
-    write_doc(inbox, "a.json", invoice("A-1", total="129.00"))
-    write_doc(inbox, "b.json", invoice("B-1"))
-    with Workspace.open(AppConfig.from_env(), extract=json_extract) as ws:
-        ws.users.add("boss", "boss-pw", "admin")
-        ws.users.add("clerk", "clerk-pw", "clerk", by="boss")
-        ws.users.add("sup", "sup-pw", "supervisor", by="boss")
-        ws.ingest.ingest([inbox], workers=0)
-    return home
 
 
 def run(*args: str) -> tuple[int, str]:
