@@ -32,8 +32,8 @@ def retrain_cmd(
     if_due: Annotated[bool, typer.Option("--if-due", help="Do nothing (exit 0) unless retraining is due.")] = False,
 ) -> None:
     """Train a new model on the approved invoices and receipts, holding out the golden set and the most recently
-    approved share (20 % by default, holdout_share in [learning]) to measure it on; promote it only if it measures
-    better there than the model in use."""
+    approved share (20 % by default: holdout_share in the learning table of routing.toml) to measure it on;
+    promote it only if it measures better there than the model in use."""
     from idp_app.learning.retrain import retrain
 
     with _ws() as ws:

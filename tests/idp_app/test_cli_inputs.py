@@ -279,3 +279,21 @@ def test_commands_named_in_the_default_policy_exist() -> None:
         flags = {flag for flag, _, _ in _options(commands[command])}
         for flag in re.findall(r"--[a-z-]+", options):
             assert flag in flags, f"idp {command} {flag}"
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z_]{3,}", text)
+
+
+@pytest.mark.parametrize("command", [name for name, _ in _commands(app)])
+def test_help_shows_every_word_it_was_written_with(command: str) -> None:
+    """Rich markup must not eat text: a "[learning]" in a docstring once vanished from ``--help``."""
+    fn = dict(_commands(app))[command]
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0, result.output
+    shown = set(_words(result.output))
+    written = _words(inspect.getdoc(inspect.unwrap(fn)) or "")
+    for _, _, info in _options(fn):
+        written += _words(info.help or "")
+    missing = [w for w in written if w not in shown]
+    assert not missing, f"idp {command} --help lost {missing}"
