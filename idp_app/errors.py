@@ -103,3 +103,10 @@ class InputError(AppError):
 
     exit_code = 32
     kind = "input"
+
+
+class ExportIncompleteError(AppError):
+    """Some documents could not be exported (each stays approved with its reason); the others were."""
+
+    exit_code = 35
+    kind = "export_incomplete"

@@ -10,6 +10,7 @@ from idp_app.db.engine import Database, make_engine
 from idp_app.errors import SchemaOutdatedError
 from idp_app.services import audit as audit_log
 from idp_app.services.documents import DocumentService, ReadFn
+from idp_app.services.export import ExportService
 from idp_app.services.ingest import ExtractFn, IngestService
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import DEFAULT_LEASE_SECONDS, QueueService
@@ -62,6 +63,7 @@ class Workspace:
         self.ingest = IngestService(db, config, self.policies, extract)
         self.vendors = VendorService(db)
         self.audit = AuditService(db)
+        self.export = ExportService(db, config, self.documents)
         if extract is None:
             # Extract with the promoted model and the vendor memory; learn each approval into the memory.
             from idp_app.learning.extract import install

@@ -1,0 +1,107 @@
+"""`idp export`: approved documents to files an accounting system imports, as one batch (supervisors)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from idp_app.cli.workflow import UserOpt, _acting, app_config, err, handle_errors
+from idp_app.errors import ExportIncompleteError
+
+out = Console(soft_wrap=True)
+
+
+@handle_errors
+def export_cmd(
+    user: UserOpt = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv or cii (Factur-X EN 16931 XML); repeat for both. Default: formats in routing.toml.",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder the batch folder goes into (default: exports/ in the data directory)."),
+    ] = None,
+    batch: Annotated[
+        str | None, typer.Option(help="Name of the batch folder (default: the time, e.g. 20261122-093000).")
+    ] = None,
+    documents: Annotated[
+        list[int] | None, typer.Option("--document", "-d", min=1, help="Export only these documents (repeat).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Write the approved documents not exported yet as one batch folder (CSV files, one Factur-X XML per
+    invoice checked against the EN 16931 schema and schematron, a manifest) and mark them exported. A document
+    that cannot be written stays approved and is listed with its reason (exit 35); the others are exported."""
+    from idp_app.services import Workspace
+
+    with Workspace.open(app_config()) as ws:
+        actor = _acting(ws, user)
+        report = ws.export.export(actor, out_dir=out_dir, formats=formats, batch=batch, doc_ids=documents)
+    if as_json:
+        print(json.dumps(_as_dict(report), ensure_ascii=False))
+    else:
+        for name in report.recovered:
+            out.print(f"completed batch {escape(name)}, left unfinished by an interrupted export", highlight=False)
+        if report.directory is None:
+            out.print("nothing exported: no approved document is waiting" if not report.failed else "nothing exported")
+        else:
+            xml = sum(1 for f in report.files if f.startswith("cii/"))
+            files = [f for f in report.files if not f.startswith("cii/")] + (
+                [f"{xml} Factur-X XML in cii/"] if xml else []
+            )
+            out.print(
+                f"exported {len(report.exported)} documents to {escape(str(report.directory))}: {', '.join(files)}",
+                highlight=False,
+            )
+        for reason, ids in _grouped(report.notes).items():
+            out.print(f"  note ({_ids(ids)}): {escape(reason)}", highlight=False)
+        for reason, ids in _grouped(report.skipped).items():
+            out.print(f"  skipped ({_ids(ids)}): {escape(reason)}", highlight=False)
+        for p in report.failed:
+            err.print(f"  left approved {p.document_id} {escape(p.filename)}: {escape(p.reason)}", highlight=False)
+    if report.failed:
+        raise ExportIncompleteError(f"{len(report.failed)} documents could not be exported; they stay approved")
+
+
+def _grouped(problems: list[Any]) -> dict[str, list[int]]:
+    """The same reason for several documents, said once."""
+    groups: dict[str, list[int]] = {}
+    for p in problems:
+        groups.setdefault(p.reason, []).append(p.document_id)
+    return groups
+
+
+def _ids(ids: list[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    return f"document {shown}" if len(ids) == 1 else f"documents {shown}"
+
+
+def _as_dict(report: Any) -> dict[str, Any]:
+    def problems(items: list[Any]) -> list[dict[str, Any]]:
+        return [{"id": p.document_id, "file": p.filename, "reason": p.reason} for p in items]
+
+    return {
+        "batch": report.batch,
+        "directory": str(report.directory) if report.directory else None,
+        "exported": report.exported,
+        "files": report.files,
+        "notes": problems(report.notes),
+        "skipped": problems(report.skipped),
+        "failed": problems(report.failed),
+        "recovered": report.recovered,
+    }
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("export")(export_cmd)

@@ -1,0 +1,308 @@
+"""An approved invoice as a Factur-X / ZUGFeRD 2 XML (UN/CEFACT CII, profile EN 16931).
+
+Built from what was approved and nothing else: a value the page did not give is left out, never made up. Where
+EN 16931 needs something the page cannot give (the seller's country, a VAT breakdown), :class:`NotExportable`
+says what is missing, and :mod:`idp_app.export.validate` checks the result against the published XSD and the
+EN 16931 schematron before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+
+from lxml import etree
+
+from idp_app.export.record import ExportLine, ExportRecord
+
+RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
+UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+NSMAP = {"rsm": RSM, "ram": RAM, "qdt": QDT, "udt": UDT}
+GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
+
+CENT = Decimal("0.01")
+ODD_RATES = (Decimal("2.1"), Decimal("2.6"), Decimal("3.8"), Decimal("4.8"), Decimal("8.1"), Decimal("13.5"))
+"""VAT rates in use that are not a multiple of half a percent (France, Switzerland, Ireland)."""
+
+
+class NotExportable(Exception):
+    """The approved values cannot make a valid EN 16931 invoice; the message says what is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaxGroup:
+    rate: Decimal
+    basis: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CiiLine:
+    number: int
+    name: str
+    seller_id: str
+    quantity: Decimal
+    price: Decimal
+    amount: Decimal
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CiiInvoice:
+    """What the XML says, checked for what EN 16931 requires; ``notes`` tell the clerk what was assumed."""
+
+    record: ExportRecord
+    seller_country: str
+    buyer_country: str
+    lines: tuple[CiiLine, ...]
+    groups: tuple[TaxGroup, ...]
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+    notes: tuple[str, ...]
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Country name -> ISO code, in the languages the schemas read (babel's territory names)."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for lang in ("en", "de", "fr", "nl"):
+        for code, name in Locale(lang).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names[name.casefold()] = code
+    names.update({"usa": "US", "u.s.a.": "US", "uk": "GB", "deutschland": "DE", "schweiz": "CH", "suisse": "CH"})
+    return names
+
+
+def country_of(record: ExportRecord, prefix: str = "vendor") -> str | None:
+    """The ISO country of the seller: from the VAT id's prefix, the IBAN, or the address's last line."""
+    vat = record.text(f"{prefix}_vat_id").replace(" ", "").upper()
+    if re.match(r"^[A-Z]{2}", vat):
+        code = vat[:2]
+        return {"EL": "GR", "CH": "CH"}.get(code, code) if code != "XI" else "GB"
+    iban = record.text(f"{prefix}_iban").replace(" ", "").upper()
+    if re.match(r"^[A-Z]{2}\d\d", iban):
+        return iban[:2]
+    lines = [ln.strip(" ,.") for ln in re.split(r"[\n,]", record.text(f"{prefix}_address")) if ln.strip(" ,.")]
+    names = _country_names()
+    for line in reversed(lines[-2:]):
+        if line.casefold() in names:
+            return names[line.casefold()]
+    return None
+
+
+def _rate_for(net: Decimal, tax: Decimal, hints: list[Decimal]) -> Decimal | None:
+    """The single VAT rate that gives ``tax`` on ``net`` to the cent: a rate the lines name, a multiple of
+    half a percent, or a known odd rate. None when no single rate does (several rates, or no VAT)."""
+    if net <= 0:
+        return None
+    candidates = [*hints, *(Decimal(k) / 2 for k in range(1, 61)), *ODD_RATES]
+    fits = [r for r in candidates if r > 0 and abs(cents(net * r / 100) - tax) <= CENT]
+    return min(fits, key=lambda r: abs(net * r / 100 - tax)) if fits else None
+
+
+def _usable_lines(lines: tuple[ExportLine, ...], net: Decimal) -> bool:
+    amounts = [ln.decimal("amount") for ln in lines]
+    return bool(lines) and all(a is not None for a in amounts) and sum(a for a in amounts if a is not None) == net
+
+
+def _groups(lines: list[CiiLine], tax: Decimal) -> tuple[TaxGroup, ...]:
+    basis: dict[Decimal, Decimal] = {}
+    for ln in lines:
+        basis[ln.rate] = basis.get(ln.rate, Decimal(0)) + ln.amount
+    groups = [TaxGroup(rate, amount, cents(amount * rate / 100)) for rate, amount in sorted(basis.items())]
+    gap = tax - sum(g.tax for g in groups)
+    if abs(gap) > CENT * len(groups):
+        shown = ", ".join(f"{g.rate} % on {g.basis}" for g in groups)
+        raise NotExportable(f"the tax amount {tax} does not match the line items' rates ({shown})")
+    if gap:  # rounding per line or per invoice: the largest group carries the cent, as the invoice did
+        big = max(range(len(groups)), key=lambda i: groups[i].basis)
+        g = groups[big]
+        groups[big] = TaxGroup(g.rate, g.basis, g.tax + gap)
+    return tuple(groups)
+
+
+def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoice:
+    """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown."""
+    notes: list[str] = []
+    if not record.text("invoice_number"):
+        raise NotExportable("the invoice number is empty")
+    if record.date("invoice_date") is None:
+        raise NotExportable("the invoice date is empty")
+    if not record.text("currency"):
+        raise NotExportable("the currency is empty")
+    net, tax, total = record.decimal("net_amount"), record.decimal("tax_amount"), record.decimal("total_amount")
+    if total is None:
+        raise NotExportable("the total amount is empty")
+    if net is None and tax is not None:
+        net = total - tax
+    if tax is None and net is not None:
+        tax = total - net
+    if net is None or tax is None:
+        raise NotExportable("the net and tax amounts are empty: EN 16931 needs the VAT breakdown")
+    if net + tax != total:
+        raise NotExportable(f"net {net} + tax {tax} is not the total {total}")
+    if total < 0:
+        raise NotExportable("a credit note (negative total) is not exported as an e-invoice")
+    if tax == 0:
+        raise NotExportable("no VAT: whether exempt, zero-rated or reverse charge is not read from the page")
+    seller = country_of(record)
+    if seller is None:
+        raise NotExportable("the seller's country is unknown: add the vendor's VAT id or its country to the address")
+    if not buyer_country:
+        buyer_country = seller
+        notes.append("the buyer's country is assumed to be the seller's: set buyer_country in routing.toml")
+    if not record.text("customer_name"):
+        raise NotExportable("the customer name is empty (EN 16931 BR-07)")
+
+    hints = [r for ln in record.lines if (r := ln.decimal("tax_rate")) is not None]
+    single = _rate_for(net, tax, hints)
+    if any(r == 0 for r in hints):
+        raise NotExportable("a line item without VAT: whether exempt or zero-rated is not read from the page")
+    lines: list[CiiLine] = []
+    if _usable_lines(record.lines, net) and (all(ln.decimal("tax_rate") for ln in record.lines) or single):
+        for ln in record.lines:
+            amount = ln.decimal("amount") or Decimal(0)
+            qty = ln.decimal("quantity")
+            price = ln.decimal("unit_price")
+            if not qty:
+                qty, price = Decimal(1), amount
+                notes.append(f"line {ln.number}: no quantity; written as 1 at its amount")
+            elif price is None:
+                price = amount / qty
+            rate = ln.decimal("tax_rate") or single
+            assert rate is not None
+            desc = ln.text("description") or f"Line {ln.number}"
+            lines.append(CiiLine(ln.number, desc, ln.text("article_number"), qty, price, amount, rate))
+    else:
+        if single is None:
+            raise NotExportable(
+                f"tax {tax} on net {net} is no single VAT rate, and the line items do not give each line's rate"
+            )
+        if record.lines:
+            notes.append("the line items do not add up to the net amount: one line carries the net amount")
+        name = f"Invoice {record.text('invoice_number')}"
+        lines.append(CiiLine(1, name, "", Decimal(1), net, net, single))
+    groups = _groups(lines, tax)
+    return CiiInvoice(record, seller, buyer_country, tuple(lines), groups, net, tax, total, tuple(notes))
+
+
+def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    prefix, name = tag.split(":")
+    el = etree.SubElement(parent, f"{{{NSMAP[prefix]}}}{name}", attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _amount(value: Decimal) -> str:
+    return f"{cents(value):f}"
+
+
+def _quantity(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _price(value: Decimal) -> str:
+    """A unit price with two to four decimals: 0.125 stays 0.125, 12.5 becomes 12.50."""
+    q = value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize()
+    return f"{q.quantize(CENT) if -int(q.as_tuple().exponent) < 2 else q:f}"
+
+
+def _date(parent: etree._Element, tag: str, iso: str) -> None:
+    _el(_el(parent, tag), "udt:DateTimeString", iso.replace("-", ""), format="102")
+
+
+def _address(parent: etree._Element, text: str, country: str) -> None:
+    """The address lines, with the postcode and city taken from its last line when they end it."""
+    addr = _el(parent, "ram:PostalTradeAddress")
+    lines = [ln.strip(" ,") for ln in re.split(r"\n|, ", text) if ln.strip(" ,")]
+    postcode = city = None
+    if lines and (m := re.search(r"(?:^|\s)(?:[A-Z]{1,2}-)?(\d{4,5})\s+(\D+)$", lines[-1])):
+        postcode, city = m.group(1), m.group(2).strip()
+        rest = lines[-1][: m.start()].strip(" ,")
+        lines = [*lines[:-1], rest] if rest else lines[:-1]
+    if postcode:
+        _el(addr, "ram:PostcodeCode", postcode)
+    for tag, line in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), lines[:3], strict=False):
+        _el(addr, tag, line)
+    if city:
+        _el(addr, "ram:CityName", city)
+    _el(addr, "ram:CountryID", country)
+
+
+def to_xml(inv: CiiInvoice) -> bytes:
+    """The CII XML of a prepared invoice (UTF-8, with declaration)."""
+    r = inv.record
+    currency = r.text("currency")
+    root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
+    ctx = _el(root, "rsm:ExchangedDocumentContext")
+    _el(_el(ctx, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE_EN16931)
+    doc = _el(root, "rsm:ExchangedDocument")
+    _el(doc, "ram:ID", r.text("invoice_number"))
+    _el(doc, "ram:TypeCode", "380")
+    _date(doc, "ram:IssueDateTime", r.text("invoice_date"))
+    trade = _el(root, "rsm:SupplyChainTradeTransaction")
+    for ln in inv.lines:
+        item = _el(trade, "ram:IncludedSupplyChainTradeLineItem")
+        _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(ln.number))
+        product = _el(item, "ram:SpecifiedTradeProduct")
+        if ln.seller_id:
+            _el(product, "ram:SellerAssignedID", ln.seller_id)
+        _el(product, "ram:Name", ln.name)
+        agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
+        _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", _price(ln.price))
+        _el(_el(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", _quantity(ln.quantity), unitCode="C62")
+        settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
+        tax = _el(settlement, "ram:ApplicableTradeTax")
+        _el(tax, "ram:TypeCode", "VAT")
+        _el(tax, "ram:CategoryCode", "S")
+        _el(tax, "ram:RateApplicablePercent", _quantity(ln.rate))
+        summary = _el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
+        _el(summary, "ram:LineTotalAmount", _amount(ln.amount))
+
+    agreement = _el(trade, "ram:ApplicableHeaderTradeAgreement")
+    seller = _el(agreement, "ram:SellerTradeParty")
+    _el(seller, "ram:Name", r.text("vendor_name") or "")
+    _address(seller, r.text("vendor_address"), inv.seller_country)
+    if r.text("vendor_vat_id"):
+        _el(_el(seller, "ram:SpecifiedTaxRegistration"), "ram:ID", r.text("vendor_vat_id"), schemeID="VA")
+    buyer = _el(agreement, "ram:BuyerTradeParty")
+    _el(buyer, "ram:Name", r.text("customer_name"))
+    _el(_el(buyer, "ram:PostalTradeAddress"), "ram:CountryID", inv.buyer_country)
+    if r.text("po_number"):
+        _el(_el(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", r.text("po_number"))
+    _el(trade, "ram:ApplicableHeaderTradeDelivery")
+
+    settle = _el(trade, "ram:ApplicableHeaderTradeSettlement")
+    _el(settle, "ram:InvoiceCurrencyCode", currency)
+    if r.text("vendor_iban"):
+        means = _el(settle, "ram:SpecifiedTradeSettlementPaymentMeans")
+        _el(means, "ram:TypeCode", "58")  # SEPA credit transfer
+        _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", r.text("vendor_iban"))
+    for g in inv.groups:
+        tax = _el(settle, "ram:ApplicableTradeTax")
+        _el(tax, "ram:CalculatedAmount", _amount(g.tax))
+        _el(tax, "ram:TypeCode", "VAT")
+        _el(tax, "ram:BasisAmount", _amount(g.basis))
+        _el(tax, "ram:CategoryCode", "S")
+        _el(tax, "ram:RateApplicablePercent", _quantity(g.rate))
+    if r.text("due_date"):
+        _date(_el(settle, "ram:SpecifiedTradePaymentTerms"), "ram:DueDateDateTime", r.text("due_date"))
+    sums = _el(settle, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    _el(sums, "ram:LineTotalAmount", _amount(sum((ln.amount for ln in inv.lines), Decimal(0))))
+    _el(sums, "ram:TaxBasisTotalAmount", _amount(inv.net))
+    _el(sums, "ram:TaxTotalAmount", _amount(inv.tax), currencyID=currency)
+    _el(sums, "ram:GrandTotalAmount", _amount(inv.total))
+    _el(sums, "ram:DuePayableAmount", _amount(inv.total))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

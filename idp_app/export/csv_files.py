@@ -1,0 +1,82 @@
+"""CSV files an accounting system imports: one per document type with every schema field, one of line items.
+
+RFC 4180 (comma, double quotes, CRLF), UTF-8, a header row, dates ISO 8601 and amounts with a decimal point and
+no thousands separator. A text value that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first;
+a vendor name is whatever the page printed) is written with a leading apostrophe, the usual guard against
+CSV injection; amounts, dates and numbers are written as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from idp_app.export.record import LINE_COLUMNS, ExportRecord
+from idp_app.services.values import field_type, schema_types
+
+DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "status", "approved_by")
+"""Columns before the fields: which stored document the row comes from and who decided it."""
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_TYPES = frozenset({"date", "amount", "number", "percent", "currency", "iban", "vat_id"})
+
+
+def safe_cell(value: str, value_type: str) -> str:
+    """``value`` for a CSV cell: text that starts like a formula gets a leading apostrophe."""
+    if value_type not in _PLAIN_TYPES and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _write(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def field_columns(doc_type: str, records: Sequence[ExportRecord]) -> list[str]:
+    """The schema's fields in schema order, then any other field a record carries (a field added later)."""
+    names = list(schema_types(doc_type))
+    for r in records:
+        names += [n for n in r.fields if n not in names]
+    return names
+
+
+def documents_csv(doc_type: str, records: Sequence[ExportRecord]) -> bytes:
+    """One row per document of ``doc_type``."""
+    columns = field_columns(doc_type, records)
+    rows = (
+        [
+            str(r.document_id),
+            safe_cell(r.filename, "text"),
+            r.sha256,
+            r.status,
+            safe_cell(r.approved_by or "", "text"),
+            *(safe_cell(r.text(c), field_type(doc_type, c)) for c in columns),
+        ]
+        for r in records
+    )
+    return _write([*DOCUMENT_COLUMNS, *columns], rows)
+
+
+def line_items_csv(records: Sequence[ExportRecord]) -> bytes:
+    """One row per line item of every document, keyed by document id and the document's invoice number."""
+    extra: list[str] = []
+    for r in records:
+        for line in r.lines:
+            extra += [c for c in line.cells if c not in LINE_COLUMNS and c not in extra]
+    columns = [*LINE_COLUMNS, *extra]
+    rows = (
+        [
+            str(r.document_id),
+            safe_cell(r.text("invoice_number"), "identifier"),
+            str(line.number),
+            *(safe_cell(line.text(c), field_type(None, c, line_item=True)) for c in columns),
+        ]
+        for r in records
+        for line in r.lines
+    )
+    return _write(["document_id", "invoice_number", "line", *columns], rows)

@@ -1,0 +1,88 @@
+"""What an export writes for one document: its approved values, typed, with no database or Qt behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from idp_app.services.values import schema_types
+from idp_app.services.views import DocumentView
+
+LINE_COLUMNS = ("article_number", "description", "quantity", "unit_price", "amount", "tax_rate")
+
+
+def decimal_or_none(text: str | None) -> Decimal | None:
+    """A stored amount, number or percent as a Decimal; None when empty or not a number."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = Decimal(text.strip().rstrip("%"))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLine:
+    """One line item as approved (line numbers from 1)."""
+
+    number: int
+    cells: dict[str, str]
+
+    def text(self, column: str) -> str:
+        return self.cells.get(column, "")
+
+    def decimal(self, column: str) -> Decimal | None:
+        return decimal_or_none(self.cells.get(column))
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """One approved document: its normalised field values (dates ISO, amounts as decimal strings), its lines,
+    and who decided it (``approved_by`` None: it passed straight through, checked by nobody)."""
+
+    document_id: int
+    filename: str
+    sha256: str
+    doc_type: str
+    status: str
+    approved_by: str | None
+    model_version: str | None
+    fields: dict[str, str]
+    lines: tuple[ExportLine, ...] = ()
+
+    def text(self, name: str) -> str:
+        return self.fields.get(name, "")
+
+    def decimal(self, name: str) -> Decimal | None:
+        return decimal_or_none(self.fields.get(name))
+
+    def date(self, name: str) -> date | None:
+        try:
+            return date.fromisoformat(self.fields.get(name, ""))
+        except ValueError:
+            return None
+
+
+def record_from_view(view: DocumentView) -> ExportRecord:
+    """The record of a document as the window shows it: every schema field, corrected values included."""
+    doc_type = view.doc_type or "invoice"
+    names = list(schema_types(doc_type)) + [n for n in view.fields if n not in schema_types(doc_type)]
+    fields = {n: (view.fields[n].value or "") if n in view.fields else "" for n in names}
+    lines: list[ExportLine] = []
+    for item in view.line_items:
+        cells = {c: (fv.value or "") for c, fv in item.cells.items()}
+        if any(v.strip() for v in cells.values()):
+            lines.append(ExportLine(len(lines) + 1, cells))
+    return ExportRecord(
+        document_id=view.id,
+        filename=view.filename,
+        sha256=view.sha256,
+        doc_type=doc_type,
+        status=view.status.value,
+        approved_by=view.decided_by,
+        model_version=view.model_version,
+        fields=fields,
+        lines=tuple(lines),
+    )

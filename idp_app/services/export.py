@@ -1,0 +1,314 @@
+"""Export batches: approved documents written to files an accounting system imports, then marked exported.
+
+A batch is a folder ``<out>/<batch>/`` holding ``invoice.csv``, ``receipt.csv``, ``contract.csv`` and
+``line_items.csv`` (format ``csv``), one Factur-X EN 16931 XML per invoice under ``cii/`` (format ``cii``,
+checked against the XML Schema and the EN 16931 schematron first) and ``manifest.json`` (who, when, which
+documents with their content hashes, what was assumed, what failed and why).
+
+A document goes into the batch only when every requested format that applies to it was written; the others stay
+approved, each with its reason, for the next batch. The folder is written as ``.<batch>.partial`` and renamed
+once the documents are marked exported in one transaction, so a crash never marks a document exported without
+its files: a partial folder whose documents were marked is completed by the next export, one whose documents
+were not is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from idp_app.config import AppConfig
+from idp_app.db.engine import Database
+from idp_app.db.models import AuditEntry, Document, utcnow
+from idp_app.domain import DocumentStatus
+from idp_app.errors import ConfigError, IllegalTransitionError, InputError
+from idp_app.export import cii, csv_files
+from idp_app.export.record import ExportRecord, record_from_view
+from idp_app.export.validate import check_cii
+from idp_app.services.documents import DocumentService
+from idp_app.services.users import Permission, User, acting_user
+from idp_app.services.values import RESOURCES
+
+FORMATS = ("csv", "cii")
+EXPORTABLE = (DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value)
+_BATCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    """``[export]`` of routing.toml."""
+
+    directory: Path | None = None
+    """Where batches go; None: ``exports/`` in the data directory."""
+    buyer_country: str | None = None
+    """ISO 3166 code of the company the invoices are addressed to (EN 16931 needs the buyer's country)."""
+    formats: tuple[str, ...] = FORMATS
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExportSettings:
+        country = str(data.get("buyer_country") or "").strip().upper() or None
+        if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
+            raise ConfigError(f"export settings: buyer_country {country!r} is not a two-letter ISO country code")
+        formats = tuple(str(f) for f in data.get("formats", FORMATS))
+        if not formats or any(f not in FORMATS for f in formats):
+            raise ConfigError(f"export settings: formats must be some of {', '.join(FORMATS)}")
+        directory = str(data.get("directory") or "").strip()
+        return cls(Path(directory).expanduser() if directory else None, country, formats)
+
+    @classmethod
+    def load(cls, home: Path) -> ExportSettings:
+        """``[export]`` of the default policy, overridden by ``routing.toml`` in the data directory."""
+        merged: dict[str, Any] = {}
+        for path in (RESOURCES / "routing.toml", home / "routing.toml"):
+            if path.is_file():
+                try:
+                    merged.update(tomllib.loads(path.read_text(encoding="utf-8")).get("export", {}))
+                except (OSError, tomllib.TOMLDecodeError) as exc:
+                    raise ConfigError(f"{path}: {exc}") from None
+        return cls.from_dict(merged)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProblem:
+    document_id: int
+    filename: str
+    reason: str
+
+
+@dataclass
+class ExportReport:
+    """What one export did: the batch folder, the documents in it, and those left approved with their reason."""
+
+    batch: str
+    directory: Path | None = None
+    exported: list[int] = field(default_factory=list)
+    failed: list[ExportProblem] = field(default_factory=list)
+    skipped: list[ExportProblem] = field(default_factory=list)
+    """Documents no requested format applies to (a receipt when only ``cii`` is asked for)."""
+    notes: list[ExportProblem] = field(default_factory=list)
+    """What was assumed for an exported document (e.g. the buyer's country)."""
+    files: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    """Batches an interrupted export had left half-renamed and this one completed."""
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:60] or "invoice"
+
+
+class ExportService:
+    def __init__(self, db: Database, config: AppConfig, documents: DocumentService) -> None:
+        self._db = db
+        self._config = config
+        self._documents = documents
+
+    def settings(self) -> ExportSettings:
+        return ExportSettings.load(self._config.home)
+
+    def pending(self) -> list[int]:
+        """Approved and auto-approved documents not exported yet, oldest first."""
+        with self._db.read() as s:
+            rows = s.execute(select(Document.id).where(Document.status.in_(EXPORTABLE)).order_by(Document.id))
+            return [int(i) for i in rows.scalars()]
+
+    def export(
+        self,
+        user: User | str,
+        *,
+        out_dir: Path | None = None,
+        formats: Sequence[str] | None = None,
+        batch: str | None = None,
+        doc_ids: Iterable[int] | None = None,
+    ) -> ExportReport:
+        """Write a batch of the approved documents (all pending ones, or ``doc_ids``) and mark them exported."""
+        settings = self.settings()
+        formats = tuple(dict.fromkeys(formats or settings.formats))
+        if bad := [f for f in formats if f not in FORMATS]:
+            raise InputError(f"unknown export format {bad[0]!r}: one of {', '.join(FORMATS)}")
+        with self._db.read() as s:
+            actor = acting_user(s, user, Permission.EXPORT)
+        root = (out_dir or settings.directory or self._config.home / "exports").expanduser()
+        named = batch is not None
+        batch = batch or utcnow().strftime("%Y%m%d-%H%M%S")
+        if not _BATCH_NAME.fullmatch(batch):
+            raise InputError(f"batch name {batch!r}: letters, digits, '.', '_' and '-' only")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
+        recovered = self._finish_interrupted(root)
+        if (root / batch).exists() or (root / f".{batch}.partial").exists():
+            if named:
+                raise InputError(f"batch {batch} exists already in {root}: choose another name")
+            batch = next(f"{batch}-{k}" for k in range(2, 10_000) if not (root / f"{batch}-{k}").exists())
+        report = ExportReport(batch, recovered=recovered)
+        ids = self.pending() if doc_ids is None else sorted(set(doc_ids))
+        records = self._records(ids, report)
+        files, chosen = self._write_formats(records, formats, settings, report)
+        if not chosen:
+            return report
+        partial = root / f".{batch}.partial"
+        try:
+            for name, data in files.items():
+                _atomic_write(partial / name, data)
+            manifest = self._manifest(batch, actor.name, formats, chosen, files, report)
+            _atomic_write(partial / "manifest.json", manifest)
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
+        try:
+            self._documents.mark_exported([r.document_id for r in chosen], actor, batch=batch)
+        except IllegalTransitionError:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise IllegalTransitionError(
+                "another export took some of these documents meanwhile: nothing was marked; run the export again"
+            ) from None
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        self._publish(partial, root / batch)
+        report.directory = root / batch
+        report.exported = [r.document_id for r in chosen]
+        report.files = [*sorted(files), "manifest.json"]
+        return report
+
+    @staticmethod
+    def _publish(partial: Path, final: Path) -> None:
+        """The batch folder appears under its name in one rename, after its documents were marked."""
+        os.replace(partial, final)
+
+    def _records(self, ids: list[int], report: ExportReport) -> list[ExportRecord]:
+        records = []
+        for doc_id in ids:
+            view = self._documents.get(doc_id)
+            if view.status.value not in EXPORTABLE:
+                report.failed.append(ExportProblem(doc_id, view.filename, f"it is {view.status.value}, not approved"))
+                continue
+            records.append(record_from_view(view))
+        return records
+
+    def _write_formats(
+        self, records: list[ExportRecord], formats: tuple[str, ...], settings: ExportSettings, report: ExportReport
+    ) -> tuple[dict[str, bytes], list[ExportRecord]]:
+        """The batch's files by relative name, and the records that go into it."""
+        xml: dict[int, bytes] = {}
+        chosen: list[ExportRecord] = []
+        for r in records:
+            if "cii" in formats and r.doc_type == "invoice":
+                try:
+                    inv = cii.prepare(r, settings.buyer_country)
+                    data = cii.to_xml(inv)
+                    verdict = check_cii(data)
+                except cii.NotExportable as exc:
+                    report.failed.append(ExportProblem(r.document_id, r.filename, f"Factur-X: {exc}"))
+                    continue
+                if not verdict.valid:
+                    reason = "Factur-X fails EN 16931: " + "; ".join(verdict.errors[:3])
+                    report.failed.append(ExportProblem(r.document_id, r.filename, reason))
+                    continue
+                xml[r.document_id] = data
+                report.notes += [ExportProblem(r.document_id, r.filename, n) for n in inv.notes]
+            elif "csv" not in formats:
+                why = f"a {r.doc_type} is written to CSV only (ask for the csv format too)"
+                report.skipped.append(ExportProblem(r.document_id, r.filename, why))
+                continue
+            chosen.append(r)
+        files: dict[str, bytes] = {}
+        if "csv" in formats:
+            for doc_type in dict.fromkeys(r.doc_type for r in chosen):
+                files[f"{doc_type}.csv"] = csv_files.documents_csv(
+                    doc_type, [r for r in chosen if r.doc_type == doc_type]
+                )
+            if any(r.lines for r in chosen):
+                files["line_items.csv"] = csv_files.line_items_csv(chosen)
+        for r in chosen:
+            if r.document_id in xml:
+                files[f"cii/{r.document_id}-{_safe_name(r.text('invoice_number'))}.xml"] = xml[r.document_id]
+        return files, chosen
+
+    @staticmethod
+    def _manifest(
+        batch: str,
+        user: str,
+        formats: tuple[str, ...],
+        chosen: list[ExportRecord],
+        files: dict[str, bytes],
+        report: ExportReport,
+    ) -> bytes:
+        data = {
+            "batch": batch,
+            "created_at": utcnow().isoformat(timespec="seconds"),
+            "exported_by": user,
+            "formats": list(formats),
+            "documents": [
+                {
+                    "id": r.document_id,
+                    "file": r.filename,
+                    "sha256": r.sha256,
+                    "type": r.doc_type,
+                    "status": r.status,
+                    "approved_by": r.approved_by,
+                    "model_version": r.model_version,
+                    "files": [n for n in files if n.startswith(f"cii/{r.document_id}-")],
+                    "notes": [n.reason for n in report.notes if n.document_id == r.document_id],
+                }
+                for r in chosen
+            ],
+            "left_approved": [
+                {"id": p.document_id, "file": p.filename, "reason": p.reason} for p in report.failed + report.skipped
+            ],
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+
+    def _marked(self, ids: list[int], batch: str) -> bool:
+        """Whether every one of ``ids`` was marked exported in ``batch`` (the audit log says which batch)."""
+        with self._db.read() as s:
+            rows = s.execute(
+                select(AuditEntry.document_id, AuditEntry.payload).where(
+                    AuditEntry.document_id.in_(ids), AuditEntry.action == "transition"
+                )
+            ).all()
+        marked = set()
+        for doc_id, payload in rows:
+            details = json.loads(payload)
+            if details.get("to") == DocumentStatus.EXPORTED.value and details.get("batch") == batch:
+                marked.add(doc_id)
+        return marked == set(ids)
+
+    def _finish_interrupted(self, root: Path) -> list[str]:
+        """Complete or remove the partial batch folders an interrupted export left in ``root``."""
+        done = []
+        for partial in sorted(root.glob(".*.partial")):
+            batch = partial.name[1 : -len(".partial")]
+            try:
+                manifest = json.loads((partial / "manifest.json").read_text(encoding="utf-8"))
+                ids = [int(d["id"]) for d in manifest["documents"]]
+            except (OSError, ValueError, KeyError, TypeError):
+                shutil.rmtree(partial, ignore_errors=True)  # interrupted before its manifest: nothing was marked
+                continue
+            if ids and self._marked(ids, batch) and not (root / batch).exists():
+                self._publish(partial, root / batch)
+                done.append(batch)
+            else:
+                shutil.rmtree(partial, ignore_errors=True)
+        return done

@@ -1,0 +1,183 @@
+"""Export formats without a database: the Factur-X XML checked by the published XSD and EN 16931 schematron,
+read back by the e-invoice reader; what cannot make a valid invoice refused with its reason; CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from extractors.einvoice.parse import parse_einvoice
+from idp_app.export import cii
+from idp_app.export.csv_files import documents_csv, line_items_csv, safe_cell
+from idp_app.export.record import ExportLine, ExportRecord
+from idp_app.export.validate import check_cii
+
+FIELDS = {
+    "vendor_name": "Muster Bürobedarf GmbH",
+    "vendor_address": "Hauptstraße 1\n10115 Berlin",
+    "vendor_vat_id": "DE136695976",
+    "vendor_iban": "DE89370400440532013000",
+    "customer_name": "Kunde AG",
+    "invoice_number": "R-2024-17",
+    "invoice_date": "2024-03-05",
+    "due_date": "2024-04-04",
+    "po_number": "PO-7",
+    "currency": "EUR",
+    "net_amount": "107.00",
+    "tax_amount": "19.49",
+    "total_amount": "126.49",
+}
+LINES = (
+    ExportLine(
+        1, {"description": "Toner", "quantity": "2", "unit_price": "50.00", "amount": "100.00", "tax_rate": "19"}
+    ),
+    ExportLine(2, {"description": "Buch", "quantity": "1", "unit_price": "7.00", "amount": "7.00", "tax_rate": "7"}),
+)
+
+
+def record(lines: tuple[ExportLine, ...] = LINES, **changes: str) -> ExportRecord:
+    return ExportRecord(7, "r.pdf", "ab" * 32, "invoice", "approved", "sup", None, {**FIELDS, **changes}, lines)
+
+
+def xml_of(r: ExportRecord) -> bytes:
+    return cii.to_xml(cii.prepare(r, "DE"))
+
+
+def test_an_invoice_with_two_vat_rates_is_valid_and_reads_back_the_same() -> None:
+    xml = xml_of(record())
+    verdict = check_cii(xml)
+    assert verdict.valid, verdict.errors
+    back = parse_einvoice(xml)
+    values = {name: fv.value for name, fv in back.fields.items()}
+    for name in ("vendor_name", "vendor_vat_id", "vendor_iban", "customer_name", "invoice_number", "currency"):
+        assert values[name] == FIELDS[name], name
+    assert values["invoice_date"] == "2024-03-05" and values["due_date"] == "2024-04-04"
+    assert Decimal(values["total_amount"]) == Decimal("126.49") and Decimal(values["tax_amount"]) == Decimal("19.49")
+    assert [li.cells["amount"].value for li in back.line_items] == ["100.00", "7.00"]
+    tree = etree.fromstring(xml)
+    ns = cii.NSMAP
+    rates = tree.xpath(
+        "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent/text()", namespaces=ns
+    )
+    assert sorted(rates) == ["19", "7"]
+    assert tree.xpath("//ram:SellerTradeParty//ram:PostcodeCode/text()", namespaces=ns) == ["10115"]
+    assert tree.xpath("//ram:SellerTradeParty//ram:CityName/text()", namespaces=ns) == ["Berlin"]
+
+
+def test_the_schematron_catches_a_total_that_does_not_add_up() -> None:
+    xml = xml_of(record()).replace(b"<ram:GrandTotalAmount>126.49<", b"<ram:GrandTotalAmount>127.49<")
+    verdict = check_cii(xml)
+    assert not verdict.valid
+    assert any("BR-CO-15" in e for e in verdict.errors), verdict.errors
+
+
+def test_the_xml_schema_catches_a_missing_element() -> None:
+    xml = xml_of(record()).replace(b"<ram:TypeCode>380</ram:TypeCode>", b"")
+    verdict = check_cii(xml)
+    assert not verdict.valid and verdict.errors[0].startswith("XSD")
+
+
+def test_one_rate_without_line_rates_is_found_from_the_amounts() -> None:
+    lines = (
+        ExportLine(1, {"description": "x", "amount": "60.00"}),
+        ExportLine(2, {"description": "y", "amount": "40.00"}),
+    )
+    r = record(lines, net_amount="100.00", tax_amount="19.00", total_amount="119.00")
+    inv = cii.prepare(r, "DE")
+    assert [g.rate for g in inv.groups] == [Decimal("19")]
+    assert [ln.quantity for ln in inv.lines] == [Decimal(1), Decimal(1)]
+    assert any("no quantity" in n for n in inv.notes)
+    assert check_cii(cii.to_xml(inv)).valid
+
+
+def test_lines_that_do_not_add_up_give_one_line_with_the_net_amount() -> None:
+    lines = (ExportLine(1, {"description": "x", "amount": "10.00"}),)
+    inv = cii.prepare(record(lines, net_amount="100.00", tax_amount="19.00", total_amount="119.00"), "DE")
+    assert len(inv.lines) == 1 and inv.lines[0].amount == Decimal("100.00")
+    assert any("do not add up" in n for n in inv.notes)
+    assert check_cii(cii.to_xml(inv)).valid
+
+
+def test_a_cent_of_rounding_is_carried_by_one_vat_group() -> None:
+    lines = (
+        ExportLine(1, {"description": "a", "amount": "10.05", "tax_rate": "19"}),
+        ExportLine(2, {"description": "b", "amount": "10.05", "tax_rate": "7"}),
+    )
+    # per line: 1.9095 -> 1.91 and 0.7035 -> 0.70; the invoice printed 2.62 (rounded once per line sum)
+    inv = cii.prepare(record(lines, net_amount="20.10", tax_amount="2.62", total_amount="22.72"), "DE")
+    assert sum(g.tax for g in inv.groups) == Decimal("2.62")
+    assert check_cii(cii.to_xml(inv)).valid
+
+
+@pytest.mark.parametrize(
+    ("changes", "lines", "reason"),
+    [
+        ({"tax_amount": "0.00", "total_amount": "107.00"}, LINES, "no VAT"),
+        ({"vendor_vat_id": "", "vendor_iban": "", "vendor_address": "Somewhere 1"}, LINES, "country is unknown"),
+        ({"customer_name": ""}, LINES, "customer name"),
+        ({"total_amount": "130.00"}, LINES, "is not the total"),
+        ({"invoice_number": ""}, LINES, "invoice number"),
+        ({"total_amount": "-126.49", "net_amount": "-107.00", "tax_amount": "-19.49"}, LINES, "credit note"),
+        ({"tax_amount": "13.00", "total_amount": "120.00"}, (), "no single VAT rate"),
+        ({"tax_amount": "25.00", "total_amount": "132.00"}, LINES, "does not match the line items' rates"),
+    ],
+)
+def test_what_cannot_make_a_valid_invoice_is_refused_with_its_reason(
+    changes: dict[str, str], lines: tuple[ExportLine, ...], reason: str
+) -> None:
+    with pytest.raises(cii.NotExportable, match=reason):
+        cii.prepare(record(lines, **changes), "DE")
+
+
+def test_the_sellers_country_comes_from_the_vat_id_the_iban_or_the_address() -> None:
+    assert cii.country_of(record(vendor_vat_id="ATU72766624")) == "AT"
+    assert cii.country_of(record(vendor_vat_id="EL094259216")) == "GR"
+    assert cii.country_of(record(vendor_vat_id="", vendor_iban="FR7630006000011234567890189")) == "FR"
+    no_codes = {"vendor_vat_id": "", "vendor_iban": ""}
+    assert cii.country_of(record(**no_codes, vendor_address="1 rue X\n75001 Paris\nFrance")) == "FR"
+    assert cii.country_of(record(**no_codes, vendor_address="Am Markt 2, 80331 München, Deutschland")) == "DE"
+    assert cii.country_of(record(**no_codes, vendor_address="Am Markt 2, 80331 München")) is None
+
+
+def test_no_buyer_country_assumes_the_sellers_and_says_so() -> None:
+    inv = cii.prepare(record(), None)
+    assert inv.buyer_country == "DE"
+    assert any("buyer_country" in n for n in inv.notes)
+
+
+def _rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_documents_csv_has_every_schema_field_in_order_and_guards_formulas() -> None:
+    evil = replace(record(), fields={**FIELDS, "vendor_name": '=HYPERLINK("http://x")', "net_amount": "-5.00"})
+    data = documents_csv("invoice", [record(), evil])
+    assert b"\r\n" in data
+    rows = _rows(data)
+    header = list(rows[0])
+    assert header[:5] == ["document_id", "file", "sha256", "status", "approved_by"]
+    assert header.index("vendor_name") < header.index("invoice_number") < header.index("total_amount")
+    assert (
+        rows[0]["vendor_name"] == "Muster Bürobedarf GmbH"
+        and rows[0]["vendor_address"] == "Hauptstraße 1\n10115 Berlin"
+    )
+    assert rows[1]["vendor_name"].startswith("'=") and rows[1]["net_amount"] == "-5.00"
+
+
+def test_line_items_csv_keys_each_line_by_document_and_number() -> None:
+    rows = _rows(line_items_csv([record()]))
+    assert [(r["document_id"], r["invoice_number"], r["line"], r["amount"]) for r in rows] == [
+        ("7", "R-2024-17", "1", "100.00"),
+        ("7", "R-2024-17", "2", "7.00"),
+    ]
+
+
+def test_safe_cell_leaves_typed_values_alone() -> None:
+    assert safe_cell("-3.00", "amount") == "-3.00"
+    assert safe_cell("+49 30 1234", "text") == "'+49 30 1234"
+    assert safe_cell("@sum", "name") == "'@sum"

@@ -1,0 +1,177 @@
+"""Export batches over a real database: approved documents written and marked exported in one step, the others
+left approved with their reason, supervisors only, and an interrupted export that loses nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_extractors import invoice, write_doc
+
+from idp_app.domain import DocumentStatus
+from idp_app.errors import IllegalTransitionError, InputError, PermissionDeniedError, RuleFailedError
+from idp_app.services import Workspace
+from idp_app.services.documents import DocumentService
+from idp_app.services.export import ExportService, ExportSettings
+
+
+def _invoice(number: str, **kw: Any) -> dict[str, Any]:
+    data = invoice(number, conf=0.5, vat="DE136695976", **kw)
+    data["fields"]["customer_name"] = ["Kunde AG", 0.5]
+    return data
+
+
+def approved(ws: Workspace, inbox: Path, docs: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Ingest ``docs`` (name -> fake extraction) and approve each as the supervisor; name -> document id."""
+    for name, data in docs.items():
+        write_doc(inbox, f"{name}.json", data)
+    ws.ingest.ingest([inbox], workers=0)
+    ids = {}
+    for item in ws.queue.list():
+        ws.queue.claim(item.id, "sup")
+        try:
+            ws.review.approve(item.id, "sup")
+        except RuleFailedError:
+            ws.review.approve(item.id, "sup", override_reason="checked by phone")
+        ids[item.filename.removesuffix(".json")] = item.id
+    return ids
+
+
+def status(ws: Workspace, doc_id: int) -> DocumentStatus:
+    return ws.documents.get(doc_id).status
+
+
+def test_approved_documents_are_written_and_marked_exported(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    ids = approved(
+        ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1"), "c": _invoice("C-1", tax="0.00", total="100.00")}
+    )
+    report = ws.export.export("sup", out_dir=tmp_path / "out", batch="march")
+    assert report.directory == tmp_path / "out" / "march"
+    assert sorted(report.exported) == sorted([ids["a"], ids["b"]])
+    assert [(p.document_id, "no VAT" in p.reason) for p in report.failed] == [(ids["c"], True)]
+    assert status(ws, ids["a"]) is DocumentStatus.EXPORTED and status(ws, ids["c"]) is DocumentStatus.APPROVED
+    rows = list(csv.DictReader(io.StringIO((report.directory / "invoice.csv").read_text(encoding="utf-8"))))
+    assert sorted(r["invoice_number"] for r in rows) == ["A-1", "B-1"]
+    assert len(list((report.directory / "cii").glob("*.xml"))) == 2
+    manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["exported_by"] == "sup" and len(manifest["documents"]) == 2
+    assert manifest["left_approved"][0]["id"] == ids["c"]
+    entries = [e for e in ws.audit.records(ids["a"]) if e.details.get("to") == "exported"]
+    assert entries and entries[0].details["batch"] == "march"
+    again = ws.export.export("sup", out_dir=tmp_path / "out", formats=["csv"])
+    assert again.exported == [ids["c"]]  # the CSV needs no VAT breakdown
+    assert ws.export.export("sup", out_dir=tmp_path / "out").directory is None  # nothing left
+
+
+def test_the_schematron_keeps_an_invoice_without_seller_vat_id_approved(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    data = _invoice("A-1")
+    del data["fields"]["vendor_vat_id"]
+    ids = approved(ws, inbox, {"a": data})
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["cii"])
+    assert report.exported == [] and "BR-S-02" in report.failed[0].reason
+    assert status(ws, ids["a"]) is DocumentStatus.APPROVED
+
+
+def test_csv_only_receipts_are_skipped_when_only_xml_is_asked_for(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    ids = approved(ws, inbox, {"r": {**_invoice("R-1"), "doc_type": "receipt"}})
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["cii"])
+    assert report.exported == [] and [p.document_id for p in report.skipped] == [ids["r"]]
+    assert status(ws, ids["r"]) is DocumentStatus.APPROVED
+
+
+def test_clerks_may_not_export_and_nothing_is_written(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    approved(ws, inbox, {"a": _invoice("A-1")})
+    with pytest.raises(PermissionDeniedError):
+        ws.export.export("clerk", out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_batch_names_formats_and_existing_batches_are_refused(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    approved(ws, inbox, {"a": _invoice("A-1")})
+    (tmp_path / "taken").mkdir()
+    for kwargs in ({"batch": "../up"}, {"formats": ["pdf"]}, {"batch": "taken"}):
+        with pytest.raises(InputError):
+            ws.export.export("sup", out_dir=tmp_path, **kwargs)
+    assert ws.export.pending()
+
+
+def test_a_failure_while_marking_leaves_documents_approved_and_no_files(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1")})
+
+    def taken_meanwhile(self: DocumentService, *args: Any, **kwargs: Any) -> None:
+        raise IllegalTransitionError("document 1 is exported: it cannot become exported")
+
+    monkeypatch.setattr(DocumentService, "mark_exported", taken_meanwhile)
+    with pytest.raises(IllegalTransitionError, match="another export"):
+        ws.export.export("sup", out_dir=tmp_path / "out", batch="b1")
+    assert list((tmp_path / "out").iterdir()) == []
+    assert status(ws, ids["a"]) is DocumentStatus.APPROVED
+
+
+def test_an_export_interrupted_after_marking_is_completed_by_the_next(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1")})
+
+    def crash(partial: Path, final: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ExportService, "_publish", staticmethod(crash))
+    with pytest.raises(KeyboardInterrupt):
+        ws.export.export("sup", out_dir=tmp_path, batch="b1")
+    assert status(ws, ids["a"]) is DocumentStatus.EXPORTED
+    assert (tmp_path / ".b1.partial" / "manifest.json").is_file()
+    monkeypatch.undo()
+    report = ws.export.export("sup", out_dir=tmp_path, batch="b2")
+    assert report.recovered == ["b1"] and report.directory is None
+    assert (tmp_path / "b1" / "invoice.csv").is_file() and not (tmp_path / ".b1.partial").exists()
+
+
+def test_a_partial_batch_whose_documents_were_never_marked_is_removed(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1")})
+    partial = tmp_path / ".old.partial"
+    partial.mkdir()
+    (partial / "manifest.json").write_text(json.dumps({"documents": [{"id": ids["a"]}]}), encoding="utf-8")
+    report = ws.export.export("sup", out_dir=tmp_path, batch="new")
+    assert report.recovered == [] and not partial.exists()
+    assert report.exported == [ids["a"]]
+
+
+def test_export_settings_are_checked() -> None:
+    assert ExportSettings.from_dict({"buyer_country": "de"}).buyer_country == "DE"
+    from idp_app.errors import ConfigError
+
+    for bad in ({"buyer_country": "Germany"}, {"formats": ["xlsx"]}, {"formats": []}):
+        with pytest.raises(ConfigError):
+            ExportSettings.from_dict(bad)
+
+
+def test_cli_export_reports_what_was_left_approved_with_exit_35(home: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from idp_app.cli import app
+
+    runner = CliRunner()
+    for doc in ("1", "2"):
+        assert runner.invoke(app, ["claim", doc, "--user", "sup"]).exit_code == 0
+        runner.invoke(app, ["approve", doc, "--user", "sup", "--override", "checked by phone"])
+    result = runner.invoke(app, ["export", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "cii", "--json"])
+    assert result.exit_code == 35, result.output
+    report = json.loads(result.stdout.splitlines()[0])
+    assert report["exported"] == [] and sorted(p["id"] for p in report["failed"]) == [1, 2]
+    assert "could not be exported" in result.stderr
+    result = runner.invoke(app, ["export", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "exported 2 documents" in result.stdout and "invoice.csv" in result.stdout
+    result = runner.invoke(app, ["export", "--user", "clerk", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 23
