@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage
 from extractors.document import Token
 from extractors.geometry import BBox
 from idp_app.domain import Correction
-from ui.model import DocumentView, QueueRow, RetrainOutcome, UserSession
+from ui.model import DocumentView, ExportOutcome, QueueRow, RetrainOutcome, UserSession
 
 RetrainProgress = Callable[[int, int, str], None]
 """(done, total, what): called from the worker while retraining gathers its documents."""
@@ -88,4 +88,8 @@ class ReviewBackend(Protocol):
 
     def retrain(self, user: UserSession, progress: RetrainProgress | None = None) -> RetrainOutcome:
         """Train a new model and promote it only if it measures better; the core checks ``user`` may retrain."""
+        ...
+
+    def export(self, user: UserSession) -> ExportOutcome:
+        """Write the approved documents as one export batch and mark them exported; the core checks ``user``."""
         ...

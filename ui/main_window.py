@@ -23,6 +23,7 @@ from extractors.document import Token
 from extractors.geometry import BBox
 from ui.actions import ShortcutsDialog, make_actions
 from ui.backend import LineItemEdit, ReviewBackend
+from ui.export import ExportControl
 from ui.field_panel import FieldPanel
 from ui.line_items import LineItemTable
 from ui.model import DocumentView, UserSession, tokens_text
@@ -85,6 +86,10 @@ class MainWindow(QMainWindow):
         )
         self.actions_by_name = make_actions(self, self.fields, user.may_override)
         self.actions_by_name["retrain"] = self.retraining.action
+        self.exporting = ExportControl(
+            backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
+        )
+        self.actions_by_name["export"] = self.exporting.action
         self._connect()
         self._restore_settings()
         self.review.refresh_queue()
@@ -186,6 +191,7 @@ class MainWindow(QMainWindow):
             "&Edit": ("undo", "redo", "accept_field", "next_field", "previous_field"),
             "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit_width", "next_page", "previous_page"),
             "&Model": ("retrain",),
+            "E&xport": ("export",),
             "&Help": ("help",),
         }
         for title, names in groups.items():

@@ -47,6 +47,8 @@ class UserSession:
     may_override: bool = False
     may_retrain: bool = False
     """Whether the core lets the user retrain the field model (supervisors, admins); the core still checks."""
+    may_export: bool = False
+    """Whether the core lets the user export approved documents (supervisors, admins); the core still checks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +232,17 @@ def tokens_text(tokens: list[Token] | tuple[Token, ...]) -> str:
     else:
         ordered = sorted(tokens, key=lambda t: (t.page, round(t.bbox_pt.center[1] / 4), t.bbox_pt.x0))
     return " ".join(t.text for t in ordered)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    """What one export did, as the core reported it."""
+
+    directory: str | None
+    """The batch folder written, or None when nothing was exported."""
+    exported: int = 0
+    files: tuple[str, ...] = ()
+    left: tuple[str, ...] = ()
+    """Documents that stay approved, each as "id file: reason"."""
+    notes: tuple[str, ...] = ()
+    """What was assumed, each said once."""

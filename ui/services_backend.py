@@ -23,7 +23,16 @@ from idp_app.services import FieldView as CoreField
 from idp_app.services import Permission, QueueFilter, Workspace
 from idp_app.services.values import LINE_ITEM_TYPES, normalise, schema_types
 from ui.backend import DEFAULT_MODEL, RetrainProgress
-from ui.model import DocumentView, FieldKind, FieldView, QueueRow, RetrainOutcome, RuleIssue, UserSession
+from ui.model import (
+    DocumentView,
+    ExportOutcome,
+    FieldKind,
+    FieldView,
+    QueueRow,
+    RetrainOutcome,
+    RuleIssue,
+    UserSession,
+)
 from ui.rendering import to_qimage
 
 REVIEW_STATUSES = ("needs_review", "in_review")
@@ -125,7 +134,13 @@ class ServicesBackend:
 
     def authenticate(self, name: str, password: str) -> UserSession:
         user = self.ws.users.authenticate(name, password)
-        return UserSession(user.name, str(user.role), user.can(Permission.OVERRIDE), user.can(Permission.RETRAIN))
+        return UserSession(
+            user.name,
+            str(user.role),
+            user.can(Permission.OVERRIDE),
+            user.can(Permission.RETRAIN),
+            user.can(Permission.EXPORT),
+        )
 
     def queue(self) -> list[QueueRow]:
         """One query: the queue items carry their routing reasons."""
@@ -247,4 +262,17 @@ class ServicesBackend:
             training_pairs=report.training_pairs,
             seconds=report.seconds,
             warnings=tuple(report.messages),
+        )
+
+    def export(self, user: UserSession) -> ExportOutcome:
+        report = self.ws.export.export(user.name)
+        notes: dict[str, int] = {}
+        for p in report.notes:
+            notes[p.reason] = notes.get(p.reason, 0) + 1
+        return ExportOutcome(
+            directory=str(report.directory) if report.directory else None,
+            exported=len(report.exported),
+            files=tuple(report.files),
+            left=tuple(f"{p.document_id} {p.filename}: {p.reason}" for p in report.failed + report.skipped),
+            notes=tuple(f"{reason} ({n} documents)" if n > 1 else reason for reason, n in notes.items()),
         )

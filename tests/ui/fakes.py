@@ -13,7 +13,7 @@ from extractors.results import FieldValue, LineItem
 from idp_app.domain import Correction, ReviewState
 from tests.ui.factories import make_doc, white_renderer
 from ui.backend import DEFAULT_MODEL, RetrainProgress
-from ui.model import DocumentView, QueueRow, RetrainOutcome, UserSession
+from ui.model import DocumentView, ExportOutcome, QueueRow, RetrainOutcome, UserSession
 from ui.values import check_value
 
 
@@ -34,11 +34,20 @@ class FakeBackend:
         """Retraining waits for this (set it to let it finish), so that tests see the window while it runs."""
         self.retrain_gate.set()
         self.retrain_calls: list[str] = []
+        self.export_calls: list[str] = []
+        self.export_result = ExportOutcome(
+            "/data/exports/20261122-090000",
+            3,
+            ("invoice.csv", "line_items.csv", "cii/4-R-1.xml", "cii/5-R-2.xml", "manifest.json"),
+            ("9 scan.png: Factur-X: the customer name is empty (EN 16931 BR-07)",),
+            ("the buyer's country is assumed to be the seller's: set buyer_country in routing.toml (2 documents)",),
+        )
 
     def authenticate(self, name: str, password: str) -> UserSession:
         if password != name:
             raise PermissionError("Unknown user or wrong password.")
-        return UserSession(name, name, may_override=name == "supervisor", may_retrain=name in ("supervisor", "admin"))
+        boss = name in ("supervisor", "admin")
+        return UserSession(name, name, may_override=name == "supervisor", may_retrain=boss, may_export=boss)
 
     def queue(self) -> list[QueueRow]:
         return [
@@ -134,3 +143,9 @@ class FakeBackend:
         if self.retrain_result.promoted:
             self.version = self.retrain_result.version or self.version
         return self.retrain_result
+
+    def export(self, user: UserSession) -> ExportOutcome:
+        self.export_calls.append(user.name)
+        if user.role not in ("supervisor", "admin"):  # the core's permission check
+            raise PermissionError(f"{user.name} is a clerk and may not export")
+        return self.export_result

@@ -14,7 +14,7 @@ from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
 from ui.field_panel import FieldPanel
 from ui.main_window import MainWindow, Prompts
-from ui.model import QueueRow, RetrainOutcome, UserSession
+from ui.model import ExportOutcome, QueueRow, RetrainOutcome, UserSession
 from ui.queue_view import QueueModel
 from ui.retrain import describe
 from ui.tasks import TaskRunner
@@ -198,3 +198,37 @@ def test_a_field_the_core_is_sure_is_absent_says_so_and_a_missing_one_says_not_f
     assert panel.editors["vendor_name"].confidence.text() == "absent"
     assert "97%" in panel.editors["vendor_name"].confidence.toolTip()
     assert panel.editors["vendor_name"].badge.text() == "OK"
+
+
+def test_a_clerk_has_no_export_action(qtbot: QtBot) -> None:
+    window, prompts = _window(qtbot, FakeBackend(), "clerk")
+    assert not window.action("export").isVisible() and not window.action("export").isEnabled()
+    assert "E&xport" not in [a.text() for a in window.menuBar().actions()]
+    window.exporting.start()  # even if started some other way, the core says no
+    qtbot.waitUntil(lambda: bool(prompts.informed), timeout=5000)
+    assert prompts.informed[0][0] == "Export failed" and "may not export" in prompts.informed[0][1]
+
+
+def test_export_runs_in_the_background_and_says_what_stays_approved(qtbot: QtBot) -> None:
+    backend = FakeBackend()
+    window, prompts = _window(qtbot, backend, "supervisor")
+    assert "E&xport" in [a.text() for a in window.menuBar().actions()]
+    window.action("export").trigger()
+    qtbot.waitUntil(lambda: bool(prompts.informed), timeout=5000)
+    assert backend.export_calls == ["supervisor"]
+    title, text = prompts.informed[0]
+    assert title == "Export done, some documents left"
+    assert "3 documents written to /data/exports/20261122-090000" in text
+    assert "2 Factur-X XML" in text and "invoice.csv" in text and "cii/4-R-1.xml" not in text
+    assert "\u2022 9 scan.png: Factur-X: the customer name is empty" in text and "buyer_country" in text
+    assert window.action("export").isEnabled()
+
+
+def test_export_message_when_nothing_is_waiting() -> None:
+    from ui.export import describe
+
+    title, text = describe(ExportOutcome(None))
+    assert title == "Nothing exported" and "No approved document is waiting" in text
+    title, text = describe(ExportOutcome(None, left=("1 a.pdf: no VAT",)))
+    assert "No approved document could be exported" in text and "1 document." in text
+    assert "\u2022 1 a.pdf: no VAT" in text

@@ -61,6 +61,10 @@ def test_queue_reads_reasons_from_the_queue_and_retraining_needs_the_permission(
         clerk = backend.authenticate("clerk", "clerk")
         supervisor = backend.authenticate("supervisor", "supervisor")
         assert not clerk.may_retrain and supervisor.may_retrain
+        assert not clerk.may_export and supervisor.may_export
+        with pytest.raises(PermissionDeniedError):
+            backend.export(clerk)
+        assert backend.export(supervisor).directory is None  # nothing approved yet
         assert backend.model_version() == DEFAULT_MODEL
         with pytest.raises(PermissionDeniedError):
             backend.retrain(clerk)
