@@ -123,6 +123,12 @@ class Column:
         return box.x0 < self.x1 and self.x0 < box.x1
 
 
+def _outside(box: BBox, columns: list[Column]) -> float:
+    """How far ``box`` stands outside the span of ``columns`` (0 within it)."""
+    x0, x1 = min(c.x0 for c in columns), max(c.x1 for c in columns)
+    return max(0.0, x0 - box.x1, box.x0 - x1)
+
+
 def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict[str, Column]) -> dict[str, Column]:
     """The columns whose label words stand in ``lv``, other than those already ``taken``."""
     text = lv.text.lower()
@@ -137,6 +143,7 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
     for name, word in spans:
         if name in cols or name in taken:
             continue
+        found: list[tuple[BBox, tuple[int, int]]] = []
         for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text):
             if any(m.start() < e and m.end() > s for s, e in used):
                 continue
@@ -146,9 +153,14 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
             box = BBox.union_of(tokens[i].bbox_pt for i in ids)
             if any(c.overlaps(box) for c in taken.values()):
                 continue  # a label word of a column already placed
+            found.append((box, (m.start(), m.end())))
+        if found:
+            # a word twice on the header's line ("TVA intracom." in a side panel, "TVA" over the rates): the one
+            # among the labels placed already; the first where none is nearer
+            placed = [*taken.values(), *cols.values()]
+            box, span = min(found, key=lambda f: _outside(f[0], placed)) if placed else found[0]
             cols[name] = Column(name, box.x0, box.x1)
-            used.append((m.start(), m.end()))
-            break
+            used.append(span)
     if len(cols) >= MISREAD_LABEL_AMONG:  # a header row already: a misread word among its labels
         cols.update(_misread_labels(lv, schema, tokens, {**taken, **cols}))
         if "description" not in cols and "description" not in taken:

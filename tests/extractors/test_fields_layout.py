@@ -505,6 +505,14 @@ def test_a_side_panel_beside_the_table_and_ruled_lines_read_as_bars_stay_out() -
     centred.append([(40, "Office chair, ergonomic"), (340, "2"), (400, "70,00"), (480, "140,00")])
     assert [i[1] for i in _items(centred)] == ["Office chair, ergonomic"]
 
+    # a label word twice on the header's line: "TVA intracom." in the side panel, "TVA" over the rates
+    header = [(24, "TVA intracom."), (202, "Description"), (321, "Quantité"), (395, "P.U. HT"), (449, "TVA")]
+    rows = [
+        [*header, (512, "Montant")],
+        [(24, "FR34171964679"), (202, "Papier A4"), (349, "1"), (401, "987,97"), (449, "20 %"), (519, "987,97")],
+    ]
+    assert _items(rows) == [(None, "Papier A4", "1", "987.97", "987.97")]
+
 
 def test_no_header_no_items() -> None:
     doc = Document("t.pdf", (page_of(0, [[(40, "Dear customer,")], [(40, "thank you 12,00")]]),), "application/pdf")
