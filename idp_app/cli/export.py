@@ -32,7 +32,7 @@ def export_cmd(
         typer.Option("--out", help="Folder the batch folder goes into (default: exports/ in the data directory)."),
     ] = None,
     batch: Annotated[
-        str | None, typer.Option(help="Name of the batch folder (default: the time, e.g. 20261122-093000).")
+        str | None, typer.Option(help="Name of the batch folder (default: the time in UTC, e.g. 20261122-093000).")
     ] = None,
     documents: Annotated[
         list[int] | None, typer.Option("--document", "-d", min=1, help="Export only these documents (repeat).")
@@ -53,14 +53,17 @@ def export_cmd(
         for name in report.recovered:
             out.print(f"completed batch {escape(name)}, left unfinished by an interrupted export", highlight=False)
         if report.directory is None:
-            out.print("nothing exported: no approved document is waiting" if not report.failed else "nothing exported")
+            waiting = report.failed or report.skipped
+            out.print("nothing exported" if waiting else "nothing exported: no approved document is waiting")
+        elif not report.exported:
+            pass  # the batch an interrupted export left, completed above
         else:
             xml = sum(1 for f in report.files if f.startswith("cii/"))
             files = [f for f in report.files if not f.startswith("cii/")] + (
                 [f"{xml} Factur-X XML in cii/"] if xml else []
             )
             out.print(
-                f"exported {len(report.exported)} documents to {escape(str(report.directory))}: {', '.join(files)}",
+                f"exported {_count(len(report.exported))} to {escape(str(report.directory))}: {', '.join(files)}",
                 highlight=False,
             )
         for reason, ids in _grouped(report.notes).items():
@@ -70,7 +73,16 @@ def export_cmd(
         for p in report.failed:
             err.print(f"  left approved {p.document_id} {escape(p.filename)}: {escape(p.reason)}", highlight=False)
     if report.failed:
-        raise ExportIncompleteError(f"{len(report.failed)} documents could not be exported; they stay approved")
+        hint = ""
+        if any(p.reason.startswith("Factur-X") for p in report.failed):
+            hint = "; `idp export --format csv` writes them without Factur-X"
+        raise ExportIncompleteError(
+            f"{_count(len(report.failed))} could not be exported (approved ones stay approved){hint}"
+        )
+
+
+def _count(n: int) -> str:
+    return "1 document" if n == 1 else f"{n} documents"
 
 
 def _grouped(problems: list[Any]) -> dict[str, list[int]]:

@@ -9,9 +9,11 @@ EN 16931 schematron before anything is written.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from pathlib import Path
 
 from lxml import etree
 
@@ -25,8 +27,9 @@ NSMAP = {"rsm": RSM, "ram": RAM, "qdt": QDT, "udt": UDT}
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
 
 CENT = Decimal("0.01")
-ODD_RATES = (Decimal("2.1"), Decimal("2.6"), Decimal("3.8"), Decimal("4.8"), Decimal("8.1"), Decimal("13.5"))
-"""VAT rates in use that are not a multiple of half a percent (France, Switzerland, Ireland)."""
+RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "export"
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 cannot hold (a control character a text layer carried along)."""
 
 
 class NotExportable(Exception):
@@ -71,76 +74,74 @@ def cents(value: Decimal) -> Decimal:
 
 
 @cache
-def _country_names() -> dict[str, str]:
-    """Country name -> ISO code, in the languages the schemas read (babel's territory names)."""
-    from babel import Locale
-
-    names: dict[str, str] = {}
-    for lang in ("en", "de", "fr", "nl"):
-        for code, name in Locale(lang).territories.items():
-            if len(code) == 2 and code.isalpha():
-                names[name.casefold()] = code
-    names.update({"usa": "US", "u.s.a.": "US", "uk": "GB", "deutschland": "DE", "schweiz": "CH", "suisse": "CH"})
-    return names
+def vat_rates() -> dict[str, frozenset[Decimal]]:
+    """Country -> the VAT rates it has had since 2020 (``resources/export/vat_rates.toml``)."""
+    data = tomllib.loads((RESOURCES / "vat_rates.toml").read_text(encoding="utf-8"))
+    return {code: frozenset(Decimal(r) for r in rates) for code, rates in data.items()}
 
 
-def country_of(record: ExportRecord, prefix: str = "vendor") -> str | None:
-    """The ISO country of the seller: from the VAT id's prefix, the IBAN, or the address's last line."""
-    vat = record.text(f"{prefix}_vat_id").replace(" ", "").upper()
-    if re.match(r"^[A-Z]{2}", vat):
-        code = vat[:2]
-        return {"EL": "GR", "CH": "CH"}.get(code, code) if code != "XI" else "GB"
-    iban = record.text(f"{prefix}_iban").replace(" ", "").upper()
-    if re.match(r"^[A-Z]{2}\d\d", iban):
-        return iban[:2]
-    lines = [ln.strip(" ,.") for ln in re.split(r"[\n,]", record.text(f"{prefix}_address")) if ln.strip(" ,.")]
-    names = _country_names()
-    for line in reversed(lines[-2:]):
-        if line.casefold() in names:
-            return names[line.casefold()]
-    return None
+def compact_vat(text: str) -> str:
+    return re.sub(r"[\s.\-]", "", text).upper()
 
 
-def _rate_for(net: Decimal, tax: Decimal, hints: list[Decimal]) -> Decimal | None:
-    """The single VAT rate that gives ``tax`` on ``net`` to the cent: a rate the lines name, a multiple of
-    half a percent, or a known odd rate. None when no single rate does (several rates, or no VAT)."""
+def country_of(record: ExportRecord) -> str | None:
+    """The seller's country from its VAT id's prefix ("EL" is Greece, "XI" Northern Ireland)."""
+    vat = compact_vat(record.text("vendor_vat_id"))
+    if not re.match(r"^[A-Z]{2}", vat):
+        return None
+    return {"EL": "GR", "XI": "GB"}.get(vat[:2], vat[:2])
+
+
+def _rate_for(net: Decimal, tax: Decimal, allowed: set[Decimal]) -> Decimal | None:
+    """The one rate among ``allowed`` (those the lines name, or the seller's country's) that gives ``tax`` on
+    ``net`` to the cent; None when none does (several rates, or no VAT)."""
     if net <= 0:
         return None
-    candidates = [*hints, *(Decimal(k) / 2 for k in range(1, 61)), *ODD_RATES]
-    fits = [r for r in candidates if r > 0 and abs(cents(net * r / 100) - tax) <= CENT]
+    fits = [r for r in allowed if r > 0 and abs(cents(net * r / 100) - tax) <= CENT]
     return min(fits, key=lambda r: abs(net * r / 100 - tax)) if fits else None
 
 
-def _usable_lines(lines: tuple[ExportLine, ...], net: Decimal) -> bool:
+def _line_amounts(lines: tuple[ExportLine, ...], net: Decimal) -> list[Decimal] | None:
+    """Each line's amount to the cent, if every line has one and they add up to the net amount."""
     amounts = [ln.decimal("amount") for ln in lines]
-    return bool(lines) and all(a is not None for a in amounts) and sum(a for a in amounts if a is not None) == net
+    if not lines or any(a is None for a in amounts):
+        return None
+    rounded = [cents(a) for a in amounts if a is not None]
+    return rounded if sum(rounded) == net else None
 
 
 def _groups(lines: list[CiiLine], tax: Decimal) -> tuple[TaxGroup, ...]:
+    """One VAT group per rate. An invoice that rounded its tax once rather than per rate may differ by a cent
+    per group; the difference is spread a cent at a time over the largest groups, and more is refused."""
     basis: dict[Decimal, Decimal] = {}
     for ln in lines:
         basis[ln.rate] = basis.get(ln.rate, Decimal(0)) + ln.amount
     groups = [TaxGroup(rate, amount, cents(amount * rate / 100)) for rate, amount in sorted(basis.items())]
     gap = tax - sum(g.tax for g in groups)
-    if abs(gap) > CENT * len(groups):
+    steps = int(abs(gap) / CENT)
+    if steps > len(groups) or abs(gap) != steps * CENT:
         shown = ", ".join(f"{g.rate} % on {g.basis}" for g in groups)
         raise NotExportable(f"the tax amount {tax} does not match the line items' rates ({shown})")
-    if gap:  # rounding per line or per invoice: the largest group carries the cent, as the invoice did
-        big = max(range(len(groups)), key=lambda i: groups[i].basis)
-        g = groups[big]
-        groups[big] = TaxGroup(g.rate, g.basis, g.tax + gap)
+    step = CENT if gap > 0 else -CENT
+    for k in sorted(range(len(groups)), key=lambda i: -groups[i].basis)[:steps]:
+        g = groups[k]
+        groups[k] = TaxGroup(g.rate, g.basis, g.tax + step)
     return tuple(groups)
 
 
-def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoice:
-    """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown."""
-    notes: list[str] = []
+def _check_header(record: ExportRecord) -> tuple[Decimal, Decimal, Decimal]:
+    """Net, tax and total, after checking the fields every EN 16931 invoice needs."""
     if not record.text("invoice_number"):
         raise NotExportable("the invoice number is empty")
     if record.date("invoice_date") is None:
         raise NotExportable("the invoice date is empty")
-    if not record.text("currency"):
+    if record.date("due_date") is None:
+        # EN 16931 BR-CO-25: a due date or payment terms when an amount is due; payment terms are not read
+        raise NotExportable("the due date is empty: EN 16931 needs it (or payment terms) when an amount is due")
+    if not re.fullmatch(r"[A-Z]{3}", record.text("currency")):
         raise NotExportable("the currency is empty")
+    if not record.text("customer_name"):
+        raise NotExportable("the customer name is empty (EN 16931 BR-07)")
     net, tax, total = record.decimal("net_amount"), record.decimal("tax_amount"), record.decimal("total_amount")
     if total is None:
         raise NotExportable("the total amount is empty")
@@ -156,30 +157,38 @@ def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoic
         raise NotExportable("a credit note (negative total) is not exported as an e-invoice")
     if tax == 0:
         raise NotExportable("no VAT: whether exempt, zero-rated or reverse charge is not read from the page")
+    if cents(total) != total or cents(tax) != tax:
+        raise NotExportable("the net, tax or total amount has more than two decimals")
+    return net, tax, total
+
+
+def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoice:
+    """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown."""
+    notes: list[str] = []
+    net, tax, total = _check_header(record)
     seller = country_of(record)
     if seller is None:
-        raise NotExportable("the seller's country is unknown: add the vendor's VAT id or its country to the address")
+        raise NotExportable("the seller's VAT id is empty: EN 16931 needs it on an invoice with VAT (BR-S-02)")
     if not buyer_country:
         buyer_country = seller
         notes.append("the buyer's country is assumed to be the seller's: set buyer_country in routing.toml")
-    if not record.text("customer_name"):
-        raise NotExportable("the customer name is empty (EN 16931 BR-07)")
 
-    hints = [r for ln in record.lines if (r := ln.decimal("tax_rate")) is not None]
-    single = _rate_for(net, tax, hints)
-    if any(r == 0 for r in hints):
-        raise NotExportable("a line item without VAT: whether exempt or zero-rated is not read from the page")
+    line_rates = [r for ln in record.lines if (r := ln.decimal("tax_rate")) is not None]
+    if any(r <= 0 or r >= 100 for r in line_rates):
+        raise NotExportable("a line item's VAT rate is 0 or out of range: its VAT category is not read from the page")
+    single = _rate_for(net, tax, set(line_rates) or set(vat_rates().get(seller, ())))
+    amounts = _line_amounts(record.lines, net)
     lines: list[CiiLine] = []
-    if _usable_lines(record.lines, net) and (all(ln.decimal("tax_rate") for ln in record.lines) or single):
-        for ln in record.lines:
-            amount = ln.decimal("amount") or Decimal(0)
-            qty = ln.decimal("quantity")
-            price = ln.decimal("unit_price")
+    if amounts is not None and (len(line_rates) == len(record.lines) or single):
+        for ln, amount in zip(record.lines, amounts, strict=True):
+            qty, price = ln.decimal("quantity"), ln.decimal("unit_price")
             if not qty:
                 qty, price = Decimal(1), amount
                 notes.append(f"line {ln.number}: no quantity; written as 1 at its amount")
             elif price is None:
                 price = amount / qty
+            if price < 0:  # a discount line: EN 16931 wants the price positive and the quantity negative
+                qty, price = -qty, -price
             rate = ln.decimal("tax_rate") or single
             assert rate is not None
             desc = ln.text("description") or f"Line {ln.number}"
@@ -187,7 +196,8 @@ def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoic
     else:
         if single is None:
             raise NotExportable(
-                f"tax {tax} on net {net} is no single VAT rate, and the line items do not give each line's rate"
+                f"tax {tax} on net {net} is not one of {seller}'s VAT rates, and the line items do not give each "
+                "line's rate (several rates?)"
             )
         if record.lines:
             notes.append("the line items do not add up to the net amount: one line carries the net amount")
@@ -201,7 +211,7 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str)
     prefix, name = tag.split(":")
     el = etree.SubElement(parent, f"{{{NSMAP[prefix]}}}{name}", attrs)
     if text is not None:
-        el.text = text
+        el.text = XML_UNSAFE.sub(" ", text)
     return el
 
 
@@ -223,18 +233,43 @@ def _date(parent: etree._Element, tag: str, iso: str) -> None:
     _el(_el(parent, tag), "udt:DateTimeString", iso.replace("-", ""), format="102")
 
 
+@cache
+def _country_names() -> frozenset[str]:
+    """Country names in the languages the schemas read (babel's territory names), case-folded."""
+    from babel import Locale
+
+    return frozenset(
+        name.casefold()
+        for lang in ("en", "de", "fr", "nl")
+        for code, name in Locale(lang).territories.items()
+        if len(code) == 2 and code.isalpha()
+    )
+
+
+POSTCODE_CITY = re.compile(r"(?:^|\s)(?:[A-Z]{1,2}-)?(\d{4,5})\s+(\D+)$")
+"""A postcode and city ending an address line: "10115 Berlin", "F-75001 Paris"."""
+POSTCODE_CITY_NL = re.compile(r"(?:^|\s)(\d{4} ?[A-Z]{2})\s+(\D+)$")
+"""A Dutch one: "1012 AB Amsterdam"."""
+
+
 def _address(parent: etree._Element, text: str, country: str) -> None:
-    """The address lines, with the postcode and city taken from its last line when they end it."""
+    """The address lines, the postcode and city from its last line when they end it; a country name is left to
+    the country code, and lines beyond the third are joined into it."""
     addr = _el(parent, "ram:PostalTradeAddress")
     lines = [ln.strip(" ,") for ln in re.split(r"\n|, ", text) if ln.strip(" ,")]
+    if lines and lines[-1].casefold() in _country_names():
+        lines.pop()
     postcode = city = None
-    if lines and (m := re.search(r"(?:^|\s)(?:[A-Z]{1,2}-)?(\d{4,5})\s+(\D+)$", lines[-1])):
+    pattern = POSTCODE_CITY_NL if country == "NL" else POSTCODE_CITY
+    if lines and (m := pattern.search(lines[-1])):
         postcode, city = m.group(1), m.group(2).strip()
         rest = lines[-1][: m.start()].strip(" ,")
         lines = [*lines[:-1], rest] if rest else lines[:-1]
+    if len(lines) > 3:
+        lines = [*lines[:2], ", ".join(lines[2:])]
     if postcode:
         _el(addr, "ram:PostcodeCode", postcode)
-    for tag, line in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), lines[:3], strict=False):
+    for tag, line in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), lines, strict=False):
         _el(addr, tag, line)
     if city:
         _el(addr, "ram:CityName", city)
@@ -276,7 +311,7 @@ def to_xml(inv: CiiInvoice) -> bytes:
     _el(seller, "ram:Name", r.text("vendor_name") or "")
     _address(seller, r.text("vendor_address"), inv.seller_country)
     if r.text("vendor_vat_id"):
-        _el(_el(seller, "ram:SpecifiedTaxRegistration"), "ram:ID", r.text("vendor_vat_id"), schemeID="VA")
+        _el(_el(seller, "ram:SpecifiedTaxRegistration"), "ram:ID", compact_vat(r.text("vendor_vat_id")), schemeID="VA")
     buyer = _el(agreement, "ram:BuyerTradeParty")
     _el(buyer, "ram:Name", r.text("customer_name"))
     _el(_el(buyer, "ram:PostalTradeAddress"), "ram:CountryID", inv.buyer_country)
@@ -288,7 +323,7 @@ def to_xml(inv: CiiInvoice) -> bytes:
     _el(settle, "ram:InvoiceCurrencyCode", currency)
     if r.text("vendor_iban"):
         means = _el(settle, "ram:SpecifiedTradeSettlementPaymentMeans")
-        _el(means, "ram:TypeCode", "58")  # SEPA credit transfer
+        _el(means, "ram:TypeCode", "58" if currency == "EUR" else "30")  # SEPA credit transfer, or a transfer
         _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", r.text("vendor_iban"))
     for g in inv.groups:
         tax = _el(settle, "ram:ApplicableTradeTax")

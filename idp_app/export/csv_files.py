@@ -1,15 +1,16 @@
 """CSV files an accounting system imports: one per document type with every schema field, one of line items.
 
 RFC 4180 (comma, double quotes, CRLF), UTF-8, a header row, dates ISO 8601 and amounts with a decimal point and
-no thousands separator. A text value that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first;
-a vendor name is whatever the page printed) is written with a leading apostrophe, the usual guard against
-CSV injection; amounts, dates and numbers are written as they are.
+no thousands separator. A value that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first; a
+vendor name is whatever the page printed) is written with a leading apostrophe, the usual guard against CSV
+injection; a negative amount stays a number.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 from idp_app.export.record import LINE_COLUMNS, ExportRecord
@@ -19,12 +20,15 @@ DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "status", "approved_by")
 """Columns before the fields: which stored document the row comes from and who decided it."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_TYPES = frozenset({"date", "amount", "number", "percent", "currency", "iban", "vat_id"})
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMERIC_TYPES = frozenset({"amount", "number", "percent"})
 
 
 def safe_cell(value: str, value_type: str) -> str:
-    """``value`` for a CSV cell: text that starts like a formula gets a leading apostrophe."""
-    if value_type not in _PLAIN_TYPES and value.startswith(_FORMULA_START):
+    """``value`` for a CSV cell: a value that starts like a formula gets a leading apostrophe, unless it is a
+    plain number in a numeric column (a negative amount). Whatever its type: an e-invoice's XML gives values
+    as written, a VAT id of "=HYPERLINK(...)" included."""
+    if value.startswith(_FORMULA_START) and not (value_type in _NUMERIC_TYPES and _NUMBER.fullmatch(value)):
         return "'" + value
     return value
 

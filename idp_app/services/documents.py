@@ -260,12 +260,16 @@ class DocumentService:
         os.replace(tmp, out)
         return out
 
-    def mark_exported(self, doc_ids: Iterable[int], user: User | str, batch: str = "") -> None:
-        """Record that approved documents were written to an export batch (needs the export permission)."""
+    def mark_exported(
+        self, doc_ids: Iterable[int], user: User | str, batch: str = "", export_id: str | None = None
+    ) -> None:
+        """Record that approved documents were written to an export batch (needs the export permission), all or
+        none. Rows are locked (PostgreSQL), so two exports cannot both mark one document."""
+        details = {"batch": batch, **({"export_id": export_id} if export_id else {})}
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.EXPORT)
             for doc_id in doc_ids:
-                doc = s.get(Document, doc_id)
+                doc = s.get(Document, doc_id, with_for_update=True)
                 if doc is None:
                     raise NotFoundError(f"no document {doc_id}")
-                lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, batch=batch)
+                lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, **details)

@@ -20,26 +20,30 @@ import re
 import shutil
 import tempfile
 import tomllib
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from filelock import FileLock, Timeout
 from sqlalchemy import select
 
 from idp_app.config import AppConfig
 from idp_app.db.engine import Database
 from idp_app.db.models import AuditEntry, Document, utcnow
 from idp_app.domain import DocumentStatus
-from idp_app.errors import ConfigError, IllegalTransitionError, InputError
-from idp_app.export import cii, csv_files
-from idp_app.export.record import ExportRecord, record_from_view
-from idp_app.export.validate import check_cii
+from idp_app.errors import ConfigError, IllegalTransitionError, InputError, NotFoundError
 from idp_app.services.documents import DocumentService
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import RESOURCES
 
+if TYPE_CHECKING:
+    from idp_app.export.record import ExportRecord
+
 FORMATS = ("csv", "cii")
+LOCK_SECONDS = 60.0
+"""How long an export waits for another one writing to the same folder."""
 EXPORTABLE = (DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value)
 _BATCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
@@ -97,6 +101,8 @@ class ExportReport:
     """Documents no requested format applies to (a receipt when only ``cii`` is asked for)."""
     notes: list[ExportProblem] = field(default_factory=list)
     """What was assumed for an exported document (e.g. the buyer's country)."""
+    warnings: list[ExportProblem] = field(default_factory=list)
+    """Schematron findings flagged as warnings (the file is valid), kept in the manifest."""
     files: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     """Batches an interrupted export had left half-renamed and this one completed."""
@@ -154,41 +160,69 @@ class ExportService:
             raise InputError(f"batch name {batch!r}: letters, digits, '.', '_' and '-' only")
         try:
             root.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(root / ".export.lock"), timeout=LOCK_SECONDS)
+            lock.acquire()
+        except Timeout:
+            raise InputError(f"another export is writing to {root}: try again when it is done") from None
         except OSError as exc:
             raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
+        try:
+            return self._export_locked(actor, root, batch, named, formats, settings, doc_ids)
+        finally:
+            lock.release()
+
+    def _export_locked(
+        self,
+        actor: User,
+        root: Path,
+        batch: str,
+        named: bool,
+        formats: tuple[str, ...],
+        settings: ExportSettings,
+        doc_ids: Iterable[int] | None,
+    ) -> ExportReport:
         recovered = self._finish_interrupted(root)
+        if named and batch in recovered:  # the same command again after an interruption: it is complete now
+            return ExportReport(batch, directory=root / batch, recovered=recovered)
         if (root / batch).exists() or (root / f".{batch}.partial").exists():
             if named:
                 raise InputError(f"batch {batch} exists already in {root}: choose another name")
-            batch = next(f"{batch}-{k}" for k in range(2, 10_000) if not (root / f"{batch}-{k}").exists())
+            batch = next(
+                f"{batch}-{k}"
+                for k in range(2, 10_000)
+                if not (root / f"{batch}-{k}").exists() and not (root / f".{batch}-{k}.partial").exists()
+            )
         report = ExportReport(batch, recovered=recovered)
         ids = self.pending() if doc_ids is None else sorted(set(doc_ids))
         records = self._records(ids, report)
         files, chosen = self._write_formats(records, formats, settings, report)
         if not chosen:
             return report
+        export_id = uuid.uuid4().hex
         partial = root / f".{batch}.partial"
         try:
             for name, data in files.items():
                 _atomic_write(partial / name, data)
-            manifest = self._manifest(batch, actor.name, formats, chosen, files, report)
+            manifest = self._manifest(batch, export_id, actor.name, formats, chosen, files, report)
             _atomic_write(partial / "manifest.json", manifest)
         except OSError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
+        ids = [r.document_id for r in chosen]
         try:
-            self._documents.mark_exported([r.document_id for r in chosen], actor, batch=batch)
+            self._documents.mark_exported(ids, actor, batch=batch, export_id=export_id)
         except IllegalTransitionError:
             shutil.rmtree(partial, ignore_errors=True)
             raise IllegalTransitionError(
                 "another export took some of these documents meanwhile: nothing was marked; run the export again"
             ) from None
         except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
+            if not self._marked(ids, export_id):  # interrupted before the commit: nothing was marked
+                shutil.rmtree(partial, ignore_errors=True)
+            raise  # after it: the next export completes the folder
         self._publish(partial, root / batch)
         report.directory = root / batch
-        report.exported = [r.document_id for r in chosen]
+        report.exported = ids
         report.files = [*sorted(files), "manifest.json"]
         return report
 
@@ -198,19 +232,30 @@ class ExportService:
         os.replace(partial, final)
 
     def _records(self, ids: list[int], report: ExportReport) -> list[ExportRecord]:
+        from idp_app.export.record import record_from_view
+
         records = []
         for doc_id in ids:
-            view = self._documents.get(doc_id)
-            if view.status.value not in EXPORTABLE:
-                report.failed.append(ExportProblem(doc_id, view.filename, f"it is {view.status.value}, not approved"))
+            try:
+                view = self._documents.get(doc_id)
+            except NotFoundError:
+                report.failed.append(ExportProblem(doc_id, "", "no such document"))
                 continue
-            records.append(record_from_view(view))
+            if view.status.value == DocumentStatus.EXPORTED.value:
+                report.skipped.append(ExportProblem(doc_id, view.filename, "it was exported already"))
+            elif view.status.value not in EXPORTABLE:
+                report.failed.append(ExportProblem(doc_id, view.filename, f"it is {view.status.value}, not approved"))
+            else:
+                records.append(record_from_view(view))
         return records
 
     def _write_formats(
         self, records: list[ExportRecord], formats: tuple[str, ...], settings: ExportSettings, report: ExportReport
     ) -> tuple[dict[str, bytes], list[ExportRecord]]:
         """The batch's files by relative name, and the records that go into it."""
+        from idp_app.export import cii, csv_files
+        from idp_app.export.validate import check_cii
+
         xml: dict[int, bytes] = {}
         chosen: list[ExportRecord] = []
         for r in records:
@@ -222,12 +267,17 @@ class ExportService:
                 except cii.NotExportable as exc:
                     report.failed.append(ExportProblem(r.document_id, r.filename, f"Factur-X: {exc}"))
                     continue
+                except Exception as exc:  # one document's odd value must not stop the batch
+                    reason = f"Factur-X could not be written: {type(exc).__name__}: {exc}"
+                    report.failed.append(ExportProblem(r.document_id, r.filename, reason))
+                    continue
                 if not verdict.valid:
                     reason = "Factur-X fails EN 16931: " + "; ".join(verdict.errors[:3])
                     report.failed.append(ExportProblem(r.document_id, r.filename, reason))
                     continue
                 xml[r.document_id] = data
                 report.notes += [ExportProblem(r.document_id, r.filename, n) for n in inv.notes]
+                report.warnings += [ExportProblem(r.document_id, r.filename, w) for w in verdict.warnings]
             elif "csv" not in formats:
                 why = f"a {r.doc_type} is written to CSV only (ask for the csv format too)"
                 report.skipped.append(ExportProblem(r.document_id, r.filename, why))
@@ -249,6 +299,7 @@ class ExportService:
     @staticmethod
     def _manifest(
         batch: str,
+        export_id: str,
         user: str,
         formats: tuple[str, ...],
         chosen: list[ExportRecord],
@@ -257,6 +308,7 @@ class ExportService:
     ) -> bytes:
         data = {
             "batch": batch,
+            "export_id": export_id,
             "created_at": utcnow().isoformat(timespec="seconds"),
             "exported_by": user,
             "formats": list(formats),
@@ -271,6 +323,7 @@ class ExportService:
                     "model_version": r.model_version,
                     "files": [n for n in files if n.startswith(f"cii/{r.document_id}-")],
                     "notes": [n.reason for n in report.notes if n.document_id == r.document_id],
+                    "warnings": [w.reason for w in report.warnings if w.document_id == r.document_id],
                 }
                 for r in chosen
             ],
@@ -280,8 +333,8 @@ class ExportService:
         }
         return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
-    def _marked(self, ids: list[int], batch: str) -> bool:
-        """Whether every one of ``ids`` was marked exported in ``batch`` (the audit log says which batch)."""
+    def _marked(self, ids: list[int], export_id: str) -> bool:
+        """Whether every one of ``ids`` was marked exported by the export ``export_id`` (the audit log says)."""
         with self._db.read() as s:
             rows = s.execute(
                 select(AuditEntry.document_id, AuditEntry.payload).where(
@@ -291,7 +344,7 @@ class ExportService:
         marked = set()
         for doc_id, payload in rows:
             details = json.loads(payload)
-            if details.get("to") == DocumentStatus.EXPORTED.value and details.get("batch") == batch:
+            if details.get("to") == DocumentStatus.EXPORTED.value and details.get("export_id") == export_id:
                 marked.add(doc_id)
         return marked == set(ids)
 
@@ -303,10 +356,11 @@ class ExportService:
             try:
                 manifest = json.loads((partial / "manifest.json").read_text(encoding="utf-8"))
                 ids = [int(d["id"]) for d in manifest["documents"]]
+                export_id = str(manifest["export_id"])
             except (OSError, ValueError, KeyError, TypeError):
                 shutil.rmtree(partial, ignore_errors=True)  # interrupted before its manifest: nothing was marked
                 continue
-            if ids and self._marked(ids, batch) and not (root / batch).exists():
+            if ids and self._marked(ids, export_id) and not (root / batch).exists():
                 self._publish(partial, root / batch)
                 done.append(batch)
             else:

@@ -22,6 +22,7 @@ from idp_app.services.export import ExportService, ExportSettings
 def _invoice(number: str, **kw: Any) -> dict[str, Any]:
     data = invoice(number, conf=0.5, vat="DE136695976", **kw)
     data["fields"]["customer_name"] = ["Kunde AG", 0.5]
+    data["fields"]["due_date"] = ["2024-04-04", 0.5]
     return data
 
 
@@ -67,14 +68,14 @@ def test_approved_documents_are_written_and_marked_exported(ws: Workspace, inbox
     assert ws.export.export("sup", out_dir=tmp_path / "out").directory is None  # nothing left
 
 
-def test_the_schematron_keeps_an_invoice_without_seller_vat_id_approved(
+def test_an_invoice_without_seller_vat_id_stays_approved_with_the_reason(
     ws: Workspace, inbox: Path, tmp_path: Path
 ) -> None:
     data = _invoice("A-1")
     del data["fields"]["vendor_vat_id"]
     ids = approved(ws, inbox, {"a": data})
     report = ws.export.export("sup", out_dir=tmp_path, formats=["cii"])
-    assert report.exported == [] and "BR-S-02" in report.failed[0].reason
+    assert report.exported == [] and "VAT id is empty" in report.failed[0].reason
     assert status(ws, ids["a"]) is DocumentStatus.APPROVED
 
 
@@ -112,7 +113,7 @@ def test_a_failure_while_marking_leaves_documents_approved_and_no_files(
     monkeypatch.setattr(DocumentService, "mark_exported", taken_meanwhile)
     with pytest.raises(IllegalTransitionError, match="another export"):
         ws.export.export("sup", out_dir=tmp_path / "out", batch="b1")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [".export.lock"]
     assert status(ws, ids["a"]) is DocumentStatus.APPROVED
 
 
@@ -130,9 +131,11 @@ def test_an_export_interrupted_after_marking_is_completed_by_the_next(
     assert status(ws, ids["a"]) is DocumentStatus.EXPORTED
     assert (tmp_path / ".b1.partial" / "manifest.json").is_file()
     monkeypatch.undo()
-    report = ws.export.export("sup", out_dir=tmp_path, batch="b2")
-    assert report.recovered == ["b1"] and report.directory is None
+    report = ws.export.export("sup", out_dir=tmp_path, batch="b1")  # the same command again
+    assert report.recovered == ["b1"] and report.directory == tmp_path / "b1" and report.exported == []
     assert (tmp_path / "b1" / "invoice.csv").is_file() and not (tmp_path / ".b1.partial").exists()
+    manifest = json.loads((tmp_path / "b1" / "manifest.json").read_text(encoding="utf-8"))
+    assert [d["id"] for d in manifest["documents"]] == [ids["a"]]
 
 
 def test_a_partial_batch_whose_documents_were_never_marked_is_removed(
@@ -175,3 +178,42 @@ def test_cli_export_reports_what_was_left_approved_with_exit_35(home: Path, tmp_
     assert "exported 2 documents" in result.stdout and "invoice.csv" in result.stdout
     result = runner.invoke(app, ["export", "--user", "clerk", "--out", str(tmp_path / "x")])
     assert result.exit_code == 23
+
+
+def test_a_second_export_into_the_same_folder_waits_for_the_first(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    from idp_app.services import export as export_module
+
+    approved(ws, inbox, {"a": _invoice("A-1")})
+    monkeypatch.setattr(export_module, "LOCK_SECONDS", 0.2)
+    tmp_path.joinpath("out").mkdir()
+    with FileLock(str(tmp_path / "out" / ".export.lock")), pytest.raises(InputError, match="another export"):
+        ws.export.export("sup", out_dir=tmp_path / "out")
+    assert ws.export.export("sup", out_dir=tmp_path / "out").exported
+
+
+def test_unknown_exported_and_broken_documents_fail_alone(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from idp_app.export import cii
+
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1"), "c": _invoice("C-1")})
+    first = ws.export.export("sup", out_dir=tmp_path, doc_ids=[ids["a"]])
+    assert first.exported == [ids["a"]]
+    real = cii.to_xml
+
+    def breaks_on_b(inv: cii.CiiInvoice) -> bytes:
+        if inv.record.document_id == ids["b"]:
+            raise ValueError("All strings must be XML compatible")
+        return real(inv)
+
+    monkeypatch.setattr(cii, "to_xml", breaks_on_b)
+    report = ws.export.export("sup", out_dir=tmp_path, doc_ids=[ids["a"], ids["b"], ids["c"], 999])
+    assert report.exported == [ids["c"]]
+    assert [(p.document_id, p.reason) for p in report.skipped] == [(ids["a"], "it was exported already")]
+    failed = {p.document_id: p.reason for p in report.failed}
+    assert failed[999] == "no such document" and "XML compatible" in failed[ids["b"]]
+    assert status(ws, ids["b"]) is DocumentStatus.APPROVED
