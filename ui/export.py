@@ -38,7 +38,10 @@ def describe(outcome: ExportOutcome) -> tuple[str, str]:
         lines.extend(f"Note: {n}" for n in outcome.notes)
     if outcome.left:
         lines.append("")
-        lines.append(f"Left approved, for a later export: {_documents(len(outcome.left))}.")
+        lines.append(
+            f"Left approved, for a later export: {_documents(len(outcome.left))}. A supervisor can send one back "
+            "to review to fill in what is missing (idp reopen), or export it as CSV only (idp export --format csv)."
+        )
         lines.extend(f"\u2022 {item}" for item in outcome.left[:10])
         if len(outcome.left) > 10:
             lines.append(f"\u2022 and {len(outcome.left) - 10} more (see manifest.json or `idp export --json`)")

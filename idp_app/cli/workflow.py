@@ -313,6 +313,18 @@ def reject(
 
 
 @handle_errors
+def reopen(
+    doc_id: Annotated[int, typer.Argument(metavar="DOC")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    user: UserOpt = None,
+) -> None:
+    """Send an approved document back to the review queue (supervisors), e.g. to fill in what export needs."""
+    with _workspace() as ws:
+        ws.review.reopen(doc_id, _acting(ws, user), reason)
+    out.print(f"reopened {doc_id}: back in the review queue")
+
+
+@handle_errors
 def reextract(doc_id: Annotated[int, typer.Argument(metavar="DOC")], user: UserOpt = None) -> None:
     """Extract a document again and route it afresh (supervisors)."""
     with _workspace() as ws:
@@ -437,7 +449,7 @@ def audit_log(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    for fn in (ingest, queue, show, claim, release, correct, approve, reject, reextract, threshold):
+    for fn in (ingest, queue, show, claim, release, correct, approve, reject, reopen, reextract, threshold):
         app.command()(fn)
     app.add_typer(users_app, name="users")
     app.add_typer(db_app, name="db")

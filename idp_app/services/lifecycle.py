@@ -1,7 +1,8 @@
 """The document lifecycle: which status may follow which. Every change goes through :func:`transition`.
 
 imported -> extracting -> extracted -> auto_approved | needs_review -> in_review -> approved | rejected
-approved | auto_approved -> exported;  imported | extracting -> failed;  re-extraction on demand
+approved | auto_approved -> exported;  imported | extracting -> failed;  re-extraction on demand;
+approved | auto_approved -> needs_review: reopened by a supervisor (a value export needs was never filled in)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.AUTO_APPROVED: frozenset({S.EXPORTED, S.NEEDS_REVIEW, S.EXTRACTING}),
     S.NEEDS_REVIEW: frozenset({S.IN_REVIEW, S.EXTRACTING}),
     S.IN_REVIEW: frozenset({S.IN_REVIEW, S.NEEDS_REVIEW, S.APPROVED, S.REJECTED}),
-    S.APPROVED: frozenset({S.EXPORTED}),
+    S.APPROVED: frozenset({S.EXPORTED, S.NEEDS_REVIEW}),
     S.REJECTED: frozenset({S.EXTRACTING, S.NEEDS_REVIEW}),
     S.EXPORTED: frozenset(),
     S.FAILED: frozenset({S.EXTRACTING}),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from idp_app.db.engine import Database
 from idp_app.db.models import CorrectionRow, Document, FieldRow, utcnow
 from idp_app.domain import Correction, CorrectionKind, DocumentStatus
-from idp_app.errors import InvalidValueError, PermissionDeniedError, RuleFailedError
+from idp_app.errors import InvalidValueError, NotFoundError, PermissionDeniedError, RuleFailedError
 from idp_app.services import audit, lifecycle, line_items, vendors
 from idp_app.services.documents import build_view, field_view, load_document
 from idp_app.services.evaluate import current_values, evaluate, text_of
@@ -298,6 +298,20 @@ class ReviewService:
                 listener(doc_id)
             except Exception:
                 log.exception("after approving document %s, %r failed", doc_id, listener)
+
+    def reopen(self, doc_id: int, user: User | str, reason: str) -> None:
+        """Send an approved (or auto-approved) document back to the review queue, with a reason (supervisors):
+        a value it lacks for export, or a mistake seen after approval. Exported documents stay as they are."""
+        if not reason or not reason.strip():
+            raise InvalidValueError("reopening needs a reason (--reason)")
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.OVERRIDE)
+            doc = s.get(Document, doc_id, with_for_update=True)
+            if doc is None:
+                raise NotFoundError(f"no document {doc_id}")
+            lifecycle.transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor.name, reason=reason.strip())
+            doc.decided_at = None
+            doc.decided_by = None
 
     def reject(self, doc_id: int, user: User | str, reason: str) -> None:
         if not reason or not reason.strip():

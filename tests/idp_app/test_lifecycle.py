@@ -30,7 +30,7 @@ def test_the_lifecycle_path_is_allowed_step_by_step() -> None:
         (S.IMPORTED, S.APPROVED),
         (S.NEEDS_REVIEW, S.APPROVED),  # approval needs a claim
         (S.EXTRACTED, S.IN_REVIEW),
-        (S.APPROVED, S.NEEDS_REVIEW),
+        (S.EXPORTED, S.NEEDS_REVIEW),
         (S.EXPORTED, S.EXTRACTING),
         (S.REJECTED, S.APPROVED),
         (S.FAILED, S.APPROVED),

@@ -149,6 +149,28 @@ def test_reject_needs_a_reason_and_is_final_for_review(ws: Workspace, inbox: Pat
         ws.queue.claim(doc_id, "clerk")
 
 
+def test_a_supervisor_reopens_an_approved_document_with_a_reason(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"), user="sup")
+    ws.review.approve(doc_id, "sup")
+    with pytest.raises(PermissionDeniedError):
+        ws.review.reopen(doc_id, "clerk", "due date missing")
+    with pytest.raises(InvalidValueError):
+        ws.review.reopen(doc_id, "sup", " ")
+    ws.review.reopen(doc_id, "sup", "due date missing for export")
+    doc = ws.documents.get(doc_id)
+    assert (doc.status, doc.decided_by) == (DocumentStatus.NEEDS_REVIEW, None)
+    assert not training_pairs(ws)  # no longer approved: not a training pair until approved again
+    entry = next(e for e in ws.audit.records(doc_id) if e.details.get("to") == "needs_review")
+    assert entry.actor == "sup" and entry.details["reason"] == "due date missing for export"
+    ws.queue.claim(doc_id, "clerk")
+    ws.review.correct(doc_id, "due_date", "2024-04-04", "clerk")
+    ws.review.approve(doc_id, "clerk")
+    assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
+    ws.documents.mark_exported([doc_id], "sup", batch="b")
+    with pytest.raises(IllegalTransitionError):
+        ws.review.reopen(doc_id, "sup", "too late: it is in the books")
+
+
 def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace, inbox: Path) -> None:
     first = claimed(ws, inbox / "1", "a.json", invoice("A-1", vat="DE136695976"))
     ws.review.approve(first, "clerk")
