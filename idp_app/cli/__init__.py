@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from idp_app.cli import demo, documents, export, info, learning, samples, workflow
+from idp_app.cli import demo, documents, export, info, learning, report, samples, workflow
 
 app = typer.Typer(
     name="idp",
@@ -23,7 +23,7 @@ def _root() -> None:
     """IDP Desk: extract fields from invoices and contracts, route them for review, learn from corrections."""
 
 
-for _module in (info, demo, samples, documents, workflow, learning, export):
+for _module in (info, demo, samples, documents, workflow, learning, export, report):
     _module.register(app)
 
 

@@ -33,6 +33,8 @@ class Permission(StrEnum):
     CHANGE_THRESHOLDS = "change_thresholds"
     RETRAIN = "retrain"
     EXPORT = "export"
+    READ_REPORTS = "read_reports"
+    """Accuracy reports, which show each clerk's work."""
     RELEASE_ANY = "release_any"
     """Release another clerk's claim."""
     MANAGE_USERS = "manage_users"
@@ -45,6 +47,7 @@ _SUPERVISOR = _CLERK | {
     Permission.CHANGE_THRESHOLDS,
     Permission.RETRAIN,
     Permission.EXPORT,
+    Permission.READ_REPORTS,
     Permission.RELEASE_ANY,
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -14,6 +14,7 @@ from idp_app.services.export import ExportService
 from idp_app.services.ingest import ExtractFn, IngestService
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import DEFAULT_LEASE_SECONDS, QueueService
+from idp_app.services.reports import ReportService
 from idp_app.services.review import ReviewService
 from idp_app.services.routing import RoutingPolicy
 from idp_app.services.storage import FileStore
@@ -64,6 +65,7 @@ class Workspace:
         self.vendors = VendorService(db)
         self.audit = AuditService(db)
         self.export = ExportService(db, config, self.documents)
+        self.reports = ReportService(db)
         if extract is None:
             # Extract with the promoted model and the vendor memory; learn each approval into the memory.
             from idp_app.learning.extract import install

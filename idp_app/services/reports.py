@@ -1,0 +1,241 @@
+"""Accuracy reports for supervisors: how right extraction was, as clerks found it, over a period.
+
+A field counts as checked when a person approved its document; it was right when the approved value is the one
+extraction gave (the box is not compared). Fields neither extracted nor filled in are left out. From the same
+fields: accuracy per field, per confidence band (does 0.9 mean 90 %?), per vendor, per model version, and each
+clerk's work. Documents that passed straight through were checked by nobody, so their accuracy is estimated from
+the quality-assurance sample: straight-through documents routing sent to review at random
+(``qa_sample_rate``), with a 95 % confidence interval (Wilson, via scipy).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from idp_app.db.engine import Database
+from idp_app.db.models import CorrectionRow, Document, FieldRow
+from idp_app.domain import DocumentStatus
+from idp_app.services.users import Permission, User, acting_user
+
+BANDS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0001)
+"""Confidence bands: [0, 0.5), [0.5, 0.8), ... [0.99, 1]."""
+DONE_BY_A_PERSON = (DocumentStatus.APPROVED.value, DocumentStatus.EXPORTED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAccuracy:
+    name: str
+    checked: int
+    corrected: int
+    mean_confidence: float
+
+    @property
+    def accuracy(self) -> float:
+        return 1.0 - self.corrected / self.checked if self.checked else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    low: float
+    high: float
+    fields: int
+    mean_confidence: float
+    accuracy: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Documents and their checked fields, for one clerk, vendor or model version."""
+
+    key: str
+    documents: int
+    fields: int
+    corrected: int
+
+    @property
+    def accuracy(self) -> float:
+        return 1.0 - self.corrected / self.fields if self.fields else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClerkWork:
+    user: str
+    approved: int
+    rejected: int
+    corrections: int
+    minutes: float
+    """Time spent on their corrections, as the window measured it."""
+
+
+@dataclass
+class AccuracyReport:
+    since: datetime | None
+    until: datetime | None
+    statuses: dict[str, int] = field(default_factory=dict)
+    """Documents imported in the period, by status now."""
+    reviewed: int = 0
+    straight_through: int = 0
+    fields: list[FieldAccuracy] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+    ece: float | None = None
+    """Expected calibration error over the checked fields (None without any)."""
+    qa_documents: int = 0
+    qa_fields: int = 0
+    qa_corrected: int = 0
+    qa_interval: tuple[float, float] | None = None
+    """95 % interval of the field accuracy of straight-through documents, from the QA sample."""
+    vendors: list[Tally] = field(default_factory=list)
+    models: list[Tally] = field(default_factory=list)
+    clerks: list[ClerkWork] = field(default_factory=list)
+
+    @property
+    def checked(self) -> int:
+        return sum(f.checked for f in self.fields)
+
+    @property
+    def accuracy(self) -> float | None:
+        n = self.checked
+        return 1.0 - sum(f.corrected for f in self.fields) / n if n else None
+
+
+def _in_period(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if since is not None:
+        conds.append(column >= since)
+    if until is not None:
+        conds.append(column < until)
+    return conds
+
+
+class ReportService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def accuracy(
+        self, user: User | str, since: datetime | None = None, until: datetime | None = None
+    ) -> AccuracyReport:
+        """The accuracy report over [since, until) (supervisors: it shows each clerk's work)."""
+        with self._db.read() as s:
+            acting_user(s, user, Permission.READ_REPORTS)
+        return accuracy_report(self._db, since, until)
+
+
+def accuracy_report(db: Database, since: datetime | None = None, until: datetime | None = None) -> AccuracyReport:
+    """The report over documents decided (approved, rejected, passed straight through) in [since, until)."""
+    report = AccuracyReport(since, until)
+    with db.read() as s:
+        imported = select(Document.status, func.count()).where(*_in_period(Document.created_at, since, until))
+        report.statuses = {str(st): int(n) for st, n in s.execute(imported.group_by(Document.status))}
+        decided = (
+            select(Document)
+            .where(
+                or_(
+                    Document.status.in_(DONE_BY_A_PERSON) & Document.decided_by.is_not(None),
+                    Document.status.in_((DocumentStatus.AUTO_APPROVED.value, DocumentStatus.EXPORTED.value))
+                    & Document.decided_by.is_(None),
+                )
+            )
+            .where(*_in_period(func.coalesce(Document.decided_at, Document.extracted_at), since, until))
+        )
+        docs = {d.id: d for d in s.execute(decided).scalars()}
+        by_person = {i for i, d in docs.items() if d.decided_by is not None}
+        report.reviewed = len(by_person)
+        report.straight_through = len(docs) - len(by_person)
+        rows: list[FieldRow] = (
+            list(s.execute(select(FieldRow).where(FieldRow.document_id.in_(by_person), FieldRow.row < 0)).scalars())
+            if by_person
+            else []
+        )
+        checked = [
+            (r, (r.value or "") != (r.predicted_value or ""))
+            for r in rows
+            if (r.value or "").strip() or (r.predicted_value or "").strip()
+        ]
+        clerk_rows = s.execute(
+            select(CorrectionRow.user, func.count(), func.sum(CorrectionRow.seconds_spent))
+            .where(CorrectionRow.kind == "correction", *_in_period(CorrectionRow.created_at, since, until))
+            .group_by(CorrectionRow.user)
+        ).all()
+        decisions = s.execute(
+            select(Document.decided_by, Document.status, func.count())
+            .where(Document.decided_by.is_not(None), *_in_period(Document.decided_at, since, until))
+            .group_by(Document.decided_by, Document.status)
+        ).all()
+    _field_tables(report, checked, docs)
+    _clerks(report, clerk_rows, decisions)
+    return report
+
+
+def _field_tables(report: AccuracyReport, checked: list[tuple[FieldRow, bool]], docs: dict[int, Document]) -> None:
+    per_field: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for row, wrong in checked:
+        per_field[row.name].append((row.confidence, wrong))
+    report.fields = sorted(
+        (
+            FieldAccuracy(name, len(v), sum(w for _, w in v), sum(c for c, _ in v) / len(v))
+            for name, v in per_field.items()
+        ),
+        key=lambda f: (f.accuracy, f.name),
+    )
+    pairs = [(row.confidence, wrong) for row, wrong in checked]
+    for low, high in pairwise(BANDS):
+        inside = [(c, w) for c, w in pairs if low <= c < high]
+        if inside:
+            acc = 1.0 - sum(w for _, w in inside) / len(inside)
+            report.bands.append(Band(low, min(high, 1.0), len(inside), sum(c for c, _ in inside) / len(inside), acc))
+    if pairs:
+        report.ece = sum(b.fields * abs(b.mean_confidence - b.accuracy) for b in report.bands) / len(pairs)
+
+    def tallies(key_of: dict[int, str]) -> list[Tally]:
+        acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        docs_of: dict[str, set[int]] = defaultdict(set)
+        for row, wrong in checked:
+            key = key_of.get(row.document_id)
+            if key is None:
+                continue
+            acc[key][0] += 1
+            acc[key][1] += wrong
+            docs_of[key].add(row.document_id)
+        return sorted(
+            (Tally(k, len(docs_of[k]), n, bad) for k, (n, bad) in acc.items()),
+            key=lambda t: (-t.corrected / max(t.documents, 1), t.key),
+        )
+
+    report.vendors = tallies({i: d.vendor_name or "(no vendor)" for i, d in docs.items()})
+    report.models = tallies({i: d.model_version or "shipped default" for i, d in docs.items()})
+    qa = {i for i, d in docs.items() if d.qa_sample and d.decided_by is not None}
+    qa_fields = [(row, wrong) for row, wrong in checked if row.document_id in qa]
+    report.qa_documents = len(qa)
+    report.qa_fields = len(qa_fields)
+    report.qa_corrected = sum(w for _, w in qa_fields)
+    if qa_fields:
+        from scipy.stats import binomtest
+
+        ci = binomtest(report.qa_fields - report.qa_corrected, report.qa_fields).proportion_ci(method="wilson")
+        report.qa_interval = (float(ci.low), float(ci.high))
+
+
+def _clerks(report: AccuracyReport, clerk_rows: Sequence[Any], decisions: Sequence[Any]) -> None:
+    work: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for user, n, seconds in clerk_rows:
+        work[user]["corrections"] += n
+        work[user]["seconds"] += seconds or 0.0
+    for user, status, n in decisions:
+        if status in DONE_BY_A_PERSON:
+            work[user]["approved"] += n
+        elif status == DocumentStatus.REJECTED.value:
+            work[user]["rejected"] += n
+    report.clerks = sorted(
+        (
+            ClerkWork(user, int(w["approved"]), int(w["rejected"]), int(w["corrections"]), w["seconds"] / 60)
+            for user, w in work.items()
+        ),
+        key=lambda c: (-c.approved, c.user),
+    )

@@ -1,0 +1,86 @@
+"""The supervisors' accuracy report over a real database: fields as clerks found them, confidence bands, the QA
+sample's estimate of straight-through accuracy, clerks' work, the period, and who may read it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fake_extractors import invoice, write_doc
+
+from idp_app.db.models import Document
+from idp_app.errors import PermissionDeniedError
+from idp_app.services import Workspace
+
+
+def _approve(ws: Workspace, doc_id: int, user: str, corrections: dict[str, str]) -> None:
+    ws.queue.claim(doc_id, user)
+    for name, value in corrections.items():
+        ws.review.correct(doc_id, name, value, user, seconds_spent=30.0)
+    ws.review.approve(doc_id, user)
+
+
+def test_the_report_counts_what_clerks_corrected(ws: Workspace, inbox: Path) -> None:
+    for name in ("a", "b", "c"):
+        write_doc(inbox, f"{name}.json", invoice(name.upper() + "-1", conf=0.6))
+    ws.ingest.ingest([inbox], workers=0)
+    ids = {i.filename[0]: i.id for i in ws.queue.list()}
+    with ws.db.write() as s:
+        doc = s.get(Document, ids["c"])
+        assert doc is not None
+        doc.qa_sample = True
+    _approve(ws, ids["a"], "clerk", {"invoice_number": "A-2"})
+    _approve(ws, ids["b"], "clerk2", {})
+    _approve(ws, ids["c"], "clerk", {"vendor_name": "ACME Tools GmbH"})
+
+    report = ws.reports.accuracy("sup")
+    assert (report.reviewed, report.straight_through) == (3, 0)
+    per_field = {f.name: f for f in report.fields}
+    assert (per_field["invoice_number"].checked, per_field["invoice_number"].corrected) == (3, 1)
+    assert per_field["total_amount"].corrected == 0 and per_field["total_amount"].accuracy == 1.0
+    checked = report.checked
+    assert checked == sum(f.checked for f in report.fields) and checked >= 3 * 7
+    assert report.accuracy == pytest.approx(1 - 2 / checked)
+    (band,) = report.bands  # every field at 0.6
+    assert (band.low, band.fields, band.mean_confidence) == (0.5, checked, pytest.approx(0.6))
+    assert report.ece == pytest.approx(abs(0.6 - report.accuracy))
+    assert (report.qa_documents, report.qa_corrected) == (1, 1)
+    assert report.qa_interval is not None
+    low, high = report.qa_interval
+    assert low < 1 - 1 / report.qa_fields < high
+    clerks = {c.user: c for c in report.clerks}
+    assert (clerks["clerk"].approved, clerks["clerk"].corrections, clerks["clerk"].minutes) == (2, 2, 1.0)
+    assert (clerks["clerk2"].approved, clerks["clerk2"].corrections) == (1, 0)
+    assert report.vendors[0].corrected == 1
+
+    later = ws.reports.accuracy("sup", since=datetime.now(UTC) + timedelta(days=1))
+    assert (later.reviewed, later.fields, later.ece, later.clerks) == (0, [], None, [])
+    with pytest.raises(PermissionDeniedError):
+        ws.reports.accuracy("clerk")
+
+
+def test_cli_report(home: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from idp_app.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["claim", "2", "--user", "sup"]).exit_code == 0
+    assert runner.invoke(app, ["correct", "2", "invoice_number", "B-9", "--user", "sup"]).exit_code == 0
+    assert runner.invoke(app, ["approve", "2", "--user", "sup"]).exit_code == 0
+    result = runner.invoke(app, ["report", "--user", "sup", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (
+        data["reviewed"] == 1
+        and {"name": "invoice_number", "checked": 1, "corrected": 1}.items()
+        <= next(f for f in data["fields"] if f["name"] == "invoice_number").items()
+    )
+    result = runner.invoke(app, ["report", "--user", "sup", "--days", "7"])
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0 and "1 document decided, 1 checked by a person" in text and "invoice_number" in text
+    assert runner.invoke(app, ["report", "--user", "sup", "--since", "last week"]).exit_code == 32
+    assert runner.invoke(app, ["report", "--user", "clerk"]).exit_code == 23
