@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage
 from extractors.document import Token
 from extractors.geometry import BBox
 from idp_app.domain import Correction
-from ui.model import DocumentView, ExportOutcome, QueueRow, RetrainOutcome, UserSession
+from ui.model import DocumentView, ExportOutcome, QueueRow, ReportView, RetrainOutcome, UserSession
 
 RetrainProgress = Callable[[int, int, str], None]
 """(done, total, what): called from the worker while retraining gathers its documents."""
@@ -92,4 +92,8 @@ class ReviewBackend(Protocol):
 
     def export(self, user: UserSession) -> ExportOutcome:
         """Write the approved documents as one export batch and mark them exported; the core checks ``user``."""
+        ...
+
+    def accuracy_report(self, user: UserSession, days: int | None) -> ReportView:
+        """The accuracy report over the last ``days`` days (None: everything); the core checks ``user``."""
         ...

@@ -90,6 +90,13 @@ class MainWindow(QMainWindow):
             backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
         )
         self.actions_by_name["export"] = self.exporting.action
+        report = QAction("Accuracy report\u2026", self)
+        report.setObjectName("action-report")
+        report.setToolTip("How right extraction was, as the clerks found it, and each clerk's work")
+        report.setVisible(user.may_read_reports)
+        report.setEnabled(user.may_read_reports)
+        report.triggered.connect(self.show_report)
+        self.actions_by_name["report"] = report
         self._connect()
         self._restore_settings()
         self.review.refresh_queue()
@@ -190,7 +197,7 @@ class MainWindow(QMainWindow):
             "&Document": ("approve", "approve_override", "reject", "open_next", "focus_queue"),
             "&Edit": ("undo", "redo", "accept_field", "next_field", "previous_field"),
             "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit_width", "next_page", "previous_page"),
-            "&Model": ("retrain",),
+            "&Model": ("retrain", "report"),
             "E&xport": ("export",),
             "&Help": ("help",),
         }
@@ -198,6 +205,12 @@ class MainWindow(QMainWindow):
             shown = [a[name] for name in names if a[name].isVisible()]
             if shown:  # a clerk sees no Model menu
                 self.menuBar().addMenu(title).addActions(shown)
+
+    def show_report(self) -> None:
+        from ui.report_dialog import ReportDialog
+
+        self.report_dialog = ReportDialog(self.backend, self.runner, self.user, self)
+        self.report_dialog.show()
 
     # -- showing the document ---------------------------------------------------------------------------------
     @property

@@ -49,6 +49,8 @@ class UserSession:
     """Whether the core lets the user retrain the field model (supervisors, admins); the core still checks."""
     may_export: bool = False
     """Whether the core lets the user export approved documents (supervisors, admins); the core still checks."""
+    may_read_reports: bool = False
+    """Whether the core lets the user read accuracy reports (supervisors, admins); the core still checks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,3 +248,19 @@ class ExportOutcome:
     """Documents that stay approved, each as "id file: reason"."""
     notes: tuple[str, ...] = ()
     """What was assumed, each said once."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTable:
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """An accuracy report as the core computed it, already in words and figures: the window only lays it out."""
+
+    title: str
+    summary: tuple[str, ...]
+    tables: tuple[ReportTable, ...] = ()

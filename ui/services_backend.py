@@ -29,6 +29,8 @@ from ui.model import (
     FieldKind,
     FieldView,
     QueueRow,
+    ReportTable,
+    ReportView,
     RetrainOutcome,
     RuleIssue,
     UserSession,
@@ -140,6 +142,7 @@ class ServicesBackend:
             user.can(Permission.OVERRIDE),
             user.can(Permission.RETRAIN),
             user.can(Permission.EXPORT),
+            user.can(Permission.READ_REPORTS),
         )
 
     def queue(self) -> list[QueueRow]:
@@ -275,4 +278,17 @@ class ServicesBackend:
             files=tuple(report.files),
             left=tuple(f"{p.document_id} {p.filename}: {p.reason}" for p in report.failed + report.skipped),
             notes=tuple(f"{reason} ({n} documents)" if n > 1 else reason for reason, n in notes.items()),
+        )
+
+    def accuracy_report(self, user: UserSession, days: int | None) -> ReportView:
+        from datetime import UTC, datetime, timedelta
+
+        from idp_app.services.reports import period_text, summary_lines, tables
+
+        since = datetime.now(UTC) - timedelta(days=days) if days else None
+        report = self.ws.reports.accuracy(user.name, since)
+        return ReportView(
+            f"Accuracy {period_text(report)}",
+            tuple(summary_lines(report)),
+            tuple(ReportTable(t.title, t.headers, t.rows) for t in tables(report)),
         )

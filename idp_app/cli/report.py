@@ -27,10 +27,6 @@ def _day(text: str | None, option: str) -> datetime | None:
         raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"
-
-
 @handle_errors
 def report_cmd(
     user: UserOpt = None,
@@ -58,65 +54,17 @@ def report_cmd(
     _print(report)
 
 
-def _documents(n: int) -> str:
-    return "1 document" if n == 1 else f"{n} documents"
-
-
-def _period(report: Any) -> str:
-    a = report.since.date().isoformat() if report.since else "the start"
-    b = report.until.date().isoformat() if report.until else "now"
-    return f"from {a} to {b}"
-
-
 def _print(report: Any) -> None:
-    decided = report.reviewed + report.straight_through
-    out.print(
-        f"[bold]Accuracy report[/bold] {_period(report)}: {_documents(decided)} decided, "
-        f"{report.reviewed} checked by a person, {report.straight_through} straight through "
-        f"({_pct(report.straight_through / decided if decided else None)})",
-        highlight=False,
-    )
-    if report.statuses:
-        out.print(
-            "imported in the period, by status now: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())),
-            highlight=False,
-        )
-    out.print(
-        f"field accuracy as checked: {_pct(report.accuracy)} over {report.checked} fields;"
-        f" expected calibration error {report.ece:.3f}"
-        if report.ece is not None
-        else "no field was checked by a person in this period",
-        highlight=False,
-    )
-    if report.qa_interval is not None:
-        low, high = report.qa_interval
-        out.print(
-            f"straight-through accuracy, from the QA sample: {_pct(1 - report.qa_corrected / report.qa_fields)} "
-            f"over {report.qa_fields} fields of {_documents(report.qa_documents)} (95 % interval {low:.1%}-{high:.1%})",
-            highlight=False,
-        )
-    else:
-        out.print("straight-through accuracy: no QA-sampled document was checked in this period", highlight=False)
-    if report.fields:
-        t = Table("field", "checked", "corrected", "accuracy", "mean confidence", box=box.SIMPLE, title="per field")
-        for f in report.fields:
-            t.add_row(f.name, str(f.checked), str(f.corrected), _pct(f.accuracy), f"{f.mean_confidence:.2f}")
-        out.print(t)
-        t = Table("confidence", "fields", "mean confidence", "accuracy", box=box.SIMPLE, title="per confidence band")
-        for b in report.bands:
-            t.add_row(f"{b.low:.2f}-{b.high:.2f}", str(b.fields), f"{b.mean_confidence:.3f}", _pct(b.accuracy))
-        out.print(t)
-        for title, rows in (("vendors, most corrected first", report.vendors[:10]), ("per model", report.models)):
-            t = Table("", "documents", "fields", "corrected", "accuracy", box=box.SIMPLE, title=title)
-            for r in rows:
-                t.add_row(escape(r.key), str(r.documents), str(r.fields), str(r.corrected), _pct(r.accuracy))
-            out.print(t)
-    if report.clerks:
-        t = Table("user", "approved", "rejected", "corrections", "minutes correcting", box=box.SIMPLE, title="clerks")
-        for c in report.clerks:
-            t.add_row(escape(c.user), str(c.approved), str(c.rejected), str(c.corrections), f"{c.minutes:.1f}")
-        out.print(t)
+    from idp_app.services.reports import summary_lines, tables
+
+    out.print("[bold]Accuracy report[/bold]")
+    for line in summary_lines(report):
+        out.print(escape(line), highlight=False)
+    for t in tables(report):
+        table = Table(*t.headers, box=box.SIMPLE, title=t.title)
+        for row in t.rows:
+            table.add_row(*(escape(cell) for cell in row))
+        out.print(table)
 
 
 def _as_dict(report: Any) -> dict[str, Any]:

@@ -239,3 +239,104 @@ def _clerks(report: AccuracyReport, clerk_rows: Sequence[Any], decisions: Sequen
         ),
         key=lambda c: (-c.approved, c.user),
     )
+
+
+# -- in words and figures, for the CLI and the window ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextTable:
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def _documents(n: int) -> str:
+    return "1 document" if n == 1 else f"{n} documents"
+
+
+def period_text(report: AccuracyReport) -> str:
+    a = report.since.date().isoformat() if report.since else "the start"
+    b = report.until.date().isoformat() if report.until else "now"
+    return f"from {a} to {b}"
+
+
+def summary_lines(report: AccuracyReport) -> list[str]:
+    """The report's headline figures, one sentence each."""
+    decided = report.reviewed + report.straight_through
+    lines = [
+        f"{_documents(decided)} decided {period_text(report)}: {report.reviewed} checked by a person, "
+        f"{report.straight_through} straight through ({_pct(report.straight_through / decided if decided else None)})."
+    ]
+    if report.statuses:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
+        lines.append(f"Imported in the period, by status now: {shown}.")
+    if report.ece is not None:
+        lines.append(
+            f"Field accuracy as checked: {_pct(report.accuracy)} over {report.checked} fields; "
+            f"expected calibration error {report.ece:.3f}."
+        )
+    else:
+        lines.append("No field was checked by a person in this period.")
+    if report.qa_interval is not None:
+        low, high = report.qa_interval
+        lines.append(
+            f"Straight-through accuracy from the QA sample: {_pct(1 - report.qa_corrected / report.qa_fields)} over "
+            f"{report.qa_fields} fields of {_documents(report.qa_documents)} (95 % interval {low:.1%} to {high:.1%})."
+        )
+    else:
+        lines.append("Straight-through accuracy: no QA-sampled document was checked in this period.")
+    return lines
+
+
+def tables(report: AccuracyReport) -> list[TextTable]:
+    """The report's tables: per field, per confidence band, per vendor, per model, per clerk."""
+    out: list[TextTable] = []
+    if report.fields:
+        out.append(
+            TextTable(
+                "Per field",
+                ("field", "checked", "corrected", "accuracy", "mean confidence"),
+                tuple(
+                    (f.name, str(f.checked), str(f.corrected), _pct(f.accuracy), f"{f.mean_confidence:.2f}")
+                    for f in report.fields
+                ),
+            )
+        )
+        out.append(
+            TextTable(
+                "Per confidence band",
+                ("confidence", "fields", "mean confidence", "accuracy"),
+                tuple(
+                    (f"{b.low:.2f}-{b.high:.2f}", str(b.fields), f"{b.mean_confidence:.3f}", _pct(b.accuracy))
+                    for b in report.bands
+                ),
+            )
+        )
+        for title, rows, first in (
+            ("Vendors, most corrected first", report.vendors[:10], "vendor"),
+            ("Per model", report.models, "model"),
+        ):
+            out.append(
+                TextTable(
+                    title,
+                    (first, "documents", "fields", "corrected", "accuracy"),
+                    tuple((r.key, str(r.documents), str(r.fields), str(r.corrected), _pct(r.accuracy)) for r in rows),
+                )
+            )
+    if report.clerks:
+        out.append(
+            TextTable(
+                "Clerks",
+                ("user", "approved", "rejected", "corrections", "minutes correcting"),
+                tuple(
+                    (c.user, str(c.approved), str(c.rejected), str(c.corrections), f"{c.minutes:.1f}")
+                    for c in report.clerks
+                ),
+            )
+        )
+    return out

@@ -81,6 +81,6 @@ def test_cli_report(home: Path) -> None:
     )
     result = runner.invoke(app, ["report", "--user", "sup", "--days", "7"])
     text = " ".join(result.stdout.split())
-    assert result.exit_code == 0 and "1 document decided, 1 checked by a person" in text and "invoice_number" in text
+    assert result.exit_code == 0 and "1 document decided from 20" in text and "invoice_number" in text
     assert runner.invoke(app, ["report", "--user", "sup", "--since", "last week"]).exit_code == 32
     assert runner.invoke(app, ["report", "--user", "clerk"]).exit_code == 23

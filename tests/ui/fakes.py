@@ -13,7 +13,7 @@ from extractors.results import FieldValue, LineItem
 from idp_app.domain import Correction, ReviewState
 from tests.ui.factories import make_doc, white_renderer
 from ui.backend import DEFAULT_MODEL, RetrainProgress
-from ui.model import DocumentView, ExportOutcome, QueueRow, RetrainOutcome, UserSession
+from ui.model import DocumentView, ExportOutcome, QueueRow, ReportTable, ReportView, RetrainOutcome, UserSession
 from ui.values import check_value
 
 
@@ -35,6 +35,7 @@ class FakeBackend:
         self.retrain_gate.set()
         self.retrain_calls: list[str] = []
         self.export_calls: list[str] = []
+        self.report_calls: list[tuple[str, int | None]] = []
         self.export_result = ExportOutcome(
             "/data/exports/20261122-090000",
             3,
@@ -47,7 +48,9 @@ class FakeBackend:
         if password != name:
             raise PermissionError("Unknown user or wrong password.")
         boss = name in ("supervisor", "admin")
-        return UserSession(name, name, may_override=name == "supervisor", may_retrain=boss, may_export=boss)
+        return UserSession(
+            name, name, may_override=name == "supervisor", may_retrain=boss, may_export=boss, may_read_reports=boss
+        )
 
     def queue(self) -> list[QueueRow]:
         return [
@@ -149,3 +152,13 @@ class FakeBackend:
         if user.role not in ("supervisor", "admin"):  # the core's permission check
             raise PermissionError(f"{user.name} is a clerk and may not export")
         return self.export_result
+
+    def accuracy_report(self, user: UserSession, days: int | None) -> ReportView:
+        self.report_calls.append((user.name, days))
+        if user.role not in ("supervisor", "admin"):  # the core's permission check
+            raise PermissionError(f"{user.name} is a clerk and may not read reports")
+        return ReportView(
+            f"Accuracy over {days or 'all'} days",
+            ("12 documents decided: 10 checked by a person, 2 straight through (16.7%).",),
+            (ReportTable("Per field", ("field", "checked", "accuracy"), (("invoice_number", "10", "90.0%"),)),),
+        )

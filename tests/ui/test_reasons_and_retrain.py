@@ -232,3 +232,33 @@ def test_export_message_when_nothing_is_waiting() -> None:
     title, text = describe(ExportOutcome(None, left=("1 a.pdf: no VAT",)))
     assert "No approved document could be exported" in text and "1 document." in text
     assert "\u2022 1 a.pdf: no VAT" in text
+
+
+def test_a_supervisor_reads_the_accuracy_report_for_a_period(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QComboBox, QTextBrowser
+
+    backend = FakeBackend()
+    clerk_window, _ = _window(qtbot, backend, "clerk")
+    assert not clerk_window.action("report").isVisible()
+    window, _ = _window(qtbot, backend, "supervisor")
+    assert window.action("report").isVisible()
+    window.action("report").trigger()
+    dialog = window.report_dialog
+    text = dialog.findChild(QTextBrowser, "report-text")
+    assert text is not None
+    qtbot.waitUntil(lambda: "invoice_number" in text.toPlainText(), timeout=5000)
+    assert backend.report_calls == [("supervisor", 7)]
+    assert "Accuracy over 7 days" in text.toPlainText() and "90.0%" in text.toPlainText()
+    period = dialog.findChild(QComboBox, "report-period")
+    assert period is not None
+    period.setCurrentIndex(period.count() - 1)  # everything
+    qtbot.waitUntil(lambda: "Accuracy over all days" in text.toPlainText(), timeout=5000)
+    assert backend.report_calls[-1] == ("supervisor", None)
+
+
+def test_report_html_escapes_what_it_shows() -> None:
+    from ui.model import ReportTable, ReportView
+    from ui.report_dialog import to_html
+
+    html = to_html(ReportView("<t>", ("a & b",), (ReportTable("T", ("vendor",), (("<script>",),)),)))
+    assert "&lt;script&gt;" in html and "<script>" not in html and "a &amp; b" in html

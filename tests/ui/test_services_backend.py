@@ -65,6 +65,11 @@ def test_queue_reads_reasons_from_the_queue_and_retraining_needs_the_permission(
         with pytest.raises(PermissionDeniedError):
             backend.export(clerk)
         assert backend.export(supervisor).directory is None  # nothing approved yet
+        assert supervisor.may_read_reports and not clerk.may_read_reports
+        view = backend.accuracy_report(supervisor, 7)
+        assert view.title.startswith("Accuracy from") and any("No field was checked" in s for s in view.summary)
+        with pytest.raises(PermissionDeniedError):
+            backend.accuracy_report(clerk, None)
         assert backend.model_version() == DEFAULT_MODEL
         with pytest.raises(PermissionDeniedError):
             backend.retrain(clerk)

@@ -90,5 +90,5 @@ def test_login_refuses_a_wrong_password_and_accepts_the_right_one(qtbot: QtBot, 
     with qtbot.waitSignal(dialog.accepted):
         dialog.try_login()
     assert dialog.session == UserSession(
-        "supervisor", "supervisor", may_override=True, may_retrain=True, may_export=True
+        "supervisor", "supervisor", may_override=True, may_retrain=True, may_export=True, may_read_reports=True
     )
