@@ -69,6 +69,63 @@ class LineView:
         return tuple(tid for tid, (s, e) in zip(self.token_ids, self.spans, strict=True) if s < end and e > start)
 
 
+US_STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+]
+US_ADDRESS = re.compile(r",\s*(?:" + "|".join(US_STATES) + r")\s+\d{5}(?:-\d{4})?\b")
+"""A US address's state and ZIP code ("Austin, TX 78701"): where US invoices write dates month first."""
+
+
 @dataclass(slots=True)
 class DocView:
     """A document prepared for candidate search: lines as text, median font size, date convention."""
@@ -88,6 +145,8 @@ class DocView:
                 for m in nz.NUMERIC_DATE_RE.finditer(lv.text):
                     mf = nz.is_month_first(m)
                     votes += 0 if mf is None else (1 if mf else -1)
+        if votes == 0:  # no date settles the order: month first where the document is American
+            votes = int(any(US_ADDRESS.search(lv.text) for page in lines for lv in page))
         return cls(doc, lines, median(sizes) if sizes else 10.0, votes > 0)
 
     def box(self, page: int, token_ids: Sequence[int]) -> BBox:

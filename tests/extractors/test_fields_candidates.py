@@ -129,6 +129,15 @@ def test_ambiguous_numeric_dates_follow_the_document_convention() -> None:
     assert find_dates("03/20/2023")[0][2] == "2023-03-20"  # only one reading exists
 
 
+def test_a_us_address_settles_the_order_when_no_date_does() -> None:
+    us = ["Lindqvist Print LLC", "178 Broadway", "Austin, TX 78701", "Invoice date 03/05/2024"]
+    assert DocView.of(make_doc(us)).month_first
+    assert not DocView.of(make_doc([r for r in us if "TX" not in r])).month_first
+    # a date that can be read one way only still decides: 20/03/2024 is day first wherever the seller is
+    assert not DocView.of(make_doc([*us, "Due 20/03/2024"])).month_first
+    assert not DocView.of(make_doc(["Jalan Ipoh, 51200 Kuala Lumpur", "Date 03/05/2024"])).month_first
+
+
 def test_codes_are_checked_by_their_libraries() -> None:
     assert normalise_iban("DE89 3704 0044 0532 0130 00") == "DE89370400440532013000"
     assert normalise_iban("DE89 3704 0044 0532 0130 01") is None
