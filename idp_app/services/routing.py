@@ -16,13 +16,15 @@ from typing import Any
 
 from extractors.results import FieldValue
 from idp_app.domain import ReviewState, review_state
-from idp_app.errors import ConfigError
+from idp_app.errors import ConfigError, InvalidValueError
+from idp_app.services.values import normalise, schema_types
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent.parent / "resources" / "routing.toml"
 
 # Risk of each reason: the queue shows the riskiest documents first.
 RISK = {
     "iban_changed": 100,
+    "invalid_code": 90,
     "duplicate_invoice": 80,
     "arithmetic": 50,
     "line_items_sum": 45,
@@ -35,7 +37,9 @@ RISK = {
     "low_confidence": 10,
     "qa_sample": 1,
 }
-BLOCKING = frozenset({"iban_changed", "duplicate_invoice", "arithmetic", "line_items_sum", "date_order"})
+BLOCKING = frozenset(
+    {"iban_changed", "invalid_code", "duplicate_invoice", "arithmetic", "line_items_sum", "date_order"}
+)
 """Rules that refuse approval until fixed or overridden by a supervisor."""
 NOT_FIELD_ERRORS = frozenset({"unknown_vendor", "total_above_limit", "value_above_limit"})
 """Rules that send a document to a clerk without any field being wrong (the fields stay OK / CHECK)."""
@@ -221,6 +225,7 @@ def check_rules(
         return _contract_rules(fields, policy) + _date_order(fields, policy, "effective_date", "expiration_date")
     out: list[Reason] = []
     n = policy.name
+    out.extend(_invalid_codes(fields, kind))
     out.extend(_date_order(fields, policy, "invoice_date", "due_date"))
     total = amount(fields, n("total_amount"))
     if policy.max_total is not None and total is not None and total > policy.max_total:
@@ -231,6 +236,25 @@ def check_rules(
         out.extend(_vendor_rules(fields, facts, policy))
     if policy.arithmetic:
         out.extend(_arithmetic(fields, line_amounts, policy))
+    return out
+
+
+CHECKED_CODES = frozenset({"iban", "vat_id"})
+"""Value types with a check digit: a value that fails it was misread (or misprinted) and must not be paid to."""
+
+
+def _invalid_codes(fields: Mapping[str, FieldValue], doc_type: str) -> list[Reason]:
+    """An IBAN or VAT id that fails its check digits (schwifty, python-stdnum), as a clerk's typing would: read
+    from a page it may still score high, since sample invoices print made-up IBANs that are right as printed."""
+    out: list[Reason] = []
+    for name, (value_type, _required) in schema_types(doc_type).items():
+        value = _text(fields, name)
+        if value_type not in CHECKED_CODES or not value:
+            continue
+        try:
+            normalise(value_type, value)
+        except InvalidValueError as exc:
+            out.append(Reason("invalid_code", str(exc), (name,)))
     return out
 
 

@@ -138,6 +138,18 @@ def test_a_due_date_before_the_invoice_date_fails_and_blocks() -> None:
     assert check_rules(fields(due_date="2024-03-04"), LINES, KNOWN, off) == []
 
 
+def test_an_iban_or_vat_id_that_fails_its_check_digits_blocks_whatever_its_confidence() -> None:
+    known = VendorFacts(known=True, vendor_name="ACME GmbH", iban_on_file="AT21974681944979")
+    reasons = check_rules(fields(vendor_iban="AT21974681944979"), LINES, known, POLICY)  # a scan lost a group
+    assert codes(reasons) == ["invalid_code"] and reasons[0].blocks_approval
+    assert reasons[0].fields == ("vendor_iban",) and "not a valid IBAN" in reasons[0].message
+    reasons = check_rules(fields(vendor_vat_id="DE136695977"), LINES, KNOWN, POLICY)
+    assert codes(reasons) == ["invalid_code"] and "VAT id" in reasons[0].message
+    assert check_rules(fields(vendor_vat_id="DE136695976"), LINES, KNOWN, POLICY) == []
+    review = field_review(fields(vendor_vat_id="DE136695977"), LINES, KNOWN, POLICY, REQUIRED, "invoice")
+    assert review.states["vendor_vat_id"] is ReviewState.ERROR
+
+
 def test_qa_sample_is_deterministic_and_near_its_rate() -> None:
     import hashlib
 
