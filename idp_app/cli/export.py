@@ -76,9 +76,7 @@ def export_cmd(
         hint = ""
         if any(p.reason.startswith("Factur-X") for p in report.failed):
             hint = "; `idp export --format csv` writes them without Factur-X"
-        raise ExportIncompleteError(
-            f"{_count(len(report.failed))} could not be exported (approved ones stay approved){hint}"
-        )
+        raise ExportIncompleteError(f"{_count(len(report.failed))} could not be exported; each stays as it was{hint}")
 
 
 def _count(n: int) -> str:

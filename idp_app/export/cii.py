@@ -17,7 +17,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from idp_app.errors import InvalidValueError
 from idp_app.export.record import ExportLine, ExportRecord
+from idp_app.services.values import normalise
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -159,6 +161,12 @@ def _check_header(record: ExportRecord) -> tuple[Decimal, Decimal, Decimal]:
         raise NotExportable("no VAT: whether exempt, zero-rated or reverse charge is not read from the page")
     if cents(total) != total or cents(tax) != tax:
         raise NotExportable("the net, tax or total amount has more than two decimals")
+    for name, value_type in (("vendor_iban", "iban"), ("vendor_vat_id", "vat_id")):
+        if record.text(name):
+            try:
+                normalise(value_type, record.text(name))
+            except InvalidValueError as exc:
+                raise NotExportable(f"{name}: {exc}") from None
     return net, tax, total
 
 
@@ -170,8 +178,10 @@ def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoic
     if seller is None:
         raise NotExportable("the seller's VAT id is empty: EN 16931 needs it on an invoice with VAT (BR-S-02)")
     if not buyer_country:
-        buyer_country = seller
-        notes.append("the buyer's country is assumed to be the seller's: set buyer_country in routing.toml")
+        raise NotExportable(
+            'the buyer\'s country is not set: give buyer_country (e.g. "DE") in the export table of routing.toml, '
+            "the country of the company these invoices are addressed to"
+        )
 
     line_rates = [r for ln in record.lines if (r := ln.decimal("tax_rate")) is not None]
     if any(r <= 0 or r >= 100 for r in line_rates):
@@ -317,7 +327,10 @@ def to_xml(inv: CiiInvoice) -> bytes:
     _el(_el(buyer, "ram:PostalTradeAddress"), "ram:CountryID", inv.buyer_country)
     if r.text("po_number"):
         _el(_el(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", r.text("po_number"))
-    _el(trade, "ram:ApplicableHeaderTradeDelivery")
+    delivery = _el(trade, "ram:ApplicableHeaderTradeDelivery")
+    if r.date("delivery_date") is not None:  # BT-72, the actual delivery date
+        event = _el(delivery, "ram:ActualDeliverySupplyChainEvent")
+        _date(event, "ram:OccurrenceDateTime", r.text("delivery_date"))
 
     settle = _el(trade, "ram:ApplicableHeaderTradeSettlement")
     _el(settle, "ram:InvoiceCurrencyCode", currency)

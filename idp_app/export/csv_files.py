@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from idp_app.export.record import LINE_COLUMNS, ExportRecord
 from idp_app.services.values import field_type, schema_types
 
-DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "status", "approved_by")
-"""Columns before the fields: which stored document the row comes from and who decided it."""
+DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "decision", "approved_by")
+"""Columns before the fields: which stored document the row comes from and how it was decided ("approved" by
+``approved_by``, or "auto_approved": straight through, checked by nobody)."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")

@@ -155,9 +155,14 @@ class ExportService:
             actor = acting_user(s, user, Permission.EXPORT)
         root = (out_dir or settings.directory or self._config.home / "exports").expanduser()
         named = batch is not None
-        batch = batch or utcnow().strftime("%Y%m%d-%H%M%S")
+        batch = utcnow().strftime("%Y%m%d-%H%M%S") if batch is None else batch
         if not _BATCH_NAME.fullmatch(batch):
-            raise InputError(f"batch name {batch!r}: letters, digits, '.', '_' and '-' only")
+            raise InputError(
+                f"batch name {batch!r}: 1 to 80 characters, ASCII letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit"
+            )
+        if root.exists() and not root.is_dir():
+            raise InputError(f"cannot write exports to {root}: it is a file, not a folder")
         try:
             root.mkdir(parents=True, exist_ok=True)
             lock = FileLock(str(root / ".export.lock"), timeout=LOCK_SECONDS)
@@ -194,6 +199,7 @@ class ExportService:
             )
         report = ExportReport(batch, recovered=recovered)
         ids = self.pending() if doc_ids is None else sorted(set(doc_ids))
+        self._check_exist(ids)
         records = self._records(ids, report)
         files, chosen = self._write_formats(records, formats, settings, report)
         if not chosen:
@@ -226,6 +232,12 @@ class ExportService:
         report.files = [*sorted(files), "manifest.json"]
         return report
 
+    def _check_exist(self, ids: list[int]) -> None:
+        with self._db.read() as s:
+            known = set(s.execute(select(Document.id).where(Document.id.in_(ids))).scalars())
+        if missing := [i for i in ids if i not in known]:
+            raise NotFoundError(f"no document {', '.join(str(i) for i in missing)}: nothing was exported")
+
     @staticmethod
     def _publish(partial: Path, final: Path) -> None:
         """The batch folder appears under its name in one rename, after its documents were marked."""
@@ -236,15 +248,12 @@ class ExportService:
 
         records = []
         for doc_id in ids:
-            try:
-                view = self._documents.get(doc_id)
-            except NotFoundError:
-                report.failed.append(ExportProblem(doc_id, "", "no such document"))
-                continue
+            view = self._documents.get(doc_id)
             if view.status.value == DocumentStatus.EXPORTED.value:
                 report.skipped.append(ExportProblem(doc_id, view.filename, "it was exported already"))
             elif view.status.value not in EXPORTABLE:
-                report.failed.append(ExportProblem(doc_id, view.filename, f"it is {view.status.value}, not approved"))
+                why = f"it is {view.status.value.replace('_', ' ')}: only approved documents are exported"
+                report.failed.append(ExportProblem(doc_id, view.filename, why))
             else:
                 records.append(record_from_view(view))
         return records
@@ -318,10 +327,15 @@ class ExportService:
                     "file": r.filename,
                     "sha256": r.sha256,
                     "type": r.doc_type,
-                    "status": r.status,
+                    "decision": r.status,
                     "approved_by": r.approved_by,
                     "model_version": r.model_version,
-                    "files": [n for n in files if n.startswith(f"cii/{r.document_id}-")],
+                    "files": [
+                        n
+                        for n in files
+                        if n in (f"{r.doc_type}.csv", "line_items.csv" if r.lines else "")
+                        or n.startswith(f"cii/{r.document_id}-")
+                    ],
                     "notes": [n.reason for n in report.notes if n.document_id == r.document_id],
                     "warnings": [w.reason for w in report.warnings if w.document_id == r.document_id],
                 }

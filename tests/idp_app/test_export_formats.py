@@ -234,10 +234,18 @@ def test_the_export_modules_import_on_their_own() -> None:
         assert done.returncode == 0, done.stderr
 
 
-def test_no_buyer_country_assumes_the_sellers_and_says_so() -> None:
-    inv = cii.prepare(record(), None)
-    assert inv.buyer_country == "DE"
-    assert any("buyer_country" in n for n in inv.notes)
+def test_no_buyer_country_is_refused_rather_than_assumed() -> None:
+    with pytest.raises(cii.NotExportable, match="buyer_country"):
+        cii.prepare(record(), None)
+
+
+def test_a_delivery_date_is_written_and_a_bad_iban_refused() -> None:
+    tree = etree.fromstring(xml_of(record(delivery_date="2024-03-01")))
+    path = "//ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime/udt:DateTimeString/text()"
+    assert tree.xpath(path, namespaces=cii.NSMAP) == ["20240301"]
+    assert check_cii(xml_of(record(delivery_date="2024-03-01"))).warnings == ()  # no empty delivery element
+    with pytest.raises(cii.NotExportable, match="vendor_iban"):
+        cii.prepare(record(vendor_iban="AT21974681944979"), "DE")
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:
@@ -250,7 +258,7 @@ def test_documents_csv_has_every_schema_field_in_order_and_guards_formulas() -> 
     assert b"\r\n" in data
     rows = _rows(data)
     header = list(rows[0])
-    assert header[:5] == ["document_id", "file", "sha256", "status", "approved_by"]
+    assert header[:5] == ["document_id", "file", "sha256", "decision", "approved_by"]
     assert header.index("vendor_name") < header.index("invoice_number") < header.index("total_amount")
     assert (
         rows[0]["vendor_name"] == "Muster Bürobedarf GmbH"

@@ -13,7 +13,7 @@ import pytest
 from fake_extractors import invoice, write_doc
 
 from idp_app.domain import DocumentStatus
-from idp_app.errors import IllegalTransitionError, InputError, PermissionDeniedError, RuleFailedError
+from idp_app.errors import IllegalTransitionError, InputError, NotFoundError, PermissionDeniedError, RuleFailedError
 from idp_app.services import Workspace
 from idp_app.services.documents import DocumentService
 from idp_app.services.export import ExportService, ExportSettings
@@ -27,7 +27,12 @@ def _invoice(number: str, **kw: Any) -> dict[str, Any]:
 
 
 def approved(ws: Workspace, inbox: Path, docs: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Ingest ``docs`` (name -> fake extraction) and approve each as the supervisor; name -> document id."""
+    """Ingest ``docs`` (name -> fake extraction) and approve each as the supervisor; name -> document id.
+    The desk's company is German (``buyer_country``)."""
+    policy = ws.config.home / "routing.toml"
+    text = policy.read_text(encoding="utf-8") if policy.is_file() else ""
+    if "[export]" not in text:
+        policy.write_text(text + '\n[export]\nbuyer_country = "DE"\n', encoding="utf-8")
     for name, data in docs.items():
         write_doc(inbox, f"{name}.json", data)
     ws.ingest.ingest([inbox], workers=0)
@@ -60,6 +65,8 @@ def test_approved_documents_are_written_and_marked_exported(ws: Workspace, inbox
     assert len(list((report.directory / "cii").glob("*.xml"))) == 2
     manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["exported_by"] == "sup" and len(manifest["documents"]) == 2
+    first = manifest["documents"][0]
+    assert first["files"][:2] == ["invoice.csv", "line_items.csv"] and first["files"][2].startswith("cii/")
     assert manifest["left_approved"][0]["id"] == ids["c"]
     entries = [e for e in ws.audit.records(ids["a"]) if e.details.get("to") == "exported"]
     assert entries and entries[0].details["batch"] == "march"
@@ -96,7 +103,10 @@ def test_clerks_may_not_export_and_nothing_is_written(ws: Workspace, inbox: Path
 def test_bad_batch_names_formats_and_existing_batches_are_refused(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
     approved(ws, inbox, {"a": _invoice("A-1")})
     (tmp_path / "taken").mkdir()
-    for kwargs in ({"batch": "../up"}, {"formats": ["pdf"]}, {"batch": "taken"}):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="it is a file"):
+        ws.export.export("sup", out_dir=tmp_path / "a-file")
+    for kwargs in ({"batch": "../up"}, {"formats": ["pdf"]}, {"batch": "taken"}, {"batch": ""}):
         with pytest.raises(InputError):
             ws.export.export("sup", out_dir=tmp_path, **kwargs)
     assert ws.export.pending()
@@ -211,9 +221,11 @@ def test_unknown_exported_and_broken_documents_fail_alone(
         return real(inv)
 
     monkeypatch.setattr(cii, "to_xml", breaks_on_b)
-    report = ws.export.export("sup", out_dir=tmp_path, doc_ids=[ids["a"], ids["b"], ids["c"], 999])
+    with pytest.raises(NotFoundError, match="no document 999"):
+        ws.export.export("sup", out_dir=tmp_path, doc_ids=[ids["b"], 999])
+    report = ws.export.export("sup", out_dir=tmp_path, doc_ids=[ids["a"], ids["b"], ids["c"]])
     assert report.exported == [ids["c"]]
     assert [(p.document_id, p.reason) for p in report.skipped] == [(ids["a"], "it was exported already")]
     failed = {p.document_id: p.reason for p in report.failed}
-    assert failed[999] == "no such document" and "XML compatible" in failed[ids["b"]]
+    assert "XML compatible" in failed[ids["b"]]
     assert status(ws, ids["b"]) is DocumentStatus.APPROVED
