@@ -14,8 +14,15 @@ from sqlalchemy.orm import Session
 
 from idp_app.db.engine import Database
 from idp_app.db.models import CorrectionRow, Document, FieldRow, utcnow
+from idp_app.db.models import Reason as ReasonRow
 from idp_app.domain import Correction, CorrectionKind, DocumentStatus
-from idp_app.errors import InvalidValueError, NotFoundError, PermissionDeniedError, RuleFailedError
+from idp_app.errors import (
+    IllegalTransitionError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleFailedError,
+)
 from idp_app.services import audit, lifecycle, line_items, vendors
 from idp_app.services.documents import build_view, field_view, load_document
 from idp_app.services.evaluate import current_values, evaluate, text_of
@@ -301,15 +308,25 @@ class ReviewService:
 
     def reopen(self, doc_id: int, user: User | str, reason: str) -> None:
         """Send an approved (or auto-approved) document back to the review queue, with a reason (supervisors):
-        a value it lacks for export, or a mistake seen after approval. Exported documents stay as they are."""
+        a value it lacks for export, or a mistake seen after approval. The reason is one of the document's routing
+        reasons, so the clerk who opens it reads it. Exported and rejected documents stay as they are."""
         if not reason or not reason.strip():
             raise InvalidValueError("reopening needs a reason (--reason)")
         with self._db.write() as s:
-            actor = acting_user(s, user, Permission.OVERRIDE)
+            actor = acting_user(s, user)
+            if not actor.can(Permission.OVERRIDE):
+                raise PermissionDeniedError(f"{actor.name} is a {actor.role} and may not reopen documents")
             doc = s.get(Document, doc_id, with_for_update=True)
             if doc is None:
                 raise NotFoundError(f"no document {doc_id}")
+            if doc.status not in (DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value):
+                raise IllegalTransitionError(f"document {doc_id} is {doc.status}: only approved documents reopen")
             lifecycle.transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor.name, reason=reason.strip())
+            doc.reasons.append(
+                ReasonRow(code="reopened", message=f"reopened by {actor.name}: {reason.strip()}", fields=[], risk=60)
+            )
+            doc.risk = max(doc.risk or 0, 60)
+            doc.priority = -doc.risk
             doc.decided_at = None
             doc.decided_by = None
 

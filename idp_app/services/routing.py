@@ -32,6 +32,7 @@ RISK = {
     "value_above_limit": 40,
     "unknown_vendor": 30,
     "date_order": 30,
+    "reopened": 60,
     "missing_field": 20,
     "unknown_type": 20,
     "low_confidence": 10,

@@ -152,13 +152,14 @@ def test_reject_needs_a_reason_and_is_final_for_review(ws: Workspace, inbox: Pat
 def test_a_supervisor_reopens_an_approved_document_with_a_reason(ws: Workspace, inbox: Path) -> None:
     doc_id = claimed(ws, inbox, "a.json", invoice("A"), user="sup")
     ws.review.approve(doc_id, "sup")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="may not reopen"):
         ws.review.reopen(doc_id, "clerk", "due date missing")
     with pytest.raises(InvalidValueError):
         ws.review.reopen(doc_id, "sup", " ")
     ws.review.reopen(doc_id, "sup", "due date missing for export")
     doc = ws.documents.get(doc_id)
     assert (doc.status, doc.decided_by) == (DocumentStatus.NEEDS_REVIEW, None)
+    assert any(r.code == "reopened" and "due date missing for export" in r.message for r in doc.reasons)
     assert not training_pairs(ws)  # no longer approved: not a training pair until approved again
     entry = next(e for e in ws.audit.records(doc_id) if e.details.get("to") == "needs_review")
     assert entry.actor == "sup" and entry.details["reason"] == "due date missing for export"
@@ -169,6 +170,10 @@ def test_a_supervisor_reopens_an_approved_document_with_a_reason(ws: Workspace, 
     ws.documents.mark_exported([doc_id], "sup", batch="b")
     with pytest.raises(IllegalTransitionError):
         ws.review.reopen(doc_id, "sup", "too late: it is in the books")
+    rejected = claimed(ws, inbox, "b.json", invoice("B", conf=0.5))
+    ws.review.reject(rejected, "clerk", "not ours")
+    with pytest.raises(IllegalTransitionError, match="only approved"):
+        ws.review.reopen(rejected, "sup", "look again")
 
 
 def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace, inbox: Path) -> None:
