@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -19,29 +19,37 @@ out = Console()
 
 
 def _day(text: str | None, option: str) -> datetime | None:
+    """Midnight UTC at the start of a YYYY-MM-DD day."""
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        day = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
-        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+        day = None
+    if day is None:
+        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD)")
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @handle_errors
 def report_cmd(
     user: UserOpt = None,
     days: Annotated[
-        int | None, typer.Option(min=1, help="The last N days (default: everything; or give --since/--until).")
+        int | None,
+        typer.Option(min=1, max=36500, help="The last N days (default: everything; or give --since/--until)."),
     ] = None,
-    since: Annotated[str | None, typer.Option(help="From this date on (YYYY-MM-DD, UTC).")] = None,
-    until: Annotated[str | None, typer.Option(help="Before this date (YYYY-MM-DD, UTC).")] = None,
+    since: Annotated[str | None, typer.Option(help="From this day on (YYYY-MM-DD, UTC).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to and including this day (YYYY-MM-DD, UTC).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Accuracy as clerks found it: per field, per confidence band (does 0.9 mean 90 %?), per vendor and model,
     the straight-through share and its accuracy estimated from the QA sample, and each clerk's work."""
     from idp_app.services import Workspace
 
-    start, end = _day(since, "--since"), _day(until, "--until")
+    start, last = _day(since, "--since"), _day(until, "--until")
+    end = last + timedelta(days=1) if last is not None else None
+    if start is not None and last is not None and last < start:
+        raise InputError(f"--until {until} is before --since {since}")
     if days is not None:
         if start is not None:
             raise InputError("give --days or --since, not both")

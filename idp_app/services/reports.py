@@ -10,17 +10,18 @@ the quality-assurance sample: straight-through documents routing sent to review 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
 from idp_app.db.engine import Database
-from idp_app.db.models import CorrectionRow, Document, FieldRow
+from idp_app.db.models import AuditEntry, CorrectionRow, Document, FieldRow
 from idp_app.domain import DocumentStatus
 from idp_app.services.users import Permission, User, acting_user
 
@@ -105,7 +106,12 @@ class AccuracyReport:
         return 1.0 - sum(f.corrected for f in self.fields) / n if n else None
 
 
-def _in_period(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+def _iso(t: datetime | None) -> str | None:
+    """The audit log keeps its times as ISO text in UTC."""
+    return t.astimezone(UTC).isoformat(timespec="microseconds") if t is not None else None
+
+
+def _in_period(column: Any, since: datetime | str | None, until: datetime | str | None) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if since is not None:
         conds.append(column >= since)
@@ -163,13 +169,18 @@ def accuracy_report(db: Database, since: datetime | None = None, until: datetime
             .where(CorrectionRow.kind == "correction", *_in_period(CorrectionRow.created_at, since, until))
             .group_by(CorrectionRow.user)
         ).all()
-        decisions = s.execute(
-            select(Document.decided_by, Document.status, func.count())
-            .where(Document.decided_by.is_not(None), *_in_period(Document.decided_at, since, until))
-            .group_by(Document.decided_by, Document.status)
+        transitions = s.execute(
+            select(AuditEntry.actor, AuditEntry.payload).where(
+                AuditEntry.action == "transition", *_in_period(AuditEntry.created_at, _iso(since), _iso(until))
+            )
         ).all()
+    decisions: dict[tuple[str, str], int] = defaultdict(int)
+    for actor, payload in transitions:  # what each person decided, as it happened (a later reopen changes nothing)
+        to = json.loads(payload).get("to")
+        if to in (DocumentStatus.APPROVED.value, DocumentStatus.REJECTED.value):
+            decisions[(actor, to)] += 1
     _field_tables(report, checked, docs)
-    _clerks(report, clerk_rows, decisions)
+    _clerks(report, clerk_rows, [(u, st, n) for (u, st), n in decisions.items()])
     return report
 
 
@@ -228,7 +239,7 @@ def _clerks(report: AccuracyReport, clerk_rows: Sequence[Any], decisions: Sequen
         work[user]["corrections"] += n
         work[user]["seconds"] += seconds or 0.0
     for user, status, n in decisions:
-        if status in DONE_BY_A_PERSON:
+        if status == DocumentStatus.APPROVED.value:
             work[user]["approved"] += n
         elif status == DocumentStatus.REJECTED.value:
             work[user]["rejected"] += n
@@ -261,7 +272,12 @@ def _documents(n: int) -> str:
 
 def period_text(report: AccuracyReport) -> str:
     a = report.since.date().isoformat() if report.since else "the start"
-    b = report.until.date().isoformat() if report.until else "now"
+    if report.until is None:
+        b = "now"
+    elif report.until.time() == datetime.min.time():  # midnight: up to and including the day before
+        b = (report.until - timedelta(days=1)).date().isoformat()
+    else:
+        b = report.until.isoformat(timespec="minutes")
     return f"from {a} to {b}"
 
 
@@ -269,7 +285,7 @@ def summary_lines(report: AccuracyReport) -> list[str]:
     """The report's headline figures, one sentence each."""
     decided = report.reviewed + report.straight_through
     lines = [
-        f"{_documents(decided)} decided {period_text(report)}: {report.reviewed} checked by a person, "
+        f"{_documents(decided)} approved {period_text(report)}: {report.reviewed} checked by a person, "
         f"{report.straight_through} straight through ({_pct(report.straight_through / decided if decided else None)})."
     ]
     if report.statuses:
@@ -317,8 +333,9 @@ def tables(report: AccuracyReport) -> list[TextTable]:
                 ),
             )
         )
+        shown = "" if len(report.vendors) <= 10 else f" (10 of {len(report.vendors)})"
         for title, rows, first in (
-            ("Vendors, most corrected first", report.vendors[:10], "vendor"),
+            (f"Vendors, most corrected first{shown}", report.vendors[:10], "vendor"),
             ("Per model", report.models, "model"),
         ):
             out.append(
@@ -332,7 +349,7 @@ def tables(report: AccuracyReport) -> list[TextTable]:
         out.append(
             TextTable(
                 "Clerks",
-                ("user", "approved", "rejected", "corrections", "minutes correcting"),
+                ("user", "approved", "rejected", "corrections", "minutes correcting (window)"),
                 tuple(
                     (c.user, str(c.approved), str(c.rejected), str(c.corrections), f"{c.minutes:.1f}")
                     for c in report.clerks

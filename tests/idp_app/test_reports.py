@@ -54,6 +54,11 @@ def test_the_report_counts_what_clerks_corrected(ws: Workspace, inbox: Path) -> 
     assert (clerks["clerk2"].approved, clerks["clerk2"].corrections) == (1, 0)
     assert report.vendors[0].corrected == 1
 
+    # what a clerk decided stays counted when a supervisor reopens it later
+    ws.review.reopen(ids["b"], "sup", "look at the IBAN again")
+    again = {c.user: c for c in ws.reports.accuracy("sup").clerks}
+    assert again["clerk2"].approved == 1
+
     later = ws.reports.accuracy("sup", since=datetime.now(UTC) + timedelta(days=1))
     assert (later.reviewed, later.fields, later.ece, later.clerks) == (0, [], None, [])
     with pytest.raises(PermissionDeniedError):
@@ -81,6 +86,15 @@ def test_cli_report(home: Path) -> None:
     )
     result = runner.invoke(app, ["report", "--user", "sup", "--days", "7"])
     text = " ".join(result.stdout.split())
-    assert result.exit_code == 0 and "1 document decided from 20" in text and "invoice_number" in text
-    assert runner.invoke(app, ["report", "--user", "sup", "--since", "last week"]).exit_code == 32
+    assert result.exit_code == 0 and "1 document approved from 20" in text and "invoice_number" in text
+    for bad in (
+        ["--since", "last week"],
+        ["--since", "2026-11-22T23:00"],
+        ["--since", "2026-11-30", "--until", "2026-11-01"],
+    ):
+        assert runner.invoke(app, ["report", "--user", "sup", *bad]).exit_code == 32, bad
+    assert runner.invoke(app, ["report", "--user", "sup", "--days", "99999999"]).exit_code == 2
+    today = datetime.now(UTC).date().isoformat()
+    result = runner.invoke(app, ["report", "--user", "sup", "--since", today, "--until", today])
+    assert f"1 document approved from {today} to {today}" in " ".join(result.stdout.split())
     assert runner.invoke(app, ["report", "--user", "clerk"]).exit_code == 23
