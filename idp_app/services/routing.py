@@ -16,8 +16,8 @@ from typing import Any
 
 from extractors.results import FieldValue
 from idp_app.domain import ReviewState, review_state
-from idp_app.errors import ConfigError, InvalidValueError
-from idp_app.services.values import normalise, schema_types
+from idp_app.errors import ConfigError
+from idp_app.services.values import schema_types, wrong_code
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent.parent / "resources" / "routing.toml"
 
@@ -59,6 +59,7 @@ class RoutingPolicy:
     duplicate_invoice: bool = True
     arithmetic: bool = True
     date_order: bool = True
+    invalid_code: bool = True
     tolerance: Decimal = Decimal("0.01")
     qa_sample_rate: float = 0.05
     names: Mapping[str, str] = field(default_factory=dict)
@@ -94,6 +95,7 @@ class RoutingPolicy:
                 duplicate_invoice=bool(rules.get("duplicate_invoice", True)),
                 arithmetic=bool(rules.get("arithmetic", True)),
                 date_order=bool(rules.get("date_order", True)),
+                invalid_code=bool(rules.get("invalid_code", True)),
                 tolerance=Decimal(str(rules.get("tolerance", "0.01"))),
                 qa_sample_rate=float(rules.get("qa_sample_rate", 0.05)),
                 names={str(k): str(v) for k, v in dict(data.get("fields", {})).items()},
@@ -226,7 +228,7 @@ def check_rules(
         return _contract_rules(fields, policy) + _date_order(fields, policy, "effective_date", "expiration_date")
     out: list[Reason] = []
     n = policy.name
-    out.extend(_invalid_codes(fields, kind))
+    out.extend(_invalid_codes(fields, policy, kind))
     out.extend(_date_order(fields, policy, "invoice_date", "due_date"))
     total = amount(fields, n("total_amount"))
     if policy.max_total is not None and total is not None and total > policy.max_total:
@@ -241,21 +243,20 @@ def check_rules(
 
 
 CHECKED_CODES = frozenset({"iban", "vat_id"})
-"""Value types with a check digit: a value that fails it was misread (or misprinted) and must not be paid to."""
+"""Value types with check digits: a value that fails them was misread (or misprinted) and must not be paid to."""
 
 
-def _invalid_codes(fields: Mapping[str, FieldValue], doc_type: str) -> list[Reason]:
-    """An IBAN or VAT id that fails its check digits (schwifty, python-stdnum), as a clerk's typing would: read
-    from a page it may still score high, since sample invoices print made-up IBANs that are right as printed."""
+def _invalid_codes(fields: Mapping[str, FieldValue], policy: RoutingPolicy, doc_type: str) -> list[Reason]:
+    """An IBAN, or a European VAT id, that is wrong for its country (:func:`wrong_code`): read from a page it may
+    still score high, since sample invoices print made-up IBANs that are right as printed. Codes of other
+    countries and schemes are left to the field's confidence."""
+    if not policy.invalid_code:
+        return []
     out: list[Reason] = []
     for name, (value_type, _required) in schema_types(doc_type).items():
         value = _text(fields, name)
-        if value_type not in CHECKED_CODES or not value:
-            continue
-        try:
-            normalise(value_type, value)
-        except InvalidValueError as exc:
-            out.append(Reason("invalid_code", str(exc), (name,)))
+        if value_type in CHECKED_CODES and value and (why := wrong_code(value_type, value)):
+            out.append(Reason("invalid_code", why, (name,)))
     return out
 
 

@@ -174,3 +174,43 @@ def normalise(value_type: str, text: str | None) -> str | None:
         except ValidationError as exc:
             raise InvalidValueError(f"{text!r} is not a valid VAT id: {exc}") from None
     return s
+
+
+VAT_CHECKED = re.compile(
+    r"AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|GB|CH|NO"
+)
+"""VAT id prefixes whose form and check digits are judged: the EU's (VIES), the UK's, Switzerland's and Norway's."""
+
+
+def wrong_code(value_type: str, text: str) -> str | None:
+    """Why an IBAN, or a VAT id of a European country, is wrong (check digits, length, form: schwifty,
+    python-stdnum), or None. Also None for any other code (a GSTIN, a Malaysian GST number read with its label),
+    which is not this check's to judge."""
+    compact = re.sub(r"[\s.\-]", "", text).upper()
+    if value_type == "iban":
+        from schwifty import IBAN
+        from schwifty.exceptions import InvalidCountryCode, SchwiftyException
+
+        try:
+            IBAN(compact)
+        except InvalidCountryCode:
+            return None
+        except (SchwiftyException, ValueError) as exc:
+            return f"IBAN {text} is wrong for its country: {exc}"
+        return None
+    if value_type == "vat_id":
+        from stdnum import vatin
+        from stdnum.ch import uid
+        from stdnum.exceptions import InvalidComponent, ValidationError
+
+        if not VAT_CHECKED.fullmatch(compact[:2]):
+            return None
+        if compact.startswith("CHE"):
+            compact = re.sub(r"(MWST|TVA|IVA)$", "", compact)
+        try:
+            (uid if compact.startswith("CHE") else vatin).validate(compact)
+        except InvalidComponent:
+            return None
+        except ValidationError as exc:
+            return f"VAT id {text} is wrong for its country: {exc}"
+    return None

@@ -14,6 +14,7 @@ from idp_app.db.engine import Database
 from idp_app.db.models import Document, Vendor, utcnow
 from idp_app.domain import DocumentStatus
 from idp_app.services.routing import VendorFacts, normal_iban
+from idp_app.services.values import wrong_code
 
 _LEGAL_FORMS = {
     "gmbh", "ag", "kg", "ohg", "ug", "mbh", "co", "ltd", "limited", "inc", "llc", "plc", "corp", "corporation",
@@ -127,8 +128,11 @@ def register(
         vendor.name = name
     if name and not vendor.name_key:
         vendor.name_key = name_key(name)
-    vendor.vat_id = vat_key(vat_id) or vendor.vat_id
-    vendor.iban = normal_iban(iban) or vendor.iban
+    # a code wrong for its country (approved by an override) never becomes the one on file
+    if vat_id and wrong_code("vat_id", vat_id) is None:
+        vendor.vat_id = vat_key(vat_id) or vendor.vat_id
+    if iban and wrong_code("iban", iban) is None:
+        vendor.iban = normal_iban(iban) or vendor.iban
     vendor.address = address or vendor.address
     vendor.documents_count = (vendor.documents_count or 0) + 1
     vendor.updated_at = utcnow()
