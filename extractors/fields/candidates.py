@@ -71,9 +71,15 @@ class LineView:
 
 US_ADDRESS = re.compile(
     r",\s*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
-    r"|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b"
+    r"|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\s*$"
 )
-"""A US address's state and ZIP code ("Austin, TX 78701"): where US invoices write dates month first."""
+"""A US address's state and ZIP code ending a line ("Austin, TX 78701"): US invoices write dates month first."""
+EUROPEAN_CODE = re.compile(
+    r"\b(?:[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?"  # an IBAN
+    r"|(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|GB|CHE)"
+    r" ?-?U?\d[\d .]{7,12}\d)\b"  # a VAT id
+)
+"""An IBAN or European VAT id: a seller in Europe, whatever the buyer's address."""
 
 
 @dataclass(slots=True)
@@ -96,7 +102,9 @@ class DocView:
                     mf = nz.is_month_first(m)
                     votes += 0 if mf is None else (1 if mf else -1)
         if votes == 0:  # no date settles the order: month first where the document is American
-            votes = int(any(US_ADDRESS.search(lv.text) for page in lines for lv in page))
+            texts = [lv.text for page in lines for lv in page]
+            american = any(US_ADDRESS.search(t) for t in texts) and not any(EUROPEAN_CODE.search(t) for t in texts)
+            votes = int(american)
         return cls(doc, lines, median(sizes) if sizes else 10.0, votes > 0)
 
     def box(self, page: int, token_ids: Sequence[int]) -> BBox:

@@ -136,6 +136,11 @@ def test_a_us_address_settles_the_order_when_no_date_does() -> None:
     # a date that can be read one way only still decides: 20/03/2024 is day first wherever the seller is
     assert not DocView.of(make_doc([*us, "Due 20/03/2024"])).month_first
     assert not DocView.of(make_doc(["Jalan Ipoh, 51200 Kuala Lumpur", "Date 03/05/2024"])).month_first
+    # not a US address: a German one with its state-like prefix, or a ZIP with the city after it
+    assert not DocView.of(make_doc(["Hauptstraße 5, DE 80331 München", "Datum 05/03/2024"])).month_first
+    # a European seller's invoice to a US buyer keeps the seller's order
+    seller = ["Muster GmbH", "USt-IdNr. DE136695976", "IBAN DE89 3704 0044 0532 0130 00"]
+    assert not DocView.of(make_doc([*seller, "Bill to: Acme Inc, Austin, TX 78701", "Date 05/03/2024"])).month_first
 
 
 def test_codes_are_checked_by_their_libraries() -> None:
