@@ -211,3 +211,13 @@ def test_training_pairs_from_corrections_and_confirmations(ws: Workspace, inbox:
     line_pairs = [p for p in training_pairs(ws) if p.line_item_index is not None]
     assert {(p.line_item_index, p.field_name) for p in line_pairs} >= {(0, "amount"), (1, "amount")}
     assert training_pairs(ws, since=datetime.now(UTC) + timedelta(hours=1)) == []
+
+
+def test_a_wrong_iban_or_vat_id_approved_by_override_never_goes_on_file(ws: Workspace) -> None:
+    from idp_app.services import vendors
+
+    with ws.db.write() as s:
+        v = vendors.register(s, "ACME GmbH", "DE136695976", "DE89370400440532013000", None)
+        assert v is not None
+        vendors.register(s, "ACME GmbH", "DE136695977", "DE00370400440532013000", None)  # both misread
+        assert (v.iban, v.vat_id) == ("DE89370400440532013000", "DE136695976")
