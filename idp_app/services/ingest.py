@@ -39,7 +39,7 @@ from idp_app.services.documents import load_document
 from idp_app.services.evaluate import current_values, required_fields, text_of, vendor_facts
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
-from idp_app.services.routing import RoutingPolicy, route
+from idp_app.services.routing import REOPENED, RoutingPolicy, route
 from idp_app.services.storage import FileStore, sha256_of
 from idp_app.services.users import Permission, User, acting_user
 
@@ -309,6 +309,12 @@ class IngestService:
             status = s.execute(select(Document.status).where(Document.id == doc_id)).scalar_one_or_none()
             if status != S.EXTRACTING.value:
                 return None
+            kept = [
+                (r.code, r.message, r.fields, r.risk)
+                for r in s.execute(
+                    select(Reason).where(Reason.document_id == doc_id, Reason.code == REOPENED)
+                ).scalars()
+            ]  # a supervisor's request to look again outlives re-extraction
             for table in (FieldRow, Reason, Extraction):
                 s.execute(delete(table).where(table.document_id == doc_id))
             s.expire_all()
@@ -331,11 +337,11 @@ class IngestService:
             doc.error = doc.error_kind = None
             s.flush()
             lifecycle.transition(s, doc, S.EXTRACTED, SYSTEM, fields=len(result.fields), warnings=len(result.warnings))
-            final = self._route(s, doc)
+            final = self._route(s, doc, kept)
             pause_point("ingest.store")
             return final
 
-    def _route(self, s: Any, doc: Document) -> S:
+    def _route(self, s: Any, doc: Document, kept: list[tuple[str, str, list[Any], int]] | None = None) -> S:
         fields, amounts = current_values(doc, self._policy)
         required = required_fields(doc.doc_type)
         n = self._policy.name
@@ -361,13 +367,15 @@ class IngestService:
         confidences = [fv.confidence for fv in fields.values() if fv.found]
         confidences += [0.0 for name, req in required.items() if req and not (name in fields and fields[name].found)]
         doc.min_confidence = round(min(confidences), 4) if confidences else 0.0
-        doc.risk = decision.risk
-        doc.priority = -decision.risk
+        doc.risk = decision.risk + sum(k[3] for k in kept or ())
+        doc.priority = -doc.risk
         doc.qa_sample = decision.qa_sample
         for r in decision.reasons:
             doc.reasons.append(Reason(code=r.code, message=r.message, fields=list(r.fields), risk=r.risk))
+        for code, message, fields_, risk in kept or ():
+            doc.reasons.append(Reason(code=code, message=message, fields=fields_, risk=risk))
         s.flush()
-        final = S.NEEDS_REVIEW if decision.needs_review else S.AUTO_APPROVED
+        final = S.NEEDS_REVIEW if decision.needs_review or kept else S.AUTO_APPROVED
         lifecycle.transition(s, doc, final, SYSTEM, reasons=[r.code for r in decision.reasons])
         return final
 

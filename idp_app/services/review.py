@@ -29,7 +29,7 @@ from idp_app.services.evaluate import current_values, evaluate, text_of
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import holding
-from idp_app.services.routing import RoutingPolicy
+from idp_app.services.routing import REOPENED, RISK, RoutingPolicy
 from idp_app.services.storage import FileStore
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import LINE_ITEM_TYPES, field_type, normalise, schema_types
@@ -322,10 +322,22 @@ class ReviewService:
             if doc.status not in (DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value):
                 raise IllegalTransitionError(f"document {doc_id} is {doc.status}: only approved documents reopen")
             lifecycle.transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor.name, reason=reason.strip())
+            # the reasons are the rules failing now (the vendor may be known by now), and the supervisor's
+            failing = evaluate(s, load_document(s, doc_id), self._policy).failed_rules
+            for old in list(doc.reasons):
+                s.delete(old)
+            doc.reasons.clear()
+            for r in failing:
+                doc.reasons.append(ReasonRow(code=r.code, message=r.message, fields=list(r.fields), risk=r.risk))
             doc.reasons.append(
-                ReasonRow(code="reopened", message=f"reopened by {actor.name}: {reason.strip()}", fields=[], risk=60)
+                ReasonRow(
+                    code=REOPENED,
+                    message=f"reopened by {actor.name}: {reason.strip()}",
+                    fields=[],
+                    risk=RISK[REOPENED],
+                )
             )
-            doc.risk = max(doc.risk or 0, 60)
+            doc.risk = sum(r.risk for r in doc.reasons)
             doc.priority = -doc.risk
             doc.decided_at = None
             doc.decided_by = None

@@ -19,6 +19,9 @@ from idp_app.domain import ReviewState, review_state
 from idp_app.errors import ConfigError
 from idp_app.services.values import schema_types, wrong_code
 
+REOPENED = "reopened"
+"""The reason a supervisor gives when sending an approved document back to review; re-extraction keeps it."""
+
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent.parent / "resources" / "routing.toml"
 
 # Risk of each reason: the queue shows the riskiest documents first.

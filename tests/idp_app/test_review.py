@@ -159,9 +159,15 @@ def test_a_supervisor_reopens_an_approved_document_with_a_reason(ws: Workspace, 
     ws.review.reopen(doc_id, "sup", "due date missing for export")
     doc = ws.documents.get(doc_id)
     assert (doc.status, doc.decided_by) == (DocumentStatus.NEEDS_REVIEW, None)
-    assert any(r.code == "reopened" and "due date missing for export" in r.message for r in doc.reasons)
-    assert not training_pairs(ws)  # no longer approved: not a training pair until approved again
-    entry = next(e for e in ws.audit.records(doc_id) if e.details.get("to") == "needs_review")
+    assert [r.code for r in doc.reasons] == ["reopened"]  # the vendor is known now: no stale unknown_vendor
+    assert "due date missing for export" in doc.reasons[0].message
+    assert not training_pairs(ws)
+    ws.ingest.reextract(doc_id, "sup")  # extracted again, it does not slip through: the request stands
+    doc = ws.documents.get(doc_id)
+    assert doc.status is DocumentStatus.NEEDS_REVIEW and "reopened" in [
+        r.code for r in doc.reasons
+    ]  # no longer approved: not a training pair until approved again
+    entry = next(e for e in ws.audit.records(doc_id) if e.details.get("reason") == "due date missing for export")
     assert entry.actor == "sup" and entry.details["reason"] == "due date missing for export"
     ws.queue.claim(doc_id, "clerk")
     ws.review.correct(doc_id, "due_date", "2024-04-04", "clerk")
