@@ -51,8 +51,8 @@ def report_cmd(
     if start is not None and last is not None and last < start:
         raise InputError(f"--until {until} is before --since {since}")
     if days is not None:
-        if start is not None:
-            raise InputError("give --days or --since, not both")
+        if start is not None or end is not None:
+            raise InputError("give --days, or --since and --until, not both")
         start = datetime.now(UTC) - timedelta(days=days)
     with Workspace.open(app_config()) as ws:
         report = ws.reports.accuracy(_acting(ws, user), start, end)
@@ -79,6 +79,7 @@ def _as_dict(report: Any) -> dict[str, Any]:
     return {
         "since": report.since.isoformat() if report.since else None,
         "until": report.until.isoformat() if report.until else None,
+        "until_is": "exclusive",
         "statuses": report.statuses,
         "reviewed": report.reviewed,
         "straight_through": report.straight_through,

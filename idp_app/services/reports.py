@@ -5,7 +5,8 @@ extraction gave (the box is not compared). Fields neither extracted nor filled i
 fields: accuracy per field, per confidence band (does 0.9 mean 90 %?), per vendor, per model version, and each
 clerk's work. Documents that passed straight through were checked by nobody, so their accuracy is estimated from
 the quality-assurance sample: straight-through documents routing sent to review at random
-(``qa_sample_rate``), with a 95 % confidence interval (Wilson, via scipy).
+(``qa_sample_rate``), with a 95 % confidence interval (Wilson, via scipy). The interval counts fields as
+independent; fields of one document are not quite, so it is somewhat narrower than it should be.
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ class ReportService:
 
 
 def accuracy_report(db: Database, since: datetime | None = None, until: datetime | None = None) -> AccuracyReport:
-    """The report over documents decided (approved, rejected, passed straight through) in [since, until)."""
+    """The report over documents approved (by a person or straight through) in [since, until); clerks' approvals
+    and rejections as the audit log recorded them in that period."""
     report = AccuracyReport(since, until)
     with db.read() as s:
         imported = select(Document.status, func.count()).where(*_in_period(Document.created_at, since, until))
