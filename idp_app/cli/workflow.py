@@ -184,7 +184,7 @@ def queue(
     if as_json:
         print(json.dumps({"total": total, "page": page, "items": [queue_json(i) for i in items]}, indent=2))
         return
-    title = f"{total} documents (page {page})"
+    title = f"{total} document{'' if total == 1 else 's'} (page {page})"
     if wide:  # one long line per document, whatever the terminal's width (like ps -ww)
         out.print(title)
         Console(width=4000).print(wide_queue(items))

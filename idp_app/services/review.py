@@ -66,7 +66,9 @@ def _check_field(s: Session, doc: Document, name: str, line_item_index: int | No
     if line_item_index is None:
         known = schema_types(doc.doc_type or "invoice") or schema_types("invoice")
         if name not in known and not any(r.name == name and r.row < 0 for r in doc.fields):
-            raise InvalidValueError(f"a {doc.doc_type or 'invoice'} has no field {name!r}: one of {', '.join(known)}")
+            kind = doc.doc_type or "invoice"
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise InvalidValueError(f"{article} {kind} has no field {name!r}: one of {', '.join(known)}")
         return
     if name not in LINE_ITEM_TYPES:
         raise InvalidValueError(f"line items have no column {name!r}: one of {', '.join(LINE_ITEM_TYPES)}")
