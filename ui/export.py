@@ -30,8 +30,10 @@ def describe(outcome: ExportOutcome) -> tuple[str, str]:
     else:
         title = "Export done" if not outcome.left else "Export done, some documents left"
         lines.append(f"{_documents(outcome.exported)} written to {outcome.directory} and marked exported.")
-        xml = sum(1 for f in outcome.files if f.startswith("cii/"))
-        shown = [f for f in outcome.files if not f.startswith("cii/")] + ([f"{xml} Factur-X XML"] if xml else [])
+        shown = [f for f in outcome.files if "/" not in f]
+        for folder, label in (("cii", "Factur-X"), ("ubl", "UBL")):
+            if n := sum(1 for f in outcome.files if f.startswith(f"{folder}/")):
+                shown.append(f"{n} {label} XML")
         lines.append("Files: " + ", ".join(shown) + ".")
     if outcome.notes:
         lines.append("")

@@ -24,7 +24,8 @@ def export_cmd(
         typer.Option(
             "--format",
             "-f",
-            help="csv or cii (Factur-X EN 16931 XML); repeat for both. Default: formats in routing.toml.",
+            help="csv, cii (Factur-X / ZUGFeRD XML) or ubl (UBL 2.1), both EN 16931; repeat for several. "
+            "Default: formats in routing.toml (csv and cii).",
         ),
     ] = None,
     out_dir: Annotated[
@@ -39,8 +40,8 @@ def export_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Write the approved documents not exported yet as one batch folder (CSV files, one Factur-X XML per
-    invoice checked against the EN 16931 schema and schematron, a manifest) and mark them exported. A document
+    """Write the approved documents not exported yet as one batch folder (CSV files, one Factur-X or UBL XML per
+    invoice checked against its schema and the EN 16931 schematron, a manifest) and mark them exported. A document
     that cannot be written stays approved and is listed with its reason (exit 35); the others are exported."""
     from idp_app.services import Workspace
 
@@ -58,10 +59,10 @@ def export_cmd(
         elif not report.exported:
             pass  # the batch an interrupted export left, completed above
         else:
-            xml = sum(1 for f in report.files if f.startswith("cii/"))
-            files = [f for f in report.files if not f.startswith("cii/")] + (
-                [f"{xml} Factur-X XML in cii/"] if xml else []
-            )
+            files = [f for f in report.files if "/" not in f]
+            for folder, label in (("cii", "Factur-X"), ("ubl", "UBL")):
+                if n := sum(1 for f in report.files if f.startswith(f"{folder}/")):
+                    files.append(f"{n} {label} XML in {folder}/")
             out.print(
                 f"exported {_count(len(report.exported))} to {escape(str(report.directory))}: {', '.join(files)}",
                 highlight=False,
@@ -74,8 +75,8 @@ def export_cmd(
             err.print(f"  left approved {p.document_id} {escape(p.filename)}: {escape(p.reason)}", highlight=False)
     if report.failed:
         hint = ""
-        if any(p.reason.startswith("Factur-X") for p in report.failed):
-            hint = "; `idp export --format csv` writes them without Factur-X"
+        if any(p.reason.startswith(("e-invoice", "Factur-X", "UBL")) for p in report.failed):
+            hint = "; `idp export --format csv` writes them without the XML"
         raise ExportIncompleteError(f"{_count(len(report.failed))} could not be exported; each stays as it was{hint}")
 
 

@@ -262,10 +262,17 @@ POSTCODE_CITY_NL = re.compile(r"(?:^|\s)(\d{4} ?[A-Z]{2})\s+(\D+)$")
 """A Dutch one: "1012 AB Amsterdam"."""
 
 
-def _address(parent: etree._Element, text: str, country: str) -> None:
+@dataclass(frozen=True, slots=True)
+class AddressParts:
+    lines: tuple[str, ...]
+    """At most three: lines beyond the third are joined into it."""
+    postcode: str | None
+    city: str | None
+
+
+def address_parts(text: str, country: str) -> AddressParts:
     """The address lines, the postcode and city from its last line when they end it; a country name is left to
-    the country code, and lines beyond the third are joined into it."""
-    addr = _el(parent, "ram:PostalTradeAddress")
+    the country code."""
     lines = [ln.strip(" ,") for ln in re.split(r"\n|, ", text) if ln.strip(" ,")]
     if lines and lines[-1].casefold() in _country_names():
         lines.pop()
@@ -277,12 +284,18 @@ def _address(parent: etree._Element, text: str, country: str) -> None:
         lines = [*lines[:-1], rest] if rest else lines[:-1]
     if len(lines) > 3:
         lines = [*lines[:2], ", ".join(lines[2:])]
-    if postcode:
-        _el(addr, "ram:PostcodeCode", postcode)
-    for tag, line in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), lines, strict=False):
+    return AddressParts(tuple(lines), postcode, city)
+
+
+def _address(parent: etree._Element, text: str, country: str) -> None:
+    addr = _el(parent, "ram:PostalTradeAddress")
+    parts = address_parts(text, country)
+    if parts.postcode:
+        _el(addr, "ram:PostcodeCode", parts.postcode)
+    for tag, line in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), parts.lines, strict=False):
         _el(addr, tag, line)
-    if city:
-        _el(addr, "ram:CityName", city)
+    if parts.city:
+        _el(addr, "ram:CityName", parts.city)
     _el(addr, "ram:CountryID", country)
 
 

@@ -2,6 +2,7 @@
 
 A batch is a folder ``<out>/<batch>/`` holding ``invoice.csv``, ``receipt.csv``, ``contract.csv`` and
 ``line_items.csv`` (format ``csv``), one Factur-X EN 16931 XML per invoice under ``cii/`` (format ``cii``,
+or UBL 2.1 under ``ubl/``, format ``ubl``;
 checked against the XML Schema and the EN 16931 schematron first) and ``manifest.json`` (who, when, which
 documents with their content hashes, what was assumed, what failed and why).
 
@@ -41,7 +42,9 @@ from idp_app.services.values import RESOURCES
 if TYPE_CHECKING:
     from idp_app.export.record import ExportRecord
 
-FORMATS = ("csv", "cii")
+FORMATS = ("csv", "cii", "ubl")
+XML_FORMATS = {"cii": "Factur-X", "ubl": "UBL"}
+DEFAULT_FORMATS = ("csv", "cii")
 LOCK_SECONDS = 60.0
 """How long an export waits for another one writing to the same folder."""
 EXPORTABLE = (DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value)
@@ -56,14 +59,14 @@ class ExportSettings:
     """Where batches go; None: ``exports/`` in the data directory."""
     buyer_country: str | None = None
     """ISO 3166 code of the company the invoices are addressed to (EN 16931 needs the buyer's country)."""
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = DEFAULT_FORMATS
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportSettings:
         country = str(data.get("buyer_country") or "").strip().upper() or None
         if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
             raise ConfigError(f"export settings: buyer_country {country!r} is not a two-letter ISO country code")
-        formats = tuple(str(f) for f in data.get("formats", FORMATS))
+        formats = tuple(str(f) for f in data.get("formats", DEFAULT_FORMATS))
         if not formats or any(f not in FORMATS for f in formats):
             raise ConfigError(f"export settings: formats must be some of {', '.join(FORMATS)}")
         directory = str(data.get("directory") or "").strip()
@@ -262,31 +265,17 @@ class ExportService:
         self, records: list[ExportRecord], formats: tuple[str, ...], settings: ExportSettings, report: ExportReport
     ) -> tuple[dict[str, bytes], list[ExportRecord]]:
         """The batch's files by relative name, and the records that go into it."""
-        from idp_app.export import cii, csv_files
-        from idp_app.export.validate import check_cii
+        from idp_app.export import csv_files
 
-        xml: dict[int, bytes] = {}
+        xml_formats = [f for f in formats if f in XML_FORMATS]
+        xml: dict[tuple[int, str], bytes] = {}
         chosen: list[ExportRecord] = []
         for r in records:
-            if "cii" in formats and r.doc_type == "invoice":
-                try:
-                    inv = cii.prepare(r, settings.buyer_country)
-                    data = cii.to_xml(inv)
-                    verdict = check_cii(data)
-                except cii.NotExportable as exc:
-                    report.failed.append(ExportProblem(r.document_id, r.filename, f"Factur-X: {exc}"))
+            if xml_formats and r.doc_type == "invoice":
+                written = self._invoice_xml(r, xml_formats, settings, report)
+                if written is None:
                     continue
-                except Exception as exc:  # one document's odd value must not stop the batch
-                    reason = f"Factur-X could not be written: {type(exc).__name__}: {exc}"
-                    report.failed.append(ExportProblem(r.document_id, r.filename, reason))
-                    continue
-                if not verdict.valid:
-                    reason = "Factur-X fails EN 16931: " + "; ".join(verdict.errors[:3])
-                    report.failed.append(ExportProblem(r.document_id, r.filename, reason))
-                    continue
-                xml[r.document_id] = data
-                report.notes += [ExportProblem(r.document_id, r.filename, n) for n in inv.notes]
-                report.warnings += [ExportProblem(r.document_id, r.filename, w) for w in verdict.warnings]
+                xml.update({(r.document_id, f): data for f, data in written.items()})
             elif "csv" not in formats:
                 why = f"a {r.doc_type} is written to CSV only (ask for the csv format too)"
                 report.skipped.append(ExportProblem(r.document_id, r.filename, why))
@@ -300,10 +289,45 @@ class ExportService:
                 )
             if any(r.lines for r in chosen):
                 files["line_items.csv"] = csv_files.line_items_csv(chosen)
-        for r in chosen:
-            if r.document_id in xml:
-                files[f"cii/{r.document_id}-{_safe_name(r.text('invoice_number'))}.xml"] = xml[r.document_id]
+        for fmt in xml_formats:
+            for r in chosen:
+                if (r.document_id, fmt) in xml:
+                    name = f"{fmt}/{r.document_id}-{_safe_name(r.text('invoice_number'))}.xml"
+                    files[name] = xml[(r.document_id, fmt)]
         return files, chosen
+
+    @staticmethod
+    def _invoice_xml(
+        r: ExportRecord, xml_formats: list[str], settings: ExportSettings, report: ExportReport
+    ) -> dict[str, bytes] | None:
+        """The invoice in each XML format, each checked; None (and the reason in ``report``) if any fails."""
+        from idp_app.export import cii, ubl
+        from idp_app.export.validate import check
+
+        writers = {"cii": cii.to_xml, "ubl": ubl.to_xml}
+        out: dict[str, bytes] = {}
+        try:
+            inv = cii.prepare(r, settings.buyer_country)
+        except cii.NotExportable as exc:
+            report.failed.append(ExportProblem(r.document_id, r.filename, f"e-invoice: {exc}"))
+            return None
+        for fmt in xml_formats:
+            label = XML_FORMATS[fmt]
+            try:
+                data = writers[fmt](inv)
+                verdict = check(data, fmt)
+            except Exception as exc:  # one document's odd value must not stop the batch
+                reason = f"{label} could not be written: {type(exc).__name__}: {exc}"
+                report.failed.append(ExportProblem(r.document_id, r.filename, reason))
+                return None
+            if not verdict.valid:
+                reason = f"{label} fails EN 16931: " + "; ".join(verdict.errors[:3])
+                report.failed.append(ExportProblem(r.document_id, r.filename, reason))
+                return None
+            out[fmt] = data
+            report.warnings += [ExportProblem(r.document_id, r.filename, w) for w in verdict.warnings]
+        report.notes += [ExportProblem(r.document_id, r.filename, n) for n in inv.notes]
+        return out
 
     @staticmethod
     def _manifest(
@@ -334,7 +358,7 @@ class ExportService:
                         n
                         for n in files
                         if n in (f"{r.doc_type}.csv", "line_items.csv" if r.lines else "")
-                        or n.startswith(f"cii/{r.document_id}-")
+                        or any(n.startswith(f"{f}/{r.document_id}-") for f in XML_FORMATS)
                     ],
                     "notes": [n.reason for n in report.notes if n.document_id == r.document_id],
                     "warnings": [w.reason for w in report.warnings if w.document_id == r.document_id],

@@ -12,10 +12,10 @@ import pytest
 from lxml import etree
 
 from extractors.einvoice.parse import parse_einvoice
-from idp_app.export import cii
+from idp_app.export import cii, ubl
 from idp_app.export.csv_files import documents_csv, line_items_csv, safe_cell
 from idp_app.export.record import ExportLine, ExportRecord
-from idp_app.export.validate import check_cii
+from idp_app.export.validate import check_cii, check_ubl
 
 FIELDS = {
     "vendor_name": "Muster Bürobedarf GmbH",
@@ -67,6 +67,18 @@ def test_an_invoice_with_two_vat_rates_is_valid_and_reads_back_the_same() -> Non
     assert sorted(rates) == ["19", "7"]
     assert tree.xpath("//ram:SellerTradeParty//ram:PostcodeCode/text()", namespaces=ns) == ["10115"]
     assert tree.xpath("//ram:SellerTradeParty//ram:CityName/text()", namespaces=ns) == ["Berlin"]
+
+
+def test_the_same_invoice_as_ubl_is_valid_and_reads_back_the_same() -> None:
+    xml = ubl.to_xml(cii.prepare(record(delivery_date="2024-03-01"), "DE"))
+    verdict = check_ubl(xml)
+    assert verdict.valid and not verdict.warnings, verdict
+    values = {name: fv.value for name, fv in parse_einvoice(xml).fields.items()}
+    for name in ("vendor_name", "vendor_vat_id", "vendor_iban", "customer_name", "invoice_number", "due_date"):
+        assert values[name] == FIELDS[name], name
+    assert Decimal(values["tax_amount"]) == Decimal("19.49") and Decimal(values["total_amount"]) == Decimal("126.49")
+    tampered = xml.replace(b'<cbc:PayableAmount currencyID="EUR">126.49<', b'<cbc:PayableAmount currencyID="EUR">1.00<')
+    assert tampered != xml and not check_ubl(tampered).valid
 
 
 def test_the_schematron_catches_a_total_that_does_not_add_up() -> None:

@@ -86,6 +86,15 @@ def test_an_invoice_without_seller_vat_id_stays_approved_with_the_reason(
     assert status(ws, ids["a"]) is DocumentStatus.APPROVED
 
 
+def test_ubl_goes_into_its_own_folder_beside_the_factur_x(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    approved(ws, inbox, {"a": _invoice("A-1")})
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["cii", "ubl"])
+    assert report.directory is not None
+    assert len(list((report.directory / "cii").glob("*.xml"))) == 1
+    assert len(list((report.directory / "ubl").glob("*.xml"))) == 1
+    assert not (report.directory / "invoice.csv").exists()
+
+
 def test_csv_only_receipts_are_skipped_when_only_xml_is_asked_for(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
     ids = approved(ws, inbox, {"r": {**_invoice("R-1"), "doc_type": "receipt"}})
     report = ws.export.export("sup", out_dir=tmp_path, formats=["cii"])
