@@ -331,7 +331,8 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                     items.append(_row(page.index, current, page.tokens))
                 current, text_goes_on, item_above = cells, True, False
             elif current is not None and text_goes_on and "description" in cells and len(numeric) == 0:
-                current.setdefault("description", []).extend(cells["description"])
+                more = _under_description(cells["description"], current.get("description", []), page.tokens)
+                current.setdefault("description", []).extend(more)
         if current:
             items.append(_row(page.index, current, page.tokens))
         item_above = columns is not None and (current is not None or item_above)
@@ -423,6 +424,15 @@ def _items_follow(
         _item_like(_cells(lv.token_ids, tokens, columns)[0], columns) and not (totals and totals.match(lv.text))
         for lv in lines
     )
+
+
+def _under_description(ids: list[int], description: list[int], tokens: tuple[Token, ...]) -> list[int]:
+    """The words of a line that go on an item's description: those that start where its description starts or
+    right of it. A word far left of it ("Rabobank" in a side panel beside the table) is no part of it."""
+    if not description:
+        return ids
+    start = min(tokens[i].bbox_pt.x0 for i in description)
+    return [i for i in ids if tokens[i].bbox_pt.x0 >= start - 2.0 * max(tokens[i].bbox_pt.height, 1.0)]
 
 
 def _is_detail(lv: LineView, tokens: tuple[Token, ...]) -> bool:

@@ -505,6 +505,15 @@ def test_a_side_panel_beside_the_table_and_ruled_lines_read_as_bars_stay_out() -
     centred.append([(40, "Office chair, ergonomic"), (340, "2"), (400, "70,00"), (480, "140,00")])
     assert [i[1] for i in _items(centred)] == ["Office chair, ergonomic"]
 
+    # a side panel's line between two items is no line of the description above it
+    header = [(24, "Bank"), (228, "Description"), (390, "Qty"), (445, "Unit price"), (516, "Amount")]
+    rows = [
+        header,
+        [(228, "Network switch 24-port"), (390, "5"), (445, "32,66"), (516, "163,30")],
+        [(24, "Rabobank")],
+        [(228, "Cable"), (390, "1"), (445, "2,00"), (516, "2,00")],
+    ]
+    assert [i[1] for i in _items(rows)] == ["Network switch 24-port", "Cable"]
     # a label word twice on the header's line: "TVA intracom." in the side panel, "TVA" over the rates
     header = [(24, "TVA intracom."), (202, "Description"), (321, "Quantité"), (395, "P.U. HT"), (449, "TVA")]
     rows = [
