@@ -420,20 +420,31 @@ def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
             out.append(_cand(view, lv, ValueType.TEXT, text, var))
             block = list(var)
             texts = [text]
-            for n in range(1, 5):
-                if k + n >= len(lines):
-                    break
-                nxt = lines[k + n]
-                prev_box = lines[k + n - 1].bbox_pt
+            last = lv.bbox_pt
+            skipped = 0
+            j = k
+            while len(texts) < 5 and j + 1 < len(lines):
+                j += 1
+                nxt = lines[j]
                 seg = _overlapping_segment(nxt, view.box(lv.page, var), tokens)
-                if seg is None or nxt.bbox_pt.y0 - prev_box.y1 > 1.5 * max(prev_box.height, 6.0):
+                height = max(last.height, 6.0)
+                if seg is None:
+                    # a row of another column between two lines of this block ("Date : ..." right of an
+                    # address): passed over once, if the block goes on right below it
+                    skipped += 1
+                    if skipped > 1 or nxt.bbox_pt.y0 - last.y1 > 1.5 * height:
+                        break
+                    continue
+                if nxt.bbox_pt.y0 - last.y1 > (1.5 + 1.5 * skipped) * height:
                     break
+                skipped = 0
+                last = nxt.bbox_pt
                 block.extend(seg)
                 texts.append(nz.normalise_text(joined_text(tokens, seg)))
                 joined = " ".join(texts)
-                if n == 1:
+                if len(texts) == 2:
                     out.append(_cand(view, lv, ValueType.NAME, joined, tuple(block), n_lines=2))
-                out.append(_cand(view, lv, ValueType.ADDRESS, joined, tuple(block), n_lines=n + 1))
+                out.append(_cand(view, lv, ValueType.ADDRESS, joined, tuple(block), n_lines=len(texts)))
     return out
 
 

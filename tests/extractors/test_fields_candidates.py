@@ -69,6 +69,20 @@ def test_a_minus_sign_wrapped_onto_the_label_line_gives_a_negative_amount_too() 
     assert "-1.12" not in amounts(["Steuerbetrag in EUR -", "  1,12"])  # the sign is not over the number
 
 
+def test_an_address_goes_on_below_a_row_of_another_column() -> None:
+    def addresses(rows: list[str]) -> set[str]:
+        cands = layout_source(DocView.of(make_doc(rows)), ExtractionContext())
+        return {c.value for c in cands if c.value_type == ValueType.ADDRESS}
+
+    # the seller's street and city with the invoice's date between them, in the column to the right
+    rows = ["Muster GmbH  Invoice no 12", "Hauptstraße 1", "  Date 05.03.2024", "10115 Berlin"]
+    assert "Hauptstraße 1 10115 Berlin" in addresses(rows)
+    # two rows of another column in a row end the block
+    assert "Hauptstraße 1 10115 Berlin" not in addresses([*rows[:3], "  Due 05.04.2024", rows[3]])
+    # and so does a gap of a blank row
+    assert "Hauptstraße 1 10115 Berlin" not in addresses([*rows[:2], "", "", rows[3]])
+
+
 def test_a_currency_symbol_before_the_next_amount_makes_no_amount_of_the_number_before_it() -> None:
     def amounts(row: str) -> set[str]:
         cands = layout_source(DocView.of(make_doc([row])), ExtractionContext())
