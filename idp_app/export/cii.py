@@ -225,15 +225,15 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str)
     return el
 
 
-def _amount(value: Decimal) -> str:
+def amount_text(value: Decimal) -> str:
     return f"{cents(value):f}"
 
 
-def _quantity(value: Decimal) -> str:
+def quantity_text(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _price(value: Decimal) -> str:
+def price_text(value: Decimal) -> str:
     """A unit price with two to four decimals: 0.125 stays 0.125, 12.5 becomes 12.50."""
     q = value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize()
     return f"{q.quantize(CENT) if -int(q.as_tuple().exponent) < 2 else q:f}"
@@ -319,15 +319,20 @@ def to_xml(inv: CiiInvoice) -> bytes:
             _el(product, "ram:SellerAssignedID", ln.seller_id)
         _el(product, "ram:Name", ln.name)
         agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
-        _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", _price(ln.price))
-        _el(_el(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", _quantity(ln.quantity), unitCode="C62")
+        _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", price_text(ln.price))
+        _el(
+            _el(item, "ram:SpecifiedLineTradeDelivery"),
+            "ram:BilledQuantity",
+            quantity_text(ln.quantity),
+            unitCode="C62",
+        )
         settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
         tax = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax, "ram:TypeCode", "VAT")
         _el(tax, "ram:CategoryCode", "S")
-        _el(tax, "ram:RateApplicablePercent", _quantity(ln.rate))
+        _el(tax, "ram:RateApplicablePercent", quantity_text(ln.rate))
         summary = _el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
-        _el(summary, "ram:LineTotalAmount", _amount(ln.amount))
+        _el(summary, "ram:LineTotalAmount", amount_text(ln.amount))
 
     agreement = _el(trade, "ram:ApplicableHeaderTradeAgreement")
     seller = _el(agreement, "ram:SellerTradeParty")
@@ -353,17 +358,17 @@ def to_xml(inv: CiiInvoice) -> bytes:
         _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", r.text("vendor_iban"))
     for g in inv.groups:
         tax = _el(settle, "ram:ApplicableTradeTax")
-        _el(tax, "ram:CalculatedAmount", _amount(g.tax))
+        _el(tax, "ram:CalculatedAmount", amount_text(g.tax))
         _el(tax, "ram:TypeCode", "VAT")
-        _el(tax, "ram:BasisAmount", _amount(g.basis))
+        _el(tax, "ram:BasisAmount", amount_text(g.basis))
         _el(tax, "ram:CategoryCode", "S")
-        _el(tax, "ram:RateApplicablePercent", _quantity(g.rate))
+        _el(tax, "ram:RateApplicablePercent", quantity_text(g.rate))
     if r.text("due_date"):
         _date(_el(settle, "ram:SpecifiedTradePaymentTerms"), "ram:DueDateDateTime", r.text("due_date"))
     sums = _el(settle, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    _el(sums, "ram:LineTotalAmount", _amount(sum((ln.amount for ln in inv.lines), Decimal(0))))
-    _el(sums, "ram:TaxBasisTotalAmount", _amount(inv.net))
-    _el(sums, "ram:TaxTotalAmount", _amount(inv.tax), currencyID=currency)
-    _el(sums, "ram:GrandTotalAmount", _amount(inv.total))
-    _el(sums, "ram:DuePayableAmount", _amount(inv.total))
+    _el(sums, "ram:LineTotalAmount", amount_text(sum((ln.amount for ln in inv.lines), Decimal(0))))
+    _el(sums, "ram:TaxBasisTotalAmount", amount_text(inv.net))
+    _el(sums, "ram:TaxTotalAmount", amount_text(inv.tax), currencyID=currency)
+    _el(sums, "ram:GrandTotalAmount", amount_text(inv.total))
+    _el(sums, "ram:DuePayableAmount", amount_text(inv.total))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

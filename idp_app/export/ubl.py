@@ -11,7 +11,15 @@ from decimal import Decimal
 
 from lxml import etree
 
-from idp_app.export.cii import XML_UNSAFE, CiiInvoice, _amount, _price, _quantity, address_parts, compact_vat
+from idp_app.export.cii import (
+    XML_UNSAFE,
+    CiiInvoice,
+    address_parts,
+    amount_text,
+    compact_vat,
+    price_text,
+    quantity_text,
+)
 
 INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -29,13 +37,13 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str)
 
 
 def _money(parent: etree._Element, tag: str, value: Decimal, currency: str) -> None:
-    _el(parent, tag, _amount(value), currencyID=currency)
+    _el(parent, tag, amount_text(value), currencyID=currency)
 
 
 def _vat_category(parent: etree._Element, tag: str, rate: Decimal) -> None:
     cat = _el(parent, tag)
     _el(cat, "cbc:ID", "S")
-    _el(cat, "cbc:Percent", _quantity(rate))
+    _el(cat, "cbc:Percent", quantity_text(rate))
     _el(_el(cat, "cac:TaxScheme"), "cbc:ID", "VAT")
 
 
@@ -101,12 +109,12 @@ def to_xml(inv: CiiInvoice) -> bytes:
     for ln in inv.lines:
         line = _el(root, "cac:InvoiceLine")
         _el(line, "cbc:ID", str(ln.number))
-        _el(line, "cbc:InvoicedQuantity", _quantity(ln.quantity), unitCode="C62")
+        _el(line, "cbc:InvoicedQuantity", quantity_text(ln.quantity), unitCode="C62")
         _money(line, "cbc:LineExtensionAmount", ln.amount, cur)
         item = _el(line, "cac:Item")
         _el(item, "cbc:Name", ln.name)
         if ln.seller_id:
             _el(_el(item, "cac:SellersItemIdentification"), "cbc:ID", ln.seller_id)
         _vat_category(item, "cac:ClassifiedTaxCategory", ln.rate)
-        _el(_el(line, "cac:Price"), "cbc:PriceAmount", _price(ln.price), currencyID=cur)
+        _el(_el(line, "cac:Price"), "cbc:PriceAmount", price_text(ln.price), currencyID=cur)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
