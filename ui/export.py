@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from ui.backend import ReviewBackend
 from ui.model import ExportOutcome, UserSession
+from ui.supervisor_action import SupervisorAction
 from ui.tasks import TaskRunner
 
 
@@ -50,11 +49,8 @@ def describe(outcome: ExportOutcome) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-class ExportControl(QObject):
+class ExportControl(SupervisorAction):
     """The "Export approved documents" action."""
-
-    finished = Signal(object)
-    """The :class:`ExportOutcome`, or the exception the core raised."""
 
     def __init__(
         self,
@@ -65,45 +61,26 @@ class ExportControl(QObject):
         inform: Callable[[str, str], None],
         parent: QWidget,
     ) -> None:
-        super().__init__(parent)
-        self._backend = backend
-        self._runner = runner
-        self._user = user
-        self._status = status_bar
-        self._inform = inform
-        self.action = QAction("Export approved documents\u2026", parent)
-        self.action.setObjectName("action-export")
-        self.action.setToolTip("Write the approved documents for accounting (CSV and Factur-X XML)")
-        self.action.setVisible(user.may_export)
-        self.action.setEnabled(user.may_export)
-        self.action.triggered.connect(self.start)
-        self.running = False
+        super().__init__(
+            backend,
+            runner,
+            user,
+            status_bar,
+            inform,
+            parent,
+            text="Export approved documents\u2026",
+            name="action-export",
+            tip="Write the approved documents for accounting (CSV and Factur-X XML)",
+            allowed=user.may_export,
+            failure="Export failed",
+        )
 
     def start(self) -> None:
-        if self.running:
-            return
-        self.running = True
-        self.action.setEnabled(False)
-        self._status.showMessage("Exporting approved documents\u2026 (the window stays usable)")
-        backend, user = self._backend, self._user
-        self._runner.submit(lambda: backend.export(user), self._done, self._failed)
-
-    def _end(self) -> None:
-        self.running = False
-        self.action.setEnabled(self._user.may_export)
-        self._status.clearMessage()
+        if self._begin("Exporting approved documents\u2026 (the window stays usable)"):
+            backend, user = self._backend, self._user
+            self._runner.submit(lambda: backend.export(user), self._done, self._failed)
 
     def _done(self, outcome: object) -> None:
         assert isinstance(outcome, ExportOutcome)
-        self._end()
         title, text = describe(outcome)
-        self._status.showMessage(f"{title}.", 10_000)
-        self.finished.emit(outcome)
-        self._inform(title, text)
-
-    def _failed(self, exc: Exception) -> None:
-        self._end()
-        text = str(exc) or type(exc).__name__
-        self._status.showMessage(f"Export failed: {text}", 10_000)
-        self.finished.emit(exc)
-        self._inform("Export failed", text)
+        self._report(outcome, title, text, f"{title}.")

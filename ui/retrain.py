@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from ui.backend import ReviewBackend
 from ui.model import RetrainOutcome, UserSession
+from ui.supervisor_action import SupervisorAction
 from ui.tasks import TaskRunner
 
 
@@ -60,11 +59,8 @@ def describe(outcome: RetrainOutcome) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-class RetrainControl(QObject):
+class RetrainControl(SupervisorAction):
     """The "Retrain model" action, the model version and the progress bar in the status bar."""
-
-    finished = Signal(object)
-    """The :class:`RetrainOutcome`, or the exception the core raised."""
 
     def __init__(
         self,
@@ -75,18 +71,19 @@ class RetrainControl(QObject):
         inform: Callable[[str, str], None],
         parent: QWidget,
     ) -> None:
-        super().__init__(parent)
-        self._backend = backend
-        self._runner = runner
-        self._user = user
-        self._status = status_bar
-        self._inform = inform
-        self.action = QAction("Retrain model\u2026", parent)
-        self.action.setObjectName("action-retrain")
-        self.action.setToolTip("Train a new field model on the approved documents; it is used only if it is better")
-        self.action.setVisible(user.may_retrain)
-        self.action.setEnabled(user.may_retrain)
-        self.action.triggered.connect(self.start)
+        super().__init__(
+            backend,
+            runner,
+            user,
+            status_bar,
+            inform,
+            parent,
+            text="Retrain model\u2026",
+            name="action-retrain",
+            tip="Train a new field model on the approved documents; it is used only if it is better",
+            allowed=user.may_retrain,
+            failure="Retraining failed",
+        )
         self.version_label = QLabel()
         self.version_label.setObjectName("model-version")
         self.version_label.setToolTip("The field model in use")
@@ -97,7 +94,6 @@ class RetrainControl(QObject):
         self.progress.hide()
         status_bar.addPermanentWidget(self.progress)
         status_bar.addPermanentWidget(self.version_label)
-        self.running = False
 
     def refresh_version(self) -> None:
         def shown(version: object) -> None:
@@ -106,14 +102,11 @@ class RetrainControl(QObject):
         self._runner.submit(self._backend.model_version, shown, lambda _e: self.version_label.setText(""))
 
     def start(self) -> None:
-        if self.running:
+        if not self._begin("Retraining the field model\u2026 (the window stays usable)"):
             return
-        self.running = True
-        self.action.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first document is counted
         self.progress.setFormat("retraining")
         self.progress.show()
-        self._status.showMessage("Retraining the field model\u2026 (the window stays usable)")
         backend, user = self._backend, self._user
         self._runner.submit_reporting(
             lambda report: backend.retrain(user, report), self._progressed, self._done, self._failed
@@ -130,23 +123,11 @@ class RetrainControl(QObject):
         self._status.showMessage(f"Retraining: reading documents ({done} of {total})")
 
     def _end(self) -> None:
-        self.running = False
-        self.action.setEnabled(self._user.may_retrain)
+        super()._end()
         self.progress.hide()
-        self._status.clearMessage()
 
     def _done(self, outcome: object) -> None:
         assert isinstance(outcome, RetrainOutcome)
-        self._end()
         self.refresh_version()
         title, text = describe(outcome)
-        self._status.showMessage(f"Retraining done: {title.lower()}.", 10_000)
-        self.finished.emit(outcome)
-        self._inform(title, text)
-
-    def _failed(self, exc: Exception) -> None:
-        self._end()
-        text = str(exc) or type(exc).__name__
-        self._status.showMessage(f"Retraining failed: {text}", 10_000)
-        self.finished.emit(exc)
-        self._inform("Retraining failed", text)
+        self._report(outcome, title, text, f"Retraining done: {title.lower()}.")
