@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from difflib import SequenceMatcher
 from typing import Any, Protocol, cast
 
 import numpy as np
@@ -45,6 +46,9 @@ MEMORY_SIMILARITY = 0.65
 """The least character similarity at which text printed near where a vendor's name or address was confirmed is
 taken for it on a document of its layout: lower than elsewhere on the page (``MIN_SIMILARITY``), as the layout
 and the place already say whose it is."""
+
+CLEAR_WORD = 0.8
+"""The least OCR confidence of a word taken as read, not misread, when text is compared with a remembered value."""
 
 _WORD = re.compile(r"^[^\W\d_]{2,}[:.]?$")
 _STABLE_TYPES = frozenset({"name", "address", "iban", "vat_id", "currency"})
@@ -425,7 +429,7 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         span = find_text(view.doc, fm.value, MEMORY_SIMILARITY, pages=[page_no], rows=near)
     if span is None:
         span = find_text(view.doc, fm.value, MIN_SIMILARITY, pages=[page_no], rows=view.lines)
-    if span is None:
+    if span is None or _names_another(view, span.page, span.token_ids, fm.value):
         return None
     return Candidate(
         ValueType(fm.ctype),
@@ -441,6 +445,23 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         for_field=fm.name,
         prior=1.0,
     )
+
+
+def _names_another(view: DocView, page_no: int, token_ids: Sequence[int], value: str) -> bool:
+    """Whether the printed text has a word, read clearly, that the remembered value has nothing like: another
+    shop of the same chain and till ("MR. D.I.Y. (KUCHAI) SDN BHD" where "MR. D.I.Y. (M) SDN BHD" was confirmed),
+    not a misreading of the remembered name. OCR garbles letters of a word; it does not invent a word."""
+    known = set(name_tokens(value))
+    tokens = view.doc.pages[page_no].tokens
+    for i in token_ids:
+        if tokens[i].confidence < CLEAR_WORD:
+            continue
+        for word in name_tokens(tokens[i].text):
+            if len(word) < 4 or not word.isalpha() or word in known:
+                continue
+            if max((SequenceMatcher(None, word, k, autojunk=False).ratio() for k in known), default=0.0) < 0.5:
+                return True
+    return False
 
 
 def _blank(line: LineView) -> LineView:

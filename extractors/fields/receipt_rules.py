@@ -254,6 +254,9 @@ _ADDRESS_WORD = re.compile(
 )
 _TAX_REG = re.compile(r"\b(?:gst|sst|tax)\s*(?:reg|res|id|no)", re.IGNORECASE)
 _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+# What a short line below the postcode may be and still belong to the address: a place or country without
+# numbers ("MALAYSIA", "(TESCO PUTRA NILAI)"), or a branch's number and place ("1237-TMN INDAH PERDANA").
+_AFTER_POSTCODE = re.compile(r"^\W*(?:\d{3,4}\s?-\s?)?[^\W\d_][^\d]*$")
 
 
 def _address_line(text: str) -> bool:
@@ -286,7 +289,7 @@ def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> R
         ):
             break
         if postcode_at >= 0:
-            if len(t.split()) <= 5 and len(t) <= 40 and not re.search(r"\d", t) and ln.confidence >= 0.2:
+            if len(t.split()) <= 5 and len(t) <= 40 and _AFTER_POSTCODE.match(t) and ln.confidence >= 0.2:
                 parts.append(ln)
             break
         branch = not _ADDRESS_START.match(t) and not _ADDRESS_WORD.search(t) and not re.search(r"\d{2}", t)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from extractors.context import ExtractionContext
 from extractors.document import Document, DocumentType, Page, Token
 from extractors.fields.receipt_rules import amounts_in, fix_legal_form, receipt_answers
@@ -218,6 +220,21 @@ def test_address_skips_registration_and_branch_lines_and_ends_after_the_postcode
     ]
     got = receipt_answers(receipt(lines))
     assert got["vendor_address"].value == "LOT 7, JALAN BESAR, 52100 KEPONG, KUALA LUMPUR"
+
+
+@pytest.mark.parametrize(
+    ("below", "kept"),
+    [
+        ("1237-TMN INDAH PERDANA", True),  # a chain's branch number and place
+        ("MALAYSIA", True),
+        ("03-7781 2233", False),  # a phone number without its label
+        ("RCPT 55812 KASIR 2", False),
+    ],
+)
+def test_a_branch_line_below_the_postcode_belongs_to_the_address(below: str, kept: bool) -> None:
+    lines = ["SPEEDY MART S/B (519537-X)", "LOT 12, JALAN ANGSA,", "41150 KLANG, SELANGOR", below, "TOTAL 5.00"]
+    address = receipt_answers(receipt(lines))["vendor_address"].value
+    assert address == "LOT 12, JALAN ANGSA, 41150 KLANG, SELANGOR" + (f" {below}" if kept else "")
 
 
 def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:

@@ -191,6 +191,18 @@ def test_another_vendor_in_the_same_layout_keeps_its_own_name(docs: tuple[Docume
     assert value == other
 
 
+def test_another_branch_of_the_vendor_keeps_its_own_name(docs: tuple[Document, Document], tmp_path: Path) -> None:
+    """A word the confirmed name has nothing like is another name, however alike the rest reads."""
+    first, _ = docs
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
+    branch = "Quillfeather Outfitters Harbourside Ltd"  # similarity 0.82 to the remembered name
+    path = odd_invoice(tmp_path / "e.pdf", branch, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")])
+    value, printed = vendor_of(read_document(path, CTX), memory)
+    assert value == branch
+    assert printed == branch
+
+
 def test_a_name_typed_over_a_garbled_print_is_remembered_by_its_text(
     docs: tuple[Document, Document], tmp_path: Path
 ) -> None:
