@@ -25,6 +25,7 @@ from extractors.fields.decide import Decision, FieldInput, decide
 from extractors.fields.doctype import classify
 from extractors.fields.features import FeatureBuilder
 from extractors.fields.line_items import extract_line_items
+from extractors.fields.payment_terms import merge_payment_terms
 from extractors.fields.schema import Schema, ValueType, load_schema
 from extractors.fields.scorer import ConfidenceModel, FieldCandidates, FieldModel
 from extractors.geometry import BBox
@@ -215,6 +216,7 @@ def extract_document(
         required = [s.name for s in schema.fields if s.required]
         again = partial(_fields, ctx=ctx, schema=schema, dtype=dtype, model=model, sources=sources)
         fields = _second_look(doc, ctx, fields, required, again, warnings, timing)
+    fields = merge_payment_terms(doc, fields)  # after the looks: a printed due date outranks one worked out
     t1 = time.perf_counter()
     items = extract_line_items(doc, schema)
     timing["line_items"] = (time.perf_counter() - t1) * 1000

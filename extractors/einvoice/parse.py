@@ -30,6 +30,7 @@ HEADER_FIELDS = (
     "invoice_number",
     "invoice_date",
     "due_date",
+    "payment_terms",
     "vendor_name",
     "vendor_address",
     "vendor_vat_id",
@@ -144,6 +145,11 @@ def iso_date(text: str | None) -> str | None:
         return None
 
 
+def _terms(text: str | None) -> str | None:
+    """Payment terms on one line (the XML's may break lines)."""
+    return " ".join(text.split()) or None if text else None
+
+
 def _fv(name: str, value: str | None, text: str | None = None) -> FieldValue | None:
     if value is None:
         return None
@@ -216,6 +222,7 @@ def _parse_cii(root: Element) -> EInvoiceData:
         "invoice_number": _fv("invoice_number", _text(header, "ID")),
         "invoice_date": _fv("invoice_date", issue, issue_text),
         "due_date": _fv("due_date", due, due_text),
+        "payment_terms": _fv("payment_terms", _terms(_text(settlement, "SpecifiedTradePaymentTerms/Description"))),
         "vendor_name": _fv("vendor_name", _text(seller, "Name")),
         "vendor_address": _fv("vendor_address", _cii_address(seller)),
         "vendor_vat_id": _fv("vendor_vat_id", _text(vat_ids[0]) if vat_ids else None),
@@ -305,6 +312,7 @@ def _parse_ubl(root: Element, kind: str) -> EInvoiceData:
         "invoice_number": _fv("invoice_number", _text(root, "ID")),
         "invoice_date": _fv("invoice_date", iso_date(issue_text), issue_text),
         "due_date": _fv("due_date", iso_date(due_text), due_text),
+        "payment_terms": _fv("payment_terms", _terms(_text(root, "PaymentTerms/Note"))),
         "vendor_name": _fv("vendor_name", _ubl_party_name(seller)),
         "vendor_address": _fv("vendor_address", _ubl_address(seller)),
         "vendor_vat_id": _fv("vendor_vat_id", _ubl_vat_id(seller)),

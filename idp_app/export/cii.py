@@ -137,9 +137,9 @@ def _check_header(record: ExportRecord) -> tuple[Decimal, Decimal, Decimal]:
         raise NotExportable("the invoice number is empty")
     if record.date("invoice_date") is None:
         raise NotExportable("the invoice date is empty")
-    if record.date("due_date") is None:
-        # EN 16931 BR-CO-25: a due date or payment terms when an amount is due; payment terms are not read
-        raise NotExportable("the due date is empty: EN 16931 needs it (or payment terms) when an amount is due")
+    if record.date("due_date") is None and not record.text("payment_terms"):
+        # EN 16931 BR-CO-25: a due date or payment terms when an amount is due
+        raise NotExportable("the due date and the payment terms are empty: EN 16931 needs one when an amount is due")
     if not re.fullmatch(r"[A-Z]{3}", record.text("currency")):
         raise NotExportable("the currency is empty")
     if not record.text("customer_name"):
@@ -363,8 +363,12 @@ def to_xml(inv: CiiInvoice) -> bytes:
         _el(tax, "ram:BasisAmount", amount_text(g.basis))
         _el(tax, "ram:CategoryCode", "S")
         _el(tax, "ram:RateApplicablePercent", quantity_text(g.rate))
-    if r.text("due_date"):
-        _date(_el(settle, "ram:SpecifiedTradePaymentTerms"), "ram:DueDateDateTime", r.text("due_date"))
+    if r.text("payment_terms") or r.date("due_date") is not None:
+        terms = _el(settle, "ram:SpecifiedTradePaymentTerms")
+        if r.text("payment_terms"):  # BT-20
+            _el(terms, "ram:Description", r.text("payment_terms"))
+        if r.date("due_date") is not None:  # BT-9
+            _date(terms, "ram:DueDateDateTime", r.text("due_date"))
     sums = _el(settle, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     _el(sums, "ram:LineTotalAmount", amount_text(sum((ln.amount for ln in inv.lines), Decimal(0))))
     _el(sums, "ram:TaxBasisTotalAmount", amount_text(inv.net))

@@ -75,7 +75,8 @@ def to_xml(inv: CiiInvoice) -> bytes:
     _el(root, "cbc:CustomizationID", "urn:cen.eu:en16931:2017")
     _el(root, "cbc:ID", r.text("invoice_number"))
     _el(root, "cbc:IssueDate", r.text("invoice_date"))
-    _el(root, "cbc:DueDate", r.text("due_date"))
+    if r.date("due_date") is not None:
+        _el(root, "cbc:DueDate", r.text("due_date"))
     _el(root, "cbc:InvoiceTypeCode", "380")
     _el(root, "cbc:DocumentCurrencyCode", cur)
     if r.text("po_number"):
@@ -94,6 +95,8 @@ def to_xml(inv: CiiInvoice) -> bytes:
         means = _el(root, "cac:PaymentMeans")
         _el(means, "cbc:PaymentMeansCode", "58" if cur == "EUR" else "30")
         _el(_el(means, "cac:PayeeFinancialAccount"), "cbc:ID", r.text("vendor_iban"))
+    if r.text("payment_terms"):  # BT-20
+        _el(_el(root, "cac:PaymentTerms"), "cbc:Note", r.text("payment_terms"))
     total_tax = _el(root, "cac:TaxTotal")
     _money(total_tax, "cbc:TaxAmount", inv.tax, cur)
     for g in inv.groups:

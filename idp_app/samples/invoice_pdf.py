@@ -88,7 +88,7 @@ class _InvoiceDrawing:
         rows.append(("invoice_date", self._label("invoice_date"), self._date("invoice_date")))
         if s.delivery_date is not None:
             rows.append(("_delivery_date", self._label("delivery_date"), format_day(s.delivery_date, s.date_style)))
-        if s.due_date is not None:
+        if s.due_date is not None and not s.terms_only:
             rows.append(("due_date", self._label("due_date"), self._date("due_date")))
         if s.po_number is not None:
             rows.append(("po_number", self._label("po_number"), s.po_number))
@@ -373,6 +373,19 @@ class _InvoiceDrawing:
             y += step
         return edge
 
+    def _terms(self, y: float) -> float:
+        """The payment terms below the totals (the due date they imply is the truth's due date)."""
+        s = self.spec
+        assert s.due_date is not None
+        if y + 20 >= self.bottom:
+            y = self._next_page()
+        days = (s.due_date - s.invoice_date).days
+        text = self._label("payment_terms").format(n=days)
+        self._field(self.left, y + 6, "payment_terms", text, size=8.5)
+        self.raw["due_date"] = text  # the due date is read from the terms, where they are printed
+        self.rc.boxes["due_date"] = self.rc.boxes["payment_terms"]
+        return y + 14
+
     def _footer(self) -> None:
         rc, s, lay = self.rc, self.spec, self.lay
         page_text = self._label("page").format(n=rc.page + 1, m=self.total_pages)
@@ -417,6 +430,8 @@ class _InvoiceDrawing:
         if y + self._totals_height() > self.bottom:
             y = self._next_page()
         y = self._totals(y)
+        if self.spec.terms_only:
+            y = self._terms(y)
         thanks = self._label("thanks")
         if y + 20 < self.bottom:
             self.rc.text(self.left, y + 6, thanks, self.font, 8.5, color=GREY)
@@ -464,6 +479,7 @@ def _normalised(spec: InvoiceSpec, raw: dict[str, Any]) -> dict[str, Any]:
         "invoice_number": spec.invoice_number,
         "invoice_date": spec.invoice_date.isoformat(),
         "due_date": spec.due_date.isoformat() if spec.due_date else None,
+        "payment_terms": raw.get("payment_terms"),
         "vendor_name": v.name,
         "vendor_address": v.address,
         "vendor_vat_id": compact_vat(v.country.code, v.vat_id) if v.vat_id else None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from idp_app.samples.formatting import DATE_STYLES_BY_LANGUAGE, money
@@ -37,6 +37,10 @@ class LineItem:
         return money(self.quantity * self.unit_price)
 
 
+TERMS_ONLY_SHARE = 0.3
+"""The share of invoices with a due date that print it as payment terms only."""
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceSpec:
     """Everything needed to draw one invoice; the same spec always gives the same bytes."""
@@ -61,6 +65,8 @@ class InvoiceSpec:
     """Printed near the invoice number; not a field (a distractor for extraction)."""
     delivery_date: dt.date | None = None
     """Printed near the invoice date; not a field (a distractor for extraction)."""
+    terms_only: bool = False
+    """The due date is printed as payment terms ("30 days net") below the totals, not as a date."""
 
     @property
     def rates(self) -> tuple[Decimal, ...]:
@@ -192,7 +198,7 @@ def random_invoice_spec(
     placement = rng.choice(("symbol_before", "symbol_after", "code_before", "code_after", "none"))
     if amount_style in ("de", "fr") and placement == "symbol_before":
         placement = "symbol_after"
-    return InvoiceSpec(
+    spec = InvoiceSpec(
         layout=layout,
         language=language,
         vendor=vendor,
@@ -214,3 +220,6 @@ def random_invoice_spec(
         else None,
         delivery_date=invoice_date - dt.timedelta(days=rng.randint(1, 12)) if rng.random() < 0.35 else None,
     )
+    # drawn from the invoice number, so that the invoices generated before terms were printed stay as they were
+    terms_only = due is not None and random.Random(spec.invoice_number).random() < TERMS_ONLY_SHARE
+    return replace(spec, terms_only=terms_only)

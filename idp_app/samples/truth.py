@@ -19,8 +19,8 @@ from typing import Any
 from idp_app.samples.canvas import PlacedBox
 
 INVOICE_FIELDS = (
-    "invoice_number", "invoice_date", "due_date", "vendor_name", "vendor_address", "vendor_vat_id", "vendor_iban",
-    "customer_name", "currency", "net_amount", "tax_amount", "total_amount", "po_number",
+    "invoice_number", "invoice_date", "due_date", "payment_terms", "vendor_name", "vendor_address", "vendor_vat_id",
+    "vendor_iban", "customer_name", "currency", "net_amount", "tax_amount", "total_amount", "po_number",
 )  # fmt: skip
 CONTRACT_FIELDS = (
     "parties", "effective_date", "governing_law", "term", "expiration_date", "renewal_term", "notice_period",

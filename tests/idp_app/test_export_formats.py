@@ -81,6 +81,27 @@ def test_the_same_invoice_as_ubl_is_valid_and_reads_back_the_same() -> None:
     assert tampered != xml and not check_ubl(tampered).valid
 
 
+TERMS = "Zahlbar innerhalb 30 Tagen netto, 3 % Skonto innerhalb 10 Tagen"
+
+
+@pytest.mark.parametrize("syntax", ["cii", "ubl"])
+def test_payment_terms_stand_in_for_a_missing_due_date(syntax: str) -> None:
+    """EN 16931 BR-CO-25 asks for a due date or payment terms: terms alone make a valid invoice."""
+    inv = cii.prepare(record(due_date="", payment_terms=TERMS), "DE")
+    xml = cii.to_xml(inv) if syntax == "cii" else ubl.to_xml(inv)
+    verdict = check_cii(xml) if syntax == "cii" else check_ubl(xml)
+    assert verdict.valid, verdict.errors
+    values = {name: fv.value for name, fv in parse_einvoice(xml).fields.items()}
+    assert values["payment_terms"] == TERMS
+    assert "due_date" not in values or values["due_date"] is None
+    both = cii.prepare(record(payment_terms=TERMS), "DE")
+    again = {
+        n: fv.value
+        for n, fv in parse_einvoice(cii.to_xml(both) if syntax == "cii" else ubl.to_xml(both)).fields.items()
+    }
+    assert again["payment_terms"] == TERMS and again["due_date"] == "2024-04-04"
+
+
 def test_the_schematron_catches_a_total_that_does_not_add_up() -> None:
     xml = xml_of(record()).replace(b"<ram:GrandTotalAmount>126.49<", b"<ram:GrandTotalAmount>127.49<")
     verdict = check_cii(xml)
@@ -131,7 +152,7 @@ def test_a_cent_of_rounding_is_carried_by_one_vat_group() -> None:
     [
         ({"tax_amount": "0.00", "total_amount": "107.00"}, LINES, "no VAT"),
         ({"vendor_vat_id": ""}, LINES, "VAT id is empty"),
-        ({"due_date": ""}, LINES, "due date is empty"),
+        ({"due_date": ""}, LINES, "due date and the payment terms are empty"),
         ({"customer_name": ""}, LINES, "customer name"),
         ({"total_amount": "130.00"}, LINES, "is not the total"),
         ({"invoice_number": ""}, LINES, "invoice number"),
