@@ -47,6 +47,8 @@ MEMORY_SIMILARITY = 0.65
 taken for it on a document of its layout: lower than elsewhere on the page (``MIN_SIMILARITY``), as the layout
 and the place already say whose it is."""
 
+NEAR_FULL = 0.99
+"""The most a candidate's place alone vouches for it: a full prior (1.0) is kept for a value a person confirmed."""
 CLEAR_WORD = 0.8
 """The least OCR confidence of a word taken as read, not misread, when text is compared with a remembered value."""
 
@@ -448,20 +450,42 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
 
 
 def _names_another(view: DocView, page_no: int, token_ids: Sequence[int], value: str) -> bool:
-    """Whether the printed text has a word, read clearly, that the remembered value has nothing like: another
-    shop of the same chain and till ("MR. D.I.Y. (KUCHAI) SDN BHD" where "MR. D.I.Y. (M) SDN BHD" was confirmed),
-    not a misreading of the remembered name. OCR garbles letters of a word; it does not invent a word."""
+    """Whether the printed text names something else than the remembered value, however alike they read:
+
+    - it has a word, read clearly, that the value has nothing like: another shop of the same chain and till
+      ("MR. D.I.Y. (KUCHAI) SDN BHD" where "MR. D.I.Y. (M) SDN BHD" was confirmed);
+    - or two words or numbers of the value have nothing like them in it: another branch's address ("... 41150
+      KLANG, SELANGOR" where "... 41150 KLANG, SELANGOR 1317 TRILLIUM S6 BESI" was confirmed).
+
+    OCR garbles the letters of a word and may lose one word; it does not invent a word read clearly."""
     known = set(name_tokens(value))
     tokens = view.doc.pages[page_no].tokens
+    printed: set[str] = set()
     for i in token_ids:
+        words = name_tokens(tokens[i].text)
+        printed.update(words)
         if tokens[i].confidence < CLEAR_WORD:
             continue
-        for word in name_tokens(tokens[i].text):
-            if len(word) < 4 or not word.isalpha() or word in known:
-                continue
-            if max((SequenceMatcher(None, word, k, autojunk=False).ratio() for k in known), default=0.0) < 0.5:
+        for word in words:
+            if _long_word(word) and word not in known and not _like_any(word, known):
                 return True
-    return False
+    missing = [
+        w for w in known if (_long_word(w) or _long_number(w)) and w not in printed and not _like_any(w, printed)
+    ]
+    return len(missing) >= 2
+
+
+def _long_word(word: str) -> bool:
+    return len(word) >= 4 and word.isalpha()
+
+
+def _long_number(word: str) -> bool:
+    """A number of three digits or more: a house, lot or branch number."""
+    return len(word) >= 3 and word.isdigit()
+
+
+def _like_any(word: str, others: Iterable[str]) -> bool:
+    return any(SequenceMatcher(None, word, k, autojunk=False).ratio() >= 0.5 for k in others)
 
 
 def _blank(line: LineView) -> LineView:
@@ -513,7 +537,7 @@ def _closeness(c: Candidate, target: BBox, fm: FieldMemory) -> float:
     prior *= math.exp(-dw)
     if c.n_lines != fm.n_lines:
         prior *= 0.6
-    return float(prior)
+    return min(float(prior), NEAR_FULL)
 
 
 # ---- the scorer's weight for memory ----------------------------------------------------------------------------

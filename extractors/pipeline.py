@@ -176,13 +176,17 @@ def _evidence(rows: FieldCandidates, decision: Decision) -> tuple[str, ...]:
         out.append("net + tax = total: passed")
     elif decision.rule == 0.0:
         out.append("net + tax = total: failed")
-    if f["prior"] > 0:
+    if f["prior"] >= 1.0:
         out.append(FROM_MEMORY)
+    elif f["prior"] > 0:
+        out.append(WHERE_BEFORE)
     return tuple(out)
 
 
 FROM_MEMORY = "known from earlier documents"
 """Evidence of a value a person confirmed on an earlier document of the same vendor and layout."""
+WHERE_BEFORE = "where earlier documents had it"
+"""Evidence of a value printed where a person confirmed this field on an earlier document of the same layout."""
 
 
 def extract_document(

@@ -24,7 +24,7 @@ from extractors.context import ExtractionContext
 from extractors.document import Document
 from extractors.evaluation import TruthRecord, load_truth, score_document, value_type_of
 from extractors.geometry import BBox
-from extractors.pipeline import FROM_MEMORY
+from extractors.pipeline import FROM_MEMORY, WHERE_BEFORE
 from extractors.results import ExtractionResult
 from idp_app.config import AppConfig
 from idp_app.domain import Correction
@@ -230,7 +230,7 @@ class Replay:
             if o.predicted not in (None, "", []) and o.confidence >= ws.policy.threshold(o.name):
                 passing += 1
                 passing_wrong += not o.correct
-        memory_hit = any(FROM_MEMORY in fv.evidence for fv in result.fields.values())
+        memory_hit = any(FROM_MEMORY in fv.evidence or WHERE_BEFORE in fv.evidence for fv in result.fields.values())
         wrong = [o for o in outcomes if not o.correct]
         ws.queue.claim(doc_id, CLERK)
         for o in wrong:

@@ -203,6 +203,18 @@ def test_another_branch_of_the_vendor_keeps_its_own_name(docs: tuple[Document, D
     assert printed == branch
 
 
+def test_a_shorter_name_printed_where_a_longer_one_was_confirmed_is_not_taken_for_it(
+    docs: tuple[Document, Document],
+) -> None:
+    """Two words of the confirmed value with nothing like them printed: another value (a chain's other branch)."""
+    first, second = docs
+    longer = "Quillfeather Outfitters Kelp Dock Ltd"  # similarity 0.84 to the name printed
+    memory = VendorMemory()
+    memory.learn("sha-l", first.pages, [ConfirmedField("vendor_name", longer, 0, None, "name")], longer)
+    assert memory.match(layout_fingerprint(second.pages))[0] is not None
+    assert vendor_of(second, memory)[0] == VENDOR
+
+
 def test_a_name_typed_over_a_garbled_print_is_remembered_by_its_text(
     docs: tuple[Document, Document], tmp_path: Path
 ) -> None:
