@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from extractors.fields.payment_terms import implied_due_date
 from extractors.results import FieldValue
 from idp_app.domain import ReviewState, review_state
 from idp_app.errors import ConfigError
@@ -35,6 +36,7 @@ RISK = {
     "value_above_limit": 40,
     "unknown_vendor": 30,
     "date_order": 30,
+    "terms_date": 35,
     "reopened": 60,
     "missing_field": 20,
     "unknown_type": 20,
@@ -62,6 +64,7 @@ class RoutingPolicy:
     duplicate_invoice: bool = True
     arithmetic: bool = True
     date_order: bool = True
+    terms_date: bool = True
     invalid_code: bool = True
     tolerance: Decimal = Decimal("0.01")
     qa_sample_rate: float = 0.05
@@ -98,6 +101,7 @@ class RoutingPolicy:
                 duplicate_invoice=bool(rules.get("duplicate_invoice", True)),
                 arithmetic=bool(rules.get("arithmetic", True)),
                 date_order=bool(rules.get("date_order", True)),
+                terms_date=bool(rules.get("terms_date", True)),
                 invalid_code=bool(rules.get("invalid_code", True)),
                 tolerance=Decimal(str(rules.get("tolerance", "0.01"))),
                 qa_sample_rate=float(rules.get("qa_sample_rate", 0.05)),
@@ -233,6 +237,7 @@ def check_rules(
     n = policy.name
     out.extend(_invalid_codes(fields, policy, kind))
     out.extend(_date_order(fields, policy, "invoice_date", "due_date"))
+    out.extend(_terms_date(fields, policy))
     total = amount(fields, n("total_amount"))
     if policy.max_total is not None and total is not None and total > policy.max_total:
         out.append(
@@ -276,6 +281,22 @@ def _date_order(fields: Mapping[str, FieldValue], policy: RoutingPolicy, first: 
     if not wrong:
         return []
     return [Reason("date_order", f"{then} {b} is before {first} {a}", (policy.name(first), policy.name(then)))]
+
+
+def _terms_date(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:
+    """A due date that is not the one the payment terms give for the invoice date ("30 days net" beside a date
+    20 days on): one of the three is wrong, or the invoice date was corrected after the due date was worked out."""
+    if not policy.terms_date:
+        return []
+    n = policy.name
+    due, terms = _text(fields, n("due_date")), _text(fields, n("payment_terms"))
+    if due is None or terms is None:
+        return []
+    implied = implied_due_date(terms, _text(fields, n("invoice_date")))
+    if implied is None or implied == due:
+        return []
+    why = f"{n('due_date')} {due} is not the {implied} the payment terms give"
+    return [Reason("terms_date", why, (n("due_date"), n("payment_terms")))]
 
 
 def _contract_rules(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:

@@ -53,7 +53,16 @@ def terms_of(*lines: str) -> tuple[int | None, str | None] | None:
             (30, "2024-04-06"),
         ),
         (["Zahlbarinnerhalb30Tagennettobis06.04.2024,3%Skontoinnerhalb10Tagenbis"], (30, "2024-04-06")),
-        (["Paiement à 30 jours fin de mois"], (30, "2024-04-30")),
+        (["Paiement à 30 jours fin de mois"], (30, "2024-04-30")),  # the French reading: 30 days, then month end
+        (["Payment terms: net 30 days from end of month"], (30, "2024-04-30")),  # month end, then 30 days
+        (["Zahlbar 30 Tage nach Monatsende"], (30, "2024-04-30")),
+        (["Payment terms: thirty (30) days net."], (30, "2024-04-04")),
+        (["Zahlbar innerhalb von 2 Wochen"], (14, "2024-03-19")),
+        (["Gelieve het bedrag binnen 30 dagen over te maken"], (30, "2024-04-04")),
+        (["Zahlungsbedingungen:", "14 Tage netto"], (14, "2024-03-19")),
+        # a period counted from a day the invoice does not state gives no due date
+        (["Payment due 30 days after receipt of goods"], (30, None)),
+        (["Zahlbar innerhalb 14 Tagen nach Rechnungserhalt"], (14, None)),
         (["Conditions de paiement : 45 jours net"], (45, "2024-04-19")),
         (["Betaling binnen 14 dagen na factuurdatum"], (14, "2024-03-19")),
         (["Payment terms: 30 days net", "2% discount within 10 days"], (30, "2024-04-04")),
@@ -75,6 +84,8 @@ def terms_of(*lines: str) -> tuple[int | None, str | None] | None:
         (["Returns accepted within 30 days of payment"], None),
         (["Warranty: 365 days from payment"], None),
         (["Payment by direct debit"], None),
+        (["Late payment interest of 8% applies to invoices unpaid after 60 days"], None),
+        (["Delivery within 5 days, payment by transfer"], None),
         (["Due date: 12.04.2024"], None),
         (["Consulting, 30 days", "Total 3,000.00"], None),
     ],

@@ -76,6 +76,22 @@ def test_approval_refused_while_a_rule_fails_then_allowed_after_the_fix(ws: Work
     assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
 
 
+def test_correcting_the_invoice_date_shows_a_due_date_worked_out_from_the_terms_is_now_stale(
+    ws: Workspace, inbox: Path
+) -> None:
+    data = invoice("A")
+    data["fields"]["due_date"] = ["2024-04-04", 0.9]
+    data["fields"]["payment_terms"] = ["Payment terms: 30 days net", 0.92]
+    doc_id = claimed(ws, inbox, "a.json", data)
+    assert "terms_date" not in [r.code for r in ws.documents.get(doc_id).failed_rules]
+    ws.review.correct(doc_id, "invoice_date", "2024-03-15", "clerk")
+    doc = ws.documents.get(doc_id)
+    [rule] = [r for r in doc.failed_rules if r.code == "terms_date"]
+    assert "2024-04-14" in rule.message and doc.fields["due_date"].state is ReviewState.ERROR
+    ws.review.correct(doc_id, "due_date", "2024-04-14", "clerk")
+    assert "terms_date" not in [r.code for r in ws.documents.get(doc_id).failed_rules]
+
+
 def test_a_required_field_left_empty_blocks_approval_until_filled_or_overridden(ws: Workspace, inbox: Path) -> None:
     doc_id = claimed(ws, inbox, "a.json", invoice("A"))
     ws.review.correct(doc_id, "invoice_number", "", "clerk")

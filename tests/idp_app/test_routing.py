@@ -138,6 +138,21 @@ def test_a_due_date_before_the_invoice_date_fails_and_blocks() -> None:
     assert check_rules(fields(due_date="2024-03-04"), LINES, KNOWN, off) == []
 
 
+def test_a_due_date_the_payment_terms_do_not_give_sends_to_review() -> None:
+    terms = "Payment terms: 30 days net"
+    assert check_rules(fields(due_date="2024-04-04", payment_terms=terms), LINES, KNOWN, POLICY) == []
+    reasons = check_rules(fields(due_date="2024-03-25", payment_terms=terms), LINES, KNOWN, POLICY)
+    assert codes(reasons) == ["terms_date"] and not reasons[0].blocks_approval
+    assert "due_date 2024-03-25 is not the 2024-04-04 the payment terms give" in reasons[0].message
+    review = field_review(fields(due_date="2024-03-25", payment_terms=terms), LINES, KNOWN, POLICY, REQUIRED, "invoice")
+    assert review.states["due_date"] is ReviewState.ERROR
+    # terms that give no date of their own (a discount only, counted from delivery) are not compared
+    for other in ("3 % Skonto bei Zahlung innerhalb 10 Tagen", "Payable within 30 days of delivery"):
+        assert check_rules(fields(due_date="2024-03-25", payment_terms=other), LINES, KNOWN, POLICY) == [], other
+    off = RoutingPolicy.from_dict({"rules": {"terms_date": False}})
+    assert check_rules(fields(due_date="2024-03-25", payment_terms=terms), LINES, KNOWN, off) == []
+
+
 def test_an_iban_or_vat_id_that_fails_its_check_digits_blocks_whatever_its_confidence() -> None:
     known = VendorFacts(known=True, vendor_name="ACME GmbH", iban_on_file="AT21974681944979")
     reasons = check_rules(fields(vendor_iban="AT21974681944979"), LINES, known, POLICY)  # a scan lost a group
