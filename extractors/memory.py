@@ -429,6 +429,8 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
             for ln in near[page_no]
         ]
         span = find_text(view.doc, fm.value, MEMORY_SIMILARITY, pages=[page_no], rows=near)
+    if span is not None and _names_another(view, span.page, span.token_ids, fm.value):
+        span = None  # a part of the value cut off near its place, or another value there: the whole page is read
     if span is None:
         span = find_text(view.doc, fm.value, MIN_SIMILARITY, pages=[page_no], rows=view.lines)
     if span is None or _names_another(view, span.page, span.token_ids, fm.value):
