@@ -35,11 +35,16 @@ CandidateMap = Mapping[str, Mapping[str, FieldCandidates]]
 """Candidates of each document (by SHA-256), per field."""
 FixedMap = Mapping[str, Mapping[str, str]]
 """The values each document's layout rules fix (by SHA-256), per field: what extraction keeps whatever the
-scorer ranks first (a receipt's seller, address, total and date; see ``extractors.pipeline.merge_receipt_rules``)."""
+scorer ranks first (a receipt's seller, address, total and date, see ``extractors.pipeline.merge_receipt_rules``;
+the payment terms, see ``extractors.fields.payment_terms``)."""
+
+
+RULES_VERSION = 2
+"""Raised when the values rules fix change (2: the payment terms)."""
 
 
 def _feature_version() -> str:
-    h = hashlib.sha256("|".join(FEATURES).encode())
+    h = hashlib.sha256(f"{RULES_VERSION}|{'|'.join(FEATURES)}".encode())
     for doc_type in LEARNED_TYPES:
         path = SCHEMA_DIR / f"{doc_type}.toml"
         if path.is_file():
@@ -48,7 +53,8 @@ def _feature_version() -> str:
 
 
 FEATURE_VERSION = _feature_version()
-"""Changes when the features or the schemas change: cached candidates of another version are not used."""
+"""Changes when the features, the schemas or the rules' fixed values change: cached candidates of another version
+are not used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +221,9 @@ class CandidateCache:
 def compute_candidates(
     path: Path, doc_type: str, ctx: ExtractionContext, read: ReadFn | None = None
 ) -> DocumentCandidates:
-    """Read the original again and find its candidates (without memory: the scorer learns the page itself) and,
-    on a receipt, the values its layout rules fix."""
+    """Read the original again and find its candidates (without memory: the scorer learns the page itself) and
+    the values rules fix: a receipt's layout rules, the payment terms read by their wording."""
+    from extractors.fields.payment_terms import payment_terms
     from extractors.fields.receipt_rules import receipt_answers
     from extractors.pipeline import field_candidates
 
@@ -227,4 +234,7 @@ def compute_candidates(
     doc = read(path, ctx)
     _, rows = field_candidates(doc, load_schema("receipt" if doc_type == "receipt" else "invoice"), ctx)
     fixed = {n: a.value for n, a in receipt_answers(doc).items() if n in rows} if doc_type == "receipt" else {}
+    terms = payment_terms(doc) if "payment_terms" in rows else None
+    if terms is not None:
+        fixed["payment_terms"] = terms.text
     return DocumentCandidates(rows, fixed)

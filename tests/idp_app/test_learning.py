@@ -3,7 +3,9 @@ files), retrain permissions and when retraining is due."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -387,3 +389,21 @@ def test_only_approved_invoices_and_receipts_join_the_golden_set(ws: Workspace, 
     ws.review.approve(contract, "clerk")
     with pytest.raises(InvalidValueError, match="is a contract"):
         registry.golden_add(contract, "sup")
+
+
+def test_payment_terms_read_by_their_wording_are_what_the_models_are_measured_on(tmp_path: Path) -> None:
+    """Extraction keeps the terms the wording rule reads whatever the scorer ranks; so does the measurement."""
+    from extractors.context import ExtractionContext
+    from idp_app.learning.dataset import compute_candidates
+    from idp_app.samples.corpus import make_invoice
+    from idp_app.samples.invoice_spec import random_invoice_spec
+
+    spec = random_invoice_spec(random.Random("terms/learning"), layout="inv-01", country="GB")
+    if spec.due_date is None:
+        spec = dataclasses.replace(spec, due_date=spec.invoice_date + timedelta(days=30))
+    truth = make_invoice(tmp_path / "t.pdf", spec=dataclasses.replace(spec, terms_only=True))
+    found = compute_candidates(tmp_path / "t.pdf", "invoice", ExtractionContext(use_einvoice=False))
+    assert found.fixed["payment_terms"] == truth.fields["payment_terms"]
+    plain = make_invoice(tmp_path / "p.pdf", spec=dataclasses.replace(spec, terms_only=False))
+    assert "payment_terms" not in compute_candidates(tmp_path / "p.pdf", "invoice", ExtractionContext()).fixed
+    assert plain.fields.get("payment_terms") is None
