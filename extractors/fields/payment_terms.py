@@ -119,7 +119,33 @@ def _day(iso: str | None) -> date | None:
         return None
 
 
+_NUMBER_WORDS = {
+    # the periods terms use, spelled out: English, German, French, Dutch
+    "seven": 7, "eight": 8, "ten": 10, "fourteen": 14, "fifteen": 15, "twenty": 20, "twenty-one": 21,
+    "twenty-eight": 28, "thirty": 30, "forty-five": 45, "sixty": 60, "ninety": 90,
+    "sieben": 7, "acht": 8, "zehn": 10, "vierzehn": 14, "fünfzehn": 15, "zwanzig": 20, "einundzwanzig": 21,
+    "achtundzwanzig": 28, "dreißig": 30, "dreissig": 30, "fünfundvierzig": 45, "sechzig": 60, "neunzig": 90,
+    "sept": 7, "huit": 8, "dix": 10, "quatorze": 14, "quinze": 15, "vingt": 20, "vingt et un": 21, "vingt-huit": 28,
+    "trente": 30, "quarante-cinq": 45, "soixante": 60, "quatre-vingt-dix": 90,
+    "zeven": 7, "tien": 10, "veertien": 14, "vijftien": 15, "twintig": 20, "eenentwintig": 21, "achtentwintig": 28,
+    "dertig": 30, "vijfenveertig": 45, "zestig": 60, "negentig": 90,
+}  # fmt: skip
+_SPELLED = re.compile(
+    r"\b(" + "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True)) + r")\b"
+    r"(?=\s*(?:\(\d{1,3}\)\s*)?(?:days?|tage|tagen|jours?|dagen|weeks?|wochen|semaines?|weken)\b)",
+    re.IGNORECASE,
+)
+
+
+def _in_digits(text: str) -> str:
+    """Periods spelled out in figures ("thirty days" -> "30 days"); "thirty (30) days" keeps its figure."""
+    return _SPELLED.sub(
+        lambda m: m.group(0) if re.match(r"\s*\(", text[m.end() :]) else str(_NUMBER_WORDS[m.group(1).lower()]), text
+    )
+
+
 def _is_terms(text: str) -> bool:
+    text = _in_digits(text)
     if not _PAYMENT_WORD.search(text) or _DUE_LABEL.search(text) or _NOT_TERMS.search(_ASIDE.sub(" ", text)):
         return False
     if _OTHER_PERIOD.search(_FROM_OTHER_DAY.sub(" ", text)):  # "Delivery within 5 days", not "30 days of delivery"
@@ -190,7 +216,7 @@ def find_terms(lines: Sequence[RuleLine]) -> PaymentTerms | None:
     if nxt is not None and nxt.page == ln.page and _DISCOUNT.search(nxt.text) and _DAYS.search(nxt.text):
         parts.append(nxt)
     text = normalise_text(" ".join(p.text for p in parts))
-    clauses = _net_clauses("; ".join(p.text for p in parts))
+    clauses = _net_clauses(_in_digits("; ".join(p.text for p in parts)))
     dates = tuple(iso for c in clauses for iso in _due_dates(c))
     ids = tuple(i for p in parts for i in p.token_ids)
     joined = " ".join(clauses)

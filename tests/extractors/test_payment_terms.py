@@ -57,6 +57,9 @@ def terms_of(*lines: str) -> tuple[int | None, str | None] | None:
         (["Payment terms: net 30 days from end of month"], (30, "2024-04-30")),  # month end, then 30 days
         (["Zahlbar 30 Tage nach Monatsende"], (30, "2024-04-30")),
         (["Payment terms: thirty (30) days net."], (30, "2024-04-04")),
+        (["Payment terms: thirty days net"], (30, "2024-04-04")),  # spelled out
+        (["Zahlbar innerhalb von vierzehn Tagen"], (14, "2024-03-19")),
+        (["Paiement à trente jours fin de mois"], (30, "2024-04-30")),
         (["Zahlbar innerhalb von 2 Wochen"], (14, "2024-03-19")),
         (["Gelieve het bedrag binnen 30 dagen over te maken"], (30, "2024-04-04")),
         (["Zahlungsbedingungen:", "14 Tage netto"], (14, "2024-03-19")),
