@@ -32,7 +32,7 @@ _PAYMENT_WORD = re.compile(
 # Periods that are not about paying: delivery, warranty, returns.
 _OTHER_PERIOD = re.compile(
     r"deliver|shipping|dispatch|warranty|guarantee|return|refund|liefer|garantie|gewährleistung|rückgabe|"
-    r"livraison|retour|levering|retour",
+    r"livraison|retour|levering",
     re.IGNORECASE,
 )
 # Words that make a line the terms rather than a passing mention of payment.
@@ -71,7 +71,10 @@ _NOT_TERMS = re.compile(
 )
 """Sentences about paying late (interest, reminders, penalties): not the terms."""
 _DISCOUNT = re.compile(r"skonto|discount|escompte|korting", re.IGNORECASE)
-_DUE_LABEL = re.compile(r"\b(?:due\s+date|fällig(?:keit)?|date\s+d'échéance|vervaldatum)\b", re.IGNORECASE)
+_DUE_LABEL = re.compile(
+    r"\b(?:due\s+date|fälligkeit(?:sdatum)?|fällig\s+(?:am|bis|zum)|date\s+d'échéance|vervaldatum)\b", re.IGNORECASE
+)
+"""A due date's own label: the line is the due date, not the terms."""
 
 
 @dataclass(frozen=True, slots=True)

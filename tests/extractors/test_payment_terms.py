@@ -59,6 +59,7 @@ def terms_of(*lines: str) -> tuple[int | None, str | None] | None:
         (["Payment terms: thirty (30) days net."], (30, "2024-04-04")),
         (["Payment terms: thirty days net"], (30, "2024-04-04")),  # spelled out
         (["Zahlbar innerhalb von vierzehn Tagen"], (14, "2024-03-19")),
+        (["Fällig innerhalb 30 Tagen"], (30, "2024-04-04")),
         (["Paiement à trente jours fin de mois"], (30, "2024-04-30")),
         (["Zahlbar innerhalb von 2 Wochen"], (14, "2024-03-19")),
         (["Gelieve het bedrag binnen 30 dagen over te maken"], (30, "2024-04-04")),
@@ -90,6 +91,7 @@ def terms_of(*lines: str) -> tuple[int | None, str | None] | None:
         (["Late payment interest of 8% applies to invoices unpaid after 60 days"], None),
         (["Delivery within 5 days, payment by transfer"], None),
         (["Due date: 12.04.2024"], None),
+        (["Fällig am 12.04.2024, zahlbar per Überweisung"], None),
         (["Consulting, 30 days", "Total 3,000.00"], None),
     ],
 )
