@@ -51,10 +51,11 @@ _ON_RECEIPT = re.compile(
     r"\b(?:on|upon)\s+receipt|\bimmediately|\bsofort|à\s+réception|dès\s+réception|\bonmiddellijk",
     re.IGNORECASE,
 )
-_THEN_MONTH_END = re.compile(r"fin\s+de\s+mois|zum\s+monatsende|einde\s+(?:van\s+de\s+)?maand", re.IGNORECASE)
+_THEN_MONTH_END = re.compile(r"fin\s+d[eu]\s+mois|zum\s+monatsende|einde\s+(?:van\s+de\s+)?maand", re.IGNORECASE)
 """The French reading: the period, then on to the end of that month ("45 jours fin de mois")."""
 _MONTH_END_FIRST = re.compile(
-    r"end\s+of\s+(?:the\s+)?month|\beom\b|nach\s+monatsende|ende\s+des\s+monats|après\s+(?:la\s+)?fin\s+de\s+mois",
+    r"end\s+of\s+(?:the\s+)?month|\beom\b|nach\s+monatsende|ende\s+des\s+monats|après\s+(?:la\s+)?fin\s+d[eu]\s+mois|"
+    r"na\s+(?:het\s+)?einde\s+van\s+de\s+maand",
     re.IGNORECASE,
 )
 """The period counted from the end of the invoice's month ("net 30 EOM", "30 Tage nach Monatsende")."""
@@ -65,12 +66,19 @@ _FROM_OTHER_DAY = re.compile(
     re.IGNORECASE,
 )
 """A period counted from another day than the invoice's: receipt of the goods or of the invoice, delivery."""
+_INVOICE_RECEIPT = re.compile(r"invoice|rechnung|facture|factuur", re.IGNORECASE)
+"""Payable on receipt of the invoice: taken as payable on the invoice's date (no period to count)."""
 _NOT_TERMS = re.compile(
-    r"interest|zinsen|intérêts|pénalit|indemnit|rente|late\s+payment|verzug|retard|mahn|reminder|rappel",
+    r"\b(?:interest|\w*zinsen|intérêts|pénalités?|indemnité|rente|late\s+payment|\w*verzug|retard|mahnung|"
+    r"mahngebühr|reminder|rappel)\b",
     re.IGNORECASE,
 )
-"""Sentences about paying late (interest, reminders, penalties): not the terms."""
-_DISCOUNT = re.compile(r"skonto|discount|escompte|korting", re.IGNORECASE)
+"""Clauses about paying late (interest, reminders, penalties): not the terms."""
+_DISCOUNT = re.compile(
+    r"skonto|discount|escompte|korting|bei\s+zahlung|if\s+paid|when\s+paid|en\s+cas\s+de\s+paiement|bij\s+betaling",
+    re.IGNORECASE,
+)
+"""An early-payment discount's clause ("3 % Skonto innerhalb 10 Tagen", "bei Zahlung innerhalb 14 Tagen ...")."""
 _DUE_LABEL = re.compile(
     r"\b(?:due\s+date|fälligkeit(?:sdatum)?|fällig\s+(?:am|bis|zum)|date\s+d'échéance|vervaldatum)\b", re.IGNORECASE
 )
@@ -147,23 +155,33 @@ def _in_digits(text: str) -> str:
     )
 
 
+def _on_time(text: str) -> str:
+    """The text without its remarks in brackets and its clauses about paying late, periods in figures."""
+    return " ; ".join(c for c in _CLAUSE.split(_in_digits(_ASIDE.sub(" ", text))) if not _NOT_TERMS.search(c))
+
+
 def _is_terms(text: str) -> bool:
-    text = _in_digits(text)
-    if not _PAYMENT_WORD.search(text) or _DUE_LABEL.search(text) or _NOT_TERMS.search(_ASIDE.sub(" ", text)):
+    text = _on_time(text)
+    if not _PAYMENT_WORD.search(text) or _DUE_LABEL.search(text):
         return False
     if _OTHER_PERIOD.search(_FROM_OTHER_DAY.sub(" ", text)):  # "Delivery within 5 days", not "30 days of delivery"
         return False
     return bool(_DAYS.search(text) or _WEEKS.search(text) or _NET_DAYS.search(text) or _ON_RECEIPT.search(text))
 
 
-_CLAUSE = re.compile(r";|\.\s+|,\s+|(?<=\d{4}),|\s+(?:and|und|et|en)\s+(?=\d)|\s+(?:or|oder|ou)\s+")
+_CLAUSE = re.compile(
+    r";|\.\s+|,\s+|(?<=\d{4}),|\s+(?:and|und|et|en)\s+(?=\d)|\s+(?:or|oder|ou)\s+|\s+of\s+(?=binnen|\d)|"
+    r"\s+(?=\d+(?:[.,]\d+)?\s*%\s*(?:skonto|discount|escompte|korting))",
+    re.IGNORECASE,
+)
 """Where terms split into clauses: the net period, then the discount ("..., 3 % Skonto innerhalb 10 Tagen")."""
 
 
 _ASIDE = re.compile(r"\([^)]*[^\W\d_][^)]*\)")
 """A remark in brackets ("(Verzugszinsen 9 % über dem Basiszins)"): no part of the terms' period."""
 _DUE_ON = re.compile(
-    r"(?:bis|by|until|before|avant|tard\s+le|uiterlijk|tot|due(?:\s+on)?|on|am|le|fällig(?:\s+am)?)\W{0,3}$",
+    r"(?:bis|\bby|\buntil|\bbefore|\bavant|\btard\s+le|\bpayer\s+le|\buiterlijk|\btot|\bdue(?:\s+on)?|"
+    r"\bpayable\s+on|fällig\s+am|\béchéance\s+le)\W{0,3}$",
     re.IGNORECASE,
 )
 """What comes right before the date the terms say payment is due by ("netto bis 04.07.2018"), not a date they
@@ -219,18 +237,20 @@ def find_terms(lines: Sequence[RuleLine]) -> PaymentTerms | None:
     if nxt is not None and nxt.page == ln.page and _DISCOUNT.search(nxt.text) and _DAYS.search(nxt.text):
         parts.append(nxt)
     text = normalise_text(" ".join(p.text for p in parts))
-    clauses = _net_clauses(_in_digits("; ".join(p.text for p in parts)))
+    clauses = _net_clauses(_on_time("; ".join(p.text for p in parts)))
     dates = tuple(iso for c in clauses for iso in _due_dates(c))
     ids = tuple(i for p in parts for i in p.token_ids)
     joined = " ".join(clauses)
     month_end = "first" if _MONTH_END_FIRST.search(joined) else "then" if _THEN_MONTH_END.search(joined) else ""
-    from_invoice = not _FROM_OTHER_DAY.search(joined)
-    return PaymentTerms(text, ln.page, ids, _net_days(clauses), dates, month_end, from_invoice)
+    net_days = _net_days(clauses)
+    other = _FROM_OTHER_DAY.search(joined)
+    from_invoice = other is None or (net_days == 0 and bool(_INVOICE_RECEIPT.search(other.group(0) + joined)))
+    return PaymentTerms(text, ln.page, ids, net_days, dates, month_end, from_invoice)
 
 
 def implied_due_date(terms: str, invoice_date: str | None) -> str | None:
     """The due date that terms as stored (one line of text) give for an invoice of ``invoice_date``."""
-    found = find_terms([RuleLine(terms, 0, (), 1.0)])
+    found = find_terms([RuleLine("Payment terms:", 0, (), 1.0), RuleLine(terms, 0, (), 1.0)])
     return found.due_date(invoice_date) if found is not None else None
 
 

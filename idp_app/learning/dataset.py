@@ -9,6 +9,7 @@ stored original (:func:`extractors.pipeline.field_candidates`) and cached per do
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -39,22 +40,26 @@ scorer ranks first (a receipt's seller, address, total and date, see ``extractor
 the payment terms, see ``extractors.fields.payment_terms``)."""
 
 
-RULES_VERSION = 2
-"""Raised when the values rules fix change (2: the payment terms)."""
+RULE_MODULES = ("extractors.fields.receipt_rules", "extractors.fields.payment_terms")
+"""The rules whose values are fixed (:func:`compute_candidates`): their source is part of the version."""
 
 
 def _feature_version() -> str:
-    h = hashlib.sha256(f"{RULES_VERSION}|{'|'.join(FEATURES)}".encode())
+    h = hashlib.sha256("|".join(FEATURES).encode())
     for doc_type in LEARNED_TYPES:
         path = SCHEMA_DIR / f"{doc_type}.toml"
         if path.is_file():
             h.update(path.read_bytes())
+    for module in RULE_MODULES:
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.origin:
+            h.update(Path(spec.origin).read_bytes())
     return h.hexdigest()[:12]
 
 
 FEATURE_VERSION = _feature_version()
-"""Changes when the features, the schemas or the rules' fixed values change: cached candidates of another version
-are not used."""
+"""Changes when the features, the schemas or the rules whose values are fixed change: cached candidates of another
+version are not used."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,13 @@ def terms_of(*lines: str) -> tuple[int | None, str | None] | None:
         (["Payment terms: thirty days net"], (30, "2024-04-04")),  # spelled out
         (["Zahlbar innerhalb von vierzehn Tagen"], (14, "2024-03-19")),
         (["Fällig innerhalb 30 Tagen"], (30, "2024-04-04")),
+        (["Paiement dès réception de la facture"], (0, "2024-03-05")),
+        (["Betaling binnen 30 dagen of binnen 8 dagen met 2% korting"], (30, "2024-04-04")),
+        (["Zahlbar innerhalb 14 Tagen an: Parentes GmbH"], (14, "2024-03-19")),
+        (["Zahlbar innerhalb 30 Tagen netto. Bei Zahlungsverzug berechnen wir Verzugszinsen"], (30, "2024-04-04")),
+        (["30 dagen na einde van de maand te betalen"], (30, "2024-04-30")),
+        # a date the period counts from (delivery) is neither the due date nor a start the invoice states
+        (["Zahlbar innerhalb 30 Tagen nach Lieferung am 05.03.2024"], (30, None)),
         (["Paiement à trente jours fin de mois"], (30, "2024-04-30")),
         (["Zahlbar innerhalb von 2 Wochen"], (14, "2024-03-19")),
         (["Gelieve het bedrag binnen 30 dagen over te maken"], (30, "2024-04-04")),

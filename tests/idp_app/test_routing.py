@@ -144,6 +144,11 @@ def test_a_due_date_the_payment_terms_do_not_give_sends_to_review() -> None:
     reasons = check_rules(fields(due_date="2024-03-25", payment_terms=terms), LINES, KNOWN, POLICY)
     assert codes(reasons) == ["terms_date"] and not reasons[0].blocks_approval
     assert "due_date 2024-03-25 is not the 2024-04-04 the payment terms give" in reasons[0].message
+    # terms stored as read: a discount's line joined to them, or the line under a "Payment terms:" label
+    for stored in ("Zahlbar innerhalb 30 Tagen netto 2 % Skonto innerhalb 10 Tagen", "30 Tage netto"):
+        assert codes(check_rules(fields(due_date="2024-03-25", payment_terms=stored), LINES, KNOWN, POLICY)) == [
+            "terms_date"
+        ], stored
     review = field_review(fields(due_date="2024-03-25", payment_terms=terms), LINES, KNOWN, POLICY, REQUIRED, "invoice")
     assert review.states["due_date"] is ReviewState.ERROR
     # terms that give no date of their own (a discount only, counted from delivery) are not compared
