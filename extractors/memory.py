@@ -429,8 +429,12 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
             for ln in near[page_no]
         ]
         span = find_text(view.doc, fm.value, MEMORY_SIMILARITY, pages=[page_no], rows=near)
-    if span is not None and _names_another(view, span.page, span.token_ids, fm.value):
-        span = None  # a part of the value cut off near its place, or another value there: the whole page is read
+    if span is not None:
+        why = _names_another(view, span.page, span.token_ids, fm.value)
+        if why == ANOTHER_WORD:
+            return None  # another name where the value was: not to be looked for elsewhere (a footer's head office)
+        if why == WORDS_MISSING:
+            span = None  # the value cut off near its place: the whole page is read
     if span is None:
         span = find_text(view.doc, fm.value, MIN_SIMILARITY, pages=[page_no], rows=view.lines)
     if span is None or _names_another(view, span.page, span.token_ids, fm.value):
@@ -451,8 +455,9 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
     )
 
 
-def _names_another(view: DocView, page_no: int, token_ids: Sequence[int], value: str) -> bool:
-    """Whether the printed text names something else than the remembered value, however alike they read:
+def _names_another(view: DocView, page_no: int, token_ids: Sequence[int], value: str) -> str:
+    """Why the printed text names something else than the remembered value, however alike they read ("" where it
+    does not):
 
     - it has a word, read clearly, that the value has nothing like: another shop of the same chain and till
       ("MR. D.I.Y. (KUCHAI) SDN BHD" where "MR. D.I.Y. (M) SDN BHD" was confirmed);
@@ -470,11 +475,15 @@ def _names_another(view: DocView, page_no: int, token_ids: Sequence[int], value:
             continue
         for word in words:
             if _long_word(word) and word not in known and not _like_any(word, known):
-                return True
+                return ANOTHER_WORD
     missing = [
         w for w in known if (_long_word(w) or _long_number(w)) and w not in printed and not _like_any(w, printed)
     ]
-    return len(missing) >= 2
+    return WORDS_MISSING if len(missing) >= 2 else ""
+
+
+ANOTHER_WORD = "a word read clearly that the value has nothing like"
+WORDS_MISSING = "two words or numbers of the value missing"
 
 
 def _long_word(word: str) -> bool:

@@ -203,6 +203,18 @@ def test_another_branch_of_the_vendor_keeps_its_own_name(docs: tuple[Document, D
     assert printed == branch
 
 
+def test_another_branch_keeps_its_name_though_the_footer_prints_the_confirmed_one(
+    docs: tuple[Document, Document], tmp_path: Path
+) -> None:
+    first, _ = docs
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
+    branch = "Quillfeather Outfitters Harbourside Ltd"
+    footer = f"Part of {VENDOR}"
+    path = odd_invoice(tmp_path / "b2.pdf", branch, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")], footer)
+    assert vendor_of(read_document(path, CTX), memory)[0] == branch
+
+
 def test_a_shorter_name_printed_where_a_longer_one_was_confirmed_is_not_taken_for_it(
     docs: tuple[Document, Document],
 ) -> None:
