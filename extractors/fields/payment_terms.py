@@ -275,8 +275,13 @@ def merge_payment_terms(doc: Document, fields: Mapping[str, FieldValue]) -> dict
     terms = payment_terms(doc)
     if terms is not None and not 0 <= terms.page < len(doc.pages):
         terms = None
-    if "payment_terms" in out and terms is not None:  # else the scorer's pick stands (a label above the terms)
+    picked = out.get("payment_terms")
+    if picked is not None and terms is not None:
         out["payment_terms"] = _terms_value(doc, terms)
+    elif picked is not None and picked.found and not _is_terms(f"payment {picked.value}"):
+        # the scorer's pick stands only where it states a period ("Zahlungsziel" / "14 Tage netto"); a line
+        # where terms stood on the vendor's earlier invoice ("Vielen Dank für Ihren Auftrag.") is none
+        out["payment_terms"] = FieldValue("payment_terms", None, alternatives=picked.alternatives)
     due = out.get("due_date")
     if terms is None or due is None or due.found:
         return out

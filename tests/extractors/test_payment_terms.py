@@ -130,3 +130,19 @@ def test_a_printed_due_date_is_kept_whatever_the_terms_say(tmp_path: Path) -> No
     assert result.fields["due_date"].value == truth.fields["due_date"]
     assert not any(e.startswith(FROM_TERMS) for e in result.fields["due_date"].evidence)
     assert result.fields["payment_terms"].value is None
+
+
+def test_a_pick_that_states_no_period_is_no_payment_terms() -> None:
+    """Where the wording rule finds no terms, the scorer's (or memory's) pick stands only if it states a period."""
+    from extractors.document import Document, Page, Token
+    from extractors.fields.payment_terms import merge_payment_terms
+    from extractors.geometry import BBox
+    from extractors.results import FieldValue
+
+    words = ["Vielen", "Dank", "für", "Ihren", "Auftrag."]
+    tokens = tuple(Token(w, BBox(10 + 40 * i, 20, 45 + 40 * i, 28), 0, 1.0, index=i) for i, w in enumerate(words))
+    doc = Document("x.pdf", (Page(0, 595.0, 842.0, tokens),), "application/pdf")
+    thanks = FieldValue("payment_terms", "Vielen Dank für Ihren Auftrag.", "Vielen Dank für Ihren Auftrag.", 0.7)
+    assert merge_payment_terms(doc, {"payment_terms": thanks})["payment_terms"].value is None
+    under_label = FieldValue("payment_terms", "14 Tage netto", "14 Tage netto", 0.7)
+    assert merge_payment_terms(doc, {"payment_terms": under_label})["payment_terms"].value == "14 Tage netto"
