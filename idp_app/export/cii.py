@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -217,12 +218,19 @@ def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoic
     return CiiInvoice(record, seller, buyer_country, tuple(lines), groups, net, tax, total, tuple(notes))
 
 
-def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+def sub_element(
+    parent: etree._Element, namespaces: Mapping[str, str], tag: str, text: str | None = None, **attrs: str
+) -> etree._Element:
+    """A child element named ``prefix:name`` (its namespace from ``namespaces``), with text XML may hold."""
     prefix, name = tag.split(":")
-    el = etree.SubElement(parent, f"{{{NSMAP[prefix]}}}{name}", attrs)
+    el = etree.SubElement(parent, f"{{{namespaces[prefix]}}}{name}", attrs)
     if text is not None:
         el.text = XML_UNSAFE.sub(" ", text)
     return el
+
+
+def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    return sub_element(parent, NSMAP, tag, text, **attrs)
 
 
 def amount_text(value: Decimal) -> str:

@@ -12,13 +12,13 @@ from decimal import Decimal
 from lxml import etree
 
 from idp_app.export.cii import (
-    XML_UNSAFE,
     CiiInvoice,
     address_parts,
     amount_text,
     compact_vat,
     price_text,
     quantity_text,
+    sub_element,
 )
 
 INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -29,11 +29,7 @@ PREFIX = {"cac": CAC, "cbc": CBC}
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    prefix, name = tag.split(":")
-    el = etree.SubElement(parent, f"{{{PREFIX[prefix]}}}{name}", attrs)
-    if text is not None:
-        el.text = XML_UNSAFE.sub(" ", text)
-    return el
+    return sub_element(parent, PREFIX, tag, text, **attrs)
 
 
 def _money(parent: etree._Element, tag: str, value: Decimal, currency: str) -> None:
