@@ -216,6 +216,44 @@ def find_anchor(page: PageLike, box: BBox) -> tuple[tuple[str, ...], BBox | None
     return (), None
 
 
+def _left_anchor(page: PageLike, box: BBox) -> tuple[str, ...]:
+    """The label words on the value's row to its left ("" where its nearest label is above it or none)."""
+    anchor, anchor_box = find_anchor(page, box)
+    return anchor if anchor_box is not None and _on_row(anchor_box, box) else ()
+
+
+def _on_row(anchor: BBox, box: BBox) -> bool:
+    cy = (anchor.y0 + anchor.y1) / 2
+    return box.y0 - 1.0 <= cy <= box.y1 + 1.0 and anchor.x1 <= box.x0 + 1.0
+
+
+def _labelled_otherwise(page: PageLike, box: BBox, fm: FieldMemory) -> bool:
+    """Whether the value at ``box`` has a label on its row that shares no word with the label the field had on
+    its row where it was confirmed: "Échéance : 2024-01-07" is not where "Date de livraison" was, however close
+    it is printed to that place on a document that has no delivery date. Words of three letters or more are
+    compared, each by its likeness (an OCR slip in a label is still the label)."""
+    if not fm.anchor or fm.anchor_box is None or fm.box is None or not _on_row(BBox(*fm.anchor_box), BBox(*fm.box)):
+        return False
+    before = _label_words(fm.anchor)
+    now = _label_words(_left_anchor(page, box))
+    if not before or not now:
+        return False
+    return not any(SequenceMatcher(None, a, b, autojunk=False).ratio() >= LABEL_LIKENESS for a in before for b in now)
+
+
+LABEL_LIKENESS = 0.75
+"""The least character similarity of two label words taken for one word ("Dale" for "Date")."""
+
+
+def _label_words(words: Iterable[str]) -> list[str]:
+    out = []
+    for w in words:
+        w = w.lower().strip(":.#,;()")
+        if len(w) >= 3 and any(ch.isalpha() for ch in w):
+            out.append(w)
+    return out
+
+
 def _overlaps(a: BBox, b: BBox) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
@@ -399,6 +437,8 @@ class MemorySource:
                 continue
             same = fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value)
             found_as_printed |= same
+            if not same and _labelled_otherwise(page, c.bbox_pt, fm):
+                continue  # its place alone does not make it this field's where its row names another
             prior = 1.0 if same else _closeness(c, target, fm)
             if prior >= 0.25:
                 scored.append((prior, c))

@@ -271,3 +271,58 @@ def test_a_value_typed_over_a_garbled_print_keeps_where_the_field_was(docs: tupl
     after = memory.entries[0].fields["vendor_name"]
     assert after.box == before.box and after.anchor == before.anchor
     assert after.value == "Quillfeather Outfitters AG" and not after.constant and after.seen == 2
+
+
+def dated_invoice(path: Path, rows: list[tuple[str, str]]) -> Path:
+    """A plain invoice whose header rows are ``(label, value)`` pairs, one under the other."""
+    c = canvas.Canvas(str(path), pagesize=A4)
+    _, h = A4
+    c.setFont("Helvetica-Bold", 15)
+    c.drawString(40, h - 60, "Brightwater Supplies GmbH")
+    c.setFont("Helvetica", 10)
+    y = h - 120
+    for label, value in rows:
+        c.drawString(320, y, label)
+        c.drawString(430, y, value)
+        y -= 14
+    c.drawString(300, h - 300, "Total")
+    c.drawRightString(520, h - 300, "EUR 1,190.00")
+    c.save()
+    return path
+
+
+def test_a_date_labelled_as_another_field_is_not_taken_for_where_a_field_was(tmp_path: Path) -> None:
+    """The vendor's first invoice printed a delivery date ("Date de livraison") in its third row; its next prints
+    its due date ("Échéance") there and no delivery date. The due date stays the due date."""
+    first = read_document(
+        dated_invoice(
+            tmp_path / "a.pdf",
+            [("Facture n° :", "RE-1001"), ("Date :", "03.02.2025"), ("Date de livraison :", "30.01.2025")],
+        ),
+        CTX,
+    )
+    second = read_document(
+        dated_invoice(
+            tmp_path / "b.pdf",
+            [("Facture n° :", "RE-1002"), ("Date :", "10.03.2025"), ("Échéance :", "24.03.2025")],
+        ),
+        CTX,
+    )
+    memory = VendorMemory()
+    confirmed = []
+    for name, text, value in (
+        ("invoice_number", "RE-1001", "RE-1001"),
+        ("invoice_date", "03.02.2025", "2025-02-03"),
+        ("delivery_date", "30.01.2025", "2025-01-30"),
+    ):
+        page, box = box_of(first, text)
+        ctype = candidate_type("invoice", name)
+        assert ctype is not None
+        confirmed.append(ConfirmedField(name, value, page, box, ctype))
+    memory.learn("sha-a", first.pages, confirmed, "Brightwater Supplies GmbH")
+    assert memory.match(layout_fingerprint(second.pages))[0] is not None
+    model = with_memory_weight(load_model(None))
+    result = extract_document(second, CTX, model=model, sources=[*DEFAULT_SOURCES, MemorySource(memory)])
+    assert result.fields["invoice_date"].value == "2025-03-10"
+    assert result.fields["due_date"].value == "2025-03-24"
+    assert result.fields["delivery_date"].value is None
