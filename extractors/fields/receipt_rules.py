@@ -257,6 +257,26 @@ _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 # What a short line below the postcode may be and still belong to the address: a place or country without
 # numbers ("MALAYSIA", "(TESCO PUTRA NILAI)"), or a branch's number and place ("1237-TMN INDAH PERDANA").
 _AFTER_POSTCODE = re.compile(r"^\W*(?:\d{3,4}\s?-\s?)?[^\W\d_][^\d]*$")
+_NOT_PLACE = re.compile(
+    r"\b(?:number|no|receipt|invoice|chit|cashier|counter|table|order|bill|member|tel|fax|phone)\b", re.IGNORECASE
+)
+"""Words of a label, not of a place: "PREPAY CHIT NUMBER" below the postcode is not the address's last line."""
+_PREAMBLE = re.compile(
+    r"^\W*(?:formerly|previously|licensee|franchisee|a\s+member\s+of|a\s+subsidiary|(?:owned|operated|managed)\b)",
+    re.IGNORECASE,
+)
+"""A line about the company, not its address ("formerly known as", "Licensee of McDonald's")."""
+_LABELLED_NUMBER = re.compile(r"^\W*[^\W\d_][^\W\d_ .]*\.?\s*:\s*[\w-]*\d[\w-]*\W*$")
+"""A label and a number on a line of their own ("Site: 1046"), above the address."""
+_COMPANY_NUMBER = re.compile(r"(?<![\w-])\d{5,12}\s?-\s?[A-Z](?![\w-])")
+"""A Malaysian company number ("801580-T", "360671-D"), however its label was misread."""
+
+
+def _company_number_line(text: str) -> bool:
+    """A line that gives the company number, with its label or alone ("Co- ai: 360671-D", "( 801580-T j")."""
+    if not _COMPANY_NUMBER.search(text) or _ADDRESS_WORD.search(text):
+        return False
+    return not _ADDRESS_START.match(text) or _letters(_COMPANY_NUMBER.sub("", text)) <= 2
 
 
 def _address_line(text: str) -> bool:
@@ -275,7 +295,13 @@ def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> R
     for k, ln in enumerate(window):
         t = ln.text.strip()
         before = not parts and (
-            find_dates(t) or ln.confidence < 0.5 or _TAX_REG.search(t) or _STRONG_LEGAL_RE.search(fix_legal_form(t))
+            find_dates(t)
+            or ln.confidence < 0.5
+            or _TAX_REG.search(t)
+            or _STRONG_LEGAL_RE.search(fix_legal_form(t))
+            or _PREAMBLE.match(t)
+            or (not _ADDRESS_START.match(t) and _LABELLED_NUMBER.match(t))
+            or _company_number_line(t)
         )
         if _REG_ANY.search(t) or _REG_RE.match(t) or before:
             if parts and not _REG_ANY.search(t[:3]):
@@ -289,8 +315,11 @@ def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> R
         ):
             break
         if postcode_at >= 0:
-            if len(t.split()) <= 5 and len(t) <= 40 and _AFTER_POSTCODE.match(t) and ln.confidence >= 0.2:
+            place = len(t.split()) <= 5 and len(t) <= 40 and _AFTER_POSTCODE.match(t) and not _NOT_PLACE.search(t)
+            if place and ln.confidence >= 0.2:
                 parts.append(ln)
+                if t.endswith(",") and len(parts) - postcode_at < 3:
+                    continue  # "CAMERON HIGHLANDS," goes on to its state on the next line
             break
         branch = not _ADDRESS_START.match(t) and not _ADDRESS_WORD.search(t) and not re.search(r"\d{2}", t)
         if not parts and branch and any(_ADDRESS_START.match(n.text) for n in window[k + 1 : k + 3]):

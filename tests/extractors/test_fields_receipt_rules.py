@@ -229,12 +229,34 @@ def test_address_skips_registration_and_branch_lines_and_ends_after_the_postcode
         ("MALAYSIA", True),
         ("03-7781 2233", False),  # a phone number without its label
         ("RCPT 55812 KASIR 2", False),
+        ("PREPAY CHIT NUMBER", False),  # a label below the address, its number on the next line
     ],
 )
 def test_a_branch_line_below_the_postcode_belongs_to_the_address(below: str, kept: bool) -> None:
     lines = ["SPEEDY MART S/B (519537-X)", "LOT 12, JALAN ANGSA,", "41150 KLANG, SELANGOR", below, "TOTAL 5.00"]
     address = receipt_answers(receipt(lines))["vendor_address"].value
     assert address == "LOT 12, JALAN ANGSA, 41150 KLANG, SELANGOR" + (f" {below}" if kept else "")
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        ["( 801580-T j"],  # the company number alone, its brackets misread
+        ["Co- ai: 360671-D"],  # "Co. No:" misread
+        ["Site: 1046"],
+        ["formerly known as", "Golden Arches Restaurants Sdn Bhd", "Licensee of McDonald's"],
+    ],
+)
+def test_lines_about_the_company_above_its_address_are_passed_over(above: list[str]) -> None:
+    lines = ["SUN WONG KUT SDN BHD", *above, "No. 343, Jalan Kurau,", "81620 Pengerang, Johor.", "Tel: 07-8263254"]
+    assert receipt_answers(receipt(lines))["vendor_address"].value == "No. 343, Jalan Kurau, 81620 Pengerang, Johor."
+
+
+def test_a_place_line_ending_in_a_comma_goes_on_to_the_state_below() -> None:
+    lines = ["SINNATHAMBY HOLDINGS SDN. BHD.", "NO.17, JALAN BESAR,", "39100 BRINCHANG,", "CAMERON HIGHLANDS,"]
+    lines += ["PAHANG", "KEDAH", "GST Reg.: 002120876032"]
+    address = receipt_answers(receipt(lines))["vendor_address"].value
+    assert address == "NO.17, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"
 
 
 def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
