@@ -253,7 +253,7 @@ _ADDRESS_WORD = re.compile(
     re.IGNORECASE,
 )
 _TAX_REG = re.compile(r"\b(?:gst|sst|tax)\s*(?:reg|res|id|no)", re.IGNORECASE)
-_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+_POSTCODE = re.compile(r"(?<![\w-])\d{5}(?![\w-])")  # not a lot number ("PT15944", "12345-A")
 # What a short line below the postcode may be and still belong to the address: a place or country without
 # numbers ("MALAYSIA", "(TESCO PUTRA NILAI)"), or a branch's number and place ("1237-TMN INDAH PERDANA").
 _AFTER_POSTCODE = re.compile(r"^\W*(?:\d{3,4}\s?-\s?)?[^\W\d_][^\d]*$")
@@ -266,17 +266,44 @@ _PREAMBLE = re.compile(
     re.IGNORECASE,
 )
 """A line about the company, not its address ("formerly known as", "Licensee of McDonald's")."""
-_LABELLED_NUMBER = re.compile(r"^\W*[^\W\d_][^\W\d_ .]*\.?\s*:\s*[\w-]*\d[\w-]*\W*$")
+_LABELLED_NUMBER = re.compile(r"^\W*([^\W\d_][^\W\d_ .]*)\.?\s*:\s*[\w-]*\d[\w-]*\W*$")
 """A label and a number on a line of their own ("Site: 1046"), above the address."""
-_COMPANY_NUMBER = re.compile(r"(?<![\w-])\d{5,12}\s?-\s?[A-Z](?![\w-])")
+_PLACE_LABEL = re.compile(
+    r"^(?:pt|ptd|hs|geran|lot|plot|stall|gerai|kiosk|unit|no|block|blok|blk|level|lvl|suite|shop|lorong|jalan|jln|"
+    r"taman|tmn|kg|kampung|batu|bt|km|house|floor|flr|alamat|address)$",
+    re.IGNORECASE,
+)
+"""Labels of a number that is part of an address ("PT: 5678", "Stall: 12")."""
+_COMPANY_NUMBER = re.compile(r"(?<![\w-])\d{5,12}\s?-\s?[A-Z](?![\w.-])")
 """A Malaysian company number ("801580-T", "360671-D"), however its label was misread."""
+_LAND_TITLE = re.compile(r"\b(?:pt|ptd|hs\s*\(?[dm]\)?|geran|lot)\b", re.IGNORECASE)
+_STATE_WORDS = """johor kedah kelantan melaka malacca negeri sembilan pahang penang pulau pinang perak perlis sabah
+sarawak selangor terengganu kuala lumpur putrajaya labuan wilayah persekutuan darul ehsan takzim aman makmur naim
+khusus ridzuan iman malaysia singapore"""
+_STATES = frozenset(_STATE_WORDS.split())
+"""Words of the states and federal territories of Malaysia (with their honorifics) and the countries that follow
+the place on a receipt's address: what may continue a place line that ends in a comma."""
 
 
 def _company_number_line(text: str) -> bool:
     """A line that gives the company number, with its label or alone ("Co- ai: 360671-D", "( 801580-T j")."""
-    if not _COMPANY_NUMBER.search(text) or _ADDRESS_WORD.search(text):
+    m = _COMPANY_NUMBER.search(text)
+    if m is None or _ADDRESS_WORD.search(text) or _LAND_TITLE.search(text):
         return False
-    return not _ADDRESS_START.match(text) or _letters(_COMPANY_NUMBER.sub("", text)) <= 2
+    rest = text[: m.start()] + text[m.end() :]
+    return _letters(rest) <= 2 or (":" in text[: m.start()] and _letters(text[m.end() :]) <= 2)
+
+
+def _labelled_number_line(text: str) -> bool:
+    """A label and a number alone on a line that is not part of an address ("Site: 1046", not "PT: 5678,")."""
+    m = _LABELLED_NUMBER.match(text)
+    return m is not None and not _PLACE_LABEL.match(m.group(1))
+
+
+def _a_state(text: str) -> bool:
+    """A line that names a state, a federal territory or a country, and nothing else."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return bool(words) and all(w in _STATES for w in words)
 
 
 def _address_line(text: str) -> bool:
@@ -300,7 +327,7 @@ def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> R
             or _TAX_REG.search(t)
             or _STRONG_LEGAL_RE.search(fix_legal_form(t))
             or _PREAMBLE.match(t)
-            or (not _ADDRESS_START.match(t) and _LABELLED_NUMBER.match(t))
+            or _labelled_number_line(t)
             or _company_number_line(t)
         )
         if _REG_ANY.search(t) or _REG_RE.match(t) or before:
@@ -316,9 +343,9 @@ def address_rule(lines: Sequence[RuleLine], after: int, max_lines: int = 5) -> R
             break
         if postcode_at >= 0:
             place = len(t.split()) <= 5 and len(t) <= 40 and _AFTER_POSTCODE.match(t) and not _NOT_PLACE.search(t)
-            if place and ln.confidence >= 0.2:
+            if place and ln.confidence >= 0.2 and (len(parts) - postcode_at == 1 or _a_state(t)):
                 parts.append(ln)
-                if t.endswith(",") and len(parts) - postcode_at < 3:
+                if t.endswith(",") and len(parts) - postcode_at == 2 and len(parts) < max_lines:
                     continue  # "CAMERON HIGHLANDS," goes on to its state on the next line
             break
         branch = not _ADDRESS_START.match(t) and not _ADDRESS_WORD.search(t) and not re.search(r"\d{2}", t)

@@ -259,6 +259,28 @@ def test_a_place_line_ending_in_a_comma_goes_on_to_the_state_below() -> None:
     assert address == "NO.17, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"
 
 
+@pytest.mark.parametrize("below", ["SERVED BY: ALI", "HALAL FOOD", "POS TERMINAL A", "THANK YOU"])
+def test_only_a_state_continues_a_place_line_ending_in_a_comma(below: str) -> None:
+    lines = ["KEDAI MAJU SDN BHD", "NO. 5, JALAN MAWAR,", "47300 PETALING JAYA,", "SELANGOR,", below, "TOTAL 1.00"]
+    address = receipt_answers(receipt(lines))["vendor_address"].value
+    assert address == "NO. 5, JALAN MAWAR, 47300 PETALING JAYA, SELANGOR,"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["PT 12345-A, KAMPUNG BARU,", "43000 KAJANG, SELANGOR."],  # a land title's lot, not a company number
+        ["PTD 101064-K, KG SEELONG,", "81400 SENAI, JOHOR"],
+        ["SS 2/72, 47300 - P.J."],  # a postcode and the town's initials
+        ["Stall: 12", "Medan Selera Taman Maju,", "43000 Kajang"],  # a labelled number that is the address's
+        ["PT: 5678,", "Kampung Baru, 43000 Kajang"],
+    ],
+)
+def test_address_lines_like_company_numbers_or_labelled_numbers_are_kept(lines: list[str]) -> None:
+    got = receipt_answers(receipt(["KEDAI MAJU SDN BHD", *lines, "TEL: 03-1234 5678"]))["vendor_address"].value
+    assert got == " ".join(lines)
+
+
 def test_dates_whose_separators_ocr_misread_are_still_read_day_first() -> None:
     assert receipt_answers(receipt(["SHOP ENTERPRISE", "Date: 10103/2018 6:41"]))["invoice_date"].value == "2018-03-10"
     got = receipt_answers(receipt(["SHOP ENTERPRISE", "INVOICE DATE: 6/172018 6:42:02 PM"]))
