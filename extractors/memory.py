@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
+from functools import cache
 from typing import Any, Protocol, cast
 
 import numpy as np
@@ -216,10 +217,19 @@ def find_anchor(page: PageLike, box: BBox) -> tuple[tuple[str, ...], BBox | None
     return (), None
 
 
-def _left_anchor(page: PageLike, box: BBox) -> tuple[str, ...]:
-    """The label words on the value's row to its left ("" where its nearest label is above it or none)."""
-    anchor, anchor_box = find_anchor(page, box)
-    return anchor if anchor_box is not None and _on_row(anchor_box, box) else ()
+def _labelled_otherwise(page: PageLike, box: BBox, fm: FieldMemory) -> bool:
+    """Whether the value at ``box`` has, nearest it on its row to the left, a label of the schema that names
+    other fields and not this one ("Échéance :" or "Lieferdatum:" before a date memory expects a delivery or an
+    invoice date at), unless the field was confirmed on a row with that same label (a vendor's own wording).
+    Only labels read as the schema spells them count: a misread or unknown label refuses nothing."""
+    owners = _row_label_owners(page, box)
+    if not owners or fm.name in owners:
+        return False
+    if fm.anchor_box is not None and fm.box is not None:
+        confirmed_on = _owners_in(" ".join(fm.anchor)) if _on_row(BBox(*fm.anchor_box), BBox(*fm.box)) else None
+        if confirmed_on == owners:
+            return False
+    return True
 
 
 def _on_row(anchor: BBox, box: BBox) -> bool:
@@ -227,31 +237,32 @@ def _on_row(anchor: BBox, box: BBox) -> bool:
     return box.y0 - 1.0 <= cy <= box.y1 + 1.0 and anchor.x1 <= box.x0 + 1.0
 
 
-def _labelled_otherwise(page: PageLike, box: BBox, fm: FieldMemory) -> bool:
-    """Whether the value at ``box`` has a label on its row that shares no word with the label the field had on
-    its row where it was confirmed: "Échéance : 2024-01-07" is not where "Date de livraison" was, however close
-    it is printed to that place on a document that has no delivery date. Words of three letters or more are
-    compared, each by its likeness (an OCR slip in a label is still the label)."""
-    if not fm.anchor or fm.anchor_box is None or fm.box is None or not _on_row(BBox(*fm.anchor_box), BBox(*fm.box)):
-        return False
-    before = _label_words(fm.anchor)
-    now = _label_words(_left_anchor(page, box))
-    if not before or not now:
-        return False
-    return not any(SequenceMatcher(None, a, b, autojunk=False).ratio() >= LABEL_LIKENESS for a in before for b in now)
+def _row_label_owners(page: PageLike, box: BBox) -> frozenset[str] | None:
+    """The fields whose label is printed nearest left of ``box`` on its row (None where no label is)."""
+    left = sorted(
+        (t for t in _row_tokens(page, box) if t.bbox_pt.x1 <= box.x0 + 1.0 and not _overlaps(t.bbox_pt, box)),
+        key=lambda t: t.bbox_pt.x0,
+    )
+    return _owners_in(" ".join(t.text for t in left)) if left else None
 
 
-LABEL_LIKENESS = 0.75
-"""The least character similarity of two label words taken for one word ("Dale" for "Date")."""
+def _owners_in(text: str) -> frozenset[str] | None:
+    """The fields owning the last schema label in ``text`` (longest label first where two start together)."""
+    owners, pattern = _schema_labels()
+    found = list(pattern.finditer(text))
+    return owners[found[-1].group(0).lower()] if found else None
 
 
-def _label_words(words: Iterable[str]) -> list[str]:
-    out = []
-    for w in words:
-        w = w.lower().strip(":.#,;()")
-        if len(w) >= 3 and any(ch.isalpha() for ch in w):
-            out.append(w)
-    return out
+@cache
+def _schema_labels() -> tuple[dict[str, frozenset[str]], re.Pattern[str]]:
+    owners: dict[str, set[str]] = {}
+    for doc_type in ("invoice", "receipt"):
+        for spec in load_schema(doc_type).fields:
+            for label in spec.all_labels():
+                owners.setdefault(label, set()).add(spec.name)
+    ordered = sorted(owners, key=lambda w: (-len(w), w))
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)", re.IGNORECASE)
+    return {k: frozenset(v) for k, v in owners.items()}, pattern
 
 
 def _overlaps(a: BBox, b: BBox) -> bool:
@@ -437,7 +448,7 @@ class MemorySource:
                 continue
             same = fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value)
             found_as_printed |= same
-            if not same and _labelled_otherwise(page, c.bbox_pt, fm):
+            if not same and _labelled_otherwise(view.doc.pages[c.page], c.bbox_pt, fm):
                 continue  # its place alone does not make it this field's where its row names another
             prior = 1.0 if same else _closeness(c, target, fm)
             if prior >= 0.25:

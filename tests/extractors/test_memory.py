@@ -29,14 +29,22 @@ FIELDS = ("invoice_number", "invoice_date", "net_amount", "tax_amount", "total_a
 
 
 def odd_invoice(
-    path: Path, vendor: str, values: dict[str, str], items: list[tuple[str, str]], footer: str = ""
+    path: Path,
+    vendor: str,
+    values: dict[str, str],
+    items: list[tuple[str, str]],
+    footer: str = "",
+    header: tuple[str, str] | None = None,
 ) -> Path:
     """A layout no model has seen: labels the schema does not know, values below or far right of them."""
     c = canvas.Canvas(str(path), pagesize=A4)
-    if footer:
-        c.setFont("Helvetica", 9)
-        c.drawString(40, 60, footer)
     _, h = A4
+    c.setFont("Helvetica", 9)
+    if footer:
+        c.drawString(40, 60, footer)
+    if header:  # a label and a value under the title
+        c.drawString(40, h - 95, header[0])
+        c.drawString(120, h - 95, header[1])
     c.setFont("Helvetica-Bold", 15)
     c.drawString(330, h - 60, vendor)
     c.setFont("Helvetica", 9)
@@ -326,3 +334,21 @@ def test_a_date_labelled_as_another_field_is_not_taken_for_where_a_field_was(tmp
     assert result.fields["invoice_date"].value == "2025-03-10"
     assert result.fields["due_date"].value == "2025-03-24"
     assert result.fields["delivery_date"].value is None
+
+
+def test_a_date_under_an_unknown_label_is_still_found_where_it_was_confirmed(
+    docs: tuple[Document, Document], tmp_path: Path
+) -> None:
+    """What stands left of the value on its row need not be a label ("KS-50817"): memory still proposes the
+    place, over a date printed elsewhere under the schema's own label."""
+    first, _ = docs
+    second = read_document(
+        odd_invoice(tmp_path / "c.pdf", VENDOR, SECOND, [("Lantern", "45.50")], header=("Date", "16.05.2024")), CTX
+    )
+    memory = VendorMemory()
+    page, box = box_of(first, FIRST["date"])
+    memory.learn("sha-a", first.pages, [ConfirmedField("invoice_date", "2024-03-14", page, box, "date")], VENDOR)
+    model = with_memory_weight(load_model(None))
+    assert extract_document(second, CTX, model=model).fields["invoice_date"].value == "2024-05-16"
+    result = extract_document(second, CTX, model=model, sources=[*DEFAULT_SOURCES, MemorySource(memory)])
+    assert result.fields["invoice_date"].value == "2024-05-02"
