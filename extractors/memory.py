@@ -648,4 +648,5 @@ def with_memory_weight(model: FieldModel, weight: float = PRIOR_WEIGHT) -> Field
         model.version,
         dict(model.metrics),
         model.training_documents,
+        model.absent,
     )

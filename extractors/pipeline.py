@@ -126,6 +126,8 @@ def _field_value(
     model: FieldModel | None,
 ) -> FieldValue:
     if decision.chosen is None:
+        if model is not None and model.absent is not None:  # the chance that nothing is printed for it
+            return FieldValue(name, None, confidence=model.absent(name, float(decision.conf_features[0])))
         return FieldValue(name, None, confidence=float(np.clip(1.0 - confidence, 0.0, 1.0)) if cands else 0.0)
     best = cands[decision.chosen]
     alternatives: list[Alternative] = []

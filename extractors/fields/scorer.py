@@ -144,6 +144,58 @@ class ConfidenceModel:
         return cls(coef, -2.0, IsotonicCalibrator((0.0, 1.0), (0.0, 1.0)))
 
 
+ABSENT_MIN_FIELD = 40
+"""The fewest held-out "missing" decisions of a field that give it its own absent calibration."""
+
+
+@dataclass(frozen=True, slots=True)
+class AbsentModel:
+    """How likely a field the decision reports missing is truly absent from the document, from the score of its
+    best candidate (a weak best candidate: most likely nothing is printed). Isotonic per field where held-out
+    documents gave enough such decisions; a field seen missing less often has its rate, (absent + 1) / (missing
+    + 2), whatever the score; a field never seen missing has 0.5 (nothing is known). Fitted on documents whose
+    truth names every field they print (generated ones), since a missing truth there means a missing field."""
+
+    per_field: dict[str, IsotonicCalibrator]
+    rates: dict[str, float] = field(default_factory=dict)
+
+    def __call__(self, name: str, top_logit: float) -> float:
+        cal = self.per_field.get(name)
+        if cal is None:
+            return self.rates.get(name, 0.5)
+        return float(np.clip(cal(_sigmoid(-top_logit)), 0.0, 1.0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"per_field": {k: v.to_dict() for k, v in self.per_field.items()}, "rates": dict(self.rates)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AbsentModel:
+        rates = {str(k): float(v) for k, v in data.get("rates", {}).items()}
+        if any(not 0.0 <= v <= 1.0 for v in rates.values()):
+            raise ValueError("absent rates must lie in [0, 1]")
+        return cls({k: IsotonicCalibrator.from_dict(v) for k, v in data["per_field"].items()}, rates)
+
+    @classmethod
+    def fit(
+        cls, names: Sequence[str], top_logits: np.ndarray, absent: np.ndarray, min_per_field: int = ABSENT_MIN_FIELD
+    ) -> AbsentModel:
+        names_a = np.asarray(names)
+        scores = _sigmoid(-np.asarray(top_logits, dtype=float))  # rises as the best candidate weakens
+        truly = np.asarray(absent, dtype=float)
+        per_field, rates = {}, {}
+        for name in sorted(set(names_a.tolist())):
+            mask = names_a == name
+            if mask.sum() >= min_per_field:
+                per_field[name] = IsotonicCalibrator.fit(scores[mask], truly[mask])
+            else:
+                rates[name] = float((truly[mask].sum() + 1.0) / (mask.sum() + 2.0))
+        return cls(per_field, rates)
+
+
+def _sigmoid(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
 Scorer = LinearScorer | TreeScorer
 
 
@@ -164,6 +216,8 @@ class FieldModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     training_documents: tuple[str, ...] = ()
     """SHA-256 of the documents the model was trained or calibrated on, so evaluation can leave them out."""
+    absent: AbsentModel | None = None
+    """The confidence of a field reported missing (None: a model from before it was kept)."""
 
     def scorer_for(self, name: str, value_type: str) -> Scorer | None:
         return self.per_field.get(name) or self.per_type.get(value_type)
@@ -177,6 +231,7 @@ class FieldModel:
             "confidence": self.confidence.to_dict(),
             "version": self.version,
             "training_documents": list(self.training_documents),
+            **({"absent": self.absent.to_dict()} if self.absent is not None else {}),
         }
 
     @classmethod
@@ -190,6 +245,7 @@ class FieldModel:
             str(data.get("version", "")),
             dict(metrics or {}),
             tuple(data.get("training_documents", ())),
+            AbsentModel.from_dict(data["absent"]) if "absent" in data else None,
         )
 
     def save(self, path: Any) -> None:

@@ -296,7 +296,12 @@ def _run(k: int) -> FieldModel | tuple[list[Outcome], list[Outcome]]:
     rest = [p.doc_id for i, p in enumerate(job.pairs) if i % job.folds != k]
     in_rest = np.isin(job.everything.groups, rest)
     fm = _learnable(Dataset(*(a[in_rest] for a in job.everything)), job.min_positive)
-    fold = FieldModel({**job.base.per_field, **fm.per_field}, {**fm.per_type, **job.base.per_type}, job.base.confidence)
+    fold = FieldModel(
+        {**job.base.per_field, **fm.per_field},
+        {**fm.per_type, **job.base.per_type},
+        job.base.confidence,
+        absent=job.base.absent,
+    )
     return _outcomes(fold, held), _outcomes(job.base, held)
 
 
@@ -354,7 +359,9 @@ def fit_model(
             confidence = ConfidenceModel.fit(np.vstack([f for *_, f in new]), np.asarray(ok, dtype=int))
     per_field.update(chosen)
     per_type = {**model.per_type, **base.per_type}
-    return FieldModel(per_field, per_type, confidence, training_documents=tuple(sorted({p.doc_id for p in pairs})))
+    documents = tuple(sorted({p.doc_id for p in pairs}))
+    # a clerk's queue does not say which fields a document lacks: the absent calibration is the base model's
+    return FieldModel(per_field, per_type, confidence, training_documents=documents, absent=base.absent)
 
 
 @dataclass(slots=True)

@@ -65,3 +65,27 @@ def test_confidence_model_ranks_margin_and_stays_calibrated() -> None:
     assert (model(high) > model(low)).all()
     again = ConfidenceModel.from_dict(model.to_dict())
     assert np.allclose(again(feats[:50]), model(feats[:50]))
+
+
+def test_a_missing_fields_confidence_is_the_share_truly_absent_at_its_best_candidates_score() -> None:
+    """Fields the decision left missing: where the best candidate scored low, nearly all documents print none;
+    where it scored near the cut, half of them print one the scorer missed."""
+    from extractors.fields.scorer import AbsentModel
+
+    rng = np.random.default_rng(7)
+    logits = rng.uniform(-10.0, -2.5, 4000)
+    truly = rng.random(4000) < np.where(logits < -6.0, 0.97, 0.5)
+    names = np.where(rng.random(4000) < 0.5, "po_number", "vendor_vat_id")
+    model = AbsentModel.fit(list(names), logits, truly.astype(int))
+    assert set(model.per_field) == {"po_number", "vendor_vat_id"}
+    assert model("po_number", -9.0) == pytest.approx(0.97, abs=0.03)
+    assert model("vendor_vat_id", -3.0) == pytest.approx(0.5, abs=0.06)
+    assert model("delivery_date", -9.0) == 0.5  # a field never seen missing: nothing is known
+    sparse = AbsentModel.fit(["customer_name"] * 7, np.full(7, -4.0), np.zeros(7, dtype=int))
+    assert sparse("customer_name", -9.0) == pytest.approx(1 / 9)  # missed 7 times of 7: (0 + 1) / (7 + 2)
+    test = rng.uniform(-10.0, -2.5, 2000)
+    test_truly = rng.random(2000) < np.where(test < -6.0, 0.97, 0.5)
+    conf = np.array([model("po_number", x) for x in test])
+    assert expected_calibration_error(conf, test_truly) < 0.04
+    again = AbsentModel.from_dict(model.to_dict())
+    assert again("vendor_vat_id", -4.2) == model("vendor_vat_id", -4.2)

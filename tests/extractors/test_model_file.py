@@ -130,3 +130,20 @@ def test_a_tree_pointing_outside_itself_is_refused() -> None:
     bad = {"feature": [0, 0], "threshold": [0.5, 0.0], "left": [5, 0], "right": [1, 0], "leaf": [0, 1]}
     with pytest.raises(ValueError, match="does not exist"):
         Tree.from_dict({**bad, "value": [0.0, 1.0], "missing_left": [1, 1]})
+
+
+def test_the_missing_field_calibration_is_saved_with_the_model_and_older_files_load_without_it(
+    tmp_path: Path,
+) -> None:
+    from extractors.fields.scorer import AbsentModel
+
+    model = train(build_dataset(_pairs(20)), version="t2")
+    model.save(tmp_path / "old.json")
+    assert FieldModel.load(tmp_path / "old.json").absent is None
+    logits = np.linspace(-10.0, -3.0, 60)
+    model.absent = AbsentModel.fit(["po_number"] * 60, logits, (logits < -6.0).astype(int))
+    model.save(tmp_path / "new.json")
+    again = FieldModel.load(tmp_path / "new.json")
+    assert again.absent is not None
+    assert again.absent("po_number", -9.0) == model.absent("po_number", -9.0) > 0.9
+    assert again.absent("po_number", -3.5) < 0.1

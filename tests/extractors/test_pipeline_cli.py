@@ -50,6 +50,21 @@ def test_generated_invoices_match_their_truth(invoices: list[tuple[Path, dict[st
                 assert len(fv.alternatives) <= 3
 
 
+def test_fields_a_generated_invoice_does_not_print_are_reported_missing_with_a_high_confidence(
+    invoices: list[tuple[Path, dict[str, object]]],
+) -> None:
+    """A field reported missing carries the chance that the document prints none; these print none."""
+    ctx = ExtractionContext(use_einvoice=False)
+    missing = []
+    for path, truth in invoices:
+        result = extract(path, ctx)
+        missing += [fv for fv in result.fields.values() if fv.value is None and not truth.get(fv.name)]
+    assert len(missing) >= 3
+    for fv in missing:  # each more likely absent than not; most with no doubt
+        assert fv.confidence > 0.5, (fv.name, fv.confidence)
+    assert sum(fv.confidence for fv in missing) / len(missing) >= 0.85
+
+
 def test_bad_files_get_one_line_each_and_the_rest_is_printed(
     invoices: list[tuple[Path, dict[str, object]]], tmp_path: Path
 ) -> None:
