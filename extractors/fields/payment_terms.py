@@ -43,6 +43,10 @@ _STRONG = re.compile(
 )
 _DAYS = re.compile(r"(?<![\d.,])(\d{1,3})\)?\s*-?\s*(?:days?|tage|tagen|jours?|dagen|dag)(?![a-z])", re.IGNORECASE)
 _WEEKS = re.compile(r"(?<![\d.,])(\d{1,2})\)?\s*-?\s*(?:weeks?|wochen|semaines?|weken)(?![a-z])", re.IGNORECASE)
+_MONTHS = re.compile(
+    r"(?<![\d.,])(\d{1,2})\)?\s*-?\s*(?:months?|monat(?:e|en|s)?|mois|maand(?:en)?)(?![a-z])", re.IGNORECASE
+)
+"""A period in calendar months ("payable within one month", "Zahlbar innerhalb 2 Monaten", "à 1 mois")."""
 _NET_DAYS = re.compile(
     r"\bnet(?:to)?\s*(\d{1,3})\b|(?<![\d.,])(\d{1,3})\s*-?\s*(?:days?|tage|tagen|jours?|dagen)\s*(?:net|netto)",
     re.IGNORECASE,
@@ -93,8 +97,8 @@ class PaymentTerms:
     page: int
     token_ids: tuple[int, ...]
     net_days: int | None
-    """Days from the invoice date to the due date (0: on receipt); None when the terms give no net period (only
-    a date, or only a discount's period)."""
+    """Days from the invoice date to the due date (0: on receipt); None when the terms give no net period in days
+    (only a date, only a discount's period, or months)."""
     dates: tuple[str, ...]
     """ISO dates printed in the terms, a discount's left out."""
     month_end: str = ""
@@ -103,6 +107,17 @@ class PaymentTerms:
     from_invoice: bool = True
     """The period counts from the invoice; False where it counts from another day ("after receipt of goods",
     "nach Rechnungserhalt"), which the document does not state: no due date is then worked out."""
+    net_months: int | None = None
+    """Calendar months from the invoice date to the due date, where the terms give the period in months."""
+
+    @property
+    def period(self) -> str | None:
+        """The net period in words ("30 days", "1 month", "on receipt"); None where the terms give none."""
+        if self.net_days is not None:
+            return "on receipt" if self.net_days == 0 else f"{self.net_days} days"
+        if self.net_months is not None:
+            return f"{self.net_months} month" + ("s" if self.net_months != 1 else "")
+        return None
 
     def due_date(self, invoice_date: str | None) -> str | None:
         """The due date the terms give: their latest date on or after the invoice date, else the invoice date
@@ -111,16 +126,28 @@ class PaymentTerms:
         printed = [d for d in (_day(x) for x in self.dates) if d is not None and (issued is None or d >= issued)]
         if printed:
             return max(printed).isoformat()
-        if issued is None or self.net_days is None or not self.from_invoice:
+        if issued is None or self.period is None or not self.from_invoice:
             return None
         if self.month_end == "first":
             issued = _month_end(issued)
-        due = issued + timedelta(days=self.net_days)
+        if self.net_days is not None:
+            due = issued + timedelta(days=self.net_days)
+        else:
+            assert self.net_months is not None
+            due = _months_later(issued, self.net_months)
         return (_month_end(due) if self.month_end == "then" else due).isoformat()
 
 
 def _month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _months_later(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later, or that month's last day where it is shorter (31 January
+    plus one month is 28 or 29 February)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _day(iso: str | None) -> date | None:
@@ -148,10 +175,26 @@ _SPELLED = re.compile(
 )
 
 
+_MONTH_WORDS = {
+    "one": 1, "a": 1, "two": 2, "three": 3, "einem": 1, "einen": 1, "eines": 1, "zwei": 2, "drei": 3,
+    "un": 1, "deux": 2, "trois": 3, "een": 1, "één": 1, "twee": 2, "drie": 3,
+}  # fmt: skip
+_SPELLED_MONTHS = re.compile(
+    r"\b(" + "|".join(sorted((re.escape(w) for w in _MONTH_WORDS), key=len, reverse=True)) + r")\s+"
+    r"(?=(?:\(\d{1,2}\)\s*)?(?:months?|monat(?:e|en|s)?|mois|maand(?:en)?)\b)",
+    re.IGNORECASE,
+)
+
+
 def _in_digits(text: str) -> str:
-    """Periods spelled out in figures ("thirty days" -> "30 days"); "thirty (30) days" keeps its figure."""
-    return _SPELLED.sub(
+    """Periods spelled out in figures ("thirty days" -> "30 days", "eines Monats" -> "1 Monats"); "thirty (30)
+    days" keeps its figure."""
+    text = _SPELLED.sub(
         lambda m: m.group(0) if re.match(r"\s*\(", text[m.end() :]) else str(_NUMBER_WORDS[m.group(1).lower()]), text
+    )
+    return _SPELLED_MONTHS.sub(
+        lambda m: m.group(0) if re.match(r"\s*\(", text[m.end() :]) else f"{_MONTH_WORDS[m.group(1).lower()]} ",
+        text,
     )
 
 
@@ -166,7 +209,13 @@ def _is_terms(text: str) -> bool:
         return False
     if _OTHER_PERIOD.search(_FROM_OTHER_DAY.sub(" ", text)):  # "Delivery within 5 days", not "30 days of delivery"
         return False
-    return bool(_DAYS.search(text) or _WEEKS.search(text) or _NET_DAYS.search(text) or _ON_RECEIPT.search(text))
+    return bool(
+        _DAYS.search(text)
+        or _WEEKS.search(text)
+        or _MONTHS.search(text)
+        or _NET_DAYS.search(text)
+        or _ON_RECEIPT.search(text)
+    )
 
 
 _CLAUSE = re.compile(
@@ -243,9 +292,11 @@ def find_terms(lines: Sequence[RuleLine]) -> PaymentTerms | None:
     joined = " ".join(clauses)
     month_end = "first" if _MONTH_END_FIRST.search(joined) else "then" if _THEN_MONTH_END.search(joined) else ""
     net_days = _net_days(clauses)
+    months = [int(m.group(1)) for m in _MONTHS.finditer(joined)] if net_days is None else []
     other = _FROM_OTHER_DAY.search(joined)
     from_invoice = other is None or (net_days == 0 and bool(_INVOICE_RECEIPT.search(other.group(0) + joined)))
-    return PaymentTerms(text, ln.page, ids, net_days, dates, month_end, from_invoice)
+    net_months = max(months) if months else None
+    return PaymentTerms(text, ln.page, ids, net_days, dates, month_end, from_invoice, net_months)
 
 
 def implied_due_date(terms: str, invoice_date: str | None) -> str | None:
@@ -294,9 +345,9 @@ def merge_payment_terms(doc: Document, fields: Mapping[str, FieldValue]) -> dict
     if terms.dates and when in terms.dates:
         confidence, why = TERMS_CONFIDENCE, f"{FROM_TERMS}: the date they name"
     else:
-        assert issued is not None and terms.net_days is not None
+        assert issued is not None and terms.period is not None
         confidence = min(TERMS_CONFIDENCE, issued.confidence) * COUNTED
-        period = "on receipt" if terms.net_days == 0 else f"{terms.net_days} days after the invoice date"
+        period = "on receipt" if terms.net_days == 0 else f"{terms.period} after the invoice date"
         why = f"{FROM_TERMS}: {period}" + (", to the end of that month" if terms.month_end else "")
     out["due_date"] = replace(shown, name="due_date", value=when, confidence=confidence, evidence=(why,))
     return out

@@ -106,6 +106,25 @@ def test_terms_are_read_by_their_wording(lines: list[str], expected: tuple[int |
     assert terms_of(*lines) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "issued", "due"),
+    [
+        ("Payable within one month of the invoice date", "2024-03-05", "2024-04-05"),
+        ("Zahlbar innerhalb eines Monats ohne Abzug", "2025-01-31", "2025-02-28"),  # to February's last day
+        ("Zahlbar innerhalb von 2 Monaten netto", "2024-11-15", "2025-01-15"),
+        ("Paiement à 1 mois fin de mois", "2024-03-05", "2024-04-30"),
+        ("Betaling binnen één maand", "2024-02-29", "2024-03-29"),
+        ("Payment within 2 months after delivery", "2024-03-05", None),  # counted from a day not printed
+        ("Zahlbar innerhalb 14 Tagen, 2 % Skonto innerhalb 1 Monat", "2024-03-05", "2024-03-19"),
+    ],
+)
+def test_a_period_in_calendar_months_gives_the_same_day_that_many_months_later(
+    text: str, issued: str, due: str | None
+) -> None:
+    found = find_terms([RuleLine(text, 0, (0,), 1.0)])
+    assert found is not None and found.due_date(issued) == due
+
+
 @pytest.mark.parametrize("country", ["DE", "FR", "GB"])
 def test_an_invoice_that_prints_terms_instead_of_a_due_date_gets_the_due_date_they_imply(
     country: str, tmp_path: Path
