@@ -43,12 +43,18 @@ _STRONG = re.compile(
 )
 _DAYS = re.compile(r"(?<![\d.,])(\d{1,3})\)?\s*-?\s*(?:days?|tage|tagen|jours?|dagen|dag)(?![a-z])", re.IGNORECASE)
 _WEEKS = re.compile(r"(?<![\d.,])(\d{1,2})\)?\s*-?\s*(?:weeks?|wochen|semaines?|weken)(?![a-z])", re.IGNORECASE)
+_MONTH_WORD = r"(?:months?|monat(?:e|en|s)?|mois|maand(?:en)?)(?![a-z])"
+_WITHIN = r"(?:within|innerhalb(?:\s+von)?|binnen|à|a|dans\s+(?:un\s+délai\s+de\s+)?|net(?:to)?)"
 _MONTHS = re.compile(
-    r"(?<![\d.,])(\d{1,2})\)?\s*-?\s*(?:months?|monat(?:e|en|s)?|mois|maand(?:en)?)(?![a-z])", re.IGNORECASE
+    rf"\b{_WITHIN}\s+(\d{{1,2}})\)?\s*{_MONTH_WORD}|(?<![\d.,])(\d{{1,2}})\)?\s*{_MONTH_WORD}\s*(?:net(?:to)?)\b",
+    re.IGNORECASE,
 )
-"""A period in calendar months ("payable within one month", "Zahlbar innerhalb 2 Monaten", "à 1 mois")."""
+"""A payment period in calendar months: after "within", "innerhalb", "binnen", "à", "net" ("payable within one
+month", "Zahlbar innerhalb 2 Monaten", "à 1 mois", "net 2 months") or before "net" ("2 Monate netto"). A month
+in another sense on the line ("Laufzeit 24 Monate", "payment for 3 months of hosting", "once a month") is none."""
 _NET_DAYS = re.compile(
-    r"\bnet(?:to)?\s*(\d{1,3})\b|(?<![\d.,])(\d{1,3})\s*-?\s*(?:days?|tage|tagen|jours?|dagen)\s*(?:net|netto)",
+    r"\bnet(?:to)?\s*(\d{1,3})\b(?!\s*(?:weeks?|wochen|semaines?|weken|months?|monat|mois|maand))|"
+    r"(?<![\d.,])(\d{1,3})\s*-?\s*(?:days?|tage|tagen|jours?|dagen)\s*(?:net|netto)",
     re.IGNORECASE,
 )
 _ON_RECEIPT = re.compile(
@@ -132,9 +138,11 @@ class PaymentTerms:
             issued = _month_end(issued)
         if self.net_days is not None:
             due = issued + timedelta(days=self.net_days)
-        else:
+        else:  # months counted from a month's end end on one ("1 Monat nach Monatsende": 29 Feb -> 31 Mar)
             assert self.net_months is not None
             due = _months_later(issued, self.net_months)
+            if self.month_end == "first":
+                due = _month_end(due)
         return (_month_end(due) if self.month_end == "then" else due).isoformat()
 
 
@@ -180,10 +188,11 @@ _MONTH_WORDS = {
     "un": 1, "deux": 2, "trois": 3, "een": 1, "één": 1, "twee": 2, "drie": 3,
 }  # fmt: skip
 _SPELLED_MONTHS = re.compile(
-    r"\b(" + "|".join(sorted((re.escape(w) for w in _MONTH_WORDS), key=len, reverse=True)) + r")\s+"
+    rf"(\b{_WITHIN}\s+)(" + "|".join(sorted((re.escape(w) for w in _MONTH_WORDS), key=len, reverse=True)) + r")\s+"
     r"(?=(?:\(\d{1,2}\)\s*)?(?:months?|monat(?:e|en|s)?|mois|maand(?:en)?)\b)",
     re.IGNORECASE,
 )
+"""A number of months spelled out after "within" and its like ("within one month", "innerhalb eines Monats")."""
 
 
 def _in_digits(text: str) -> str:
@@ -193,7 +202,9 @@ def _in_digits(text: str) -> str:
         lambda m: m.group(0) if re.match(r"\s*\(", text[m.end() :]) else str(_NUMBER_WORDS[m.group(1).lower()]), text
     )
     return _SPELLED_MONTHS.sub(
-        lambda m: m.group(0) if re.match(r"\s*\(", text[m.end() :]) else f"{_MONTH_WORDS[m.group(1).lower()]} ",
+        lambda m: (
+            m.group(0) if re.match(r"\s*\(", text[m.end() :]) else f"{m.group(1)}{_MONTH_WORDS[m.group(2).lower()]} "
+        ),
         text,
     )
 
@@ -247,15 +258,26 @@ def _due_dates(clause: str) -> list[str]:
     return [iso for start, _, iso in find_dates(clause) if _DUE_ON.search(clause[max(0, start - 16) : start])]
 
 
-def _net_days(clauses: Sequence[str]) -> int | None:
+def _net_period(clauses: Sequence[str]) -> tuple[int | None, int | None]:
+    """The net period as (days, months), one of them set: a period marked net first, else the longest period,
+    else none at all where payment is due on receipt (0 days)."""
     text = " ".join(clauses)
+    months = [int(next(g for g in m.groups() if g)) for m in _MONTHS.finditer(text)]
     net = [int(next(g for g in m.groups() if g)) for m in _NET_DAYS.finditer(text)]
-    if net:
-        return max(net)
+    net_months = [int(next(g for g in m.groups() if g)) for m in _MONTHS.finditer(text) if "net" in m.group(0).lower()]
+    if net or net_months:
+        return _longer(net, net_months)
     days = [int(m.group(1)) for m in _DAYS.finditer(text)] + [7 * int(m.group(1)) for m in _WEEKS.finditer(text)]
-    if days:
-        return max(days)
-    return 0 if _ON_RECEIPT.search(text) else None
+    if days or months:
+        return _longer(days, months)
+    return (0, None) if _ON_RECEIPT.search(text) else (None, None)
+
+
+def _longer(days: Sequence[int], months: Sequence[int]) -> tuple[int | None, int | None]:
+    """The longer of the longest period in days and the longest in months (a month taken as 30 days)."""
+    if months and (not days or 30 * max(months) > max(days)):
+        return None, max(months)
+    return max(days), None
 
 
 _LABEL_ALONE = re.compile(
@@ -291,18 +313,27 @@ def find_terms(lines: Sequence[RuleLine]) -> PaymentTerms | None:
     ids = tuple(i for p in parts for i in p.token_ids)
     joined = " ".join(clauses)
     month_end = "first" if _MONTH_END_FIRST.search(joined) else "then" if _THEN_MONTH_END.search(joined) else ""
-    net_days = _net_days(clauses)
-    months = [int(m.group(1)) for m in _MONTHS.finditer(joined)] if net_days is None else []
+    net_days, net_months = _net_period(clauses)
     other = _FROM_OTHER_DAY.search(joined)
     from_invoice = other is None or (net_days == 0 and bool(_INVOICE_RECEIPT.search(other.group(0) + joined)))
-    net_months = max(months) if months else None
     return PaymentTerms(text, ln.page, ids, net_days, dates, month_end, from_invoice, net_months)
 
 
-def implied_due_date(terms: str, invoice_date: str | None) -> str | None:
-    """The due date that terms as stored (one line of text) give for an invoice of ``invoice_date``."""
+MONTH_SLACK_DAYS = 3
+"""How far a printed due date may lie from the one terms in months give: billing systems often count a month as
+30 days (one month from 31 January: 28 February by the calendar, 2 March by 30 days)."""
+
+
+def agrees_with_terms(terms: str, invoice_date: str | None, due_date: str) -> str | None:
+    """None where ``due_date`` is the one terms as stored (one line of text) give for ``invoice_date`` (or they
+    give none), else the date they give. Terms in months allow :data:`MONTH_SLACK_DAYS` either side."""
     found = find_terms([RuleLine("Payment terms:", 0, (), 1.0), RuleLine(terms, 0, (), 1.0)])
-    return found.due_date(invoice_date) if found is not None else None
+    implied = found.due_date(invoice_date) if found is not None else None
+    if found is None or implied is None or implied == due_date:
+        return None
+    printed, wanted = _day(due_date), _day(implied)
+    near = printed is not None and wanted is not None and abs((printed - wanted).days) <= MONTH_SLACK_DAYS
+    return None if found.net_months is not None and near else implied
 
 
 def payment_terms(doc: Document) -> PaymentTerms | None:

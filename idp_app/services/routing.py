@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from extractors.fields.payment_terms import implied_due_date
+from extractors.fields.payment_terms import agrees_with_terms
 from extractors.results import FieldValue
 from idp_app.domain import ReviewState, review_state
 from idp_app.errors import ConfigError
@@ -292,8 +292,8 @@ def _terms_date(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list
     due, terms = _text(fields, n("due_date")), _text(fields, n("payment_terms"))
     if due is None or terms is None:
         return []
-    implied = implied_due_date(terms, _text(fields, n("invoice_date")))
-    if implied is None or implied == due:
+    implied = agrees_with_terms(terms, _text(fields, n("invoice_date")), due)
+    if implied is None:
         return []
     why = f"{n('due_date')} {due} is not the {implied} the payment terms give"
     return [Reason("terms_date", why, (n("due_date"), n("payment_terms")))]

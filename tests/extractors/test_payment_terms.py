@@ -107,6 +107,24 @@ def test_terms_are_read_by_their_wording(lines: list[str], expected: tuple[int |
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Payment for 3 months of hosting",
+        "Payment by bank transfer. Contract term: 12 months.",
+        "Zahlung per Lastschrift. Kündigungsfrist 3 Monate.",
+        "Betaling via automatische incasso, looptijd 12 maanden",
+        "Paiement par prélèvement, abonnement de 12 mois",
+        "Payment every 3 months in advance",
+        "Thank you for your payment. Your plan renews in 12 months.",
+        "Payment is collected once a month by direct debit",
+        "Die Miete ist zahlbar jeweils zum 3. Werktag eines Monats",
+    ],
+)
+def test_months_in_another_sense_beside_a_payment_word_are_no_terms(text: str) -> None:
+    assert find_terms([RuleLine(text, 0, (0,), 1.0)]) is None
+
+
+@pytest.mark.parametrize(
     ("text", "issued", "due"),
     [
         ("Payable within one month of the invoice date", "2024-03-05", "2024-04-05"),
@@ -116,6 +134,11 @@ def test_terms_are_read_by_their_wording(lines: list[str], expected: tuple[int |
         ("Betaling binnen één maand", "2024-02-29", "2024-03-29"),
         ("Payment within 2 months after delivery", "2024-03-05", None),  # counted from a day not printed
         ("Zahlbar innerhalb 14 Tagen, 2 % Skonto innerhalb 1 Monat", "2024-03-05", "2024-03-19"),
+        ("Zahlungsziel: netto 2 Monate", "2024-03-05", "2024-05-05"),  # not 2 days
+        ("Zahlungsziel: netto 2 Wochen", "2024-03-05", "2024-03-19"),
+        ("10 Tage 2 % Skonto, 2 Monate netto", "2024-03-05", "2024-05-05"),  # the net period, not the discount's
+        ("Zahlbar sofort, spätestens innerhalb eines Monats", "2024-03-05", "2024-04-05"),
+        ("Zahlbar innerhalb 1 Monat nach Monatsende", "2024-02-10", "2024-03-31"),  # from a month's end to one
     ],
 )
 def test_a_period_in_calendar_months_gives_the_same_day_that_many_months_later(

@@ -158,6 +158,18 @@ def test_a_due_date_the_payment_terms_do_not_give_sends_to_review() -> None:
     assert check_rules(fields(due_date="2024-03-25", payment_terms=terms), LINES, KNOWN, off) == []
 
 
+def test_terms_in_months_agree_with_a_due_date_a_month_of_30_days_gives() -> None:
+    terms = "Zahlbar innerhalb eines Monats netto"  # 5 March + 1 month = 5 April; + 30 days = 4 April
+    for due in ("2024-04-05", "2024-04-04"):
+        assert check_rules(fields(due_date=due, payment_terms=terms), LINES, KNOWN, POLICY) == [], due
+    assert codes(check_rules(fields(due_date="2024-04-15", payment_terms=terms), LINES, KNOWN, POLICY)) == [
+        "terms_date"
+    ]
+    # a month in another sense beside a payment word gives no due date to compare with
+    other = "Zahlung per Lastschrift, Kündigungsfrist 3 Monate"
+    assert check_rules(fields(due_date="2024-03-19", payment_terms=other), LINES, KNOWN, POLICY) == []
+
+
 def test_an_iban_or_vat_id_that_fails_its_check_digits_blocks_whatever_its_confidence() -> None:
     known = VendorFacts(known=True, vendor_name="ACME GmbH", iban_on_file="AT21974681944979")
     reasons = check_rules(fields(vendor_iban="AT21974681944979"), LINES, known, POLICY)  # a scan lost a group
