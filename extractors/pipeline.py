@@ -124,10 +124,12 @@ def _field_value(
     confidence: float,
     rows: FieldCandidates,
     model: FieldModel | None,
+    doc_type: str = "invoice",
 ) -> FieldValue:
     if decision.chosen is None:
         if model is not None and model.absent is not None:  # the chance that nothing is printed for it
-            return FieldValue(name, None, confidence=model.absent(name, float(decision.conf_features[0])))
+            absent = model.absent(name, float(decision.conf_features[0]), str(doc_type))
+            return FieldValue(name, None, confidence=absent)
         return FieldValue(name, None, confidence=float(np.clip(1.0 - confidence, 0.0, 1.0)) if cands else 0.0)
     best = cands[decision.chosen]
     alternatives: list[Alternative] = []
@@ -249,7 +251,7 @@ def _fields(
     conf_feats = np.vstack([decisions[n].conf_features for n in schema.names()])
     confidences = model.confidence(conf_feats)
     fields = {
-        name: _field_value(name, per_field[name], decisions[name], float(confidences[i]), rows[name], model)
+        name: _field_value(name, per_field[name], decisions[name], float(confidences[i]), rows[name], model, dtype)
         for i, name in enumerate(schema.names())
     }
     if dtype == DocumentType.RECEIPT:

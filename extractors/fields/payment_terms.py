@@ -363,7 +363,8 @@ def merge_payment_terms(doc: Document, fields: Mapping[str, FieldValue]) -> dict
     elif picked is not None and picked.found and not _is_terms(f"payment {picked.value}"):
         # the scorer's pick stands only where it states a period ("Zahlungsziel" / "14 Tage netto"); a line
         # where terms stood on the vendor's earlier invoice ("Vielen Dank für Ihren Auftrag.") is none
-        out["payment_terms"] = FieldValue("payment_terms", None, alternatives=picked.alternatives)
+        absent = 0.5  # whether the document prints terms the wording rule did not read is not known
+        out["payment_terms"] = FieldValue("payment_terms", None, confidence=absent, alternatives=picked.alternatives)
     due = out.get("due_date")
     if terms is None or due is None or due.found:
         return out

@@ -7,7 +7,7 @@ the true value of each field) into arrays; :func:`train` fits the weights. No da
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -152,32 +152,52 @@ ABSENT_MIN_FIELD = 40
 class AbsentModel:
     """How likely a field the decision reports missing is truly absent from the document, from the score of its
     best candidate (a weak best candidate: most likely nothing is printed). Isotonic per field where held-out
-    documents gave enough such decisions; a field seen missing less often has its rate, (absent + 1) / (missing
-    + 2), whatever the score; a field never seen missing has 0.5 (nothing is known). Fitted on documents whose
-    truth names every field they print (generated ones), since a missing truth there means a missing field."""
+    documents gave enough such decisions, kept within the field's Laplace bounds (1 / (n + 2) and (n + 1) / (n +
+    2)); a field seen missing less often has its rate, (absent + 1) / (missing + 2), whatever the score; a field
+    never seen missing, or a document of a type it was not fitted on, has 0.5 (nothing is known). Fitted on
+    documents whose truth names every field they print (generated invoices), since a missing truth there means a
+    missing field."""
 
     per_field: dict[str, IsotonicCalibrator]
     rates: dict[str, float] = field(default_factory=dict)
+    doc_types: tuple[str, ...] = ("invoice",)
 
-    def __call__(self, name: str, top_logit: float) -> float:
+    def __call__(self, name: str, top_logit: float, doc_type: str = "invoice") -> float:
+        if doc_type not in self.doc_types:
+            return 0.5
         cal = self.per_field.get(name)
         if cal is None:
             return self.rates.get(name, 0.5)
         return float(np.clip(cal(_sigmoid(-top_logit)), 0.0, 1.0))
 
+    def without_curves(self, names: Collection[str]) -> AbsentModel:
+        """A copy in which ``names`` have their rate alone (their scorer changed: the old curve was of its scores)."""
+        curves = {k: v for k, v in self.per_field.items() if k not in names}
+        return AbsentModel(curves, dict(self.rates), self.doc_types)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"per_field": {k: v.to_dict() for k, v in self.per_field.items()}, "rates": dict(self.rates)}
+        return {
+            "per_field": {k: v.to_dict() for k, v in self.per_field.items()},
+            "rates": dict(self.rates),
+            "doc_types": list(self.doc_types),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AbsentModel:
         rates = {str(k): float(v) for k, v in data.get("rates", {}).items()}
         if any(not 0.0 <= v <= 1.0 for v in rates.values()):
             raise ValueError("absent rates must lie in [0, 1]")
-        return cls({k: IsotonicCalibrator.from_dict(v) for k, v in data["per_field"].items()}, rates)
+        curves = {k: IsotonicCalibrator.from_dict(v) for k, v in data["per_field"].items()}
+        return cls(curves, rates, tuple(str(t) for t in data.get("doc_types", ("invoice",))))
 
     @classmethod
     def fit(
-        cls, names: Sequence[str], top_logits: np.ndarray, absent: np.ndarray, min_per_field: int = ABSENT_MIN_FIELD
+        cls,
+        names: Sequence[str],
+        top_logits: np.ndarray,
+        absent: np.ndarray,
+        min_per_field: int = ABSENT_MIN_FIELD,
+        doc_types: tuple[str, ...] = ("invoice",),
     ) -> AbsentModel:
         names_a = np.asarray(names)
         scores = _sigmoid(-np.asarray(top_logits, dtype=float))  # rises as the best candidate weakens
@@ -185,11 +205,13 @@ class AbsentModel:
         per_field, rates = {}, {}
         for name in sorted(set(names_a.tolist())):
             mask = names_a == name
-            if mask.sum() >= min_per_field:
-                per_field[name] = IsotonicCalibrator.fit(scores[mask], truly[mask])
-            else:
-                rates[name] = float((truly[mask].sum() + 1.0) / (mask.sum() + 2.0))
-        return cls(per_field, rates)
+            n = int(mask.sum())
+            rates[name] = float((truly[mask].sum() + 1.0) / (n + 2.0))
+            if n >= min_per_field:
+                per_field[name] = IsotonicCalibrator.fit(
+                    scores[mask], truly[mask], floor=1.0 / (n + 2.0), ceiling=(n + 1.0) / (n + 2.0)
+                )
+        return cls(per_field, rates, doc_types)
 
 
 def _sigmoid(x: Any) -> Any:

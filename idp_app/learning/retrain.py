@@ -360,8 +360,10 @@ def fit_model(
     per_field.update(chosen)
     per_type = {**model.per_type, **base.per_type}
     documents = tuple(sorted({p.doc_id for p in pairs}))
-    # a clerk's queue does not say which fields a document lacks: the absent calibration is the base model's
-    return FieldModel(per_field, per_type, confidence, training_documents=documents, absent=base.absent)
+    # a clerk's queue does not say which fields a document lacks: the absent calibration is the base model's, by
+    # rate alone for a field whose scorer changed (its curve was of the old scorer's scores)
+    absent = base.absent.without_curves(chosen) if base.absent is not None else None
+    return FieldModel(per_field, per_type, confidence, training_documents=documents, absent=absent)
 
 
 @dataclass(slots=True)

@@ -197,7 +197,8 @@ def _field_tables(report: AccuracyReport, checked: list[tuple[FieldRow, bool]], 
         ),
         key=lambda f: (f.accuracy, f.name),
     )
-    pairs = [(row.confidence, wrong) for row, wrong in checked]
+    # bands of found values only: a field reported missing carries another probability (that none is printed)
+    pairs = [(row.confidence, wrong) for row, wrong in checked if (row.predicted_value or "").strip()]
     for low, high in pairwise(BANDS):
         inside = [(c, w) for c, w in pairs if low <= c < high]
         if inside:

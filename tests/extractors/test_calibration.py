@@ -89,3 +89,7 @@ def test_a_missing_fields_confidence_is_the_share_truly_absent_at_its_best_candi
     assert expected_calibration_error(conf, test_truly) < 0.04
     again = AbsentModel.from_dict(model.to_dict())
     assert again("vendor_vat_id", -4.2) == model("vendor_vat_id", -4.2)
+    assert model("po_number", -9.0, "receipt") == 0.5  # fitted on invoices: nothing is known of receipts
+    bare = model.without_curves({"po_number"})  # its scorer changed: the rate, whatever the score
+    assert bare("po_number", -9.0) == bare("po_number", -3.0) == model.rates["po_number"]
+    assert bare("vendor_vat_id", -4.2) == model("vendor_vat_id", -4.2)

@@ -21,6 +21,23 @@ def _approve(ws: Workspace, doc_id: int, user: str, corrections: dict[str, str])
     ws.review.approve(doc_id, user)
 
 
+def test_a_missing_field_a_clerk_fills_in_is_counted_but_kept_out_of_the_confidence_bands(
+    ws: Workspace, inbox: Path
+) -> None:
+    """A field reported missing carries the chance that none is printed, not that a value is right."""
+    data = invoice("A-1", conf=0.6)
+    data["fields"]["po_number"] = [None, 0.95]
+    write_doc(inbox, "a.json", data)
+    ws.ingest.ingest([inbox], workers=0)
+    (item,) = ws.queue.list()
+    _approve(ws, item.id, "clerk", {"po_number": "PO-77"})
+    report = ws.reports.accuracy("sup")
+    per_field = {f.name: f for f in report.fields}
+    assert (per_field["po_number"].checked, per_field["po_number"].corrected) == (1, 1)
+    (band,) = report.bands  # the found fields at 0.6 alone, all right
+    assert (band.fields, band.accuracy) == (report.checked - 1, 1.0)
+
+
 def test_the_report_counts_what_clerks_corrected(ws: Workspace, inbox: Path) -> None:
     for name in ("a", "b", "c"):
         write_doc(inbox, f"{name}.json", invoice(name.upper() + "-1", conf=0.6))
