@@ -48,6 +48,9 @@ MEMORY_SIMILARITY = 0.65
 taken for it on a document of its layout: lower than elsewhere on the page (``MIN_SIMILARITY``), as the layout
 and the place already say whose it is."""
 
+CONFIRMED_BONUS = 6.0
+"""What a value a person confirmed for the vendor, found printed (a full prior), adds beyond its prior's weight:
+the scorer's generic features (a seller's name far down a till receipt) do not outweigh it."""
 NEAR_FULL = 0.99
 """The most a candidate's place alone vouches for it: a full prior (1.0) is kept for a value a person confirmed."""
 CLEAR_WORD = 0.8
@@ -616,7 +619,9 @@ class PriorBoost:
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         base = self.inner.logits(X)
-        return base + self.extra * X[:, _PRIOR] if len(X) else base
+        if not len(X):
+            return base
+        return base + self.extra * X[:, _PRIOR] + CONFIRMED_BONUS * (X[:, _PRIOR] >= 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return self.inner.to_dict()

@@ -6,6 +6,7 @@ similarity to runs of whole lines, so that a value OCR misread a letter of is st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -46,6 +47,18 @@ class TextSpan:
         return " ".join(tokens[i].text for i in self.token_ids)
 
 
+_BRACKET = re.compile(r"[(\[{]")
+
+
+def _before_bracket(text: str) -> str | None:
+    """The words of a token before a bracket glued to them ("SB[306295-X}" -> "sb"); None without one."""
+    m = _BRACKET.search(text)
+    if m is None or m.start() == 0:
+        return None
+    head = " ".join(name_tokens(text[: m.start()]))
+    return head or None
+
+
 def find_text(
     doc: Document,
     value: str,
@@ -84,6 +97,12 @@ def find_text(
             if inside:
                 part = keys[start][inside[0] : inside[-1] + 1]
                 consider(page, line_no, line.token_ids[inside[0] : inside[-1] + 1], " ".join(k for k in part if k), 1)
+                # ending inside a token that runs on into a bracket ("SB[306295-X}": the value's "SB" and a number)
+                for end in inside[1:]:
+                    head = _before_bracket(page.tokens[line.token_ids[end]].text)
+                    if head is not None:
+                        part = [*keys[start][inside[0] : end], head]
+                        consider(page, line_no, line.token_ids[inside[0] : end + 1], " ".join(k for k in part if k), 1)
             text = ""
             for end in range(start, min(len(lines), start + MAX_LINES)):
                 text = " ".join(p for p in (text, *keys[end]) if p)

@@ -32,6 +32,7 @@ LINES = [
     (300, 494, "80331 Munich"),
     (40, 560, "4051 Basel"),  # far below: not part of the block
     (40, 600, "Order INV-7A"),
+    (40, 640, "MYNEWS RETAIL SB[306295-X} FKA BISON STORES SB"),  # a registration number glued to the name
 ]
 
 
@@ -97,3 +98,9 @@ def test_an_identifier_is_found_only_as_printed(receipt: Document) -> None:
     assert locate_value(receipt, "identifier", "INV-7") is None  # another number that starts the same
     assert locate_value(receipt, "vat_id", "INV7") is None
     assert locate_value(receipt, "vat_id", "CHE118287") is None
+
+
+def test_a_name_is_found_where_a_bracketed_number_is_glued_to_its_last_word(receipt: Document) -> None:
+    span = find_text(receipt, "MYNEWS RETAIL SB")
+    assert span is not None and span.similarity == 1.0
+    assert span.text(receipt) == "MYNEWS RETAIL SB[306295-X}"

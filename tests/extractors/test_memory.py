@@ -11,6 +11,7 @@ from reportlab.pdfgen import canvas
 from extractors.context import ExtractionContext
 from extractors.document import Document
 from extractors.fields.candidates import DEFAULT_SOURCES
+from extractors.fields.locate import find_text
 from extractors.fields.scorer import same_value
 from extractors.geometry import BBox
 from extractors.memory import (
@@ -352,3 +353,35 @@ def test_a_date_under_an_unknown_label_is_still_found_where_it_was_confirmed(
     assert extract_document(second, CTX, model=model).fields["invoice_date"].value == "2024-05-16"
     result = extract_document(second, CTX, model=model, sources=[*DEFAULT_SOURCES, MemorySource(memory)])
     assert result.fields["invoice_date"].value == "2024-05-02"
+
+
+def test_a_confirmed_name_printed_low_on_a_receipt_outweighs_the_greeting_at_its_top() -> None:
+    """The seller's registered name printed under its branch and address, a greeting at the top: once a clerk
+    confirmed the name, the next receipt of the chain's layout gives it, whatever the scorer's generic features
+    say of a name that far down."""
+    from extractors.document import DocumentType, Page, Token
+
+    def shop(branch: str, total: str) -> Document:
+        lines = ["TQ FOR SHOPPING WITH myNEWS.com", branch, "LOUNGE 2, GROUND FLOOR,", "NO 2, JALAN PJU 1A/7A,"]
+        lines += ["47301 PETALING JAYA, SELANGOR", "myNEWScareline : 1800 88 1231"]
+        lines += ["MYNEWS RETAIL SB[306295-X} FKA BISON STORES SB", "TAX REG ID CBP 000709361664"]
+        lines += ["Date: 05/03/2018 14:22", "BALL PEN 1 1.90", f"TOTAL RM {total}", "CASH RM 20.00"]
+        tokens: list[Token] = []
+        for r, text in enumerate(lines):  # a till receipt as OCR reads it: one row of words per line
+            x, y = 10.0, 20.0 + 12.0 * r
+            for word in text.split():
+                tokens.append(Token(word, BBox(x, y, x + 5.0 * len(word), y + 8.0), 0, 0.95, index=len(tokens)))
+                x += 5.0 * len(word) + 4.0
+        return Document("receipt.png", (Page(0, 220.0, 20.0 + 12.0 * len(lines), tuple(tokens)),), "image/png")
+
+    first, second = shop("OASIS VILLAGE", "1.90"), shop("PUSAT DAGANGAN", "3.80")
+    span = find_text(first, "MYNEWS RETAIL SB")  # where the clerk's typed value is printed
+    assert span is not None
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, [ConfirmedField("vendor_name", "MYNEWS RETAIL SB", 0, span.bbox_pt, "name")])
+    model = with_memory_weight(load_model(None))
+    before = extract_document(second, CTX, model=model, doc_type=DocumentType.RECEIPT)
+    assert before.fields["vendor_name"].value != "MYNEWS RETAIL SB"
+    sources = [*DEFAULT_SOURCES, MemorySource(memory)]
+    after = extract_document(second, CTX, model=model, sources=sources, doc_type=DocumentType.RECEIPT)
+    assert after.fields["vendor_name"].value == "MYNEWS RETAIL SB"
