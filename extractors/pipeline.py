@@ -130,7 +130,7 @@ def _field_value(
         if model is not None and model.absent is not None:  # the chance that nothing is printed for it
             absent = model.absent(name, float(decision.conf_features[0]), str(doc_type))
             return FieldValue(name, None, confidence=absent)
-        return FieldValue(name, None, confidence=float(np.clip(1.0 - confidence, 0.0, 1.0)) if cands else 0.0)
+        return FieldValue(name, None, confidence=0.5)  # a model without it: nothing is known
     best = cands[decision.chosen]
     alternatives: list[Alternative] = []
     seen = {best.value}

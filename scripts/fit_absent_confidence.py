@@ -162,9 +162,8 @@ def _figures(
 
 
 def _old_confidence(model: FieldModel, feats: np.ndarray) -> np.ndarray:
-    """What a missing field's confidence was without the calibration: one minus the found-value calibrator's
-    output for the decision that found nothing, 0 where there was no candidate at all (the fall-back of
-    ``extractors.pipeline._field_value``)."""
+    """What a missing field's confidence was before this calibration (the figure it is compared with): one minus
+    the found-value calibrator's output for the decision that found nothing, 0 where there was no candidate."""
     some = feats[:, CONF_FEATURES.index("n_candidates")] > 0
     return np.where(some, np.clip(1.0 - model.confidence(feats), 0.0, 1.0), 0.0)
 

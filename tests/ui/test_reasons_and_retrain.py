@@ -198,6 +198,11 @@ def test_a_field_the_core_is_sure_is_absent_says_so_and_a_missing_one_says_not_f
     assert panel.editors["vendor_name"].confidence.text() == "absent"
     assert "97%" in panel.editors["vendor_name"].confidence.toolTip()
     assert panel.editors["vendor_name"].badge.text() == "OK"
+    # an optional field more likely printed than not, though not found, is not called absent
+    missed = replace(absent, value=replace(vendor.value, confidence=0.2))
+    panel.set_document(replace(doc, fields=tuple(missed if f.name == "vendor_name" else f for f in doc.fields)))
+    assert panel.editors["vendor_name"].confidence.text() == "not found"
+    assert "20%" in panel.editors["vendor_name"].confidence.toolTip()
 
 
 def test_a_clerk_has_no_export_action(qtbot: QtBot) -> None:
