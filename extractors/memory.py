@@ -49,8 +49,11 @@ taken for it on a document of its layout: lower than elsewhere on the page (``MI
 and the place already say whose it is."""
 
 CONFIRMED_BONUS = 6.0
-"""What a value a person confirmed for the vendor, found printed (a full prior), adds beyond its prior's weight:
-the scorer's generic features (a seller's name far down a till receipt) do not outweigh it."""
+"""What a value a person confirmed for the vendor, found printed where it was confirmed (a full prior), adds beyond
+its prior's weight: the scorer's generic features (a seller's name far down a till receipt) do not outweigh it."""
+CONFIRMED_NEAR = 0.3
+"""The least closeness to where it was confirmed at which a confirmed value found printed has the full prior:
+elsewhere (a former vendor's name printed as this invoice's customer, a footer) it counts as a place alone."""
 NEAR_FULL = 0.99
 """The most a candidate's place alone vouches for it: a full prior (1.0) is kept for a value a person confirmed."""
 CLEAR_WORD = 0.8
@@ -186,9 +189,10 @@ def _row_tokens(page: PageLike, box: BBox) -> list[Any]:
     return [t for t in page.tokens if t.bbox_pt.y0 - 1 <= cy <= t.bbox_pt.y1 + 1]
 
 
-def find_anchor(page: PageLike, box: BBox) -> tuple[tuple[str, ...], BBox | None]:
-    """The label words nearest the value: on its row to the left, else just above it. Up to three words."""
-    inside = {id(t) for t in page.tokens if _overlaps(t.bbox_pt, box)}
+def find_anchor(page: PageLike, box: BBox, values: Sequence[BBox] = ()) -> tuple[tuple[str, ...], BBox | None]:
+    """The label words nearest the value: on its row to the left, else just above it. Up to three words. Words of
+    other values (``values``: a seller's name above its address) are no label: they change with the vendor."""
+    inside = {id(t) for t in page.tokens if _overlaps(t.bbox_pt, box) or any(_overlaps(t.bbox_pt, v) for v in values)}
     left = [
         t
         for t in _row_tokens(page, box)
@@ -311,6 +315,7 @@ class VendorMemory:
         else:
             entry.fingerprint = fp  # the latest document's: a union would grow with every item description
             entry.vendor = entry.vendor or vendor
+        fields = list(fields)
         for f in fields:
             if f.page >= len(pages) or not f.value:
                 continue
@@ -321,7 +326,8 @@ class VendorMemory:
                     entry.fields[f.name] = _typed_only(f, old, constant)
                 continue
             page = pages[f.page]
-            anchor, anchor_box = find_anchor(page, f.bbox_pt)
+            others = [g.bbox_pt for g in fields if g is not f and g.page == f.page and g.bbox_pt is not None]
+            anchor, anchor_box = find_anchor(page, f.bbox_pt, others)
             w, h = max(page.width_pt, 1.0), max(page.height_pt, 1.0)
             lines = max(1, round(f.bbox_pt.height / max(_line_height(page, f.bbox_pt), 1.0)))
             entry.fields[f.name] = FieldMemory(
@@ -447,18 +453,23 @@ class MemorySource:
         scored: list[tuple[float, Candidate]] = []
         found_as_printed = False
         for c in cands:
-            if c.page != page_no and not (fm.constant and _same_value(c.value, fm.value)):
+            if c.page != page_no:
                 continue
-            same = fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value)
+            near = _closeness(c, target, fm) if c.page == page_no else 0.0
+            # the confirmed value printed where it was confirmed; elsewhere (a former vendor's name printed as this
+            # invoice's customer) it is a candidate by its place alone
+            same = (
+                fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value) and near >= CONFIRMED_NEAR
+            )
             found_as_printed |= same
             if not same and _labelled_otherwise(view.doc.pages[c.page], c.bbox_pt, fm):
                 continue  # its place alone does not make it this field's where its row names another
-            prior = 1.0 if same else _closeness(c, target, fm)
+            prior = 1.0 if same else near
             if prior >= 0.25:
                 scored.append((prior, c))
         scored.sort(key=lambda pc: -pc[0])
         if found_as_printed:  # a vendor's constant value is printed as confirmed: nothing else is proposed
-            scored = [(p, c) for p, c in scored if p >= 1.0 and _same_value(c.value, fm.value)]
+            scored = [(p, c) for p, c in scored if _same_value(c.value, fm.value)]
         elif fm.constant and fm.ctype in TEXT_TYPES:
             known = _printed_like(view, fm, page_no)
             if known is not None:
@@ -476,6 +487,8 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
     if fm.box is not None:
         page = view.doc.pages[page_no]
         target = _predicted_box(page, fm)
+        if _place_names_another(view, page_no, target, fm):
+            return None  # another name or address read clearly where the value was: another seller's document
         reach = NEAR_VALUE * page.height_pt
         near = list(view.lines)  # only this page's lines are searched
         near[page_no] = [
@@ -493,7 +506,7 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         span = find_text(view.doc, fm.value, MIN_SIMILARITY, pages=[page_no], rows=view.lines)
     if span is None or _names_another(view, span.page, span.token_ids, fm.value):
         return None
-    return Candidate(
+    found = Candidate(
         ValueType(fm.ctype),
         fm.value,
         span.text(view.doc),
@@ -507,6 +520,23 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         for_field=fm.name,
         prior=1.0,
     )
+    if fm.box is None or _closeness(found, _predicted_box(view.doc.pages[page_no], fm), fm) < CONFIRMED_NEAR:
+        found = replace(found, prior=NEAR_FULL)  # printed elsewhere than it was confirmed: no more than a place
+    return found
+
+
+def _place_names_another(view: DocView, page_no: int, target: BBox, fm: FieldMemory) -> bool:
+    """Whether where the value was confirmed now holds a word read clearly that the value has nothing like
+    ("Gamma Software GmbH" where "Alpha Trading GmbH" was): another seller's document of the same layout."""
+    page = view.doc.pages[page_no]
+    known = set(name_tokens(fm.value))
+    for t in page.tokens:
+        cx, cy = (t.bbox_pt.x0 + t.bbox_pt.x1) / 2, (t.bbox_pt.y0 + t.bbox_pt.y1) / 2
+        if t.confidence < CLEAR_WORD or not (target.x0 <= cx <= target.x1 and target.y0 <= cy <= target.y1):
+            continue
+        if any(_long_word(w) and w not in known and not _like_any(w, known) for w in name_tokens(t.text)):
+            return True
+    return False
 
 
 def _names_another(view: DocView, page_no: int, token_ids: Sequence[int], value: str) -> str:
@@ -631,10 +661,8 @@ def _boosted(s: Scorer, weight: float) -> Scorer:
     if isinstance(s, PriorBoost):
         return s
     learned = float(s.coef[_PRIOR] / s.scale[_PRIOR]) if isinstance(s, LinearScorer) else 0.0
-    if learned >= weight:
-        return s
     # Any scorer with ``logits`` serves the decision; the boost is applied at extraction, never saved.
-    return cast(Scorer, PriorBoost(s, weight - learned))
+    return cast(Scorer, PriorBoost(s, max(weight - learned, 0.0)))
 
 
 def with_memory_weight(model: FieldModel, weight: float = PRIOR_WEIGHT) -> FieldModel:

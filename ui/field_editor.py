@@ -26,7 +26,7 @@ ValueCheck = Callable[[str, str], str]
 
 LIKELY_ABSENT = 0.5
 """A field reported missing is called absent only where that is more likely than not (its confidence is the
-chance that the document prints none); below, it is "not found" (probably printed, and missed)."""
+chance that the document prints none); at or below, it is "not found" (0.5: nothing is known)."""
 PASSED = "\u2713"
 FAILED = "\u2717"
 
@@ -137,7 +137,7 @@ class FieldEditor(QFrame):
             self.confidence.setText(f"{conf:.0%}")
             self.confidence.setToolTip("How likely the value is right")
             self.bar.setValue(round(conf * 100))
-        elif view.state is ReviewState.OK and conf >= LIKELY_ABSENT:  # the document most likely has none: say so
+        elif view.state is ReviewState.OK and conf > LIKELY_ABSENT:  # the document most likely has none: say so
             self.confidence.setText("absent")
             self.confidence.setToolTip(f"The document has no such field (how likely: {conf:.0%})")
             self.bar.setValue(0)

@@ -48,6 +48,8 @@ class TextSpan:
 
 
 _BRACKET = re.compile(r"[(\[{]")
+CUT_SHORT = 1e-6
+"""What a span ending inside a token (cut at its bracket) gives up against an uncut span as like the value."""
 
 
 def _before_bracket(text: str) -> str | None:
@@ -75,9 +77,9 @@ def find_text(
     words = set(want.split())
     best: TextSpan | None = None
 
-    def consider(page: Page, line: int, ids: Sequence[int], text: str, n_lines: int) -> None:
+    def consider(page: Page, line: int, ids: Sequence[int], text: str, n_lines: int, cut: bool = False) -> None:
         nonlocal best
-        sim = _similarity(want, text)
+        sim = _similarity(want, text) - (CUT_SHORT if cut else 0.0)  # an uncut span wins a tie
         if best is None or sim > best.similarity:
             best = TextSpan(page.index, line, tuple(ids), _span_box(page, ids), n_lines, sim)
 
@@ -98,11 +100,11 @@ def find_text(
                 part = keys[start][inside[0] : inside[-1] + 1]
                 consider(page, line_no, line.token_ids[inside[0] : inside[-1] + 1], " ".join(k for k in part if k), 1)
                 # ending inside a token that runs on into a bracket ("SB[306295-X}": the value's "SB" and a number)
-                for end in inside[1:]:
+                for end in inside[1:] if min_similarity < 1.0 else ():  # not for a value printed only as it is
                     head = _before_bracket(page.tokens[line.token_ids[end]].text)
                     if head is not None:
-                        part = [*keys[start][inside[0] : end], head]
-                        consider(page, line_no, line.token_ids[inside[0] : end + 1], " ".join(k for k in part if k), 1)
+                        cut = " ".join(k for k in [*keys[start][inside[0] : end], head] if k)
+                        consider(page, line_no, line.token_ids[inside[0] : end + 1], cut, 1, cut=True)
             text = ""
             for end in range(start, min(len(lines), start + MAX_LINES)):
                 text = " ".join(p for p in (text, *keys[end]) if p)

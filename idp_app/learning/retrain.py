@@ -360,10 +360,18 @@ def fit_model(
     per_field.update(chosen)
     per_type = {**model.per_type, **base.per_type}
     documents = tuple(sorted({p.doc_id for p in pairs}))
-    # a clerk's queue does not say which fields a document lacks: the absent calibration is the base model's, by
-    # rate alone for a field whose scorer changed (its curve was of the old scorer's scores)
-    absent = base.absent.without_curves(chosen) if base.absent is not None else None
-    return FieldModel(per_field, per_type, confidence, training_documents=documents, absent=absent)
+    result = FieldModel(per_field, per_type, confidence, training_documents=documents)
+    if base.absent is not None:
+        # a clerk's queue does not say which fields a document lacks: the absent calibration is the base model's,
+        # by rate alone for a field scored otherwise now (its curve was of the old scorer's scores)
+        types = {f.name: str(f.value_type) for t in ("invoice", "receipt") for f in load_schema(t).fields}
+        changed = {n for n in base.absent.per_field if _scored_otherwise(result, base, n, types.get(n, ""))}
+        result.absent = base.absent.without_curves(changed)
+    return result
+
+
+def _scored_otherwise(model: FieldModel, base: FieldModel, name: str, value_type: str) -> bool:
+    return model.scorer_for(name, value_type) is not base.scorer_for(name, value_type)
 
 
 @dataclass(slots=True)

@@ -385,3 +385,51 @@ def test_a_confirmed_name_printed_low_on_a_receipt_outweighs_the_greeting_at_its
     sources = [*DEFAULT_SOURCES, MemorySource(memory)]
     after = extract_document(second, CTX, model=model, sources=sources, doc_type=DocumentType.RECEIPT)
     assert after.fields["vendor_name"].value == "MYNEWS RETAIL SB"
+
+
+def _page_of(rows: list[tuple[float, float, str]]) -> Document:
+    """An A4 page of words at ``(x, y, text)`` rows (as a text layer gives them)."""
+    from extractors.document import Page, Token
+
+    placed = []
+    for x, y, text in rows:
+        for word in text.split():
+            placed.append((y, x, word))
+            x += 5.5 * len(word) + 4.0
+    tokens = tuple(
+        Token(w, BBox(x, y, x + 5.5 * len(w), y + 9.0), 0, 1.0, index=i) for i, (y, x, w) in enumerate(sorted(placed))
+    )
+    return Document("x.pdf", (Page(0, 595.0, 842.0, tokens),), "application/pdf")
+
+
+def _billed(vendor: str, address: str, customer: str, customer_address: str, number: str) -> Document:
+    rows = [(40, 40, vendor), (40, 54, address), (400, 40, "INVOICE"), (40, 120, "Bill to:"), (40, 134, customer)]
+    rows += [(40, 148, customer_address), (350, 120, "Invoice No:"), (440, 120, number), (350, 134, "Invoice date:")]
+    rows += [(440, 134, "12.03.2024"), (350, 300, "Net amount"), (450, 300, "100.00"), (350, 314, "VAT 19%")]
+    rows += [(450, 314, "19.00"), (350, 328, "Total EUR"), (450, 328, "119.00")]
+    return _page_of(rows)
+
+
+def test_a_former_vendor_printed_as_the_customer_of_another_is_not_taken_for_the_seller() -> None:
+    """Two sellers use the same invoice template; the second bills the first. The first's confirmed name and
+    address are printed on the second's invoice, but under "Bill to:", not where they were confirmed."""
+    first = _billed("Alpha Trading GmbH", "Hauptstrasse 1, 10115 Berlin", "Beta Consulting AG", "Ring 5, Munich", "A-1")
+    second = _billed(
+        "Gamma Software GmbH", "Parkweg 9, 50667 Koeln", "Alpha Trading GmbH", "Hauptstrasse 1, 10115 Berlin", "G-7"
+    )
+    memory = VendorMemory()
+    confirmed = []
+    for name, value, ctype in (
+        ("vendor_name", "Alpha Trading GmbH", "name"),
+        ("vendor_address", "Hauptstrasse 1, 10115 Berlin", "address"),
+    ):
+        span = find_text(first, value)
+        assert span is not None
+        confirmed.append(ConfirmedField(name, value, 0, span.bbox_pt, ctype))
+    memory.learn("sha-a", first.pages, confirmed)
+    assert memory.match(layout_fingerprint(second.pages))[0] is not None
+    model = with_memory_weight(load_model(None))
+    result = extract_document(second, CTX, model=model, sources=[*DEFAULT_SOURCES, MemorySource(memory)])
+    assert result.fields["vendor_name"].value == "Gamma Software GmbH"
+    assert result.fields["vendor_address"].value != "Hauptstrasse 1, 10115 Berlin"
+    assert result.fields["customer_name"].value == "Alpha Trading GmbH"

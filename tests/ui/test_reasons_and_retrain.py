@@ -203,6 +203,9 @@ def test_a_field_the_core_is_sure_is_absent_says_so_and_a_missing_one_says_not_f
     panel.set_document(replace(doc, fields=tuple(missed if f.name == "vendor_name" else f for f in doc.fields)))
     assert panel.editors["vendor_name"].confidence.text() == "not found"
     assert "20%" in panel.editors["vendor_name"].confidence.toolTip()
+    unknown = replace(absent, value=replace(vendor.value, confidence=0.5))  # nothing is known (a receipt's)
+    panel.set_document(replace(doc, fields=tuple(unknown if f.name == "vendor_name" else f for f in doc.fields)))
+    assert panel.editors["vendor_name"].confidence.text() == "not found"
 
 
 def test_a_clerk_has_no_export_action(qtbot: QtBot) -> None:
