@@ -49,11 +49,9 @@ taken for it on a document of its layout: lower than elsewhere on the page (``MI
 and the place already say whose it is."""
 
 CONFIRMED_BONUS = 6.0
-"""What a value a person confirmed for the vendor, found printed where it was confirmed (a full prior), adds beyond
-its prior's weight: the scorer's generic features (a seller's name far down a till receipt) do not outweigh it."""
-CONFIRMED_NEAR = 0.3
-"""The least closeness to where it was confirmed at which a confirmed value found printed has the full prior:
-elsewhere (a former vendor's name printed as this invoice's customer, a footer) it counts as a place alone."""
+"""What a value a person confirmed for the vendor, found printed (a full prior), adds beyond its prior's weight: the
+scorer's generic features (a seller's name far down a till receipt) do not outweigh it. Not where it is printed
+under another field's label (a former vendor billed as this invoice's customer)."""
 NEAR_FULL = 0.99
 """The most a candidate's place alone vouches for it: a full prior (1.0) is kept for a value a person confirmed."""
 CLEAR_WORD = 0.8
@@ -189,10 +187,9 @@ def _row_tokens(page: PageLike, box: BBox) -> list[Any]:
     return [t for t in page.tokens if t.bbox_pt.y0 - 1 <= cy <= t.bbox_pt.y1 + 1]
 
 
-def find_anchor(page: PageLike, box: BBox, values: Sequence[BBox] = ()) -> tuple[tuple[str, ...], BBox | None]:
-    """The label words nearest the value: on its row to the left, else just above it. Up to three words. Words of
-    other values (``values``: a seller's name above its address) are no label: they change with the vendor."""
-    inside = {id(t) for t in page.tokens if _overlaps(t.bbox_pt, box) or any(_overlaps(t.bbox_pt, v) for v in values)}
+def find_anchor(page: PageLike, box: BBox) -> tuple[tuple[str, ...], BBox | None]:
+    """The label words nearest the value: on its row to the left, else just above it. Up to three words."""
+    inside = {id(t) for t in page.tokens if _overlaps(t.bbox_pt, box)}
     left = [
         t
         for t in _row_tokens(page, box)
@@ -237,6 +234,26 @@ def _labelled_otherwise(page: PageLike, box: BBox, fm: FieldMemory) -> bool:
         if confirmed_on == owners:
             return False
     return True
+
+
+def _under_label_of_another(page: PageLike, box: BBox, fm: FieldMemory) -> bool:
+    """Whether the value at ``box`` is printed as another field's: the schema's label of other fields, not of this
+    one, nearest it on its row to the left or on the line just above it ("Bill to:" over a name)."""
+    owners = _row_label_owners(page, box)
+    if owners is None:
+        height = max(box.height / max(fm.n_lines, 1), 6.0)
+        above = sorted(
+            (
+                t
+                for t in page.tokens
+                if box.y0 - 1.8 * height <= t.bbox_pt.y1 <= box.y0 + 1.0
+                and t.bbox_pt.x1 >= box.x0 - 20.0
+                and t.bbox_pt.x0 <= box.x1
+            ),
+            key=lambda t: t.bbox_pt.x0,
+        )
+        owners = _owners_in(" ".join(t.text for t in above)) if above else None
+    return bool(owners) and fm.name not in (owners or ())
 
 
 def _on_row(anchor: BBox, box: BBox) -> bool:
@@ -315,7 +332,6 @@ class VendorMemory:
         else:
             entry.fingerprint = fp  # the latest document's: a union would grow with every item description
             entry.vendor = entry.vendor or vendor
-        fields = list(fields)
         for f in fields:
             if f.page >= len(pages) or not f.value:
                 continue
@@ -326,8 +342,7 @@ class VendorMemory:
                     entry.fields[f.name] = _typed_only(f, old, constant)
                 continue
             page = pages[f.page]
-            others = [g.bbox_pt for g in fields if g is not f and g.page == f.page and g.bbox_pt is not None]
-            anchor, anchor_box = find_anchor(page, f.bbox_pt, others)
+            anchor, anchor_box = find_anchor(page, f.bbox_pt)
             w, h = max(page.width_pt, 1.0), max(page.height_pt, 1.0)
             lines = max(1, round(f.bbox_pt.height / max(_line_height(page, f.bbox_pt), 1.0)))
             entry.fields[f.name] = FieldMemory(
@@ -455,16 +470,14 @@ class MemorySource:
         for c in cands:
             if c.page != page_no:
                 continue
-            near = _closeness(c, target, fm) if c.page == page_no else 0.0
-            # the confirmed value printed where it was confirmed; elsewhere (a former vendor's name printed as this
-            # invoice's customer) it is a candidate by its place alone
-            same = (
-                fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value) and near >= CONFIRMED_NEAR
-            )
+            same = fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value)
             found_as_printed |= same
             if not same and _labelled_otherwise(view.doc.pages[c.page], c.bbox_pt, fm):
                 continue  # its place alone does not make it this field's where its row names another
-            prior = 1.0 if same else near
+            if same:  # printed as another field's ("Bill to:"): no more than a place
+                prior = NEAR_FULL if _under_label_of_another(view.doc.pages[c.page], c.bbox_pt, fm) else 1.0
+            else:
+                prior = _closeness(c, target, fm)
             if prior >= 0.25:
                 scored.append((prior, c))
         scored.sort(key=lambda pc: -pc[0])
@@ -520,8 +533,8 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         for_field=fm.name,
         prior=1.0,
     )
-    if fm.box is None or _closeness(found, _predicted_box(view.doc.pages[page_no], fm), fm) < CONFIRMED_NEAR:
-        found = replace(found, prior=NEAR_FULL)  # printed elsewhere than it was confirmed: no more than a place
+    if _under_label_of_another(view.doc.pages[span.page], span.bbox_pt, fm):
+        found = replace(found, prior=NEAR_FULL)  # printed as another field's ("Bill to:"): no more than a place
     return found
 
 
