@@ -468,7 +468,7 @@ class MemorySource:
         scored: list[tuple[float, Candidate]] = []
         found_as_printed = False
         for c in cands:
-            if c.page != page_no:
+            if c.page != page_no and not (fm.constant and _same_value(c.value, fm.value)):
                 continue
             same = fm.constant and fm.ctype in _STABLE_TYPES and _same_value(c.value, fm.value)
             found_as_printed |= same
