@@ -103,8 +103,8 @@ def find_text(
                 for end in inside[1:] if min_similarity < 1.0 else ():  # not for a value printed only as it is
                     head = _before_bracket(page.tokens[line.token_ids[end]].text)
                     if head is not None:
-                        cut = " ".join(k for k in [*keys[start][inside[0] : end], head] if k)
-                        consider(page, line_no, line.token_ids[inside[0] : end + 1], cut, 1, cut=True)
+                        shortened = " ".join(k for k in [*keys[start][inside[0] : end], head] if k)
+                        consider(page, line_no, line.token_ids[inside[0] : end + 1], shortened, 1, cut=True)
             text = ""
             for end in range(start, min(len(lines), start + MAX_LINES)):
                 text = " ".join(p for p in (text, *keys[end]) if p)
