@@ -37,6 +37,7 @@ RISK = {
     "unknown_vendor": 30,
     "date_order": 30,
     "terms_date": 35,
+    "probably_missed": 15,
     "reopened": 60,
     "missing_field": 20,
     "unknown_type": 20,
@@ -65,6 +66,7 @@ class RoutingPolicy:
     arithmetic: bool = True
     date_order: bool = True
     terms_date: bool = True
+    probably_missed: bool = True
     invalid_code: bool = True
     tolerance: Decimal = Decimal("0.01")
     qa_sample_rate: float = 0.05
@@ -102,6 +104,7 @@ class RoutingPolicy:
                 arithmetic=bool(rules.get("arithmetic", True)),
                 date_order=bool(rules.get("date_order", True)),
                 terms_date=bool(rules.get("terms_date", True)),
+                probably_missed=bool(rules.get("probably_missed", True)),
                 invalid_code=bool(rules.get("invalid_code", True)),
                 tolerance=Decimal(str(rules.get("tolerance", "0.01"))),
                 qa_sample_rate=float(rules.get("qa_sample_rate", 0.05)),
@@ -238,6 +241,8 @@ def check_rules(
     out.extend(_invalid_codes(fields, policy, kind))
     out.extend(_date_order(fields, policy, "invoice_date", "due_date"))
     out.extend(_terms_date(fields, policy))
+    if kind == "invoice":
+        out.extend(_probably_missed(fields, policy))
     total = amount(fields, n("total_amount"))
     if policy.max_total is not None and total is not None and total > policy.max_total:
         out.append(
@@ -297,6 +302,28 @@ def _terms_date(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list
         return []
     why = f"{n('due_date')} {due} is not the {implied} the payment terms give"
     return [Reason("terms_date", why, (n("due_date"), n("payment_terms")))]
+
+
+PROBABLY_PRINTED_BELOW = 0.5
+"""A field reported missing whose confidence (the chance that the document prints none) is below this is more
+likely printed and missed than absent."""
+
+
+def _probably_missed(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:
+    """Fields reported missing that the invoice more likely prints than not (a VAT id the reading missed): a
+    person looks. Invoices only, where that confidence is fitted; a required field missing is a reason anyway."""
+    if not policy.probably_missed:
+        return []
+    required = {name for name, (_, needed) in schema_types("invoice").items() if needed}
+    return [
+        Reason(
+            "probably_missed",
+            f"{name} was not found, though probably printed ({fv.confidence:.0%} that none is)",
+            (name,),
+        )
+        for name, fv in sorted(fields.items())
+        if not fv.found and fv.confidence < PROBABLY_PRINTED_BELOW and name not in required
+    ]
 
 
 def _contract_rules(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:

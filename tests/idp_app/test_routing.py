@@ -234,3 +234,21 @@ def test_bad_policy_is_a_config_error(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError):
         RoutingPolicy.load(path)
+
+
+def test_an_optional_field_not_found_but_probably_printed_sends_an_invoice_to_review() -> None:
+    """A missing field's confidence is the chance that the document prints none: below one half, it was more
+    likely missed than absent."""
+    missed = {**fields(), "vendor_vat_id": FieldValue("vendor_vat_id", None, confidence=0.2)}
+    reasons = check_rules(missed, LINES, KNOWN, POLICY)
+    assert codes(reasons) == ["probably_missed"] and not reasons[0].blocks_approval
+    assert reasons[0].fields == ("vendor_vat_id",)
+    assert "vendor_vat_id was not found, though probably printed (20% that none is)" in reasons[0].message
+    absent = {**fields(), "vendor_vat_id": FieldValue("vendor_vat_id", None, confidence=0.97)}
+    assert check_rules(absent, LINES, KNOWN, POLICY) == []
+    assert check_rules(missed, LINES, KNOWN, POLICY, "receipt") == []  # fitted on invoices only
+    # a required field missing is its own reason (missing_field), not this one
+    required = fields(invoice_number=None)
+    assert "probably_missed" not in codes(check_rules(required, LINES, KNOWN, POLICY))
+    off = RoutingPolicy.from_dict({"rules": {"probably_missed": False}})
+    assert check_rules(missed, LINES, KNOWN, off) == []
