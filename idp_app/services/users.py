@@ -161,10 +161,14 @@ class UserService:
                 raise NotFoundError(f"no user {name!r}")
             old = row.role
             if old == Role.ADMIN.value and new_role is not Role.ADMIN:
+                # The admins' rows are locked, not counted: two admins demoted at once by two sessions would each
+                # count the other and leave none. A second session waits here and then sees the first's change.
                 admins = s.execute(
-                    select(func.count()).where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
-                ).scalar_one()
-                if admins <= 1:
+                    select(UserRow.id)
+                    .where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+                    .with_for_update()
+                ).all()
+                if len(admins) <= 1:
                     raise InvalidValueError(f"{name} is the last admin: make another user admin first")
             row.role = new_role.value
             audit.append(s, actor.name, "role_changed", user=name, old=old, new=new_role.value)
