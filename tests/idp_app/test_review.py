@@ -111,6 +111,20 @@ def test_a_required_field_left_empty_blocks_approval_until_filled_or_overridden(
     assert entry.details["rules"] == ["missing_field"] and entry.details["empty"] == ["total_amount"]
 
 
+def test_a_till_receipt_without_a_number_is_approved_but_not_without_a_total(ws: Workspace, inbox: Path) -> None:
+    data = invoice("A")
+    data["doc_type"] = "receipt"
+    data["fields"]["invoice_number"] = [None, 0.0]
+    doc_id = claimed(ws, inbox, "r.json", data)
+    ws.review.correct(doc_id, "total_amount", "", "clerk")
+    with pytest.raises(RuleFailedError, match="required field total_amount is empty") as err:
+        ws.review.approve(doc_id, "clerk")
+    assert "invoice_number" not in str(err.value)
+    ws.review.correct(doc_id, "total_amount", "119.00", "clerk")
+    ws.review.approve(doc_id, "clerk")
+    assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
+
+
 def test_fields_columns_and_rows_that_do_not_exist_are_refused(ws: Workspace, inbox: Path) -> None:
     doc_id = claimed(ws, inbox, "a.json", invoice("A"))  # two line items: rows 0 and 1
     with pytest.raises(InvalidValueError, match="no field 'total_ammount'"):
