@@ -248,8 +248,11 @@ class QueueService:
 
 
 def holding(s: Session, doc_id: int, user: str) -> Document:
-    """The document, if ``user`` holds its claim (an expired lease still counts until someone else claims it)."""
-    doc = s.get(Document, doc_id)
+    """The document, if ``user`` holds its claim (an expired lease still counts until someone else claims it).
+
+    The row is locked for the rest of the transaction (PostgreSQL), as :meth:`QueueService.claim` locks it: a claim
+    by another clerk, made while this transaction runs, is then seen here rather than overwritten."""
+    doc = s.get(Document, doc_id, with_for_update=True)
     if doc is None:
         raise NotFoundError(f"no document {doc_id}")
     if doc.status != DocumentStatus.IN_REVIEW.value or doc.claimed_by != user:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fake_extractors import IBAN_A, IBAN_B, invoice, write_doc
+from sqlalchemy import create_engine, update
 
 from extractors.geometry import BBox
+from idp_app.config import AppConfig
+from idp_app.db.models import Document
 from idp_app.domain import Correction, CorrectionKind, DocumentStatus, ReviewState
 from idp_app.errors import ClaimError, IllegalTransitionError, InvalidValueError, PermissionDeniedError, RuleFailedError
 from idp_app.services import Workspace, training_pairs
@@ -257,3 +261,34 @@ def test_a_wrong_iban_or_vat_id_approved_by_override_never_goes_on_file(ws: Work
         assert v is not None
         vendors.register(s, "ACME GmbH", "DE136695977", "DE00370400440532013000", None)  # both misread
         assert (v.iban, v.vat_id) == ("DE89370400440532013000", "DE136695976")
+
+
+def test_an_approval_waits_for_a_claim_another_session_is_making_and_then_refuses(
+    ws: Workspace, inbox: Path, config: AppConfig
+) -> None:
+    """clerk's lease ran out and clerk2 is claiming the document in another session, not committed yet: clerk's
+    approval must see that claim, not approve over it."""
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    other = create_engine(config.database_url)
+    outcome: dict[str, str] = {}
+
+    def approve() -> None:
+        try:
+            ws.review.approve(doc_id, "clerk")
+            outcome["approved"] = "yes"
+        except ClaimError as exc:
+            outcome["error"] = str(exc)
+
+    try:
+        with other.connect() as conn:
+            tx = conn.begin()
+            conn.execute(update(Document).where(Document.id == doc_id).values(claimed_by="clerk2"))
+            worker = threading.Thread(target=approve)
+            worker.start()
+            worker.join(timeout=1.0)  # without a lock the approval would read the old claim and go on
+            tx.commit()
+        worker.join(timeout=60)
+    finally:
+        other.dispose()
+    assert "claimed by clerk2" in outcome.get("error", ""), outcome
+    assert ws.documents.get(doc_id).status is DocumentStatus.IN_REVIEW
