@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from extractors.context import ExtractionContext
@@ -24,9 +24,9 @@ from extractors.document import Token, TokenSource
 from extractors.geometry import BBox
 from idp_app.config import AppConfig
 from idp_app.db.engine import Database
-from idp_app.db.models import Document, FieldRow
+from idp_app.db.models import AuditEntry, Document, FieldRow
 from idp_app.domain import DocumentStatus, ReviewState, review_state
-from idp_app.errors import NotFoundError
+from idp_app.errors import IllegalTransitionError, NotFoundError
 from idp_app.services import lifecycle
 from idp_app.services.evaluate import bbox, evaluate, field_value, required_fields
 from idp_app.services.policy import PolicyStore
@@ -260,11 +260,24 @@ class DocumentService:
         os.replace(tmp, out)
         return out
 
+    def last_change(self, doc_id: int) -> int:
+        """A stamp of the document's last change: the id of its newest audit entry (every correction, decision and
+        extraction writes one), 0 if it has none."""
+        with self._db.read() as s:
+            return _last_change(s, doc_id)
+
     def mark_exported(
-        self, doc_ids: Iterable[int], user: User | str, batch: str = "", export_id: str | None = None
+        self,
+        doc_ids: Iterable[int],
+        user: User | str,
+        batch: str = "",
+        export_id: str | None = None,
+        unchanged_since: Mapping[int, int] | None = None,
     ) -> None:
         """Record that approved documents were written to an export batch (needs the export permission), all or
-        none. Rows are locked (PostgreSQL), so two exports cannot both mark one document."""
+        none. Rows are locked (PostgreSQL), so two exports cannot both mark one document. ``unchanged_since``: the
+        :meth:`last_change` stamp of each document when its values were read for the batch; a document changed
+        since (reopened, corrected and approved again meanwhile) is not marked, and so none is."""
         details = {"batch": batch, **({"export_id": export_id} if export_id else {})}
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.EXPORT)
@@ -272,4 +285,11 @@ class DocumentService:
                 doc = s.get(Document, doc_id, with_for_update=True)
                 if doc is None:
                     raise NotFoundError(f"no document {doc_id}")
+                if unchanged_since is not None and _last_change(s, doc_id) != unchanged_since[doc_id]:
+                    raise IllegalTransitionError(f"document {doc_id} changed while the batch was written")
                 lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, **details)
+
+
+def _last_change(s: Session, doc_id: int) -> int:
+    stamp = s.execute(select(func.max(AuditEntry.id)).where(AuditEntry.document_id == doc_id)).scalar_one()
+    return int(stamp or 0)

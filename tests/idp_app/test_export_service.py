@@ -136,6 +136,32 @@ def test_a_failure_while_marking_leaves_documents_approved_and_no_files(
     assert status(ws, ids["a"]) is DocumentStatus.APPROVED
 
 
+def test_a_document_corrected_while_its_batch_is_written_is_not_marked_with_stale_values(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1")})
+    write = ExportService._write_formats
+
+    def meanwhile(self: ExportService, *args: Any, **kwargs: Any) -> Any:
+        written = write(self, *args, **kwargs)  # the values are read; now a supervisor corrects one document
+        ws.review.reopen(ids["b"], "sup", "wrong invoice number")
+        ws.queue.claim(ids["b"], "sup")
+        ws.review.correct(ids["b"], "invoice_number", "B-2", "sup")
+        ws.review.approve(ids["b"], "sup", override_reason="checked by phone")
+        return written
+
+    monkeypatch.setattr(ExportService, "_write_formats", meanwhile)
+    with pytest.raises(IllegalTransitionError, match=f"document {ids['b']} changed while the batch was written"):
+        ws.export.export("sup", out_dir=tmp_path / "out", batch="b1", formats=["csv"])
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [".export.lock"]
+    assert status(ws, ids["a"]) is DocumentStatus.APPROVED and status(ws, ids["b"]) is DocumentStatus.APPROVED
+    monkeypatch.undo()
+    report = ws.export.export("sup", out_dir=tmp_path / "out", batch="b2", formats=["csv"])
+    assert sorted(report.exported) == sorted(ids.values())
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "b2" / "invoice.csv").read_text(encoding="utf-8"))))
+    assert sorted(r["invoice_number"] for r in rows) == ["A-1", "B-2"]
+
+
 def test_an_export_interrupted_after_marking_is_completed_by_the_next(
     ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
