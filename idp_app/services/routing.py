@@ -44,10 +44,12 @@ RISK = {
     "low_confidence": 10,
     "qa_sample": 1,
 }
-BLOCKING = frozenset(
-    {"iban_changed", "invalid_code", "duplicate_invoice", "arithmetic", "line_items_sum", "date_order"}
-)
-"""Rules that refuse approval until fixed or overridden by a supervisor."""
+BLOCKING = frozenset({"iban_changed", "invalid_code", "duplicate_invoice", "arithmetic", "date_order"})
+"""Rules that refuse approval until fixed or overridden by a supervisor. Line items that do not sum to the net
+(``line_items_sum``) send the document to a clerk and mark the net and the items, but do not block: a discount or a
+charge on the whole invoice (EN 16931 BT-107, BT-108: "Abschläge", "Zuschläge", a deposit) is printed below the
+item table and lies between the items' sum and a right net; the totals a booking takes are checked by
+``arithmetic``."""
 NOT_FIELD_ERRORS = frozenset({"unknown_vendor", "total_above_limit", "value_above_limit"})
 """Rules that send a document to a clerk without any field being wrong (the fields stay OK / CHECK)."""
 VENDOR_DOC_TYPES = frozenset({"invoice", "receipt"})
@@ -395,7 +397,11 @@ def _arithmetic(
             fix = Suggestion(net_f, f"{lines_sum:.2f}")
         out.append(
             Reason(
-                "line_items_sum", f"the line items sum to {lines_sum}, not the net {net}", (net_f, "line_items"), fix
+                "line_items_sum",
+                f"the line items sum to {lines_sum}, not the net {net}: check the items, or a discount or charge on "
+                "the whole invoice",
+                (net_f, "line_items"),
+                fix,
             )
         )
     return out

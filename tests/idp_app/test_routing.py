@@ -122,9 +122,13 @@ def test_tolerance_of_one_cent() -> None:
     assert codes(check_rules(fields(total_amount="119.02"), LINES, KNOWN, POLICY)) == ["arithmetic"]
 
 
-def test_line_items_that_do_not_sum_to_net() -> None:
+def test_line_items_that_do_not_sum_to_net_send_it_to_a_clerk_who_may_approve_it() -> None:
     reasons = check_rules(fields(), [Decimal("60.00"), Decimal("41.00")], KNOWN, POLICY)
     assert codes(reasons) == ["line_items_sum"]
+    assert "101.00, not the net 100.00" in reasons[0].message and "discount or charge" in reasons[0].message
+    assert not reasons[0].blocks_approval  # an allowance on the whole invoice: the clerk checks and approves
+    decision = route(fields(), [Decimal("60.00"), Decimal("41.00")], KNOWN, POLICY, NOT_SAMPLED, REQUIRED)
+    assert decision.needs_review
 
 
 def test_a_due_date_before_the_invoice_date_fails_and_blocks() -> None:
