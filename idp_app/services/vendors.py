@@ -23,11 +23,12 @@ _LEGAL_FORMS = {
 
 
 def name_key(name: str | None) -> str:
-    """A vendor name reduced for matching: accents, case, punctuation and legal forms removed."""
+    """A vendor name reduced for matching: accents, case, punctuation and legal forms removed. Letters of every
+    script are kept ("Αλφα Εμπορική" is "αλφα εμπορικη", "Łódź" is "łodz", "Straße" is "strasse")."""
     if not name:
         return ""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    words = [w for w in re.split(r"[^a-z0-9]+", text) if w and w not in _LEGAL_FORMS]
+    text = "".join(c for c in unicodedata.normalize("NFKD", name).casefold() if not unicodedata.combining(c))
+    words = [w for w in re.split(r"[\W_]+", text) if w and w not in _LEGAL_FORMS]
     return " ".join(words)
 
 
@@ -69,6 +70,19 @@ def match(session: Session, name: str | None, vat_id: str | None, iban: str | No
     return None
 
 
+def _same_vendor(
+    vat: str | None, key: str, vendor: Vendor | None, other_vat: str | None, other_key: str, other_vendor: int | None
+) -> bool:
+    """Whether an earlier document with the same invoice number has this document's vendor: the same VAT id where
+    both print one (two VAT ids are two vendors, whatever the names), else the same name or the same registered
+    vendor (matched by VAT id, IBAN or name), so that a copy whose VAT id was not read is still found."""
+    if vat and other_vat:
+        return vat == other_vat
+    if key and key == other_key:
+        return True
+    return vendor is not None and other_vendor is not None and vendor.id == other_vendor
+
+
 def document_key(name: str | None, vat_id: str | None) -> str | None:
     """What identifies the vendor of a document for duplicate detection: its VAT id, else its name."""
     vat = vat_key(vat_id)
@@ -87,12 +101,10 @@ def facts(
     """What the register and earlier documents say about this document's vendor."""
     vendor = match(session, name, vat_id, iban)
     duplicate_of = None
-    key = document_key(name, vat_id)
-    if key and invoice_number:
-        duplicate_of = session.execute(
-            select(Document.id)
+    if invoice_number and invoice_number.strip():
+        earlier = session.execute(
+            select(Document.id, Document.vendor_key, Document.vendor_name, Document.vendor_id)
             .where(
-                Document.vendor_key == key,
                 or_(  # "inv-7" is "INV-7" (the database folds ASCII letters only: exact matches count too)
                     Document.invoice_number == invoice_number,
                     func.upper(func.trim(Document.invoice_number)) == invoice_number.strip().upper(),
@@ -101,8 +113,13 @@ def facts(
                 Document.status.not_in(_NOT_DUPLICATES),
             )
             .order_by(Document.id)
-            .limit(1)
-        ).scalar_one_or_none()
+        ).all()
+        vat, key = vat_key(vat_id), name_key(name)
+        for other_id, other_key, other_name, other_vendor in earlier:
+            other_vat = other_key[4:] if other_key and other_key.startswith("vat:") else None
+            if _same_vendor(vat, key, vendor, other_vat, name_key(other_name), other_vendor):
+                duplicate_of = int(other_id)
+                break
     return (
         VendorFacts(
             known=vendor is not None,

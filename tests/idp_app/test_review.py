@@ -234,6 +234,28 @@ def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace,
     assert reasons == {"c.json": {"iban_changed"}, "d.json": {"duplicate_invoice"}, "e.json": {"duplicate_invoice"}}
 
 
+def test_a_copy_is_a_duplicate_whether_or_not_its_vat_id_was_read_and_in_any_script(ws: Workspace, inbox: Path) -> None:
+    first = claimed(ws, inbox / "1", "a.json", invoice("RE-117", vat="DE136695976"))
+    ws.review.approve(first, "clerk")
+    greek = claimed(ws, inbox / "1g", "g.json", invoice("Τ-5", vendor="Αλφα Εμπορική", iban=IBAN_B), user="clerk2")
+    ws.review.approve(greek, "clerk2")
+    write_doc(inbox / "2", "copy-without-vat.json", invoice("RE-117"))  # the VAT id was not read this time
+    write_doc(inbox / "2", "copy-other-iban.json", invoice("RE-117", iban=None, vendor="ACME GMBH"))
+    write_doc(inbox / "2", "greek-copy.json", invoice("Τ-5", vendor="ΑΛΦΑ ΕΜΠΟΡΙΚΗ", iban=IBAN_B))
+    write_doc(inbox / "2", "other-vendor.json", invoice("RE-117", vendor="Beta GmbH", vat="DE129273398", iban=None))
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    by_file = {i.filename: i.id for i in ws.queue.list(limit=1000)}
+    dup = {
+        name: [r.message for r in ws.documents.get(by_file[name]).reasons if r.code == "duplicate_invoice"]
+        for name in ("copy-without-vat.json", "copy-other-iban.json", "greek-copy.json", "other-vendor.json")
+    }
+    assert dup["copy-without-vat.json"] == [
+        f"possible duplicate: invoice number RE-117 already seen for this vendor (document {first})"
+    ]
+    assert dup["copy-other-iban.json"] and dup["greek-copy.json"]
+    assert dup["other-vendor.json"] == []  # the same number from another VAT id is another vendor's invoice
+
+
 def test_training_pairs_from_corrections_and_confirmations(ws: Workspace, inbox: Path) -> None:
     start = datetime.now(UTC) - timedelta(seconds=1)
     doc_id = claimed(ws, inbox, "a.json", invoice("A", date="2024-01-01"))
