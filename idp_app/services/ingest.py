@@ -4,9 +4,16 @@ Each step commits on its own, so the process can be killed at any moment and a r
 nothing lost and nothing done twice:
 
 1. the original is copied into the file store, then the document is recorded as ``imported`` (one transaction);
-2. pending documents (``imported`` or ``extracting``) are marked ``extracting`` and sent to the workers;
+2. pending documents (``imported``, or ``extracting`` by a run that is gone) are marked ``extracting`` by this
+   run and sent to the workers;
 3. each result is stored together with its routing decision in one transaction (``extracted`` ->
    ``auto_approved`` | ``needs_review``), or the document is marked ``failed`` with the error.
+
+Several runs may share one database (desks of a team on PostgreSQL, or two processes on one machine). A run
+holds the documents it extracts by a lease: ``claimed_by`` names the run (``ingest:<host>:<pid>:<id>``) and
+``lease_expires_at`` is renewed while it works. Another run takes a document ``extracting`` over only when its
+lease has run out or its run's process on this machine has ended (a killed run); a result of a run that lost its
+document is not stored.
 
 The extract function is injected (default: ``extractors.pipeline.extract``, imported lazily in the worker),
 so tests run a fake extractor that crashes or returns nothing.
@@ -16,16 +23,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from extractors.context import ExtractionContext
 from extractors.results import ExtractionResult, FieldValue
@@ -49,6 +60,32 @@ ProgressFn = Callable[[int, int, str], None]
 
 MAX_ATTEMPTS = 3
 SYSTEM = "system"
+EXTRACT_LEASE_SECONDS = 900
+"""How long a run holds the documents it extracts without renewing: renewed each minute while the run works."""
+RENEW_SECONDS = 60.0
+_RUN_PREFIX = "ingest:"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
+
+
+def held_by_another_run(doc: Document, run_id: str, now: datetime) -> bool:
+    """Whether ``doc`` is being extracted by another run that is still at work (see the module's docstring)."""
+    holder = doc.claimed_by
+    if doc.status != S.EXTRACTING.value or not holder or holder == run_id or not holder.startswith(_RUN_PREFIX):
+        return False
+    if doc.lease_expires_at is None or doc.lease_expires_at <= now:
+        return False
+    _, host, pid, _ = [*holder.split(":"), "", "", ""][:4]
+    killed_here = host == socket.gethostname()[:40] and pid.isdigit() and not _process_alive(int(pid))
+    return not killed_here
 
 
 def default_extract(path: Path, ctx: ExtractionContext) -> ExtractionResult:
@@ -142,6 +179,8 @@ class IngestService:
         self.extract = extract or default_extract
         self.context = context or ExtractionContext()
         self._start_method = start_method
+        self.run_id = f"{_RUN_PREFIX}{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """This service's name as the holder of the documents it extracts."""
 
     # -- step 1: import --------------------------------------------------------------------------------------
 
@@ -157,6 +196,16 @@ class IngestService:
         if found is not None:
             return found, False
         _, stored = self._store.put(path, sha)
+        try:
+            return self._record_import(path, sha, stored, user)
+        except IntegrityError:  # another run recorded the same file between our look and our insert
+            with self._db.read() as s:
+                found = s.execute(select(Document.id).where(Document.sha256 == sha)).scalar_one_or_none()
+            if found is None:
+                raise
+            return found, False
+
+    def _record_import(self, path: Path, sha: str, stored: Path, user: User | str) -> tuple[int, bool]:
         with self._db.write() as s:
             actor = self._actor(s, user)
             found = s.execute(select(Document.id).where(Document.sha256 == sha)).scalar_one_or_none()
@@ -184,10 +233,13 @@ class IngestService:
     # -- step 2 and 3: extract, store, route -----------------------------------------------------------------
 
     def pending(self) -> list[int]:
-        """Documents imported but not yet extracted, including those a killed run left ``extracting``."""
+        """Documents imported but not yet extracted, including those a killed run left ``extracting`` (not those
+        another run is extracting now)."""
+        now = utcnow()
         with self._db.read() as s:
-            stmt = select(Document.id).where(Document.status.in_([S.IMPORTED.value, S.EXTRACTING.value]))
-            return list(s.execute(stmt.order_by(Document.id)).scalars())
+            stmt = select(Document).where(Document.status.in_([S.IMPORTED.value, S.EXTRACTING.value]))
+            docs = s.execute(stmt.order_by(Document.id)).scalars()
+            return [d.id for d in docs if not held_by_another_run(d, self.run_id, now)]
 
     def ingest(
         self, paths: Sequence[Path], user: User | str = SYSTEM, *, workers: int = 2, progress: ProgressFn | None = None
@@ -219,9 +271,11 @@ class IngestService:
         todo = self._start(list(ids) if ids is not None else self.pending(), report)
         total = len(todo)
         done = 0
+        renewed = time.monotonic()
         if workers <= 0:
             for doc_id, path in todo:
                 self._finish(doc_id, _run(self.extract, path, self.context), report)
+                renewed = self._renew(renewed)
                 done += 1
                 if progress:
                     progress(done, total, path.name)
@@ -238,6 +292,7 @@ class IngestService:
                         retry.append((doc_id, path))
                         continue
                     self._finish(doc_id, outcome, report)
+                    renewed = self._renew(renewed)
                     done += 1
                     if progress:
                         progress(done, total, path.name)
@@ -249,6 +304,7 @@ class IngestService:
                     except BrokenProcessPool:
                         outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
                 self._finish(doc_id, outcome, report)
+                renewed = self._renew(renewed)
                 done += 1
                 if progress:
                     progress(done, total, path.name)
@@ -256,18 +312,36 @@ class IngestService:
             report.seconds = time.perf_counter() - started
         return report
 
+    def _renew(self, last: float) -> float:
+        """Renew this run's lease on the documents it still extracts, at most once per :data:`RENEW_SECONDS`."""
+        now = time.monotonic()
+        if now - last < RENEW_SECONDS:
+            return last
+        with self._db.write() as s:
+            s.execute(
+                update(Document)
+                .where(Document.claimed_by == self.run_id, Document.status == S.EXTRACTING.value)
+                .values(lease_expires_at=utcnow() + timedelta(seconds=EXTRACT_LEASE_SECONDS))
+                .execution_options(synchronize_session=False)
+            )
+        return now
+
     def _submit(
         self, pool: Executor, todo: list[tuple[int, Path]]
     ) -> dict[Future[tuple[str, Any, str, str]], tuple[int, Path]]:
         return {pool.submit(_run, self.extract, path, self.context): (doc_id, path) for doc_id, path in todo}
 
     def _start(self, ids: list[int], report: IngestReport) -> list[tuple[int, Path]]:
-        """Mark documents ``extracting`` (one transaction); give up on those that stopped too often."""
+        """Mark documents ``extracting`` by this run (one transaction, rows locked); pass over those another run
+        is extracting; give up on those that stopped too often."""
         todo: list[tuple[int, Path]] = []
+        now = utcnow()
         with self._db.write() as s:
             for doc_id in ids:
-                doc = s.get(Document, doc_id)
+                doc = s.get(Document, doc_id, with_for_update=True)
                 if doc is None or doc.status not in (S.IMPORTED.value, S.EXTRACTING.value):
+                    continue
+                if held_by_another_run(doc, self.run_id, now):
                     continue
                 if doc.attempts >= MAX_ATTEMPTS:
                     self._fail(s, doc, "interrupted", f"extraction stopped {doc.attempts} times without finishing")
@@ -275,7 +349,9 @@ class IngestService:
                     report.failures.append((doc.id, doc.filename, doc.error or ""))
                     continue
                 doc.attempts += 1
-                lifecycle.transition(s, doc, S.EXTRACTING, SYSTEM, attempt=doc.attempts)
+                lifecycle.transition(s, doc, S.EXTRACTING, SYSTEM, attempt=doc.attempts, run=self.run_id)
+                doc.claimed_by = self.run_id
+                doc.lease_expires_at = now + timedelta(seconds=EXTRACT_LEASE_SECONDS)
                 todo.append((doc.id, self._store.path_for(doc.sha256, doc.suffix)))
         return todo
 
@@ -290,9 +366,9 @@ class IngestService:
             report.needs_review += final is S.NEEDS_REVIEW
         else:
             with self._db.write() as s:
-                doc = s.get(Document, doc_id)
-                if doc is None or doc.status != S.EXTRACTING.value:
-                    return
+                doc = s.get(Document, doc_id, with_for_update=True)
+                if doc is None or doc.status != S.EXTRACTING.value or doc.claimed_by != self.run_id:
+                    return  # another run took it over meanwhile: its outcome counts
                 self._fail(s, doc, kind, message)
                 report.failed += 1
                 report.failures.append((doc.id, doc.filename, message))
@@ -304,10 +380,13 @@ class IngestService:
         lifecycle.transition(s, doc, S.FAILED, SYSTEM, error_kind=kind, error=message)
 
     def store_result(self, doc_id: int, result: ExtractionResult) -> S | None:
-        """Store a result and its routing in one transaction. None if the document was no longer extracting."""
+        """Store a result and its routing in one transaction. None if the document was no longer extracting by
+        this run (another run took it over: its result counts)."""
         with self._db.write() as s:
-            status = s.execute(select(Document.status).where(Document.id == doc_id)).scalar_one_or_none()
-            if status != S.EXTRACTING.value:
+            held = s.execute(
+                select(Document.status, Document.claimed_by).where(Document.id == doc_id).with_for_update()
+            ).first()
+            if held is None or held[0] != S.EXTRACTING.value or held[1] != self.run_id:
                 return None
             kept = [
                 (r.code, r.message, r.fields, r.risk)

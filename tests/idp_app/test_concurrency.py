@@ -5,16 +5,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_extractors import invoice, json_extract, write_doc
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from idp_app.config import AppConfig
 from idp_app.db.models import CorrectionRow, Document, Extraction, Vendor
@@ -170,3 +173,61 @@ def test_killed_mid_approve_leaves_the_document_in_review(
     ws.review.approve(claim.document_id, "clerk")
     assert ws.documents.get(claim.document_id).status is DocumentStatus.APPROVED
     assert ws.audit.verify().ok
+
+
+def test_a_second_run_leaves_alone_the_documents_another_run_is_extracting(config: AppConfig, inbox: Path) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow(path: Path, ctx: Any) -> Any:
+        started.set()
+        release.wait(60)
+        return json_extract(path, ctx)
+
+    with (
+        Workspace.open(config, extract=slow, upgrade=True) as a,
+        Workspace.open(config, extract=json_extract) as b,
+    ):
+        for k in range(3):
+            write_doc(inbox, f"{k}.json", invoice(f"A-{k}"))
+        for path in sorted(inbox.iterdir()):
+            a.ingest.import_file(path)
+        run_a = threading.Thread(target=a.ingest.extract_pending, kwargs={"workers": 0})
+        run_a.start()
+        try:
+            assert started.wait(60)
+            assert b.ingest.pending() == []
+            second = b.ingest.extract_pending(workers=0)
+            assert (second.extracted, second.failed) == (0, 0)
+        finally:
+            release.set()
+            run_a.join(60)
+        with a.db.read() as s:
+            rows = s.execute(select(Document.status, Document.attempts, Document.claimed_by)).all()
+        assert all(r[0] in ("needs_review", "auto_approved") for r in rows)
+        assert [r[1] for r in rows] == [1, 1, 1] and all(r[2] is None for r in rows)
+
+
+def test_documents_of_a_killed_or_lapsed_run_are_taken_over(config: AppConfig, inbox: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with Workspace.open(config, extract=json_extract, upgrade=True) as ws:
+        for k in range(3):
+            write_doc(inbox, f"{k}.json", invoice(f"A-{k}"))
+        ids = [ws.ingest.import_file(p)[0] for p in sorted(inbox.iterdir())]
+        later, earlier = datetime.now(UTC) + timedelta(minutes=10), datetime.now(UTC) - timedelta(minutes=1)
+        holders = [
+            (f"ingest:{socket.gethostname()[:40]}:{dead.pid}:0", later),  # killed on this machine
+            ("ingest:other-desk:4242:0", earlier),  # lapsed: its lease ran out
+            ("ingest:other-desk:4242:1", later),  # at work on another desk
+        ]
+        with ws.db.write() as s:
+            for doc_id, (holder, until) in zip(ids, holders, strict=True):
+                s.execute(
+                    update(Document)
+                    .where(Document.id == doc_id)
+                    .values(status="extracting", claimed_by=holder, lease_expires_at=until, attempts=1)
+                )
+        assert ws.ingest.pending() == ids[:2]
+        report = ws.ingest.extract_pending(workers=0)
+        assert report.extracted == 2
+        assert ws.documents.get(ids[2]).status.value == "extracting"
