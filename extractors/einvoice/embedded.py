@@ -83,14 +83,19 @@ def find_einvoice_xml(path: Path) -> bytes | None:
     if b"%PDF-" not in head:
         data = path.read_bytes()
         return data if einvoice_namespace(data) else None
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError:
-        return _find_with_pypdf(path)
-    try:
-        return einvoice_from_pdfium(pdf)
-    finally:
-        pdf.close()
+    from extractors.readers.render import PDFIUM_LOCK  # type: ignore[attr-defined,unused-ignore]
+
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError:
+            pdf = None
+        if pdf is not None:
+            try:
+                return einvoice_from_pdfium(pdf)
+            finally:
+                pdf.close()
+    return _find_with_pypdf(path)
 
 
 def _find_with_pypdf(path: Path) -> bytes | None:

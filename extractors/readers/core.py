@@ -26,7 +26,7 @@ from extractors.readers.layout import assemble_page
 from extractors.readers.ocr_pages import PageJob, ocr_page_image, ocr_pages
 from extractors.readers.pdf import extract_words, page_frame, text_turn, usable_text, words_to_tokens
 from extractors.readers.pdfium_text import read_text_layer
-from extractors.readers.render import check_image_header, load_page_image, open_image, open_pdfium
+from extractors.readers.render import PDFIUM_LOCK, check_image_header, load_page_image, open_image, open_pdfium
 from extractors.readers.sniff import FileKind, sniff_file
 
 
@@ -60,6 +60,21 @@ def _pdf_open_error(path: Path, exc: Exception) -> ExtractionError:
 def _read_pdf(
     path: Path, ctx: ExtractionContext, engine: OcrEngine | None, timing: dict[str, float], warnings: list[str]
 ) -> tuple[list[Page], bytes | None]:
+    with PDFIUM_LOCK:  # released before OCR, which needs no PDFium
+        pages, jobs, einvoice = _read_pdf_layer(path, ctx, timing)
+    if jobs:
+        start = time.perf_counter()
+        for done in ocr_pages(jobs, ctx, engine):
+            pages[done.index] = done
+        timing["ocr_ms"] = _ms(start)
+        warnings.extend(f"page {j.page_index + 1} has no usable text layer; read by OCR" for j in jobs)
+    return [pages[i] for i in sorted(pages)], einvoice
+
+
+def _read_pdf_layer(
+    path: Path, ctx: ExtractionContext, timing: dict[str, float]
+) -> tuple[dict[int, Page], list[PageJob], bytes | None]:
+    """The pages with a usable text layer, the OCR jobs of the others and the embedded e-invoice, through PDFium."""
     start = time.perf_counter()
     pdf = open_pdfium(path)
     einvoice: bytes | None = None
@@ -93,13 +108,7 @@ def _read_pdf(
             timing["einvoice_ms"] = _ms(start)
     finally:
         pdf.close()
-    if jobs:
-        start = time.perf_counter()
-        for done in ocr_pages(jobs, ctx, engine):
-            pages[done.index] = done
-        timing["ocr_ms"] = _ms(start)
-        warnings.extend(f"page {j.page_index + 1} has no usable text layer; read by OCR" for j in jobs)
-    return [pages[i] for i in sorted(pages)], einvoice
+    return pages, jobs, einvoice
 
 
 def read_pdf_text_pdfplumber(path: Path) -> list[Page]:

@@ -7,6 +7,7 @@ against the limit from its size and the resolution before it is rendered.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,11 @@ def _pypdf_diagnosis(path: Path, detail: str) -> ExtractionError:
     return CorruptFileError(f"cannot open the PDF: {detail}", path=str(path))
 
 
+PDFIUM_LOCK = threading.RLock()
+"""PDFium may not be called from two threads at once, not even for two documents: the window renders pages and
+reads text in background threads. Every use of a pypdfium2 document, from opening to closing, holds this lock."""
+
+
 def open_pdfium(path: Path) -> Any:
     """An open pypdfium2 document; typed errors for a password, zero pages or a damaged file."""
     import pypdfium2 as pdfium
@@ -175,13 +181,14 @@ def load_page_image(path: Path, page_index: int, dpi: float, max_pixels: int = D
     """A page of a PDF rendered at ``dpi``, or a frame of an image file at its own resolution."""
     kind = sniff_file(path)
     if kind == FileKind.PDF:
-        pdf = open_pdfium(path)
-        try:
-            if not 0 <= page_index < len(pdf):
-                raise EmptyDocumentError(f"no page {page_index + 1} in a PDF of {len(pdf)}", path=str(path))
-            return render_pdf_page(pdf, page_index, dpi, max_pixels)
-        finally:
-            pdf.close()
+        with PDFIUM_LOCK:
+            pdf = open_pdfium(path)
+            try:
+                if not 0 <= page_index < len(pdf):
+                    raise EmptyDocumentError(f"no page {page_index + 1} in a PDF of {len(pdf)}", path=str(path))
+                return render_pdf_page(pdf, page_index, dpi, max_pixels)
+            finally:
+                pdf.close()
     if kind in (FileKind.PNG, FileKind.JPEG, FileKind.TIFF):
         check_image_header(path, kind, max_pixels)
         try:
@@ -198,21 +205,22 @@ def render_page(path: Path, page_index: int, dpi: float) -> Image.Image:
     """
     kind = sniff_file(path)
     if kind == FileKind.PDF:
-        pdf = open_pdfium(path)
-        try:
-            if not 0 <= page_index < len(pdf):
-                raise EmptyDocumentError(f"no page {page_index + 1} in a PDF of {len(pdf)}", path=str(path))
-            page = pdf[page_index]
+        with PDFIUM_LOCK:
+            pdf = open_pdfium(path)
             try:
-                width_pt, height_pt = page.get_size()
-                scale = dpi / POINTS_PER_INCH
-                check_pixels(max(1, round(width_pt * scale)), max(1, round(height_pt * scale)), DEFAULT_MAX_PIXELS)
-                image: Image.Image = page.render(scale=scale).to_pil()
-                return image.convert("RGB")
+                if not 0 <= page_index < len(pdf):
+                    raise EmptyDocumentError(f"no page {page_index + 1} in a PDF of {len(pdf)}", path=str(path))
+                page = pdf[page_index]
+                try:
+                    width_pt, height_pt = page.get_size()
+                    scale = dpi / POINTS_PER_INCH
+                    check_pixels(max(1, round(width_pt * scale)), max(1, round(height_pt * scale)), DEFAULT_MAX_PIXELS)
+                    image: Image.Image = page.render(scale=scale).to_pil()
+                    return image.convert("RGB")
+                finally:
+                    page.close()
             finally:
-                page.close()
-        finally:
-            pdf.close()
+                pdf.close()
     if kind not in (FileKind.PNG, FileKind.JPEG, FileKind.TIFF):
         raise EmptyDocumentError("an e-invoice XML has no page to render", path=str(path))
     check_image_header(path, kind, DEFAULT_MAX_PIXELS)

@@ -27,6 +27,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from extractors.geometry import BBox
+from extractors.readers.render import PDFIUM_LOCK
 from idp_app.samples.truth import SampleTruth
 
 Pixels = npt.NDArray[np.uint8]
@@ -96,17 +97,18 @@ def rasterise(pdf: bytes, dpi: int, *, grayscale: bool) -> list[Pixels]:
 
 
 def _rasterise(pdf: bytes, dpi: int, *, grayscale: bool) -> list[tuple[Pixels, tuple[float, float]]]:
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        pages = []
-        for page in doc:
-            image = page.render(scale=dpi / 72.0, grayscale=grayscale).to_pil()
-            size_pt = (float(page.get_width()), float(page.get_height()))
-            pages.append((np.asarray(image.convert("L" if grayscale else "RGB"), dtype=np.uint8), size_pt))
-            page.close()
-        return pages
-    finally:
-        doc.close()
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            pages = []
+            for page in doc:
+                image = page.render(scale=dpi / 72.0, grayscale=grayscale).to_pil()
+                size_pt = (float(page.get_width()), float(page.get_height()))
+                pages.append((np.asarray(image.convert("L" if grayscale else "RGB"), dtype=np.uint8), size_pt))
+                page.close()
+            return pages
+        finally:
+            doc.close()
 
 
 def _rotation(width_px: int, height_px: int, angle_deg: float) -> npt.NDArray[np.float64]:

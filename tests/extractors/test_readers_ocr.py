@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -255,6 +256,21 @@ def test_render_page_for_pdf_and_image(tmp_path: Path) -> None:
     Image.fromarray(draw_scan(dpi=100)).save(png, dpi=(100, 100))
     shown = render_page(png, 0, 50)
     assert shown.size == (361, 166)  # 722 x 333 pixels at 100 dpi shown at 50 dpi
+
+
+def test_pages_render_and_read_from_several_threads_at_once(tmp_path: Path) -> None:
+    """The window renders and reads in background threads; PDFium itself may only be used by one at a time."""
+    pdfs = [text_pdf(tmp_path / f"inv{k}.pdf") for k in range(3)]
+    expected = np.asarray(render_page(pdfs[0], 0, 72))
+
+    def work(k: int) -> bool:
+        pdf = pdfs[k % 3]
+        if k % 3 == 2:
+            return bool(read_document(pdf, CTX).pages[0].tokens)
+        return bool(np.array_equal(np.asarray(render_page(pdf, 0, 72)), expected))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert all(pool.map(work, range(90)))
 
 
 class _OutOfOrderPool:
