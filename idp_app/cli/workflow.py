@@ -136,7 +136,8 @@ def ingest(
                     soft_wrap=True,
                 )
                 for doc_id, name, message in report.failures:
-                    err.print(f"  failed {doc_id} {escape(name)}: {escape(message)}", highlight=False)
+                    which = f"{doc_id} {escape(name)}" if doc_id else escape(name)
+                    err.print(f"  failed {which}: {escape(message)}", highlight=False)
 
             if watch:
                 if not paths or not all(p.is_dir() for p in paths):

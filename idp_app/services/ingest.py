@@ -118,11 +118,22 @@ class IngestReport:
     failed: int = 0
     seconds: float = 0.0
     failures: list[tuple[int, str, str]] = field(default_factory=list)
-    """(document id, file name, error) for each document that failed."""
+    """(document id, file name, error) for each document that failed; id 0 for a file that could not be read
+    and so was not imported."""
 
     @property
     def per_minute(self) -> float:
         return self.extracted * 60.0 / self.seconds if self.seconds > 0 else 0.0
+
+
+def display_name(name: str) -> str:
+    """A file name as text the database can hold. A name whose bytes are not UTF-8 (a Latin-1 or Windows name from
+    a zip or a scanner: "r\\xe9chnung.pdf") reaches Python with surrogates; it is read as Windows-1252 instead."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("cp1252", errors="replace")
 
 
 def collect(paths: Iterable[Path]) -> list[Path]:
@@ -213,8 +224,8 @@ class IngestService:
                 return found, False
             doc = Document(
                 sha256=sha,
-                filename=path.name,
-                source_path=str(path.resolve()),
+                filename=display_name(path.name),
+                source_path=display_name(str(path.resolve())),
                 suffix=path.suffix.lower(),
                 size_bytes=stored.stat().st_size,
                 status=S.IMPORTED.value,
@@ -251,7 +262,12 @@ class IngestService:
             if user != SYSTEM:
                 acting_user(s, user, Permission.INGEST)
         for path in collect(paths):
-            _, new = self.import_file(path, user)
+            try:
+                _, new = self.import_file(path, user)
+            except OSError as exc:  # unreadable (permissions, vanished): that file only; nothing was recorded
+                report.failed += 1
+                report.failures.append((0, display_name(path.name), f"cannot read the file: {exc.strerror or exc}"))
+                continue
             report.imported += new
             report.duplicates += not new
         self.extract_pending(workers=workers, progress=progress, report=report)

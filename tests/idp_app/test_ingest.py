@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from idp_app.db.models import Document, Extraction
 from idp_app.domain import DocumentStatus
 from idp_app.errors import IllegalTransitionError, InputError, PermissionDeniedError
 from idp_app.services import IngestReport, Workspace
+from idp_app.services.storage import FileStore
 
 
 def status_of(ws: Workspace, doc_id: int) -> DocumentStatus:
@@ -68,6 +71,29 @@ def test_bad_files_fail_alone_and_the_batch_goes_on(ws: Workspace, inbox: Path) 
     # an empty result (no type, no fields) is sent to review, not approved
     empty = next(d for d in ws.queue.list() if d.filename == "4-empty.json")
     assert "unknown_type" in {r.code for r in ws.documents.get(empty.id).reasons}
+
+
+def test_a_file_name_that_is_not_utf8_and_an_unreadable_file_fail_alone(
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_doc(inbox, "1-good.json", invoice("G-1"))
+    latin1 = Path(os.fsdecode(bytes(inbox) + b"/2-r\xe9chnung.json"))  # as a Windows zip leaves it
+    latin1.write_text(json.dumps(invoice("R-2")), encoding="utf-8")
+    write_doc(inbox, "3-locked.json", invoice("L-3"))
+    write_doc(inbox, "4-good.json", invoice("G-4"))
+    put = FileStore.put
+
+    def locked(self: FileStore, path: Path, sha: str | None = None) -> tuple[str, Path]:
+        if path.name == "3-locked.json":
+            raise PermissionError(13, "Permission denied")
+        return put(self, path, sha)
+
+    monkeypatch.setattr(FileStore, "put", locked)
+    report = ws.ingest.ingest([inbox], workers=0)
+    assert (report.imported, report.extracted, report.failed) == (3, 3, 1)
+    assert report.failures == [(0, "3-locked.json", "cannot read the file: Permission denied")]
+    names = {d.filename for d in ws.queue.list(limit=100)}
+    assert "2-réchnung.json" in names and "3-locked.json" not in names
 
 
 def _status(status: DocumentStatus):  # type: ignore[no-untyped-def]
