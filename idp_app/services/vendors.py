@@ -53,20 +53,25 @@ def _info(v: Vendor) -> VendorInfo:
 
 
 def match(session: Session, name: str | None, vat_id: str | None, iban: str | None) -> Vendor | None:
-    """The registered vendor with this VAT id, else this IBAN, else this normalised name."""
+    """The registered vendor with this VAT id, else this normalised name, else this IBAN. A vendor on file with
+    another VAT id than the document's is another company ("Chantemerle Analytics GmbH" and "... KG" share a name
+    key), not matched by name or IBAN."""
     vat = vat_key(vat_id)
     if vat:
         v = session.execute(select(Vendor).where(Vendor.vat_id == vat).limit(1)).scalar_one_or_none()
         if v is not None:
             return v
+    others = (Vendor.vat_id.is_(None) | (Vendor.vat_id == vat)) if vat else None
     key = name_key(name)
     if key:
-        v = session.execute(select(Vendor).where(Vendor.name_key == key).limit(1)).scalar_one_or_none()
+        stmt = select(Vendor).where(Vendor.name_key == key)
+        v = session.execute((stmt if others is None else stmt.where(others)).limit(1)).scalar_one_or_none()
         if v is not None:
             return v
     ib = normal_iban(iban)
     if ib:
-        return session.execute(select(Vendor).where(Vendor.iban == ib).limit(1)).scalar_one_or_none()
+        stmt = select(Vendor).where(Vendor.iban == ib)
+        return session.execute((stmt if others is None else stmt.where(others)).limit(1)).scalar_one_or_none()
     return None
 
 

@@ -234,6 +234,24 @@ def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace,
     assert reasons == {"c.json": {"iban_changed"}, "d.json": {"duplicate_invoice"}, "e.json": {"duplicate_invoice"}}
 
 
+def test_a_company_of_the_same_name_with_another_vat_id_is_another_vendor(ws: Workspace, inbox: Path) -> None:
+    first = claimed(ws, inbox / "1", "kg.json", invoice("K-1", vendor="Chantemerle Analytics KG", vat="DE136695976"))
+    ws.review.approve(first, "clerk")
+    other = invoice("G-1", vendor="Chantemerle Analytics GmbH", vat="DE129273398", iban=IBAN_B)
+    write_doc(inbox / "2", "gmbh.json", other)
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    [item] = [i for i in ws.queue.list() if i.filename == "gmbh.json"]
+    codes = {r.code for r in ws.documents.get(item.id).reasons}
+    assert "unknown_vendor" in codes and "iban_changed" not in codes
+    ws.queue.claim(item.id, "clerk")
+    ws.review.approve(item.id, "clerk")
+    on_file = {v.name: (v.vat_id, v.iban) for v in ws.vendors.list()}
+    assert on_file == {
+        "Chantemerle Analytics KG": ("DE136695976", IBAN_A),
+        "Chantemerle Analytics GmbH": ("DE129273398", IBAN_B),
+    }
+
+
 def test_a_copy_is_a_duplicate_whether_or_not_its_vat_id_was_read_and_in_any_script(ws: Workspace, inbox: Path) -> None:
     first = claimed(ws, inbox / "1", "a.json", invoice("RE-117", vat="DE136695976"))
     ws.review.approve(first, "clerk")
