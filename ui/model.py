@@ -29,7 +29,13 @@ class FieldKind(StrEnum):
     @classmethod
     def of(cls, schema_type: str | None) -> FieldKind:
         t = (schema_type or "text").lower()
-        aliases = {"money": cls.AMOUNT, "decimal": cls.AMOUNT, "number": cls.AMOUNT, "parties": cls.LIST}
+        aliases = {
+            "money": cls.AMOUNT,
+            "decimal": cls.AMOUNT,
+            "number": cls.AMOUNT,
+            "price": cls.AMOUNT,
+            "parties": cls.LIST,
+        }
         if t in aliases:
             return aliases[t]
         try:

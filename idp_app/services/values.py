@@ -20,7 +20,7 @@ LINE_ITEM_TYPES = {
     "article_number": "text",
     "description": "text",
     "quantity": "number",
-    "unit_price": "amount",
+    "unit_price": "price",
     "amount": "amount",
     "tax_rate": "percent",
 }
@@ -46,6 +46,12 @@ def field_type(doc_type: str | None, name: str, line_item: bool = False) -> str:
 
 
 _AMOUNT_CHARS = re.compile(r"^[+-]?[\d\s.,'’]+$")
+_AMBIGUOUS_AMOUNT = re.compile(
+    r"[+-]?\s*(?:[€$£¥]|[A-Z]{3})?\s*[+-]?\s*[1-9]\d{0,2}[.,]\d{3}\s*-?\s*(?:[€$£¥]|[A-Z]{3})?"
+)
+"""One separator and three digits after it ("45.000 €", "1,250"): thousands in one convention, decimals in the
+other. A clerk's amount in this form is refused and the two readings are named; a unit price (value type
+``price``) may have three decimals ("1.789" a litre), so it is read as decimals there."""
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 
 
@@ -134,7 +140,13 @@ def normalise(value_type: str, text: str | None) -> str | None:
     s = text.strip()
     if value_type == "date":
         return parse_date(s).isoformat()
-    if value_type == "amount":
+    if value_type in ("amount", "price"):
+        if value_type == "amount" and _AMBIGUOUS_AMOUNT.fullmatch(s):
+            digits = re.sub(r"\D", "", s)
+            small = f"{Decimal(digits[:-3] + '.' + digits[-3:]).normalize():f}"
+            raise InvalidValueError(
+                f"{text!r} is ambiguous ({int(digits)} or {small}): write it with its cents, e.g. {int(digits)}.00"
+            )
         value = parse_amount(s)
         decimals = -int(value.as_tuple().exponent)  # finite: parse_amount refuses NaN and infinity
         # cents at least; more decimals (a unit price of 0.125) are kept, never rounded away

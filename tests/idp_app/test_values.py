@@ -21,7 +21,8 @@ from idp_app.services.values import normalise
         ("amount", "1 234,00", "1234.00"),
         ("amount", "1.234.567", "1234567.00"),
         ("amount", "1,234,567", "1234567.00"),
-        ("amount", "1.789", "1.789"),  # a unit price: one dot is a decimal point, and no decimal is rounded away
+        ("price", "1.789", "1.789"),  # a unit price: one dot is a decimal point, and no decimal is rounded away
+        ("amount", "1.789,00", "1789.00"),
         ("amount", "0.005", "0.005"),
         ("amount", "0,1234", "0.1234"),
         ("percent", "7.125%", "7.125"),
@@ -51,6 +52,9 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("date", "31.02.2024", "date"),
         ("amount", "12a.00", "amount"),
         ("amount", "ten euros", "amount"),
+        ("amount", "45.000 €", "ambiguous (45000 or 45)"),  # thousands in German, decimals in English
+        ("amount", "1,250", "ambiguous (1250 or 1.25)"),
+        ("amount", "EUR -2.500", "ambiguous (2500 or 2.5)"),
         ("currency", "EURO", "currency"),
         ("iban", "DE00 1234", "IBAN"),
         ("vat_id", "DE123", "VAT"),
