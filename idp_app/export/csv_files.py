@@ -34,12 +34,12 @@ def safe_cell(value: str, value_type: str) -> str:
     return value
 
 
-def _write(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+def _write(header: Sequence[str], rows: Iterable[Sequence[str]], bom: bool = False) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(rows)
-    return buf.getvalue().encode("utf-8")
+    return buf.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
 def field_columns(doc_type: str, records: Sequence[ExportRecord]) -> list[str]:
@@ -50,7 +50,7 @@ def field_columns(doc_type: str, records: Sequence[ExportRecord]) -> list[str]:
     return names
 
 
-def documents_csv(doc_type: str, records: Sequence[ExportRecord]) -> bytes:
+def documents_csv(doc_type: str, records: Sequence[ExportRecord], bom: bool = False) -> bytes:
     """One row per document of ``doc_type``."""
     columns = field_columns(doc_type, records)
     rows = (
@@ -64,10 +64,10 @@ def documents_csv(doc_type: str, records: Sequence[ExportRecord]) -> bytes:
         ]
         for r in records
     )
-    return _write([*DOCUMENT_COLUMNS, *columns], rows)
+    return _write([*DOCUMENT_COLUMNS, *columns], rows, bom)
 
 
-def line_items_csv(records: Sequence[ExportRecord]) -> bytes:
+def line_items_csv(records: Sequence[ExportRecord], bom: bool = False) -> bytes:
     """One row per line item of every document, keyed by document id and the document's invoice number."""
     extra: list[str] = []
     for r in records:
@@ -84,4 +84,4 @@ def line_items_csv(records: Sequence[ExportRecord]) -> bytes:
         for r in records
         for line in r.lines
     )
-    return _write(["document_id", "invoice_number", "line", *columns], rows)
+    return _write(["document_id", "invoice_number", "line", *columns], rows, bom)

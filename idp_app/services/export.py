@@ -60,6 +60,8 @@ class ExportSettings:
     buyer_country: str | None = None
     """ISO 3166 code of the company the invoices are addressed to (EN 16931 needs the buyer's country)."""
     formats: tuple[str, ...] = DEFAULT_FORMATS
+    csv_bom: bool = False
+    """Write the CSV files with a UTF-8 byte-order mark (for a spreadsheet opened by double-click)."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportSettings:
@@ -70,7 +72,10 @@ class ExportSettings:
         if not formats or any(f not in FORMATS for f in formats):
             raise ConfigError(f"export settings: formats must be some of {', '.join(FORMATS)}")
         directory = str(data.get("directory") or "").strip()
-        return cls(Path(directory).expanduser() if directory else None, country, formats)
+        bom = data.get("csv_bom", False)
+        if not isinstance(bom, bool):
+            raise ConfigError("export settings: csv_bom must be true or false")
+        return cls(Path(directory).expanduser() if directory else None, country, formats, bom)
 
     @classmethod
     def load(cls, home: Path) -> ExportSettings:
@@ -111,6 +116,16 @@ class ExportReport:
     """Batches an interrupted export had left half-renamed and this one completed."""
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+"""The process's file mode mask, read once at start (reading it means setting it)."""
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -118,6 +133,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+    os.chmod(tmp, 0o666 & ~_UMASK)  # as an ordinary file: readable by the accountant's account or a share
     os.replace(tmp, path)
 
 
@@ -288,10 +304,10 @@ class ExportService:
         if "csv" in formats:
             for doc_type in dict.fromkeys(r.doc_type for r in chosen):
                 files[f"{doc_type}.csv"] = csv_files.documents_csv(
-                    doc_type, [r for r in chosen if r.doc_type == doc_type]
+                    doc_type, [r for r in chosen if r.doc_type == doc_type], bom=settings.csv_bom
                 )
             if any(r.lines for r in chosen):
-                files["line_items.csv"] = csv_files.line_items_csv(chosen)
+                files["line_items.csv"] = csv_files.line_items_csv(chosen, bom=settings.csv_bom)
         for fmt in xml_formats:
             for r in chosen:
                 if (r.document_id, fmt) in xml:

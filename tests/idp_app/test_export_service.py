@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,14 @@ import pytest
 from fake_extractors import invoice, write_doc
 
 from idp_app.domain import DocumentStatus
-from idp_app.errors import IllegalTransitionError, InputError, NotFoundError, PermissionDeniedError, RuleFailedError
+from idp_app.errors import (
+    ConfigError,
+    IllegalTransitionError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleFailedError,
+)
 from idp_app.services import Workspace
 from idp_app.services.documents import DocumentService
 from idp_app.services.export import ExportService, ExportSettings
@@ -107,6 +116,30 @@ def test_clerks_may_not_export_and_nothing_is_written(ws: Workspace, inbox: Path
     with pytest.raises(PermissionDeniedError):
         ws.export.export("clerk", out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_exported_files_are_readable_by_others_and_the_csv_may_carry_a_byte_order_mark(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    approved(ws, inbox, {"a": _invoice("A-1", vendor="Kärntner Straße GmbH")})
+    report = ws.export.export("sup", out_dir=tmp_path / "out", batch="plain")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert report.directory is not None
+    for f in ("invoice.csv", "manifest.json"):
+        assert stat.S_IMODE((report.directory / f).stat().st_mode) == 0o666 & ~mask
+    plain = (tmp_path / "out" / "plain" / "invoice.csv").read_bytes()
+    assert plain.startswith(b"document_id,") and "Kärntner Straße".encode() in plain
+    policy = ws.config.home / "routing.toml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("[export]", "[export]\ncsv_bom = true"), "utf-8")
+    second = approved(ws, tmp_path / "in2", {"b": _invoice("B-1")})
+    excel = ws.export.export("sup", out_dir=tmp_path / "out", batch="excel", formats=["csv"])
+    data = (tmp_path / "out" / "excel" / "invoice.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfdocument_id,") and excel.exported == [second["b"]]
+    assert next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[0] == "document_id"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("csv_bom = true", "csv_bom = 1"), "utf-8")
+    with pytest.raises(ConfigError, match="csv_bom must be true or false"):
+        ws.export.settings()
 
 
 def test_bad_batch_names_formats_and_existing_batches_are_refused(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
