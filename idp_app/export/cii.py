@@ -212,6 +212,8 @@ def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoic
             )
         if record.lines:
             notes.append("the line items do not add up to the net amount: one line carries the net amount")
+        else:
+            notes.append("no line items were read: one line carries the net amount")
         name = f"Invoice {record.text('invoice_number')}"
         lines.append(CiiLine(1, name, "", Decimal(1), net, net, single))
     groups = _groups(lines, tax)

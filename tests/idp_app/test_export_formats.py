@@ -224,6 +224,9 @@ def test_lines_are_summed_as_written_to_the_cent_and_control_characters_are_drop
     )
     inv = cii.prepare(record(lines, net_amount="100.00", tax_amount="19.00", total_amount="119.00"), "DE")
     assert len(inv.lines) == 1  # 50.01 + 50.00 is not 100.00: one line carries the net amount
+    assert inv.notes == ("the line items do not add up to the net amount: one line carries the net amount",)
+    bare = cii.prepare(record((), net_amount="100.00", tax_amount="19.00", total_amount="119.00"), "DE")
+    assert len(bare.lines) == 1 and bare.notes == ("no line items were read: one line carries the net amount",)
     inv = cii.prepare(
         record(
             (*lines[:1], ExportLine(2, {"amount": "49.995"})),
