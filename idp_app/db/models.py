@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -181,6 +182,8 @@ class FieldRow(Base):
     predicted_bbox_pt: Mapped[list[Any] | None] = mapped_column(JSON)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A person confirmed or set this value in review (it is then as sure as a correction, even if unchanged)."""
 
     document: Mapped[Document] = relationship(back_populates="fields")
 

@@ -23,7 +23,7 @@ def field_value(row: FieldRow) -> FieldValue:
         name=row.name,
         value=row.value,
         text=row.predicted_text,
-        confidence=1.0 if row.corrected else max(0.0, min(1.0, row.confidence)),
+        confidence=1.0 if row.corrected or row.checked else max(0.0, min(1.0, row.confidence)),
         page=row.page,
         bbox_pt=bbox(row.bbox_pt),
     )

@@ -169,6 +169,7 @@ class ReviewService:
                     corrected=False,
                 )
                 s.add(row)
+            row.checked = True  # a person looked at it: confirmed or set, even back to what was read
             if c.kind is CorrectionKind.CORRECTION:
                 row.value = new_value
                 if c.new_bbox_pt is not None or c.old_bbox_pt is not None:

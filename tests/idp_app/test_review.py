@@ -332,3 +332,19 @@ def test_an_approval_waits_for_a_claim_another_session_is_making_and_then_refuse
         other.dispose()
     assert "claimed by clerk2" in outcome.get("error", ""), outcome
     assert ws.documents.get(doc_id).status is DocumentStatus.IN_REVIEW
+
+
+def test_a_field_accepted_or_set_back_to_what_was_read_is_checked_and_no_longer_doubtful(
+    ws: Workspace, inbox: Path
+) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", conf=0.5))
+    fields = ws.documents.get(doc_id).fields
+    assert fields["vendor_name"].state is ReviewState.CHECK and fields["invoice_date"].state is ReviewState.CHECK
+    accepted = ws.review.apply(
+        Correction(doc_id, "vendor_name", "ACME GmbH", "ACME GmbH", user="clerk", kind=CorrectionKind.CONFIRMATION)
+    )
+    assert accepted.state is ReviewState.OK and not accepted.corrected
+    ws.review.correct(doc_id, "invoice_date", "2024-03-06", "clerk")
+    back = ws.review.correct(doc_id, "invoice_date", "05.03.2024", "clerk")  # back to what was read
+    assert back.value == "2024-03-05" and back.state is ReviewState.OK and not back.corrected
+    assert ws.documents.get(doc_id).fields["invoice_number"].state is ReviewState.CHECK  # untouched: still doubtful
