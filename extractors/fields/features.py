@@ -74,6 +74,8 @@ class LabelHit:
     strength: float
     token_end: int
     """Position in the line's tokens just after the label."""
+    chars: tuple[int, int] = (0, 0)
+    """The label's span in the line's text."""
 
 
 def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
@@ -91,8 +93,28 @@ def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
                     continue
                 box = view.box(lv.page, ids)
                 end = lv.token_ids.index(ids[-1]) + 1
-                hits.append(LabelHit(lv.page, lv.index, box.x0, box.x1, len(m.group(0)) / 20.0, end))
+                hits.append(
+                    LabelHit(lv.page, lv.index, box.x0, box.x1, len(m.group(0)) / 20.0, end, (m.start(), m.end()))
+                )
     return hits
+
+
+def schema_labels(view: DocView, schema: Schema) -> dict[str, list[LabelHit]]:
+    """Each field's label hits, less those inside a longer label of another field: "Date" is the invoice date's
+    label, but not in "Delivery date" or "Due date", which label other fields."""
+    hits = {spec.name: find_labels(view, spec) for spec in schema.fields}
+    spans: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
+    for name, found in hits.items():
+        for h in found:
+            spans.setdefault((h.page, h.line), []).append((name, *h.chars))
+
+    def inside_another(name: str, h: LabelHit) -> bool:
+        a, b = h.chars
+        return any(
+            other != name and s0 <= a and b <= s1 and s1 - s0 > b - a for other, s0, s1 in spans[(h.page, h.line)]
+        )
+
+    return {name: [h for h in found if not inside_another(name, h)] for name, found in hits.items()}
 
 
 def _sum_roles(amounts: Sequence[Decimal]) -> dict[Decimal, set[str]]:
@@ -117,7 +139,7 @@ class FeatureBuilder:
         self.view = view
         self.schema = schema
         self.candidates = candidates
-        self.labels = {spec.name: find_labels(view, spec) for spec in schema.fields}
+        self.labels = schema_labels(view, schema)
         amounts = [Decimal(c.value) for c in candidates if c.value_type == "amount"]
         self.amount_sorted = sorted(set(amounts), reverse=True)
         self.roles = _sum_roles(amounts)

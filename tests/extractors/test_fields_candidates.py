@@ -275,6 +275,22 @@ def test_label_features_see_the_label_on_the_left_and_the_competing_label() -> N
     assert f_due["other_left_closer"] == 1.0
 
 
+def test_a_short_label_inside_another_fields_longer_label_labels_nothing() -> None:
+    doc = make_doc(["Date  Delivery date", "06.02.2024  02.02.2024"])
+    schema = load_schema("invoice")
+    view = DocView.of(doc)
+    cands = [c for c in collect(view, ExtractionContext()) if c.value_type == ValueType.DATE]
+    fb = FeatureBuilder(view, schema, cands)
+    issued = next(c for c in cands if c.value == "2024-02-06")
+    delivered = next(c for c in cands if c.value == "2024-02-02")
+    f_issued = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), issued), strict=True))
+    f_delivered = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), delivered), strict=True))
+    assert f_issued["lab_above_aligned"] == 1.0
+    assert f_delivered["lab_above_aligned"] == 0.0 and f_delivered["other_above_aligned"] == 1.0
+    [hit] = fb.labels["invoice_date"]  # "date" of "Delivery date" is the delivery date's label only
+    assert hit.chars == (0, 4)
+
+
 @pytest.mark.parametrize(
     ("row", "field", "value"),
     [
