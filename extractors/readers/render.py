@@ -7,6 +7,7 @@ against the limit from its size and the resolution before it is rendered.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -144,6 +145,11 @@ def _pypdf_diagnosis(path: Path, detail: str) -> ExtractionError:
         pass
     return CorruptFileError(f"cannot open the PDF: {detail}", path=str(path))
 
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+"""pypdf, asked why PDFium could not open a file, logs what it meets on the way ("EOF marker not found") as
+warnings, which Python prints to stderr when nothing configured logging: a damaged file is reported once, as
+its extraction error."""
 
 PDFIUM_LOCK = threading.RLock()
 """PDFium may not be called from two threads at once, not even for two documents: the window renders pages and

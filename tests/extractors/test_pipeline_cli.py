@@ -4,6 +4,8 @@ pipeline on generated invoices compared with the generator's truth (the golden v
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,17 @@ def test_bad_files_get_one_line_each_and_the_rest_is_printed(
     assert len(err_lines) == 3
     assert all(line.startswith("error [") for line in err_lines)
     assert "Traceback" not in res.stderr
+
+
+def test_a_damaged_pdf_is_one_line_on_stderr_outside_the_test_runner_too(tmp_path: Path) -> None:
+    """Without pytest's logging capture, pypdf's own warnings ("EOF marker not found") would reach stderr."""
+    bad = tmp_path / "corrupt.pdf"
+    bad.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n")
+    code = "import sys; from idp_app.cli import main; sys.argv = ['idp', 'extract', sys.argv[1]]; main()"
+    done = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 12 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error [corrupt_file] {bad}: cannot open the PDF")
 
 
 def test_all_good_files_exit_zero(invoices: list[tuple[Path, dict[str, object]]]) -> None:
