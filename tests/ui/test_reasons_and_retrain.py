@@ -15,7 +15,7 @@ from tests.ui.fakes import FakeBackend
 from ui.field_panel import FieldPanel
 from ui.main_window import MainWindow, Prompts
 from ui.model import ExportOutcome, QueueRow, RetrainOutcome, UserSession
-from ui.queue_view import QueueModel
+from ui.queue_view import QueueModel, QueueView
 from ui.retrain import describe
 from ui.tasks import TaskRunner
 
@@ -41,6 +41,17 @@ def test_queue_cell_shows_the_first_reason_and_the_count_with_all_in_the_tooltip
     assert all(r in tip for r in REASONS[:3])
     assert model.index(1, 1).data() == ""
     assert model.index(1, 1).data(Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_the_queue_shows_the_priority_order_until_a_column_is_clicked(qtbot: QtBot) -> None:
+    view = QueueView()
+    qtbot.addWidget(view)
+    names = ["b-risky.pdf", "c-doubtful.pdf", "a-old.pdf"]  # as the core ranks them
+    view.model.set_rows([QueueRow(i, n, "needs_review", confidence=0.5) for i, n in enumerate(names, start=1)])
+    shown = [view.proxy.index(r, 0).data() for r in range(view.proxy.rowCount())]
+    assert shown == names
+    view.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert [view.proxy.index(r, 0).data() for r in range(3)] == sorted(names)
 
 
 def test_queue_summary_counts_the_kinds_of_reason_when_the_codes_are_known() -> None:
