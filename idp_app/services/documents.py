@@ -143,6 +143,8 @@ def build_view(session: Session, doc: Document, store: FileStore, policy: Routin
     reasons = tuple(
         ReasonView(r.code, r.message, tuple(r.fields or ()), r.risk, r.code in BLOCKING) for r in doc.reasons
     )
+    # rules judge extracted values: a file that failed or waits to be read has none to judge
+    extracted = doc.status not in (DocumentStatus.FAILED, DocumentStatus.IMPORTED, DocumentStatus.EXTRACTING)
     return DocumentView(
         id=doc.id,
         sha256=doc.sha256,
@@ -155,7 +157,7 @@ def build_view(session: Session, doc: Document, store: FileStore, policy: Routin
         fields=fields,
         line_items=line_items,
         reasons=reasons,
-        failed_rules=tuple(reason_view(r) for r in review.failed_rules),
+        failed_rules=tuple(reason_view(r) for r in review.failed_rules) if extracted else (),
         vendor_id=doc.vendor_id,
         vendor_name=doc.vendor_name,
         claimed_by=doc.claimed_by,

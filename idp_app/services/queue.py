@@ -68,6 +68,7 @@ _COLUMNS = (
     Document.claimed_by,
     Document.lease_expires_at,
     Document.created_at,
+    Document.error,
 )
 """What a queue row shows: selected as columns, not whole documents, so a page costs little to build."""
 
@@ -86,7 +87,7 @@ def _item(d: Any, reasons: list[tuple[str, str]] | None = None) -> QueueItem:
         claimed_by=d.claimed_by,
         lease_expires_at=d.lease_expires_at,
         created_at=d.created_at,
-        reasons=tuple(m for _c, m in reasons or ()),
+        reasons=tuple(m for _c, m in reasons or ()) or ((d.error,) if d.error else ()),  # a failed file: why
         reason_codes=tuple(c for c, _m in reasons or ()),
     )
 

@@ -66,8 +66,10 @@ def test_bad_files_fail_alone_and_the_batch_goes_on(ws: Workspace, inbox: Path) 
     assert failed["2-corrupt.json"].endswith("the file is damaged")
     assert "bug" in failed["3-bug.json"]
     corrupt = next(d for d in ws.queue.list(_status(DocumentStatus.FAILED)) if d.filename == "2-corrupt.json")
+    assert corrupt.reasons == ("the file is damaged",)  # the queue says why a file failed
     view = ws.documents.get(corrupt.id)
     assert (view.status, view.error_kind) == (DocumentStatus.FAILED, "corrupt_file")
+    assert view.failed_rules == ()  # nothing was read, so no rule can fail ("vendor name not found")
     # an empty result (no type, no fields) is sent to review, not approved
     empty = next(d for d in ws.queue.list() if d.filename == "4-empty.json")
     assert "unknown_type" in {r.code for r in ws.documents.get(empty.id).reasons}
