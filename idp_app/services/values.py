@@ -83,7 +83,18 @@ def parse_amount(text: str) -> Decimal:
     return value
 
 
+YEARS = range(1900, 2200)
+"""Years a document's date can have: "9999-12-31" (a placeholder for "never") or "0024" is a typing slip."""
+
+
 def parse_date(text: str) -> date:
+    d = _parse_date(text)
+    if d.year not in YEARS:
+        raise InvalidValueError(f"{text!r} is not a plausible date: the year {d.year} is not between 1900 and 2199")
+    return d
+
+
+def _parse_date(text: str) -> date:
     import dateparser
 
     s = text.strip()
@@ -103,7 +114,23 @@ def parse_date(text: str) -> date:
     return parsed.date()
 
 
-_PERIOD = re.compile(r"(?P<amount>.+?)\s*(?P<unit>business\s+days?|days?|weeks?|months?|years?|yrs?)\.?", re.I)
+_UNIT_WORDS = {
+    "day": ("tag", "tage", "tagen", "jour", "jours", "dag", "dagen"),
+    "business day": ("werktag", "werktage", "werktagen", "arbeitstag", "arbeitstage", "jour ouvré", "jours ouvrés"),
+    "week": ("woche", "wochen", "semaine", "semaines", "weken"),
+    "month": ("monat", "monate", "monaten", "monats", "mois", "maand", "maanden"),
+    "year": ("jahr", "jahre", "jahren", "an", "ans", "année", "années", "jaar", "jaren"),
+}
+"""Period units in German, French and Dutch, by their English name."""
+_FOREIGN_UNIT = {w: unit for unit, words in _UNIT_WORDS.items() for w in words}
+_PERIOD = re.compile(
+    r"(?P<amount>.+?)\s*(?P<unit>business\s+days?|days?|weeks?|months?|years?|yrs?|"
+    + "|".join(re.escape(w) for w in sorted(_FOREIGN_UNIT, key=len, reverse=True))
+    + r")\.?",
+    re.I,
+)
+_ISO_PERIOD = re.compile(r"P(?P<amount>\d+)(?P<unit>[YMWD])", re.I)
+_ISO_UNIT = {"Y": "years", "M": "months", "W": "weeks", "D": "days"}
 
 
 def parse_period(text: str) -> str:
@@ -111,10 +138,14 @@ def parse_period(text: str) -> str:
     form contract extraction gives a term or a notice period."""
     from extractors.contracts.normalize import normalize_duration
 
-    m = _PERIOD.fullmatch(text.strip())
+    iso = _ISO_PERIOD.fullmatch(text.strip())  # ISO 8601, as e-invoices and contract systems write it: P2Y
+    m = _PERIOD.fullmatch(f"{iso['amount']} {_ISO_UNIT[iso['unit'].upper()]}" if iso else text.strip())
     if m is None:
         raise InvalidValueError(f"{text!r} is not a period (e.g. 2 years, 30 days, 6 months)")
     amount, unit = m["amount"].strip(), re.sub(r"\s+", " ", m["unit"].lower())
+    if unit in _FOREIGN_UNIT:
+        unit = _FOREIGN_UNIT[unit] + ("s" if amount not in ("1", "ein", "eine", "einen", "un", "une", "een") else "")
+        amount = {"ein": "1", "eine": "1", "einen": "1", "un": "1", "une": "1", "een": "1"}.get(amount, amount)
     if unit == "business days":
         unit = "business day"  # the one plural the duration names do not list
     period = normalize_duration(amount, unit)

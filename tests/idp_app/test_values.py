@@ -38,6 +38,13 @@ from idp_app.services.values import normalise
         ("period", "1 year", "1 year"),
         ("period", "5 business days", "5 business days"),
         ("period", "55.5 months", "55.5 months"),
+        ("period", "3 Monate", "3 months"),
+        ("period", "eine Woche", "1 week"),
+        ("period", "10 Werktage", "10 business days"),
+        ("period", "6 mois", "6 months"),
+        ("period", "12 maanden", "12 months"),
+        ("period", "P2Y", "2 years"),
+        ("period", "P30D", "30 days"),
         ("amount", "", None),
     ],
 )
@@ -50,6 +57,8 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
     [
         ("date", "tomorrowish", "date"),
         ("date", "31.02.2024", "date"),
+        ("date", "9999-12-31", "plausible date"),
+        ("date", "05.03.0024", "plausible date"),
         ("amount", "12a.00", "amount"),
         ("amount", "ten euros", "amount"),
         ("amount", "45.000 €", "ambiguous (45000 or 45)"),  # thousands in German, decimals in English
