@@ -275,7 +275,15 @@ def release(doc_id: Annotated[int, typer.Argument(metavar="DOC")], user: UserOpt
 def correct(
     doc_id: Annotated[int, typer.Argument(metavar="DOC")],
     field: Annotated[str, typer.Argument(metavar="FIELD")],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help='The true value ("" clears the field).')],
+    value: Annotated[
+        str,
+        typer.Argument(
+            metavar="VALUE",
+            help=(
+                'The true value ("" clears the field). A negative amount after --: idp correct 7 net_amount -- -8.00'
+            ),
+        ),
+    ],
     row: Annotated[int | None, typer.Option(min=0, help="Line-item row from 0 (FIELD is then the column).")] = None,
     user: UserOpt = None,
 ) -> None:
