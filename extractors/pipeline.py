@@ -221,9 +221,9 @@ def extract_document(
     schema = load_schema(str(DocumentType.RECEIPT if dtype == DocumentType.RECEIPT else DocumentType.INVOICE))
     fields = _fields(doc, ctx, schema, dtype, model, sources, timing)
     if ctx.second_look:
-        required = [s.name for s in schema.fields if s.required]
+        expected = [s.name for s in schema.fields if s.expected]
         again = partial(_fields, ctx=ctx, schema=schema, dtype=dtype, model=model, sources=sources)
-        fields = _second_look(doc, ctx, fields, required, again, warnings, timing)
+        fields = _second_look(doc, ctx, fields, expected, again, warnings, timing)
     fields = merge_payment_terms(doc, fields)  # after the looks: a printed due date outranks one worked out
     t1 = time.perf_counter()
     items = extract_line_items(doc, schema)
@@ -247,7 +247,7 @@ def _fields(
     per_field, rows = field_candidates(doc, schema, ctx, sources)
     if timing is not None:
         timing["candidates"] = (time.perf_counter() - t0) * 1000
-    decisions = decide_rows(model, rows, frozenset(s.name for s in schema.fields if s.required))
+    decisions = decide_rows(model, rows, frozenset(s.name for s in schema.fields if s.expected))
     conf_feats = np.vstack([decisions[n].conf_features for n in schema.names()])
     confidences = model.confidence(conf_feats)
     fields = {
@@ -272,19 +272,20 @@ fields it may mend (None: all). Read line by line, receipts gave 2 dates more bu
 than they were mended (SROIE: total -5 +1), so the third look is for the date alone."""
 
 DOUBTFUL_BELOW = 0.5
-"""A required field below this confidence (more likely wrong than right) sends a scanned page for a second look."""
+"""An expected field (see ``FieldSpec.expected``) below this confidence (more likely wrong than right) sends a
+scanned page for a second look."""
 
 
 def _second_look(
     doc: Document,
     ctx: ExtractionContext,
     fields: dict[str, FieldValue],
-    required: Sequence[str],
+    expected: Sequence[str],
     extract_fields: Callable[[Document], dict[str, FieldValue]],
     warnings: list[str],
     timing: dict[str, float],
 ) -> dict[str, FieldValue]:
-    """A scanned document with a required field missing or doubtful, read once more: each field keeps its better
+    """A scanned document with an expected field missing or doubtful, read once more: each field keeps its better
     reading.
 
     Tesseract's automatic page segmentation sometimes drops or garbles a short line set apart from the rest (a
@@ -301,7 +302,7 @@ def _second_look(
         return fields
     checked = False
     for key, psm, evidence, mends in LOOKS:
-        doubtful = [n for n in required if fields[n].value is None or fields[n].confidence < DOUBTFUL_BELOW]
+        doubtful = [n for n in expected if fields[n].value is None or fields[n].confidence < DOUBTFUL_BELOW]
         if mends is not None:
             doubtful = [n for n in doubtful if n in mends]
         if not doubtful:

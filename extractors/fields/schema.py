@@ -33,6 +33,11 @@ class FieldSpec:
     value_type: ValueType
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
     required: bool = False
+    """A document of this type cannot be approved without it (routing and review)."""
+    expected: bool = False
+    """Nearly every document of this type prints it (every required field, and a receipt's number): extraction
+    gives it its value first where two fields claim one, and a scan it is missing from is read again. Default:
+    ``required``."""
 
     def all_labels(self) -> tuple[str, ...]:
         """Every label word, all languages, longest first (so that "invoice date" wins over "date")."""
@@ -68,7 +73,8 @@ def parse_schema(data: dict[str, object], doc_type: str) -> Schema:
         except (KeyError, ValueError) as exc:
             raise ValueError(f"schema {doc_type}: field {name} has no valid type") from exc
         labels = {lang: tuple(str(w) for w in words) for lang, words in dict(entry.get("labels", {})).items()}
-        specs.append(FieldSpec(name, vtype, labels, bool(entry.get("required", False))))
+        required = bool(entry.get("required", False))
+        specs.append(FieldSpec(name, vtype, labels, required, bool(entry.get("expected", required))))
     items: dict[str, tuple[str, ...]] = {}
     raw_items = data.get("line_items", {})
     if isinstance(raw_items, dict):

@@ -225,11 +225,11 @@ def _subsample(ds: Dataset, max_negatives: int = 60, seed: int = 0) -> Dataset:
 
 
 def required_fields(pair: ScorerPair) -> frozenset[str]:
-    """The required fields of the schema the pair's candidates were found for (what extraction passes on)."""
+    """The expected fields of the schema the pair's candidates were found for (what extraction passes on)."""
     for doc_type in LEARNED_TYPES:
         schema = load_schema(doc_type)
         if set(schema.names()) == set(pair.candidates):
-            return frozenset(s.name for s in schema.fields if s.required)
+            return frozenset(s.name for s in schema.fields if s.expected)
     return frozenset()
 
 

@@ -379,3 +379,12 @@ def test_rows_of_a_page_scanned_askew_are_grouped_level() -> None:
     askew = Page(0, 595.0, 842.0, tuple(tokens), skew_deg=2.5)
     assert [lv.text for lv in page_lines(askew)] == ["Description Qty Amount", "Toner 1 3,00"]
     assert len(page_lines(dataclasses.replace(askew, skew_deg=0.0))) > 2  # taken level, the rows fall apart
+
+
+def test_a_receipt_number_is_expected_but_not_required_and_expected_defaults_to_required() -> None:
+    receipt = load_schema("receipt").field("invoice_number")
+    assert (receipt.required, receipt.expected) == (False, True)  # read again where missing; approvable without
+    for spec in load_schema("invoice").fields:
+        assert spec.expected == spec.required, spec.name
+    spec = parse_schema({"fields": {"ref": {"type": "identifier", "expected": True}}}, "x").field("ref")
+    assert (spec.required, spec.expected) == (False, True)

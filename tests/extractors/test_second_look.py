@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from extractors.context import ExtractionContext
-from extractors.document import Document, Page
+from extractors.document import Document, DocumentType, Page
 from extractors.pipeline import DOUBTFUL_BELOW, READ_AGAIN, READ_SPARSE, _kept_of_two, _second_look, extract_document
 from extractors.readers import read_document, read_page_again
 from extractors.readers.layout import assemble_page
@@ -64,6 +64,20 @@ def test_a_date_line_the_first_read_lost_is_found_on_the_page_read_again(tmp_pat
     # fields the first read found as surely keep their value and their tokens
     assert result.fields["total_amount"].value == without.fields["total_amount"].value == "15.50"
     assert result.fields["total_amount"].token_ids == without.fields["total_amount"].token_ids
+
+
+def test_a_receipt_whose_number_the_first_read_lost_is_read_again(tmp_path: Path) -> None:
+    """A receipt may be approved without a number (not required), but most print one (expected): its loss is a
+    sign of a bad read."""
+    lost = _without_line(read_document(_scan(tmp_path), CTX), "88213")
+    receipt = DocumentType.RECEIPT
+    assert (
+        extract_document(lost, replace(CTX, second_look=False), doc_type=receipt).fields["invoice_number"].value is None
+    )
+    result = extract_document(lost, CTX, doc_type=receipt)
+    assert "second_look" in result.timing_ms
+    number = result.fields["invoice_number"]
+    assert number.value == "88213" and READ_AGAIN in number.evidence
 
 
 def test_a_value_both_reads_agree_on_keeps_its_tokens_and_the_higher_confidence(tmp_path: Path) -> None:
