@@ -28,6 +28,7 @@ DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent.parent / "resources
 # Risk of each reason: the queue shows the riskiest documents first.
 RISK = {
     "iban_changed": 100,
+    "vat_changed": 90,
     "invalid_code": 90,
     "duplicate_invoice": 80,
     "arithmetic": 50,
@@ -44,7 +45,9 @@ RISK = {
     "low_confidence": 10,
     "qa_sample": 1,
 }
-BLOCKING = frozenset({"iban_changed", "invalid_code", "duplicate_invoice", "arithmetic", "date_order"})
+BLOCKING = frozenset(
+    {"iban_changed", "vat_changed", "invalid_code", "duplicate_invoice", "arithmetic", "date_order"}
+)
 """Rules that refuse approval until fixed or overridden by a supervisor. Line items that do not sum to the net
 (``line_items_sum``) send the document to a clerk and mark the net and the items, but do not block: a discount or a
 charge on the whole invoice (EN 16931 BT-107, BT-108: "Abschläge", "Zuschläge", a deposit) is printed below the
@@ -64,6 +67,7 @@ class RoutingPolicy:
     max_contract_value: Decimal | None = Decimal("10000.00")
     unknown_vendor: bool = True
     iban_changed: bool = True
+    vat_changed: bool = True
     duplicate_invoice: bool = True
     arithmetic: bool = True
     date_order: bool = True
@@ -102,6 +106,7 @@ class RoutingPolicy:
                 max_contract_value=_limit(rules.get("max_contract_value", rules.get("max_total"))),
                 unknown_vendor=bool(rules.get("unknown_vendor", True)),
                 iban_changed=bool(rules.get("iban_changed", True)),
+                vat_changed=bool(rules.get("vat_changed", True)),
                 duplicate_invoice=bool(rules.get("duplicate_invoice", True)),
                 arithmetic=bool(rules.get("arithmetic", True)),
                 date_order=bool(rules.get("date_order", True)),
@@ -152,6 +157,9 @@ class VendorFacts:
     iban_on_file: str | None = None
     duplicate_of: int | None = None
     """Id of another document of the same vendor with the same invoice number."""
+    lookalike_name: str | None = None
+    lookalike_vat: str | None = None
+    """A vendor on file under the document's vendor name with another VAT id (the document's vendor is unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +365,16 @@ def _vendor_rules(fields: Mapping[str, FieldValue], facts: VendorFacts, policy: 
                 f"possible payment fraud: IBAN {iban} differs from {facts.iban_on_file} on file for "
                 f"{facts.vendor_name or vendor}",
                 (n("vendor_iban"),),
+            )
+        )
+    if policy.vat_changed and not facts.known and facts.lookalike_name:
+        vat = _text(fields, n("vendor_vat_id"))
+        out.append(
+            Reason(
+                "vat_changed",
+                f"{facts.lookalike_name} is on file with VAT id {facts.lookalike_vat}, this invoice prints {vat}: "
+                "another company of the same name, a changed VAT id, or someone using the name",
+                (n("vendor_name"), n("vendor_vat_id")),
             )
         )
     if policy.duplicate_invoice and facts.duplicate_of is not None:

@@ -53,39 +53,54 @@ def _info(v: Vendor) -> VendorInfo:
 
 
 def match(session: Session, name: str | None, vat_id: str | None, iban: str | None) -> Vendor | None:
-    """The registered vendor with this VAT id, else this normalised name, else this IBAN. A vendor on file with
-    another VAT id than the document's is another company ("Chantemerle Analytics GmbH" and "... KG" share a name
-    key), not matched by name or IBAN."""
+    """The registered vendor with this VAT id, else this normalised name, else this IBAN.
+
+    A vendor on file with another VAT id than the document's is another company ("Chantemerle Analytics GmbH" and
+    "... KG" share a name key): it is not matched by name or IBAN (:func:`lookalike` names it, for routing). Where
+    several vendors on file share the name, the one with the document's IBAN is meant, else none is."""
     vat = vat_key(vat_id)
     if vat:
-        v = session.execute(select(Vendor).where(Vendor.vat_id == vat).limit(1)).scalar_one_or_none()
+        v = session.execute(select(Vendor).where(Vendor.vat_id == vat).order_by(Vendor.id).limit(1)).scalar()
         if v is not None:
             return v
     others = (Vendor.vat_id.is_(None) | (Vendor.vat_id == vat)) if vat else None
+    ib = normal_iban(iban)
     key = name_key(name)
     if key:
-        stmt = select(Vendor).where(Vendor.name_key == key)
-        v = session.execute((stmt if others is None else stmt.where(others)).limit(1)).scalar_one_or_none()
-        if v is not None:
-            return v
-    ib = normal_iban(iban)
+        stmt = select(Vendor).where(Vendor.name_key == key).order_by(Vendor.id)
+        named = list(session.execute(stmt if others is None else stmt.where(others)).scalars())
+        if len(named) == 1:
+            return named[0]
+        if named:
+            return next((v for v in named if ib and v.iban == ib), None)
     if ib:
-        stmt = select(Vendor).where(Vendor.iban == ib)
-        return session.execute((stmt if others is None else stmt.where(others)).limit(1)).scalar_one_or_none()
+        stmt = select(Vendor).where(Vendor.iban == ib).order_by(Vendor.id)
+        return session.execute((stmt if others is None else stmt.where(others)).limit(1)).scalar()
     return None
 
 
-def _same_vendor(
-    vat: str | None, key: str, vendor: Vendor | None, other_vat: str | None, other_key: str, other_vendor: int | None
-) -> bool:
-    """Whether an earlier document with the same invoice number has this document's vendor: the same VAT id where
-    both print one (two VAT ids are two vendors, whatever the names), else the same name or the same registered
-    vendor (matched by VAT id, IBAN or name), so that a copy whose VAT id was not read is still found."""
+def lookalike(session: Session, name: str | None, vat_id: str | None) -> Vendor | None:
+    """A vendor on file under this name with another VAT id than the document's: a company of the same name, or
+    someone using its name (the IBAN check cannot compare: the vendors are not matched)."""
+    vat, key = vat_key(vat_id), name_key(name)
+    if not (vat and key):
+        return None
+    stmt = select(Vendor).where(Vendor.name_key == key, Vendor.vat_id.is_not(None), Vendor.vat_id != vat)
+    return session.execute(stmt.order_by(Vendor.id).limit(1)).scalar()
+
+
+def _same_vendor(vat: str | None, key: str, other_vat: str | None, other_key: str, same_register: bool) -> bool:
+    """Whether an earlier document with the same invoice number has this document's vendor.
+
+    The same VAT id where both are known (a document's printed one, else for the earlier document that of the vendor
+    it was approved under): two VAT ids are two vendors, whatever the names. Else the same name where both print
+    one, so that a copy whose VAT id was not read is still found, and two sellers sharing a factoring IBAN are not
+    taken for one. Else the same registered vendor."""
     if vat and other_vat:
         return vat == other_vat
-    if key and key == other_key:
-        return True
-    return vendor is not None and other_vendor is not None and vendor.id == other_vendor
+    if key and other_key:
+        return key == other_key
+    return same_register
 
 
 def document_key(name: str | None, vat_id: str | None) -> str | None:
@@ -108,7 +123,8 @@ def facts(
     duplicate_of = None
     if invoice_number and invoice_number.strip():
         earlier = session.execute(
-            select(Document.id, Document.vendor_key, Document.vendor_name, Document.vendor_id)
+            select(Document.id, Document.vendor_key, Document.vendor_name, Document.vendor_id, Vendor.vat_id)
+            .outerjoin(Vendor, Vendor.id == Document.vendor_id)
             .where(
                 or_(  # "inv-7" is "INV-7" (the database folds ASCII letters only: exact matches count too)
                     Document.invoice_number == invoice_number,
@@ -120,17 +136,21 @@ def facts(
             .order_by(Document.id)
         ).all()
         vat, key = vat_key(vat_id), name_key(name)
-        for other_id, other_key, other_name, other_vendor in earlier:
-            other_vat = other_key[4:] if other_key and other_key.startswith("vat:") else None
-            if _same_vendor(vat, key, vendor, other_vat, name_key(other_name), other_vendor):
+        for other_id, other_key, other_name, other_vendor, registered_vat in earlier:
+            other_vat = other_key[4:] if other_key and other_key.startswith("vat:") else registered_vat
+            same_register = vendor is not None and other_vendor == vendor.id
+            if _same_vendor(vat, key, other_vat, name_key(other_name), same_register):
                 duplicate_of = int(other_id)
                 break
+    other = lookalike(session, name, vat_id) if vendor is None else None
     return (
         VendorFacts(
             known=vendor is not None,
             vendor_name=vendor.name if vendor else None,
             iban_on_file=vendor.iban if vendor else None,
             duplicate_of=duplicate_of,
+            lookalike_name=other.name if other else None,
+            lookalike_vat=other.vat_id if other else None,
         ),
         vendor,
     )

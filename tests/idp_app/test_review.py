@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fake_extractors import IBAN_A, IBAN_B, invoice, write_doc
-from sqlalchemy import create_engine, update
+from sqlalchemy import create_engine, select, update
 
 from extractors.geometry import BBox
 from idp_app.config import AppConfig
@@ -234,22 +234,58 @@ def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace,
     assert reasons == {"c.json": {"iban_changed"}, "d.json": {"duplicate_invoice"}, "e.json": {"duplicate_invoice"}}
 
 
-def test_a_company_of_the_same_name_with_another_vat_id_is_another_vendor(ws: Workspace, inbox: Path) -> None:
+def test_a_company_of_the_same_name_with_another_vat_id_is_held_for_a_supervisor_then_another_vendor(
+    ws: Workspace, inbox: Path
+) -> None:
     first = claimed(ws, inbox / "1", "kg.json", invoice("K-1", vendor="Chantemerle Analytics KG", vat="DE136695976"))
     ws.review.approve(first, "clerk")
+    # the same name (legal forms aside), another VAT id, another IBAN: a sister company, or someone using the name
     other = invoice("G-1", vendor="Chantemerle Analytics GmbH", vat="DE129273398", iban=IBAN_B)
     write_doc(inbox / "2", "gmbh.json", other)
     ws.ingest.ingest([inbox / "2"], workers=0)
     [item] = [i for i in ws.queue.list() if i.filename == "gmbh.json"]
-    codes = {r.code for r in ws.documents.get(item.id).reasons}
-    assert "unknown_vendor" in codes and "iban_changed" not in codes
-    ws.queue.claim(item.id, "clerk")
-    ws.review.approve(item.id, "clerk")
+    reasons = {r.code: r for r in ws.documents.get(item.id).reasons}
+    assert set(reasons) >= {"unknown_vendor", "vat_changed"} and "iban_changed" not in reasons
+    assert (
+        "on file with VAT id DE136695976" in reasons["vat_changed"].message and reasons["vat_changed"].blocks_approval
+    )
+    ws.queue.claim(item.id, "sup")
+    with pytest.raises(RuleFailedError, match="on file with VAT id"):
+        ws.review.approve(item.id, "sup")
+    ws.review.approve(item.id, "sup", override_reason="sister company, checked with the KG")
     on_file = {v.name: (v.vat_id, v.iban) for v in ws.vendors.list()}
     assert on_file == {
         "Chantemerle Analytics KG": ("DE136695976", IBAN_A),
         "Chantemerle Analytics GmbH": ("DE129273398", IBAN_B),
     }
+    # both on file: an invoice whose VAT id was not read is the vendor whose IBAN it prints, never the other's
+    write_doc(inbox / "3", "kg-2.json", invoice("K-2", vendor="Chantemerle Analytics KG"))
+    write_doc(inbox / "3", "gmbh-2.json", invoice("G-2", vendor="Chantemerle Analytics GmbH", iban=IBAN_B))
+    ws.ingest.ingest([inbox / "3"], workers=0)
+    codes = {i.filename: set(i.reason_codes) for i in ws.queue.list(limit=100)}
+    assert not {"iban_changed", "vat_changed", "unknown_vendor"} & (
+        codes.get("kg-2.json", set()) | codes.get("gmbh-2.json", set())
+    )
+
+
+def test_the_same_invoice_number_from_another_company_or_a_shared_iban_is_no_duplicate(
+    ws: Workspace, inbox: Path
+) -> None:
+    kg = claimed(ws, inbox / "1", "kg.json", invoice("100", vendor="Chantemerle Analytics KG", vat="DE136695976"))
+    ws.review.approve(kg, "clerk")
+    write_doc(inbox / "2", "kg-100.json", invoice("200", vendor="Chantemerle Analytics KG"))  # VAT id not read
+    write_doc(inbox / "2", "alpha.json", invoice("1001", vendor="Alpha Handels GmbH", iban=IBAN_B))
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    for item in ws.queue.list(limit=100):
+        ws.queue.claim(item.id, "sup")
+        ws.review.approve(item.id, "sup", override_reason="checked")
+    write_doc(inbox / "3", "gmbh-200.json", invoice("200", vendor="Chantemerle Analytics GmbH", vat="DE129273398"))
+    write_doc(inbox / "3", "beta.json", invoice("1001", vendor="Beta Bau AG", iban=IBAN_B))  # a factoring account
+    ws.ingest.ingest([inbox / "3"], workers=0)
+    with ws.db.read() as s:
+        ids = dict(s.execute(select(Document.filename, Document.id)).all())
+    for name in ("gmbh-200.json", "beta.json"):
+        assert "duplicate_invoice" not in {r.code for r in ws.documents.get(ids[name]).reasons}, name
 
 
 def test_a_copy_is_a_duplicate_whether_or_not_its_vat_id_was_read_and_in_any_script(ws: Workspace, inbox: Path) -> None:
