@@ -480,11 +480,13 @@ class IngestService:
         """Extract a document again (e.g. with a new model); its fields and routing are replaced."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REEXTRACT)
-            doc = s.get(Document, doc_id)
+            doc = s.get(Document, doc_id, with_for_update=True)  # an export marking it is waited for, then refused
             if doc is None:
                 raise NotFoundError(f"no document {doc_id}")
             doc.attempts = 0
             lifecycle.transition(s, doc, S.EXTRACTING, actor.name, reextract=True)
+            doc.claimed_by = self.run_id  # held by this run at once: a hot-folder watch does not take it meanwhile
+            doc.lease_expires_at = utcnow() + timedelta(seconds=EXTRACT_LEASE_SECONDS)
         return self.extract_pending(workers=workers, ids=[doc_id])
 
     def watch(

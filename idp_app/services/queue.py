@@ -238,7 +238,7 @@ class QueueService:
         """Give the document back to the queue (a supervisor may release anyone's claim)."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REVIEW)
-            doc = s.get(Document, doc_id)
+            doc = s.get(Document, doc_id, with_for_update=True)  # an approval under way is waited for, not undone
             if doc is None:
                 raise NotFoundError(f"no document {doc_id}")
             if doc.claimed_by != actor.name:

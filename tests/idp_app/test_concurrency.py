@@ -231,3 +231,26 @@ def test_documents_of_a_killed_or_lapsed_run_are_taken_over(config: AppConfig, i
         report = ws.ingest.extract_pending(workers=0)
         assert report.extracted == 2
         assert ws.documents.get(ids[2]).status.value == "extracting"
+
+
+def test_a_reextraction_holds_its_document_so_another_run_leaves_it(
+    config: AppConfig, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from idp_app.services.ingest import IngestService
+
+    with Workspace.open(config, extract=json_extract, upgrade=True) as ws:
+        ws.users.add("boss", "boss-pw", "admin")
+        write_doc(inbox, "a.json", invoice("A-1"))
+        ws.ingest.ingest([inbox], workers=0)
+        [doc_id] = ws.ingest.pending() or [i.id for i in ws.queue.list()]
+        seen: dict[str, list[int]] = {}
+        extract_pending = IngestService.extract_pending
+
+        def other_run_looks_first(self: IngestService, **kwargs: Any) -> Any:
+            with Workspace.open(config, extract=json_extract) as other:  # a hot-folder watch, say
+                seen["other"] = other.ingest.pending()
+            return extract_pending(self, **kwargs)
+
+        monkeypatch.setattr(IngestService, "extract_pending", other_run_looks_first)
+        report = ws.ingest.reextract(doc_id, "boss")
+        assert seen["other"] == [] and report.extracted == 1

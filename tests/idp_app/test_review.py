@@ -384,3 +384,32 @@ def test_a_field_accepted_or_set_back_to_what_was_read_is_checked_and_no_longer_
     back = ws.review.correct(doc_id, "invoice_date", "05.03.2024", "clerk")  # back to what was read
     assert back.value == "2024-03-05" and back.state is ReviewState.OK and not back.corrected
     assert ws.documents.get(doc_id).fields["invoice_number"].state is ReviewState.CHECK  # untouched: still doubtful
+
+
+def test_a_release_waits_for_an_approval_another_session_is_making_and_then_refuses(
+    ws: Workspace, inbox: Path, config: AppConfig
+) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    other = create_engine(config.database_url)
+    outcome: dict[str, str] = {}
+
+    def release() -> None:
+        try:
+            ws.queue.release(doc_id, "sup")
+            outcome["released"] = "yes"
+        except IllegalTransitionError as exc:
+            outcome["error"] = str(exc)
+
+    try:
+        with other.connect() as conn:
+            tx = conn.begin()
+            conn.execute(update(Document).where(Document.id == doc_id).values(status="approved", claimed_by=None))
+            worker = threading.Thread(target=release)
+            worker.start()
+            worker.join(timeout=1.0)  # without a lock the release would read "in review" and undo the approval
+            tx.commit()
+        worker.join(timeout=60)
+    finally:
+        other.dispose()
+    assert "is approved, not claimed" in outcome.get("error", ""), outcome
+    assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
