@@ -45,9 +45,7 @@ RISK = {
     "low_confidence": 10,
     "qa_sample": 1,
 }
-BLOCKING = frozenset(
-    {"iban_changed", "vat_changed", "invalid_code", "duplicate_invoice", "arithmetic", "date_order"}
-)
+BLOCKING = frozenset({"iban_changed", "vat_changed", "invalid_code", "duplicate_invoice", "arithmetic", "date_order"})
 """Rules that refuse approval until fixed or overridden by a supervisor. Line items that do not sum to the net
 (``line_items_sum``) send the document to a clerk and mark the net and the items, but do not block: a discount or a
 charge on the whole invoice (EN 16931 BT-107, BT-108: "Abschläge", "Zuschläge", a deposit) is printed below the
