@@ -44,6 +44,9 @@ class Correction:
     line_item_index: int | None = None
     """For a line-item cell, the row it belongs to (``field_name`` is then the column)."""
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    undo: bool = False
+    """It takes back an earlier correction (:meth:`inverted`): the value it restores was accepted before, and a
+    field restored to what was read is no longer checked."""
 
     def inverted(self) -> Correction:
         """The correction that undoes this one."""
@@ -60,6 +63,7 @@ class Correction:
             seconds_spent=0.0,
             kind=self.kind,
             line_item_index=self.line_item_index,
+            undo=not self.undo,
         )
 
 

@@ -149,7 +149,15 @@ class ReviewService:
             line = c.line_item_index is not None
             _check_field(s, doc, c.field_name, c.line_item_index)
             value_type = field_type(doc.doc_type, c.field_name, line_item=line)
-            new_value = normalise(value_type, c.new_value)
+            if c.kind is CorrectionKind.CONFIRMATION:
+                new_value = None  # the stored value is confirmed as it is (below), whatever rules it was stored under
+            else:
+                try:
+                    new_value = normalise(value_type, c.new_value)
+                except InvalidValueError:
+                    if not c.undo:
+                        raise
+                    new_value = c.new_value  # taken back to a value stored before, under rules since made stricter
             row = self._row(s, doc.id, c.field_name, c.line_item_index)
             current = row.value if row else None
             if not _same(value_type, c.old_value, current):
@@ -169,13 +177,15 @@ class ReviewService:
                     corrected=False,
                 )
                 s.add(row)
-            row.checked = True  # a person looked at it: confirmed or set, even back to what was read
             if c.kind is CorrectionKind.CORRECTION:
                 row.value = new_value
                 if c.new_bbox_pt is not None or c.old_bbox_pt is not None:
                     row.bbox_pt = _bbox_list(c.new_bbox_pt)
                     row.page = c.page if c.new_bbox_pt is not None else row.page
                 row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
+            # a person looked at it: confirmed or set, even back to what was read; an undo back to what was read
+            # leaves it as it was before anyone looked
+            row.checked = not (c.undo and not row.corrected)
             s.add(
                 CorrectionRow(
                     document_id=doc.id,
@@ -270,6 +280,7 @@ class ReviewService:
             for row in doc.fields:
                 key = (row.name, None if row.row < 0 else row.row)
                 if row.value is not None and key not in corrected and not row.corrected:
+                    row.checked = True  # approved as it stands: confirmed
                     s.add(
                         CorrectionRow(
                             document_id=doc.id,

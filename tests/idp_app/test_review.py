@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select, update
 
 from extractors.geometry import BBox
 from idp_app.config import AppConfig
-from idp_app.db.models import Document
+from idp_app.db.models import Document, FieldRow
 from idp_app.domain import Correction, CorrectionKind, DocumentStatus, ReviewState
 from idp_app.errors import ClaimError, IllegalTransitionError, InvalidValueError, PermissionDeniedError, RuleFailedError
 from idp_app.services import Workspace, training_pairs
@@ -413,3 +413,30 @@ def test_a_release_waits_for_an_approval_another_session_is_making_and_then_refu
         other.dispose()
     assert "is approved, not claimed" in outcome.get("error", ""), outcome
     assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
+
+
+def test_undo_back_to_what_was_read_leaves_a_field_doubtful_and_old_values_stay_confirmable(
+    ws: Workspace, inbox: Path
+) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", conf=0.5))
+    fix = Correction(doc_id, "invoice_date", "2024-03-05", "2024-03-06", user="clerk")
+    assert ws.review.apply(fix).state is ReviewState.OK
+    back = ws.review.apply(fix.inverted())  # the window's Ctrl+Z
+    assert back.value == "2024-03-05" and back.state is ReviewState.CHECK and not back.corrected
+    assert ws.review.apply(fix.inverted().inverted()).value == "2024-03-06"  # Ctrl+Shift+Z
+    # a value stored under an earlier version's rules ("9999-12-31" is refused when typed now) is still confirmed
+    with ws.db.write() as s:
+        s.execute(
+            update(FieldRow)
+            .where(FieldRow.document_id == doc_id, FieldRow.name == "invoice_date")
+            .values(value="9999-12-31", predicted_value="9999-12-31")
+        )
+    never = Correction(
+        doc_id, "invoice_date", "9999-12-31", "9999-12-31", user="clerk", kind=CorrectionKind.CONFIRMATION
+    )
+    assert ws.review.apply(never).state is not ReviewState.CHECK
+    with pytest.raises(InvalidValueError, match="plausible"):
+        ws.review.correct(doc_id, "invoice_date", "9999-12-30", "clerk")
+    typed = Correction(doc_id, "invoice_date", "9999-12-31", "2024-04-04", user="clerk")
+    ws.review.apply(typed)
+    assert ws.review.apply(typed.inverted()).value == "9999-12-31"  # undo restores what was stored before
