@@ -33,7 +33,6 @@ class FieldKind(StrEnum):
             "money": cls.AMOUNT,
             "decimal": cls.AMOUNT,
             "number": cls.AMOUNT,
-            "price": cls.AMOUNT,
             "parties": cls.LIST,
         }
         if t in aliases:

@@ -22,7 +22,7 @@ DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "decision", "approved_by")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_NUMERIC_TYPES = frozenset({"amount", "price", "number", "percent"})
+_NUMERIC_TYPES = frozenset({"amount", "number", "percent"})
 
 
 def safe_cell(value: str, value_type: str) -> str:

@@ -37,7 +37,7 @@ def _empty_row(s: Session, doc_id: int, index: int, columns: list[str]) -> None:
 def _merged(value_type: str, a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
         return a if b is None else b
-    if value_type in ("amount", "price"):
+    if value_type == "amount":
         try:
             return f"{Decimal(a) + Decimal(b):.2f}"
         except InvalidOperation:

@@ -20,7 +20,7 @@ LINE_ITEM_TYPES = {
     "article_number": "text",
     "description": "text",
     "quantity": "number",
-    "unit_price": "price",
+    "unit_price": "amount",
     "amount": "amount",
     "tax_rate": "percent",
 }
@@ -49,9 +49,9 @@ _AMOUNT_CHARS = re.compile(r"^[+-]?[\d\s.,'’]+$")
 _AMBIGUOUS_AMOUNT = re.compile(
     r"[+-]?\s*(?:[€$£¥]|[A-Z]{3})?\s*[+-]?\s*[1-9]\d{0,2}[.,]\d{3}\s*-?\s*(?:[€$£¥]|[A-Z]{3})?"
 )
-"""One separator and three digits after it ("45.000 €", "1,250"): thousands in one convention, decimals in the
-other. A clerk's amount in this form is refused and the two readings are named; a unit price (value type
-``price``) may have three decimals ("1.789" a litre), so it is read as decimals there."""
+"""One separator and three digits after it ("45.000 €", "1,250", a litre at "1,789"): thousands in one convention,
+decimals in the other. A clerk's amount in this form is refused and the two readings are named; "0,125" is not
+ambiguous."""
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 
 
@@ -68,8 +68,14 @@ def parse_amount(text: str) -> Decimal:
     decimal_sep = "." if last_dot > last_comma else ","
     if decimal_sep == "," and last_comma >= 0 and len(s) - last_comma - 1 == 3 and last_dot < 0 and s.count(",") > 1:
         decimal_sep = "."  # 1,234,567 has no decimals
-    if decimal_sep == "," and s.count(",") == 1 and len(s) - last_comma - 1 == 3 and "." not in s:
-        decimal_sep = "."  # 1,234 reads as a thousands separator
+    if (
+        decimal_sep == ","
+        and s.count(",") == 1
+        and len(s) - last_comma - 1 == 3
+        and "." not in s
+        and not re.match(r"[+-]?0,", s)
+    ):
+        decimal_sep = "."  # 1,234 reads as a thousands separator (0,125 cannot)
     if decimal_sep == "." and s.count(".") > 1 and "," not in s:
         decimal_sep = ","  # 1.234.567 has no decimals (one dot, as in 1.789, is a decimal point)
     thousands = "," if decimal_sep == "." else "."
@@ -171,12 +177,13 @@ def normalise(value_type: str, text: str | None) -> str | None:
     s = text.strip()
     if value_type == "date":
         return parse_date(s).isoformat()
-    if value_type in ("amount", "price"):
-        if value_type == "amount" and _AMBIGUOUS_AMOUNT.fullmatch(s):
+    if value_type == "amount":
+        if _AMBIGUOUS_AMOUNT.fullmatch(s):
             digits = re.sub(r"\D", "", s)
-            small = f"{Decimal(digits[:-3] + '.' + digits[-3:]).normalize():f}"
+            small = Decimal(digits[:-3] + "." + digits[-3:])
+            exact = small.quantize(Decimal("0.01")) if small == small.quantize(Decimal("0.01")) else f"{small}0"
             raise InvalidValueError(
-                f"{text!r} is ambiguous ({int(digits)} or {small}): write it with its cents, e.g. {int(digits)}.00"
+                f"{text!r} is ambiguous ({int(digits)} or {small.normalize():f}): write {int(digits)}.00 or {exact}"
             )
         value = parse_amount(s)
         decimals = -int(value.as_tuple().exponent)  # finite: parse_amount refuses NaN and infinity

@@ -21,7 +21,9 @@ from idp_app.services.values import normalise
         ("amount", "1 234,00", "1234.00"),
         ("amount", "1.234.567", "1234567.00"),
         ("amount", "1,234,567", "1234567.00"),
-        ("price", "1.789", "1.789"),  # a unit price: one dot is a decimal point, and no decimal is rounded away
+        ("amount", "1.7890", "1.7890"),  # a unit price: no decimal is rounded away
+        ("amount", "0,125", "0.125"),  # a leading 0 is no thousands group
+        ("amount", "-0,125 €", "-0.125"),
         ("amount", "1.789,00", "1789.00"),
         ("amount", "0.005", "0.005"),
         ("amount", "0,1234", "0.1234"),
@@ -62,7 +64,8 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("amount", "12a.00", "amount"),
         ("amount", "ten euros", "amount"),
         ("amount", "45.000 €", "ambiguous (45000 or 45)"),  # thousands in German, decimals in English
-        ("amount", "1,250", "ambiguous (1250 or 1.25)"),
+        ("amount", "1,250", "ambiguous (1250 or 1.25): write 1250.00 or 1.25"),
+        ("amount", "1,789", "ambiguous (1789 or 1.789): write 1789.00 or 1.7890"),
         ("amount", "EUR -2.500", "ambiguous (2500 or 2.5)"),
         ("currency", "EURO", "currency"),
         ("iban", "DE00 1234", "IBAN"),
