@@ -263,8 +263,8 @@ class DocumentService:
         return out
 
     def last_change(self, doc_id: int) -> int:
-        """A stamp of the document's last change: the id of its newest audit entry (every correction, decision and
-        extraction writes one), 0 if it has none."""
+        """A stamp of the document's last change: the id of its newest audit entry of a :data:`CHANGES` action
+        (every correction, decision and extraction writes one), 0 if it has none."""
         with self._db.read() as s:
             return _last_change(s, doc_id)
 
@@ -292,6 +292,12 @@ class DocumentService:
                 lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, **details)
 
 
+CHANGES = frozenset({"transition", "correction", "confirmation", "override", "line_items_edited"})
+"""Audit actions that change a document's values or status (marking it golden, say, does not)."""
+
+
 def _last_change(s: Session, doc_id: int) -> int:
-    stamp = s.execute(select(func.max(AuditEntry.id)).where(AuditEntry.document_id == doc_id)).scalar_one()
+    stamp = s.execute(
+        select(func.max(AuditEntry.id)).where(AuditEntry.document_id == doc_id, AuditEntry.action.in_(CHANGES))
+    ).scalar_one()
     return int(stamp or 0)

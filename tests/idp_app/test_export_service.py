@@ -23,6 +23,7 @@ from idp_app.errors import (
     PermissionDeniedError,
     RuleFailedError,
 )
+from idp_app.learning.registry import Registry
 from idp_app.services import Workspace
 from idp_app.services.documents import DocumentService
 from idp_app.services.export import ExportService, ExportSettings
@@ -189,6 +190,13 @@ def test_a_document_corrected_while_its_batch_is_written_is_not_marked_with_stal
     assert [p.name for p in (tmp_path / "out").iterdir()] == [".export.lock"]
     assert status(ws, ids["a"]) is DocumentStatus.APPROVED and status(ws, ids["b"]) is DocumentStatus.APPROVED
     monkeypatch.undo()
+
+    def golden_meanwhile(self: ExportService, *args: Any, **kwargs: Any) -> Any:
+        written = write(self, *args, **kwargs)
+        Registry(ws.db, ws.config).golden_add(ids["a"], "sup")  # marks the document, changes none of its values
+        return written
+
+    monkeypatch.setattr(ExportService, "_write_formats", golden_meanwhile)
     report = ws.export.export("sup", out_dir=tmp_path / "out", batch="b2", formats=["csv"])
     assert sorted(report.exported) == sorted(ids.values())
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "b2" / "invoice.csv").read_text(encoding="utf-8"))))
