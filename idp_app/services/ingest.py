@@ -118,6 +118,8 @@ class IngestReport:
     failed: int = 0
     seconds: float = 0.0
     failures: list[tuple[int, str, str]] = field(default_factory=list)
+    unread: list[Path] = field(default_factory=list)
+    """Files that could not be read and so were not imported (a hot-folder watch tries them again)."""
     """(document id, file name, error) for each document that failed; id 0 for a file that could not be read
     and so was not imported."""
 
@@ -267,6 +269,7 @@ class IngestService:
             except OSError as exc:  # unreadable (permissions, vanished): that file only; nothing was recorded
                 report.failed += 1
                 report.failures.append((0, display_name(path.name), f"cannot read the file: {exc.strerror or exc}"))
+                report.unread.append(path)
                 continue
             report.imported += new
             report.duplicates += not new
@@ -518,6 +521,8 @@ class IngestService:
                     seen[path] = sig
             if fresh or self.pending():
                 report = self.ingest(fresh, user, workers=workers, progress=progress)
+                for path in report.unread:  # not imported: looked at again on the next poll
+                    seen.pop(path, None)
                 if on_batch:
                     on_batch(report)
             if should_stop():

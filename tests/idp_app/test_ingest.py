@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,29 @@ def test_watch_ingests_files_that_appear_in_the_hot_folder(ws: Workspace, inbox:
     ws.ingest.watch([inbox], interval=0.01, workers=0, on_batch=reports.append, should_stop=stop)
     assert [r.imported for r in reports] == [1, 1]
     assert {i.filename for i in ws.queue.list()} == {"old.json", "being-written.json"}
+
+
+def test_watch_tries_again_a_file_it_could_not_read(
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = write_doc(inbox, "locked.json", invoice("L-1"))
+    os.utime(locked, (time.time() - 10, time.time() - 10))
+    put = FileStore.put
+    tries: list[str] = []
+
+    def first_time_locked(self: FileStore, path: Path, sha: str | None = None) -> tuple[str, Path]:
+        tries.append(path.name)
+        if len(tries) == 1:
+            raise PermissionError(13, "Permission denied")  # a scanner still holding the file, say
+        return put(self, path, sha)
+
+    monkeypatch.setattr(FileStore, "put", first_time_locked)
+    reports: list[IngestReport] = []
+    polls = iter(range(50))
+
+    def stop() -> bool:
+        return len(reports) >= 2 or next(polls, None) is None
+
+    ws.ingest.watch([inbox], interval=0.01, workers=0, on_batch=reports.append, should_stop=stop)
+    assert [(r.imported, r.failed) for r in reports] == [(0, 1), (1, 0)]
+    assert [i.filename for i in ws.queue.list()] == ["locked.json"]
