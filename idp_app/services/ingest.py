@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -61,7 +62,8 @@ ProgressFn = Callable[[int, int, str], None]
 MAX_ATTEMPTS = 3
 SYSTEM = "system"
 EXTRACT_LEASE_SECONDS = 900
-"""How long a run holds the documents it extracts without renewing: renewed each minute while the run works."""
+"""How long a run holds the documents it extracts without renewing: renewed each minute while the run works, by a
+thread of its own."""
 RENEW_SECONDS = 60.0
 _RUN_PREFIX = "ingest:"
 
@@ -288,13 +290,26 @@ class IngestService:
         report = report or IngestReport()
         started = time.perf_counter()
         todo = self._start(list(ids) if ids is not None else self.pending(), report)
+        done_event = threading.Event()
+        renewer = threading.Thread(target=self._keep_renewing, args=(done_event,), daemon=True)
+        renewer.start()
+        try:
+            self._extract(todo, workers, progress, report)
+        finally:
+            done_event.set()
+            renewer.join()
+        if report.seconds == 0.0:
+            report.seconds = time.perf_counter() - started
+        return report
+
+    def _extract(
+        self, todo: list[tuple[int, Path]], workers: int, progress: ProgressFn | None, report: IngestReport
+    ) -> None:
         total = len(todo)
         done = 0
-        renewed = time.monotonic()
         if workers <= 0:
             for doc_id, path in todo:
                 self._finish(doc_id, _run(self.extract, path, self.context), report)
-                renewed = self._renew(renewed)
                 done += 1
                 if progress:
                     progress(done, total, path.name)
@@ -311,7 +326,6 @@ class IngestService:
                         retry.append((doc_id, path))
                         continue
                     self._finish(doc_id, outcome, report)
-                    renewed = self._renew(renewed)
                     done += 1
                     if progress:
                         progress(done, total, path.name)
@@ -323,27 +337,24 @@ class IngestService:
                     except BrokenProcessPool:
                         outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
                 self._finish(doc_id, outcome, report)
-                renewed = self._renew(renewed)
                 done += 1
                 if progress:
                     progress(done, total, path.name)
-        if report.seconds == 0.0:
-            report.seconds = time.perf_counter() - started
-        return report
 
-    def _renew(self, last: float) -> float:
-        """Renew this run's lease on the documents it still extracts, at most once per :data:`RENEW_SECONDS`."""
-        now = time.monotonic()
-        if now - last < RENEW_SECONDS:
-            return last
-        with self._db.write() as s:
-            s.execute(
-                update(Document)
-                .where(Document.claimed_by == self.run_id, Document.status == S.EXTRACTING.value)
-                .values(lease_expires_at=utcnow() + timedelta(seconds=EXTRACT_LEASE_SECONDS))
-                .execution_options(synchronize_session=False)
-            )
-        return now
+    def _keep_renewing(self, done: threading.Event) -> None:
+        """Renew this run's lease on the documents it still extracts every :data:`RENEW_SECONDS`, in a thread of
+        its own, so that one long document (a thick scan) does not let the lease run out."""
+        while not done.wait(RENEW_SECONDS):
+            try:
+                with self._db.write() as s:
+                    s.execute(
+                        update(Document)
+                        .where(Document.claimed_by == self.run_id, Document.status == S.EXTRACTING.value)
+                        .values(lease_expires_at=utcnow() + timedelta(seconds=EXTRACT_LEASE_SECONDS))
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:  # the database away for a moment: the next renewal tries again
+                continue
 
     def _submit(
         self, pool: Executor, todo: list[tuple[int, Path]]

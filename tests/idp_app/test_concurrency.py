@@ -254,3 +254,35 @@ def test_a_reextraction_holds_its_document_so_another_run_leaves_it(
         monkeypatch.setattr(IngestService, "extract_pending", other_run_looks_first)
         report = ws.ingest.reextract(doc_id, "boss")
         assert seen["other"] == [] and report.extracted == 1
+
+
+def test_a_run_keeps_its_hold_while_one_long_document_is_read(
+    config: AppConfig, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from idp_app.services import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "EXTRACT_LEASE_SECONDS", 0.6)  # a lease of 0.6 s, renewed every 0.1 s
+    monkeypatch.setattr(ingest_module, "RENEW_SECONDS", 0.1)
+    reading, release = threading.Event(), threading.Event()
+
+    def long_read(path: Path, ctx: Any) -> Any:
+        reading.set()
+        release.wait(60)
+        return json_extract(path, ctx)
+
+    with (
+        Workspace.open(config, extract=long_read, upgrade=True) as a,
+        Workspace.open(config, extract=json_extract) as b,
+    ):
+        for k in range(2):
+            write_doc(inbox, f"{k}.json", invoice(f"A-{k}"))
+            a.ingest.import_file(inbox / f"{k}.json")
+        run_a = threading.Thread(target=a.ingest.extract_pending, kwargs={"workers": 0})
+        run_a.start()
+        try:
+            assert reading.wait(60)
+            time.sleep(1.5)  # two and a half leases: held only if renewed while the first document is read
+            assert b.ingest.pending() == []
+        finally:
+            release.set()
+            run_a.join(60)
