@@ -175,7 +175,10 @@ def render_pdf_page(pdf: Any, index: int, dpi: float, max_pixels: int = DEFAULT_
         scale = dpi / POINTS_PER_INCH
         check_pixels(max(1, round(width_pt * scale)), max(1, round(height_pt * scale)), max_pixels)
         bitmap = page.render(scale=scale, grayscale=True)
-        pixels = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
+        try:
+            pixels = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
+        finally:
+            bitmap.close()  # here, under the caller's PDFIUM_LOCK, not whenever it is collected
         if pixels.ndim == 3:
             pixels = pixels[..., 0]
         return PageImage(pixels, dpi)
@@ -221,8 +224,12 @@ def render_page(path: Path, page_index: int, dpi: float) -> Image.Image:
                     width_pt, height_pt = page.get_size()
                     scale = dpi / POINTS_PER_INCH
                     check_pixels(max(1, round(width_pt * scale)), max(1, round(height_pt * scale)), DEFAULT_MAX_PIXELS)
-                    image: Image.Image = page.render(scale=scale).to_pil()
-                    return image.convert("RGB")
+                    bitmap = page.render(scale=scale)
+                    try:
+                        image: Image.Image = bitmap.to_pil().convert("RGB")  # a copy: the bitmap can go
+                    finally:
+                        bitmap.close()  # here, under the lock, not whenever it is collected
+                    return image
                 finally:
                     page.close()
             finally:

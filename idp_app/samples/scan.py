@@ -102,9 +102,11 @@ def _rasterise(pdf: bytes, dpi: int, *, grayscale: bool) -> list[tuple[Pixels, t
         try:
             pages = []
             for page in doc:
-                image = page.render(scale=dpi / 72.0, grayscale=grayscale).to_pil()
+                bitmap = page.render(scale=dpi / 72.0, grayscale=grayscale)
+                image = bitmap.to_pil().convert("L" if grayscale else "RGB")
+                bitmap.close()
                 size_pt = (float(page.get_width()), float(page.get_height()))
-                pages.append((np.asarray(image.convert("L" if grayscale else "RGB"), dtype=np.uint8), size_pt))
+                pages.append((np.asarray(image, dtype=np.uint8), size_pt))
                 page.close()
             return pages
         finally:
