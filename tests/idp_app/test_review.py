@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from another_session import while_another_session_writes
 from fake_extractors import IBAN_A, IBAN_B, invoice, write_doc
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import select, update
 
 from extractors.geometry import BBox
 from idp_app.config import AppConfig
 from idp_app.db.models import Document, FieldRow
 from idp_app.domain import Correction, CorrectionKind, DocumentStatus, ReviewState
-from idp_app.errors import ClaimError, IllegalTransitionError, InvalidValueError, PermissionDeniedError, RuleFailedError
+from idp_app.errors import (
+    ClaimError,
+    IllegalTransitionError,
+    InvalidValueError,
+    PermissionDeniedError,
+    RuleFailedError,
+)
 from idp_app.services import Workspace, training_pairs
 from idp_app.services.review import StaleValueError
 
@@ -345,28 +351,9 @@ def test_an_approval_waits_for_a_claim_another_session_is_making_and_then_refuse
     """clerk's lease ran out and clerk2 is claiming the document in another session, not committed yet: clerk's
     approval must see that claim, not approve over it."""
     doc_id = claimed(ws, inbox, "a.json", invoice("A"))
-    other = create_engine(config.database_url)
-    outcome: dict[str, str] = {}
-
-    def approve() -> None:
-        try:
-            ws.review.approve(doc_id, "clerk")
-            outcome["approved"] = "yes"
-        except ClaimError as exc:
-            outcome["error"] = str(exc)
-
-    try:
-        with other.connect() as conn:
-            tx = conn.begin()
-            conn.execute(update(Document).where(Document.id == doc_id).values(claimed_by="clerk2"))
-            worker = threading.Thread(target=approve)
-            worker.start()
-            worker.join(timeout=1.0)  # without a lock the approval would read the old claim and go on
-            tx.commit()
-        worker.join(timeout=60)
-    finally:
-        other.dispose()
-    assert "claimed by clerk2" in outcome.get("error", ""), outcome
+    claim = update(Document).where(Document.id == doc_id).values(claimed_by="clerk2")
+    error = while_another_session_writes(config, claim, lambda: ws.review.approve(doc_id, "clerk"))
+    assert "claimed by clerk2" in error
     assert ws.documents.get(doc_id).status is DocumentStatus.IN_REVIEW
 
 
@@ -390,28 +377,9 @@ def test_a_release_waits_for_an_approval_another_session_is_making_and_then_refu
     ws: Workspace, inbox: Path, config: AppConfig
 ) -> None:
     doc_id = claimed(ws, inbox, "a.json", invoice("A"))
-    other = create_engine(config.database_url)
-    outcome: dict[str, str] = {}
-
-    def release() -> None:
-        try:
-            ws.queue.release(doc_id, "sup")
-            outcome["released"] = "yes"
-        except IllegalTransitionError as exc:
-            outcome["error"] = str(exc)
-
-    try:
-        with other.connect() as conn:
-            tx = conn.begin()
-            conn.execute(update(Document).where(Document.id == doc_id).values(status="approved", claimed_by=None))
-            worker = threading.Thread(target=release)
-            worker.start()
-            worker.join(timeout=1.0)  # without a lock the release would read "in review" and undo the approval
-            tx.commit()
-        worker.join(timeout=60)
-    finally:
-        other.dispose()
-    assert "is approved, not claimed" in outcome.get("error", ""), outcome
+    approval = update(Document).where(Document.id == doc_id).values(status="approved", claimed_by=None)
+    error = while_another_session_writes(config, approval, lambda: ws.queue.release(doc_id, "sup"))
+    assert "is approved, not claimed" in error
     assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
 
 

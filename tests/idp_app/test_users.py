@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
+from another_session import while_another_session_writes
 from fake_extractors import invoice, write_doc
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 
 from idp_app.config import AppConfig
 from idp_app.db.models import User as UserRow
@@ -71,27 +71,9 @@ def test_the_last_admin_cannot_stop_being_one(ws: Workspace) -> None:
 def test_two_admins_demoted_at_once_by_two_sessions_leave_one(ws: Workspace, config: AppConfig) -> None:
     """Another session has demoted "sup" and not committed yet; "boss" must then count "sup" as demoted."""
     ws.users.set_role("sup", "admin", "boss")
-    other = create_engine(config.database_url)
-    outcome: dict[str, str] = {}
-
-    def demote_boss() -> None:
-        try:
-            outcome["role"] = ws.users.set_role("boss", "clerk", "boss").role.value
-        except InvalidValueError as exc:
-            outcome["error"] = str(exc)
-
-    try:
-        with other.connect() as conn:
-            tx = conn.begin()
-            conn.execute(update(UserRow).where(UserRow.name == "sup").values(role=Role.CLERK.value))
-            worker = threading.Thread(target=demote_boss)
-            worker.start()
-            worker.join(timeout=1.0)  # without a lock it would finish here, counting two admins
-            tx.commit()
-        worker.join(timeout=60)
-    finally:
-        other.dispose()
-    assert "boss is the last admin" in outcome.get("error", ""), outcome
+    demote_sup = update(UserRow).where(UserRow.name == "sup").values(role=Role.CLERK.value)
+    error = while_another_session_writes(config, demote_sup, lambda: ws.users.set_role("boss", "clerk", "boss"))
+    assert "boss is the last admin" in error
     assert [u.name for u in ws.users.list() if u.role is Role.ADMIN] == ["boss"]
 
 
