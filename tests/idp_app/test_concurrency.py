@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -175,11 +177,14 @@ def test_killed_mid_approve_leaves_the_document_in_review(
     assert ws.audit.verify().ok
 
 
-def test_a_second_run_leaves_alone_the_documents_another_run_is_extracting(config: AppConfig, inbox: Path) -> None:
-    started, release = threading.Event(), threading.Event()
+@contextlib.contextmanager
+def run_a_reading(config: AppConfig, inbox: Path, documents: int) -> Iterator[tuple[Workspace, Workspace]]:
+    """Run A extracts ``documents`` imported invoices in a thread, held inside its first until the block ends;
+    run B is another workspace on the same database. Yields (A, B) once A is reading."""
+    reading, release = threading.Event(), threading.Event()
 
     def slow(path: Path, ctx: Any) -> Any:
-        started.set()
+        reading.set()
         release.wait(60)
         return json_extract(path, ctx)
 
@@ -187,24 +192,27 @@ def test_a_second_run_leaves_alone_the_documents_another_run_is_extracting(confi
         Workspace.open(config, extract=slow, upgrade=True) as a,
         Workspace.open(config, extract=json_extract) as b,
     ):
-        for k in range(3):
-            write_doc(inbox, f"{k}.json", invoice(f"A-{k}"))
-        for path in sorted(inbox.iterdir()):
-            a.ingest.import_file(path)
+        for k in range(documents):
+            a.ingest.import_file(write_doc(inbox, f"{k}.json", invoice(f"A-{k}")))
         run_a = threading.Thread(target=a.ingest.extract_pending, kwargs={"workers": 0})
         run_a.start()
         try:
-            assert started.wait(60)
-            assert b.ingest.pending() == []
-            second = b.ingest.extract_pending(workers=0)
-            assert (second.extracted, second.failed) == (0, 0)
+            assert reading.wait(60)
+            yield a, b
         finally:
             release.set()
             run_a.join(60)
-        with a.db.read() as s:
-            rows = s.execute(select(Document.status, Document.attempts, Document.claimed_by)).all()
-        assert all(r[0] in ("needs_review", "auto_approved") for r in rows)
-        assert [r[1] for r in rows] == [1, 1, 1] and all(r[2] is None for r in rows)
+
+
+def test_a_second_run_leaves_alone_the_documents_another_run_is_extracting(config: AppConfig, inbox: Path) -> None:
+    with run_a_reading(config, inbox, 3) as (_, b):
+        assert b.ingest.pending() == []
+        second = b.ingest.extract_pending(workers=0)
+        assert (second.extracted, second.failed) == (0, 0)
+    with Workspace.open(config, extract=json_extract) as ws, ws.db.read() as s:  # run A has finished
+        rows = s.execute(select(Document.status, Document.attempts, Document.claimed_by)).all()
+    assert all(r[0] in ("needs_review", "auto_approved") for r in rows)
+    assert [r[1] for r in rows] == [1, 1, 1] and all(r[2] is None for r in rows)
 
 
 def test_documents_of_a_killed_or_lapsed_run_are_taken_over(config: AppConfig, inbox: Path) -> None:
@@ -263,26 +271,6 @@ def test_a_run_keeps_its_hold_while_one_long_document_is_read(
 
     monkeypatch.setattr(ingest_module, "EXTRACT_LEASE_SECONDS", 0.6)  # a lease of 0.6 s, renewed every 0.1 s
     monkeypatch.setattr(ingest_module, "RENEW_SECONDS", 0.1)
-    reading, release = threading.Event(), threading.Event()
-
-    def long_read(path: Path, ctx: Any) -> Any:
-        reading.set()
-        release.wait(60)
-        return json_extract(path, ctx)
-
-    with (
-        Workspace.open(config, extract=long_read, upgrade=True) as a,
-        Workspace.open(config, extract=json_extract) as b,
-    ):
-        for k in range(2):
-            write_doc(inbox, f"{k}.json", invoice(f"A-{k}"))
-            a.ingest.import_file(inbox / f"{k}.json")
-        run_a = threading.Thread(target=a.ingest.extract_pending, kwargs={"workers": 0})
-        run_a.start()
-        try:
-            assert reading.wait(60)
-            time.sleep(1.5)  # two and a half leases: held only if renewed while the first document is read
-            assert b.ingest.pending() == []
-        finally:
-            release.set()
-            run_a.join(60)
+    with run_a_reading(config, inbox, 2) as (_, b):
+        time.sleep(1.5)  # two and a half leases: held only if renewed while the first document is read
+        assert b.ingest.pending() == []
