@@ -261,30 +261,30 @@ def test_a_code_printed_in_groups_ends_where_it_is_valid_not_in_the_next_word() 
     assert "SWIFT" not in vat[0].text and len(vat[0].token_ids) == 4
 
 
-def test_label_features_see_the_label_on_the_left_and_the_competing_label() -> None:
-    doc = make_doc(["Rechnungsdatum: 05.03.2024", "Fälligkeit: 04.04.2024"])
+def _date_features(rows: list[str], *values: str) -> tuple[FeatureBuilder, list[dict[str, float]]]:
+    """The features, as the invoice date, of the date candidates with ``values`` on a document of ``rows``."""
     schema = load_schema("invoice")
-    view = DocView.of(doc)
+    view = DocView.of(make_doc(rows))
     cands = [c for c in collect(view, ExtractionContext()) if c.value_type == ValueType.DATE]
     fb = FeatureBuilder(view, schema, cands)
-    issued = next(c for c in cands if c.value == "2024-03-05")
-    due = next(c for c in cands if c.value == "2024-04-04")
-    f_issue = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), issued), strict=True))
-    f_due = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), due), strict=True))
+    spec = schema.field("invoice_date")
+    return fb, [
+        dict(zip(FEATURES, fb.features(spec, next(c for c in cands if c.value == v)), strict=True)) for v in values
+    ]
+
+
+def test_label_features_see_the_label_on_the_left_and_the_competing_label() -> None:
+    _, (f_issue, f_due) = _date_features(
+        ["Rechnungsdatum: 05.03.2024", "Fälligkeit: 04.04.2024"], "2024-03-05", "2024-04-04"
+    )
     assert f_issue["lab_left"] == 1.0 and f_issue["lab_left_adjacent"] == 1.0
     assert f_due["other_left_closer"] == 1.0
 
 
 def test_a_short_label_inside_another_fields_longer_label_labels_nothing() -> None:
-    doc = make_doc(["Date  Delivery date", "06.02.2024  02.02.2024"])
-    schema = load_schema("invoice")
-    view = DocView.of(doc)
-    cands = [c for c in collect(view, ExtractionContext()) if c.value_type == ValueType.DATE]
-    fb = FeatureBuilder(view, schema, cands)
-    issued = next(c for c in cands if c.value == "2024-02-06")
-    delivered = next(c for c in cands if c.value == "2024-02-02")
-    f_issued = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), issued), strict=True))
-    f_delivered = dict(zip(FEATURES, fb.features(schema.field("invoice_date"), delivered), strict=True))
+    fb, (f_issued, f_delivered) = _date_features(
+        ["Date  Delivery date", "06.02.2024  02.02.2024"], "2024-02-06", "2024-02-02"
+    )
     assert f_issued["lab_above_aligned"] == 1.0
     assert f_delivered["lab_above_aligned"] == 0.0 and f_delivered["other_above_aligned"] == 1.0
     [hit] = fb.labels["invoice_date"]  # "date" of "Delivery date" is the delivery date's label only
