@@ -157,6 +157,7 @@ class VendorFacts:
     """Id of another document of the same vendor with the same invoice number."""
     lookalike_name: str | None = None
     lookalike_vat: str | None = None
+    lookalike_iban: str | None = None
     """A vendor on file under the document's vendor name with another VAT id (the document's vendor is unknown)."""
 
 
@@ -365,7 +366,13 @@ def _vendor_rules(fields: Mapping[str, FieldValue], facts: VendorFacts, policy: 
                 (n("vendor_iban"),),
             )
         )
-    if policy.vat_changed and not facts.known and facts.lookalike_name:
+    if (
+        policy.vat_changed
+        and not facts.known
+        and facts.lookalike_name
+        and iban  # paid elsewhere than the vendor on file: the payment risk the IBAN check would have caught
+        and iban != normal_iban(facts.lookalike_iban)
+    ):
         vat = _text(fields, n("vendor_vat_id"))
         out.append(
             Reason(

@@ -6,6 +6,7 @@ import builtins
 import re
 import unicodedata
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -56,26 +57,29 @@ def match(session: Session, name: str | None, vat_id: str | None, iban: str | No
     """The registered vendor with this VAT id, else this normalised name, else this IBAN.
 
     A vendor on file with another VAT id than the document's is another company ("Chantemerle Analytics GmbH" and
-    "... KG" share a name key): it is not matched by name or IBAN (:func:`lookalike` names it, for routing). Where
-    several vendors on file share the name, the one with the document's IBAN is meant, else none is."""
+    "... KG" share a name key): it is not matched by name or IBAN alone (:func:`lookalike` names it, for routing),
+    only by both (the same name paid to the same account: a misread or changed VAT id). Where several vendors on
+    file share the name, the one with the document's IBAN is meant, else the first on file, so that an unknown IBAN
+    under the name is checked against one (``iban_changed``) rather than taken for a new vendor."""
     vat = vat_key(vat_id)
     if vat:
         v = session.execute(select(Vendor).where(Vendor.vat_id == vat).order_by(Vendor.id).limit(1)).scalar()
         if v is not None:
             return v
-    others = (Vendor.vat_id.is_(None) | (Vendor.vat_id == vat)) if vat else None
     ib = normal_iban(iban)
+
+    def allowed(v: Vendor) -> bool:
+        return not vat or v.vat_id is None or v.vat_id == vat or bool(ib and v.iban == ib)
+
     key = name_key(name)
     if key:
-        stmt = select(Vendor).where(Vendor.name_key == key).order_by(Vendor.id)
-        named = list(session.execute(stmt if others is None else stmt.where(others)).scalars())
-        if len(named) == 1:
-            return named[0]
+        named = [v for v in session.execute(select(Vendor).where(Vendor.name_key == key).order_by(Vendor.id)).scalars()]
+        named = [v for v in named if allowed(v)]
         if named:
-            return next((v for v in named if ib and v.iban == ib), None)
+            return next((v for v in named if ib and v.iban == ib), named[0])
     if ib:
-        stmt = select(Vendor).where(Vendor.iban == ib).order_by(Vendor.id)
-        return session.execute((stmt if others is None else stmt.where(others)).limit(1)).scalar()
+        paid = session.execute(select(Vendor).where(Vendor.iban == ib).order_by(Vendor.id)).scalars()
+        return next((v for v in paid if not vat or v.vat_id is None or v.vat_id == vat), None)
     return None
 
 
@@ -89,17 +93,25 @@ def lookalike(session: Session, name: str | None, vat_id: str | None) -> Vendor 
     return session.execute(stmt.order_by(Vendor.id).limit(1)).scalar()
 
 
+SAME_NAME = 0.8
+"""Two printed names of one vendor compare at least this similar (character ratio of their keys): "Acrne Handels"
+for "Acme Handels" is an OCR slip, "Beta Bau" and "Alpha Handels" are two sellers."""
+
+
+def similar_names(a: str, b: str) -> bool:
+    return a == b or SequenceMatcher(None, a, b, autojunk=False).ratio() >= SAME_NAME
+
+
 def _same_vendor(vat: str | None, key: str, other_vat: str | None, other_key: str, same_register: bool) -> bool:
     """Whether an earlier document with the same invoice number has this document's vendor.
 
-    The same VAT id where both are known (a document's printed one, else for the earlier document that of the vendor
-    it was approved under): two VAT ids are two vendors, whatever the names. Else the same name where both print
-    one, so that a copy whose VAT id was not read is still found, and two sellers sharing a factoring IBAN are not
-    taken for one. Else the same registered vendor."""
+    The same VAT id where both are known: two VAT ids are two vendors, whatever the names. Else the same name, give
+    or take an OCR slip, where both print one, so that a copy whose VAT id was not read is still found, and two
+    sellers sharing a factoring IBAN are not taken for one. Else the same registered vendor."""
     if vat and other_vat:
         return vat == other_vat
     if key and other_key:
-        return key == other_key
+        return similar_names(key, other_key)
     return same_register
 
 
@@ -123,7 +135,14 @@ def facts(
     duplicate_of = None
     if invoice_number and invoice_number.strip():
         earlier = session.execute(
-            select(Document.id, Document.vendor_key, Document.vendor_name, Document.vendor_id, Vendor.vat_id)
+            select(
+                Document.id,
+                Document.vendor_key,
+                Document.vendor_name,
+                Document.vendor_id,
+                Vendor.vat_id,
+                Vendor.name_key,
+            )
             .outerjoin(Vendor, Vendor.id == Document.vendor_id)
             .where(
                 or_(  # "inv-7" is "INV-7" (the database folds ASCII letters only: exact matches count too)
@@ -136,8 +155,12 @@ def facts(
             .order_by(Document.id)
         ).all()
         vat, key = vat_key(vat_id), name_key(name)
-        for other_id, other_key, other_name, other_vendor, registered_vat in earlier:
-            other_vat = other_key[4:] if other_key and other_key.startswith("vat:") else registered_vat
+        for other_id, other_key, other_name, other_vendor, registered_vat, registered_key in earlier:
+            # the earlier document's VAT id as printed; else that of the vendor it was approved under, if that is
+            # its vendor by name too (not a seller it was matched to by a shared IBAN)
+            printed_vat = other_key[4:] if other_key and other_key.startswith("vat:") else None
+            by_name = bool(registered_key) and similar_names(name_key(other_name), registered_key)
+            other_vat = printed_vat or (registered_vat if by_name else None)
             same_register = vendor is not None and other_vendor == vendor.id
             if _same_vendor(vat, key, other_vat, name_key(other_name), same_register):
                 duplicate_of = int(other_id)
@@ -151,6 +174,7 @@ def facts(
             duplicate_of=duplicate_of,
             lookalike_name=other.name if other else None,
             lookalike_vat=other.vat_id if other else None,
+            lookalike_iban=other.iban if other else None,
         ),
         vendor,
     )

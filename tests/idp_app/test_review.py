@@ -408,3 +408,39 @@ def test_undo_back_to_what_was_read_leaves_a_field_doubtful_and_old_values_stay_
     typed = Correction(doc_id, "invoice_date", "9999-12-31", "2024-04-04", user="clerk")
     ws.review.apply(typed)
     assert ws.review.apply(typed.inverted()).value == "9999-12-31"  # undo restores what was stored before
+
+
+def reasons_of(ws: Workspace, name: str) -> set[str]:
+    with ws.db.read() as s:
+        doc_id = s.execute(select(Document.id).where(Document.filename == name)).scalar_one()
+    return {r.code for r in ws.documents.get(doc_id).reasons}
+
+
+def test_vendor_checks_through_misread_names_shared_names_and_shared_accounts(ws: Workspace, inbox: Path) -> None:
+    acme = claimed(ws, inbox / "1", "acme.json", invoice("RE-500", vendor="Acme Handels GmbH", vat="DE136695976"))
+    ws.review.approve(acme, "clerk")
+    # a copy whose name OCR misread and whose VAT id it missed is still the same invoice
+    write_doc(inbox / "2", "acrne.json", invoice("RE-500", vendor="Acrne Handels GmbH"))
+    # a seller paid through Acme's factoring account, with the same invoice number, is another seller's invoice
+    write_doc(inbox / "2", "beta.json", invoice("RE-500", vendor="Beta Bau AG", iban=IBAN_A))
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    assert "duplicate_invoice" in reasons_of(ws, "acrne.json")
+    assert "duplicate_invoice" not in reasons_of(ws, "beta.json")
+
+    # two companies of one name on file: an invoice under the name, paid to an account neither has, is checked
+    kg = claimed(ws, inbox / "3", "kg.json", invoice("K-1", vendor="Nordlicht KG", vat="DE129273398", iban=IBAN_B))
+    ws.review.approve(kg, "clerk")
+    gmbh = invoice("G-1", vendor="Nordlicht GmbH", vat="DE123456788", iban="DE35370400440532013002")
+    write_doc(inbox / "4", "gmbh.json", gmbh)
+    ws.ingest.ingest([inbox / "4"], workers=0)
+    assert "vat_changed" in reasons_of(ws, "gmbh.json")  # another VAT id, paid elsewhere: held for a supervisor
+    [item] = [i for i in ws.queue.list() if i.filename == "gmbh.json"]
+    ws.queue.claim(item.id, "sup")
+    ws.review.approve(item.id, "sup", override_reason="sister company")
+    write_doc(inbox / "5", "fake.json", invoice("G-2", vendor="Nordlicht GmbH", iban="DE62370400440532013001"))
+    write_doc(inbox / "5", "same-account.json", invoice("K-2", vendor="Nordlicht KG", vat="DE123456796", iban=IBAN_B))
+    ws.ingest.ingest([inbox / "5"], workers=0)
+    assert "iban_changed" in reasons_of(ws, "fake.json")
+    # the name and the account on file with a VAT id that differs (misread, or changed): the vendor on file
+    assert not {"vat_changed", "unknown_vendor", "iban_changed"} & reasons_of(ws, "same-account.json")
+    assert len(ws.vendors.list()) == 3  # Acme, the KG and the GmbH: no vendor added for the unchecked invoices
