@@ -51,6 +51,22 @@ def _bbox_list(b: object) -> list[float] | None:
     return b.to_list(3) if isinstance(b, BBox) else None
 
 
+def _confirmed(s: Session, doc: Document, name: str, line: int | None) -> bool:
+    """Whether the clerk confirmed this field since the document was last extracted."""
+    found = s.execute(
+        select(CorrectionRow.id)
+        .where(
+            CorrectionRow.document_id == doc.id,
+            CorrectionRow.field_name == name,
+            CorrectionRow.kind == CorrectionKind.CONFIRMATION.value,
+            CorrectionRow.line_item_index.is_(None) if line is None else CorrectionRow.line_item_index == line,
+            *([CorrectionRow.created_at >= doc.extracted_at] if doc.extracted_at else []),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def _same(value_type: str, given: str | None, current: str | None) -> bool:
     if (given or None) == (current or None):
         return True
@@ -184,8 +200,8 @@ class ReviewService:
                     row.page = c.page if c.new_bbox_pt is not None else row.page
                 row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
             # a person looked at it: confirmed or set, even back to what was read; an undo back to what was read
-            # leaves it as it was before anyone looked
-            row.checked = not (c.undo and not row.corrected)
+            # leaves it as it was before: checked only if the clerk had confirmed it
+            row.checked = not (c.undo and not row.corrected) or _confirmed(s, doc, c.field_name, c.line_item_index)
             s.add(
                 CorrectionRow(
                     document_id=doc.id,
@@ -279,8 +295,9 @@ class ReviewService:
             )
             for row in doc.fields:
                 key = (row.name, None if row.row < 0 else row.row)
+                if row.value is not None:
+                    row.checked = True  # approved as it stands: every value is confirmed
                 if row.value is not None and key not in corrected and not row.corrected:
-                    row.checked = True  # approved as it stands: confirmed
                     s.add(
                         CorrectionRow(
                             document_id=doc.id,

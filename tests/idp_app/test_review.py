@@ -444,3 +444,22 @@ def test_vendor_checks_through_misread_names_shared_names_and_shared_accounts(ws
     # the name and the account on file with a VAT id that differs (misread, or changed): the vendor on file
     assert not {"vat_changed", "unknown_vendor", "iban_changed"} & reasons_of(ws, "same-account.json")
     assert len(ws.vendors.list()) == 3  # Acme, the KG and the GmbH: no vendor added for the unchecked invoices
+
+
+def test_an_undo_restores_a_confirmation_and_approval_confirms_every_value(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", conf=0.5))
+    ws.review.apply(
+        Correction(doc_id, "invoice_date", "2024-03-05", "2024-03-05", user="clerk", kind=CorrectionKind.CONFIRMATION)
+    )
+    fix = Correction(doc_id, "invoice_date", "2024-03-05", "2024-03-06", user="clerk")
+    ws.review.apply(fix)
+    assert ws.review.apply(fix.inverted()).state is ReviewState.OK  # confirmed before the correction: still is
+    number = Correction(doc_id, "invoice_number", "A", "B", user="clerk")
+    ws.review.apply(number)
+    assert ws.review.apply(number.inverted()).state is ReviewState.CHECK  # never confirmed
+    ws.review.approve(doc_id, "clerk")
+    with ws.db.read() as s:
+        unchecked = s.execute(
+            select(FieldRow.name).where(FieldRow.document_id == doc_id, FieldRow.value.is_not(None), ~FieldRow.checked)
+        ).all()
+    assert unchecked == []  # as migration 0004 marks stored approved documents
