@@ -44,9 +44,11 @@ class Correction:
     line_item_index: int | None = None
     """For a line-item cell, the row it belongs to (``field_name`` is then the column)."""
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    old_page: int | None = None
+    """The page ``old_bbox_pt`` is on, where the box moves to another page (None: ``page``)."""
     undo: bool = False
     """It takes back an earlier correction (:meth:`inverted`): the value it restores was accepted before, and a
-    field restored to what was read is no longer checked."""
+    field restored to what was read is checked only if the clerk had confirmed it."""
 
     def inverted(self) -> Correction:
         """The correction that undoes this one."""
@@ -57,7 +59,8 @@ class Correction:
             new_value=self.old_value,
             old_bbox_pt=self.new_bbox_pt,
             new_bbox_pt=self.old_bbox_pt,
-            page=self.page,
+            page=self.page if self.old_page is None else self.old_page,
+            old_page=self.page,
             source_token_ids=self.source_token_ids,
             user=self.user,
             seconds_spent=0.0,

@@ -141,6 +141,7 @@ class ReviewController(QObject):
             old_bbox_pt=f.value.bbox_pt,
             new_bbox_pt=new_box,
             page=new_page,
+            old_page=f.value.page,
             source_token_ids=tuple(t.index for t in tokens if t.index >= 0),
             user=self.user.name,
             seconds_spent=self._seconds_on(name),

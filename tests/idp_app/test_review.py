@@ -463,3 +463,16 @@ def test_an_undo_restores_a_confirmation_and_approval_confirms_every_value(ws: W
             select(FieldRow.name).where(FieldRow.document_id == doc_id, FieldRow.value.is_not(None), ~FieldRow.checked)
         ).all()
     assert unchecked == []  # as migration 0004 marks stored approved documents
+
+
+def test_undoing_a_box_drawn_on_another_page_puts_the_field_back_on_its_page(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    total = ws.documents.get(doc_id).fields["total_amount"]
+    drawn = BBox(300.0, 500.0, 360.0, 512.0)
+    move = Correction(
+        doc_id, "total_amount", "119.00", "119.00", total.bbox_pt, drawn, page=1, old_page=total.page, user="clerk"
+    )
+    moved = ws.review.apply(move)
+    assert (moved.page, moved.bbox_pt) == (1, drawn)
+    back = ws.review.apply(move.inverted())
+    assert (back.page, back.bbox_pt) == (total.page, total.bbox_pt) and not back.corrected
