@@ -530,11 +530,17 @@ class IngestService:
                 if seen.get(path) != sig and time.time() - st.st_mtime > 1.0:
                     fresh.append(path)
                     seen[path] = sig
+            fresh = [p for p in fresh if p.is_file()]  # gone since the poll (moved away, say): nothing to import
             if fresh or self.pending():
-                report = self.ingest(fresh, user, workers=workers, progress=progress)
-                for path in report.unread:  # not imported: looked at again on the next poll
+                try:
+                    report: IngestReport | None = self.ingest(fresh, user, workers=workers, progress=progress)
+                except InputError:  # a file went in the moment between: the next poll sees the folder as it is
+                    report = None
+                    for path in fresh:
+                        seen.pop(path, None)
+                for path in report.unread if report else ():  # not imported: looked at again on the next poll
                     seen.pop(path, None)
-                if on_batch:
+                if on_batch and report:
                     on_batch(report)
             if should_stop():
                 break

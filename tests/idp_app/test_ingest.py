@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_extractors import invoice, write_doc
@@ -212,3 +213,33 @@ def test_watch_tries_again_a_file_it_could_not_read(
     ws.ingest.watch([inbox], interval=0.01, workers=0, on_batch=reports.append, should_stop=stop)
     assert [(r.imported, r.failed) for r in reports] == [(0, 1), (1, 0)]
     assert [i.filename for i in ws.queue.list()] == ["locked.json"]
+
+
+def test_watch_goes_on_when_a_file_vanishes_between_poll_and_import(
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from idp_app.services import ingest as ingest_module
+
+    kept = write_doc(inbox, "kept.json", invoice("K-1"))
+    gone = write_doc(inbox, "gone.json", invoice("G-1"))
+    for path in (kept, gone):
+        os.utime(path, (time.time() - 10, time.time() - 10))
+    collect = ingest_module.collect
+    calls: list[int] = []
+
+    def listed_then_moved(paths: Any) -> list[Path]:
+        calls.append(1)
+        if len(calls) == 2 and gone.exists():  # the import's own listing: gone since the poll listed it
+            gone.unlink()
+        return collect(paths)
+
+    monkeypatch.setattr(ingest_module, "collect", listed_then_moved)
+    reports: list[IngestReport] = []
+    polls = iter(range(20))
+
+    def stop() -> bool:
+        return len(reports) >= 1 or next(polls, None) is None
+
+    ws.ingest.watch([inbox], interval=0.01, workers=0, on_batch=reports.append, should_stop=stop)
+    assert [(r.imported, r.failed) for r in reports] == [(1, 0)]
+    assert [i.filename for i in ws.queue.list()] == ["kept.json"]
