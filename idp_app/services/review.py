@@ -51,14 +51,15 @@ def _bbox_list(b: object) -> list[float] | None:
     return b.to_list(3) if isinstance(b, BBox) else None
 
 
-def _confirmed(s: Session, doc: Document, name: str, line: int | None) -> bool:
-    """Whether the clerk confirmed this field since the document was last extracted."""
+def _confirmed(s: Session, doc: Document, name: str, line: int | None, value: str | None) -> bool:
+    """Whether the clerk confirmed this field with this value since the document was last extracted."""
     found = s.execute(
         select(CorrectionRow.id)
         .where(
             CorrectionRow.document_id == doc.id,
             CorrectionRow.field_name == name,
             CorrectionRow.kind == CorrectionKind.CONFIRMATION.value,
+            CorrectionRow.new_value == value,
             CorrectionRow.line_item_index.is_(None) if line is None else CorrectionRow.line_item_index == line,
             *([CorrectionRow.created_at >= doc.extracted_at] if doc.extracted_at else []),
         )
@@ -201,7 +202,9 @@ class ReviewService:
                 row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
             # a person looked at it: confirmed or set, even back to what was read; an undo back to what was read
             # leaves it as it was before: checked only if the clerk had confirmed it
-            row.checked = not (c.undo and not row.corrected) or _confirmed(s, doc, c.field_name, c.line_item_index)
+            row.checked = not (c.undo and not row.corrected) or _confirmed(
+                s, doc, c.field_name, c.line_item_index, row.value
+            )
             s.add(
                 CorrectionRow(
                     document_id=doc.id,

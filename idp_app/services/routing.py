@@ -157,8 +157,8 @@ class VendorFacts:
     """Id of another document of the same vendor with the same invoice number."""
     lookalike_name: str | None = None
     lookalike_vat: str | None = None
-    lookalike_iban: str | None = None
-    """A vendor on file under the document's vendor name with another VAT id (the document's vendor is unknown)."""
+    """A vendor on file under the document's vendor name with another VAT id than the document's (the document's
+    vendor itself, matched by name and account, or another company of the name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,13 +366,7 @@ def _vendor_rules(fields: Mapping[str, FieldValue], facts: VendorFacts, policy: 
                 (n("vendor_iban"),),
             )
         )
-    if (
-        policy.vat_changed
-        and not facts.known
-        and facts.lookalike_name
-        and iban  # paid elsewhere than the vendor on file: the payment risk the IBAN check would have caught
-        and iban != normal_iban(facts.lookalike_iban)
-    ):
+    if policy.vat_changed and facts.lookalike_name:
         vat = _text(fields, n("vendor_vat_id"))
         out.append(
             Reason(

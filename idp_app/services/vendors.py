@@ -94,8 +94,8 @@ def lookalike(session: Session, name: str | None, vat_id: str | None) -> Vendor 
 
 
 SAME_NAME = 0.8
-"""Two printed names of one vendor compare at least this similar (character ratio of their keys): "Acrne Handels"
-for "Acme Handels" is an OCR slip, "Beta Bau" and "Alpha Handels" are two sellers."""
+"""Two printed names of one registered vendor compare at least this similar (character ratio of their keys): "Acrne
+Handels" for "Acme Handels" paid to Acme's account is an OCR slip; "Beta Bau" paid to it is a factoring client."""
 
 
 def similar_names(a: str, b: str) -> bool:
@@ -105,14 +105,18 @@ def similar_names(a: str, b: str) -> bool:
 def _same_vendor(vat: str | None, key: str, other_vat: str | None, other_key: str, same_register: bool) -> bool:
     """Whether an earlier document with the same invoice number has this document's vendor.
 
-    The same VAT id where both are known: two VAT ids are two vendors, whatever the names. Else the same name, give
-    or take an OCR slip, where both print one, so that a copy whose VAT id was not read is still found, and two
-    sellers sharing a factoring IBAN are not taken for one. Else the same registered vendor."""
-    if vat and other_vat:
-        return vat == other_vat
-    if key and other_key:
-        return similar_names(key, other_key)
-    return same_register
+    - The same VAT id.
+    - The same name where the VAT id is known on one side only: a copy whose VAT id was not read. Two VAT ids under
+      one name are two companies ("Chantemerle Analytics GmbH" and "... KG" share a name key).
+    - The same registered vendor (matched by VAT id, name and account, or account) under the same name, give or
+      take an OCR slip: a copy whose VAT id or name was misread. Similar names alone ("Müller", "Möller"; a chain's
+      "Filiale 12" and "Filiale 13") are two vendors; so are two names paid to one factoring account.
+    """
+    if vat and other_vat and vat == other_vat:
+        return True
+    if key and key == other_key and not (vat and other_vat):
+        return True
+    return same_register and (not key or not other_key or similar_names(key, other_key))
 
 
 def document_key(name: str | None, vat_id: str | None) -> str | None:
@@ -133,6 +137,8 @@ def facts(
     """What the register and earlier documents say about this document's vendor."""
     vendor = match(session, name, vat_id, iban)
     duplicate_of = None
+    vat, key = vat_key(vat_id), name_key(name)
+    keys = [k for k in (f"vat:{vat}" if vat else "", f"name:{key}" if key else "") if k]
     if invoice_number and invoice_number.strip():
         earlier = session.execute(
             select(
@@ -149,23 +155,28 @@ def facts(
                     Document.invoice_number == invoice_number,
                     func.upper(func.trim(Document.invoice_number)) == invoice_number.strip().upper(),
                 ),
+                or_(  # only documents that could be this vendor's: a number such as "1" recurs by the thousand
+                    Document.vendor_key.in_(keys),
+                    Document.vendor_id == (vendor.id if vendor is not None else -1),
+                ),
                 Document.id != doc_id,
                 Document.status.not_in(_NOT_DUPLICATES),
             )
             .order_by(Document.id)
         ).all()
-        vat, key = vat_key(vat_id), name_key(name)
         for other_id, other_key, other_name, other_vendor, registered_vat, registered_key in earlier:
             # the earlier document's VAT id as printed; else that of the vendor it was approved under, if that is
             # its vendor by name too (not a seller it was matched to by a shared IBAN)
             printed_vat = other_key[4:] if other_key and other_key.startswith("vat:") else None
-            by_name = bool(registered_key) and similar_names(name_key(other_name), registered_key)
-            other_vat = printed_vat or (registered_vat if by_name else None)
+            other_vat = printed_vat or (registered_vat if registered_key == name_key(other_name) else None)
             same_register = vendor is not None and other_vendor == vendor.id
             if _same_vendor(vat, key, other_vat, name_key(other_name), same_register):
                 duplicate_of = int(other_id)
                 break
+    # a VAT id not on file under this name: another company of the name, or the vendor's own, changed or misread
     other = lookalike(session, name, vat_id) if vendor is None else None
+    if vendor is not None and vat and vendor.vat_id and vendor.vat_id != vat:
+        other = vendor
     return (
         VendorFacts(
             known=vendor is not None,
@@ -174,7 +185,6 @@ def facts(
             duplicate_of=duplicate_of,
             lookalike_name=other.name if other else None,
             lookalike_vat=other.vat_id if other else None,
-            lookalike_iban=other.iban if other else None,
         ),
         vendor,
     )

@@ -285,7 +285,8 @@ def test_the_same_invoice_number_from_another_company_or_a_shared_iban_is_no_dup
     for item in ws.queue.list(limit=100):
         ws.queue.claim(item.id, "sup")
         ws.review.approve(item.id, "sup", override_reason="checked")
-    write_doc(inbox / "3", "gmbh-200.json", invoice("200", vendor="Chantemerle Analytics GmbH", vat="DE129273398"))
+    gmbh = invoice("200", vendor="Chantemerle Analytics GmbH", vat="DE129273398", iban="DE35370400440532013002")
+    write_doc(inbox / "3", "gmbh-200.json", gmbh)  # its own VAT id and account: a sister company
     write_doc(inbox / "3", "beta.json", invoice("1001", vendor="Beta Bau AG", iban=IBAN_B))  # a factoring account
     ws.ingest.ingest([inbox / "3"], workers=0)
     with ws.db.read() as s:
@@ -441,8 +442,8 @@ def test_vendor_checks_through_misread_names_shared_names_and_shared_accounts(ws
     write_doc(inbox / "5", "same-account.json", invoice("K-2", vendor="Nordlicht KG", vat="DE123456796", iban=IBAN_B))
     ws.ingest.ingest([inbox / "5"], workers=0)
     assert "iban_changed" in reasons_of(ws, "fake.json")
-    # the name and the account on file with a VAT id that differs (misread, or changed): the vendor on file
-    assert not {"vat_changed", "unknown_vendor", "iban_changed"} & reasons_of(ws, "same-account.json")
+    # the name and the account on file with a VAT id that differs (misread, or changed): the vendor on file, held
+    assert {"vat_changed", "unknown_vendor", "iban_changed"} & reasons_of(ws, "same-account.json") == {"vat_changed"}
     assert len(ws.vendors.list()) == 3  # Acme, the KG and the GmbH: no vendor added for the unchecked invoices
 
 
@@ -476,3 +477,33 @@ def test_undoing_a_box_drawn_on_another_page_puts_the_field_back_on_its_page(ws:
     assert (moved.page, moved.bbox_pt) == (1, drawn)
     back = ws.review.apply(move.inverted())
     assert (back.page, back.bbox_pt) == (total.page, total.bbox_pt) and not back.corrected
+
+
+def test_a_resent_invoice_under_another_vat_id_and_similar_names_of_other_sellers(ws: Workspace, inbox: Path) -> None:
+    first = claimed(ws, inbox / "1", "a.json", invoice("RE-900", vat="DE136695976"))
+    ws.review.approve(first, "clerk")
+    for name, number in (("Müller GmbH", "1"), ("Meier GmbH", "7"), ("Bäckerei Kamps Filiale 12", "3")):
+        doc = claimed(ws, inbox / name, f"{name}.json", invoice(number, vendor=name, iban=None))
+        ws.review.approve(doc, "clerk")
+    # the same invoice again, its VAT id misread (or changed): the vendor by name and account, and a duplicate
+    write_doc(inbox / "2", "resent.json", invoice("RE-900", vat="DE129273398"))
+    # a VAT id not on file under a known name, no account printed: held too
+    write_doc(inbox / "2", "no-account.json", invoice("RE-901", vat="DE123456788", iban=None))
+    # other sellers whose names are like those on file, with the same numbers: no duplicates
+    write_doc(inbox / "2", "moeller.json", invoice("1", vendor="Möller GmbH", iban=None))
+    write_doc(inbox / "2", "meyer.json", invoice("7", vendor="Meyer GmbH", iban=None))
+    write_doc(inbox / "2", "filiale13.json", invoice("3", vendor="Bäckerei Kamps Filiale 13", iban=None))
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    assert {"duplicate_invoice", "vat_changed"} <= reasons_of(ws, "resent.json")
+    assert "vat_changed" in reasons_of(ws, "no-account.json")
+    for name in ("moeller.json", "meyer.json", "filiale13.json"):
+        assert "duplicate_invoice" not in reasons_of(ws, name), name
+
+
+def test_an_undo_is_checked_only_if_the_value_it_restores_was_confirmed(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", conf=0.5))
+    fix = Correction(doc_id, "invoice_number", "A", "B", user="clerk")
+    ws.review.apply(fix)
+    ws.review.apply(Correction(doc_id, "invoice_number", "B", "B", user="clerk", kind=CorrectionKind.CONFIRMATION))
+    back = ws.review.apply(fix.inverted())  # "A" comes back: only "B" was confirmed
+    assert back.value == "A" and back.state is ReviewState.CHECK
