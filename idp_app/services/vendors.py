@@ -73,8 +73,8 @@ def match(session: Session, name: str | None, vat_id: str | None, iban: str | No
 
     key = name_key(name)
     if key:
-        named = [v for v in session.execute(select(Vendor).where(Vendor.name_key == key).order_by(Vendor.id)).scalars()]
-        named = [v for v in named if allowed(v)]
+        stmt = select(Vendor).where(Vendor.name_key == key).order_by(Vendor.id)
+        named = [v for v in session.execute(stmt).scalars() if allowed(v)]
         if named:
             return next((v for v in named if ib and v.iban == ib), named[0])
     if ib:
@@ -84,8 +84,8 @@ def match(session: Session, name: str | None, vat_id: str | None, iban: str | No
 
 
 def lookalike(session: Session, name: str | None, vat_id: str | None) -> Vendor | None:
-    """A vendor on file under this name with another VAT id than the document's: a company of the same name, or
-    someone using its name (the IBAN check cannot compare: the vendors are not matched)."""
+    """A vendor on file under this name with another VAT id than the document's, not matched to it (another
+    account too): a company of the same name, or someone using its name."""
     vat, key = vat_key(vat_id), name_key(name)
     if not (vat and key):
         return None
