@@ -29,6 +29,7 @@ def name_key(name: str | None) -> str:
     if not name:
         return ""
     text = "".join(c for c in unicodedata.normalize("NFKD", name).casefold() if not unicodedata.combining(c))
+    text = text.replace(".", "")  # "S.A." is "SA", "B.V." is "BV": legal forms and initials however dotted
     words = [w for w in re.split(r"[\W_]+", text) if w and w not in _LEGAL_FORMS]
     return " ".join(words)
 
@@ -54,7 +55,7 @@ def _info(v: Vendor) -> VendorInfo:
 
 
 def match(session: Session, name: str | None, vat_id: str | None, iban: str | None) -> Vendor | None:
-    """The registered vendor with this VAT id, else this normalised name, else this IBAN.
+    """The registered vendor with this VAT id, else this normalised name, else this IBAN under a like name.
 
     A vendor on file with another VAT id than the document's is another company ("Chantemerle Analytics GmbH" and
     "... KG" share a name key): it is not matched by name or IBAN alone (:func:`lookalike` names it, for routing),
@@ -77,9 +78,16 @@ def match(session: Session, name: str | None, vat_id: str | None, iban: str | No
         named = [v for v in session.execute(stmt).scalars() if allowed(v)]
         if named:
             return next((v for v in named if ib and v.iban == ib), named[0])
-    if ib:
+    if ib:  # by the account alone: the same vendor only under a like name ("Acrne" for "Acme"), not a factoring client
         paid = session.execute(select(Vendor).where(Vendor.iban == ib).order_by(Vendor.id)).scalars()
-        return next((v for v in paid if not vat or v.vat_id is None or v.vat_id == vat), None)
+        return next(
+            (
+                v
+                for v in paid
+                if (not vat or v.vat_id is None or v.vat_id == vat) and (not key or similar_names(key, v.name_key))
+            ),
+            None,
+        )
     return None
 
 
@@ -158,6 +166,7 @@ def facts(
                 or_(  # only documents that could be this vendor's: a number such as "1" recurs by the thousand
                     Document.vendor_key.in_(keys),
                     Document.vendor_id == (vendor.id if vendor is not None else -1),
+                    func.lower(Document.vendor_name) == (name or "").strip().lower(),  # one still in review
                 ),
                 Document.id != doc_id,
                 Document.status.not_in(_NOT_DUPLICATES),

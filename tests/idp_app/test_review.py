@@ -507,3 +507,33 @@ def test_an_undo_is_checked_only_if_the_value_it_restores_was_confirmed(ws: Work
     ws.review.apply(Correction(doc_id, "invoice_number", "B", "B", user="clerk", kind=CorrectionKind.CONFIRMATION))
     back = ws.review.apply(fix.inverted())  # "A" comes back: only "B" was confirmed
     assert back.value == "A" and back.state is ReviewState.CHECK
+
+
+def test_an_account_alone_names_no_vendor_and_copies_are_found_however_the_legal_form_is_written(
+    ws: Workspace, inbox: Path
+) -> None:
+    approve_all = [
+        ("acme.json", invoice("A-1", vendor="Acme Handels GmbH", vat="DE136695976", iban=IBAN_A)),
+        ("zeta.json", invoice("Z-1", vendor="Zeta Services", iban=IBAN_B)),
+        ("dupont.json", invoice("F-77", vendor="Dupont SA", vat="FR40303265045", iban="DE35370400440532013002")),
+    ]
+    for name, data in approve_all:
+        doc = claimed(ws, inbox / name, name, data)
+        ws.review.approve(doc, "clerk")
+    # Acme's name, a made-up VAT id and Zeta's account: not Zeta's invoice, and held
+    write_doc(inbox / "2", "fake.json", invoice("A-2", vendor="Acme Handels GmbH", vat="DE129273398", iban=IBAN_B))
+    # a copy of Dupont's invoice, its legal form dotted and its VAT id not read
+    write_doc(inbox / "2", "dupont-copy.json", invoice("F-77", vendor="Dupont S.A.", iban="DE35370400440532013002"))
+    # a new vendor's invoice and its copy, both still waiting for review
+    write_doc(inbox / "2", "new.json", invoice("N-1", vendor="Neu AG", vat="DE123456788", iban=None))
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    write_doc(inbox / "3", "new-copy.json", invoice("N-1", vendor="Neu AG", iban=None))
+    ws.ingest.ingest([inbox / "3"], workers=0)
+    assert "vat_changed" in reasons_of(ws, "fake.json")
+    assert "duplicate_invoice" in reasons_of(ws, "dupont-copy.json")
+    assert "duplicate_invoice" in reasons_of(ws, "new-copy.json")
+    # a factoring client paid through Acme's account is registered as itself when a clerk approves it
+    beta = claimed(ws, inbox / "4", "beta.json", invoice("B-1", vendor="Beta Bau AG", vat="DE123456796", iban=IBAN_A))
+    ws.review.approve(beta, "clerk")
+    on_file = {v.name: (v.vat_id, v.iban) for v in ws.vendors.list()}
+    assert on_file["Acme Handels GmbH"] == ("DE136695976", IBAN_A) and on_file["Beta Bau AG"] == ("DE123456796", IBAN_A)

@@ -5,7 +5,8 @@ Revises: 0002_model_registry
 Create Date: 2026-11-22 16:20:00.000000
 
 Vendor names were matched by a key of their ASCII letters only: a Greek or Cyrillic name had an empty key (no
-vendor match, no duplicate check by name), and "Łódź" or "Straße" lost letters. The keys stored in the vendor
+vendor match, no duplicate check by name), "Łódź" or "Straße" lost letters, and "Dupont S.A." was not "Dupont SA"
+(a dotted legal form made words of its letters). The keys stored in the vendor
 register and on documents are computed again from the stored names with the key as it is now (copied here, so
 that this revision always does what it did when it was written).
 """
@@ -35,6 +36,7 @@ def _key(name: str | None) -> str:
     if not name:
         return ""
     text = "".join(c for c in unicodedata.normalize("NFKD", name).casefold() if not unicodedata.combining(c))
+    text = text.replace(".", "")
     return " ".join(w for w in re.split(r"[\W_]+", text) if w and w not in _LEGAL_FORMS)
 
 
