@@ -35,6 +35,10 @@ class IllegalTransitionError(AppError):
     kind = "illegal_transition"
 
 
+class ChangedMeanwhileError(IllegalTransitionError):
+    """A document changed between reading it and acting on what was read (an export batch being written)."""
+
+
 class PermissionDeniedError(AppError):
     """The acting user's role does not allow the action."""
 

@@ -26,7 +26,7 @@ from idp_app.config import AppConfig
 from idp_app.db.engine import Database
 from idp_app.db.models import AuditEntry, Document, FieldRow
 from idp_app.domain import DocumentStatus, ReviewState, review_state
-from idp_app.errors import IllegalTransitionError, NotFoundError
+from idp_app.errors import ChangedMeanwhileError, NotFoundError
 from idp_app.services import lifecycle
 from idp_app.services.evaluate import bbox, evaluate, field_value, required_fields
 from idp_app.services.policy import PolicyStore
@@ -262,11 +262,18 @@ class DocumentService:
         os.replace(tmp, out)
         return out
 
-    def last_change(self, doc_id: int) -> int:
-        """A stamp of the document's last change: the id of its newest audit entry of a :data:`CHANGES` action
+    def last_changes(self, doc_ids: Iterable[int]) -> dict[int, int]:
+        """A stamp of each document's last change: the id of its newest audit entry of a :data:`CHANGES` action
         (every correction, decision and extraction writes one), 0 if it has none."""
+        ids = list(doc_ids)
         with self._db.read() as s:
-            return _last_change(s, doc_id)
+            rows = s.execute(
+                select(AuditEntry.document_id, func.max(AuditEntry.id))
+                .where(AuditEntry.document_id.in_(ids), AuditEntry.action.in_(CHANGES))
+                .group_by(AuditEntry.document_id)
+            ).all()
+        found = {int(d): int(m) for d, m in rows if d is not None}
+        return {i: found.get(i, 0) for i in ids}
 
     def mark_exported(
         self,
@@ -278,7 +285,7 @@ class DocumentService:
     ) -> None:
         """Record that approved documents were written to an export batch (needs the export permission), all or
         none. Rows are locked (PostgreSQL), so two exports cannot both mark one document. ``unchanged_since``: the
-        :meth:`last_change` stamp of each document when its values were read for the batch; a document changed
+        :meth:`last_changes` stamp of each document when its values were read for the batch; a document changed
         since (reopened, corrected and approved again meanwhile) is not marked, and so none is."""
         details = {"batch": batch, **({"export_id": export_id} if export_id else {})}
         with self._db.write() as s:
@@ -288,7 +295,7 @@ class DocumentService:
                 if doc is None:
                     raise NotFoundError(f"no document {doc_id}")
                 if unchanged_since is not None and _last_change(s, doc_id) != unchanged_since[doc_id]:
-                    raise IllegalTransitionError(f"document {doc_id} changed while the batch was written")
+                    raise ChangedMeanwhileError(f"document {doc_id} changed while the batch was written")
                 lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, **details)
 
 

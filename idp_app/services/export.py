@@ -34,7 +34,7 @@ from idp_app.config import AppConfig
 from idp_app.db.engine import Database
 from idp_app.db.models import AuditEntry, Document, utcnow
 from idp_app.domain import DocumentStatus
-from idp_app.errors import ConfigError, IllegalTransitionError, InputError, NotFoundError
+from idp_app.errors import ChangedMeanwhileError, ConfigError, IllegalTransitionError, InputError, NotFoundError
 from idp_app.services.documents import DocumentService
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import RESOURCES
@@ -219,8 +219,8 @@ class ExportService:
         report = ExportReport(batch, recovered=recovered)
         ids = self.pending() if doc_ids is None else sorted(set(doc_ids))
         self._check_exist(ids)
-        stamps: dict[int, int] = {}
-        records = self._records(ids, report, stamps)
+        stamps = self._documents.last_changes(ids)  # before the values are read: a change after them is caught
+        records = self._records(ids, report)
         files, chosen = self._write_formats(records, formats, settings, report)
         if not chosen:
             return report
@@ -237,10 +237,14 @@ class ExportService:
         ids = [r.document_id for r in chosen]
         try:
             self._documents.mark_exported(ids, actor, batch=batch, export_id=export_id, unchanged_since=stamps)
-        except IllegalTransitionError as exc:
+        except ChangedMeanwhileError as exc:
             shutil.rmtree(partial, ignore_errors=True)
-            why = str(exc) if "changed" in str(exc) else "another export took some of these documents meanwhile"
-            raise IllegalTransitionError(f"{why}: nothing was marked; run the export again") from None
+            raise ChangedMeanwhileError(f"{exc}: nothing was marked; run the export again") from None
+        except IllegalTransitionError:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise IllegalTransitionError(
+                "another export took some of these documents meanwhile: nothing was marked; run the export again"
+            ) from None
         except BaseException:
             if not self._marked(ids, export_id):  # interrupted before the commit: nothing was marked
                 shutil.rmtree(partial, ignore_errors=True)
@@ -262,14 +266,11 @@ class ExportService:
         """The batch folder appears under its name in one rename, after its documents were marked."""
         os.replace(partial, final)
 
-    def _records(self, ids: list[int], report: ExportReport, stamps: dict[int, int]) -> list[ExportRecord]:
-        """The records of ``ids`` to write, and in ``stamps`` each one's change stamp, taken before its values are
-        read: a document changed after it is not marked exported (see :meth:`DocumentService.mark_exported`)."""
+    def _records(self, ids: list[int], report: ExportReport) -> list[ExportRecord]:
         from idp_app.export.record import record_from_view
 
         records = []
         for doc_id in ids:
-            stamps[doc_id] = self._documents.last_change(doc_id)
             view = self._documents.get(doc_id)
             if view.status.value == DocumentStatus.EXPORTED.value:
                 report.skipped.append(ExportProblem(doc_id, view.filename, "it was exported already"))

@@ -120,10 +120,10 @@ class IngestReport:
     failed: int = 0
     seconds: float = 0.0
     failures: list[tuple[int, str, str]] = field(default_factory=list)
-    unread: list[Path] = field(default_factory=list)
-    """Files that could not be read and so were not imported (a hot-folder watch tries them again)."""
     """(document id, file name, error) for each document that failed; id 0 for a file that could not be read
     and so was not imported."""
+    unread: list[Path] = field(default_factory=list)
+    """Files that could not be read and so were not imported (a hot-folder watch tries them again)."""
 
     @property
     def per_minute(self) -> float:
@@ -292,12 +292,14 @@ class IngestService:
         todo = self._start(list(ids) if ids is not None else self.pending(), report)
         done_event = threading.Event()
         renewer = threading.Thread(target=self._keep_renewing, args=(done_event,), daemon=True)
-        renewer.start()
+        if todo:
+            renewer.start()
         try:
             self._extract(todo, workers, progress, report)
         finally:
             done_event.set()
-            renewer.join()
+            if todo:
+                renewer.join()
         if report.seconds == 0.0:
             report.seconds = time.perf_counter() - started
         return report
