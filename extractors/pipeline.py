@@ -214,6 +214,10 @@ def extract_document(
     if dtype == DocumentType.CONTRACT:
         fields, extra = _contract_fields(doc, ctx)
         warnings.extend(extra)
+        schema = load_schema(str(DocumentType.CONTRACT))
+        added = tuple(spec for spec in schema.fields if spec.name not in fields)
+        if added:  # fields a user added to the contract schema: label words and value type, as on invoices
+            fields.update(_fields(doc, ctx, replace(schema, fields=added), dtype, model, sources, timing))
         timing["fields"] = (time.perf_counter() - t0) * 1000
         return ExtractionResult(
             doc.path, dtype, type_conf, doc.page_count, fields, (), tuple(warnings), timing, model.version

@@ -20,6 +20,7 @@ from extractors.contracts.normalize import (
     parse_date_match,
 )
 from extractors.contracts.text import DocText
+from extractors.fields.normalise import normalise_currency
 
 
 @dataclass(slots=True)
@@ -267,6 +268,12 @@ _VALUE_CONTEXT = _rx(
     r"[^.;]{0,30}?$|\bnot to exceed[\s\f]*$|\b(?:fee|price|consideration|compensation) of[\s\f]*$"
 )
 _SCALES = {"thousand": Decimal(1000), "million": Decimal(1_000_000), "billion": Decimal(1_000_000_000)}
+
+
+def money_currency(text: str) -> str | None:
+    """The ISO 4217 code of the currency printed in a money span such as "€295,700.00" or "USD 25,000"."""
+    m = _MONEY_RE.search(text)
+    return normalise_currency(m.group("cur").upper()) if m else None
 
 
 def value_candidates(dt: DocText) -> Iterator[Candidate]:

@@ -10,6 +10,7 @@ from extractors.contracts.candidates import (
     date_candidates,
     duration_candidates,
     governing_law_candidates,
+    money_currency,
     value_candidates,
 )
 from extractors.contracts.normalize import US_STATES
@@ -29,6 +30,7 @@ CONTRACT_FIELDS = (
     "notice_period",
     "governing_law",
     "contract_value",
+    "currency",
 )
 MAX_ALTERNATIVES = 3
 
@@ -61,11 +63,38 @@ def extract_contract_fields(
     candidates += party_candidates(dt)
     fields: dict[str, FieldValue] = {}
     for name in CONTRACT_FIELDS:
+        if name == "currency":
+            continue
         groups = scorer.rank(name, candidates)
         weights = scorer.fields.get(name)
         min_conf = weights.min_confidence if weights else 0.5
         fields[name] = _field_value(dt, name, groups, min_conf, weights.absent_rate if weights else 0.2)
+    fields["currency"] = _currency(dt, fields["contract_value"])
     return fields, warnings
+
+
+def _currency(dt: DocText, value: FieldValue) -> FieldValue:
+    """The currency of the contract value, from the symbol or code printed before it ("€", "USD", "US$").
+
+    It is right exactly when the value was read from the right place, so it carries the value's confidence, page
+    and box; a contract without a value has no currency either (the value's confidence of being absent).
+    """
+    code = money_currency(value.text) if value.value is not None and value.text else None
+    if code is None:
+        note = ("not found: no contract value",) if value.value is None else ("not found: no currency printed",)
+        confidence = value.confidence if value.value is None else 0.0
+        return FieldValue("currency", None, confidence=confidence, evidence=note)
+    return FieldValue(
+        name="currency",
+        value=code,
+        text=value.text,
+        confidence=value.confidence,
+        page=value.page,
+        bbox_pt=value.bbox_pt,
+        evidence=("printed with the contract value",),
+        token_ids=value.token_ids,
+        source=value.source,
+    )
 
 
 def _day_first(ctx: ExtractionContext, law: Sequence[Candidate]) -> bool:

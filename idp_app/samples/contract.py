@@ -245,7 +245,7 @@ def _body(spec: ContractSpec, raw: dict[str, Any], fillers: int) -> list[tuple[s
     value = format_amount(spec.value, "en", spec.currency, spec.value_placement)
     raw.update(parties=[p.name for p in spec.parties], effective_date=effective, term=spec.term.text,
                expiration_date=expiry, notice_period=spec.notice.text, governing_law=spec.law_phrase,
-               contract_value=value)  # fmt: skip
+               contract_value=value, currency=value)  # fmt: skip
     steps: list[tuple[str, Any]] = [("title", spec.title)]
     opening = f'This {spec.title.title()} (the "Agreement") is entered into as of'
     steps.append(("para", [(opening, None), (effective, "effective_date"),
@@ -338,11 +338,12 @@ def render_contract(
         "expiration_date": spec.expiration_date.isoformat(),
         "notice_period": spec.notice.value,
         "contract_value": plain(spec.value),
+        "currency": spec.currency,
     }
     if spec.renewal is not None:
         fields["renewal_term"] = spec.renewal.value
     ordered = ("parties", "effective_date", "governing_law", "term", "expiration_date", "renewal_term",
-               "notice_period", "contract_value")  # fmt: skip
+               "notice_period", "contract_value", "currency")  # fmt: skip
     return pdf, SampleTruth(
         id=doc_id,
         file=file,

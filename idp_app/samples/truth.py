@@ -24,7 +24,7 @@ INVOICE_FIELDS = (
 )  # fmt: skip
 CONTRACT_FIELDS = (
     "parties", "effective_date", "governing_law", "term", "expiration_date", "renewal_term", "notice_period",
-    "contract_value",
+    "contract_value", "currency",
 )  # fmt: skip
 LINE_ITEM_COLUMNS = ("description", "quantity", "unit_price", "amount", "tax_rate")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,7 @@ def test_every_contract_field_is_returned(nda: tuple[Document, dict[str, FieldVa
         ("notice_period", "30 days"),
         ("governing_law", "New York"),
         ("contract_value", "25000.00"),
+        ("currency", "USD"),
     ],
 )
 def test_values_of_a_plain_nda(
@@ -109,6 +111,28 @@ def test_values_of_a_plain_nda(
     assert fields[name].value == value
     assert fields[name].confidence >= 0.5
     assert fields[name].evidence
+
+
+def test_the_currency_is_the_one_printed_with_the_value_and_as_sure(
+    nda: tuple[Document, dict[str, FieldValue], list[str]],
+) -> None:
+    _, fields, _ = nda
+    value, currency = fields["contract_value"], fields["currency"]
+    assert (currency.confidence, currency.page, currency.bbox_pt) == (value.confidence, value.page, value.bbox_pt)
+
+
+@pytest.mark.parametrize(("printed", "code"), [("€295,700.00", "EUR"), ("£1,500", "GBP"), ("CHF 12,000.00", "CHF")])
+def test_a_contract_value_in_other_currencies(tmp_path: Path, printed: str, code: str) -> None:
+    pages = [[*NDA_PAGES[0][:-1], f"4. Fees. The Recipient shall pay a total contract value of {printed}."]]
+    fields, _ = extract_contract_fields(read_pdf(tmp_path, pages), CTX)
+    assert fields["currency"].value == code
+
+
+def test_no_value_no_currency(tmp_path: Path) -> None:
+    fields, _ = extract_contract_fields(read_pdf(tmp_path, [NDA_PAGES[0][:-1]]), CTX)
+    assert fields["contract_value"].value is None
+    assert fields["currency"].value is None
+    assert fields["currency"].confidence == fields["contract_value"].confidence
 
 
 def test_expiration_date_is_not_invented(nda: tuple[Document, dict[str, FieldValue], list[str]]) -> None:
@@ -291,3 +315,22 @@ def test_fields_from_an_ocr_page_say_so() -> None:
     assert law.value == "Texas"
     assert law.source == TokenSource.OCR
     assert law.token_ids == (words.index("Texas"),)
+
+
+def test_a_field_added_to_the_contract_schema_is_extracted_without_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractors.pipeline as pipeline
+    from extractors.fields.schema import FieldSpec, ValueType, load_schema
+
+    shipped = load_schema("contract")
+    added = FieldSpec("project_code", ValueType.IDENTIFIER, {"en": ("project code",)})
+    with_added = replace(shipped, fields=(*shipped.fields, added))
+    monkeypatch.setattr(pipeline, "load_schema", lambda doc_type: with_added if doc_type == "contract" else None)
+    pages = [[*NDA_PAGES[0], "5. Project code: PX-4471"], NDA_PAGES[1]]
+    result = pipeline.extract_document(read_pdf(tmp_path, pages), CTX)
+    assert str(result.doc_type) == "contract"
+    got = result.fields["project_code"]
+    assert got.value == "PX-4471"
+    assert got.page == 0 and got.bbox_pt is not None
+    assert result.fields["governing_law"].value == "New York"  # the contract fields are still its own extractor's
