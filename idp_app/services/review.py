@@ -292,7 +292,8 @@ class ReviewService:
             corrected = set(
                 s.execute(
                     select(CorrectionRow.field_name, CorrectionRow.line_item_index).where(
-                        CorrectionRow.document_id == doc.id
+                        CorrectionRow.document_id == doc.id,
+                        *([CorrectionRow.created_at >= doc.extracted_at] if doc.extracted_at else []),
                     )
                 )
             )

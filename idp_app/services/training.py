@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from extractors.geometry import BBox
@@ -48,7 +48,9 @@ def training_pairs(source: Session | Database | object, since: datetime | None =
     """One pair per field of each approved (or exported) document that a clerk corrected or confirmed.
 
     ``source`` is a Session, a Database or anything with a ``db`` attribute (the Workspace). Several
-    corrections of one field (including undos) collapse into the last one: the truth the clerk approved.
+    corrections of one field (including undos) collapse into the last one: the truth the clerk approved. Only
+    corrections made since the document was last extracted count: those from before a re-extraction were
+    about values that are gone.
     ``since`` keeps the pairs whose last correction is at or after that time.
     """
     if isinstance(source, Session):
@@ -62,7 +64,10 @@ def _pairs(s: Session, since: datetime | None) -> list[TrainingPair]:
     stmt = (
         select(CorrectionRow, Document)
         .join(Document, Document.id == CorrectionRow.document_id)
-        .where(Document.status.in_(_DONE))
+        .where(
+            Document.status.in_(_DONE),
+            or_(Document.extracted_at.is_(None), CorrectionRow.created_at >= Document.extracted_at),
+        )
         .order_by(CorrectionRow.document_id, CorrectionRow.id)
     )
     last: dict[tuple[int, str, int | None], tuple[CorrectionRow, Document]] = {}

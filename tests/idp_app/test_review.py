@@ -336,6 +336,23 @@ def test_training_pairs_from_corrections_and_confirmations(ws: Workspace, inbox:
     assert training_pairs(ws, since=datetime.now(UTC) + timedelta(hours=1)) == []
 
 
+def test_corrections_from_before_a_reextraction_are_no_training_pairs(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", date="2024-01-01"))
+    ws.review.correct(doc_id, "invoice_date", "2024-01-10", "clerk")  # a slip, approved
+    ws.review.approve(doc_id, "clerk")
+    assert {p.field_name: p.true_value for p in training_pairs(ws)}["invoice_date"] == "2024-01-10"
+    ws.review.reopen(doc_id, "sup", "date mistyped")
+    ws.ingest.reextract(doc_id, "sup")
+    ws.queue.claim(doc_id, "clerk")
+    ws.review.approve(doc_id, "clerk")
+    approved = ws.documents.get(doc_id).fields
+    assert approved["invoice_date"].value == "2024-01-01"
+    pairs = {p.field_name: p for p in training_pairs(ws) if p.line_item_index is None}
+    assert pairs["invoice_date"].true_value == "2024-01-01"
+    assert pairs["invoice_date"].kind is CorrectionKind.CONFIRMATION
+    assert all(p.true_value == approved[name].value for name, p in pairs.items())
+
+
 def test_a_wrong_iban_or_vat_id_approved_by_override_never_goes_on_file(ws: Workspace) -> None:
     from idp_app.services import vendors
 
