@@ -24,6 +24,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from extractors.context import ExtractionContext
+from extractors.document import TokenSource
 from extractors.fields.candidates import Candidate, DocView, LineView, layout_source
 from extractors.fields.decide import LABEL_PRIOR
 from extractors.fields.features import FEATURES
@@ -297,6 +298,16 @@ def _tuple(b: BBox) -> tuple[float, float, float, float]:
     return (round(b.x0, 2), round(b.y0, 2), round(b.x1, 2), round(b.y1, 2))
 
 
+SLIP = 0.85
+"""Two vendor names this alike (character ratio of their name tokens) on one layout are one name, once mistyped or
+misread ("Falken Food LLP", "Falken Foods LLP"); the one confirmed last is kept."""
+
+
+def _slip_of(a: str, b: str) -> bool:
+    ta, tb = " ".join(name_tokens(a)), " ".join(name_tokens(b))
+    return bool(ta and tb) and SequenceMatcher(None, ta, tb).ratio() >= SLIP
+
+
 def _same_text(a: str, b: str) -> bool:
     ta, tb = name_tokens(a), name_tokens(b)
     return bool(ta) and ta == tb
@@ -323,8 +334,12 @@ class VendorMemory:
         """Remember the confirmed fields of one approved document (again: its newer boxes replace the older)."""
         fp = layout_fingerprint(pages)
         entry, _ = self.match(fp)
+        renamed = None
         if entry is not None and vendor and entry.vendor and not _same_text(vendor, entry.vendor):
-            entry = None
+            if _slip_of(vendor, entry.vendor):  # the name was mistyped or misread before: this one replaces it
+                renamed, entry.vendor = entry.vendor, vendor
+            else:
+                entry = None
         if entry is None:
             entry = LayoutEntry(fp, vendor)
             self.entries.append(entry)
@@ -336,6 +351,8 @@ class VendorMemory:
             if f.page >= len(pages) or not f.value:
                 continue
             old = entry.fields.get(f.name)
+            if old is not None and renamed is not None and _same_value(old.value, renamed):
+                old = None  # the vendor's name as it was wrongly confirmed: forgotten, not kept as a variant
             constant = old is None or (old.constant and _same_value(old.value, f.value))
             if f.bbox_pt is None:
                 if f.ctype in TEXT_TYPES:
@@ -519,10 +536,13 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
         span = find_text(view.doc, fm.value, MIN_SIMILARITY, pages=[page_no], rows=view.lines)
     if span is None or _names_another(view, span.page, span.token_ids, fm.value):
         return None
+    text = span.text(view.doc)
+    if _from_text_layer(view, span.page, span.token_ids) and not _same_value(text, fm.value):
+        return None  # a text layer has no misreads to mend: what it prints is this document's value
     found = Candidate(
         ValueType(fm.ctype),
         fm.value,
-        span.text(view.doc),
+        text,
         span.page,
         span.line,
         span.token_ids,
@@ -536,6 +556,11 @@ def _printed_like(view: DocView, fm: FieldMemory, page_no: int) -> Candidate | N
     if _under_label_of_another(view.doc.pages[span.page], span.bbox_pt, fm):
         found = replace(found, prior=NEAR_FULL)  # printed as another field's ("Bill to:"): no more than a place
     return found
+
+
+def _from_text_layer(view: DocView, page_no: int, token_ids: Sequence[int]) -> bool:
+    tokens = view.doc.pages[page_no].tokens
+    return bool(token_ids) and all(tokens[i].source == TokenSource.TEXT_LAYER for i in token_ids)
 
 
 def _place_names_another(view: DocView, page_no: int, target: BBox, fm: FieldMemory) -> bool:

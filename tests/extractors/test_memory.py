@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from extractors.context import ExtractionContext
-from extractors.document import Document
+from extractors.document import Document, TokenSource
 from extractors.fields.candidates import DEFAULT_SOURCES
 from extractors.fields.locate import find_text
 from extractors.fields.scorer import same_value
@@ -163,6 +164,20 @@ def test_memory_round_trips_through_json(docs: tuple[Document, Document]) -> Non
     assert again.entries == []
 
 
+def scanned(path: Path) -> Document:
+    """The document at ``path`` as if OCR had read it: what memory mends are misreads, which a text layer has not."""
+    doc = read_document(path, CTX)
+    pages = tuple(
+        replace(
+            p,
+            source=TokenSource.OCR,
+            tokens=tuple(replace(t, source=TokenSource.OCR, confidence=0.9) for t in p.tokens),
+        )
+        for p in doc.pages
+    )
+    return replace(doc, pages=pages)
+
+
 def confirmed_vendor(doc: Document) -> list[ConfirmedField]:
     page, box = box_of(doc, VENDOR)
     return [ConfirmedField("vendor_name", VENDOR, page, box, "name")]
@@ -183,9 +198,28 @@ def test_a_vendor_name_printed_with_a_misread_letter_gets_the_confirmed_name(
     memory.learn("sha-a", first.pages, confirmed_vendor(first), VENDOR)
     misread = "Quil1feather Outfiters Ltd"
     path = odd_invoice(tmp_path / "c.pdf", misread, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")])
-    value, printed = vendor_of(read_document(path, CTX), memory)
+    value, printed = vendor_of(scanned(path), memory)
     assert value == VENDOR
     assert printed == misread  # the box is where the name is printed, as printed
+    # a text layer has no misreads: the name it prints is the document's, even if a clerk once typed it otherwise
+    assert vendor_of(read_document(path, CTX), memory)[0] == misread
+
+
+def test_a_name_confirmed_with_a_slip_is_replaced_by_its_correction(
+    docs: tuple[Document, Document], tmp_path: Path
+) -> None:
+    first, second = docs
+    slip = "Quillfeather Outfitter Ltd"
+    page, box = box_of(first, VENDOR)
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, [ConfirmedField("vendor_name", slip, page, box, "name")], slip)
+    path = odd_invoice(tmp_path / "c.pdf", "Quil1feather Outfiters Ltd", SECOND, [("Lantern", "45.50")])
+    assert vendor_of(scanned(path), memory)[0] == slip  # what was confirmed, until corrected
+    memory.learn("sha-b", second.pages, confirmed_vendor(second), VENDOR)
+    [entry] = memory.entries
+    name = entry.fields["vendor_name"]
+    assert (entry.vendor, name.value, name.constant, name.seen) == (VENDOR, VENDOR, True, 1)
+    assert vendor_of(scanned(path), memory)[0] == VENDOR
 
 
 def test_another_vendor_in_the_same_layout_keeps_its_own_name(docs: tuple[Document, Document], tmp_path: Path) -> None:
@@ -249,12 +283,12 @@ def test_a_name_typed_over_a_garbled_print_is_remembered_by_its_text(
     assert again.entries[0].fields["vendor_name"].box is None
     misread = "Quil1feathr Outfiters Ltd"
     path = odd_invoice(tmp_path / "h.pdf", misread, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")])
-    value, printed = vendor_of(read_document(path, CTX), again)
+    value, printed = vendor_of(scanned(path), again)
     assert value == VENDOR
     assert printed == misread
     # another vendor's name in that layout is not taken for it
     path = odd_invoice(tmp_path / "i.pdf", "Brightwater Marine Supply", SECOND, [("Lantern", "45.50")])
-    assert vendor_of(read_document(path, CTX), again)[0] != VENDOR
+    assert vendor_of(scanned(path), again)[0] != VENDOR
 
 
 def test_a_confirmed_name_is_found_where_it_was_printed_before_rather_than_in_a_footer(
@@ -266,7 +300,7 @@ def test_a_confirmed_name_is_found_where_it_was_printed_before_rather_than_in_a_
     header = "Ou1l1feathe Outfi11ers"  # badly misread in the header (similarity 0.69), nearly right in the footer
     footer = "Thank you for shopping at Quillfeather Outfitters"
     path = odd_invoice(tmp_path / "f.pdf", header, SECOND, [("Lantern", "45.50"), ("Flask", "30.00")], footer)
-    value, printed = vendor_of(read_document(path, CTX), memory)
+    value, printed = vendor_of(scanned(path), memory)
     assert value == VENDOR
     assert printed == header
 
@@ -359,7 +393,7 @@ def test_a_confirmed_name_printed_low_on_a_receipt_outweighs_the_greeting_at_its
     """The seller's registered name printed under its branch and address, a greeting at the top: once a clerk
     confirmed the name, the next receipt of the chain's layout gives it, whatever the scorer's generic features
     say of a name that far down."""
-    from extractors.document import DocumentType, Page, Token
+    from extractors.document import DocumentType, Page, Token, TokenSource
 
     def shop(branch: str, total: str) -> Document:
         lines = ["TQ FOR SHOPPING WITH myNEWS.com", branch, "LOUNGE 2, GROUND FLOOR,", "NO 2, JALAN PJU 1A/7A,"]
@@ -370,9 +404,11 @@ def test_a_confirmed_name_printed_low_on_a_receipt_outweighs_the_greeting_at_its
         for r, text in enumerate(lines):  # a till receipt as OCR reads it: one row of words per line
             x, y = 10.0, 20.0 + 12.0 * r
             for word in text.split():
-                tokens.append(Token(word, BBox(x, y, x + 5.0 * len(word), y + 8.0), 0, 0.95, index=len(tokens)))
+                box = BBox(x, y, x + 5.0 * len(word), y + 8.0)
+                tokens.append(Token(word, box, 0, 0.95, TokenSource.OCR, index=len(tokens)))
                 x += 5.0 * len(word) + 4.0
-        return Document("receipt.png", (Page(0, 220.0, 20.0 + 12.0 * len(lines), tuple(tokens)),), "image/png")
+        page = Page(0, 220.0, 20.0 + 12.0 * len(lines), tuple(tokens), source=TokenSource.OCR)
+        return Document("receipt.png", (page,), "image/png")
 
     first, second = shop("OASIS VILLAGE", "1.90"), shop("PUSAT DAGANGAN", "3.80")
     span = find_text(first, "MYNEWS RETAIL SB")  # where the clerk's typed value is printed
