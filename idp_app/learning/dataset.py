@@ -44,8 +44,17 @@ RULE_MODULES = ("extractors.fields.receipt_rules", "extractors.fields.payment_te
 """The rules whose values are fixed (:func:`compute_candidates`): their source is part of the version."""
 
 
+TERMS_KEY = "due_date@terms"
+"""Under this key of a document's fixed values, the payment terms that give its due date where none is printed
+(JSON: what :class:`extractors.fields.payment_terms.PaymentTerms` needs for it): the due date depends on the
+invoice date the model chooses, so it is worked out where the model is measured (``terms_due_date``)."""
+
+CANDIDATES_FORMAT = 2
+"""Changes with what a cached document's candidates hold (2: the payment terms' due date)."""
+
+
 def _feature_version() -> str:
-    h = hashlib.sha256("|".join(FEATURES).encode())
+    h = hashlib.sha256(f"{CANDIDATES_FORMAT}|".encode() + "|".join(FEATURES).encode())
     for doc_type in LEARNED_TYPES:
         path = SCHEMA_DIR / f"{doc_type}.toml"
         if path.is_file():
@@ -242,4 +251,27 @@ def compute_candidates(
     terms = payment_terms(doc) if "payment_terms" in rows else None
     if terms is not None:
         fixed["payment_terms"] = terms.text
+        if "due_date" in rows:
+            fixed[TERMS_KEY] = json.dumps(
+                {
+                    "net_days": terms.net_days,
+                    "net_months": terms.net_months,
+                    "dates": list(terms.dates),
+                    "month_end": terms.month_end,
+                    "from_invoice": terms.from_invoice,
+                }
+            )
     return DocumentCandidates(rows, fixed)
+
+
+def terms_due_date(fixed: Mapping[str, str], invoice_date: str | None) -> str | None:
+    """The due date a document's payment terms give (where it prints none), from the invoice date chosen."""
+    from extractors.fields.payment_terms import PaymentTerms
+
+    raw = fixed.get(TERMS_KEY)
+    if raw is None:
+        return None
+    t = json.loads(raw)
+    terms = PaymentTerms("", 0, (), t["net_days"], tuple(t["dates"]), t["month_end"], t["from_invoice"],
+                         t["net_months"])  # fmt: skip
+    return terms.due_date(invoice_date)

@@ -20,7 +20,7 @@ from extractors.fields.candidates import DEFAULT_SOURCES, CandidateSource
 from extractors.fields.scorer import FieldModel
 from extractors.memory import MemorySource, VendorMemory, with_memory_weight
 from extractors.results import ExtractionResult
-from idp_app.learning.memory_store import load_memory, memory_path, remember
+from idp_app.learning.memory_store import load_memory, memory_path, remember, sync
 from idp_app.learning.registry import POINTER_FILE, Registry, load_first_good, read_pointer
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,22 @@ class LearnedExtract:
         return result
 
 
+def refresh(ws: Any) -> None:
+    """Bring this desk's copies up to date with the database: the model in use (and the files it falls back to)
+    and the vendor memory, as other desks sharing the database may have changed them; and keep in the database
+    this desk's model files it lacks."""
+    try:
+        registry = Registry(ws.db, ws.config)
+        registry.share_files()
+        registry.write_pointer()
+        sync(ws)
+    except Exception as exc:  # the registry is unreadable: extraction goes on with what this desk has
+        log.warning("model registry not readable, using this desk's model files: %s", exc)
+
+
 def install(ws: Any) -> None:
     """Make ``ws`` extract with what it learned, and remember each approved document in the vendor memory."""
-    try:
-        Registry(ws.db, ws.config).write_pointer()
-    except Exception as exc:  # the registry is unreadable: extraction goes on with the shipped model
-        log.warning("model registry not readable, using the shipped model: %s", exc)
+    refresh(ws)
     ws.ingest.extract = LearnedExtract(ws.config.models_dir)
+    ws.ingest.before_extract.append(lambda: refresh(ws))
     ws.review.after_approval.append(lambda doc_id: remember(ws, doc_id))

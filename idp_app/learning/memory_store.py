@@ -1,20 +1,22 @@
-"""The vendor memory of a workspace: learned from approved documents, kept as JSON in the models directory.
+"""The vendor memory of a workspace: learned from approved documents, kept as JSON in the database (for every desk
+sharing it) and in each desk's models directory (which extraction workers read).
 
 :func:`remember` adds one approved document (called right after approval, so the very next document of that
-vendor and layout profits); :func:`rebuild` learns every approved document again from the database.
+vendor and layout profits); :func:`rebuild` learns every approved document again from the database; :func:`sync`
+brings a desk's copy up to date with what the other desks learned.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from extractors.document import Document as ReadDocument
 from extractors.document import Page
@@ -22,7 +24,9 @@ from extractors.fields.locate import locate_value
 from extractors.memory import TEXT_TYPES, ConfirmedField, VendorMemory, candidate_type
 from idp_app.db.models import Document
 from idp_app.domain import DocumentStatus
+from idp_app.learning import shared
 from idp_app.learning.dataset import LEARNED_TYPES
+from idp_app.learning.models import StoredFile
 from idp_app.services.views import PageView
 
 MEMORY_FILE = "vendor_memory.json"
@@ -39,16 +43,6 @@ def load_memory(models_dir: Path) -> VendorMemory:
         return VendorMemory.from_json(json.loads(memory_path(models_dir).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return VendorMemory()
-
-
-def save_memory(models_dir: Path, memory: VendorMemory) -> Path:
-    target = memory_path(models_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(memory.to_json(), fh, separators=(",", ":"))
-    os.replace(tmp, target)
-    return target
 
 
 def confirmed_fields(view: Any, pages: Sequence[PageView] = ()) -> list[ConfirmedField]:
@@ -77,28 +71,64 @@ def confirmed_fields(view: Any, pages: Sequence[PageView] = ()) -> list[Confirme
     return out
 
 
-def _learn(ws: Any, memory: VendorMemory, doc_id: int) -> bool:
+Learnable = tuple[str, Sequence[PageView], list[ConfirmedField], str | None]
+
+
+def _learnable(ws: Any, doc_id: int) -> Learnable | None:
+    """What memory learns of an approved document: its hash, pages, confirmed fields and vendor; None if nothing."""
     view = ws.documents.get(doc_id)
     if (view.doc_type or "invoice") not in LEARNED_TYPES:
-        return False
+        return None
     pages = ws.documents.pages(doc_id)
     fields = confirmed_fields(view, pages)
     if not fields:
-        return False
+        return None
     vendor = view.fields["vendor_name"].value if "vendor_name" in view.fields else None
-    memory.learn(view.sha256, pages, fields, vendor)
-    return True
+    return view.sha256, pages, fields, vendor
+
+
+def _encode(memory: VendorMemory) -> bytes:
+    return json.dumps(memory.to_json(), separators=(",", ":")).encode()
+
+
+def _decode(data: bytes) -> VendorMemory:
+    try:
+        return VendorMemory.from_json(json.loads(data))
+    except (ValueError, KeyError, TypeError):
+        return VendorMemory()
+
+
+def _store(ws: Any, change: Callable[[VendorMemory], VendorMemory]) -> None:
+    """Apply ``change`` to the memory as the database holds it (this desk's file where the database has none yet),
+    store the result there and in this desk's file. Desks sharing the database take turns (a row lock)."""
+    models_dir = ws.config.models_dir
+    for attempt in range(2):
+        try:
+            with FileLock(str(memory_path(models_dir)) + ".lock"), ws.db.write() as s:
+                row = s.get(StoredFile, MEMORY_FILE, with_for_update=True)
+                memory = change(_decode(row.content) if row is not None else load_memory(models_dir))
+                data = _encode(memory)
+                shared.store(s, MEMORY_FILE, data)
+                s.flush()
+                shared.write_atomically(memory_path(models_dir), data)
+            return
+        except IntegrityError:  # another desk stored the first memory at the same moment: learn on top of it
+            if attempt:
+                raise
 
 
 def remember(ws: Any, doc_id: int) -> bool:
     """Add one approved document to the workspace's memory. False if it has nothing memory can use."""
-    models_dir = ws.config.models_dir
-    with FileLock(str(memory_path(models_dir)) + ".lock"):
-        memory = load_memory(models_dir)
-        learned = _learn(ws, memory, doc_id)
-        if learned:
-            save_memory(models_dir, memory)
-        return learned
+    learnable = _learnable(ws, doc_id)
+    if learnable is None:
+        return False
+
+    def learn(memory: VendorMemory) -> VendorMemory:
+        memory.learn(*learnable)
+        return memory
+
+    _store(ws, learn)
+    return True
 
 
 def rebuild(ws: Any) -> VendorMemory:
@@ -111,7 +141,31 @@ def rebuild(ws: Any) -> VendorMemory:
         )
     memory = VendorMemory()
     for doc_id in ids:
-        _learn(ws, memory, doc_id)
-    with FileLock(str(memory_path(ws.config.models_dir)) + ".lock"):
-        save_memory(ws.config.models_dir, memory)
+        learnable = _learnable(ws, doc_id)
+        if learnable is not None:
+            memory.learn(*learnable)
+    _store(ws, lambda _: memory)
     return memory
+
+
+def sync(ws: Any) -> bool:
+    """Bring this desk's copy of the memory up to date with the database's (what other desks learned), or store
+    this desk's where the database holds none yet. True if the desk's copy was written."""
+    models_dir = ws.config.models_dir
+    path = memory_path(models_dir)
+    with ws.db.read() as s:
+        row = s.get(StoredFile, MEMORY_FILE)
+        stored = (row.sha256, row.content) if row is not None else None
+    try:
+        local = path.read_bytes()
+    except OSError:
+        local = None
+    if stored is None:
+        if local is not None and _decode(local).entries:
+            _store(ws, lambda memory: memory)  # the database has none yet: this desk's becomes the team's
+        return False
+    if local is not None and hashlib.sha256(local).hexdigest() == stored[0]:
+        return False
+    with FileLock(str(path) + ".lock"):
+        shared.write_atomically(path, stored[1])
+    return True

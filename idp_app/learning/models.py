@@ -1,11 +1,12 @@
-"""The model registry's tables: every trained model version and the golden documents models are judged on."""
+"""The learning tables: every trained model version, the golden documents models are judged on, and the files every
+desk of a team needs (model files and the vendor memory)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp_app.db.models import Base, UTCDateTime, utcnow
@@ -45,3 +46,15 @@ class GoldenDocument(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     added_by: Mapped[str] = mapped_column(String(80))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StoredFile(Base):
+    """A file of the models directory kept in the database, so that every desk sharing it has the same: a trained
+    model file (by its name in the registry) or the vendor memory. Each desk writes its own copy from here."""
+
+    __tablename__ = "stored_files"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

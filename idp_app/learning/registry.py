@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extractors.errors import ModelFileError
@@ -27,9 +28,10 @@ from extractors.fields.scorer import FieldModel
 from idp_app.config import AppConfig
 from idp_app.db.models import Document, utcnow
 from idp_app.domain import DocumentStatus
-from idp_app.errors import InvalidValueError, NotFoundError
+from idp_app.errors import ConfigError, DuplicateError, InvalidValueError, NotFoundError
+from idp_app.learning import shared
 from idp_app.learning.dataset import LEARNED_TYPES
-from idp_app.learning.models import GoldenDocument, ModelVersion
+from idp_app.learning.models import GoldenDocument, ModelVersion, StoredFile
 from idp_app.services import audit
 from idp_app.services.users import Permission, User, acting_user
 
@@ -144,16 +146,18 @@ class Registry:
             row = s.execute(select(ModelVersion).where(ModelVersion.active.is_(True))).scalar_one_or_none()
             return _view(row, self.models_dir) if row else None
 
-    def chain(self) -> builtins.list[tuple[str, Path, str | None]]:
+    def chain(self, s: Session | None = None) -> builtins.list[tuple[str, Path, str | None]]:
         """The model in use, then the versions used before it, newest first: where loading falls back to."""
-        with self._db.read() as s:
-            rows = list(
-                s.execute(
-                    select(ModelVersion)
-                    .where(ModelVersion.promoted_at.is_not(None), ModelVersion.status != Status.ROLLED_BACK)
-                    .order_by(ModelVersion.active.desc(), ModelVersion.promoted_at.desc(), ModelVersion.id.desc())
-                ).scalars()
-            )
+        if s is None:
+            with self._db.read() as session:
+                return self.chain(session)
+        rows = list(
+            s.execute(
+                select(ModelVersion)
+                .where(ModelVersion.promoted_at.is_not(None), ModelVersion.status != Status.ROLLED_BACK)
+                .order_by(ModelVersion.active.desc(), ModelVersion.promoted_at.desc(), ModelVersion.id.desc())
+            ).scalars()
+        )
         if rows and not rows[0].active:
             return []  # rolled back to the shipped default
         return [(r.version, self.models_dir / r.path, r.sha256) for r in rows]
@@ -183,12 +187,26 @@ class Registry:
         parent_version: str | None,
         note: str = "",
     ) -> ModelVersionView:
-        """Write the model file atomically and record it (promoted versions also become the one in use)."""
+        """Record the model and write its file atomically (promoted versions also become the one in use).
+
+        The file is kept in the database too, for the other desks sharing it. It is put in place here only once
+        recorded, so that a retraining registering the same version at the same moment overwrites nothing: that
+        one is refused (DuplicateError) and records nothing."""
         rel = f"field-model-{model.version}.json"
         model.metrics = metrics
-        model.save(self.models_dir / rel)
-        sha = file_sha256(self.models_dir / rel)
-        with self._db.write() as s:
+        try:
+            self.models_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{rel}.", dir=self.models_dir)
+            os.close(fd)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write to the models directory {self.models_dir}: {exc.strerror or exc}"
+            ) from None
+        tmp = Path(tmp_name)
+        try:
+            model.save(tmp)
+            data = tmp.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
             row = ModelVersion(
                 version=model.version,
                 path=rel,
@@ -202,12 +220,23 @@ class Registry:
                 created_by=by,
                 note=note,
             )
-            s.add(row)
-            s.flush()
-            audit.append(s, by, "model_trained", None, version=model.version, status=status, sha256=sha)
-            if status == Status.PROMOTED:
-                self._activate(s, row, by)
-            view = _view(row, self.models_dir)
+            try:
+                with self._db.write() as s:
+                    s.add(row)
+                    s.flush()
+                    shared.store(s, rel, data)
+                    audit.append(s, by, "model_trained", None, version=model.version, status=status, sha256=sha)
+                    if status == Status.PROMOTED:
+                        self._activate(s, row, by)
+                    view = _view(row, self.models_dir)
+            except IntegrityError:
+                raise DuplicateError(
+                    f"model version {model.version} was registered by another retraining at the same time: "
+                    "nothing was registered; run the retraining again"
+                ) from None
+            os.replace(tmp, self.models_dir / rel)
+        finally:
+            tmp.unlink(missing_ok=True)
         self.write_pointer()
         return view
 
@@ -217,13 +246,18 @@ class Registry:
             actor = acting_user(s, user, Permission.RETRAIN)
             row = self._row(s, version)
             try:
-                load_verified(self.models_dir / row.path, row.sha256)
+                self._verified(s, row)
             except ModelFileError as exc:
                 raise InvalidValueError(f"model {version} cannot be promoted: {exc.message}") from None
             self._activate(s, row, actor.name)
             view = _view(row, self.models_dir)
-        self.write_pointer()
+            self.write_pointer(s)  # before the commit: a pointer that cannot be written leaves the registry as it was
         return view
+
+    def _verified(self, s: Session, row: ModelVersion) -> FieldModel:
+        """The version's model from this desk's copy of its file (written from the database where missing)."""
+        shared.fetch(s, self.models_dir, row.path, row.sha256)
+        return load_verified(self.models_dir / row.path, row.sha256)
 
     def _activate(self, s: Session, row: ModelVersion, by: str) -> None:
         for other in s.execute(select(ModelVersion).where(ModelVersion.active.is_(True))).scalars():
@@ -237,7 +271,8 @@ class Registry:
         audit.append(s, by, "model_promoted", None, version=row.version, sha256=row.sha256)
 
     def rollback(self, user: User | str) -> str:
-        """Stop using the current version; the one used before it (or the shipped default) is used again."""
+        """Stop using the current version; the one used before it (or the shipped default) is used again. A
+        version whose file is refused is passed over, and the answer says so."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.RETRAIN)
             current = s.execute(select(ModelVersion).where(ModelVersion.active.is_(True))).scalar_one_or_none()
@@ -245,31 +280,67 @@ class Registry:
                 raise InvalidValueError("no trained model is in use: nothing to roll back")
             current.active = False
             current.status = Status.ROLLED_BACK
-            previous = s.execute(
+            earlier = s.execute(
                 select(ModelVersion)
                 .where(ModelVersion.status == Status.RETIRED, ModelVersion.promoted_at.is_not(None))
                 .order_by(ModelVersion.promoted_at.desc(), ModelVersion.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            restored = DEFAULT_VERSION
-            if previous is not None:
+            ).scalars()
+            restored, passed = DEFAULT_VERSION, []
+            for previous in earlier:
+                try:
+                    self._verified(s, previous)
+                except ModelFileError as exc:
+                    passed.append(f"{previous.version} passed over: {exc.message}")
+                    continue
                 previous.active = True
                 previous.status = Status.PROMOTED
                 restored = previous.version
-            audit.append(s, actor.name, "model_rolled_back", None, version=current.version, restored=restored)
-        self.write_pointer()
-        return restored
+                break
+            audit.append(
+                s, actor.name, "model_rolled_back", None, version=current.version, restored=restored, passed=passed
+            )
+            self.write_pointer(s)
+        return restored if not passed else f"{restored} ({'; '.join(passed)})"
 
-    def write_pointer(self) -> Path:
-        """Write ``active_model.json``: the model in use and its fall-backs, for extraction workers."""
-        chain = [{"version": v, "path": p.name, "sha256": h} for v, p, h in self.chain()]
-        target = self.models_dir / POINTER_FILE
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"chain": chain}, fh, indent=1)
-        os.replace(tmp, target)
+    def write_pointer(self, s: Session | None = None) -> Path:
+        """Write ``active_model.json``: the model in use and its fall-backs, for extraction workers; the files they
+        name that this desk lacks are written from the database first. Within ``s`` (a change to what is in use,
+        not committed yet), a failure to write undoes the change."""
+        if s is None:
+            with self._db.read() as session:
+                return self.write_pointer(session)
+        chain = self.chain(s)
+        try:
+            for _version, path, sha in chain:
+                shared.fetch(s, self.models_dir, path.name, sha)
+            target = self.models_dir / POINTER_FILE
+            data = json.dumps({"chain": [{"version": v, "path": p.name, "sha256": h} for v, p, h in chain]}, indent=1)
+            shared.write_atomically(target, data.encode())
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write to the models directory {self.models_dir}: {exc.strerror or exc}"
+            ) from None
         return target
+
+    def share_files(self) -> int:
+        """Keep in the database the model files of this desk it does not hold yet (those written before the
+        database kept them), for the other desks sharing it. Returns how many were stored."""
+        with self._db.read() as s:
+            held = set(s.execute(select(StoredFile.name)).scalars())
+            rows = [(r.path, r.sha256) for r in s.execute(select(ModelVersion)).scalars() if r.path not in held]
+        found = []
+        for rel, sha in rows:
+            try:
+                data = (self.models_dir / rel).read_bytes()
+            except OSError:
+                continue
+            if hashlib.sha256(data).hexdigest() == sha:
+                found.append((rel, data))
+        if found:
+            with self._db.write() as s:
+                for rel, data in found:
+                    shared.store(s, rel, data)
+        return len(found)
 
     # -- golden set ----------------------------------------------------------------------------------------
 

@@ -36,7 +36,14 @@ from extractors.pipeline import decide_rows
 from idp_app.db.models import Document
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ConfigError
-from idp_app.learning.dataset import LEARNED_TYPES, CandidateCache, ReadFn, documents_of, scorer_pairs
+from idp_app.learning.dataset import (
+    LEARNED_TYPES,
+    CandidateCache,
+    ReadFn,
+    documents_of,
+    scorer_pairs,
+    terms_due_date,
+)
 from idp_app.learning.models import ModelVersion
 from idp_app.learning.registry import Registry, Status
 from idp_app.services.training import training_pairs
@@ -242,14 +249,27 @@ calibrates the scorer's choice; merging with the rules adjusts it after)."""
 def _outcomes(model: FieldModel, pairs: Sequence[ScorerPair]) -> list[Outcome]:
     out = []
     for pair in pairs:
-        for name, d in decide_rows(model, pair.candidates, required_fields(pair)).items():
+        decisions = decide_rows(model, pair.candidates, required_fields(pair))
+        for name, d in decisions.items():
             if name in pair.truth:
                 fc = pair.candidates[name]
                 truth = pair.truth[name]
-                chosen = same_value(fc.value_type, fc.values[d.chosen] if d.chosen is not None else None, truth)
-                right = same_value(fc.value_type, pair.fixed[name], truth) if name in pair.fixed else chosen
+                value = fc.values[d.chosen] if d.chosen is not None else None
+                chosen = same_value(fc.value_type, value, truth)
+                given = pair.fixed.get(name)
+                if given is None and name == "due_date" and value is None:  # none printed: the terms give it
+                    given = terms_due_date(pair.fixed, _given(pair, decisions, "invoice_date"))
+                right = same_value(fc.value_type, given, truth) if given is not None else chosen
                 out.append((name, right, chosen, d.conf_features))
     return out
+
+
+def _given(pair: ScorerPair, decisions: Mapping[str, Any], name: str) -> str | None:
+    """The value extraction gives ``name`` with these decisions: a rule's where one fixes it, else the scorer's."""
+    if name in pair.fixed:
+        return pair.fixed[name]
+    d, fc = decisions.get(name), pair.candidates.get(name)
+    return fc.values[d.chosen] if d is not None and fc is not None and d.chosen is not None else None
 
 
 def _accuracy_by_field(outcomes: Sequence[Outcome]) -> dict[str, float]:
@@ -443,24 +463,30 @@ def retrain(
     cache = CandidateCache(ws.config.cache_dir / "learning" / "candidates")
     ctx = ctx or ExtractionContext(use_einvoice=False)
     candidates, fixed = {}, {}
+    skipped: list[str] = []
     for i, d in enumerate(docs, start=1):
         path = ws.documents.file_path(d.document_id)
         try:
             found = cache.found(d.sha256, d.doc_type, path, ctx, read)
             candidates[d.sha256], fixed[d.sha256] = found.rows, found.fixed
         except Exception as exc:  # one unreadable original must not stop retraining
+            skipped.append(f"document {d.document_id} left out: {exc}")
             if progress:
                 progress(i, len(docs), f"skipped document {d.document_id}: {exc}")
             continue
         if progress:
             progress(i, len(docs), f"document {d.document_id}")
+    docs = [d for d in docs if d.sha256 in candidates]  # only what can be read is trained or measured on
     golden = [d for d in docs if d.document_id in golden_ids]
     rest = [d for d in docs if d.document_id not in golden_ids]
     n_hold = math.ceil(len(rest) * settings.holdout_share)
     train_docs, hold_docs = rest[: len(rest) - n_hold], rest[len(rest) - n_hold :]
-    report = RetrainReport("too_few", holdout_documents=len(hold_docs), golden_documents=len(golden))
+    report = RetrainReport(
+        "too_few", holdout_documents=len(hold_docs), golden_documents=len(golden), messages=tuple(skipped)
+    )
     if len(hold_docs) < settings.min_holdout_documents or not train_docs:
-        report.reasons = (f"{len(rest)} approved documents: too few to train and measure a model",)
+        unread = f" ({len(skipped)} more whose originals cannot be read)" if skipped else ""
+        report.reasons = (f"{len(rest)} approved documents{unread}: too few to train and measure a model",)
         report.seconds = time.perf_counter() - started
         return report
     train_pairs = scorer_pairs(train_docs, candidates, fixed)
@@ -507,5 +533,5 @@ def retrain(
         m_cur.to_json(),
         m_new.to_json(),
         time.perf_counter() - started,
-        loaded.messages,
+        (*skipped, *loaded.messages),
     )

@@ -196,6 +196,8 @@ class IngestService:
         self._start_method = start_method
         self.run_id = f"{_RUN_PREFIX}{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         """This service's name as the holder of the documents it extracts."""
+        self.before_extract: list[Callable[[], None]] = []
+        """Called before documents are extracted (a desk's model files brought up to date with the database)."""
 
     # -- step 1: import --------------------------------------------------------------------------------------
 
@@ -290,6 +292,9 @@ class IngestService:
         report = report or IngestReport()
         started = time.perf_counter()
         todo = self._start(list(ids) if ids is not None else self.pending(), report)
+        if todo:
+            for prepare in self.before_extract:
+                prepare()
         done_event = threading.Event()
         renewer = threading.Thread(target=self._keep_renewing, args=(done_event,), daemon=True)
         if todo:

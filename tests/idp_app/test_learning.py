@@ -11,18 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_extractors import invoice, write_doc
+from fake_extractors import invoice, json_extract, write_doc
+from sqlalchemy import select
 
 from extractors.errors import ModelFileError
 from extractors.fields.features import N_FEATURES
 from extractors.fields.scorer import ConfidenceModel, FieldCandidates, FieldModel, LinearScorer
 from extractors.fields.scorer import TrainingPair as ScorerPair
 from extractors.model_file import read_model
+from idp_app.config import AppConfig
+from idp_app.db.models import Document
 from idp_app.domain import CorrectionKind
-from idp_app.errors import InvalidValueError, PermissionDeniedError, RuleFailedError
+from idp_app.errors import ConfigError, DuplicateError, InvalidValueError, PermissionDeniedError, RuleFailedError
 from idp_app.learning.dataset import build_training_set
 from idp_app.learning.registry import Registry, Status
-from idp_app.learning.retrain import LearningSettings, Metrics, due, promotion_decision, retrain
+from idp_app.learning.retrain import LearningSettings, Metrics, due, measure, promotion_decision, retrain
 from idp_app.services import Workspace
 from idp_app.services.training import TrainingPair
 
@@ -397,6 +400,7 @@ def test_only_approved_invoices_and_receipts_join_the_golden_set(ws: Workspace, 
 def test_payment_terms_read_by_their_wording_are_what_the_models_are_measured_on(tmp_path: Path) -> None:
     """Extraction keeps the terms the wording rule reads whatever the scorer ranks; so does the measurement."""
     from extractors.context import ExtractionContext
+    from extractors.pipeline import load_model
     from idp_app.learning.dataset import compute_candidates
     from idp_app.samples.corpus import make_invoice
     from idp_app.samples.invoice_spec import random_invoice_spec
@@ -407,6 +411,121 @@ def test_payment_terms_read_by_their_wording_are_what_the_models_are_measured_on
     truth = make_invoice(tmp_path / "t.pdf", spec=dataclasses.replace(spec, terms_only=True))
     found = compute_candidates(tmp_path / "t.pdf", "invoice", ExtractionContext(use_einvoice=False))
     assert found.fixed["payment_terms"] == truth.fields["payment_terms"]
+    # the due date extraction works out from them counts as extraction gives it
+    truth_due = {"due_date": truth.fields["due_date"], "invoice_date": truth.fields["invoice_date"]}
+    pair = ScorerPair("t", found.rows, truth_due, found.fixed)
+    assert measure(load_model(None), [pair]).per_field["due_date"] == 1.0
     plain = make_invoice(tmp_path / "p.pdf", spec=dataclasses.replace(spec, terms_only=False))
     assert "payment_terms" not in compute_candidates(tmp_path / "p.pdf", "invoice", ExtractionContext()).fixed
     assert plain.fields.get("payment_terms") is None
+
+
+# ---- desks sharing one database ----------------------------------------------------------------------------------
+
+
+def second_desk(config: AppConfig, tmp_path: Path) -> AppConfig:
+    """Another desk on the same database and originals folder: its own home, models directory and caches."""
+    home = tmp_path / "desk-b"
+    home.mkdir()
+    (home / "routing.toml").write_text((config.home / "routing.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    return dataclasses.replace(AppConfig.for_directory(home, config.database_url), files_dir=config.files_dir)
+
+
+def test_a_model_trained_on_one_desk_is_used_on_every_desk_sharing_the_database(
+    ws: Workspace, config: AppConfig, tmp_path: Path
+) -> None:
+    from idp_app.learning.extract import learned_state, refresh
+
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-one"))
+    add(reg, model_preferring(1, "v-two"))
+    other = Workspace.open(second_desk(config, tmp_path), extract=json_extract)
+    try:
+        refresh(other)  # what a desk does when it starts and before each extraction run
+        model, _, messages = learned_state(other.config.models_dir)
+        assert (model.version, messages) == ("v-two", ())
+        theirs = Registry(other.db, other.config)
+        assert theirs.get("v-two").path.read_bytes() == reg.get("v-two").path.read_bytes()
+        assert theirs.rollback("sup") == "v-one"  # the older file too, written from the database
+        assert learned_state(other.config.models_dir)[0].version == "v-one"
+        refresh(ws)
+        assert learned_state(ws.config.models_dir)[0].version == "v-one"  # and the first desk follows
+    finally:
+        other.close()
+
+
+def test_what_one_desk_learns_of_a_vendor_reaches_the_other(
+    ws: Workspace, config: AppConfig, tmp_path: Path, inbox: Path
+) -> None:
+    from idp_app.learning.extract import learned_state
+    from idp_app.learning.memory_store import remember
+    from idp_app.samples.corpus import make_invoice
+
+    desk_a = Workspace.open(config)  # extraction with what was learned, memory learned on approval
+    make_invoice(inbox / "inv.pdf", seed=3)
+    desk_a.ingest.ingest([inbox], workers=0)
+    with ws.db.read() as s:
+        [doc_id] = s.execute(select(Document.id)).scalars()
+    desk_a.queue.claim(doc_id, "sup")
+    desk_a.review.approve(doc_id, "sup", override_reason="test")
+    assert learned_state(config.models_dir)[1].entries
+    desk_b = Workspace.open(second_desk(config, tmp_path))  # starting, it takes what the database holds
+    try:
+        memory = learned_state(desk_b.config.models_dir)[1]
+        assert [e.documents for e in memory.entries] == [[ws.documents.get(doc_id).sha256]]
+        (desk_b.config.models_dir / "vendor_memory.json").write_text("{}", encoding="utf-8")  # an old copy
+        assert remember(desk_b, doc_id)  # learned on top of what the database holds, not of its own copy
+        assert len(learned_state(desk_b.config.models_dir)[1].entries) == 1
+    finally:
+        desk_a.close()
+        desk_b.close()
+
+
+def test_two_retrainings_registering_one_version_at_once_leave_the_first_intact(ws: Workspace) -> None:
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v0001-same"))
+    first = reg.get("v0001-same").path.read_bytes()
+    again = model_preferring(0, "v0001-same")
+    with pytest.raises(DuplicateError, match="another retraining"):
+        reg.add(again, by="sup", status=Status.REJECTED, metrics={"other": 1}, training_documents=1,
+                training_pairs=1, parent_version=None)  # fmt: skip
+    assert reg.get("v0001-same").path.read_bytes() == first
+    assert reg.load_active().version == "v0001-same" and not reg.load_active().messages
+    assert not [p for p in ws.config.models_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_models_directory_that_cannot_be_written_is_one_clear_error(ws: Workspace) -> None:
+    import shutil
+
+    reg = Registry(ws.db, ws.config)
+    shutil.rmtree(ws.config.models_dir, ignore_errors=True)
+    ws.config.models_dir.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot write to the models directory"):
+        add(reg, model_preferring(0, "v-one"))
+    assert reg.list() == []
+
+
+def test_rollback_passes_over_a_version_whose_file_is_refused(ws: Workspace) -> None:
+    reg = Registry(ws.db, ws.config)
+    for i, v in enumerate(("v-a", "v-b", "v-c")):
+        add(reg, model_preferring(i, v))
+    path = reg.get("v-b").path
+    path.write_bytes(path.read_bytes() + b" ")
+    restored = reg.rollback("sup")
+    assert restored.startswith("v-a") and "v-b passed over" in restored
+    assert reg.active().version == "v-a"  # type: ignore[union-attr]
+    assert reg.load_active().version == "v-a"
+
+
+def test_documents_whose_originals_cannot_be_read_are_not_counted_towards_a_retraining(
+    ws: Workspace, inbox: Path
+) -> None:
+    approve_docs(ws, inbox, 12)
+
+    def unreadable(path: Path, ctx: object) -> object:
+        raise OSError(f"{path.name}: no such file")
+
+    report = retrain(ws, "sup", force=True, read=unreadable)  # type: ignore[arg-type]
+    assert report.status == "too_few" and "cannot be read" in report.reasons[0]
+    assert len(report.messages) == 12 and "left out" in report.messages[0]
+    assert Registry(ws.db, ws.config).list() == []  # nothing registered: the next one is still due

@@ -1,0 +1,55 @@
+"""Files of the models directory that every desk sharing a database needs: trained model files, the vendor memory.
+
+The database keeps their bytes (:class:`~idp_app.learning.models.StoredFile`); each desk keeps a copy in its own
+models directory, which extraction workers read (they never open the database). :func:`store` records a file,
+:func:`fetch` writes a desk's copy from the database where it lacks one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from idp_app.learning.models import StoredFile
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file in its folder: readers see the old bytes or the new."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def store(s: Session, name: str, data: bytes) -> None:
+    """Record ``data`` as the file ``name`` (replacing what was stored under that name)."""
+    sha = hashlib.sha256(data).hexdigest()
+    row = s.get(StoredFile, name)
+    if row is None:
+        s.add(StoredFile(name=name, content=data, sha256=sha))
+    elif row.sha256 != sha:
+        row.content, row.sha256 = data, sha
+
+
+def fetch(s: Session, models_dir: Path, name: str, sha256: str | None = None) -> bool:
+    """Write the stored file ``name`` into ``models_dir`` where the desk has no copy. Only bytes that match
+    ``sha256`` (the registry's checksum) are written. True if a copy was written."""
+    target = Path(models_dir) / name
+    if target.exists():
+        return False
+    row = s.get(StoredFile, name)
+    if row is None or (sha256 is not None and row.sha256 != sha256):
+        return False
+    if hashlib.sha256(row.content).hexdigest() != row.sha256:
+        return False
+    write_atomically(target, row.content)
+    return True
