@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from extractors.geometry import BBox
 from idp_app.domain import ReviewState
+from idp_app.services.values import PARTY_SEPARATOR
 from ui.model import FieldKind, FieldView
 from ui.palette import state_label
 
@@ -120,7 +121,7 @@ class FieldEditor(QFrame):
         self.combo.clear()
         self.combo.addItem(view.text, None)
         for alt in view.value.alternatives:
-            alt_value = ", ".join(alt.value) if isinstance(alt.value, tuple) else alt.value
+            alt_value = PARTY_SEPARATOR.join(alt.value) if isinstance(alt.value, tuple) else alt.value
             self.combo.addItem(f"{alt_value}   ({alt.confidence:.0%})", alt)
         if not editing:
             self.combo.setCurrentIndex(0)
@@ -129,6 +130,7 @@ class FieldEditor(QFrame):
         self.combo.blockSignals(False)
         placeholder = {
             FieldKind.DATE: "YYYY-MM-DD",  # a hint at the form; other kinds show nothing that looks like data
+            FieldKind.LIST: "one; another; ...",
         }.get(view.kind, "")
         self.line.setPlaceholderText(placeholder)
         self.suffix.setText(currency if view.kind is FieldKind.AMOUNT else "")
@@ -226,7 +228,7 @@ class FieldEditor(QFrame):
         alt = self.combo.itemData(index)
         if alt is None:
             return
-        value = ", ".join(alt.value) if isinstance(alt.value, tuple) else alt.value
+        value = PARTY_SEPARATOR.join(alt.value) if isinstance(alt.value, tuple) else alt.value
         box: BBox | None = alt.bbox_pt
         self.combo.setEditText(value)
         self._clear_error()

@@ -14,6 +14,7 @@ from extractors.document import Page, Token
 from extractors.geometry import BBox
 from extractors.results import FieldValue, LineItem
 from idp_app.domain import ReviewState
+from idp_app.services.values import PARTY_SEPARATOR
 
 
 class FieldKind(StrEnum):
@@ -34,6 +35,7 @@ class FieldKind(StrEnum):
             "decimal": cls.AMOUNT,
             "number": cls.AMOUNT,
             "parties": cls.LIST,
+            "party_list": cls.LIST,
         }
         if t in aliases:
             return aliases[t]
@@ -101,7 +103,7 @@ class FieldView:
         v = self.value.value
         if v is None:
             return ""
-        return ", ".join(v) if isinstance(v, tuple) else v
+        return PARTY_SEPARATOR.join(v) if isinstance(v, tuple) else v
 
 
 @dataclass(frozen=True, slots=True)

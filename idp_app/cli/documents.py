@@ -14,7 +14,7 @@ from rich.table import Table
 
 from extractors.context import ExtractionContext
 from extractors.errors import ExtractionError, UnsupportedFileError
-from idp_app.services.values import LINE_ITEM_TYPES
+from idp_app.services.values import LINE_ITEM_TYPES, PARTY_SEPARATOR
 
 
 def _error_line(exc: ExtractionError) -> str:
@@ -61,7 +61,7 @@ def _print_table(console: Console, data: dict[str, Any]) -> None:
         table.add_column(col)
     for name, fv in data["fields"].items():
         value = fv["value"]
-        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+        shown = PARTY_SEPARATOR.join(value) if isinstance(value, list) else ("" if value is None else str(value))
         page = "" if fv["page"] is None else str(fv["page"] + 1)
         table.add_row(name, shown, f"{fv['confidence']:.2f}", page, "; ".join(fv["evidence"]))
     console.print(table)

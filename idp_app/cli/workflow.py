@@ -280,7 +280,8 @@ def correct(
         typer.Argument(
             metavar="VALUE",
             help=(
-                'The true value ("" clears the field). A negative amount after --: idp correct 7 net_amount -- -8.00'
+                'The true value ("" clears the field). A negative amount after --: idp correct 7 net_amount -- -8.00. '
+                'Several parties separated by ";": idp correct 3 parties "Acme Ltd; Globex GmbH"'
             ),
         ),
     ],

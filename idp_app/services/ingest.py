@@ -54,6 +54,7 @@ from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import REOPENED, RoutingPolicy, route
 from idp_app.services.storage import FileStore, sha256_of
 from idp_app.services.users import Permission, User, acting_user
+from idp_app.services.values import PARTY_SEPARATOR
 
 ExtractFn = Callable[[Path, ExtractionContext], ExtractionResult]
 ProgressFn = Callable[[int, int, str], None]
@@ -160,7 +161,7 @@ def collect(paths: Iterable[Path]) -> list[Path]:
 
 
 def _field_row(fv: FieldValue, row: int) -> FieldRow:
-    value = "; ".join(fv.value) if isinstance(fv.value, tuple) else fv.value
+    value = PARTY_SEPARATOR.join(fv.value) if isinstance(fv.value, tuple) else fv.value
     value = value if value not in ("", None) else None
     box = fv.bbox_pt.to_list(3) if fv.bbox_pt else None
     return FieldRow(

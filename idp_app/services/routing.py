@@ -219,7 +219,7 @@ def _text(fields: Mapping[str, FieldValue], name: str) -> str | None:
     fv = fields.get(name)
     if fv is None or not fv.found:
         return None
-    return fv.value if isinstance(fv.value, str) else ", ".join(fv.value or ())
+    return fv.value if isinstance(fv.value, str) else "; ".join(fv.value or ())
 
 
 def normal_iban(iban: str | None) -> str | None:

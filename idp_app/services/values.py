@@ -167,6 +167,10 @@ def parse_period(text: str) -> str:
     return period
 
 
+PARTY_SEPARATOR = "; "
+"""Between the names of a party list as stored, shown and exported (a comma may be part of a name)."""
+
+
 def normalise(value_type: str, text: str | None) -> str | None:
     """The stored form of ``text`` for ``value_type``; ``None``/blank clears the field.
 
@@ -208,6 +212,9 @@ def normalise(value_type: str, text: str | None) -> str | None:
             raise InvalidValueError(f"{text!r} is not a valid IBAN: {exc}") from None
     if value_type == "period":
         return parse_period(s)
+    if value_type == "party_list":  # names separated by ";" or line breaks; none left is an empty field
+        names = dict.fromkeys(n for n in (p.strip(" \t,") for p in re.split(r"[;\n]", s)) if n)
+        return PARTY_SEPARATOR.join(names) or None
     if value_type == "vat_id":
         from stdnum import vatin
         from stdnum.exceptions import ValidationError

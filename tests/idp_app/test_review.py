@@ -336,6 +336,20 @@ def test_training_pairs_from_corrections_and_confirmations(ws: Workspace, inbox:
     assert training_pairs(ws, since=datetime.now(UTC) + timedelta(hours=1)) == []
 
 
+def test_a_party_list_of_separators_only_is_empty_and_blocks_approval(ws: Workspace, inbox: Path) -> None:
+    contract = {
+        "doc_type": "contract",
+        "fields": {"parties": ["Acme Ltd; Globex GmbH", 0.6], "effective_date": ["2024-01-01", 0.99]},
+    }
+    doc_id = claimed(ws, inbox, "c.json", contract)
+    assert ws.review.correct(doc_id, "parties", " ; ; ", "clerk").value is None
+    with pytest.raises(RuleFailedError, match="required field parties is empty"):
+        ws.review.approve(doc_id, "clerk")
+    fixed = ws.review.correct(doc_id, "parties", "Acme Ltd;Globex GmbH;", "clerk")
+    assert fixed.value == "Acme Ltd; Globex GmbH"
+    ws.review.approve(doc_id, "clerk")
+
+
 def test_corrections_from_before_a_reextraction_are_no_training_pairs(ws: Workspace, inbox: Path) -> None:
     doc_id = claimed(ws, inbox, "a.json", invoice("A", date="2024-01-01"))
     ws.review.correct(doc_id, "invoice_date", "2024-01-10", "clerk")  # a slip, approved

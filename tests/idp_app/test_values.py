@@ -48,6 +48,14 @@ from idp_app.services.values import normalise
         ("period", "P2Y", "2 years"),
         ("period", "P30D", "30 days"),
         ("amount", "", None),
+        ("party_list", "Acme Ltd; Globex GmbH", "Acme Ltd; Globex GmbH"),
+        (
+            "party_list",
+            "Acme Ltd;Globex GmbH;\nAcme Ltd\nSmith, Jones & Co",
+            "Acme Ltd; Globex GmbH; Smith, Jones & Co",
+        ),
+        ("party_list", " ; ; ", None),  # no name in it: an empty field, which a required field may not be
+        ("party_list", ";", None),
     ],
 )
 def test_normalise(value_type: str, text: str, expected: str | None) -> None:
