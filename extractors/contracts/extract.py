@@ -18,6 +18,7 @@ from extractors.contracts.parties import party_candidates
 from extractors.contracts.scoring import ContractScorer, ValueGroup, load_scorer
 from extractors.contracts.text import DocText, Span
 from extractors.document import Document, TokenSource
+from extractors.fields.candidates import EUROPEAN_CODE, US_ADDRESS
 from extractors.geometry import BBox
 from extractors.results import Alternative, FieldValue
 
@@ -57,7 +58,7 @@ def extract_contract_fields(
     if not dt.text.strip():
         warnings.append("contract has no text to read fields from (a scan without OCR?)")
     candidates: list[Candidate] = list(governing_law_candidates(dt))
-    candidates += date_candidates(dt, day_first=_day_first(ctx, candidates))
+    candidates += date_candidates(dt, day_first=_day_first(ctx, candidates, dt.text))
     candidates += duration_candidates(dt)
     candidates += value_candidates(dt)
     candidates += party_candidates(dt)
@@ -97,13 +98,18 @@ def _currency(dt: DocText, value: FieldValue) -> FieldValue:
     )
 
 
-def _day_first(ctx: ExtractionContext, law: Sequence[Candidate]) -> bool:
-    """The default order for numeric dates the document itself leaves open ("03/05/2023"): from the
-    language hint if given, else day first unless the governing law is a US state's."""
+def _day_first(ctx: ExtractionContext, law: Sequence[Candidate], text: str) -> bool:
+    """The default order for numeric dates the document itself leaves open ("03/05/2023"): from the language
+    hint if given, else day first unless the governing law is a US state's; where no law is named, month first
+    only if a US address ends a line ("Austin, TX 78701") and no European IBAN or VAT id is printed."""
     if ctx.language_hint:
         return not str(ctx.language_hint).lower().replace("_", "-").startswith(("en-us", "us"))
     strong = [c.value for c in law if c.kind in ("governed_by", "governed_by_law")]
-    return bool(strong) and strong[0] not in US_STATES
+    if strong:
+        return strong[0] not in US_STATES
+    lines = text.splitlines()
+    american = any(US_ADDRESS.search(ln) for ln in lines) and not any(EUROPEAN_CODE.search(ln) for ln in lines)
+    return not american
 
 
 def _group_span(dt: DocText, group: ValueGroup) -> Span:

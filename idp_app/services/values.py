@@ -100,6 +100,11 @@ def parse_date(text: str) -> date:
     return d
 
 
+_TWO_WAYS = re.compile(r"(?P<a>\d{1,2})[/-](?P<b>\d{1,2})[/-](?P<y>\d{4}|\d{2})")
+"""A date with slashes or dashes whose day and month could be either number (03/05/2024): British or American.
+Dots are read day first, as in German, French and Dutch."""
+
+
 def _parse_date(text: str) -> date:
     import dateparser
 
@@ -111,6 +116,15 @@ def _parse_date(text: str) -> date:
             raise InvalidValueError(f"{text!r} is not a date") from None
     if not re.search(r"\d", s):
         raise InvalidValueError(f"{text!r} is not a date")
+    if (m := _TWO_WAYS.fullmatch(s)) and m["a"] != m["b"] and int(m["a"]) <= 12 and int(m["b"]) <= 12:
+        year = int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)
+        try:
+            first, second = date(year, int(m["b"]), int(m["a"])), date(year, int(m["a"]), int(m["b"]))
+        except ValueError:
+            raise InvalidValueError(f"{text!r} is not a date") from None
+        raise InvalidValueError(
+            f"{text!r} reads two ways ({first:%-d %B} or {second:%-d %B} {year}): write {first} or {second}"
+        )
     parsed = dateparser.parse(
         s,
         settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True},

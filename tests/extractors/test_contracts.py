@@ -245,6 +245,28 @@ def test_numeric_dates_are_read_day_first_when_the_document_says_so(tmp_path: Pa
     assert fields["parties"].value == ("Alpha Systems LLC", "Beta Labs Inc.")
 
 
+@pytest.mark.parametrize(
+    ("address", "effective"),
+    [
+        ("Acme Widgets Ltd, 1 King Street, London EC2V 8AU", "2023-05-03"),
+        ("Acme Widgets Inc., 100 Congress Avenue, Austin, TX 78701", "2023-03-05"),
+    ],
+)
+def test_without_a_governing_law_numeric_dates_are_day_first_unless_the_parties_are_american(
+    tmp_path: Path, address: str, effective: str
+) -> None:
+    pages = [
+        [
+            "NON-DISCLOSURE AGREEMENT entered into as of 03/05/2023 by and between Acme Widgets Ltd and Globex GmbH.",
+            address,
+            "The term of this Agreement is two (2) years.",
+        ]
+    ]
+    fields, _ = extract_contract_fields(read_pdf(tmp_path, pages), CTX)
+    assert fields["governing_law"].value is None
+    assert fields["effective_date"].value == effective
+
+
 def test_kleister_governing_law_on_a_few_real_ndas(shared_data: Path) -> None:
     import json
 

@@ -48,6 +48,9 @@ from idp_app.services.values import normalise
         ("period", "P2Y", "2 years"),
         ("period", "P30D", "30 days"),
         ("amount", "", None),
+        ("date", "03.05.2023", "2023-05-03"),
+        ("date", "25/03/2024", "2024-03-25"),
+        ("date", "03/03/2024", "2024-03-03"),
         ("party_list", "Acme Ltd; Globex GmbH", "Acme Ltd; Globex GmbH"),
         (
             "party_list",
@@ -69,6 +72,8 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("date", "31.02.2024", "date"),
         ("date", "9999-12-31", "plausible date"),
         ("date", "05.03.0024", "plausible date"),
+        ("date", "03/05/2023", "reads two ways (3 May or 5 March 2023): write 2023-05-03 or 2023-03-05"),
+        ("date", "12-01-24", "reads two ways"),
         ("amount", "12a.00", "amount"),
         ("amount", "ten euros", "amount"),
         ("amount", "45.000 €", "ambiguous (45000 or 45)"),  # thousands in German, decimals in English
