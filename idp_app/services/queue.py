@@ -256,7 +256,10 @@ def holding(s: Session, doc_id: int, user: str) -> Document:
     doc = s.get(Document, doc_id, with_for_update=True)
     if doc is None:
         raise NotFoundError(f"no document {doc_id}")
+    if doc.status not in (DocumentStatus.IN_REVIEW.value, DocumentStatus.NEEDS_REVIEW.value):
+        state = doc.status.replace("_", " ")
+        raise IllegalTransitionError(f"document {doc_id} is {state}: only a document in review can be changed")
     if doc.status != DocumentStatus.IN_REVIEW.value or doc.claimed_by != user:
-        who = f"claimed by {doc.claimed_by}" if doc.claimed_by else doc.status
+        who = f"claimed by {doc.claimed_by}" if doc.claimed_by else "not claimed"
         raise ClaimError(f"document {doc_id} is {who}: claim it first (idp claim {doc_id})")
     return doc

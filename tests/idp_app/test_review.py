@@ -183,7 +183,7 @@ def test_reject_needs_a_reason_and_is_final_for_review(ws: Workspace, inbox: Pat
     ws.review.reject(doc_id, "clerk", "not an invoice")
     doc = ws.documents.get(doc_id)
     assert (doc.status, doc.reject_reason) == (DocumentStatus.REJECTED, "not an invoice")
-    with pytest.raises(ClaimError):
+    with pytest.raises(IllegalTransitionError, match="is rejected"):
         ws.review.approve(doc_id, "clerk")
     with pytest.raises(IllegalTransitionError):
         ws.queue.claim(doc_id, "clerk")
@@ -334,6 +334,18 @@ def test_training_pairs_from_corrections_and_confirmations(ws: Workspace, inbox:
     line_pairs = [p for p in training_pairs(ws) if p.line_item_index is not None]
     assert {(p.line_item_index, p.field_name) for p in line_pairs} >= {(0, "amount"), (1, "amount")}
     assert training_pairs(ws, since=datetime.now(UTC) + timedelta(hours=1)) == []
+
+
+def test_an_approved_document_is_not_changed_and_claiming_is_not_offered_as_the_way(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    ws.review.approve(doc_id, "clerk")
+    for act in (
+        lambda: ws.review.approve(doc_id, "clerk"),
+        lambda: ws.review.correct(doc_id, "po_number", "7", "clerk"),
+    ):
+        with pytest.raises(IllegalTransitionError, match="is approved: only a document in review") as caught:
+            act()
+        assert "claim" not in str(caught.value)
 
 
 def test_a_party_list_of_separators_only_is_empty_and_blocks_approval(ws: Workspace, inbox: Path) -> None:
