@@ -10,7 +10,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 
 from extractors.document import Document, Token, TokenSource
-from extractors.fields.candidates import THOUSANDS_GAP_OCR, LineView, page_lines
+from extractors.fields.candidates import EUROPEAN_CODE, THOUSANDS_GAP_OCR, LineView, page_lines
 from extractors.fields.normalise import format_amount, parse_amount
 from extractors.fields.schema import Schema
 from extractors.geometry import BBox
@@ -144,7 +144,8 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
         if name in cols or name in taken:
             continue
         found: list[tuple[BBox, tuple[int, int]]] = []
-        for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text):
+        # a label is a word of its own: "USt" of "USt-ID" (a VAT id's label) heads no tax column
+        for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w|-\w)", text):
             if any(m.start() < e and m.end() > s for s, e in used):
                 continue
             ids = lv.tokens_in_chars(m.start(), m.end())
@@ -290,8 +291,11 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
         text_goes_on = False  # whether a line of text still continues the current item's description
         for k, lv in enumerate(lines[start:], start):
             cells, numeric = _cells(lv.token_ids, page.tokens, columns)
-            first_is_number = any(NUMBER.match(page.tokens[i].text) for i in lv.token_ids[:1])
-            if _ends_table(lv.text, first_is_number, bool(numeric), _item_like(cells, columns), totals):
+            # what the row prints under the table: a sidebar beside it ("USt-IdNr. ATU47243406") is no part of it
+            inside = [i for i in lv.token_ids if page.tokens[i].bbox_pt.x1 > columns[0].x0 - TABLE_MARGIN_PT]
+            text = " ".join(page.tokens[i].text for i in inside)
+            first_is_number = any(NUMBER.match(page.tokens[i].text) for i in inside[:1])
+            if _ends_table(text, first_is_number, bool(numeric), _item_like(cells, columns), totals):
                 if current:
                     items.append(_row(page.index, current, page.tokens))
                 current, text_goes_on = None, False
@@ -299,6 +303,10 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                     continue  # a group's subtotal inside the table: more items follow it
                 columns = None
                 break
+            described = " ".join(page.tokens[i].text for i in cells.get("description", []))
+            if EUROPEAN_CODE.search(described) or BANK_LABEL.search(described):  # the page's footer under a table
+                text_goes_on = False
+                continue
             if previous is not None and not _next_line(previous, lv.bbox_pt):
                 text_goes_on = False  # a note set apart below an item is no part of its description
             previous = lv.bbox_pt
@@ -347,6 +355,11 @@ PERCENT = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?\s?%$")
 """A tax rate as a row prints it: "20%", "5,5 %"."""
 POSITION = re.compile(r"^\d{1,3}[.)]?$")
 """A row's position number: "3", "12.", "4)"."""
+BANK_LABEL = re.compile(r"(?<!\w)(?:iban|bic|swift)\s*:", re.IGNORECASE)
+"""A bank account's label ("IBAN:"): a page footer's, which an item's description does not print."""
+TABLE_MARGIN_PT = 6.0
+"""How far left of its first column a row's words still belong to the table."""
+
 HEADERLESS_MIN_ROWS = 2
 """A table without a header row is at least this many item rows in a run."""
 HEADERLESS_ALIGN_PT = 12.0

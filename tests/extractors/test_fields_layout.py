@@ -96,6 +96,56 @@ def test_totals_rows_and_the_page_footer_end_the_table() -> None:
     assert [(i.value("description"), i.value("amount")) for i in items] == [("Desk", "5.00")]
 
 
+def test_a_totals_row_beside_a_sidebar_ends_the_table() -> None:
+    """Bank details in a column left of the table share its rows: the net amount's row still ends the items."""
+    side = [(200, "Bezeichnung"), (340, "Menge"), (400, "Einzelpreis"), (480, "Betrag")]
+    page = page_of(
+        0,
+        [
+            [(24, "Bank Austria"), *side],
+            [(24, "IBAN"), (200, "Monitor 27 Zoll"), (340, "5"), (400, "400,00"), (480, "2.000,00")],
+            [(24, "ATU47243406"), (300, "Nettobetrag"), (480, "2.000,00")],
+            [(300, "USt. 20 %"), (480, "400,00")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("description"), i.value("amount")) for i in items] == [("Monitor 27 Zoll", "2000.00")]
+
+
+def test_a_page_footer_with_the_bank_account_under_a_table_going_on_is_no_item() -> None:
+    page0 = page_of(
+        0,
+        [
+            HEADER,
+            [(40, "Office chair"), (300, "2"), (380, "70,00"), (480, "140,00")],
+            [(40, "High Street IBAN: GB14 BARC"), (300, "2000"), (380, "1234"), (480, "5678 90")],
+            [(40, "Bristol BS1 4DJ VAT ID: GB 514 0719 19")],
+        ],
+    )
+    page1 = page_of(
+        1, [[(40, "Cable set"), (300, "3"), (380, "4,00"), (480, "12,00")], [(40, "Total"), (480, "152,00")]]
+    )
+    items = extract_line_items(Document("t.pdf", (page0, page1), "application/pdf"), load_schema("invoice"))
+    assert [i.value("description") for i in items] == ["Office chair", "Cable set"]
+
+
+def test_a_vat_id_label_in_a_sidebar_heads_no_tax_column() -> None:
+    page = page_of(
+        0,
+        [
+            [(24, "USt-ID"), (200, "Beschreibung"), (380, "Anz."), (440, "E-Preis"), (515, "Gesamt")],
+            [(24, "DE856617669"), (200, "Projektleitung"), (386, "12"), (447, "20,27"), (519, "243,24")],
+            [(200, "Sicherheitsprüfung"), (391, "1"), (436, "2.145,74"), (512, "2.145,74")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("description"), i.value("amount")) for i in items] == [
+        ("Projektleitung", "243.24"),
+        ("Sicherheitsprüfung", "2145.74"),
+    ]
+    assert all(i.value("tax_rate") is None for i in items)
+
+
 def test_an_item_over_two_lines_with_its_unit_and_gtin_is_one_item() -> None:
     # "Stk" and "%" stand under number columns; the GTIN and the amount are printed on the item's second line,
     # a detail ("Bruttopreis: 9,9000") on its third.
