@@ -343,7 +343,9 @@ def test_a_field_added_to_the_contract_schema_is_extracted_without_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import extractors.pipeline as pipeline
+    from extractors.contracts.scoring import load_scorer
     from extractors.fields.schema import FieldSpec, ValueType, load_schema
+    from extractors.pipeline import load_model
 
     shipped = load_schema("contract")
     added = FieldSpec("project_code", ValueType.IDENTIFIER, {"en": ("project code",)})
@@ -356,3 +358,7 @@ def test_a_field_added_to_the_contract_schema_is_extracted_without_code(
     assert got.value == "PX-4471"
     assert got.page == 0 and got.bbox_pt is not None
     assert result.fields["governing_law"].value == "New York"  # the contract fields are still its own extractor's
+    scorer = load_scorer().version
+    assert result.model_version == f"{scorer}+{load_model(None).version}"  # and both models are named
+    monkeypatch.undo()
+    assert pipeline.extract_document(read_pdf(tmp_path, pages), CTX).model_version == scorer
