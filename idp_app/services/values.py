@@ -178,7 +178,15 @@ def parse_period(text: str) -> str:
         period = f"{amount} {whole.split(' ', 1)[1]}"  # a fraction is always plural
     if period is None:
         raise InvalidValueError(f"{text!r} is not a period (e.g. 2 years, 30 days, 6 months)")
+    count, unit_name = period.split(" ", 1)
+    if float(count) * _DAYS[unit_name.rstrip("s")] > MAX_PERIOD_DAYS:
+        raise InvalidValueError(f"{text!r} is not a plausible period: more than 100 years")
     return period
+
+
+MAX_PERIOD_DAYS = 36525.0
+"""The longest term or notice period taken: a hundred years."""
+_DAYS = {"day": 1.0, "business day": 1.4, "week": 7.0, "month": 30.4375, "year": 365.25}
 
 
 PARTY_SEPARATOR = "; "
