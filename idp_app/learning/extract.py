@@ -20,7 +20,7 @@ from extractors.fields.candidates import DEFAULT_SOURCES, CandidateSource
 from extractors.fields.scorer import FieldModel
 from extractors.memory import MemorySource, VendorMemory, with_memory_weight
 from extractors.results import ExtractionResult
-from idp_app.learning.memory_store import load_memory, memory_path, remember, sync
+from idp_app.learning.memory_store import forget, load_memory, memory_path, remember, sync
 from idp_app.learning.registry import POINTER_FILE, Registry, load_first_good, read_pointer
 
 log = logging.getLogger(__name__)
@@ -103,3 +103,4 @@ def install(ws: Any) -> None:
     ws.ingest.extract = LearnedExtract(ws.config.models_dir)
     ws.ingest.before_extract.append(lambda: refresh(ws))
     ws.review.after_approval.append(lambda doc_id: remember(ws, doc_id))
+    ws.review.after_reopen.append(lambda doc_id: forget(ws, doc_id))

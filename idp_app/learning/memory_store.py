@@ -131,6 +131,37 @@ def remember(ws: Any, doc_id: int) -> bool:
     return True
 
 
+def forget(ws: Any, doc_id: int) -> bool:
+    """Take a document that is no longer approved (reopened) out of the memory: the layouts it taught are learned
+    again from their other approved documents. False if the memory held nothing of it."""
+    sha = ws.documents.get(doc_id).sha256
+    with ws.db.read() as s:
+        row = s.get(StoredFile, MEMORY_FILE)
+        held = _decode(row.content) if row is not None else load_memory(ws.config.models_dir)
+    affected = [e for e in held.entries if sha in e.documents]
+    if not affected:
+        return False
+    others = {d for e in affected for d in e.documents if d != sha}
+    with ws.db.read() as s:
+        ids = list(
+            s.execute(
+                select(Document.id)
+                .where(Document.sha256.in_(others), Document.status.in_(_APPROVED))
+                .order_by(Document.decided_at, Document.id)
+            ).scalars()
+        )
+    again = [found for i in ids if (found := _learnable(ws, i)) is not None]
+
+    def relearn(memory: VendorMemory) -> VendorMemory:
+        memory.entries = [e for e in memory.entries if sha not in e.documents]
+        for learnable in again:
+            memory.learn(*learnable)
+        return memory
+
+    _store(ws, relearn)
+    return True
+
+
 def rebuild(ws: Any) -> VendorMemory:
     """Learn every approved document again, oldest approval first, and store the result."""
     with ws.db.read() as s:

@@ -105,6 +105,8 @@ class ReviewService:
         self.after_approval: list[Callable[[int], None]] = []
         """Called with the document id once an approval is committed (e.g. the vendor memory learns it).
         A failing listener is logged; it never undoes or fails the approval."""
+        self.after_reopen: list[Callable[[int], None]] = []
+        """Called with the document id once a reopening is committed (the vendor memory forgets the document)."""
 
     # -- corrections ---------------------------------------------------------------------------------------
 
@@ -376,6 +378,11 @@ class ReviewService:
             doc.priority = -doc.risk
             doc.decided_at = None
             doc.decided_by = None
+        for listener in self.after_reopen:
+            try:
+                listener(doc_id)
+            except Exception:
+                log.exception("after reopening document %s, %r failed", doc_id, listener)
 
     def reject(self, doc_id: int, user: User | str, reason: str) -> None:
         if not reason or not reason.strip():

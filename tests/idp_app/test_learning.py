@@ -529,3 +529,34 @@ def test_documents_whose_originals_cannot_be_read_are_not_counted_towards_a_retr
     assert report.status == "too_few" and "cannot be read" in report.reasons[0]
     assert len(report.messages) == 12 and "left out" in report.messages[0]
     assert Registry(ws.db, ws.config).list() == []  # nothing registered: the next one is still due
+
+
+def test_a_reopened_document_is_taken_out_of_the_vendor_memory(ws: Workspace, config: AppConfig, inbox: Path) -> None:
+    """What it taught is forgotten; what the vendor's other approved documents taught is learned again from them."""
+    from idp_app.learning.extract import learned_state
+    from idp_app.samples.corpus import make_invoice
+    from idp_app.samples.invoice_spec import random_invoice_spec
+
+    spec = random_invoice_spec(random.Random("memory/reopen"), layout="inv-01", country="DE")
+    make_invoice(inbox / "a.pdf", spec=spec)
+    make_invoice(inbox / "b.pdf", spec=dataclasses.replace(spec, invoice_number=spec.invoice_number + "7"))
+    desk = Workspace.open(config)
+    try:
+        desk.ingest.ingest([inbox], workers=0)
+        with ws.db.read() as s:
+            first, second = s.execute(select(Document.id).order_by(Document.id)).scalars()
+        shas = [desk.documents.get(i).sha256 for i in (first, second)]
+        for doc_id in (first, second):
+            desk.queue.claim(doc_id, "sup")
+            desk.review.approve(doc_id, "sup", override_reason="test")
+        assert sorted(d for e in learned_state(config.models_dir)[1].entries for d in e.documents) == sorted(shas)
+        desk.review.reopen(second, "sup", "the total was wrong")
+        [entry] = learned_state(config.models_dir)[1].entries
+        assert entry.documents == [shas[0]]
+        assert entry.fields["invoice_number"].value == spec.invoice_number  # as the first one taught it
+        desk.review.reopen(first, "sup", "the total was wrong")
+        desk.queue.claim(first, "sup")
+        desk.review.reject(first, "sup", "not ours")
+        assert learned_state(config.models_dir)[1].entries == []
+    finally:
+        desk.close()
