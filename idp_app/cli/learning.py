@@ -88,13 +88,18 @@ def model_list() -> None:
 
 @handle_errors
 def model_promote(
-    version: Annotated[str, typer.Argument(help="The version to put in use.")], user: UserOpt = None
+    version: Annotated[str, typer.Argument(help="The version to put in use.")],
+    reason: Annotated[
+        str | None, typer.Option(help="Why; needed for a version that did not measure better when trained.")
+    ] = None,
+    user: UserOpt = None,
 ) -> None:
     """Put a model version in use (supervisors and admins)."""
     from idp_app.learning.registry import Registry
 
     with _ws() as ws:
-        view = Registry(ws.db, ws.config).promote(version, permitted(ws, user, Permission.RETRAIN, "promote models"))
+        acting = permitted(ws, user, Permission.RETRAIN, "promote models")
+        view = Registry(ws.db, ws.config).promote(version, acting, reason)
     out.print(f"promoted {view.version}", highlight=False)
 
 

@@ -240,16 +240,23 @@ class Registry:
         self.write_pointer()
         return view
 
-    def promote(self, version: str, user: User | str) -> ModelVersionView:
-        """Put ``version`` in use (a supervisor's decision, e.g. to bring back an older model)."""
+    def promote(self, version: str, user: User | str, reason: str | None = None) -> ModelVersionView:
+        """Put ``version`` in use (a supervisor's decision, e.g. to bring back an older model). A version that did
+        not measure better when it was trained is put in use only with a reason, which the audit log keeps."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.RETRAIN)
             row = self._row(s, version)
+            why = (reason or "").strip()
+            if row.status == Status.REJECTED and not why:
+                raise InvalidValueError(
+                    f"model {version} was not promoted when it was trained ({row.note or 'it did not measure better'})"
+                    ": putting it in use needs a reason (--reason)"
+                )
             try:
                 self._verified(s, row)
             except ModelFileError as exc:
                 raise InvalidValueError(f"model {version} cannot be promoted: {exc.message}") from None
-            self._activate(s, row, actor.name)
+            self._activate(s, row, actor.name, why or None)
             view = _view(row, self.models_dir)
             self.write_pointer(s)  # before the commit: a pointer that cannot be written leaves the registry as it was
         return view
@@ -259,7 +266,7 @@ class Registry:
         shared.fetch(s, self.models_dir, row.path, row.sha256)
         return load_verified(self.models_dir / row.path, row.sha256)
 
-    def _activate(self, s: Session, row: ModelVersion, by: str) -> None:
+    def _activate(self, s: Session, row: ModelVersion, by: str, reason: str | None = None) -> None:
         for other in s.execute(select(ModelVersion).where(ModelVersion.active.is_(True))).scalars():
             if other.id != row.id:
                 other.active = False
@@ -268,7 +275,7 @@ class Registry:
         row.status = Status.PROMOTED
         row.promoted_by = by
         row.promoted_at = utcnow()
-        audit.append(s, by, "model_promoted", None, version=row.version, sha256=row.sha256)
+        audit.append(s, by, "model_promoted", None, version=row.version, sha256=row.sha256, reason=reason)
 
     def rollback(self, user: User | str) -> str:
         """Stop using the current version; the one used before it (or the shipped default) is used again. A

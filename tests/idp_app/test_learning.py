@@ -560,3 +560,17 @@ def test_a_reopened_document_is_taken_out_of_the_vendor_memory(ws: Workspace, co
         assert learned_state(config.models_dir)[1].entries == []
     finally:
         desk.close()
+
+
+def test_a_version_that_did_not_measure_better_is_put_in_use_only_with_a_reason(ws: Workspace) -> None:
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-good"))
+    reg.add(model_preferring(1, "v-worse"), by="sup", status=Status.REJECTED, metrics={}, training_documents=1,
+            training_pairs=1, parent_version="v-good", note="accuracy does not rise")  # fmt: skip
+    with pytest.raises(InvalidValueError, match=r"accuracy does not rise\): putting it in use needs a reason"):
+        reg.promote("v-worse", "sup")
+    assert reg.active().version == "v-good"  # type: ignore[union-attr]
+    reg.promote("v-worse", "sup", reason="the golden set is out of date")
+    assert reg.active().version == "v-worse"  # type: ignore[union-attr]
+    entry = next(e for e in ws.audit.records(None) if e.action == "model_promoted")  # the newest
+    assert entry.details["reason"] == "the golden set is out of date"
