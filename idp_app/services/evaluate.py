@@ -56,6 +56,24 @@ def text_of(fields: dict[str, FieldValue], name: str) -> str | None:
     return fv.value if isinstance(fv.value, str) else "; ".join(fv.value or ())
 
 
+def summarise(doc: Document, fields: dict[str, FieldValue], policy: RoutingPolicy) -> None:
+    """Keep the document's searchable columns in step with its fields: who it is from (a contract's parties), its
+    number, its total (a contract's value) and currency, and its vendor key."""
+    n = policy.name
+    contract = doc.doc_type == "contract"
+    name = text_of(fields, "parties" if contract else n("vendor_name"))
+    doc.vendor_name = name[:300] if name else None
+    doc.invoice_number = text_of(fields, n("invoice_number"))
+    doc.vendor_key = None if contract else vendors.document_key(doc.vendor_name, text_of(fields, n("vendor_vat_id")))
+    total = text_of(fields, "contract_value" if contract else n("total_amount"))
+    try:
+        doc.total_amount = Decimal(total).quantize(Decimal("0.01")) if total else None
+    except InvalidOperation:
+        doc.total_amount = None
+    currency = text_of(fields, n("currency"))
+    doc.currency = currency[:3] if currency else None
+
+
 def vendor_facts(session: Session, doc: Document, fields: dict[str, FieldValue], policy: RoutingPolicy) -> VendorFacts:
     n = policy.name
     found, _vendor = vendors.facts(

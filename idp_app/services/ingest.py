@@ -32,7 +32,6 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ from idp_app.domain import DocumentStatus as S
 from idp_app.errors import InputError, NotFoundError
 from idp_app.services import audit, lifecycle
 from idp_app.services.documents import load_document
-from idp_app.services.evaluate import current_values, required_fields, text_of, vendor_facts
+from idp_app.services.evaluate import current_values, required_fields, summarise, text_of, vendor_facts
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import REOPENED, RoutingPolicy, route
@@ -462,18 +461,9 @@ class IngestService:
         fields, amounts = current_values(doc, self._policy)
         required = required_fields(doc.doc_type)
         n = self._policy.name
-        doc.vendor_name = text_of(fields, n("vendor_name"))
-        doc.invoice_number = text_of(fields, n("invoice_number"))
+        summarise(doc, fields, self._policy)
         from idp_app.services import vendors
 
-        doc.vendor_key = vendors.document_key(doc.vendor_name, text_of(fields, n("vendor_vat_id")))
-        total = text_of(fields, n("total_amount"))
-        try:
-            doc.total_amount = Decimal(total).quantize(Decimal("0.01")) if total else None
-        except InvalidOperation:
-            doc.total_amount = None
-        currency = text_of(fields, n("currency"))
-        doc.currency = currency[:3] if currency else None
         facts = vendor_facts(s, doc, fields, self._policy)
         if facts.known:
             vendor = vendors.match(

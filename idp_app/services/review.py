@@ -25,7 +25,7 @@ from idp_app.errors import (
 )
 from idp_app.services import audit, lifecycle, line_items, vendors
 from idp_app.services.documents import build_view, field_view, load_document
-from idp_app.services.evaluate import current_values, evaluate, text_of
+from idp_app.services.evaluate import current_values, evaluate, summarise, text_of
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import holding
@@ -245,18 +245,8 @@ class ReviewService:
 
     def _refresh_summary(self, doc: Document) -> None:
         """Keep the document's searchable columns (vendor, invoice number, total) in step with its fields."""
-        from decimal import Decimal, InvalidOperation
-
         fields, _ = current_values(doc, self._policy)
-        n = self._policy.name
-        doc.vendor_name = text_of(fields, n("vendor_name"))
-        doc.invoice_number = text_of(fields, n("invoice_number"))
-        doc.vendor_key = vendors.document_key(doc.vendor_name, text_of(fields, n("vendor_vat_id")))
-        total = text_of(fields, n("total_amount"))
-        try:
-            doc.total_amount = Decimal(total) if total else None
-        except InvalidOperation:
-            doc.total_amount = None
+        summarise(doc, fields, self._policy)
         doc.updated_at = utcnow()
 
     def edit_line_items(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -346,6 +347,24 @@ def test_an_approved_document_is_not_changed_and_claiming_is_not_offered_as_the_
         with pytest.raises(IllegalTransitionError, match="is approved: only a document in review") as caught:
             act()
         assert "claim" not in str(caught.value)
+
+
+def test_a_contract_is_listed_by_its_parties_and_value(ws: Workspace, inbox: Path) -> None:
+    contract = {
+        "doc_type": "contract",
+        "fields": {
+            "parties": ["Acme Ltd; Globex GmbH", 0.6],
+            "contract_value": ["25000.00", 0.6],
+            "currency": ["GBP", 0.6],
+        },
+    }
+    doc_id = claimed(ws, inbox, "c.json", contract)
+    [item] = [i for i in ws.queue.list() if i.id == doc_id]
+    assert (item.vendor_name, item.total_amount, item.currency) == ("Acme Ltd; Globex GmbH", Decimal("25000.00"), "GBP")
+    ws.review.correct(doc_id, "parties", "Acme Ltd; Initech SA", "clerk")
+    ws.review.correct(doc_id, "currency", "EUR", "clerk")
+    [item] = [i for i in ws.queue.list() if i.id == doc_id]
+    assert (item.vendor_name, item.currency) == ("Acme Ltd; Initech SA", "EUR")
 
 
 def test_a_party_list_of_separators_only_is_empty_and_blocks_approval(ws: Workspace, inbox: Path) -> None:
