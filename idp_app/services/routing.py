@@ -6,6 +6,7 @@ caller, and the functions only compute. The window uses :func:`field_review` for
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,8 +62,9 @@ VENDOR_DOC_TYPES = frozenset({"invoice", "receipt"})
 class RoutingPolicy:
     default_threshold: float = 0.9
     field_thresholds: Mapping[str, float] = field(default_factory=dict)
-    max_total: Decimal | None = Decimal("10000.00")
-    max_contract_value: Decimal | None = Decimal("10000.00")
+    max_total: Mapping[str, Decimal] = field(default_factory=lambda: {ANY_CURRENCY: Decimal("10000.00")})
+    """The amount limit per currency (ISO code), or for every currency not listed (``ANY_CURRENCY``)."""
+    max_contract_value: Mapping[str, Decimal] = field(default_factory=lambda: {ANY_CURRENCY: Decimal("10000.00")})
     unknown_vendor: bool = True
     iban_changed: bool = True
     vat_changed: bool = True
@@ -76,6 +78,15 @@ class RoutingPolicy:
     qa_sample_rate: float = 0.05
     names: Mapping[str, str] = field(default_factory=dict)
     """Rule role -> schema field name (``total_amount`` -> ``total_amount``)."""
+
+    def limit(self, limits: Mapping[str, Decimal], currency: str | None) -> tuple[Decimal, str] | None:
+        """The limit for an amount in ``currency`` and how to name it ("10000.00 EUR"); None if there is none."""
+        code = (currency or "").upper()
+        if code and code in limits:
+            return limits[code], f"{limits[code]} {code}"
+        if ANY_CURRENCY in limits:
+            return limits[ANY_CURRENCY], str(limits[ANY_CURRENCY])
+        return None
 
     def threshold(self, field_name: str) -> float:
         return self.field_thresholds.get(field_name, self.default_threshold)
@@ -125,10 +136,24 @@ class RoutingPolicy:
         return policy
 
 
-def _limit(value: Any) -> Decimal | None:
-    """An amount limit from the policy; ``""``, 0 or absent disables the rule."""
-    text = str(value or "").strip()
-    return Decimal(text) if text and Decimal(text) > 0 else None
+ANY_CURRENCY = "*"
+"""The key of a limit for every currency the policy does not list."""
+
+
+def _limit(value: Any) -> dict[str, Decimal]:
+    """Amount limits from the policy: one amount for every currency, or a table of them by ISO currency code
+    (``{ EUR = "10000.00", JPY = "1500000", "*" = "10000.00" }``, ``"*"`` for the currencies not listed). ``""``,
+    0 or absent disables the rule (for that currency)."""
+    table = dict(value) if isinstance(value, Mapping) else {ANY_CURRENCY: value}
+    out = {}
+    for code, amount in table.items():
+        text = str(amount or "").strip()
+        key = str(code).strip().upper()
+        if key != ANY_CURRENCY and not re.fullmatch(r"[A-Z]{3}", key):
+            raise ValueError(f'limit for {code!r}: not a currency code (EUR) or "*"')
+        if text and Decimal(text) > 0:
+            out[key] = Decimal(text)
+    return out
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -253,10 +278,11 @@ def check_rules(
     if kind == "invoice":
         out.extend(_probably_missed(fields, policy))
     total = amount(fields, n("total_amount"))
-    if policy.max_total is not None and total is not None and total > policy.max_total:
-        out.append(
-            Reason("total_above_limit", f"total {total} is above the limit {policy.max_total}", (n("total_amount"),))
-        )
+    currency = _code(fields, n("currency"))
+    limit = policy.limit(policy.max_total, currency)
+    if limit is not None and total is not None and total > limit[0]:
+        shown = f"{total} {currency}" if currency else str(total)
+        out.append(Reason("total_above_limit", f"total {shown} is above the limit {limit[1]}", (n("total_amount"),)))
     if kind in VENDOR_DOC_TYPES:
         out.extend(_vendor_rules(fields, facts, policy))
     if policy.arithmetic:
@@ -338,10 +364,17 @@ def _probably_missed(fields: Mapping[str, FieldValue], policy: RoutingPolicy) ->
 def _contract_rules(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:
     name = policy.name("contract_value")
     value = amount(fields, name)
-    limit = policy.max_contract_value
-    if limit is not None and value is not None and value > limit:
-        return [Reason("value_above_limit", f"contract value {value} is above the limit {limit}", (name,))]
+    currency = _code(fields, policy.name("currency"))
+    limit = policy.limit(policy.max_contract_value, currency)
+    if limit is not None and value is not None and value > limit[0]:
+        shown = f"{value} {currency}" if currency else str(value)
+        return [Reason("value_above_limit", f"contract value {shown} is above the limit {limit[1]}", (name,))]
     return []
+
+
+def _code(fields: Mapping[str, FieldValue], name: str) -> str | None:
+    fv = fields.get(name)
+    return fv.value.upper() if fv is not None and fv.found and isinstance(fv.value, str) else None
 
 
 def _vendor_rules(fields: Mapping[str, FieldValue], facts: VendorFacts, policy: RoutingPolicy) -> list[Reason]:

@@ -77,6 +77,21 @@ def test_total_above_limit() -> None:
     assert check_rules(f, [Decimal("10000.00")], KNOWN, limited) == []
 
 
+def test_limits_by_currency() -> None:
+    policy = RoutingPolicy.from_dict({"rules": {"max_total": {"EUR": "10000.00", "JPY": "1500000", "*": "5000"}}})
+    yen = fields(net_amount="1000000", tax_amount="100000", total_amount="1100000", currency="JPY")
+    assert check_rules(yen, [Decimal("1000000")], KNOWN, policy) == []  # 1.1 million yen: under the yen limit
+    euro = fields(net_amount="10000.00", tax_amount="1900.00", total_amount="11900.00", currency="EUR")
+    [reason] = check_rules(euro, [Decimal("10000.00")], KNOWN, policy)
+    assert reason.message == "total 11900.00 EUR is above the limit 10000.00 EUR"
+    pounds = fields(net_amount="5000.00", tax_amount="1000.00", total_amount="6000.00", currency="GBP")
+    assert codes(check_rules(pounds, [Decimal("5000.00")], KNOWN, policy)) == ["total_above_limit"]  # the "*" one
+    only_euro = RoutingPolicy.from_dict({"rules": {"max_total": {"EUR": "10000.00"}}})
+    assert check_rules(pounds, [Decimal("5000.00")], KNOWN, only_euro) == []
+    with pytest.raises(ConfigError, match="not a currency code"):
+        RoutingPolicy.from_dict({"rules": {"max_total": {"euro": "10000"}}})
+
+
 def test_unknown_vendor() -> None:
     reasons = check_rules(fields(), LINES, VendorFacts(known=False), POLICY)
     assert codes(reasons) == ["unknown_vendor"]
