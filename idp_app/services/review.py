@@ -32,7 +32,7 @@ from idp_app.services.queue import holding
 from idp_app.services.routing import REOPENED, RISK, RoutingPolicy
 from idp_app.services.storage import FileStore
 from idp_app.services.users import Permission, User, acting_user
-from idp_app.services.values import LINE_ITEM_TYPES, field_type, normalise, schema_types
+from idp_app.services.values import LINE_ITEM_TYPES, field_type, normalise, schema_types, typed_currency
 from idp_app.services.views import DocumentView, FieldView
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,8 @@ class ReviewService:
                     if not c.undo:
                         raise
                     new_value = c.new_value  # taken back to a value stored before, under rules since made stricter
+            if value_type == "amount" and c.kind is CorrectionKind.CORRECTION and not c.undo:
+                self._same_currency(s, doc, c.field_name, c.new_value)
             row = self._row(s, doc.id, c.field_name, c.line_item_index)
             current = row.value if row else None
             if not _same(value_type, c.old_value, current):
@@ -242,6 +244,18 @@ class ReviewService:
             assert row is not None
             state = review.states.get(c.field_name) if not line else None
             return field_view(row, doc.doc_type, self._policy, state)
+
+    def _same_currency(self, s: Session, doc: Document, name: str, typed: str | None) -> None:
+        """An amount typed with a currency other than the document's is refused: it would be stored as a number in
+        the document's currency."""
+        given = typed_currency(typed)
+        currency = self._row(s, doc.id, self._policy.name("currency"), None)
+        held = currency.value if currency is not None else None
+        if given is not None and held is not None and given != held:
+            raise InvalidValueError(
+                f"{typed!r} is in {given} but the document's currency is {held}: correct the currency first, or give "
+                f"the {name.replace('_', ' ')} without one"
+            )
 
     def _refresh_summary(self, doc: Document) -> None:
         """Keep the document's searchable columns (vendor, invoice number, total) in step with its fields."""

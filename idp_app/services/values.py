@@ -55,6 +55,18 @@ ambiguous."""
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 
 
+_MONEY_CODE = re.compile(r"^\s*-?\s*([A-Za-z]{3}|[€$£¥])|([A-Za-z]{3}|[€$£¥])\s*-?\s*$")
+
+
+def typed_currency(text: str | None) -> str | None:
+    """The currency an amount is typed with ("CHF 67,700.00", "12,50 €"), as an ISO code; None without one."""
+    m = _MONEY_CODE.search(text or "")
+    if m is None:
+        return None
+    sign = m.group(1) or m.group(2)
+    return _CURRENCY_SIGNS.get(sign, sign.upper())
+
+
 def parse_amount(text: str) -> Decimal:
     """A Decimal from ``1.234,56``, ``1,234.56``, ``1 234,56``, ``-12.5``, with an optional currency sign."""
     s = text.strip()

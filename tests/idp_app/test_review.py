@@ -349,6 +349,16 @@ def test_an_approved_document_is_not_changed_and_claiming_is_not_offered_as_the_
         assert "claim" not in str(caught.value)
 
 
+def test_an_amount_typed_in_another_currency_than_the_documents_is_refused(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    ws.review.correct(doc_id, "currency", "EUR", "clerk")
+    with pytest.raises(InvalidValueError, match="is in CHF but the document's currency is EUR"):
+        ws.review.correct(doc_id, "total_amount", "CHF 119.00", "clerk")
+    assert ws.review.correct(doc_id, "total_amount", "119,00 €", "clerk").value == "119.00"
+    ws.review.correct(doc_id, "currency", "CHF", "clerk")
+    assert ws.review.correct(doc_id, "total_amount", "CHF 119.00", "clerk").value == "119.00"
+
+
 def test_a_contract_is_listed_by_its_parties_and_value(ws: Workspace, inbox: Path) -> None:
     contract = {
         "doc_type": "contract",
