@@ -2,8 +2,8 @@
 the signature blocks ("ACME, INC. / By: ..."), cleaned to the name as printed.
 
 Cleaning keeps the printed words but drops commas, descriptors ("a Delaware corporation") and honorifics
-("M.D."), adds the full stop to a bare "Inc"/"Ltd"/"Corp", and title-cases names printed in capitals
-("NIKE, INC." -> "Nike Inc."); "&" and the legal form stay as printed.
+("M.D."), and title-cases names printed in capitals ("NIKE, INC." -> "Nike Inc."); "&" and the legal form stay
+as printed ("Ltd" or "Ltd.").
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ COMPANY_SUFFIXES = (
 _SUFFIX_SET = {s.lower() for s in COMPANY_SUFFIXES}
 _COMMA_FOLLOWERS = _SUFFIX_SET | {"jr.", "jr", "sr.", "sr", "ii", "iii", "iv", "m.d.", "ph.d.", "esq.", "d/b/a"}
 _DROP_WORDS = {"m.d.", "m.d", "ph.d.", "esq.", "esq", "mr.", "mrs.", "ms.", "dr."}
-_CANON = {"inc": "Inc.", "ltd": "Ltd.", "corp": "Corp."}
 _KEEP_UPPER = {
     "llc", "l.l.c.", "lp", "l.p.", "llp", "l.l.p.", "plc", "n.a.", "ag", "gmbh", "nv", "n.v.", "bv",
     "b.v.", "sa", "s.a.", "usa", "us", "u.s.", "ii", "iii", "iv", "a/s", "ab", "kg", "spa", "sas",
@@ -171,6 +170,16 @@ def _name_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return taken[0][0], taken[-1][1]
 
 
+_ABBREVIATED = frozenset({"inc", "ltd", "corp", "co"})
+
+
+def _stop_kept(text: str, a: int, b: int) -> int:
+    """The end of a name span, taking the full stop printed right after an abbreviated legal form ("Inc." ending a
+    sentence): it is the abbreviation's, and a bare "Ltd" stays as printed."""
+    words = text[a:b].split()
+    return b + 1 if words and words[-1].lower() in _ABBREVIATED and text[b : b + 1] == "." else b
+
+
 def clean_party_name(raw: str) -> str | None:
     """The printed name without commas, descriptors or honorifics; None if it is a role word ("the Company")."""
     s = re.sub(r"[\s\f]+", " ", raw).strip(" ,;:-" + '“”"')
@@ -183,7 +192,7 @@ def clean_party_name(raw: str) -> str | None:
         low = w.lower()
         if low in _DROP_WORDS:
             continue
-        words.append(_CANON.get(low, w))
+        words.append(w)
     if not words:
         return None
     while len(words) > 1 and words[0].lower().strip(".:") in _ROLE_WORDS and words[0].lower() != "the":
@@ -219,7 +228,7 @@ def intro_candidates(dt: DocText, window: int = 6000) -> Iterator[Candidate]:
             span = _name_span(text, a, b)
             if span is None:
                 continue
-            name = clean_party_name(text[span[0] : span[1]])
+            name = clean_party_name(text[span[0] : _stop_kept(text, span[0], span[1])])
             if name and not any(_same_party(name, x) or _is_alias(name, x) for x in names):
                 names.append(name)
                 spans.append(span)
@@ -309,7 +318,7 @@ def signature_candidates(dt: DocText) -> Iterator[Candidate]:
     spans: list[tuple[int, int]] = []
 
     def add(a: int, b: int, need_suffix: bool) -> None:
-        name = clean_party_name(text[a:b])
+        name = clean_party_name(text[a : _stop_kept(text, a, b)])
         if not name or (need_suffix and not _has_suffix(name)):
             return
         if any(name.upper() == x.upper() for x in names):
