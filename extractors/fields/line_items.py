@@ -144,8 +144,8 @@ def _labels(lv: LineView, schema: Schema, tokens: tuple[Token, ...], taken: dict
         if name in cols or name in taken:
             continue
         found: list[tuple[BBox, tuple[int, int]]] = []
-        # a label is a word of its own: "USt" of "USt-ID" (a VAT id's label) heads no tax column
-        for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w|-\w)", text):
+        # "USt" of "USt-ID" or "USt-IdNr." (a VAT id's label) heads no tax column; "MwSt-Satz" does
+        for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w|" + VAT_ID_LABEL_END + ")", text):
             if any(m.start() < e and m.end() > s for s, e in used):
                 continue
             ids = lv.tokens_in_chars(m.start(), m.end())
@@ -303,8 +303,7 @@ def extract_line_items(doc: Document, schema: Schema) -> tuple[LineItem, ...]:
                     continue  # a group's subtotal inside the table: more items follow it
                 columns = None
                 break
-            described = " ".join(page.tokens[i].text for i in cells.get("description", []))
-            if EUROPEAN_CODE.search(described) or BANK_LABEL.search(described):  # the page's footer under a table
+            if _footer_row(cells, page.tokens):  # the page's footer (bank account, VAT id) under a table going on
                 text_goes_on = False
                 continue
             if previous is not None and not _next_line(previous, lv.bbox_pt):
@@ -355,6 +354,20 @@ PERCENT = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?\s?%$")
 """A tax rate as a row prints it: "20%", "5,5 %"."""
 POSITION = re.compile(r"^\d{1,3}[.)]?$")
 """A row's position number: "3", "12.", "4)"."""
+VAT_ID_LABEL_END = r"[-.]?\s?(?:id|idnr|id-nr|nr)\b"
+"""What follows a tax word in a VAT id's label ("USt-IdNr.", "MwSt-Nr."), not in a tax rate's ("MwSt-Satz")."""
+
+
+def _footer_row(cells: dict[str, list[int]], tokens: tuple[Token, ...]) -> bool:
+    """A page footer's line read as a row: its description prints a bank account or VAT id (or its label), and it
+    bills no amount (an item's "Laptop SN 2305 1234 | 1 | 900,00 | 900,00" does)."""
+    described = " ".join(tokens[i].text for i in cells.get("description", []))
+    if not (EUROPEAN_CODE.search(described) or BANK_LABEL.search(described)):
+        return False
+    amount = " ".join(tokens[i].text for i in cells.get("amount", []))
+    return not PRICE.fullmatch(amount.strip())
+
+
 BANK_LABEL = re.compile(r"(?<!\w)(?:iban|bic|swift)\s*:", re.IGNORECASE)
 """A bank account's label ("IBAN:"): a page footer's, which an item's description does not print."""
 TABLE_MARGIN_PT = 6.0

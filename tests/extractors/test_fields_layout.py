@@ -129,6 +129,28 @@ def test_a_page_footer_with_the_bank_account_under_a_table_going_on_is_no_item()
     assert [i.value("description") for i in items] == ["Office chair", "Cable set"]
 
 
+def test_an_item_whose_description_holds_a_serial_or_a_period_is_kept() -> None:
+    page = page_of(
+        0,
+        [
+            HEADER,
+            [(40, "Laptop SN20 2305 1234 5678"), (300, "1"), (380, "900,00"), (480, "900,00")],
+            [(40, "Wartung DE 01.03.2024-31.03.2024"), (300, "1"), (380, "50,00"), (480, "50,00")],
+            [(40, "Dock"), (300, "1"), (380, "100,00"), (480, "100,00")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [i.value("amount") for i in items] == ["900.00", "50.00", "100.00"]
+
+
+@pytest.mark.parametrize("label", ["MwSt-Satz", "USt-Satz", "Steuer-Satz", "MwSt."])
+def test_a_tax_rate_header_with_a_hyphen_heads_the_tax_column(label: str) -> None:
+    header = [(40, "Bezeichnung"), (250, "Menge"), (320, label), (400, "Einzelpreis"), (490, "Betrag")]
+    page = page_of(0, [header, [(40, "Toner"), (250, "2"), (320, "19 %"), (400, "10,00"), (490, "20,00")]])
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [i.value("tax_rate") for i in items] == ["19"]
+
+
 def test_a_vat_id_label_in_a_sidebar_heads_no_tax_column() -> None:
     page = page_of(
         0,
