@@ -299,8 +299,23 @@ def _tuple(b: BBox) -> tuple[float, float, float, float]:
 
 
 SLIP = 0.85
-"""Two vendor names this alike (character ratio of their name tokens) on one layout are one name, once mistyped or
-misread ("Falken Food LLP", "Falken Foods LLP"); the one confirmed last is kept."""
+"""Two vendor names this alike (character ratio of their name tokens) on one layout, with the same VAT id or IBAN
+confirmed, are one name once mistyped or misread ("Falken Food LLP", "Falken Foods LLP"): the one confirmed last
+is kept. Without an identifier in common they are two vendors ("Schmidt Elektro", "Schmitt Elektro")."""
+IDENTITY_FIELDS = ("vendor_vat_id", "vendor_iban")
+
+
+def _same_account(entry: LayoutEntry, fields: Sequence[ConfirmedField]) -> bool:
+    """Whether a VAT id or IBAN confirmed now is the one the entry remembers."""
+    for f in fields:
+        old = entry.fields.get(f.name) if f.name in IDENTITY_FIELDS else None
+        if old is not None and f.value and _compact(old.value) == _compact(f.value):
+            return True
+    return False
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s.\-]", "", value).upper()
 
 
 def _slip_of(a: str, b: str) -> bool:
@@ -321,10 +336,11 @@ class VendorMemory:
     threshold: float = MATCH_THRESHOLD
 
     def match(self, fp: Fingerprint) -> tuple[LayoutEntry | None, float]:
+        """The entry of the most similar layout (of two alike, the one learned last)."""
         best: tuple[LayoutEntry | None, float] = (None, 0.0)
         for entry in self.entries:
             sim = entry.fingerprint.similarity(fp)
-            if sim > best[1]:
+            if sim > 0.0 and sim >= best[1]:
                 best = (entry, sim)
         return best if best[1] >= self.threshold else (None, best[1])
 
@@ -333,11 +349,12 @@ class VendorMemory:
     ) -> LayoutEntry:
         """Remember the confirmed fields of one approved document (again: its newer boxes replace the older)."""
         fp = layout_fingerprint(pages)
+        confirmed = list(fields)
         entry, _ = self.match(fp)
         renamed = None
         if entry is not None and vendor and entry.vendor and not _same_text(vendor, entry.vendor):
-            if _slip_of(vendor, entry.vendor):  # the name was mistyped or misread before: this one replaces it
-                renamed, entry.vendor = entry.vendor, vendor
+            if _slip_of(vendor, entry.vendor) and _same_account(entry, confirmed):
+                renamed, entry.vendor = entry.vendor, vendor  # mistyped or misread before: this name replaces it
             else:
                 entry = None
         if entry is None:
@@ -347,7 +364,7 @@ class VendorMemory:
         else:
             entry.fingerprint = fp  # the latest document's: a union would grow with every item description
             entry.vendor = entry.vendor or vendor
-        for f in fields:
+        for f in confirmed:
             if f.page >= len(pages) or not f.value:
                 continue
             old = entry.fields.get(f.name)

@@ -205,21 +205,47 @@ def test_a_vendor_name_printed_with_a_misread_letter_gets_the_confirmed_name(
     assert vendor_of(read_document(path, CTX), memory)[0] == misread
 
 
-def test_a_name_confirmed_with_a_slip_is_replaced_by_its_correction(
-    docs: tuple[Document, Document], tmp_path: Path
-) -> None:
-    first, second = docs
+IBAN = "DE89 3704 0044 0532 0130 00"
+
+
+def with_account(tmp_path: Path, name: str, vendor: str, values: dict[str, str]) -> Document:
+    path = odd_invoice(tmp_path / name, vendor, values, [("Lantern", "45.50")], header=("Konto", IBAN))
+    return read_document(path, CTX)
+
+
+def confirmed(doc: Document, name: str, printed: str, iban: bool = True) -> list[ConfirmedField]:
+    out = [ConfirmedField("vendor_name", name, *box_of(doc, printed), "name")]
+    if iban:
+        out.append(ConfirmedField("vendor_iban", IBAN.replace(" ", ""), *box_of(doc, IBAN), "iban"))
+    return out
+
+
+def test_a_name_confirmed_with_a_slip_is_replaced_by_its_correction(tmp_path: Path) -> None:
+    first, second = with_account(tmp_path, "a.pdf", VENDOR, FIRST), with_account(tmp_path, "b.pdf", VENDOR, SECOND)
     slip = "Quillfeather Outfitter Ltd"
-    page, box = box_of(first, VENDOR)
     memory = VendorMemory()
-    memory.learn("sha-a", first.pages, [ConfirmedField("vendor_name", slip, page, box, "name")], slip)
-    path = odd_invoice(tmp_path / "c.pdf", "Quil1feather Outfiters Ltd", SECOND, [("Lantern", "45.50")])
+    memory.learn("sha-a", first.pages, confirmed(first, slip, VENDOR), slip)
+    path = odd_invoice(
+        tmp_path / "c.pdf", "Quil1feather Outfiters Ltd", SECOND, [("Lantern", "45.50")], header=("Konto", IBAN)
+    )
     assert vendor_of(scanned(path), memory)[0] == slip  # what was confirmed, until corrected
-    memory.learn("sha-b", second.pages, confirmed_vendor(second), VENDOR)
+    memory.learn("sha-b", second.pages, confirmed(second, VENDOR, VENDOR), VENDOR)  # the same account: a slip
     [entry] = memory.entries
     name = entry.fields["vendor_name"]
     assert (entry.vendor, name.value, name.constant, name.seen) == (VENDOR, VENDOR, True, 1)
     assert vendor_of(scanned(path), memory)[0] == VENDOR
+
+
+def test_a_like_name_without_an_account_in_common_is_another_vendor(tmp_path: Path) -> None:
+    schmidt, schmitt = "Schmidt Elektro Ltd", "Schmitt Elektro Ltd"  # 0.95 alike, two companies
+    first = with_account(tmp_path, "a.pdf", schmidt, FIRST)
+    other = read_document(odd_invoice(tmp_path / "b.pdf", schmitt, SECOND, [("Lantern", "45.50")]), CTX)
+    memory = VendorMemory()
+    memory.learn("sha-a", first.pages, confirmed(first, schmidt, schmidt), schmidt)
+    memory.learn("sha-b", other.pages, confirmed(other, schmitt, schmitt, iban=False), schmitt)
+    assert sorted(e.vendor or "" for e in memory.entries) == [schmidt, schmitt]
+    path = odd_invoice(tmp_path / "c.pdf", schmidt, SECOND, [("Lantern", "45.50")], header=("Konto", IBAN))
+    assert vendor_of(scanned(path), memory)[0] == schmidt
 
 
 def test_another_vendor_in_the_same_layout_keeps_its_own_name(docs: tuple[Document, Document], tmp_path: Path) -> None:
