@@ -193,6 +193,7 @@ class Registry:
         recorded, so that a retraining registering the same version at the same moment overwrites nothing: that
         one is refused (DuplicateError) and records nothing."""
         rel = f"field-model-{model.version}.json"
+        metrics = {**metrics, "decision": status}  # what the promotion rule decided when it was trained
         model.metrics = metrics
         try:
             self.models_dir.mkdir(parents=True, exist_ok=True)
@@ -247,7 +248,7 @@ class Registry:
             actor = acting_user(s, user, Permission.RETRAIN)
             row = self._row(s, version)
             why = (reason or "").strip()
-            if row.status == Status.REJECTED and not why:
+            if (row.metrics or {}).get("decision", row.status) == Status.REJECTED and not why:
                 raise InvalidValueError(
                     f"model {version} was not promoted when it was trained ({row.note or 'it did not measure better'})"
                     ": putting it in use needs a reason (--reason)"

@@ -41,10 +41,11 @@ def store(s: Session, name: str, data: bytes) -> None:
 
 
 def fetch(s: Session, models_dir: Path, name: str, sha256: str | None = None) -> bool:
-    """Write the stored file ``name`` into ``models_dir`` where the desk has no copy. Only bytes that match
-    ``sha256`` (the registry's checksum) are written. True if a copy was written."""
+    """Write the stored file ``name`` into ``models_dir`` where the desk has no copy, or (given the registry's
+    checksum ``sha256``) a copy that does not match it: a damaged or replaced file is put right from the database.
+    Only bytes that match ``sha256`` are written. True if a copy was written."""
     target = Path(models_dir) / name
-    if target.exists():
+    if target.exists() and (sha256 is None or _sha_of(target) == sha256):
         return False
     row = s.get(StoredFile, name)
     if row is None or (sha256 is not None and row.sha256 != sha256):
@@ -53,3 +54,10 @@ def fetch(s: Session, models_dir: Path, name: str, sha256: str | None = None) ->
         return False
     write_atomically(target, row.content)
     return True
+
+
+def _sha_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

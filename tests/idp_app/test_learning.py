@@ -505,10 +505,20 @@ def test_a_models_directory_that_cannot_be_written_is_one_clear_error(ws: Worksp
     assert reg.list() == []
 
 
-def test_rollback_passes_over_a_version_whose_file_is_refused(ws: Workspace) -> None:
+def test_a_damaged_copy_is_put_right_from_the_database_and_a_version_damaged_there_too_is_passed_over(
+    ws: Workspace,
+) -> None:
+    from idp_app.learning.models import StoredFile
+
     reg = Registry(ws.db, ws.config)
-    for i, v in enumerate(("v-a", "v-b", "v-c")):
+    for i, v in enumerate(("v-a", "v-b", "v-c", "v-d")):
         add(reg, model_preferring(i, v))
+    good = reg.get("v-c").path.read_bytes()
+    reg.get("v-c").path.write_bytes(good + b" ")  # this desk's copy only: the database still holds the file
+    assert reg.rollback("sup") == "v-c"
+    assert reg.get("v-c").path.read_bytes() == good and reg.load_active().version == "v-c"
+    with ws.db.write() as s:  # damaged in the database as well: nothing to put it right from
+        s.get(StoredFile, reg.get("v-b").path.name).content += b" "  # type: ignore[union-attr]
     path = reg.get("v-b").path
     path.write_bytes(path.read_bytes() + b" ")
     restored = reg.rollback("sup")
@@ -572,5 +582,8 @@ def test_a_version_that_did_not_measure_better_is_put_in_use_only_with_a_reason(
     assert reg.active().version == "v-good"  # type: ignore[union-attr]
     reg.promote("v-worse", "sup", reason="the golden set is out of date")
     assert reg.active().version == "v-worse"  # type: ignore[union-attr]
+    reg.rollback("sup")
+    with pytest.raises(InvalidValueError, match="needs a reason"):  # however its status changed since
+        reg.promote("v-worse", "sup")
     entry = next(e for e in ws.audit.records(None) if e.action == "model_promoted")  # the newest
     assert entry.details["reason"] == "the golden set is out of date"
