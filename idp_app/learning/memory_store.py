@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,22 +91,21 @@ def _encode(memory: VendorMemory) -> bytes:
     return json.dumps(memory.to_json(), separators=(",", ":")).encode()
 
 
-def _decode(data: bytes) -> VendorMemory:
-    try:
-        return VendorMemory.from_json(json.loads(data))
-    except (ValueError, KeyError, TypeError):
-        return VendorMemory()
-
-
 def _store(ws: Any, change: Callable[[VendorMemory], VendorMemory]) -> None:
     """Apply ``change`` to the memory as the database holds it (this desk's file where the database has none yet),
-    store the result there and in this desk's file. Desks sharing the database take turns (a row lock)."""
+    store the result there and in this desk's file. Desks sharing the database take turns (a row lock). A stored
+    memory that cannot be read (damaged, or of another format) is learned again from every approved document
+    rather than replaced by what one change adds."""
     models_dir = ws.config.models_dir
     for attempt in range(2):
         try:
             with FileLock(str(memory_path(models_dir)) + ".lock"), ws.db.write() as s:
                 row = s.get(StoredFile, MEMORY_FILE, with_for_update=True)
-                memory = change(_decode(row.content) if row is not None else load_memory(models_dir))
+                if row is None:
+                    held = load_memory(models_dir)
+                else:
+                    held = _read_stored(row.content) or _learned_again(ws, _approved_ids(ws))
+                memory = change(held)
                 data = _encode(memory)
                 shared.store(s, MEMORY_FILE, data)
                 s.flush()
@@ -115,6 +114,34 @@ def _store(ws: Any, change: Callable[[VendorMemory], VendorMemory]) -> None:
         except IntegrityError:  # another desk stored the first memory at the same moment: learn on top of it
             if attempt:
                 raise
+
+
+def _read_stored(data: bytes) -> VendorMemory | None:
+    try:
+        return VendorMemory.from_json(json.loads(data))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _approved_ids(ws: Any, shas: Collection[str] | None = None, newest: int | None = None) -> list[int]:
+    """Approved (or exported) documents, oldest approval first: all, or those of ``shas`` (the ``newest`` only)."""
+    stmt = select(Document.id).where(Document.status.in_(_APPROVED))
+    if shas is not None:
+        stmt = stmt.where(Document.sha256.in_(list(shas)))
+    stmt = stmt.order_by(Document.decided_at.desc(), Document.id.desc())
+    if newest is not None:
+        stmt = stmt.limit(newest)
+    with ws.db.read() as s:
+        return list(reversed(list(s.execute(stmt).scalars())))
+
+
+def _learned_again(ws: Any, ids: Sequence[int], memory: VendorMemory | None = None) -> VendorMemory:
+    memory = memory if memory is not None else VendorMemory()
+    for doc_id in ids:
+        learnable = _learnable(ws, doc_id)
+        if learnable is not None:
+            memory.learn(*learnable)
+    return memory
 
 
 def remember(ws: Any, doc_id: int) -> bool:
@@ -131,72 +158,90 @@ def remember(ws: Any, doc_id: int) -> bool:
     return True
 
 
+RELEARN_AT_MOST = 20
+"""Documents learned again, newest approval first, when a reopened one is forgotten from their layout."""
+
+
 def forget(ws: Any, doc_id: int) -> bool:
     """Take a document that is no longer approved (reopened) out of the memory: the layouts it taught are learned
-    again from their other approved documents. False if the memory held nothing of it."""
+    again from their other approved documents (the newest :data:`RELEARN_AT_MOST`). False if the memory held
+    nothing of it."""
     sha = ws.documents.get(doc_id).sha256
-    with ws.db.read() as s:
-        row = s.get(StoredFile, MEMORY_FILE)
-        held = _decode(row.content) if row is not None else load_memory(ws.config.models_dir)
-    affected = [e for e in held.entries if sha in e.documents]
-    if not affected:
-        return False
-    others = {d for e in affected for d in e.documents if d != sha}
-    with ws.db.read() as s:
-        ids = list(
-            s.execute(
-                select(Document.id)
-                .where(Document.sha256.in_(others), Document.status.in_(_APPROVED))
-                .order_by(Document.decided_at, Document.id)
-            ).scalars()
-        )
-    again = [found for i in ids if (found := _learnable(ws, i)) is not None]
+    forgotten = False
 
     def relearn(memory: VendorMemory) -> VendorMemory:
+        nonlocal forgotten
+        affected = [e for e in memory.entries if sha in e.documents]
+        if not affected:
+            return memory
+        forgotten = True
+        others = {d for e in affected for d in e.documents if d != sha}
         memory.entries = [e for e in memory.entries if sha not in e.documents]
-        for learnable in again:
-            memory.learn(*learnable)
-        return memory
+        return _learned_again(ws, _approved_ids(ws, others, RELEARN_AT_MOST), memory)
 
     _store(ws, relearn)
-    return True
+    return forgotten
 
 
 def rebuild(ws: Any) -> VendorMemory:
     """Learn every approved document again, oldest approval first, and store the result."""
-    with ws.db.read() as s:
-        ids = list(
-            s.execute(
-                select(Document.id).where(Document.status.in_(_APPROVED)).order_by(Document.decided_at, Document.id)
-            ).scalars()
-        )
-    memory = VendorMemory()
-    for doc_id in ids:
-        learnable = _learnable(ws, doc_id)
-        if learnable is not None:
-            memory.learn(*learnable)
+    memory = _learned_again(ws, _approved_ids(ws))
     _store(ws, lambda _: memory)
     return memory
 
 
+SHARED_MARK = ".vendor_memory_shared"
+"""Written once a desk's memory is the database's: a desk that kept its own before (an older version) gives what
+only it learned to the team's the first time it starts."""
+
+
 def sync(ws: Any) -> bool:
-    """Bring this desk's copy of the memory up to date with the database's (what other desks learned), or store
-    this desk's where the database holds none yet. True if the desk's copy was written."""
+    """Bring this desk's copy of the memory up to date with the database's (what other desks learned). The first
+    time, what this desk learned on its own (before the database kept the memory) is added to the team's: the
+    layouts of its approved documents the database's memory does not hold. True if the desk's copy was written."""
     models_dir = ws.config.models_dir
-    path = memory_path(models_dir)
-    with ws.db.read() as s:
-        row = s.get(StoredFile, MEMORY_FILE)
-        stored = (row.sha256, row.content) if row is not None else None
+    path, mark = memory_path(models_dir), Path(models_dir) / SHARED_MARK
     try:
         local = path.read_bytes()
     except OSError:
         local = None
+    if not mark.exists():
+        own = _read_stored(local) if local is not None else None
+        if own is not None and own.entries:
+            _store(ws, lambda memory: _with_own(ws, memory, own))
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.touch()
+    with ws.db.read() as s:
+        row = s.get(StoredFile, MEMORY_FILE)
+        stored = (row.sha256, row.content) if row is not None else None
     if stored is None:
-        if local is not None and _decode(local).entries:
-            _store(ws, lambda memory: memory)  # the database has none yet: this desk's becomes the team's
         return False
+    try:
+        local = path.read_bytes()
+    except OSError:
+        local = None
     if local is not None and hashlib.sha256(local).hexdigest() == stored[0]:
         return False
     with FileLock(str(path) + ".lock"):
         shared.write_atomically(path, stored[1])
     return True
+
+
+def _with_own(ws: Any, memory: VendorMemory, own: VendorMemory) -> VendorMemory:
+    """``memory`` with the layouts of ``own`` whose documents it does not hold and that are still approved."""
+    if memory is own:
+        return memory
+    held = {d for e in memory.entries for d in e.documents}
+    approved = set()
+    wanted = {d for e in own.entries for d in e.documents if d not in held}
+    if wanted:
+        with ws.db.read() as s:
+            approved = set(
+                s.execute(
+                    select(Document.sha256).where(Document.sha256.in_(list(wanted)), Document.status.in_(_APPROVED))
+                ).scalars()
+            )
+    for entry in own.entries:
+        if entry.documents and all(d in approved for d in entry.documents):
+            memory.entries.append(entry)
+    return memory

@@ -587,3 +587,70 @@ def test_a_version_that_did_not_measure_better_is_put_in_use_only_with_a_reason(
         reg.promote("v-worse", "sup")
     entry = next(e for e in ws.audit.records(None) if e.action == "model_promoted")  # the newest
     assert entry.details["reason"] == "the golden set is out of date"
+
+
+def two_approved(config: AppConfig, inbox: Path) -> tuple[Workspace, list[str]]:
+    """A workspace that learns, with two approved invoices of two vendors and layouts; their SHA-256."""
+    from idp_app.samples.corpus import make_invoice
+
+    make_invoice(inbox / "a.pdf", seed=3, layout="inv-01")
+    make_invoice(inbox / "b.pdf", seed=4, layout="inv-06")
+    desk = Workspace.open(config)
+    desk.ingest.ingest([inbox], workers=0)
+    with desk.db.read() as s:
+        ids = list(s.execute(select(Document.id).order_by(Document.id)).scalars())
+    for doc_id in ids:
+        desk.queue.claim(doc_id, "sup")
+        desk.review.approve(doc_id, "sup", override_reason="test")
+    return desk, [desk.documents.get(i).sha256 for i in ids]
+
+
+def test_what_each_desk_learned_before_the_database_kept_the_memory_is_kept(
+    ws: Workspace, config: AppConfig, tmp_path: Path, inbox: Path
+) -> None:
+    from extractors.memory import VendorMemory
+    from idp_app.learning.extract import learned_state, refresh
+    from idp_app.learning.memory_store import SHARED_MARK, memory_path
+    from idp_app.learning.models import StoredFile
+
+    desk_a, shas = two_approved(config, inbox)
+    desk_b = Workspace.open(second_desk(config, tmp_path))
+    try:
+        team = learned_state(config.models_dir)[1]
+        assert sorted(d for e in team.entries for d in e.documents) == sorted(shas)
+        # as an older version left them: each desk's own file, none in the database
+        for desk, sha in ((desk_a, shas[0]), (desk_b, shas[1])):
+            own = VendorMemory([e for e in team.entries if sha in e.documents])
+            memory_path(desk.config.models_dir).write_text(json.dumps(own.to_json()), encoding="utf-8")
+            (desk.config.models_dir / SHARED_MARK).unlink(missing_ok=True)
+        with ws.db.write() as s:
+            s.delete(s.get(StoredFile, "vendor_memory.json"))
+        refresh(desk_a)
+        refresh(desk_b)
+        refresh(desk_a)
+        for desk in (desk_a, desk_b):
+            memory = learned_state(desk.config.models_dir)[1]
+            assert sorted(d for e in memory.entries for d in e.documents) == sorted(shas)
+    finally:
+        desk_a.close()
+        desk_b.close()
+
+
+def test_a_stored_memory_that_cannot_be_read_is_learned_again_not_replaced(
+    ws: Workspace, config: AppConfig, inbox: Path
+) -> None:
+    from idp_app.learning.extract import learned_state
+    from idp_app.learning.memory_store import remember
+    from idp_app.learning.models import StoredFile
+
+    desk, shas = two_approved(config, inbox)
+    try:
+        with ws.db.write() as s:
+            s.get(StoredFile, "vendor_memory.json").content = b"{not json"  # type: ignore[union-attr]
+        with ws.db.read() as s:
+            first = s.execute(select(Document.id).order_by(Document.id)).scalars().first()
+        assert first is not None and remember(desk, first)
+        memory = learned_state(config.models_dir)[1]
+        assert sorted({d for e in memory.entries for d in e.documents}) == sorted(shas)
+    finally:
+        desk.close()
