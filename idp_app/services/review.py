@@ -251,9 +251,10 @@ class ReviewService:
         given = typed_currency(typed)
         currency = self._row(s, doc.id, self._policy.name("currency"), None)
         held = currency.value if currency is not None else None
-        if given is not None and held is not None and given != held:
+        if given and held is not None and held not in given:
+            shown = next(iter(given)) if len(given) == 1 else " or ".join(sorted(given))
             raise InvalidValueError(
-                f"{typed!r} is in {given} but the document's currency is {held}: correct the currency first, or give "
+                f"{typed!r} is in {shown} but the document's currency is {held}: correct the currency first, or give "
                 f"the {name.replace('_', ' ')} without one"
             )
 

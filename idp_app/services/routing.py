@@ -62,9 +62,11 @@ VENDOR_DOC_TYPES = frozenset({"invoice", "receipt"})
 class RoutingPolicy:
     default_threshold: float = 0.9
     field_thresholds: Mapping[str, float] = field(default_factory=dict)
-    max_total: Mapping[str, Decimal] = field(default_factory=lambda: {ANY_CURRENCY: Decimal("10000.00")})
-    """The amount limit per currency (ISO code), or for every currency not listed (``ANY_CURRENCY``)."""
-    max_contract_value: Mapping[str, Decimal] = field(default_factory=lambda: {ANY_CURRENCY: Decimal("10000.00")})
+    max_total: Mapping[str, Decimal | None] = field(default_factory=lambda: {ANY_CURRENCY: Decimal("10000.00")})
+    """The amount limit per currency (ISO code), or for every currency not listed (``ANY_CURRENCY``); None: none."""
+    max_contract_value: Mapping[str, Decimal | None] = field(
+        default_factory=lambda: {ANY_CURRENCY: Decimal("10000.00")}
+    )
     unknown_vendor: bool = True
     iban_changed: bool = True
     vat_changed: bool = True
@@ -79,13 +81,21 @@ class RoutingPolicy:
     names: Mapping[str, str] = field(default_factory=dict)
     """Rule role -> schema field name (``total_amount`` -> ``total_amount``)."""
 
-    def limit(self, limits: Mapping[str, Decimal], currency: str | None) -> tuple[Decimal, str] | None:
-        """The limit for an amount in ``currency`` and how to name it ("10000.00 EUR"); None if there is none."""
+    def limit(self, limits: Mapping[str, Decimal | None], currency: str | None) -> tuple[Decimal, str] | None:
+        """The limit for an amount in ``currency`` and how to name it ("10000.00 EUR"); None if there is none.
+        Where the currency was not read, the smallest of the limits applies."""
         code = (currency or "").upper()
         if code and code in limits:
-            return limits[code], f"{limits[code]} {code}"
+            value = limits[code]
+            return (value, f"{value} {code}") if value is not None else None  # disabled for that currency
         if ANY_CURRENCY in limits:
-            return limits[ANY_CURRENCY], str(limits[ANY_CURRENCY])
+            value = limits[ANY_CURRENCY]
+            return (value, str(value)) if value is not None else None
+        if not code:
+            listed = [(v, c) for c, v in limits.items() if v is not None]
+            if listed:
+                value, unit = min(listed)
+                return value, f"{value} {unit} (the currency was not read)"
         return None
 
     def threshold(self, field_name: str) -> float:
@@ -140,19 +150,18 @@ ANY_CURRENCY = "*"
 """The key of a limit for every currency the policy does not list."""
 
 
-def _limit(value: Any) -> dict[str, Decimal]:
+def _limit(value: Any) -> dict[str, Decimal | None]:
     """Amount limits from the policy: one amount for every currency, or a table of them by ISO currency code
     (``{ EUR = "10000.00", JPY = "1500000", "*" = "10000.00" }``, ``"*"`` for the currencies not listed). ``""``,
     0 or absent disables the rule (for that currency)."""
     table = dict(value) if isinstance(value, Mapping) else {ANY_CURRENCY: value}
-    out = {}
+    out: dict[str, Decimal | None] = {}
     for code, amount in table.items():
         text = str(amount or "").strip()
         key = str(code).strip().upper()
         if key != ANY_CURRENCY and not re.fullmatch(r"[A-Z]{3}", key):
             raise ValueError(f'limit for {code!r}: not a currency code (EUR) or "*"')
-        if text and Decimal(text) > 0:
-            out[key] = Decimal(text)
+        out[key] = Decimal(text) if text and Decimal(text) > 0 else None  # None: no limit for it
     return out
 
 

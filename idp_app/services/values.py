@@ -55,16 +55,28 @@ ambiguous."""
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 
 
-_MONEY_CODE = re.compile(r"^\s*-?\s*([A-Za-z]{3}|[€$£¥])|([A-Za-z]{3}|[€$£¥])\s*-?\s*$")
+_MONEY_CODE = re.compile(r"^\s*-?\s*([A-Z]{3}|[€$£¥]|kr)\b|(?:\d|\s)([A-Z]{3}|[€$£¥]|kr)\.?\s*-?\s*$")
+_SIGNS = {
+    "€": frozenset({"EUR"}),
+    "£": frozenset({"GBP"}),
+    "$": frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"}),
+    "¥": frozenset({"JPY", "CNY"}),
+    "kr": frozenset({"SEK", "NOK", "DKK", "ISK"}),
+}
 
 
-def typed_currency(text: str | None) -> str | None:
-    """The currency an amount is typed with ("CHF 67,700.00", "12,50 €"), as an ISO code; None without one."""
+def typed_currency(text: str | None) -> frozenset[str]:
+    """The currencies an amount may be typed in ("CHF 67,700.00", "12,50 €", "$ 20" in any of the dollars); empty
+    where it names none (three capitals that are no ISO 4217 code, such as "TTC", name none)."""
     m = _MONEY_CODE.search(text or "")
     if m is None:
-        return None
+        return frozenset()
     sign = m.group(1) or m.group(2)
-    return _CURRENCY_SIGNS.get(sign, sign.upper())
+    if sign in _SIGNS:
+        return _SIGNS[sign]
+    from babel.numbers import get_currency_name
+
+    return frozenset({sign}) if get_currency_name(sign, locale="en") != sign else frozenset()
 
 
 def parse_amount(text: str) -> Decimal:

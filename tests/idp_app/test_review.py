@@ -357,6 +357,10 @@ def test_an_amount_typed_in_another_currency_than_the_documents_is_refused(ws: W
     assert ws.review.correct(doc_id, "total_amount", "119,00 €", "clerk").value == "119.00"
     ws.review.correct(doc_id, "currency", "CHF", "clerk")
     assert ws.review.correct(doc_id, "total_amount", "CHF 119.00", "clerk").value == "119.00"
+    ws.review.correct(doc_id, "currency", "CAD", "clerk")
+    assert ws.review.correct(doc_id, "total_amount", "$119.00", "clerk").value == "119.00"  # a dollar: it may be
+    with pytest.raises(InvalidValueError, match="is in EUR"):
+        ws.review.correct(doc_id, "total_amount", "119,00 €", "clerk")
 
 
 def test_a_contract_is_listed_by_its_parties_and_value(ws: Workspace, inbox: Path) -> None:

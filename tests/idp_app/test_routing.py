@@ -86,8 +86,13 @@ def test_limits_by_currency() -> None:
     assert reason.message == "total 11900.00 EUR is above the limit 10000.00 EUR"
     pounds = fields(net_amount="5000.00", tax_amount="1000.00", total_amount="6000.00", currency="GBP")
     assert codes(check_rules(pounds, [Decimal("5000.00")], KNOWN, policy)) == ["total_above_limit"]  # the "*" one
-    only_euro = RoutingPolicy.from_dict({"rules": {"max_total": {"EUR": "10000.00"}}})
-    assert check_rules(pounds, [Decimal("5000.00")], KNOWN, only_euro) == []
+    only_euro = RoutingPolicy.from_dict({"rules": {"max_total": {"EUR": "10000.00", "USD": "12000"}}})
+    assert check_rules(pounds, [Decimal("5000.00")], KNOWN, only_euro) == []  # a currency it does not list
+    unread = fields(net_amount="10000.00", tax_amount="1900.00", total_amount="11900.00")
+    [reason] = check_rules(unread, [Decimal("10000.00")], KNOWN, only_euro)  # the smallest limit
+    assert reason.message == "total 11900.00 is above the limit 10000.00 EUR (the currency was not read)"
+    no_euro_limit = RoutingPolicy.from_dict({"rules": {"max_total": {"EUR": "", "*": "5000"}}})
+    assert check_rules(euro, [Decimal("10000.00")], KNOWN, no_euro_limit) == []  # "" disables it for EUR
     with pytest.raises(ConfigError, match="not a currency code"):
         RoutingPolicy.from_dict({"rules": {"max_total": {"euro": "10000"}}})
 
