@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from extractors.context import ExtractionContext
-from extractors.document import Document, DocumentType, Page, Token
+from extractors.document import Document, DocumentType, Page, Token, TokenSource
 from extractors.fields.receipt_rules import amounts_in, fix_legal_form, receipt_answers
 from extractors.geometry import BBox
 from extractors.pipeline import extract_document
@@ -22,9 +22,11 @@ def receipt(lines: list[str], confidence: float = 0.95) -> Document:
         x = 10.0
         for word in text.split():
             w = 5.0 * len(word)
-            tokens.append(Token(word, BBox(x, y, x + w, y + 8.0), 0, confidence, index=len(tokens)))
+            box = BBox(x, y, x + w, y + 8.0)
+            tokens.append(Token(word, box, 0, confidence, TokenSource.OCR, index=len(tokens)))
             x += w + 4.0
-    return Document("receipt.png", (Page(0, 220.0, 20.0 + 12.0 * len(lines), tuple(tokens)),), "image/png")
+    page = Page(0, 220.0, 20.0 + 12.0 * len(lines), tuple(tokens), source=TokenSource.OCR)
+    return Document("receipt.png", (page,), "image/png")
 
 
 SHOP = [
