@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from extractors.context import ExtractionContext
@@ -18,7 +19,7 @@ from extractors.contracts.parties import party_candidates
 from extractors.contracts.scoring import ContractScorer, ValueGroup, load_scorer
 from extractors.contracts.text import DocText, Span
 from extractors.document import Document, TokenSource
-from extractors.fields.candidates import EUROPEAN_CODE, US_ADDRESS
+from extractors.fields.candidates import EUROPEAN_CODE, US_STATE_CODES
 from extractors.geometry import BBox
 from extractors.results import Alternative, FieldValue
 
@@ -101,15 +102,27 @@ def _currency(dt: DocText, value: FieldValue) -> FieldValue:
 def _day_first(ctx: ExtractionContext, law: Sequence[Candidate], text: str) -> bool:
     """The default order for numeric dates the document itself leaves open ("03/05/2023"): from the language
     hint if given, else day first unless the governing law is a US state's; where no law is named, month first
-    only if a US address ends a line ("Austin, TX 78701") and no European IBAN or VAT id is printed."""
+    only if a party is American (a state and ZIP code in an address, "a Delaware corporation") and no European
+    IBAN or VAT id is printed."""
     if ctx.language_hint:
         return not str(ctx.language_hint).lower().replace("_", "-").startswith(("en-us", "us"))
     strong = [c.value for c in law if c.kind in ("governed_by", "governed_by_law")]
     if strong:
         return strong[0] not in US_STATES
-    lines = text.splitlines()
-    american = any(US_ADDRESS.search(ln) for ln in lines) and not any(EUROPEAN_CODE.search(ln) for ln in lines)
-    return not american
+    american = bool(_US_CODE_ZIP.search(text) or _US_STATE.search(text))
+    return not (american and not EUROPEAN_CODE.search(text))
+
+
+_STATE = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in US_STATES)
+_US_CODE_ZIP = re.compile(r",\s*(?:" + US_STATE_CODES + r")\s+\d{5}(?:-\d{4})?\b")
+"""A state's code and ZIP code anywhere in a line ("Austin, TX 78701, and ...")."""
+_US_STATE = re.compile(
+    r"\b(?:" + _STATE + r")\s+\d{5}(?:-\d{4})?\b"  # "Austin, Texas 78701"
+    r"|\ban?\s+(?:" + _STATE + r")\s+(?:corporation|limited\s+liability\s+company|limited\s+partnership|"
+    r"general\s+partnership|statutory\s+trust|banking\s+corporation)\b",  # "a Delaware corporation"
+    re.IGNORECASE,
+)
+"""A US party: its state and ZIP code, or a company organised under a state's law."""
 
 
 def _group_span(dt: DocText, group: ValueGroup) -> Span:

@@ -69,10 +69,11 @@ class LineView:
         return tuple(tid for tid, (s, e) in zip(self.token_ids, self.spans, strict=True) if s < end and e > start)
 
 
-US_ADDRESS = re.compile(
-    r",\s*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
-    r"|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\s*$"
+US_STATE_CODES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
+    "|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
 )
+US_ADDRESS = re.compile(r",\s*(?:" + US_STATE_CODES + r")\s+\d{5}(?:-\d{4})?\s*$")
 """A US address's state and ZIP code ending a line ("Austin, TX 78701"): US invoices write dates month first."""
 EUROPEAN_CODE = re.compile(
     r"\b(?:[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?"  # an IBAN

@@ -250,6 +250,9 @@ def test_numeric_dates_are_read_day_first_when_the_document_says_so(tmp_path: Pa
     [
         ("Acme Widgets Ltd, 1 King Street, London EC2V 8AU", "2023-05-03"),
         ("Acme Widgets Inc., 100 Congress Avenue, Austin, TX 78701", "2023-03-05"),
+        ("Acme Widgets Inc., 100 Congress Avenue, Austin, Texas 78701, and its affiliates", "2023-03-05"),
+        ("Acme Widgets Inc., a Delaware corporation", "2023-03-05"),
+        ("Acme Widgets Ltd, registered in England, VAT GB 574 1082 06, Austin, TX 78701", "2023-05-03"),
     ],
 )
 def test_without_a_governing_law_numeric_dates_are_day_first_unless_the_parties_are_american(
