@@ -223,6 +223,14 @@ class Registry:
             )
             try:
                 with self._db.write() as s:
+                    in_use = self._in_use(s)
+                    if status == Status.PROMOTED and parent_version is not None and in_use != parent_version:
+                        # measured against a model no longer in use (another promotion, a rollback meanwhile)
+                        status = row.status = Status.REJECTED
+                        row.note = (f"{note}; " if note else "") + (
+                            f"the model in use changed while it trained ({parent_version} -> {in_use}): not promoted"
+                        )
+                        row.metrics = metrics = {**metrics, "decision": status}
                     s.add(row)
                     s.flush()
                     shared.store(s, rel, data)
@@ -261,6 +269,14 @@ class Registry:
             view = _view(row, self.models_dir)
             self.write_pointer(s)  # before the commit: a pointer that cannot be written leaves the registry as it was
         return view
+
+    @staticmethod
+    def _in_use(s: Session) -> str:
+        """The version in use, the shipped default's name if none; its row is locked until the transaction ends."""
+        row = s.execute(
+            select(ModelVersion).where(ModelVersion.active.is_(True)).with_for_update()
+        ).scalar_one_or_none()
+        return row.version if row is not None else DEFAULT_VERSION
 
     def _verified(self, s: Session, row: ModelVersion) -> FieldModel:
         """The version's model from this desk's copy of its file (written from the database where missing)."""

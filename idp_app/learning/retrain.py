@@ -525,7 +525,7 @@ def retrain(
     return RetrainReport(
         view.status,
         view.version,
-        decision.reasons,
+        tuple(view.note.split("; ")) if view.note else decision.reasons,
         len(train_pairs),
         n_pairs,
         len(hold_pairs),

@@ -44,7 +44,7 @@ from idp_app.config import AppConfig
 from idp_app.db.engine import Database
 from idp_app.db.models import Document, Extraction, FieldRow, Reason, utcnow
 from idp_app.domain import DocumentStatus as S
-from idp_app.errors import InputError, NotFoundError
+from idp_app.errors import ConfigError, InputError, NotFoundError
 from idp_app.services import audit, lifecycle
 from idp_app.services.documents import load_document
 from idp_app.services.evaluate import current_values, required_fields, summarise, text_of, vendor_facts
@@ -495,6 +495,12 @@ class IngestService:
             doc = s.get(Document, doc_id, with_for_update=True)  # an export marking it is waited for, then refused
             if doc is None:
                 raise NotFoundError(f"no document {doc_id}")
+            original = self._store.path_for(doc.sha256, doc.suffix)
+            if not original.is_file():  # checked before anything changes: the document stays as it is
+                raise ConfigError(
+                    f"document {doc_id}'s original is not in {self._store.root} (IDP_FILES_DIR): it was imported "
+                    "where another folder of originals is used; every desk sharing a database needs the same one"
+                )
             doc.attempts = 0
             lifecycle.transition(s, doc, S.EXTRACTING, actor.name, reextract=True)
             doc.claimed_by = self.run_id  # held by this run at once: a hot-folder watch does not take it meanwhile

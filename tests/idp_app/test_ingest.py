@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from idp_app.db.models import Document, Extraction
 from idp_app.domain import DocumentStatus
-from idp_app.errors import IllegalTransitionError, InputError, PermissionDeniedError
+from idp_app.errors import ConfigError, IllegalTransitionError, InputError, PermissionDeniedError
 from idp_app.services import IngestReport, Workspace
 from idp_app.services.storage import FileStore
 
@@ -147,6 +147,18 @@ def test_reextraction_replaces_fields_and_needs_a_supervisor(ws: Workspace, inbo
     ws.queue.claim(item.id, "clerk")
     with pytest.raises(IllegalTransitionError):
         ws.ingest.reextract(item.id, "sup")
+
+
+def test_a_document_whose_original_this_desk_cannot_reach_is_not_reextracted(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, "a.json", invoice("A-1", conf=0.99))
+    ws.ingest.ingest([inbox], workers=0)
+    with ws.db.read() as s:
+        doc_id = s.execute(select(Document.id)).scalar_one()
+    before = ws.documents.get(doc_id).status
+    ws.documents.file_path(doc_id).unlink()  # imported on a desk with another folder of originals
+    with pytest.raises(ConfigError, match="IDP_FILES_DIR"):
+        ws.ingest.reextract(doc_id, "sup")
+    assert ws.documents.get(doc_id).status is before
 
 
 def test_missing_path_is_an_input_error(ws: Workspace, tmp_path: Path) -> None:

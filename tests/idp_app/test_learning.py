@@ -654,3 +654,16 @@ def test_a_stored_memory_that_cannot_be_read_is_learned_again_not_replaced(
         assert sorted({d for e in memory.entries for d in e.documents}) == sorted(shas)
     finally:
         desk.close()
+
+
+def test_a_model_measured_against_one_no_longer_in_use_is_not_promoted(ws: Workspace) -> None:
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-a"))
+    add(reg, model_preferring(1, "v-b"))
+    reg.rollback("sup")  # while v-c trained against v-b
+    view = reg.add(model_preferring(2, "v-c"), by="sup", status=Status.PROMOTED, metrics={}, training_documents=9,
+                   training_pairs=9, parent_version="v-b", note="accuracy 0.90 -> 0.95")  # fmt: skip
+    assert view.status == Status.REJECTED and "changed while it trained (v-b -> v-a)" in view.note
+    assert reg.active().version == "v-a"  # type: ignore[union-attr]
+    with pytest.raises(InvalidValueError, match="needs a reason"):
+        reg.promote("v-c", "sup")
