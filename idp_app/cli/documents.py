@@ -80,7 +80,10 @@ def extract_cmd(
     fmt: Annotated[str, typer.Option("--format", help="json (one object per line) or table.")] = "json",
     no_einvoice: Annotated[bool, typer.Option("--no-einvoice", help="Read the page, not the embedded XML.")] = False,
 ) -> None:
-    """Extract the fields of each document: value, box, calibrated confidence, alternatives and evidence."""
+    """Extract the fields of each document: value, box, calibrated confidence, alternatives and evidence.
+
+    With the shipped model, whatever a desk learned: to see a stored document read with the model in use and
+    the vendor memory, re-extract it (idp reextract DOC) and show it (idp show DOC)."""
     if fmt not in ("json", "table"):
         print(f"error: --format must be json or table, not {fmt!r}", file=sys.stderr)
         raise typer.Exit(2)
