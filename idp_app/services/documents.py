@@ -295,6 +295,10 @@ class DocumentService:
                 if doc is None:
                     raise NotFoundError(f"no document {doc_id}")
                 if unchanged_since is not None and _last_change(s, doc_id) != unchanged_since[doc_id]:
+                    if doc.status == DocumentStatus.EXPORTED.value:
+                        raise ChangedMeanwhileError(
+                            f"document {doc_id} was exported by another export while this batch was written"
+                        )
                     raise ChangedMeanwhileError(f"document {doc_id} changed while the batch was written")
                 lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, **details)
 

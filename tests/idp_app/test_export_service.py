@@ -170,6 +170,22 @@ def test_a_failure_while_marking_leaves_documents_approved_and_no_files(
     assert status(ws, ids["a"]) is DocumentStatus.APPROVED
 
 
+def test_a_document_another_export_took_meanwhile_is_named_as_such(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1")})
+    write = ExportService._write_formats
+
+    def meanwhile(self: ExportService, *args: Any, **kwargs: Any) -> Any:
+        written = write(self, *args, **kwargs)
+        ws.documents.mark_exported([ids["a"]], "sup", batch="other-desk")  # another desk's export
+        return written
+
+    monkeypatch.setattr(ExportService, "_write_formats", meanwhile)
+    with pytest.raises(IllegalTransitionError, match=f"document {ids['a']} was exported by another export"):
+        ws.export.export("sup", out_dir=tmp_path / "out", batch="b1", formats=["csv"])
+
+
 def test_a_document_corrected_while_its_batch_is_written_is_not_marked_with_stale_values(
     ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
