@@ -68,7 +68,10 @@ def model_list() -> None:
 
     with _ws() as ws:
         rows = Registry(ws.db, ws.config).list()
-    table = Table("version", "status", "in use", "held-out", "training docs", "created", "promoted by")
+    table = Table()
+    table.add_column("version", no_wrap=True, min_width=14)  # whole: it is typed back to promote it
+    for name in ("status", "in use", "held-out", "training docs", "created", "promoted by"):
+        table.add_column(name)
     for r in rows:
         acc = r.metrics.get("holdout", {}).get("accuracy")
         table.add_row(
