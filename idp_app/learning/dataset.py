@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from extractors.fields.features import FEATURES
 from extractors.fields.schema import SCHEMA_DIR, load_schema
 from extractors.fields.scorer import Dataset, FieldCandidates, build_dataset
 from extractors.fields.scorer import TrainingPair as ScorerPair
+from idp_app.services.storage import write_atomically
 from idp_app.services.training import TrainingPair
 
 LEARNED_TYPES = ("invoice", "receipt")
@@ -225,11 +224,7 @@ class CandidateCache:
         self._write(self._path(sha256, doc_type), _to_json(found))
 
     def _write(self, file: Path, data: dict[str, Any]) -> None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-        os.replace(tmp, file)
+        write_atomically(file, json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
 
 def compute_candidates(

@@ -8,8 +8,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 from extractors.context import ExtractionContext
 from extractors.document import Block, Document, Line, Page, Token, TokenSource
 from extractors.geometry import BBox
+from idp_app.services.storage import write_atomically
 
 CACHE_VERSION = 1
 
@@ -108,11 +107,7 @@ class DocumentCache:
         file = self._file(sha)
         if file is None:
             return
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-        os.replace(tmp, file)
+        write_atomically(file, json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
     def read(self, path: Path, ctx: ExtractionContext) -> Document:
         """The read document of ``path`` (a ``ReadFn``): read once per file content."""

@@ -8,26 +8,14 @@ models directory, which extraction workers read (they never open the database). 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from idp_app.learning.models import StoredFile
+from idp_app.services.storage import sha256_of, write_atomically
 
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in its folder: readers see the old bytes or the new."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["fetch", "store", "write_atomically"]
 
 
 def store(s: Session, name: str, data: bytes) -> None:
@@ -58,6 +46,6 @@ def fetch(s: Session, models_dir: Path, name: str, sha256: str | None = None) ->
 
 def _sha_of(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_of(path)
     except OSError:
         return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,9 @@ from idp_app.services import lifecycle
 from idp_app.services.evaluate import bbox, evaluate, field_value, required_fields
 from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import BLOCKING, Reason, RoutingPolicy
-from idp_app.services.storage import FileStore
+from idp_app.services.storage import FileStore, write_atomically
 from idp_app.services.users import Permission, User, acting_user
-from idp_app.services.values import field_type, schema_types
+from idp_app.services.values import PARTY_SEPARATOR, field_type, schema_types
 from idp_app.services.views import AlternativeView, DocumentView, FieldView, LineItemView, PageView, ReasonView
 
 ReadFn = Callable[[Path, ExtractionContext], ReadDocument]
@@ -68,7 +67,7 @@ def _alternatives(raw: dict[str, Any] | None) -> tuple[AlternativeView, ...]:
         value = a.get("value")
         out.append(
             AlternativeView(
-                "; ".join(value) if isinstance(value, list) else value,
+                PARTY_SEPARATOR.join(value) if isinstance(value, list) else value,
                 a.get("text", ""),
                 float(a.get("confidence", 0.0)),
                 a.get("page"),
@@ -178,14 +177,6 @@ def _token_json(t: Token) -> list[Any]:
     return [t.text, t.bbox_pt.to_list(3), round(t.confidence, 4), str(t.source)]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
 class DocumentService:
     def __init__(
         self, db: Database, config: AppConfig, policy: RoutingPolicy | PolicyStore, read: ReadFn | None = None
@@ -236,7 +227,7 @@ class DocumentService:
                 for p in pages
             ],
         }
-        _atomic_write(cache, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        write_atomically(cache, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
         return pages
 
     @staticmethod

@@ -11,7 +11,7 @@ from extractors.results import FieldValue
 from idp_app.db.models import Document, FieldRow
 from idp_app.services import vendors
 from idp_app.services.routing import FieldReview, RoutingPolicy, VendorFacts, field_review
-from idp_app.services.values import schema_types
+from idp_app.services.values import PARTY_SEPARATOR, schema_types
 
 
 def bbox(data: list[float] | None) -> BBox | None:
@@ -53,7 +53,7 @@ def text_of(fields: dict[str, FieldValue], name: str) -> str | None:
     fv = fields.get(name)
     if fv is None or not fv.found:
         return None
-    return fv.value if isinstance(fv.value, str) else "; ".join(fv.value or ())
+    return fv.value if isinstance(fv.value, str) else PARTY_SEPARATOR.join(fv.value or ())
 
 
 def summarise(doc: Document, fields: dict[str, FieldValue], policy: RoutingPolicy) -> None:

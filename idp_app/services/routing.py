@@ -19,7 +19,7 @@ from extractors.fields.payment_terms import agrees_with_terms
 from extractors.results import FieldValue
 from idp_app.domain import ReviewState, review_state
 from idp_app.errors import ConfigError
-from idp_app.services.values import schema_types, wrong_code
+from idp_app.services.values import PARTY_SEPARATOR, schema_types, wrong_code
 
 REOPENED = "reopened"
 """The reason a supervisor gives when sending an approved document back to review; re-extraction keeps it."""
@@ -253,7 +253,7 @@ def _text(fields: Mapping[str, FieldValue], name: str) -> str | None:
     fv = fields.get(name)
     if fv is None or not fv.found:
         return None
-    return fv.value if isinstance(fv.value, str) else "; ".join(fv.value or ())
+    return fv.value if isinstance(fv.value, str) else PARTY_SEPARATOR.join(fv.value or ())
 
 
 def normal_iban(iban: str | None) -> str | None:
@@ -287,7 +287,7 @@ def check_rules(
     if kind == "invoice":
         out.extend(_probably_missed(fields, policy))
     total = amount(fields, n("total_amount"))
-    currency = _code(fields, n("currency"))
+    currency = (_text(fields, n("currency")) or "").upper() or None
     limit = policy.limit(policy.max_total, currency)
     if limit is not None and total is not None and total > limit[0]:
         shown = f"{total} {currency}" if currency else str(total)
@@ -373,17 +373,12 @@ def _probably_missed(fields: Mapping[str, FieldValue], policy: RoutingPolicy) ->
 def _contract_rules(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:
     name = policy.name("contract_value")
     value = amount(fields, name)
-    currency = _code(fields, policy.name("currency"))
+    currency = (_text(fields, policy.name("currency")) or "").upper() or None
     limit = policy.limit(policy.max_contract_value, currency)
     if limit is not None and value is not None and value > limit[0]:
         shown = f"{value} {currency}" if currency else str(value)
         return [Reason("value_above_limit", f"contract value {shown} is above the limit {limit[1]}", (name,))]
     return []
-
-
-def _code(fields: Mapping[str, FieldValue], name: str) -> str | None:
-    fv = fields.get(name)
-    return fv.value.upper() if fv is not None and fv.found and isinstance(fv.value, str) else None
 
 
 def _vendor_rules(fields: Mapping[str, FieldValue], facts: VendorFacts, policy: RoutingPolicy) -> list[Reason]:

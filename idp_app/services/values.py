@@ -74,9 +74,14 @@ def typed_currency(text: str | None) -> frozenset[str]:
     sign = m.group(1) or m.group(2)
     if sign in _SIGNS:
         return _SIGNS[sign]
+    return frozenset({sign}) if is_currency_code(sign) else frozenset()
+
+
+def is_currency_code(code: str) -> bool:
+    """Whether ``code`` is an ISO 4217 currency code (babel's list)."""
     from babel.numbers import get_currency_name
 
-    return frozenset({sign}) if get_currency_name(sign, locale="en") != sign else frozenset()
+    return bool(re.fullmatch(r"[A-Z]{3}", code)) and get_currency_name(code, locale="en") != code
 
 
 def parse_amount(text: str) -> Decimal:
@@ -243,9 +248,7 @@ def normalise(value_type: str, text: str | None) -> str | None:
         return f"{parse_amount(s.rstrip('%').strip()).normalize():f}"
     if value_type == "currency":
         code = _CURRENCY_SIGNS.get(s, s.upper())
-        from babel.numbers import get_currency_name
-
-        if not re.fullmatch(r"[A-Z]{3}", code) or get_currency_name(code, locale="en") == code:
+        if not is_currency_code(code):
             raise InvalidValueError(f"{text!r} is not a currency code (e.g. EUR)")
         return code
     if value_type == "iban":
