@@ -737,4 +737,5 @@ def with_memory_weight(model: FieldModel, weight: float = PRIOR_WEIGHT) -> Field
         dict(model.metrics),
         model.training_documents,
         model.absent,
+        model.contract,
     )

@@ -212,13 +212,13 @@ def extract_document(
         model = load_model(ctx.model_path)
     warnings = list(doc.warnings)
     if dtype == DocumentType.CONTRACT:
-        fields, extra, version = _contract_fields(doc, ctx)
+        fields, extra, version = _contract_fields(doc, ctx, model)
         warnings.extend(extra)
         schema = load_schema(str(DocumentType.CONTRACT))
         added = tuple(spec for spec in schema.fields if spec.name not in fields)
         if added:  # fields a user added to the contract schema: label words and value type, as on invoices
             fields.update(_fields(doc, ctx, replace(schema, fields=added), dtype, model, sources, timing))
-            version = f"{version}+{model.version}" if version else model.version
+            version = f"{version}+{model.version}" if version and version != model.version else model.version
         timing["fields"] = (time.perf_counter() - t0) * 1000
         return ExtractionResult(
             doc.path, dtype, type_conf, doc.page_count, fields, (), tuple(warnings), timing, version
@@ -454,15 +454,19 @@ def merge_receipt_rules(doc: Document, fields: dict[str, FieldValue]) -> dict[st
     return out
 
 
-def _contract_fields(doc: Document, ctx: ExtractionContext) -> tuple[dict[str, FieldValue], list[str], str]:
-    """The contract extractor's fields, its warnings and the version of the contract scorer that ranked them."""
+def _contract_fields(
+    doc: Document, ctx: ExtractionContext, model: FieldModel
+) -> tuple[dict[str, FieldValue], list[str], str]:
+    """The contract extractor's fields, its warnings and the version of the contract scorer that ranked them: the
+    one ``model`` learned from approved contracts, else the one shipped."""
     try:
         from extractors.contracts import extract_contract_fields  # type: ignore[attr-defined,unused-ignore]
-        from extractors.contracts.scoring import load_scorer
+        from extractors.contracts.scoring import scorer_for
     except ImportError:
         return {}, ["contract fields are not available in this installation"], ""
-    fields, warnings = extract_contract_fields(doc, ctx)
-    return fields, warnings, load_scorer().version
+    scorer = scorer_for(model.contract, model.version)
+    fields, warnings = extract_contract_fields(doc, ctx, scorer=scorer)
+    return fields, warnings, scorer.version
 
 
 def _read(path: Path, ctx: ExtractionContext) -> Document:

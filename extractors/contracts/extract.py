@@ -58,11 +58,7 @@ def extract_contract_fields(
     warnings: list[str] = []
     if not dt.text.strip():
         warnings.append("contract has no text to read fields from (a scan without OCR?)")
-    candidates: list[Candidate] = list(governing_law_candidates(dt))
-    candidates += date_candidates(dt, day_first=_day_first(ctx, candidates, dt.text))
-    candidates += duration_candidates(dt)
-    candidates += value_candidates(dt)
-    candidates += party_candidates(dt)
+    candidates = contract_candidates(dt, ctx)
     fields: dict[str, FieldValue] = {}
     for name in CONTRACT_FIELDS:
         if name == "currency":
@@ -73,6 +69,16 @@ def extract_contract_fields(
         fields[name] = _field_value(dt, name, groups, min_conf, weights.absent_rate if weights else 0.2)
     fields["currency"] = _currency(dt, fields["contract_value"])
     return fields, warnings
+
+
+def contract_candidates(dt: DocText, ctx: ExtractionContext) -> list[Candidate]:
+    """Every candidate of every contract field the scorer ranks, found by the patterns over ``dt``."""
+    candidates: list[Candidate] = list(governing_law_candidates(dt))
+    candidates += date_candidates(dt, day_first=_day_first(ctx, candidates, dt.text))
+    candidates += duration_candidates(dt)
+    candidates += value_candidates(dt)
+    candidates += party_candidates(dt)
+    return candidates
 
 
 def _currency(dt: DocText, value: FieldValue) -> FieldValue:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,11 +114,19 @@ class ContractScorer:
                 g.candidates.sort(key=lambda c: (-weights.weights.get(f"kind={c.kind}", 0.0), c.start))
         return sorted(groups, key=lambda g: (-g.confidence, g.candidates[0].start))
 
+    def to_payload(self) -> dict[str, Any]:
+        return {"version": self.version, "fields": {k: w.to_dict() for k, w in sorted(self.fields.items())}}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any], version: str | None = None) -> ContractScorer:
+        """The scorer of ``payload``; ``version`` names it instead of the version written there."""
+        fields = {str(name): FieldWeights.from_dict(w) for name, w in payload["fields"].items()}
+        return cls(fields, str(payload.get("version", "")) if version is None else version)
+
 
 def save_scorer(path: str | os.PathLike[str], scorer: ContractScorer, metrics: dict[str, Any]) -> Path:
     """Write the scorer as a model file (format, version, checksum, metrics), atomically."""
-    payload = {"version": scorer.version, "fields": {k: w.to_dict() for k, w in sorted(scorer.fields.items())}}
-    return write_model(path, payload, metrics, kind=MODEL_FORMAT, version=MODEL_FORMAT_VERSION)
+    return write_model(path, scorer.to_payload(), metrics, kind=MODEL_FORMAT, version=MODEL_FORMAT_VERSION)
 
 
 _CACHE: dict[str, ContractScorer] = {}
@@ -132,13 +140,22 @@ def load_scorer(path: str | os.PathLike[str] | None = None) -> ContractScorer:
         return _CACHE[key]
     payload, _metrics = read_model(source, kind=MODEL_FORMAT, version=MODEL_FORMAT_VERSION)
     try:
-        scorer = ContractScorer(
-            {name: FieldWeights.from_dict(w) for name, w in payload["fields"].items()}, str(payload.get("version", ""))
-        )
+        scorer = ContractScorer.from_payload(payload)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"contract scorer is malformed: {exc}", path=str(source)) from exc
     _CACHE[key] = scorer
     return scorer
+
+
+def scorer_for(learned: Mapping[str, Any] | None, version: str) -> ContractScorer:
+    """The contract scorer a field model carries (``learned``: its contract weights, learned from approved
+    contracts, under the model's ``version``), else the one shipped."""
+    if learned is None:
+        return load_scorer()
+    try:
+        return ContractScorer.from_payload(learned, version)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"the model's contract weights are malformed: {exc}") from exc
 
 
 def fit_field(

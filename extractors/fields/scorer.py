@@ -240,6 +240,9 @@ class FieldModel:
     """SHA-256 of the documents the model was trained or calibrated on, so evaluation can leave them out."""
     absent: AbsentModel | None = None
     """The confidence of a field reported missing (None: a model from before it was kept)."""
+    contract: dict[str, Any] | None = None
+    """The contract scorer's weights learned from approved contracts
+    (:meth:`extractors.contracts.scoring.ContractScorer.to_payload`); None: the shipped contract scorer."""
 
     def scorer_for(self, name: str, value_type: str) -> Scorer | None:
         return self.per_field.get(name) or self.per_type.get(value_type)
@@ -254,6 +257,7 @@ class FieldModel:
             "version": self.version,
             "training_documents": list(self.training_documents),
             **({"absent": self.absent.to_dict()} if self.absent is not None else {}),
+            **({"contract": self.contract} if self.contract is not None else {}),
         }
 
     @classmethod
@@ -268,6 +272,7 @@ class FieldModel:
             dict(metrics or {}),
             tuple(data.get("training_documents", ())),
             AbsentModel.from_dict(data["absent"]) if "absent" in data else None,
+            dict(data["contract"]) if data.get("contract") is not None else None,
         )
 
     def save(self, path: Any) -> None:
