@@ -16,7 +16,9 @@ from idp_app.errors import InputError
 from idp_app.services.users import Permission
 
 out = Console()
-model_app = typer.Typer(help="The field model in use: list versions, promote, roll back, the golden set.")
+model_app = typer.Typer(
+    help="The model in use (field and contract scorers): list versions, promote, roll back, the golden set."
+)
 golden_app = typer.Typer(help="Documents every new model is measured on before promotion.")
 
 
@@ -31,9 +33,9 @@ def retrain_cmd(
     user: UserOpt = None,
     if_due: Annotated[bool, typer.Option("--if-due", help="Do nothing (exit 0) unless retraining is due.")] = False,
 ) -> None:
-    """Train a new model on the approved invoices and receipts, holding out the golden set and the most recently
-    approved share (20 % by default: holdout_share in the learning table of routing.toml) to measure it on;
-    promote it only if it measures better there than the model in use."""
+    """Train a new model on the approved invoices, receipts and contracts, holding out the golden set and the most
+    recently approved share (20 % by default: holdout_share in the learning table of routing.toml) to measure it
+    on; promote it only if it measures better there than the model in use."""
     from idp_app.learning.retrain import retrain
 
     with _ws() as ws:

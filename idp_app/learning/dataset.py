@@ -19,6 +19,13 @@ from typing import Any
 import numpy as np
 
 from extractors.context import ExtractionContext
+from extractors.contracts.learning import (
+    ContractExample,
+    GroupRow,
+    contract_groups,
+    groups_from_json,
+    groups_to_json,
+)
 from extractors.document import Document
 from extractors.fields.features import FEATURES
 from extractors.fields.schema import SCHEMA_DIR, load_schema
@@ -29,8 +36,13 @@ from idp_app.services.training import TrainingPair
 
 LEARNED_TYPES = ("invoice", "receipt")
 """Document types whose fields the field scorer ranks (contracts have their own extractor)."""
+CONTRACT = "contract"
+MODEL_TYPES = (*LEARNED_TYPES, CONTRACT)
+"""Document types a model version learns from and is measured on: the field scorer's and the contract scorer's."""
 
 ReadFn = Callable[[Path, ExtractionContext], Document]
+ContractGroups = Mapping[str, Sequence[GroupRow]]
+"""A contract's value groups per field (:func:`extractors.contracts.learning.contract_groups`)."""
 CandidateMap = Mapping[str, Mapping[str, FieldCandidates]]
 """Candidates of each document (by SHA-256), per field."""
 FixedMap = Mapping[str, Mapping[str, str]]
@@ -270,3 +282,61 @@ def terms_due_date(fixed: Mapping[str, str], invoice_date: str | None) -> str | 
     terms = PaymentTerms("", 0, (), t["net_days"], tuple(t["dates"]), t["month_end"], t["from_invoice"],
                          t["net_months"])  # fmt: skip
     return terms.due_date(invoice_date)
+
+
+# ---- contracts -------------------------------------------------------------------------------------------------
+
+CONTRACT_MODULES = ("candidates", "extract", "normalize", "parties", "scoring", "text", "learning")
+"""The contract modules whose source makes a contract's value groups: part of the cached groups' version."""
+
+
+def _contract_version() -> str:
+    h = hashlib.sha256(b"contract-groups-1")
+    for name in CONTRACT_MODULES:
+        spec = importlib.util.find_spec(f"extractors.contracts.{name}")
+        if spec is not None and spec.origin:
+            h.update(Path(spec.origin).read_bytes())
+    return h.hexdigest()[:12]
+
+
+CONTRACT_VERSION = _contract_version()
+
+
+def contract_examples(
+    docs: Sequence[DocumentTruth], groups_by_doc: Mapping[str, ContractGroups], fields: Sequence[str]
+) -> list[ContractExample]:
+    """The contract scorer's examples: each approved contract's value groups with the clerks' truth. A field the
+    clerk approved empty is true as none. Pure."""
+    return [
+        ContractExample(groups_by_doc[d.sha256], {n: d.truth.get(n) for n in fields})
+        for d in docs
+        if d.doc_type == CONTRACT and d.sha256 in groups_by_doc
+    ]
+
+
+class ContractGroupCache:
+    """Each contract's value groups as JSON in ``folder``, keyed by SHA-256 and :data:`CONTRACT_VERSION`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._memory: dict[str, ContractGroups] = {}
+
+    def groups(self, sha256: str, path: Path, ctx: ExtractionContext, read: ReadFn | None = None) -> ContractGroups:
+        if sha256 in self._memory:
+            return self._memory[sha256]
+        file = self.folder / f"{sha256}-contract-{CONTRACT_VERSION}.json"
+        found: ContractGroups | None = None
+        if file.is_file():
+            try:
+                found = groups_from_json(json.loads(file.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                found = None
+        if found is None:
+            if read is None:
+                from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
+
+                read = read_document
+            found = contract_groups(read(path, ctx), ctx)
+            write_atomically(file, json.dumps(groups_to_json(found), separators=(",", ":")).encode("utf-8"))
+        self._memory[sha256] = found
+        return found

@@ -30,7 +30,7 @@ from idp_app.db.models import Document, utcnow
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ConfigError, DuplicateError, InvalidValueError, NotFoundError
 from idp_app.learning import shared
-from idp_app.learning.dataset import LEARNED_TYPES
+from idp_app.learning.dataset import MODEL_TYPES
 from idp_app.learning.models import GoldenDocument, ModelVersion, StoredFile
 from idp_app.services import audit
 from idp_app.services.users import Permission, User, acting_user
@@ -380,9 +380,10 @@ class Registry:
                     f"document {document_id} is not approved ({doc.status.replace('_', ' ')}): only approved "
                     "documents, whose values a person made true, can be in the golden set"
                 )
-            if (doc.doc_type or "invoice") not in LEARNED_TYPES:
+            if (doc.doc_type or "invoice") not in MODEL_TYPES:
                 raise InvalidValueError(
-                    f"document {document_id} is a {doc.doc_type}: the field model is measured on invoices and receipts"
+                    f"document {document_id} is of type {doc.doc_type}: models are measured on invoices, receipts and "
+                    "contracts"
                 )
             if s.get(GoldenDocument, document_id) is None:
                 s.add(GoldenDocument(document_id=document_id, added_by=actor.name))

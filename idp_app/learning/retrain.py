@@ -28,6 +28,9 @@ import numpy as np
 from sqlalchemy import func, select
 
 from extractors.context import ExtractionContext
+from extractors.contracts.learning import SCORED_FIELDS, ContractExample, fit_scorer
+from extractors.contracts.learning import outcomes as contract_outcomes
+from extractors.contracts.scoring import scorer_for
 from extractors.fields.schema import load_schema
 from extractors.fields.scorer import ConfidenceModel, Dataset, FieldModel, build_dataset, same_value, train
 from extractors.fields.scorer import TrainingPair as ScorerPair
@@ -37,9 +40,14 @@ from idp_app.db.models import Document
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ConfigError
 from idp_app.learning.dataset import (
+    CONTRACT,
     LEARNED_TYPES,
+    MODEL_TYPES,
     CandidateCache,
+    ContractGroupCache,
+    ContractGroups,
     ReadFn,
+    contract_examples,
     documents_of,
     scorer_pairs,
     terms_due_date,
@@ -128,17 +136,22 @@ class Metrics:
         }
 
 
-def measure(model: FieldModel, pairs: Sequence[ScorerPair]) -> Metrics:
+def measure(model: FieldModel, pairs: Sequence[ScorerPair], contracts: Sequence[ContractExample] = ()) -> Metrics:
     """How often extraction with ``model`` gives the true value, over every field with a truth in ``pairs``: the
     scorer's choice, or the value the document's layout rules fix (which extraction keeps whatever the scorer
-    ranks first)."""
-    outcomes = _outcomes(model, pairs)
-    every = tuple(right for _, right, _, _ in outcomes)
+    ranks first); and over every checked field of ``contracts``, with the model's contract scorer."""
+    outcomes: list[tuple[str, bool]] = [(name, right) for name, right, _, _ in _outcomes(model, pairs)]
+    if contracts:
+        outcomes += contract_outcomes(scorer_for(model.contract, model.version), contracts)
+    every = tuple(right for _, right in outcomes)
+    by_field: dict[str, list[bool]] = {}
+    for name, right in outcomes:
+        by_field.setdefault(name, []).append(right)
     return Metrics(
         float(np.mean(every)) if every else 0.0,
-        dict(sorted(_accuracy_by_field(outcomes).items())),
+        {name: float(np.mean(hits)) for name, hits in sorted(by_field.items())},
         len(every),
-        len(pairs),
+        len(pairs) + len(contracts),
         every,
     )
 
@@ -456,19 +469,24 @@ def retrain(
             return RetrainReport("not_due", reasons=(why,), seconds=time.perf_counter() - started)
     registry = Registry(ws.db, ws.config)
     golden_ids = registry.golden()
-    docs = [d for d in documents_of(training_pairs(ws)) if d.doc_type in LEARNED_TYPES]
+    docs = [d for d in documents_of(training_pairs(ws)) if d.doc_type in MODEL_TYPES]
     if settings.fields is not None:
         keep = settings.fields
         docs = [dataclasses.replace(d, truth={k: v for k, v in d.truth.items() if k in keep}) for d in docs]
     cache = CandidateCache(ws.config.cache_dir / "learning" / "candidates")
+    contract_cache = ContractGroupCache(ws.config.cache_dir / "learning" / "contracts")
     ctx = ctx or ExtractionContext(use_einvoice=False)
     candidates, fixed = {}, {}
+    groups: dict[str, ContractGroups] = {}
     skipped: list[str] = []
     for i, d in enumerate(docs, start=1):
         path = ws.documents.file_path(d.document_id)
         try:
-            found = cache.found(d.sha256, d.doc_type, path, ctx, read)
-            candidates[d.sha256], fixed[d.sha256] = found.rows, found.fixed
+            if d.doc_type == CONTRACT:
+                groups[d.sha256] = contract_cache.groups(d.sha256, path, ctx, read)
+            else:
+                found = cache.found(d.sha256, d.doc_type, path, ctx, read)
+                candidates[d.sha256], fixed[d.sha256] = found.rows, found.fixed
         except Exception as exc:  # one unreadable original must not stop retraining
             skipped.append(f"document {d.document_id} left out: {exc}")
             if progress:
@@ -476,7 +494,7 @@ def retrain(
             continue
         if progress:
             progress(i, len(docs), f"document {d.document_id}")
-    docs = [d for d in docs if d.sha256 in candidates]  # only what can be read is trained or measured on
+    docs = [d for d in docs if d.sha256 in candidates or d.sha256 in groups]  # only what can be read counts
     golden = [d for d in docs if d.document_id in golden_ids]
     rest = [d for d in docs if d.document_id not in golden_ids]
     n_hold = math.ceil(len(rest) * settings.holdout_share)
@@ -492,16 +510,31 @@ def retrain(
     train_pairs = scorer_pairs(train_docs, candidates, fixed)
     hold_pairs = scorer_pairs(hold_docs, candidates, fixed)
     golden_pairs = scorer_pairs(golden, candidates, fixed)
+    scored = [n for n in SCORED_FIELDS if settings.fields is None or n in settings.fields]
+    train_contracts = contract_examples(train_docs, groups, scored)
+    hold_contracts = contract_examples(hold_docs, groups, scored)
+    golden_contracts = contract_examples(golden, groups, scored)
     loaded = registry.load_active()
     current = loaded.model
-    model = fit_model(train_pairs, current, min_positive=settings.min_positive)
+    if train_pairs:
+        model = fit_model(train_pairs, current, min_positive=settings.min_positive)
+    else:  # contracts only: the field scorer stays as it is
+        model = FieldModel(dict(current.per_field), dict(current.per_type), current.confidence, absent=current.absent)
+    model.contract = current.contract
+    if train_contracts:
+        refit, changed = fit_scorer(scorer_for(current.contract, loaded.version), train_contracts)
+        if changed:
+            model.contract = refit.to_payload()
+            learned = {e.sha256 for e in train_docs if e.doc_type == CONTRACT}
+            model.training_documents = tuple(sorted({*model.training_documents, *learned}))
     payload = json.dumps(model.to_dict(), sort_keys=True).encode()
     with ws.db.read() as s:
         n = int(s.execute(select(func.count(ModelVersion.id))).scalar_one()) + 1
     model.version = f"v{n:04d}-{hashlib.sha256(payload).hexdigest()[:8]}"
-    m_cur, m_new = measure(current, hold_pairs), measure(model, hold_pairs)
-    g_cur = measure(current, golden_pairs) if golden_pairs else None
-    g_new = measure(model, golden_pairs) if golden_pairs else None
+    m_cur, m_new = measure(current, hold_pairs, hold_contracts), measure(model, hold_pairs, hold_contracts)
+    has_golden = bool(golden_pairs or golden_contracts)
+    g_cur = measure(current, golden_pairs, golden_contracts) if has_golden else None
+    g_new = measure(model, golden_pairs, golden_contracts) if has_golden else None
     decision = promotion_decision(m_cur, m_new, g_cur, g_new, settings.max_field_drop, settings.max_chance)
     metrics: dict[str, Any] = {
         "holdout": m_new.to_json(),
@@ -511,13 +544,14 @@ def retrain(
     }
     if g_cur is not None and g_new is not None:
         metrics["golden"], metrics["golden_current"] = g_new.to_json(), g_cur.to_json()
-    n_pairs = sum(len(p.truth) for p in train_pairs)
+    n_pairs = sum(len(p.truth) for p in train_pairs) + sum(len(e.truth) for e in train_contracts)
+    n_train = len(train_pairs) + len(train_contracts)
     view = registry.add(
         model,
         by=actor.name,
         status=Status.PROMOTED if decision.promote else Status.REJECTED,
         metrics=metrics,
-        training_documents=len(train_pairs),
+        training_documents=n_train,
         training_pairs=n_pairs,
         parent_version=loaded.version,
         note="; ".join(decision.reasons),
@@ -526,10 +560,10 @@ def retrain(
         view.status,
         view.version,
         tuple(view.note.split("; ")) if view.note else decision.reasons,
-        len(train_pairs),
+        n_train,
         n_pairs,
-        len(hold_pairs),
-        len(golden_pairs),
+        len(hold_pairs) + len(hold_contracts),
+        len(golden_pairs) + len(golden_contracts),
         m_cur.to_json(),
         m_new.to_json(),
         time.perf_counter() - started,

@@ -374,7 +374,7 @@ def test_cached_candidates_keep_the_rules_values_and_an_older_cache_is_read_agai
     assert again.rows["total_amount"].values == found.rows["total_amount"].values
 
 
-def test_only_approved_invoices_and_receipts_join_the_golden_set(ws: Workspace, inbox: Path) -> None:
+def test_only_approved_invoices_receipts_and_contracts_join_the_golden_set(ws: Workspace, inbox: Path) -> None:
     write_doc(inbox, "a.json", invoice("A", conf=0.5))
     ws.ingest.ingest([inbox], workers=0)
     [doc_id] = [i.id for i in ws.queue.list(limit=10)]
@@ -393,8 +393,15 @@ def test_only_approved_invoices_and_receipts_join_the_golden_set(ws: Workspace, 
     [contract] = [i.id for i in ws.queue.list(limit=10) if i.filename == "c.json"]
     ws.queue.claim(contract, "clerk")
     ws.review.approve(contract, "clerk")
-    with pytest.raises(InvalidValueError, match="is a contract"):
-        registry.golden_add(contract, "sup")
+    registry.golden_add(contract, "sup")
+    assert registry.golden() == {doc_id, contract}
+    write_doc(inbox, "o.json", {"fields": {}, "doc_type": "other"})
+    ws.ingest.ingest([inbox], workers=0)
+    [other] = [i.id for i in ws.queue.list(limit=10) if i.filename == "o.json"]
+    ws.queue.claim(other, "clerk")
+    ws.review.approve(other, "clerk")
+    with pytest.raises(InvalidValueError, match="is of type other: models are measured on invoices, receipts and"):
+        registry.golden_add(other, "sup")
 
 
 def test_payment_terms_read_by_their_wording_are_what_the_models_are_measured_on(tmp_path: Path) -> None:
