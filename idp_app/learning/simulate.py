@@ -3,7 +3,8 @@
 Each document is ingested into a temporary workspace and extracted with the model in use and the vendor memory;
 the fields that differ from the truth are what the clerk must correct. The simulated clerk claims the document,
 applies the truth through the review service (corrections with the box where the true value is printed,
-confirmations for the rest), and approves it (a supervisor overrides where a rule fails). Every K documents the
+confirmations for the rest; a field the dataset marks where printed is cleared where the document prints none),
+and approves it (a supervisor overrides where a rule fails). Every K documents the
 supervisor retrains through :func:`idp_app.learning.retrain.retrain` with its promotion rules. The learning
 curve (corrections per document, field accuracy, share of fields that would pass without review) is kept
 per window of documents.
@@ -232,9 +233,17 @@ class Replay:
                 passing_wrong += not o.correct
         memory_hit = any(FROM_MEMORY in fv.evidence or WHERE_BEFORE in fv.evidence for fv in result.fields.values())
         wrong = [o for o in outcomes if not o.correct]
+        extracted = (view.extraction or {}).get("fields", {})
+        spurious = [  # a field the dataset marks where printed, found where this document prints none
+            name
+            for name in sorted(self.settings.fields or ())
+            if name not in truths and (extracted.get(name) or {}).get("value") not in (None, "", [])
+        ]
         ws.queue.claim(doc_id, CLERK)
         for o in wrong:
             self._correct(doc_id, view, o.name, _truth_text(o.truth), result, doc)
+        for name in spurious:
+            self._correct(doc_id, view, name, None, result, doc)
         try:
             ws.review.approve(doc_id, CLERK)
         except RuleFailedError:
@@ -245,13 +254,13 @@ class Replay:
             index,
             record.id,
             len(outcomes),
-            len(wrong),
+            len(wrong) + len(spurious),
             sum(o.score for o in outcomes),
             passing,
             passing_wrong,
             result.model_version,
             memory_hit,
-            corrected=tuple(o.name for o in wrong),
+            corrected=(*(o.name for o in wrong), *spurious),
         )
 
     def _stored(self, view: Any) -> tuple[ExtractionResult, Document]:
