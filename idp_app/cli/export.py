@@ -67,12 +67,16 @@ def export_cmd(
                 f"exported {_count(len(report.exported))} to {escape(str(report.directory))}: {', '.join(files)}",
                 highlight=False,
             )
+        for name, what in report.assumed.items():
+            out.print(f"  assumed {name.replace('_', ' ')} {escape(what)}", highlight=False)
         for reason, ids in _grouped(report.notes).items():
             out.print(f"  note ({_ids(ids)}): {escape(reason)}", highlight=False)
+        for reason, ids in _grouped(report.warnings).items():
+            out.print(f"  schematron warning ({_ids(ids)}): {escape(reason)}", highlight=False)
         for reason, ids in _grouped(report.skipped).items():
             out.print(f"  skipped ({_ids(ids)}): {escape(reason)}", highlight=False)
         for p in report.failed:
-            err.print(f"  left approved {p.document_id} {escape(p.filename)}: {escape(p.reason)}", highlight=False)
+            err.print(f"  not exported {p.document_id} {escape(p.filename)}: {escape(p.reason)}", highlight=False)
     if report.failed:
         hint = ""
         if any(p.reason.startswith(("e-invoice", "Factur-X", "UBL")) for p in report.failed):
@@ -106,7 +110,9 @@ def _as_dict(report: Any) -> dict[str, Any]:
         "directory": str(report.directory) if report.directory else None,
         "exported": report.exported,
         "files": report.files,
+        "assumed": report.assumed,
         "notes": problems(report.notes),
+        "warnings": problems(report.warnings),
         "skipped": problems(report.skipped),
         "failed": problems(report.failed),
         "recovered": report.recovered,

@@ -69,7 +69,15 @@ class CiiInvoice:
     net: Decimal
     tax: Decimal
     total: Decimal
+    """The amount due as printed: net + tax + ``rounding``."""
     notes: tuple[str, ...]
+    rounding: Decimal = Decimal(0)
+    """What the printed total rounds net + tax by (EN 16931 BT-114)."""
+
+    @property
+    def with_vat(self) -> Decimal:
+        """The invoice total with VAT (EN 16931 BT-112): net + tax."""
+        return self.net + self.tax
 
 
 def cents(value: Decimal) -> Decimal:
@@ -132,7 +140,7 @@ def _groups(lines: list[CiiLine], tax: Decimal) -> tuple[TaxGroup, ...]:
     return tuple(groups)
 
 
-def _check_header(record: ExportRecord) -> tuple[Decimal, Decimal, Decimal]:
+def _check_header(record: ExportRecord, rounding_limit: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     """Net, tax and total, after checking the fields every EN 16931 invoice needs."""
     if not record.text("invoice_number"):
         raise NotExportable("the invoice number is empty")
@@ -154,13 +162,13 @@ def _check_header(record: ExportRecord) -> tuple[Decimal, Decimal, Decimal]:
         tax = total - net
     if net is None or tax is None:
         raise NotExportable("the net and tax amounts are empty: EN 16931 needs the VAT breakdown")
-    if net + tax != total:
+    if abs(net + tax - total) > rounding_limit:
         raise NotExportable(f"net {net} + tax {tax} is not the total {total}")
     if total < 0:
         raise NotExportable("a credit note (negative total) is not exported as an e-invoice")
     if tax == 0:
         raise NotExportable("no VAT: whether exempt, zero-rated or reverse charge is not read from the page")
-    if cents(total) != total or cents(tax) != tax:
+    if cents(total) != total or cents(tax) != tax or cents(net) != net:
         raise NotExportable("the net, tax or total amount has more than two decimals")
     for name, value_type in (("vendor_iban", "iban"), ("vendor_vat_id", "vat_id")):
         if record.text(name):
@@ -171,10 +179,14 @@ def _check_header(record: ExportRecord) -> tuple[Decimal, Decimal, Decimal]:
     return net, tax, total
 
 
-def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoice:
-    """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown."""
+def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_limit: Decimal = Decimal(0)) -> CiiInvoice:
+    """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown. A printed total
+    that differs from net + tax by at most ``rounding_limit`` is written as a rounding amount (BT-114)."""
     notes: list[str] = []
-    net, tax, total = _check_header(record)
+    net, tax, total = _check_header(record, rounding_limit)
+    rounding = total - (net + tax)
+    if rounding:
+        notes.append(f"the total {total} is net + tax {net + tax} rounded by {rounding} (EN 16931 BT-114)")
     seller = country_of(record)
     if seller is None:
         raise NotExportable("the seller's VAT id is empty: EN 16931 needs it on an invoice with VAT (BR-S-02)")
@@ -198,11 +210,16 @@ def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoic
                 notes.append(f"line {ln.number}: no quantity; written as 1 at its amount")
             elif price is None:
                 price = amount / qty
+            elif Decimal(price_text(price)) != price:
+                notes.append(f"line {ln.number}: unit price {price} written as {price_text(price)} (four decimals)")
             if price < 0:  # a discount line: EN 16931 wants the price positive and the quantity negative
                 qty, price = -qty, -price
             rate = ln.decimal("tax_rate") or single
             assert rate is not None
-            desc = ln.text("description") or f"Line {ln.number}"
+            desc = ln.text("description")
+            if not desc:
+                desc = f"Line {ln.number}"
+                notes.append(f"line {ln.number}: no description; written as {desc!r}")
             lines.append(CiiLine(ln.number, desc, ln.text("article_number"), qty, price, amount, rate))
     else:
         if single is None:
@@ -217,7 +234,7 @@ def prepare(record: ExportRecord, buyer_country: str | None = None) -> CiiInvoic
         name = f"Invoice {record.text('invoice_number')}"
         lines.append(CiiLine(1, name, "", Decimal(1), net, net, single))
     groups = _groups(lines, tax)
-    return CiiInvoice(record, seller, buyer_country, tuple(lines), groups, net, tax, total, tuple(notes))
+    return CiiInvoice(record, seller, buyer_country, tuple(lines), groups, net, tax, total, tuple(notes), rounding)
 
 
 def sub_element(
@@ -383,6 +400,8 @@ def to_xml(inv: CiiInvoice) -> bytes:
     _el(sums, "ram:LineTotalAmount", amount_text(sum((ln.amount for ln in inv.lines), Decimal(0))))
     _el(sums, "ram:TaxBasisTotalAmount", amount_text(inv.net))
     _el(sums, "ram:TaxTotalAmount", amount_text(inv.tax), currencyID=currency)
-    _el(sums, "ram:GrandTotalAmount", amount_text(inv.total))
+    if inv.rounding:
+        _el(sums, "ram:RoundingAmount", amount_text(inv.rounding))
+    _el(sums, "ram:GrandTotalAmount", amount_text(inv.with_vat))
     _el(sums, "ram:DuePayableAmount", amount_text(inv.total))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

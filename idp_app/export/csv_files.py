@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from idp_app.export.record import LINE_COLUMNS, ExportRecord
 from idp_app.services.values import field_type, schema_types
 
-DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "decision", "approved_by")
+DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "decision", "approved_by", "override_reason", "failed_rules")
 """Columns before the fields: which stored document the row comes from and how it was decided ("approved" by
-``approved_by``, or "auto_approved": straight through, checked by nobody)."""
+``approved_by``, or "auto_approved": straight through, checked by nobody); where a supervisor approved despite a
+failing rule, the reason given and the rules that fail with the approved values (their codes, "; "-separated)."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -60,6 +61,8 @@ def documents_csv(doc_type: str, records: Sequence[ExportRecord], bom: bool = Fa
             r.sha256,
             r.status,
             safe_cell(r.approved_by or "", "text"),
+            safe_cell(r.override_reason or "", "text"),
+            "; ".join(rule.split(":", 1)[0] for rule in r.failed_rules),
             *(safe_cell(r.text(c), field_type(doc_type, c)) for c in columns),
         ]
         for r in records

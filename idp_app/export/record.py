@@ -51,6 +51,10 @@ class ExportRecord:
     model_version: str | None
     fields: dict[str, str]
     lines: tuple[ExportLine, ...] = ()
+    override_reason: str | None = None
+    """A supervisor's reason for approving despite a failing rule."""
+    failed_rules: tuple[str, ...] = ()
+    """The rules that fail with the approved values (each "code: message"): what an override let through."""
 
     def text(self, name: str) -> str:
         return self.fields.get(name, "")
@@ -85,4 +89,6 @@ def record_from_view(view: DocumentView) -> ExportRecord:
         model_version=view.model_version,
         fields=fields,
         lines=tuple(lines),
+        override_reason=view.override_reason,
+        failed_rules=tuple(f"{r.code}: {r.message}" for r in view.failed_rules),
     )

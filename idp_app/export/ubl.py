@@ -103,7 +103,9 @@ def to_xml(inv: CiiInvoice) -> bytes:
     sums = _el(root, "cac:LegalMonetaryTotal")
     _money(sums, "cbc:LineExtensionAmount", sum((ln.amount for ln in inv.lines), Decimal(0)), cur)
     _money(sums, "cbc:TaxExclusiveAmount", inv.net, cur)
-    _money(sums, "cbc:TaxInclusiveAmount", inv.total, cur)
+    _money(sums, "cbc:TaxInclusiveAmount", inv.with_vat, cur)
+    if inv.rounding:
+        _money(sums, "cbc:PayableRoundingAmount", inv.rounding, cur)
     _money(sums, "cbc:PayableAmount", inv.total, cur)
     for ln in inv.lines:
         line = _el(root, "cac:InvoiceLine")

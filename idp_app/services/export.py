@@ -15,6 +15,7 @@ were not is removed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import tomllib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +64,9 @@ class ExportSettings:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     csv_bom: bool = False
     """Write the CSV files with a UTF-8 byte-order mark (for a spreadsheet opened by double-click)."""
+    rounding_limit: Decimal = Decimal("0.01")
+    """The largest gap between net + tax and the printed total written as a rounding amount (EN 16931 BT-114):
+    the arithmetic rule's tolerance (``[rules]`` of routing.toml), so that what review approves is exported."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportSettings:
@@ -81,13 +86,20 @@ class ExportSettings:
     def load(cls, home: Path) -> ExportSettings:
         """``[export]`` of the default policy, overridden by ``routing.toml`` in the data directory."""
         merged: dict[str, Any] = {}
+        rules: dict[str, Any] = {}
         for path in (RESOURCES / "routing.toml", home / "routing.toml"):
             if path.is_file():
                 try:
-                    merged.update(tomllib.loads(path.read_text(encoding="utf-8")).get("export", {}))
+                    data = tomllib.loads(path.read_text(encoding="utf-8"))
                 except (OSError, tomllib.TOMLDecodeError) as exc:
                     raise ConfigError(f"{path}: {exc}") from None
-        return cls.from_dict(merged)
+                merged.update(data.get("export", {}))
+                rules.update(data.get("rules", {}))
+        try:
+            limit = Decimal(str(rules.get("tolerance", "0.01")))
+        except InvalidOperation:
+            raise ConfigError(f"rules: tolerance {rules.get('tolerance')!r} is not an amount") from None
+        return dataclasses.replace(cls.from_dict(merged), rounding_limit=abs(limit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +124,8 @@ class ExportReport:
     warnings: list[ExportProblem] = field(default_factory=list)
     """Schematron findings flagged as warnings (the file is valid), kept in the manifest."""
     files: list[str] = field(default_factory=list)
+    assumed: dict[str, str] = field(default_factory=dict)
+    """What the whole batch assumes, with where it comes from (the buyer's country of the XML)."""
     recovered: list[str] = field(default_factory=list)
     """Batches an interrupted export had left half-renamed and this one completed."""
 
@@ -224,6 +238,11 @@ class ExportService:
         files, chosen = self._write_formats(records, formats, settings, report)
         if not chosen:
             return report
+        if any("/" in name for name in files):  # e-invoices written
+            report.assumed["buyer_country"] = (
+                f"{settings.buyer_country}: buyer_country of the export table of routing.toml, not read from the "
+                "invoices"
+            )
         export_id = uuid.uuid4().hex
         partial = root / f".{batch}.partial"
         try:
@@ -275,7 +294,10 @@ class ExportService:
             if view.status.value == DocumentStatus.EXPORTED.value:
                 report.skipped.append(ExportProblem(doc_id, view.filename, "it was exported already"))
             elif view.status.value not in EXPORTABLE:
-                why = f"it is {view.status.value.replace('_', ' ')}: only approved documents are exported"
+                state = view.status.value.replace("_", " ")
+                why = (
+                    f"it {state if state.startswith('needs') else 'is ' + state}: only approved documents are exported"
+                )
                 report.failed.append(ExportProblem(doc_id, view.filename, why))
             else:
                 records.append(record_from_view(view))
@@ -327,7 +349,7 @@ class ExportService:
         writers = {"cii": cii.to_xml, "ubl": ubl.to_xml}
         out: dict[str, bytes] = {}
         try:
-            inv = cii.prepare(r, settings.buyer_country)
+            inv = cii.prepare(r, settings.buyer_country, settings.rounding_limit)
         except cii.NotExportable as exc:
             report.failed.append(ExportProblem(r.document_id, r.filename, f"e-invoice: {exc}"))
             return None
@@ -365,6 +387,7 @@ class ExportService:
             "created_at": utcnow().isoformat(timespec="seconds"),
             "exported_by": user,
             "formats": list(formats),
+            "assumed": report.assumed,
             "documents": [
                 {
                     "id": r.document_id,
@@ -373,6 +396,8 @@ class ExportService:
                     "type": r.doc_type,
                     "decision": r.status,
                     "approved_by": r.approved_by,
+                    "override_reason": r.override_reason,
+                    "failed_rules": list(r.failed_rules),
                     "model_version": r.model_version,
                     "files": [
                         n

@@ -294,7 +294,7 @@ def test_documents_csv_has_every_schema_field_in_order_and_guards_formulas() -> 
     assert b"\r\n" in data
     rows = _rows(data)
     header = list(rows[0])
-    assert header[:5] == ["document_id", "file", "sha256", "decision", "approved_by"]
+    assert header[:7] == ["document_id", "file", "sha256", "decision", "approved_by", "override_reason", "failed_rules"]
     assert header.index("vendor_name") < header.index("invoice_number") < header.index("total_amount")
     assert (
         rows[0]["vendor_name"] == "Muster Bürobedarf GmbH"
@@ -317,3 +317,52 @@ def test_safe_cell_guards_every_formula_but_leaves_negative_numbers() -> None:
     assert safe_cell("-3.00+A1", "amount") == "'-3.00+A1"
     assert safe_cell("+49 30 1234", "text") == "'+49 30 1234"
     assert safe_cell("@sum", "name") == "'@sum"
+
+
+def test_an_override_is_in_the_row_with_the_rules_it_let_through() -> None:
+    overridden = replace(
+        record(),
+        override_reason="=confirmed by phone",
+        failed_rules=("arithmetic: net 1 + tax 2 = 3, not the total 4", "vat_changed: another VAT id"),
+    )
+    rows = _rows(documents_csv("invoice", [record(), overridden]))
+    assert (rows[0]["override_reason"], rows[0]["failed_rules"]) == ("", "")
+    assert rows[1]["override_reason"] == "'=confirmed by phone"
+    assert rows[1]["failed_rules"] == "arithmetic; vat_changed"
+
+
+@pytest.mark.parametrize("syntax", ["cii", "ubl"])
+def test_a_printed_total_a_cent_off_is_written_with_a_rounding_amount(syntax: str) -> None:
+    r = record(total_amount="126.50")
+    with pytest.raises(cii.NotExportable, match=r"net 107\.00 \+ tax 19\.49 is not the total 126\.50"):
+        cii.prepare(r, "DE")  # no rounding allowed
+    inv = cii.prepare(r, "DE", Decimal("0.01"))
+    assert inv.rounding == Decimal("0.01") and inv.with_vat == Decimal("126.49")
+    assert "the total 126.50 is net + tax 126.49 rounded by 0.01 (EN 16931 BT-114)" in inv.notes
+    xml = cii.to_xml(inv) if syntax == "cii" else ubl.to_xml(inv)
+    verdict = check_cii(xml) if syntax == "cii" else check_ubl(xml)
+    assert verdict.valid, verdict.errors
+    assert (b"<ram:RoundingAmount>0.01<" if syntax == "cii" else b"PayableRoundingAmount") in xml
+    due = b"<ram:DuePayableAmount>126.50<" if syntax == "cii" else b'<cbc:PayableAmount currencyID="EUR">126.50<'
+    assert due in xml  # what is due, as printed
+    with pytest.raises(cii.NotExportable, match=r"is not the total 126\.51"):
+        cii.prepare(record(total_amount="126.51"), "DE", Decimal("0.01"))
+
+
+def test_a_rounded_unit_price_and_a_line_without_description_are_noted() -> None:
+    lines = (
+        ExportLine(1, {"description": "Toner", "quantity": "2", "unit_price": "50.00001", "amount": "100.00",
+                       "tax_rate": "19"}),
+        ExportLine(2, {"description": "", "quantity": "1", "unit_price": "7.00", "amount": "7.00", "tax_rate": "7"}),
+    )  # fmt: skip
+    inv = cii.prepare(record(lines), "DE")
+    assert inv.notes == (
+        "line 1: unit price 50.00001 written as 50.00 (four decimals)",
+        "line 2: no description; written as 'Line 2'",
+    )
+    assert check_cii(cii.to_xml(inv)).valid
+
+
+def test_a_net_amount_finer_than_a_cent_is_not_written_as_an_e_invoice() -> None:
+    with pytest.raises(cii.NotExportable, match="more than two decimals"):
+        cii.prepare(record(net_amount="107.001", tax_amount="19.489"), "DE")

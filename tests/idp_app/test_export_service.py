@@ -78,6 +78,8 @@ def test_approved_documents_are_written_and_marked_exported(ws: Workspace, inbox
     first = manifest["documents"][0]
     assert first["files"][:2] == ["invoice.csv", "line_items.csv"] and first["files"][2].startswith("cii/")
     assert manifest["left_approved"][0]["id"] == ids["c"]
+    assert manifest["assumed"]["buyer_country"].startswith("DE: buyer_country of the export table of routing.toml")
+    assert first["override_reason"] is None and first["failed_rules"] == []
     entries = [e for e in ws.audit.records(ids["a"]) if e.details.get("to") == "exported"]
     assert entries and entries[0].details["batch"] == "march"
     again = ws.export.export("sup", out_dir=tmp_path / "out", formats=["csv"])
@@ -261,12 +263,18 @@ def test_export_settings_are_checked() -> None:
             ExportSettings.from_dict(bad)
 
 
-def test_cli_export_reports_what_was_left_approved_with_exit_35(home: Path, tmp_path: Path) -> None:
+def test_cli_export_reports_what_was_not_exported_with_exit_35(home: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from idp_app.cli import app
 
     runner = CliRunner()
+    result = runner.invoke(app, ["export", "-d", "1", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "csv"])
+    assert result.exit_code == 35, result.output
+    assert (
+        "not exported 1 a.json: it needs review: only approved" in result.stderr
+        and "left approved" not in result.stderr
+    )
     for doc in ("1", "2"):
         assert runner.invoke(app, ["claim", doc, "--user", "sup"]).exit_code == 0
         runner.invoke(app, ["approve", doc, "--user", "sup", "--override", "checked by phone"])
@@ -274,6 +282,7 @@ def test_cli_export_reports_what_was_left_approved_with_exit_35(home: Path, tmp_
     assert result.exit_code == 35, result.output
     report = json.loads(result.stdout.splitlines()[0])
     assert report["exported"] == [] and sorted(p["id"] for p in report["failed"]) == [1, 2]
+    assert report["warnings"] == [] and report["assumed"] == {}
     assert "could not be exported" in result.stderr
     result = runner.invoke(app, ["export", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "csv"])
     assert result.exit_code == 0, result.output
@@ -321,3 +330,30 @@ def test_unknown_exported_and_broken_documents_fail_alone(
     failed = {p.document_id: p.reason for p in report.failed}
     assert "XML compatible" in failed[ids["b"]]
     assert status(ws, ids["b"]) is DocumentStatus.APPROVED
+
+
+def test_an_override_is_exported_with_its_reason_and_the_rules_it_let_through(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1", total="120.00")})  # net + tax is 119.00: overridden
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["csv"])
+    assert report.exported == [ids["a"]] and report.assumed == {}  # no XML: no buyer's country assumed
+    [row] = list(csv.DictReader(io.StringIO((report.directory / "invoice.csv").read_text(encoding="utf-8"))))
+    assert (row["override_reason"], row["failed_rules"]) == ("checked by phone", "arithmetic")
+    manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
+    [doc] = manifest["documents"]
+    assert doc["override_reason"] == "checked by phone"
+    assert doc["failed_rules"] == ["arithmetic: net 100.00 + tax 19.00 = 119.00, not the total 120.00"]
+
+
+def test_an_invoice_review_approves_a_cent_off_is_exported_with_a_rounding_amount(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1", total="119.01")})
+    assert ws.documents.get(ids["a"]).override_reason is None  # within the arithmetic rule's tolerance
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["cii"])
+    assert report.exported == [ids["a"]], report.failed
+    rounding = "the total 119.01 is net + tax 119.00 rounded by 0.01 (EN 16931 BT-114)"
+    assert rounding in [n.reason for n in report.notes]
+    [xml] = list((report.directory / "cii").glob("*.xml"))
+    assert b"<ram:RoundingAmount>0.01</ram:RoundingAmount>" in xml.read_bytes()
