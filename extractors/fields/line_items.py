@@ -259,6 +259,8 @@ def _cell(name: str, text: str, box: BBox, page: int, ids: tuple[int, ...], conf
         value = format_amount(parsed) if parsed is not None else None
     elif name in ("quantity", "tax_rate"):
         parsed = parse_amount(text.replace("%", "").strip())
+        if name == "tax_rate" and parsed is not None and not 0 <= parsed <= 100:
+            parsed = None  # no rate: a postcode or an amount under the rate column
         value = format(parsed.normalize(), "f") if parsed is not None else None
     source = TokenSource.OCR if conf < 1.0 else TokenSource.TEXT_LAYER
     return FieldValue(name, value, text, min(max(conf, 0.0), 1.0) * 0.8, page, box, source=source, token_ids=ids)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -179,6 +180,8 @@ class ReviewService:
                     new_value = c.new_value  # taken back to a value stored before, under rules since made stricter
             if value_type == "amount" and c.kind is CorrectionKind.CORRECTION and not c.undo:
                 self._same_currency(s, doc, c.field_name, c.new_value)
+                if c.field_name != "unit_price":  # a unit price may be finer than the currency's smallest unit
+                    self._minor_units(s, doc, c.field_name, new_value)
             row = self._row(s, doc.id, c.field_name, c.line_item_index)
             current = row.value if row else None
             if not _same(value_type, c.old_value, current):
@@ -256,6 +259,21 @@ class ReviewService:
             raise InvalidValueError(
                 f"{typed!r} is in {shown} but the document's currency is {held}: correct the currency first, or give "
                 f"the {name.replace('_', ' ')} without one"
+            )
+
+    def _minor_units(self, s: Session, doc: Document, name: str, value: str | None) -> None:
+        """An amount with more decimals than the document's currency has (12.345 euros) is refused."""
+        from babel.numbers import get_currency_precision
+
+        currency = self._row(s, doc.id, self._policy.name("currency"), None)
+        if value is None or currency is None or currency.value is None:
+            return
+        digits = get_currency_precision(currency.value)
+        exponent = Decimal(value).normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > digits:
+            raise InvalidValueError(
+                f"{value} has {-exponent} decimals but {currency.value} amounts have {digits}: give the "
+                f"{name.replace('_', ' ')} as printed"
             )
 
     def _refresh_summary(self, doc: Document) -> None:

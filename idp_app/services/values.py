@@ -244,7 +244,12 @@ def normalise(value_type: str, text: str | None) -> str | None:
         decimals = -int(value.as_tuple().exponent)  # finite: parse_amount refuses NaN and infinity
         # cents at least; more decimals (a unit price of 0.125) are kept, never rounded away
         return f"{value.quantize(Decimal('0.01')) if decimals < 2 else value:f}"
-    if value_type in ("number", "percent"):
+    if value_type == "percent":
+        rate = parse_amount(s.rstrip("%").strip())
+        if not 0 <= rate <= 100:
+            raise InvalidValueError(f"{text!r} is not a tax rate: a rate is a percentage from 0 to 100")
+        return f"{rate.normalize():f}"
+    if value_type == "number":
         return f"{parse_amount(s.rstrip('%').strip()).normalize():f}"
     if value_type == "currency":
         code = _CURRENCY_SIGNS.get(s, s.upper())

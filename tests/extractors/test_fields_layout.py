@@ -77,6 +77,22 @@ def test_numbers_inside_a_description_stay_in_it() -> None:
     assert got == [("Monitor 27 inch", "1", "244.69"), ("Cable set, Cat. 6", "4", "2232.00")]
 
 
+def test_a_number_under_the_tax_column_that_is_no_percentage_is_no_rate() -> None:
+    page = page_of(
+        0,
+        [
+            [(40, "Description"), (300, "Qty"), (360, "VAT %"), (420, "Unit price"), (500, "Amount")],
+            [(40, "Office chair"), (300, "2"), (360, "19"), (420, "70,00"), (500, "140,00")],
+            [(40, "Desk lamp"), (300, "1"), (360, "232796"), (420, "10,00"), (500, "10,00")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("description"), i.value("tax_rate")) for i in items] == [
+        ("Office chair", "19"),
+        ("Desk lamp", None),
+    ]
+
+
 def test_totals_rows_and_the_page_footer_end_the_table() -> None:
     page = page_of(
         0,

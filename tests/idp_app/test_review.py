@@ -363,6 +363,21 @@ def test_an_amount_typed_in_another_currency_than_the_documents_is_refused(ws: W
         ws.review.correct(doc_id, "total_amount", "119,00 €", "clerk")
 
 
+def test_an_amount_finer_than_the_currencys_smallest_unit_is_refused(ws: Workspace, inbox: Path) -> None:
+    doc_id = claimed(ws, inbox, "a.json", invoice("A"))
+    ws.review.correct(doc_id, "currency", "EUR", "clerk")
+    with pytest.raises(InvalidValueError, match=r"12345\.678 has 3 decimals but EUR amounts have 2"):
+        ws.review.correct(doc_id, "net_amount", "12.345,678", "clerk")
+    assert ws.review.correct(doc_id, "net_amount", "12.345,60", "clerk").value == "12345.60"
+    assert ws.review.correct(doc_id, "unit_price", "0,125", "clerk", line_item_index=0).value == "0.125"
+    with pytest.raises(InvalidValueError, match="EUR amounts have 2"):
+        ws.review.correct(doc_id, "amount", "60.0050", "clerk", line_item_index=0)
+    ws.review.correct(doc_id, "currency", "JPY", "clerk")
+    assert ws.review.correct(doc_id, "total_amount", "15000", "clerk").value == "15000.00"
+    with pytest.raises(InvalidValueError, match="has 1 decimals but JPY amounts have 0"):
+        ws.review.correct(doc_id, "total_amount", "15000.5", "clerk")
+
+
 def test_a_contract_is_listed_by_its_parties_and_value(ws: Workspace, inbox: Path) -> None:
     contract = {
         "doc_type": "contract",
