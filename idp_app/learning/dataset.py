@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,6 +41,7 @@ MODEL_TYPES = (*LEARNED_TYPES, CONTRACT)
 """Document types a model version learns from and is measured on: the field scorer's and the contract scorer's."""
 
 ReadFn = Callable[[Path, ExtractionContext], Document]
+T = TypeVar("T")
 ContractGroups = Mapping[str, Sequence[GroupRow]]
 """A contract's value groups per field (:func:`extractors.contracts.learning.contract_groups`)."""
 CandidateMap = Mapping[str, Mapping[str, FieldCandidates]]
@@ -189,6 +190,16 @@ def _from_json(data: Mapping[str, Any]) -> DocumentCandidates:
     return DocumentCandidates(rows, {str(k): str(v) for k, v in data["fixed"].items()})
 
 
+def _read_cached(file: Path, decode: Callable[[Any], T]) -> T | None:
+    """What a cache file holds, or None where it is missing or damaged (it is then computed again)."""
+    if not file.is_file():
+        return None
+    try:
+        return decode(json.loads(file.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 class CandidateCache:
     """Each document's candidates as JSON in ``folder``, keyed by SHA-256 and :data:`FEATURE_VERSION`.
 
@@ -216,12 +227,7 @@ class CandidateCache:
         if key in self._memory:
             return self._memory[key]
         file = self._path(sha256, doc_type)
-        found: DocumentCandidates | None = None
-        if file.is_file():
-            try:
-                found = _from_json(json.loads(file.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                found = None
+        found = _read_cached(file, _from_json)
         if found is None:
             found = compute_candidates(path, doc_type, ctx, read)
             self._write(file, _to_json(found))
@@ -325,12 +331,7 @@ class ContractGroupCache:
         if sha256 in self._memory:
             return self._memory[sha256]
         file = self.folder / f"{sha256}-contract-{CONTRACT_VERSION}.json"
-        found: ContractGroups | None = None
-        if file.is_file():
-            try:
-                found = groups_from_json(json.loads(file.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                found = None
+        found: ContractGroups | None = _read_cached(file, groups_from_json)
         if found is None:
             if read is None:
                 from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
