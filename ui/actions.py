@@ -37,7 +37,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "accept_field",
         "Accept field",
         ("Return", "Enter"),
-        "Accept the field (or the value typed) and jump to the next field that needs review",
+        "Accept the field (or the value typed) and jump to the next field that needs review; Alt+Down opens its "
+        "alternatives, and leaving a field with Tab saves what was typed",
         "fields",
     ),
     ActionSpec("approve", "Approve", ("Ctrl+Return", "Ctrl+Enter"), "Approve the document and open the next one"),

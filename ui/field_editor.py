@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -40,6 +40,9 @@ _WINDOW_KEYS = (
     QKeySequence("Ctrl+Enter"),
     QKeySequence("Ctrl+Shift+R"),
 )
+
+_LIST_KEYS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+"""Keys a combo box takes as a choice from its list: in a field they would replace the value unasked."""
 
 
 class FieldEditor(QFrame):
@@ -234,9 +237,18 @@ class FieldEditor(QFrame):
         self._clear_error()
         self.committed.emit(self.name, value, box, alt.page)
 
+    def has_unsaved_text(self) -> bool:
+        """Whether the clerk typed something here that is not the stored value and was not handed on."""
+        return self.line.isModified() and self.text().strip() != self._view.text
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusIn:
             self.focused.emit(self.name)
+        elif event.type() == QEvent.Type.FocusOut and isinstance(event, QFocusEvent):
+            # leaving a field with Tab or the mouse saves what was typed (or shows why not); the list opening is
+            # no leaving
+            if event.reason() != Qt.FocusReason.PopupFocusReason and self.has_unsaved_text() and self.commit():
+                self.line.setModified(False)
         elif event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             combo = QKeySequence(event.keyCombination())
             if any(combo.matches(k) == QKeySequence.SequenceMatch.ExactMatch for k in _WINDOW_KEYS):
@@ -247,4 +259,6 @@ class FieldEditor(QFrame):
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and watched is self.line:
                 self.commit()
                 return True
+            if event.key() in _LIST_KEYS and not event.modifiers() & Qt.KeyboardModifier.AltModifier:
+                return True  # an arrow key never takes an alternative: Alt+Down opens the list to pick one
         return super().eventFilter(watched, event)

@@ -40,7 +40,8 @@ class Prompts:
     """The questions the window asks; tests replace them with canned answers."""
 
     def ask_text(self, parent: QWidget, title: str, label: str) -> str | None:
-        text, ok = QInputDialog.getMultiLineText(parent, title, label)
+        """One line of text (Enter gives it, Escape cancels)."""
+        text, ok = QInputDialog.getText(parent, title, label)
         return text.strip() if ok and text.strip() else None
 
     def inform(self, parent: QWidget, title: str, text: str) -> None:
@@ -356,10 +357,21 @@ class MainWindow(QMainWindow):
 
         self.runner.idle.connect(once)
 
-    def approve(self, override: bool = False) -> None:
+    def _save_typed(self) -> bool:
+        """Hand on what the clerk typed in any field and did not save; False (the field shown, with why) when a
+        typed value is refused."""
         name = self.fields.current
-        editor = self.fields.editors.get(name) if name else None
-        if editor is not None and editor.text().strip() != editor.view.text and not editor.commit():
+        current = self.fields.editors.get(name) if name else None
+        if current is not None and current.text().strip() != current.view.text and not current.commit():
+            return False
+        for editor in list(self.fields.editors.values()):
+            if editor is not current and editor.has_unsaved_text() and not editor.commit():
+                self.fields.set_current(editor.name)
+                return False
+        return True
+
+    def approve(self, override: bool = False) -> None:
+        if not self._save_typed():
             return
         self._when_saved(lambda: self._approve_now(override))
 
@@ -429,6 +441,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         doc = self.review.doc
         if doc is not None:
+            self._save_typed()  # what was typed and is valid is kept; a refused value was never a value
             self.review.release_current()
         self.runner.wait(10_000)
         super().closeEvent(event)

@@ -133,6 +133,8 @@ class ServicesBackend:
         self._ocr_ctx = ocr_context or ExtractionContext()
         self._pages: dict[int, tuple[tuple[Page, ...], str | None]] = {}
         self._lock = threading.Lock()
+        self._passed: dict[str, set[int]] = {}
+        """Per clerk, the documents left undecided with "next document" since the last round of the queue."""
 
     def authenticate(self, name: str, password: str) -> UserSession:
         user = self.ws.users.authenticate(name, password)
@@ -201,8 +203,15 @@ class ServicesBackend:
         return self._view(document_id)
 
     def claim_next(self, user: UserSession, after: int | None) -> int | None:
-        claim = self.ws.queue.claim_next(user.name)
-        return claim.document_id if claim is not None else None
+        passed = self._passed.setdefault(user.name, set())
+        if after is not None:
+            passed.add(after)
+        claim = self.ws.queue.claim_next(user.name, passed=passed)
+        if claim is None:
+            return None
+        if claim.document_id in passed:  # every other document was passed: the next round starts
+            passed.clear()
+        return claim.document_id
 
     def apply(self, correction: Correction, user: UserSession) -> DocumentView:
         self.ws.review.apply(correction)

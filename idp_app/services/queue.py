@@ -11,6 +11,7 @@ the update are one conditional ``UPDATE ... WHERE claimed_by IS NULL OR lease ex
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,8 +150,9 @@ class QueueService:
             rows = s.execute(select(Document.status, func.count()).group_by(Document.status))
             return {DocumentStatus(status): n for status, n in rows}
 
-    def claim_next(self, user: User | str) -> Claim | None:
-        """Give the highest-priority unclaimed document to ``user``; None when the queue is empty.
+    def claim_next(self, user: User | str, *, passed: Collection[int] = ()) -> Claim | None:
+        """Give the highest-priority unclaimed document to ``user``; None when the queue is empty. ``passed`` are
+        documents the clerk left undecided on the way: they come back only when no other is free.
 
         One short transaction: pick the next claimable row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
         concurrent clerks pass over each other's picks; SQLite's immediate transaction admits one writer),
@@ -160,7 +162,8 @@ class QueueService:
             actor = acting_user(s, user, Permission.REVIEW)
             now = utcnow()
             expires = now + timedelta(seconds=self.lease_seconds)
-            pick = select(Document.id, Document.status).where(_claimable(now)).order_by(*_ORDER).limit(1)
+            order = (*([Document.id.in_(list(passed))] if passed else []), *_ORDER)  # False sorts first
+            pick = select(Document.id, Document.status).where(_claimable(now)).order_by(*order).limit(1)
             if not self._db.is_sqlite:
                 pick = pick.with_for_update(skip_locked=True)
             row = s.execute(pick).first()

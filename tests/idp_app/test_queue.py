@@ -79,6 +79,20 @@ def test_claim_next_gives_each_document_to_one_clerk(ws: Workspace, inbox: Path)
         ws.queue.claim(first.document_id, "clerk2")
 
 
+def test_next_document_goes_down_the_queue_past_those_left_undecided(ws: Workspace, inbox: Path) -> None:
+    ingest(ws, inbox, {"a.json": invoice("A"), "b.json": invoice("B"), "c.json": invoice("C")})
+    order = [i.id for i in ws.queue.list(limit=10)]
+    seen: list[int] = []
+    for _ in range(3):  # the clerk opens the next document and leaves each undecided
+        claim = ws.queue.claim_next("clerk", passed=seen)
+        assert claim is not None
+        seen.append(claim.document_id)
+        ws.queue.release(claim.document_id, "clerk")
+    assert seen == order
+    again = ws.queue.claim_next("clerk", passed=seen)  # every one passed: the queue starts over
+    assert again is not None and again.document_id == order[0]
+
+
 def test_an_expired_lease_can_be_claimed_again(ws: Workspace, inbox: Path) -> None:
     ingest(ws, inbox, {"a.json": invoice("A")})
     claim = ws.queue.claim_next("clerk")

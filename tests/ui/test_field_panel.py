@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from extractors.geometry import BBox
@@ -78,6 +80,38 @@ def test_choosing_an_alternative_commits_it(qtbot: QtBot) -> None:
     with qtbot.waitSignal(panel.valueCommitted) as blocker:
         combo.activated.emit(1)
     assert blocker.args[:2] == ["invoice_number", "INV-1002"]
+
+
+def test_an_arrow_key_in_a_field_never_takes_an_alternative(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    panel.set_current("invoice_number")
+    editor = panel.editors["invoice_number"]
+    assert editor.combo.count() > 1  # it has an alternative the arrow would have taken
+    committed: list[object] = []
+    panel.valueCommitted.connect(lambda *args: committed.append(args))
+    for key in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown):
+        qtbot.keyClick(editor.combo.lineEdit(), key)
+    assert committed == []
+    assert editor.text() == editor.view.text and panel.current == "invoice_number"
+
+
+def test_leaving_a_field_with_tab_saves_what_was_typed(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    panel.set_current("invoice_number")
+    editor = panel.editors["invoice_number"]
+    qtbot.keyClicks(editor.combo.lineEdit(), "-X")
+    assert editor.has_unsaved_text()
+    opened = QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.PopupFocusReason)
+    QApplication.sendEvent(editor.line, opened)  # the list opening is no leaving
+    assert editor.has_unsaved_text()
+    with qtbot.waitSignal(panel.valueCommitted) as blocker:
+        QApplication.sendEvent(editor.line, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
+    assert blocker.args[:2] == ["invoice_number", editor.text().strip()]
+    assert not editor.has_unsaved_text()
+    date = panel.editors["invoice_date"]
+    qtbot.keyClicks(date.combo.lineEdit(), "31.02.2024")
+    QApplication.sendEvent(date.line, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
+    assert "31.02.2024" in date.text() and date.error_text()  # refused: the typed text and the reason stay
 
 
 def test_fix_button_offers_the_edit_that_makes_totals_agree(qtbot: QtBot) -> None:

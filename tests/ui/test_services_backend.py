@@ -76,3 +76,18 @@ def test_queue_reads_reasons_from_the_queue_and_retraining_needs_the_permission(
         seen: list[tuple[int, int, str]] = []
         outcome = backend.retrain(supervisor, lambda *a: seen.append(a))
         assert outcome.status == "too_few" and not outcome.promoted and outcome.reasons  # nothing approved yet
+
+
+def test_next_document_does_not_go_back_to_the_one_just_left(
+    tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]
+) -> None:
+    with review_workspace(tmp_path, samples) as (ws, _truths):
+        backend = ServicesBackend(ws)
+        clerk = backend.authenticate("clerk", "clerk")
+        first = backend.claim_next(clerk, None)
+        assert first is not None
+        backend.release(first, clerk)  # left undecided, as "next document" does
+        second = backend.claim_next(clerk, first)
+        assert second is not None and second != first
+        backend.release(second, clerk)
+        assert backend.claim_next(clerk, second) == first  # both passed: the queue starts over
