@@ -77,6 +77,9 @@ class Page:
     """For OCRed pages, the resolution the page image was read at."""
     skew_deg: float = 0.0
     """For OCRed pages, the skew the clean-up corrected."""
+    upright_turn: int = 0
+    """Clockwise degrees (0, 90, 180, 270) the page as rendered from its file is turned to stand upright: a scan
+    fed in sideways or upside down. The page's size and every box are those of the upright page."""
 
     @property
     def bbox_pt(self) -> BBox:

@@ -307,6 +307,8 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage("Reading the text in the box\u2026")
         path, doc_id = doc.path, doc.document_id
+        shown = doc.page(page)
+        turn = shown.upright_turn if shown is not None else 0
 
         def done(found: object) -> None:
             assert isinstance(found, list)
@@ -320,7 +322,7 @@ class MainWindow(QMainWindow):
             self._captured[name] = list(found)
             self._put_tokens(name, found)
 
-        self.runner.submit(lambda: self.backend.ocr_region(path, page, box), done)
+        self.runner.submit(lambda: self.backend.ocr_region(path, page, box, turn), done)
 
     def _put_tokens(self, name: str, tokens: list[Token]) -> None:
         doc = self.review.doc

@@ -25,7 +25,7 @@ from extractors.geometry import BBox
 from idp_app.domain import ReviewState
 from ui.model import DocumentView, FieldView
 from ui.palette import RUBBER_BAND_COLOUR, SELECTION_COLOUR, state_colour, state_fill, state_pen_style
-from ui.rendering import PageImageSource, dpi_for_scale
+from ui.rendering import PageImageSource, dpi_for_scale, turned
 
 
 class Z:
@@ -338,8 +338,10 @@ class PageView(QGraphicsView):
             self.set_page_image(fallback[1], fallback[0])
 
     def set_page_image(self, image: QImage, dpi: float) -> None:
-        """Show a page image rendered at ``dpi``, scaled by 72/dpi into scene points."""
-        pixmap = QPixmap.fromImage(image)
+        """Show a page image rendered at ``dpi`` from the file, turned upright as the page's boxes are, scaled by
+        72/dpi into scene points."""
+        page = self.page
+        pixmap = QPixmap.fromImage(turned(image, page.upright_turn if page is not None else 0))
         if self._page_item is None:
             self._page_item = QGraphicsPixmapItem()
             self._page_item.setZValue(Z.PAGE)

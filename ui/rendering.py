@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QTransform
 
 from ui.tasks import TaskRunner
 
@@ -49,6 +49,13 @@ def to_qimage(image: Any) -> QImage:
         q = QImage(arr.data, arr.shape[1], arr.shape[0], arr.strides[0], fmt)
         return q.copy()
     raise TypeError(f"cannot show a page image of type {type(image).__name__}")
+
+
+def turned(image: QImage, turn: int) -> QImage:
+    """``image`` turned clockwise by ``turn`` degrees (a page's ``upright_turn``)."""
+    if not turn % 360:
+        return image
+    return image.transformed(QTransform().rotate(turn % 360))
 
 
 def default_renderer(path: str, page_index: int, dpi: float) -> QImage:

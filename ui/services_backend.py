@@ -182,6 +182,7 @@ class ServicesBackend:
                         width_pt=p.width_pt,
                         height_pt=p.height_pt,
                         tokens=p.tokens,
+                        upright_turn=p.upright_turn,
                         source=TokenSource.OCR
                         if any(t.source is TokenSource.OCR for t in p.tokens)
                         else TokenSource.TEXT_LAYER,
@@ -236,10 +237,10 @@ class ServicesBackend:
     def release(self, document_id: int, user: UserSession) -> None:
         self.ws.queue.release(document_id, user.name)
 
-    def ocr_region(self, path: str, page_index: int, bbox_pt: BBox) -> list[Token]:
+    def ocr_region(self, path: str, page_index: int, bbox_pt: BBox, turn: int = 0) -> list[Token]:
         from extractors.readers import ocr_region
 
-        return ocr_region(Path(path), page_index, bbox_pt, self._ocr_ctx)
+        return ocr_region(Path(path), page_index, bbox_pt, self._ocr_ctx, turn=turn)
 
     def render(self, path: str, page_index: int, dpi: float) -> QImage:
         from extractors.readers import render_page

@@ -7,7 +7,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 
 from ui.model import DocumentView
-from ui.rendering import PageImageSource
+from ui.rendering import PageImageSource, turned
 
 THUMB_DPI = 18
 THUMB_WIDTH_PX = 96
@@ -57,7 +57,9 @@ class ThumbnailStrip(QListWidget):
 
         def ready(image: QImage) -> None:
             if self._doc is not None and self._doc.document_id == doc.document_id and index < self.count():
-                pixmap = QPixmap.fromImage(image).scaledToWidth(
+                page = doc.page(index)
+                upright = turned(image, page.upright_turn if page is not None else 0)
+                pixmap = QPixmap.fromImage(upright).scaledToWidth(
                     THUMB_WIDTH_PX, Qt.TransformationMode.SmoothTransformation
                 )
                 self.item(index).setIcon(QIcon(pixmap))

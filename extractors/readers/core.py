@@ -26,7 +26,14 @@ from extractors.readers.layout import assemble_page
 from extractors.readers.ocr_pages import PageJob, ocr_page_image, ocr_pages
 from extractors.readers.pdf import extract_words, page_frame, text_turn, usable_text, words_to_tokens
 from extractors.readers.pdfium_text import read_text_layer
-from extractors.readers.render import PDFIUM_LOCK, check_image_header, load_page_image, open_image, open_pdfium
+from extractors.readers.render import (
+    PDFIUM_LOCK,
+    check_image_header,
+    load_page_image,
+    open_image,
+    open_pdfium,
+    turned,
+)
 from extractors.readers.sniff import FileKind, sniff_file
 
 
@@ -169,6 +176,11 @@ def read_document(path: Path, ctx: ExtractionContext, *, ocr_engine: OcrEngine |
         start = time.perf_counter()
         pages = _read_image(path, kind, ctx, ocr_engine)
         timing["ocr_ms"] = _ms(start)
+    warnings.extend(
+        f"page {p.index + 1} was read turned {p.upright_turn} degrees clockwise, to stand upright"
+        for p in pages
+        if p.upright_turn
+    )
     timing["total_ms"] = _ms(total)
     return Document(
         path=str(path),
@@ -189,13 +201,13 @@ def read_page_again(
 
     The automatic segmentation of the first read can drop or garble a short line set apart from the rest, as
     the date line of a till receipt often is; read as one block, or line by line, such a line usually comes
-    through. The page keeps the size and rotation of ``page``, so its boxes are in the same points.
+    through. The page keeps the size, rotation and upright turn of ``page``, so its boxes are in the same points.
     """
     path = Path(path)
     image = load_page_image(path, page.index, float(ctx.ocr_dpi), ctx.max_image_pixels)
-    return ocr_page_image(
-        image, page.index, ctx, ocr_engine, rotation=page.rotation, size_pt=(page.width_pt, page.height_pt), psm=psm
-    )
+    turn = page.upright_turn
+    size = (page.height_pt, page.width_pt) if turn % 180 == 90 else (page.width_pt, page.height_pt)
+    return ocr_page_image(image, page.index, ctx, ocr_engine, rotation=page.rotation, size_pt=size, psm=psm, turn=turn)
 
 
 def ocr_region(
@@ -205,9 +217,12 @@ def ocr_region(
     ctx: ExtractionContext,
     *,
     ocr_engine: OcrEngine | None = None,
+    turn: int = 0,
 ) -> list[Token]:
-    """OCR the box a clerk drew on a page; tokens come back in the page's points, in reading order."""
+    """OCR the box a clerk drew on a page; tokens come back in the page's points, in reading order.
+
+    ``turn`` is the page's :attr:`~extractors.document.Page.upright_turn`: the box is on the upright page."""
     path = Path(path)
-    image = load_page_image(path, page_index, float(ctx.ocr_dpi), ctx.max_image_pixels)
+    image = turned(load_page_image(path, page_index, float(ctx.ocr_dpi), ctx.max_image_pixels), turn)
     page = ocr_page_image(image, page_index, ctx, ocr_engine, region_pt=bbox_pt)
     return list(page.tokens)

@@ -142,6 +142,7 @@ def assemble_page(
     image_dpi: float | None = None,
     skew_deg: float = 0.0,
     text_turn: int = 0,
+    upright_turn: int = 0,
 ) -> Page:
     """A page whose tokens are in reading order, with lines and blocks (by geometry unless ``groups`` given).
 
@@ -181,4 +182,5 @@ def assemble_page(
         source=source,
         image_dpi=image_dpi,
         skew_deg=skew_deg,
+        upright_turn=upright_turn,
     )

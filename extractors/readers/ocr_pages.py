@@ -23,7 +23,7 @@ from extractors.geometry import BBox
 from extractors.ocr.cleanup import Prepared, analyse, map_box_back, prepare
 from extractors.ocr.engine import OcrEngine, OcrWord, check_tesseract, detect_orientation, limit_threads, tesseract
 from extractors.parallel import safe_start_method
-from extractors.readers.layout import Group, assemble_page, geometric_groups
+from extractors.readers.layout import Group, assemble_page, geometric_groups, upright
 from extractors.readers.render import PageImage, load_page_image
 
 LOW_CONFIDENCE = 0.45
@@ -99,8 +99,14 @@ def ocr_page_image(
     rotation: int = 0,
     size_pt: tuple[float, float] | None = None,
     psm: int = 3,
+    turn: int | None = None,
 ) -> Page:
-    """OCR one page image (or the ``region_pt`` of it) into a page of tokens in points on that image.
+    """OCR one page image (or the ``region_pt`` of it) into a page of tokens in points.
+
+    A whole page found sideways or upside down (Tesseract's orientation detection) is read turned upright, and
+    the page returned is the upright one: its size and boxes are those of the image turned clockwise by its
+    :attr:`~extractors.document.Page.upright_turn`. ``turn`` gives that turn instead of detecting it (a second
+    look at a page whose turn is known). A region is read on the image as given.
 
     ``psm`` is Tesseract's page segmentation for a whole page: 3 (automatic, columns and blocks) by default, 4 (one
     column, see :data:`PDF_PAGE_PSM`) for a page of a PDF, 6 (one uniform block of text) for a second look at a
@@ -127,33 +133,43 @@ def ocr_page_image(
         else:
             info = analyse(gray)
             if info.blank:
+                quarter = (turn or 0) % 180 == 90
                 return Page(
                     index,
-                    page_box.width,
-                    page_box.height,
+                    page_box.height if quarter else page_box.width,
+                    page_box.width if quarter else page_box.height,
                     rotation=rotation,
                     source=TokenSource.OCR,
                     image_dpi=image.dpi,
+                    upright_turn=(turn or 0) % 360,
                 )
-            turn = detect_orientation(gray) if info.vertical_text and engine is None else 0
+            detect = turn is None and engine is None
+            if turn is None:
+                turn = detect_orientation(gray) if info.vertical_text and detect else 0
             prepared = prepare(gray, orientation_deg=turn, analysis=info)
             words = _run_engine(run, prepared, ctx, psm, image.dpi)
-            if engine is None and turn == 0 and words and _mean_confidence(words) < LOW_CONFIDENCE:
-                turn = detect_orientation(prepared.image)
-                if turn:
-                    second = prepare(gray, orientation_deg=turn)
+            if detect and turn == 0 and words and _mean_confidence(words) < LOW_CONFIDENCE:
+                found = detect_orientation(prepared.image)
+                if found:
+                    second = prepare(gray, orientation_deg=found)
                     again = _run_engine(run, second, ctx, psm, image.dpi)
                     if _mean_confidence(again) > _mean_confidence(words):
-                        prepared, words = second, again
+                        prepared, words, turn = second, again, found
     except ExtractionError:
         raise
     except Exception as exc:  # an engine that crashes fails this document, with a clear message
         raise OcrUnavailableError(f"OCR failed on page {index + 1}: {type(exc).__name__}: {exc}") from exc
     tokens, keys = _to_tokens(words, prepared, image.dpi, index, offset, page_box)
+    turn = (turn or 0) % 360 if region_pt is None else 0
     if region_pt is not None:
         tokens = [t for t in tokens if region_pt.contains_point(*t.bbox_pt.center)]
         groups = geometric_groups(tokens)
     else:
+        if turn:
+            # the text stands turned by the opposite amount on the image as given
+            tokens = upright(tokens, 360 - turn, page_box.width, page_box.height)
+            if turn in (90, 270):
+                page_box = BBox(0.0, 0.0, page_box.height, page_box.width)
         groups = _engine_groups(keys) or geometric_groups(tokens)
     return assemble_page(
         index,
@@ -165,6 +181,7 @@ def ocr_page_image(
         source=TokenSource.OCR,
         image_dpi=image.dpi,
         skew_deg=round(prepared.analysis.skew_deg, 2),
+        upright_turn=turn,
     )
 
 

@@ -56,6 +56,14 @@ class PageImage:
         return float(self.pixels.shape[0]) * POINTS_PER_INCH / self.dpi
 
 
+def turned(image: PageImage, turn: int) -> PageImage:
+    """``image`` turned clockwise by ``turn`` degrees (a multiple of 90)."""
+    quarters = (turn // 90) % 4
+    if not quarters:
+        return image
+    return PageImage(np.ascontiguousarray(np.rot90(image.pixels, k=-quarters)), image.dpi)
+
+
 def image_dpi(img: Image.Image) -> float:
     """The resolution an image states, if plausible, else :data:`DEFAULT_IMAGE_DPI`."""
     dpi = img.info.get("dpi")
@@ -207,11 +215,21 @@ def load_page_image(path: Path, page_index: int, dpi: float, max_pixels: int = D
     raise EmptyDocumentError("an e-invoice XML has no page to render", path=str(path))
 
 
-def render_page(path: Path, page_index: int, dpi: float) -> Image.Image:
-    """A page as the clerk sees it, at ``dpi``: PDF pages rendered by pypdfium2, images resampled.
+_PIL_TURNS = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
+
+
+def render_page(path: Path, page_index: int, dpi: float, turn: int = 0) -> Image.Image:
+    """A page as the clerk sees it, at ``dpi``: PDF pages rendered by pypdfium2, images resampled, then turned
+    clockwise by ``turn`` degrees (a page's :attr:`~extractors.document.Page.upright_turn`).
 
     The image's pixel ``(x, y)`` is the point ``(x * 72 / dpi, y * 72 / dpi)`` on the page.
     """
+    image = _render_page(path, page_index, dpi)
+    transpose = _PIL_TURNS.get(turn % 360)
+    return image if transpose is None else image.transpose(transpose)
+
+
+def _render_page(path: Path, page_index: int, dpi: float) -> Image.Image:
     kind = sniff_file(path)
     if kind == FileKind.PDF:
         with PDFIUM_LOCK:

@@ -41,6 +41,7 @@ def document_to_json(doc: Document) -> dict[str, Any]:
                 "source": str(p.source),
                 "image_dpi": p.image_dpi,
                 "skew_deg": p.skew_deg,
+                "upright_turn": p.upright_turn,
                 "tokens": [
                     [t.text, _box(t.bbox_pt), t.confidence, str(t.source), t.font_size_pt, t.bold, t.index]
                     for t in p.tokens
@@ -74,6 +75,7 @@ def document_from_json(data: dict[str, Any]) -> Document:
                 TokenSource(p["source"]),
                 p["image_dpi"],
                 p["skew_deg"],
+                int(p.get("upright_turn", 0)),
             )
         )
     return Document(data["path"], tuple(pages), data["mime_type"], data["sha256"], None, tuple(data["warnings"]))

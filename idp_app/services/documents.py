@@ -36,7 +36,7 @@ from idp_app.services.values import PARTY_SEPARATOR, field_type, schema_types
 from idp_app.services.views import AlternativeView, DocumentView, FieldView, LineItemView, PageView, ReasonView
 
 ReadFn = Callable[[Path, ExtractionContext], ReadDocument]
-TOKEN_CACHE_VERSION = 1
+TOKEN_CACHE_VERSION = 2
 
 
 def default_read(path: Path, ctx: ExtractionContext) -> ReadDocument:
@@ -219,11 +219,17 @@ class DocumentService:
             except (ValueError, KeyError, TypeError):
                 pass  # a damaged cache is read again from the original
         read = self._read(self._store.path_for(sha, suffix), ctx or ExtractionContext())
-        pages = [PageView(p.index, p.width_pt, p.height_pt, p.tokens) for p in read.pages]
+        pages = [PageView(p.index, p.width_pt, p.height_pt, p.tokens, p.upright_turn) for p in read.pages]
         payload = {
             "version": TOKEN_CACHE_VERSION,
             "pages": [
-                {"index": p.index, "w": p.width_pt, "h": p.height_pt, "tokens": [_token_json(t) for t in p.tokens]}
+                {
+                    "index": p.index,
+                    "w": p.width_pt,
+                    "h": p.height_pt,
+                    "turn": p.upright_turn,
+                    "tokens": [_token_json(t) for t in p.tokens],
+                }
                 for p in pages
             ],
         }
@@ -236,18 +242,20 @@ class DocumentService:
             Token(text, BBox.from_list(box), p["index"], conf, TokenSource(src), index=i)
             for i, (text, box, conf, src) in enumerate(p["tokens"])
         )
-        return PageView(p["index"], float(p["w"]), float(p["h"]), tokens)
+        return PageView(p["index"], float(p["w"]), float(p["h"]), tokens, int(p.get("turn", 0)))
 
     def page_image(self, doc_id: int, page: int, dpi: int = 150) -> Path:
-        """A PNG of one page at ``dpi``, rendered once into the cache (PDFs with pdfium; images as they are)."""
+        """A PNG of one page at ``dpi``, standing upright as its boxes are, rendered once into the cache (PDFs
+        with pdfium; images as they are)."""
         path = self.file_path(doc_id)
-        out = self._config.cache_dir / "pages" / f"{path.stem}-p{page}-{dpi}.png"
+        turn = next((p.upright_turn for p in self.pages(doc_id) if p.index == page), 0)
+        out = self._config.cache_dir / "pages" / f"{path.stem}-p{page}-{dpi}-t{turn}.png"
         if out.is_file():
             return out
         out.parent.mkdir(parents=True, exist_ok=True)
         from extractors.readers import render_page  # type: ignore[attr-defined,unused-ignore]
 
-        image = render_page(path, page, dpi)
+        image = render_page(path, page, dpi, turn)
         tmp = out.with_suffix(".tmp.png")
         image.save(tmp, format="PNG")
         os.replace(tmp, out)

@@ -75,6 +75,8 @@ class PageView:
     width_pt: float
     height_pt: float
     tokens: tuple[Token, ...]
+    upright_turn: int = 0
+    """Clockwise degrees the page as rendered from its file is turned to stand as its size and boxes say."""
 
 
 @dataclass(frozen=True, slots=True)

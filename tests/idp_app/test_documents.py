@@ -53,3 +53,28 @@ def test_pages_are_read_once_then_cached(config: AppConfig, tmp_path: Path) -> N
         assert ws.documents.page_image(item.id, 0, dpi=50) == png
         with pytest.raises(NotFoundError):
             ws.documents.pages(999)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_scan_fed_in_upside_down_is_kept_and_shown_upright(config: AppConfig, tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from extractors.readers import read_document
+    from tests.extractors.test_readers_docs import INVOICE_LINES, draw_scan
+
+    img = draw_scan(INVOICE_LINES, dpi=150, page_pt=(520, 260))
+    scan = tmp_path / "in" / "scan.png"
+    scan.parent.mkdir()
+    Image.fromarray(np.ascontiguousarray(img[::-1, ::-1])).save(scan, dpi=(150, 150))
+    with Workspace.open(config, extract=no_fields, read=read_document) as ws:
+        ws.ingest.ingest([scan.parent], workers=0)
+        [item] = ws.queue.list()
+        first = ws.documents.pages(item.id)
+        cached = ws.documents.pages(item.id)
+        assert first[0].upright_turn == cached[0].upright_turn == 180
+        assert [t.bbox_pt.to_list(1) for t in cached[0].tokens] == [t.bbox_pt.to_list(1) for t in first[0].tokens]
+        shown = np.asarray(Image.open(ws.documents.page_image(item.id, 0, dpi=150)).convert("L"))
+        assert shown.shape == img.shape
+        assert float(np.mean(np.abs(shown.astype(int) - img.astype(int)))) < 3.0

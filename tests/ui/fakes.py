@@ -121,7 +121,7 @@ class FakeBackend:
         if doc.status == "in_review":
             self.docs[document_id] = replace(doc, status="needs_review")
 
-    def ocr_region(self, path: str, page_index: int, bbox_pt: BBox) -> list[Token]:
+    def ocr_region(self, path: str, page_index: int, bbox_pt: BBox, turn: int = 0) -> list[Token]:
         self.ocr_calls.append((page_index, bbox_pt))
         return [replace(t, page=page_index, source=TokenSource.OCR) for t in self.ocr_tokens]
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage, QPainter
 from pytestqt.qtbot import QtBot
 
 from extractors.document import TokenSource
 from extractors.geometry import BBox
 from idp_app.domain import ReviewState
-from tests.ui.factories import make_doc, make_page, with_state
+from tests.ui.factories import PAGE_H, PAGE_W, make_doc, make_page, white_renderer, with_state
 from ui.page_view import PageView, Z, token_tooltip
 from ui.palette import STATE_COLOURS
 from ui.rendering import PageImageSource
+from ui.tasks import TaskRunner
 
 
 def _view(qtbot: QtBot, images: PageImageSource | None = None) -> PageView:
@@ -162,3 +165,28 @@ def test_screenshot_shows_state_colours_at_box_positions(qtbot: QtBot, images: P
     edge = pixel(140, 700)  # the OK box's outline is green, the error box's red
     assert edge == QColor("white")
     assert tinted_towards(pixel(430, 708), ReviewState.ERROR)
+
+
+def test_a_page_read_turned_is_shown_upright_under_its_boxes(qtbot: QtBot, runner: TaskRunner) -> None:
+    """A scan fed in sideways is rendered as in the file, then turned as its page says, so boxes sit on words."""
+
+    def file_renderer(path: str, page_index: int, dpi: float) -> QImage:
+        image = white_renderer(path, page_index, dpi)  # portrait, as in the file
+        painter = QPainter(image)
+        painter.fillRect(0, 0, 40, 20, QColor("black"))  # the file's top-left corner
+        painter.end()
+        return image
+
+    images = PageImageSource(runner, file_renderer)
+    view = _view(qtbot, images)
+    doc = make_doc()
+    sideways = replace(doc.pages[0], width_pt=PAGE_H, height_pt=PAGE_W, upright_turn=90)
+    view.set_document(replace(doc, pages=(sideways,), page_sizes_pt=((PAGE_H, PAGE_W),)))
+    qtbot.waitUntil(lambda: view.page_image_dpi > 0, timeout=5000)
+    item = next(i for i in view.scene().items() if i.zValue() == Z.PAGE)
+    rect = item.sceneBoundingRect()
+    assert abs(rect.width() - PAGE_H) < 1.0 and abs(rect.height() - PAGE_W) < 1.0
+    shown = item.pixmap().toImage()  # type: ignore[attr-defined]
+    # turned clockwise, the file's top-left corner is the page's top-right
+    assert shown.pixelColor(shown.width() - 3, 3) == QColor("black")
+    assert shown.pixelColor(3, 3) == QColor("white")
