@@ -153,9 +153,7 @@ class MainWindow(QMainWindow):
         self.fields.fieldConfirmed.connect(r.confirm)
         self.fields.fixRequested.connect(lambda n, v: r.set_value(n, v))
         self.fields.overrideRequested.connect(lambda: self.approve(override=True))
-        self.fields.reviewDone.connect(
-            lambda: self.statusBar().showMessage("Every field reviewed: Ctrl+Enter approves.", 8000)
-        )
+        self.fields.reviewDone.connect(self._review_done)
         self.page_view.tokensClicked.connect(self._capture_tokens)
         self.page_view.regionSelected.connect(self._capture_region)
         self.page_view.fieldClicked.connect(lambda name: self.fields.set_current(name))
@@ -261,6 +259,20 @@ class MainWindow(QMainWindow):
         if doc is None or doc.line_items:
             return f"Line items ({len(doc.line_items)})" if doc else "Line items"
         return "Line items: none found \u2014 add the rows the document lists with Add row"
+
+    def _review_done(self) -> None:
+        doc = self.review.doc
+        if doc is None or not doc.approval_blocked:
+            self.statusBar().showMessage("Every field reviewed: Ctrl+Enter approves.", 8000)
+            return
+        then = "Ctrl+Shift+Enter approves with a reason" if self.user.may_override else "ask a supervisor"
+        self.statusBar().showMessage(
+            f"Every field reviewed, but approval is blocked: {self._blockers(doc)}. Correct it, or {then}.", 15000
+        )
+
+    @staticmethod
+    def _blockers(doc: DocumentView) -> str:
+        return "; ".join(i.message for i in doc.issues if i.blocking) or "no rule fails"
 
     def _queue_changed(self, rows: list[object]) -> None:
         current = self.review.doc.document_id if self.review.doc else None
@@ -387,7 +399,7 @@ class MainWindow(QMainWindow):
         if not doc.approval_blocked and not override:
             self.review.approve()
             return
-        failing = "; ".join(i.message for i in doc.issues) or "no rule fails"
+        failing = self._blockers(doc)
         if not self.user.may_override:
             self.prompts.inform(
                 self, "Approval blocked", f"Approval is blocked: {failing}.\nCorrect the fields, or ask a supervisor."

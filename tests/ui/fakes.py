@@ -23,6 +23,7 @@ class FakeBackend:
         self.applied: list[Correction] = []
         self.decisions: list[tuple[int, str, str | None]] = []
         self.ocr_calls: list[tuple[int, BBox]] = []
+        self.ocr_turns: list[int] = []
         self.ocr_tokens: list[Token] = []
         self.row_edits: list[tuple[str, int, int | None]] = []
         self.renewed: list[int] = []
@@ -123,6 +124,7 @@ class FakeBackend:
 
     def ocr_region(self, path: str, page_index: int, bbox_pt: BBox, turn: int = 0) -> list[Token]:
         self.ocr_calls.append((page_index, bbox_pt))
+        self.ocr_turns.append(turn)
         return [replace(t, page=page_index, source=TokenSource.OCR) for t in self.ocr_tokens]
 
     def render(self, path: str, page_index: int, dpi: float) -> QImage:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QWidget
@@ -13,7 +15,7 @@ from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
 from ui.actions import ACTIONS, ShortcutsDialog
 from ui.main_window import MainWindow, Prompts
-from ui.model import UserSession
+from ui.model import RuleIssue, UserSession
 
 
 class CannedPrompts(Prompts):
@@ -104,7 +106,9 @@ def test_click_a_word_corrects_the_active_field_then_undo_redo(qtbot: QtBot, bac
 
 
 def test_a_box_on_a_scan_is_read_in_the_background(qtbot: QtBot) -> None:
-    backend = FakeBackend([make_doc(1, scanned=True), make_doc(2)])
+    scan = make_doc(1, scanned=True)
+    upside_down = replace(scan, pages=(replace(scan.pages[0], upright_turn=180),))
+    backend = FakeBackend([upside_down, make_doc(2)])
     backend.ocr_tokens = [Token("4711", BBox(300, 200, 340, 214), 0, 0.88, TokenSource.OCR)]
     window, _ = _window(qtbot, backend)
     _open_first(qtbot, window)
@@ -112,6 +116,7 @@ def test_a_box_on_a_scan_is_read_in_the_background(qtbot: QtBot) -> None:
     window.page_view.regionSelected.emit(0, BBox(290, 190, 360, 220), [])
     _settle(qtbot, window)
     assert backend.ocr_calls == [(0, BBox(290, 190, 360, 220))]
+    assert backend.ocr_turns == [180]  # the box is on the page as shown, turned upright
     assert backend.applied[-1].new_value == "4711"
     assert backend.applied[-1].new_bbox_pt == BBox(300, 200, 340, 214)
 
@@ -242,3 +247,23 @@ def test_thumbnails_for_a_multi_page_document(qtbot: QtBot) -> None:
     assert window.page_view.page_index == 2
     window.action("previous_page").trigger()
     assert window.page_view.page_index == 1 and window.thumbnails.currentRow() == 1
+
+
+def test_a_clerk_is_told_only_what_blocks_approval(qtbot: QtBot) -> None:
+    doc = make_doc(1)
+    note = RuleIssue("new_vendor", "First document from this vendor", ("vendor_name",), blocking=False)
+    backend = FakeBackend([replace(doc, issues=(*doc.issues, note)), make_doc(2)])
+    window, prompts = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.fields.reviewDone.emit()
+    shown = window.statusBar().currentMessage()
+    assert "approval is blocked" in shown and "Net 1000.00" in shown and "ask a supervisor" in shown
+    assert "Ctrl+Enter approves" not in shown
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    assert "Net 1000.00" in prompts.informed[0] and "First document" not in prompts.informed[0]
+    # once nothing blocks, the clerk is told approval is one key away
+    window.fields.issues.fix_buttons[0].click()
+    _settle(qtbot, window)
+    window.fields.reviewDone.emit()
+    assert window.statusBar().currentMessage() == "Every field reviewed: Ctrl+Enter approves."
