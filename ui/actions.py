@@ -24,7 +24,8 @@ class ActionSpec:
     shortcuts: tuple[str, ...]
     help: str
     scope: str = "window"
-    """"window": anywhere in the window; "fields": while the field panel has the focus."""
+    """"window": anywhere in the window; "fields": while the field panel has the focus; "items": while the line-item
+    table has it."""
     supervisor_only: bool = False
 
 
@@ -59,6 +60,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("next_page", "Next page", ("PgDown",), "Show the next page"),
     ActionSpec("previous_page", "Previous page", ("PgUp",), "Show the previous page"),
     ActionSpec("focus_queue", "Go to the queue", ("Ctrl+L",), "Put the keyboard in the review queue"),
+    ActionSpec(
+        "next_pane", "Next pane", ("F6",), "Move the keyboard to the next pane: queue, page, fields, line items"
+    ),
+    ActionSpec("previous_pane", "Previous pane", ("Shift+F6",), "Move the keyboard to the previous pane"),
+    ActionSpec(
+        "apply_fix",
+        "Apply the offered fix",
+        ("Ctrl+Shift+F",),
+        "Make the edit the first failed rule offers (the button beside it above the fields)",
+    ),
+    ActionSpec("add_row", "Add row", ("Ctrl+Ins",), "Add a line item below the current one", "items"),
+    ActionSpec("delete_row", "Delete row", ("Ctrl+Del",), "Delete the current line item", "items"),
+    ActionSpec("split_row", "Split row", ("Ctrl+Shift+S",), "Split the current line item in two", "items"),
+    ActionSpec(
+        "merge_rows", "Merge with next", ("Ctrl+Shift+M",), "Merge the current line item with the next", "items"
+    ),
     ActionSpec("open_next", "Next document", ("Ctrl+N",), "Leave this document undecided and open the next one"),
     ActionSpec("help", "Keyboard shortcuts", ("F1",), "Show this list"),
 )
@@ -75,17 +92,18 @@ def shortcut_text(spec: ActionSpec) -> str:
     return ", ".join(seen)
 
 
-def make_actions(parent: QWidget, fields_widget: QWidget, supervisor: bool) -> dict[str, QAction]:
-    """A QAction per row of :data:`ACTIONS`, added to ``parent`` (or to ``fields_widget`` for field keys)."""
+def make_actions(parent: QWidget, scopes: dict[str, QWidget], supervisor: bool) -> dict[str, QAction]:
+    """A QAction per row of :data:`ACTIONS`, added to ``parent``, or to the widget ``scopes`` names for its scope
+    (the field panel for "fields", the line-item table for "items")."""
     made: dict[str, QAction] = {}
     for spec in ACTIONS:
         action = QAction(spec.text, parent)
         action.setObjectName(f"action-{spec.name}")
         action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
         action.setToolTip(f"{spec.help} ({shortcut_text(spec)})")
-        if spec.scope == "fields":
+        if spec.scope != "window":
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            fields_widget.addAction(action)
+            scopes[spec.scope].addAction(action)
         else:
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             parent.addAction(action)

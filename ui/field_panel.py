@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import itertools
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from idp_app.domain import ReviewState
@@ -182,6 +182,12 @@ class FieldPanel(QWidget):
             first = self.next_needing_review(None) or (self._order[0] if self._order else None)
             self._current = None
             self.set_current(first, focus=False)
+        # the issues above the fields may have grown or shrunk: once laid out, the current field is still in sight
+        QTimer.singleShot(0, self._keep_current_in_sight)
+
+    def _keep_current_in_sight(self) -> None:
+        if self._current in self.editors:
+            self._scroll.ensureWidgetVisible(self.editors[self._current])
 
     def _currency(self, doc: DocumentView) -> str:
         cur = doc.field("currency")

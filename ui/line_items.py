@@ -114,6 +114,7 @@ class LineItemTable(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the row buttons; the arrow keys move between cells
         self.table.selectionModel().currentChanged.connect(self._current_changed)
         self.add_button = QPushButton("Add row")
         self.delete_button = QPushButton("Delete row")

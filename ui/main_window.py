@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.retraining = RetrainControl(
             backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
         )
-        self.actions_by_name = make_actions(self, self.fields, user.may_override)
+        self.actions_by_name = make_actions(self, {"fields": self.fields, "items": self.line_items}, user.may_override)
         self.actions_by_name["retrain"] = self.retraining.action
         self.exporting = ExportControl(
             backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
@@ -182,6 +182,20 @@ class MainWindow(QMainWindow):
         a["next_page"].triggered.connect(lambda: self._turn_page(1))
         a["previous_page"].triggered.connect(lambda: self._turn_page(-1))
         a["focus_queue"].triggered.connect(lambda: self.queue.table.setFocus())
+        a["next_pane"].triggered.connect(lambda: self.move_pane(1))
+        a["previous_pane"].triggered.connect(lambda: self.move_pane(-1))
+        a["apply_fix"].triggered.connect(self.apply_fix)
+        a["add_row"].triggered.connect(self.line_items.add_button.click)
+        a["delete_row"].triggered.connect(self.line_items.delete_button.click)
+        a["split_row"].triggered.connect(self.line_items.split_button.click)
+        a["merge_rows"].triggered.connect(self.line_items.merge_button.click)
+        for name, button in (
+            ("add_row", self.line_items.add_button),
+            ("delete_row", self.line_items.delete_button),
+            ("split_row", self.line_items.split_button),
+            ("merge_rows", self.line_items.merge_button),
+        ):
+            button.setToolTip(a[name].toolTip())
         a["open_next"].triggered.connect(r.open_next)
         a["help"].triggered.connect(lambda: self.prompts.show_shortcuts(self, self.user.may_override))
         r.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
@@ -194,8 +208,18 @@ class MainWindow(QMainWindow):
         a = self.actions_by_name
         groups = {
             "&Document": ("approve", "approve_override", "reject", "open_next", "focus_queue"),
-            "&Edit": ("undo", "redo", "accept_field", "next_field", "previous_field"),
-            "&View": ("zoom_in", "zoom_out", "zoom_reset", "fit_width", "next_page", "previous_page"),
+            "&Edit": ("undo", "redo", "accept_field", "next_field", "previous_field", "apply_fix"),
+            "&Line items": ("add_row", "delete_row", "split_row", "merge_rows"),
+            "&View": (
+                "zoom_in",
+                "zoom_out",
+                "zoom_reset",
+                "fit_width",
+                "next_page",
+                "previous_page",
+                "next_pane",
+                "previous_pane",
+            ),
             "&Model": ("retrain", "report"),
             "E&xport": ("export",),
             "&Help": ("help",),
@@ -349,11 +373,42 @@ class MainWindow(QMainWindow):
             value = self.backend.check_value(f.schema_type, text)
         except ValueError as exc:
             editor.show_error(str(exc))
+            self.fields.set_current(name)  # the keyboard goes to the field, to type the value instead
             return
         self.review.set_value(name, value, box, tokens[0].page, tokens)
         self.fields.set_current(name)
 
     # -- keyboard ------------------------------------------------------------------------------------------------
+    def _panes(self) -> list[QWidget]:
+        panes: list[QWidget] = [self.queue.table, self.page_view]
+        if self.review.doc is not None:
+            panes.append(self.fields)
+            if self.items_box.isVisible():
+                panes.append(self.line_items.table)
+        return panes
+
+    def move_pane(self, step: int) -> None:
+        """Put the keyboard in the next (step 1) or previous (-1) pane: queue, page, fields, line items."""
+        panes = self._panes()
+        focus = self.focusWidget()
+        here = next((i for i, p in enumerate(panes) if focus is not None and (focus is p or p.isAncestorOf(focus))), -1)
+        target = panes[(here + step) % len(panes)] if here >= 0 else panes[0 if step > 0 else -1]
+        if target is self.fields:
+            self.fields.set_current(self.fields.current or self.fields.next_needing_review(None))
+            if self.fields.current is not None:
+                return
+            target = self.fields
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+        if target is self.line_items.table and not self.line_items.table.currentIndex().isValid():
+            self.line_items.select_cell(0, 0)
+
+    def apply_fix(self) -> None:
+        buttons = self.fields.issues.fix_buttons
+        if self.review.doc is None or not buttons:
+            self.statusBar().showMessage("No failed rule offers an edit.", 5000)
+            return
+        buttons[0].click()
+
     def accept_field(self) -> None:
         name = self.fields.current
         if name is not None:

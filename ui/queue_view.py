@@ -133,6 +133,7 @@ class QueueView(QWidget):
         for column, width in enumerate((100, 240, 44, 110)):
             self.table.setColumnWidth(column, width)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the queue; the arrow keys move in it
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
 

@@ -128,6 +128,7 @@ def test_a_word_of_the_wrong_form_is_refused_at_the_editor(qtbot: QtBot, backend
     window.page_view.tokensClicked.emit([make_doc().pages[0].tokens[0]], False)  # "Invoice"
     assert "not a date" in window.fields.editors["invoice_date"].error_text()
     assert backend.applied == []
+    assert window.fields.editors["invoice_date"].combo.hasFocus()  # the keyboard is where the value is typed
 
 
 def test_keyboard_only_review_with_fix_then_approve_opens_next(qtbot: QtBot, backend: FakeBackend) -> None:
@@ -267,3 +268,54 @@ def test_a_clerk_is_told_only_what_blocks_approval(qtbot: QtBot) -> None:
     _settle(qtbot, window)
     window.fields.reviewDone.emit()
     assert window.statusBar().currentMessage() == "Every field reviewed: Ctrl+Enter approves."
+
+
+def test_every_pane_fix_and_row_button_is_reached_from_the_keyboard(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    # Tab leaves the queue instead of walking its cells
+    window.queue.table.setFocus()
+    qtbot.keyClick(window.queue.table, Qt.Key.Key_Tab)
+    assert not window.queue.table.hasFocus()
+    # F6 walks the panes round: queue, page, fields, line items, queue
+    window.queue.table.setFocus()
+    reached = []
+    for _ in range(4):
+        qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F6)
+        focus = window.focusWidget()
+        reached.append(
+            next(
+                name
+                for name, pane in (
+                    ("queue", window.queue.table),
+                    ("page", window.page_view),
+                    ("fields", window.fields),
+                    ("items", window.line_items.table),
+                )
+                if focus is pane or pane.isAncestorOf(focus)
+            )
+        )
+    assert reached == ["page", "fields", "items", "queue"]
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
+    assert window.line_items.table.hasFocus()
+    # in the line items: Tab goes on to the row buttons, and the row keys work where the table has the keyboard
+    window.line_items.select_cell(0, 0)
+    qtbot.keyClick(window.line_items.table, Qt.Key.Key_Insert, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    assert backend.row_edits[-1] == ("add", 1, None)
+    qtbot.keyClick(window.line_items.table, Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    assert backend.row_edits[-1][:2] == ("delete", 0)
+    window.line_items.table.setFocus()
+    qtbot.keyClick(window.line_items.table, Qt.Key.Key_Tab)
+    assert not window.line_items.table.hasFocus()
+    # the failed rule's offered edit, from anywhere
+    assert backend.docs[1].issues
+    qtbot.keyClick(
+        window.focusWidget(), Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    _settle(qtbot, window)
+    assert backend.docs[1].issues == ()
+    assert backend.applied[-1].new_value == "1190.00"
