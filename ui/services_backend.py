@@ -6,6 +6,7 @@ transaction. Service views are turned into the window's frozen values in :mod:`u
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from idp_app.services import DocumentView as CoreDocument
 from idp_app.services import FieldView as CoreField
 from idp_app.services import Permission, QueueFilter, Workspace
 from idp_app.services.values import LINE_ITEM_TYPES, normalise, schema_types
+from idp_app.services.views import ReasonView
 from ui.backend import DEFAULT_MODEL, RetrainProgress
 from ui.model import (
     DocumentView,
@@ -47,6 +49,22 @@ def _label(name: str) -> str:
     """``vendor_vat_id`` -> ``Vendor VAT ID``."""
     words = [_WORDS.get(w, w) for w in name.split("_")]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else name
+
+
+def reason_text(reason: ReasonView, fields: dict[str, CoreField]) -> str:
+    """A routing reason in the clerk's words: field names as their labels, and marked checked once every field it
+    names has been reviewed (the reason stays: it is why the document came to a person)."""
+
+    def label(match: re.Match[str]) -> str:
+        text = _label(match.group(0))
+        if match.start() == 0 or text.split()[0].isupper():  # "PO number" keeps its capitals
+            return text
+        return text[:1].lower() + text[1:]
+
+    names = [n for n in reason.fields if n]
+    text = re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", label, reason.message) if names else reason.message
+    settled = names and all(n in fields and fields[n].state is ReviewState.OK for n in names)
+    return f"{text} \u2014 checked" if settled else text
 
 
 def field_value(f: CoreField) -> FieldValue:
@@ -118,7 +136,7 @@ def document_view(core: CoreDocument, pages: tuple[Page, ...], load_error: str |
         line_item_types=tuple(LINE_ITEM_TYPES.get(c, "text") for c in columns),
         line_item_rows=tuple(li.index for li in shown),
         issues=issues,
-        reasons=tuple(r.message for r in core.reasons),
+        reasons=tuple(reason_text(r, core.fields) for r in core.reasons),
         status=core.status.value,
         load_error=load_error,
         page_sizes_pt=tuple((p.width_pt, p.height_pt) for p in pages),

@@ -91,3 +91,27 @@ def test_next_document_does_not_go_back_to_the_one_just_left(
         assert second is not None and second != first
         backend.release(second, clerk)
         assert backend.claim_next(clerk, second) == first  # both passed: the queue starts over
+
+
+def test_reasons_read_in_labels_and_say_when_their_fields_were_checked() -> None:
+    from types import SimpleNamespace
+
+    from idp_app.services.views import ReasonView
+    from ui.services_backend import reason_text
+
+    low = ReasonView("low_confidence", "invoice_date confidence 0.62 is below 0.85", ("invoice_date",), 1)
+    order = ReasonView(
+        "date_order", "due_date 2024-01-01 is before invoice_date 2024-02-01", ("invoice_date", "due_date"), 1
+    )
+    limit = ReasonView("qa_sample", "random quality sample (2% of straight-through documents)", (), 0)
+    fields = {
+        "invoice_date": SimpleNamespace(state=ReviewState.CHECK),
+        "due_date": SimpleNamespace(state=ReviewState.OK),
+    }
+    assert reason_text(low, fields) == "Invoice date confidence 0.62 is below 0.85"  # type: ignore[arg-type]
+    assert reason_text(order, fields) == "Due date 2024-01-01 is before invoice date 2024-02-01"  # type: ignore[arg-type]
+    assert reason_text(limit, fields) == limit.message  # type: ignore[arg-type]
+    fields["invoice_date"] = SimpleNamespace(state=ReviewState.OK)
+    assert reason_text(low, fields).endswith("\u2014 checked")  # type: ignore[arg-type]
+    assert reason_text(order, fields).endswith("\u2014 checked")  # type: ignore[arg-type]
+    assert not reason_text(limit, fields).endswith("checked")  # type: ignore[arg-type]
