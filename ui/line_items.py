@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -17,25 +19,60 @@ from PySide6.QtWidgets import (
 
 from extractors.geometry import BBox
 from extractors.results import LineItem
+from idp_app.domain import ReviewState
+from ui.palette import STATE_COLOURS
 
 Index = QModelIndex | QPersistentModelIndex
 
 
+ValueCheck = Callable[[str, str], str]
+"""(value type, typed text) -> the stored form; raises ValueError with the reason when the text has the wrong form."""
+
+
+def _any_text(_value_type: str, text: str) -> str:
+    return text
+
+
 class LineItemModel(QAbstractTableModel):
-    """Rows of line items as the core holds them; edits are handed on as signals, never stored here."""
+    """Rows of line items as the core holds them; edits are handed on as signals, never stored here.
+
+    A cell typed in the wrong form for its column is not handed on: it keeps what was typed, marked, with the
+    reason in its tooltip, until it is typed again or the rows change."""
 
     cellEdited = Signal(int, str, str)
+    cellRefused = Signal(int, str, str)
+    """Row, column and the reason a typed cell was refused."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, check: ValueCheck = _any_text) -> None:
         super().__init__(parent)
         self._rows: tuple[LineItem, ...] = ()
         self._columns: tuple[str, ...] = ()
+        self._types: dict[str, str] = {}
+        self._check = check
+        self._refused: dict[tuple[int, str], tuple[str, str]] = {}
+        """(row, column) -> (the text typed, why it was refused)."""
 
-    def set_items(self, rows: tuple[LineItem, ...], columns: tuple[str, ...]) -> None:
+    def set_items(
+        self,
+        rows: tuple[LineItem, ...],
+        columns: tuple[str, ...],
+        types: tuple[str, ...] = (),
+        *,
+        keep_refused: bool = False,
+    ) -> None:
         self.beginResetModel()
+        same_rows = len(rows) == len(self._rows)
         self._rows = rows
         self._columns = columns or tuple(dict.fromkeys(name for r in rows for name in r.cells))
+        self._types = dict(zip(columns, types, strict=False))
+        if not (keep_refused and same_rows):
+            self._refused = {}
         self.endResetModel()
+
+    def refused(self, row: int, column: str) -> str | None:
+        """Why the text typed in a cell was refused, or None."""
+        held = self._refused.get((row, column))
+        return held[1] if held else None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -62,11 +99,16 @@ class LineItemModel(QAbstractTableModel):
             return None
         item = self._rows[index.row()]
         name = self._columns[index.column()]
+        held = self._refused.get((index.row(), name))
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return item.value(name) or ""
+            return held[0] if held else item.value(name) or ""
         if role == Qt.ItemDataRole.ToolTipRole:
+            if held:
+                return f"Not saved: {held[1]}"
             cell = item.cells.get(name)
             return f"confidence {cell.confidence:.0%}" if cell is not None else None
+        if role == Qt.ItemDataRole.BackgroundRole and held:
+            return QBrush(QColor(STATE_COLOURS[ReviewState.ERROR]).lighter(170))
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -75,10 +117,21 @@ class LineItemModel(QAbstractTableModel):
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
+        row, name = index.row(), self._columns[index.column()]
         text = str(value).strip()
-        if text == (self._rows[index.row()].value(self._columns[index.column()]) or ""):
+        had = self._refused.pop((row, name), None)
+        try:
+            stored = self._check(self._types.get(name, "text"), text) if text else ""
+        except ValueError as exc:
+            self._refused[(row, name)] = (text, str(exc))
+            self.dataChanged.emit(index, index)
+            self.cellRefused.emit(row, name, str(exc))
+            return True
+        if stored == (self._rows[row].value(name) or ""):
+            if had:
+                self.dataChanged.emit(index, index)
             return False
-        self.cellEdited.emit(index.row(), self._columns[index.column()], text)
+        self.cellEdited.emit(row, name, stored)
         return True
 
     def cell_box(self, row: int, column: int) -> tuple[int | None, BBox | None]:
@@ -101,10 +154,11 @@ class LineItemTable(QWidget):
     cellSelected = Signal(object, object)
     """Page (int or None) and box (BBox or None) of the selected cell."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, check: ValueCheck = _any_text) -> None:
         super().__init__(parent)
-        self.model = LineItemModel(self)
+        self.model = LineItemModel(self, check)
         self.model.cellEdited.connect(self.cellEdited)
+        self.cellRefused = self.model.cellRefused
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
@@ -133,9 +187,17 @@ class LineItemTable(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.table)
 
-    def set_items(self, rows: tuple[LineItem, ...], columns: tuple[str, ...]) -> None:
+    def set_items(
+        self,
+        rows: tuple[LineItem, ...],
+        columns: tuple[str, ...],
+        types: tuple[str, ...] = (),
+        *,
+        keep_refused: bool = False,
+    ) -> None:
+        """Show the rows; ``keep_refused`` (the same document, updated) keeps the cells typed and refused."""
         current = self.table.currentIndex()
-        self.model.set_items(rows, columns)
+        self.model.set_items(rows, columns, types, keep_refused=keep_refused)
         # numbers and codes as wide as they are, the description takes the rest
         header = self.table.horizontalHeader()
         header.setStretchLastSection("description" not in columns)

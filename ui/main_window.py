@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.thumbnails = ThumbnailStrip(self.images)
         self.fields = FieldPanel(backend.check_value)
         self.fields.issues.may_override = user.may_override
-        self.line_items = LineItemTable()
+        self.line_items = LineItemTable(check=backend.check_value)
         self._build_layout()
         self.retraining = RetrainControl(
             backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
@@ -161,6 +161,11 @@ class MainWindow(QMainWindow):
         self.page_view.pageShown.connect(self._page_shown)
         self.thumbnails.pageChosen.connect(self.page_view.show_page)
         self.line_items.cellEdited.connect(r.set_cell)
+        self.line_items.cellRefused.connect(
+            lambda row, column, why: self.statusBar().showMessage(
+                f"Row {row + 1}, {column.replace('_', ' ')} not saved: {why}", 10000
+            )
+        )
         self.line_items.cellSelected.connect(lambda page, box: self.page_view.highlight_box(box, page))
         self.line_items.rowAdded.connect(lambda row: r.edit_rows(LineItemEdit.ADD, row))
         self.line_items.rowDeleted.connect(lambda row: r.edit_rows(LineItemEdit.DELETE, row))
@@ -252,7 +257,9 @@ class MainWindow(QMainWindow):
             self.page_view.set_zoom(zoom)
         self.thumbnails.set_document(doc)
         self.fields.set_document(doc)
-        self.line_items.set_items(doc.line_items if doc else (), doc.line_item_columns if doc else ())
+        self.line_items.set_items(
+            doc.line_items if doc else (), doc.line_item_columns if doc else (), doc.line_item_types if doc else ()
+        )
         self.items_box.setTitle(self._items_title(doc))
         # a contract has no item table; every other document may need rows added by hand
         self.items_box.setVisible(doc is not None and (bool(doc.line_item_columns) or doc.doc_type != "contract"))
@@ -273,7 +280,7 @@ class MainWindow(QMainWindow):
         assert isinstance(doc, DocumentView)
         self.page_view.update_document(doc)
         self.fields.set_document(doc)
-        self.line_items.set_items(doc.line_items, doc.line_item_columns)
+        self.line_items.set_items(doc.line_items, doc.line_item_columns, doc.line_item_types, keep_refused=True)
         self.items_box.setTitle(self._items_title(doc))
         if self.fields.current:
             self.page_view.select_field(self.fields.current)

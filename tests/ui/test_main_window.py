@@ -319,3 +319,33 @@ def test_every_pane_fix_and_row_button_is_reached_from_the_keyboard(qtbot: QtBot
     _settle(qtbot, window)
     assert backend.docs[1].issues == ()
     assert backend.applied[-1].new_value == "1190.00"
+
+
+def test_a_cell_typed_in_the_wrong_form_keeps_the_text_and_says_why(qtbot: QtBot) -> None:
+    doc = replace(make_doc(1), line_item_types=("text", "amount"))
+    backend = FakeBackend([doc, make_doc(2)])
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    model = window.line_items.model
+    cell = model.index(0, 1)
+    assert model.setData(cell, "12a")
+    _settle(qtbot, window)
+    assert backend.applied == []  # nothing reached the core
+    assert cell.data() == "12a"  # what was typed stays, to be mended
+    assert "not an amount" in cell.data(Qt.ItemDataRole.ToolTipRole)
+    assert cell.data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert "Row 1, amount not saved" in window.statusBar().currentMessage()
+    # another correction elsewhere updates the document: the refused cell is still shown as typed
+    window.fields.issues.fix_buttons[0].click()
+    _settle(qtbot, window)
+    assert model.index(0, 1).data() == "12a"
+    # typed again in a form the column takes: it goes to the core in its stored form
+    assert model.setData(model.index(0, 1), "1.234,50")
+    _settle(qtbot, window)
+    assert backend.applied[-1].line_item_index == 0 and backend.applied[-1].new_value == "1234.50"
+    assert model.refused(0, "amount") is None
+    # typing the stored value back clears the mark without a correction
+    assert model.setData(model.index(0, 1), "x") and model.refused(0, "amount")
+    count = len(backend.applied)
+    model.setData(model.index(0, 1), model.row(0).value("amount") or "")
+    assert model.refused(0, "amount") is None and len(backend.applied) == count
