@@ -215,6 +215,12 @@ class FieldEditor(QFrame):
             self.show_error(str(exc))
             return False
         self._clear_error()
+        if value and value in (self._view.text, self._view.value.value):
+            # the value already there, typed in another form ("10.866,33" over 10866.33): the clerk confirms it
+            self.combo.setEditText(self._view.text)
+            self.line.setModified(False)
+            self.confirmed.emit(self.name)
+            return True
         self.committed.emit(self.name, value, None, None)
         return True
 

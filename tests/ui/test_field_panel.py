@@ -177,3 +177,20 @@ def test_line_item_columns_fit_their_numbers_and_the_description_takes_the_rest(
     assert header.sectionSize(1) == max(
         header.width() - sum(header.sectionSize(c) for c in range(len(columns)) if c != 1), header.minimumSectionSize()
     )
+
+
+def test_the_value_there_typed_in_another_form_confirms_it(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    total = panel.editors["total_amount"]
+    assert total.view.text == "1100.00"
+    panel.set_current("total_amount")
+    total.set_text("1.100,00")
+    with qtbot.waitSignal(panel.fieldConfirmed) as blocker:
+        assert total.commit()
+    assert blocker.args == ["total_amount"]
+    assert total.text() == "1100.00" and not total.has_unsaved_text()
+    # a different amount is a correction
+    total.set_text("1.190,00")
+    with qtbot.waitSignal(panel.valueCommitted) as committed:
+        assert total.commit()
+    assert committed.args[:2] == ["total_amount", "1190.00"]
