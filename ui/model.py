@@ -7,7 +7,7 @@ approval is allowed all come from the application core (see :mod:`ui.backend`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from extractors.document import Page, Token
@@ -121,6 +121,30 @@ class QueueRow:
     received_at: datetime | None = None
     reason_codes: tuple[str, ...] = ()
     """The routing rules behind ``reasons``, one code each."""
+    claimed_by: str = ""
+    """Who has the document open (in review), if anyone."""
+    held_until: datetime | None = None
+    """When that claim lapses unless its window renews it (a window that closed without releasing it)."""
+
+    def status_text(self, now: datetime | None = None) -> str:
+        """The status as the queue shows it: an open document says who has it."""
+        shown = self.status.replace("_", " ")
+        if self.status != "in_review" or not self.claimed_by:
+            return shown
+        if self.held_until is not None and self.held_until <= (now or datetime.now(UTC)):
+            return f"{shown}, free (left by {self.claimed_by})"
+        return f"{shown} by {self.claimed_by}"
+
+    def status_tip(self, now: datetime | None = None) -> str | None:
+        if self.status != "in_review" or not self.claimed_by or self.held_until is None:
+            return None
+        until = self.held_until.astimezone().strftime("%H:%M")
+        if self.held_until <= (now or datetime.now(UTC)):
+            return f"{self.claimed_by} left it undecided; anyone may open it"
+        return (
+            f"{self.claimed_by} has it open: held until {until}, longer while their window stays open. "
+            f"{self.claimed_by} may open it again at any time; others once the hold lapses."
+        )
 
     @property
     def reasons_summary(self) -> str:

@@ -31,6 +31,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Document", "Why in review", "Conf.", "Vendor", "Status")
 WHY = 1
+STATUS = 4
 """The reasons come second: what a clerk reads first after the name; the status is in the filter too."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -73,11 +74,13 @@ class QueueModel(QAbstractTableModel):
         if role == ID_ROLE:
             return r.document_id
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.name, r.reasons_summary, f"{r.confidence:.0%}", r.vendor, r.status.replace("_", " "))[col]
+            return (r.name, r.reasons_summary, f"{r.confidence:.0%}", r.vendor, r.status_text())[col]
         if role == SORT_ROLE:
             return (r.name.lower(), len(r.reasons), r.confidence, r.vendor.lower(), r.status)[col]
         if role == Qt.ItemDataRole.ToolTipRole and col == WHY and r.reasons:
             return "In review because:\n" + "\n".join(f"\u2022 {reason}" for reason in r.reasons)
+        if role == Qt.ItemDataRole.ToolTipRole and col == STATUS:
+            return r.status_tip()
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

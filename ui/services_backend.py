@@ -176,6 +176,8 @@ class ServicesBackend:
                 confidence=it.min_confidence if it.min_confidence is not None else 0.0,
                 reasons=it.reasons,
                 received_at=it.created_at,
+                claimed_by=it.claimed_by or "",
+                held_until=it.lease_expires_at,
                 reason_codes=it.reason_codes,
             )
             for it in self.ws.queue.list(QueueFilter(), limit=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,15 @@ def test_next_document_does_not_go_back_to_the_one_just_left(
         assert second is not None and second != first
         backend.release(second, clerk)
         assert backend.claim_next(clerk, second) == first  # both passed: the queue starts over
+        # the queue says who has a document open, until when, and when the hold has lapsed
+        held = next(r for r in backend.queue() if r.document_id == first)
+        assert held.claimed_by == "clerk" and held.held_until is not None
+        assert held.status_text() == "in review by clerk"
+        assert "clerk may open it again" in (held.status_tip() or "")
+        later = held.held_until + timedelta(seconds=1)
+        assert held.status_text(later) == "in review, free (left by clerk)"
+        free = next(r for r in backend.queue() if r.document_id == second)
+        assert free.status_text() == "needs review" and free.status_tip() is None
 
 
 def test_reasons_read_in_labels_and_say_when_their_fields_were_checked() -> None:
