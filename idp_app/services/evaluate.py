@@ -32,17 +32,21 @@ def field_value(row: FieldRow) -> FieldValue:
 def current_values(doc: Document, policy: RoutingPolicy) -> tuple[dict[str, FieldValue], list[Decimal | None]]:
     """Header fields by name, and the line-item amounts in row order."""
     fields = {row.name: field_value(row) for row in doc.fields if row.row < 0}
-    line_col = policy.name("line_amount")
+    return fields, line_column(doc, policy.name("line_amount"))
+
+
+def line_column(doc: Document, column: str) -> list[Decimal | None]:
+    """One line-item column as numbers, in row order (None where a row has none)."""
     rows = sorted({r.row for r in doc.fields if r.row >= 0})
-    by_row = {r.row: r for r in doc.fields if r.row >= 0 and r.name == line_col}
-    amounts: list[Decimal | None] = []
+    by_row = {r.row: r for r in doc.fields if r.row >= 0 and r.name == column}
+    out: list[Decimal | None] = []
     for i in rows:
         cell = by_row.get(i)
         try:
-            amounts.append(Decimal(cell.value) if cell is not None and cell.value else None)
+            out.append(Decimal(cell.value) if cell is not None and cell.value else None)
         except InvalidOperation:
-            amounts.append(None)
-    return fields, amounts
+            out.append(None)
+    return out
 
 
 def required_fields(doc_type: str | None) -> dict[str, bool]:
@@ -90,4 +94,5 @@ def vendor_facts(session: Session, doc: Document, fields: dict[str, FieldValue],
 def evaluate(session: Session, doc: Document, policy: RoutingPolicy) -> FieldReview:
     fields, amounts = current_values(doc, policy)
     facts = vendor_facts(session, doc, fields, policy)
-    return field_review(fields, amounts, facts, policy, required_fields(doc.doc_type), doc.doc_type)
+    rates = line_column(doc, policy.name("line_tax_rate"))
+    return field_review(fields, amounts, facts, policy, required_fields(doc.doc_type), doc.doc_type, line_rates=rates)

@@ -47,7 +47,14 @@ from idp_app.domain import DocumentStatus as S
 from idp_app.errors import ConfigError, InputError, NotFoundError
 from idp_app.services import audit, lifecycle
 from idp_app.services.documents import load_document
-from idp_app.services.evaluate import current_values, required_fields, summarise, text_of, vendor_facts
+from idp_app.services.evaluate import (
+    current_values,
+    line_column,
+    required_fields,
+    summarise,
+    text_of,
+    vendor_facts,
+)
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import REOPENED, RoutingPolicy, route
@@ -470,7 +477,8 @@ class IngestService:
                 s, doc.vendor_name, text_of(fields, n("vendor_vat_id")), text_of(fields, n("vendor_iban"))
             )
             doc.vendor_id = vendor.id if vendor else None
-        decision = route(fields, amounts, facts, self._policy, doc.sha256, required, doc.doc_type)
+        rates = line_column(doc, n("line_tax_rate"))
+        decision = route(fields, amounts, facts, self._policy, doc.sha256, required, doc.doc_type, line_rates=rates)
         confidences = [fv.confidence for fv in fields.values() if fv.found]
         confidences += [0.0 for name, req in required.items() if req and not (name in fields and fields[name].found)]
         doc.min_confidence = round(min(confidences), 4) if confidences else 0.0

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ REOPENED = "reopened"
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent.parent / "resources" / "routing.toml"
 
 # Risk of each reason: the queue shows the riskiest documents first.
+CENT = Decimal("0.01")
+
 RISK = {
     "iban_changed": 100,
     "vat_changed": 90,
@@ -34,6 +36,7 @@ RISK = {
     "duplicate_invoice": 80,
     "arithmetic": 50,
     "line_items_sum": 45,
+    "line_tax": 45,
     "total_above_limit": 40,
     "value_above_limit": 40,
     "unknown_vendor": 30,
@@ -46,9 +49,12 @@ RISK = {
     "low_confidence": 10,
     "qa_sample": 1,
 }
-BLOCKING = frozenset({"iban_changed", "vat_changed", "invalid_code", "duplicate_invoice", "arithmetic", "date_order"})
-"""Rules that refuse approval until fixed or overridden by a supervisor. Line items that do not sum to the net
-(``line_items_sum``) send the document to a clerk and mark the net and the items, but do not block: a discount or a
+BLOCKING = frozenset(
+    {"iban_changed", "vat_changed", "invalid_code", "duplicate_invoice", "arithmetic", "line_tax", "date_order"}
+)
+"""Rules that refuse approval until fixed or overridden by a supervisor. ``line_tax``: the tax amount is not what
+the line items' own VAT rates give; an e-invoice states both, so one of them is wrong. Line items that do not sum to
+the net (``line_items_sum``) send the document to a clerk and mark the net and the items, but do not block: a discount or a
 charge on the whole invoice (EN 16931 BT-107, BT-108: "Abschläge", "Zuschläge", a deposit) is printed below the
 item table and lies between the items' sum and a right net; the totals a booking takes are checked by
 ``arithmetic``."""
@@ -274,8 +280,10 @@ def check_rules(
     facts: VendorFacts,
     policy: RoutingPolicy,
     doc_type: str | None = None,
+    line_rates: Sequence[Decimal | None] = (),
 ) -> list[Reason]:
-    """The rules that fail for these values (confidence aside), for a document of ``doc_type``."""
+    """The rules that fail for these values (confidence aside), for a document of ``doc_type``; ``line_rates``
+    are the line items' VAT rates in percent, in the order of ``line_amounts``."""
     kind = doc_type or "invoice"
     if kind == "contract":
         return _contract_rules(fields, policy) + _date_order(fields, policy, "effective_date", "expiration_date")
@@ -296,6 +304,7 @@ def check_rules(
         out.extend(_vendor_rules(fields, facts, policy))
     if policy.arithmetic:
         out.extend(_arithmetic(fields, line_amounts, policy))
+        out.extend(_line_tax(fields, line_amounts, line_rates, policy))
     return out
 
 
@@ -461,6 +470,48 @@ def _arithmetic(
     return out
 
 
+def _line_tax(
+    fields: Mapping[str, FieldValue],
+    line_amounts: Sequence[Decimal | None],
+    line_rates: Sequence[Decimal | None],
+    policy: RoutingPolicy,
+) -> list[Reason]:
+    """The tax amount against what each line's VAT rate gives on its amount, summed per rate (EN 16931 BR-CO-17).
+
+    Checked only where every line has an amount and a rate and the lines add up to the net amount (otherwise
+    ``line_items_sum`` speaks). An invoice may round its tax per rate: a cent per rate, or the arithmetic
+    tolerance, is let through."""
+    n = policy.name
+    net_f, tax_f, total_f = n("net_amount"), n("tax_amount"), n("total_amount")
+    net, tax, total = amount(fields, net_f), amount(fields, tax_f), amount(fields, total_f)
+    if tax is None or net is None or not line_amounts or len(line_rates) != len(line_amounts):
+        return []
+    pairs = [(a, r) for a, r in zip(line_amounts, line_rates, strict=True) if a is not None and r is not None]
+    if len(pairs) != len(line_amounts) or any(not 0 <= r <= 100 for _a, r in pairs):
+        return []
+    if abs(sum((a for a, _r in pairs), Decimal(0)) - net) > policy.tolerance:
+        return []
+    basis: dict[Decimal, Decimal] = {}
+    for a, r in pairs:
+        basis[r.normalize()] = basis.get(r.normalize(), Decimal(0)) + a
+    expected = sum(((b * r / 100).quantize(CENT, ROUND_HALF_UP) for r, b in basis.items()), Decimal(0))
+    if abs(expected - tax) <= max(policy.tolerance, CENT * len(basis)):
+        return []
+    shown = ", ".join(f"{r:f} % on {b:.2f}" for r, b in sorted(basis.items()))
+    fix = None
+    if total is not None and abs(net + expected - total) <= policy.tolerance:
+        fix = Suggestion(tax_f, f"{expected:.2f}")
+    return [
+        Reason(
+            "line_tax",
+            f"the line items' VAT rates give tax {expected:.2f} ({shown}), not the tax {tax}: check the rates or "
+            "the tax",
+            (tax_f, "line_items"),
+            fix,
+        )
+    ]
+
+
 def _totals_fix(
     fields: Mapping[str, FieldValue],
     net: Decimal,
@@ -523,11 +574,13 @@ def route(
     sha256: str,
     required: Mapping[str, bool],
     doc_type: str | None = None,
+    *,
+    line_rates: Sequence[Decimal | None] = (),
 ) -> RoutingDecision:
     """Auto-approve, or send to review with every reason (confidence, rules, QA sample)."""
     reasons = [
         *low_confidence(fields, policy, required),
-        *check_rules(fields, line_amounts, facts, policy, doc_type),
+        *check_rules(fields, line_amounts, facts, policy, doc_type, line_rates),
     ]
     if doc_type == "other":
         reasons.insert(0, Reason("unknown_type", "the document type was not recognised"))
@@ -548,9 +601,11 @@ def field_review(
     policy: RoutingPolicy,
     required: Mapping[str, bool],
     doc_type: str | None = None,
+    *,
+    line_rates: Sequence[Decimal | None] = (),
 ) -> FieldReview:
     """Per-field review state and the failed rules (with the fields involved and a fix where one edit does it)."""
-    failed = tuple(check_rules(fields, line_amounts, facts, policy, doc_type))
+    failed = tuple(check_rules(fields, line_amounts, facts, policy, doc_type, line_rates))
     in_error = {f for r in failed if r.code not in NOT_FIELD_ERRORS for f in r.fields}
     names = set(fields) | {k for k, req in required.items() if req}
     states = {

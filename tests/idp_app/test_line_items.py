@@ -58,3 +58,19 @@ def test_bad_operations_are_refused(ws: Workspace, doc_id: int) -> None:
     with pytest.raises(ClaimError):
         ws.review.edit_line_items(doc_id, "clerk2", "delete", 0)
     assert amounts(ws, doc_id) == ["60.00", "30.00", "10.00"]
+
+
+def test_a_line_rate_changed_in_review_that_no_longer_gives_the_tax_blocks_approval(ws: Workspace, inbox: Path) -> None:
+    rated = invoice("B", lines=("60.00", "40.00"))
+    for line in rated["line_items"]:
+        line["tax_rate"] = "19"
+    write_doc(inbox, "b.json", rated)
+    ws.ingest.ingest([inbox], workers=0)
+    [item] = ws.queue.list()
+    ws.queue.claim(item.id, "clerk")
+    assert not any(r.code == "line_tax" for r in ws.documents.get(item.id).failed_rules)
+    ws.review.correct(item.id, "tax_rate", "7", "clerk", line_item_index=1)
+    [rule] = [r for r in ws.documents.get(item.id).failed_rules if r.code == "line_tax"]
+    assert rule.blocks_approval and "7 % on 40.00" in rule.message
+    ws.review.correct(item.id, "tax_rate", "19 %", "clerk", line_item_index=1)
+    assert not any(r.code == "line_tax" for r in ws.documents.get(item.id).failed_rules)

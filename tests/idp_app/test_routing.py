@@ -276,3 +276,25 @@ def test_an_optional_field_not_found_but_probably_printed_sends_an_invoice_to_re
     assert "probably_missed" not in codes(check_rules(required, LINES, KNOWN, POLICY))
     off = RoutingPolicy.from_dict({"rules": {"probably_missed": False}})
     assert check_rules(missed, LINES, KNOWN, off) == []
+
+
+def test_tax_must_be_what_the_line_items_rates_give() -> None:
+    nineteen = [Decimal(19), Decimal(19)]
+    assert check_rules(fields(), LINES, KNOWN, POLICY, line_rates=nineteen) == []
+    mixed = [Decimal(19), Decimal(7)]  # 60 at 19 % and 40 at 7 % give 11.40 + 2.80 = 14.20, not 19.00
+    reasons = check_rules(fields(), LINES, KNOWN, POLICY, line_rates=mixed)
+    assert codes(reasons) == ["line_tax"]
+    assert "give tax 14.20 (7 % on 40.00, 19 % on 60.00), not the tax 19.00" in reasons[0].message
+    assert reasons[0].blocks_approval and reasons[0].suggestion is None  # the total agrees with 19.00
+    assert set(reasons[0].fields) == {"tax_amount", "line_items"}
+    # the printed total agrees with the rates: the tax is the one to mend
+    f = fields(tax_amount="19.00", total_amount="114.20")
+    reasons = check_rules(f, LINES, KNOWN, POLICY, line_rates=mixed)
+    assert codes(reasons) == ["arithmetic", "line_tax"] and reasons[1].suggestion == Suggestion("tax_amount", "14.20")
+    assert check_rules(fields(tax_amount="14.20", total_amount="114.20"), LINES, KNOWN, POLICY, line_rates=mixed) == []
+    # an invoice that rounded its tax once, not per rate, is a cent off per rate at most
+    assert check_rules(fields(tax_amount="14.21", total_amount="114.21"), LINES, KNOWN, POLICY, line_rates=mixed) == []
+    # not checked where a line has no rate, or where the lines do not make up the net
+    assert check_rules(fields(), LINES, KNOWN, POLICY, line_rates=[Decimal(7), None]) == []
+    off = check_rules(fields(), [Decimal("60.00"), Decimal("41.00")], KNOWN, POLICY, line_rates=mixed)
+    assert codes(off) == ["line_items_sum"]
