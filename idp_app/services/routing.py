@@ -54,9 +54,9 @@ BLOCKING = frozenset(
 )
 """Rules that refuse approval until fixed or overridden by a supervisor. ``line_tax``: the tax amount is not what
 the line items' own VAT rates give; an e-invoice states both, so one of them is wrong. Line items that do not sum to
-the net (``line_items_sum``) send the document to a clerk and mark the net and the items, but do not block: a discount or a
-charge on the whole invoice (EN 16931 BT-107, BT-108: "Abschläge", "Zuschläge", a deposit) is printed below the
-item table and lies between the items' sum and a right net; the totals a booking takes are checked by
+the net (``line_items_sum``) send the document to a clerk and mark the net and the items, but do not block: a
+discount or a charge on the whole invoice (EN 16931 BT-107, BT-108: "Abschläge", "Zuschläge", a deposit) is printed
+below the item table and lies between the items' sum and a right net; the totals a booking takes are checked by
 ``arithmetic``."""
 NOT_FIELD_ERRORS = frozenset({"unknown_vendor", "total_above_limit", "value_above_limit"})
 """Rules that send a document to a clerk without any field being wrong (the fields stay OK / CHECK)."""
