@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from idp_app.cli.workflow import UserOpt, _acting, app_config, err, handle_errors
-from idp_app.errors import ExportIncompleteError
+from idp_app.errors import ExportIncompleteError, InputError
 
 out = Console(soft_wrap=True)
 
@@ -38,16 +38,27 @@ def export_cmd(
     documents: Annotated[
         list[int] | None, typer.Option("--document", "-d", min=1, help="Export only these documents (repeat).")
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Write the batch named by --batch once more, from the database, in place of a lost batch folder: "
+            "the documents exported in it, with the values they were exported with. Nothing is marked.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Write the approved documents not exported yet as one batch folder (CSV files, one Factur-X or UBL XML per
     invoice checked against its schema and the EN 16931 schematron, a manifest) and mark them exported. A document
-    that cannot be written stays approved and is listed with its reason (exit 35); the others are exported."""
+    that cannot be written stays approved and is listed with its reason (exit 35); the others are exported. With
+    --again, a lost batch is written once more."""
     from idp_app.services import Workspace
 
+    if again and (not batch or documents):
+        raise InputError("--again writes a whole batch once more: name it with --batch, without --document")
     with Workspace.open(app_config()) as ws:
         actor = _acting(ws, user)
-        report = ws.export.export(actor, out_dir=out_dir, formats=formats, batch=batch, doc_ids=documents)
+        report = ws.export.export(actor, out_dir=out_dir, formats=formats, batch=batch, doc_ids=documents, again=again)
     if as_json:
         print(json.dumps(_as_dict(report), ensure_ascii=False))
     else:
@@ -63,8 +74,9 @@ def export_cmd(
             for folder, label in (("cii", "Factur-X"), ("ubl", "UBL")):
                 if n := sum(1 for f in report.files if f.startswith(f"{folder}/")):
                     files.append(f"{n} {label} XML in {folder}/")
+            done = "wrote again" if again else "exported"
             out.print(
-                f"exported {_count(len(report.exported))} to {escape(str(report.directory))}: {', '.join(files)}",
+                f"{done} {_count(len(report.exported))} to {escape(str(report.directory))}: {', '.join(files)}",
                 highlight=False,
             )
         for name, what in report.assumed.items():

@@ -37,6 +37,7 @@ from idp_app.db.engine import Database
 from idp_app.db.models import AuditEntry, Document, utcnow
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ChangedMeanwhileError, ConfigError, IllegalTransitionError, InputError, NotFoundError
+from idp_app.services import audit
 from idp_app.services.documents import DocumentService
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import RESOURCES
@@ -178,8 +179,15 @@ class ExportService:
         formats: Sequence[str] | None = None,
         batch: str | None = None,
         doc_ids: Iterable[int] | None = None,
+        again: bool = False,
     ) -> ExportReport:
-        """Write a batch of the approved documents (all pending ones, or ``doc_ids``) and mark them exported."""
+        """Write a batch of the approved documents (all pending ones, or ``doc_ids``) and mark them exported.
+
+        ``again`` writes the batch ``batch`` once more, from the database, for a batch folder that was lost: the
+        documents exported in it (and still exported: not reopened since) with the values they were exported
+        with; nothing is marked, and the audit log records who wrote it again."""
+        if again and not batch:
+            raise InputError("name the batch to write again")
         settings = self.settings()
         formats = tuple(dict.fromkeys(formats or settings.formats))
         if bad := [f for f in formats if f not in FORMATS]:
@@ -205,9 +213,90 @@ class ExportService:
         except OSError as exc:
             raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
         try:
+            if again:
+                return self._again_locked(actor, root, batch, formats, settings)
             return self._export_locked(actor, root, batch, named, formats, settings, doc_ids)
         finally:
             lock.release()
+
+    def _again_locked(
+        self, actor: User, root: Path, batch: str, formats: tuple[str, ...], settings: ExportSettings
+    ) -> ExportReport:
+        in_batch = self._exported_in(batch)
+        if not in_batch:
+            raise NotFoundError(f"no batch {batch}: no document was exported in it")
+        if (root / batch).exists():
+            raise InputError(f"batch {batch} is in {root} already: move it away first, or give --out")
+        from idp_app.export.record import record_from_view
+
+        report = ExportReport(batch)
+        records = []
+        for doc_id, decision in sorted(in_batch.items()):
+            view = self._documents.get(doc_id)
+            if decision:
+                records.append(dataclasses.replace(record_from_view(view), status=decision))
+            else:
+                reason = "it was reopened or exported again since, so this batch no longer holds its values"
+                report.skipped.append(ExportProblem(doc_id, view.filename, reason))
+        files, chosen = self._write_formats(records, formats, settings, report)
+        if not chosen:
+            return report
+        if any("/" in name for name in files):
+            report.assumed["buyer_country"] = (
+                f"{settings.buyer_country}: buyer_country of the export table of routing.toml, not read from the "
+                "invoices"
+            )
+        partial = root / f".{batch}.again.partial"
+        try:
+            for name, data in files.items():
+                _atomic_write(partial / name, data)
+            manifest = json.loads(self._manifest(batch, "", actor.name, formats, chosen, files, report))
+            manifest["written_again"] = {"at": utcnow().isoformat(timespec="seconds"), "by": actor.name}
+            _atomic_write(partial / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
+        with self._db.write() as s:
+            for r in chosen:
+                audit.append(s, actor.name, "export_written_again", r.document_id, batch=batch)
+        self._publish(partial, root / batch)
+        report.directory = root / batch
+        report.exported = [r.document_id for r in chosen]
+        report.files = [*sorted(files), "manifest.json"]
+        return report
+
+    def _exported_in(self, batch: str) -> dict[int, str | None]:
+        """The documents ever marked exported in ``batch``, each with the decision it was exported as (approved,
+        auto-approved), or None where that batch no longer holds it (exported again elsewhere since)."""
+        with self._db.read() as s:
+            candidates = s.execute(
+                select(AuditEntry.document_id).where(
+                    AuditEntry.action == "transition", AuditEntry.payload.contains(batch)
+                )
+            ).scalars()
+            ids = {int(i) for i in candidates if i is not None}
+            rows = (
+                s.execute(
+                    select(AuditEntry.document_id, AuditEntry.payload)
+                    .where(AuditEntry.action == "transition", AuditEntry.document_id.in_(ids))
+                    .order_by(AuditEntry.id)
+                ).all()
+                if ids
+                else []
+            )
+        ever: set[int] = set()
+        current: dict[int, str | None] = {}
+        for doc_id, payload in rows:
+            details = json.loads(payload)
+            if doc_id is None:
+                continue
+            if details.get("to") == DocumentStatus.EXPORTED.value:
+                current[doc_id] = str(details.get("from")) if details.get("batch") == batch else None
+                if details.get("batch") == batch:
+                    ever.add(doc_id)
+            elif details.get("from") == DocumentStatus.EXPORTED.value:
+                current[doc_id] = None
+        return {d: current.get(d) for d in ever}
 
     def _export_locked(
         self,

@@ -284,9 +284,20 @@ def test_cli_export_reports_what_was_not_exported_with_exit_35(home: Path, tmp_p
     assert report["exported"] == [] and sorted(p["id"] for p in report["failed"]) == [1, 2]
     assert report["warnings"] == [] and report["assumed"] == {}
     assert "could not be exported" in result.stderr
-    result = runner.invoke(app, ["export", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "csv"])
+    result = runner.invoke(app, ["export", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "csv", "--batch", "b1"])
     assert result.exit_code == 0, result.output
     assert "exported 2 documents" in result.stdout and "invoice.csv" in result.stdout
+    # a lost batch folder is written again, by name
+    lost = tmp_path / "x" / "b1"
+    for f in sorted(lost.rglob("*"), reverse=True):
+        f.unlink() if f.is_file() else f.rmdir()
+    lost.rmdir()
+    result = runner.invoke(app, ["export", "--again", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "csv"])
+    assert result.exit_code != 0 and "name it with --batch" in result.output
+    again = ["export", "--again", "--batch", "b1", "--user", "sup", "--out", str(tmp_path / "x"), "-f", "csv"]
+    result = runner.invoke(app, again)
+    assert result.exit_code == 0, result.output
+    assert "wrote again 2 documents" in result.stdout and (lost / "invoice.csv").is_file()
     result = runner.invoke(app, ["export", "--user", "clerk", "--out", str(tmp_path / "x")])
     assert result.exit_code == 23
 
@@ -357,3 +368,32 @@ def test_an_invoice_review_approves_a_cent_off_is_exported_with_a_rounding_amoun
     assert rounding in [n.reason for n in report.notes]
     [xml] = list((report.directory / "cii").glob("*.xml"))
     assert b"<ram:RoundingAmount>0.01</ram:RoundingAmount>" in xml.read_bytes()
+
+
+def test_a_lost_batch_is_written_again_from_the_database(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    import shutil
+
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1")})
+    first = ws.export.export("sup", out_dir=tmp_path, batch="march")
+    assert first.directory is not None
+    kept = {p.relative_to(first.directory): p.read_bytes() for p in first.directory.rglob("*") if p.is_file()}
+    later = approved(ws, inbox, {"c": _invoice("C-1")})  # approved after the batch: not part of it
+    with pytest.raises(InputError, match="is in .* already"):
+        ws.export.export("sup", out_dir=tmp_path, batch="march", again=True)
+    shutil.rmtree(first.directory)  # the folder is lost
+    with pytest.raises(PermissionDeniedError):
+        ws.export.export("clerk", out_dir=tmp_path, batch="march", again=True)
+    report = ws.export.export("sup", out_dir=tmp_path, batch="march", again=True)
+    assert report.directory == first.directory and sorted(report.exported) == sorted(ids.values())
+    written = {p.relative_to(first.directory): p.read_bytes() for p in first.directory.rglob("*") if p.is_file()}
+    assert set(written) == set(kept)
+    for name, data in kept.items():
+        if name.name != "manifest.json":
+            assert written[name] == data, name  # the same files an accounting system imported
+    manifest = json.loads(written[Path("manifest.json")])
+    assert manifest["written_again"]["by"] == "sup" and manifest["batch"] == "march"
+    assert all(status(ws, i) is DocumentStatus.EXPORTED for i in ids.values())
+    assert status(ws, later["c"]) is DocumentStatus.APPROVED  # nothing else was taken, nothing marked
+    assert any(e.action == "export_written_again" for e in ws.audit.records(ids["a"]))
+    with pytest.raises(NotFoundError, match="no batch april"):
+        ws.export.export("sup", out_dir=tmp_path, batch="april", again=True)
