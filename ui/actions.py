@@ -25,7 +25,7 @@ class ActionSpec:
     help: str
     scope: str = "window"
     """"window": anywhere in the window; "fields": while the field panel has the focus; "items": while the line-item
-    table has it."""
+    table itself has it (not while a cell is being typed in, where the keys edit the text)."""
     supervisor_only: bool = False
 
 
@@ -70,7 +70,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("Ctrl+Shift+F",),
         "Make the edit the first failed rule offers (the button beside it above the fields)",
     ),
-    ActionSpec("add_row", "Add row", ("Ctrl+Ins",), "Add a line item below the current one", "items"),
+    ActionSpec("add_row", "Add row", ("Ins",), "Add a line item below the current one", "items"),
     ActionSpec("delete_row", "Delete row", ("Ctrl+Del",), "Delete the current line item", "items"),
     ActionSpec("split_row", "Split row", ("Ctrl+Shift+S",), "Split the current line item in two", "items"),
     ActionSpec(
@@ -94,14 +94,17 @@ def shortcut_text(spec: ActionSpec) -> str:
 
 def make_actions(parent: QWidget, scopes: dict[str, QWidget], supervisor: bool) -> dict[str, QAction]:
     """A QAction per row of :data:`ACTIONS`, added to ``parent``, or to the widget ``scopes`` names for its scope
-    (the field panel for "fields", the line-item table for "items")."""
+    (the field panel for "fields", the line-item table's view for "items")."""
     made: dict[str, QAction] = {}
     for spec in ACTIONS:
         action = QAction(spec.text, parent)
         action.setObjectName(f"action-{spec.name}")
         action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
         action.setToolTip(f"{spec.help} ({shortcut_text(spec)})")
-        if spec.scope != "window":
+        if spec.scope == "items":  # the table alone: in a cell's editor Ctrl+Del deletes a word, not the row
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            scopes[spec.scope].addAction(action)
+        elif spec.scope != "window":
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             scopes[spec.scope].addAction(action)
         else:

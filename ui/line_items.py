@@ -69,6 +69,13 @@ class LineItemModel(QAbstractTableModel):
             self._refused = {}
         self.endResetModel()
 
+    def first_refused(self) -> tuple[int, str, str] | None:
+        """Row, column and reason of the first cell holding typed text that was refused, if any."""
+        if not self._refused:
+            return None
+        (row, column), (_text, why) = min(self._refused.items())
+        return row, column, why
+
     def refused(self, row: int, column: str) -> str | None:
         """Why the text typed in a cell was refused, or None."""
         held = self._refused.get((row, column))
@@ -131,7 +138,7 @@ class LineItemModel(QAbstractTableModel):
             if had:
                 self.dataChanged.emit(index, index)
             return False
-        self.cellEdited.emit(row, name, stored)
+        self.cellEdited.emit(row, name, text)  # as typed: the core checks it again (an amount's currency, say)
         return True
 
     def cell_box(self, row: int, column: int) -> tuple[int | None, BBox | None]:

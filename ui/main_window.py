@@ -85,7 +85,9 @@ class MainWindow(QMainWindow):
         self.retraining = RetrainControl(
             backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
         )
-        self.actions_by_name = make_actions(self, {"fields": self.fields, "items": self.line_items}, user.may_override)
+        self.actions_by_name = make_actions(
+            self, {"fields": self.fields, "items": self.line_items.table}, user.may_override
+        )
         self.actions_by_name["retrain"] = self.retraining.action
         self.exporting = ExportControl(
             backend, self.runner, user, self.statusBar(), lambda t, x: self.prompts.inform(self, t, x), self
@@ -444,6 +446,13 @@ class MainWindow(QMainWindow):
             if editor is not current and editor.has_unsaved_text() and not editor.commit():
                 self.fields.set_current(editor.name)
                 return False
+        refused = self.line_items.model.first_refused()
+        if refused is not None:
+            row, column, why = refused
+            self.line_items.select_cell(row, self.line_items.model.columns.index(column))
+            self.line_items.table.setFocus()
+            self.statusBar().showMessage(f"Row {row + 1}, {column.replace('_', ' ')} is not saved: {why}", 10000)
+            return False
         return True
 
     def approve(self, override: bool = False) -> None:

@@ -52,8 +52,8 @@ def _label(name: str) -> str:
 
 
 def reason_text(reason: ReasonView, fields: dict[str, CoreField]) -> str:
-    """A routing reason in the clerk's words: field names as their labels, and marked checked once every field it
-    names has been reviewed (the reason stays: it is why the document came to a person)."""
+    """A routing reason in the clerk's words: field names as their labels, and marked checked once a person has
+    confirmed or corrected every field it names (the reason stays: it is why the document came to a person)."""
 
     def label(match: re.Match[str]) -> str:
         text = _label(match.group(0))
@@ -63,7 +63,8 @@ def reason_text(reason: ReasonView, fields: dict[str, CoreField]) -> str:
 
     names = [n for n in reason.fields if n]
     text = re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", label, reason.message) if names else reason.message
-    settled = names and all(n in fields and fields[n].state is ReviewState.OK for n in names)
+    named = [n for n in names if n in fields]  # not the line items as a whole
+    settled = named and all(fields[n].checked or fields[n].corrected for n in named)
     return f"{text} \u2014 checked" if settled else text
 
 

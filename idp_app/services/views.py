@@ -38,6 +38,8 @@ class FieldView:
     value_type: str
     required: bool = False
     corrected: bool = False
+    checked: bool = False
+    """Whether a person confirmed or corrected the field (a value above its threshold is OK without that)."""
     predicted_value: str | None = None
     predicted_text: str = ""
     predicted_page: int | None = None

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from extractors.document import Token, TokenSource
@@ -302,12 +302,25 @@ def test_every_pane_fix_and_row_button_is_reached_from_the_keyboard(qtbot: QtBot
     assert window.line_items.table.hasFocus()
     # in the line items: Tab goes on to the row buttons, and the row keys work where the table has the keyboard
     window.line_items.select_cell(0, 0)
-    qtbot.keyClick(window.line_items.table, Qt.Key.Key_Insert, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.line_items.table, Qt.Key.Key_Insert)
     _settle(qtbot, window)
     assert backend.row_edits[-1] == ("add", 1, None)
     qtbot.keyClick(window.line_items.table, Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier)
     _settle(qtbot, window)
     assert backend.row_edits[-1][:2] == ("delete", 0)
+    # while a cell is typed in, the row keys are the editor's: Ctrl+Del deletes a word, not the row
+    edits = len(backend.row_edits)
+    table = window.line_items.table
+    table.setCurrentIndex(window.line_items.model.index(0, 0))
+    table.edit(table.currentIndex())
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    editor.setText("abc def")
+    editor.setCursorPosition(0)
+    qtbot.keyClick(editor, Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert len(backend.row_edits) == edits and editor.text().strip() == "def"
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
     window.line_items.table.setFocus()
     qtbot.keyClick(window.line_items.table, Qt.Key.Key_Tab)
     assert not window.line_items.table.hasFocus()
@@ -335,6 +348,11 @@ def test_a_cell_typed_in_the_wrong_form_keeps_the_text_and_says_why(qtbot: QtBot
     assert "not an amount" in cell.data(Qt.ItemDataRole.ToolTipRole)
     assert cell.data(Qt.ItemDataRole.BackgroundRole) is not None
     assert "Row 1, amount not saved" in window.statusBar().currentMessage()
+    # approval stops at the refused cell rather than approve the value it still holds
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    assert backend.decisions == [] and "Row 1, amount is not saved" in window.statusBar().currentMessage()
+    assert window.line_items.table.currentIndex() == model.index(0, 1)
     # another correction elsewhere updates the document: the refused cell is still shown as typed
     window.fields.issues.fix_buttons[0].click()
     _settle(qtbot, window)
@@ -342,7 +360,7 @@ def test_a_cell_typed_in_the_wrong_form_keeps_the_text_and_says_why(qtbot: QtBot
     # typed again in a form the column takes: it goes to the core in its stored form
     assert model.setData(model.index(0, 1), "1.234,50")
     _settle(qtbot, window)
-    assert backend.applied[-1].line_item_index == 0 and backend.applied[-1].new_value == "1234.50"
+    assert backend.applied[-1].line_item_index == 0 and backend.applied[-1].new_value == "1.234,50"  # as typed
     assert model.refused(0, "amount") is None
     # typing the stored value back clears the mark without a correction
     assert model.setData(model.index(0, 1), "x") and model.refused(0, "amount")

@@ -114,14 +114,18 @@ def test_reasons_read_in_labels_and_say_when_their_fields_were_checked() -> None
         "date_order", "due_date 2024-01-01 is before invoice_date 2024-02-01", ("invoice_date", "due_date"), 1
     )
     limit = ReasonView("qa_sample", "random quality sample (2% of straight-through documents)", (), 0)
+    # read above its threshold (OK) is not checked: a person has not looked at it yet
     fields = {
-        "invoice_date": SimpleNamespace(state=ReviewState.CHECK),
-        "due_date": SimpleNamespace(state=ReviewState.OK),
+        "invoice_date": SimpleNamespace(state=ReviewState.OK, checked=False, corrected=False),
+        "due_date": SimpleNamespace(state=ReviewState.OK, checked=True, corrected=False),
+        "tax_amount": SimpleNamespace(state=ReviewState.OK, checked=True, corrected=False),
     }
     assert reason_text(low, fields) == "Invoice date confidence 0.62 is below 0.85"  # type: ignore[arg-type]
     assert reason_text(order, fields) == "Due date 2024-01-01 is before invoice date 2024-02-01"  # type: ignore[arg-type]
     assert reason_text(limit, fields) == limit.message  # type: ignore[arg-type]
-    fields["invoice_date"] = SimpleNamespace(state=ReviewState.OK)
+    fields["invoice_date"] = SimpleNamespace(state=ReviewState.OK, checked=False, corrected=True)
     assert reason_text(low, fields).endswith("\u2014 checked")  # type: ignore[arg-type]
     assert reason_text(order, fields).endswith("\u2014 checked")  # type: ignore[arg-type]
     assert not reason_text(limit, fields).endswith("checked")  # type: ignore[arg-type]
+    line_tax = ReasonView("line_tax", "tax_amount is not what the rates give", ("tax_amount", "line_items"), 45)
+    assert reason_text(line_tax, fields).endswith("\u2014 checked")  # type: ignore[arg-type]
