@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -470,32 +471,44 @@ def _arithmetic(
     return out
 
 
+VAT_RATES_PATH = DEFAULT_POLICY_PATH.parent / "export" / "vat_rates.toml"
+
+
+@cache
+def known_vat_rates() -> frozenset[Decimal]:
+    """Every rate of every country in ``resources/export/vat_rates.toml``: a number under a tax column that is none
+    of them (a tax code "1", a rate written 0.19, a line's tax amount) is no rate to check the tax with."""
+    data = tomllib.loads(VAT_RATES_PATH.read_text(encoding="utf-8"))
+    return frozenset(Decimal(r).normalize() for rates in data.values() for r in rates)
+
+
 def _line_tax(
     fields: Mapping[str, FieldValue],
     line_amounts: Sequence[Decimal | None],
     line_rates: Sequence[Decimal | None],
     policy: RoutingPolicy,
 ) -> list[Reason]:
-    """The tax amount against what each line's VAT rate gives on its amount, summed per rate (EN 16931 BR-CO-17).
-
-    Checked only where every line has an amount and a rate and the lines add up to the net amount (otherwise
-    ``line_items_sum`` speaks). An invoice may round its tax per rate: a cent per rate, or the arithmetic
-    tolerance, is let through."""
+    """The tax amount against what each line's VAT rate gives on its amount, summed per rate (EN 16931 BR-CO-17),
+    as the e-invoice export works it out: checked only where every line has an amount and a known VAT rate and the
+    lines, to the cent, make up the net amount (otherwise ``line_items_sum`` speaks); an invoice that rounded its
+    tax once rather than per rate may be a cent off per rate."""
     n = policy.name
     net_f, tax_f, total_f = n("net_amount"), n("tax_amount"), n("total_amount")
     net, tax, total = amount(fields, net_f), amount(fields, tax_f), amount(fields, total_f)
     if tax is None or net is None or not line_amounts or len(line_rates) != len(line_amounts):
         return []
     pairs = [(a, r) for a, r in zip(line_amounts, line_rates, strict=True) if a is not None and r is not None]
-    if len(pairs) != len(line_amounts) or any(not 0 <= r <= 100 for _a, r in pairs):
+    rates = known_vat_rates()
+    if len(pairs) != len(line_amounts) or any(r <= 0 or r.normalize() not in rates for _a, r in pairs):
         return []
-    if abs(sum((a for a, _r in pairs), Decimal(0)) - net) > policy.tolerance:
+    amounts = [a.quantize(CENT, ROUND_HALF_UP) for a, _r in pairs]
+    if sum(amounts, Decimal(0)) != net:
         return []
     basis: dict[Decimal, Decimal] = {}
-    for a, r in pairs:
+    for a, (_raw, r) in zip(amounts, pairs, strict=True):
         basis[r.normalize()] = basis.get(r.normalize(), Decimal(0)) + a
     expected = sum(((b * r / 100).quantize(CENT, ROUND_HALF_UP) for r, b in basis.items()), Decimal(0))
-    if abs(expected - tax) <= max(policy.tolerance, CENT * len(basis)):
+    if abs(expected - tax) <= CENT * len(basis):
         return []
     shown = ", ".join(f"{r:f} % on {b:.2f}" for r, b in sorted(basis.items()))
     fix = None

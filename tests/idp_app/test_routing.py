@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -298,3 +299,17 @@ def test_tax_must_be_what_the_line_items_rates_give() -> None:
     assert check_rules(fields(), LINES, KNOWN, POLICY, line_rates=[Decimal(7), None]) == []
     off = check_rules(fields(), [Decimal("60.00"), Decimal("41.00")], KNOWN, POLICY, line_rates=mixed)
     assert codes(off) == ["line_items_sum"]
+
+
+def test_numbers_under_a_tax_column_that_are_no_vat_rate_are_not_checked() -> None:
+    # a tax code, a rate written as a fraction, each line's tax amount: none is a rate to hold the tax to
+    for column in ([Decimal(1), Decimal(1)], [Decimal("0.19"), Decimal("0.19")], [Decimal("11.40"), Decimal("7.60")]):
+        assert check_rules(fields(), LINES, KNOWN, POLICY, line_rates=column) == [], column
+    # the check allows what the e-invoice export allows, a cent per rate, whatever the arithmetic tolerance
+    loose = RoutingPolicy.load()
+    loose = replace(loose, tolerance=Decimal("0.05"))
+    nineteen = [Decimal(19), Decimal(19)]
+    f = fields(tax_amount="19.04", total_amount="119.04")
+    assert codes(check_rules(f, LINES, KNOWN, loose, line_rates=nineteen)) == ["line_tax"]
+    f = fields(tax_amount="19.01", total_amount="119.01")
+    assert check_rules(f, LINES, KNOWN, loose, line_rates=nineteen) == []
