@@ -183,7 +183,7 @@ class FieldPanel(QWidget):
             self._current = None
             self.set_current(first, focus=False)
         # the issues above the fields may have grown or shrunk: once laid out, the current field is still in sight
-        QTimer.singleShot(0, self._keep_current_in_sight)
+        QTimer.singleShot(0, self, self._keep_current_in_sight)
 
     def _keep_current_in_sight(self) -> None:
         if self._current in self.editors:

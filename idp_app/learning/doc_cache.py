@@ -18,7 +18,7 @@ from extractors.document import Block, Document, Line, Page, Token, TokenSource
 from extractors.geometry import BBox
 from idp_app.services.storage import write_atomically
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def _box(b: BBox) -> list[float]:

@@ -55,12 +55,21 @@ class LearnedExtract:
 
     models_dir: Path
     use_memory: bool = True
+    tokens_dir: Path | None = None
+    """Where the pages read are kept for the window (the workspace's token cache); None keeps nothing."""
 
     def __call__(self, path: Path, ctx: ExtractionContext) -> ExtractionResult:
         from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
 
         t0 = time.perf_counter()
         doc: Document = read_document(Path(path), ctx)
+        if self.tokens_dir is not None:
+            from idp_app.services.documents import save_pages
+
+            try:
+                save_pages(self.tokens_dir, doc)  # the window shows the very words the fields were read from
+            except OSError as exc:  # the window reads the file again instead
+                log.warning("pages of %s not kept for the window: %s", path, exc)
         result = self.extract_document(doc, ctx, Path(path))
         result.timing_ms["total"] = (time.perf_counter() - t0) * 1000
         return result
@@ -100,7 +109,7 @@ def refresh(ws: Any) -> None:
 def install(ws: Any) -> None:
     """Make ``ws`` extract with what it learned, and remember each approved document in the vendor memory."""
     refresh(ws)
-    ws.ingest.extract = LearnedExtract(ws.config.models_dir)
+    ws.ingest.extract = LearnedExtract(ws.config.models_dir, tokens_dir=ws.config.cache_dir / "tokens")
     ws.ingest.before_extract.append(lambda: refresh(ws))
     ws.review.after_approval.append(lambda doc_id: remember(ws, doc_id))
     ws.review.after_reopen.append(lambda doc_id: forget(ws, doc_id))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from extractors.context import ExtractionContext
 from extractors.document import Document as ReadDocument
 from extractors.document import Token, TokenSource
 from extractors.geometry import BBox
+from extractors.readers.layout import upright
 from idp_app.config import AppConfig
 from idp_app.db.engine import Database
 from idp_app.db.models import AuditEntry, Document, FieldRow
@@ -99,6 +101,7 @@ def field_view(
         value_type=field_type(doc_type, row.name, line_item=line),
         required=required,
         corrected=row.corrected,
+        checked=bool(row.checked),
         predicted_value=row.predicted_value,
         predicted_text=row.predicted_text,
         predicted_page=row.predicted_page,
@@ -177,6 +180,43 @@ def _token_json(t: Token) -> list[Any]:
     return [t.text, t.bbox_pt.to_list(3), round(t.confidence, 4), str(t.source)]
 
 
+def as_in_file(doc: ReadDocument) -> ReadDocument:
+    """``doc`` with every page turned back as it lies in the file, boxes and all: the frame in which a document
+    extracted before turned pages were read upright has its field boxes."""
+    if not any(p.upright_turn for p in doc.pages):
+        return doc
+    pages = []
+    for p in doc.pages:
+        if p.upright_turn:
+            quarter = p.upright_turn % 180 == 90
+            tokens = tuple(upright(p.tokens, p.upright_turn, p.width_pt, p.height_pt))
+            size = (p.height_pt, p.width_pt) if quarter else (p.width_pt, p.height_pt)
+            p = replace(p, width_pt=size[0], height_pt=size[1], tokens=tokens, upright_turn=0)
+        pages.append(p)
+    return replace(doc, pages=tuple(pages))
+
+
+def save_pages(tokens_dir: Path, doc: ReadDocument) -> list[PageView]:
+    """Keep the pages of a document just read, so that the window shows them without reading the file again (an
+    OCR of every page, for a scan); named by the document's content hash."""
+    pages = [PageView(p.index, p.width_pt, p.height_pt, p.tokens, p.upright_turn) for p in doc.pages]
+    payload = {
+        "version": TOKEN_CACHE_VERSION,
+        "pages": [
+            {
+                "index": p.index,
+                "w": p.width_pt,
+                "h": p.height_pt,
+                "turn": p.upright_turn,
+                "tokens": [_token_json(t) for t in p.tokens],
+            }
+            for p in pages
+        ],
+    }
+    write_atomically(tokens_dir / f"{doc.sha256}.json", json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    return pages
+
+
 class DocumentService:
     def __init__(
         self, db: Database, config: AppConfig, policy: RoutingPolicy | PolicyStore, read: ReadFn | None = None
@@ -210,6 +250,7 @@ class DocumentService:
             if doc is None:
                 raise NotFoundError(f"no document {doc_id}")
             sha, suffix = doc.sha256, doc.suffix
+            stored = doc.extraction.result if doc.extraction is not None else {}
         cache = self._config.cache_dir / "tokens" / f"{sha}.json"
         if cache.is_file():
             try:
@@ -219,22 +260,10 @@ class DocumentService:
             except (ValueError, KeyError, TypeError):
                 pass  # a damaged cache is read again from the original
         read = self._read(self._store.path_for(sha, suffix), ctx or ExtractionContext())
-        pages = [PageView(p.index, p.width_pt, p.height_pt, p.tokens, p.upright_turn) for p in read.pages]
-        payload = {
-            "version": TOKEN_CACHE_VERSION,
-            "pages": [
-                {
-                    "index": p.index,
-                    "w": p.width_pt,
-                    "h": p.height_pt,
-                    "turn": p.upright_turn,
-                    "tokens": [_token_json(t) for t in p.tokens],
-                }
-                for p in pages
-            ],
-        }
-        write_atomically(cache, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
-        return pages
+        warnings = stored.get("warnings", ()) if isinstance(stored, dict) else ()
+        if stored and not any("to stand upright" in str(w) for w in warnings):
+            read = as_in_file(read)  # extracted before turned pages were read upright: its boxes are on the file's
+        return save_pages(self._config.cache_dir / "tokens", read)
 
     @staticmethod
     def _page_from_json(p: dict[str, Any]) -> PageView:

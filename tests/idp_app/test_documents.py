@@ -68,7 +68,12 @@ def test_a_scan_fed_in_upside_down_is_kept_and_shown_upright(config: AppConfig, 
     scan = tmp_path / "in" / "scan.png"
     scan.parent.mkdir()
     Image.fromarray(np.ascontiguousarray(img[::-1, ::-1])).save(scan, dpi=(150, 150))
-    with Workspace.open(config, extract=no_fields, read=read_document) as ws:
+
+    def read_and_note(path: Path, ctx: ExtractionContext) -> ExtractionResult:
+        doc = read_document(path, ctx)  # what extraction says of the pages it read (the turn)
+        return ExtractionResult(str(path), DocumentType.INVOICE, 0.9, 1, {}, warnings=doc.warnings)
+
+    with Workspace.open(config, extract=read_and_note, read=read_document) as ws:
         ws.ingest.ingest([scan.parent], workers=0)
         [item] = ws.queue.list()
         first = ws.documents.pages(item.id)
@@ -78,3 +83,54 @@ def test_a_scan_fed_in_upside_down_is_kept_and_shown_upright(config: AppConfig, 
         shown = np.asarray(Image.open(ws.documents.page_image(item.id, 0, dpi=150)).convert("L"))
         assert shown.shape == img.shape
         assert float(np.mean(np.abs(shown.astype(int) - img.astype(int)))) < 3.0
+        upright_box = next(t.bbox_pt for t in first[0].tokens if t.text == "4711")
+
+        # a document extracted before turned pages were read upright has its boxes where the file has the words:
+        # its pages are shown that way too, not turned under boxes that would then point elsewhere
+        from idp_app.db.models import Extraction
+
+        with ws.db.write() as s:
+            row = s.get(Extraction, item.id)
+            assert row is not None and any("upright" in w for w in row.result["warnings"])
+            row.result = {**row.result, "warnings": []}
+        for cached in (config.cache_dir / "tokens").glob("*.json"):
+            cached.unlink()
+        old = ws.documents.pages(item.id)
+        assert old[0].upright_turn == 0
+        box = next(t.bbox_pt for t in old[0].tokens if t.text == "4711")
+        w, h = old[0].width_pt, old[0].height_pt
+        turned_back = [w - upright_box.x1, h - upright_box.y1, w - upright_box.x0, h - upright_box.y0]
+        assert all(abs(a - b) < 0.01 for a, b in zip(box.to_list(3), turned_back, strict=True))
+        k = 150 / 72
+        flipped = img[::-1, ::-1]
+        assert flipped[round(box.y0 * k) : round(box.y1 * k), round(box.x0 * k) : round(box.x1 * k)].min() < 100
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_ingest_keeps_the_pages_it_read_so_the_window_does_not_read_the_file_again(
+    config: AppConfig, tmp_path: Path
+) -> None:
+    from idp_app.samples import make_invoice
+
+    pdf = tmp_path / "in" / "inv.pdf"
+    pdf.parent.mkdir()
+    make_invoice(pdf, seed=5)
+
+    def no_second_read(path: Path, ctx: ExtractionContext):  # type: ignore[no-untyped-def]
+        raise AssertionError("the window read the file again")
+
+    with Workspace.open(config, read=no_second_read) as ws:  # extraction as the desk runs it
+        ws.ingest.ingest([pdf.parent], workers=0)
+        from sqlalchemy import select
+
+        from idp_app.db.models import Document
+
+        with ws.db.read() as s:
+            doc_id = s.execute(select(Document.id)).scalar_one()
+        pages = ws.documents.pages(doc_id)
+        assert pages and len(pages[0].tokens) > 20
+        field = ws.documents.get(doc_id).fields["invoice_number"]
+        assert field.bbox_pt is not None
+        # the field's box covers words of the pages kept: the very words it was read from
+        x, y = field.bbox_pt.center
+        assert any(t.bbox_pt.contains_point(x, y) for t in pages[0].tokens)

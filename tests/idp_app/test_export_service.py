@@ -378,7 +378,7 @@ def test_a_lost_batch_is_written_again_from_the_database(ws: Workspace, inbox: P
     assert first.directory is not None
     kept = {p.relative_to(first.directory): p.read_bytes() for p in first.directory.rglob("*") if p.is_file()}
     later = approved(ws, inbox, {"c": _invoice("C-1")})  # approved after the batch: not part of it
-    with pytest.raises(InputError, match="is in .* already"):
+    with pytest.raises(InputError, match=r"is in .* already"):
         ws.export.export("sup", out_dir=tmp_path, batch="march", again=True)
     shutil.rmtree(first.directory)  # the folder is lost
     with pytest.raises(PermissionDeniedError):
