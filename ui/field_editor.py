@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from extractors.geometry import BBox
 from idp_app.domain import ReviewState
@@ -72,6 +73,9 @@ class FieldEditor(QFrame):
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # no completion from the alternatives: their labels carry a confidence ("1.00   (0%)"), and a value typed
+        # that begins like one would be completed into that label
+        self.combo.setCompleter(None)  # type: ignore[arg-type]
         self.combo.setObjectName(f"editor-{view.name}")
         self.combo.setMinimumWidth(160)
         self.suffix = QLabel()
@@ -253,6 +257,8 @@ class FieldEditor(QFrame):
         elif event.type() == QEvent.Type.FocusOut and isinstance(event, QFocusEvent):
             # leaving a field with Tab or the mouse saves what was typed (or shows why not); the list opening is
             # no leaving
+            if not Shiboken.isValid(self.line):
+                return False  # the editor is being destroyed (its window closed): nothing to save from it
             if event.reason() != Qt.FocusReason.PopupFocusReason and self.has_unsaved_text() and self.commit():
                 self.line.setModified(False)
         elif event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):

@@ -140,6 +140,9 @@ class FieldPanel(QWidget):
         self._order: list[str] = []
         self._current: str | None = None
         self._doc: DocumentView | None = None
+        self._accepted: set[str] = set()
+        """Fields the clerk accepted or corrected in this document: Enter does not come back to them, even where a
+        failed rule keeps them red."""
         self.setStyleSheet(field_panel_style())
 
         self.heading = QLabel()
@@ -179,6 +182,7 @@ class FieldPanel(QWidget):
         self.reasons.set_reasons(doc.reasons)
         self.issues.set_issues(doc.issues, {f.name: f.label for f in doc.fields})
         if not same:
+            self._accepted = set()
             first = self.next_needing_review(None) or (self._order[0] if self._order else None)
             self._current = None
             self.set_current(first, focus=False)
@@ -250,14 +254,15 @@ class FieldPanel(QWidget):
         self.set_current(self._order[(i + step) % len(self._order)])
 
     def next_needing_review(self, after: str | None) -> str | None:
-        """The next field after ``after`` whose review state is not OK, wrapping round; None if there is none."""
+        """The next field after ``after`` whose review state is not OK and that the clerk has not accepted yet,
+        wrapping round; None if there is none."""
         if self._doc is None or not self._order:
             return None
         start = self._order.index(after) + 1 if after in self._order else 0
         n = len(self._order)
         for k in range(n):
             name = self._order[(start + k) % n]
-            if name == after:
+            if name == after or name in self._accepted:
                 continue
             f = self._doc.field(name)
             if f is not None and f.state is not ReviewState.OK:
@@ -276,10 +281,12 @@ class FieldPanel(QWidget):
             self.set_current(name, focus=False)
 
     def _editor_committed(self, name: str, value: str, box: object, page: object) -> None:
+        self._accepted.add(name)
         self.valueCommitted.emit(name, value, box, page)
         self._advance(name)
 
     def _editor_confirmed(self, name: str) -> None:
+        self._accepted.add(name)
         self.fieldConfirmed.emit(name)
         self._advance(name)
 

@@ -294,6 +294,9 @@ class MainWindow(QMainWindow):
         return "Line items: none found \u2014 add the rows the document lists with Add row"
 
     def _review_done(self) -> None:
+        self._when_saved(self._say_review_done)  # the state after the last correction, not before it
+
+    def _say_review_done(self) -> None:
         doc = self.review.doc
         if doc is None or not doc.approval_blocked:
             self.statusBar().showMessage("Every field reviewed: Ctrl+Enter approves.", 8000)

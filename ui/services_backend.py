@@ -51,9 +51,8 @@ def _label(name: str) -> str:
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else name
 
 
-def reason_text(reason: ReasonView, fields: dict[str, CoreField]) -> str:
-    """A routing reason in the clerk's words: field names as their labels, and marked checked once a person has
-    confirmed or corrected every field it names (the reason stays: it is why the document came to a person)."""
+def labelled(message: str, names: tuple[str, ...]) -> str:
+    """A core message with the field names it mentions (``names``) written as their labels."""
 
     def label(match: re.Match[str]) -> str:
         text = _label(match.group(0))
@@ -61,9 +60,15 @@ def reason_text(reason: ReasonView, fields: dict[str, CoreField]) -> str:
             return text
         return text[:1].lower() + text[1:]
 
-    names = [n for n in reason.fields if n]
-    text = re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", label, reason.message) if names else reason.message
-    named = [n for n in names if n in fields]  # not the line items as a whole
+    named = [n for n in names if n]
+    return re.sub(r"\b(" + "|".join(map(re.escape, named)) + r")\b", label, message) if named else message
+
+
+def reason_text(reason: ReasonView, fields: dict[str, CoreField]) -> str:
+    """A routing reason in the clerk's words: field names as their labels, and marked checked once a person has
+    confirmed or corrected every field it names (the reason stays: it is why the document came to a person)."""
+    text = labelled(reason.message, reason.fields)
+    named = [n for n in reason.fields if n in fields]  # not the line items as a whole
     settled = named and all(fields[n].checked or fields[n].corrected for n in named)
     return f"{text} \u2014 checked" if settled else text
 
@@ -91,7 +96,7 @@ def document_view(core: CoreDocument, pages: tuple[Page, ...], load_error: str |
     failed: dict[str, list[str]] = {}
     for r in core.failed_rules:
         for name in r.fields:
-            failed.setdefault(name, []).append(r.message)
+            failed.setdefault(name, []).append(labelled(r.message, r.fields))
     fields = tuple(
         FieldView(
             name=name,
@@ -117,7 +122,7 @@ def document_view(core: CoreDocument, pages: tuple[Page, ...], load_error: str |
     issues = tuple(
         RuleIssue(
             rule=r.code,
-            message=r.message,
+            message=labelled(r.message, r.fields),
             fields=r.fields,
             fix_field=r.suggestion.field if r.suggestion else None,
             fix_value=r.suggestion.value if r.suggestion else None,

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from extractors.geometry import BBox
+from idp_app.domain import ReviewState
 from tests.ui.factories import make_doc
 from ui.field_panel import FieldPanel
 from ui.line_items import LineItemTable
@@ -194,3 +195,30 @@ def test_the_value_there_typed_in_another_form_confirms_it(qtbot: QtBot) -> None
     with qtbot.waitSignal(panel.valueCommitted) as committed:
         assert total.commit()
     assert committed.args[:2] == ["total_amount", "1190.00"]
+
+
+def test_enter_does_not_come_back_to_a_field_accepted_that_a_rule_keeps_red(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    needing = [f.name for f in make_doc().fields if f.state is not ReviewState.OK]
+    assert len(needing) >= 2
+    visited = []
+    with qtbot.waitSignal(panel.reviewDone, timeout=1000):
+        for _ in range(len(needing)):
+            visited.append(panel.current)
+            panel.editors[panel.current].commit()  # type: ignore[index]
+    assert sorted(visited) == sorted(needing)  # each once: the document (unchanged here) keeps them red
+
+
+def test_typing_the_start_of_an_alternative_keeps_what_was_typed(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    number = panel.editors["invoice_number"]
+    assert number.combo.itemText(1).startswith("INV-1002")
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow, timeout=2000)
+    panel.set_current("invoice_number")
+    number.line.clear()
+    qtbot.keyClicks(number.line, "INV-1002")  # the alternative's value, typed: not completed into its label
+    assert number.text() == "INV-1002"
+    with qtbot.waitSignal(panel.valueCommitted) as blocker:
+        qtbot.keyClick(number.line, Qt.Key.Key_Return)
+    assert blocker.args[:2] == ["invoice_number", "INV-1002"]

@@ -367,3 +367,34 @@ def test_a_cell_typed_in_the_wrong_form_keeps_the_text_and_says_why(qtbot: QtBot
     count = len(backend.applied)
     model.setData(model.index(0, 1), model.row(0).value("amount") or "")
     assert model.refused(0, "amount") is None and len(backend.applied) == count
+
+
+def test_the_last_correction_that_blocks_approval_is_what_the_status_bar_reports(qtbot: QtBot) -> None:
+    backend = FakeBackend()
+    plain_apply = backend.apply
+
+    def apply_with_rules(correction, user):  # type: ignore[no-untyped-def]
+        doc = plain_apply(correction, user)
+        if correction.field_name == "invoice_date" and correction.new_value == "2020-01-01":
+            order = RuleIssue("date_order", "due_date 2019-12-01 is before invoice_date 2020-01-01", ("invoice_date",))
+            doc = replace(doc, issues=(*doc.issues, order))
+            backend.docs[doc.document_id] = doc
+        return doc
+
+    backend.apply = apply_with_rules  # type: ignore[method-assign]
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.fields.issues.fix_buttons[0].click()  # nothing blocks now
+    _settle(qtbot, window)
+    assert not window.document.approval_blocked  # type: ignore[union-attr]
+    with qtbot.waitSignal(window.fields.reviewDone, timeout=3000):
+        for _ in range(len(window.fields.editors)):
+            editor = window.fields.editors[window.fields.current]  # type: ignore[index]
+            if editor.name == "invoice_date":
+                editor.set_text("2020-01-01")
+            editor.commit()
+            if window.fields.next_needing_review(editor.name) is None:
+                break
+    _settle(qtbot, window)
+    shown = window.statusBar().currentMessage()
+    assert "approval is blocked" in shown and "2019-12-01 is before" in shown
