@@ -103,9 +103,9 @@ def ocr_page_image(
 ) -> Page:
     """OCR one page image (or the ``region_pt`` of it) into a page of tokens in points.
 
-    A whole page found sideways or upside down (Tesseract's orientation detection) is read turned upright, and
-    the page returned is the upright one: its size and boxes are those of the image turned clockwise by its
-    :attr:`~extractors.document.Page.upright_turn`. ``turn`` gives that turn instead of detecting it (a second
+    A whole page found sideways or upside down (the turn under which the most words read clearly) is read turned
+    upright, and the page returned is the upright one: its size and boxes are those of the image turned clockwise
+    by its :attr:`~extractors.document.Page.upright_turn`. ``turn`` gives that turn instead of detecting it (a second
     look at a page whose turn is known). A region is read on the image as given.
 
     ``psm`` is Tesseract's page segmentation for a whole page: 3 (automatic, columns and blocks) by default, 4 (one
@@ -144,12 +144,20 @@ def ocr_page_image(
                     upright_turn=(turn or 0) % 360,
                 )
             detect = turn is None and engine is None
+            decided = turn is not None
+
+            def best_turn() -> int:
+                first = ctx.ocr_languages.split("+")[0] or "eng"  # one language tells upright text, at a third
+                return detect_orientation(gray, first, dpi=image.dpi, text_height_px=info.text_height_px)
+
             if turn is None:
-                turn = detect_orientation(gray) if info.vertical_text and detect else 0
+                turn = 0
+                if detect and info.vertical_text:  # lines running up the page: sideways, one way or the other
+                    turn, decided = best_turn(), True
             prepared = prepare(gray, orientation_deg=turn, analysis=info)
             words = _run_engine(run, prepared, ctx, psm, image.dpi)
-            if detect and turn == 0 and words and _mean_confidence(words) < LOW_CONFIDENCE:
-                found = detect_orientation(prepared.image)
+            if detect and not decided and (not words or _mean_confidence(words) < LOW_CONFIDENCE):
+                found = best_turn()
                 if found:
                     second = prepare(gray, orientation_deg=found)
                     again = _run_engine(run, second, ctx, psm, image.dpi)

@@ -372,3 +372,27 @@ def test_render_keeps_the_colour_of_a_scan(tmp_path: Path) -> None:
     assert shown.size == (150, 100) and shown.mode == "RGB"
     r, g, b = shown.getpixel((75, 50))  # type: ignore[misc]
     assert r > 150 and g < 50 and b < 50
+
+
+@pytest.mark.slow
+def test_orientation_is_found_on_a_noisy_scan_in_every_turn() -> None:
+    from extractors.ocr.engine import detect_orientation
+
+    words = "Supplier Customer Invoice Delivery Payment Reference Account Quantity Description Amount"
+    lines = tuple(
+        (f"{words.split()[i % 10]} {words.split()[(i * 3) % 10]} {1000 + 37 * i}", 60, 60 + 22 * i) for i in range(30)
+    )
+    page = draw_scan(lines, dpi=150, size_pt=12, page_pt=(595, 842)).astype(np.float64)
+    rng = np.random.default_rng(4)
+    noisy = np.clip(cv2.GaussianBlur(page, (3, 3), 0) + rng.normal(0, 45, page.shape), 0, 255).astype(np.uint8)
+    # each page turned as a scanner may feed it: the turn that sets it upright is found
+    for code, expected in (
+        (None, 0),
+        (cv2.ROTATE_90_CLOCKWISE, 270),
+        (cv2.ROTATE_180, 180),
+        (cv2.ROTATE_90_COUNTERCLOCKWISE, 90),
+    ):
+        fed = noisy if code is None else np.ascontiguousarray(cv2.rotate(noisy, code))
+        assert detect_orientation(fed, "eng", dpi=150, text_height_px=25) == expected, expected
+    # a page with no text to read is left as it is
+    assert detect_orientation(np.full((400, 300), 255, np.uint8), "eng", dpi=150) == 0
