@@ -55,9 +55,17 @@ class ReviewController(QObject):
         if self.doc is not None and self.doc.document_id == document_id:
             return
         self._opening = document_id
-        self.release_current()
-        user = self.user
-        self.runner.submit(lambda: self.backend.open(document_id, user), self._opened, self._failed, serial=True)
+        doc, user, backend = self.doc, self.user, self.backend
+        give_back = doc.document_id if doc is not None and doc.status in ("in_review", "needs_review") else None
+
+        def open_then_give_back() -> DocumentView:
+            view = backend.open(document_id, user)  # held by another clerk: this fails and the current one stays
+            if give_back is not None:
+                with contextlib.suppress(Exception):  # an expired or lost claim needs no giving back
+                    backend.release(give_back, user)
+            return view
+
+        self.runner.submit(open_then_give_back, self._opened, self._failed, serial=True)
 
     def open_next(self) -> None:
         """Claim and open the next document in the queue, then give back the current one if undecided."""

@@ -398,3 +398,29 @@ def test_the_last_correction_that_blocks_approval_is_what_the_status_bar_reports
     _settle(qtbot, window)
     shown = window.statusBar().currentMessage()
     assert "approval is blocked" in shown and "2019-12-01 is before" in shown
+
+
+def test_a_document_held_by_another_clerk_does_not_cost_the_one_open(qtbot: QtBot, backend: FakeBackend) -> None:
+    from idp_app.errors import ClaimError
+
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    first = window.document.document_id  # type: ignore[union-attr]
+    other = next(i for i in backend.docs if i != first)
+    plain_open = backend.open
+
+    def held(document_id: int, user: UserSession):  # type: ignore[no-untyped-def]
+        if document_id == other:
+            raise ClaimError(f"document {other} is claimed by anna until 10:15:00 UTC")
+        return plain_open(document_id, user)
+
+    backend.open = held  # type: ignore[method-assign]
+    window.review.open(other)
+    _settle(qtbot, window)
+    assert "claimed by anna" in window.statusBar().currentMessage()
+    assert window.document is not None and window.document.document_id == first
+    assert backend.docs[first].status == "in_review"  # still this clerk's: not given back for nothing
+    backend.open = plain_open  # type: ignore[method-assign]
+    window.review.open(other)
+    _settle(qtbot, window)
+    assert window.document.document_id == other and backend.docs[first].status == "needs_review"
