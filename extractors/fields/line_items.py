@@ -643,6 +643,15 @@ def _number_columns(boxes: list[BBox], columns: list[Column]) -> list[str]:
     quantity 20 and the rate 19, though both numbers stand nearer "Menge".
     """
     cols = sorted((c for c in columns if c.name in NUMERIC_COLUMNS), key=lambda c: c.x0) or columns
+    if (
+        len(boxes) > len(cols)
+        and cols
+        and all(c.name != "amount" for c in cols)
+        and boxes[-1].x0 > max(c.x1 for c in cols)
+    ):
+        # a number right of every number header, in a table whose amount header was not read (a header bar OCR
+        # lost a word of): the line's amount, as the last column of an item table is
+        return [*_number_columns(boxes[:-1], columns), "amount"]
 
     def cost(box: BBox, c: Column) -> float:
         return min(abs(box.x1 - c.x1), abs(box.center[0] - (c.x0 + c.x1) / 2))

@@ -93,6 +93,23 @@ def test_a_number_under_the_tax_column_that_is_no_percentage_is_no_rate() -> Non
     ]
 
 
+def test_the_number_right_of_every_header_is_the_amount_when_its_header_was_not_read() -> None:
+    # OCR lost the word "Amount" on the header bar: the last column's numbers are amounts, not tax rates
+    page = page_of(
+        0,
+        [
+            [(40, "Description"), (300, "Qty"), (360, "Unit Price"), (440, "VAT"), (520, "= =")],
+            [(40, "Desk lamp"), (300, "1"), (360, "1,961.71"), (440, "8.5%"), (520, "1,961.71")],
+            [(40, "Project management"), (300, "8"), (360, "4.11"), (440, "8.5%"), (520, "32.88")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("quantity"), i.value("unit_price"), i.value("tax_rate"), i.value("amount")) for i in items] == [
+        ("1", "1961.71", "8.5", "1961.71"),
+        ("8", "4.11", "8.5", "32.88"),
+    ]
+
+
 def test_totals_rows_and_the_page_footer_end_the_table() -> None:
     page = page_of(
         0,
