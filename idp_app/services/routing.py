@@ -475,11 +475,19 @@ VAT_RATES_PATH = DEFAULT_POLICY_PATH.parent / "export" / "vat_rates.toml"
 
 
 @cache
-def known_vat_rates() -> frozenset[Decimal]:
-    """Every rate of every country in ``resources/export/vat_rates.toml``: a number under a tax column that is none
-    of them (a tax code "1", a rate written 0.19, a line's tax amount) is no rate to check the tax with."""
+def vat_rates_by_country() -> dict[str, frozenset[Decimal]]:
+    """The VAT rates of each country in ``resources/export/vat_rates.toml``."""
     data = tomllib.loads(VAT_RATES_PATH.read_text(encoding="utf-8"))
-    return frozenset(Decimal(r).normalize() for rates in data.values() for r in rates)
+    return {code: frozenset(Decimal(r).normalize() for r in rates) for code, rates in data.items()}
+
+
+def known_vat_rates(country: str | None = None) -> frozenset[Decimal]:
+    """The rates of ``country`` where it is listed, else every listed country's: a number under a tax column that
+    is none of them (a tax code "1", a rate written 0.19, a line's tax amount) is no rate to check the tax with."""
+    by_country = vat_rates_by_country()
+    if country and country in by_country:
+        return by_country[country]
+    return frozenset(r for rates in by_country.values() for r in rates)
 
 
 def _line_tax(
@@ -498,9 +506,13 @@ def _line_tax(
     if tax is None or net is None or not line_amounts or len(line_rates) != len(line_amounts):
         return []
     pairs = [(a, r) for a, r in zip(line_amounts, line_rates, strict=True) if a is not None and r is not None]
-    rates = known_vat_rates()
+    vat_id = (_text(fields, n("vendor_vat_id")) or "").replace(" ", "").upper()
+    country = {"EL": "GR", "XI": "GB"}.get(vat_id[:2], vat_id[:2]) if re.match(r"^[A-Z]{2}", vat_id) else None
+    rates = known_vat_rates(country)
     if len(pairs) != len(line_amounts) or any(r <= 0 or r.normalize() not in rates for _a, r in pairs):
         return []
+    if net and all(abs(a * tax / net - r) <= CENT for a, r in pairs):
+        return []  # the column holds each line's tax (7.00 on 35.00 at 20 %), not its rate
     amounts = [a.quantize(CENT, ROUND_HALF_UP) for a, _r in pairs]
     if sum(amounts, Decimal(0)) != net:
         return []

@@ -313,3 +313,14 @@ def test_numbers_under_a_tax_column_that_are_no_vat_rate_are_not_checked() -> No
     assert codes(check_rules(f, LINES, KNOWN, loose, line_rates=nineteen)) == ["line_tax"]
     f = fields(tax_amount="19.01", total_amount="119.01")
     assert check_rules(f, LINES, KNOWN, loose, line_rates=nineteen) == []
+
+
+def test_a_tax_column_holding_each_lines_tax_is_no_rate_column() -> None:
+    # 35.00, 50.00 and 100.00 at 20 %: the column prints 7.00, 10.00 and 20.00, each also a VAT rate somewhere
+    lines = [Decimal("35.00"), Decimal("50.00"), Decimal("100.00")]
+    f = fields(net_amount="185.00", tax_amount="37.00", total_amount="222.00")
+    assert check_rules(f, lines, KNOWN, POLICY, line_rates=[Decimal(7), Decimal(10), Decimal(20)]) == []
+    # rates the seller's country does not have are no rates either (a German seller: 19 and 7)
+    f = fields(vendor_vat_id="DE136695976")
+    assert check_rules(f, LINES, KNOWN, POLICY, line_rates=[Decimal(20), Decimal(20)]) == []
+    assert codes(check_rules(f, LINES, KNOWN, POLICY, line_rates=[Decimal(19), Decimal(7)])) == ["line_tax"]
