@@ -43,9 +43,17 @@ def export_cmd(
         typer.Option(
             "--again",
             help="Write the batch named by --batch once more, from the database, in place of a lost batch folder: "
-            "the documents exported in it, with the values they were exported with. Nothing is marked.",
+            "the documents exported in it, with the values, formats and settings they were exported with. Nothing "
+            "is marked.",
         ),
     ] = False,
+    export_id: Annotated[
+        str | None,
+        typer.Option(
+            "--export-id",
+            help="With --again, which export of that name, where two exports into different folders shared it.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Write the approved documents not exported yet as one batch folder (CSV files, one Factur-X or UBL XML per
@@ -58,7 +66,15 @@ def export_cmd(
         raise InputError("--again writes a whole batch once more: name it with --batch, without --document")
     with Workspace.open(app_config()) as ws:
         actor = _acting(ws, user)
-        report = ws.export.export(actor, out_dir=out_dir, formats=formats, batch=batch, doc_ids=documents, again=again)
+        report = ws.export.export(
+            actor,
+            out_dir=out_dir,
+            formats=formats,
+            batch=batch,
+            doc_ids=documents,
+            again=again,
+            export_id=export_id,
+        )
     if as_json:
         print(json.dumps(_as_dict(report), ensure_ascii=False))
     else:

@@ -310,12 +310,16 @@ class DocumentService:
         batch: str = "",
         export_id: str | None = None,
         unchanged_since: Mapping[int, int] | None = None,
+        recorded: Mapping[str, Any] | None = None,
+        per_document: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> None:
         """Record that approved documents were written to an export batch (needs the export permission), all or
         none. Rows are locked (PostgreSQL), so two exports cannot both mark one document. ``unchanged_since``: the
         :meth:`last_changes` stamp of each document when its values were read for the batch; a document changed
-        since (reopened, corrected and approved again meanwhile) is not marked, and so none is."""
-        details = {"batch": batch, **({"export_id": export_id} if export_id else {})}
+        since (reopened, corrected and approved again meanwhile) is not marked, and so none is. ``recorded`` (for
+        every document) and ``per_document`` are kept in the audit entry: what the batch was written with, so that
+        a lost batch can be written again the same."""
+        details = {"batch": batch, **({"export_id": export_id} if export_id else {}), **(recorded or {})}
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.EXPORT)
             for doc_id in doc_ids:
@@ -328,7 +332,8 @@ class DocumentService:
                             f"document {doc_id} was exported by another export while this batch was written"
                         )
                     raise ChangedMeanwhileError(f"document {doc_id} changed while the batch was written")
-                lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, **details)
+                extra = (per_document or {}).get(doc_id, {})
+                lifecycle.transition(s, doc, DocumentStatus.EXPORTED, actor.name, **details, **extra)
 
 
 CHANGES = frozenset({"transition", "correction", "confirmation", "override", "line_items_edited"})

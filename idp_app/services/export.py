@@ -156,6 +156,25 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:60] or "invoice"
 
 
+@dataclass(frozen=True, slots=True)
+class PastDocument:
+    decision: str
+    """What the document was when exported (approved, auto_approved)."""
+    failed_rules: tuple[str, ...] | None
+    """The rules an override let through, as written then (None: not recorded)."""
+
+
+@dataclass(slots=True)
+class PastExport:
+    """One export as the audit log holds it: who, when, what it was written with, and its documents."""
+
+    export_id: str
+    actor: str
+    at: str
+    settings: dict[str, Any]
+    documents: dict[int, PastDocument] = field(default_factory=dict)
+
+
 class ExportService:
     def __init__(self, db: Database, config: AppConfig, documents: DocumentService) -> None:
         self._db = db
@@ -180,6 +199,7 @@ class ExportService:
         batch: str | None = None,
         doc_ids: Iterable[int] | None = None,
         again: bool = False,
+        export_id: str | None = None,
     ) -> ExportReport:
         """Write a batch of the approved documents (all pending ones, or ``doc_ids``) and mark them exported.
 
@@ -189,7 +209,8 @@ class ExportService:
         if again and not batch:
             raise InputError("name the batch to write again")
         settings = self.settings()
-        formats = tuple(dict.fromkeys(formats or settings.formats))
+        asked = tuple(dict.fromkeys(formats or ()))
+        formats = asked or tuple(dict.fromkeys(settings.formats))
         if bad := [f for f in formats if f not in FORMATS]:
             raise InputError(f"unknown export format {bad[0]!r}: one of {', '.join(FORMATS)}")
         with self._db.read() as s:
@@ -214,60 +235,87 @@ class ExportService:
             raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
         try:
             if again:
-                return self._again_locked(actor, root, batch, formats, settings)
+                return self._again_locked(actor, root, batch, asked, settings, export_id)
             return self._export_locked(actor, root, batch, named, formats, settings, doc_ids)
         finally:
             lock.release()
 
     def _again_locked(
-        self, actor: User, root: Path, batch: str, formats: tuple[str, ...], settings: ExportSettings
+        self,
+        actor: User,
+        root: Path,
+        batch: str,
+        asked: tuple[str, ...],
+        settings: ExportSettings,
+        export_id: str | None,
     ) -> ExportReport:
-        in_batch = self._exported_in(batch)
-        if not in_batch:
-            raise NotFoundError(f"no batch {batch}: no document was exported in it")
-        if (root / batch).exists():
-            raise InputError(f"batch {batch} is in {root} already: move it away first, or give --out")
         from idp_app.export.record import record_from_view
 
+        exports = self._exports_named(batch)
+        if not exports:
+            raise NotFoundError(f"no batch {batch}: no document was exported in it")
+        if export_id is None and len(exports) > 1:
+            listed = "; ".join(f"{e.export_id} ({e.at} by {e.actor}, {len(e.documents)} documents)" for e in exports)
+            raise InputError(
+                f"{len(exports)} exports were named {batch} (into different folders): give --export-id, one of {listed}"
+            )
+        past = next((e for e in exports if export_id in (None, e.export_id)), None)
+        if past is None:
+            raise NotFoundError(f"no export {export_id} named {batch}")
+        if (root / batch).exists():
+            raise InputError(f"batch {batch} is in {root} already: move it away first, or give --out")
         report = ExportReport(batch)
+        if past.settings:  # the batch's own formats and settings, as recorded when it was exported
+            formats = asked or tuple(past.settings.get("formats") or settings.formats)
+            settings = dataclasses.replace(
+                settings,
+                buyer_country=str(past.settings.get("buyer_country", settings.buyer_country)),
+                rounding_limit=Decimal(str(past.settings.get("rounding_limit", settings.rounding_limit))),
+            )
+        else:
+            formats = asked or tuple(settings.formats)
+            report.assumed["settings"] = (
+                "today's formats, buyer's country and rounding limit: this batch was exported before they were "
+                "recorded with it"
+            )
         records = []
-        for doc_id, decision in sorted(in_batch.items()):
-            view = self._documents.get(doc_id)
-            if decision:
-                records.append(dataclasses.replace(record_from_view(view), status=decision))
-            else:
-                reason = "it was reopened or exported again since, so this batch no longer holds its values"
-                report.skipped.append(ExportProblem(doc_id, view.filename, reason))
+        for doc_id, entry in sorted(past.documents.items()):
+            record = dataclasses.replace(record_from_view(self._documents.get(doc_id)), status=entry.decision)
+            if entry.failed_rules is not None:
+                record = dataclasses.replace(record, failed_rules=entry.failed_rules)
+            records.append(record)
         files, chosen = self._write_formats(records, formats, settings, report)
         if not chosen:
             return report
-        if any("/" in name for name in files):
+        if any("/" in name for name in files) and "settings" not in report.assumed:
             report.assumed["buyer_country"] = (
-                f"{settings.buyer_country}: buyer_country of the export table of routing.toml, not read from the "
-                "invoices"
+                f"{settings.buyer_country}: buyer_country of the export table of routing.toml when the batch was "
+                "exported, not read from the invoices"
             )
         partial = root / f".{batch}.again.partial"
+        shutil.rmtree(partial, ignore_errors=True)  # what an interrupted rewrite left
         try:
             for name, data in files.items():
                 _atomic_write(partial / name, data)
-            manifest = json.loads(self._manifest(batch, "", actor.name, formats, chosen, files, report))
+            manifest = json.loads(self._manifest(batch, past.export_id, past.actor, formats, chosen, files, report))
+            manifest["created_at"] = past.at
             manifest["written_again"] = {"at": utcnow().isoformat(timespec="seconds"), "by": actor.name}
             _atomic_write(partial / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+            self._publish(partial, root / batch)
         except OSError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
         with self._db.write() as s:
             for r in chosen:
                 audit.append(s, actor.name, "export_written_again", r.document_id, batch=batch)
-        self._publish(partial, root / batch)
         report.directory = root / batch
         report.exported = [r.document_id for r in chosen]
         report.files = [*sorted(files), "manifest.json"]
         return report
 
-    def _exported_in(self, batch: str) -> dict[int, str | None]:
-        """The documents ever marked exported in ``batch``, each with the decision it was exported as (approved,
-        auto-approved), or None where that batch no longer holds it (exported again elsewhere since)."""
+    def _exports_named(self, batch: str) -> list[PastExport]:
+        """The exports that marked documents under the batch name ``batch``, each with its documents (those whose
+        latest export it still is) and what was recorded with them."""
         with self._db.read() as s:
             candidates = s.execute(
                 select(AuditEntry.document_id).where(
@@ -277,26 +325,36 @@ class ExportService:
             ids = {int(i) for i in candidates if i is not None}
             rows = (
                 s.execute(
-                    select(AuditEntry.document_id, AuditEntry.payload)
+                    select(AuditEntry.document_id, AuditEntry.payload, AuditEntry.actor, AuditEntry.created_at)
                     .where(AuditEntry.action == "transition", AuditEntry.document_id.in_(ids))
                     .order_by(AuditEntry.id)
                 ).all()
                 if ids
                 else []
             )
-        ever: set[int] = set()
-        current: dict[int, str | None] = {}
-        for doc_id, payload in rows:
+        exports: dict[str, PastExport] = {}
+        latest: dict[int, str | None] = {}
+        for doc_id, payload, actor, at in rows:
             details = json.loads(payload)
             if doc_id is None:
                 continue
             if details.get("to") == DocumentStatus.EXPORTED.value:
-                current[doc_id] = str(details.get("from")) if details.get("batch") == batch else None
-                if details.get("batch") == batch:
-                    ever.add(doc_id)
+                if details.get("batch") != batch:
+                    latest[doc_id] = None
+                    continue
+                key = str(details.get("export_id") or f"{at}/{actor}")
+                recorded = {k: details[k] for k in ("formats", "buyer_country", "rounding_limit") if k in details}
+                past = exports.setdefault(key, PastExport(key, str(actor), str(at), recorded))
+                rules = details.get("failed_rules")
+                past.documents[doc_id] = PastDocument(
+                    str(details.get("from")), tuple(str(r) for r in rules) if isinstance(rules, list) else None
+                )
+                latest[doc_id] = key
             elif details.get("from") == DocumentStatus.EXPORTED.value:
-                current[doc_id] = None
-        return {d: current.get(d) for d in ever}
+                latest[doc_id] = None
+        for past in exports.values():  # a document exported again in another batch since is no longer this one's
+            past.documents = {d: e for d, e in past.documents.items() if latest.get(d) == past.export_id}
+        return [p for p in exports.values() if p.documents]
 
     def _export_locked(
         self,
@@ -343,8 +401,22 @@ class ExportService:
             shutil.rmtree(partial, ignore_errors=True)
             raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
         ids = [r.document_id for r in chosen]
+        recorded = {
+            "formats": list(formats),
+            "buyer_country": settings.buyer_country,
+            "rounding_limit": str(settings.rounding_limit),
+        }
+        per_document = {r.document_id: {"failed_rules": list(r.failed_rules)} for r in chosen}
         try:
-            self._documents.mark_exported(ids, actor, batch=batch, export_id=export_id, unchanged_since=stamps)
+            self._documents.mark_exported(
+                ids,
+                actor,
+                batch=batch,
+                export_id=export_id,
+                unchanged_since=stamps,
+                recorded=recorded,
+                per_document=per_document,
+            )
         except ChangedMeanwhileError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise ChangedMeanwhileError(f"{exc}: nothing was marked; run the export again") from None

@@ -397,3 +397,50 @@ def test_a_lost_batch_is_written_again_from_the_database(ws: Workspace, inbox: P
     assert any(e.action == "export_written_again" for e in ws.audit.records(ids["a"]))
     with pytest.raises(NotFoundError, match="no batch april"):
         ws.export.export("sup", out_dir=tmp_path, batch="april", again=True)
+
+
+def test_a_batch_is_written_again_with_its_own_formats_settings_and_rules(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "z": _invoice("Z-1", tax="0.00", total="100.00")})
+    first = ws.export.export("sup", out_dir=tmp_path, batch="b2", formats=["csv"])  # the zero-VAT one as CSV only
+    assert sorted(first.exported) == sorted(ids.values()) and first.directory is not None
+    kept = {p.name: p.read_bytes() for p in first.directory.glob("*.csv")}
+    original = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
+    # since then: the desk's formats and buyer's country changed, and an invoice of the same number arrived
+    policy = ws.config.home / "routing.toml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace('buyer_country = "DE"', 'buyer_country = "FR"'), encoding="utf-8"
+    )
+    approved(ws, inbox, {"a2": _invoice("A-1", po_number=["PO-9", 0.5])})
+    shutil.rmtree(first.directory)
+    ws.users.add("sup2", "sup2-pw", "supervisor", by="boss")
+    report = ws.export.export("sup2", out_dir=tmp_path, batch="b2", again=True)
+    assert sorted(report.exported) == sorted(ids.values()) and not report.failed
+    assert {p.name: p.read_bytes() for p in first.directory.glob("*.csv")} == kept  # rules as they were then
+    assert not (first.directory / "cii").exists()  # CSV only, as exported
+    manifest = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
+    for key in ("export_id", "exported_by", "formats"):
+        assert manifest[key] == original[key], key
+    assert manifest["written_again"]["by"] == "sup2"
+
+
+def test_two_exports_that_shared_a_batch_name_are_told_apart(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    import shutil
+
+    one = approved(ws, inbox, {"a": _invoice("A-1")})
+    first = ws.export.export("sup", out_dir=tmp_path / "x", batch="march", formats=["csv"])
+    approved(ws, inbox, {"b": _invoice("B-1")})
+    second = ws.export.export("sup", out_dir=tmp_path / "y", batch="march", formats=["csv"])
+    assert first.directory is not None and second.directory is not None
+    shutil.rmtree(first.directory)
+    with pytest.raises(InputError, match="2 exports were named march") as refused:
+        ws.export.export("sup", out_dir=tmp_path / "x", batch="march", again=True)
+    export_id = json.loads((second.directory / "manifest.json").read_text(encoding="utf-8"))["export_id"]
+    assert export_id in str(refused.value)
+    ids = [e for e in str(refused.value).split() if len(e) == 32]
+    first_id = next(i for i in ids if i != export_id)
+    report = ws.export.export("sup", out_dir=tmp_path / "x", batch="march", again=True, export_id=first_id)
+    assert report.exported == [one["a"]]
