@@ -269,6 +269,10 @@ class FieldPanel(QWidget):
                 return name
         return None
 
+    def forget_accepted(self, name: str) -> None:
+        """The core refused what the clerk gave for ``name``: Enter comes back to it."""
+        self._accepted.discard(name)
+
     def put_text(self, name: str, text: str) -> None:
         """Show captured words in a field's editor (the capture itself is committed by the window)."""
         editor = self.editors.get(name)

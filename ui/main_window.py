@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.prompts = prompts or Prompts()
         self.review = ReviewController(backend, self.runner, user, self)
         self._captured: dict[str, list[Token]] = {}
+        self._refused_since_done = False
         self._fit_on_open = False
         self.remember = True
         """Whether closing saves layout, zoom and filters (off for screenshots and benchmarks)."""
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         r.documentUpdated.connect(self._update_document)
         r.queueChanged.connect(self._queue_changed)
         r.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        r.correctionRefused.connect(self._correction_refused)
         self.runner.error.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.queue.documentActivated.connect(r.open)
         self.fields.fieldSelected.connect(self._field_selected)
@@ -294,9 +296,16 @@ class MainWindow(QMainWindow):
         return "Line items: none found \u2014 add the rows the document lists with Add row"
 
     def _review_done(self) -> None:
+        self._refused_since_done = False
         self._when_saved(self._say_review_done)  # the state after the last correction, not before it
 
+    def _correction_refused(self, name: str) -> None:
+        self._refused_since_done = True  # the refusal is what the clerk must read, not "every field reviewed"
+        self.fields.forget_accepted(name)
+
     def _say_review_done(self) -> None:
+        if self._refused_since_done:
+            return
         doc = self.review.doc
         if doc is None or not doc.approval_blocked:
             self.statusBar().showMessage("Every field reviewed: Ctrl+Enter approves.", 8000)

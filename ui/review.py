@@ -31,6 +31,8 @@ class ReviewController(QObject):
     """The document under review changed (a correction shown at once, then the core's re-evaluation)."""
     queueChanged = Signal(list)
     message = Signal(str)
+    correctionRefused = Signal(str)
+    """The field (or line-item column) of a correction the core refused."""
     decided = Signal(int, str)
     """A document was approved or rejected: its id and "approved" / "rejected"."""
 
@@ -232,7 +234,12 @@ class ReviewController(QObject):
                 self.doc = doc.with_field_value(correction.field_name, shown)
                 self.documentUpdated.emit(self.doc)
         user = self.user
-        self.runner.submit(lambda: self.backend.apply(correction, user), self._updated, self._apply_failed, serial=True)
+        self.runner.submit(
+            lambda: self.backend.apply(correction, user),
+            self._updated,
+            lambda exc: self._apply_failed(exc, correction.field_name),
+            serial=True,
+        )
 
     def _updated(self, doc: object) -> None:
         assert isinstance(doc, DocumentView)
@@ -240,8 +247,10 @@ class ReviewController(QObject):
             self.doc = doc
             self.documentUpdated.emit(doc)
 
-    def _apply_failed(self, exc: Exception) -> None:
+    def _apply_failed(self, exc: Exception, field_name: str = "") -> None:
         self.message.emit(f"The correction was not saved: {exc}")
+        if field_name:
+            self.correctionRefused.emit(field_name)
         doc = self.doc
         if doc is not None:
             user = self.user

@@ -256,7 +256,9 @@ def test_a_clerk_is_told_only_what_blocks_approval(qtbot: QtBot) -> None:
     backend = FakeBackend([replace(doc, issues=(*doc.issues, note)), make_doc(2)])
     window, prompts = _window(qtbot, backend)
     _open_first(qtbot, window)
+    _settle(qtbot, window)
     window.fields.reviewDone.emit()
+    _settle(qtbot, window)
     shown = window.statusBar().currentMessage()
     assert "approval is blocked" in shown and "Net 1000.00" in shown and "ask a supervisor" in shown
     assert "Ctrl+Enter approves" not in shown
@@ -267,6 +269,7 @@ def test_a_clerk_is_told_only_what_blocks_approval(qtbot: QtBot) -> None:
     window.fields.issues.fix_buttons[0].click()
     _settle(qtbot, window)
     window.fields.reviewDone.emit()
+    _settle(qtbot, window)
     assert window.statusBar().currentMessage() == "Every field reviewed: Ctrl+Enter approves."
 
 
@@ -424,3 +427,32 @@ def test_a_document_held_by_another_clerk_does_not_cost_the_one_open(qtbot: QtBo
     window.review.open(other)
     _settle(qtbot, window)
     assert window.document.document_id == other and backend.docs[first].status == "needs_review"
+
+
+def test_a_last_correction_the_core_refuses_is_what_the_clerk_reads_and_enter_comes_back_to_it(
+    qtbot: QtBot, backend: FakeBackend
+) -> None:
+    from idp_app.errors import InvalidValueError
+
+    plain_apply = backend.apply
+
+    def refuse_dates(correction, user):  # type: ignore[no-untyped-def]
+        if correction.field_name == "invoice_date" and correction.kind.value == "correction":
+            raise InvalidValueError("'2020-02-30' is not a date")
+        return plain_apply(correction, user)
+
+    backend.apply = refuse_dates  # type: ignore[method-assign]
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    _settle(qtbot, window)
+    with qtbot.waitSignal(window.fields.reviewDone, timeout=3000):
+        for _ in range(len(window.fields.editors)):
+            editor = window.fields.editors[window.fields.current]  # type: ignore[index]
+            if editor.name == "invoice_date":
+                editor.set_text("2020-02-29")  # the form is right; the core refuses it here
+            editor.commit()
+            if window.fields.next_needing_review(editor.name) is None:
+                break
+    _settle(qtbot, window)
+    assert "not saved" in window.statusBar().currentMessage()
+    assert window.fields.next_needing_review(None) == "invoice_date"
