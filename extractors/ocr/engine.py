@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -103,11 +104,14 @@ def tesseract(image: GrayImage, languages: str, psm: int = 3, dpi: float = 300.0
 TURN_BAND = (0.10, 0.45)
 """The band of the page, as a share of its height from the top, read under each turn: the heading and the
 parties, lines of words rather than a table's numbers."""
+WHOLE_PAGE_PX = 1700
+"""The longest side, in pixels, the whole page is read at when the band does not tell its turn."""
 MIN_TURN_CHARS = 20
 """Characters in confident words the best turn must read, and twice as many as any other turn, to be taken."""
 
 
-def _clear_chars(words: list[OcrWord]) -> int:
+def clear_chars(words: Sequence[OcrWord]) -> int:
+    """Characters in clear words: two characters or more, a letter or digit among them, confidence 0.6 or more."""
     return sum(
         len(w.text) for w in words if len(w.text) >= 2 and w.confidence >= 0.6 and any(c.isalnum() for c in w.text)
     )
@@ -131,16 +135,32 @@ def detect_orientation(
 
     limit_threads()
     scale = 0.5 if text_height_px >= 24 else 1.0
-    small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small: GrayImage = (
+        image
+        if scale == 1.0
+        else np.asarray(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    )
+    longest = max(small.shape[:2])
     for band in (TURN_BAND, (0.0, 1.0)):  # the whole page only where the band does not tell
         scores: dict[int, int] = {}
         for turn in (0, 90, 180, 270):
             turned = np.rot90(small, k=-(turn // 90))
             height = turned.shape[0]
             top, bottom = int(height * band[0]), max(int(height * band[1]), int(height * band[0]) + 1)
-            scores[turn] = _clear_chars(engine(np.ascontiguousarray(turned[top:bottom]), languages, 6, dpi * scale))
+            part: GrayImage = np.ascontiguousarray(turned[top:bottom])
+            if band != TURN_BAND and longest > WHOLE_PAGE_PX:  # the whole page, at a size that reads in a second
+                k = WHOLE_PAGE_PX / longest
+                part = np.asarray(cv2.resize(part, None, fx=k, fy=k, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+            if min(part.shape[:2]) < 8:
+                return 0
+            try:
+                scores[turn] = clear_chars(engine(part, languages, 6, dpi * scale))
+            except Exception:  # an engine that cannot read the page cannot tell its turn either
+                return 0
         best = max(scores, key=lambda t: scores[t])
         others = max(v for t, v in scores.items() if t != best)
         if scores[best] >= MIN_TURN_CHARS and scores[best] >= 2 * others:
             return best
+        if scores[best] < MIN_TURN_CHARS // 4:
+            return 0  # hardly a clear word in any turn: a photo, a blank or a page past reading
     return 0

@@ -21,7 +21,15 @@ from extractors.document import Page, Token, TokenSource
 from extractors.errors import ExtractionError, OcrUnavailableError
 from extractors.geometry import BBox
 from extractors.ocr.cleanup import Prepared, analyse, map_box_back, prepare
-from extractors.ocr.engine import OcrEngine, OcrWord, check_tesseract, detect_orientation, limit_threads, tesseract
+from extractors.ocr.engine import (
+    OcrEngine,
+    OcrWord,
+    check_tesseract,
+    clear_chars,
+    detect_orientation,
+    limit_threads,
+    tesseract,
+)
 from extractors.parallel import safe_start_method
 from extractors.readers.layout import Group, assemble_page, geometric_groups, upright
 from extractors.readers.render import PageImage, load_page_image
@@ -47,6 +55,31 @@ def _mean_confidence(words: Sequence[OcrWord]) -> float:
     if not chars:
         return 0.0
     return sum(w.confidence * len(w.text) for w in words) / chars
+
+
+CLEAR_SHARE = 0.45
+"""Below this share of its characters in clear words (see :func:`~extractors.ocr.engine.clear_chars`) a read may be
+of a page upside down. On 14 SROIE receipts: upright 0.51 to 0.93, the same turned 180 degrees 0.14 to 0.40."""
+TALL_SHARE = 0.5
+"""Above this share of words (three letters or more) taller than wide, the page was read sideways: upright
+receipts 0 to 0.06, the same turned 90 degrees 0.97 to 1.0 (Tesseract reads sideways lines, in sideways boxes)."""
+
+
+def _maybe_turned(words: Sequence[OcrWord]) -> bool:
+    """Whether a page's first read looks like a page fed in turned: poorly read (upside down), or read in boxes
+    taller than wide (sideways)."""
+    chars = sum(len(w.text) for w in words)
+    return (
+        _mean_confidence(words) < LOW_CONFIDENCE
+        or (chars > 0 and clear_chars(words) / chars < CLEAR_SHARE)
+        or _tall_share(words) > TALL_SHARE
+    )
+
+
+def _tall_share(words: Sequence[OcrWord]) -> float:
+    """The share of words of three characters or more whose box is taller than wide."""
+    longer = [w for w in words if len(w.text) >= 3]
+    return sum(1 for w in longer if w.height_px > w.width_px) / len(longer) if longer else 0.0
 
 
 def _run_engine(engine: OcrEngine, prepared: Prepared, ctx: ExtractionContext, psm: int, dpi: float) -> list[OcrWord]:
@@ -156,12 +189,14 @@ def ocr_page_image(
                     turn, decided = best_turn(), True
             prepared = prepare(gray, orientation_deg=turn, analysis=info)
             words = _run_engine(run, prepared, ctx, psm, image.dpi)
-            if detect and not decided and (not words or _mean_confidence(words) < LOW_CONFIDENCE):
+            if detect and not decided and words and _maybe_turned(words):
                 found = best_turn()
                 if found:
                     second = prepare(gray, orientation_deg=found)
                     again = _run_engine(run, second, ctx, psm, image.dpi)
-                    if _mean_confidence(again) > _mean_confidence(words):
+                    # a sideways first read may be as clear as the upright one (Tesseract reads the lines turned),
+                    # but only the upright one has the page's layout
+                    if _tall_share(words) > TALL_SHARE or clear_chars(again) > clear_chars(words):
                         prepared, words, turn = second, again, found
     except ExtractionError:
         raise

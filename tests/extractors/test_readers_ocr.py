@@ -18,6 +18,7 @@ from extractors.context import ExtractionContext
 from extractors.document import Page, TokenSource
 from extractors.errors import CorruptFileError, ImageTooLargeError, OcrUnavailableError
 from extractors.geometry import BBox
+from extractors.ocr.cleanup import analyse
 from extractors.ocr.engine import OcrWord
 from extractors.readers import ocr_pages as ocr_pages_module
 from extractors.readers import ocr_region, read_document, read_page_again, render_page
@@ -396,3 +397,33 @@ def test_orientation_is_found_on_a_noisy_scan_in_every_turn() -> None:
         assert detect_orientation(fed, "eng", dpi=150, text_height_px=25) == expected, expected
     # a page with no text to read is left as it is
     assert detect_orientation(np.full((400, 300), 255, np.uint8), "eng", dpi=150) == 0
+
+
+def test_a_first_read_that_looks_turned_is_told_from_an_upright_one() -> None:
+    from extractors.readers.ocr_pages import _maybe_turned
+
+    def word(text: str, conf: float, w: float = 60, h: float = 14) -> OcrWord:
+        return OcrWord(text, 0, 0, w, h, conf)
+
+    upright = [word("Invoice", 0.93), word("4711", 0.9), word("Total", 0.88), word("1234.50", 0.91)]
+    assert not _maybe_turned(upright)
+    # upside down: Tesseract makes words of the marks, a few of them with a fair confidence
+    upside_down = [word("sIe10L", 0.5), word("Ilt", 0.4), word("q", 0.7), word("01.21", 0.62), word("ISI", 0.35)]
+    assert _maybe_turned(upside_down)
+    # sideways: the lines read well, in boxes taller than wide
+    sideways = [word(w.text, 0.95, w=14, h=60) for w in upright]
+    assert _maybe_turned(sideways)
+
+
+@pytest.mark.slow
+def test_a_sideways_page_tesseract_reads_clearly_is_still_turned(tmp_path: Path) -> None:
+    # two short lines at the top of an A4 page: too little for the layout analysis to see lines running up the
+    # page, and Tesseract reads them sideways with a high confidence, in boxes taller than wide
+    img = draw_scan((("Receipt 4471", 60, 80), ("Total 45.00 EUR", 60, 100)), dpi=200, page_pt=(595, 842))
+    fed = np.ascontiguousarray(cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE))
+    assert analyse(fed).vertical_text is False
+    path = tmp_path / "sideways.png"
+    Image.fromarray(fed).save(path, dpi=(200, 200))
+    doc = read_document(path, CTX)
+    assert doc.pages[0].upright_turn == 270
+    assert "Total 45.00 EUR" in doc.pages[0].text()
