@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -180,18 +181,35 @@ def _token_json(t: Token) -> list[Any]:
     return [t.text, t.bbox_pt.to_list(3), round(t.confidence, 4), str(t.source)]
 
 
-def as_in_file(doc: ReadDocument) -> ReadDocument:
-    """``doc`` with every page turned back as it lies in the file, boxes and all: the frame in which a document
-    extracted before turned pages were read upright has its field boxes."""
-    if not any(p.upright_turn for p in doc.pages):
-        return doc
+TURN_NOTE = re.compile(r"^page (\d+) was read turned (\d+) degrees")
+"""The warning a reader gives for a page it read turned upright ("page 2 was read turned 180 degrees ...")."""
+
+
+def turns_noted(warnings: Iterable[object]) -> dict[int, int]:
+    """Page index -> the upright turn its extraction read it with, from the extraction's warnings."""
+    out: dict[int, int] = {}
+    for w in warnings:
+        m = TURN_NOTE.match(str(w))
+        if m:
+            out[int(m.group(1)) - 1] = int(m.group(2)) % 360
+    return out
+
+
+def as_extracted(doc: ReadDocument, turns: Mapping[int, int]) -> ReadDocument:
+    """``doc`` with each page turned as its extraction read it (``turns``; pages not named lie as in the file),
+    boxes and all: the frame its stored field boxes are in, where reading the file again turns a page otherwise
+    (a document extracted before turned pages were read upright, or by a reader that found another turn)."""
     pages = []
     for p in doc.pages:
-        if p.upright_turn:
+        target = turns.get(p.index, 0)
+        if p.upright_turn != target:
             quarter = p.upright_turn % 180 == 90
-            tokens = tuple(upright(p.tokens, p.upright_turn, p.width_pt, p.height_pt))
-            size = (p.height_pt, p.width_pt) if quarter else (p.width_pt, p.height_pt)
-            p = replace(p, width_pt=size[0], height_pt=size[1], tokens=tokens, upright_turn=0)
+            tokens = upright(p.tokens, p.upright_turn, p.width_pt, p.height_pt)  # back as in the file
+            w, h = (p.height_pt, p.width_pt) if quarter else (p.width_pt, p.height_pt)
+            if target:
+                tokens = upright(tokens, 360 - target, w, h)
+                w, h = (h, w) if target % 180 == 90 else (w, h)
+            p = replace(p, width_pt=w, height_pt=h, tokens=tuple(tokens), upright_turn=target)
         pages.append(p)
     return replace(doc, pages=tuple(pages))
 
@@ -261,8 +279,8 @@ class DocumentService:
                 pass  # a damaged cache is read again from the original
         read = self._read(self._store.path_for(sha, suffix), ctx or ExtractionContext())
         warnings = stored.get("warnings", ()) if isinstance(stored, dict) else ()
-        if stored and not any("to stand upright" in str(w) for w in warnings):
-            read = as_in_file(read)  # extracted before turned pages were read upright: its boxes are on the file's
+        if stored:  # the pages as the stored boxes have them
+            read = as_extracted(read, turns_noted(warnings))
         return save_pages(self._config.cache_dir / "tokens", read)
 
     @staticmethod

@@ -134,3 +134,26 @@ def test_ingest_keeps_the_pages_it_read_so_the_window_does_not_read_the_file_aga
         # the field's box covers words of the pages kept: the very words it was read from
         x, y = field.bbox_pt.center
         assert any(t.bbox_pt.contains_point(x, y) for t in pages[0].tokens)
+
+
+def test_pages_are_turned_as_their_extraction_read_them_page_by_page() -> None:
+    from extractors.document import Document as ReadDocument
+    from extractors.document import Page, Token
+    from extractors.geometry import BBox
+    from idp_app.services.documents import as_extracted, turns_noted
+
+    def page(index: int, turn: int) -> Page:  # read now as upright, 200 x 100 pt, one word near the top left
+        return Page(index, 200.0, 100.0, (Token("Total", BBox(10, 5, 40, 15), index),), upright_turn=turn)
+
+    read = ReadDocument("x.png", (page(0, 180), page(1, 180), page(2, 0)), "image/png")
+    warnings = ["page 1 was read turned 180 degrees clockwise, to stand upright", "another note"]
+    assert turns_noted(warnings) == {0: 180}
+    shown = as_extracted(read, turns_noted(warnings))
+    assert shown.pages[0] == read.pages[0]  # as extracted: upright
+    assert shown.pages[2] == read.pages[2]
+    # extracted as it lay in the file: the word is where the file has it, bottom right
+    assert shown.pages[1].upright_turn == 0 and shown.pages[1].tokens[0].bbox_pt == BBox(160, 85, 190, 95)
+    # a page extracted turned one way and read now another is put as extracted
+    sideways = as_extracted(ReadDocument("x.png", (page(0, 0),), "image/png"), {0: 90})
+    assert (sideways.pages[0].width_pt, sideways.pages[0].height_pt, sideways.pages[0].upright_turn) == (100, 200, 90)
+    assert sideways.pages[0].tokens[0].bbox_pt == BBox(85, 10, 95, 40)
