@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         r.queueChanged.connect(self._queue_changed)
         r.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         r.correctionRefused.connect(self._correction_refused)
+        r.openFailed.connect(self.page_view.show_notice)  # in the page's place while no document is open
         self.runner.error.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.queue.documentActivated.connect(r.open)
         self.fields.fieldSelected.connect(self._field_selected)

@@ -221,6 +221,14 @@ class PageView(QGraphicsView):
         self._request_image()
         self.pageShown.emit(self._page_index)
 
+    def show_notice(self, text: str) -> None:
+        """Say ``text`` where the page would be, while no document is shown (a document that could not be opened)."""
+        if self._doc is not None:
+            return
+        if self._message is not None:
+            self.scene().removeItem(self._message)
+        self._show_message(text, 595.0)
+
     def _show_message(self, text: str, width_pt: float) -> None:
         item = QGraphicsTextItem()
         item.setPlainText(text)

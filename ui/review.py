@@ -31,6 +31,8 @@ class ReviewController(QObject):
     """The document under review changed (a correction shown at once, then the core's re-evaluation)."""
     queueChanged = Signal(list)
     message = Signal(str)
+    openFailed = Signal(str)
+    """Why a document asked for could not be opened (held by another clerk, gone)."""
     correctionRefused = Signal(str)
     """The field (or line-item column) of a correction the core refused."""
     decided = Signal(int, str)
@@ -67,7 +69,7 @@ class ReviewController(QObject):
                     backend.release(give_back, user)
             return view
 
-        self.runner.submit(open_then_give_back, self._opened, self._failed, serial=True)
+        self.runner.submit(open_then_give_back, self._opened, self._open_failed, serial=True)
 
     def open_next(self) -> None:
         """Claim and open the next document in the queue, then give back the current one if undecided."""
@@ -115,6 +117,10 @@ class ReviewController(QObject):
 
     def _failed(self, exc: Exception) -> None:
         self.message.emit(str(exc) or type(exc).__name__)
+
+    def _open_failed(self, exc: Exception) -> None:
+        self._failed(exc)
+        self.openFailed.emit(f"This document cannot be opened: {exc or type(exc).__name__}")
 
     # -- corrections ------------------------------------------------------------------------------------------
     def field_entered(self, name: str) -> None:

@@ -456,3 +456,25 @@ def test_a_last_correction_the_core_refuses_is_what_the_clerk_reads_and_enter_co
     _settle(qtbot, window)
     assert "not saved" in window.statusBar().currentMessage()
     assert window.fields.next_needing_review(None) == "invoice_date"
+
+
+def test_a_held_document_asked_for_with_none_open_says_why_in_the_pages_place(
+    qtbot: QtBot, backend: FakeBackend
+) -> None:
+    from idp_app.errors import ClaimError
+
+    window, _ = _window(qtbot, backend)
+    plain_open = backend.open
+
+    def held(document_id: int, user: UserSession):  # type: ignore[no-untyped-def]
+        raise ClaimError(f"document {document_id} is claimed by anna until 10:15:00 UTC")
+
+    backend.open = held  # type: ignore[method-assign]
+    window.review.open(2)
+    _settle(qtbot, window)
+    assert window.document is None
+    assert "claimed by anna" in window.page_view.message()
+    backend.open = plain_open  # type: ignore[method-assign]
+    window.review.open(2)
+    _settle(qtbot, window)
+    assert window.document is not None and "claimed" not in window.page_view.message()
