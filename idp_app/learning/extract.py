@@ -7,6 +7,7 @@ into the vendor memory right after approval.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -68,8 +69,10 @@ class LearnedExtract:
 
             try:
                 save_pages(self.tokens_dir, doc)  # the window shows the very words the fields were read from
-            except OSError as exc:  # the window reads the file again instead
+            except OSError as exc:  # the window reads the file again instead, not pages kept from an earlier read
                 log.warning("pages of %s not kept for the window: %s", path, exc)
+                with contextlib.suppress(OSError):
+                    (self.tokens_dir / f"{doc.sha256}.json").unlink(missing_ok=True)
         result = self.extract_document(doc, ctx, Path(path))
         result.timing_ms["total"] = (time.perf_counter() - t0) * 1000
         return result

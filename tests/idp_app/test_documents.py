@@ -157,3 +157,26 @@ def test_pages_are_turned_as_their_extraction_read_them_page_by_page() -> None:
     sideways = as_extracted(ReadDocument("x.png", (page(0, 0),), "image/png"), {0: 90})
     assert (sideways.pages[0].width_pt, sideways.pages[0].height_pt, sideways.pages[0].upright_turn) == (100, 200, 90)
     assert sideways.pages[0].tokens[0].bbox_pt == BBox(85, 10, 95, 40)
+
+
+def test_pages_not_kept_at_a_new_extraction_leave_no_older_pages_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from idp_app.learning.extract import LearnedExtract
+    from idp_app.samples import make_invoice
+    from idp_app.services import documents
+
+    pdf = tmp_path / "inv.pdf"
+    make_invoice(pdf, seed=5)
+    tokens = tmp_path / "tokens"
+    extract = LearnedExtract(tmp_path / "models", tokens_dir=tokens)
+    ctx = ExtractionContext(use_einvoice=False)
+    extract(pdf, ctx)
+    [kept] = list(tokens.glob("*.json"))
+
+    def full_disk(tokens_dir: Path, doc: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(documents, "save_pages", full_disk)
+    extract(pdf, ctx)  # extracted again (a supervisor's reextract): its pages cannot be kept
+    assert not kept.exists()  # the window reads the file again rather than show pages of the earlier read
