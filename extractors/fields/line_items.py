@@ -546,7 +546,8 @@ def _cells(
     # description under a centred header may start left of it too, but runs on at word spaces)
     table_x0 = min(c.x0 for c in columns)
     panel = 0
-    for pos in range(len(ids) - 1):
+    # (without a description header read, the descriptions themselves stand left of every header: no panel)
+    for pos in range(len(ids) - 1 if desc is not None else 0):
         a, b = tokens[ids[pos]].bbox_pt, tokens[ids[pos + 1]].bbox_pt
         if a.x1 < table_x0 and b.x0 - a.x1 > 3 * max(a.height, 1.0):
             panel = pos + 1

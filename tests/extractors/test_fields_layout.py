@@ -110,6 +110,23 @@ def test_the_number_right_of_every_header_is_the_amount_when_its_header_was_not_
     ]
 
 
+def test_descriptions_stay_when_ocr_lost_the_description_header() -> None:
+    # the header bar read as "CS ... Qty Unit Price VAT = =": the words left of the numbers are still the items
+    page = page_of(
+        0,
+        [
+            [(40, "CS"), (300, "Qty"), (360, "Unit Price"), (440, "VAT"), (520, "= =")],
+            [(40, "1"), (70, "Desk lamp LED"), (300, "1"), (360, "1,961.71"), (440, "8.5%"), (520, "1,961.71")],
+            [(40, "3"), (70, "Project management"), (300, "8"), (360, "4.11"), (440, "8.5%"), (520, "32.88")],
+        ],
+    )
+    items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
+    assert [(i.value("description"), i.value("quantity"), i.value("amount")) for i in items] == [
+        ("Desk lamp LED", "1", "1961.71"),
+        ("Project management", "8", "32.88"),
+    ]
+
+
 def test_totals_rows_and_the_page_footer_end_the_table() -> None:
     page = page_of(
         0,
@@ -445,7 +462,8 @@ def test_a_description_header_ocr_garbled_past_recognition_still_heads_the_descr
     # in a text layer an unknown header word is as printed: it is not taken for the description's label
     items = extract_line_items(Document("t.pdf", (page,), "application/pdf"), load_schema("invoice"))
     assert all(i.value("description") is None for i in items)
-    # two unknown words (the garbled label and a unit column's): no telling which heads the descriptions
+    # two unknown words (the garbled label and a unit column's): no telling which heads the descriptions, so no
+    # column is placed for them; the words left of the numbers are still the item's (its unit's word with them)
     rows = [
         [(40, "Bä!zäicnnmg"), (200, "Einheitn"), (300, "Menge"), (380, "Preis"), (480, "Betrag")],
         [(40, "Beratung vor Ort"), (200, "Std"), (300, "2"), (380, "90,00"), (480, "180,00")],
@@ -453,7 +471,7 @@ def test_a_description_header_ocr_garbled_past_recognition_still_heads_the_descr
     page = page_of(0, rows)
     scanned = replace(page, tokens=tuple(replace(t, source=TokenSource.OCR) for t in page.tokens))
     items = extract_line_items(Document("s.pdf", (scanned,), "application/pdf"), load_schema("invoice"))
-    assert [i.value("description") for i in items] == [None]
+    assert [i.value("description") for i in items] == ["Beratung vor Ort Std"]
 
 
 def test_a_table_whose_header_row_is_unreadable_gives_rows_whose_numbers_add_up() -> None:
