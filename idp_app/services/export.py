@@ -204,8 +204,9 @@ class ExportService:
         """Write a batch of the approved documents (all pending ones, or ``doc_ids``) and mark them exported.
 
         ``again`` writes the batch ``batch`` once more, from the database, for a batch folder that was lost: the
-        documents exported in it (and still exported: not reopened since) with the values they were exported
-        with; nothing is marked, and the audit log records who wrote it again."""
+        documents exported in it (and not exported again since) with the values, formats and settings they were
+        exported with, as the audit log recorded them; nothing is marked, and the audit log records who wrote it
+        again. ``export_id`` picks one export where two into different folders shared the batch's name."""
         if again and not batch:
             raise InputError("name the batch to write again")
         settings = self.settings()
