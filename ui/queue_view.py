@@ -6,7 +6,9 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -30,9 +32,16 @@ from ui.model import QueueRow
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Document", "Why in review", "Conf.", "Vendor", "Status")
-WHY = 1
-STATUS = 4
+DOCUMENT, WHY, CONFIDENCE, VENDOR, STATUS = range(5)
 """The reasons come second: what a clerk reads first after the name; the status is in the filter too."""
+WIDTHS = {DOCUMENT: 110, CONFIDENCE: 44, VENDOR: 110, STATUS: 120}
+"""Starting widths; the reasons take what is left of the queue's width."""
+NARROW = (VENDOR, CONFIDENCE)
+"""Columns hidden, first to last, while the reasons would have less than WHY_ROOM pixels: the document's tooltip
+and the filters still say what they held. The reasons and the status stay in sight at any width."""
+WHY_ROOM = 120
+LEAST = {DOCUMENT: 72, STATUS: 84}
+"""Below its starting width, the least a column is given back for the reasons once NARROW ones are hidden."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 ALL = "All"
@@ -77,11 +86,17 @@ class QueueModel(QAbstractTableModel):
             return (r.name, r.reasons_summary, f"{r.confidence:.0%}", r.vendor, r.status_text())[col]
         if role == SORT_ROLE:
             return (r.name.lower(), len(r.reasons), r.confidence, r.vendor.lower(), r.status)[col]
+        if role == Qt.ItemDataRole.ToolTipRole and col == DOCUMENT:
+            return "\n".join(
+                line
+                for line in (r.name, f"Vendor: {r.vendor}" if r.vendor else "", f"Confidence: {r.confidence:.0%}")
+                if line
+            )
         if role == Qt.ItemDataRole.ToolTipRole and col == WHY and r.reasons:
             return "In review because:\n" + "\n".join(f"\u2022 {reason}" for reason in r.reasons)
         if role == Qt.ItemDataRole.ToolTipRole and col == STATUS:
             return r.status_tip()
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == CONFIDENCE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -131,10 +146,13 @@ class QueueView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((100, 240, 44, 110)):
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(WHY, QHeaderView.ResizeMode.Stretch)  # the columns fit the queue's width
+        header.setStretchLastSection(False)
+        for column, width in WIDTHS.items():
             self.table.setColumnWidth(column, width)
+        self.table.viewport().installEventFilter(self)
         self.table.setWordWrap(False)
         self.table.setTabKeyNavigation(False)  # Tab leaves the queue; the arrow keys move in it
         self.table.activated.connect(self._activated)
@@ -171,6 +189,35 @@ class QueueView(QWidget):
         layout.addLayout(head)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
+    def fit_columns(self) -> None:
+        """Hide the columns a narrow queue has no room for, so the status never scrolls out of sight."""
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width()
+        widths = {c: header.sectionSize(c) if not header.isSectionHidden(c) else WIDTHS[c] for c in WIDTHS}
+        taken = sum(widths.values())
+        for column in NARROW:
+            hide = room - taken < WHY_ROOM
+            if hide:
+                taken -= widths[column]
+            self.table.setColumnHidden(column, hide)
+        spare = room - taken - WHY_ROOM
+        for column, least in LEAST.items():
+            # narrower than it started only while the reasons need it; wider again when there is room
+            width = widths[column]
+            if spare < 0 and width > least:
+                give = min(-spare, width - least)
+            elif spare > 0 and width < WIDTHS[column]:
+                give = -min(spare, WIDTHS[column] - width)
+            else:
+                continue
+            self.table.setColumnWidth(column, width - give)
+            spare += give
 
     def set_rows(self, rows: list[QueueRow], current: int | None = None) -> None:
         self.model.set_rows(rows)

@@ -16,6 +16,7 @@ from tests.ui.fakes import FakeBackend
 from ui.actions import ACTIONS, ShortcutsDialog
 from ui.main_window import MainWindow, Prompts
 from ui.model import RuleIssue, UserSession
+from ui.queue_view import LEAST, WHY_ROOM
 
 
 class CannedPrompts(Prompts):
@@ -478,3 +479,28 @@ def test_a_held_document_asked_for_with_none_open_says_why_in_the_pages_place(
     window.review.open(2)
     _settle(qtbot, window)
     assert window.document is not None and "claimed" not in window.page_view.message()
+
+
+@pytest.mark.parametrize("size", [(1500, 950), (1024, 700), (1920, 1080)])
+def test_queue_status_and_reasons_stay_in_sight_at_any_window_width(
+    qtbot: QtBot, backend: FakeBackend, size: tuple[int, int]
+) -> None:
+    window, _ = _window(qtbot, backend)
+    window.resize(*size)
+    queue = window.queue
+    table, header = queue.table, queue.table.horizontalHeader()
+    qtbot.waitUntil(lambda: table.width() < size[0] // 2, timeout=5000)
+    room = table.viewport().width()
+    status_right = header.sectionViewportPosition(4) + header.sectionSize(4)
+    assert status_right <= room  # nothing scrolls out of sight
+    # the reasons keep room to be read, as much as the document's name and status leave them
+    assert header.sectionSize(1) >= min(WHY_ROOM, room - sum(LEAST.values()))
+    assert table.horizontalScrollBar().maximum() == 0
+    # what a hidden column held is still in the document's tooltip
+    tip = queue.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    row = queue.model.row_at(0)
+    assert row.vendor in tip and f"{row.confidence:.0%}" in tip
+    # wide again, every column comes back
+    window.resize(1900, 1000)
+    window.splitter.setSizes([900, 500, 500])
+    qtbot.waitUntil(lambda: not any(table.isColumnHidden(c) for c in range(5)), timeout=5000)
