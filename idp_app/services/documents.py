@@ -214,9 +214,10 @@ def as_extracted(doc: ReadDocument, turns: Mapping[int, int]) -> ReadDocument:
     return replace(doc, pages=tuple(pages))
 
 
-def save_pages(tokens_dir: Path, doc: ReadDocument) -> list[PageView]:
+def save_pages(tokens_dir: Path, doc: ReadDocument, *, overwrite: bool = True) -> list[PageView]:
     """Keep the pages of a document just read, so that the window shows them without reading the file again (an
-    OCR of every page, for a scan); named by the document's content hash."""
+    OCR of every page, for a scan); named by the document's content hash. ``overwrite=False`` keeps pages another
+    reader saved meanwhile: those of an extraction, which its field boxes lie on."""
     pages = [PageView(p.index, p.width_pt, p.height_pt, p.tokens, p.upright_turn) for p in doc.pages]
     payload = {
         "version": TOKEN_CACHE_VERSION,
@@ -231,7 +232,8 @@ def save_pages(tokens_dir: Path, doc: ReadDocument) -> list[PageView]:
             for p in pages
         ],
     }
-    write_atomically(tokens_dir / f"{doc.sha256}.json", json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    write_atomically(tokens_dir / f"{doc.sha256}.json", data, overwrite=overwrite)
     return pages
 
 
@@ -270,18 +272,29 @@ class DocumentService:
             sha, suffix = doc.sha256, doc.suffix
             stored = doc.extraction.result if doc.extraction is not None else {}
         cache = self._config.cache_dir / "tokens" / f"{sha}.json"
-        if cache.is_file():
-            try:
-                data = json.loads(cache.read_text(encoding="utf-8"))
-                if data.get("version") == TOKEN_CACHE_VERSION:
-                    return [self._page_from_json(p) for p in data["pages"]]
-            except (ValueError, KeyError, TypeError):
-                pass  # a damaged cache is read again from the original
+        kept = self._kept_pages(cache)
+        if kept is not None:
+            return kept
+        damaged = cache.exists()
         read = self._read(self._store.path_for(sha, suffix), ctx or ExtractionContext())
         warnings = stored.get("warnings", ()) if isinstance(stored, dict) else ()
         if stored:  # the pages as the stored boxes have them
             read = as_extracted(read, turns_noted(warnings))
-        return save_pages(self._config.cache_dir / "tokens", read)
+        # an extraction that ran while this read did kept the pages its boxes lie on: those stay, and are shown
+        pages = save_pages(cache.parent, read, overwrite=damaged)
+        newer = None if damaged else self._kept_pages(cache)
+        return newer if newer is not None else pages
+
+    def _kept_pages(self, cache: Path) -> list[PageView] | None:
+        if not cache.is_file():
+            return None
+        try:
+            data = json.loads(cache.read_text(encoding="utf-8"))
+            if data.get("version") == TOKEN_CACHE_VERSION:
+                return [self._page_from_json(p) for p in data["pages"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache is read again from the original
+        return None
 
     @staticmethod
     def _page_from_json(p: dict[str, Any]) -> PageView:

@@ -11,17 +11,35 @@ from pathlib import Path
 _CHUNK = 1 << 20
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in its folder: readers see the old bytes or the new."""
+def write_atomically(target: Path, data: bytes, *, overwrite: bool = True) -> bool:
+    """Write ``data`` to ``target`` through a temporary file in its folder: readers see the old bytes or the new.
+    ``overwrite=False`` leaves a file already there (one a writer with newer data put there meanwhile) as it is
+    and returns False."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+            return True
+        try:
+            os.link(tmp, target)  # fails, atomically, where the target exists
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: the narrow window of a check first
+            if target.exists():
+                return False
+            os.replace(tmp, target)
+            return True
+        Path(tmp).unlink(missing_ok=True)
+        return True
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        if not overwrite:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def sha256_of(path: Path) -> str:

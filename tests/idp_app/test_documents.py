@@ -180,3 +180,51 @@ def test_pages_not_kept_at_a_new_extraction_leave_no_older_pages_behind(
     monkeypatch.setattr(documents, "save_pages", full_disk)
     extract(pdf, ctx)  # extracted again (a supervisor's reextract): its pages cannot be kept
     assert not kept.exists()  # the window reads the file again rather than show pages of the earlier read
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_window_read_that_ends_after_a_new_extraction_keeps_the_extractions_pages(
+    config: AppConfig, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from extractors.readers import read_document
+    from idp_app.samples import make_invoice
+    from idp_app.services.documents import save_pages
+
+    pdf = tmp_path / "in" / "inv.pdf"
+    pdf.parent.mkdir()
+    make_invoice(pdf, seed=3)
+    tokens_dir = config.cache_dir / "tokens"
+
+    def read_while_extracted_again(path: Path, ctx: ExtractionContext):  # type: ignore[no-untyped-def]
+        older = read_document(path, ctx)
+        # while the window reads, a re-extraction keeps the pages it read: a page narrower than this read's
+        newer = replace(older, pages=tuple(replace(p, width_pt=p.width_pt - 100) for p in older.pages))
+        save_pages(tokens_dir, newer)
+        return older
+
+    with Workspace.open(config, extract=no_fields, read=read_while_extracted_again) as ws:
+        ws.ingest.ingest([pdf.parent], workers=0)
+        [item] = ws.queue.list()
+        width = read_document(pdf, ExtractionContext()).pages[0].width_pt
+        shown = ws.documents.pages(item.id)
+        assert shown[0].width_pt == width - 100  # the extraction's pages are shown, not the older read's
+        assert ws.documents.pages(item.id)[0].width_pt == width - 100  # and stay kept
+        # a cache another version wrote is no extraction's: it is replaced by what the window read
+        (tokens_dir / f"{ws.documents.get(item.id).sha256}.json").write_text('{"version": 1, "pages": []}')
+        ws.documents._read = lambda path, ctx: read_document(path, ctx)  # type: ignore[method-assign]
+        assert ws.documents.pages(item.id)[0].width_pt == width
+        assert ws.documents.pages(item.id)[0].width_pt == width
+
+
+def test_write_atomically_without_overwriting_leaves_a_file_there_as_it_is(tmp_path: Path) -> None:
+    from idp_app.services.storage import write_atomically
+
+    target = tmp_path / "a" / "x.json"
+    assert write_atomically(target, b"new", overwrite=False)
+    assert not write_atomically(target, b"old", overwrite=False)
+    assert target.read_bytes() == b"new"
+    assert write_atomically(target, b"newest")
+    assert target.read_bytes() == b"newest"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["x.json"]  # no temporary file left behind
