@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,6 +73,15 @@ class Database:
         """One write transaction: committed when the block ends, rolled back on any error."""
         with self._write() as session, session.begin():
             yield session
+
+    def now(self, session: Session) -> datetime:
+        """The time leases are reckoned by (claims, extraction runs): the PostgreSQL server's clock, which every
+        desk sharing the database reads alike however far their own clocks drift apart; this machine's clock
+        for SQLite, a file that one machine's processes share."""
+        if self.is_sqlite:
+            return datetime.now(UTC)
+        value: datetime = session.execute(text("SELECT statement_timestamp()")).scalar_one()
+        return value.astimezone(UTC)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -259,8 +259,8 @@ class IngestService:
     def pending(self) -> list[int]:
         """Documents imported but not yet extracted, including those a killed run left ``extracting`` (not those
         another run is extracting now)."""
-        now = utcnow()
         with self._db.read() as s:
+            now = self._db.now(s)
             stmt = select(Document).where(Document.status.in_([S.IMPORTED.value, S.EXTRACTING.value]))
             docs = s.execute(stmt.order_by(Document.id)).scalars()
             return [d.id for d in docs if not held_by_another_run(d, self.run_id, now)]
@@ -364,7 +364,7 @@ class IngestService:
                     s.execute(
                         update(Document)
                         .where(Document.claimed_by == self.run_id, Document.status == S.EXTRACTING.value)
-                        .values(lease_expires_at=utcnow() + timedelta(seconds=EXTRACT_LEASE_SECONDS))
+                        .values(lease_expires_at=self._db.now(s) + timedelta(seconds=EXTRACT_LEASE_SECONDS))
                         .execution_options(synchronize_session=False)
                     )
             except Exception:  # the database away for a moment: the next renewal tries again
@@ -379,8 +379,8 @@ class IngestService:
         """Mark documents ``extracting`` by this run (one transaction, rows locked); pass over those another run
         is extracting; give up on those that stopped too often."""
         todo: list[tuple[int, Path]] = []
-        now = utcnow()
         with self._db.write() as s:
+            now = self._db.now(s)
             for doc_id in ids:
                 doc = s.get(Document, doc_id, with_for_update=True)
                 if doc is None or doc.status not in (S.IMPORTED.value, S.EXTRACTING.value):
@@ -512,7 +512,7 @@ class IngestService:
             doc.attempts = 0
             lifecycle.transition(s, doc, S.EXTRACTING, actor.name, reextract=True)
             doc.claimed_by = self.run_id  # held by this run at once: a hot-folder watch does not take it meanwhile
-            doc.lease_expires_at = utcnow() + timedelta(seconds=EXTRACT_LEASE_SECONDS)
+            doc.lease_expires_at = self._db.now(s) + timedelta(seconds=EXTRACT_LEASE_SECONDS)
         return self.extract_pending(workers=workers, ids=[doc_id])
 
     def watch(

@@ -21,7 +21,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from idp_app.db.engine import Database
-from idp_app.db.models import Document, Reason, utcnow
+from idp_app.db.models import Document, Reason
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ClaimError, IllegalTransitionError, NotFoundError
 from idp_app.services import audit, lifecycle
@@ -160,7 +160,7 @@ class QueueService:
         """
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REVIEW)
-            now = utcnow()
+            now = self._db.now(s)
             expires = now + timedelta(seconds=self.lease_seconds)
             order = (*([Document.id.in_(list(passed))] if passed else []), *_ORDER)  # False sorts first
             pick = select(Document.id, Document.status).where(_claimable(now)).order_by(*order).limit(1)
@@ -200,7 +200,7 @@ class QueueService:
         """Claim one chosen document (the window opens it from the list)."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REVIEW)
-            now = utcnow()
+            now = self._db.now(s)
             expires = now + timedelta(seconds=self.lease_seconds)
             stmt = select(Document).where(Document.id == doc_id)
             if not self._db.is_sqlite:
@@ -234,7 +234,7 @@ class QueueService:
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REVIEW)
             doc = holding(s, doc_id, actor.name)
-            doc.lease_expires_at = utcnow() + timedelta(seconds=self.lease_seconds)
+            doc.lease_expires_at = self._db.now(s) + timedelta(seconds=self.lease_seconds)
             return Claim(doc_id, actor.name, doc.lease_expires_at)
 
     def release(self, doc_id: int, user: User | str) -> None:

@@ -133,3 +133,39 @@ def test_paging_after_an_item_gives_the_same_pages_as_offsets(ws: Workspace, inb
         pages.extend(i.id for i in page)
         after = page[-1].id
     assert pages == everything
+
+
+def _clock_ahead(monkeypatch: pytest.MonkeyPatch, minutes: int) -> None:
+    """This process's clock, as every module of the application reads it, ``minutes`` ahead of the true time:
+    a desk whose clock drifted."""
+    import sys
+
+    shift = timedelta(minutes=minutes)
+
+    class Ahead(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def,override]
+            return datetime.now(tz) + shift
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("idp_app") or module is None:
+            continue
+        if getattr(module, "datetime", None) is datetime:
+            monkeypatch.setattr(module, "datetime", Ahead)
+        if callable(getattr(module, "utcnow", None)) and name != "idp_app.db.models":
+            monkeypatch.setattr(module, "utcnow", lambda: datetime.now(UTC) + shift)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_desk_whose_clock_runs_ahead_does_not_take_a_document_another_clerk_holds(
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(ws, inbox, {"a.json": invoice("A")})
+    held = ws.queue.claim_next("clerk")  # a lease of fifteen minutes on the server's clock
+    assert held is not None and ws.queue.lease_seconds == 15 * 60
+    _clock_ahead(monkeypatch, 20)  # the other desk's clock: twenty minutes ahead
+    assert ws.queue.claim_next("clerk2") is None
+    with pytest.raises(ClaimError, match="claimed by clerk"):
+        ws.queue.claim(held.document_id, "clerk2")
+    renewed = ws.queue.renew(held.document_id, "clerk")  # a lease renewed there is reckoned on the server's clock
+    assert renewed.lease_expires_at < datetime.now(UTC) + timedelta(seconds=ws.queue.lease_seconds + 60)
