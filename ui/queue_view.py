@@ -164,6 +164,7 @@ class QueueView(QWidget):
         self.vendor = QLineEdit()
         self.vendor.setObjectName("queue-vendor")
         self.vendor.setPlaceholderText("Vendor contains")
+        self.vendor.setMinimumWidth(self.vendor.fontMetrics().horizontalAdvance("Vendor contains") // 2 + 24)
         self.confidence = QDoubleSpinBox()
         self.confidence.setObjectName("queue-confidence")
         self.confidence.setRange(0.0, 1.0)
