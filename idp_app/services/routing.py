@@ -38,6 +38,7 @@ RISK = {
     "arithmetic": 50,
     "line_items_sum": 45,
     "line_tax": 45,
+    "tax_rate": 45,
     "total_above_limit": 40,
     "value_above_limit": 40,
     "unknown_vendor": 30,
@@ -51,7 +52,16 @@ RISK = {
     "qa_sample": 1,
 }
 BLOCKING = frozenset(
-    {"iban_changed", "vat_changed", "invalid_code", "duplicate_invoice", "arithmetic", "line_tax", "date_order"}
+    {
+        "iban_changed",
+        "vat_changed",
+        "invalid_code",
+        "duplicate_invoice",
+        "arithmetic",
+        "line_tax",
+        "tax_rate",
+        "date_order",
+    }
 )
 """Rules that refuse approval until fixed or overridden by a supervisor. ``line_tax``: the tax amount is not what
 the line items' own VAT rates give; an e-invoice states both, so one of them is wrong. Line items that do not sum to
@@ -306,6 +316,7 @@ def check_rules(
     if policy.arithmetic:
         out.extend(_arithmetic(fields, line_amounts, policy))
         out.extend(_line_tax(fields, line_amounts, line_rates, policy))
+        out.extend(_tax_rate(fields, policy))
     return out
 
 
@@ -452,7 +463,9 @@ def _arithmetic(
                 "arithmetic",
                 f"net {net} + tax {tax} = {net + tax}, not the total {total}",
                 (net_f, tax_f, total_f),
-                _totals_fix(fields, net, tax, total, lines_sum, tol, (net_f, tax_f, total_f)),
+                _totals_fix(
+                    fields, net, tax, total, lines_sum, tol, (net_f, tax_f, total_f), _country_rates(fields, policy)
+                ),
             )
         )
     if lines_sum is not None and net is not None and abs(lines_sum - net) > tol:
@@ -490,6 +503,54 @@ def known_vat_rates(country: str | None = None) -> frozenset[Decimal]:
     return frozenset(r for rates in by_country.values() for r in rates)
 
 
+def seller_country(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> str | None:
+    """The seller's country as its VAT id names it ("DE" of DE123456789; GR for Greece's EL, GB for XI)."""
+    vat_id = (_text(fields, policy.name("vendor_vat_id")) or "").replace(" ", "").upper()
+    return {"EL": "GR", "XI": "GB"}.get(vat_id[:2], vat_id[:2]) if re.match(r"^[A-Z]{2}", vat_id) else None
+
+
+def _country_rates(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> tuple[str, frozenset[Decimal]] | None:
+    """The seller's country and its VAT rates, where its VAT id names a country ``vat_rates.toml`` lists."""
+    country = seller_country(fields, policy)
+    rates = vat_rates_by_country().get(country or "")
+    return (country, rates) if country and rates else None
+
+
+def rate_fits(net: Decimal, tax: Decimal, rates: frozenset[Decimal]) -> str:
+    """How a tax amount fits a net amount and a country's VAT rates: ``"rate"`` where it is one rate's tax, to the
+    cent; ``"mix"`` where it lies between none and the highest rate's (several rates on one invoice);
+    ``"impossible"`` where it is negative against the net or above the highest rate's tax."""
+    if net == 0:
+        return "rate" if tax == 0 else "impossible"
+    if tax * net < 0:
+        return "impossible"
+    if any(abs((abs(net) * r / 100).quantize(CENT, ROUND_HALF_UP) - abs(tax)) <= CENT for r in rates | {Decimal(0)}):
+        return "rate"
+    return "mix" if abs(tax) <= abs(net) * max(rates) / 100 + CENT else "impossible"
+
+
+def _tax_rate(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[Reason]:
+    """A tax amount no VAT rate of the seller's country gives on the net (1100 % of it: a total mistyped and the
+    tax made to fit it, or a misread digit). Checked where the seller's VAT id names a listed country; several
+    rates on one invoice give a tax between none and the highest rate's, which passes."""
+    n = policy.name
+    net_f, tax_f = n("net_amount"), n("tax_amount")
+    net, tax = amount(fields, net_f), amount(fields, tax_f)
+    known = _country_rates(fields, policy)
+    if net is None or tax is None or known is None or rate_fits(net, tax, known[1]) != "impossible":
+        return []
+    country, rates = known
+    share = f"{tax / net * 100:.1f} % of" if net else "tax on"
+    highest = max(rates)
+    return [
+        Reason(
+            "tax_rate",
+            f"tax {tax} is {share} the net {net}: no VAT rate of {country} gives it (the highest is {highest:f} %)",
+            (tax_f, net_f),
+        )
+    ]
+
+
 def _line_tax(
     fields: Mapping[str, FieldValue],
     line_amounts: Sequence[Decimal | None],
@@ -506,9 +567,7 @@ def _line_tax(
     if tax is None or net is None or not line_amounts or len(line_rates) != len(line_amounts):
         return []
     pairs = [(a, r) for a, r in zip(line_amounts, line_rates, strict=True) if a is not None and r is not None]
-    vat_id = (_text(fields, n("vendor_vat_id")) or "").replace(" ", "").upper()
-    country = {"EL": "GR", "XI": "GB"}.get(vat_id[:2], vat_id[:2]) if re.match(r"^[A-Z]{2}", vat_id) else None
-    rates = known_vat_rates(country)
+    rates = known_vat_rates(seller_country(fields, policy))
     if len(pairs) != len(line_amounts) or any(r <= 0 or r.normalize() not in rates for _a, r in pairs):
         return []
     if net and all(abs(a * tax / net - r) <= CENT for a, r in pairs):
@@ -545,8 +604,11 @@ def _totals_fix(
     lines_sum: Decimal | None,
     tol: Decimal,
     names: tuple[str, str, str],
-) -> Suggestion:
-    """The one edit that makes net + tax = total: the one the line items agree with, else the least sure field."""
+    country_rates: tuple[str, frozenset[Decimal]] | None = None,
+) -> Suggestion | None:
+    """The one edit that makes net + tax = total: the one the line items agree with, else, of those that leave a
+    tax one of the seller's VAT rates gives (``country_rates``), the least sure field. An edit that leaves a tax no
+    rate gives (1100 % of the net, to fit a mistyped total) is not offered; None where no edit is left."""
     net_f, tax_f, total_f = names
     if lines_sum is not None:
         if abs(lines_sum - net) <= tol:
@@ -562,7 +624,17 @@ def _totals_fix(
         fv = fields.get(name)
         return fv.confidence if fv is not None else 0.0
 
-    target = min(candidates, key=lambda name: (conf(name), name != total_f))
+    fits = {name: "rate" for name in candidates}
+    if country_rates is not None:
+        after = {net_f: (candidates.get(net_f), tax), tax_f: (net, candidates.get(tax_f)), total_f: (net, tax)}
+        for name in candidates:
+            new_net, new_tax = after[name]
+            assert new_net is not None and new_tax is not None
+            fits[name] = rate_fits(new_net, new_tax, country_rates[1])
+        candidates = {name: v for name, v in candidates.items() if fits[name] != "impossible"}
+        if not candidates:
+            return None
+    target = min(candidates, key=lambda name: (fits[name] != "rate", conf(name), name != total_f))
     return Suggestion(target, f"{candidates[target]:.2f}")
 
 

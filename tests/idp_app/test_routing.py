@@ -324,3 +324,43 @@ def test_a_tax_column_holding_each_lines_tax_is_no_rate_column() -> None:
     f = fields(vendor_vat_id="DE136695976")
     assert check_rules(f, LINES, KNOWN, POLICY, line_rates=[Decimal(20), Decimal(20)]) == []
     assert codes(check_rules(f, LINES, KNOWN, POLICY, line_rates=[Decimal(19), Decimal(7)])) == ["line_tax"]
+
+
+def test_a_tax_no_vat_rate_of_the_sellers_country_gives_blocks_approval() -> None:
+    fr = {"vendor_vat_id": "FR40303265045"}
+    # a mistyped total (17825.60 for 1782.56) and the tax made to fit it: 1100 % of the net
+    bad = fields(net_amount="1485.47", tax_amount="16340.13", total_amount="17825.60", **fr)
+    reasons = check_rules(bad, [], KNOWN, POLICY)
+    assert codes(reasons) == ["total_above_limit", "tax_rate"]
+    reasons = reasons[1:]
+    assert reasons[0].blocks_approval and "1100.0 % of the net 1485.47" in reasons[0].message
+    assert "FR" in reasons[0].message and "20 %" in reasons[0].message
+    # one rate's tax, and several rates' (between none and the highest), pass; a negative tax on a positive net not
+    assert check_rules(fields(net_amount="1485.47", tax_amount="297.09", total_amount="1782.56", **fr), [], KNOWN,
+                       POLICY) == []  # fmt: skip
+    assert check_rules(fields(net_amount="200.00", tax_amount="30.00", total_amount="230.00", **fr), [], KNOWN,
+                       POLICY) == []  # fmt: skip
+    assert codes(check_rules(fields(net_amount="100.00", tax_amount="-5.00", total_amount="95.00", **fr), [], KNOWN,
+                             POLICY)) == ["tax_rate"]  # fmt: skip
+    # a credit note: both negative
+    assert check_rules(fields(net_amount="-100.00", tax_amount="-20.00", total_amount="-120.00", **fr), [], KNOWN,
+                       POLICY) == []  # fmt: skip
+    # a seller whose VAT id names no listed country (or none at all) is not checked: its rates are not known
+    assert check_rules(fields(net_amount="100.00", tax_amount="28.00", total_amount="128.00"), [], KNOWN, POLICY) == []
+    assert codes(check_rules(bad, [], KNOWN, replace(POLICY, arithmetic=False))) == ["total_above_limit"]
+
+
+def test_the_totals_fix_never_makes_an_impossible_tax_and_prefers_one_rates_tax() -> None:
+    fr = {"vendor_vat_id": "FR40303265045"}
+    f = fields(net_amount="1485.47", tax_amount="297.09", total_amount="17825.60", **fr)
+    f["total_amount"] = FieldValue("total_amount", "17825.60", "17825.60", 1.0)  # as the clerk typed it
+    f["tax_amount"] = FieldValue("tax_amount", "297.09", "297.09", 0.6)  # the least sure: it was offered
+    [_limit, reason] = check_rules(f, [], KNOWN, POLICY)
+    assert reason.code == "arithmetic"
+    assert reason.suggestion == Suggestion("total_amount", "1782.56")  # 20 % of the net: FR's standard rate
+    # where no edit leaves a tax any rate gives, none is offered
+    g = fields(net_amount="100.00", tax_amount="500.00", total_amount="50.00", **fr)
+    arithmetic = next(r for r in check_rules(g, [], KNOWN, POLICY) if r.code == "arithmetic")
+    assert arithmetic.suggestion is None
+    # without a known country, the least sure field as before
+    assert check_rules(fields(total_amount="129.00"), LINES, KNOWN, POLICY)[0].suggestion is not None
