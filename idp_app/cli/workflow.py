@@ -3,6 +3,7 @@
 Who is acting: ``--user NAME`` or the ``IDP_USER`` environment variable. With the default SQLite database
 (a file only the local account can write) the name is enough: whoever can run the command can also open the
 file. With a shared PostgreSQL database the password is checked too, from ``IDP_PASSWORD`` or a hidden prompt.
+Commands that only read act as no one: the database's own login (in its URL) is what guards them.
 The very first ``idp users add NAME --role admin`` needs no acting user. The demo users are created only by
 the demo. Every error is one line on stderr and a distinct exit code (see idp_app.errors), never a traceback.
 """
