@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from idp_app.services.routing import NOT_FIELD_ERRORS
 from idp_app.services.values import schema_types
 from idp_app.services.views import DocumentView
 
@@ -90,5 +91,7 @@ def record_from_view(view: DocumentView) -> ExportRecord:
         fields=fields,
         lines=tuple(lines),
         override_reason=view.override_reason,
-        failed_rules=tuple(f"{r.code}: {r.message}" for r in view.failed_rules),
+        # the rules an approval let through: not those that only sent it to a person (a total above the limit, a
+        # vendor not in the register), which fail for every such document however right its values
+        failed_rules=tuple(f"{r.code}: {r.message}" for r in view.failed_rules if r.code not in NOT_FIELD_ERRORS),
     )

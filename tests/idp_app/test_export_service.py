@@ -357,6 +357,20 @@ def test_an_override_is_exported_with_its_reason_and_the_rules_it_let_through(
     assert doc["failed_rules"] == ["arithmetic: net 100.00 + tax 19.00 = 119.00, not the total 120.00"]
 
 
+def test_rules_that_only_sent_a_document_to_a_person_are_not_exported_as_failing(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    big = _invoice("A-2", net="20000.00", tax="3800.00", total="23800.00", lines=("20000.00",))
+    ids = approved(ws, inbox, {"big": big})
+    reasons = {r.code for r in ws.documents.get(ids["big"]).failed_rules}
+    assert "total_above_limit" in reasons  # it went to a person for its amount
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["csv"])
+    [row] = list(csv.DictReader(io.StringIO((report.directory / "invoice.csv").read_text(encoding="utf-8"))))
+    assert row["failed_rules"] == ""  # but nothing in it fails
+    manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["documents"][0]["failed_rules"] == []
+
+
 def test_an_invoice_review_approves_a_cent_off_is_exported_with_a_rounding_amount(
     ws: Workspace, inbox: Path, tmp_path: Path
 ) -> None:
