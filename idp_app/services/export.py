@@ -164,6 +164,10 @@ class PastDocument:
     """The rules an override let through, as written then (None: not recorded)."""
 
 
+RECORDED = ("formats", "buyer_country", "rounding_limit", "created_at", "left_approved")
+"""What an export records with each document it marks, for the batch to be written again the same."""
+
+
 @dataclass(slots=True)
 class PastExport:
     """One export as the audit log holds it: who, when, what it was written with, and its documents."""
@@ -299,8 +303,13 @@ class ExportService:
             for name, data in files.items():
                 _atomic_write(partial / name, data)
             manifest = json.loads(self._manifest(batch, past.export_id, past.actor, formats, chosen, files, report))
-            manifest["created_at"] = past.at
-            manifest["written_again"] = {"at": utcnow().isoformat(timespec="seconds"), "by": actor.name}
+            manifest["created_at"] = past.settings.get("created_at") or past.at
+            again: dict[str, Any] = {"at": utcnow().isoformat(timespec="seconds"), "by": actor.name}
+            if "left_approved" in past.settings:
+                manifest["left_approved"] = past.settings["left_approved"]
+            else:  # an export recorded before they were: today's would say nothing of that day's
+                again["not_recorded"] = ["left_approved", "created_at: when its documents were marked"]
+            manifest["written_again"] = again
             _atomic_write(partial / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
             self._publish(partial, root / batch)
         except OSError as exc:
@@ -344,8 +353,9 @@ class ExportService:
                     latest[doc_id] = None
                     continue
                 key = str(details.get("export_id") or f"{at}/{actor}")
-                recorded = {k: details[k] for k in ("formats", "buyer_country", "rounding_limit") if k in details}
-                past = exports.setdefault(key, PastExport(key, str(actor), str(at), recorded))
+                recorded = {k: details[k] for k in RECORDED if k in details}
+                when = at.isoformat(timespec="seconds") if hasattr(at, "isoformat") else str(at)
+                past = exports.setdefault(key, PastExport(key, str(actor), when, recorded))
                 rules = details.get("failed_rules")
                 past.documents[doc_id] = PastDocument(
                     str(details.get("from")), tuple(str(r) for r in rules) if isinstance(rules, list) else None
@@ -398,6 +408,7 @@ class ExportService:
                 _atomic_write(partial / name, data)
             manifest = self._manifest(batch, export_id, actor.name, formats, chosen, files, report)
             _atomic_write(partial / "manifest.json", manifest)
+            written = json.loads(manifest)
         except OSError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
@@ -406,6 +417,8 @@ class ExportService:
             "formats": list(formats),
             "buyer_country": settings.buyer_country,
             "rounding_limit": str(settings.rounding_limit),
+            "created_at": written["created_at"],  # the manifest's, as a rewrite gives it again
+            "left_approved": written["left_approved"],
         }
         per_document = {r.document_id: {"failed_rules": list(r.failed_rules)} for r in chosen}
         try:

@@ -441,6 +441,23 @@ def test_a_batch_is_written_again_with_its_own_formats_settings_and_rules(
     assert manifest["written_again"]["by"] == "sup2"
 
 
+def test_a_batch_written_again_has_the_manifest_it_had(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    import shutil
+
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1")})
+    ws.export.export("sup", out_dir=tmp_path, batch="feb", doc_ids=[ids["a"]], formats=["csv"])
+    first = ws.export.export("sup", out_dir=tmp_path, batch="march", doc_ids=[ids["a"], ids["b"]], formats=["csv"])
+    assert first.directory is not None
+    original = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert [(d["id"], d["reason"]) for d in original["left_approved"]] == [(ids["a"], "it was exported already")]
+    shutil.rmtree(first.directory)
+    ws.export.export("sup", out_dir=tmp_path, batch="march", again=True)
+    manifest = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
+    again = manifest.pop("written_again")
+    assert manifest == original  # its time to the second and what it left approved, as first written
+    assert again["by"] == "sup" and "not_recorded" not in again
+
+
 def test_two_exports_that_shared_a_batch_name_are_told_apart(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
     import shutil
 
