@@ -87,10 +87,42 @@ def test_a_refit_that_is_not_better_on_contracts_it_was_not_fitted_on_is_not_tak
         for i, e in enumerate(survival_contracts)
     ]
     scorer, changed = fit_scorer(base, noisy)
-    assert changed == ()
-    assert scorer.fields == base.fields
+    # no other value is chosen, none reported where it was not: only the confidence may say now how often it is
+    # right (half the time here)
+    assert outcomes(scorer, noisy) == outcomes(base, noisy)
+    assert all(choose(scorer.fields["term"], e.groups["term"]) == choose(base.fields["term"], e.groups["term"])
+               for e in noisy)  # fmt: skip
+    assert {k: v for k, v in scorer.fields.items() if k != "term"} == {
+        k: v for k, v in base.fields.items() if k != "term"
+    }
+    [(_value, feats)] = noisy[0].groups["term"]
+    assert abs(scorer.fields["term"].score(feats) - 0.5) < abs(base.fields["term"].score(feats) - 0.5)
     few, changed = fit_scorer(base, survival_contracts[:5])  # too few contracts checked the field
     assert changed == () and few.fields == base.fields
+
+
+def test_a_value_right_on_every_contract_is_no_longer_given_a_confidence_of_one_half(tmp_path: Path) -> None:
+    pages = [
+        [
+            "SERVICES AGREEMENT",
+            f"This Agreement is made on March {i + 1}, 2021 between Alpha Holdings {i} Ltd and Beta Corp.",
+            f"The total value of this Agreement is EUR {10 + i},000.00.",
+            "This Agreement shall be governed by the laws of the State of Delaware.",
+        ]
+        for i in range(15)
+    ]
+    examples = []
+    for i, page in enumerate(pages):
+        doc = read_document(write_pdf(tmp_path / f"v{i}.pdf", [page]), CTX)
+        examples.append(ContractExample(contract_groups(doc, CTX), {"contract_value": f"{10 + i}000.00"}))
+    shipped = load_scorer()  # a desk whose weights for the value were set by hand, and give one half
+    base = ContractScorer({**shipped.fields, "contract_value": FieldWeights(-1.0, {"kind=value_label": 1.0})})
+    [(_value, feats)] = examples[0].groups["contract_value"]
+    assert base.fields["contract_value"].score(feats) == pytest.approx(0.5)
+    scorer, changed = fit_scorer(base, examples)
+    assert changed == ("contract_value",)
+    assert scorer.fields["contract_value"].score(feats) > 0.85  # right on 15 of 15
+    assert outcomes(scorer, examples) == outcomes(base, examples) == [("contract_value", True)] * 15
 
 
 def test_a_field_the_clerks_clear_on_every_contract_is_no_longer_proposed(tmp_path: Path) -> None:
