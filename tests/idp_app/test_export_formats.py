@@ -128,6 +128,21 @@ def test_one_rate_without_line_rates_is_found_from_the_amounts() -> None:
     assert check_cii(cii.to_xml(inv)).valid
 
 
+def test_a_line_without_its_quantity_keeps_its_unit_price_where_the_amount_is_a_multiple_of_it() -> None:
+    lines = (
+        ExportLine(1, {"description": "x", "unit_price": "216.11", "amount": "1080.55"}),  # 5 at 216.11
+        ExportLine(2, {"description": "y", "unit_price": "3.00", "amount": "19.45"}),  # no whole multiple
+    )
+    r = record(lines, net_amount="1100.00", tax_amount="209.00", total_amount="1309.00")
+    inv = cii.prepare(r, "DE")
+    assert [(ln.quantity, ln.price) for ln in inv.lines] == [
+        (Decimal(5), Decimal("216.11")),
+        (Decimal(1), Decimal("19.45")),
+    ]
+    assert any("line 1: no quantity; written as 5, its amount over its unit price" in n for n in inv.notes)
+    assert check_cii(cii.to_xml(inv)).valid
+
+
 def test_lines_that_do_not_add_up_give_one_line_with_the_net_amount() -> None:
     lines = (ExportLine(1, {"description": "x", "amount": "10.00"}),)
     inv = cii.prepare(record(lines, net_amount="100.00", tax_amount="19.00", total_amount="119.00"), "DE")
