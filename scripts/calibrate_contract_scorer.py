@@ -5,8 +5,9 @@ contracts with their truth; the values chosen and reported stay the same (see
     uv run --frozen --no-sync idp samples /tmp/contracts --invoices 0 --contracts 120 --scanned 0 --seed 41
     uv run --frozen --no-sync python scripts/calibrate_contract_scorer.py /tmp/contracts
 
-Only the fields named (by default those Kleister-NDA has no truth for and whose hand-set weights gave every value
-a confidence of one half) are touched. Generated contracts print their values more plainly than real ones do: a
+Only the fields named are touched: by default those Kleister-NDA has no truth for, whose hand-set weights gave
+their values a confidence of one half (contract value, expiration date) or about three quarters (notice period,
+renewal term) where generated contracts have them right 98 to 100 times in 100. Generated contracts print their values more plainly than real ones do: a
 desk's retraining recalibrates them on the contracts its clerks approved.
 """
 
@@ -25,7 +26,7 @@ from extractors.contracts.learning import ContractExample, _top, calibrated, con
 from extractors.contracts.scoring import DEFAULT_MODEL_PATH, load_scorer, save_scorer  # noqa: E402
 from extractors.readers import read_document  # noqa: E402
 
-FIELDS = ("contract_value", "expiration_date")
+FIELDS = ("contract_value", "expiration_date", "notice_period", "renewal_term")
 
 
 def main() -> int:
