@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import tomlkit
 
 from idp_app.db.engine import Database
 from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
@@ -39,15 +40,16 @@ class PolicyStore:
             raise ConfigError("this workspace has no policy file to save thresholds to")
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.CHANGE_THRESHOLDS)
-            data = _read(self.user_file)
-            thresholds = data.setdefault("thresholds", {})
+            _read(self.user_file)  # a file that does not parse is refused before anything changes
+            document = _edit(self.user_file)
+            thresholds = document.setdefault("thresholds", tomlkit.table())
             if field is None:
                 old = self.current.default_threshold
                 thresholds["default"] = value
             else:
                 old = self.current.threshold(field)
-                thresholds.setdefault("fields", {})[field] = value
-            _write(self.user_file, data)
+                thresholds.setdefault("fields", tomlkit.table())[field] = value
+            _write(self.user_file, document)
             self.current = RoutingPolicy.load(self.user_file)
             audit.append(s, actor.name, "threshold_changed", field=field or "default", old=old, new=value)
         return self.current
@@ -74,37 +76,26 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
 
 
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    raise ConfigError(f"cannot write {v!r} to a routing policy")
+HEADER = "# Routing policy of this workspace: overrides resources/routing.toml key by key."
 
 
-def _key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() else _value(k)
+def _edit(path: Path) -> tomlkit.TOMLDocument:
+    """The user's policy file as a document that keeps its comments and layout when written back (a new one
+    with a header line)."""
+    if path.is_file():
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    document = tomlkit.document()
+    document.add(tomlkit.comment(HEADER[2:]))
+    return document
 
 
-def dumps(data: Mapping[str, Any], prefix: str = "") -> str:
-    """TOML for nested tables of scalars and lists (all a routing policy holds)."""
-    lines = [f"{_key(k)} = {_value(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for k, v in data.items():
-        if isinstance(v, Mapping):
-            name = f"{prefix}.{_key(k)}" if prefix else _key(k)
-            out += f"\n[{name}]\n" + dumps(v, name)
-    return out
-
-
-def _write(path: Path, data: Mapping[str, Any]) -> None:
+def _write(path: Path, document: tomlkit.TOMLDocument) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".routing-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("# Routing policy of this workspace: overrides resources/routing.toml key by key.\n")
-        fh.write(dumps(data))
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(tomlkit.dumps(document))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

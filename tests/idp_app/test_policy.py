@@ -10,7 +10,6 @@ from fake_extractors import invoice, write_doc
 
 from idp_app.errors import InvalidValueError, PermissionDeniedError
 from idp_app.services import RoutingPolicy, Workspace
-from idp_app.services.policy import dumps
 
 
 def test_a_clerk_cannot_change_thresholds(ws: Workspace) -> None:
@@ -42,6 +41,28 @@ def test_thresholds_are_confidences(ws: Workspace) -> None:
         ws.policies.set_threshold(None, 1.5, "sup")
 
 
-def test_policy_toml_round_trip() -> None:
-    data = {"a": 1, "b": {"c": 'x"y', "d": {"e": 0.5, "f": True}}, "g": ["h", "i"]}
-    assert tomllib.loads(dumps(data)) == data
+def test_a_threshold_changed_keeps_the_supervisors_comments_and_layout(ws: Workspace) -> None:
+    path = ws.config.home / "routing.toml"
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    path.write_text(
+        "# desk policy (supervisor sue)\n" + before + "\n[thresholds]\ndefault = 0.9  # agreed with audit\n",
+        encoding="utf-8",
+    )
+    ws.policies.set_threshold("po_number", 0.85, "sup")
+    ws.policies.set_threshold(None, 0.88, "sup")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# desk policy (supervisor sue)\n")
+    assert "default = 0.88  # agreed with audit" in text
+    saved = tomllib.loads(text)
+    assert saved["thresholds"]["fields"]["po_number"] == 0.85 and saved["thresholds"]["default"] == 0.88
+    assert ws.policy.threshold("po_number") == 0.85
+
+
+def test_a_policy_file_that_does_not_parse_is_refused_and_left_as_it_is(ws: Workspace) -> None:
+    path = ws.config.home / "routing.toml"
+    path.write_text("[thresholds\ndefault = 0.9\n", encoding="utf-8")
+    from idp_app.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot read routing policy"):
+        ws.policies.set_threshold(None, 0.8, "sup")
+    assert path.read_text(encoding="utf-8") == "[thresholds\ndefault = 0.9\n"
