@@ -31,7 +31,14 @@ def _ws() -> Any:
 @handle_errors
 def retrain_cmd(
     user: UserOpt = None,
-    if_due: Annotated[bool, typer.Option("--if-due", help="Do nothing (exit 0) unless retraining is due.")] = False,
+    if_due: Annotated[
+        bool,
+        typer.Option(
+            "--if-due",
+            help="Do nothing (exit 0) unless retraining is due: retrain_after_documents approved since the last "
+            "(50 by default), or retrain_every_days passed, in the learning table of routing.toml.",
+        ),
+    ] = False,
 ) -> None:
     """Train a new model on the approved invoices, receipts and contracts, holding out the golden set and the most
     recently approved share (20 % by default: holdout_share in the learning table of routing.toml) to measure it

@@ -104,15 +104,19 @@ class LearningSettings:
 
     @classmethod
     def for_workspace(cls, ws: Any) -> LearningSettings:
-        """``[learning]`` of ``routing.toml`` in the data directory, over the defaults."""
-        path = ws.config.home / "routing.toml"
-        if not path.is_file():
-            return cls()
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-        return cls.from_dict(dict(data.get("learning", {})))
+        """``[learning]`` of ``routing.toml`` in the data directory, over that of ``resources/routing.toml``."""
+        from idp_app.services.routing import DEFAULT_POLICY_PATH
+
+        merged: dict[str, Any] = {}
+        for path in (DEFAULT_POLICY_PATH, ws.config.home / "routing.toml"):
+            if not path.is_file():
+                continue
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+            merged.update(dict(data.get("learning", {})))
+        return cls.from_dict(merged)
 
 
 @dataclass(frozen=True, slots=True)
