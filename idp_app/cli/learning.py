@@ -61,7 +61,7 @@ def retrain_cmd(
     cur, new = report.current.get("accuracy"), report.candidate.get("accuracy")
     line = f"{report.status}: {report.version or '-'}"
     if cur is not None and new is not None:
-        line += f" (held-out accuracy {cur:.3f} -> {new:.3f} on {report.holdout_documents} documents"
+        line += f" (held-out accuracy {cur:.2%} -> {new:.2%} on {report.holdout_documents} documents"
         line += f", {report.golden_documents} golden)" if report.golden_documents else ")"
     line += f"; trained on {report.training_documents} documents / {report.training_pairs} pairs"
     line += f" in {report.seconds:.1f} s"

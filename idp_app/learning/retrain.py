@@ -196,23 +196,23 @@ def promotion_decision(
     if candidate.fields == 0:
         return Decision(False, ("no held-out fields to measure on",))
     if candidate.accuracy <= current.accuracy:
-        reasons.append(f"accuracy {candidate.accuracy:.3f} does not rise above {current.accuracy:.3f}")
+        reasons.append(f"accuracy {candidate.accuracy:.2%} does not rise above {current.accuracy:.2%}")
     else:
         chance = chance_of_rise(current, candidate)
         if chance is not None and chance[2] >= max_chance:
             gained, lost, p = chance
             reasons.append(
-                f"accuracy {current.accuracy:.3f} -> {candidate.accuracy:.3f} may be chance: {gained} fields "
+                f"accuracy {current.accuracy:.2%} -> {candidate.accuracy:.2%} may be chance: {gained} fields "
                 f"right that were wrong, {lost} wrong that were right (chance {p:.2f})"
             )
     for name, before in current.per_field.items():
         after = candidate.per_field.get(name, 0.0)
         if before - after > max_field_drop + 1e-9:
-            reasons.append(f"{name} drops from {before:.3f} to {after:.3f}")
+            reasons.append(f"{name} drops from {before:.2%} to {after:.2%}")
     if golden_current is not None and golden_candidate is not None and golden_candidate.fields:
         if golden_candidate.accuracy < golden_current.accuracy:
             reasons.append(
-                f"golden set accuracy {golden_candidate.accuracy:.3f} is below {golden_current.accuracy:.3f}"
+                f"golden set accuracy {golden_candidate.accuracy:.2%} is below {golden_current.accuracy:.2%}"
             )
         for name, before in golden_current.per_field.items():
             after = golden_candidate.per_field.get(name, 0.0)
