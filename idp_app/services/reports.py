@@ -295,9 +295,17 @@ def summary_lines(report: AccuracyReport) -> list[str]:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
         lines.append(f"Imported in the period, by status now: {shown}.")
     if report.ece is not None:
+        banded = sum(b.fields for b in report.bands)
+        missing = report.checked - banded
+        over = (
+            f" (over the {banded} fields extraction gave a value; the {missing} it reported not found are in the "
+            "accuracy, not in the bands: their confidence is the chance that none is printed)"
+            if missing
+            else ""
+        )
         lines.append(
             f"Field accuracy as checked: {_pct(report.accuracy)} over {report.checked} fields; "
-            f"expected calibration error {report.ece:.3f}."
+            f"expected calibration error {report.ece:.3f}{over}."
         )
     else:
         lines.append("No field was checked by a person in this period.")

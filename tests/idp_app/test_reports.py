@@ -36,6 +36,10 @@ def test_a_missing_field_a_clerk_fills_in_is_counted_but_kept_out_of_the_confide
     assert (per_field["po_number"].checked, per_field["po_number"].corrected) == (1, 1)
     (band,) = report.bands  # the found fields at 0.6 alone, all right
     assert (band.fields, band.accuracy) == (report.checked - 1, 1.0)
+    from idp_app.services.reports import summary_lines
+
+    headline = next(line for line in summary_lines(report) if line.startswith("Field accuracy"))
+    assert f"over the {report.checked - 1} fields extraction gave a value; the 1 it reported not found" in headline
 
 
 def test_the_report_counts_what_clerks_corrected(ws: Workspace, inbox: Path) -> None:
