@@ -164,6 +164,9 @@ class PastDocument:
     """The rules an override let through, as written then (None: not recorded)."""
 
 
+AGAIN = "+again"
+"""What the partial folder of a batch being written again is named with, after the batch's name (a batch name
+has no "+")."""
 RECORDED = ("formats", "buyer_country", "rounding_limit", "created_at", "left_approved")
 """What an export records with each document it marks, for the batch to be written again the same."""
 
@@ -297,7 +300,7 @@ class ExportService:
                 f"{settings.buyer_country}: buyer_country of the export table of routing.toml when the batch was "
                 "exported, not read from the invoices"
             )
-        partial = root / f".{batch}.again.partial"
+        partial = root / f".{batch}{AGAIN}.partial"
         shutil.rmtree(partial, ignore_errors=True)  # what an interrupted rewrite left
         try:
             for name, data in files.items():
@@ -611,6 +614,8 @@ class ExportService:
         done = []
         for partial in sorted(root.glob(".*.partial")):
             batch = partial.name[1 : -len(".partial")]
+            if batch.endswith(AGAIN):  # a lost batch being written again: it is that batch, its documents marked
+                batch = batch[: -len(AGAIN)]
             try:
                 manifest = json.loads((partial / "manifest.json").read_text(encoding="utf-8"))
                 ids = [int(d["id"]) for d in manifest["documents"]]

@@ -242,6 +242,29 @@ def test_an_export_interrupted_after_marking_is_completed_by_the_next(
     assert [d["id"] for d in manifest["documents"]] == [ids["a"]]
 
 
+def test_a_lost_batch_whose_rewrite_was_interrupted_is_completed_under_its_own_name(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    out = tmp_path / "exports"
+    approved(ws, inbox, {"a": _invoice("A-1")})
+    ws.export.export("sup", out_dir=out, batch="b1", formats=["csv"])
+    shutil.rmtree(out / "b1")
+
+    def crash(partial: Path, final: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ExportService, "_publish", staticmethod(crash))
+    with pytest.raises(KeyboardInterrupt):
+        ws.export.export("sup", out_dir=out, batch="b1", again=True)
+    monkeypatch.undo()
+    later = approved(ws, inbox, {"z": _invoice("Z-1")})
+    report = ws.export.export("sup", out_dir=out, formats=["csv"], doc_ids=[later["z"]])
+    assert report.recovered == ["b1"]  # the rewrite finished as the batch it is, not as a second one
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(["b1", report.batch])
+
+
 def test_a_partial_batch_whose_documents_were_never_marked_is_removed(
     ws: Workspace, inbox: Path, tmp_path: Path
 ) -> None:
