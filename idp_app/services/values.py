@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -92,6 +93,7 @@ def parse_amount(text: str) -> Decimal:
     s = re.sub(r"\b[A-Z]{3}\b", "", s).strip()
     if not s or not _AMOUNT_CHARS.match(s):
         raise InvalidValueError(f"{text!r} is not an amount")
+    spaced = s
     s = re.sub(r"[\s'’]", "", s)
     last_dot, last_comma = s.rfind("."), s.rfind(",")
     decimal_sep = "." if last_dot > last_comma else ","
@@ -108,6 +110,7 @@ def parse_amount(text: str) -> Decimal:
     if decimal_sep == "." and s.count(".") > 1 and "," not in s:
         decimal_sep = ","  # 1.234.567 has no decimals (one dot, as in 1.789, is a decimal point)
     thousands = "," if decimal_sep == "." else "."
+    _check_groups(text, spaced, decimal_sep, thousands)
     s = s.replace(thousands, "").replace(decimal_sep, ".")
     try:
         value = Decimal(s)
@@ -116,6 +119,30 @@ def parse_amount(text: str) -> Decimal:
     if not value.is_finite():
         raise InvalidValueError(f"{text!r} is not an amount")
     return value
+
+
+def _check_groups(text: str, spaced: str, decimal_sep: str, thousands: str) -> None:
+    """Refuse digits grouped as no amount is printed ("1.234.56", "0.1.5", "1 2 3 4"): a typing slip that would
+    otherwise be read as another amount, a hundred times the one meant. Groups of thousands are three digits after
+    the first, which has one to three; a decimal separator comes once."""
+    body = spaced.lstrip("+-").strip()
+    if body.count(decimal_sep) > 1:
+        raise InvalidValueError(f"{text!r} is not an amount: {decimal_sep!r} twice as a decimal separator")
+    whole = body.rsplit(decimal_sep, 1)[0] if decimal_sep in body else body
+    groups = [g for g in re.split(r"[\s'’" + re.escape(thousands) + "]+", whole.strip())]
+    if len(groups) > 1 and (
+        not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]) or not all(g.isdigit() for g in groups)
+    ):
+        raise InvalidValueError(
+            f"{text!r} is not an amount: thousands are grouped by three digits (1.234.567,89 or 1,234,567.89)"
+        )
+
+
+MAX_AMOUNT = Decimal("1e15")
+"""No document states an amount of a thousand million million or more: a key held down, or digits pasted twice."""
+MAX_CHARS = {"name": 300, "party_list": 1000, "address": 500, "text": 300}
+"""The longest value a clerk may type per value type (a company's name, an address); others are codes and numbers,
+limited by their form."""
 
 
 YEARS = range(1900, 2200)
@@ -156,7 +183,13 @@ def _parse_date(text: str) -> date:
         )
     parsed = dateparser.parse(
         s,
-        settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True},
+        settings={
+            "DATE_ORDER": "DMY",
+            "PREFER_DAY_OF_MONTH": "first",
+            "STRICT_PARSING": True,
+            # a date as printed: not "2 days ago" or "in 3 years", which would be read against today's clock
+            "PARSERS": ["custom-formats", "absolute-time"],
+        },
     )
     if parsed is None:
         raise InvalidValueError(f"{text!r} is not a date")
@@ -229,7 +262,18 @@ def normalise(value_type: str, text: str | None) -> str | None:
     """
     if text is None or not text.strip():
         return None
-    s = text.strip()
+    # invisible formatting pasted with a value (a zero-width space, a soft hyphen) is dropped; a control
+    # character (an escape sequence, a bell, a NUL) is refused
+    s = "".join(c for c in text.strip().replace("\r\n", "\n") if unicodedata.category(c) != "Cf").strip()
+    if not s:
+        return None
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in s):
+        raise InvalidValueError(f"{text!r} holds control characters: type the value as printed")
+    if "\n" in s and value_type not in ("address", "party_list"):
+        raise InvalidValueError(f"{text!r} has a line break: this field is one line")
+    limit = MAX_CHARS.get(value_type, 300)
+    if len(s) > limit:
+        raise InvalidValueError(f"a value of {len(s)} characters is too long for this field (at most {limit})")
     if value_type == "date":
         return parse_date(s).isoformat()
     if value_type == "amount":
@@ -241,6 +285,8 @@ def normalise(value_type: str, text: str | None) -> str | None:
                 f"{text!r} is ambiguous ({int(digits)} or {small.normalize():f}): write {int(digits)}.00 or {exact}"
             )
         value = parse_amount(s)
+        if abs(value) >= MAX_AMOUNT:
+            raise InvalidValueError(f"{text!r} is not a plausible amount: a thousand million million or more")
         decimals = -int(value.as_tuple().exponent)  # finite: parse_amount refuses NaN and infinity
         # cents at least; more decimals (a unit price of 0.125) are kept, never rounded away
         return f"{value.quantize(Decimal('0.01')) if decimals < 2 else value:f}"

@@ -96,13 +96,29 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("period", "abc", "period"),
         ("period", "0 years", "period"),
         ("period", "0.0 days", "period"),
+        # digits grouped as no amount is printed: a slip that would store a hundred times the amount meant
+        ("amount", "1.234.56", "thousands are grouped by three digits"),
+        ("amount", "0.1.5", "thousands are grouped by three digits"),
+        ("amount", "1.000.0", "thousands are grouped by three digits"),
+        ("amount", "1 2 3 4", "thousands are grouped by three digits"),
+        ("number", "1.5.0", "thousands are grouped by three digits"),
+        ("amount", "99999999999999999999999", "not a plausible amount"),
+        # a date is as printed, not reckoned from today's clock
+        ("date", "2 days ago", "not a date"),
+        ("date", "in 3 years", "not a date"),
+        ("date", "in 1 month", "not a date"),
+        # control characters: an escape sequence would rewrite a terminal, a NUL breaks the database
+        ("name", "Evil\x1b]0;pwned\x07\x1b[2J Corp", "control characters"),
+        ("text", "PO\x01\x02\x7f", "control characters"),
+        ("text", "PO\x00123", "control characters"),
+        ("text", "INV-1\nINV-2", "line break"),
     ],
 )
 def test_wrong_typed_values_are_refused_with_a_message(value_type: str, text: str, word: str) -> None:
     with pytest.raises(InvalidValueError) as info:
         normalise(value_type, text)
     assert word in str(info.value)
-    assert text in str(info.value)
+    assert repr(text) in str(info.value)  # escaped: a control character typed is not echoed to a terminal raw
     assert info.value.exit_code == 24
 
 
@@ -111,3 +127,26 @@ def test_a_swiss_vat_id_is_one_vendor_key_with_or_without_its_marker() -> None:
 
     assert vat_key("CHE-118.287.126 MWST") == vat_key("CHE118287126") == "CHE118287126"
     assert vat_key("DE 136 695 976") == "DE136695976" and vat_key(None) is None
+
+
+def test_amounts_grouped_in_thousands_in_any_convention_are_read() -> None:
+    for text, expected in [
+        ("1.234.567,89", "1234567.89"),
+        ("1,234,567.89", "1234567.89"),
+        ("1 234 567,89", "1234567.89"),
+        ("1'234.50", "1234.50"),
+        ("-1.234,56", "-1234.56"),
+        ("12.345.678", "12345678.00"),
+        ("EUR 1.190,00", "1190.00"),
+    ]:
+        assert normalise("amount", text) == expected, text
+
+
+def test_a_value_too_long_is_refused_and_invisible_formatting_is_dropped() -> None:
+    with pytest.raises(InvalidValueError, match="400 characters is too long for this field \\(at most 300\\)"):
+        normalise("name", "A" * 400)
+    with pytest.raises(InvalidValueError, match="at most 500"):
+        normalise("address", "Main Street 1, " * 40)
+    assert normalise("name", "ACME\u200b GmbH\u00ad") == "ACME GmbH"  # a zero-width space, a soft hyphen
+    assert normalise("address", "Main St 1\r\nBerlin") == "Main St 1\nBerlin"
+    assert normalise("name", "\u200b") is None
