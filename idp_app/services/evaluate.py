@@ -11,7 +11,7 @@ from extractors.results import FieldValue
 from idp_app.db.models import Document, FieldRow
 from idp_app.services import vendors
 from idp_app.services.routing import FieldReview, RoutingPolicy, VendorFacts, field_review
-from idp_app.services.values import PARTY_SEPARATOR, schema_types
+from idp_app.services.values import MAX_AMOUNT, PARTY_SEPARATOR, schema_types
 
 
 def bbox(data: list[float] | None) -> BBox | None:
@@ -67,13 +67,17 @@ def summarise(doc: Document, fields: dict[str, FieldValue], policy: RoutingPolic
     contract = doc.doc_type == "contract"
     name = text_of(fields, "parties" if contract else n("vendor_name"))
     doc.vendor_name = name[:300] if name else None
-    doc.invoice_number = text_of(fields, n("invoice_number"))
-    doc.vendor_key = None if contract else vendors.document_key(doc.vendor_name, text_of(fields, n("vendor_vat_id")))
+    number = text_of(fields, n("invoice_number"))
+    doc.invoice_number = number[:120] if number else None  # the columns' lengths: a page may print longer
+    key = None if contract else vendors.document_key(doc.vendor_name, text_of(fields, n("vendor_vat_id")))
+    doc.vendor_key = key[:300] if key else None
     total = text_of(fields, "contract_value" if contract else n("total_amount"))
     try:
-        doc.total_amount = Decimal(total).quantize(Decimal("0.01")) if total else None
+        amount = Decimal(total).quantize(Decimal("0.01")) if total else None
     except InvalidOperation:
-        doc.total_amount = None
+        amount = None
+    # a number no column of amounts holds (twenty digits read as a total) is not searchable; the field keeps it
+    doc.total_amount = amount if amount is not None and abs(amount) < MAX_AMOUNT else None
     currency = text_of(fields, n("currency"))
     doc.currency = currency[:3] if currency else None
 

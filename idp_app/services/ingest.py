@@ -26,6 +26,7 @@ import os
 import socket
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -58,7 +59,7 @@ from idp_app.services.evaluate import (
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import REOPENED, RoutingPolicy, route
-from idp_app.services.storage import FileStore, sha256_of
+from idp_app.services.storage import FileStore, sha256_of, stored_suffix
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import PARTY_SEPARATOR
 
@@ -142,9 +143,10 @@ def display_name(name: str) -> str:
     a zip or a scanner: "r\\xe9chnung.pdf") reaches Python with surrogates; it is read as Windows-1252 instead."""
     try:
         name.encode("utf-8")
-        return name
     except UnicodeEncodeError:
-        return os.fsencode(name).decode("cp1252", errors="replace")
+        name = os.fsencode(name).decode("cp1252", errors="replace")
+    # a control character in a name (a line break, an escape sequence) would forge lines in a report or a terminal
+    return "".join("?" if unicodedata.category(c) == "Cc" else c for c in name)
 
 
 def collect(paths: Iterable[Path]) -> list[Path]:
@@ -239,7 +241,7 @@ class IngestService:
                 sha256=sha,
                 filename=display_name(path.name),
                 source_path=display_name(str(path.resolve())),
-                suffix=path.suffix.lower(),
+                suffix=stored_suffix(path),
                 size_bytes=stored.stat().st_size,
                 status=S.IMPORTED.value,
             )

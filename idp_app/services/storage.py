@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -42,6 +43,13 @@ def write_atomically(target: Path, data: bytes, *, overwrite: bool = True) -> bo
             Path(tmp).unlink(missing_ok=True)
 
 
+def stored_suffix(path: Path) -> str:
+    """The file name's extension as the store names its copy ("invoice.pdf" -> ".pdf"); none where it is no
+    extension ("invoice.pdf_backup_copy_2023_final"): what a file is, is read from its bytes."""
+    suffix = path.suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -66,7 +74,7 @@ class FileStore:
         no file or the whole file. The stored file is made read-only.
         """
         sha = sha256 or sha256_of(source)
-        target = self.path_for(sha, source.suffix)
+        target = self.path_for(sha, stored_suffix(source))
         if target.exists():
             return sha, target
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -199,12 +199,17 @@ def facts(
     )
 
 
+NAME_CHARS = 300
+"""The longest vendor name the register keeps (its column's length)."""
+
+
 def register(
     session: Session, name: str | None, vat_id: str | None, iban: str | None, address: str | None
 ) -> Vendor | None:
     """Add or update the vendor of an approved document; the approved IBAN and address become those on file."""
     if not (name or vat_id or iban):
         return None
+    name = name[:NAME_CHARS] if name else name  # a name read from a page may run longer than the register keeps
     vendor = match(session, name, vat_id, iban)
     if vendor is None:
         vendor = Vendor(name=name or vat_id or iban or "", name_key=name_key(name), documents_count=0)

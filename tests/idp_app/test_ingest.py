@@ -100,6 +100,24 @@ def test_a_file_name_that_is_not_utf8_and_an_unreadable_file_fail_alone(
     assert "2-réchnung.json" in names and "3-locked.json" not in names
 
 
+def test_values_and_names_longer_than_the_database_keeps_do_not_stop_an_ingest(ws: Workspace, inbox: Path) -> None:
+    """On PostgreSQL a value over its column's length or range is refused by the database; a document read with a
+    twenty-digit total or a number of 150 characters, or a file with an extension of 30, is imported like any."""
+    huge = invoice("A" * 150, total="99999999999999999999.00", vendor="V" * 400)
+    write_doc(inbox, "1-huge.json", huge)
+    write_doc(inbox, "2-invoice.json_backup_copy_2023_final", invoice("B-2"))
+    write_doc(inbox, "3-line\nfailed 99 other.json", invoice("C-3"))
+    write_doc(inbox, "4-good.json", invoice("D-4"))
+    report = ws.ingest.ingest([inbox], workers=0)
+    assert (report.imported, report.extracted, report.failed) == (4, 4, 0)
+    docs = {d.filename: d for d in ws.queue.list(limit=100)}
+    assert "3-line?failed 99 other.json" in docs  # a line break in a name cannot forge a line of a report
+    big = ws.documents.get(docs["1-huge.json"].id)
+    assert big.fields["total_amount"].value == "99999999999999999999.00"  # the field keeps what was read
+    ws.queue.claim(big.id, "sup")
+    ws.review.approve(big.id, "sup", override_reason="checked")  # the vendor register takes a name that long
+
+
 def _status(status: DocumentStatus):  # type: ignore[no-untyped-def]
     from idp_app.services import QueueFilter
 
