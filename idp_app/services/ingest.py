@@ -5,7 +5,9 @@ nothing lost and nothing done twice:
 
 1. the original is copied into the file store, then the document is recorded as ``imported`` (one transaction);
 2. pending documents (``imported``, or ``extracting`` by a run that is gone) are marked ``extracting`` by this
-   run and sent to the workers;
+   run, with an attempt counted, one at a time as a worker is free to take each: a run killed part way charges
+   only the documents then being read (a document that stopped three runs is failed), and another run may take
+   the ones this one has not reached;
 3. each result is stored together with its routing decision in one transaction (``extracted`` ->
    ``auto_approved`` | ``needs_review``), or the document is marked ``failed`` with the error.
 
@@ -29,7 +31,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -298,64 +300,88 @@ class IngestService:
         report: IngestReport | None = None,
         ids: Sequence[int] | None = None,
     ) -> IngestReport:
+        """Extract the documents ``ids`` (default: every pending one). Each is marked ``extracting`` (an attempt
+        counted) only as a worker is about to take it, never more at once than there are workers: a run killed
+        part way charges an attempt to the documents then being read, not to the ones it had not reached."""
         report = report or IngestReport()
         started = time.perf_counter()
-        todo = self._start(list(ids) if ids is not None else self.pending(), report)
-        if todo:
+        queue = list(ids) if ids is not None else self.pending()
+        if queue:
             for prepare in self.before_extract:
                 prepare()
         done_event = threading.Event()
         renewer = threading.Thread(target=self._keep_renewing, args=(done_event,), daemon=True)
-        if todo:
+        if queue:
             renewer.start()
         try:
-            self._extract(todo, workers, progress, report)
+            self._extract(queue, workers, progress, report)
         finally:
             done_event.set()
-            if todo:
+            if queue:
                 renewer.join()
         if report.seconds == 0.0:
             report.seconds = time.perf_counter() - started
         return report
 
-    def _extract(
-        self, todo: list[tuple[int, Path]], workers: int, progress: ProgressFn | None, report: IngestReport
-    ) -> None:
-        total = len(todo)
+    def _extract(self, queue: list[int], workers: int, progress: ProgressFn | None, report: IngestReport) -> None:
+        waiting = list(reversed(queue))  # popped from the end: in the order given
+        total = len(queue)
         done = 0
+
+        def take(room: int) -> list[tuple[int, Path]]:
+            """Up to ``room`` documents started (marked extracting by this run); those passed over are counted
+            off the total."""
+            nonlocal total
+            out: list[tuple[int, Path]] = []
+            while waiting and len(out) < room:
+                batch = [waiting.pop() for _ in range(min(room - len(out), len(waiting)))]
+                started = self._start(batch, report)
+                total -= len(batch) - len(started)
+                out.extend(started)
+            return out
+
+        def finished(doc_id: int, path: Path, outcome: tuple[str, Any, str, str]) -> None:
+            nonlocal done
+            self._finish(doc_id, outcome, report)
+            done += 1
+            if progress:
+                progress(done, total, path.name)
+
         if workers <= 0:
-            for doc_id, path in todo:
-                self._finish(doc_id, _run(self.extract, path, self.context), report)
-                done += 1
-                if progress:
-                    progress(done, total, path.name)
-        else:
-            retry: list[tuple[int, Path]] = []
-            ctx = multiprocessing.get_context(self._start_method)
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = self._submit(pool, todo)
-                for fut in as_completed(futures):
-                    doc_id, path = futures[fut]
+            while started := take(1):
+                [(doc_id, path)] = started
+                finished(doc_id, path, _run(self.extract, path, self.context))
+            return
+        retry: list[tuple[int, Path]] = []
+        ctx = multiprocessing.get_context(self._start_method)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            in_flight = self._submit(pool, take(workers))
+            while in_flight:
+                ready, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for fut in ready:
+                    doc_id, path = in_flight.pop(fut)
                     try:
                         outcome = fut.result()
                     except BrokenProcessPool:
                         retry.append((doc_id, path))
                         continue
-                    self._finish(doc_id, outcome, report)
-                    done += 1
-                    if progress:
-                        progress(done, total, path.name)
-            # A worker died (a crash in native code, out of memory): go on one document per fresh process.
-            for doc_id, path in retry:
-                with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                    try:
-                        outcome = pool.submit(_run, self.extract, path, self.context).result()
-                    except BrokenProcessPool:
-                        outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
-                self._finish(doc_id, outcome, report)
-                done += 1
-                if progress:
-                    progress(done, total, path.name)
+                    finished(doc_id, path, outcome)
+                if retry:  # the pool is broken: what is in flight comes back broken too, the rest waits
+                    continue
+                in_flight.update(self._submit(pool, take(workers - len(in_flight))))
+        # A worker died (a crash in native code, out of memory): go on one document per fresh process, then with
+        # the documents not started yet.
+        for doc_id, path in retry:
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                try:
+                    outcome = pool.submit(_run, self.extract, path, self.context).result()
+                except BrokenProcessPool:
+                    outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
+            finished(doc_id, path, outcome)
+        if retry and waiting:
+            rest = list(reversed(waiting))
+            waiting.clear()
+            self._extract(rest, workers, progress, report)
 
     def _keep_renewing(self, done: threading.Event) -> None:
         """Renew this run's lease on the documents it still extracts every :data:`RENEW_SECONDS`, in a thread of

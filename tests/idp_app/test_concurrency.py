@@ -136,7 +136,9 @@ def test_killed_mid_ingest_loses_nothing_and_does_nothing_twice(
     with ws.db.read() as s:
         statuses = Counter(s.execute(select(Document.status)).scalars())
         assert s.execute(select(func.count()).select_from(Extraction)).scalar_one() == 0
-    assert statuses == {"extracting": 3}  # all recorded, the first result's transaction rolled back
+    # all recorded; the one being read marked extracting (its result's transaction rolled back), the others not
+    # reached yet left imported: no attempt is charged to them
+    assert statuses == {"extracting": 1, "imported": 2}
     assert ws.audit.verify().ok
     report = ws.ingest.ingest([inbox], workers=0)
     assert (report.imported, report.duplicates, report.extracted) == (0, 3, 3)
@@ -204,11 +206,17 @@ def run_a_reading(config: AppConfig, inbox: Path, documents: int) -> Iterator[tu
             run_a.join(60)
 
 
-def test_a_second_run_leaves_alone_the_documents_another_run_is_extracting(config: AppConfig, inbox: Path) -> None:
+def test_a_second_run_leaves_alone_the_document_another_run_is_reading_and_shares_the_rest(
+    config: AppConfig, inbox: Path
+) -> None:
     with run_a_reading(config, inbox, 3) as (_, b):
-        assert b.ingest.pending() == []
+        with b.db.read() as s:
+            reading = s.execute(select(Document.id).where(Document.status == "extracting")).scalars().all()
+        waiting = b.ingest.pending()
+        # A reads the first; the two it has not reached are free for B
+        assert len(reading) == 1 and len(waiting) == 2 and reading[0] not in waiting
         second = b.ingest.extract_pending(workers=0)
-        assert (second.extracted, second.failed) == (0, 0)
+        assert (second.extracted, second.failed) == (2, 0)
     with Workspace.open(config, extract=json_extract) as ws, ws.db.read() as s:  # run A has finished
         rows = s.execute(select(Document.status, Document.attempts, Document.claimed_by)).all()
     assert all(r[0] in ("needs_review", "auto_approved") for r in rows)
@@ -273,4 +281,6 @@ def test_a_run_keeps_its_hold_while_one_long_document_is_read(
     monkeypatch.setattr(ingest_module, "RENEW_SECONDS", 0.1)
     with run_a_reading(config, inbox, 2) as (_, b):
         time.sleep(1.5)  # two and a half leases: held only if renewed while the first document is read
-        assert b.ingest.pending() == []
+        with b.db.read() as s:
+            reading = s.execute(select(Document.id).where(Document.status == "extracting")).scalars().all()
+        assert len(reading) == 1 and reading[0] not in b.ingest.pending()

@@ -135,6 +135,39 @@ def test_process_pool_and_a_worker_that_dies(ws: Workspace, inbox: Path) -> None
     assert report.failures[0][1] == "dies.json" and "crashed" in report.failures[0][2]
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_runs_killed_part_way_charge_an_attempt_only_to_the_documents_being_read(
+    ws: Workspace, inbox: Path, workers: int
+) -> None:
+    """Three runs killed while reading one document fail that document, not the ones they never reached."""
+    from fake_extractors import json_extract
+
+    for i in range(6):
+        write_doc(inbox, f"{i}.json", invoice(f"K-{i}"))
+    ids = sorted(ws.ingest.import_file(inbox / f"{i}.json")[0] for i in range(6))
+    killer_id = ids[1]
+    real = ws.ingest.extract
+
+    def killed_at_the_second(path: Path, ctx: object) -> object:
+        if "K-1" in Path(path).read_text(encoding="utf-8"):
+            raise KeyboardInterrupt  # the run is killed while it reads this one
+        return json_extract(path, ctx)  # type: ignore[arg-type]
+
+    ws.ingest.extract = killed_at_the_second  # type: ignore[assignment]
+    for _ in range(3):
+        with pytest.raises(KeyboardInterrupt):
+            ws.ingest.extract_pending(workers=0)
+    ws.ingest.extract = real
+    report = ws.ingest.extract_pending(workers=workers)
+    assert report.failures == [(killer_id, "1.json", "extraction stopped 3 times without finishing")]
+    assert report.extracted == 4  # the four the killed runs never reached, and the first of them all done
+    assert {status_of(ws, i) for i in ids if i != killer_id} <= {
+        DocumentStatus.NEEDS_REVIEW,
+        DocumentStatus.AUTO_APPROVED,
+    }
+
+
 def test_rerun_picks_up_documents_left_imported_or_extracting(ws: Workspace, inbox: Path) -> None:
     a = write_doc(inbox, "a.json", invoice("A-1"))
     b = write_doc(inbox, "b.json", invoice("B-1"))
