@@ -358,17 +358,18 @@ class IngestService:
             in_flight = self._submit(pool, take(workers))
             while in_flight:
                 ready, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                results = []
                 for fut in ready:
                     doc_id, path = in_flight.pop(fut)
                     try:
-                        outcome = fut.result()
+                        results.append((doc_id, path, fut.result()))
                     except BrokenProcessPool:
                         retry.append((doc_id, path))
-                        continue
+                if not retry:  # a broken pool: what is in flight comes back broken too, the rest waits
+                    # the free workers get their next documents before the results are stored
+                    in_flight.update(self._submit(pool, take(workers - len(in_flight))))
+                for doc_id, path, outcome in results:
                     finished(doc_id, path, outcome)
-                if retry:  # the pool is broken: what is in flight comes back broken too, the rest waits
-                    continue
-                in_flight.update(self._submit(pool, take(workers - len(in_flight))))
         # A worker died (a crash in native code, out of memory): go on one document per fresh process, then with
         # the documents not started yet.
         for doc_id, path in retry:
