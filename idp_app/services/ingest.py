@@ -151,22 +151,36 @@ def display_name(name: str) -> str:
     return "".join("?" if unicodedata.category(c) == "Cc" else c for c in name)
 
 
-def collect(paths: Iterable[Path]) -> list[Path]:
-    """The files named, and every file below the folders named (hidden files skipped), in a stable order."""
+def collect(paths: Iterable[Path], passed_over: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """The files named, and every file below the folders named (hidden files skipped), in a stable order.
+    ``passed_over`` receives what below a folder is no file to read, with why: a link to nothing or to itself, a
+    pipe or a device, a folder that cannot be opened."""
     out: list[Path] = []
     for p in paths:
         if not p.exists():
             raise InputError(f"{p}: no such file or folder")
-        if p.is_dir():
-            out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                )
-            )
-        else:
+        if not p.is_dir():
             out.append(p)
+            continue
+        found: list[Path] = []
+
+        def unreadable(exc: OSError, folder: Path = p) -> None:
+            if passed_over is not None:
+                where = Path(exc.filename) if exc.filename else folder
+                passed_over.append((where, f"cannot open the folder: {exc.strerror or exc}"))
+
+        for root, dirs, files in os.walk(p, onerror=unreadable):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in files:
+                if name.startswith("."):
+                    continue
+                f = Path(root) / name
+                if f.is_file():
+                    found.append(f)
+                elif passed_over is not None:
+                    why = "a link to nothing (or to itself)" if f.is_symlink() and not f.exists() else "not a file"
+                    passed_over.append((f, why))
+        out.extend(sorted(found))
     return out
 
 
@@ -278,7 +292,8 @@ class IngestService:
         with self._db.read() as s:
             if user != SYSTEM:
                 acting_user(s, user, Permission.INGEST)
-        for path in collect(paths):
+        passed_over: list[tuple[Path, str]] = []
+        for path in collect(paths, passed_over):
             try:
                 _, new = self.import_file(path, user)
             except OSError as exc:  # unreadable (permissions, vanished): that file only; nothing was recorded
@@ -288,6 +303,9 @@ class IngestService:
                 continue
             report.imported += new
             report.duplicates += not new
+        for path, why in passed_over:  # named, not silently left out
+            report.failed += 1
+            report.failures.append((0, display_name(str(path)), why))
         self.extract_pending(workers=workers, progress=progress, report=report)
         report.seconds = time.perf_counter() - started
         return report

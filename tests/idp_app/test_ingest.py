@@ -118,6 +118,24 @@ def test_values_and_names_longer_than_the_database_keeps_do_not_stop_an_ingest(w
     ws.review.approve(big.id, "sup", override_reason="checked")  # the vendor register takes a name that long
 
 
+def test_what_in_a_folder_is_no_file_to_read_is_named_not_passed_over_in_silence(ws: Workspace, inbox: Path) -> None:
+    write_doc(inbox, "good.json", invoice("G-1"))
+    (inbox / "nowhere.pdf").symlink_to(inbox / "gone.pdf")
+    (inbox / "loopA").symlink_to(inbox / "loopB")
+    (inbox / "loopB").symlink_to(inbox / "loopA")
+    os.mkfifo(inbox / "pipe.pdf")
+    report = ws.ingest.ingest([inbox], workers=0)
+    assert (report.imported, report.extracted) == (1, 1)
+    reasons = {Path(name).name: why for _, name, why in report.failures}
+    assert reasons == {
+        "nowhere.pdf": "a link to nothing (or to itself)",
+        "loopA": "a link to nothing (or to itself)",
+        "loopB": "a link to nothing (or to itself)",
+        "pipe.pdf": "not a file",
+    }
+    assert report.failed == 4
+
+
 def _status(status: DocumentStatus):  # type: ignore[no-untyped-def]
     from idp_app.services import QueueFilter
 
@@ -290,11 +308,11 @@ def test_watch_goes_on_when_a_file_vanishes_between_poll_and_import(
     collect = ingest_module.collect
     calls: list[int] = []
 
-    def listed_then_moved(paths: Any) -> list[Path]:
+    def listed_then_moved(paths: Any, passed_over: Any = None) -> list[Path]:
         calls.append(1)
         if len(calls) == 2 and gone.exists():  # the import's own listing: gone since the poll listed it
             gone.unlink()
-        return collect(paths)
+        return collect(paths, passed_over)
 
     monkeypatch.setattr(ingest_module, "collect", listed_then_moved)
     reports: list[IngestReport] = []
