@@ -15,7 +15,16 @@ class ExtractionError(Exception):
         self.path = path
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        # a control character in a path (a line break, an escape sequence) is shown as "?": one error, one line
+        path = "".join("?" if ord(c) < 32 or ord(c) == 127 else c for c in self.path) if self.path else None
+        return f"{path}: {self.message}" if path else self.message
+
+
+class MissingFileError(ExtractionError):
+    """No file at the path given (a typing slip, a link to nothing, a file moved away)."""
+
+    exit_code = 21
+    kind = "not_found"
 
 
 class UnsupportedFileError(ExtractionError):

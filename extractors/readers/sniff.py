@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from extractors.einvoice.embedded import EINVOICE_NAMESPACES
-from extractors.errors import CorruptFileError, ImageTooLargeError, UnsupportedFileError
+from extractors.errors import CorruptFileError, ImageTooLargeError, MissingFileError, UnsupportedFileError
 
 SNIFF_BYTES = 4096
 
@@ -64,7 +64,7 @@ def sniff_file(path: Path) -> FileKind:
         with path.open("rb") as fh:
             head = fh.read(SNIFF_BYTES)
     except FileNotFoundError as exc:
-        raise UnsupportedFileError("no such file", path=str(path)) from exc
+        raise MissingFileError("no such file", path=str(path)) from exc
     except IsADirectoryError as exc:
         raise UnsupportedFileError("a directory, not a document", path=str(path)) from exc
     except OSError as exc:

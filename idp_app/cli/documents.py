@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from extractors.context import ExtractionContext
-from extractors.errors import ExtractionError, UnsupportedFileError
+from extractors.errors import ExtractionError, MissingFileError, UnsupportedFileError
 from idp_app.services.values import LINE_ITEM_TYPES, PARTY_SEPARATOR
 
 
@@ -32,8 +32,10 @@ def extract_files(files: list[Path], ctx: ExtractionContext, fmt: str = "json") 
         try:
             if path.is_dir():
                 raise UnsupportedFileError("is a folder, not a document (idp ingest takes folders)", path=str(path))
+            if not path.exists():
+                raise MissingFileError("no such file", path=str(path))
             if not path.is_file():
-                raise UnsupportedFileError("no such file", path=str(path))
+                raise UnsupportedFileError("not a file (a pipe or a device)", path=str(path))
             result = extract(path, ctx)
         except ExtractionError as exc:
             if exc.path is None:

@@ -169,8 +169,11 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(UnsupportedFileError, match="empty"):
         read_document(empty, CTX)
-    with pytest.raises(UnsupportedFileError, match="no such file"):
+    from extractors.errors import MissingFileError
+
+    with pytest.raises(MissingFileError, match="no such file") as missing:
         read_document(tmp_path / "missing.pdf", CTX)
+    assert missing.value.exit_code == 21  # not found, as the README's table has it
 
 
 def test_multi_page_text_pdf(tmp_path: Path) -> None:

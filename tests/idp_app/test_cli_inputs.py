@@ -213,6 +213,16 @@ def test_every_option_says_what_it_does() -> None:
 # -- 5. messages that say what is wrong --------------------------------------------------------------------
 
 
+def test_extract_of_a_missing_file_is_not_found_and_a_strange_name_stays_one_line(tmp_path: Path) -> None:
+    result = invoke("extract", str(tmp_path / "nowhere.pdf"))
+    assert result.exit_code == 21 and "error [not_found]" in result.stderr
+    forged = tmp_path / "evil\nerror [internal] other.pdf: fake\x1b[31mRED.pdf"
+    forged.write_bytes(b"not a document")
+    result = invoke("extract", str(forged))
+    assert result.exit_code == 11
+    assert len(result.stderr.strip().splitlines()) == 1 and "\x1b" not in result.stderr
+
+
 def test_extract_of_a_folder_says_it_is_a_folder(tmp_path: Path) -> None:
     result = invoke("extract", str(tmp_path))
     assert result.exit_code != 0
