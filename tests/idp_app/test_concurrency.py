@@ -154,6 +154,45 @@ def test_killed_mid_ingest_loses_nothing_and_does_nothing_twice(
     assert ws.audit.verify().ok
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a parent's death signal is Linux's")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_workers_of_a_killed_ingest_end_with_it(
+    ws: Workspace, config: AppConfig, inbox: Path, tmp_path: Path
+) -> None:
+    for i in range(3):
+        write_doc(inbox, f"{i}.json", invoice(f"W-{i}"))
+    marker = tmp_path / "paused-ingest.store"
+    env = {**os.environ, "IDP_PAUSE_AT": "ingest.store", "IDP_PAUSE_FILE": str(marker), "IDP_PAUSE_SECONDS": "120"}
+    args = [sys.executable, str(WORKERS), "ingest-pool", str(config.home), config.database_url, str(inbox)]
+    proc = subprocess.Popen(args, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        workers = [c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+        assert len(workers) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers)  # none left waiting on a dead run's pipe
+
+
 def test_killed_mid_approve_leaves_the_document_in_review(
     ws: Workspace, config: AppConfig, inbox: Path, tmp_path: Path
 ) -> None:

@@ -1,6 +1,7 @@
 """Code the workflow tests run in other processes: concurrent clerks, and a CLI-like run to be killed.
 
-Run as a script: ``python workers.py ingest HOME DB_URL INBOX`` or ``python workers.py approve HOME DB_URL DOC USER``.
+Run as a script: ``python workers.py ingest|ingest-pool HOME DB_URL INBOX`` or
+``python workers.py approve HOME DB_URL DOC USER``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def main(argv: list[str]) -> None:
     with Workspace.open(AppConfig.for_directory(Path(home), url), extract=json_extract) as ws:
         if action == "ingest":
             ws.ingest.ingest([Path(argv[3])], workers=0)
+        elif action == "ingest-pool":  # two worker processes
+            ws.ingest.ingest([Path(argv[3])], workers=2)
         elif action == "approve":
             ws.review.approve(int(argv[3]), argv[4])
         else:
