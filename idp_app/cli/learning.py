@@ -72,22 +72,29 @@ def retrain_cmd(
 
 @handle_errors
 def model_list() -> None:
-    """Every model version with its status, metrics and who promoted it."""
+    """Every model version with its status, its held-out accuracy beside the model in use when it was trained (each
+    version on its own held-out documents), and who promoted it."""
     from idp_app.learning.registry import Registry
 
     with _ws() as ws:
         rows = Registry(ws.db, ws.config).list()
     table = Table()
     table.add_column("version", no_wrap=True, min_width=14)  # whole: it is typed back to promote it
-    for name in ("status", "in use", "held-out", "training docs", "created", "promoted by"):
+    for name in ("status", "in use", "held-out vs. then in use", "training docs", "created", "promoted by"):
         table.add_column(name)
     for r in rows:
+        # each version was measured on the documents held out when it was trained, beside the model then in use:
+        # the two figures compare; figures of two versions measured on other documents do not
         acc = r.metrics.get("holdout", {}).get("accuracy")
+        then = r.metrics.get("holdout_current", {}).get("accuracy")
+        shown = f"{acc:.2%}" if acc is not None else ""
+        if acc is not None and then is not None:
+            shown += f" vs. {then:.2%}"
         table.add_row(
             r.version,
             r.status,
             "yes" if r.active else "",
-            f"{acc:.3f}" if acc is not None else "",
+            shown,
             str(r.training_documents),
             r.created_at.strftime("%Y-%m-%d %H:%M"),
             r.promoted_by or "",
