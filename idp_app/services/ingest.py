@@ -392,37 +392,34 @@ class IngestService:
                 [(doc_id, path)] = started
                 finished(doc_id, path, _run(self.extract, path, self.context))
             return
-        retry: list[tuple[int, Path]] = []
         ctx = multiprocessing.get_context(self._start_method)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent) as pool:
-            in_flight = self._submit(pool, take(workers))
-            while in_flight:
-                ready, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                results = []
-                for fut in ready:
-                    doc_id, path = in_flight.pop(fut)
+        while waiting:  # a new pool each time a worker died and broke the last one
+            retry: list[tuple[int, Path]] = []
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent) as pool:
+                in_flight = self._submit(pool, take(workers))
+                while in_flight:
+                    ready, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    results = []
+                    for fut in ready:
+                        doc_id, path = in_flight.pop(fut)
+                        try:
+                            results.append((doc_id, path, fut.result()))
+                        except BrokenProcessPool:
+                            retry.append((doc_id, path))
+                    if not retry:  # a broken pool: what is in flight comes back broken too, the rest waits
+                        # the free workers get their next documents before the results are stored
+                        in_flight.update(self._submit(pool, take(workers - len(in_flight))))
+                    for doc_id, path, outcome in results:
+                        finished(doc_id, path, outcome)
+            # A worker died (a crash in native code, out of memory): the documents it shared the pool with are
+            # read one per fresh process, to find the one that crashes; then the others go on in a new pool.
+            for doc_id, path in retry:
+                with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=die_with_parent) as single:
                     try:
-                        results.append((doc_id, path, fut.result()))
+                        outcome = single.submit(_run, self.extract, path, self.context).result()
                     except BrokenProcessPool:
-                        retry.append((doc_id, path))
-                if not retry:  # a broken pool: what is in flight comes back broken too, the rest waits
-                    # the free workers get their next documents before the results are stored
-                    in_flight.update(self._submit(pool, take(workers - len(in_flight))))
-                for doc_id, path, outcome in results:
-                    finished(doc_id, path, outcome)
-        # A worker died (a crash in native code, out of memory): go on one document per fresh process, then with
-        # the documents not started yet.
-        for doc_id, path in retry:
-            with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=die_with_parent) as pool:
-                try:
-                    outcome = pool.submit(_run, self.extract, path, self.context).result()
-                except BrokenProcessPool:
-                    outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
-            finished(doc_id, path, outcome)
-        if retry and waiting:
-            rest = list(reversed(waiting))
-            waiting.clear()
-            self._extract(rest, workers, progress, report)
+                        outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
+                finished(doc_id, path, outcome)
 
     def _keep_renewing(self, done: threading.Event) -> None:
         """Renew this run's lease on the documents it still extracts every :data:`RENEW_SECONDS`, in a thread of

@@ -186,6 +186,16 @@ def test_runs_killed_part_way_charge_an_attempt_only_to_the_documents_being_read
     }
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_workers_that_die_again_and_again_leave_the_progress_counting_up(ws: Workspace, inbox: Path) -> None:
+    for i in range(8):
+        write_doc(inbox, f"{i}.json", {"crash": "exit", "n": i} if i % 3 == 1 else invoice(f"P-{i}"))
+    seen: list[tuple[int, int]] = []
+    report = ws.ingest.ingest([inbox], workers=2, progress=lambda done, total, _name: seen.append((done, total)))
+    assert (report.extracted, report.failed) == (5, 3)
+    assert [d for d, _ in seen] == list(range(1, 9)) and {t for _, t in seen} == {8}
+
+
 def test_rerun_picks_up_documents_left_imported_or_extracting(ws: Workspace, inbox: Path) -> None:
     a = write_doc(inbox, "a.json", invoice("A-1"))
     b = write_doc(inbox, "b.json", invoice("B-1"))
