@@ -206,7 +206,7 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
         for ln, amount in zip(record.lines, amounts, strict=True):
             qty, price = ln.decimal("quantity"), ln.decimal("unit_price")
             implied = amount / price if not qty and price else None
-            if price and implied is not None and implied > 0 and implied == implied.quantize(Decimal("0.0001")):
+            if price and implied is not None and implied >= 1 and implied == implied.to_integral_value():
                 qty = implied.normalize()  # 1080.55 at 216.11: 5, as printed; the unit price is kept
                 notes.append(f"line {ln.number}: no quantity; written as {qty:f}, its amount over its unit price")
             elif not qty:

@@ -132,12 +132,14 @@ def test_a_line_without_its_quantity_keeps_its_unit_price_where_the_amount_is_a_
     lines = (
         ExportLine(1, {"description": "x", "unit_price": "216.11", "amount": "1080.55"}),  # 5 at 216.11
         ExportLine(2, {"description": "y", "unit_price": "3.00", "amount": "19.45"}),  # no whole multiple
+        ExportLine(3, {"description": "z", "unit_price": "100.00", "amount": "90.00"}),  # discounted: not 0.9 units
     )
-    r = record(lines, net_amount="1100.00", tax_amount="209.00", total_amount="1309.00")
+    r = record(lines, net_amount="1190.00", tax_amount="226.10", total_amount="1416.10")
     inv = cii.prepare(r, "DE")
     assert [(ln.quantity, ln.price) for ln in inv.lines] == [
         (Decimal(5), Decimal("216.11")),
         (Decimal(1), Decimal("19.45")),
+        (Decimal(1), Decimal("90.00")),
     ]
     assert any("line 1: no quantity; written as 5, its amount over its unit price" in n for n in inv.notes)
     assert check_cii(cii.to_xml(inv)).valid
