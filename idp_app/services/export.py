@@ -357,6 +357,8 @@ class ExportService:
                     continue
                 key = str(details.get("export_id") or f"{at}/{actor}")
                 recorded = {k: details[k] for k in RECORDED if k in details}
+                if key in exports and "left_approved" in details:
+                    exports[key].settings.setdefault("left_approved", details["left_approved"])
                 when = at.isoformat(timespec="seconds") if hasattr(at, "isoformat") else str(at)
                 past = exports.setdefault(key, PastExport(key, str(actor), when, recorded))
                 rules = details.get("failed_rules")
@@ -421,9 +423,12 @@ class ExportService:
             "buyer_country": settings.buyer_country,
             "rounding_limit": str(settings.rounding_limit),
             "created_at": written["created_at"],  # the manifest's, as a rewrite gives it again
-            "left_approved": written["left_approved"],
         }
-        per_document = {r.document_id: {"failed_rules": list(r.failed_rules)} for r in chosen}
+        per_document: dict[int, dict[str, Any]] = {
+            r.document_id: {"failed_rules": list(r.failed_rules)} for r in chosen
+        }
+        # what the batch left approved, kept once (with its first document), not with each of them
+        per_document[chosen[0].document_id]["left_approved"] = written["left_approved"]
         try:
             self._documents.mark_exported(
                 ids,

@@ -467,12 +467,14 @@ def test_a_batch_is_written_again_with_its_own_formats_settings_and_rules(
 def test_a_batch_written_again_has_the_manifest_it_had(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
     import shutil
 
-    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1")})
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1"), "c": _invoice("C-1")})
     ws.export.export("sup", out_dir=tmp_path, batch="feb", doc_ids=[ids["a"]], formats=["csv"])
-    first = ws.export.export("sup", out_dir=tmp_path, batch="march", doc_ids=[ids["a"], ids["b"]], formats=["csv"])
+    first = ws.export.export("sup", out_dir=tmp_path, batch="march", doc_ids=list(ids.values()), formats=["csv"])
     assert first.directory is not None
     original = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
     assert [(d["id"], d["reason"]) for d in original["left_approved"]] == [(ids["a"], "it was exported already")]
+    marked = [r for r in ws.audit.records(limit=1000) if r.details.get("batch") == "march"]
+    assert sum("left_approved" in r.details for r in marked) == 1  # kept once for the batch, not per document
     shutil.rmtree(first.directory)
     ws.export.export("sup", out_dir=tmp_path, batch="march", again=True)
     manifest = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
