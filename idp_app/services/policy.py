@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+import tomlkit.exceptions
 
 from idp_app.db.engine import Database
 from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
@@ -40,15 +41,17 @@ class PolicyStore:
             raise ConfigError("this workspace has no policy file to save thresholds to")
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.CHANGE_THRESHOLDS)
-            _read(self.user_file)  # a file that does not parse is refused before anything changes
-            document = _edit(self.user_file)
-            thresholds = document.setdefault("thresholds", tomlkit.table())
-            if field is None:
-                old = self.current.default_threshold
-                thresholds["default"] = value
-            else:
-                old = self.current.threshold(field)
-                thresholds.setdefault("fields", tomlkit.table())[field] = value
+            data = _read(self.user_file)  # a file that does not parse is refused before anything changes
+            old = self.current.default_threshold if field is None else self.current.threshold(field)
+            try:
+                document = _with_threshold(_edit(self.user_file), field, value)
+            except (tomlkit.exceptions.TOMLKitError, ValueError, TypeError):
+                # a layout the edit cannot keep (thresholds written as an inline table): the same keys and values
+                # written out plainly, without its comments
+                plain = tomlkit.document()
+                plain.add(tomlkit.comment(HEADER[2:]))
+                plain.update(data)
+                document = _with_threshold(plain, field, value)
             _write(self.user_file, document)
             self.current = RoutingPolicy.load(self.user_file)
             audit.append(s, actor.name, "threshold_changed", field=field or "default", old=old, new=value)
@@ -77,6 +80,15 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 HEADER = "# Routing policy of this workspace: overrides resources/routing.toml key by key."
+
+
+def _with_threshold(document: tomlkit.TOMLDocument, field: str | None, value: float) -> tomlkit.TOMLDocument:
+    thresholds = document.setdefault("thresholds", tomlkit.table())
+    if field is None:
+        thresholds["default"] = value
+    else:
+        thresholds.setdefault("fields", tomlkit.table())[field] = value
+    return document
 
 
 def _edit(path: Path) -> tomlkit.TOMLDocument:

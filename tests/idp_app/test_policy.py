@@ -66,3 +66,11 @@ def test_a_policy_file_that_does_not_parse_is_refused_and_left_as_it_is(ws: Work
     with pytest.raises(ConfigError, match="cannot read routing policy"):
         ws.policies.set_threshold(None, 0.8, "sup")
     assert path.read_text(encoding="utf-8") == "[thresholds\ndefault = 0.9\n"
+
+
+def test_a_threshold_is_saved_into_thresholds_written_as_an_inline_table(ws: Workspace) -> None:
+    path = ws.config.home / "routing.toml"
+    path.write_text("thresholds = { default = 0.9 }\n", encoding="utf-8")
+    ws.policies.set_threshold("po_number", 0.85, "sup")
+    saved = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert saved["thresholds"] == {"default": 0.9, "fields": {"po_number": 0.85}}
