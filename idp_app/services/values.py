@@ -130,14 +130,18 @@ def _check_groups(text: str, spaced: str, decimal_sep: str, thousands: str) -> N
         raise InvalidValueError(f"{text!r} is not an amount: {decimal_sep!r} twice as a decimal separator")
     whole = body.rsplit(decimal_sep, 1)[0] if decimal_sep in body else body
     groups = [g for g in re.split(r"[\s'’" + re.escape(thousands) + "]+", whole.strip())]
-    if len(groups) > 1 and (
-        not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]) or not all(g.isdigit() for g in groups)
-    ):
+    western = 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    # India's lakh and crore: the last group three digits, those before it two (1,23,45,678.90)
+    indian = 1 <= len(groups[0]) <= 2 and all(len(g) == 2 for g in groups[1:-1]) and len(groups[-1]) == 3
+    if len(groups) > 1 and (not (western or indian) or not all(g.isdigit() for g in groups)):
         raise InvalidValueError(
             f"{text!r} is not an amount: thousands are grouped by three digits (1.234.567,89 or 1,234,567.89)"
         )
 
 
+INVISIBLE = frozenset("\u200b\u00ad\ufeff\u2060")
+"""Invisible marks a value pasted from a page or a mail may carry (a zero-width space, a soft hyphen, a byte-order
+mark, a word joiner): dropped. The joiners that shape letters in some scripts (U+200C, U+200D) are kept."""
 MAX_AMOUNT = Decimal("1e15")
 """No document states an amount of a thousand million million or more: a key held down, or digits pasted twice."""
 MAX_CHARS = {"name": 300, "party_list": 1000, "address": 500, "text": 300}
@@ -262,9 +266,10 @@ def normalise(value_type: str, text: str | None) -> str | None:
     """
     if text is None or not text.strip():
         return None
-    # invisible formatting pasted with a value (a zero-width space, a soft hyphen) is dropped; a control
-    # character (an escape sequence, a bell, a NUL) is refused
-    s = "".join(c for c in text.strip().replace("\r\n", "\n") if unicodedata.category(c) != "Cf").strip()
+    # invisible marks pasted with a value are dropped (INVISIBLE); a control character (an escape sequence, a
+    # bell, a NUL) is refused
+    lines = re.sub(r"\r\n?|[\u2028\u2029\x85]", "\n", text.strip())  # line breaks of every system, as one
+    s = "".join(c for c in lines if c not in INVISIBLE).strip()
     if not s:
         return None
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in s):

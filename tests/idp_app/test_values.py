@@ -138,6 +138,8 @@ def test_amounts_grouped_in_thousands_in_any_convention_are_read() -> None:
         ("-1.234,56", "-1234.56"),
         ("12.345.678", "12345678.00"),
         ("EUR 1.190,00", "1190.00"),
+        ("1,23,456.78", "123456.78"),  # India's lakh
+        ("12,34,56,789.00", "123456789.00"),  # and crore
     ]:
         assert normalise("amount", text) == expected, text
 
@@ -149,4 +151,11 @@ def test_a_value_too_long_is_refused_and_invisible_formatting_is_dropped() -> No
         normalise("address", "Main Street 1, " * 40)
     assert normalise("name", "ACME\u200b GmbH\u00ad") == "ACME GmbH"  # a zero-width space, a soft hyphen
     assert normalise("address", "Main St 1\r\nBerlin") == "Main St 1\nBerlin"
+    assert normalise("address", "Main St 1\rBerlin") == "Main St 1\nBerlin"  # an old Mac's line break
+    with pytest.raises(InvalidValueError, match="line break"):
+        normalise("text", "INV\u20281")  # a Unicode line separator is a line break too
+    assert (
+        normalise("name", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")
+        == "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    )  # a joiner kept
     assert normalise("name", "\u200b") is None
