@@ -8,7 +8,8 @@ contracts with their truth; the values chosen and reported stay the same (see
 Only the fields named are touched: by default those Kleister-NDA has no truth for, whose hand-set weights gave
 their values a confidence of one half (contract value, expiration date) or about three quarters (notice period,
 renewal term) where generated contracts have them right 98 to 100 times in 100. Generated contracts print their
-values more plainly than real ones do: a desk's retraining recalibrates them on the contracts its clerks approved.
+values more plainly than real ones do: a desk's retraining recalibrates them on the contracts its clerks approved,
+put in use with the next model version promoted.
 """
 
 from __future__ import annotations

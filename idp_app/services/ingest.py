@@ -176,7 +176,8 @@ def display_name(name: str) -> str:
 def collect(paths: Iterable[Path], passed_over: list[tuple[Path, str]] | None = None) -> list[Path]:
     """The files named, and every file below the folders named (hidden files skipped), in a stable order.
     ``passed_over`` receives what below a folder is no file to read, with why: a link to nothing or to itself, a
-    pipe or a device, a folder that cannot be opened."""
+    link to a folder (not followed: it may lead out of the folder, or round), a pipe or a device, a folder that
+    cannot be opened."""
     out: list[Path] = []
     for p in paths:
         if not p.exists():
@@ -193,6 +194,9 @@ def collect(paths: Iterable[Path], passed_over: list[tuple[Path, str]] | None = 
 
         for root, dirs, files in os.walk(p, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for d in dirs:
+                if passed_over is not None and (Path(root) / d).is_symlink():
+                    passed_over.append((Path(root) / d, "a link to a folder: not followed (ingest the folder itself)"))
             for name in files:
                 if name.startswith("."):
                     continue

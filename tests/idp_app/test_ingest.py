@@ -124,6 +124,9 @@ def test_what_in_a_folder_is_no_file_to_read_is_named_not_passed_over_in_silence
     (inbox / "loopA").symlink_to(inbox / "loopB")
     (inbox / "loopB").symlink_to(inbox / "loopA")
     os.mkfifo(inbox / "pipe.pdf")
+    elsewhere = inbox.parent / "elsewhere"
+    elsewhere.mkdir()
+    (inbox / "linked").symlink_to(elsewhere, target_is_directory=True)
     report = ws.ingest.ingest([inbox], workers=0)
     assert (report.imported, report.extracted) == (1, 1)
     reasons = {Path(name).name: why for _, name, why in report.failures}
@@ -132,8 +135,9 @@ def test_what_in_a_folder_is_no_file_to_read_is_named_not_passed_over_in_silence
         "loopA": "a link to nothing (or to itself)",
         "loopB": "a link to nothing (or to itself)",
         "pipe.pdf": "not a file",
+        "linked": "a link to a folder: not followed (ingest the folder itself)",
     }
-    assert report.failed == 4
+    assert report.failed == 5
 
 
 def _status(status: DocumentStatus):  # type: ignore[no-untyped-def]
