@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtGui import QImage
@@ -172,7 +173,10 @@ class ServicesBackend:
         )
 
     def queue(self) -> list[QueueRow]:
-        """One query: the queue items carry their routing reasons."""
+        """One query: the queue items carry their routing reasons. A hold's end is put on this desk's clock (the
+        database server's reckons holds): "free" on screen is free to claim however far this clock drifted."""
+        with self.ws.db.read() as s:
+            drift = self.ws.db.now(s) - datetime.now(UTC)
         return [
             QueueRow(
                 document_id=it.id,
@@ -183,7 +187,7 @@ class ServicesBackend:
                 reasons=it.reasons,
                 received_at=it.created_at,
                 claimed_by=it.claimed_by or "",
-                held_until=it.lease_expires_at,
+                held_until=it.lease_expires_at - drift if it.lease_expires_at is not None else None,
                 reason_codes=it.reason_codes,
             )
             for it in self.ws.queue.list(QueueFilter(), limit=200)

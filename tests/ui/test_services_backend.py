@@ -129,3 +129,20 @@ def test_reasons_read_in_labels_and_say_when_their_fields_were_checked() -> None
     assert not reason_text(limit, fields).endswith("checked")  # type: ignore[arg-type]
     line_tax = ReasonView("line_tax", "tax_amount is not what the rates give", ("tax_amount", "line_items"), 45)
     assert reason_text(line_tax, fields).endswith("\u2014 checked")  # type: ignore[arg-type]
+
+
+def test_the_queue_tells_a_hold_by_the_servers_clock_on_a_desk_whose_clock_runs_ahead(
+    tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    with review_workspace(tmp_path, samples) as (ws, _truths):
+        backend = ServicesBackend(ws)
+        server_now = ws.db.now
+        # the server's clock runs twenty minutes behind this desk's
+        monkeypatch.setattr(ws.db, "now", lambda s: server_now(s) - timedelta(minutes=20))
+        held = ws.queue.claim_next("clerk")  # held fifteen minutes on the server's clock: five before this desk's now
+        assert held is not None and held.lease_expires_at < datetime.now(UTC)
+        row = next(r for r in backend.queue() if r.document_id == held.document_id)
+        assert row.status_text() == "in review by clerk"  # not "free": the server still holds it for clerk
+        assert row.held_until is not None and row.held_until > datetime.now(UTC) + timedelta(minutes=14)
