@@ -225,7 +225,9 @@ class FieldEditor(QFrame):
             self.line.setModified(False)
             self.confirmed.emit(self.name)
             return True
-        self.committed.emit(self.name, value, None, None)
+        # as typed: the core normalises it again and refuses what a form check cannot see (an amount typed in
+        # another currency than the document's: "$1,300.00" on a euro invoice)
+        self.committed.emit(self.name, typed if value else "", None, None)
         return True
 
     def show_error(self, reason: str) -> None:

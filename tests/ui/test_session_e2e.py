@@ -115,3 +115,30 @@ def test_clerk_session_corrects_draws_undoes_and_approves(
         assert stored.decided_by == "clerk"
         assert stored.fields["invoice_number"].corrected
         window.close()
+
+
+def test_an_amount_typed_in_another_currency_is_refused_by_the_core(
+    qtbot: QtBot, tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]
+) -> None:
+    with review_workspace(tmp_path, samples) as (ws, _truths):
+        window = MainWindow(ServicesBackend(ws), UserSession("clerk", "clerk", may_override=False))
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=10_000)
+        window.review.open_next()
+        qtbot.waitUntil(lambda: window.document is not None, timeout=10_000)
+        _settle(qtbot, window)
+        doc_id = window.document.document_id  # type: ignore[union-attr]
+        currency = _stored(ws, doc_id, "currency")
+        before = _stored(ws, doc_id, "total_amount")
+        assert currency == "EUR" and before is not None
+        messages: list[str] = []
+        window.review.message.connect(messages.append)
+        window.fields.set_current("total_amount")
+        editor = window.fields.editors["total_amount"]
+        editor.set_text("$1,300.00")
+        assert editor.commit()  # a well-formed amount: handed on as typed
+        _settle(qtbot, window)
+        assert _stored(ws, doc_id, "total_amount") == before  # not stored as 1300.00 euros
+        assert any("but the document's currency is EUR" in m for m in messages)
