@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -150,6 +158,28 @@ class LineItemModel(QAbstractTableModel):
         return (item.page, item.bbox_pt)
 
 
+class TypingTable(QTableView):
+    """A table whose cells take a printable key as the start of what is typed into them, before the window's
+    one-key shortcuts ("-" zooms out, "F" fits the page) can take it: typing "-10,00" into an amount keeps its
+    minus, and "frais" its "f"."""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            modifiers = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
+            text = event.text()
+            index = self.currentIndex()
+            if (
+                not modifiers
+                and text.isprintable()
+                and text.strip()
+                and index.isValid()
+                and index.flags() & Qt.ItemFlag.ItemIsEditable
+            ):
+                event.accept()  # no shortcut: the key press comes to the table, which opens the cell with it
+                return True
+        return super().event(event)
+
+
 class LineItemTable(QWidget):
     """The table and its row buttons. Every change goes out as a signal; the core decides the new rows."""
 
@@ -166,7 +196,7 @@ class LineItemTable(QWidget):
         self.model = LineItemModel(self, check)
         self.model.cellEdited.connect(self.cellEdited)
         self.cellRefused = self.model.cellRefused
-        self.table = QTableView()
+        self.table = TypingTable()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.horizontalHeader().setStretchLastSection(True)

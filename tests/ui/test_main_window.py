@@ -504,3 +504,30 @@ def test_queue_status_and_reasons_stay_in_sight_at_any_window_width(
     window.resize(1900, 1000)
     window.splitter.setSizes([900, 500, 500])
     qtbot.waitUntil(lambda: not any(table.isColumnHidden(c) for c in range(5)), timeout=5000)
+
+
+def test_a_key_typed_into_a_line_item_cell_is_the_cells_not_a_window_shortcut(
+    qtbot: QtBot, backend: FakeBackend
+) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    zoom = window.page_view.zoom
+    table, model = window.line_items.table, window.line_items.model
+    column = model.columns.index("amount")
+    table.setFocus()
+    table.setCurrentIndex(model.index(0, column))
+    qtbot.keyClicks(table, "-")  # a credit line: the minus first ("-" is also zoom out)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and editor.text() == "-"
+    qtbot.keyClicks(editor, "10,00")
+    with qtbot.waitSignal(window.line_items.cellEdited) as edited:
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert edited.args[2] == "-10,00" and window.page_view.zoom == zoom
+    # "f" (fit width) starts a description as typed
+    table.setCurrentIndex(model.index(0, model.columns.index("description")))
+    qtbot.keyClicks(table, "f")
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and editor.text() == "f"
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
