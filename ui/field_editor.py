@@ -64,6 +64,8 @@ class FieldEditor(QFrame):
         self._check = check
         self._view = view
         self.name = view.name
+        self.leaving = False
+        """True while what was typed is saved as the keyboard leaves the field (Tab, Shift+Tab, a click)."""
         self._current = False
 
         self.title = QLabel(view.label)
@@ -261,8 +263,13 @@ class FieldEditor(QFrame):
             # no leaving
             if not Shiboken.isValid(self.line):
                 return False  # the editor is being destroyed (its window closed): nothing to save from it
-            if event.reason() != Qt.FocusReason.PopupFocusReason and self.has_unsaved_text() and self.commit():
-                self.line.setModified(False)
+            if event.reason() != Qt.FocusReason.PopupFocusReason and self.has_unsaved_text():
+                self.leaving = True  # saved on the way out: the keyboard goes where Tab or the mouse sends it
+                try:
+                    if self.commit():
+                        self.line.setModified(False)
+                finally:
+                    self.leaving = False
         elif event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             combo = QKeySequence(event.keyCombination())
             if any(combo.matches(k) == QKeySequence.SequenceMatch.ExactMatch for k in _WINDOW_KEYS):

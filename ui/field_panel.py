@@ -294,7 +294,13 @@ class FieldPanel(QWidget):
         self.fieldConfirmed.emit(name)
         self._advance(name)
 
+    def _leaving(self, name: str) -> bool:
+        editor = self.editors.get(name)
+        return editor is not None and editor.leaving
+
     def _advance(self, name: str) -> None:
+        if self._leaving(name):
+            return  # saved as Tab, Shift+Tab or a click left the field: the keyboard goes where the clerk sent it
         nxt = self.next_needing_review(name)
         if nxt is None:
             self.reviewDone.emit()

@@ -230,6 +230,22 @@ def test_tab_and_enter_walk_the_fields_without_the_mouse(qtbot: QtBot, backend: 
     _settle(qtbot, window)
     assert backend.applied[-1].kind.value == "confirmation"
     assert window.fields.current == "invoice_date"
+    # typed, then Tab: saved, and the next field in order, not the next one needing review; Shift+Tab the same back
+    assert window.fields._order == ["invoice_number", "invoice_date", "total_amount", "vendor_name"]
+    qtbot.keyClick(window.fields.editors["invoice_date"].line, Qt.Key.Key_Return)  # invoice date accepted
+    _settle(qtbot, window)
+    for here, key, modifier, there in (
+        ("invoice_number", Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier, "invoice_date"),  # Enter: total_amount
+        ("vendor_name", Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier, "total_amount"),  # Enter: wraps round
+    ):
+        window.fields.set_current(here)
+        editor = window.fields.editors[here]
+        editor.set_text("ACME 2")
+        editor.line.setModified(True)
+        qtbot.keyClick(editor.line, key, modifier)
+        _settle(qtbot, window)
+        assert backend.applied[-1].field_name == here and backend.applied[-1].new_value == "ACME 2"
+        assert window.fields.current == there
 
 
 def test_selecting_a_line_item_cell_highlights_its_box(qtbot: QtBot, backend: FakeBackend) -> None:
