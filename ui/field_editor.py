@@ -251,6 +251,12 @@ class FieldEditor(QFrame):
         self._clear_error()
         self.committed.emit(self.name, value, box, alt.page)
 
+    def revert(self) -> None:
+        """Drop what was typed and not handed on: the stored value again, no error."""
+        self.combo.setEditText(self._view.text)
+        self.line.setModified(False)
+        self._clear_error()
+
     def has_unsaved_text(self) -> bool:
         """Whether the clerk typed something here that is not the stored value and was not handed on."""
         return self.line.isModified() and self.text().strip() != self._view.text
@@ -279,6 +285,9 @@ class FieldEditor(QFrame):
             plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and watched is self.line:
                 self.commit()
+                return True
+            if event.key() == Qt.Key.Key_Escape and plain and watched is self.line and self.has_unsaved_text():
+                self.revert()  # what was typed is dropped: the field shows its value again
                 return True
             if event.key() in _LIST_KEYS and not event.modifiers() & Qt.KeyboardModifier.AltModifier:
                 return True  # an arrow key never takes an alternative: Alt+Down opens the list to pick one

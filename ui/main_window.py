@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         r.correctionRefused.connect(self._correction_refused)
         r.openFailed.connect(self.page_view.show_notice)  # in the page's place while no document is open
         self.runner.error.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.queue.documentActivated.connect(r.open)
+        self.queue.documentActivated.connect(lambda doc_id: self._leave_for(lambda: r.open(doc_id)))
         self.fields.fieldSelected.connect(self._field_selected)
         self.fields.valueCommitted.connect(lambda n, v, b, p: r.set_value(n, v, b, p))
         self.fields.fieldConfirmed.connect(r.confirm)
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
             ("merge_rows", self.line_items.merge_button),
         ):
             button.setToolTip(a[name].toolTip())
-        a["open_next"].triggered.connect(r.open_next)
+        a["open_next"].triggered.connect(lambda: self._leave_for(r.open_next))
         a["help"].triggered.connect(lambda: self.prompts.show_shortcuts(self, self.user.may_override))
         r.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
         r.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
@@ -467,6 +467,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Row {row + 1}, {column.replace('_', ' ')} is not saved: {why}", 10000)
             return False
         return True
+
+    def _leave_for(self, go: Callable[[], None]) -> None:
+        """Open another document once what the clerk typed here is saved; stay, with why, where it is refused."""
+        if self.review.doc is not None and not self._save_typed():
+            return
+        self._when_saved(go)
 
     def approve(self, override: bool = False) -> None:
         if not self._save_typed():

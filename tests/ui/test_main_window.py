@@ -547,3 +547,33 @@ def test_a_key_typed_into_a_line_item_cell_is_the_cells_not_a_window_shortcut(
     editor = QApplication.focusWidget()
     assert isinstance(editor, QLineEdit) and editor.text() == "f"
     qtbot.keyClick(editor, Qt.Key.Key_Escape)
+
+
+def test_escape_drops_what_was_typed_and_opening_the_next_document_saves_it_first(
+    qtbot: QtBot, backend: FakeBackend
+) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    first = window.document
+    assert first is not None
+    window.fields.set_current("invoice_number")
+    editor = window.fields.editors["invoice_number"]
+    stored = editor.view.text
+    qtbot.keyClicks(editor.line, "XXXX")
+    qtbot.keyClick(editor.line, Qt.Key.Key_Escape)
+    assert editor.text() == stored and not editor.has_unsaved_text()
+    applied = len(backend.applied)
+    qtbot.keyClick(editor.line, Qt.Key.Key_Tab)  # nothing typed is left to save on the way out
+    _settle(qtbot, window)
+    assert len(backend.applied) == applied
+    # typed without Enter, then the next document: what was typed is saved before the other opens
+    window.fields.set_current("invoice_number")
+    editor.set_text("FA23-83740")
+    editor.line.setModified(True)
+    window.action("open_next").trigger()
+    _settle(qtbot, window)
+    qtbot.waitUntil(lambda: window.document is not None and window.document.document_id != first.document_id)
+    saved = [c for c in backend.applied if c.document_id == first.document_id and c.field_name == "invoice_number"]
+    assert saved and saved[-1].new_value == "FA23-83740"
