@@ -116,7 +116,7 @@ class FieldEditor(QFrame):
         line.installEventFilter(self)
         self.combo.installEventFilter(self)
         self.combo.activated.connect(self._alternative_chosen)
-        line.textEdited.connect(lambda _t: self._clear_error())
+        line.textEdited.connect(lambda _t: self.clear_error())
         self.set_view(view)
 
     # -- showing -------------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class FieldEditor(QFrame):
         self._view = view
         editing = keep_typing and self.line.isModified() and self.combo.hasFocus()
         if not keep_typing:
-            self._clear_error()
+            self.clear_error()
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.addItem(view.text, None)
@@ -212,7 +212,7 @@ class FieldEditor(QFrame):
         """Check and hand on the typed value. Returns False (and shows why) when the value is refused."""
         typed = self.text().strip()
         if typed == self._view.text:
-            self._clear_error()
+            self.clear_error()
             self.confirmed.emit(self.name)
             return True
         try:
@@ -220,7 +220,7 @@ class FieldEditor(QFrame):
         except ValueError as exc:
             self.show_error(str(exc))
             return False
-        self._clear_error()
+        self.clear_error()
         if value and value in (self._view.text, self._view.value.value):
             # the value already there, typed in another form ("10.866,33" over 10866.33): the clerk confirms it
             self.combo.setEditText(self._view.text)
@@ -237,7 +237,7 @@ class FieldEditor(QFrame):
         self.error.show()
         self.refused.emit(self.name, reason)
 
-    def _clear_error(self) -> None:
+    def clear_error(self) -> None:
         self.error.clear()
         self.error.hide()
 
@@ -248,14 +248,14 @@ class FieldEditor(QFrame):
         value = PARTY_SEPARATOR.join(alt.value) if isinstance(alt.value, tuple) else alt.value
         box: BBox | None = alt.bbox_pt
         self.combo.setEditText(value)
-        self._clear_error()
+        self.clear_error()
         self.committed.emit(self.name, value, box, alt.page)
 
     def revert(self) -> None:
         """Drop what was typed and not handed on: the stored value again, no error."""
         self.combo.setEditText(self._view.text)
         self.line.setModified(False)
-        self._clear_error()
+        self.clear_error()
 
     def has_unsaved_text(self) -> bool:
         """Whether the clerk typed something here that is not the stored value and was not handed on."""

@@ -397,6 +397,7 @@ class MainWindow(QMainWindow):
             editor.show_error(str(exc))
             self.fields.set_current(name)  # the keyboard goes to the field, to type the value instead
             return
+        editor.clear_error()  # an earlier click's refusal ("'2 décembre' is not a date") no longer holds
         self.review.set_value(name, value, box, tokens[0].page, tokens)
         self.fields.set_current(name)
 

@@ -577,3 +577,21 @@ def test_escape_drops_what_was_typed_and_opening_the_next_document_saves_it_firs
     qtbot.waitUntil(lambda: window.document is not None and window.document.document_id != first.document_id)
     saved = [c for c in backend.applied if c.document_id == first.document_id and c.field_name == "invoice_number"]
     assert saved and saved[-1].new_value == "FA23-83740"
+
+
+def test_a_refusal_from_an_earlier_click_goes_once_the_words_taken_make_a_value(
+    qtbot: QtBot, backend: FakeBackend
+) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.fields.set_current("invoice_date")
+    editor = window.fields.editors["invoice_date"]
+
+    def word(text: str, x: float) -> Token:
+        return Token(text, BBox(x, 100, x + 30, 110), 0, 0.99, TokenSource.TEXT_LAYER)
+
+    window._put_tokens("invoice_date", [word("2023-12", 100)])  # a click on part of the date
+    assert editor.error.text()
+    window._put_tokens("invoice_date", [word("2023-12-02", 100)])  # then on the whole of it
+    _settle(qtbot, window)
+    assert not editor.error.text() and not editor.error.isVisible()
