@@ -104,6 +104,17 @@ def show_json(doc: Any) -> dict[str, Any]:
             f.name: {"value": f.value, "confidence": f.confidence, "state": f.state.value, "page": f.page}
             for f in doc.fields.values()
         },
+        # the line items as they stand now (after the clerks' edits); "extraction" keeps them as read
+        "line_items": [
+            {
+                "index": li.index,
+                **{
+                    column: {"value": cell.value, "confidence": cell.confidence, "state": cell.state.value}
+                    for column, cell in li.cells.items()
+                },
+            }
+            for li in doc.line_items
+        ],
         "reasons": [reason(r) for r in doc.reasons],
         "failed_rules": [reason(r) for r in doc.failed_rules],
         "extraction": doc.extraction,
