@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([440, 660, 500])
+        self.splitter.setSizes([480, 620, 500])
         self.setCentralWidget(self.splitter)
         who = self.user.name if self.user.name == self.user.role else f"{self.user.name} \u00b7 {self.user.role}"
         self.user_label = QLabel(who)

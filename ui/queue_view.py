@@ -34,12 +34,12 @@ Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Document", "Why in review", "Conf.", "Vendor", "Status")
 DOCUMENT, WHY, CONFIDENCE, VENDOR, STATUS = range(5)
 """The reasons come second: what a clerk reads first after the name; the status is in the filter too."""
-WIDTHS = {DOCUMENT: 110, CONFIDENCE: 44, VENDOR: 110, STATUS: 120}
+WIDTHS = {DOCUMENT: 100, CONFIDENCE: 44, VENDOR: 104, STATUS: 116}
 """Starting widths; the reasons take what is left of the queue's width."""
-NARROW = (VENDOR, CONFIDENCE)
+NARROW = (CONFIDENCE, VENDOR)
 """Columns hidden, first to last, while the reasons would have less than WHY_ROOM pixels: the document's tooltip
 and the filters still say what they held. The reasons and the status stay in sight at any width."""
-WHY_ROOM = 120
+WHY_ROOM = 100
 LEAST = {DOCUMENT: 72, STATUS: 84}
 """Below its starting width, the least a column is given back for the reasons once NARROW ones are hidden."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -85,7 +85,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (r.name, r.reasons_summary, f"{r.confidence:.0%}", r.vendor, r.status_text())[col]
         if role == SORT_ROLE:
-            return (r.name.lower(), len(r.reasons), r.confidence, r.vendor.lower(), r.status)[col]
+            return (r.name.lower(), r.reasons_summary.lower(), r.confidence, r.vendor.lower(), r.status)[col]
         if role == Qt.ItemDataRole.ToolTipRole and col == DOCUMENT:
             return "\n".join(
                 line
