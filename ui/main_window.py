@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from extractors.document import Token
+from extractors.document import Token, TokenSource
 from extractors.geometry import BBox
 from ui.actions import ShortcutsDialog, make_actions
 from ui.backend import LineItemEdit, ReviewBackend
@@ -359,10 +359,12 @@ class MainWindow(QMainWindow):
         if name is None or doc is None:
             self.statusBar().showMessage("Choose a field first, then draw a box around its value.", 5000)
             return
-        if tokens:
-            self._captured[name] = list(tokens)
+        if tokens and not any(t.source == TokenSource.OCR for t in tokens):
+            self._captured[name] = list(tokens)  # a text layer's words are what the page says
             self._put_tokens(name, tokens)
             return
+        # on a scan the box is read again: the page's OCR may have lost or misread what the clerk draws round
+        # (a group of an IBAN); its words are kept where the new reading gives no value of the field's form
         self.statusBar().showMessage("Reading the text in the box\u2026")
         path, doc_id = doc.path, doc.document_id
         shown = doc.page(page)
@@ -373,6 +375,8 @@ class MainWindow(QMainWindow):
             current = self.review.doc
             if current is None or current.document_id != doc_id:
                 return
+            if tokens and (not found or not self._of_form(name, found)):
+                found = list(tokens)
             if not found:
                 self.statusBar().showMessage("No text found in the box.", 5000)
                 return
@@ -381,6 +385,18 @@ class MainWindow(QMainWindow):
             self._put_tokens(name, found)
 
         self.runner.submit(lambda: self.backend.ocr_region(path, page, box, turn), done)
+
+    def _of_form(self, name: str, tokens: list[Token]) -> bool:
+        """Whether ``tokens`` read as a value of the field's form."""
+        doc = self.review.doc
+        f = doc.field(name) if doc else None
+        if f is None:
+            return False
+        try:
+            self.backend.check_value(f.schema_type, tokens_text(tokens))
+        except ValueError:
+            return False
+        return True
 
     def _put_tokens(self, name: str, tokens: list[Token]) -> None:
         doc = self.review.doc

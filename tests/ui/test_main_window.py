@@ -601,3 +601,30 @@ def test_a_refusal_from_an_earlier_click_goes_once_the_words_taken_make_a_value(
     window._put_tokens("invoice_date", [word("2023-12-02", 100)])  # then on the whole of it
     _settle(qtbot, window)
     assert not editor.error.text() and not editor.error.isVisible()
+
+
+def test_a_box_drawn_on_a_scan_is_read_again_and_its_words_kept_where_the_reading_gives_no_value(
+    qtbot: QtBot, backend: FakeBackend
+) -> None:
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.fields.set_current("invoice_date")
+
+    def word(text: str, x: float, source: TokenSource = TokenSource.OCR) -> Token:
+        return Token(text, BBox(x, 100, x + 40, 110), 0, 0.9, source)
+
+    # the page's OCR lost a part of the date: the box read again gives it whole
+    backend.ocr_tokens = [word("2024-03-16", 100)]
+    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03", 100)])
+    _settle(qtbot, window)
+    assert backend.ocr_calls and backend.applied[-1].new_value == "2024-03-16"
+    # a reading that gives no date keeps the page's words (and their refusal shows)
+    backend.ocr_tokens = [word("2O24-O3-l7", 100)]
+    calls = len(backend.ocr_calls)
+    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-17", 100)])
+    _settle(qtbot, window)
+    assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-17"
+    # a text layer's words are what the page says: not read again
+    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-18", 100, TokenSource.TEXT_LAYER)])
+    _settle(qtbot, window)
+    assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-18"
