@@ -6,7 +6,7 @@ import html
 import itertools
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from idp_app.domain import ReviewState
 from ui.field_editor import FieldEditor, ValueCheck
@@ -42,13 +42,16 @@ class IssuesBox(QFrame):
                 w.deleteLater()
         self.fix_buttons = []
         for issue in issues:
-            row = QHBoxLayout()
+            # the message over the whole width, its fix under it: side by side, a narrow window cut both short
+            row = QVBoxLayout()
+            row.setContentsMargins(0, 0, 0, 0)
+            row.setSpacing(2)
             mark = "\u2717" if issue.blocking else "\u26a0"
             text = QLabel(f"{mark} {issue.message}" + ("" if issue.blocking else " (approval still allowed)"))
             text.setWordWrap(True)
             text.setObjectName("issueText")
             text.setProperty("blocking", "true" if issue.blocking else "false")
-            row.addWidget(text, 1)
+            row.addWidget(text)
             holder = QWidget()
             holder.setLayout(row)
             if issue.has_fix:
@@ -58,7 +61,7 @@ class IssuesBox(QFrame):
                 button.setObjectName(f"fix-{issue.rule}")
                 field, value = issue.fix_field, issue.fix_value
                 button.clicked.connect(lambda _=False, f=field, v=value: self.fixRequested.emit(f, v))
-                row.addWidget(button)
+                row.addWidget(button, 0, Qt.AlignmentFlag.AlignRight)
                 self.fix_buttons.append(button)
             self._layout.addWidget(holder)
         blocking = any(i.blocking for i in issues)
