@@ -55,6 +55,15 @@ def _open_first(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.document is not None, timeout=5000)
 
 
+def _active_with_first_open(qtbot: QtBot, backend: FakeBackend) -> MainWindow:
+    """The window with the queue's first document open and the keyboard's focus, for keys sent to it."""
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    return window
+
+
 def _settle(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=5000)
 
@@ -216,10 +225,7 @@ def test_f1_lists_every_shortcut_from_the_action_table(qtbot: QtBot, backend: Fa
 
 
 def test_tab_and_enter_walk_the_fields_without_the_mouse(qtbot: QtBot, backend: FakeBackend) -> None:
-    window, _ = _window(qtbot, backend)
-    _open_first(qtbot, window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window = _active_with_first_open(qtbot, backend)
     window.fields.set_current("invoice_number")
     qtbot.keyClick(window.fields.editors["invoice_number"].line, Qt.Key.Key_Tab)
     assert window.fields.current == "invoice_date"
@@ -291,10 +297,7 @@ def test_a_clerk_is_told_only_what_blocks_approval(qtbot: QtBot) -> None:
 
 
 def test_every_pane_fix_and_row_button_is_reached_from_the_keyboard(qtbot: QtBot, backend: FakeBackend) -> None:
-    window, _ = _window(qtbot, backend)
-    _open_first(qtbot, window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window = _active_with_first_open(qtbot, backend)
     # Tab leaves the queue instead of walking its cells
     window.queue.table.setFocus()
     qtbot.keyClick(window.queue.table, Qt.Key.Key_Tab)
@@ -531,10 +534,7 @@ def test_queue_status_and_reasons_stay_in_sight_at_any_window_width(
 def test_a_key_typed_into_a_line_item_cell_is_the_cells_not_a_window_shortcut(
     qtbot: QtBot, backend: FakeBackend
 ) -> None:
-    window, _ = _window(qtbot, backend)
-    _open_first(qtbot, window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window = _active_with_first_open(qtbot, backend)
     zoom = window.page_view.zoom
     table, model = window.line_items.table, window.line_items.model
     column = model.columns.index("amount")
@@ -558,10 +558,7 @@ def test_a_key_typed_into_a_line_item_cell_is_the_cells_not_a_window_shortcut(
 def test_escape_drops_what_was_typed_and_opening_the_next_document_saves_it_first(
     qtbot: QtBot, backend: FakeBackend
 ) -> None:
-    window, _ = _window(qtbot, backend)
-    _open_first(qtbot, window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window = _active_with_first_open(qtbot, backend)
     first = window.document
     assert first is not None
     window.fields.set_current("invoice_number")
