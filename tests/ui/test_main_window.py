@@ -64,6 +64,11 @@ def _active_with_first_open(qtbot: QtBot, backend: FakeBackend) -> MainWindow:
     return window
 
 
+def _word(text: str, source: TokenSource = TokenSource.OCR) -> Token:
+    """One word on page 1, as a reader gives it."""
+    return Token(text, BBox(100, 100, 140, 110), 0, 0.9, source)
+
+
 def _settle(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=5000)
 
@@ -589,13 +594,9 @@ def test_a_refusal_from_an_earlier_click_goes_once_the_words_taken_make_a_value(
     _open_first(qtbot, window)
     window.fields.set_current("invoice_date")
     editor = window.fields.editors["invoice_date"]
-
-    def word(text: str, x: float) -> Token:
-        return Token(text, BBox(x, 100, x + 30, 110), 0, 0.99, TokenSource.TEXT_LAYER)
-
-    window._put_tokens("invoice_date", [word("2023-12", 100)])  # a click on part of the date
+    window._put_tokens("invoice_date", [_word("2023-12", TokenSource.TEXT_LAYER)])  # a click on part of the date
     assert editor.error.text()
-    window._put_tokens("invoice_date", [word("2023-12-02", 100)])  # then on the whole of it
+    window._put_tokens("invoice_date", [_word("2023-12-02", TokenSource.TEXT_LAYER)])  # then on the whole of it
     _settle(qtbot, window)
     assert not editor.error.text() and not editor.error.isVisible()
 
@@ -606,22 +607,20 @@ def test_a_box_drawn_on_a_scan_is_read_again_and_its_words_kept_where_the_readin
     window, _ = _window(qtbot, backend)
     _open_first(qtbot, window)
     window.fields.set_current("invoice_date")
-
-    def word(text: str, x: float, source: TokenSource = TokenSource.OCR) -> Token:
-        return Token(text, BBox(x, 100, x + 40, 110), 0, 0.9, source)
+    word = _word
 
     # the page's OCR lost a part of the date: the box read again gives it whole
-    backend.ocr_tokens = [word("2024-03-16", 100)]
-    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03", 100)])
+    backend.ocr_tokens = [word("2024-03-16")]
+    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03")])
     _settle(qtbot, window)
     assert backend.ocr_calls and backend.applied[-1].new_value == "2024-03-16"
     # a reading that gives no date keeps the page's words (and their refusal shows)
-    backend.ocr_tokens = [word("2O24-O3-l7", 100)]
+    backend.ocr_tokens = [word("2O24-O3-l7")]
     calls = len(backend.ocr_calls)
-    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-17", 100)])
+    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-17")])
     _settle(qtbot, window)
     assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-17"
     # a text layer's words are what the page says: not read again
-    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-18", 100, TokenSource.TEXT_LAYER)])
+    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-18", TokenSource.TEXT_LAYER)])
     _settle(qtbot, window)
     assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-18"
