@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import multiprocessing
@@ -508,7 +509,16 @@ def retrain(
     )
     if len(hold_docs) < settings.min_holdout_documents or not train_docs:
         unread = f" ({len(skipped)} more whose originals cannot be read)" if skipped else ""
-        report.reasons = (f"{len(rest)} approved documents{unread}: too few to train and measure a model",)
+        # the fewest with min_holdout_documents in the holdout share and one left to train on
+        needed = next(
+            n
+            for n in itertools.count(1)
+            if (held := math.ceil(n * settings.holdout_share)) >= settings.min_holdout_documents and n > held
+        )
+        report.reasons = (
+            f"{len(rest)} approved documents{unread}: too few to train and measure a model (at least {needed}, "
+            f"{settings.min_holdout_documents} of them held out to measure on)",
+        )
         report.seconds = time.perf_counter() - started
         return report
     train_pairs = scorer_pairs(train_docs, candidates, fixed)

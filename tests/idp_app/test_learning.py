@@ -231,7 +231,9 @@ def test_only_supervisors_and_admins_retrain(ws: Workspace) -> None:
     with pytest.raises(PermissionDeniedError):
         retrain(ws, "clerk")
     assert retrain(ws, "sup", settings=LearningSettings(retrain_after_documents=5)).status == "not_due"
-    assert retrain(ws, "boss", force=True).status == "too_few"
+    too_few = retrain(ws, "boss", force=True)
+    assert too_few.status == "too_few"
+    assert "at least 11, 3 of them held out" in too_few.reasons[0]  # a fifth held out: 3 of 11, 8 to train on
 
 
 def test_retraining_is_due_after_n_approved_documents_or_on_schedule(ws: Workspace, inbox: Path) -> None:
