@@ -22,9 +22,11 @@ from extractors.fields.receipt_rules import RuleLine, receipt_lines
 from extractors.geometry import BBox
 from extractors.results import FieldValue
 
-# A payment word; German compounds are written together ("Zahlbarinnerhalb30Tagen"), so no word end is asked.
+# A payment word; German compounds are written together ("Zahlbarinnerhalb30Tagen"), so no word end is asked. On a
+# scan the "l" of "Zahlbar" is often read "i", "1" or "|" ("Zahibar innerhalb von 60 Tagen").
 _PAYMENT_WORD = re.compile(
-    r"\b(?:payment|payable|pay\s+within|terms\s*:|net\s*\d|due\s+(?:within|(?:up)?on)|zahlbar|zahlung|zahlen|"
+    r"\b(?:payment|payable|pay\s+within|terms\s*:|net\s*\d|due\s+(?:within|(?:up)?on)|zah[l1iI|]bar|zah[l1iI|]ung|"
+    r"zah[l1iI|]en|"
     r"überweisen|skonto|fällig\s+innerhalb|paiement|règlement|reglement|échéance|betaling|betaalbaar|betalen|"
     r"te\s+voldoen|over\s+te\s+maken|overmaken)",
     re.IGNORECASE,
@@ -37,7 +39,7 @@ _OTHER_PERIOD = re.compile(
 )
 # Words that make a line the terms rather than a passing mention of payment.
 _STRONG = re.compile(
-    r"terms|bedingungen|zahlungsziel|netto|\bnet\b|zahlbar|payable|conditions\s+de\s+paiement|modalités|"
+    r"terms|bedingungen|zah[l1iI|]ungsziel|netto|\bnet\b|zah[l1iI|]bar|payable|conditions\s+de\s+paiement|modalités|"
     r"betalingsvoorwaarden|betalingstermijn",
     re.IGNORECASE,
 )

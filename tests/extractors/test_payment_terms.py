@@ -42,6 +42,8 @@ def terms_of(*lines: str) -> tuple[int | None, str | None] | None:
         (["Please pay within 21 days of the invoice date."], (21, "2024-03-26")),
         (["Terms: 2% 10 days, net 30 days"], (30, "2024-04-04")),  # the discount's 10 days are not the net period
         (["Zahlbar innerhalb von 14 Tagen ohne Abzug."], (14, "2024-03-19")),
+        (["Zahibar innerhalb von 14 Tagen ohne Abzug."], (14, "2024-03-19")),  # a scan's "l" read "i"
+        (["Zah1bar innerhalb 14 Tagen netto"], (14, "2024-03-19")),
         (["Zahlbar sofort rein netto"], (0, "2024-03-05")),
         # the date the terms name wins over a count of days; the discount's own date is not the due date
         (
