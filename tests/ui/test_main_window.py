@@ -607,20 +607,19 @@ def test_a_box_drawn_on_a_scan_is_read_again_and_its_words_kept_where_the_readin
     window, _ = _window(qtbot, backend)
     _open_first(qtbot, window)
     window.fields.set_current("invoice_date")
-    word = _word
 
     # the page's OCR lost a part of the date: the box read again gives it whole
-    backend.ocr_tokens = [word("2024-03-16")]
-    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03")])
+    backend.ocr_tokens = [_word("2024-03-16")]
+    window._capture_region(0, BBox(90, 95, 200, 115), [_word("2024-03")])
     _settle(qtbot, window)
     assert backend.ocr_calls and backend.applied[-1].new_value == "2024-03-16"
     # a reading that gives no date keeps the page's words (and their refusal shows)
-    backend.ocr_tokens = [word("2O24-O3-l7")]
+    backend.ocr_tokens = [_word("2O24-O3-l7")]
     calls = len(backend.ocr_calls)
-    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-17")])
+    window._capture_region(0, BBox(90, 95, 200, 115), [_word("2024-03-17")])
     _settle(qtbot, window)
     assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-17"
     # a text layer's words are what the page says: not read again
-    window._capture_region(0, BBox(90, 95, 200, 115), [word("2024-03-18", TokenSource.TEXT_LAYER)])
+    window._capture_region(0, BBox(90, 95, 200, 115), [_word("2024-03-18", TokenSource.TEXT_LAYER)])
     _settle(qtbot, window)
     assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-18"
