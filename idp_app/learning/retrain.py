@@ -4,8 +4,8 @@ Accuracy is measured as extraction gives values: where a receipt's layout rules 
 counts, not the scorer's choice.
 
 ``retrain(ws, user, force=False, progress=None) -> RetrainReport`` is the one entry point (CLI, window, replay).
-Retraining is *due* after N newly approved documents or when the schedule says so (``[learning]`` in
-``routing.toml`` of the data directory; see :class:`LearningSettings`).
+Retraining is *due* after N newly approved documents or when the schedule says so (``[learning]`` of the routing
+policy: the team's, a desk's ``routing.toml``, the defaults; see :class:`LearningSettings`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import math
 import multiprocessing
 import os
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -105,19 +104,8 @@ class LearningSettings:
 
     @classmethod
     def for_workspace(cls, ws: Any) -> LearningSettings:
-        """``[learning]`` of ``routing.toml`` in the data directory, over that of ``resources/routing.toml``."""
-        from idp_app.services.routing import DEFAULT_POLICY_PATH
-
-        merged: dict[str, Any] = {}
-        for path in (DEFAULT_POLICY_PATH, ws.config.home / "routing.toml"):
-            if not path.is_file():
-                continue
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"{path}: {exc}") from None
-            merged.update(dict(data.get("learning", {})))
-        return cls.from_dict(merged)
+        """``[learning]`` of the routing policy in use: the defaults, the desk's file, the team's policy."""
+        return cls.from_dict(dict(ws.policies.data().get("learning", {})))
 
 
 @dataclass(frozen=True, slots=True)

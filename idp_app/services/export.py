@@ -21,9 +21,8 @@ import os
 import re
 import shutil
 import tempfile
-import tomllib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,8 +38,8 @@ from idp_app.domain import DocumentStatus
 from idp_app.errors import ChangedMeanwhileError, ConfigError, IllegalTransitionError, InputError, NotFoundError
 from idp_app.services import audit
 from idp_app.services.documents import DocumentService
+from idp_app.services.policy import PolicyStore
 from idp_app.services.users import Permission, User, acting_user
-from idp_app.services.values import RESOURCES
 
 if TYPE_CHECKING:
     from idp_app.export.record import ExportRecord
@@ -56,7 +55,7 @@ _BATCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
 @dataclass(frozen=True, slots=True)
 class ExportSettings:
-    """``[export]`` of routing.toml."""
+    """``[export]`` of the routing policy."""
 
     directory: Path | None = None
     """Where batches go; None: ``exports/`` in the data directory."""
@@ -67,7 +66,7 @@ class ExportSettings:
     """Write the CSV files with a UTF-8 byte-order mark (for a spreadsheet opened by double-click)."""
     rounding_limit: Decimal = Decimal("0.01")
     """The largest gap between net + tax and the printed total written as a rounding amount (EN 16931 BT-114):
-    the arithmetic rule's tolerance (``[rules]`` of routing.toml), so that what review approves is exported."""
+    the arithmetic rule's tolerance (``[rules]`` of the routing policy), so that what review approves is exported."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportSettings:
@@ -84,23 +83,14 @@ class ExportSettings:
         return cls(Path(directory).expanduser() if directory else None, country, formats, bom)
 
     @classmethod
-    def load(cls, home: Path) -> ExportSettings:
-        """``[export]`` of the default policy, overridden by ``routing.toml`` in the data directory."""
-        merged: dict[str, Any] = {}
-        rules: dict[str, Any] = {}
-        for path in (RESOURCES / "routing.toml", home / "routing.toml"):
-            if path.is_file():
-                try:
-                    data = tomllib.loads(path.read_text(encoding="utf-8"))
-                except (OSError, tomllib.TOMLDecodeError) as exc:
-                    raise ConfigError(f"{path}: {exc}") from None
-                merged.update(data.get("export", {}))
-                rules.update(data.get("rules", {}))
+    def from_policy(cls, data: Mapping[str, Any]) -> ExportSettings:
+        """``[export]`` of the routing policy's tables (its layers merged), with ``[rules]``' tolerance."""
+        rules = dict(data.get("rules", {}))
         try:
             limit = Decimal(str(rules.get("tolerance", "0.01")))
         except InvalidOperation:
             raise ConfigError(f"rules: tolerance {rules.get('tolerance')!r} is not an amount") from None
-        return dataclasses.replace(cls.from_dict(merged), rounding_limit=abs(limit))
+        return dataclasses.replace(cls.from_dict(dict(data.get("export", {}))), rounding_limit=abs(limit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +173,15 @@ class PastExport:
 
 
 class ExportService:
-    def __init__(self, db: Database, config: AppConfig, documents: DocumentService) -> None:
+    def __init__(self, db: Database, config: AppConfig, documents: DocumentService, policies: PolicyStore) -> None:
         self._db = db
         self._config = config
         self._documents = documents
+        self._policies = policies
 
     def settings(self) -> ExportSettings:
-        return ExportSettings.load(self._config.home)
+        """``[export]`` of the routing policy in use (defaults, this desk's file, the team's policy)."""
+        return ExportSettings.from_policy(self._policies.data())
 
     def pending(self) -> list[int]:
         """Approved and auto-approved documents not exported yet, oldest first."""
@@ -297,7 +289,7 @@ class ExportService:
             return report
         if any("/" in name for name in files) and "settings" not in report.assumed:
             report.assumed["buyer_country"] = (
-                f"{settings.buyer_country}: buyer_country of the export table of routing.toml when the batch was "
+                f"{settings.buyer_country}: export.buyer_country of the routing policy when the batch was "
                 "exported, not read from the invoices"
             )
         partial = root / f".{batch}{AGAIN}.partial"
@@ -403,8 +395,7 @@ class ExportService:
             return report
         if any("/" in name for name in files):  # e-invoices written
             report.assumed["buyer_country"] = (
-                f"{settings.buyer_country}: buyer_country of the export table of routing.toml, not read from the "
-                "invoices"
+                f"{settings.buyer_country}: export.buyer_country of the routing policy, not read from the invoices"
             )
         export_id = uuid.uuid4().hex
         partial = root / f".{batch}.partial"

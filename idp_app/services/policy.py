@@ -1,61 +1,271 @@
-"""The routing policy in use, and changing thresholds (supervisors), saved to the user's routing.toml."""
+"""The routing policy in use, and the team's changes to it (supervisors), kept in the database.
+
+The policy has three layers, each overriding the one before key by key: ``resources/routing.toml`` (the defaults,
+with a comment on every key), the desk's own ``routing.toml`` in its data directory (what a desk sets for itself,
+such as where its exports go), and the team's policy, which supervisors change with ``idp threshold`` and ``idp
+policy set``. The team's policy is kept in the database as TOML text, with its comments, so that every desk sharing
+the database routes by the same thresholds and rules: a desk reads it again when it changed, within
+:data:`REFRESH_SECONDS`.
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
+import math
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 import tomlkit.exceptions
+from sqlalchemy import select
 
 from idp_app.db.engine import Database
 from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
+from idp_app.learning.models import StoredFile
+from idp_app.learning.shared import store
 from idp_app.services import audit
-from idp_app.services.routing import RoutingPolicy
+from idp_app.services.routing import DEFAULT_POLICY_PATH, RoutingPolicy, policy_data
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import LINE_ITEM_TYPES, RESOURCES, schema_types
 
+TEAM_POLICY = "policy/routing.toml"
+"""The team's policy among the database's stored files."""
+REFRESH_SECONDS = 2.0
+"""How long a desk routes by the team's policy as it last read it before it looks whether it changed."""
+HEADER = "Routing policy of this team: overrides resources/routing.toml and each desk's routing.toml key by key."
+
 
 class PolicyStore:
-    """Holds the current policy; services read ``current`` on every call, so a change applies at once."""
+    """Holds the current policy; services read ``current`` on every call, so a change applies at once at this desk
+    and within :data:`REFRESH_SECONDS` at every other desk sharing the database."""
 
-    def __init__(self, policy: RoutingPolicy, user_file: Path | None = None, db: Database | None = None) -> None:
-        self.current = policy
-        self.user_file = user_file
+    def __init__(self, policy: RoutingPolicy, desk_file: Path | None = None, db: Database | None = None) -> None:
+        self._policy = policy
+        self.desk_file = desk_file
+        """The desk's own policy file (read where it is, each time the policy is built)."""
         self._db = db
+        self._team_sha: str | None = None
+        self._team: dict[str, Any] = {}
+        self._checked = -math.inf
 
     @classmethod
     def of(cls, policy: RoutingPolicy | PolicyStore) -> PolicyStore:
         return policy if isinstance(policy, PolicyStore) else cls(policy)
 
+    @property
+    def current(self) -> RoutingPolicy:
+        """The policy in use now: the three layers, with the team's as last read."""
+        if self._db is not None and time.monotonic() - self._checked >= REFRESH_SECONDS:
+            self.refresh()
+        return self._policy
+
+    def _desk(self) -> Path | None:
+        return self.desk_file if self.desk_file is not None and self.desk_file.is_file() else None
+
+    def refresh(self) -> RoutingPolicy:
+        """Read the team's policy again if it changed, and rebuild the policy in use from the layers."""
+        if self._db is None:
+            return self._policy
+        with self._db.read() as s:
+            sha = s.scalar(select(StoredFile.sha256).where(StoredFile.name == TEAM_POLICY))
+            if sha != self._team_sha:
+                text = s.scalar(select(StoredFile.content).where(StoredFile.name == TEAM_POLICY))
+                team = _parse(text.decode("utf-8")) if text is not None else {}
+                self._policy = RoutingPolicy.load(self._desk(), team)
+                self._team, self._team_sha = team, sha
+        self._checked = time.monotonic()
+        return self._policy
+
+    def data(self) -> dict[str, Any]:
+        """Every table of the policy in use, layers merged (``[export]`` and ``[learning]`` included)."""
+        self.current  # noqa: B018 - reads the team's policy again if it is due
+        return policy_data(self._desk(), self._team)
+
+    def explain(self) -> list[tuple[str, str, str]]:
+        """Every key of the policy in use as ``(key, value as TOML writes it, the layer it comes from)``."""
+        self.current  # noqa: B018 - reads the team's policy again if it is due
+        layers = [
+            ("default", _defaults()),
+            (f"this desk's {self.desk_file}", _read_desk(self._desk())),
+            ("the team's policy", self._team),
+        ]
+        rows = []
+        for key, value in _flat(policy_data(self._desk(), self._team)):
+            origin = next(name for name, layer in reversed(layers) if _has(layer, key))
+            rows.append((key, _toml(value).as_string(), origin))
+        return rows
+
+    def team_text(self) -> str:
+        """The team's policy as kept in the database, comments included ("" where the team has set nothing)."""
+        if self._db is None:
+            return ""
+        with self._db.read() as s:
+            text = s.scalar(select(StoredFile.content).where(StoredFile.name == TEAM_POLICY))
+        return text.decode("utf-8") if text is not None else ""
+
     def set_threshold(self, field: str | None, value: float, user: User | str) -> RoutingPolicy:
-        """Set the default threshold (``field`` None) or one field's; needs a supervisor. Saved and logged."""
+        """Set the team's default threshold (``field`` None) or one field's; needs a supervisor. Kept in the
+        database for every desk and logged."""
         if not 0.0 <= value <= 1.0:
             raise InvalidValueError(f"a threshold is a confidence between 0 and 1, not {value}")
         if field is not None:
             _check_field(field)
-        if self._db is None or self.user_file is None:
-            raise ConfigError("this workspace has no policy file to save thresholds to")
+        key = ("thresholds", "default") if field is None else ("thresholds", "fields", field)
+        return self._set(key, value, user, "threshold_changed", {"field": field or "default"})
+
+    def set_value(self, key: str, text: str, user: User | str) -> RoutingPolicy:
+        """Set one key of the team's policy (``rules.max_total``, ``learning.retrain_after_documents``) to a
+        value written as in TOML (``"10000.00"``, ``true``, ``{ EUR = "5000" }``); needs a supervisor. Only keys
+        the default policy has (and per-field thresholds) are taken, and the policy they make must hold."""
+        path = tuple(part.strip() for part in key.split("."))
+        defaults = _defaults()
+        known: Any = defaults
+        for part in path:
+            known = known.get(part) if isinstance(known, dict) else None
+        per_field = len(path) == 3 and path[:2] == ("thresholds", "fields")
+        if per_field:
+            _check_field(path[2])
+        elif known is None or isinstance(known, dict):
+            raise NotFoundError(f"no policy key {key!r}: the keys are {_keys(defaults)}")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise InvalidValueError(
+                f'{text!r} is not a TOML value: quote text and amounts ("10000.00"), write true or false, 0.9'
+            ) from None
+        if per_field or path == ("thresholds", "default"):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise InvalidValueError(f"a threshold is a confidence between 0 and 1, not {text}")
+            value = float(value)
+        elif isinstance(known, bool) != isinstance(value, bool):
+            raise InvalidValueError(f"{key} is true or false, not {text}")
+        return self._set(path, value, user, "policy_changed", {"key": ".".join(path)})
+
+    def _set(
+        self, path: tuple[str, ...], value: Any, user: User | str, action: str, details: dict[str, Any]
+    ) -> RoutingPolicy:
+        if self._db is None:
+            raise ConfigError("this workspace has no database to keep the team's policy in")
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.CHANGE_THRESHOLDS)
-            data = _read(self.user_file)  # a file that does not parse is refused before anything changes
-            old = self.current.default_threshold if field is None else self.current.threshold(field)
+            row = s.get(StoredFile, TEAM_POLICY, with_for_update=True)
+            document = tomlkit.parse(row.content.decode("utf-8")) if row is not None else _new_document()
+            before = policy_data(self._desk(), _parse(tomlkit.dumps(document)))
+            old = _lookup(before, path)
+            if old is None and path[0] == "thresholds":  # a field without its own threshold had the default
+                old = RoutingPolicy.from_dict(before).threshold(path[-1])
+            _put(document, path, value)
+            text = tomlkit.dumps(document)
+            team = _parse(text)
             try:
-                document = _with_threshold(_edit(self.user_file), field, value)
-            except (tomlkit.exceptions.TOMLKitError, ValueError, TypeError):
-                # a layout the edit cannot keep (thresholds written as an inline table): the same keys and values
-                # written out plainly, without its comments
-                plain = tomlkit.document()
-                plain.add(tomlkit.comment(HEADER[2:]))
-                plain.update(data)
-                document = _with_threshold(plain, field, value)
-            _write(self.user_file, document)
-            self.current = RoutingPolicy.load(self.user_file)
-            audit.append(s, actor.name, "threshold_changed", field=field or "default", old=old, new=value)
-        return self.current
+                policy = RoutingPolicy.load(self._desk(), team)
+                _check_other_tables(policy_data(self._desk(), team))
+            except ConfigError as exc:
+                raise InvalidValueError(f"{'.'.join(path)} = {value!r} is refused: {exc}") from None
+            store(s, TEAM_POLICY, text.encode("utf-8"))
+            audit.append(s, actor.name, action, **details, old=_plain(old), new=_plain(value))
+        self._policy, self._team, self._checked = policy, team, time.monotonic()
+        self._team_sha = None  # read again on the next refresh, by its checksum
+        return policy
+
+
+def _check_other_tables(data: dict[str, Any]) -> None:
+    """Refuse a team policy whose export or learning settings do not hold (each raises ConfigError)."""
+    from idp_app.learning.retrain import LearningSettings
+    from idp_app.services.export import ExportSettings
+
+    ExportSettings.from_policy(data)
+    LearningSettings.from_dict(dict(data.get("learning", {})))
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the team's routing policy in the database does not parse: {exc}") from None
+
+
+def _new_document() -> tomlkit.TOMLDocument:
+    document = tomlkit.document()
+    document.add(tomlkit.comment(HEADER))
+    return document
+
+
+def _put(document: tomlkit.TOMLDocument, path: tuple[str, ...], value: Any) -> None:
+    table: Any = document
+    for part in path[:-1]:
+        if part not in table:
+            table[part] = tomlkit.table()
+        table = table[part]
+    table[path[-1]] = _toml(value)
+
+
+def _toml(value: Any) -> Any:
+    """A value as TOML writes it on one line (a table of limits per currency inline)."""
+    if isinstance(value, dict):
+        inline = tomlkit.inline_table()
+        inline.update({k: _toml(v) for k, v in value.items()})
+        return inline
+    return tomlkit.item(value)
+
+
+def _lookup(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = data
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit log's JSON keeps it."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Every key that holds a value, dotted; a per-currency limit or a list is one value."""
+    rows: list[tuple[str, Any]] = []
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and (not prefix or k == "fields"):
+            rows.extend(_flat(v, key + "."))
+        else:
+            rows.append((key, v))
+    return rows
+
+
+def _has(layer: dict[str, Any], key: str) -> bool:
+    value: Any = layer
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+def _read_desk(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
+
+
+def _defaults() -> dict[str, Any]:
+    return tomllib.loads(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+
+
+def _keys(defaults: dict[str, Any]) -> str:
+    keys: list[str] = []
+    for table, values in defaults.items():
+        if isinstance(values, dict):
+            keys.extend(f"{table}.{k}" for k, v in values.items() if not isinstance(v, dict))
+    return ", ".join([*keys, "thresholds.fields.FIELD"])
 
 
 def _check_field(name: str) -> None:
@@ -68,46 +278,3 @@ def _check_field(name: str) -> None:
         f"({', '.join(p.name for p in schemas)}), line-item columns are {', '.join(LINE_ITEM_TYPES)}; "
         "`idp show DOC` lists a document's fields"
     )
-
-
-def _read(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
-
-
-HEADER = "# Routing policy of this workspace: overrides resources/routing.toml key by key."
-
-
-def _with_threshold(document: tomlkit.TOMLDocument, field: str | None, value: float) -> tomlkit.TOMLDocument:
-    thresholds = document.setdefault("thresholds", tomlkit.table())
-    if field is None:
-        thresholds["default"] = value
-    else:
-        thresholds.setdefault("fields", tomlkit.table())[field] = value
-    return document
-
-
-def _edit(path: Path) -> tomlkit.TOMLDocument:
-    """The user's policy file as a document that keeps its comments and layout when written back (a new one
-    with a header line)."""
-    if path.is_file():
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
-    document = tomlkit.document()
-    document.add(tomlkit.comment(HEADER[2:]))
-    return document
-
-
-def _write(path: Path, document: tomlkit.TOMLDocument) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".routing-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(tomlkit.dumps(document))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

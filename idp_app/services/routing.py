@@ -122,12 +122,10 @@ class RoutingPolicy:
         return self.names.get(role, role)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> RoutingPolicy:
-        """The default policy, with ``path`` (a user file) overriding any key it gives."""
-        data = _read(DEFAULT_POLICY_PATH)
-        if path is not None:
-            _merge(data, _read(path))
-        return cls.from_dict(data)
+    def load(cls, path: Path | None = None, team: Mapping[str, Any] | None = None) -> RoutingPolicy:
+        """The default policy, with ``path`` (a desk's file) overriding any key it gives, and ``team`` (the team's
+        policy, kept in the database) any key of either."""
+        return cls.from_dict(policy_data(path, team))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RoutingPolicy:
@@ -180,6 +178,17 @@ def _limit(value: Any) -> dict[str, Decimal | None]:
             raise ValueError(f'limit for {code!r}: not a currency code (EUR) or "*"')
         out[key] = Decimal(text) if text and Decimal(text) > 0 else None  # None: no limit for it
     return out
+
+
+def policy_data(path: Path | None = None, team: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The policy's tables as ``resources/routing.toml`` gives them, overridden key by key by the desk's file
+    ``path`` and then by the team's policy ``team``."""
+    data = _read(DEFAULT_POLICY_PATH)
+    if path is not None:
+        _merge(data, _read(path))
+    if team:
+        _merge(data, team)
+    return data
 
 
 def _read(path: Path) -> dict[str, Any]:

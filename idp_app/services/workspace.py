@@ -54,9 +54,9 @@ class Workspace:
     ) -> None:
         self.config = config
         self.db = db
-        user_file = policy_file or config.home / "routing.toml"
-        self.policies = PolicyStore(policy, user_file, db)
-        """The routing policy in use (``policies.current``); supervisors change thresholds here."""
+        self.policies = PolicyStore(policy, policy_file or config.home / "routing.toml", db)
+        """The routing policy in use (``policies.current``): the defaults, this desk's file and the team's policy
+        in the database, which supervisors change here."""
         self.users = UserService(db)
         self.documents = DocumentService(db, config, self.policies, read)
         self.queue = QueueService(db, lease_seconds)
@@ -64,7 +64,7 @@ class Workspace:
         self.ingest = IngestService(db, config, self.policies, extract)
         self.vendors = VendorService(db)
         self.audit = AuditService(db)
-        self.export = ExportService(db, config, self.documents)
+        self.export = ExportService(db, config, self.documents, self.policies)
         self.reports = ReportService(db)
         if extract is None:
             # Extract with the promoted model and the vendor memory; learn each approval into the memory.
@@ -88,7 +88,8 @@ class Workspace:
         ``upgrade``: bring the schema up to date on opening. Default: yes for SQLite (a desktop's own file),
         no for PostgreSQL (a shared server is upgraded deliberately with ``idp db upgrade``), where an old schema
         raises :class:`SchemaOutdatedError`. The routing policy is ``resources/routing.toml`` overridden by
-        ``policy_path`` or, if that is not given, by ``routing.toml`` in the data directory when present.
+        ``policy_path`` or, if that is not given, by ``routing.toml`` in the data directory when present, and
+        both by the team's policy kept in the database (see :mod:`idp_app.services.policy`).
         """
         config = config or AppConfig.from_env()
         config.ensure_dirs()

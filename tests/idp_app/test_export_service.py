@@ -78,7 +78,7 @@ def test_approved_documents_are_written_and_marked_exported(ws: Workspace, inbox
     first = manifest["documents"][0]
     assert first["files"][:2] == ["invoice.csv", "line_items.csv"] and first["files"][2].startswith("cii/")
     assert manifest["left_approved"][0]["id"] == ids["c"]
-    assert manifest["assumed"]["buyer_country"].startswith("DE: buyer_country of the export table of routing.toml")
+    assert manifest["assumed"]["buyer_country"].startswith("DE: export.buyer_country of the routing policy")
     assert first["override_reason"] is None and first["failed_rules"] == []
     entries = [e for e in ws.audit.records(ids["a"]) if e.details.get("to") == "exported"]
     assert entries and entries[0].details["batch"] == "march"

@@ -1,15 +1,21 @@
-"""Changing thresholds: supervisors only, saved to the workspace's routing.toml, used at once, logged."""
+"""The team's routing policy: supervisors only, kept in the database for every desk, used at once, logged."""
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fake_extractors import invoice, write_doc
+from fake_extractors import invoice, json_extract, write_doc
 
-from idp_app.errors import InvalidValueError, PermissionDeniedError
-from idp_app.services import RoutingPolicy, Workspace
+from idp_app.config import AppConfig
+from idp_app.errors import InvalidValueError, NotFoundError, PermissionDeniedError
+from idp_app.learning.retrain import LearningSettings
+from idp_app.services import Workspace
+from idp_app.services import policy as policy_module
 
 
 def test_a_clerk_cannot_change_thresholds(ws: Workspace) -> None:
@@ -18,13 +24,17 @@ def test_a_clerk_cannot_change_thresholds(ws: Workspace) -> None:
     assert ws.policy.threshold("total_amount") == 0.95
 
 
+def team(ws: Workspace) -> dict[str, Any]:
+    return tomllib.loads(ws.policies.team_text())
+
+
 def test_a_supervisor_changes_a_threshold_and_routing_follows(ws: Workspace, inbox: Path) -> None:
+    desk_file = (ws.config.home / "routing.toml").read_text(encoding="utf-8")
     ws.policies.set_threshold("total_amount", 0.99, "sup")
     assert ws.policy.threshold("total_amount") == 0.99
-    saved = tomllib.loads((ws.config.home / "routing.toml").read_text())
-    assert saved["thresholds"]["fields"]["total_amount"] == 0.99
-    assert saved["rules"]["qa_sample_rate"] == 0.0  # what the file held before is kept
-    assert RoutingPolicy.load(ws.config.home / "routing.toml").threshold("total_amount") == 0.99
+    assert team(ws)["thresholds"]["fields"]["total_amount"] == 0.99
+    assert (ws.config.home / "routing.toml").read_text(encoding="utf-8") == desk_file  # the desk's file untouched
+    assert ws.policy.qa_sample_rate == 0.0  # what the desk's file sets and the team does not still holds
     write_doc(inbox, "a.json", invoice("A", conf=0.97))
     ws.ingest.ingest([inbox], workers=0)
     [item] = ws.queue.list()
@@ -34,31 +44,75 @@ def test_a_supervisor_changes_a_threshold_and_routing_follows(ws: Workspace, inb
     assert (entry.actor, entry.details["old"], entry.details["new"]) == ("sup", 0.95, 0.99)
     ws.policies.set_threshold(None, 0.5, "boss")
     assert ws.policy.default_threshold == 0.5
+    assert team(ws)["thresholds"] == {"fields": {"total_amount": 0.99}, "default": 0.5}
 
 
 def test_thresholds_are_confidences(ws: Workspace) -> None:
     with pytest.raises(InvalidValueError):
         ws.policies.set_threshold(None, 1.5, "sup")
+    assert ws.policies.team_text() == ""
 
 
-def test_a_threshold_changed_keeps_the_supervisors_comments_and_layout(ws: Workspace) -> None:
-    path = ws.config.home / "routing.toml"
-    before = path.read_text(encoding="utf-8") if path.is_file() else ""
-    path.write_text(
-        "# desk policy (supervisor sue)\n" + before + "\n[thresholds]\ndefault = 0.9  # agreed with audit\n",
-        encoding="utf-8",
+def test_the_teams_policy_is_every_desks(
+    ws: Workspace, config: AppConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A threshold a supervisor sets at one desk routes the documents another desk sharing the database ingests,
+    over what that desk's own file says."""
+    home = tmp_path / "desk-b"
+    home.mkdir()
+    (home / "routing.toml").write_text("[thresholds.fields]\ntotal_amount = 0.5\nvendor_iban = 0.6\n", encoding="utf-8")
+    with Workspace.open(dataclasses.replace(config, home=home), extract=json_extract) as desk_b:
+        assert desk_b.policy.threshold("total_amount") == 0.5
+        ws.policies.set_threshold("total_amount", 0.99, "sup")
+        monkeypatch.setattr(policy_module, "REFRESH_SECONDS", 0.0)
+        assert desk_b.policy.threshold("total_amount") == 0.99  # the team's, over the desk's file
+        assert desk_b.policy.threshold("vendor_iban") == 0.6  # the desk's own, where the team set nothing
+        origins = {key: origin for key, _, origin in desk_b.policies.explain()}
+        assert origins["thresholds.fields.total_amount"] == "the team's policy"
+        assert origins["thresholds.fields.vendor_iban"].startswith("this desk's")
+        assert origins["thresholds.default"] == "default"
+        inbox = tmp_path / "inbox-b"
+        write_doc(inbox, "b.json", invoice("B", conf=0.97))
+        desk_b.ingest.ingest([inbox], workers=0)
+        [item] = desk_b.queue.list()
+        assert desk_b.documents.get(item.id).fields["total_amount"].threshold == 0.99
+
+
+def test_a_key_of_the_policy_set_for_the_team_is_checked_and_logged(ws: Workspace) -> None:
+    ws.policies.set_value("rules.max_total", '{ EUR = "5000.00", "*" = "8000" }', "sup")
+    assert ws.policy.limit(ws.policy.max_total, "EUR") == (Decimal("5000.00"), "5000.00 EUR")
+    ws.policies.set_value("learning.retrain_after_documents", "7", "sup")
+    assert LearningSettings.for_workspace(ws).retrain_after_documents == 7
+    ws.policies.set_value("export.buyer_country", '"de"', "sup")
+    assert ws.export.settings().buyer_country == "DE"
+    [entry, *_] = [r for r in ws.audit.records() if r.action == "policy_changed"]
+    assert (entry.actor, entry.details["key"], entry.details["old"], entry.details["new"]) == (
+        "sup",
+        "export.buyer_country",
+        "",
+        "de",
     )
-    ws.policies.set_threshold("po_number", 0.85, "sup")
-    ws.policies.set_threshold(None, 0.88, "sup")
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith("# desk policy (supervisor sue)\n")
-    assert "default = 0.88  # agreed with audit" in text
-    saved = tomllib.loads(text)
-    assert saved["thresholds"]["fields"]["po_number"] == 0.85 and saved["thresholds"]["default"] == 0.88
-    assert ws.policy.threshold("po_number") == 0.85
+    kept = ws.policies.team_text()
+    for key, value, error in [
+        ("rules.nosuch", "true", NotFoundError),
+        ("rules", "true", NotFoundError),
+        ("thresholds.fields.nosuch", "0.5", NotFoundError),
+        ("rules.arithmetic", "1", InvalidValueError),
+        ("rules.max_total", "ten thousand", InvalidValueError),
+        ("rules.max_total", '"ten thousand"', InvalidValueError),
+        ("learning.holdout_share", "2", InvalidValueError),
+        ("export.buyer_country", '"Germany"', InvalidValueError),
+        ("thresholds.default", "true", InvalidValueError),
+    ]:
+        with pytest.raises(error):
+            ws.policies.set_value(key, value, "sup")
+    with pytest.raises(PermissionDeniedError):
+        ws.policies.set_value("rules.arithmetic", "false", "clerk")
+    assert ws.policies.team_text() == kept  # nothing refused was kept
+    assert ws.policy.arithmetic is True
 
 
-def test_a_policy_file_that_does_not_parse_is_refused_and_left_as_it_is(ws: Workspace) -> None:
+def test_a_desk_policy_file_that_does_not_parse_is_refused_and_left_as_it_is(ws: Workspace) -> None:
     path = ws.config.home / "routing.toml"
     path.write_text("[thresholds\ndefault = 0.9\n", encoding="utf-8")
     from idp_app.errors import ConfigError
@@ -66,11 +120,11 @@ def test_a_policy_file_that_does_not_parse_is_refused_and_left_as_it_is(ws: Work
     with pytest.raises(ConfigError, match="cannot read routing policy"):
         ws.policies.set_threshold(None, 0.8, "sup")
     assert path.read_text(encoding="utf-8") == "[thresholds\ndefault = 0.9\n"
+    assert ws.policies.team_text() == ""
 
 
-def test_a_threshold_is_saved_into_thresholds_written_as_an_inline_table(ws: Workspace) -> None:
+def test_a_team_threshold_goes_beside_thresholds_a_desk_wrote_as_an_inline_table(ws: Workspace) -> None:
     path = ws.config.home / "routing.toml"
-    path.write_text("thresholds = { default = 0.9 }\n", encoding="utf-8")
+    path.write_text("thresholds = { default = 0.8 }\n", encoding="utf-8")
     ws.policies.set_threshold("po_number", 0.85, "sup")
-    saved = tomllib.loads(path.read_text(encoding="utf-8"))
-    assert saved["thresholds"] == {"default": 0.9, "fields": {"po_number": 0.85}}
+    assert (ws.policy.default_threshold, ws.policy.threshold("po_number")) == (0.8, 0.85)
