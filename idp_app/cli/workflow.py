@@ -353,12 +353,54 @@ def threshold(
     field: Annotated[str | None, typer.Option(help="Only this field (default: the default threshold).")] = None,
     user: UserOpt = None,
 ) -> None:
-    """Change a confidence threshold of the routing policy (supervisors); saved in the data directory."""
+    """Change a confidence threshold of the team's routing policy (supervisors): kept in the database, so every
+    desk sharing it routes by it."""
     with _workspace() as ws:
         policy = ws.policies.set_threshold(field, value, _acting(ws, user))
     name = field or "default"
     shown = policy.threshold(field) if field else policy.default_threshold
-    out.print(f"threshold {name} = {shown:.2f} (saved to {ws.policies.user_file})", highlight=False, soft_wrap=True)
+    out.print(f"threshold {name} = {shown:.2f} (the team's policy, for every desk)", highlight=False, soft_wrap=True)
+
+
+policy_app = typer.Typer(
+    help="The routing policy: the defaults (resources/routing.toml), this desk's routing.toml, and the team's "
+    "policy in the database, each overriding the one before key by key.",
+    no_args_is_help=True,
+)
+
+
+@policy_app.command("show")
+@handle_errors
+def policy_show(
+    team: Annotated[bool, typer.Option("--team", help="Only the team's policy, as kept, with its comments.")] = False,
+) -> None:
+    """The policy in use (every key, with the layer it comes from), or the team's policy alone."""
+    with _workspace() as ws:
+        if team:
+            text = ws.policies.team_text()
+            text = text or "# the team has set nothing: the defaults and each desk's file apply\n"
+            out.print(text, end="", highlight=False, markup=False, soft_wrap=True)
+            return
+        rows = [(f"{key} = {value}", origin) for key, value, origin in ws.policies.explain()]
+        width = max(len(setting) for setting, _ in rows)
+        for setting, origin in rows:
+            out.print(f"{setting.ljust(width)}  # {origin}", highlight=False, markup=False, soft_wrap=True)
+
+
+@policy_app.command("set")
+@handle_errors
+def policy_set(
+    key: Annotated[
+        str, typer.Argument(help="A key of resources/routing.toml: rules.max_total, learning.holdout_share.")
+    ],
+    value: Annotated[str, typer.Argument(help='Its value as TOML writes it: "10000.00", true, 0.2, { EUR = "5000" }.')],
+    user: UserOpt = None,
+) -> None:
+    """Set one key of the team's policy (supervisors): kept in the database for every desk, and logged."""
+    with _workspace() as ws:
+        ws.policies.set_value(key, value, _acting(ws, user))
+        [(_, shown, _)] = [row for row in ws.policies.explain() if row[0] == key.strip()]
+    out.print(f"{key.strip()} = {shown} (the team's policy, for every desk)", highlight=False, markup=False)
 
 
 # -- users, db, audit ----------------------------------------------------------------------------------------
@@ -462,6 +504,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     for fn in (ingest, queue, show, claim, release, correct, approve, reject, reopen, reextract, threshold):
         app.command()(fn)
+    app.add_typer(policy_app, name="policy")
     app.add_typer(users_app, name="users")
     app.add_typer(db_app, name="db")
     app.add_typer(audit_app, name="audit")

@@ -192,8 +192,8 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
         raise NotExportable("the seller's VAT id is empty: EN 16931 needs it on an invoice with VAT (BR-S-02)")
     if not buyer_country:
         raise NotExportable(
-            'the buyer\'s country is not set: give buyer_country (e.g. "DE") in the export table of routing.toml, '
-            "the country of the company these invoices are addressed to"
+            "the buyer's country is not set: give the country of the company these invoices are addressed to, "
+            "for every desk with `idp policy set export.buyer_country '\"DE\"'` (supervisors)"
         )
 
     line_rates = [r for ln in record.lines if (r := ln.decimal("tax_rate")) is not None]

@@ -145,6 +145,25 @@ def test_threshold_takes_fields_of_every_schema_and_line_item_columns(home: Path
             assert ws.policy.threshold(name) == 0.85
 
 
+def test_policy_set_and_show_at_the_command_line(home: Path) -> None:
+    result = invoke("policy", "set", "rules.max_total", '{ EUR = "5000.00" }', "--user", "sup")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == 'rules.max_total = {EUR = "5000.00"} (the team\'s policy, for every desk)'
+    shown = invoke("policy", "show").stdout.splitlines()
+    [line] = [ln for ln in shown if ln.startswith("rules.max_total ")]
+    assert line.endswith("# the team's policy")
+    assert any(ln.startswith("rules.arithmetic = true") and ln.endswith("# default") for ln in shown)
+    assert 'max_total = {EUR = "5000.00"}' in invoke("policy", "show", "--team").stdout
+    line = assert_one_error_line(
+        invoke("policy", "set", "rules.max_total", "5000 EUR", "--user", "sup"), InvalidValueError.exit_code
+    )
+    assert "not a TOML value" in line
+    line = assert_one_error_line(
+        invoke("policy", "set", "rules.maxtotal", "1", "--user", "sup"), NotFoundError.exit_code
+    )
+    assert "rules.max_total" in line  # the keys there are
+
+
 # -- 4. numbers in range -----------------------------------------------------------------------------------
 
 
@@ -283,9 +302,11 @@ def test_commands_named_in_the_default_policy_exist() -> None:
         line for line in (RESOURCES / "routing.toml").read_text(encoding="utf-8").splitlines() if "#" in line
     )
     commands = dict(_commands(app))
-    mentioned = re.findall(r"idp ([a-z][a-z-]*)((?: --[a-z-]+(?: [A-Z]+)?)*)", comments)
-    for command, options in mentioned:
-        assert command in commands, f"idp {command}"
+    mentioned = re.findall(r"idp ([a-z][a-z-]*(?: [a-z][a-z-]*)?)((?: --[a-z-]+(?: [A-Z]+)?)*)", comments)
+    assert mentioned
+    for named, options in mentioned:
+        command = named if named in commands else named.split()[0]  # "idp policy set", "idp threshold and"
+        assert command in commands, f"idp {named}"
         flags = {flag for flag, _, _ in _options(commands[command])}
         for flag in re.findall(r"--[a-z-]+", options):
             assert flag in flags, f"idp {command} {flag}"
