@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from extractors.context import ExtractionContext
@@ -22,9 +23,9 @@ from extractors.errors import (
 )
 from extractors.geometry import BBox
 from extractors.ocr.engine import OcrEngine
-from extractors.readers.layout import assemble_page
+from extractors.readers.layout import assemble_page, upright
 from extractors.readers.ocr_pages import PageJob, ocr_page_image, ocr_pages
-from extractors.readers.pdf import extract_words, page_frame, text_turn, usable_text, words_to_tokens
+from extractors.readers.pdf import PageFrame, extract_words, page_frame, text_turn, usable_text, words_to_tokens
 from extractors.readers.pdfium_text import read_text_layer
 from extractors.readers.render import (
     PDFIUM_LOCK,
@@ -101,9 +102,7 @@ def _read_pdf_layer(
                 page.close()
             frame = layer.frame
             if layer.usable:
-                pages[i] = assemble_page(
-                    i, frame.width_pt, frame.height_pt, layer.tokens, rotation=frame.rotation, text_turn=layer.text_turn
-                )
+                pages[i] = _text_page(i, frame, layer.tokens, layer.text_turn)
             else:
                 jobs.append(
                     PageJob(str(path), i, True, float(ctx.ocr_dpi), frame.rotation, frame.width_pt, frame.height_pt)
@@ -116,6 +115,20 @@ def _read_pdf_layer(
     finally:
         pdf.close()
     return pages, jobs, einvoice
+
+
+def _text_page(index: int, frame: PageFrame, tokens: Sequence[Token], text_turn: int) -> Page:
+    """A text-layer page, turned upright where its text stands turned on the displayed page (a page given a
+    /Rotate its content does not make up for, a landscape table printed sideways), as a turned scan is: its size
+    and boxes are the upright page's, and its upright turn says how far the displayed page is turned to stand so.
+    Labels lie left of and above their values only on the upright page."""
+    turn = text_turn % 360
+    width, height = frame.width_pt, frame.height_pt
+    if turn:
+        tokens = upright(tokens, turn, width, height)
+        if turn % 180 == 90:
+            width, height = height, width
+    return assemble_page(index, width, height, tokens, rotation=frame.rotation, upright_turn=(360 - turn) % 360)
 
 
 def read_pdf_text_pdfplumber(path: Path) -> list[Page]:
@@ -134,9 +147,7 @@ def read_pdf_text_pdfplumber(path: Path) -> list[Page]:
             words = extract_words(page, turn)
             if usable_text(words):
                 tokens = words_to_tokens(page, words, i)
-                pages.append(
-                    assemble_page(i, frame.width_pt, frame.height_pt, tokens, rotation=frame.rotation, text_turn=turn)
-                )
+                pages.append(_text_page(i, frame, tokens, turn))
             page.close()
     return pages
 

@@ -141,27 +141,21 @@ def assemble_page(
     source: TokenSource = TokenSource.TEXT_LAYER,
     image_dpi: float | None = None,
     skew_deg: float = 0.0,
-    text_turn: int = 0,
     upright_turn: int = 0,
 ) -> Page:
-    """A page whose tokens are in reading order, with lines and blocks (by geometry unless ``groups`` given).
-
-    ``text_turn`` is how far the text is turned clockwise on the displayed page; lines and reading order are
-    found in the frame where it stands upright, while every box stays on the displayed page.
-    """
-    geo = upright(tokens, text_turn, width_pt, height_pt)
+    """A page whose tokens (on the upright page) are in reading order, with lines and blocks (by geometry unless
+    ``groups`` given)."""
     if groups is None:
-        groups = geometric_groups(geo)
+        groups = geometric_groups(tokens)
     block_lines: dict[int, list[Group]] = {}
     for g in groups:
         if g.members:
             block_lines.setdefault(g.block, []).append(g)
     block_boxes = {b: BBox.union_of(_box(tokens, g.members) for g in gs) for b, gs in block_lines.items()}
-    upright_boxes = {b: BBox.union_of(_box(geo, g.members) for g in gs) for b, gs in block_lines.items()}
     out_tokens: list[Token] = []
     out_lines: list[Line] = []
     out_blocks: list[Block] = []
-    for b in _reading_order(upright_boxes):
+    for b in _reading_order(block_boxes):
         line_ids: list[int] = []
         for g in block_lines[b]:
             ids: list[int] = []

@@ -162,8 +162,9 @@ def read_text_layer(page: Any, index: int) -> TextLayer:
         if box is None:
             continue
         first = word[0]
-        # Character angle is counter-clockwise in user space; the display adds the page's clockwise /Rotate.
-        turn = (round(-math.degrees(first.angle) / 90.0) * 90 + frame.rotation) % 360
+        # PDFium gives the character's angle clockwise (text running up the page: 270 degrees), as the page's
+        # /Rotate turns it on the display.
+        turn = (round(math.degrees(first.angle) / 90.0) * 90 + frame.rotation) % 360
         turns[turn] += len(text)
         size = max(ch.size for ch in word)
         font = first.font.split("+")[-1]

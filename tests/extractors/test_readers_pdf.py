@@ -68,7 +68,9 @@ def test_bold_from_font_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("rotate", [0, 90, 180, 270])
-def test_boxes_land_on_rendered_words_with_rotation_and_cropbox(tmp_path: Path, rotate: int) -> None:
+def test_a_page_given_a_rotation_is_read_upright_with_boxes_on_its_words(tmp_path: Path, rotate: int) -> None:
+    """A /Rotate the content does not make up for turns the page as displayed; it is read as the upright page
+    (labels left of their values), and its boxes land on the words of the page rendered and turned upright."""
     src = text_pdf(tmp_path / "src.pdf", size=20)
     writer = PdfWriter()
     writer.append(PdfReader(str(src)))
@@ -81,28 +83,57 @@ def test_boxes_land_on_rendered_words_with_rotation_and_cropbox(tmp_path: Path, 
 
     doc = read_document(out, CTX)
     p = doc.pages[0]
-    assert p.rotation == rotate
-    expected = (520, 500) if rotate in (0, 180) else (500, 520)
-    assert (round(p.width_pt), round(p.height_pt)) == expected
+    assert (p.rotation, p.upright_turn) == (rotate, (360 - rotate) % 360)
+    assert (round(p.width_pt), round(p.height_pt)) == (520, 500)
+    assert any("to stand upright" in w for w in doc.warnings) == bool(rotate)
     dpi = 72.0
-    image = render_page(out, 0, dpi)
+    image = render_page(out, 0, dpi, turn=p.upright_turn)
     assert image.size == (round(p.width_pt), round(p.height_pt))
     gray = np.asarray(image.convert("L"))
     plain = read_document(src, CTX)
     for word in ("ACME", "4711", "1234.50"):
         box = _token(doc, word).bbox_pt
         assert ink_share(gray, (box.x0, box.y0, box.x1, box.y1)) > 0.12, (rotate, word)
-        # The same word on the plain page, cropped (x - 40, y - 42) and turned clockwise, gives the same box.
+        # The same word on the plain page, cropped (x - 40, y - 42), gives the same box.
         b = _token(plain, word).bbox_pt
-        cx0, cy0, cx1, cy1 = b.x0 - 40, b.y0 - 42, b.x1 - 40, b.y1 - 42
-        w, h = 520, 500
-        want = {
-            0: (cx0, cy0, cx1, cy1),
-            90: (h - cy1, cx0, h - cy0, cx1),
-            180: (w - cx1, h - cy1, w - cx0, h - cy0),
-            270: (cy0, w - cx1, cy1, w - cx0),
-        }[rotate]
-        assert box.to_list(1) == pytest.approx(list(want), abs=0.6), (rotate, word)
+        assert box.to_list(1) == pytest.approx([b.x0 - 40, b.y0 - 42, b.x1 - 40, b.y1 - 42], abs=0.6), (rotate, word)
+    assert [p.line_text(line) for line in p.lines] == [plain.pages[0].line_text(line) for line in plain.pages[0].lines]
+
+
+@pytest.mark.parametrize(("rotate", "upright_turn"), [(0, 90), (90, 0), (270, 180)])
+def test_content_drawn_sideways_is_read_upright_whatever_its_page_rotation(
+    tmp_path: Path, rotate: int, upright_turn: int
+) -> None:
+    """Text drawn running up the page stands upright once the page is shown turned 90 degrees clockwise: with a
+    /Rotate of 90 nothing is turned; without one the page is turned 90 degrees; with 270, upside down, 180."""
+    from reportlab.pdfgen import canvas
+
+    from extractors.readers.core import read_pdf_text_pdfplumber
+
+    path = tmp_path / "landscape.pdf"
+    c = canvas.Canvas(str(path), pagesize=(595, 842))
+    c.translate(595, 0)
+    c.rotate(90)
+    c.setFont("Helvetica", 12)
+    c.drawString(72, 500, "Invoice No. 4711")
+    c.drawString(72, 480, "Total EUR 1234.50")
+    c.save()
+    writer = PdfWriter()
+    writer.append(PdfReader(str(path)))
+    if rotate:
+        writer.pages[0].rotate(rotate)
+    out = tmp_path / "shown.pdf"
+    writer.write(str(out))
+    for p in (read_document(out, CTX).pages[0], read_pdf_text_pdfplumber(out)[0]):
+        assert (p.rotation, p.upright_turn) == (rotate, upright_turn)
+        assert (p.width_pt, p.height_pt) == (842, 595)  # the upright page is landscape
+        assert [p.line_text(line) for line in p.lines] == ["Invoice No. 4711", "Total EUR 1234.50"]
+        number, total = _token_on(p, "4711").bbox_pt, _token_on(p, "Total").bbox_pt
+        assert total.y0 > number.y1  # the total's line below the number's on the upright page
+
+
+def _token_on(page, text):  # type: ignore[no-untyped-def]
+    return next(t for t in page.tokens if t.text == text)
 
 
 def test_garbage_text_layer_is_not_usable() -> None:
