@@ -86,8 +86,24 @@ def check_image_header(path: Path, kind: FileKind, max_pixels: int) -> None:
         check_pixels(width, height, max_pixels, path)
 
 
+def _eight_bit(frame: Image.Image) -> Image.Image:
+    """A grey frame of 16 or 32 bits (a scanner's 16-bit TIFF, a 16-bit PNG) as 8 bits, scaled rather than clipped:
+    Pillow's conversion to "L" clips every value above 255 to white, which leaves a 16-bit page blank."""
+    if frame.mode not in ("I", "F") and not frame.mode.startswith("I;16"):
+        return frame
+    values = np.asarray(frame, dtype=np.float64)
+    top = 65535.0 if frame.mode.startswith("I;16") else float(values.max(initial=0.0))
+    if frame.mode == "I" and top <= 65535.0:
+        top = 65535.0 if top > 255.0 else 255.0  # a 16-bit image Pillow opened as 32-bit integers
+    elif frame.mode == "F" and top <= 1.0:
+        top = 1.0  # values from 0 to 1
+    scaled = np.clip(values * (255.0 / max(top, 1e-9)), 0.0, 255.0)
+    return Image.fromarray(np.round(scaled).astype(np.uint8), mode="L")
+
+
 def _to_rgb(frame: Image.Image) -> Image.Image:
     """A frame in colour for display, transparency laid on white."""
+    frame = _eight_bit(frame)
     if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
         rgba = frame.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
@@ -95,6 +111,7 @@ def _to_rgb(frame: Image.Image) -> Image.Image:
 
 
 def _to_gray(frame: Image.Image) -> GrayImage:
+    frame = _eight_bit(frame)
     if frame.mode in ("1", "L"):
         return np.asarray(frame.convert("L"), dtype=np.uint8)
     if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):

@@ -124,6 +124,22 @@ def test_multi_page_tiff_and_jpeg_without_dpi(tmp_path: Path) -> None:
     assert page.image_dpi == 150 and page.width_pt == pytest.approx(first.width * 72 / 150)
 
 
+@pytest.mark.parametrize("suffix", [".tiff", ".png"])
+def test_a_16_bit_grey_scan_is_read_not_taken_for_a_blank_page(tmp_path: Path, suffix: str) -> None:
+    """Scanners write 16-bit grey TIFFs; Pillow's plain conversion to 8 bits clips them all but white."""
+    from extractors.readers.render import load_page_image
+
+    eight = draw_scan(dpi=200)
+    path = tmp_path / f"scan16{suffix}"
+    Image.fromarray(eight.astype(np.uint16) * 257).save(path, dpi=(200, 200))
+    assert Image.open(path).mode in ("I;16", "I")
+    gray = load_page_image(path, 0, 200.0, CTX.max_image_pixels).pixels
+    assert np.abs(gray.astype(int) - eight.astype(int)).max() <= 1
+    assert {"ACME", "4711", "1234.50"} <= set(_words(read_document(path, CTX)))
+    shown = np.asarray(render_page(path, 0, 72.0).convert("L"))
+    assert shown.min() < 100  # the page shown has its ink too
+
+
 def test_content_decides_not_the_extension(tmp_path: Path) -> None:
     path = tmp_path / "really_a_png.pdf"
     Image.fromarray(draw_scan(dpi=150)).save(path, format="PNG", dpi=(150, 150))
