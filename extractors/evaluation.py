@@ -62,8 +62,8 @@ def load_truth(dataset_dir: Path) -> list[TruthRecord]:
                     tuple(item for item in raw.get("line_items") or () if isinstance(item, dict)),
                 )
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: not a truth record ({exc})") from exc
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}:{n}: not a truth record ({type(exc).__name__}: {exc})") from exc
     return records
 
 
@@ -312,7 +312,7 @@ def summarise(
     by_doc: dict[str, list[FieldOutcome]] = {}
     for o in outcomes:
         by_doc.setdefault(o.doc_id, []).append(o)
-    n_docs = len(by_doc) + len(failed)
+    n_docs = max(documents, len(by_doc))  # a failed document is among ``documents``, its fields among the rows
     report.document_accuracy = sum(all(o.correct for o in rows) for rows in by_doc.values()) / n_docs if n_docs else 0.0
     conf = np.array([o.confidence for o in outcomes], dtype=float)
     ok = np.array([o.correct for o in outcomes], dtype=bool)

@@ -77,6 +77,26 @@ def test_summary_accuracy_document_accuracy_and_missing_fields() -> None:
     assert report.to_json()["fields"] == 4
 
 
+def test_a_document_that_failed_counts_once_among_the_documents(tmp_path: Path) -> None:
+    from extractors.context import ExtractionContext
+    from extractors.evaluation import run_dataset
+    from tests.extractors.test_readers_docs import text_pdf
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    text_pdf(docs / "ok.pdf")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<< nonsense\n")
+    lines = [
+        {"id": "ok", "file": "docs/ok.pdf", "fields": {"invoice_number": "4711"}},
+        {"id": "broken", "file": "docs/broken.pdf", "fields": {"invoice_number": "9"}},
+    ]
+    (tmp_path / "truth.jsonl").write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    report, _ = run_dataset(tmp_path, ExtractionContext())
+    assert report.documents == 2 and len(report.failed) == 1
+    assert report.per_field["invoice_number"]["accuracy"] == 0.5
+    assert report.document_accuracy == 0.5
+
+
 def test_risk_coverage_and_threshold_for_one_percent() -> None:
     conf = np.array([0.99] * 50 + [0.9] * 50 + [0.5] * 100)
     ok = np.array([1] * 50 + [1] * 49 + [0] + [1] * 50 + [0] * 50)
