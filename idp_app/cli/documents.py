@@ -14,6 +14,8 @@ from rich.table import Table
 
 from extractors.context import ExtractionContext
 from extractors.errors import ExtractionError, MissingFileError, UnsupportedFileError
+from idp_app.errors import InputError
+from idp_app.services.ingest import display_name
 from idp_app.services.values import LINE_ITEM_TYPES, PARTY_SEPARATOR
 
 
@@ -109,8 +111,15 @@ def eval_cmd(
     from extractors.pipeline import load_model
 
     if not (dataset_dir / "truth.jsonl").is_file():
-        print(f"error: {dataset_dir} has no truth.jsonl", file=sys.stderr)
-        raise typer.Exit(2)
+        print(
+            f"error: {dataset_dir} has no truth.jsonl (a dataset folder holds docs/ and truth.jsonl)", file=sys.stderr
+        )
+        raise typer.Exit(InputError.exit_code)
+    try:
+        total = len(load_truth(dataset_dir))
+    except (ValueError, OSError) as exc:  # a line that is no truth record, a file that cannot be read
+        print(f"error: {display_name(str(exc))}", file=sys.stderr)
+        raise typer.Exit(InputError.exit_code) from None
     ctx = ExtractionContext(use_einvoice=not no_einvoice)
     skip: frozenset[str] = frozenset()
     if held_out:
@@ -119,7 +128,6 @@ def eval_cmd(
         except ExtractionError as exc:
             print(_error_line(exc), file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
-    total = len(load_truth(dataset_dir))
     bar_console = Console(stderr=True)
     with Progress(console=bar_console, transient=True, disable=not bar_console.is_terminal) as progress:
         task = progress.add_task("extracting", total=min(total, limit) if limit else total)

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from idp_app.cli import app
 from idp_app.config import AppConfig
-from idp_app.errors import ConfigError, InvalidValueError, NotFoundError, PermissionDeniedError
+from idp_app.errors import ConfigError, InputError, InvalidValueError, NotFoundError, PermissionDeniedError
 from idp_app.services import Workspace
 from idp_app.services.values import LINE_ITEM_TYPES, RESOURCES, schema_types
 
@@ -162,6 +162,14 @@ def test_policy_set_and_show_at_the_command_line(home: Path) -> None:
         invoke("policy", "set", "rules.maxtotal", "1", "--user", "sup"), NotFoundError.exit_code
     )
     assert "rules.max_total" in line  # the keys there are
+
+
+def test_eval_of_a_truth_file_that_does_not_parse_says_which_line(tmp_path: Path) -> None:
+    (tmp_path / "truth.jsonl").write_text('{"id": "a", "file": "docs/a.pdf"}\nnot json\n[1, 2]\n', encoding="utf-8")
+    line = assert_one_error_line(invoke("eval", str(tmp_path)), InputError.exit_code)
+    assert "truth.jsonl:2: not a truth record" in line
+    line = assert_one_error_line(invoke("eval", str(tmp_path / "nowhere")), InputError.exit_code)
+    assert "has no truth.jsonl" in line
 
 
 # -- 4. numbers in range -----------------------------------------------------------------------------------
