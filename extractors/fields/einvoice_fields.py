@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from extractors.document import Document
+from extractors.document import Document, DocumentType, TokenSource
 from extractors.results import ExtractionResult, FieldValue, LineItem
 
 
@@ -37,8 +37,23 @@ def merge_einvoice(path: Path, doc: Document, result: ExtractionResult) -> Extra
     if data is None:
         return result
     fields = dict(result.fields)
+    taken = 0
     for name, fv in dict(getattr(data, "fields", {})).items():
         if isinstance(fv, FieldValue) and fv.found:
             fields[name] = fv
+            taken += 1
+    if not doc.pages:  # a bare e-invoice: what its XML does not give, the document does not have
+        for name, fv in fields.items():
+            if not fv.found:
+                fields[name] = FieldValue(
+                    name, None, confidence=1.0, source=TokenSource.EINVOICE, evidence=(NOT_IN_XML,)
+                )
     items: tuple[LineItem, ...] = tuple(getattr(data, "line_items", ())) or result.line_items
-    return replace(result, fields=fields, line_items=items)
+    doc_type, type_confidence = result.doc_type, result.type_confidence
+    if taken and doc_type != DocumentType.CONTRACT:
+        doc_type, type_confidence = DocumentType.INVOICE, 1.0  # an e-invoice says what it is
+    return replace(result, doc_type=doc_type, type_confidence=type_confidence, fields=fields, line_items=items)
+
+
+NOT_IN_XML = "not in the e-invoice"
+"""Evidence of a field a bare e-invoice XML does not give."""
