@@ -50,7 +50,10 @@ def validate_einvoice_xml(xml: bytes, path: Path | None = None) -> str:
 
 
 def pick_einvoice(attachments: dict[str, list[bytes]]) -> bytes | None:
-    """The first attachment that is a CII / UBL invoice, the names the standards prescribe first."""
+    """The first attachment that is a CII / UBL invoice, the names the standards prescribe first.
+
+    Where none is, but an attachment has a name the standards prescribe ("factur-x.xml"), that one is returned as
+    it is: a damaged e-invoice, which reading it then reports, rather than a PDF that seems to carry none."""
     names = sorted(attachments, key=lambda n: (n.lower() not in PREFERRED_NAMES, n.lower()))
     for name in names:
         if not name.lower().endswith(".xml"):
@@ -58,7 +61,8 @@ def pick_einvoice(attachments: dict[str, list[bytes]]) -> bytes | None:
         for payload in attachments[name]:
             if einvoice_namespace(payload):
                 return bytes(payload)
-    return None
+    damaged = [payload for name in names if name.lower() in PREFERRED_NAMES for payload in attachments[name]]
+    return bytes(damaged[0]) if damaged else None
 
 
 def einvoice_from_pdfium(pdf: Any) -> bytes | None:

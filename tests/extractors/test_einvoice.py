@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from extractors.context import ExtractionContext
-from extractors.document import TokenSource
+from extractors.document import DocumentType, TokenSource
 from extractors.einvoice import find_einvoice_xml, locate_values, parse_einvoice, read_einvoice
 from extractors.errors import CorruptFileError, UnsupportedFileError
 from extractors.readers import read_document
@@ -257,6 +257,36 @@ def test_bare_xml_files_are_documents_without_pages(tmp_path: Path) -> None:
     other.write_text('<?xml version="1.0"?><rss><channel/></rss>')
     with pytest.raises(UnsupportedFileError):
         read_document(other, ExtractionContext())
+
+
+def test_a_bare_e_invoice_is_an_invoice_and_lacks_what_its_xml_lacks(tmp_path: Path) -> None:
+    from extractors.pipeline import extract
+
+    path = tmp_path / "ubl.xml"
+    path.write_bytes(_ubl())
+    result = extract(path, ExtractionContext())
+    assert (result.doc_type, result.type_confidence) == (DocumentType.INVOICE, 1.0)
+    found = {n: f for n, f in result.fields.items() if f.found}
+    assert found and all(f.confidence == 1.0 and f.source == TokenSource.EINVOICE for f in found.values())
+    absent = [f for f in result.fields.values() if not f.found]
+    assert absent and all(f.confidence == 1.0 and f.source == TokenSource.EINVOICE for f in absent)
+
+
+def test_a_damaged_factur_x_attachment_is_reported_and_the_page_still_read(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    from extractors.pipeline import extract
+
+    plain = text_pdf(tmp_path / "plain.pdf", pages=(PRINTED,))
+    writer = PdfWriter()
+    writer.append(PdfReader(str(plain)))
+    writer.add_attachment("factur-x.xml", CII.encode()[:200])  # cut off in the middle of an element
+    path = tmp_path / "damaged.pdf"
+    writer.write(str(path))
+    result = extract(path, ExtractionContext())
+    assert any(w.startswith("embedded e-invoice not read: ") for w in result.warnings), result.warnings
+    assert result.fields["invoice_number"].value == "RE-2024-0815"  # read from the page
+    assert result.fields["invoice_number"].source == TokenSource.TEXT_LAYER
 
 
 PRINTED = (
