@@ -24,6 +24,9 @@ class FileKind(StrEnum):
     XML = "application/xml"
 
 
+_UTF16 = {b"\xff\xfe": "utf-16", b"\xfe\xff": "utf-16", b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"}
+
+
 def sniff_kind(head: bytes, path: Path | None = None) -> FileKind:
     """The kind of document whose first bytes are ``head``; :class:`UnsupportedFileError` for anything else."""
     where = str(path) if path else None
@@ -37,6 +40,9 @@ def sniff_kind(head: bytes, path: Path | None = None) -> FileKind:
         return FileKind.JPEG
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return FileKind.TIFF
+    codec = _UTF16.get(head[:2])
+    if codec is not None:  # XML in UTF-16, with or without its byte-order mark
+        head = head.decode(codec, errors="ignore").encode()
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"<") and any(ns.encode() in head for ns in EINVOICE_NAMESPACES):
         return FileKind.XML

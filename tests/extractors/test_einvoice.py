@@ -253,6 +253,11 @@ def test_bare_xml_files_are_documents_without_pages(tmp_path: Path) -> None:
         doc = read_document(path, ExtractionContext())
         assert doc.pages == () and doc.einvoice_xml == xml and doc.mime_type == "application/xml"
         assert find_einvoice_xml(path) == xml
+    for codec in ("utf-16", "utf-16-le"):  # with its byte-order mark, and without
+        path = tmp_path / f"{codec}.xml"
+        path.write_bytes(_ubl().decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(codec))
+        doc = read_document(path, ExtractionContext())
+        assert doc.mime_type == "application/xml" and parse_einvoice(doc.einvoice_xml or b"").value("invoice_number")
     other = tmp_path / "feed.xml"
     other.write_text('<?xml version="1.0"?><rss><channel/></rss>')
     with pytest.raises(UnsupportedFileError):
