@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -388,3 +389,21 @@ def test_a_receipt_number_is_expected_but_not_required_and_expected_defaults_to_
         assert spec.expected == spec.required, spec.name
     spec = parse_schema({"fields": {"ref": {"type": "identifier", "expected": True}}}, "x").field("ref")
     assert (spec.required, spec.expected) == (False, True)
+
+
+@pytest.mark.parametrize("label", ["MWST-Nr. CHE-116.281.710 MWST", "UID: CHE-116.281.710"])
+def test_a_swiss_vat_number_under_its_own_labels_is_the_vendors(tmp_path: Path, label: str) -> None:
+    from extractors.pipeline import extract
+    from tests.extractors.test_readers_docs import text_pdf
+
+    lines = (
+        ("Alpenblick Handels AG", 72, 80),
+        ("Bahnhofstrasse 12, 8001 Zürich", 72, 95),
+        (label, 72, 110),
+        ("Rechnung Nr. 2024-117", 72, 160),
+        ("Datum: 05.03.2024", 350, 160),
+        ("Total CHF 1'234.50", 350, 300),
+    )
+    result = extract(text_pdf(tmp_path / "ch.pdf", pages=(lines,)), ExtractionContext())
+    vat = result.fields["vendor_vat_id"]
+    assert vat.value == "CHE116281710" and vat.confidence >= 0.5, vat
