@@ -24,3 +24,6 @@ class ExtractionContext:
     second_look: bool = True
     """Read a scanned page once more, as one block of text, when a required field was not found on it or is more
     likely wrong than right; each field then keeps the more confident of its two readings."""
+    doc_type: str | None = None
+    """The document's type as a person set it (invoice, receipt, contract): its fields are read as that type's and
+    the type is not classified. None: the type is classified from the page."""

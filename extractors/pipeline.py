@@ -204,6 +204,8 @@ def extract_document(
     """Fields, line items and type of a read document, each field with a box and a calibrated confidence."""
     timing: dict[str, float] = dict(doc.timing_ms)
     t0 = time.perf_counter()
+    if doc_type is None and ctx.doc_type:
+        doc_type = DocumentType(ctx.doc_type)  # as a person set it
     if doc_type is None:
         dtype, type_conf = classify(doc)
     else:

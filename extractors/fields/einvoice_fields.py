@@ -50,7 +50,7 @@ def merge_einvoice(path: Path, doc: Document, result: ExtractionResult) -> Extra
                 )
     items: tuple[LineItem, ...] = tuple(getattr(data, "line_items", ())) or result.line_items
     doc_type, type_confidence = result.doc_type, result.type_confidence
-    if taken and doc_type != DocumentType.CONTRACT:
+    if taken and doc_type != DocumentType.CONTRACT and result.type_confidence < 1.0:
         doc_type, type_confidence = DocumentType.INVOICE, 1.0  # an e-invoice says what it is
     return replace(result, doc_type=doc_type, type_confidence=type_confidence, fields=fields, line_items=items)
 
