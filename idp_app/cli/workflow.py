@@ -348,6 +348,23 @@ def reextract(doc_id: Annotated[int, typer.Argument(metavar="DOC")], user: UserO
 
 
 @handle_errors
+def set_type(
+    doc_id: Annotated[int, typer.Argument(metavar="DOC")],
+    doc_type: Annotated[str, typer.Argument(metavar="TYPE", help="invoice, receipt or contract.")],
+    user: UserOpt = None,
+) -> None:
+    """Say what a claimed document is (an invoice taken for "other") and read it again as that type: its fields
+    become that type's, routed afresh, and it goes back to the queue. It is then learned from when approved."""
+    with _workspace() as ws:
+        report = ws.ingest.set_type(doc_id, doc_type.strip().lower(), _acting(ws, user))
+        doc = ws.documents.get(doc_id)
+    if report.failures:
+        err.print(f"[red]error:[/red] reading {doc_id} again failed: {escape(report.failures[0][2])}", highlight=False)
+        raise typer.Exit(ExtractionError.exit_code)
+    out.print(f"document {doc_id} is now read as {doc.doc_type}: {doc.status.value}", highlight=False)
+
+
+@handle_errors
 def threshold(
     value: Annotated[float, typer.Argument(help="The confidence a field needs to pass without review (0..1).")],
     field: Annotated[str | None, typer.Option(help="Only this field (default: the default threshold).")] = None,
@@ -504,6 +521,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     for fn in (ingest, queue, show, claim, release, correct, approve, reject, reopen, reextract, threshold):
         app.command()(fn)
+    app.command("set-type")(set_type)
     app.add_typer(policy_app, name="policy")
     app.add_typer(users_app, name="users")
     app.add_typer(db_app, name="db")

@@ -114,6 +114,8 @@ class Document(Base):
     min_confidence: Mapped[float | None] = mapped_column(Float)
     doc_type: Mapped[str | None] = mapped_column(String(20))
     type_confidence: Mapped[float | None] = mapped_column(Float)
+    type_set_by: Mapped[str | None] = mapped_column(String(80))
+    """Who set the document's type in review; extraction then reads it as that type rather than classifying it."""
     page_count: Mapped[int | None] = mapped_column(Integer)
     model_version: Mapped[str | None] = mapped_column(String(80))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="SET NULL"))

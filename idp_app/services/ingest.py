@@ -23,6 +23,7 @@ so tests run a fake extractor that crashes or returns nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import socket
@@ -48,7 +49,7 @@ from idp_app.config import AppConfig
 from idp_app.db.engine import Database
 from idp_app.db.models import Document, Extraction, FieldRow, Reason, utcnow
 from idp_app.domain import DocumentStatus as S
-from idp_app.errors import ConfigError, InputError, NotFoundError
+from idp_app.errors import ConfigError, InputError, InvalidValueError, NotFoundError
 from idp_app.services import audit, lifecycle
 from idp_app.services.documents import load_document
 from idp_app.services.evaluate import (
@@ -61,6 +62,7 @@ from idp_app.services.evaluate import (
 )
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
+from idp_app.services.queue import holding
 from idp_app.services.routing import REOPENED, RoutingPolicy, route
 from idp_app.services.storage import FileStore, sha256_of, stored_suffix
 from idp_app.services.users import Permission, User, acting_user
@@ -229,6 +231,10 @@ def _field_row(fv: FieldValue, row: int) -> FieldRow:
     )
 
 
+SETTABLE_TYPES = ("invoice", "receipt", "contract")
+"""The types a person may give a document (what extraction reads; "other" is the classifier's want of one)."""
+
+
 class IngestService:
     def __init__(
         self,
@@ -249,6 +255,7 @@ class IngestService:
         """This service's name as the holder of the documents it extracts."""
         self.before_extract: list[Callable[[], None]] = []
         """Called before documents are extracted (a desk's model files brought up to date with the database)."""
+        self._given_types: dict[int, str | None] = {}
 
     # -- step 1: import --------------------------------------------------------------------------------------
 
@@ -394,7 +401,7 @@ class IngestService:
         if workers <= 0:
             while started := take(1):
                 [(doc_id, path)] = started
-                finished(doc_id, path, _run(self.extract, path, self.context))
+                finished(doc_id, path, _run(self.extract, path, self._context_for(doc_id)))
             return
         ctx = multiprocessing.get_context(self._start_method)
         while waiting:  # a new pool each time a worker died and broke the last one
@@ -420,7 +427,7 @@ class IngestService:
             for doc_id, path in retry:
                 with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=die_with_parent) as single:
                     try:
-                        outcome = single.submit(_run, self.extract, path, self.context).result()
+                        outcome = single.submit(_run, self.extract, path, self._context_for(doc_id)).result()
                     except BrokenProcessPool:
                         outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
                 finished(doc_id, path, outcome)
@@ -443,7 +450,14 @@ class IngestService:
     def _submit(
         self, pool: Executor, todo: list[tuple[int, Path]]
     ) -> dict[Future[tuple[str, Any, str, str]], tuple[int, Path]]:
-        return {pool.submit(_run, self.extract, path, self.context): (doc_id, path) for doc_id, path in todo}
+        return {
+            pool.submit(_run, self.extract, path, self._context_for(doc_id)): (doc_id, path) for doc_id, path in todo
+        }
+
+    def _context_for(self, doc_id: int) -> ExtractionContext:
+        """The context a document is extracted with: the run's, with the type a person set for it."""
+        given = self._given_types.get(doc_id)
+        return dataclasses.replace(self.context, doc_type=given) if given else self.context
 
     def _start(self, ids: list[int], report: IngestReport) -> list[tuple[int, Path]]:
         """Mark documents ``extracting`` by this run (one transaction, rows locked); pass over those another run
@@ -466,6 +480,7 @@ class IngestService:
                 lifecycle.transition(s, doc, S.EXTRACTING, SYSTEM, attempt=doc.attempts, run=self.run_id)
                 doc.claimed_by = self.run_id
                 doc.lease_expires_at = now + timedelta(seconds=EXTRACT_LEASE_SECONDS)
+                self._given_types[doc.id] = doc.doc_type if doc.type_set_by else None
                 todo.append((doc.id, self._store.path_for(doc.sha256, doc.suffix)))
         return todo
 
@@ -582,6 +597,27 @@ class IngestService:
             doc.attempts = 0
             lifecycle.transition(s, doc, S.EXTRACTING, actor.name, reextract=True)
             doc.claimed_by = self.run_id  # held by this run at once: a hot-folder watch does not take it meanwhile
+            doc.lease_expires_at = self._db.now(s) + timedelta(seconds=EXTRACT_LEASE_SECONDS)
+        return self.extract_pending(workers=workers, ids=[doc_id])
+
+    def set_type(self, doc_id: int, doc_type: str, user: User | str, *, workers: int = 0) -> IngestReport:
+        """Say what a document in review is (an invoice the classifier took for "other", a receipt taken for an
+        invoice) and read it again as that type: its fields are those of the type's schema, routed afresh. Only
+        the clerk holding the document's claim may; it goes back to the queue, unclaimed. Corrections made before
+        are kept in its history, not in its fields. The type holds when the document is extracted again."""
+        if doc_type not in SETTABLE_TYPES:
+            raise InvalidValueError(f"a document's type is one of {', '.join(SETTABLE_TYPES)}, not {doc_type!r}")
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            doc = holding(s, doc_id, actor.name)
+            original = self._store.path_for(doc.sha256, doc.suffix)
+            if not original.is_file():
+                raise ConfigError(f"document {doc_id}'s original is not in {self._store.root} (IDP_FILES_DIR)")
+            audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc.doc_type, new=doc_type)
+            doc.doc_type, doc.type_set_by, doc.attempts = doc_type, actor.name, 0
+            lifecycle.transition(s, doc, S.NEEDS_REVIEW, actor.name, released=actor.name)
+            lifecycle.transition(s, doc, S.EXTRACTING, actor.name, reextract=True, doc_type=doc_type)
+            doc.claimed_by = self.run_id
             doc.lease_expires_at = self._db.now(s) + timedelta(seconds=EXTRACT_LEASE_SECONDS)
         return self.extract_pending(workers=workers, ids=[doc_id])
 

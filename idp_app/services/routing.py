@@ -700,7 +700,13 @@ def route(
         *check_rules(fields, line_amounts, facts, policy, doc_type, line_rates),
     ]
     if doc_type == "other":
-        reasons.insert(0, Reason("unknown_type", "the document type was not recognised"))
+        reasons.insert(
+            0,
+            Reason(
+                "unknown_type",
+                "the document type was not recognised: say what it is (Ctrl+Shift+T, idp set-type), or reject it",
+            ),
+        )
     if reasons:
         return RoutingDecision(True, tuple(reasons))
     if qa_sampled(sha256, policy.qa_sample_rate):

@@ -676,3 +676,45 @@ def test_a_model_measured_against_one_no_longer_in_use_is_not_promoted(ws: Works
     assert reg.active().version == "v-a"  # type: ignore[union-attr]
     with pytest.raises(InvalidValueError, match="needs a reason"):
         reg.promote("v-c", "sup")
+
+
+def test_a_document_the_classifier_could_not_type_is_set_to_an_invoice_by_its_clerk_and_learned(
+    ws: Workspace, config: AppConfig, tmp_path: Path
+) -> None:
+    """No word on it says "invoice": it is "other", whose corrections were never learned. Its clerk says what it
+    is; it is read again as an invoice, approved, and remembered; extracted again, it stays an invoice."""
+    from idp_app.errors import ClaimError, IllegalTransitionError
+    from idp_app.learning.extract import learned_state
+    from tests.extractors.test_memory import FIRST, VENDOR, odd_invoice
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    odd_invoice(folder / "a.pdf", VENDOR, FIRST, [("Canvas tent", "250.00"), ("Rope 20 m", "60.00")])
+    with Workspace.open(config) as desk:
+        desk.ingest.ingest([folder], workers=0)
+        [item] = desk.queue.list()
+        assert desk.documents.get(item.id).doc_type == "other"
+        with pytest.raises(ClaimError):
+            desk.ingest.set_type(item.id, "invoice", "clerk")  # not claimed
+        desk.queue.claim(item.id, "clerk")
+        with pytest.raises(InvalidValueError):
+            desk.ingest.set_type(item.id, "memo", "clerk")
+        with pytest.raises(ClaimError):
+            desk.ingest.set_type(item.id, "invoice", "clerk2")  # another clerk's document
+        report = desk.ingest.set_type(item.id, "invoice", "clerk")
+        assert report.extracted == 1
+        doc = desk.documents.get(item.id)
+        assert (doc.doc_type, doc.status.value) == ("invoice", "needs_review")
+        assert "unknown_type" not in {r.code for r in doc.reasons}
+        [entry] = [r for r in desk.audit.records(item.id) if r.action == "type_set"]
+        assert (entry.actor, entry.details["old"], entry.details["new"]) == ("clerk", "other", "invoice")
+        desk.queue.claim(item.id, "clerk")
+        for name, key in (("net_amount", "net"), ("tax_amount", "tax"), ("total_amount", "total")):
+            desk.review.correct(item.id, name, FIRST[key], "clerk")
+        desk.review.approve(item.id, "clerk")
+        assert learned_state(config.models_dir)[1].entries  # the vendor's layout is remembered
+        with pytest.raises(IllegalTransitionError):
+            desk.ingest.set_type(item.id, "receipt", "clerk")  # approved: its type stands
+        desk.review.reopen(item.id, "sup", "read it again")
+        desk.ingest.reextract(item.id, "sup")
+        assert desk.documents.get(item.id).doc_type == "invoice"  # the type a person set holds
