@@ -51,6 +51,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
         supervisor_only=True,
     ),
     ActionSpec("reject", "Reject\u2026", ("Ctrl+Shift+R",), "Reject the document with a reason"),
+    ActionSpec(
+        "set_type",
+        "Document type\u2026",
+        ("Ctrl+Shift+T",),
+        "Say what the document is (invoice, receipt, contract) and read it again as that",
+    ),
     ActionSpec("undo", "Undo", ("Ctrl+Z",), "Undo the last correction"),
     ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the correction undone"),
     ActionSpec("zoom_in", "Zoom in", ("+", "=", "Ctrl++"), "Zoom in on the page"),

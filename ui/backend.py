@@ -66,6 +66,10 @@ class ReviewBackend(Protocol):
 
     def reject(self, document_id: int, user: UserSession, reason: str) -> None: ...
 
+    def set_type(self, document_id: int, user: UserSession, doc_type: str) -> DocumentView:
+        """Read a claimed document again as ``doc_type`` (invoice, receipt, contract) and return it, still claimed."""
+        ...
+
     def renew(self, document_id: int, user: UserSession) -> None:
         """Extend the claim while the clerk is still working on the document."""
         ...

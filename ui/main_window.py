@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from extractors.document import Token, TokenSource
 from extractors.geometry import BBox
+from idp_app.services.ingest import SETTABLE_TYPES
 from ui.actions import ShortcutsDialog, make_actions
 from ui.backend import LineItemEdit, ReviewBackend
 from ui.export import ExportControl
@@ -43,6 +44,11 @@ class Prompts:
         """One line of text (Enter gives it, Escape cancels)."""
         text, ok = QInputDialog.getText(parent, title, label)
         return text.strip() if ok and text.strip() else None
+
+    def ask_choice(self, parent: QWidget, title: str, label: str, items: list[str], current: int) -> str | None:
+        """One of ``items`` (Enter gives it, Escape cancels)."""
+        item, ok = QInputDialog.getItem(parent, title, label, items, current, False)
+        return item if ok else None
 
     def inform(self, parent: QWidget, title: str, text: str) -> None:
         QMessageBox.information(parent, title, text)
@@ -183,6 +189,7 @@ class MainWindow(QMainWindow):
         a["approve"].triggered.connect(lambda: self.approve(override=False))
         a["approve_override"].triggered.connect(lambda: self.approve(override=True))
         a["reject"].triggered.connect(self.reject_document)
+        a["set_type"].triggered.connect(self.set_document_type)
         a["undo"].triggered.connect(r.undo_stack.undo)
         a["redo"].triggered.connect(r.undo_stack.redo)
         a["zoom_in"].triggered.connect(self.page_view.zoom_in)
@@ -217,7 +224,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a = self.actions_by_name
         groups = {
-            "&Document": ("approve", "approve_override", "reject", "open_next", "focus_queue"),
+            "&Document": ("approve", "approve_override", "reject", "set_type", "open_next", "focus_queue"),
             "&Edit": ("undo", "redo", "accept_field", "next_field", "previous_field", "apply_fix"),
             "&Line items": ("add_row", "delete_row", "split_row", "merge_rows"),
             "&View": (
@@ -522,6 +529,23 @@ class MainWindow(QMainWindow):
         reason = self.prompts.ask_text(self, "Reject document", "Why is this document rejected?")
         if reason:
             self._when_saved(lambda: self.review.reject(reason))
+
+    def set_document_type(self) -> None:
+        doc = self.review.doc
+        if doc is None:
+            return
+        types = list(SETTABLE_TYPES)
+        current = types.index(doc.doc_type) if doc.doc_type in types else 0
+        chosen = self.prompts.ask_choice(
+            self,
+            "Document type",
+            f"This document was read as {doc.doc_type}. What is it?\n"
+            "It is read again as that: its fields become that type's, and corrections made so far are replaced.",
+            types,
+            current,
+        )
+        if chosen and chosen != doc.doc_type:
+            self._when_saved(lambda: self.review.set_type(chosen))
 
     # -- settings --------------------------------------------------------------------------------------------------
     def _restore_settings(self) -> None:

@@ -289,6 +289,17 @@ class ReviewController(QObject):
             serial=True,
         )
 
+    def set_type(self, doc_type: str) -> None:
+        """Read the open document again as ``doc_type``; it opens again with that type's fields."""
+        doc = self.doc
+        if doc is None:
+            return
+        user = self.user
+        self.message.emit(f"Reading document {doc.document_id} again as {doc_type}\u2026")
+        self.runner.submit(
+            lambda: self.backend.set_type(doc.document_id, user, doc_type), self._opened, self._failed, serial=True
+        )
+
     def _decided(self, document_id: int, how: str) -> None:
         self.message.emit(f"Document {document_id} {how}.")
         self.decided.emit(document_id, how)

@@ -27,6 +27,7 @@ class FakeBackend:
         self.ocr_tokens: list[Token] = []
         self.row_edits: list[tuple[str, int, int | None]] = []
         self.renewed: list[int] = []
+        self.typed: list[tuple[int, str]] = []
         self.version = DEFAULT_MODEL
         self.retrain_result = RetrainOutcome(
             "promoted", "v0002-abcd1234", ("accuracy rises from 0.900 to 0.950",), 0.9, 0.95, 4, 1, 12, 80, 3.0
@@ -113,6 +114,11 @@ class FakeBackend:
     def reject(self, document_id: int, user: UserSession, reason: str) -> None:
         self.docs[document_id] = replace(self.docs[document_id], status="rejected")
         self.decisions.append((document_id, "rejected", reason))
+
+    def set_type(self, document_id: int, user: UserSession, doc_type: str) -> DocumentView:
+        self.docs[document_id] = replace(self.docs[document_id], doc_type=doc_type)
+        self.typed.append((document_id, doc_type))
+        return self.docs[document_id]
 
     def renew(self, document_id: int, user: UserSession) -> None:
         self.renewed.append(document_id)

@@ -23,9 +23,14 @@ class CannedPrompts(Prompts):
     def __init__(self) -> None:
         self.answers: list[str | None] = []
         self.informed: list[str] = []
+        self.choices: list[tuple[list[str], str]] = []
         self.shortcuts_shown = 0
 
     def ask_text(self, parent: QWidget, title: str, label: str) -> str | None:
+        return self.answers.pop(0) if self.answers else None
+
+    def ask_choice(self, parent: QWidget, title: str, label: str, items: list[str], current: int) -> str | None:
+        self.choices.append((items, items[current]))
         return self.answers.pop(0) if self.answers else None
 
     def inform(self, parent: QWidget, title: str, text: str) -> None:
@@ -195,6 +200,22 @@ def test_missing_file_shows_message_and_can_be_rejected(qtbot: QtBot) -> None:
     window.action("reject").trigger()
     _settle(qtbot, window)
     assert backend.decisions == [(1, "rejected", "file lost")]
+
+
+def test_the_clerk_says_what_a_document_is_and_it_opens_again_as_that(qtbot: QtBot) -> None:
+    backend = FakeBackend([replace(make_doc(1), doc_type="other"), make_doc(2)])
+    window, prompts = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    assert window.document is not None and window.document.document_id == 1
+    window.action("set_type").trigger()  # cancelled: nothing happens
+    _settle(qtbot, window)
+    assert backend.typed == [] and prompts.choices == [(["invoice", "receipt", "contract"], "invoice")]
+    prompts.answers = ["receipt"]
+    window.action("set_type").trigger()
+    _settle(qtbot, window)
+    assert backend.typed == [(1, "receipt")]
+    assert window.document is not None and (window.document.document_id, window.document.doc_type) == (1, "receipt")
+    assert "receipt" in window.fields.heading.text()
 
 
 def test_zoom_keys_and_layout_are_remembered(qtbot: QtBot, backend: FakeBackend) -> None:
