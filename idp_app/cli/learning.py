@@ -214,11 +214,11 @@ def simulate_cmd(
         )
     out.print(table)
     s = report.summary()
+    ratio = "none: no corrections at first" if s["corrections_ratio"] is None else f"{s['corrections_ratio']:.3f}"
     out.print(
         f"first {s['edge']}: {s['first']['corrections_per_document']:.2f} corrections/doc, accuracy "
         f"{s['first']['field_accuracy']:.3f}; last {s['edge']}: {s['last']['corrections_per_document']:.2f} "
-        f"corrections/doc, accuracy {s['last']['field_accuracy']:.3f} (ratio {s['corrections_ratio']}, "
-        f"gain {s['accuracy_gain']:+.3f})",
+        f"corrections/doc, accuracy {s['last']['field_accuracy']:.3f} (ratio {ratio}, gain {s['accuracy_gain']:+.3f})",
         highlight=False,
     )
     for part in ("first", "last"):

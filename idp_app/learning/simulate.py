@@ -45,9 +45,10 @@ class DocumentOutcome:
     index: int
     doc_id: str
     fields: int
+    """The fields the truth names, and those read where the truth has none (which the clerk clears)."""
     corrections: int
     score: float
-    """Sum of field scores (1/0, or F1 for lists of names)."""
+    """Sum of field scores (1/0, or F1 for lists of names); a value cleared scores 0."""
     passing: int
     """Fields at or above their routing threshold (they would pass without review)."""
     passing_wrong: int
@@ -79,6 +80,11 @@ class SimulationReport:
             "model_version": rows[-1].model_version if rows else "",
         }
 
+    def _corrections(self, start: int, end: int) -> float:
+        """Corrections per document in ``start:end``, unrounded."""
+        rows = self.outcomes[start:end]
+        return sum(r.corrections for r in rows) / max(len(rows), 1)
+
     def curve(self, size: int) -> list[dict[str, Any]]:
         return [self.window(i, i + size) for i in range(0, len(self.outcomes), size)]
 
@@ -96,8 +102,8 @@ class SimulationReport:
             "edge": k,
             "first": {**first, "corrected_fields": self.corrected_fields(0, k)},
             "last": {**last, "corrected_fields": self.corrected_fields(n - k, n)},
-            "corrections_ratio": round(last["corrections_per_document"] / first["corrections_per_document"], 3)
-            if first["corrections_per_document"]
+            "corrections_ratio": round(self._corrections(n - k, n) / self._corrections(0, k), 3)
+            if self._corrections(0, k)
             else None,
             "accuracy_gain": round(last["field_accuracy"] - first["field_accuracy"], 4),
             "retrains": [
@@ -253,7 +259,7 @@ class Replay:
         return DocumentOutcome(
             index,
             record.id,
-            len(outcomes),
+            len(outcomes) + len(spurious),  # a value the clerk cleared was a field wrong too
             len(wrong) + len(spurious),
             sum(o.score for o in outcomes),
             passing,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from idp_app.learning.simulate import Replay
+from idp_app.learning.simulate import DocumentOutcome, Replay, SimulationReport
 from idp_app.samples.corpus import make_invoice
 from idp_app.samples.invoice_layouts import LAYOUT_IDS
 from idp_app.samples.invoice_spec import random_invoice_spec
@@ -83,3 +83,39 @@ def test_learning_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert result.exit_code == 21
     result = runner.invoke(app, ["simulate", str(tmp_path / "nowhere")])
     assert result.exit_code == 32 and "truth.jsonl" in result.output
+
+
+def _outcome(index: int, corrections: int, fields: int = 4, score: float = 4.0) -> DocumentOutcome:
+    return DocumentOutcome(index, str(index), fields, corrections, score, 0, 0, "m", False)
+
+
+def test_the_corrections_ratio_is_of_the_counts_not_of_rounded_rates() -> None:
+    report = SimulationReport("d", [_outcome(1, 1), *(_outcome(i, 0) for i in range(2, 7)), _outcome(7, 2)])
+    report.outcomes += [_outcome(i, 0) for i in range(8, 13)]
+    summary = report.summary(edge=6)
+    assert (
+        summary["first"]["corrections_per_document"] == 0.167 and summary["last"]["corrections_per_document"] == 0.333
+    )
+    assert summary["corrections_ratio"] == 2.0  # 2 / 1, not 0.333 / 0.167
+    assert SimulationReport("d", [_outcome(1, 0)]).summary()["corrections_ratio"] is None
+
+
+def test_a_value_the_clerk_cleared_counts_as_a_wrong_field_in_the_accuracy(tmp_path: Path) -> None:
+    """The truth of the first invoice leaves out its printed number (as a dataset does where it marks none): the
+    clerk clears the number read, and that field counts, wrong, in the accuracy."""
+    import json
+
+    from extractors.evaluation import load_truth
+
+    dataset = vendor_corpus(tmp_path / "set", [0, 1])
+    rows = [json.loads(line) for line in (dataset / "truth.jsonl").read_text(encoding="utf-8").splitlines()]
+    del rows[0]["fields"]["invoice_number"]
+    (dataset / "truth.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    replay = Replay(dataset, retrain_every=100, home=tmp_path / "home")
+    try:
+        first, _ = replay.run(load_truth(dataset)).outcomes
+    finally:
+        replay.close()
+    assert "invoice_number" in first.corrected
+    named = len([k for k in rows[0]["fields"] if k != "line_items"])
+    assert first.fields == named + 1 and first.score <= named
