@@ -83,29 +83,44 @@ class LearningSettings:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LearningSettings:
-        try:
-            every = data.get("retrain_every_days")
-            s = cls(
-                retrain_after_documents=int(data.get("retrain_after_documents", 50)),
-                retrain_every_days=float(every) if every not in (None, "", 0) else None,
-                holdout_share=float(data.get("holdout_share", 0.2)),
-                min_holdout_documents=int(data.get("min_holdout_documents", 3)),
-                max_field_drop=float(data.get("max_field_drop", 0.01)),
-                max_chance=float(data.get("max_chance", 0.2)),
-                min_positive=int(data.get("min_positive", 5)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"learning settings: {exc}") from None
-        if s.retrain_after_documents < 1 or not 0.0 < s.holdout_share < 1.0:
-            raise ConfigError("learning settings: retrain_after_documents >= 1 and 0 < holdout_share < 1")
+        """The settings of a ``[learning]`` table; a value of the wrong kind or out of range is refused by its
+        name (2.7 documents, -3 days, a negative drop), not rounded or taken."""
+        every = data.get("retrain_every_days")
+        s = cls(
+            retrain_after_documents=_whole(data, "retrain_after_documents", 50, 1),
+            retrain_every_days=_number(data, "retrain_every_days", 0.0, 0.0) if every not in (None, "", 0) else None,
+            holdout_share=_number(data, "holdout_share", 0.2, 0.0),
+            min_holdout_documents=_whole(data, "min_holdout_documents", 3, 1),
+            max_field_drop=_number(data, "max_field_drop", 0.01, 0.0),
+            max_chance=_number(data, "max_chance", 0.2, 0.0),
+            min_positive=_whole(data, "min_positive", 5, 1),
+        )
+        if not 0.0 < s.holdout_share < 1.0:
+            raise ConfigError(f"learning settings: holdout_share is a share between 0 and 1, not {s.holdout_share}")
         if not 0.0 < s.max_chance <= 1.0:
-            raise ConfigError("learning settings: 0 < max_chance <= 1")
+            raise ConfigError(f"learning settings: max_chance is a chance above 0 and at most 1, not {s.max_chance}")
+        if s.max_field_drop >= 1.0:
+            raise ConfigError(f"learning settings: max_field_drop is a share below 1, not {s.max_field_drop}")
         return s
 
     @classmethod
     def for_workspace(cls, ws: Any) -> LearningSettings:
         """``[learning]`` of the routing policy in use: the defaults, the desk's file, the team's policy."""
         return cls.from_dict(dict(ws.policies.data().get("learning", {})))
+
+
+def _whole(data: Mapping[str, Any], key: str, default: int, least: int) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ConfigError(f"learning settings: {key} is a whole number of at least {least}, not {value!r}")
+    return value
+
+
+def _number(data: Mapping[str, Any], key: str, default: float, least: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+        raise ConfigError(f"learning settings: {key} is a number of at least {least:g}, not {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,11 +259,21 @@ def test_learning_settings_come_from_the_routing_file(ws: Workspace) -> None:
     assert LearningSettings.for_workspace(ws).max_chance == 0.2
     (ws.config.home / "routing.toml").write_text("[learning]\nmax_chance = 0.05\n", encoding="utf-8")
     assert LearningSettings.for_workspace(ws).max_chance == 0.05
-    (ws.config.home / "routing.toml").write_text("[learning]\nholdout_share = 2\n", encoding="utf-8")
     from idp_app.errors import ConfigError
 
-    with pytest.raises(ConfigError):
-        LearningSettings.for_workspace(ws)
+    for bad in (
+        "holdout_share = 2",
+        "retrain_every_days = -3",
+        "max_field_drop = -1",
+        "retrain_after_documents = 2.7",
+        'retrain_after_documents = "ten"',
+        "max_chance = true",
+    ):
+        (ws.config.home / "routing.toml").write_text(f"[learning]\n{bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=bad.split(" = ")[0]):
+            LearningSettings.for_workspace(ws)
+    (ws.config.home / "routing.toml").write_text("[learning]\nretrain_every_days = 0\n", encoding="utf-8")
+    assert LearningSettings.for_workspace(ws).retrain_every_days is None  # by count only
 
 
 def test_pointer_file_names_the_chain(ws: Workspace) -> None:
