@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from extractors.errors import ModelFileError
 from idp_app.cli.workflow import UserOpt, _acting, app_config, err, handle_errors, permitted
 from idp_app.config import AppConfig
 from idp_app.errors import InputError
@@ -58,6 +59,11 @@ def retrain_cmd(
     if report.status == "not_due":
         out.print(f"retraining not due: {report.reasons[0]}", highlight=False, markup=False, soft_wrap=True)
         return
+    if report.status in ("too_few", "model_unreadable"):
+        out.print(f"not retrained: {report.reasons[0]}", highlight=False, markup=False, soft_wrap=True)
+        if report.status == "model_unreadable":
+            raise typer.Exit(ModelFileError.exit_code)
+        return
     cur, new = report.current.get("accuracy"), report.candidate.get("accuracy")
     line = f"{report.status}: {report.version or '-'}"
     if cur is not None and new is not None:
@@ -77,7 +83,10 @@ def model_list() -> None:
     from idp_app.learning.registry import Registry
 
     with _ws() as ws:
-        rows = Registry(ws.db, ws.config).list()
+        registry = Registry(ws.db, ws.config)
+        rows = registry.list()
+        loaded = registry.load_active()  # what extraction loads, with what it refused on the way
+    used, refused = loaded.version, loaded.messages
     table = Table()
     table.add_column("version", no_wrap=True, min_width=14)  # whole: it is typed back to promote it
     for name in ("status", "in use", "held-out vs. then in use", "training docs", "created", "promoted by"):
@@ -90,10 +99,12 @@ def model_list() -> None:
         shown = f"{acc:.2%}" if acc is not None else ""
         if acc is not None and then is not None:
             shown += f" vs. {then:.2%}"
+        overridden = r.status == "promoted" and r.metrics.get("decision", r.status) == "rejected"
+        in_use = "yes" if r.active and used == r.version else "no: file refused" if r.active else ""
         table.add_row(
             r.version,
-            r.status,
-            "yes" if r.active else "",
+            f"{r.status} (override)" if overridden else r.status,
+            in_use,
             shown,
             str(r.training_documents),
             r.created_at.strftime("%Y-%m-%d %H:%M"),
@@ -103,6 +114,8 @@ def model_list() -> None:
         out.print("no trained model yet: the shipped default model is in use")
         return
     out.print(table)
+    for message in refused:
+        err.print(f"warning: {escape(message)}; extraction uses {escape(used)}", highlight=False)
 
 
 @handle_errors

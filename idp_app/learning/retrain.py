@@ -476,6 +476,15 @@ def retrain(
         if not is_due:
             return RetrainReport("not_due", reasons=(why,), seconds=time.perf_counter() - started)
     registry = Registry(ws.db, ws.config)
+    loaded = registry.load_active()
+    active = registry.active()
+    if active is not None and loaded.version != active.version:
+        # measured against a fall-back, a new model would be judged against what the registry does not have in use
+        why = (
+            f"the model in use, {active.version}, cannot be loaded ({'; '.join(loaded.messages)}): extraction uses "
+            f"{loaded.version} meanwhile; roll back (idp model rollback) or promote another version, then retrain"
+        )
+        return RetrainReport("model_unreadable", reasons=(why,), seconds=time.perf_counter() - started)
     golden_ids = registry.golden()
     docs = [d for d in documents_of(training_pairs(ws)) if d.doc_type in MODEL_TYPES]
     if settings.fields is not None:
@@ -531,7 +540,6 @@ def retrain(
     train_contracts = contract_examples(train_docs, groups, scored)
     hold_contracts = contract_examples(hold_docs, groups, scored)
     golden_contracts = contract_examples(golden, groups, scored)
-    loaded = registry.load_active()
     current = loaded.model
     if train_pairs:
         model = fit_model(train_pairs, current, min_positive=settings.min_positive)

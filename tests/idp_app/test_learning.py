@@ -546,6 +546,34 @@ def test_a_damaged_copy_is_put_right_from_the_database_and_a_version_damaged_the
     assert reg.load_active().version == "v-a"
 
 
+def test_while_the_model_in_use_cannot_be_loaded_retraining_is_refused_and_the_list_says_so(
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Its file damaged here and in the database: extraction falls back to the shipped model. A retraining measured
+    against that fall-back would record it as the model then in use; the list would call the damaged one in use."""
+    from typer.testing import CliRunner
+
+    from idp_app.cli import app
+    from idp_app.learning.models import StoredFile
+
+    approve_docs(ws, inbox, 12)
+    reg = Registry(ws.db, ws.config)
+    add(reg, model_preferring(0, "v-a"))
+    with ws.db.write() as s:
+        s.get(StoredFile, reg.get("v-a").path.name).content += b" "  # type: ignore[union-attr]
+    path = reg.get("v-a").path
+    path.write_bytes(path.read_bytes() + b" ")
+    report = retrain(ws, "sup", force=True)
+    assert report.status == "model_unreadable" and "v-a" in report.reasons[0] and "rollback" in report.reasons[0]
+    assert [v.version for v in reg.list()] == ["v-a"]  # nothing registered
+    monkeypatch.setenv("IDP_HOME", str(ws.config.home))
+    monkeypatch.setenv("IDP_DATABASE_URL", ws.config.database_url)
+    monkeypatch.setenv("IDP_FILES_DIR", str(ws.config.files_dir))
+    result = CliRunner().invoke(app, ["model", "list"])
+    assert result.exit_code == 0, result.output
+    assert "refused" in result.stdout and "extraction uses default" in " ".join(result.stderr.split())
+
+
 def test_documents_whose_originals_cannot_be_read_are_not_counted_towards_a_retraining(
     ws: Workspace, inbox: Path
 ) -> None:
