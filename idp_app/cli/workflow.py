@@ -234,6 +234,9 @@ def show(
         for li in doc.line_items:
             items.add_row(str(li.index), *[(li.cells[c].value or "") if c in li.cells else "" for c in cols])
         out.print(items, highlight=False)
+    if doc.warnings:
+        out.print("extraction warnings:")
+        out.print(bullets(escape(w) for w in doc.warnings), highlight=False)
     if doc.reasons:
         out.print("routing reasons:")
         out.print(bullets(f"{r.message} [dim]({r.code})[/dim]" for r in doc.reasons), highlight=False)

@@ -28,7 +28,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(cli.out, "width", 80)
     inbox = tmp_path / "in"
     write_doc(inbox, LONG_FILE, invoice("Q-2024-0001", vendor=LONG_VENDOR, total="129.00", conf=0.873))
-    write_doc(inbox, "b.json", invoice("B-1", vendor=None))
+    write_doc(
+        inbox, "b.json", invoice("B-1", vendor=None, warnings=["model v0003 refused (checksum): using the previous"])
+    )
     with Workspace.open(AppConfig.from_env(), extract=json_extract) as ws:
         ws.users.add("boss", "boss-pw", "admin")
         ws.users.add("clerk", "clerk-pw", "clerk", by="boss")
@@ -79,6 +81,8 @@ def test_show_lists_fields_and_the_routing_reasons(home: Path) -> None:
     assert row.split()[1:4] == ["B-1", "97%", "ok"]
     missing = next(line for line in text.splitlines() if line.split()[:1] == ["vendor_name"])
     assert "missing" in missing
+    warned = " ".join(text.split("extraction warnings:")[1].split("routing reasons:")[0].split())
+    assert warned == "- model v0003 refused (checksum): using the previous"  # as the JSON gives it
     listed = text.split("routing reasons:")[1].split("rules failing now:")[0]
     items = [" ".join(item.split()) for item in listed.split(" - ")[1:]]  # a long item wraps under its text
     assert items == [
