@@ -23,7 +23,6 @@ from sqlalchemy import select
 from idp_app.db.engine import Database
 from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
 from idp_app.learning.models import StoredFile
-from idp_app.learning.shared import store
 from idp_app.services import audit
 from idp_app.services.routing import DEFAULT_POLICY_PATH, RoutingPolicy, policy_data
 from idp_app.services.users import Permission, User, acting_user
@@ -163,6 +162,8 @@ class PolicyStore:
                 _check_other_tables(policy_data(self._desk(), team))
             except ConfigError as exc:
                 raise InvalidValueError(f"{'.'.join(path)} = {value!r} is refused: {exc}") from None
+            from idp_app.learning.shared import store  # here: learning's modules import the services
+
             store(s, TEAM_POLICY, text.encode("utf-8"))
             audit.append(s, actor.name, action, **details, old=_plain(old), new=_plain(value))
         self._policy, self._team, self._checked = policy, team, time.monotonic()
