@@ -145,9 +145,16 @@ class FeatureBuilder:
         self.roles = _sum_roles(amounts)
         dates = sorted({c.value for c in candidates if c.value_type == "date"})
         self.dates = dates
-        self.freq = Counter((c.value_type, c.value) for c in candidates)
+        # how often a value is printed: each printed span once, however many sources propose it (vendor memory
+        # proposing a span for one field must not make its value more frequent for the others)
+        printed = {(c.value_type, c.value, c.page, tuple(c.token_ids)) for c in candidates}
+        self.freq = Counter((vtype, value) for vtype, value, _, _ in printed)
         self.line_values: Counter[tuple[int, int]] = Counter(
-            (c.page, c.line) for c in candidates if c.value_type == "amount"
+            (page, line)
+            for vtype, _, page, line, _ in {
+                (c.value_type, c.value, c.page, c.line, tuple(c.token_ids)) for c in candidates
+            }
+            if vtype == "amount"
         )
         self.rightmost: dict[tuple[int, int], float] = {}
         self.amount_x0: dict[tuple[int, int], list[float]] = {}

@@ -407,3 +407,18 @@ def test_a_swiss_vat_number_under_its_own_labels_is_the_vendors(tmp_path: Path, 
     result = extract(text_pdf(tmp_path / "ch.pdf", pages=(lines,)), ExtractionContext())
     vat = result.fields["vendor_vat_id"]
     assert vat.value == "CHE116281710" and vat.confidence >= 0.5, vat
+
+
+def test_a_span_vendor_memory_proposes_for_one_field_does_not_count_twice_for_the_others() -> None:
+    """Memory proposing the delivery date's span for the delivery date made that date look printed twice: the
+    invoice date then took it ("Date de livraison : 2024-12-05") over its own ("Date : 2024-12-06")."""
+    doc = make_doc(["Date :  2024-12-06", "Date de livraison :  2024-12-05", "Total  119,00"])
+    view = DocView.of(doc)
+    schema = load_schema("invoice")
+    found = collect(view, ExtractionContext())
+    delivery = next(c for c in found if c.value == "2024-12-05")
+    with_memory = [*found, dataclasses.replace(delivery, source="memory", for_field="delivery_date", prior=0.99)]
+    spec = schema.field("invoice_date")
+    dates = [c for c in found if c.value_type == ValueType.DATE]
+    plain = FeatureBuilder(view, schema, found).matrix(spec, dates)
+    assert (FeatureBuilder(view, schema, with_memory).matrix(spec, dates) == plain).all()
