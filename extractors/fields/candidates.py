@@ -342,6 +342,10 @@ def _valid_span(text: str, m: re.Match[str], valid: Callable[[str], bool]) -> tu
             later = _valid_end(text, rest, valid)
             if valid(text[rest.start() : later]):
                 return rest.start(), later
+    # an id that is valid nowhere (a misprint, a made-up number) still ends before a word of letters that follows
+    # it ("GB123456789 IBAN: ..."): no VAT id ends in a word
+    while (cut := text.rfind(" ", m.start(), end)) > m.start() and text[cut + 1 : end].isalpha():
+        end = cut
     return m.start(), end
 
 

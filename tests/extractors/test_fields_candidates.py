@@ -259,6 +259,8 @@ def test_a_code_printed_in_groups_ends_where_it_is_valid_not_in_the_next_word() 
     assert vat_ids("USt-IdNr DE 136 695 976 1") == [("DE1366959761", False, "DE 136 695 976 1")]
     # nor is the label word taken for the country; a British VAT id is valid too
     assert vat_ids("VAT GB 980 7806 84") == [("GB980780684", True, "GB 980 7806 84")]
+    # one valid nowhere does not take in the next label ("GB123456789IBAN" was read)
+    assert vat_ids("VAT Reg No: GB123456789 IBAN: GB00 1234") == [("GB123456789", False, "GB123456789")]
     assert "SWIFT" not in vat[0].text and len(vat[0].token_ids) == 4
 
 
