@@ -305,9 +305,15 @@ def _amount(
     value = nz.parse_amount(number)
     if value is None:
         return None
-    if (m.group(1) in "-−" and m.group(1)) or m.group(3):
+    if (m.group(1) in "-−" and m.group(1)) or m.group(3) or _in_brackets(m.string, number):
         value = -value
     return _cand(view, lv, ValueType.AMOUNT, nz.format_amount(value), ids, currency_hint=cur)
+
+
+def _in_brackets(token: str, number: str) -> bool:
+    """An amount with cents printed in round brackets and nothing else, "(500.00)" or "(€ 95,00)": the
+    accountants' way of printing it below zero (a credit note's lines and totals, a discount)."""
+    return token.startswith("(") and token.rstrip("*:;,").endswith(")") and bool(re.search(r"[.,]\d{2}$", number))
 
 
 def _codes(view: DocView, lv: LineView) -> list[Candidate]:

@@ -30,15 +30,18 @@ CURRENCY_SYMBOLS = {
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """The amount a printed number stands for, in either decimal convention; ``None`` if it is not one.
+    """The amount a printed number stands for, in either decimal convention; ``None`` if it is not one. An amount
+    with cents in round brackets is below zero.
 
     The last separator followed by one, two or four digits is the decimal mark, and so is a last separator
     followed by three digits when another separator precedes it (1.234,567); separators followed by exactly
     three digits are otherwise thousands separators (1,234 and 1.234 both read 1234).
     """
     s = text.strip().replace("−", "-").replace("\u2009", " ").replace("\u202f", " ").replace("\u00a0", " ")
+    # in round brackets, with its cents: below zero, as accountants print it ("(595.00)", "(€ 95,00)")
+    bracketed = s.startswith("(") and s.endswith(")") and bool(re.search(r"[.,]\d{2}\s*\)$", s))
     s = s.strip("()")
-    neg = s.startswith("-") or s.endswith("-")
+    neg = s.startswith("-") or s.endswith("-") or bracketed
     s = s.strip("-+ ")
     for sym in sorted(CURRENCY_SYMBOLS, key=len, reverse=True):
         if s.startswith(sym) or s.endswith(sym):
