@@ -141,6 +141,9 @@ class FeatureBuilder:
         self.candidates = candidates
         self.labels = schema_labels(view, schema)
         amounts = [Decimal(c.value) for c in candidates if c.value_type == "amount"]
+        # a credit note prints its amounts below zero: they rank and add up as an invoice's do, sign turned
+        self.sign = -1 if amounts and max(amounts, key=abs) < 0 else 1
+        amounts = [self.sign * a for a in amounts]
         self.amount_sorted = sorted(set(amounts), reverse=True)
         self.roles = _sum_roles(amounts)
         dates = sorted({c.value for c in candidates if c.value_type == "date"})
@@ -212,7 +215,7 @@ class FeatureBuilder:
         tokens = [page.tokens[i] for i in c.token_ids]
         fonts = [t.font_size_pt or t.bbox_pt.height for t in tokens]
         letters = [ch for ch in c.text if ch.isalpha()]
-        amount = Decimal(c.value) if c.value_type == "amount" else None
+        amount = self.sign * Decimal(c.value) if c.value_type == "amount" else None
         n_amounts = max(len(self.amount_sorted), 1)
         rank = self.amount_sorted.index(amount) / n_amounts if amount is not None else 1.0
         roles = self.roles.get(amount, set()) if amount is not None else set()

@@ -424,3 +424,37 @@ def test_a_span_vendor_memory_proposes_for_one_field_does_not_count_twice_for_th
     dates = [c for c in found if c.value_type == ValueType.DATE]
     plain = FeatureBuilder(view, schema, found).matrix(spec, dates)
     assert (FeatureBuilder(view, schema, with_memory).matrix(spec, dates) == plain).all()
+
+
+@pytest.mark.parametrize(
+    ("net", "tax", "total"), [("-500.00", "-95.00", "-595.00"), ("(500.00)", "(95.00)", "(595.00)")]
+)
+def test_a_credit_notes_amounts_below_zero_are_read_as_an_invoices(
+    tmp_path: Path, net: str, tax: str, total: str
+) -> None:
+    """Printed with a minus or in the accountants' brackets, they rank and add up as an invoice's amounts do."""
+    from extractors.pipeline import extract
+    from tests.extractors.test_readers_docs import text_pdf
+
+    lines = (
+        ("Northwind Supplies Ltd", 50, 60),
+        ("Credit Note No: CN-77", 350, 120),
+        ("Date: 2024-03-05", 350, 136),
+        ("Description", 50, 260),
+        ("Qty", 300, 260),
+        ("Unit price", 360, 260),
+        ("Amount", 470, 260),
+        ("Consulting services", 50, 278),
+        ("1", 300, 278),
+        (f"{net} EUR", 360, 278),
+        (f"{net} EUR", 470, 278),
+        ("Subtotal", 360, 314),
+        (f"{net} EUR", 470, 314),
+        ("VAT 19%", 360, 330),
+        (f"{tax} EUR", 470, 330),
+        ("Total", 360, 346),
+        (f"{total} EUR", 470, 346),
+    )
+    fields = extract(text_pdf(tmp_path / "cn.pdf", pages=(lines,)), ExtractionContext()).fields
+    assert [fields[n].value for n in ("net_amount", "tax_amount", "total_amount")] == ["-500.00", "-95.00", "-595.00"]
+    assert min(fields[n].confidence for n in ("net_amount", "tax_amount", "total_amount")) > 0.5
