@@ -61,6 +61,8 @@ class EInvoiceData:
     """The guideline / customization id (Factur-X profile, XRechnung version), if stated."""
     fields: dict[str, FieldValue] = field(default_factory=dict)
     line_items: tuple[LineItem, ...] = ()
+    unread: tuple[tuple[str, str], ...] = ()
+    """Header fields the XML states in a form they cannot have, (name, text): left out of ``fields``."""
 
     def value(self, name: str) -> str | None:
         fv = self.fields.get(name)
@@ -150,9 +152,16 @@ def _terms(text: str | None) -> str | None:
     return " ".join(text.split()) or None if text else None
 
 
+UNREADABLE = "stated in the e-invoice XML in a form it cannot have"
+
+
 def _fv(name: str, value: str | None, text: str | None = None) -> FieldValue | None:
+    """The field as the XML states it; where its text is not of the form the standard prescribes ("15.03.2024" for
+    a date, "1,190.00" for an amount, "euro" for a currency), a field without a value that keeps the text."""
     if value is None:
-        return None
+        if text is None or not text.strip():
+            return None
+        return FieldValue(name, None, text=text.strip(), source=TokenSource.EINVOICE, evidence=(UNREADABLE,))
     return FieldValue(
         name=name,
         value=value,
@@ -161,6 +170,18 @@ def _fv(name: str, value: str | None, text: str | None = None) -> FieldValue | N
         source=TokenSource.EINVOICE,
         evidence=("stated in the e-invoice XML",),
     )
+
+
+def _currency(text: str | None) -> str | None:
+    """An ISO 4217 code as the standard writes it ("EUR"); None for anything else ("euro", "€")."""
+    from babel.numbers import list_currencies
+
+    code = (text or "").strip()
+    return code if re.fullmatch(r"[A-Z]{3}", code) and code in list_currencies() else None
+
+
+def _unread(found: dict[str, FieldValue | None]) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v.text) for k, v in found.items() if v is not None and not v.found)
 
 
 def _amount_fv(name: str, text: str | None) -> FieldValue | None:
@@ -229,7 +250,7 @@ def _parse_cii(root: Element) -> EInvoiceData:
         "vendor_iban": _fv("vendor_iban", iban.replace(" ", "") if iban else None, iban),
         "customer_name": _fv("customer_name", _text(buyer, "Name")),
         "po_number": _fv("po_number", po),
-        "currency": _fv("currency", currency),
+        "currency": _fv("currency", _currency(currency), currency),
         "net_amount": _amount_fv("net_amount", _text(summation, "TaxBasisTotalAmount")),
         "tax_amount": _amount_fv("tax_amount", _tax_amount(_all(summation, "TaxTotalAmount"), currency)),
         "total_amount": _amount_fv("total_amount", _text(summation, "GrandTotalAmount")),
@@ -253,14 +274,15 @@ def _parse_cii(root: Element) -> EInvoiceData:
             "amount": _amount_fv("amount", _text(line_sum, "LineTotalAmount")),
             "tax_rate": _fv("tax_rate", _percent(rate), rate),
         }
-        items.append(LineItem(cells={k: v for k, v in cells.items() if v is not None}))
+        items.append(LineItem(cells={k: v for k, v in cells.items() if v is not None and v.found}))
     type_code = _text(header, "TypeCode") or "380"
     return EInvoiceData(
         syntax="CII",
         document_kind="credit_note" if type_code in CREDIT_NOTE_TYPE_CODES else "invoice",
         profile=_text(context, "GuidelineSpecifiedDocumentContextParameter/ID") or "",
-        fields={k: v for k, v in found.items() if v is not None},
+        fields={k: v for k, v in found.items() if v is not None and v.found},
         line_items=tuple(items),
+        unread=_unread(found),
     )
 
 
@@ -319,7 +341,7 @@ def _parse_ubl(root: Element, kind: str) -> EInvoiceData:
         "vendor_iban": _fv("vendor_iban", iban.replace(" ", "") if iban else None, iban),
         "customer_name": _fv("customer_name", _ubl_party_name(buyer)),
         "po_number": _fv("po_number", _text(root, "OrderReference/ID")),
-        "currency": _fv("currency", currency),
+        "currency": _fv("currency", _currency(currency), currency),
         "net_amount": _amount_fv("net_amount", _text(totals, "TaxExclusiveAmount")),
         "tax_amount": _amount_fv("tax_amount", _tax_amount(_all(root, "TaxTotal/TaxAmount"), currency)),
         "total_amount": _amount_fv("total_amount", _text(totals, "TaxInclusiveAmount")),
@@ -336,13 +358,14 @@ def _parse_ubl(root: Element, kind: str) -> EInvoiceData:
             "amount": _amount_fv("amount", _text(line, "LineExtensionAmount")),
             "tax_rate": _fv("tax_rate", _percent(rate), rate),
         }
-        items.append(LineItem(cells={k: v for k, v in cells.items() if v is not None}))
+        items.append(LineItem(cells={k: v for k, v in cells.items() if v is not None and v.found}))
     return EInvoiceData(
         syntax="UBL",
         document_kind=kind,
         profile=_text(root, "CustomizationID") or "",
-        fields={k: v for k, v in found.items() if v is not None},
+        fields={k: v for k, v in found.items() if v is not None and v.found},
         line_items=tuple(items),
+        unread=_unread(found),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from extractors.document import Document, DocumentType, TokenSource
+from extractors.einvoice.parse import UNREADABLE
 from extractors.results import ExtractionResult, FieldValue, LineItem
 
 
@@ -42,17 +43,36 @@ def merge_einvoice(path: Path, doc: Document, result: ExtractionResult) -> Extra
         if isinstance(fv, FieldValue) and fv.found:
             fields[name] = fv
             taken += 1
+    unread = dict(getattr(data, "unread", ()))
     if not doc.pages:  # a bare e-invoice: what its XML does not give, the document does not have
         for name, fv in fields.items():
             if not fv.found:
+                stated = name in unread  # stated in a form it cannot have: certainly not absent
                 fields[name] = FieldValue(
-                    name, None, confidence=1.0, source=TokenSource.EINVOICE, evidence=(NOT_IN_XML,)
+                    name,
+                    None,
+                    text=unread.get(name, ""),
+                    confidence=0.0 if stated else 1.0,
+                    source=TokenSource.EINVOICE,
+                    evidence=(UNREADABLE if stated else NOT_IN_XML,),
                 )
+    warnings = tuple(
+        f"the e-invoice states {name} {text!r} in a form it cannot have: "
+        + ("the page's reading is kept" if doc.pages else "left empty")
+        for name, text in unread.items()
+    )
     items: tuple[LineItem, ...] = tuple(getattr(data, "line_items", ())) or result.line_items
     doc_type, type_confidence = result.doc_type, result.type_confidence
     if taken and doc_type != DocumentType.CONTRACT and result.type_confidence < 1.0:
         doc_type, type_confidence = DocumentType.INVOICE, 1.0  # an e-invoice says what it is
-    return replace(result, doc_type=doc_type, type_confidence=type_confidence, fields=fields, line_items=items)
+    return replace(
+        result,
+        doc_type=doc_type,
+        type_confidence=type_confidence,
+        fields=fields,
+        line_items=items,
+        warnings=(*result.warnings, *warnings),
+    )
 
 
 NOT_IN_XML = "not in the e-invoice"

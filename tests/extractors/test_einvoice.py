@@ -277,6 +277,28 @@ def test_a_bare_e_invoice_is_an_invoice_and_lacks_what_its_xml_lacks(tmp_path: P
     assert absent and all(f.confidence == 1.0 and f.source == TokenSource.EINVOICE for f in absent)
 
 
+def test_values_an_e_invoice_states_in_a_form_they_cannot_have_are_reported_not_taken(tmp_path: Path) -> None:
+    from extractors.pipeline import extract
+
+    xml = (
+        _ubl()
+        .replace(b"<cbc:IssueDate>2024-01-31<", b"<cbc:IssueDate>31.01.2024<")
+        .replace(b"<cbc:DocumentCurrencyCode>EUR<", b"<cbc:DocumentCurrencyCode>euro<")
+        .replace(
+            b'<cbc:TaxInclusiveAmount currencyID="EUR">120.00<', b'<cbc:TaxInclusiveAmount currencyID="EUR">1,20.00<'
+        )
+    )
+    data = parse_einvoice(xml)
+    assert {"invoice_date", "currency", "total_amount"}.isdisjoint(data.fields)
+    assert dict(data.unread) == {"invoice_date": "31.01.2024", "currency": "euro", "total_amount": "1,20.00"}
+    path = tmp_path / "odd.xml"
+    path.write_bytes(xml)
+    result = extract(path, ExtractionContext())
+    assert sum("in a form it cannot have" in w for w in result.warnings) == 3, result.warnings
+    date = result.fields["invoice_date"]
+    assert (date.value, date.text, date.confidence) == (None, "31.01.2024", 0.0)  # stated: a clerk sets it
+
+
 def test_a_damaged_factur_x_attachment_is_reported_and_the_page_still_read(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 
