@@ -119,7 +119,37 @@ def usable_text(words: Sequence[dict[str, Any]]) -> bool:
     """True when a page's words make a real text layer rather than nothing or garbage."""
     text = "".join(str(w["text"]) for w in words)
     readable = len(_CID.sub("", text))
-    return readable >= MIN_USABLE_CHARS and garbage_share(text) <= MAX_GARBAGE_SHARE
+    return (
+        readable >= MIN_USABLE_CHARS
+        and garbage_share(text) <= MAX_GARBAGE_SHARE
+        and not nonsense([str(w["text"]) for w in words])
+    )
+
+
+NONSENSE_SHARE = 0.6
+"""Above this share of its words of letters unlike any word (see :func:`nonsense`), a text layer is nonsense: an
+invisible layer over a scan whose glyphs map to random letters. On the 2,108 text pages of Kleister-NDA, zugferd,
+invoice2data and 200 generated invoices: at most 0.18 over 20 words or more (German compounds, "GmbH"), none above."""
+NONSENSE_MIN_WORDS = 20
+_VOWELS = frozenset("aeiouyäöüéèêëàâîïôûæøåœ")
+
+
+def _unlike_a_word(word: str) -> bool | None:
+    """Whether a word of four letters or more is unlike a word of any language in Latin letters: its case changes
+    inside it ("qwJjwKq"), or six letters or more without a vowel. None for a word not judged (short, or with
+    digits or signs: codes and amounts)."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    if word.islower() or word.isupper() or word.istitle():
+        return len(word) >= 6 and not any(c in _VOWELS for c in word.lower())
+    return True
+
+
+def nonsense(words: Sequence[str]) -> bool:
+    """True when a page's words are mostly unlike words (:data:`NONSENSE_SHARE` of at least
+    :data:`NONSENSE_MIN_WORDS` judged): a layer to read by OCR instead."""
+    judged = [j for j in map(_unlike_a_word, words) if j is not None]
+    return len(judged) >= NONSENSE_MIN_WORDS and sum(judged) > NONSENSE_SHARE * len(judged)
 
 
 def text_turn(page: Any) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from extractors.document import Token, TokenSource
-from extractors.readers.pdf import MAX_GARBAGE_SHARE, MIN_USABLE_CHARS, PageFrame
+from extractors.readers.pdf import MAX_GARBAGE_SHARE, MIN_USABLE_CHARS, PageFrame, nonsense
 
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 WORD_GAP = 0.25
@@ -48,7 +48,11 @@ class TextLayer:
     @property
     def usable(self) -> bool:
         total = self.readable_chars + self.garbage_chars
-        return self.readable_chars >= MIN_USABLE_CHARS and self.garbage_chars <= MAX_GARBAGE_SHARE * total
+        return (
+            self.readable_chars >= MIN_USABLE_CHARS
+            and self.garbage_chars <= MAX_GARBAGE_SHARE * total
+            and not nonsense([t.text for t in self.tokens])
+        )
 
 
 def page_frame_pdfium(page: Any) -> PageFrame:

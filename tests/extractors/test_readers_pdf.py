@@ -263,6 +263,47 @@ def test_page_with_an_unmapped_text_layer_goes_to_ocr(tmp_path: Path) -> None:
     assert "read by OCR" in doc.warnings[0]
 
 
+def test_an_invisible_layer_of_random_letters_over_a_scan_is_read_by_ocr(tmp_path: Path) -> None:
+    """Letters nothing like words (a scanner's layer whose glyphs map to nonsense): the page is OCRed."""
+    import random
+
+    from reportlab.pdfgen import canvas
+
+    from extractors.ocr.engine import OcrWord
+    from extractors.readers.pdf import nonsense
+
+    rng = random.Random(5)
+    words = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(8)) for _ in range(40)
+    ]
+    assert nonsense(words)
+    assert not nonsense(
+        ["Rechnung", "Nummer", "GmbH", "Lieferung", "Betrag", "Zahlbar", "innerhalb", "Tagen", "netto", "Skonto"] * 3
+    )
+    from PIL import Image
+
+    from tests.extractors.test_readers_docs import draw_scan
+
+    scan = tmp_path / "scan.png"
+    Image.fromarray(draw_scan(dpi=100)).save(scan)
+    path = tmp_path / "layered.pdf"
+    c = canvas.Canvas(str(path), pagesize=(520, 240))
+    c.drawImage(str(scan), 0, 0, 520, 240)  # the scan, under its layer
+    text = c.beginText(20, 150)
+    text.setTextRenderMode(3)  # invisible, as OCR layers are
+    for i in range(0, len(words), 5):
+        text.textLine(" ".join(words[i : i + 5]))
+    c.drawText(text)
+    c.save()
+
+    def engine(image, languages, psm, dpi):  # type: ignore[no-untyped-def]
+        return [OcrWord("Invoice", 10.0, 10.0, 80.0, 20.0, 0.9, 1, 1, 1)]
+
+    doc = read_document(path, CTX, ocr_engine=engine)
+    assert doc.pages[0].source == TokenSource.OCR and [t.text for t in doc.pages[0].tokens] == ["Invoice"]
+    assert "read by OCR" in doc.warnings[0]
+
+
 def test_side_by_side_blocks_read_one_after_the_other(tmp_path: Path) -> None:
     left = (("ACME Supplies GmbH", 72, 100), ("Hauptstrasse 5", 72, 114), ("80333 Muenchen", 72, 128))
     right = (("Invoice No. 4711", 350, 100), ("Date 2024-03-05", 350, 114), ("Customer 0815", 350, 128))
