@@ -172,7 +172,14 @@ def golden_list() -> None:
 
     with _ws() as ws:
         ids = sorted(Registry(ws.db, ws.config).golden())
-    out.print(" ".join(str(i) for i in ids) if ids else "the golden set is empty")
+        statuses = {i: ws.documents.get(i).status.value for i in ids}
+    if not ids:
+        out.print("the golden set is empty")
+        return
+    out.print(" ".join(str(i) for i in ids))
+    waiting = [i for i in ids if statuses[i] not in ("approved", "auto_approved", "exported")]
+    for i in waiting:  # measured on only once approved again: say so rather than measure on fewer silently
+        out.print(f"document {i} ({statuses[i].replace('_', ' ')}): not measured on until it is approved again")
 
 
 @handle_errors

@@ -516,6 +516,12 @@ def retrain(
     rest = [d for d in docs if d.document_id not in golden_ids]
     n_hold = math.ceil(len(rest) * settings.holdout_share)
     train_docs, hold_docs = rest[: len(rest) - n_hold], rest[len(rest) - n_hold :]
+    waiting = sorted(golden_ids - {d.document_id for d in golden})
+    if waiting:  # reopened, or whose original cannot be read: measured on fewer, said so
+        skipped.append(
+            f"golden document{'s' if len(waiting) > 1 else ''} {', '.join(map(str, waiting))} left out: not approved "
+            "now (reopened) or not readable"
+        )
     report = RetrainReport(
         "too_few", holdout_documents=len(hold_docs), golden_documents=len(golden), messages=tuple(skipped)
     )

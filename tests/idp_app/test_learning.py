@@ -416,6 +416,26 @@ def test_only_approved_invoices_receipts_and_contracts_join_the_golden_set(ws: W
         registry.golden_add(other, "sup")
 
 
+def test_a_golden_document_reopened_is_named_where_it_is_left_out(ws: Workspace, inbox: Path) -> None:
+    approve_docs(ws, inbox, 12)
+    registry = Registry(ws.db, ws.config)
+    first = 1  # approved first
+    registry.golden_add(first, "sup")
+    ws.review.reopen(first, "sup", "the total was misread")
+    report = retrain(ws, "sup", force=True)
+    assert report.golden_documents == 0
+    assert any(m.startswith(f"golden document {first} left out") for m in report.messages), report.messages
+    from typer.testing import CliRunner
+
+    from idp_app.cli import app
+
+    env = {"IDP_HOME": str(ws.config.home), "IDP_DATABASE_URL": ws.config.database_url,
+           "IDP_FILES_DIR": str(ws.config.files_dir)}  # fmt: skip
+    listed = CliRunner().invoke(app, ["model", "golden", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert f"document {first} (needs review): not measured on until it is approved again" in listed.stdout
+
+
 def test_payment_terms_read_by_their_wording_are_what_the_models_are_measured_on(tmp_path: Path) -> None:
     """Extraction keeps the terms the wording rule reads whatever the scorer ranks; so does the measurement."""
     from extractors.context import ExtractionContext
