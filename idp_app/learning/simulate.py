@@ -77,7 +77,8 @@ class SimulationReport:
             "field_accuracy": round(sum(r.score for r in rows) / fields, 4),
             "pass_without_review": round(sum(r.passing for r in rows) / fields, 4),
             "wrong_among_passing": round(sum(r.passing_wrong for r in rows) / max(sum(r.passing for r in rows), 1), 4),
-            "model_version": rows[-1].model_version if rows else "",
+            # the model most of the window was read with (a contract's own version is not the field model's)
+            "model_version": Counter(r.model_version for r in rows).most_common(1)[0][0] if rows else "",
         }
 
     def _corrections(self, start: int, end: int) -> float:
