@@ -7,6 +7,7 @@ Extra candidate sources (a vendor memory, say) are passed as ``sources``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -263,7 +264,34 @@ def _fields(
     }
     if dtype == DocumentType.RECEIPT:
         fields = merge_receipt_rules(doc, fields)
-    return fields
+    return _doubt_two_way_amounts(doc, fields)
+
+
+TWO_WAYS = re.compile(r"(?<![\d.,'’ ])\d{1,3}([.,])\d{3}(?![\d.,'’])")
+"""An amount with one separator and three digits after it, and no cents: "45.000" is 45000 where the dot groups
+thousands (German) and 45 where it marks decimals."""
+CENTS = re.compile(r"\d([.,])\d{2}(?!\d)")
+TWO_WAYS_CONFIDENCE = 0.5
+TWO_WAYS_EVIDENCE = "reads two ways (thousands or decimals) and nothing on the page tells which"
+
+
+def _doubt_two_way_amounts(doc: Document, fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """Amounts printed as "45.000" are read as thousands; where no amount on the document prints cents with the
+    other mark (which would make this one a thousands separator), that reading is no surer than a coin's toss."""
+    marks: set[str] | None = None
+    out = dict(fields)
+    for name, fv in fields.items():
+        if not fv.found or fv.confidence <= TWO_WAYS_CONFIDENCE or not isinstance(fv.value, str):
+            continue
+        m = TWO_WAYS.search(fv.text or "")
+        if m is None or not re.fullmatch(r"-?\d+\.\d{2}", fv.value):
+            continue
+        if marks is None:
+            marks = {c.group(1) for p in doc.pages for t in p.tokens for c in CENTS.finditer(t.text)}
+        if marks and m.group(1) not in marks:
+            continue  # "1.234,56" elsewhere: the dot groups thousands here too
+        out[name] = replace(fv, confidence=TWO_WAYS_CONFIDENCE, evidence=(*fv.evidence, TWO_WAYS_EVIDENCE))
+    return out
 
 
 READ_AGAIN = "read again as one block of text"

@@ -458,3 +458,26 @@ def test_a_credit_notes_amounts_below_zero_are_read_as_an_invoices(
     fields = extract(text_pdf(tmp_path / "cn.pdf", pages=(lines,)), ExtractionContext()).fields
     assert [fields[n].value for n in ("net_amount", "tax_amount", "total_amount")] == ["-500.00", "-95.00", "-595.00"]
     assert min(fields[n].confidence for n in ("net_amount", "tax_amount", "total_amount")) > 0.5
+
+
+@pytest.mark.parametrize(("other", "sure"), [("", False), ("Shipping 1.250,50", True)])
+def test_an_amount_that_reads_two_ways_is_no_surer_than_a_coin_toss_unless_the_page_tells(
+    tmp_path: Path, other: str, sure: bool
+) -> None:
+    """'45.000' is 45000 (a dot grouping thousands) or 45 (a dot marking decimals): a page printing cents with a
+    comma elsewhere tells which."""
+    from extractors.pipeline import TWO_WAYS_EVIDENCE, extract
+    from tests.extractors.test_readers_docs import text_pdf
+
+    lines = [
+        ("Acme Trading Ltd", 50, 60),
+        ("INVOICE", 350, 60),
+        ("Invoice No: INV-45", 350, 100),
+        ("Date: 2024-03-05", 350, 116),
+        ("Total EUR 45.000", 360, 330),
+    ]
+    if other:
+        lines.append((other, 360, 300))
+    total = extract(text_pdf(tmp_path / "t.pdf", pages=(tuple(lines),)), ExtractionContext()).fields["total_amount"]
+    assert total.value == "45000.00"
+    assert (total.confidence > 0.5) == sure and (TWO_WAYS_EVIDENCE in total.evidence) != sure
