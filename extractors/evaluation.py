@@ -29,6 +29,9 @@ class TruthRecord:
     loose_names: bool = False
     """The truth's names are a template's constant rather than the printed text: compare by containment."""
     line_items: tuple[dict[str, Any], ...] = ()
+    incomplete: bool = False
+    """The record's original values (``fields_raw``) are more than its fields: some value printed on the document
+    is missing from the truth (one its conversion could not read), so a field without truth may still be printed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +63,18 @@ def load_truth(dataset_dir: Path) -> list[TruthRecord]:
                     dict(raw.get("fields", {})),
                     "compare loosely" in str(raw.get("source", "")),
                     tuple(item for item in raw.get("line_items") or () if isinstance(item, dict)),
+                    _incomplete(raw),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}:{n}: not a truth record ({type(exc).__name__}: {exc})") from exc
     return records
+
+
+def _incomplete(raw: dict[str, Any]) -> bool:
+    fields = [k for k, v in dict(raw.get("fields", {})).items() if k != "line_items" and v not in (None, "", [])]
+    printed = [k for k, v in dict(raw.get("fields_raw") or {}).items() if str(v or "").strip()]
+    return len(printed) > len(fields)
 
 
 def value_type_of(name: str, doc_type: str) -> str:

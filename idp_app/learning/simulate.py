@@ -241,11 +241,15 @@ class Replay:
         memory_hit = any(FROM_MEMORY in fv.evidence or WHERE_BEFORE in fv.evidence for fv in result.fields.values())
         wrong = [o for o in outcomes if not o.correct]
         extracted = (view.extraction or {}).get("fields", {})
-        spurious = [  # a field the dataset marks where printed, found where this document prints none
-            name
-            for name in sorted(self.settings.fields or ())
-            if name not in truths and (extracted.get(name) or {}).get("value") not in (None, "", [])
-        ]
+        spurious = (
+            [  # a field the dataset marks where printed, found where this document prints none
+                name
+                for name in sorted(self.settings.fields or ())
+                if name not in truths and (extracted.get(name) or {}).get("value") not in (None, "", [])
+            ]
+            if not record.incomplete
+            else []
+        )  # a truth that lost values the document prints: nothing known to clear
         ws.queue.claim(doc_id, CLERK)
         for o in wrong:
             self._correct(doc_id, view, o.name, _truth_text(o.truth), result, doc)
