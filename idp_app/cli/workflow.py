@@ -417,10 +417,11 @@ def policy_set(
     user: UserOpt = None,
 ) -> None:
     """Set one key of the team's policy (supervisors): kept in the database for every desk, and logged."""
+    key = ".".join(part.strip() for part in key.split("."))
     with _workspace() as ws:
         ws.policies.set_value(key, value, _acting(ws, user))
-        [(_, shown, _)] = [row for row in ws.policies.explain() if row[0] == key.strip()]
-    out.print(f"{key.strip()} = {shown} (the team's policy, for every desk)", highlight=False, markup=False)
+        shown = next(v for k, v, _ in ws.policies.explain() if k == key)
+    out.print(f"{key} = {shown} (the team's policy, for every desk)", highlight=False, markup=False)
 
 
 # -- users, db, audit ----------------------------------------------------------------------------------------

@@ -88,7 +88,9 @@ class LearningSettings:
         every = data.get("retrain_every_days")
         s = cls(
             retrain_after_documents=_whole(data, "retrain_after_documents", 50, 1),
-            retrain_every_days=_number(data, "retrain_every_days", 0.0, 0.0) if every not in (None, "", 0) else None,
+            retrain_every_days=None
+            if (every in ("", 0) and not isinstance(every, bool)) or every is None
+            else _number(data, "retrain_every_days", 0.0, 0.0),
             holdout_share=_number(data, "holdout_share", 0.2, 0.0),
             min_holdout_documents=_whole(data, "min_holdout_documents", 3, 1),
             max_field_drop=_number(data, "max_field_drop", 0.01, 0.0),
@@ -118,7 +120,7 @@ def _whole(data: Mapping[str, Any], key: str, default: int, least: int) -> int:
 
 def _number(data: Mapping[str, Any], key: str, default: float, least: float) -> float:
     value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < least:
         raise ConfigError(f"learning settings: {key} is a number of at least {least:g}, not {value!r}")
     return float(value)
 

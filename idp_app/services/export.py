@@ -24,7 +24,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from idp_app.errors import ChangedMeanwhileError, ConfigError, IllegalTransition
 from idp_app.services import audit
 from idp_app.services.documents import DocumentService
 from idp_app.services.policy import PolicyStore
+from idp_app.services.routing import tolerance_of
 from idp_app.services.users import Permission, User, acting_user
 
 if TYPE_CHECKING:
@@ -87,9 +88,9 @@ class ExportSettings:
         """``[export]`` of the routing policy's tables (its layers merged), with ``[rules]``' tolerance."""
         rules = dict(data.get("rules", {}))
         try:
-            limit = Decimal(str(rules.get("tolerance", "0.01")))
-        except InvalidOperation:
-            raise ConfigError(f"rules: tolerance {rules.get('tolerance')!r} is not an amount") from None
+            limit = tolerance_of(rules.get("tolerance", "0.01"))
+        except (ValueError, ArithmeticError):
+            raise ConfigError(f"rules: tolerance {rules.get('tolerance')!r} is not an amount of 0 or more") from None
         return dataclasses.replace(cls.from_dict(dict(data.get("export", {}))), rounding_limit=abs(limit))
 
 

@@ -21,6 +21,7 @@ import tomlkit.exceptions
 from sqlalchemy import select
 
 from idp_app.db.engine import Database
+from idp_app.db.models import utcnow
 from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
 from idp_app.learning.models import StoredFile
 from idp_app.services import audit
@@ -70,7 +71,7 @@ class PolicyStore:
             sha = s.scalar(select(StoredFile.sha256).where(StoredFile.name == TEAM_POLICY))
             if sha != self._team_sha:
                 text = s.scalar(select(StoredFile.content).where(StoredFile.name == TEAM_POLICY))
-                team = _parse(text.decode("utf-8")) if text is not None else {}
+                team = _parse(text.decode("utf-8")) if text else {}
                 self._policy = RoutingPolicy.load(self._desk(), team)
                 self._team, self._team_sha = team, sha
         self._checked = time.monotonic()
@@ -101,7 +102,7 @@ class PolicyStore:
             return ""
         with self._db.read() as s:
             text = s.scalar(select(StoredFile.content).where(StoredFile.name == TEAM_POLICY))
-        return text.decode("utf-8") if text is not None else ""
+        return text.decode("utf-8") if text else ""
 
     def set_threshold(self, field: str | None, value: float, user: User | str) -> RoutingPolicy:
         """Set the team's default threshold (``field`` None) or one field's; needs a supervisor. Kept in the
@@ -139,6 +140,10 @@ class PolicyStore:
             value = float(value)
         elif isinstance(known, bool) != isinstance(value, bool):
             raise InvalidValueError(f"{key} is true or false, not {text}")
+        elif path[0] == "fields":  # the field a rule reads: one a schema has, or a line item's column
+            if not isinstance(value, str):
+                raise InvalidValueError(f'{key} names a field ("total_amount"), not {text}')
+            _check_field(value)
         return self._set(path, value, user, "policy_changed", {"key": ".".join(path)})
 
     def _set(
@@ -148,8 +153,10 @@ class PolicyStore:
             raise ConfigError("this workspace has no database to keep the team's policy in")
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.CHANGE_THRESHOLDS)
-            row = s.get(StoredFile, TEAM_POLICY, with_for_update=True)
-            document = tomlkit.parse(row.content.decode("utf-8")) if row is not None else _new_document()
+            _ensure_row(s)  # a row to lock: two supervisors setting the first key at once take turns
+            row = s.get(StoredFile, TEAM_POLICY, with_for_update=True, populate_existing=True)
+            text_before = row.content.decode("utf-8") if row is not None else ""
+            document = tomlkit.parse(text_before) if text_before.strip() else _new_document()
             before = policy_data(self._desk(), _parse(tomlkit.dumps(document)))
             old = _lookup(before, path)
             if old is None and path[0] == "thresholds":  # a field without its own threshold had the default
@@ -169,6 +176,19 @@ class PolicyStore:
         self._policy, self._team, self._checked = policy, team, time.monotonic()
         self._team_sha = None  # read again on the next refresh, by its checksum
         return policy
+
+
+def _ensure_row(s: Any) -> None:
+    """Insert the team policy's row, empty, unless it is there (one statement either way: no race between two
+    desks that both found none)."""
+    import hashlib
+
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"name": TEAM_POLICY, "content": b"", "sha256": hashlib.sha256(b"").hexdigest(), "updated_at": utcnow()}
+    s.execute(insert(StoredFile).values(**values).on_conflict_do_nothing(index_elements=["name"]))
 
 
 def _check_other_tables(data: dict[str, Any]) -> None:

@@ -147,7 +147,7 @@ class RoutingPolicy:
                 terms_date=bool(rules.get("terms_date", True)),
                 probably_missed=bool(rules.get("probably_missed", True)),
                 invalid_code=bool(rules.get("invalid_code", True)),
-                tolerance=Decimal(str(rules.get("tolerance", "0.01"))),
+                tolerance=tolerance_of(rules.get("tolerance", "0.01")),
                 qa_sample_rate=float(rules.get("qa_sample_rate", 0.05)),
                 names={str(k): str(v) for k, v in dict(data.get("fields", {})).items()},
             )
@@ -159,6 +159,14 @@ class RoutingPolicy:
         if not 0.0 <= policy.qa_sample_rate <= 1.0:
             raise ConfigError(f"routing policy: qa_sample_rate {policy.qa_sample_rate} is outside 0..1")
         return policy
+
+
+def tolerance_of(value: Any) -> Decimal:
+    """The arithmetic rule's tolerance: an amount of none or more ("NaN" or "-1" would stop or fail every check)."""
+    amount = Decimal(str(value))
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f'tolerance is an amount of 0 or more ("0.01"), not {value!r}')
+    return amount
 
 
 ANY_CURRENCY = "*"
@@ -176,6 +184,8 @@ def _limit(value: Any) -> dict[str, Decimal | None]:
         key = str(code).strip().upper()
         if key != ANY_CURRENCY and not re.fullmatch(r"[A-Z]{3}", key):
             raise ValueError(f'limit for {code!r}: not a currency code (EUR) or "*"')
+        if text and not Decimal(text).is_finite():
+            raise ValueError(f"limit for {code!r}: not an amount ({text!r})")
         out[key] = Decimal(text) if text and Decimal(text) > 0 else None  # None: no limit for it
     return out
 
@@ -198,9 +208,14 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
 
 
+WHOLE_VALUES = frozenset({"max_total", "max_contract_value"})
+"""Keys whose table is one value (limits per currency): a layer that gives it replaces it whole, so that a team's
+``{ EUR = "5000" }`` is the limit at every desk, not merged into a desk's own ``{ USD = "1" }``."""
+
+
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> None:
     for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict) and key not in WHOLE_VALUES:
             _merge(base[key], value)
         else:
             base[key] = value

@@ -103,6 +103,13 @@ def test_a_key_of_the_policy_set_for_the_team_is_checked_and_logged(ws: Workspac
         ("learning.holdout_share", "2", InvalidValueError),
         ("export.buyer_country", '"Germany"', InvalidValueError),
         ("thresholds.default", "true", InvalidValueError),
+        ("rules.tolerance", '"NaN"', InvalidValueError),  # every arithmetic check would raise at every desk
+        ("rules.tolerance", '"-1"', InvalidValueError),
+        ("rules.max_total", '"Infinity"', InvalidValueError),
+        ("fields.total_amount", '"nosuch"', NotFoundError),  # the rules would read no field
+        ("fields.total_amount", "3", InvalidValueError),
+        ("learning.retrain_every_days", "nan", InvalidValueError),
+        ("learning.max_field_drop", "inf", InvalidValueError),
     ]:
         with pytest.raises(error):
             ws.policies.set_value(key, value, "sup")
@@ -128,3 +135,14 @@ def test_a_team_threshold_goes_beside_thresholds_a_desk_wrote_as_an_inline_table
     path.write_text("thresholds = { default = 0.8 }\n", encoding="utf-8")
     ws.policies.set_threshold("po_number", 0.85, "sup")
     assert (ws.policy.default_threshold, ws.policy.threshold("po_number")) == (0.8, 0.85)
+
+
+def test_a_limit_per_currency_the_team_sets_replaces_a_desks_whole(ws: Workspace) -> None:
+    """Merged key by key, a desk's own { USD = "1" } would stay beside the team's { EUR = "5000" } at that desk
+    alone: the team's limits would differ from desk to desk."""
+    path = ws.config.home / "routing.toml"
+    path.write_text(path.read_text(encoding="utf-8") + '\n[rules.max_total]\nUSD = "1"\n"*" = "20000"\n', "utf-8")
+    ws.policies.set_value(" rules . max_total ", '{ EUR = "5000.00" }', "sup")
+    assert ws.policy.max_total == {"EUR": Decimal("5000.00")}
+    [origin] = [o for k, _, o in ws.policies.explain() if k == "rules.max_total"]
+    assert origin == "the team's policy"
