@@ -146,3 +146,44 @@ def test_a_limit_per_currency_the_team_sets_replaces_a_desks_whole(ws: Workspace
     assert ws.policy.max_total == {"EUR": Decimal("5000.00")}
     [origin] = [o for k, _, o in ws.policies.explain() if k == "rules.max_total"]
     assert origin == "the team's policy"
+
+
+def test_two_supervisors_setting_the_first_keys_at_once_both_keep_theirs(
+    ws: Workspace, config: AppConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each found no team policy yet: on PostgreSQL both inserted its row and the second failed."""
+    import threading
+    import time
+
+    home = tmp_path / "desk-b"
+    home.mkdir()
+    put = policy_module._put
+    first = threading.Event()
+
+    def slow_put(*args: Any) -> None:
+        if not first.is_set():
+            first.set()
+            time.sleep(0.5)  # the other desk's change starts meanwhile
+        put(*args)
+
+    monkeypatch.setattr(policy_module, "_put", slow_put)
+    errors: list[BaseException] = []
+    with Workspace.open(dataclasses.replace(config, home=home), extract=json_extract) as desk_b:
+
+        def run(store: Any, field: str) -> None:
+            try:
+                store.set_threshold(field, 0.8, "sup")
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=run, args=(ws.policies, "po_number")),
+            threading.Thread(target=run, args=(desk_b.policies, "due_date")),
+        ]
+        threads[0].start()
+        first.wait(5)
+        threads[1].start()
+        for t in threads:
+            t.join(30)
+    assert errors == []
+    assert team(ws)["thresholds"]["fields"] == {"po_number": 0.8, "due_date": 0.8}
