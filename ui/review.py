@@ -297,8 +297,24 @@ class ReviewController(QObject):
         user = self.user
         self.message.emit(f"Reading document {doc.document_id} again as {doc_type}\u2026")
         self.runner.submit(
-            lambda: self.backend.set_type(doc.document_id, user, doc_type), self._opened, self._failed, serial=True
+            lambda: self.backend.set_type(doc.document_id, user, doc_type), self._opened, self._type_failed, serial=True
         )
+
+    def _type_failed(self, exc: Exception) -> None:
+        """Not read as that type (it is read as before), or taken meanwhile: the document is opened afresh, so
+        that the window does not go on showing fields and a claim it no longer has."""
+        self._failed(exc)
+        doc = self.doc
+        if doc is None:
+            return
+        user, backend = self.user, self.backend
+
+        def taken(exc: Exception) -> None:  # another clerk has it now: on to the next one
+            self._failed(exc)
+            self.doc = None
+            self.open_next()
+
+        self.runner.submit(lambda: backend.open(doc.document_id, user), self._opened, taken, serial=True)
 
     def _decided(self, document_id: int, how: str) -> None:
         self.message.emit(f"Document {document_id} {how}.")

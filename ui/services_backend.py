@@ -19,7 +19,7 @@ from extractors.errors import ExtractionError
 from extractors.geometry import BBox
 from extractors.results import Alternative, FieldValue, LineItem
 from idp_app.domain import Correction, ReviewState
-from idp_app.errors import AppError, InputError
+from idp_app.errors import AppError
 from idp_app.services import DocumentView as CoreDocument
 from idp_app.services import FieldView as CoreField
 from idp_app.services import Permission, QueueFilter, Workspace
@@ -262,9 +262,8 @@ class ServicesBackend:
         self.ws.review.reject(document_id, user.name, reason)
 
     def set_type(self, document_id: int, user: UserSession, doc_type: str) -> DocumentView:
-        report = self.ws.ingest.set_type(document_id, doc_type, user.name)
-        if report.failures:
-            raise InputError(f"document {document_id} could not be read again: {report.failures[0][2]}")
+        # read in a worker process of its own: a crash in the OCR engine fails the reading, not the window
+        self.ws.ingest.set_type(document_id, doc_type, user.name, workers=1)
         return self.open(document_id, user)  # claimed again: the clerk goes on with it
 
     def renew(self, document_id: int, user: UserSession) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extractors.context import ExtractionContext
+from extractors.errors import ExtractionError
 from extractors.results import ExtractionResult, FieldValue
 from idp_app.config import AppConfig
 from idp_app.db.engine import Database
@@ -63,7 +64,7 @@ from idp_app.services.evaluate import (
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import holding
-from idp_app.services.routing import REOPENED, RoutingPolicy, route
+from idp_app.services.routing import KEPT_REASONS, RISK, TYPE_SET, RoutingPolicy, route
 from idp_app.services.storage import FileStore, sha256_of, stored_suffix
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import PARTY_SEPARATOR
@@ -485,6 +486,7 @@ class IngestService:
         return todo
 
     def _finish(self, doc_id: int, outcome: tuple[str, Any, str, str], report: IngestReport) -> None:
+        self._given_types.pop(doc_id, None)
         status, result, kind, message = outcome
         if status == "ok":
             final = self.store_result(doc_id, result)
@@ -520,7 +522,7 @@ class IngestService:
             kept = [
                 (r.code, r.message, r.fields, r.risk)
                 for r in s.execute(
-                    select(Reason).where(Reason.document_id == doc_id, Reason.code == REOPENED)
+                    select(Reason).where(Reason.document_id == doc_id, Reason.code.in_(KEPT_REASONS))
                 ).scalars()
             ]  # a supervisor's request to look again outlives re-extraction
             for table in (FieldRow, Reason, Extraction):
@@ -613,13 +615,46 @@ class IngestService:
             original = self._store.path_for(doc.sha256, doc.suffix)
             if not original.is_file():
                 raise ConfigError(f"document {doc_id}'s original is not in {self._store.root} (IDP_FILES_DIR)")
+            before = (doc.doc_type, doc.type_set_by)
             audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc.doc_type, new=doc_type)
-            doc.doc_type, doc.type_set_by, doc.attempts = doc_type, actor.name, 0
-            lifecycle.transition(s, doc, S.NEEDS_REVIEW, actor.name, released=actor.name)
-            lifecycle.transition(s, doc, S.EXTRACTING, actor.name, reextract=True, doc_type=doc_type)
-            doc.claimed_by = self.run_id
-            doc.lease_expires_at = self._db.now(s) + timedelta(seconds=EXTRACT_LEASE_SECONDS)
-        return self.extract_pending(workers=workers, ids=[doc_id])
+            s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
+            doc.reasons.append(
+                Reason(
+                    code=TYPE_SET,
+                    message=f"{actor.name} set its type to {doc_type}: a person checks the fields read as that",
+                    fields=[],
+                    risk=RISK[TYPE_SET],
+                )
+            )
+            doc.doc_type, doc.type_set_by = doc_type, actor.name
+            self._restart(s, doc, actor.name)
+        report = self.extract_pending(workers=workers, ids=[doc_id])
+        if not report.failures:
+            return report
+        # not readable as that type: the document is read again as it was, and stays in review
+        why = report.failures[0][2]
+        with self._db.write() as s:
+            failed = s.get(Document, doc_id, with_for_update=True)
+            if failed is None or failed.status != S.FAILED.value:
+                raise ExtractionError(f"document {doc_id} could not be read as {doc_type}: {why}")
+            doc = failed
+            doc.doc_type, doc.type_set_by = before
+            s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
+            audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc_type, new=before[0], undone=why)
+            self._restart(s, doc, actor.name)
+        self.extract_pending(workers=workers, ids=[doc_id])
+        raise ExtractionError(
+            f"document {doc_id} could not be read as {doc_type} ({why}): it is read as {before[0]} again"
+        )
+
+    def _restart(self, s: Any, doc: Document, actor: str) -> None:
+        """Put a document held in review (or failed) back to extracting by this run, its attempts counted anew."""
+        doc.attempts = 0
+        if doc.status == S.IN_REVIEW.value:
+            lifecycle.transition(s, doc, S.NEEDS_REVIEW, actor, released=actor)
+        lifecycle.transition(s, doc, S.EXTRACTING, actor, reextract=True, doc_type=doc.doc_type)
+        doc.claimed_by = self.run_id
+        doc.lease_expires_at = self._db.now(s) + timedelta(seconds=EXTRACT_LEASE_SECONDS)
 
     def watch(
         self,

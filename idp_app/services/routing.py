@@ -24,6 +24,11 @@ from idp_app.services.values import PARTY_SEPARATOR, schema_types, wrong_code
 
 REOPENED = "reopened"
 """The reason a supervisor gives when sending an approved document back to review; re-extraction keeps it."""
+TYPE_SET = "type_set"
+"""The reason a document whose type a clerk set goes back to review (its fields read again as that type are checked
+by a person, not approved unseen); re-extraction keeps it."""
+KEPT_REASONS = (REOPENED, TYPE_SET)
+"""Reasons a person gave, which re-extraction keeps."""
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent.parent / "resources" / "routing.toml"
 
@@ -46,6 +51,7 @@ RISK = {
     "terms_date": 35,
     "probably_missed": 15,
     "reopened": 60,
+    "type_set": 20,
     "missing_field": 20,
     "unknown_type": 20,
     "low_confidence": 10,

@@ -764,6 +764,7 @@ def test_a_document_the_classifier_could_not_type_is_set_to_an_invoice_by_its_cl
         doc = desk.documents.get(item.id)
         assert (doc.doc_type, doc.status.value) == ("invoice", "needs_review")
         assert "unknown_type" not in {r.code for r in doc.reasons}
+        assert "type_set" in {r.code for r in doc.reasons}  # to a person, not approved unseen
         [entry] = [r for r in desk.audit.records(item.id) if r.action == "type_set"]
         assert (entry.actor, entry.details["old"], entry.details["new"]) == ("clerk", "other", "invoice")
         desk.queue.claim(item.id, "clerk")
@@ -776,3 +777,31 @@ def test_a_document_the_classifier_could_not_type_is_set_to_an_invoice_by_its_cl
         desk.review.reopen(item.id, "sup", "read it again")
         desk.ingest.reextract(item.id, "sup")
         assert desk.documents.get(item.id).doc_type == "invoice"  # the type a person set holds
+
+
+def test_a_type_the_document_cannot_be_read_as_leaves_it_as_it_was_in_review(
+    ws: Workspace, config: AppConfig, inbox: Path
+) -> None:
+    """Reading it as the type given fails: it is read as before and stays in review, its clerk told why (it was
+    left failed, of the new type, with the old type's fields, and its type could be set no more)."""
+    from extractors.context import ExtractionContext
+    from extractors.errors import ExtractionError
+
+    def picky(path: Path, ctx: ExtractionContext) -> object:
+        if ctx.doc_type == "receipt":
+            raise ExtractionError("no till receipt layout on this page")
+        return json_extract(path, ctx)
+
+    write_doc(inbox, "a.json", invoice("A", conf=0.5))
+    with Workspace.open(config, extract=picky) as desk:  # type: ignore[arg-type]
+        desk.ingest.ingest([inbox], workers=0)
+        [item] = desk.queue.list()
+        desk.queue.claim(item.id, "clerk")
+        with pytest.raises(ExtractionError, match=r"could not be read as receipt .*read as invoice again"):
+            desk.ingest.set_type(item.id, "receipt", "clerk")
+        doc = desk.documents.get(item.id)
+        assert (doc.doc_type, doc.status.value) == ("invoice", "needs_review")
+        assert doc.fields["invoice_number"].value == "A" and "type_set" not in {r.code for r in doc.reasons}
+        desk.queue.claim(item.id, "clerk")
+        desk.ingest.set_type(item.id, "contract", "clerk")  # its type can still be set
+        assert desk.documents.get(item.id).status.value == "needs_review"
