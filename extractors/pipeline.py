@@ -270,7 +270,8 @@ def _fields(
 TWO_WAYS = re.compile(r"(?<![\d.,'’ ])\d{1,3}([.,])\d{3}(?![\d.,'’])")
 """An amount with one separator and three digits after it, and no cents: "45.000" is 45000 where the dot groups
 thousands (German) and 45 where it marks decimals."""
-CENTS = re.compile(r"\d([.,])\d{2}(?!\d)")
+CENTS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,' ’]\d{3})*([.,])\d{2}(?![\d.,])")
+"""An amount printed with its cents, alone in its word ("1.250,50", "12.50"; not "05.03.2024")."""
 TWO_WAYS_CONFIDENCE = 0.5
 TWO_WAYS_EVIDENCE = "reads two ways (thousands or decimals) and nothing on the page tells which"
 
@@ -287,7 +288,7 @@ def _doubt_two_way_amounts(doc: Document, fields: dict[str, FieldValue]) -> dict
         if m is None or not re.fullmatch(r"-?\d+\.\d{2}", fv.value):
             continue
         if marks is None:
-            marks = {c.group(1) for p in doc.pages for t in p.tokens for c in CENTS.finditer(t.text)}
+            marks = {c.group(1) for p in doc.pages for t in p.tokens if (c := CENTS.fullmatch(t.text.strip("€$£()")))}
         if marks and m.group(1) not in marks:
             continue  # "1.234,56" elsewhere: the dot groups thousands here too
         out[name] = replace(fv, confidence=TWO_WAYS_CONFIDENCE, evidence=(*fv.evidence, TWO_WAYS_EVIDENCE))

@@ -135,11 +135,11 @@ _VOWELS = frozenset("aeiouyäöüéèêëàâîïôûæøåœ")
 
 
 def _unlike_a_word(word: str) -> bool | None:
-    """Whether a word of four letters or more is unlike a word of any language in Latin letters: its case changes
-    inside it ("qwJjwKq"), or six letters or more without a vowel. None for a word not judged (short, or with
-    digits or signs: codes and amounts)."""
-    if len(word) < 4 or not word.isalpha():
-        return None
+    """Whether a word of four Latin letters or more is unlike a word of any language written in them: its case
+    changes inside it ("qwJjwKq"), or six letters or more without a vowel. None for a word not judged (short, with
+    digits or signs: codes and amounts; or in Cyrillic, Greek, Arabic, Chinese...)."""
+    if len(word) < 4 or not word.isalpha() or not all("LATIN" in unicodedata.name(c, "") for c in word):
+        return None  # short, with digits or signs, or in another script (its case and vowels are not Latin's)
     if word.islower() or word.isupper() or word.istitle():
         return len(word) >= 6 and not any(c in _VOWELS for c in word.lower())
     return True

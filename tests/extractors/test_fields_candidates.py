@@ -460,7 +460,9 @@ def test_a_credit_notes_amounts_below_zero_are_read_as_an_invoices(
     assert min(fields[n].confidence for n in ("net_amount", "tax_amount", "total_amount")) > 0.5
 
 
-@pytest.mark.parametrize(("other", "sure"), [("", False), ("Shipping 1.250,50", True)])
+@pytest.mark.parametrize(
+    ("other", "sure"), [("", False), ("Shipping 1.250,50", True), ("Delivered 04.03.2024 Shipping 1.250,50", True)]
+)
 def test_an_amount_that_reads_two_ways_is_no_surer_than_a_coin_toss_unless_the_page_tells(
     tmp_path: Path, other: str, sure: bool
 ) -> None:

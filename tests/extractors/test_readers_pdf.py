@@ -280,6 +280,9 @@ def test_an_invisible_layer_of_random_letters_over_a_scan_is_read_by_ocr(tmp_pat
     assert not nonsense(
         ["Rechnung", "Nummer", "GmbH", "Lieferung", "Betrag", "Zahlbar", "innerhalb", "Tagen", "netto", "Skonto"] * 3
     )
+    russian = "Счет-фактура Поставщик Покупатель организация Количество наименование Итого оплате"
+    greek = "Τιμολόγιο Προμηθευτής Αγοραστής Ποσότητα Σύνολο πληρωμή"
+    assert not nonsense(russian.split(" ") * 4) and not nonsense(greek.split(" ") * 4)  # other scripts: not judged
     from PIL import Image
 
     from tests.extractors.test_readers_docs import draw_scan
