@@ -92,11 +92,10 @@ def _eight_bit(frame: Image.Image) -> Image.Image:
     if frame.mode not in ("I", "F") and not frame.mode.startswith("I;16"):
         return frame
     values = np.asarray(frame, dtype=np.float64)
-    top = 65535.0 if frame.mode.startswith("I;16") else float(values.max(initial=0.0))
-    if frame.mode == "I" and top <= 65535.0:
-        top = 65535.0 if top > 255.0 else 255.0  # a 16-bit image Pillow opened as 32-bit integers
-    elif frame.mode == "F" and top <= 1.0:
-        top = 1.0  # values from 0 to 1
+    top = float(values.max(initial=0.0))
+    # the depth the values fill: 8, 12 (a scanner's 12 bits in a 16-bit file) or 16 bits (floats: 0 to 1)
+    depths = (1.0,) if frame.mode == "F" and top <= 1.0 else (255.0, 4095.0, 65535.0)
+    top = next((d for d in depths if top <= d), top)
     scaled = np.clip(values * (255.0 / max(top, 1e-9)), 0.0, 255.0)
     return Image.fromarray(np.round(scaled).astype(np.uint8), mode="L")
 

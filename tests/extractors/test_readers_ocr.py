@@ -132,6 +132,9 @@ def test_a_16_bit_grey_scan_is_read_not_taken_for_a_blank_page(tmp_path: Path, s
     eight = draw_scan(dpi=200)
     path = tmp_path / f"scan16{suffix}"
     Image.fromarray(eight.astype(np.uint16) * 257).save(path, dpi=(200, 200))
+    twelve = tmp_path / f"scan12{suffix}"  # a scanner's 12 bits in a 16-bit file: not near black
+    Image.fromarray((eight.astype(np.uint32) * 4095 // 255).astype(np.uint16)).save(twelve, dpi=(200, 200))
+    assert load_page_image(twelve, 0, 200.0, CTX.max_image_pixels).pixels.mean() > 200
     assert Image.open(path).mode in ("I;16", "I")
     gray = load_page_image(path, 0, 200.0, CTX.max_image_pixels).pixels
     assert np.abs(gray.astype(int) - eight.astype(int)).max() <= 1
