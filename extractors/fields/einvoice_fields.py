@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from extractors.document import Document, DocumentType, TokenSource
-from extractors.einvoice.parse import UNREADABLE
+from extractors.einvoice.parse import HEADER_FIELDS, UNREADABLE
 from extractors.results import ExtractionResult, FieldValue, LineItem
 
 
@@ -44,9 +44,9 @@ def merge_einvoice(path: Path, doc: Document, result: ExtractionResult) -> Extra
             fields[name] = fv
             taken += 1
     unread = dict(getattr(data, "unread", ()))
-    if not doc.pages:  # a bare e-invoice: what its XML does not give, the document does not have
+    if not doc.pages:  # a bare e-invoice: what its XML does not give, of what is read from it, it does not have
         for name, fv in fields.items():
-            if not fv.found:
+            if not fv.found and name in HEADER_FIELDS:
                 stated = name in unread  # stated in a form it cannot have: certainly not absent
                 fields[name] = FieldValue(
                     name,

@@ -9,6 +9,7 @@ import pytest
 from extractors.context import ExtractionContext
 from extractors.document import DocumentType, TokenSource
 from extractors.einvoice import find_einvoice_xml, locate_values, parse_einvoice, read_einvoice
+from extractors.einvoice.parse import HEADER_FIELDS
 from extractors.errors import CorruptFileError, UnsupportedFileError
 from extractors.readers import read_document
 from tests.extractors.test_readers_docs import text_pdf
@@ -273,8 +274,10 @@ def test_a_bare_e_invoice_is_an_invoice_and_lacks_what_its_xml_lacks(tmp_path: P
     assert (result.doc_type, result.type_confidence) == (DocumentType.INVOICE, 1.0)
     found = {n: f for n, f in result.fields.items() if f.found}
     assert found and all(f.confidence == 1.0 and f.source == TokenSource.EINVOICE for f in found.values())
-    absent = [f for f in result.fields.values() if not f.found]
+    absent = [f for n, f in result.fields.items() if not f.found and n in HEADER_FIELDS]
     assert absent and all(f.confidence == 1.0 and f.source == TokenSource.EINVOICE for f in absent)
+    unread = [f for n, f in result.fields.items() if not f.found and n not in HEADER_FIELDS]  # the delivery date
+    assert unread and all(f.confidence < 1.0 for f in unread)  # not looked for in the XML: not known absent
 
 
 def test_values_an_e_invoice_states_in_a_form_they_cannot_have_are_reported_not_taken(tmp_path: Path) -> None:
