@@ -478,6 +478,9 @@ def retrain(
         if not is_due:
             return RetrainReport("not_due", reasons=(why,), seconds=time.perf_counter() - started)
     registry = Registry(ws.db, ws.config)
+    from idp_app.learning.extract import refresh
+
+    refresh(ws)  # this desk's copies as the database has them: a version promoted at another desk, a damaged copy
     loaded = registry.load_active()
     active = registry.active()
     if active is not None and loaded.version != active.version:

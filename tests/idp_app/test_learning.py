@@ -579,6 +579,8 @@ def test_while_the_model_in_use_cannot_be_loaded_retraining_is_refused_and_the_l
     approve_docs(ws, inbox, 12)
     reg = Registry(ws.db, ws.config)
     add(reg, model_preferring(0, "v-a"))
+    reg.get("v-a").path.unlink()  # this desk's copy alone lost: it is put right from the database
+    assert retrain(ws, "sup", force=True).status != "model_unreadable"
     with ws.db.write() as s:
         s.get(StoredFile, reg.get("v-a").path.name).content += b" "  # type: ignore[union-attr]
     path = reg.get("v-a").path
