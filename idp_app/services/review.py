@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from extractors.geometry import BBox
 from idp_app.db.engine import Database
 from idp_app.db.models import CorrectionRow, Document, FieldRow, utcnow
 from idp_app.db.models import Reason as ReasonRow
@@ -47,8 +48,6 @@ class StaleValueError(InvalidValueError):
 
 
 def _bbox_list(b: object) -> list[float] | None:
-    from extractors.geometry import BBox
-
     return b.to_list(3) if isinstance(b, BBox) else None
 
 
@@ -131,8 +130,6 @@ class ReviewService:
             old_value = row.value if row else None
             old_box = row.bbox_pt if row else None
             page = row.page if row else None
-        from extractors.geometry import BBox
-
         return self.apply(
             Correction(
                 document_id=doc_id,
@@ -201,11 +198,24 @@ class ReviewService:
                     corrected=False,
                 )
                 s.add(row)
+            new_box = c.new_bbox_pt
+            typed = c.kind is CorrectionKind.CORRECTION and not c.undo and not c.source_token_ids
+            if (
+                typed
+                and new_box == c.old_bbox_pt
+                and row.predicted_bbox_pt
+                and _same(value_type, new_value, row.predicted_value)
+            ):
+                new_box = BBox.from_list(row.predicted_bbox_pt)  # back to what was read: where it was read
+            elif typed and new_box == c.old_bbox_pt and not _same(value_type, new_value, current):
+                # another value typed over the old one: it is not printed in the old one's box (a box kept would
+                # teach vendor memory a wrong place; where the typed value is printed, memory looks up itself)
+                new_box = None
             if c.kind is CorrectionKind.CORRECTION:
                 row.value = new_value
-                if c.new_bbox_pt is not None or c.old_bbox_pt is not None:
-                    row.bbox_pt = _bbox_list(c.new_bbox_pt)
-                    row.page = c.page if c.new_bbox_pt is not None else row.page
+                if new_box is not None or c.old_bbox_pt is not None:
+                    row.bbox_pt = _bbox_list(new_box)
+                    row.page = c.page if new_box is not None else row.page
                 row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
             # a person looked at it: confirmed or set, even back to what was read; an undo back to what was read
             # leaves it as it was before: checked only if the clerk had confirmed it
@@ -221,7 +231,7 @@ class ReviewService:
                     old_value=current,
                     new_value=new_value,
                     old_bbox_pt=_bbox_list(c.old_bbox_pt),
-                    new_bbox_pt=_bbox_list(c.new_bbox_pt),
+                    new_bbox_pt=_bbox_list(new_box),
                     page=c.page,
                     source_token_ids=list(c.source_token_ids),
                     user=actor.name,

@@ -465,6 +465,18 @@ def test_a_field_accepted_or_set_back_to_what_was_read_is_checked_and_no_longer_
     assert ws.documents.get(doc_id).fields["invoice_number"].state is ReviewState.CHECK  # untouched: still doubtful
 
 
+def test_a_value_typed_over_another_keeps_no_box_unless_it_is_what_was_read(ws: Workspace, inbox: Path) -> None:
+    """The old value's box would say where the typed one is printed, and vendor memory would learn that wrong place
+    (the next invoice of the layout got 'Slip tag: 5521 ...' as its address at 0.95)."""
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", conf=0.5))
+    read = ws.documents.get(doc_id).fields["vendor_name"]
+    assert read.bbox_pt is not None
+    typed = ws.review.correct(doc_id, "vendor_name", "Acme Trading GmbH", "clerk")
+    assert typed.bbox_pt is None and typed.corrected
+    back = ws.review.correct(doc_id, "vendor_name", "ACME GmbH", "clerk")
+    assert back.bbox_pt == read.bbox_pt and not back.corrected  # what was read, where it was read
+
+
 def test_a_release_waits_for_an_approval_another_session_is_making_and_then_refuses(
     ws: Workspace, inbox: Path, config: AppConfig
 ) -> None:
