@@ -48,7 +48,7 @@ from extractors.errors import ExtractionError
 from extractors.results import ExtractionResult, FieldValue
 from idp_app.config import AppConfig
 from idp_app.db.engine import Database
-from idp_app.db.models import Document, Extraction, FieldRow, Reason, utcnow
+from idp_app.db.models import Document, Extraction, FieldRow, Reason
 from idp_app.domain import DocumentStatus as S
 from idp_app.errors import ConfigError, InputError, InvalidValueError, NotFoundError
 from idp_app.services import audit, lifecycle
@@ -543,7 +543,7 @@ class IngestService:
             doc.type_confidence = result.type_confidence
             doc.page_count = result.page_count
             doc.model_version = result.model_version or None
-            doc.extracted_at = utcnow()
+            doc.extracted_at = self._db.now(s)  # the clock corrections are stamped by: the server's, on PostgreSQL
             doc.error = doc.error_kind = None
             s.flush()
             lifecycle.transition(s, doc, S.EXTRACTED, SYSTEM, fields=len(result.fields), warnings=len(result.warnings))

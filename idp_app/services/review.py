@@ -236,6 +236,7 @@ class ReviewService:
                     source_token_ids=list(c.source_token_ids),
                     user=actor.name,
                     seconds_spent=c.seconds_spent,
+                    created_at=self._db.now(s),  # as the extraction it follows (server's clock on PostgreSQL)
                 )
             )
             self._refresh_summary(doc)
@@ -324,6 +325,7 @@ class ReviewService:
             if (blocking or empty) and override is None:
                 why = [r.message for r in blocking] + [f"required field {n} is empty" for n in empty]
                 raise RuleFailedError(f"document {doc_id} cannot be approved while a rule fails: {'; '.join(why)}")
+            now = self._db.now(s)
             corrected = set(
                 s.execute(
                     select(CorrectionRow.field_name, CorrectionRow.line_item_index).where(
@@ -351,6 +353,7 @@ class ReviewService:
                             source_token_ids=[],
                             user=actor.name,
                             seconds_spent=0.0,
+                            created_at=now,
                         )
                     )
             n = self._policy.name

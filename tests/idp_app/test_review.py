@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from extractors.geometry import BBox
 from idp_app.config import AppConfig
-from idp_app.db.models import Document, FieldRow
+from idp_app.db.models import CorrectionRow, Document, FieldRow
 from idp_app.domain import Correction, CorrectionKind, DocumentStatus, ReviewState
 from idp_app.errors import (
     ClaimError,
@@ -640,3 +640,20 @@ def test_an_account_alone_names_no_vendor_and_copies_are_found_however_the_legal
     ws.review.approve(beta, "clerk")
     on_file = {v.name: (v.vat_id, v.iban) for v in ws.vendors.list()}
     assert on_file["Acme Handels GmbH"] == ("DE136695976", IBAN_A) and on_file["Beta Bau AG"] == ("DE123456796", IBAN_A)
+
+
+def test_extraction_and_corrections_are_stamped_by_one_clock(
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database's (the server's on PostgreSQL): a desk whose clock ran behind the extracting desk's stamped its
+    corrections before the extraction, and they were no training pairs."""
+    from datetime import UTC, datetime
+
+    server = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    monkeypatch.setattr(ws.db, "now", lambda s: server)
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", conf=0.5))
+    ws.review.correct(doc_id, "invoice_number", "A-2", "clerk")
+    with ws.db.read() as s:
+        doc = s.get(Document, doc_id)
+        stamps = list(s.execute(select(CorrectionRow.created_at).where(CorrectionRow.document_id == doc_id)).scalars())
+    assert doc is not None and doc.extracted_at == server and stamps == [server]
