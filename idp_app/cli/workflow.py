@@ -376,7 +376,7 @@ def threshold(
         policy = ws.policies.set_threshold(field, value, _acting(ws, user))
     name = field or "default"
     shown = policy.threshold(field) if field else policy.default_threshold
-    out.print(f"threshold {name} = {shown:.2f} (the team's policy, for every desk)", highlight=False, soft_wrap=True)
+    out.print(f"threshold {name} = {shown:g} (the team's policy, for every desk)", highlight=False, soft_wrap=True)
 
 
 policy_app = typer.Typer(
@@ -419,6 +419,23 @@ def policy_set(
         ws.policies.set_value(key, value, _acting(ws, user))
         shown = next(v for k, v, _ in ws.policies.explain() if k == key)
     out.print(f"{key} = {shown} (the team's policy, for every desk)", highlight=False, markup=False)
+
+
+@policy_app.command("unset")
+@handle_errors
+def policy_unset(
+    key: Annotated[str, typer.Argument(help="A key the team's policy sets (idp policy show --team).")],
+    user: UserOpt = None,
+) -> None:
+    """Take one key out of the team's policy (supervisors): each desk's own routing.toml, or the defaults, apply
+    to it again."""
+    key = ".".join(part.strip() for part in key.split("."))
+    with _workspace() as ws:
+        ws.policies.unset_value(key, _acting(ws, user))
+        shown = next((f"{v}  # {o}" for k, v, o in ws.policies.explain() if k == key), "(not set)")
+    out.print(
+        f"{key} is no longer the team's: at this desk {key} = {shown}", highlight=False, markup=False, soft_wrap=True
+    )
 
 
 # -- users, db, audit ----------------------------------------------------------------------------------------

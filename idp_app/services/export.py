@@ -46,8 +46,22 @@ if TYPE_CHECKING:
     from idp_app.export.record import ExportRecord
 
 FORMATS = ("csv", "cii", "ubl")
+
+
 XML_FORMATS = {"cii": "Factur-X", "ubl": "UBL"}
 DEFAULT_FORMATS = ("csv", "cii")
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO"})
+"""Two-letter territories of the CLDR that are no country (the EU, the eurozone, the UN, outlying Oceania)."""
+
+
+def _countries() -> frozenset[str]:
+    """The ISO 3166 two-letter country codes."""
+    from babel import Locale
+
+    codes = {str(code) for code in Locale("en").territories}
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES)
+
+
 LOCK_SECONDS = 60.0
 """How long an export waits for another one writing to the same folder."""
 EXPORTABLE = (DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value)
@@ -72,7 +86,7 @@ class ExportSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportSettings:
         country = str(data.get("buyer_country") or "").strip().upper() or None
-        if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
+        if country is not None and (not re.fullmatch(r"[A-Z]{2}", country) or country not in _countries()):
             raise ConfigError(f"export settings: buyer_country {country!r} is not a two-letter ISO country code")
         formats = tuple(str(f) for f in data.get("formats", DEFAULT_FORMATS))
         if not formats or any(f not in FORMATS for f in formats):

@@ -25,7 +25,7 @@ from idp_app.db.models import utcnow
 from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
 from idp_app.learning.models import StoredFile
 from idp_app.services import audit
-from idp_app.services.routing import DEFAULT_POLICY_PATH, RoutingPolicy, policy_data
+from idp_app.services.routing import DEFAULT_POLICY_PATH, WHOLE_VALUES, RoutingPolicy, policy_data
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import LINE_ITEM_TYPES, RESOURCES, schema_types
 
@@ -128,6 +128,8 @@ class PolicyStore:
             _check_field(path[2])
         elif known is None or isinstance(known, dict):
             raise NotFoundError(f"no policy key {key!r}: the keys are {_keys(defaults)}")
+        if path in DESK_ONLY:
+            raise InvalidValueError(f"{'.'.join(path)} is each desk's own: {DESK_ONLY[path]}")
         try:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
@@ -138,13 +140,23 @@ class PolicyStore:
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
                 raise InvalidValueError(f"a threshold is a confidence between 0 and 1, not {text}")
             value = float(value)
-        elif isinstance(known, bool) != isinstance(value, bool):
-            raise InvalidValueError(f"{key} is true or false, not {text}")
+        elif isinstance(known, bool):
+            if not isinstance(value, bool):
+                raise InvalidValueError(f"{key} is true or false, not {text}")
+        elif not _same_kind(known, value, path[-1] in WHOLE_VALUES):
+            example = _toml(known).as_string()
+            raise InvalidValueError(f"{key} is {_kind_of(known)}, as the defaults write it ({example}), not {text}")
         elif path[0] == "fields":  # the field a rule reads: one a schema has, or a line item's column
             if not isinstance(value, str):
                 raise InvalidValueError(f'{key} names a field ("total_amount"), not {text}')
             _check_field(value)
         return self._set(path, value, user, "policy_changed", {"key": ".".join(path)})
+
+    def unset_value(self, key: str, user: User | str) -> RoutingPolicy:
+        """Take one key out of the team's policy (supervisors): each desk's own file, or the defaults, apply to it
+        again. Logged."""
+        path = tuple(part.strip() for part in key.split("."))
+        return self._set(path, _UNSET, user, "policy_changed", {"key": ".".join(path)})
 
     def _set(
         self, path: tuple[str, ...], value: Any, user: User | str, action: str, details: dict[str, Any]
@@ -161,7 +173,11 @@ class PolicyStore:
             old = _lookup(before, path)
             if old is None and path[0] == "thresholds":  # a field without its own threshold had the default
                 old = RoutingPolicy.from_dict(before).threshold(path[-1])
-            _put(document, path, value)
+            if value is _UNSET:
+                if not _remove(document, path):
+                    raise NotFoundError(f"{'.'.join(path)} is not set in the team's policy (idp policy show --team)")
+            else:
+                _put(document, path, value)
             text = tomlkit.dumps(document)
             team = _parse(text)
             try:
@@ -172,7 +188,8 @@ class PolicyStore:
             from idp_app.learning.shared import store  # here: learning's modules import the services
 
             store(s, TEAM_POLICY, text.encode("utf-8"))
-            audit.append(s, actor.name, action, **details, old=_plain(old), new=_plain(value))
+            new = _lookup(policy_data(self._desk(), team), path) if value is _UNSET else value
+            audit.append(s, actor.name, action, **details, old=_plain(old), new=_plain(new))
         self._policy, self._team, self._checked = policy, team, time.monotonic()
         self._team_sha = None  # read again on the next refresh, by its checksum
         return policy
@@ -189,6 +206,34 @@ def _ensure_row(s: Any) -> None:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {"name": TEAM_POLICY, "content": b"", "sha256": hashlib.sha256(b"").hexdigest(), "updated_at": utcnow()}
     s.execute(insert(StoredFile).values(**values).on_conflict_do_nothing(index_elements=["name"]))
+
+
+DESK_ONLY = {
+    ("export", "directory"): "set it in the desk's routing.toml, or give idp export --out",
+}
+"""Keys that name something on a desk's own machine (a folder): the team's policy does not set them."""
+
+
+def _same_kind(known: Any, value: Any, table_allowed: bool) -> bool:
+    """Whether ``value`` is of the kind the default ``known`` is: text for text (an amount is quoted), a number for
+    a number, a list for a list; a limit may also be a table of them by currency."""
+    if table_allowed and isinstance(value, dict):
+        return all(isinstance(v, str) for v in value.values())
+    if isinstance(known, str):
+        return isinstance(value, str)
+    if isinstance(known, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(known, list):
+        return isinstance(value, list)
+    return True
+
+
+def _kind_of(known: Any) -> str:
+    if isinstance(known, str):
+        return "text (an amount quoted)"
+    if isinstance(known, int | float):
+        return "a number"
+    return "a list" if isinstance(known, list) else type(known).__name__
 
 
 def _check_other_tables(data: dict[str, Any]) -> None:
@@ -220,6 +265,27 @@ def _put(document: tomlkit.TOMLDocument, path: tuple[str, ...], value: Any) -> N
             table[part] = tomlkit.table()
         table = table[part]
     table[path[-1]] = _toml(value)
+
+
+_UNSET = object()
+"""What ``_set`` is given to take a key out of the team's policy."""
+
+
+def _remove(document: tomlkit.TOMLDocument, path: tuple[str, ...]) -> bool:
+    """Take ``path`` out of the document (and tables it leaves empty); False where it is not there."""
+    tables: list[Any] = [document]
+    for part in path[:-1]:
+        table = tables[-1]
+        if part not in table or not hasattr(table[part], "keys"):
+            return False
+        tables.append(table[part])
+    if path[-1] not in tables[-1]:
+        return False
+    del tables[-1][path[-1]]
+    for i in range(len(tables) - 1, 0, -1):
+        if not tables[i]:
+            del tables[i - 1][path[i - 1]]
+    return True
 
 
 def _toml(value: Any) -> Any:

@@ -188,10 +188,10 @@ def _limit(value: Any) -> dict[str, Decimal | None]:
     for code, amount in table.items():
         text = str(amount or "").strip()
         key = str(code).strip().upper()
+        if text and not re.fullmatch(r"\d+(?:\.\d+)?", text):
+            raise ValueError(f'limit for {code!r}: {text!r} is not an amount as "10000.00" writes it')
         if key != ANY_CURRENCY and not re.fullmatch(r"[A-Z]{3}", key):
             raise ValueError(f'limit for {code!r}: not a currency code (EUR) or "*"')
-        if text and not Decimal(text).is_finite():
-            raise ValueError(f"limit for {code!r}: not an amount ({text!r})")
         out[key] = Decimal(text) if text and Decimal(text) > 0 else None  # None: no limit for it
     return out
 

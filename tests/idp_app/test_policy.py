@@ -110,6 +110,11 @@ def test_a_key_of_the_policy_set_for_the_team_is_checked_and_logged(ws: Workspac
         ("fields.total_amount", "3", InvalidValueError),
         ("learning.retrain_every_days", "nan", InvalidValueError),
         ("learning.max_field_drop", "inf", InvalidValueError),
+        ("rules.qa_sample_rate", '"0.5"', InvalidValueError),  # a number, not text
+        ("rules.max_total", "true", InvalidValueError),
+        ("rules.max_total", '"1e3"', InvalidValueError),
+        ("export.buyer_country", '"XX"', InvalidValueError),  # two letters, but no country's
+        ("export.directory", '"/srv/exports"', InvalidValueError),  # a folder on each desk's own machine
     ]:
         with pytest.raises(error):
             ws.policies.set_value(key, value, "sup")
@@ -187,3 +192,26 @@ def test_two_supervisors_setting_the_first_keys_at_once_both_keep_theirs(
             t.join(30)
     assert errors == []
     assert team(ws)["thresholds"]["fields"] == {"po_number": 0.8, "due_date": 0.8}
+
+
+def test_a_key_taken_out_of_the_teams_policy_is_each_desks_again(ws: Workspace) -> None:
+    desk = ws.config.home / "routing.toml"
+    desk.write_text(desk.read_text(encoding="utf-8") + "\n[thresholds.fields]\npo_number = 0.6\n", "utf-8")
+    ws.policies.set_threshold("po_number", 0.85, "sup")
+    ws.policies.set_value("rules.arithmetic", "false", "sup")
+    assert ws.policy.threshold("po_number") == 0.85
+    ws.policies.unset_value("thresholds.fields.po_number", "sup")
+    assert ws.policy.threshold("po_number") == 0.6  # the desk's own again
+    assert team(ws) == {"rules": {"arithmetic": False}}  # the table it leaves empty goes too
+    [entry, *_] = [r for r in ws.audit.records() if r.action == "policy_changed"]
+    assert (entry.details["key"], entry.details["old"], entry.details["new"]) == (
+        "thresholds.fields.po_number",
+        0.85,
+        0.6,
+    )
+    with pytest.raises(NotFoundError, match="not set in the team's policy"):
+        ws.policies.unset_value("thresholds.fields.po_number", "sup")
+    with pytest.raises(PermissionDeniedError):
+        ws.policies.unset_value("rules.arithmetic", "clerk")
+    ws.policies.unset_value("rules.arithmetic", "sup")
+    assert team(ws) == {} and ws.policy.arithmetic is True
