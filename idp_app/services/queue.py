@@ -263,6 +263,9 @@ def holding(s: Session, doc_id: int, user: str) -> Document:
         state = doc.status.replace("_", " ")
         raise IllegalTransitionError(f"document {doc_id} is {state}: only a document in review can be changed")
     if doc.status != DocumentStatus.IN_REVIEW.value or doc.claimed_by != user:
-        who = f"claimed by {doc.claimed_by}" if doc.claimed_by else "not claimed"
-        raise ClaimError(f"document {doc_id} is {who}: claim it first (idp claim {doc_id})")
+        if doc.status == DocumentStatus.IN_REVIEW.value and doc.claimed_by:
+            raise ClaimError(
+                f"document {doc_id} is held by {doc.claimed_by}: theirs until released or their claim lapses"
+            )
+        raise ClaimError(f"document {doc_id} is not claimed: claim it first (idp claim {doc_id})")
     return doc
