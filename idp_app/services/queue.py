@@ -264,8 +264,6 @@ def holding(s: Session, doc_id: int, user: str) -> Document:
         raise IllegalTransitionError(f"document {doc_id} is {state}: only a document in review can be changed")
     if doc.status != DocumentStatus.IN_REVIEW.value or doc.claimed_by != user:
         if doc.status == DocumentStatus.IN_REVIEW.value and doc.claimed_by:
-            raise ClaimError(
-                f"document {doc_id} is held by {doc.claimed_by}: theirs until released or their claim lapses"
-            )
+            raise ClaimError(f"document {doc_id} is claimed by {doc.claimed_by}: theirs until released or it lapses")
         raise ClaimError(f"document {doc_id} is not claimed: claim it first (idp claim {doc_id})")
     return doc
