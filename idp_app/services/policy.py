@@ -10,6 +10,7 @@ the database routes by the same thresholds and rules: a desk reads it again when
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import tomllib
@@ -19,6 +20,7 @@ from typing import Any
 import tomlkit
 import tomlkit.exceptions
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from idp_app.db.engine import Database
 from idp_app.db.models import utcnow
@@ -28,6 +30,8 @@ from idp_app.services import audit
 from idp_app.services.routing import DEFAULT_POLICY_PATH, WHOLE_VALUES, RoutingPolicy, policy_data
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import LINE_ITEM_TYPES, RESOURCES, schema_types
+
+log = logging.getLogger(__name__)
 
 TEAM_POLICY = "policy/routing.toml"
 """The team's policy among the database's stored files."""
@@ -67,6 +71,15 @@ class PolicyStore:
         """Read the team's policy again if it changed, and rebuild the policy in use from the layers."""
         if self._db is None:
             return self._policy
+        try:
+            return self._read_team()
+        except SQLAlchemyError as exc:  # the database away for a moment: the policy last read holds meanwhile
+            log.warning("team routing policy not read again: %s", exc)
+            self._checked = time.monotonic()
+            return self._policy
+
+    def _read_team(self) -> RoutingPolicy:
+        assert self._db is not None
         with self._db.read() as s:
             sha = s.scalar(select(StoredFile.sha256).where(StoredFile.name == TEAM_POLICY))
             if sha != self._team_sha:

@@ -215,3 +215,18 @@ def test_a_key_taken_out_of_the_teams_policy_is_each_desks_again(ws: Workspace) 
         ws.policies.unset_value("rules.arithmetic", "clerk")
     ws.policies.unset_value("rules.arithmetic", "sup")
     assert team(ws) == {} and ws.policy.arithmetic is True
+
+
+def test_while_the_database_is_away_the_policy_last_read_holds(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Routing and the window's colours read the policy on every call: a moment without the database must not
+    break them."""
+    from sqlalchemy.exc import OperationalError
+
+    ws.policies.set_threshold("po_number", 0.85, "sup")
+
+    def away() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(ws.db, "read", away)
+    monkeypatch.setattr(policy_module, "REFRESH_SECONDS", 0.0)
+    assert ws.policy.threshold("po_number") == 0.85
