@@ -177,7 +177,7 @@ def golden_list() -> None:
         out.print("the golden set is empty")
         return
     out.print(" ".join(str(i) for i in ids))
-    waiting = [i for i in ids if statuses[i] not in ("approved", "auto_approved", "exported")]
+    waiting = [i for i in ids if statuses[i] not in ("approved", "exported")]  # as training pairs are taken
     for i in waiting:  # measured on only once approved again: say so rather than measure on fewer silently
         out.print(f"document {i} ({statuses[i].replace('_', ' ')}): not measured on until it is approved again")
 
