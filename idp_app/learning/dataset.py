@@ -54,6 +54,9 @@ the payment terms, see ``extractors.fields.payment_terms``)."""
 
 RULE_MODULES = ("extractors.fields.receipt_rules", "extractors.fields.payment_terms")
 """The rules whose values are fixed (:func:`compute_candidates`): their source is part of the version."""
+FEATURE_MODULES = ("extractors.fields.candidates", "extractors.fields.features", "extractors.fields.normalise")
+"""Where candidates and their features are computed: their source is part of the version too (a feature computed
+otherwise, say a value's frequency, makes cached rows another model's)."""
 
 
 TERMS_KEY = "due_date@terms"
@@ -71,7 +74,7 @@ def _feature_version() -> str:
         path = SCHEMA_DIR / f"{doc_type}.toml"
         if path.is_file():
             h.update(path.read_bytes())
-    for module in RULE_MODULES:
+    for module in (*RULE_MODULES, *FEATURE_MODULES):
         spec = importlib.util.find_spec(module)
         if spec is not None and spec.origin:
             h.update(Path(spec.origin).read_bytes())
@@ -79,8 +82,8 @@ def _feature_version() -> str:
 
 
 FEATURE_VERSION = _feature_version()
-"""Changes when the features, the schemas or the rules whose values are fixed change: cached candidates of another
-version are not used."""
+"""Changes when the features (their names and the code computing them), the schemas or the rules whose values are
+fixed change: cached candidates of another version are not used."""
 
 
 @dataclass(frozen=True, slots=True)
