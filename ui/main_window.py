@@ -540,7 +540,7 @@ class MainWindow(QMainWindow):
             self,
             "Document type",
             f"This document was read as {doc.doc_type}. What is it?\n"
-            "It is read again as that: its fields become that type's, and corrections made so far are replaced.",
+            "It is read again as that: its fields become that type's; values you set are kept where it has them.",
             types,
             current,
         )

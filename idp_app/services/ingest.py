@@ -48,7 +48,8 @@ from extractors.errors import ExtractionError
 from extractors.results import ExtractionResult, FieldValue
 from idp_app.config import AppConfig
 from idp_app.db.engine import Database
-from idp_app.db.models import Document, Extraction, FieldRow, Reason
+from idp_app.db.models import CorrectionRow, Document, Extraction, FieldRow, Reason
+from idp_app.domain import CorrectionKind
 from idp_app.domain import DocumentStatus as S
 from idp_app.errors import ConfigError, InputError, InvalidValueError, NotFoundError
 from idp_app.services import audit, lifecycle
@@ -605,8 +606,9 @@ class IngestService:
     def set_type(self, doc_id: int, doc_type: str, user: User | str, *, workers: int = 0) -> IngestReport:
         """Say what a document in review is (an invoice the classifier took for "other", a receipt taken for an
         invoice) and read it again as that type: its fields are those of the type's schema, routed afresh. Only
-        the clerk holding the document's claim may; it goes back to the queue, unclaimed. Corrections made before
-        are kept in its history, not in its fields. The type holds when the document is extracted again."""
+        the clerk holding the document's claim may; it goes back to the queue, unclaimed, and to a person. Values
+        the clerk set before are set again on the fields the new reading has. The type holds when the document is
+        extracted again."""
         if doc_type not in SETTABLE_TYPES:
             raise InvalidValueError(f"a document's type is one of {', '.join(SETTABLE_TYPES)}, not {doc_type!r}")
         with self._db.write() as s:
@@ -616,6 +618,8 @@ class IngestService:
             if not original.is_file():
                 raise ConfigError(f"document {doc_id}'s original is not in {self._store.root} (IDP_FILES_DIR)")
             before = (doc.doc_type, doc.type_set_by)
+            # what the clerk set so far, field by field: set again where the new reading has the field
+            kept = {f.name: (f.value, f.page, f.bbox_pt) for f in doc.fields if f.row < 0 and f.corrected}
             audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc.doc_type, new=doc_type)
             s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
             doc.reasons.append(
@@ -630,6 +634,8 @@ class IngestService:
             self._restart(s, doc, actor.name)
         report = self.extract_pending(workers=workers, ids=[doc_id])
         if not report.failures:
+            if kept:
+                self._set_again(doc_id, kept, actor.name)
             return report
         # not readable as that type: the document is read again as it was, and stays in review
         why = report.failures[0][2]
@@ -646,6 +652,41 @@ class IngestService:
         raise ExtractionError(
             f"document {doc_id} could not be read as {doc_type} ({why}): it is read as {before[0]} again"
         )
+
+    def _set_again(self, doc_id: int, kept: dict[str, tuple[Any, Any, Any]], actor: str) -> None:
+        """The clerk's values set before the document was read as another type, set again on the fields the new
+        reading has, each as a correction of what it read (kept as a training pair, as typed in review)."""
+        with self._db.write() as s:
+            doc = s.get(Document, doc_id, with_for_update=True)
+            if doc is None or doc.status != S.NEEDS_REVIEW.value:
+                return
+            now = self._db.now(s)
+            for row in doc.fields:
+                if row.row >= 0 or row.name not in kept or (row.value, row.bbox_pt) == kept[row.name][::2]:
+                    continue
+                value, page, box = kept[row.name]
+                s.add(
+                    CorrectionRow(
+                        document_id=doc.id,
+                        field_name=row.name,
+                        line_item_index=None,
+                        kind=CorrectionKind.CORRECTION.value,
+                        old_value=row.value,
+                        new_value=value,
+                        old_bbox_pt=row.bbox_pt,
+                        new_bbox_pt=box,
+                        page=page,
+                        source_token_ids=[],
+                        user=actor,
+                        seconds_spent=0.0,
+                        created_at=now,
+                    )
+                )
+                row.value, row.page, row.bbox_pt = value, page, box
+                row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
+                row.checked = True
+            fields, _ = current_values(doc, self._policy)
+            summarise(doc, fields, self._policy)  # the queue's vendor, number and total as the clerk set them
 
     def _restart(self, s: Any, doc: Document, actor: str) -> None:
         """Put a document held in review (or failed) back to extracting by this run, its attempts counted anew."""

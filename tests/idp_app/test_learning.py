@@ -761,9 +761,11 @@ def test_a_document_the_classifier_could_not_type_is_set_to_an_invoice_by_its_cl
             desk.ingest.set_type(item.id, "memo", "clerk")
         with pytest.raises(ClaimError):
             desk.ingest.set_type(item.id, "invoice", "clerk2")  # another clerk's document
+        desk.review.correct(item.id, "net_amount", FIRST["net"], "clerk")  # before: kept over the new reading
         report = desk.ingest.set_type(item.id, "invoice", "clerk")
         assert report.extracted == 1
         doc = desk.documents.get(item.id)
+        assert doc.fields["net_amount"].value == "310.00" and doc.fields["net_amount"].corrected
         assert (doc.doc_type, doc.status.value) == ("invoice", "needs_review")
         assert "unknown_type" not in {r.code for r in doc.reasons}
         assert "type_set" in {r.code for r in doc.reasons}  # to a person, not approved unseen
