@@ -152,6 +152,8 @@ class FeatureBuilder:
         # proposing a span for one field must not make its value more frequent for the others)
         printed = {(c.value_type, c.value, c.page, tuple(c.token_ids)) for c in candidates}
         self.freq = Counter((vtype, value) for vtype, value, _, _ in printed)
+        # ... but a value memory proposes for a field counts once more for that field (its own vote, not others')
+        self.proposed = Counter((c.for_field, c.value_type, c.value) for c in candidates if c.for_field)
         self.line_values: Counter[tuple[int, int]] = Counter(
             (page, line)
             for vtype, _, page, line, _ in {
@@ -260,7 +262,7 @@ class FeatureBuilder:
             float("tax" in roles),
             float(c.value_type == "date" and bool(self.dates) and c.value == self.dates[0]),
             float(c.value_type == "date" and bool(self.dates) and c.value == self.dates[-1]),
-            math.log1p(self.freq[(c.value_type, c.value)]),
+            math.log1p(self.freq[(c.value_type, c.value)] + self.proposed[(spec.name, c.value_type, c.value)]),
             float(bool(LEGAL_FORMS.search(c.text))),
             min(c.line / 40.0, 1.5),
             sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0,
