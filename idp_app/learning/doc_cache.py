@@ -6,6 +6,7 @@ OCR of a scanned receipt takes seconds; a replay or a retraining reads the same 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -112,16 +113,18 @@ class DocumentCache:
         write_atomically(file, json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
     def read(self, path: Path, ctx: ExtractionContext) -> Document:
-        """The read document of ``path`` (a ``ReadFn``): read once per file content."""
+        """The read document of ``path`` (a ``ReadFn``): read once per file content. A document kept from another
+        file of the same content is given as of ``path``: a second OCR look at a page reads the file it names, and
+        the file first read (a replay's temporary copy) may be gone."""
         sha = _sha(path)
         if sha in self._docs:
-            return self._docs[sha]
+            return dataclasses.replace(self._docs[sha], path=str(path))
         file = self._file(sha)
         if file is not None and file.is_file():
             try:
                 doc = document_from_json(json.loads(file.read_text(encoding="utf-8")))
                 self._docs[sha] = doc
-                return doc
+                return dataclasses.replace(doc, path=str(path))
             except (OSError, ValueError, KeyError, TypeError, IndexError):
                 pass
         from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]

@@ -128,3 +128,22 @@ def test_a_value_the_clerk_cleared_counts_as_a_wrong_field_in_the_accuracy(
     else:
         assert "invoice_number" in first.corrected
         assert first.fields == named + 1 and first.score <= named
+
+
+def test_a_document_kept_from_another_copy_is_given_as_of_the_file_asked_for(tmp_path: Path) -> None:
+    """A replay reads its copies of the documents; the copy first read is gone by the next run, and a second OCR look
+    at a page (which reads the file the document names) found nothing: receipts' dates went missing."""
+    from extractors.context import ExtractionContext
+    from idp_app.learning.doc_cache import DocumentCache
+
+    (tmp_path / "run1").mkdir()
+    (tmp_path / "run2").mkdir()
+    make_invoice(tmp_path / "run1" / "a.pdf", seed=4)
+    (tmp_path / "run2" / "a.pdf").write_bytes((tmp_path / "run1" / "a.pdf").read_bytes())
+    ctx = ExtractionContext()
+    DocumentCache(tmp_path / "cache").read(tmp_path / "run1" / "a.pdf", ctx)
+    (tmp_path / "run1" / "a.pdf").unlink()
+    cache = DocumentCache(tmp_path / "cache")
+    for _ in range(2):  # kept on disk, then in memory
+        doc = cache.read(tmp_path / "run2" / "a.pdf", ctx)
+        assert doc.path == str(tmp_path / "run2" / "a.pdf") and Path(doc.path).is_file()
