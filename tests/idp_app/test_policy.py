@@ -19,7 +19,7 @@ from idp_app.services import policy as policy_module
 
 
 def test_a_clerk_cannot_change_thresholds(ws: Workspace) -> None:
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="clerk is a clerk and may not change the routing policy"):
         ws.policies.set_threshold("total_amount", 0.5, "clerk")
     assert ws.policy.threshold("total_amount") == 0.95
 
