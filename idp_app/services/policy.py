@@ -182,7 +182,7 @@ class PolicyStore:
             row = s.get(StoredFile, TEAM_POLICY, with_for_update=True, populate_existing=True)
             text_before = row.content.decode("utf-8") if row is not None else ""
             document = tomlkit.parse(text_before) if text_before.strip() else _new_document()
-            before = policy_data(self._desk(), _parse(tomlkit.dumps(document)))
+            before = policy_data(self._desk(), _parse(text_before))
             old = _lookup(before, path)
             if old is None and path[0] == "thresholds":  # a field without its own threshold had the default
                 old = RoutingPolicy.from_dict(before).threshold(path[-1])
@@ -193,15 +193,17 @@ class PolicyStore:
                 _put(document, path, value)
             text = tomlkit.dumps(document)
             team = _parse(text)
+            after = policy_data(self._desk(), team)
             try:
-                policy = RoutingPolicy.load(self._desk(), team)
-                _check_other_tables(policy_data(self._desk(), team))
+                policy = RoutingPolicy.from_dict(after)
+                _check_other_tables(after)
             except ConfigError as exc:
-                raise InvalidValueError(f"{'.'.join(path)} = {value!r} is refused: {exc}") from None
+                change = "unset" if value is _UNSET else f"= {value!r}"
+                raise InvalidValueError(f"{'.'.join(path)} {change} is refused: {exc}") from None
             from idp_app.learning.shared import store  # here: learning's modules import the services
 
             store(s, TEAM_POLICY, text.encode("utf-8"))
-            new = _lookup(policy_data(self._desk(), team), path) if value is _UNSET else value
+            new = _lookup(after, path) if value is _UNSET else value
             audit.append(s, actor.name, action, **details, old=_plain(old), new=_plain(new))
         self._policy, self._team, self._checked = policy, team, time.monotonic()
         self._team_sha = None  # read again on the next refresh, by its checksum
