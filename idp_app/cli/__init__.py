@@ -5,11 +5,10 @@ Each command group lives in its own module with a ``register(app)`` function.
 
 from __future__ import annotations
 
-import typer
-
 from idp_app.cli import demo, documents, export, info, learning, report, samples, workflow
+from idp_app.cli.base import Typer
 
-app = typer.Typer(
+app = Typer(
     name="idp",
     help="IDP Desk: extract fields from invoices and contracts, route them for review, learn from corrections.",
     no_args_is_help=True,

@@ -11,16 +11,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from extractors.errors import ModelFileError
+from idp_app.cli.base import Typer
 from idp_app.cli.workflow import UserOpt, _acting, app_config, err, handle_errors, permitted
 from idp_app.config import AppConfig
 from idp_app.errors import InputError
 from idp_app.services.users import Permission
 
 out = Console()
-model_app = typer.Typer(
+model_app = Typer(
     help="The model in use (field and contract scorers): list versions, promote, roll back, the golden set."
 )
-golden_app = typer.Typer(help="Documents every new model is measured on before promotion.")
+golden_app = Typer(help="Documents every new model is measured on before promotion.")
 
 
 def _ws() -> Any:

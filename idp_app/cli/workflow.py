@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from extractors.errors import ExtractionError
+from idp_app.cli.base import Typer
 from idp_app.cli.workflow_tables import bullets, fmt_conf, narrow_queue, queue_json, show_json, wide_queue
 from idp_app.config import AppConfig
 from idp_app.domain import DocumentStatus, Role
@@ -284,7 +285,7 @@ def correct(
         typer.Argument(
             metavar="VALUE",
             help=(
-                'The true value ("" clears the field). A negative amount after --: idp correct 7 net_amount -- -8.00. '
+                'The true value ("" clears the field). A negative amount as printed: idp correct 7 net_amount -8.00. '
                 'Several parties separated by ";": idp correct 3 parties "Acme Ltd; Globex GmbH"'
             ),
         ),
@@ -379,7 +380,7 @@ def threshold(
     out.print(f"threshold {name} = {shown:g} (the team's policy, for every desk)", highlight=False, soft_wrap=True)
 
 
-policy_app = typer.Typer(
+policy_app = Typer(
     help="The routing policy: the defaults (resources/routing.toml), this desk's routing.toml, and the team's "
     "policy in the database, each overriding the one before key by key.",
     no_args_is_help=True,
@@ -440,9 +441,9 @@ def policy_unset(
 
 # -- users, db, audit ----------------------------------------------------------------------------------------
 
-users_app = typer.Typer(help="Local users and their roles (clerk, supervisor, admin).", no_args_is_help=True)
-db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+users_app = Typer(help="Local users and their roles (clerk, supervisor, admin).", no_args_is_help=True)
+db_app = Typer(help="The database schema.", no_args_is_help=True)
+audit_app = Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
 def _new_password(password: str | None) -> str:

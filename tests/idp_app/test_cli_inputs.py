@@ -336,3 +336,24 @@ def test_help_shows_every_word_it_was_written_with(command: str) -> None:
         written += _words(info.help or "")
     missing = [w for w in written if w not in shown]
     assert not missing, f"idp {command} --help lost {missing}"
+
+
+@pytest.mark.parametrize("command", ["", *(name for name, _ in _commands(app))])
+def test_help_gives_a_flag_no_value_type(command: str) -> None:
+    """A flag takes no value: "--team <bool>" read as if "--team true" were how to give it."""
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+
+
+def test_a_negative_amount_is_a_value_and_an_unknown_option_is_still_refused(home: Path) -> None:
+    """A credit note's total is corrected to -119.00 without "--" before it; "--usr" is a typo, not a value."""
+    bad = doc_id("A-1")
+    assert invoke("claim", str(bad), "--user", "clerk").exit_code == 0
+    result = invoke("correct", str(bad), "total_amount", "-119.00", "--user", "clerk")
+    assert result.exit_code == 0, result.output
+    assert "total_amount = -119.00" in result.stdout
+    result = invoke("correct", str(bad), "net_amount", "-1.234,50", "--usr", "clerk")
+    assert result.exit_code == 2 and "No such option: --usr" in result.output and "-1.234,50" not in result.output
+    result = invoke("correct", str(bad), "amount", "-5", "--row", "-1")
+    assert result.exit_code == 2 and "'--row'" in result.output  # its value, refused by its range

@@ -1,0 +1,88 @@
+"""The command classes every `idp` command is made of.
+
+Two things the command-line library does not do for us:
+
+- a flag takes no value, so its help shows no value type (it would show ``<bool>``, as if ``--team true`` were
+  the way to give it);
+- a negative amount is a value: ``idp correct 7 total_amount -595.00`` corrects a credit note's total, where
+  a bare ``-595.00`` would be taken for an unknown option. An option name not known is still refused by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
+
+CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
+
+# "-8", "-8.00", "-1.234,56", "-1'234.50", "-.5", "-595.00 EUR" (quoted). No lower-case letter: the parser would
+# take one for a short option (-u) in the middle of the value.
+NEGATIVE_VALUE = re.compile(r"-\.?\d[\d.,' ]*(?: ?[A-Z]{3})?")
+
+
+def _without_value_type(param: Any) -> None:
+    if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+        param.metavar = ""
+
+
+class Command(TyperCommand):
+    """A command whose flags show no value type and whose arguments may be negative numbers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _without_value_type(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _without_value_type(option)
+        return option
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        before_dashes = args[: args.index("--")] if "--" in args else args
+        negative = [arg for arg in before_dashes if NEGATIVE_VALUE.fullmatch(arg)]
+        if not negative:
+            return list(super().parse_args(ctx, args))
+        known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
+        unknown = [
+            arg
+            for arg in before_dashes
+            if arg.startswith("-") and arg not in negative and _name(arg) not in known and arg != "-"
+        ]
+        if unknown:  # the parser says so by name (the negative values taken out, it would name them first)
+            return list(super().parse_args(ctx, [arg for arg in args if arg not in negative]))
+        # every option is known: what the parser does not know now is a negative value
+        ctx.ignore_unknown_options = True
+        return list(super().parse_args(ctx, args))
+
+
+def _name(arg: str) -> str:
+    """The option an argument gives: "--user" of "--user=ann", "-u" of "-uann"."""
+    return arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
+
+
+class Group(TyperGroup):
+    """A group of commands whose --help shows no value type."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _without_value_type(option)
+        return option
+
+
+class Typer(typer.Typer):
+    """`typer.Typer` whose commands are `Command`s and groups `Group`s."""
+
+    def __init__(self, *args: Any, cls: type[TyperGroup] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, cls=cls or Group, **kwargs)
+
+    def command(
+        self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any
+    ) -> Callable[[CommandFunction], CommandFunction]:
+        return super().command(*args, cls=cls or Command, **kwargs)
