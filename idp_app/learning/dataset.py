@@ -31,6 +31,7 @@ from extractors.fields.features import FEATURES
 from extractors.fields.schema import SCHEMA_DIR, load_schema
 from extractors.fields.scorer import Dataset, FieldCandidates, build_dataset
 from extractors.fields.scorer import TrainingPair as ScorerPair
+from extractors.reader_version import reader_version
 from idp_app.services.storage import write_atomically
 from idp_app.services.training import TrainingPair
 
@@ -78,12 +79,13 @@ def _feature_version() -> str:
         spec = importlib.util.find_spec(module)
         if spec is not None and spec.origin:
             h.update(Path(spec.origin).read_bytes())
+    h.update(reader_version().encode())  # what the candidates were found in
     return h.hexdigest()[:12]
 
 
 FEATURE_VERSION = _feature_version()
-"""Changes when the features (their names and the code computing them), the schemas or the rules whose values are
-fixed change: cached candidates of another version are not used."""
+"""Changes when the features (their names and the code computing them), the schemas, the rules whose values are
+fixed or the readers change: cached candidates of another version are not used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +307,7 @@ def _contract_version() -> str:
         spec = importlib.util.find_spec(f"extractors.contracts.{name}")
         if spec is not None and spec.origin:
             h.update(Path(spec.origin).read_bytes())
+    h.update(reader_version().encode())
     return h.hexdigest()[:12]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from extractors.context import ExtractionContext
 from extractors.document import Block, Document, Line, Page, Token, TokenSource
 from extractors.geometry import BBox
+from extractors.reader_version import reader_version
 from idp_app.services.storage import write_atomically
 
 CACHE_VERSION = 2
@@ -29,6 +30,7 @@ def _box(b: BBox) -> list[float]:
 def document_to_json(doc: Document) -> dict[str, Any]:
     return {
         "version": CACHE_VERSION,
+        "reader": reader_version(),
         "path": doc.path,
         "mime_type": doc.mime_type,
         "sha256": doc.sha256,
@@ -56,8 +58,8 @@ def document_to_json(doc: Document) -> dict[str, Any]:
 
 
 def document_from_json(data: dict[str, Any]) -> Document:
-    if data.get("version") != CACHE_VERSION:
-        raise ValueError("document cache of another version")
+    if data.get("version") != CACHE_VERSION or data.get("reader") != reader_version():
+        raise ValueError("document cache of another version, or read by other readers")
     pages = []
     for p in data["pages"]:
         tokens = tuple(

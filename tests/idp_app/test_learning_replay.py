@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -128,6 +129,36 @@ def test_a_value_the_clerk_cleared_counts_as_a_wrong_field_in_the_accuracy(
     else:
         assert "invoice_number" in first.corrected
         assert first.fields == named + 1 and first.score <= named
+
+
+def test_a_document_read_by_other_readers_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader mended since (a turned text page once read sideways) is not served its old reading, in a replay's
+    read documents nor in retraining's cached candidates and contract groups."""
+    from extractors.context import ExtractionContext
+    from idp_app.learning import dataset, doc_cache
+
+    make_invoice(tmp_path / "a.pdf", seed=4)
+    ctx = ExtractionContext()
+    doc_cache.DocumentCache(tmp_path / "cache").read(tmp_path / "a.pdf", ctx)
+    reads: list[Path] = []
+
+    def counted(path: Path, ctx: ExtractionContext) -> Any:
+        reads.append(path)
+        return real(path, ctx)
+
+    import extractors.readers
+
+    real = extractors.readers.read_document
+    monkeypatch.setattr(extractors.readers, "read_document", counted)
+    doc_cache.DocumentCache(tmp_path / "cache").read(tmp_path / "a.pdf", ctx)
+    assert reads == []  # kept by these readers: not read again
+    versions = (dataset._feature_version(), dataset._contract_version())
+    monkeypatch.setattr(doc_cache, "reader_version", lambda: "mended")
+    monkeypatch.setattr(dataset, "reader_version", lambda: "mended")
+    doc_cache.DocumentCache(tmp_path / "cache").read(tmp_path / "a.pdf", ctx)
+    assert reads == [tmp_path / "a.pdf"]
+    again = (dataset._feature_version(), dataset._contract_version())
+    assert again[0] != versions[0] and again[1] != versions[1]
 
 
 def test_a_document_kept_from_another_copy_is_given_as_of_the_file_asked_for(tmp_path: Path) -> None:
