@@ -256,11 +256,14 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
         number = m.group(2)
         use = (tid,)
         # "1 234,56": a thousands group split into two tokens
-        if pos > 0 and re.fullmatch(r"\d{1,3}", tokens[ids[pos - 1]].text) and re.fullmatch(r"\d{3}[.,]\d{2}", number):
+        head = re.fullmatch(r"\(?(\d{1,3})", tokens[ids[pos - 1]].text) if pos > 0 else None
+        if head and re.fullmatch(r"\d{3}[.,]\d{2}", number):
             gap = tokens[tid].bbox_pt.x0 - tokens[ids[pos - 1]].bbox_pt.x1
             widest = THOUSANDS_GAP_OCR if tokens[tid].source == TokenSource.OCR else THOUSANDS_GAP_FIELD
             if gap < tokens[tid].bbox_pt.height * widest:
-                out.append(_amount(view, lv, (ids[pos - 1], tid), tokens[ids[pos - 1]].text + " " + number, m))
+                whole = head.group(1) + " " + number
+                below = _bracketed(tokens, ids, pos - 1, pos, whole)
+                out.append(_amount(view, lv, (ids[pos - 1], tid), whole, m, negative=below))
         has_decimals = bool(re.search(r"[.,]\d{1,2}$|[.,]\d{4}$", number))
         symbol = text[: m.start(2)].strip("([-−+ ")
         before = tokens[ids[pos - 1]].text if pos > 0 else ""
@@ -273,7 +276,7 @@ def _amounts(view: DocView, lv: LineView, above: LineView | None = None) -> list
             continue
         if after.startswith("%") or text.endswith("%"):
             continue
-        c = _amount(view, lv, use, number, m, cur)
+        c = _amount(view, lv, use, number, m, cur, negative=_bracketed(tokens, ids, pos, pos, number))
         if c is not None:
             out.append(c)
             if pos == 0 and wrapped_sign and not m.group(1) and not c.value.startswith("-"):
@@ -300,20 +303,39 @@ def _minus_wrapped_above(tokens: Sequence[Token], lv: LineView, above: LineView 
 
 
 def _amount(
-    view: DocView, lv: LineView, ids: tuple[int, ...], number: str, m: re.Match[str], cur: str | None = None
+    view: DocView,
+    lv: LineView,
+    ids: tuple[int, ...],
+    number: str,
+    m: re.Match[str],
+    cur: str | None = None,
+    *,
+    negative: bool = False,
 ) -> Candidate | None:
     value = nz.parse_amount(number)
     if value is None:
         return None
-    if (m.group(1) in "-−" and m.group(1)) or m.group(3) or _in_brackets(m.string, number):
+    if (m.group(1) in "-−" and m.group(1)) or m.group(3) or negative:
         value = -value
     return _cand(view, lv, ValueType.AMOUNT, nz.format_amount(value), ids, currency_hint=cur)
 
 
-def _in_brackets(token: str, number: str) -> bool:
-    """An amount with cents printed in round brackets and nothing else, "(500.00)" or "(€ 95,00)": the
-    accountants' way of printing it below zero (a credit note's lines and totals, a discount)."""
-    return token.startswith("(") and token.rstrip("*:;,").endswith(")") and bool(re.search(r"[.,]\d{2}$", number))
+def _bracketed(tokens: Sequence[Token], ids: Sequence[int], first: int, last: int, number: str) -> bool:
+    """Whether the amount printed by the words ``ids[first..last]`` of a line stands in round brackets with its
+    cents, the accountants' way of printing it below zero (a credit note's lines and totals, a discount): the
+    brackets on its own words or on words of their own, with its currency inside or not ("(595.00)",
+    "(595.00 EUR)", "(EUR 595.00)", "( 595.00 )", "(1 234,56)"). A bracket around other words is not it."""
+    if not re.search(r"[.,]\d{2}$", number):
+        return False
+    opens = tokens[ids[first]].text.startswith("(")
+    if not opens and first > 0:
+        before = tokens[ids[first - 1]].text
+        opens = before == "(" or (before.startswith("(") and nz.normalise_currency(before[1:]) is not None)
+    closes = tokens[ids[last]].text.rstrip("*:;,").endswith(")")
+    if not closes and last + 1 < len(ids):
+        after = tokens[ids[last + 1]].text.rstrip("*:;,")
+        closes = after == ")" or (after.endswith(")") and nz.normalise_currency(after[:-1]) is not None)
+    return opens and closes
 
 
 def _codes(view: DocView, lv: LineView) -> list[Candidate]:

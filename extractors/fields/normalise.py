@@ -38,10 +38,9 @@ def parse_amount(text: str) -> Decimal | None:
     three digits are otherwise thousands separators (1,234 and 1.234 both read 1234).
     """
     s = text.strip().replace("−", "-").replace("\u2009", " ").replace("\u202f", " ").replace("\u00a0", " ")
-    # in round brackets, with its cents: below zero, as accountants print it ("(595.00)", "(€ 95,00)")
-    bracketed = s.startswith("(") and s.endswith(")") and bool(re.search(r"[.,]\d{2}\s*\)$", s))
-    s = s.strip("()")
-    neg = s.startswith("-") or s.endswith("-") or bracketed
+    bracketed = s.startswith("(") and s.endswith(")")
+    s = s.strip("() ")
+    neg = s.startswith("-") or s.endswith("-")
     s = s.strip("-+ ")
     for sym in sorted(CURRENCY_SYMBOLS, key=len, reverse=True):
         if s.startswith(sym) or s.endswith(sym):
@@ -50,6 +49,9 @@ def parse_amount(text: str) -> Decimal | None:
         s = s[3:].strip()
     if len(s) > 3 and re.fullmatch(r"[A-Z]{3}", s[-3:]):
         s = s[:-3].strip()
+    # in round brackets, with its cents: below zero, as accountants print it ("(595.00)", "(€ 95,00)",
+    # "(595.00 EUR)")
+    neg = neg or (bracketed and bool(re.search(r"[.,]\d{2}$", s)))
     if not re.fullmatch(r"\d(?:[\d.,' ’]*\d)?", s):
         return None
     seps = [(i, c) for i, c in enumerate(s) if not c.isdigit()]

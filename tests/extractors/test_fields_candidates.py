@@ -117,6 +117,33 @@ def test_thousands_set_off_by_a_space_on_a_scan_are_one_amount() -> None:
     assert "24660.34" not in amounts(TokenSource.TEXT_LAYER)  # a text layer's gap that wide is two numbers
 
 
+@pytest.mark.parametrize(
+    ("row", "negative"),
+    [
+        ("Total  (595.00)", "-595.00"),
+        ("Total  (595.00 EUR)", "-595.00"),
+        ("Total  (EUR 595.00)", "-595.00"),
+        ("Total  ( 595.00 )", "-595.00"),
+        ("Total  (€ 95,00)", "-95.00"),
+        ("Gutschrift  (1 234,56)", "-1234.56"),
+        ("Gutschrift  (1 234,56 EUR)", "-1234.56"),
+    ],
+)
+def test_an_amount_in_brackets_is_below_zero_however_its_words_fall(row: str, negative: str) -> None:
+    """The accountants' brackets: around the number alone, around it with its currency, or set apart from it."""
+    cands = layout_source(DocView.of(make_doc([row])), ExtractionContext())
+    amounts = {c.value for c in cands if c.value_type == ValueType.AMOUNT}
+    assert negative in amounts and negative.lstrip("-") not in amounts, amounts
+    inner = row.split("  ")[1]
+    assert parse_amount(inner) == Decimal(negative), inner
+
+
+@pytest.mark.parametrize("row", ["Zahlbar (in 30 Tagen) 595.00", "Total 595.00 (incl. VAT)", "(Ref 12) 595.00"])
+def test_brackets_that_are_not_the_amounts_leave_it_above_zero(row: str) -> None:
+    cands = layout_source(DocView.of(make_doc([row])), ExtractionContext())
+    assert "-595.00" not in {c.value for c in cands if c.value_type == ValueType.AMOUNT}
+
+
 @pytest.mark.parametrize("text", ["1,2,3", "12.345.67", "abc", "1.23.456,7"])
 def test_malformed_numbers_are_not_amounts(text: str) -> None:
     assert parse_amount(text) is None
