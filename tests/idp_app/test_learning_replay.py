@@ -121,6 +121,8 @@ def test_a_value_the_clerk_cleared_counts_as_a_wrong_field_in_the_accuracy(
     replay = Replay(dataset, retrain_every=100, home=tmp_path / "home")
     try:
         first, _ = replay.run(load_truth(dataset)).outcomes
+        read = replay.ws.documents.get(1).extraction["fields"]
+        sure = {n for n, f in read.items() if f and f.get("confidence", 0.0) >= replay.ws.policy.threshold(n)}
     finally:
         replay.close()
     named = len([k for k in rows[0]["fields"] if k != "line_items"])
@@ -129,6 +131,9 @@ def test_a_value_the_clerk_cleared_counts_as_a_wrong_field_in_the_accuracy(
     else:
         assert "invoice_number" in first.corrected
         assert first.fields == named + 1 and first.score <= named
+        # each field corrected or cleared that was sure enough to pass unseen passed wrong: the number among them
+        assert "invoice_number" in sure
+        assert first.passing_wrong == len(sure & set(first.corrected))
 
 
 def test_a_document_read_by_other_readers_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
