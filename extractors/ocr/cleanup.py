@@ -331,6 +331,22 @@ def invert_dark_fills(gray: GrayImage) -> tuple[GrayImage, int]:
     return out, fills
 
 
+CONTRAST_PERCENTILES = (0.5, 99.5)
+"""A faint page is stretched so that its darkest half per cent turns black and its brightest half per cent white.
+On SROIE's 13 faint receipts (pale thermal and dot-matrix print) the words of the seller's name and address read
+were 122 of 204 with local equalisation (CLAHE: it raised the paper's grain into a grey mottle, and two receipts
+read no word at all) and 150 of 204 stretched."""
+
+
+def stretch_contrast(gray: GrayImage) -> GrayImage:
+    """The grey levels between the page's darkest and brightest (:data:`CONTRAST_PERCENTILES`) spread over all."""
+    lo, hi = (float(v) for v in np.percentile(gray, CONTRAST_PERCENTILES))
+    if hi - lo < 1.0:
+        return gray
+    table = np.clip((np.arange(256, dtype=np.float64) - lo) * 255.0 / (hi - lo), 0, 255).astype(np.uint8)
+    return np.asarray(table[gray], dtype=np.uint8)
+
+
 def prepare(
     gray: GrayImage,
     *,
@@ -347,8 +363,7 @@ def prepare(
     if info.noisy:
         image = np.asarray(cv2.medianBlur(image, 3), dtype=np.uint8)
     if info.low_contrast:
-        clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-        image = np.asarray(clahe.apply(image), dtype=np.uint8)
+        image = stretch_contrast(image)
     image, fills = invert_dark_fills(image)
     # shading is looked for before rule removal (which would take a shaded stretch for a rule and paint it
     # white, text and all) and again after it if rules were removed (a dark page edge taken away moves the
