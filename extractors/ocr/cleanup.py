@@ -32,8 +32,10 @@ found no more words (329 of 364 against 330 unscaled) for 9 % more OCR time; tin
 MAX_UPSCALE = 2.0
 RULE_MIN_LENGTH_PX = 60
 BLANK_LEVEL = 150
+BLANK_GAP = 40
 BLANK_SHARE = 0.00005
-"""A page with a smaller share of pixels darker than :data:`BLANK_LEVEL` is blank."""
+"""A page with a smaller share of pixels darker than :data:`BLANK_LEVEL`, or than :data:`BLANK_GAP` grey levels
+below its paper where that is lighter (a pale receipt prints at 170 on paper of 215), is blank."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,8 @@ def analyse(gray: GrayImage) -> Analysis:
     hist = np.bincount(small.ravel(), minlength=256).cumsum()
     lo = int(np.searchsorted(hist, 0.01 * hist[-1]))
     hi = int(np.searchsorted(hist, 0.99 * hist[-1]))
-    dark = float(hist[BLANK_LEVEL]) / float(hist[-1])
+    paper = int(np.searchsorted(hist, 0.5 * hist[-1]))
+    dark = float(hist[max(BLANK_LEVEL, paper - BLANK_GAP)]) / float(hist[-1])
     return Analysis(
         skew_deg=angle if abs(angle) >= MIN_SKEW_DEG else 0.0,
         vertical_text=columns > 1.3 * rows and rows > 0,

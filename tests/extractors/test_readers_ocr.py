@@ -143,6 +143,16 @@ def test_a_16_bit_grey_scan_is_read_not_taken_for_a_blank_page(tmp_path: Path, s
     assert shown.min() < 100  # the page shown has its ink too
 
 
+def test_a_pale_print_is_read_not_taken_for_a_blank_page(tmp_path: Path) -> None:
+    """A faded thermal receipt: its print lighter than a blank page's darkest specks on white paper."""
+    page = draw_scan(dpi=200).astype(np.float64)
+    pale = np.clip(215.0 - (255.0 - page) / 255.0 * 45.0, 0, 255).astype(np.uint8)  # print at 170 on 215
+    path = tmp_path / "pale.png"
+    Image.fromarray(pale).save(path, dpi=(200, 200))
+    assert not analyse(pale).blank
+    assert {"ACME", "4711", "1234.50"} <= set(_words(read_document(path, CTX)))
+
+
 def test_content_decides_not_the_extension(tmp_path: Path) -> None:
     path = tmp_path / "really_a_png.pdf"
     Image.fromarray(draw_scan(dpi=150)).save(path, format="PNG", dpi=(150, 150))
