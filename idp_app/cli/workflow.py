@@ -249,6 +249,9 @@ def show(
             block = " \\[blocks approval]" if r.blocks_approval else ""
             lines.append(f"[yellow]{r.message}[/yellow]{fix}{block}")
         out.print(bullets(lines), highlight=False)
+    if doc.override_reason:
+        out.print(f"approved by {escape(doc.decided_by or '?')} over failing rules: {escape(doc.override_reason)}")
+        out.print(bullets(f"{escape(r.message)} [dim]({r.code})[/dim]" for r in doc.overridden_rules), highlight=False)
 
 
 @handle_errors

@@ -117,6 +117,8 @@ def show_json(doc: Any) -> dict[str, Any]:
         ],
         "reasons": [reason(r) for r in doc.reasons],
         "failed_rules": [reason(r) for r in doc.failed_rules],
+        "override_reason": doc.override_reason,
+        "overridden_rules": [reason(r) for r in doc.overridden_rules],
         "extraction": doc.extraction,
     }
 

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from idp_app.services.routing import NOT_FIELD_ERRORS
 from idp_app.services.values import schema_types
-from idp_app.services.views import DocumentView
+from idp_app.services.views import DocumentView, ReasonView
 
 LINE_COLUMNS = ("article_number", "description", "quantity", "unit_price", "amount", "tax_rate")
 
@@ -93,5 +93,17 @@ def record_from_view(view: DocumentView) -> ExportRecord:
         override_reason=view.override_reason,
         # the rules an approval let through: not those that only sent it to a person (a total above the limit, a
         # vendor not in the register), which fail for every such document however right its values
-        failed_rules=tuple(f"{r.code}: {r.message}" for r in view.failed_rules if r.code not in NOT_FIELD_ERRORS),
+        # and those a supervisor's override let through, failing or not now (an IBAN change passes once approved)
+        failed_rules=tuple(
+            f"{r.code}: {r.message}"
+            for r in _first_of_each_code(*view.failed_rules, *view.overridden_rules)
+            if r.code not in NOT_FIELD_ERRORS
+        ),
     )
+
+
+def _first_of_each_code(*rules: ReasonView) -> list[ReasonView]:
+    kept: dict[str, ReasonView] = {}
+    for r in rules:
+        kept.setdefault(r.code, r)
+    return list(kept.values())

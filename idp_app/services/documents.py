@@ -173,7 +173,26 @@ def build_view(session: Session, doc: Document, store: FileStore, policy: Routin
         decided_by=doc.decided_by,
         reject_reason=doc.reject_reason,
         override_reason=doc.override_reason,
+        overridden_rules=overridden_rules(session, doc.id) if doc.override_reason else (),
         extraction=result,
+    )
+
+
+def overridden_rules(session: Session, doc_id: int) -> tuple[ReasonView, ...]:
+    """The rules the latest override of the document let through, as they were failing then."""
+    payload = session.execute(
+        select(AuditEntry.payload)
+        .where(AuditEntry.document_id == doc_id, AuditEntry.action == "override")
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).scalar()
+    if payload is None:
+        return ()
+    details = json.loads(payload)
+    codes = [str(c) for c in details.get("rules", [])]
+    messages = [str(m) for m in details.get("messages", [])]
+    return tuple(
+        ReasonView(code, messages[i] if i < len(messages) else code, (), 0, True) for i, code in enumerate(codes)
     )
 
 

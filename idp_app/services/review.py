@@ -370,7 +370,10 @@ class ReviewService:
             doc.override_reason = override
             if (blocking or empty) and override is not None:
                 rules = [r.code for r in blocking] + (["missing_field"] if empty else [])
-                audit.append(s, actor.name, "override", doc.id, reason=override, rules=rules, empty=empty)
+                messages = [r.message for r in blocking] + ([f"required empty: {', '.join(empty)}"] if empty else [])
+                audit.append(
+                    s, actor.name, "override", doc.id, reason=override, rules=rules, messages=messages, empty=empty
+                )
             pause_point("review.approve")
             lifecycle.transition(s, doc, DocumentStatus.APPROVED, actor.name)
         for listener in self.after_approval:

@@ -110,6 +110,9 @@ class DocumentView:
     decided_by: str | None = None
     reject_reason: str | None = None
     override_reason: str | None = None
+    overridden_rules: tuple[ReasonView, ...] = ()
+    """The rules a supervisor's override let through at approval (an IBAN changed, say): they may pass now that the
+    document is approved (its IBAN is the vendor's latest), and an accountant must still read them."""
     extraction: dict[str, Any] | None = None
     """The extractor's full answer, verbatim (``ExtractionResult.to_json()``)."""
 

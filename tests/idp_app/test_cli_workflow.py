@@ -93,3 +93,14 @@ def test_audit_verify_fails_with_its_exit_code_after_tampering(home: Path) -> No
     code, out = run("audit", "verify")
     assert code == 28
     assert "entry 3 edited" in out
+
+
+def test_show_names_the_rules_an_override_let_through(home: Path) -> None:
+    bad = next(i["id"] for i in json.loads(run("queue", "--json")[1])["items"] if i["invoice_number"] == "A-1")
+    assert run("claim", str(bad), "--user", "sup")[0] == 0
+    assert run("approve", str(bad), "--user", "sup", "--override", "confirmed by phone")[0] == 0
+    code, out = run("show", str(bad))
+    assert code == 0 and "over failing rules: confirmed by phone" in out and "(arithmetic)" in out
+    shown = json.loads(run("show", str(bad), "--json")[1])
+    assert shown["override_reason"] == "confirmed by phone"
+    assert [r["code"] for r in shown["overridden_rules"]] == ["arithmetic"]

@@ -380,6 +380,26 @@ def test_an_override_is_exported_with_its_reason_and_the_rules_it_let_through(
     assert doc["failed_rules"] == ["arithmetic: net 100.00 + tax 19.00 = 119.00, not the total 120.00"]
 
 
+def test_an_iban_change_an_override_let_through_is_exported_though_it_passes_once_approved(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    """Approved, the new IBAN is the vendor's latest and the rule passes: the accountant paying the invoice must
+    still read that the account changed."""
+    from tests.idp_app.fake_extractors import IBAN_B
+
+    approved(ws, inbox / "first", {"a": _invoice("A-1")})
+    ids = approved(ws, inbox / "second", {"b": _invoice("A-2", iban=IBAN_B)})
+    assert not any(r.code == "iban_changed" for r in ws.documents.get(ids["b"]).failed_rules)
+    [rule] = ws.documents.get(ids["b"]).overridden_rules
+    assert rule.code == "iban_changed" and IBAN_B[:4] in rule.message
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["csv"])
+    rows = list(csv.DictReader(io.StringIO((report.directory / "invoice.csv").read_text(encoding="utf-8"))))
+    assert {r["invoice_number"]: r["failed_rules"] for r in rows}["A-2"] == "iban_changed"
+    manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
+    failed = {d["id"]: d["failed_rules"] for d in manifest["documents"]}
+    assert failed[ids["b"]] == [f"iban_changed: {rule.message}"]
+
+
 def test_rules_that_only_sent_a_document_to_a_person_are_not_exported_as_failing(
     ws: Workspace, inbox: Path, tmp_path: Path
 ) -> None:
