@@ -137,6 +137,18 @@ def document_key(name: str | None, vat_id: str | None) -> str | None:
 
 
 _NOT_DUPLICATES = (DocumentStatus.FAILED.value, DocumentStatus.REJECTED.value)
+DUPLICATE_LOOKBACK = 5000
+"""How many of a vendor's latest documents an invoice number is compared with."""
+
+
+def number_keys(number: str) -> frozenset[str]:
+    """What an invoice number is compared by: letters in capitals without the spaces, dashes, dots and slashes
+    between its parts, as printed ("RE23 07564" and "RE2307564" are "re23-07564"), and with the leading zeros of
+    each part dropped too ("RE23-7564"). OCR and a scan sent again print one number in these ways."""
+    text = unicodedata.normalize("NFKC", number).upper().strip()
+    parts = [p for p in re.split(r"[^\w]+|_", text) if p]
+    keys = {"".join(parts), "".join(p.lstrip("0") or "0" if p.isdigit() else p for p in parts)}
+    return frozenset(k for k in keys if k)
 
 
 def facts(
@@ -147,10 +159,12 @@ def facts(
     duplicate_of = None
     vat, key = vat_key(vat_id), name_key(name)
     keys = [k for k in (f"vat:{vat}" if vat else "", f"name:{key}" if key else "") if k]
-    if invoice_number and invoice_number.strip():
-        earlier = session.execute(
+    wanted = number_keys(invoice_number) if invoice_number else frozenset()
+    if wanted:
+        latest = session.execute(
             select(
                 Document.id,
+                Document.invoice_number,
                 Document.vendor_key,
                 Document.vendor_name,
                 Document.vendor_id,
@@ -159,10 +173,7 @@ def facts(
             )
             .outerjoin(Vendor, Vendor.id == Document.vendor_id)
             .where(
-                or_(  # "inv-7" is "INV-7" (the database folds ASCII letters only: exact matches count too)
-                    Document.invoice_number == invoice_number,
-                    func.upper(func.trim(Document.invoice_number)) == invoice_number.strip().upper(),
-                ),
+                Document.invoice_number.is_not(None),
                 or_(  # only documents that could be this vendor's: a number such as "1" recurs by the thousand
                     Document.vendor_key.in_(keys),
                     Document.vendor_id == (vendor.id if vendor is not None else -1),
@@ -171,8 +182,10 @@ def facts(
                 Document.id != doc_id,
                 Document.status.not_in(_NOT_DUPLICATES),
             )
-            .order_by(Document.id)
+            .order_by(Document.id.desc())
+            .limit(DUPLICATE_LOOKBACK)
         ).all()
+        earlier = sorted((r[0], *r[2:]) for r in latest if number_keys(r[1] or "") & wanted)
         for other_id, other_key, other_name, other_vendor, registered_vat, registered_key in earlier:
             # the earlier document's VAT id as printed; else that of the vendor it was approved under, if that is
             # its vendor by name too (not a seller it was matched to by a shared IBAN)

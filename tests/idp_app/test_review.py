@@ -241,6 +241,22 @@ def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace,
     assert reasons == {"c.json": {"iban_changed"}, "d.json": {"duplicate_invoice"}, "e.json": {"duplicate_invoice"}}
 
 
+def test_an_invoice_number_printed_with_other_separators_or_zeros_is_a_possible_duplicate(
+    ws: Workspace, inbox: Path
+) -> None:
+    """OCR and a scan sent again print one number in several ways: each could be paid twice."""
+    first = claimed(ws, inbox / "1", "a.json", invoice("re23-07564", vat="DE136695976"))
+    ws.review.approve(first, "clerk")
+    variants = {"spaced": "RE23 07564", "joined": "RE2307564", "no-zero": "RE23-7564", "other": "RE23-07565"}
+    for name, number in variants.items():
+        write_doc(inbox / "2", f"{name}.json", invoice(number, vat="DE136695976", date="2024-04-01"))
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    flagged = {i.filename: "duplicate_invoice" in {r.code for r in ws.documents.get(i.id).reasons}
+               for i in ws.queue.list(limit=100)}  # fmt: skip
+    assert flagged.pop("spaced.json") and flagged.pop("joined.json") and flagged.pop("no-zero.json")
+    assert not flagged.get("other.json")  # another number: through, or in review for something else
+
+
 def test_a_company_of_the_same_name_with_another_vat_id_is_held_for_a_supervisor_then_another_vendor(
     ws: Workspace, inbox: Path
 ) -> None:
