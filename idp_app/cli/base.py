@@ -1,11 +1,12 @@
 """The command classes every `idp` command is made of.
 
-Two things the command-line library does not do for us:
+Three things the command-line library does not do for us:
 
 - a flag takes no value, so its help shows no value type (it would show ``<bool>``, as if ``--team true`` were
   the way to give it);
 - a negative amount is a value: ``idp correct 7 total_amount -595.00`` corrects a credit note's total, where
-  a bare ``-595.00`` would be taken for an unknown option. An option name not known is still refused by name.
+  a bare ``-595.00`` would be taken for an unknown option. An option name not known is still refused by name;
+- an argument that is not UTF-8 text (a terminal set to Latin-1) is refused in one line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
+
+from idp_app.errors import InputError
 
 CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
 
@@ -44,6 +47,8 @@ class Command(TyperCommand):
         return option
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for arg in args:
+            _utf8(arg)
         before_dashes = args[: args.index("--")] if "--" in args else args
         negative = [arg for arg in before_dashes if NEGATIVE_VALUE.fullmatch(arg)]
         if not negative:
@@ -59,6 +64,18 @@ class Command(TyperCommand):
         # every option is known: what the parser does not know now is a negative value
         ctx.ignore_unknown_options = True
         return list(super().parse_args(ctx, args))
+
+
+def _utf8(arg: str) -> None:
+    """Refuse, in one line, an argument a terminal not set to UTF-8 sent ("M\\xfcller" from a Latin-1 one): it
+    cannot be kept, and would fail deep inside the database with a traceback."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = arg.encode("utf-8", "surrogateescape").decode("latin-1")
+        typer.echo(f"error: {shown!r} is not UTF-8 text: set the terminal to UTF-8 (LANG=C.UTF-8) and type it again",
+                   err=True)  # fmt: skip
+        raise typer.Exit(InputError.exit_code) from None
 
 
 def _name(arg: str) -> str:

@@ -357,3 +357,13 @@ def test_a_negative_amount_is_a_value_and_an_unknown_option_is_still_refused(hom
     assert result.exit_code == 2 and "No such option: --usr" in result.output and "-1.234,50" not in result.output
     result = invoke("correct", str(bad), "amount", "-5", "--row", "-1")
     assert result.exit_code == 2 and "'--row'" in result.output  # its value, refused by its range
+
+
+@pytest.mark.parametrize(
+    "args", [["correct", "1", "vendor_name", "M\udcfcller GmbH"], ["queue", "--user", "J\udce9r\udcf4me"]]
+)
+def test_an_argument_that_is_not_utf8_is_one_error_line(empty_home: Path, args: list[str]) -> None:
+    """A terminal set to Latin-1 sends "Müller" as bytes Python cannot encode again: the database raised deep inside
+    with a traceback."""
+    line = assert_one_error_line(invoke(*args), InputError.exit_code)
+    assert "not UTF-8 text" in line and "LANG=C.UTF-8" in line
