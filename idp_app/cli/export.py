@@ -25,7 +25,7 @@ def export_cmd(
             "--format",
             "-f",
             help="csv, cii (Factur-X / ZUGFeRD XML) or ubl (UBL 2.1), both EN 16931; repeat for several. "
-            "Default: formats in routing.toml (csv and cii).",
+            "Default: formats in routing.toml (csv and cii). With --again, the batch's own.",
         ),
     ] = None,
     out_dir: Annotated[

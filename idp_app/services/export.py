@@ -281,7 +281,12 @@ class ExportService:
             raise InputError(f"batch {batch} is in {root} already: move it away first, or give --out")
         report = ExportReport(batch)
         if past.settings:  # the batch's own formats and settings, as recorded when it was exported
-            formats = asked or tuple(past.settings.get("formats") or settings.formats)
+            formats = tuple(past.settings.get("formats") or settings.formats)
+            if asked and set(asked) != set(formats):
+                raise InputError(
+                    f"batch {batch} was exported as {', '.join(formats)}: it is written again as it was delivered, "
+                    "so leave out --format"
+                )
             settings = dataclasses.replace(
                 settings,
                 buyer_country=str(past.settings.get("buyer_country", settings.buyer_country)),

@@ -474,6 +474,9 @@ def test_a_batch_is_written_again_with_its_own_formats_settings_and_rules(
     approved(ws, inbox, {"a2": _invoice("A-1", po_number=["PO-9", 0.5])})
     shutil.rmtree(first.directory)
     ws.users.add("sup2", "sup2-pw", "supervisor", by="boss")
+    with pytest.raises(InputError, match="exported as csv: it is written again as it was delivered"):
+        ws.export.export("sup2", out_dir=tmp_path, batch="b2", again=True, formats=["ubl"])
+    assert not first.directory.exists()  # nothing written in other formats
     report = ws.export.export("sup2", out_dir=tmp_path, batch="b2", again=True)
     assert sorted(report.exported) == sorted(ids.values()) and not report.failed
     assert {p.name: p.read_bytes() for p in first.directory.glob("*.csv")} == kept  # rules as they were then
