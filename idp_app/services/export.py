@@ -105,7 +105,13 @@ class ExportSettings:
             limit = tolerance_of(rules.get("tolerance", "0.01"))
         except (ValueError, ArithmeticError):
             raise ConfigError(f"rules: tolerance {rules.get('tolerance')!r} is not an amount of 0 or more") from None
-        return dataclasses.replace(cls.from_dict(dict(data.get("export", {}))), rounding_limit=abs(limit))
+        rounding = min(abs(limit), MAX_ROUNDING)  # a wider tolerance lets review pass more, not the e-invoice
+        return dataclasses.replace(cls.from_dict(dict(data.get("export", {}))), rounding_limit=rounding)
+
+
+MAX_ROUNDING = Decimal("0.99")
+"""The most a total may differ from net + tax in an e-invoice, written as its rounding amount (BT-114): a rounding
+is less than one unit of the currency, whatever tolerance the arithmetic rule of review is given."""
 
 
 @dataclass(frozen=True, slots=True)

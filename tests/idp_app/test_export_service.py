@@ -414,6 +414,19 @@ def test_rules_that_only_sent_a_document_to_a_person_are_not_exported_as_failing
     assert manifest["documents"][0]["failed_rules"] == []
 
 
+def test_a_wide_tolerance_does_not_make_a_gap_in_the_totals_a_rounding_amount(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    """A supervisor's tolerance of 5.00 lets review pass a total 3.00 off; the e-invoice would have called the 3.00 a
+    rounding (BT-114) and asked 15.00 for a 12.00 invoice."""
+    ws.policies.set_value("rules.tolerance", '"5.00"', "sup")
+    ids = approved(ws, inbox, {"a": _invoice("A-1", total="122.00")})
+    assert ws.documents.get(ids["a"]).override_reason is None  # within review's tolerance
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["cii"])
+    assert report.exported == [] and [p.document_id for p in report.failed] == [ids["a"]]
+    assert "net 100.00 + tax 19.00 is not the total 122.00" in report.failed[0].reason
+
+
 def test_an_invoice_review_approves_a_cent_off_is_exported_with_a_rounding_amount(
     ws: Workspace, inbox: Path, tmp_path: Path
 ) -> None:
