@@ -200,6 +200,13 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
     if any(r <= 0 or r >= 100 for r in line_rates):
         raise NotExportable("a line item's VAT rate is 0 or out of range: its VAT category is not read from the page")
     single = _rate_for(net, tax, set(line_rates) or set(vat_rates().get(seller, ())))
+    if single is not None and len(line_rates) < len(record.lines or [None]):
+        # an assumption the accountant must see: tax 130.00 on 1000.00 is 13 % or 20 % and 10 % on two lines
+        among = "the rates other lines print" if line_rates else f"{seller}'s VAT rates"
+        notes.append(
+            f"VAT rate {single} % worked out from tax {tax} on net {net} ({among}): "
+            f"{'no line item prints its rate' if not line_rates else 'some line items print no rate'}"
+        )
     amounts = _line_amounts(record.lines, net)
     lines: list[CiiLine] = []
     if amounts is not None and (len(line_rates) == len(record.lines) or single):

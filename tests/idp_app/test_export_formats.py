@@ -234,6 +234,22 @@ def test_a_discount_line_has_a_negative_quantity_and_a_positive_price() -> None:
     assert check_cii(cii.to_xml(inv)).valid
 
 
+def test_a_vat_rate_worked_out_from_the_totals_is_noted_for_the_accountant() -> None:
+    """Tax 130.00 on 1000.00 is Austria's 13 %, or 20 % and 10 % on two lines whose rates were not read."""
+    lines = (
+        ExportLine(1, {"description": "A", "amount": "300.00"}),
+        ExportLine(2, {"description": "B", "amount": "700.00"}),
+    )
+    at = {"vendor_vat_id": "ATU13585627", "net_amount": "1000.00", "tax_amount": "130.00", "total_amount": "1130.00"}
+    inv = cii.prepare(record(lines, **at), "DE")
+    assert {g.rate for g in inv.groups} == {Decimal(13)}
+    assert any(
+        n.startswith("VAT rate 13 % worked out from tax 130.00 on net 1000.00 (AT's VAT rates)") for n in inv.notes
+    )
+    rated = tuple(ExportLine(ln.number, {**ln.cells, "tax_rate": "13"}) for ln in lines)
+    assert not any("worked out" in n for n in cii.prepare(record(rated, **at), "DE").notes)  # printed: nothing assumed
+
+
 def test_lines_are_summed_as_written_to_the_cent_and_control_characters_are_dropped() -> None:
     lines = (
         ExportLine(1, {"description": "Toner\x0cA4", "amount": "50.005"}),
@@ -241,9 +257,11 @@ def test_lines_are_summed_as_written_to_the_cent_and_control_characters_are_drop
     )
     inv = cii.prepare(record(lines, net_amount="100.00", tax_amount="19.00", total_amount="119.00"), "DE")
     assert len(inv.lines) == 1  # 50.01 + 50.00 is not 100.00: one line carries the net amount
-    assert inv.notes == ("the line items do not add up to the net amount: one line carries the net amount",)
+    worked_out = "VAT rate 19 % worked out from tax 19.00 on net 100.00 (DE's VAT rates): no line item prints its rate"
+    assert inv.notes == (worked_out, "the line items do not add up to the net amount: one line carries the net amount")
     bare = cii.prepare(record((), net_amount="100.00", tax_amount="19.00", total_amount="119.00"), "DE")
-    assert len(bare.lines) == 1 and bare.notes == ("no line items were read: one line carries the net amount",)
+    assert len(bare.lines) == 1
+    assert bare.notes == (worked_out, "no line items were read: one line carries the net amount")
     inv = cii.prepare(
         record(
             (*lines[:1], ExportLine(2, {"amount": "49.995"})),
