@@ -99,4 +99,19 @@ def evaluate(session: Session, doc: Document, policy: RoutingPolicy) -> FieldRev
     fields, amounts = current_values(doc, policy)
     facts = vendor_facts(session, doc, fields, policy)
     rates = line_column(doc, policy.name("line_tax_rate"))
-    return field_review(fields, amounts, facts, policy, required_fields(doc.doc_type), doc.doc_type, line_rates=rates)
+    return field_review(
+        fields,
+        amounts,
+        facts,
+        policy,
+        required_fields(doc.doc_type),
+        doc.doc_type,
+        line_rates=rates,
+        line_products=line_products(doc, policy),
+    )
+
+
+def line_products(doc: Document, policy: RoutingPolicy) -> list[tuple[Decimal | None, Decimal | None]]:
+    """Each line item's quantity and unit price, in row order."""
+    n = policy.name
+    return list(zip(line_column(doc, n("line_quantity")), line_column(doc, n("line_unit_price")), strict=True))

@@ -57,6 +57,7 @@ from idp_app.services.documents import load_document
 from idp_app.services.evaluate import (
     current_values,
     line_column,
+    line_products,
     required_fields,
     summarise,
     text_of,
@@ -566,7 +567,17 @@ class IngestService:
             )
             doc.vendor_id = vendor.id if vendor else None
         rates = line_column(doc, n("line_tax_rate"))
-        decision = route(fields, amounts, facts, self._policy, doc.sha256, required, doc.doc_type, line_rates=rates)
+        decision = route(
+            fields,
+            amounts,
+            facts,
+            self._policy,
+            doc.sha256,
+            required,
+            doc.doc_type,
+            line_rates=rates,
+            line_products=line_products(doc, self._policy),
+        )
         confidences = [fv.confidence for fv in fields.values() if fv.found]
         confidences += [0.0 for name, req in required.items() if req and not (name in fields and fields[name].found)]
         doc.min_confidence = round(min(confidences), 4) if confidences else 0.0

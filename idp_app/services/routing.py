@@ -42,6 +42,7 @@ RISK = {
     "duplicate_invoice": 80,
     "arithmetic": 50,
     "line_items_sum": 45,
+    "line_amount": 45,
     "line_tax": 45,
     "tax_rate": 45,
     "total_above_limit": 40,
@@ -322,9 +323,11 @@ def check_rules(
     policy: RoutingPolicy,
     doc_type: str | None = None,
     line_rates: Sequence[Decimal | None] = (),
+    line_products: Sequence[tuple[Decimal | None, Decimal | None]] = (),
 ) -> list[Reason]:
     """The rules that fail for these values (confidence aside), for a document of ``doc_type``; ``line_rates``
-    are the line items' VAT rates in percent, in the order of ``line_amounts``."""
+    are the line items' VAT rates in percent, ``line_products`` their quantities and unit prices, in the order of
+    ``line_amounts``."""
     kind = doc_type or "invoice"
     if kind == "contract":
         return _contract_rules(fields, policy) + _date_order(fields, policy, "effective_date", "expiration_date")
@@ -345,6 +348,7 @@ def check_rules(
         out.extend(_vendor_rules(fields, facts, policy))
     if policy.arithmetic:
         out.extend(_arithmetic(fields, line_amounts, policy))
+        out.extend(_line_amounts(line_amounts, line_products, policy))
         out.extend(_line_tax(fields, line_amounts, line_rates, policy))
         out.extend(_tax_rate(fields, policy))
     return out
@@ -582,6 +586,26 @@ def _tax_rate(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list[R
     ]
 
 
+def _line_amounts(
+    line_amounts: Sequence[Decimal | None],
+    line_products: Sequence[tuple[Decimal | None, Decimal | None]],
+    policy: RoutingPolicy,
+) -> list[Reason]:
+    """Line items whose quantity times unit price, to the cent, is not their amount (a quantity misread, or typed
+    wrong: 3 x 987.97 is not 987.97). Lines are numbered from 1, as the export numbers them."""
+    wrong = []
+    for number, (amount_, (quantity, price)) in enumerate(zip(line_amounts, line_products, strict=False), start=1):
+        if amount_ is None or quantity is None or price is None:
+            continue
+        product = (quantity * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        if abs(product - amount_) > policy.tolerance:
+            wrong.append(f"line {number}: {quantity:f} x {price:f} = {product}, not its amount {amount_}")
+    if not wrong:
+        return []
+    shown = "; ".join(wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")
+    return [Reason("line_amount", f"{shown}: check the quantity, the unit price or the amount", ("line_items",))]
+
+
 def _line_tax(
     fields: Mapping[str, FieldValue],
     line_amounts: Sequence[Decimal | None],
@@ -714,11 +738,12 @@ def route(
     doc_type: str | None = None,
     *,
     line_rates: Sequence[Decimal | None] = (),
+    line_products: Sequence[tuple[Decimal | None, Decimal | None]] = (),
 ) -> RoutingDecision:
     """Auto-approve, or send to review with every reason (confidence, rules, QA sample)."""
     reasons = [
         *low_confidence(fields, policy, required),
-        *check_rules(fields, line_amounts, facts, policy, doc_type, line_rates),
+        *check_rules(fields, line_amounts, facts, policy, doc_type, line_rates, line_products),
     ]
     if doc_type == "other":
         reasons.insert(
@@ -747,9 +772,10 @@ def field_review(
     doc_type: str | None = None,
     *,
     line_rates: Sequence[Decimal | None] = (),
+    line_products: Sequence[tuple[Decimal | None, Decimal | None]] = (),
 ) -> FieldReview:
     """Per-field review state and the failed rules (with the fields involved and a fix where one edit does it)."""
-    failed = tuple(check_rules(fields, line_amounts, facts, policy, doc_type, line_rates))
+    failed = tuple(check_rules(fields, line_amounts, facts, policy, doc_type, line_rates, line_products))
     in_error = {f for r in failed if r.code not in NOT_FIELD_ERRORS for f in r.fields}
     names = set(fields) | {k for k, req in required.items() if req}
     states = {

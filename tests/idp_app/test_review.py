@@ -223,6 +223,17 @@ def test_a_supervisor_reopens_an_approved_document_with_a_reason(ws: Workspace, 
         ws.review.reopen(rejected, "sup", "look again")
 
 
+def test_a_quantity_corrected_so_the_line_no_longer_adds_up_is_a_failing_rule(ws: Workspace, inbox: Path) -> None:
+    items = [{"description": "Toner", "quantity": "1", "unit_price": "60.00", "amount": "60.00"},
+             {"description": "Papier", "quantity": "2", "unit_price": "20.00", "amount": "40.00"}]  # fmt: skip
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", conf=0.5, line_items=items))
+    assert "line_amount" not in {r.code for r in ws.documents.get(doc_id).failed_rules}
+    ws.review.correct(doc_id, "quantity", "3", "clerk", line_item_index=0)
+    [rule] = [r for r in ws.documents.get(doc_id).failed_rules if r.code == "line_amount"]
+    assert rule.message.startswith("line 1: 3 x 60.00 = 180.00, not its amount 60.00")
+    ws.review.approve(doc_id, "clerk")  # a clerk may approve it (a discount on the line), having seen it
+
+
 def test_vendor_register_learns_from_approval_and_routing_uses_it(ws: Workspace, inbox: Path) -> None:
     first = claimed(ws, inbox / "1", "a.json", invoice("A-1", vat="DE136695976"))
     ws.review.approve(first, "clerk")

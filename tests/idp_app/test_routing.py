@@ -152,6 +152,22 @@ def test_line_items_that_do_not_sum_to_net_send_it_to_a_clerk_who_may_approve_it
     assert decision.needs_review
 
 
+def test_a_line_whose_quantity_times_price_is_not_its_amount_sends_it_to_a_clerk() -> None:
+    """3 x 987.97 is not 987.97: a quantity misread or typed wrong, exported as it stood."""
+    d = Decimal
+    products = [(d("3"), d("20.00")), (d("1"), d("40.00"))]  # 60.00 and 40.00: right
+    assert check_rules(fields(), LINES, KNOWN, POLICY, line_products=products) == []
+    four = [(d("3"), d("0.3333")), (d("1"), d("99.00"))]  # 0.9999 is 1.00 to the cent
+    assert check_rules(fields(), [d("1.00"), d("99.00")], KNOWN, POLICY, line_products=four) == []
+    wrong = [(d("3"), d("60.00")), (d("1"), d("40.00"))]
+    reasons = check_rules(fields(), LINES, KNOWN, POLICY, line_products=wrong)
+    assert codes(reasons) == ["line_amount"] and not reasons[0].blocks_approval
+    assert reasons[0].message.startswith("line 1: 3 x 60.00 = 180.00, not its amount 60.00")
+    assert reasons[0].fields == ("line_items",)
+    assert route(fields(), LINES, KNOWN, POLICY, NOT_SAMPLED, REQUIRED, line_products=wrong).needs_review
+    assert check_rules(fields(), LINES, KNOWN, POLICY, line_products=[(None, d("60.00")), (d("1"), None)]) == []
+
+
 def test_a_due_date_before_the_invoice_date_fails_and_blocks() -> None:
     reasons = check_rules(fields(due_date="2024-03-04"), LINES, KNOWN, POLICY)
     assert codes(reasons) == ["date_order"] and reasons[0].blocks_approval
