@@ -123,7 +123,13 @@ class FieldEditor(QFrame):
     def set_view(self, view: FieldView, currency: str = "", *, keep_typing: bool = True) -> None:
         """Show ``view``; with ``keep_typing``, what the clerk is typing in this editor stays."""
         self._view = view
-        editing = keep_typing and self.line.isModified() and self.combo.hasFocus()
+        focused = self.combo.hasFocus()
+        editing = keep_typing and self.line.isModified() and focused
+        # what the keyboard has here survives the list being filled again (which sets the text of its first
+        # item): the clerk's typing and its cursor, or the whole value selected on entering the field (typing
+        # then replaces it; it was appended to the value once the saved field before came back)
+        typed, cursor = self.combo.currentText(), self.line.cursorPosition()
+        all_selected = bool(typed) and self.line.selectedText() == typed
         if not keep_typing:
             self.clear_error()
         self.combo.blockSignals(True)
@@ -132,10 +138,16 @@ class FieldEditor(QFrame):
         for alt in view.value.alternatives:
             alt_value = PARTY_SEPARATOR.join(alt.value) if isinstance(alt.value, tuple) else alt.value
             self.combo.addItem(f"{alt_value}   ({alt.confidence:.0%})", alt)
-        if not editing:
-            self.combo.setCurrentIndex(0)
+        self.combo.setCurrentIndex(0)
+        if editing:
+            self.combo.setEditText(typed)
+            self.line.setModified(True)
+            self.line.setCursorPosition(cursor)
+        else:
             self.combo.setEditText(view.text)
             self.line.setModified(False)
+            if focused and (all_selected or not typed):
+                self.line.selectAll()
         self.combo.blockSignals(False)
         placeholder = {
             FieldKind.DATE: "YYYY-MM-DD",  # a hint at the form; other kinds show nothing that looks like data
@@ -286,7 +298,9 @@ class FieldEditor(QFrame):
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and watched is self.line:
                 self.commit()
                 return True
-            if event.key() == Qt.Key.Key_Escape and plain and watched is self.line and self.has_unsaved_text():
+            # Esc reaches the combo box or its line, as the focus lies (the box's own Esc handling drops it)
+            at_editor = watched in (self.line, self.combo)
+            if event.key() == Qt.Key.Key_Escape and plain and at_editor and self.has_unsaved_text():
                 self.revert()  # what was typed is dropped: the field shows its value again
                 return True
             if event.key() in _LIST_KEYS and not event.modifiers() & Qt.KeyboardModifier.AltModifier:

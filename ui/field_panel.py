@@ -280,7 +280,7 @@ class FieldPanel(QWidget):
         """Show captured words in a field's editor (the capture itself is committed by the window)."""
         editor = self.editors.get(name)
         if editor is not None:
-            editor.combo.setEditText(text)
+            editor.set_text(text)  # not saved yet: refused, it stays to be corrected, and approval waits for it
 
     # -- editor events ------------------------------------------------------------------------------------------
     def _editor_focused(self, name: str) -> None:

@@ -222,3 +222,35 @@ def test_typing_the_start_of_an_alternative_keeps_what_was_typed(qtbot: QtBot) -
     with qtbot.waitSignal(panel.valueCommitted) as blocker:
         qtbot.keyClick(number.line, Qt.Key.Key_Return)
     assert blocker.args[:2] == ["invoice_number", "INV-1002"]
+
+
+def test_the_saved_field_coming_back_keeps_what_the_keyboard_has_in_the_next(qtbot: QtBot) -> None:
+    """Enter saves a field and selects the next one's value; the saved document comes back a moment later. The
+    next value stays selected (typing replaced it: it was appended, "2023-12-022023-12-02"), and what the clerk
+    began typing meanwhile stays (it was replaced by the stored value)."""
+    panel = _panel(qtbot)
+    panel.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is panel)
+    panel.set_current("invoice_date")
+    editor = panel.editors["invoice_date"]
+    assert editor.combo.hasFocus() and editor.line.selectedText() == editor.text()
+    panel.set_document(make_doc())  # the saved result of the field before
+    qtbot.keyClicks(editor.line, "2024-01-01")
+    assert editor.text() == "2024-01-01"
+    editor.revert()
+    editor.line.selectAll()
+    qtbot.keyClicks(editor.line, "AT21 97")
+    panel.set_document(make_doc())
+    assert editor.text() == "AT21 97" and editor.has_unsaved_text()
+    qtbot.keyClicks(editor.line, "46")
+    assert editor.text() == "AT21 9746"  # the cursor where it was
+
+
+def test_escape_at_the_box_as_the_focus_lies_drops_what_was_typed(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    panel.set_current("vendor_name")
+    editor = panel.editors["vendor_name"]
+    stored = editor.text()
+    qtbot.keyClicks(editor.line, "XYZ")
+    qtbot.keyClick(editor.combo, Qt.Key.Key_Escape)  # the key event as the box, holding the focus, receives it
+    assert editor.text() == stored and not editor.has_unsaved_text()

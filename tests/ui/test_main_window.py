@@ -149,6 +149,12 @@ def test_a_word_of_the_wrong_form_is_refused_at_the_editor(qtbot: QtBot, backend
     assert "not a date" in window.fields.editors["invoice_date"].error_text()
     assert backend.applied == []
     assert window.fields.editors["invoice_date"].combo.hasFocus()  # the keyboard is where the value is typed
+    # the clerk moves on: approving now would approve the stored date while the field shows the refused word
+    window.fields.set_current("total_amount")
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    assert backend.decisions == [] and window.fields.current == "invoice_date"  # back to the field, with why
+    assert "not a date" in window.fields.editors["invoice_date"].error_text()
 
 
 def test_keyboard_only_review_with_fix_then_approve_opens_next(qtbot: QtBot, backend: FakeBackend) -> None:
