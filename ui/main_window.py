@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
         self.line_items.rowDeleted.connect(lambda row: r.edit_rows(LineItemEdit.DELETE, row))
         self.line_items.rowSplit.connect(lambda row: r.edit_rows(LineItemEdit.SPLIT, row))
         self.line_items.rowsMerged.connect(lambda a_, b_: r.edit_rows(LineItemEdit.MERGE, a_, b_))
+        r.rowsEdited.connect(self._rows_edited)
 
         a["next_field"].triggered.connect(lambda: self.fields.move_field(1))
         a["previous_field"].triggered.connect(lambda: self.fields.move_field(-1))
@@ -423,6 +424,18 @@ class MainWindow(QMainWindow):
         editor.clear_error()  # an earlier click's refusal ("'2 décembre' is not a date") no longer holds
         self.review.set_value(name, value, box, tokens[0].page, tokens)
         self.fields.set_current(name)
+
+    def _rows_edited(self, op: str, shown: int, lost_undo: bool) -> None:
+        """The keyboard on the row the edit made (a row added: typing goes into it, not into the row before), and
+        the clerk told that earlier edits can no longer be undone (the rows were renumbered)."""
+        rows = self.line_items.model.rowCount()
+        if rows:
+            self.line_items.select_cell(min(max(shown, 0), rows - 1), 0)
+            self.line_items.table.setFocus()
+        if lost_undo:
+            self.statusBar().showMessage(
+                "Rows renumbered: the edits made before can no longer be undone (Ctrl+Z)", 8000
+            )
 
     # -- keyboard ------------------------------------------------------------------------------------------------
     def _panes(self) -> list[QWidget]:

@@ -37,6 +37,8 @@ class ReviewController(QObject):
     """The field (or line-item column) of a correction the core refused."""
     decided = Signal(int, str)
     """A document was approved or rejected: its id and "approved" / "rejected"."""
+    rowsEdited = Signal(str, int, bool)
+    """A row edit stored: the operation, the shown row it was made at, and whether undo history was lost with it."""
 
     def __init__(self, backend: ReviewBackend, runner: TaskRunner, user: UserSession, parent: QObject | None = None):
         super().__init__(parent)
@@ -216,8 +218,10 @@ class ReviewController(QObject):
         other_row = doc.row_number(other) if other is not None else None
 
         def done(result: object) -> None:
+            lost = self.undo_stack.count() > 0
             self.undo_stack.clear()
             self._updated(result)
+            self.rowsEdited.emit(op, shown, lost)
 
         self.runner.submit(
             lambda: backend.edit_line_items(doc_id, user, op, row, other_row), done, self._failed, serial=True

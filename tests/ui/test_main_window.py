@@ -360,9 +360,12 @@ def test_every_pane_fix_and_row_button_is_reached_from_the_keyboard(qtbot: QtBot
     qtbot.keyClick(window.line_items.table, Qt.Key.Key_Insert)
     _settle(qtbot, window)
     assert backend.row_edits[-1] == ("add", 1, None)
+    # the keyboard is on the row added: what is typed goes in it, and Ctrl+Del takes it away again (not the row
+    # before, which it had deleted)
+    assert window.line_items.table.currentIndex().row() == 1 and window.line_items.table.hasFocus()
     qtbot.keyClick(window.line_items.table, Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier)
     _settle(qtbot, window)
-    assert backend.row_edits[-1][:2] == ("delete", 0)
+    assert backend.row_edits[-1][:2] == ("delete", 1)
     # while a cell is typed in, the row keys are the editor's: Ctrl+Del deletes a word, not the row
     edits = len(backend.row_edits)
     table = window.line_items.table

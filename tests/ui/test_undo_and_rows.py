@@ -67,14 +67,15 @@ def test_row_edits_go_to_the_core_and_restart_the_undo_history(qtbot: QtBot, run
     review.set_value("invoice_date", "2024-03-16")
     qtbot.waitUntil(lambda: not runner.busy)
     assert review.undo_stack.canUndo()
-    with qtbot.waitSignal(review.documentUpdated):
+    with qtbot.waitSignal(review.rowsEdited) as edited:
         review.edit_rows("add", 1)
+    assert edited.args == ["add", 1, True]  # the window tells the clerk the edits before can no longer be undone
     assert backend.row_edits == [("add", 1, None)]
     assert review.doc is not None and len(review.doc.line_items) == 2
     assert not review.undo_stack.canUndo()  # the rows were renumbered: old cell steps would name wrong rows
-    review.edit_rows("merge", 0, 1)
-    qtbot.waitUntil(lambda: not runner.busy)
-    assert backend.row_edits[-1] == ("merge", 0, 1)
+    with qtbot.waitSignal(review.rowsEdited) as edited:
+        review.edit_rows("merge", 0, 1)
+    assert backend.row_edits[-1] == ("merge", 0, 1) and edited.args == ["merge", 0, False]  # nothing to lose
 
 
 def test_login_refuses_a_wrong_password_and_accepts_the_right_one(qtbot: QtBot, runner: TaskRunner) -> None:
