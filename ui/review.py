@@ -80,14 +80,23 @@ class ReviewController(QObject):
         give_back = after if doc is not None and doc.status in ("in_review", "needs_review") else None
         user, backend = self.user, self.backend
 
-        def claim_and_open() -> DocumentView | None:
+        def claim_and_open() -> tuple[DocumentView | None, bool]:
             nxt = backend.claim_next(user, after)
+            if nxt is None and give_back is not None:  # the only one left: it stays open, and claimed
+                return backend.open(give_back, user), True
             if give_back is not None:
                 with contextlib.suppress(Exception):  # an expired or lost claim needs no giving back
                     backend.release(give_back, user)
-            return None if nxt is None else backend.open(nxt, user)
+            return (None if nxt is None else backend.open(nxt, user)), False
 
-        self.runner.submit(claim_and_open, self._opened, self._failed, serial=True)
+        def opened(result: object) -> None:
+            assert isinstance(result, tuple)
+            shown, only = result
+            self._opened(shown)
+            if only:
+                self.message.emit("This is the only document left in the review queue.")
+
+        self.runner.submit(claim_and_open, opened, self._failed, serial=True)
 
     def release_current(self) -> None:
         doc = self.doc

@@ -6,6 +6,7 @@ from pytestqt.qtbot import QtBot
 
 from extractors.geometry import BBox
 from idp_app.domain import CorrectionKind
+from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
 from ui.login import LoginDialog
 from ui.model import UserSession
@@ -93,3 +94,19 @@ def test_login_refuses_a_wrong_password_and_accepts_the_right_one(qtbot: QtBot, 
     assert dialog.session == UserSession(
         "supervisor", "supervisor", may_override=True, may_retrain=True, may_export=True, may_read_reports=True
     )
+
+
+def test_the_next_document_when_this_is_the_only_one_left_keeps_it_open(qtbot: QtBot, runner: TaskRunner) -> None:
+    """Ctrl+N on the last document in review said the queue was empty and left nothing open, the document in the
+    queue still."""
+    backend = FakeBackend([make_doc(1)])
+    review = ReviewController(backend, runner, UserSession("ann", "clerk"))
+    with qtbot.waitSignal(review.documentOpened):
+        review.open(1)
+    messages: list[str] = []
+    review.message.connect(messages.append)
+    with qtbot.waitSignal(review.documentOpened) as opened:
+        review.open_next()
+    assert opened.args[0] is not None and opened.args[0].document_id == 1
+    assert review.doc is not None and review.doc.document_id == 1
+    assert messages == ["This is the only document left in the review queue."]
