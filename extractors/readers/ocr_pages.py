@@ -189,6 +189,11 @@ def ocr_page_image(
                     turn, decided = best_turn(), True
             prepared = prepare(gray, orientation_deg=turn, analysis=info)
             words = _run_engine(run, prepared, ctx, psm, image.dpi)
+            if info.low_contrast and clear_chars(words) < FAINT_RETRY_CHARS:  # a pale print equalised into its grain
+                stretched = prepare(gray, orientation_deg=turn, analysis=info, stretch=True)
+                again = _run_engine(run, stretched, ctx, psm, image.dpi)
+                if clear_chars(again) > clear_chars(words):
+                    prepared, words = stretched, again
             if detect and not decided and words and _maybe_turned(words):
                 found = best_turn()
                 if found:
@@ -226,6 +231,11 @@ def ocr_page_image(
         skew_deg=round(prepared.analysis.skew_deg, 2),
         upright_turn=turn,
     )
+
+
+FAINT_RETRY_CHARS = 40
+"""A faint page whose equalised reading has fewer characters in clear words than this is read again stretched
+(:func:`~extractors.ocr.cleanup.stretch_contrast`): a receipt's shop name alone has more."""
 
 
 PDF_PAGE_PSM = 4

@@ -220,6 +220,32 @@ def test_engine_that_finds_nothing_gives_an_empty_page(tmp_path: Path) -> None:
     assert doc.page_count == 1 and doc.pages[0].tokens == () and doc.pages[0].source == TokenSource.OCR
 
 
+@pytest.mark.parametrize("faint", [True, False])
+def test_a_faint_page_that_reads_nothing_equalised_is_read_again_stretched(tmp_path: Path, faint: bool) -> None:
+    """Equalised tile by tile, a pale receipt's paper grain turns into a mottle Tesseract reads nothing in."""
+    images: list[np.ndarray] = []
+
+    def engine(image, languages, psm, dpi):  # type: ignore[no-untyped-def]
+        images.append(image)
+        return (
+            []
+            if len(images) == 1
+            else [OcrWord("Total", 10, 10, 60, 12, 0.9, 1, 1, 1), OcrWord("1234.50", 80, 10, 70, 12, 0.9, 1, 1, 2)] * 3
+        )
+
+    page = draw_scan(dpi=150)
+    if faint:
+        page = np.clip(200.0 - (255.0 - page) / 255.0 * 60.0, 0, 255).astype(np.uint8)
+    path = tmp_path / "receipt.png"
+    Image.fromarray(page).save(path, dpi=(150, 150))
+    doc = read_document(path, CTX, ocr_engine=engine)
+    if faint:
+        assert len(images) == 2 and "Total" in _words(doc)
+        assert images[1].mean() != images[0].mean()  # another clean-up the second time
+    else:
+        assert len(images) == 1 and doc.pages[0].tokens == ()  # a clear page found empty is not read again
+
+
 def test_injected_engine_boxes_are_converted_once(tmp_path: Path) -> None:
     def engine(image, languages, psm, dpi):  # type: ignore[no-untyped-def]
         # Reports the ink where it finds it on the cleaned image it is given.
