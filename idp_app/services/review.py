@@ -367,7 +367,8 @@ class ReviewService:
             doc.vendor_id = vendor.id if vendor else None
             doc.decided_at = utcnow()
             doc.decided_by = actor.name
-            doc.override_reason = override
+            # a reason given where nothing failed overrode nothing: it is not kept as an override
+            doc.override_reason = override if (blocking or empty) else None
             if (blocking or empty) and override is not None:
                 rules = [r.code for r in blocking] + (["missing_field"] if empty else [])
                 messages = [r.message for r in blocking] + ([f"required empty: {', '.join(empty)}"] if empty else [])
@@ -417,6 +418,7 @@ class ReviewService:
             doc.priority = -doc.risk
             doc.decided_at = None
             doc.decided_by = None
+            doc.override_reason = None  # the next approval overrides anew, or not at all
         for listener in self.after_reopen:
             try:
                 listener(doc_id)

@@ -141,14 +141,26 @@ DUPLICATE_LOOKBACK = 5000
 """How many of a vendor's latest documents an invoice number is compared with."""
 
 
-def number_keys(number: str) -> frozenset[str]:
-    """What an invoice number is compared by: letters in capitals without the spaces, dashes, dots and slashes
-    between its parts, as printed ("RE23 07564" and "RE2307564" are "re23-07564"), and with the leading zeros of
-    each part dropped too ("RE23-7564"). OCR and a scan sent again print one number in these ways."""
+def number_parts(number: str) -> tuple[str, ...]:
+    """An invoice number's parts as printed between spaces, dashes, dots and slashes: in capitals, the leading zeros
+    of a part of digits dropped ("re23-07564" is RE23, 7564)."""
     text = unicodedata.normalize("NFKC", number).upper().strip()
-    parts = [p for p in re.split(r"[^\w]+|_", text) if p]
-    keys = {"".join(parts), "".join(p.lstrip("0") or "0" if p.isdigit() else p for p in parts)}
-    return frozenset(k for k in keys if k)
+    return tuple((p.lstrip("0") or "0") if p.isdigit() else p for p in re.split(r"[\W_]+", text) if p)
+
+
+def same_number(a: str, b: str) -> bool:
+    """Whether two invoice numbers are one as OCR and a scan sent again print it: the same parts ("RE23 07564",
+    "RE23-7564" of "re23-07564"), or one printed without separators as the other's parts run together
+    ("RE2307564"). Parts that differ stay different numbers ("1/23" is not "12/3")."""
+    pa, pb = number_parts(a), number_parts(b)
+    if not pa or not pb:
+        return False
+    if pa == pb:
+        return True
+    if len(pa) == 1 or len(pb) == 1:
+        raw = [re.split(r"[\W_]+", unicodedata.normalize("NFKC", n).upper().strip()) for n in (a, b)]
+        return "".join(raw[0]) == "".join(raw[1])
+    return False
 
 
 def facts(
@@ -159,8 +171,12 @@ def facts(
     duplicate_of = None
     vat, key = vat_key(vat_id), name_key(name)
     keys = [k for k in (f"vat:{vat}" if vat else "", f"name:{key}" if key else "") if k]
-    wanted = number_keys(invoice_number) if invoice_number else frozenset()
-    if wanted:
+    if invoice_number and number_parts(invoice_number):
+        of_vendor = or_(  # only documents that could be this vendor's: a number such as "1" recurs by the thousand
+            Document.vendor_key.in_(keys),
+            Document.vendor_id == (vendor.id if vendor is not None else -1),
+            func.lower(Document.vendor_name) == (name or "").strip().lower(),  # one still in review
+        )
         latest = session.execute(
             select(
                 Document.id,
@@ -174,18 +190,26 @@ def facts(
             .outerjoin(Vendor, Vendor.id == Document.vendor_id)
             .where(
                 Document.invoice_number.is_not(None),
-                or_(  # only documents that could be this vendor's: a number such as "1" recurs by the thousand
-                    Document.vendor_key.in_(keys),
-                    Document.vendor_id == (vendor.id if vendor is not None else -1),
-                    func.lower(Document.vendor_name) == (name or "").strip().lower(),  # one still in review
-                ),
+                of_vendor,
                 Document.id != doc_id,
                 Document.status.not_in(_NOT_DUPLICATES),
             )
-            .order_by(Document.id.desc())
-            .limit(DUPLICATE_LOOKBACK)
+            .where(
+                or_(  # the same number as stored, whenever it came; printed otherwise, among the vendor's latest
+                    Document.invoice_number == invoice_number,
+                    func.upper(func.trim(Document.invoice_number)) == invoice_number.strip().upper(),
+                    Document.id.in_(
+                        select(Document.id)
+                        .where(of_vendor, Document.invoice_number.is_not(None))
+                        .order_by(Document.id.desc())
+                        .limit(DUPLICATE_LOOKBACK)
+                        .scalar_subquery()
+                    ),
+                )
+            )
+            .order_by(Document.id)
         ).all()
-        earlier = sorted((r[0], *r[2:]) for r in latest if number_keys(r[1] or "") & wanted)
+        earlier = [(r[0], *r[2:]) for r in latest if same_number(r[1] or "", invoice_number)]
         for other_id, other_key, other_name, other_vendor, registered_vat, registered_key in earlier:
             # the earlier document's VAT id as printed; else that of the vendor it was approved under, if that is
             # its vendor by name too (not a seller it was matched to by a shared IBAN)

@@ -400,6 +400,23 @@ def test_an_iban_change_an_override_let_through_is_exported_though_it_passes_onc
     assert failed[ids["b"]] == [f"iban_changed: {rule.message}"]
 
 
+def test_an_override_reopened_and_approved_again_without_need_is_no_longer_exported(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1", total="120.00")})  # arithmetic overridden
+    assert [r.code for r in ws.documents.get(ids["a"]).overridden_rules] == ["arithmetic"]
+    ws.review.reopen(ids["a"], "sup", "the total was misread")
+    assert ws.documents.get(ids["a"]).override_reason is None
+    ws.queue.claim(ids["a"], "sup")
+    ws.review.correct(ids["a"], "total_amount", "119.00", "sup")
+    ws.review.approve(ids["a"], "sup", override_reason="checked by phone")  # nothing fails: nothing overridden
+    view = ws.documents.get(ids["a"])
+    assert view.override_reason is None and view.overridden_rules == ()
+    report = ws.export.export("sup", out_dir=tmp_path, formats=["csv"])
+    [row] = list(csv.DictReader(io.StringIO((report.directory / "invoice.csv").read_text(encoding="utf-8"))))
+    assert (row["override_reason"], row["failed_rules"]) == ("", "")
+
+
 def test_rules_that_only_sent_a_document_to_a_person_are_not_exported_as_failing(
     ws: Workspace, inbox: Path, tmp_path: Path
 ) -> None:

@@ -268,6 +268,18 @@ def test_an_invoice_number_printed_with_other_separators_or_zeros_is_a_possible_
     assert not flagged.get("other.json")  # another number: through, or in review for something else
 
 
+@pytest.mark.parametrize(("first", "then"), [("1/23", "12/3"), ("1/11", "11/1"), ("A1-2", "A-12"), ("11", "1-01")])
+def test_numbers_whose_parts_differ_are_not_duplicates(ws: Workspace, inbox: Path, first: str, then: str) -> None:
+    """Run together they read alike, but a month and a sequence number are not another split of one number."""
+    doc = claimed(ws, inbox / "1", "a.json", invoice(first, vat="DE136695976"))
+    ws.review.approve(doc, "clerk")
+    write_doc(inbox / "2", "b.json", invoice(then, vat="DE136695976", date="2024-04-01"))
+    ws.ingest.ingest([inbox / "2"], workers=0)
+    assert not any(
+        r.code == "duplicate_invoice" for i in ws.queue.list(limit=100) for r in ws.documents.get(i.id).reasons
+    )
+
+
 def test_a_company_of_the_same_name_with_another_vat_id_is_held_for_a_supervisor_then_another_vendor(
     ws: Workspace, inbox: Path
 ) -> None:
