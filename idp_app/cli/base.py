@@ -50,17 +50,28 @@ class Command(TyperCommand):
         for arg in args:
             _utf8(arg)
         before_dashes = args[: args.index("--")] if "--" in args else args
-        negative = [arg for arg in before_dashes if NEGATIVE_VALUE.fullmatch(arg)]
+        params = self.get_params(ctx)
+        known = {name for param in params for name in (*param.opts, *param.secondary_opts)}
+        takes_value = {
+            name for param in params if not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+            for name in param.opts
+        }  # fmt: skip
+        negative, unknown = [], []
+        i = 0
+        while i < len(before_dashes):
+            arg = before_dashes[i]
+            if arg in takes_value:  # "--row -1": the option's own value, whatever it looks like
+                i += 2
+                continue
+            if NEGATIVE_VALUE.fullmatch(arg):
+                negative.append(i)
+            elif arg.startswith("-") and arg != "-" and _name(arg) not in known:
+                unknown.append(arg)
+            i += 1
         if not negative:
             return list(super().parse_args(ctx, args))
-        known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
-        unknown = [
-            arg
-            for arg in before_dashes
-            if arg.startswith("-") and arg not in negative and _name(arg) not in known and arg != "-"
-        ]
         if unknown:  # the parser says so by name (the negative values taken out, it would name them first)
-            return list(super().parse_args(ctx, [arg for arg in args if arg not in negative]))
+            return list(super().parse_args(ctx, [a for k, a in enumerate(args) if k not in negative]))
         # every option is known: what the parser does not know now is a negative value
         ctx.ignore_unknown_options = True
         return list(super().parse_args(ctx, args))

@@ -357,6 +357,8 @@ def test_a_negative_amount_is_a_value_and_an_unknown_option_is_still_refused(hom
     assert result.exit_code == 2 and "No such option: --usr" in result.output and "-1.234,50" not in result.output
     result = invoke("correct", str(bad), "amount", "-5", "--row", "-1")
     assert result.exit_code == 2 and "'--row'" in result.output  # its value, refused by its range
+    result = invoke("correct", str(bad), "amount", "-5", "--row", "-1", "--usr", "clerk")
+    assert result.exit_code == 2 and "No such option: --usr" in result.output  # the typo named, not --row's value
 
 
 @pytest.mark.parametrize(
