@@ -33,9 +33,12 @@ MAX_UPSCALE = 2.0
 RULE_MIN_LENGTH_PX = 60
 BLANK_LEVEL = 150
 BLANK_GAP = 40
+DIM_PAPER = 230
 BLANK_SHARE = 0.00005
-"""A page with a smaller share of pixels darker than :data:`BLANK_LEVEL`, or than :data:`BLANK_GAP` grey levels
-below its paper where that is lighter (a pale receipt prints at 170 on paper of 215), is blank."""
+"""A page with a smaller share of pixels darker than :data:`BLANK_LEVEL` is blank; on dim paper (below
+:data:`DIM_PAPER`: a pale receipt prints at 170 on paper of 215), than :data:`BLANK_GAP` grey levels below the paper
+where that is lighter. White paper keeps the fixed level: a blank back's show-through and a scanner's edge shadow
+(greys about 190 to 200) are no ink."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,8 @@ def analyse(gray: GrayImage) -> Analysis:
     lo = int(np.searchsorted(hist, 0.01 * hist[-1]))
     hi = int(np.searchsorted(hist, 0.99 * hist[-1]))
     paper = int(np.searchsorted(hist, 0.5 * hist[-1]))
-    dark = float(hist[max(BLANK_LEVEL, paper - BLANK_GAP)]) / float(hist[-1])
+    level = max(BLANK_LEVEL, paper - BLANK_GAP) if paper < DIM_PAPER else BLANK_LEVEL
+    dark = float(hist[level]) / float(hist[-1])
     return Analysis(
         skew_deg=angle if abs(angle) >= MIN_SKEW_DEG else 0.0,
         vertical_text=columns > 1.3 * rows and rows > 0,

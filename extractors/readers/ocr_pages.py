@@ -187,17 +187,18 @@ def ocr_page_image(
                 turn = 0
                 if detect and info.vertical_text:  # lines running up the page: sideways, one way or the other
                     turn, decided = best_turn(), True
+            stretch = False
             prepared = prepare(gray, orientation_deg=turn, analysis=info)
             words = _run_engine(run, prepared, ctx, psm, image.dpi)
             if info.low_contrast and clear_chars(words) < FAINT_RETRY_CHARS:  # a pale print equalised into its grain
                 stretched = prepare(gray, orientation_deg=turn, analysis=info, stretch=True)
                 again = _run_engine(run, stretched, ctx, psm, image.dpi)
                 if clear_chars(again) > clear_chars(words):
-                    prepared, words = stretched, again
+                    prepared, words, stretch = stretched, again, True
             if detect and not decided and words and _maybe_turned(words):
                 found = best_turn()
                 if found:
-                    second = prepare(gray, orientation_deg=found)
+                    second = prepare(gray, orientation_deg=found, stretch=stretch)  # as the first read was cleaned
                     again = _run_engine(run, second, ctx, psm, image.dpi)
                     # a sideways first read may be as clear as the upright one (Tesseract reads the lines turned),
                     # but only the upright one has the page's layout

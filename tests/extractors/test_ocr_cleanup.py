@@ -48,6 +48,9 @@ def test_blank_page() -> None:
     page = np.full((1000, 700), 250, dtype=np.uint8)
     page[500, 300] = 0  # a speck of dust
     assert analyse(page).blank
+    page[100:104, 50:650] = 200  # a blank back's show-through
+    page[:, :25] = 190  # and the scanner's edge shadow: no ink either
+    assert analyse(page).blank
 
 
 def _table(dpi: int = 200) -> tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]:

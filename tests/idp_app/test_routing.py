@@ -166,6 +166,11 @@ def test_a_line_whose_quantity_times_price_is_not_its_amount_sends_it_to_a_clerk
     assert reasons[0].fields == ("line_items",)
     assert route(fields(), LINES, KNOWN, POLICY, NOT_SAMPLED, REQUIRED, line_products=wrong).needs_review
     assert check_rules(fields(), LINES, KNOWN, POLICY, line_products=[(None, d("60.00")), (d("1"), None)]) == []
+    # a discount line prints its sign, or its percentage, where a quantity would be: not a wrong line
+    discount = [d("110.00"), d("-10.00")]
+    for qty, price in (("1", "10.00"), ("10", "110.00")):
+        sold = [(d("1"), d("110.00")), (d(qty), d(price))]
+        assert "line_amount" not in codes(check_rules(fields(), discount, KNOWN, POLICY, line_products=sold))
 
 
 def test_a_due_date_before_the_invoice_date_fails_and_blocks() -> None:
