@@ -129,7 +129,8 @@ class FieldEditor(QFrame):
         # item): the clerk's typing and its cursor, or the whole value selected on entering the field (typing
         # then replaces it; it was appended to the value once the saved field before came back)
         typed, cursor = self.combo.currentText(), self.line.cursorPosition()
-        all_selected = bool(typed) and self.line.selectedText() == typed
+        selected_from, selected = self.line.selectionStart(), len(self.line.selectedText())
+        all_selected = bool(typed) and selected == len(typed)
         if not keep_typing:
             self.clear_error()
         self.combo.blockSignals(True)
@@ -143,6 +144,8 @@ class FieldEditor(QFrame):
             self.combo.setEditText(typed)
             self.line.setModified(True)
             self.line.setCursorPosition(cursor)
+            if selected:  # what the clerk selected, to type over
+                self.line.setSelection(selected_from, selected)
         else:
             self.combo.setEditText(view.text)
             self.line.setModified(False)

@@ -240,10 +240,15 @@ def test_the_saved_field_coming_back_keeps_what_the_keyboard_has_in_the_next(qtb
     editor.revert()
     editor.line.selectAll()
     qtbot.keyClicks(editor.line, "AT21 97")
+    editor.line.setCursorPosition(4)
     panel.set_document(make_doc())
     assert editor.text() == "AT21 97" and editor.has_unsaved_text()
-    qtbot.keyClicks(editor.line, "46")
-    assert editor.text() == "AT21 9746"  # the cursor where it was
+    qtbot.keyClicks(editor.line, "X")
+    assert editor.text() == "AT21X 97"  # the cursor where it was
+    editor.line.setSelection(0, 2)
+    panel.set_document(make_doc())
+    qtbot.keyClicks(editor.line, "DE")
+    assert editor.text() == "DE21X 97"  # and what was selected, typed over
 
 
 def test_escape_at_the_box_as_the_focus_lies_drops_what_was_typed(qtbot: QtBot) -> None:
