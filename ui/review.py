@@ -83,7 +83,8 @@ class ReviewController(QObject):
         def claim_and_open() -> tuple[DocumentView | None, bool]:
             nxt = backend.claim_next(user, after)
             if nxt is None and give_back is not None:  # the only one left: it stays open, and claimed
-                return backend.open(give_back, user), True
+                with contextlib.suppress(Exception):  # a claim lost meanwhile (another clerk): nothing is open
+                    return backend.open(give_back, user), True
             if give_back is not None:
                 with contextlib.suppress(Exception):  # an expired or lost claim needs no giving back
                     backend.release(give_back, user)

@@ -110,3 +110,20 @@ def test_the_next_document_when_this_is_the_only_one_left_keeps_it_open(qtbot: Q
     assert opened.args[0] is not None and opened.args[0].document_id == 1
     assert review.doc is not None and review.doc.document_id == 1
     assert messages == ["This is the only document left in the review queue."]
+
+
+def test_the_next_document_when_the_only_one_was_taken_meanwhile_leaves_nothing_open(
+    qtbot: QtBot, runner: TaskRunner
+) -> None:
+    backend = FakeBackend([make_doc(1)])
+    review = ReviewController(backend, runner, UserSession("ann", "clerk"))
+    with qtbot.waitSignal(review.documentOpened):
+        review.open(1)
+
+    def taken(document_id: int, user: UserSession) -> None:
+        raise PermissionError(f"document {document_id} is in review by bob")
+
+    backend.open = taken  # type: ignore[method-assign,assignment]
+    with qtbot.waitSignal(review.documentOpened) as opened:
+        review.open_next()
+    assert opened.args == [None] and review.doc is None
