@@ -86,7 +86,24 @@ def is_currency_code(code: str) -> bool:
 
 
 def parse_amount(text: str) -> Decimal:
-    """A Decimal from ``1.234,56``, ``1,234.56``, ``1 234,56``, ``-12.5``, with an optional currency sign."""
+    """A Decimal from ``1.234,56``, ``1,234.56``, ``1 234,56``, ``-12.5``, with an optional currency sign; below zero
+    also as accountants write it: ``(8.00)``, ``8.00-``, and with a typographic minus ``−8,00``."""
+    s = text.strip().replace("\u2212", "-")
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        s, negative = s[1:-1].strip(), True
+    elif s.endswith("-") and not s.startswith("-"):
+        s, negative = s[:-1].strip(), True
+    if s.startswith("-") and negative:
+        raise InvalidValueError(f"{text!r} is not an amount")
+    try:
+        value = _plain_amount(s)
+    except InvalidValueError as exc:
+        raise InvalidValueError(str(exc).replace(repr(s), repr(text), 1)) from None
+    return -value if negative else value
+
+
+def _plain_amount(text: str) -> Decimal:
     s = text.strip()
     for sign, code in _CURRENCY_SIGNS.items():
         s = s.replace(sign, "").replace(code, "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from idp_app.errors import InvalidValueError
@@ -159,3 +161,18 @@ def test_a_value_too_long_is_refused_and_invisible_formatting_is_dropped() -> No
         == "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
     )  # a joiner kept
     assert normalise("name", "\u200b") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("(8.00)", "-8.00"), ("8.00-", "-8.00"), ("\u2212100,00", "-100.00"), ("(1.234,56 EUR)", "-1234.56")],
+)
+def test_an_amount_below_zero_as_accountants_write_it(typed: str, stored: str) -> None:
+    """A credit note's amounts in brackets, with a trailing minus (German credit notes), or a typographic minus."""
+    assert normalise("amount", typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["(-8.00)", "(abc)", "8.00--"])
+def test_two_signs_or_no_number_in_brackets_are_refused_as_typed(typed: str) -> None:
+    with pytest.raises(InvalidValueError, match=re.escape(repr(typed))):
+        normalise("amount", typed)
