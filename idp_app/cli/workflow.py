@@ -233,7 +233,7 @@ def show(
         for c in ["#", *cols]:
             items.add_column(c, overflow="fold")
         for li in doc.line_items:
-            items.add_row(str(li.index), *[(li.cells[c].value or "") if c in li.cells else "" for c in cols])
+            items.add_row(str(li.index + 1), *[(li.cells[c].value or "") if c in li.cells else "" for c in cols])
         out.print(items, highlight=False)
     if doc.warnings:
         out.print("extraction warnings:")
@@ -293,12 +293,18 @@ def correct(
             ),
         ),
     ],
-    row: Annotated[int | None, typer.Option(min=0, help="Line-item row from 0 (FIELD is then the column).")] = None,
+    row: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Line-item row, from 1 as idp show, the window and the export count (FIELD is the column)."
+        ),
+    ] = None,
     user: UserOpt = None,
 ) -> None:
     """Correct one field of a document you have claimed; the value is checked against the field's type."""
     with _workspace() as ws:
-        f = ws.review.correct(doc_id, field, value or None, _acting(ws, user), line_item_index=row)
+        index = None if row is None else row - 1
+        f = ws.review.correct(doc_id, field, value or None, _acting(ws, user), line_item_index=index)
     out.print(f"{f.name} = {f.value} ({f.state.value})", highlight=False)
 
 

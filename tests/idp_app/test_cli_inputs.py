@@ -186,7 +186,7 @@ def test_eval_of_a_truth_file_that_does_not_parse_says_which_line(tmp_path: Path
         ["ingest", "in", "--watch", "--interval", "0"],
         ["audit", "log", "--limit", "0"],
         ["audit", "log", "--limit", "-1"],
-        ["correct", "1", "amount", "1.00", "--row", "-1"],
+        ["correct", "1", "amount", "1.00", "--row", "0"],
         ["queue", "--min-confidence", "1.5"],
     ],
 )
@@ -355,7 +355,7 @@ def test_a_negative_amount_is_a_value_and_an_unknown_option_is_still_refused(hom
     assert "total_amount = -119.00" in result.stdout
     result = invoke("correct", str(bad), "net_amount", "-1.234,50", "--usr", "clerk")
     assert result.exit_code == 2 and "No such option: --usr" in result.output and "-1.234,50" not in result.output
-    result = invoke("correct", str(bad), "amount", "-5", "--row", "-1")
+    result = invoke("correct", str(bad), "amount", "-5", "--row", "0")
     assert result.exit_code == 2 and "'--row'" in result.output  # its value, refused by its range
     result = invoke("correct", str(bad), "amount", "-5", "--row", "-1", "--usr", "clerk")
     assert result.exit_code == 2 and "No such option: --usr" in result.output  # the typo named, not --row's value

@@ -96,7 +96,7 @@ def test_show_lists_fields_and_the_routing_reasons(home: Path) -> None:
     assert {r["code"] for r in shown["reasons"]} == {"missing_field", "unknown_vendor"}
     # the line items as they stand, a clerk's edit included (the extraction keeps them as read)
     run("claim", str(doc_id), "--user", "clerk")
-    run("correct", str(doc_id), "amount", "61.00", "--row", "0", "--user", "clerk")
+    run("correct", str(doc_id), "amount", "61.00", "--row", "1", "--user", "clerk")
     after = json.loads(run("show", str(doc_id), "--json"))
     assert after["line_items"][0]["amount"]["value"] == "61.00"
     assert after["extraction"]["line_items"][0]["amount"] != "61.00"
