@@ -326,7 +326,8 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _blockers(doc: DocumentView) -> str:
-        return "; ".join(i.message for i in doc.issues if i.blocking) or "no rule fails"
+        empty = [f"{f.label} is required and empty" for f in doc.empty_required]
+        return "; ".join([*(i.message for i in doc.issues if i.blocking), *empty]) or "no rule fails"
 
     def _queue_changed(self, rows: list[object]) -> None:
         current = self.review.doc.document_id if self.review.doc else None

@@ -93,6 +93,8 @@ class FieldView:
     """Where a MISSING field is usually found, when the core knows (drawn dashed)."""
     value_type: str = ""
     """The schema's value type (``date``, ``amount``, ``vat_id`` ...); ``kind`` is how it is edited."""
+    required: bool = False
+    """Approval waits for a value (a supervisor may approve without one)."""
 
     @property
     def schema_type(self) -> str:
@@ -216,7 +218,12 @@ class DocumentView:
 
     @property
     def approval_blocked(self) -> bool:
-        return any(i.blocking for i in self.issues)
+        return any(i.blocking for i in self.issues) or bool(self.empty_required)
+
+    @property
+    def empty_required(self) -> tuple[FieldView, ...]:
+        """Required fields without a value: approval waits for them, as for a rule that blocks."""
+        return tuple(f for f in self.fields if f.required and not f.text)
 
     def row_number(self, shown: int) -> int:
         """The core's row number of the ``shown``-th line item."""

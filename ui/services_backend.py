@@ -109,6 +109,7 @@ def document_view(core: CoreDocument, pages: tuple[Page, ...], load_error: str |
             expected_page=f.predicted_page if f.state is ReviewState.MISSING else None,
             expected_bbox_pt=f.predicted_bbox_pt if f.state is ReviewState.MISSING else None,
             value_type=f.value_type,
+            required=f.required,
         )
         for name in names
         for f in (core.fields[name],)

@@ -157,6 +157,22 @@ def test_a_word_of_the_wrong_form_is_refused_at_the_editor(qtbot: QtBot, backend
     assert "not a date" in window.fields.editors["invoice_date"].error_text()
 
 
+def test_an_empty_required_field_blocks_approval_in_the_window_by_its_label(qtbot: QtBot, backend: FakeBackend) -> None:
+    """Approval waits for a required field: the clerk was told only in the status bar, by its internal name."""
+    from dataclasses import replace
+
+    doc = backend.docs[1]
+    fields = tuple(replace(f, required=True) if f.name == "vendor_name" else f for f in doc.fields)
+    backend.docs[1] = replace(doc, fields=fields, issues=())
+    window, prompts = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    assert window.document is not None and window.document.approval_blocked
+    window.action("approve").trigger()
+    _settle(qtbot, window)
+    assert prompts.informed and "Vendor is required and empty" in prompts.informed[0]
+    assert backend.decisions == []
+
+
 def test_keyboard_only_review_with_fix_then_approve_opens_next(qtbot: QtBot, backend: FakeBackend) -> None:
     window, prompts = _window(qtbot, backend)
     _open_first(qtbot, window)
