@@ -43,7 +43,7 @@ class Prompts:
     def ask_text(self, parent: QWidget, title: str, label: str) -> str | None:
         """One line of text (Enter gives it, Escape cancels)."""
         text, ok = QInputDialog.getText(parent, title, label)
-        return text.strip() if ok and text.strip() else None
+        return text.strip() if ok else None  # "" where OK was pressed on nothing: the caller says why not
 
     def ask_choice(self, parent: QWidget, title: str, label: str, items: list[str], current: int) -> str | None:
         """One of ``items`` (Enter gives it, Escape cancels)."""
@@ -534,15 +534,19 @@ class MainWindow(QMainWindow):
             )
             return
         reason = self.prompts.ask_text(self, "Approve with override", f"Failing: {failing}\n\nWhy approve anyway?")
-        if reason:
+        if reason and reason.strip():
             self.review.approve(override_reason=reason)
+        elif reason is not None:  # OK with nothing typed: said, not passed over
+            self.statusBar().showMessage("Not approved: an override needs a reason (kept in the audit log).", 8000)
 
     def reject_document(self) -> None:
         if self.review.doc is None:
             return
         reason = self.prompts.ask_text(self, "Reject document", "Why is this document rejected?")
-        if reason:
+        if reason and reason.strip():
             self._when_saved(lambda: self.review.reject(reason))
+        elif reason is not None:
+            self.statusBar().showMessage("Not rejected: a rejection needs a reason.", 8000)
 
     def set_document_type(self) -> None:
         doc = self.review.doc

@@ -173,6 +173,19 @@ def test_an_empty_required_field_blocks_approval_in_the_window_by_its_label(qtbo
     assert backend.decisions == []
 
 
+def test_a_reject_or_override_with_no_reason_says_why_nothing_happened(qtbot: QtBot, backend: FakeBackend) -> None:
+    window, prompts = _window(qtbot, backend, role="supervisor")
+    _open_first(qtbot, window)
+    prompts.answers = [""]
+    window.action("reject").trigger()
+    _settle(qtbot, window)
+    assert backend.decisions == [] and "needs a reason" in window.statusBar().currentMessage()
+    prompts.answers = [""]
+    window.action("approve_override").trigger()
+    _settle(qtbot, window)
+    assert backend.decisions == [] and "override needs a reason" in window.statusBar().currentMessage()
+
+
 def test_keyboard_only_review_with_fix_then_approve_opens_next(qtbot: QtBot, backend: FakeBackend) -> None:
     window, prompts = _window(qtbot, backend)
     _open_first(qtbot, window)
