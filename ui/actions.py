@@ -87,6 +87,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 
+IN_A_FIELD = (
+    ("Esc", "Drop what was typed in the field: its value again"),
+    ("Alt+Down", "Open the field's alternatives, to take one with the arrow keys and Enter"),
+    ("Click, Ctrl+click, drag", "On the page: take a word, add a word, take every word in a box (on a scan, read "
+     "the box again) into the field that has the keyboard"),
+)  # fmt: skip
+"""Keys an editor or the page takes, not the window: listed with the window's."""
+
+
 def shortcut_text(spec: ActionSpec) -> str:
     seen: list[str] = []
     for s in spec.shortcuts:
@@ -130,14 +139,17 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         specs = [s for s in ACTIONS if supervisor or not s.supervisor_only]
-        self.table = QTableWidget(len(specs), 2)
+        rows = [(shortcut_text(spec), spec.help) for spec in specs] + list(IN_A_FIELD)
+        self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Keys", "What they do"])
         self.table.verticalHeader().hide()
-        for row, spec in enumerate(specs):
-            self.table.setItem(row, 0, QTableWidgetItem(shortcut_text(spec)))
-            self.table.setItem(row, 1, QTableWidgetItem(spec.help))
+        for row, (keys, help_text) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(keys))
+            self.table.setItem(row, 1, QTableWidgetItem(help_text))
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(True)  # a long line wraps, never cut off with "..."
+        self.table.resizeRowsToContents()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

@@ -13,7 +13,7 @@ from extractors.document import Token, TokenSource
 from extractors.geometry import BBox
 from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
-from ui.actions import ACTIONS, ShortcutsDialog
+from ui.actions import ACTIONS, IN_A_FIELD, ShortcutsDialog
 from ui.main_window import MainWindow, Prompts
 from ui.model import RuleIssue, UserSession
 from ui.queue_view import LEAST, WHY_ROOM
@@ -280,9 +280,9 @@ def test_f1_lists_every_shortcut_from_the_action_table(qtbot: QtBot, backend: Fa
     dialog = ShortcutsDialog(supervisor=False)
     qtbot.addWidget(dialog)
     helps = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
-    assert helps == {a.help for a in ACTIONS if not a.supervisor_only}
+    assert helps == {a.help for a in ACTIONS if not a.supervisor_only} | {h for _, h in IN_A_FIELD}
     keys = {dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())}
-    assert "Ctrl+Return" in keys and "F1" in keys
+    assert {"Ctrl+Return", "F1", "Esc", "Alt+Down"} <= keys  # the field's own keys too
 
 
 def test_tab_and_enter_walk_the_fields_without_the_mouse(qtbot: QtBot, backend: FakeBackend) -> None:
