@@ -174,6 +174,8 @@ class FieldPanel(QWidget):
     # -- showing -------------------------------------------------------------------------------------------
     def set_document(self, doc: DocumentView | None) -> None:
         same = doc is not None and self._doc is not None and doc.document_id == self._doc.document_id
+        # read again as another type (Ctrl+Shift+T): other fields, so the first needing review, as on opening
+        same = same and doc is not None and self._doc is not None and doc.doc_type == self._doc.doc_type
         self._doc = doc
         self._arrange(doc, keep_typing=same)
         if doc is None:

@@ -245,10 +245,12 @@ def test_the_clerk_says_what_a_document_is_and_it_opens_again_as_that(qtbot: QtB
     window.action("set_type").trigger()  # cancelled: nothing happens
     _settle(qtbot, window)
     assert backend.typed == [] and prompts.choices == [(["invoice", "receipt", "contract"], "invoice")]
+    window.fields.set_current("invoice_number")  # an OK field the clerk was on
     prompts.answers = ["receipt"]
     window.action("set_type").trigger()
     _settle(qtbot, window)
     assert backend.typed == [(1, "receipt")]
+    assert window.fields.current == window.fields.next_needing_review(None)  # read anew: the first to check
     assert window.document is not None and (window.document.document_id, window.document.doc_type) == (1, "receipt")
     assert "receipt" in window.fields.heading.text()
 
