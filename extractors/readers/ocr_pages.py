@@ -211,7 +211,7 @@ def ocr_page_image(
     tokens, keys = _to_tokens(words, prepared, image.dpi, index, offset, page_box)
     turn = (turn or 0) % 360 if region_pt is None else 0
     if region_pt is not None:
-        tokens = [t for t in tokens if region_pt.contains_point(*t.bbox_pt.center)]
+        tokens = _without_cut_lines([t for t in tokens if region_pt.contains_point(*t.bbox_pt.center)], region_pt)
         groups = geometric_groups(tokens)
     else:
         if turn:
@@ -232,6 +232,26 @@ def ocr_page_image(
         skew_deg=round(prepared.analysis.skew_deg, 2),
         upright_turn=turn,
     )
+
+
+CUT_LINE_HEIGHT = 0.7
+"""A word at the top or bottom edge of a box drawn on a scan, lower than this share of the words inside it, is the
+part of a line above or below that the box cut through (read as "ee", "eee"), not the clerk's value."""
+
+
+def _without_cut_lines(tokens: list[Token], region: BBox) -> list[Token]:
+    edge = 1.5
+    inside = [t for t in tokens if t.bbox_pt.y0 > region.y0 + edge and t.bbox_pt.y1 < region.y1 - edge]
+    if not inside:
+        return tokens
+    height = float(np.median([t.bbox_pt.height for t in inside]))
+    return [
+        t
+        for t in tokens
+        if t in inside
+        or t.bbox_pt.height >= CUT_LINE_HEIGHT * height
+        or not (t.bbox_pt.y0 <= region.y0 + edge or t.bbox_pt.y1 >= region.y1 - edge)
+    ]
 
 
 FAINT_RETRY_CHARS = 40

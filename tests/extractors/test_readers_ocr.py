@@ -482,3 +482,17 @@ def test_a_sideways_page_tesseract_reads_clearly_is_still_turned(tmp_path: Path)
     doc = read_document(path, CTX)
     assert doc.pages[0].upright_turn == 270
     assert "Total 45.00 EUR" in doc.pages[0].text()
+
+
+def test_a_box_drawn_through_the_lines_around_a_value_reads_the_value_alone(tmp_path: Path) -> None:
+    """A box around an IBAN on a scan that cuts through the line below read its cut tops as "ee eee" words, and the
+    IBAN with them was no IBAN."""
+    lines = [
+        ("Dark Line Above Here 2024", 40, 100),
+        ("AT21 9746 8194 4979 9443", 40, 118),
+        ("Below Text Line Again", 40, 136),
+    ]
+    path = tmp_path / "three.png"
+    Image.fromarray(draw_scan(lines, dpi=200, size_pt=11)).save(path, dpi=(200, 200))
+    words = ocr_region(path, 0, BBox(30, 100, 330, 130), CTX)
+    assert [t.text for t in words] == ["AT21", "9746", "8194", "4979", "9443"]
