@@ -257,9 +257,18 @@ class ReviewController(QObject):
         self.runner.submit(
             lambda: self.backend.apply(correction, user),
             self._updated,
-            lambda exc: self._apply_failed(exc, correction.field_name),
+            lambda exc: self._apply_failed(exc, correction.field_name, correction),
             serial=True,
         )
+
+    def _drop_refused(self, correction: Correction | None) -> None:
+        """A correction the core refused leaves the undo history (Ctrl+Z would undo what never was, Ctrl+Shift+Z
+        send it again): taken out where it is the last step, as a refusal of what was just typed is."""
+        index = self.undo_stack.index()
+        top = self.undo_stack.command(index - 1) if index > 0 else None
+        if correction is not None and isinstance(top, CorrectionCommand) and top.correction is correction:
+            top.setObsolete(True)  # taken out by the undo below, without undoing anything
+            self.undo_stack.undo()
 
     def _updated(self, doc: object) -> None:
         assert isinstance(doc, DocumentView)
@@ -267,8 +276,9 @@ class ReviewController(QObject):
             self.doc = doc
             self.documentUpdated.emit(doc)
 
-    def _apply_failed(self, exc: Exception, field_name: str = "") -> None:
+    def _apply_failed(self, exc: Exception, field_name: str = "", correction: Correction | None = None) -> None:
         self.message.emit(f"The correction was not saved: {exc}")
+        self._drop_refused(correction)
         if field_name:
             self.correctionRefused.emit(field_name)
         doc = self.doc

@@ -127,3 +127,23 @@ def test_the_next_document_when_the_only_one_was_taken_meanwhile_leaves_nothing_
     with qtbot.waitSignal(review.documentOpened) as opened:
         review.open_next()
     assert opened.args == [None] and review.doc is None
+
+
+def test_a_correction_the_core_refuses_leaves_the_undo_history(qtbot: QtBot, runner: TaskRunner) -> None:
+    """ "$1,300.00" on a euro invoice passes the editor's form check and is refused by the core: Ctrl+Z then said
+    the field was not what it undid, and Ctrl+Shift+Z sent the refused value again."""
+    review, backend = _opened(qtbot, runner)
+    review.set_value("invoice_date", "2024-03-16")
+    qtbot.waitUntil(lambda: not runner.busy)
+    kept = backend.apply
+
+    def refuse(correction, user):  # type: ignore[no-untyped-def]
+        raise ValueError("'$1,300.00' is in USD, the document in EUR")
+
+    backend.apply = refuse  # type: ignore[method-assign]
+    with qtbot.waitSignal(review.correctionRefused):
+        review.set_value("total_amount", "$1,300.00")
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert review.undo_stack.count() == 1 and review.undo_stack.undoText() == "Set Invoice date to 2024-03-16"
+    assert not review.undo_stack.canRedo()
+    backend.apply = kept  # type: ignore[method-assign]
