@@ -151,6 +151,8 @@ class FieldEditor(QFrame):
             self.line.setModified(False)
             if focused and (all_selected or not typed):
                 self.line.selectAll()
+            elif not focused:
+                self.line.setCursorPosition(0)  # a value wider than its box shows its start (an IBAN's country)
         self.combo.blockSignals(False)
         placeholder = {
             FieldKind.DATE: "YYYY-MM-DD",  # a hint at the form; other kinds show nothing that looks like data

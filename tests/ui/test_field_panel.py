@@ -259,3 +259,14 @@ def test_escape_at_the_box_as_the_focus_lies_drops_what_was_typed(qtbot: QtBot) 
     qtbot.keyClicks(editor.line, "XYZ")
     qtbot.keyClick(editor.combo, Qt.Key.Key_Escape)  # the key event as the box, holding the focus, receives it
     assert editor.text() == stored and not editor.has_unsaved_text()
+
+
+def test_a_value_wider_than_its_box_shows_its_start(qtbot: QtBot) -> None:
+    """A long IBAN showed only its end after an update: its country and check digits hidden."""
+    panel = _panel(qtbot)
+    panel.set_current("invoice_date")
+    editor = panel.editors["invoice_number"]
+    editor.combo.setEditText("X" * 200)
+    editor.line.setCursorPosition(200)
+    panel.set_document(make_doc())
+    assert editor.line.cursorPosition() == 0
