@@ -71,7 +71,8 @@ def documents_csv(doc_type: str, records: Sequence[ExportRecord], bom: bool = Fa
 
 
 def line_items_csv(records: Sequence[ExportRecord], bom: bool = False) -> bytes:
-    """One row per line item of every document, keyed by document id and the document's invoice number."""
+    """One row per line item of every document, keyed by document id and the document's invoice number, with the
+    document's currency."""
     extra: list[str] = []
     for r in records:
         for line in r.lines:
@@ -82,9 +83,10 @@ def line_items_csv(records: Sequence[ExportRecord], bom: bool = False) -> bytes:
             str(r.document_id),
             safe_cell(r.text("invoice_number"), "identifier"),
             str(line.number),
+            safe_cell(r.text("currency"), "currency"),  # the document's: a line's amounts are in it
             *(safe_cell(line.text(c), field_type(None, c, line_item=True)) for c in columns),
         ]
         for r in records
         for line in r.lines
     )
-    return _write(["document_id", "invoice_number", "line", *columns], rows, bom)
+    return _write(["document_id", "invoice_number", "line", "currency", *columns], rows, bom)

@@ -340,9 +340,9 @@ def test_documents_csv_has_every_schema_field_in_order_and_guards_formulas() -> 
 
 def test_line_items_csv_keys_each_line_by_document_and_number() -> None:
     rows = _rows(line_items_csv([record()]))
-    assert [(r["document_id"], r["invoice_number"], r["line"], r["amount"]) for r in rows] == [
-        ("7", "R-2024-17", "1", "100.00"),
-        ("7", "R-2024-17", "2", "7.00"),
+    assert [(r["document_id"], r["invoice_number"], r["line"], r["currency"], r["amount"]) for r in rows] == [
+        ("7", "R-2024-17", "1", "EUR", "100.00"),
+        ("7", "R-2024-17", "2", "EUR", "7.00"),
     ]
 
 
