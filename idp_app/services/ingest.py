@@ -66,7 +66,7 @@ from idp_app.services.evaluate import (
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import holding
-from idp_app.services.routing import KEPT_REASONS, RISK, TYPE_SET, RoutingPolicy, route
+from idp_app.services.routing import KEPT_REASONS, TYPE_SET, RoutingPolicy, route
 from idp_app.services.storage import FileStore, sha256_of, stored_suffix
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import PARTY_SEPARATOR
@@ -634,11 +634,8 @@ class IngestService:
             audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc.doc_type, new=doc_type)
             s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
             doc.reasons.append(
-                Reason(
-                    code=TYPE_SET,
-                    message=f"{actor.name} set its type to {doc_type}: a person checks the fields read as that",
-                    fields=[],
-                    risk=RISK[TYPE_SET],
+                lifecycle.reason_of_a_person(
+                    TYPE_SET, f"{actor.name} set its type to {doc_type}: a person checks the fields read as that"
                 )
             )
             doc.doc_type, doc.type_set_by = doc_type, actor.name

@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from idp_app.db.models import Document, utcnow
+from idp_app.db.models import Document, Reason, utcnow
 from idp_app.domain import DocumentStatus as S
 from idp_app.errors import IllegalTransitionError
 from idp_app.services import audit
+from idp_app.services.routing import RISK
 
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.IMPORTED: frozenset({S.EXTRACTING, S.FAILED}),
@@ -51,3 +52,8 @@ def transition(session: Session, doc: Document, new: S, actor: str, **details: A
         doc.lease_expires_at = None
     session.flush()
     audit.append(session, actor, "transition", doc.id, **{"from": old.value, "to": new.value}, **details)
+
+
+def reason_of_a_person(code: str, message: str) -> Reason:
+    """A routing reason a person's act gives a document (reopened, its type set), with that code's risk."""
+    return Reason(code=code, message=message, fields=[], risk=RISK[code])

@@ -31,7 +31,7 @@ from idp_app.services.evaluate import current_values, evaluate, summarise, text_
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import holding
-from idp_app.services.routing import REOPENED, RISK, RoutingPolicy
+from idp_app.services.routing import REOPENED, RoutingPolicy
 from idp_app.services.storage import FileStore
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import LINE_ITEM_TYPES, field_type, normalise, schema_types, typed_currency
@@ -406,14 +406,7 @@ class ReviewService:
             doc.reasons.clear()
             for r in failing:
                 doc.reasons.append(ReasonRow(code=r.code, message=r.message, fields=list(r.fields), risk=r.risk))
-            doc.reasons.append(
-                ReasonRow(
-                    code=REOPENED,
-                    message=f"reopened by {actor.name}: {reason.strip()}",
-                    fields=[],
-                    risk=RISK[REOPENED],
-                )
-            )
+            doc.reasons.append(lifecycle.reason_of_a_person(REOPENED, f"reopened by {actor.name}: {reason.strip()}"))
             doc.risk = sum(r.risk for r in doc.reasons)
             doc.priority = -doc.risk
             doc.decided_at = None
