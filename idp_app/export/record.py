@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -107,3 +108,37 @@ def _first_of_each_code(*rules: ReasonView) -> list[ReasonView]:
     for r in rules:
         kept.setdefault(r.code, r)
     return list(kept.values())
+
+
+def control_totals(records: Sequence[ExportRecord]) -> list[dict[str, object]]:
+    """A batch's control totals, what an accountant checks an import against: per document type and currency
+    (in that order, "" for a document without one), the number of documents and of line items, and the sum of
+    each amount field of the type's schema (net, tax, total; a field added to the schema too) over the
+    documents that carry it, with the number that do not (a receipt printing no tax: its total is summed, its
+    tax is not)."""
+    groups: dict[tuple[str, str], list[ExportRecord]] = {}
+    for r in records:
+        groups.setdefault((r.doc_type, r.text("currency").strip().upper()), []).append(r)
+    totals: list[dict[str, object]] = []
+    for (doc_type, currency), group in sorted(groups.items()):
+        amounts: dict[str, str] = {}
+        missing: dict[str, int] = {}
+        for name, (value_type, _required) in schema_types(doc_type).items():
+            if value_type != "amount":
+                continue
+            values = [v for v in (r.decimal(name) for r in group) if v is not None]
+            if values:
+                amounts[name] = str(sum(values, Decimal(0)))
+            if len(values) < len(group):
+                missing[name] = len(group) - len(values)
+        totals.append(
+            {
+                "type": doc_type,
+                "currency": currency,
+                "documents": len(group),
+                "line_items": sum(len(r.lines) for r in group),
+                **amounts,
+                "documents_without": missing,
+            }
+        )
+    return totals

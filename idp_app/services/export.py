@@ -581,6 +581,8 @@ class ExportService:
         files: dict[str, bytes],
         report: ExportReport,
     ) -> bytes:
+        from idp_app.export.record import control_totals
+
         data = {
             "batch": batch,
             "export_id": export_id,
@@ -588,6 +590,7 @@ class ExportService:
             "exported_by": user,
             "formats": list(formats),
             "assumed": report.assumed,
+            "control_totals": control_totals(chosen),
             "documents": [
                 {
                     "id": r.document_id,

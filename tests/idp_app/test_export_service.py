@@ -8,6 +8,7 @@ import io
 import json
 import os
 import stat
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,33 @@ def test_approved_documents_are_written_and_marked_exported(ws: Workspace, inbox
     again = ws.export.export("sup", out_dir=tmp_path / "out", formats=["csv"])
     assert again.exported == [ids["c"]]  # the CSV needs no VAT breakdown
     assert ws.export.export("sup", out_dir=tmp_path / "out").directory is None  # nothing left
+
+
+def test_the_manifest_carries_control_totals_per_type_and_currency(ws: Workspace, inbox: Path, tmp_path: Path) -> None:
+    usd = _invoice("U-1", net="10.00", tax="0.70", total="10.70", lines=("10.00",))
+    usd["fields"]["currency"] = ["usd", 0.5]
+    docs = {
+        "a": _invoice("A-1"),
+        "b": _invoice("B-1", net="200.50", tax="38.10", total="238.60", lines=("200.50",)),
+        "u": usd,
+        "r": {**_invoice("R-1", net=None, tax=None, total="12.34", lines=()), "doc_type": "receipt"},
+    }
+    approved(ws, inbox, docs)
+    report = ws.export.export("sup", out_dir=tmp_path, batch="b1", formats=["csv"])
+    manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
+    totals = {(t["type"], t["currency"]): t for t in manifest["control_totals"]}
+    assert list(totals) == [("invoice", "EUR"), ("invoice", "USD"), ("receipt", "EUR")]
+    eur = totals["invoice", "EUR"]
+    assert (eur["documents"], eur["line_items"]) == (2, 3)
+    assert (eur["net_amount"], eur["tax_amount"], eur["total_amount"]) == ("300.50", "57.10", "357.60")
+    assert eur["documents_without"] == {}
+    assert totals["invoice", "USD"]["total_amount"] == "10.70" and totals["invoice", "USD"]["documents"] == 1
+    receipt = totals["receipt", "EUR"]
+    assert receipt["total_amount"] == "12.34" and "tax_amount" not in receipt
+    assert receipt["documents_without"]["tax_amount"] == 1 and receipt["documents_without"]["net_amount"] == 1
+    # the CSV an accounting system imports adds up to the same
+    rows = list(csv.DictReader(io.StringIO((report.directory / "invoice.csv").read_text(encoding="utf-8"))))
+    assert sum(Decimal(r["total_amount"]) for r in rows if r["currency"] == "EUR") == Decimal(eur["total_amount"])
 
 
 def test_an_invoice_without_seller_vat_id_stays_approved_with_the_reason(
