@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
 from extractors.geometry import BBox
 from extractors.results import FieldValue
-from idp_app.db.models import Document, FieldRow
+from idp_app.db.models import Document, FieldRow, utcnow
 from idp_app.services import vendors
 from idp_app.services.routing import FieldReview, RoutingPolicy, VendorFacts, field_review
 from idp_app.services.values import MAX_AMOUNT, PARTY_SEPARATOR, schema_types
@@ -108,7 +109,13 @@ def evaluate(session: Session, doc: Document, policy: RoutingPolicy) -> FieldRev
         doc.doc_type,
         line_rates=rates,
         line_products=line_products(doc, policy),
+        received=received_on(doc),
     )
+
+
+def received_on(doc: Document) -> date:
+    """The day, on this desk's clock, the document came in (now, for one being ingested)."""
+    return (doc.created_at or utcnow()).astimezone().date()
 
 
 def line_products(doc: Document, policy: RoutingPolicy) -> list[tuple[Decimal | None, Decimal | None]]:

@@ -58,6 +58,7 @@ from idp_app.services.evaluate import (
     current_values,
     line_column,
     line_products,
+    received_on,
     required_fields,
     summarise,
     text_of,
@@ -577,6 +578,7 @@ class IngestService:
             doc.doc_type,
             line_rates=rates,
             line_products=line_products(doc, self._policy),
+            received=received_on(doc),
         )
         confidences = [fv.confidence for fv in fields.values() if fv.found]
         confidences += [0.0 for name, req in required.items() if req and not (name in fields and fields[name].found)]

@@ -49,6 +49,7 @@ RISK = {
     "value_above_limit": 40,
     "unknown_vendor": 30,
     "date_order": 30,
+    "date_range": 35,
     "terms_date": 35,
     "probably_missed": 15,
     "reopened": 60,
@@ -98,6 +99,10 @@ class RoutingPolicy:
     arithmetic: bool = True
     date_order: bool = True
     terms_date: bool = True
+    date_ahead_days: int | None = 1
+    """An invoice dated more than this many days after the day it was received is sent to a person; None: never."""
+    date_age_days: int | None = None
+    """An invoice dated more than this many days before the day it was received is sent to a person; None: never."""
     probably_missed: bool = True
     invalid_code: bool = True
     tolerance: Decimal = Decimal("0.01")
@@ -152,6 +157,8 @@ class RoutingPolicy:
                 arithmetic=bool(rules.get("arithmetic", True)),
                 date_order=bool(rules.get("date_order", True)),
                 terms_date=bool(rules.get("terms_date", True)),
+                date_ahead_days=_days(rules.get("date_ahead_days", 1), "date_ahead_days", zero_is_off=False),
+                date_age_days=_days(rules.get("date_age_days", 0), "date_age_days", zero_is_off=True),
                 probably_missed=bool(rules.get("probably_missed", True)),
                 invalid_code=bool(rules.get("invalid_code", True)),
                 tolerance=tolerance_of(rules.get("tolerance", "0.01")),
@@ -174,6 +181,15 @@ def tolerance_of(value: Any) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise ValueError(f'tolerance is an amount of 0 or more ("0.01"), not {value!r}')
     return amount
+
+
+def _days(value: Any, key: str, *, zero_is_off: bool) -> int | None:
+    """A number of days from the policy; "" (or 0 where ``zero_is_off``) disables its rule."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f'{key}: a whole number of days (0 or more), or "" to disable the rule, not {value!r}')
+    return None if zero_is_off and value == 0 else value
 
 
 ANY_CURRENCY = "*"
@@ -324,10 +340,11 @@ def check_rules(
     doc_type: str | None = None,
     line_rates: Sequence[Decimal | None] = (),
     line_products: Sequence[tuple[Decimal | None, Decimal | None]] = (),
+    received: date | None = None,
 ) -> list[Reason]:
     """The rules that fail for these values (confidence aside), for a document of ``doc_type``; ``line_rates``
     are the line items' VAT rates in percent, ``line_products`` their quantities and unit prices, in the order of
-    ``line_amounts``."""
+    ``line_amounts``; ``received`` the day the document came in (its invoice date is checked against it)."""
     kind = doc_type or "invoice"
     if kind == "contract":
         return _contract_rules(fields, policy) + _date_order(fields, policy, "effective_date", "expiration_date")
@@ -336,6 +353,7 @@ def check_rules(
     out.extend(_invalid_codes(fields, policy, kind))
     out.extend(_date_order(fields, policy, "invoice_date", "due_date"))
     out.extend(_terms_date(fields, policy))
+    out.extend(_date_range(fields, policy, received))
     if kind == "invoice":
         out.extend(_probably_missed(fields, policy))
     total = amount(fields, n("total_amount"))
@@ -401,6 +419,28 @@ def _terms_date(fields: Mapping[str, FieldValue], policy: RoutingPolicy) -> list
         return []
     why = f"{n('due_date')} {due} is not the {implied} the payment terms give"
     return [Reason("terms_date", why, (n("due_date"), n("payment_terms")))]
+
+
+def _date_range(fields: Mapping[str, FieldValue], policy: RoutingPolicy, received: date | None) -> list[Reason]:
+    """An invoice date after the day the document came in (a misread year: "2028" for "2026"), or, where the
+    policy asks, long before it (a year read as "2016"): a person looks. Not blocking, as an invoice may be
+    dated ahead or come as a late reminder."""
+    name = policy.name("invoice_date")
+    text = _text(fields, name)
+    if received is None or text is None:
+        return []
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return []
+    ahead, age = (day - received).days, (received - day).days
+    if policy.date_ahead_days is not None and ahead > policy.date_ahead_days:
+        why = f"{name} {text} is {ahead} days after the document was received ({received.isoformat()})"
+        return [Reason("date_range", why, (name,))]
+    if policy.date_age_days is not None and age > policy.date_age_days:
+        why = f"{name} {text} is {age} days before the document was received ({received.isoformat()})"
+        return [Reason("date_range", why, (name,))]
+    return []
 
 
 PROBABLY_PRINTED_BELOW = 0.5
@@ -739,11 +779,12 @@ def route(
     *,
     line_rates: Sequence[Decimal | None] = (),
     line_products: Sequence[tuple[Decimal | None, Decimal | None]] = (),
+    received: date | None = None,
 ) -> RoutingDecision:
     """Auto-approve, or send to review with every reason (confidence, rules, QA sample)."""
     reasons = [
         *low_confidence(fields, policy, required),
-        *check_rules(fields, line_amounts, facts, policy, doc_type, line_rates, line_products),
+        *check_rules(fields, line_amounts, facts, policy, doc_type, line_rates, line_products, received),
     ]
     if doc_type == "other":
         reasons.insert(
@@ -773,9 +814,10 @@ def field_review(
     *,
     line_rates: Sequence[Decimal | None] = (),
     line_products: Sequence[tuple[Decimal | None, Decimal | None]] = (),
+    received: date | None = None,
 ) -> FieldReview:
     """Per-field review state and the failed rules (with the fields involved and a fix where one edit does it)."""
-    failed = tuple(check_rules(fields, line_amounts, facts, policy, doc_type, line_rates, line_products))
+    failed = tuple(check_rules(fields, line_amounts, facts, policy, doc_type, line_rates, line_products, received))
     in_error = {f for r in failed if r.code not in NOT_FIELD_ERRORS for f in r.fields}
     names = set(fields) | {k for k, req in required.items() if req}
     states = {

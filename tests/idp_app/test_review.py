@@ -43,6 +43,20 @@ def test_correction_is_normalised_and_changes_the_state(ws: Workspace, inbox: Pa
     assert ws.documents.get(doc_id).fields["invoice_date"].value == "2024-03-05"
 
 
+def test_an_invoice_date_after_the_day_it_came_in_is_marked_until_corrected(ws: Workspace, inbox: Path) -> None:
+    today = datetime.now(UTC).astimezone().date()
+    ahead = (today + timedelta(days=400)).isoformat()
+    doc_id = claimed(ws, inbox, "a.json", invoice("A", date=ahead))
+    doc = ws.documents.get(doc_id)
+    assert "date_range" in {r.code for r in doc.reasons}
+    assert [r.fields for r in doc.failed_rules if r.code == "date_range"] == [("invoice_date",)]
+    assert doc.fields["invoice_date"].state is ReviewState.ERROR
+    ws.review.correct(doc_id, "invoice_date", (today - timedelta(days=3)).isoformat(), "clerk")
+    doc = ws.documents.get(doc_id)
+    assert "date_range" not in {r.code for r in doc.failed_rules}
+    assert doc.fields["invoice_date"].state is ReviewState.OK
+
+
 @pytest.mark.parametrize(
     ("field", "text"), [("invoice_date", "31.02.2024"), ("total_amount", "12O.00"), ("vendor_iban", "DE00 0000")]
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -184,6 +185,28 @@ def test_a_due_date_before_the_invoice_date_fails_and_blocks() -> None:
     assert check_rules(fields(due_date="2024-03-04"), LINES, KNOWN, off) == []
 
 
+def test_an_invoice_dated_after_it_came_in_sends_it_to_a_clerk_and_long_before_where_asked() -> None:
+    received = date(2024, 3, 5)
+    late = check_rules(fields(invoice_date="2028-03-05"), LINES, KNOWN, POLICY, received=received)
+    assert codes(late) == ["date_range"] and late[0].fields == ("invoice_date",) and not late[0].blocks_approval
+    assert "invoice_date 2028-03-05 is 1461 days after the document was received (2024-03-05)" in late[0].message
+    for day in ("2024-03-06", "2024-03-05", "2014-03-05"):  # a day ahead (time zones), and old ones by default
+        assert check_rules(fields(invoice_date=day), LINES, KNOWN, POLICY, received=received) == [], day
+    assert check_rules(fields(invoice_date="2024-03-07"), LINES, KNOWN, POLICY, received=received) != []
+    assert check_rules(fields(invoice_date="2028-03-05"), LINES, KNOWN, POLICY) == []  # no day to check against
+    strict = RoutingPolicy.from_dict({"rules": {"date_ahead_days": 0, "date_age_days": 365}})
+    assert codes(check_rules(fields(invoice_date="2024-03-06"), LINES, KNOWN, strict, received=received)) == [
+        "date_range"
+    ]
+    old = check_rules(fields(invoice_date="2014-03-05"), LINES, KNOWN, strict, received=received)
+    assert codes(old) == ["date_range"] and "3653 days before the document was received" in old[0].message
+    assert check_rules(fields(invoice_date="2023-03-06"), LINES, KNOWN, strict, received=received) == []
+    off = RoutingPolicy.from_dict({"rules": {"date_ahead_days": ""}})
+    assert check_rules(fields(invoice_date="2028-03-05"), LINES, KNOWN, off, received=received) == []
+    decision = route(fields(invoice_date="2028-03-05"), LINES, KNOWN, POLICY, NOT_SAMPLED, REQUIRED, received=received)
+    assert decision.needs_review and codes(decision.reasons) == ["date_range"]
+
+
 def test_a_due_date_the_payment_terms_do_not_give_sends_to_review() -> None:
     terms = "Payment terms: 30 days net"
     assert check_rules(fields(due_date="2024-04-04", payment_terms=terms), LINES, KNOWN, POLICY) == []
@@ -273,7 +296,14 @@ def test_user_policy_overrides_defaults(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["[thresholds]\ndefault = 1.5\n", "[rules]\nqa_sample_rate = 2\n", "[rules]\nmax_total = 'lots'\n", "not toml ["],
+    [
+        "[thresholds]\ndefault = 1.5\n",
+        "[rules]\nqa_sample_rate = 2\n",
+        "[rules]\nmax_total = 'lots'\n",
+        "[rules]\ndate_ahead_days = -1\n",
+        "[rules]\ndate_age_days = '30'\n",
+        "not toml [",
+    ],
 )
 def test_bad_policy_is_a_config_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "routing.toml"
