@@ -8,6 +8,7 @@ EN 16931 schematron before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from idp_app.errors import InvalidValueError
-from idp_app.export.record import ExportLine, ExportRecord
+from idp_app.export.record import ExportLine, ExportRecord, decimal_or_none
 from idp_app.services.values import normalise
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -179,27 +180,14 @@ def _check_header(record: ExportRecord, rounding_limit: Decimal) -> tuple[Decima
     return net, tax, total
 
 
-def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_limit: Decimal = Decimal(0)) -> CiiInvoice:
-    """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown. A printed total
-    that differs from net + tax by at most ``rounding_limit`` is written as a rounding amount (BT-114)."""
-    notes: list[str] = []
-    net, tax, total = _check_header(record, rounding_limit)
-    rounding = total - (net + tax)
-    if rounding:
-        notes.append(f"the total {total} is net + tax {net + tax} rounded by {rounding} (EN 16931 BT-114)")
-    seller = country_of(record)
-    if seller is None:
-        raise NotExportable("the seller's VAT id is empty: EN 16931 needs it on an invoice with VAT (BR-S-02)")
-    if not buyer_country:
-        raise NotExportable(
-            "the buyer's country is not set: give the country of the company these invoices are addressed to, "
-            "for every desk with `idp policy set export.buyer_country '\"DE\"'` (supervisors)"
-        )
-
+def _lines(record: ExportRecord, net: Decimal, tax: Decimal, seller: str | None, notes: list[str]) -> list[CiiLine]:
+    """The invoice's lines, each with its VAT rate: the line items as approved where each has its rate or one
+    rate fits them all (among those the lines print, or the seller's country's), else one line carrying the net
+    amount. What was assumed is added to ``notes``."""
     line_rates = [r for ln in record.lines if (r := ln.decimal("tax_rate")) is not None]
     if any(r <= 0 or r >= 100 for r in line_rates):
         raise NotExportable("a line item's VAT rate is 0 or out of range: its VAT category is not read from the page")
-    single = _rate_for(net, tax, set(line_rates) or set(vat_rates().get(seller, ())))
+    single = _rate_for(net, tax, set(line_rates) or set(vat_rates().get(seller or "", ())))
     if single is not None and len(line_rates) < len(record.lines or [None]):
         # an assumption the accountant must see: tax 130.00 on 1000.00 is 13 % or 20 % and 10 % on two lines
         among = "the rates other lines print" if line_rates else f"{seller}'s VAT rates"
@@ -234,9 +222,10 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
             lines.append(CiiLine(ln.number, desc, ln.text("article_number"), qty, price, amount, rate))
     else:
         if single is None:
+            rates = f"one of {seller}'s VAT rates" if seller else "a rate the lines print (no VAT id names a country)"
             raise NotExportable(
-                f"tax {tax} on net {net} is not one of {seller}'s VAT rates, and the line items do not give each "
-                "line's rate (several rates?)"
+                f"tax {tax} on net {net} is not {rates}, and the line items do not give each line's rate "
+                "(several rates?)"
             )
         if record.lines:
             notes.append("the line items do not add up to the net amount: one line carries the net amount")
@@ -244,6 +233,60 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
             notes.append("no line items were read: one line carries the net amount")
         name = f"Invoice {record.text('invoice_number')}"
         lines.append(CiiLine(1, name, "", Decimal(1), net, net, single))
+    return lines
+
+
+def vat_breakdown(record: ExportRecord, notes: list[str] | None = None) -> tuple[TaxGroup, ...]:
+    """An invoice's or receipt's VAT by rate (taxable amount and tax), worked out as its e-invoice's breakdown is
+    but without what only EN 16931 asks for (the buyer, a due date, the seller's VAT id: then the rates come from
+    the lines alone). A credit note's amounts come out below zero; no VAT at all is one group at 0 %. Raises
+    :class:`NotExportable` with why when the approved values do not give one. What was assumed (a rate worked out
+    from the totals) is added to ``notes``."""
+    net, tax, total = record.decimal("net_amount"), record.decimal("tax_amount"), record.decimal("total_amount")
+    if net is None and tax is not None and total is not None:
+        net = total - tax
+    if tax is None and net is not None and total is not None:
+        tax = total - net
+    if net is None or tax is None:
+        raise NotExportable("the net and tax amounts are empty")
+    if tax == 0:
+        return (TaxGroup(Decimal(0), net, tax),)
+    if net < 0 and tax < 0:  # a credit note: worked out on its amounts above zero
+        return tuple(TaxGroup(g.rate, -g.basis, -g.tax) for g in vat_breakdown(_negated(record), notes))
+    return _groups(_lines(record, net, tax, country_of(record), [] if notes is None else notes), tax)
+
+
+def _negated(record: ExportRecord) -> ExportRecord:
+    def flip(text: str) -> str:
+        value = decimal_or_none(text)
+        return str(-value) if value is not None else text
+
+    fields = {**record.fields, **{n: flip(record.text(n)) for n in ("net_amount", "tax_amount", "total_amount")}}
+    lines = tuple(
+        ExportLine(ln.number, {**ln.cells, **{c: flip(ln.text(c)) for c in ("amount", "unit_price")}})
+        for ln in record.lines
+    )
+    return dataclasses.replace(record, fields=fields, lines=lines)
+
+
+def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_limit: Decimal = Decimal(0)) -> CiiInvoice:
+    """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown. A printed total
+    that differs from net + tax by at most ``rounding_limit`` is written as a rounding amount (BT-114)."""
+    notes: list[str] = []
+    net, tax, total = _check_header(record, rounding_limit)
+    rounding = total - (net + tax)
+    if rounding:
+        notes.append(f"the total {total} is net + tax {net + tax} rounded by {rounding} (EN 16931 BT-114)")
+    seller = country_of(record)
+    if seller is None:
+        raise NotExportable("the seller's VAT id is empty: EN 16931 needs it on an invoice with VAT (BR-S-02)")
+    if not buyer_country:
+        raise NotExportable(
+            "the buyer's country is not set: give the country of the company these invoices are addressed to, "
+            "for every desk with `idp policy set export.buyer_country '\"DE\"'` (supervisors)"
+        )
+
+    lines = _lines(record, net, tax, seller, notes)
     groups = _groups(lines, tax)
     return CiiInvoice(record, seller, buyer_country, tuple(lines), groups, net, tax, total, tuple(notes), rounding)
 

@@ -1,4 +1,5 @@
-"""CSV files an accounting system imports: one per document type with every schema field, one of line items.
+"""CSV files an accounting system imports: one per document type with every schema field, one of line items, one
+of each document's VAT by rate.
 
 RFC 4180 (comma, double quotes, CRLF), UTF-8, a header row, dates ISO 8601 and amounts with a decimal point and
 no thousands separator. A value that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first; a
@@ -12,15 +13,21 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from idp_app.export.record import LINE_COLUMNS, ExportRecord
 from idp_app.services.values import field_type, schema_types
+
+if TYPE_CHECKING:
+    from idp_app.export.cii import TaxGroup
 
 DOCUMENT_COLUMNS = ("document_id", "file", "sha256", "decision", "approved_by", "override_reason", "failed_rules")
 """Columns before the fields: which stored document the row comes from and how it was decided ("approved" by
 ``approved_by``, or "auto_approved": straight through, checked by nobody); where a supervisor approved despite a
 failing rule, the reason given and the rules that fail with the approved values (their codes, "; "-separated)."""
 
+CENT = Decimal("0.01")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _NUMERIC_TYPES = frozenset({"amount", "number", "percent"})
@@ -90,3 +97,25 @@ def line_items_csv(records: Sequence[ExportRecord], bom: bool = False) -> bytes:
         for line in r.lines
     )
     return _write(["document_id", "invoice_number", "line", "currency", *columns], rows, bom)
+
+
+VAT_COLUMNS = ("document_id", "type", "invoice_number", "currency", "tax_rate", "taxable_amount", "tax_amount")
+
+
+def vat_breakdown_csv(breakdowns: Sequence[tuple[ExportRecord, Sequence[TaxGroup]]], bom: bool = False) -> bytes:
+    """One row per VAT rate of each invoice and receipt: the rate in percent, the amount it is charged on and the
+    tax (what a booking splits by tax code), amounts to the cent."""
+    rows = (
+        [
+            str(r.document_id),
+            r.doc_type,
+            safe_cell(r.text("invoice_number"), "identifier"),
+            safe_cell(r.text("currency"), "currency"),
+            f"{g.rate.normalize():f}",
+            f"{g.basis.quantize(CENT, rounding=ROUND_HALF_UP):f}",
+            f"{g.tax.quantize(CENT, rounding=ROUND_HALF_UP):f}",
+        ]
+        for r, groups in breakdowns
+        for g in groups
+    )
+    return _write(VAT_COLUMNS, rows, bom)

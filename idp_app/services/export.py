@@ -49,6 +49,9 @@ FORMATS = ("csv", "cii", "ubl")
 
 
 XML_FORMATS = {"cii": "Factur-X", "ubl": "UBL"}
+VAT_BREAKDOWN = "vat_breakdown.csv"
+VAT_DOC_TYPES = frozenset({"invoice", "receipt"})
+"""Document types that carry VAT, whose breakdown by rate ``vat_breakdown.csv`` holds."""
 DEFAULT_FORMATS = ("csv", "cii")
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO"})
 """Two-letter territories of the CLDR that are no country (the EU, the eurozone, the UN, outlying Oceania)."""
@@ -140,6 +143,8 @@ class ExportReport:
     """What the whole batch assumes, with where it comes from (the buyer's country of the XML)."""
     recovered: list[str] = field(default_factory=list)
     """Batches an interrupted export had left half-renamed and this one completed."""
+    in_vat_breakdown: set[int] = field(default_factory=set)
+    """The documents with rows in ``vat_breakdown.csv``."""
 
 
 def _current_umask() -> int:
@@ -178,7 +183,7 @@ class PastDocument:
 AGAIN = "+again"
 """What the partial folder of a batch being written again is named with, after the batch's name (a batch name
 has no "+")."""
-RECORDED = ("formats", "buyer_country", "rounding_limit", "created_at", "left_approved")
+RECORDED = ("formats", "buyer_country", "rounding_limit", "created_at", "left_approved", "vat_breakdown")
 """What an export records with each document it marks, for the batch to be written again the same."""
 
 
@@ -310,7 +315,9 @@ class ExportService:
             if entry.failed_rules is not None:
                 record = dataclasses.replace(record, failed_rules=entry.failed_rules)
             records.append(record)
-        files, chosen = self._write_formats(records, formats, settings, report)
+        files, chosen = self._write_formats(
+            records, formats, settings, report, vat_breakdown=bool(past.settings.get("vat_breakdown"))
+        )
         if not chosen:
             return report
         if any("/" in name for name in files) and "settings" not in report.assumed:
@@ -440,6 +447,7 @@ class ExportService:
             "buyer_country": settings.buyer_country,
             "rounding_limit": str(settings.rounding_limit),
             "created_at": written["created_at"],  # the manifest's, as a rewrite gives it again
+            "vat_breakdown": True,
         }
         per_document: dict[int, dict[str, Any]] = {
             r.document_id: {"failed_rules": list(r.failed_rules)} for r in chosen
@@ -504,10 +512,16 @@ class ExportService:
         return records
 
     def _write_formats(
-        self, records: list[ExportRecord], formats: tuple[str, ...], settings: ExportSettings, report: ExportReport
+        self,
+        records: list[ExportRecord],
+        formats: tuple[str, ...],
+        settings: ExportSettings,
+        report: ExportReport,
+        vat_breakdown: bool = True,
     ) -> tuple[dict[str, bytes], list[ExportRecord]]:
-        """The batch's files by relative name, and the records that go into it."""
-        from idp_app.export import csv_files
+        """The batch's files by relative name, and the records that go into it (``vat_breakdown``: with the CSV
+        files, ``vat_breakdown.csv``; a batch exported before there was one is written again without)."""
+        from idp_app.export import cii, csv_files
 
         xml_formats = [f for f in formats if f in XML_FORMATS]
         xml: dict[tuple[int, str], bytes] = {}
@@ -531,6 +545,20 @@ class ExportService:
                 )
             if any(r.lines for r in chosen):
                 files["line_items.csv"] = csv_files.line_items_csv(chosen, bom=settings.csv_bom)
+            breakdowns = []
+            for r in chosen if vat_breakdown else ():
+                if r.doc_type not in VAT_DOC_TYPES:
+                    continue
+                notes: list[str] = []
+                try:
+                    breakdowns.append((r, cii.vat_breakdown(r, notes)))
+                except cii.NotExportable as exc:
+                    notes = [f"no VAT breakdown: {exc}"]
+                known = {n.reason for n in report.notes if n.document_id == r.document_id}  # its e-invoice's
+                report.notes += [ExportProblem(r.document_id, r.filename, n) for n in notes if n not in known]
+            if breakdowns:
+                files[VAT_BREAKDOWN] = csv_files.vat_breakdown_csv(breakdowns, bom=settings.csv_bom)
+                report.in_vat_breakdown.update(r.document_id for r, _ in breakdowns)
         for fmt in xml_formats:
             for r in chosen:
                 if (r.document_id, fmt) in xml:
@@ -606,6 +634,7 @@ class ExportService:
                         n
                         for n in files
                         if n in (f"{r.doc_type}.csv", "line_items.csv" if r.lines else "")
+                        or (n == VAT_BREAKDOWN and r.document_id in report.in_vat_breakdown)
                         or any(n.startswith(f"{f}/{r.document_id}-") for f in XML_FORMATS)
                     ],
                     "notes": [n.reason for n in report.notes if n.document_id == r.document_id],

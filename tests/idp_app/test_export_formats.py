@@ -401,3 +401,33 @@ def test_a_rounded_unit_price_and_a_line_without_description_are_noted() -> None
 def test_a_net_amount_finer_than_a_cent_is_not_written_as_an_e_invoice() -> None:
     with pytest.raises(cii.NotExportable, match="more than two decimals"):
         cii.prepare(record(net_amount="107.001", tax_amount="19.489"), "DE")
+
+
+def _groups(r: ExportRecord, notes: list[str] | None = None) -> list[tuple[str, str, str]]:
+    return [(f"{g.rate:f}", f"{g.basis:f}", f"{g.tax:f}") for g in cii.vat_breakdown(r, notes)]
+
+
+def test_the_vat_breakdown_splits_by_rate_without_what_only_an_e_invoice_needs() -> None:
+    bare = record(customer_name="", due_date="", vendor_vat_id="")  # a receipt-like record: no buyer, no seller id
+    assert _groups(bare) == [("7", "7.00", "0.49"), ("19", "100.00", "19.00")]
+    lines = tuple(ExportLine(ln.number, {k: v for k, v in ln.cells.items() if k != "tax_rate"}) for ln in LINES)
+    one_rate = record(lines, net_amount="107.00", tax_amount="20.33", total_amount="127.33")
+    notes: list[str] = []
+    assert _groups(one_rate, notes) == [("19", "107.00", "20.33")]  # the German seller's rate that fits
+    assert any("worked out from tax 20.33 on net 107.00" in n for n in notes)
+    with pytest.raises(cii.NotExportable, match="no VAT id names a country"):
+        cii.vat_breakdown(replace(one_rate, fields={**one_rate.fields, "vendor_vat_id": ""}))
+    credit = tuple(
+        ExportLine(
+            ln.number, {**ln.cells, "amount": "-" + ln.cells["amount"], "unit_price": "-" + ln.cells["unit_price"]}
+        )
+        for ln in LINES
+    )
+    refund = record(credit, net_amount="-107.00", tax_amount="-19.49", total_amount="-126.49")
+    assert _groups(refund) == [("7", "-7.00", "-0.49"), ("19", "-100.00", "-19.00")]
+    assert _groups(record(tax_amount="0.00", total_amount="107.00")) == [("0", "107.00", "0.00")]
+    assert _groups(record(net_amount="", tax_amount="19.49")) == [("7", "7.00", "0.49"), ("19", "100.00", "19.00")]
+    with pytest.raises(cii.NotExportable, match="net and tax amounts are empty"):
+        cii.vat_breakdown(record(net_amount="", tax_amount=""))
+    with pytest.raises(cii.NotExportable, match="does not match the line items' rates"):
+        cii.vat_breakdown(record(tax_amount="25.00", total_amount="132.00"))

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import stat
 from decimal import Decimal
 from pathlib import Path
@@ -77,7 +78,8 @@ def test_approved_documents_are_written_and_marked_exported(ws: Workspace, inbox
     manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["exported_by"] == "sup" and len(manifest["documents"]) == 2
     first = manifest["documents"][0]
-    assert first["files"][:2] == ["invoice.csv", "line_items.csv"] and first["files"][2].startswith("cii/")
+    assert first["files"][:3] == ["invoice.csv", "line_items.csv", "vat_breakdown.csv"]
+    assert first["files"][3].startswith("cii/")
     assert manifest["left_approved"][0]["id"] == ids["c"]
     assert manifest["assumed"]["buyer_country"].startswith("DE: export.buyer_country of the routing policy")
     assert first["override_reason"] is None and first["failed_rules"] == []
@@ -113,6 +115,36 @@ def test_the_manifest_carries_control_totals_per_type_and_currency(ws: Workspace
     # the CSV an accounting system imports adds up to the same
     rows = list(csv.DictReader(io.StringIO((report.directory / "invoice.csv").read_text(encoding="utf-8"))))
     assert sum(Decimal(r["total_amount"]) for r in rows if r["currency"] == "EUR") == Decimal(eur["total_amount"])
+
+
+def test_the_vat_breakdown_csv_splits_each_document_by_rate_and_says_which_it_could_not(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    two_rates = _invoice("A-1", net="107.00", tax="19.49", total="126.49", lines=())
+    two_rates["line_items"] = [
+        {"description": "Toner", "amount": "100.00", "tax_rate": "19"},
+        {"description": "Buch", "amount": "7.00", "tax_rate": "7"},
+    ]
+    docs = {
+        "a": two_rates,
+        "r": {**_invoice("R-1", net=None, tax=None, total="12.34", lines=()), "doc_type": "receipt"},
+    }
+    ids = approved(ws, inbox, docs)
+    report = ws.export.export("sup", out_dir=tmp_path, batch="b1")
+    rows = list(csv.DictReader(io.StringIO((report.directory / "vat_breakdown.csv").read_text(encoding="utf-8"))))
+    assert [(r["document_id"], r["tax_rate"], r["taxable_amount"], r["tax_amount"]) for r in rows] == [
+        (str(ids["a"]), "7", "7.00", "0.49"),
+        (str(ids["a"]), "19", "100.00", "19.00"),
+    ]
+    manifest = json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))
+    docs_by_id = {d["id"]: d for d in manifest["documents"]}
+    assert "vat_breakdown.csv" in docs_by_id[ids["a"]]["files"]
+    assert "vat_breakdown.csv" not in docs_by_id[ids["r"]]["files"]
+    assert docs_by_id[ids["r"]]["notes"] == ["no VAT breakdown: the net and tax amounts are empty"]
+    written = (report.directory / "vat_breakdown.csv").read_bytes()
+    shutil.rmtree(report.directory)
+    ws.export.export("sup", out_dir=tmp_path, batch="b1", again=True)
+    assert (report.directory / "vat_breakdown.csv").read_bytes() == written
 
 
 def test_an_invoice_without_seller_vat_id_stays_approved_with_the_reason(
