@@ -95,6 +95,12 @@ def export_cmd(
                 f"{done} {_count(len(report.exported))} to {escape(str(report.directory))}: {', '.join(files)}",
                 highlight=False,
             )
+        for doc_id, earlier in sorted(report.replaces.items()):
+            out.print(
+                f"  document {doc_id} replaces its export in batch {escape(earlier.get('batch', '?'))} "
+                "(reopened since): reverse what that batch booked for it",
+                highlight=False,
+            )
         for name, what in report.assumed.items():
             out.print(f"  assumed {name.replace('_', ' ')} {escape(what)}", highlight=False)
         for reason, ids in _grouped(report.notes).items():
@@ -144,6 +150,7 @@ def _as_dict(report: Any) -> dict[str, Any]:
         "skipped": problems(report.skipped),
         "failed": problems(report.failed),
         "recovered": report.recovered,
+        "replaces": {str(k): v for k, v in sorted(report.replaces.items())},
     }
 
 

@@ -395,3 +395,22 @@ def _last_change(s: Session, doc_id: int) -> int:
         select(func.max(AuditEntry.id)).where(AuditEntry.document_id == doc_id, AuditEntry.action.in_(CHANGES))
     ).scalar_one()
     return int(stamp or 0)
+
+
+def last_export(s: Session, doc_id: int) -> dict[str, str] | None:
+    """The batch (and export id) a document was last marked exported in, as the audit log holds it; None if it
+    never was."""
+    payloads = s.execute(
+        select(AuditEntry.payload)
+        .where(
+            AuditEntry.document_id == doc_id,
+            AuditEntry.action == "transition",
+            AuditEntry.payload.contains(DocumentStatus.EXPORTED.value),
+        )
+        .order_by(AuditEntry.id.desc())
+    ).scalars()
+    for payload in payloads:
+        details = json.loads(payload)
+        if details.get("to") == DocumentStatus.EXPORTED.value:
+            return {k: str(details[k]) for k in ("batch", "export_id") if details.get(k)}
+    return None

@@ -145,6 +145,8 @@ class ExportReport:
     """Batches an interrupted export had left half-renamed and this one completed."""
     in_vat_breakdown: set[int] = field(default_factory=set)
     """The documents with rows in ``vat_breakdown.csv``."""
+    replaces: dict[int, dict[str, str]] = field(default_factory=dict)
+    """Documents exported before, reopened and corrected since: the batch (and export id) this one replaces."""
 
 
 def _current_umask() -> int:
@@ -178,6 +180,8 @@ class PastDocument:
     """What the document was when exported (approved, auto_approved)."""
     failed_rules: tuple[str, ...] | None
     """The rules an override let through, as written then (None: not recorded)."""
+    replaces: dict[str, str] | None = None
+    """The earlier export of the document this one replaced (it was reopened after it)."""
 
 
 AGAIN = "+again"
@@ -196,6 +200,8 @@ class PastExport:
     at: str
     settings: dict[str, Any]
     documents: dict[int, PastDocument] = field(default_factory=dict)
+    reopened: list[int] = field(default_factory=list)
+    """Documents it exported that were reopened since: no longer in it when it is written again."""
 
 
 class ExportService:
@@ -314,6 +320,8 @@ class ExportService:
             record = dataclasses.replace(record_from_view(self._documents.get(doc_id)), status=entry.decision)
             if entry.failed_rules is not None:
                 record = dataclasses.replace(record, failed_rules=entry.failed_rules)
+            if entry.replaces is not None:
+                report.replaces[doc_id] = entry.replaces
             records.append(record)
         files, chosen = self._write_formats(
             records, formats, settings, report, vat_breakdown=bool(past.settings.get("vat_breakdown"))
@@ -337,6 +345,11 @@ class ExportService:
                 manifest["left_approved"] = past.settings["left_approved"]
             else:  # an export recorded before they were: today's would say nothing of that day's
                 again["not_recorded"] = ["left_approved", "created_at: when its documents were marked"]
+            if past.reopened:
+                again["reopened_since"] = [
+                    {"id": d, "why": "reopened after this export: left out, its values are not those delivered"}
+                    for d in past.reopened
+                ]
             manifest["written_again"] = again
             _atomic_write(partial / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
             self._publish(partial, root / batch)
@@ -387,13 +400,17 @@ class ExportService:
                 when = at.isoformat(timespec="seconds") if hasattr(at, "isoformat") else str(at)
                 past = exports.setdefault(key, PastExport(key, str(actor), when, recorded))
                 rules = details.get("failed_rules")
+                replaced = details.get("replaces")
                 past.documents[doc_id] = PastDocument(
-                    str(details.get("from")), tuple(str(r) for r in rules) if isinstance(rules, list) else None
+                    str(details.get("from")),
+                    tuple(str(r) for r in rules) if isinstance(rules, list) else None,
+                    {str(k): str(v) for k, v in replaced.items()} if isinstance(replaced, dict) else None,
                 )
                 latest[doc_id] = key
             elif details.get("from") == DocumentStatus.EXPORTED.value:
                 latest[doc_id] = None
-        for past in exports.values():  # a document exported again in another batch since is no longer this one's
+        for past in exports.values():  # a document reopened since (and exported again) is no longer this one's
+            past.reopened = sorted(d for d in past.documents if latest.get(d) != past.export_id)
             past.documents = {d: e for d, e in past.documents.items() if latest.get(d) == past.export_id}
         return [p for p in exports.values() if p.documents]
 
@@ -430,6 +447,7 @@ class ExportService:
             report.assumed["buyer_country"] = (
                 f"{settings.buyer_country}: export.buyer_country of the routing policy, not read from the invoices"
             )
+        report.replaces = self._replaced([r.document_id for r in chosen])
         export_id = uuid.uuid4().hex
         partial = root / f".{batch}.partial"
         try:
@@ -450,7 +468,11 @@ class ExportService:
             "vat_breakdown": True,
         }
         per_document: dict[int, dict[str, Any]] = {
-            r.document_id: {"failed_rules": list(r.failed_rules)} for r in chosen
+            r.document_id: {
+                "failed_rules": list(r.failed_rules),
+                **({"replaces": report.replaces[r.document_id]} if r.document_id in report.replaces else {}),
+            }
+            for r in chosen
         }
         # what the batch left approved, kept once (with its first document), not with each of them
         per_document[chosen[0].document_id]["left_approved"] = written["left_approved"]
@@ -481,6 +503,14 @@ class ExportService:
         report.exported = ids
         report.files = [*sorted(files), "manifest.json"]
         return report
+
+    def _replaced(self, ids: list[int]) -> dict[int, dict[str, str]]:
+        """The earlier export of each of ``ids`` exported before (and reopened since)."""
+        from idp_app.services.documents import last_export
+
+        with self._db.read() as s:
+            found = {doc_id: last_export(s, doc_id) for doc_id in ids}
+        return {doc_id: e for doc_id, e in found.items() if e is not None}
 
     def _check_exist(self, ids: list[int]) -> None:
         with self._db.read() as s:
@@ -630,6 +660,7 @@ class ExportService:
                     "override_reason": r.override_reason,
                     "failed_rules": list(r.failed_rules),
                     "model_version": r.model_version,
+                    **({"replaces": report.replaces[r.document_id]} if r.document_id in report.replaces else {}),
                     "files": [
                         n
                         for n in files

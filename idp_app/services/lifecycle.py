@@ -26,7 +26,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.IN_REVIEW: frozenset({S.IN_REVIEW, S.NEEDS_REVIEW, S.APPROVED, S.REJECTED}),
     S.APPROVED: frozenset({S.EXPORTED, S.NEEDS_REVIEW}),
     S.REJECTED: frozenset({S.EXTRACTING, S.NEEDS_REVIEW}),
-    S.EXPORTED: frozenset(),
+    S.EXPORTED: frozenset({S.NEEDS_REVIEW}),
     S.FAILED: frozenset({S.EXTRACTING}),
 }
 """Allowed next statuses. ``extracting -> extracting`` is a restart after a crash; ``in_review -> in_review``

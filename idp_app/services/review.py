@@ -26,7 +26,7 @@ from idp_app.errors import (
     RuleFailedError,
 )
 from idp_app.services import audit, lifecycle, line_items, vendors
-from idp_app.services.documents import build_view, field_view, load_document
+from idp_app.services.documents import build_view, field_view, last_export, load_document
 from idp_app.services.evaluate import current_values, evaluate, summarise, text_of
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
@@ -38,6 +38,11 @@ from idp_app.services.values import LINE_ITEM_TYPES, field_type, normalise, sche
 from idp_app.services.views import DocumentView, FieldView
 
 log = logging.getLogger(__name__)
+
+REOPENABLE = frozenset(
+    {DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value, DocumentStatus.EXPORTED.value}
+)
+"""What a supervisor may send back to the review queue."""
 
 
 class StaleValueError(InvalidValueError):
@@ -386,7 +391,9 @@ class ReviewService:
     def reopen(self, doc_id: int, user: User | str, reason: str) -> None:
         """Send an approved (or auto-approved) document back to the review queue, with a reason (supervisors):
         a value it lacks for export, or a mistake seen after approval. The reason is one of the document's routing
-        reasons, so the clerk who opens it reads it. Exported and rejected documents stay as they are."""
+        reasons, so the clerk who opens it reads it. An exported document reopens too (a value found wrong in the
+        books): the reason names the batch it went out in, and its next export says it replaces that one.
+        Rejected documents stay as they are."""
         if not reason or not reason.strip():
             raise InvalidValueError("reopening needs a reason (--reason)")
         with self._db.write() as s:
@@ -396,8 +403,11 @@ class ReviewService:
             doc = s.get(Document, doc_id, with_for_update=True)
             if doc is None:
                 raise NotFoundError(f"no document {doc_id}")
-            if doc.status not in (DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value):
-                raise IllegalTransitionError(f"document {doc_id} is {doc.status}: only approved documents reopen")
+            if doc.status not in REOPENABLE:
+                raise IllegalTransitionError(
+                    f"document {doc_id} is {doc.status}: only approved and exported documents reopen"
+                )
+            exported = last_export(s, doc_id) if doc.status == DocumentStatus.EXPORTED.value else None
             lifecycle.transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor.name, reason=reason.strip())
             # the reasons are the rules failing now (the vendor may be known by now), and the supervisor's
             failing = evaluate(s, load_document(s, doc_id), self._policy).failed_rules
@@ -406,7 +416,10 @@ class ReviewService:
             doc.reasons.clear()
             for r in failing:
                 doc.reasons.append(ReasonRow(code=r.code, message=r.message, fields=list(r.fields), risk=r.risk))
-            doc.reasons.append(lifecycle.reason_of_a_person(REOPENED, f"reopened by {actor.name}: {reason.strip()}"))
+            after = f" after its export in batch {exported.get('batch', '?')}" if exported is not None else ""
+            doc.reasons.append(
+                lifecycle.reason_of_a_person(REOPENED, f"reopened by {actor.name}{after}: {reason.strip()}")
+            )
             doc.risk = sum(r.risk for r in doc.reasons)
             doc.priority = -doc.risk
             doc.decided_at = None

@@ -147,6 +147,39 @@ def test_the_vat_breakdown_csv_splits_each_document_by_rate_and_says_which_it_co
     assert (report.directory / "vat_breakdown.csv").read_bytes() == written
 
 
+def test_an_exported_document_reopened_and_corrected_is_exported_again_as_replacing_its_first_export(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1")})
+    first = ws.export.export("sup", out_dir=tmp_path, batch="b1")
+    ws.review.reopen(ids["a"], "sup", "the total is wrong in the books")
+    assert status(ws, ids["a"]) is DocumentStatus.NEEDS_REVIEW
+    ws.queue.claim(ids["a"], "sup")
+    ws.review.correct(ids["a"], "invoice_number", "A-1/2", "sup")
+    ws.review.approve(ids["a"], "sup")
+    second = ws.export.export("sup", out_dir=tmp_path, batch="b2")
+    assert second.exported == [ids["a"]] and second.replaces[ids["a"]]["batch"] == "b1"
+    manifest = json.loads((second.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["documents"][0]["replaces"] == {"batch": "b1", "export_id": first_export_id(first)}
+    rows = list(csv.DictReader(io.StringIO((second.directory / "invoice.csv").read_text(encoding="utf-8"))))
+    assert [r["invoice_number"] for r in rows] == ["A-1/2"]
+    # the first batch, lost and written again, no longer holds the document: its values are not those delivered
+    shutil.rmtree(first.directory)
+    again = ws.export.export("sup", out_dir=tmp_path, batch="b1", again=True)
+    assert again.exported == [ids["b"]]
+    manifest = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert [d["id"] for d in manifest["written_again"]["reopened_since"]] == [ids["a"]]
+    # and the second, written again, still says what it replaced
+    shutil.rmtree(second.directory)
+    ws.export.export("sup", out_dir=tmp_path, batch="b2", again=True)
+    manifest = json.loads((second.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["documents"][0]["replaces"]["batch"] == "b1"
+
+
+def first_export_id(report: Any) -> str:
+    return str(json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))["export_id"])
+
+
 def test_an_invoice_without_seller_vat_id_stays_approved_with_the_reason(
     ws: Workspace, inbox: Path, tmp_path: Path
 ) -> None:

@@ -229,11 +229,17 @@ def test_a_supervisor_reopens_an_approved_document_with_a_reason(ws: Workspace, 
     ws.review.approve(doc_id, "clerk")
     assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
     ws.documents.mark_exported([doc_id], "sup", batch="b")
-    with pytest.raises(IllegalTransitionError):
-        ws.review.reopen(doc_id, "sup", "too late: it is in the books")
+    with pytest.raises(PermissionDeniedError, match="may not reopen"):
+        ws.review.reopen(doc_id, "clerk", "the total is wrong in the books")
+    ws.review.reopen(doc_id, "sup", "the total is wrong in the books")
+    doc = ws.documents.get(doc_id)
+    assert doc.status is DocumentStatus.NEEDS_REVIEW
+    assert "reopened by sup after its export in batch b: the total is wrong in the books" in [
+        r.message for r in doc.reasons
+    ]
     rejected = claimed(ws, inbox, "b.json", invoice("B", conf=0.5))
     ws.review.reject(rejected, "clerk", "not ours")
-    with pytest.raises(IllegalTransitionError, match="only approved"):
+    with pytest.raises(IllegalTransitionError, match="only approved and exported"):
         ws.review.reopen(rejected, "sup", "look again")
 
 
