@@ -236,6 +236,11 @@ class ServicesBackend:
 
     def claim_next(self, user: UserSession, after: int | None) -> int | None:
         passed = self._passed.setdefault(user.name, set())
+        if after is None and not passed:  # the window's first: a document this clerk still holds (a window that
+            # closed or crashed with it open) comes back to them, rather than waiting for its hold to lapse
+            held = self.ws.queue.list(QueueFilter(claimed_by=user.name), limit=1)
+            if held:
+                return held[0].id
         if after is not None:
             passed.add(after)
         claim = self.ws.queue.claim_next(user.name, passed=passed)

@@ -41,6 +41,8 @@ class QueueFilter:
     """Vendor name contains this text (case-insensitive)."""
     min_confidence: float | None = None
     max_confidence: float | None = None
+    claimed_by: str | None = None
+    """Only documents in review claimed by this user (their lease current or lapsed)."""
 
 
 def _filtered(stmt: Select[Any], f: QueueFilter) -> Select[Any]:
@@ -53,6 +55,8 @@ def _filtered(stmt: Select[Any], f: QueueFilter) -> Select[Any]:
         stmt = stmt.where(Document.min_confidence >= f.min_confidence)
     if f.max_confidence is not None:
         stmt = stmt.where(Document.min_confidence <= f.max_confidence)
+    if f.claimed_by is not None:
+        stmt = stmt.where(Document.status == DocumentStatus.IN_REVIEW.value, Document.claimed_by == f.claimed_by)
     return stmt
 
 

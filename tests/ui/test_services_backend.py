@@ -103,6 +103,24 @@ def test_next_document_does_not_go_back_to_the_one_just_left(
         assert free.status_text() == "needs review" and free.status_tip() is None
 
 
+def test_a_window_opened_again_gives_back_the_document_its_clerk_still_holds(
+    tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]
+) -> None:
+    with review_workspace(tmp_path, samples) as (ws, _truths):
+        order = [i.id for i in ws.queue.list(limit=100)]
+        held = ws.queue.claim(order[-1], "clerk").document_id  # the window that had it open crashed
+        ws.queue.claim(order[-2], "supervisor")
+        restarted = ServicesBackend(ws)
+        assert restarted.claim_next(restarted.authenticate("clerk", "clerk"), None) == held
+        # another clerk's window starts at the top of the queue, past what others hold
+        other = ServicesBackend(ws)
+        assert other.claim_next(other.authenticate("supervisor", "supervisor"), None) == order[-2]
+        fresh = ServicesBackend(ws)
+        ws.queue.release(held, "clerk")
+        free = [i for i in order if i != order[-2]]  # given back, the document is the queue's again
+        assert fresh.claim_next(fresh.authenticate("clerk", "clerk"), None) == free[0]
+
+
 def test_reasons_read_in_labels_and_say_when_their_fields_were_checked() -> None:
     from types import SimpleNamespace
 
