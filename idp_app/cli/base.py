@@ -5,7 +5,8 @@ Three things the command-line library does not do for us:
 - a flag takes no value, so its help shows no value type (it would show ``<bool>``, as if ``--team true`` were
   the way to give it);
 - a negative amount is a value: ``idp correct 7 total_amount -595.00`` corrects a credit note's total, where
-  a bare ``-595.00`` would be taken for an unknown option. An option name not known is still refused by name;
+  a bare ``-595.00`` would be taken for an unknown option. An option name not known is still refused by name,
+  and where it may be a value starting with "-" (a name printed "-ACME-"), the refusal says to put ``--`` first;
 - an argument that is not UTF-8 text (a terminal set to Latin-1) is refused in one line.
 """
 
@@ -69,12 +70,25 @@ class Command(TyperCommand):
                 unknown.append(arg)
             i += 1
         if not negative:
-            return list(super().parse_args(ctx, args))
+            return self._parse_naming_dashes(ctx, args, unknown)
         if unknown:  # the parser says so by name (the negative values taken out, it would name them first)
-            return list(super().parse_args(ctx, [a for k, a in enumerate(args) if k not in negative]))
+            return self._parse_naming_dashes(ctx, [a for k, a in enumerate(args) if k not in negative], unknown)
         # every option is known: what the parser does not know now is a negative value
         ctx.ignore_unknown_options = True
         return list(super().parse_args(ctx, args))
+
+    def _parse_naming_dashes(self, ctx: Any, args: list[str], unknown: list[str]) -> list[str]:
+        """Parse; an unknown short option given to a command that takes values is perhaps a value starting with
+        "-" (a name printed "-ACME-"): the refusal says how to give one."""
+        try:
+            return list(super().parse_args(ctx, args))
+        except Exception as exc:  # the vendored parser's "no such option" (no public name to catch it by)
+            takes_arguments = any(getattr(p, "param_type_name", "") == "argument" for p in self.params)
+            message = getattr(exc, "message", None)
+            value = next((a for a in unknown if not a.startswith("--")), None)
+            if value is not None and takes_arguments and isinstance(message, str) and "option" in message:
+                exc.message = f'{message} (to give a value that starts with "-", put -- before it: -- {value})'  # type: ignore[attr-defined]
+            raise
 
 
 def _utf8(arg: str) -> None:
