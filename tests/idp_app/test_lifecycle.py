@@ -30,7 +30,7 @@ def test_the_lifecycle_path_is_allowed_step_by_step() -> None:
         (S.IMPORTED, S.APPROVED),
         (S.NEEDS_REVIEW, S.APPROVED),  # approval needs a claim
         (S.EXTRACTED, S.IN_REVIEW),
-        (S.EXPORTED, S.NEEDS_REVIEW),
+        (S.EXPORTED, S.APPROVED),  # back only through review (reopened)
         (S.EXPORTED, S.EXTRACTING),
         (S.REJECTED, S.APPROVED),
         (S.FAILED, S.APPROVED),
@@ -52,4 +52,4 @@ def test_illegal_transitions_raise(ws: Workspace, inbox: Path, old: S, new: S) -
 
 def test_every_status_has_an_entry() -> None:
     assert set(TRANSITIONS) == set(S)
-    assert TRANSITIONS[S.EXPORTED] == frozenset()
+    assert TRANSITIONS[S.EXPORTED] == frozenset({S.NEEDS_REVIEW})  # reopened by a supervisor, and nothing else
