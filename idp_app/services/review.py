@@ -98,7 +98,8 @@ def _check_field(s: Session, doc: Document, name: str, line_item_index: int | No
     after_last = 0 if rows is None or rows < 0 else rows + 1
     if not 0 <= line_item_index <= after_last:
         raise InvalidValueError(
-            f"line item row {line_item_index} does not exist: rows count from 0, and {after_last} adds a row"
+            f"line item {line_item_index + 1} does not exist: line items count from 1 (as the window, idp show and "
+            f"the export count them), and {after_last + 1} adds one"
         )
 
 

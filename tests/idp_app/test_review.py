@@ -156,8 +156,8 @@ def test_fields_columns_and_rows_that_do_not_exist_are_refused(ws: Workspace, in
         ws.review.correct(doc_id, "total_ammount", "5.00", "clerk")
     with pytest.raises(InvalidValueError, match="no column 'colour'"):
         ws.review.correct(doc_id, "colour", "red", "clerk", line_item_index=0)
-    for row in (-1, 3):
-        with pytest.raises(InvalidValueError, match=f"row {row} does not exist"):
+    for row in (-1, 3):  # told as everything a person reads counts them, from 1
+        with pytest.raises(InvalidValueError, match=f"line item {row + 1} does not exist: .* and 3 adds one"):
             ws.review.correct(doc_id, "amount", "5.00", "clerk", line_item_index=row)
     assert ws.review.correct(doc_id, "amount", "5.00", "clerk", line_item_index=2).value == "5.00"  # a new row
     doc = ws.documents.get(doc_id)
