@@ -88,7 +88,11 @@ def _acting(ws: Any, user: str | None) -> Any:
         raise InputError("who is acting? give --user NAME or set IDP_USER")
     if ws.db.is_sqlite:
         return ws.users.get(user)
-    password = os.environ.get("IDP_PASSWORD") or typer.prompt(f"password for {user}", hide_input=True)
+    password = os.environ.get("IDP_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():  # a script or a scheduled job: no one to ask, and the prompt would echo
+            raise InputError(f"{user}'s password is needed on a team database: set IDP_PASSWORD (no terminal to ask)")
+        password = typer.prompt(f"password for {user}", hide_input=True)
     return ws.users.authenticate(user, password)
 
 

@@ -375,3 +375,27 @@ def test_an_argument_that_is_not_utf8_is_one_error_line(empty_home: Path, args: 
     with a traceback."""
     line = assert_one_error_line(invoke(*args), InputError.exit_code)
     assert "not UTF-8 text" in line and "LANG=C.UTF-8" in line
+
+
+def test_a_team_password_with_no_terminal_to_ask_on_is_one_error_naming_idp_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scheduled `idp retrain --if-due --user sup` on PostgreSQL without IDP_PASSWORD: the prompt warned that
+    the password may be echoed, then aborted with exit 1."""
+    import io
+    from types import SimpleNamespace
+
+    from idp_app.cli.workflow import _acting
+
+    checked: list[tuple[str, str]] = []
+    team = SimpleNamespace(
+        db=SimpleNamespace(is_sqlite=False),
+        users=SimpleNamespace(authenticate=lambda user, password: checked.append((user, password)) or user),
+    )
+    monkeypatch.delenv("IDP_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("typed\n"))
+    with pytest.raises(InputError, match="set IDP_PASSWORD"):
+        _acting(team, "sup")
+    assert checked == []
+    monkeypatch.setenv("IDP_PASSWORD", "s3cret")
+    assert _acting(team, "sup") == "sup" and checked == [("sup", "s3cret")]
