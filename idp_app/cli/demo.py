@@ -27,12 +27,23 @@ DEMO_SCANNED = 0.25
 console = Console()
 
 
+HEADLESS_QT = ("offscreen", "minimal")
+"""Qt platforms that draw nowhere."""
+
+
 def has_display(env: dict[str, str] | None = None) -> bool:
     """True when a window can be shown: an X11 or Wayland display and no offscreen Qt platform."""
     env = dict(os.environ) if env is None else env
-    if env.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+    if env.get("QT_QPA_PLATFORM", "").startswith(HEADLESS_QT):
         return False
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def no_display_reason(env: dict[str, str] | None = None) -> str:
+    """Why :func:`has_display` said no."""
+    env = dict(os.environ) if env is None else env
+    platform = env.get("QT_QPA_PLATFORM", "")
+    return f"QT_QPA_PLATFORM is {platform}" if platform.startswith(HEADLESS_QT) else "DISPLAY is not set"
 
 
 def fill_inbox(inbox: Path) -> int:
@@ -103,7 +114,7 @@ def demo(
         f"in {report.seconds:.1f} s"
     )
     console.print(f"database: {config.database_url}\noriginal files: {config.files_dir}")
-    console.print("log in as clerk/clerk or supervisor/supervisor")
+    console.print("log in as clerk/clerk or supervisor/supervisor (admin/admin manages users)")
 
     if window and has_display():
         console.print("opening the review station ...")
@@ -111,7 +122,7 @@ def demo(
         raise typer.Exit(code)
     if window:
         console.print(
-            "no display found (DISPLAY is not set): ran the headless pipeline only.\n"
+            f"no display found ({no_display_reason()}): ran the headless pipeline only.\n"
             "See the queue with `uv run idp queue`, one document with `uv run idp show ID`;\n"
             "open the window on a desktop with `make run`, or on a virtual screen with `xvfb-run -a make run`."
         )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from idp_app.cli.demo import DEMO_CONTRACTS, DEMO_INVOICES, fill_inbox, has_display
+from idp_app.cli.demo import DEMO_CONTRACTS, DEMO_INVOICES, fill_inbox, has_display, no_display_reason
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,9 @@ from idp_app.cli.demo import DEMO_CONTRACTS, DEMO_INVOICES, fill_inbox, has_disp
 )
 def test_window_opens_only_where_a_display_exists(env: dict[str, str], expected: bool) -> None:
     assert has_display(env) is expected
+    if not expected:  # and says why: a display set beside an offscreen Qt is not a missing one
+        platform = env.get("QT_QPA_PLATFORM")
+        assert no_display_reason(env) == (f"QT_QPA_PLATFORM is {platform}" if platform else "DISPLAY is not set")
 
 
 def test_demo_inbox_is_written_once(tmp_path: Path) -> None:
