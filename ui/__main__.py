@@ -122,5 +122,15 @@ def _arrange_screenshot(window: object, path: Path, quit_app: Callable[[], None]
     window.review.documentOpened.connect(opened)
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """:func:`main`, and Ctrl+C in the terminal that started it (at the login dialog, say) ends it quietly with
+    the shell's status for an interrupt, as the command line does, not with a traceback."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("idp-desk: interrupted", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ui import __main__ as entry
 from ui.__main__ import main
 
 
@@ -22,3 +23,16 @@ def test_unusable_home_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert main(["--home", "/proc/no-such-place"]) == ConfigError.exit_code
     err = capsys.readouterr().err.strip()
     assert err.startswith("idp-desk: cannot use /proc/no-such-place") and "data folder" in err and "\n" not in err
+
+
+def test_ctrl_c_in_the_terminal_ends_it_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl+C at the login dialog printed a KeyboardInterrupt traceback."""
+
+    def interrupted(argv: object = None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry, "main", interrupted)
+    assert entry.run([]) == 130
+    assert capsys.readouterr().err.strip() == "idp-desk: interrupted"
