@@ -49,7 +49,7 @@ def samples(
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
         typer.echo(f"error: cannot write to {directory}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(3) from None
+        raise typer.Exit(SampleError.exit_code) from None
     scans = sum(1 for t in truths if t.scan)
     elapsed = time.perf_counter() - started
     typer.echo(

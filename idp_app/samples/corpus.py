@@ -29,7 +29,7 @@ MAX_DOCUMENTS = 100_000
 class SampleError(Exception):
     """Bad input to the sample generator: the message says what to change. Nothing has been written."""
 
-    exit_code = 2
+    exit_code = 32  # the command line's "bad input", as InputError's
 
 
 def _write(path: Path, data: bytes) -> None:
