@@ -149,6 +149,10 @@ class ExportReport:
     """Documents exported before, reopened and corrected since: the batch (and export id) this one replaces."""
 
 
+def _buyer_country_assumed(settings: ExportSettings) -> str:
+    return f"{settings.buyer_country}: export.buyer_country of the routing policy, not read from the invoices"
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -329,10 +333,7 @@ class ExportService:
         if not chosen:
             return report
         if any("/" in name for name in files) and "settings" not in report.assumed:
-            report.assumed["buyer_country"] = (
-                f"{settings.buyer_country}: export.buyer_country of the routing policy when the batch was "
-                "exported, not read from the invoices"
-            )
+            report.assumed["buyer_country"] = _buyer_country_assumed(settings)  # as first written
         partial = root / f".{batch}{AGAIN}.partial"
         shutil.rmtree(partial, ignore_errors=True)  # what an interrupted rewrite left
         try:
@@ -341,8 +342,11 @@ class ExportService:
             manifest = json.loads(self._manifest(batch, past.export_id, past.actor, formats, chosen, files, report))
             manifest["created_at"] = past.settings.get("created_at") or past.at
             again: dict[str, Any] = {"at": utcnow().isoformat(timespec="seconds"), "by": actor.name}
-            if "left_approved" in past.settings:
-                manifest["left_approved"] = past.settings["left_approved"]
+            if "left_approved" in past.settings:  # the audit log keeps keys sorted: in the manifest's order again
+                manifest["left_approved"] = [
+                    {k: entry[k] for k in ("id", "file", "reason") if k in entry}
+                    for entry in past.settings["left_approved"]
+                ]
             else:  # an export recorded before they were: today's would say nothing of that day's
                 again["not_recorded"] = ["left_approved", "created_at: when its documents were marked"]
             if past.reopened:
@@ -444,9 +448,7 @@ class ExportService:
         if not chosen:
             return report
         if any("/" in name for name in files):  # e-invoices written
-            report.assumed["buyer_country"] = (
-                f"{settings.buyer_country}: export.buyer_country of the routing policy, not read from the invoices"
-            )
+            report.assumed["buyer_country"] = _buyer_country_assumed(settings)
         report.replaces = self._replaced([r.document_id for r in chosen])
         export_id = uuid.uuid4().hex
         partial = root / f".{batch}.partial"
