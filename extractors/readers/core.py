@@ -183,6 +183,8 @@ def read_document(path: Path, ctx: ExtractionContext, *, ocr_engine: OcrEngine |
         pages = []
         einvoice = path.read_bytes()
         validate_einvoice_xml(einvoice, path)
+        if not ctx.use_einvoice:
+            warnings.append("an e-invoice XML has no page to read: with e-invoices off (--no-einvoice) nothing is read")
     else:
         start = time.perf_counter()
         pages = _read_image(path, kind, ctx, ocr_engine)

@@ -253,7 +253,10 @@ def test_bare_xml_files_are_documents_without_pages(tmp_path: Path) -> None:
         path.write_bytes(xml)
         doc = read_document(path, ExtractionContext())
         assert doc.pages == () and doc.einvoice_xml == xml and doc.mime_type == "application/xml"
-        assert find_einvoice_xml(path) == xml
+        assert find_einvoice_xml(path) == xml and doc.warnings == ()
+        # read for its page alone, it says why nothing came of it (all fields empty, and no word why)
+        off = read_document(path, ExtractionContext(use_einvoice=False))
+        assert [w for w in off.warnings if "no page to read" in w] == [off.warnings[0]]
     for codec in ("utf-16", "utf-16-le"):  # with its byte-order mark, and without
         path = tmp_path / f"{codec}.xml"
         path.write_bytes(_ubl().decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(codec))
