@@ -102,6 +102,16 @@ def _as_dict(report: Any) -> dict[str, Any]:
             }
             for f in report.fields
         ],
+        "line_items": [
+            {
+                "column": f.name,
+                "checked": f.checked,
+                "corrected": f.corrected,
+                "accuracy": f.accuracy,
+                "mean_confidence": f.mean_confidence,
+            }
+            for f in report.line_columns
+        ],
         "bands": [
             {
                 "low": b.low,
@@ -118,6 +128,7 @@ def _as_dict(report: Any) -> dict[str, Any]:
             {
                 "user": c.user,
                 "approved": c.approved,
+                "overrides": c.overrides,
                 "rejected": c.rejected,
                 "corrections": c.corrections,
                 "minutes": c.minutes,

@@ -74,6 +74,8 @@ class ClerkWork:
     corrections: int
     minutes: float
     """Time spent on their corrections, as the window measured it."""
+    overrides: int = 0
+    """Approvals given over a failing rule (supervisors), each with its reason in the audit log."""
 
 
 @dataclass
@@ -96,6 +98,9 @@ class AccuracyReport:
     vendors: list[Tally] = field(default_factory=list)
     models: list[Tally] = field(default_factory=list)
     clerks: list[ClerkWork] = field(default_factory=list)
+    line_columns: list[FieldAccuracy] = field(default_factory=list)
+    """Line-item cells as checked, per column (a row a clerk added counts its cells as corrected; a row deleted is
+    not counted)."""
 
     @property
     def checked(self) -> int:
@@ -157,15 +162,14 @@ def accuracy_report(db: Database, since: datetime | None = None, until: datetime
         report.reviewed = len(by_person)
         report.straight_through = len(docs) - len(by_person)
         rows: list[FieldRow] = (
-            list(s.execute(select(FieldRow).where(FieldRow.document_id.in_(by_person), FieldRow.row < 0)).scalars())
-            if by_person
-            else []
+            list(s.execute(select(FieldRow).where(FieldRow.document_id.in_(by_person))).scalars()) if by_person else []
         )
-        checked = [
+        cells = [
             (r, (r.value or "") != (r.predicted_value or ""))
             for r in rows
             if (r.value or "").strip() or (r.predicted_value or "").strip()
         ]
+        checked = [(r, wrong) for r, wrong in cells if r.row < 0]
         clerk_rows = s.execute(
             select(CorrectionRow.user, func.count(), func.sum(CorrectionRow.seconds_spent))
             .where(CorrectionRow.kind == "correction", *_in_period(CorrectionRow.created_at, since, until))
@@ -176,27 +180,40 @@ def accuracy_report(db: Database, since: datetime | None = None, until: datetime
                 AuditEntry.action == "transition", *_in_period(AuditEntry.created_at, _iso(since), _iso(until))
             )
         ).all()
+        overrides = s.execute(
+            select(AuditEntry.actor, func.count())
+            .where(AuditEntry.action == "override", *_in_period(AuditEntry.created_at, _iso(since), _iso(until)))
+            .group_by(AuditEntry.actor)
+        ).all()
     decisions: dict[tuple[str, str], int] = defaultdict(int)
     for actor, payload in transitions:  # what each person decided, as it happened (a later reopen changes nothing)
         to = json.loads(payload).get("to")
         if to in (DocumentStatus.APPROVED.value, DocumentStatus.REJECTED.value):
             decisions[(actor, to)] += 1
+    for actor, n in overrides:
+        decisions[(actor, "override")] += int(n)
     _field_tables(report, checked, docs)
+    report.line_columns = _per_name([(r, wrong) for r, wrong in cells if r.row >= 0])
     _clerks(report, clerk_rows, [(u, st, n) for (u, st), n in decisions.items()])
     return report
 
 
-def _field_tables(report: AccuracyReport, checked: list[tuple[FieldRow, bool]], docs: dict[int, Document]) -> None:
+def _per_name(checked: Sequence[tuple[FieldRow, bool]]) -> list[FieldAccuracy]:
+    """Checked values per field (or line-item column), least accurate first."""
     per_field: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for row, wrong in checked:
         per_field[row.name].append((row.confidence, wrong))
-    report.fields = sorted(
+    return sorted(
         (
             FieldAccuracy(name, len(v), sum(w for _, w in v), sum(c for c, _ in v) / len(v))
             for name, v in per_field.items()
         ),
         key=lambda f: (f.accuracy, f.name),
     )
+
+
+def _field_tables(report: AccuracyReport, checked: list[tuple[FieldRow, bool]], docs: dict[int, Document]) -> None:
+    report.fields = _per_name(checked)
     # bands of found values only: a field reported missing carries another probability (that none is printed)
     pairs = [(row.confidence, wrong) for row, wrong in checked if (row.predicted_value or "").strip()]
     for low, high in pairwise(BANDS):
@@ -246,9 +263,18 @@ def _clerks(report: AccuracyReport, clerk_rows: Sequence[Any], decisions: Sequen
             work[user]["approved"] += n
         elif status == DocumentStatus.REJECTED.value:
             work[user]["rejected"] += n
+        elif status == "override":
+            work[user]["overrides"] += n
     report.clerks = sorted(
         (
-            ClerkWork(user, int(w["approved"]), int(w["rejected"]), int(w["corrections"]), w["seconds"] / 60)
+            ClerkWork(
+                user,
+                int(w["approved"]),
+                int(w["rejected"]),
+                int(w["corrections"]),
+                w["seconds"] / 60,
+                int(w["overrides"]),
+            )
             for user, w in work.items()
         ),
         key=lambda c: (-c.approved, c.user),
@@ -274,14 +300,24 @@ def _documents(n: int) -> str:
 
 
 def period_text(report: AccuracyReport) -> str:
-    a = report.since.date().isoformat() if report.since else "the start"
+    if report.since is None:
+        a = "the start"
+    elif report.since.time() == datetime.min.time():
+        a = report.since.date().isoformat()
+    else:  # the last 24 hours (--days 1): from the hour, not the day
+        a = _moment(report.since)
     if report.until is None:
         b = "now"
     elif report.until.time() == datetime.min.time():  # midnight: up to and including the day before
         b = (report.until - timedelta(days=1)).date().isoformat()
     else:
-        b = report.until.isoformat(timespec="minutes")
+        b = _moment(report.until)
     return f"from {a} to {b}"
+
+
+def _moment(t: datetime) -> str:
+    """A time to the minute, in UTC as the report's periods are: "2026-11-22 09:30 UTC"."""
+    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if t.tzinfo else f"{t:%Y-%m-%d %H:%M}"
 
 
 def summary_lines(report: AccuracyReport) -> list[str]:
@@ -344,6 +380,17 @@ def tables(report: AccuracyReport) -> list[TextTable]:
                 ),
             )
         )
+        if report.line_columns:
+            out.append(
+                TextTable(
+                    "Line items, per column",
+                    ("column", "checked", "corrected", "accuracy", "mean confidence"),
+                    tuple(
+                        (f.name, str(f.checked), str(f.corrected), _pct(f.accuracy), f"{f.mean_confidence:.2f}")
+                        for f in report.line_columns
+                    ),
+                )
+            )
         shown = "" if len(report.vendors) <= 10 else f" (10 of {len(report.vendors)})"
         for title, rows, first in (
             (f"Vendors, most corrected first{shown}", report.vendors[:10], "vendor"),
@@ -360,9 +407,16 @@ def tables(report: AccuracyReport) -> list[TextTable]:
         out.append(
             TextTable(
                 "Clerks",
-                ("user", "approved", "rejected", "corrections", "minutes correcting (window)"),
+                (
+                    "user",
+                    "approved",
+                    "of them over a failing rule",
+                    "rejected",
+                    "corrections",
+                    "minutes correcting (window)",
+                ),
                 tuple(
-                    (c.user, str(c.approved), str(c.rejected), str(c.corrections), f"{c.minutes:.1f}")
+                    (c.user, str(c.approved), str(c.overrides), str(c.rejected), str(c.corrections), f"{c.minutes:.1f}")
                     for c in report.clerks
                 ),
             )

@@ -80,6 +80,24 @@ def test_the_report_counts_what_clerks_corrected(ws: Workspace, inbox: Path) -> 
     again = {c.user: c for c in ws.reports.accuracy("sup").clerks}
     assert again["clerk2"].approved == 1
 
+    # line-item cells a clerk corrected, in a table of their own; a supervisor's approval over a failing rule
+    write_doc(inbox, "d.json", invoice("D-1", conf=0.6, total="120.00"))  # net + tax is not the total
+    ws.ingest.ingest([inbox], workers=0)
+    d = next(i.id for i in ws.queue.list() if i.filename == "d.json")
+    ws.queue.claim(d, "sup")
+    ws.review.correct(d, "amount", "61.00", "sup", line_item_index=0)
+    ws.review.approve(d, "sup", override_reason="checked by phone")
+    report = ws.reports.accuracy("sup")
+    columns = {f.name: f for f in report.line_columns}
+    assert (columns["amount"].checked, columns["amount"].corrected) == (6, 1)  # two lines of a, c and d (b reopened)
+    assert "amount" not in {f.name for f in report.fields}
+    by_user = {c.user: c for c in report.clerks}
+    assert (by_user["sup"].approved, by_user["sup"].overrides, by_user["clerk"].overrides) == (1, 1, 0)
+    from idp_app.services.reports import tables
+
+    titles = {t.title: t for t in tables(report)}
+    assert ("amount", "6", "1", "83.3%", "0.95") in titles["Line items, per column"].rows
+
     later = ws.reports.accuracy("sup", since=datetime.now(UTC) + timedelta(days=1))
     assert (later.reviewed, later.fields, later.ece, later.clerks) == (0, [], None, [])
     with pytest.raises(PermissionDeniedError):
@@ -108,6 +126,8 @@ def test_cli_report(home: Path) -> None:
     result = runner.invoke(app, ["report", "--user", "sup", "--days", "7"])
     text = " ".join(result.stdout.split())
     assert result.exit_code == 0 and "1 document approved from 20" in text and "invoice_number" in text
+    hour = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d %H:")  # the last 24 hours: from the hour
+    assert f"from {hour}" in " ".join(runner.invoke(app, ["report", "--user", "sup", "--days", "1"]).stdout.split())
     for bad in (
         ["--since", "last week"],
         ["--since", "2026-11-22T23:00"],
