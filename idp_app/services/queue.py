@@ -248,10 +248,11 @@ class QueueService:
             doc = s.get(Document, doc_id, with_for_update=True)  # an approval under way is waited for, not undone
             if doc is None:
                 raise NotFoundError(f"no document {doc_id}")
+            if doc.status != DocumentStatus.IN_REVIEW.value:  # whoever asks: nothing to release
+                state = doc.status.replace("_", " ")
+                raise ClaimError(f"document {doc_id} is not claimed (it is {state}): nothing to release")
             if doc.claimed_by != actor.name:
                 acting_user(s, actor, Permission.RELEASE_ANY)
-            if doc.status != DocumentStatus.IN_REVIEW.value:
-                raise IllegalTransitionError(f"document {doc_id} is {doc.status}, not claimed")
             lifecycle.transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor.name, released=doc.claimed_by)
 
 

@@ -123,6 +123,9 @@ def test_release_and_renew(ws: Workspace, inbox: Path) -> None:
     assert again is not None and again.document_id == claim.document_id
     ws.queue.release(claim.document_id, "clerk2")
     assert ws.documents.get(claim.document_id).claimed_by is None
+    for user in ("clerk2", "clerk", "sup"):  # released already: not claimed, for whoever asks (not "may not")
+        with pytest.raises(ClaimError, match="is not claimed \\(it is needs review\\): nothing to release"):
+            ws.queue.release(claim.document_id, user)
 
 
 def test_paging_after_an_item_gives_the_same_pages_as_offsets(ws: Workspace, inbox: Path) -> None:
