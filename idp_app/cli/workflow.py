@@ -27,7 +27,15 @@ from rich.table import Table
 
 from extractors.errors import ExtractionError
 from idp_app.cli.base import Typer
-from idp_app.cli.workflow_tables import bullets, fmt_conf, narrow_queue, queue_json, show_json, wide_queue
+from idp_app.cli.workflow_tables import (
+    bullets,
+    fmt_conf,
+    lapsed,
+    narrow_queue,
+    queue_json,
+    show_json,
+    wide_queue,
+)
 from idp_app.config import AppConfig
 from idp_app.domain import DocumentStatus, Role
 from idp_app.errors import AppError, AuditTamperedError, InputError, InvalidValueError, PermissionDeniedError
@@ -214,8 +222,13 @@ def show(
         return
     kind = doc.doc_type or ""
     out.print(f"[bold]{doc.id}[/bold] {doc.filename}  {doc.status.value}  {kind}  sha256 {doc.sha256[:12]}")
-    if doc.claimed_by:
-        out.print(f"claimed by {doc.claimed_by} until {doc.lease_expires_at:%Y-%m-%d %H:%M} UTC")
+    if doc.claimed_by and doc.status.value == "in_review":
+        held = f"claimed by {escape(doc.claimed_by)} until {doc.lease_expires_at:%Y-%m-%d %H:%M} UTC"
+        out.print(held if not lapsed(doc.lease_expires_at) else f"{held}: lapsed, anyone may claim it now")
+    if doc.decided_by and doc.status.value in ("approved", "rejected", "exported"):
+        decided = "rejected" if doc.status.value == "rejected" else "approved"
+        why = f": {escape(doc.reject_reason)}" if doc.status.value == "rejected" and doc.reject_reason else ""
+        out.print(f"{decided} by {escape(doc.decided_by)}{why}", highlight=False)
     if doc.error:
         out.print(f"[red]failed[/red] ({doc.error_kind}): {doc.error}", highlight=False)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
@@ -30,6 +31,19 @@ STATUS_LABELS = {
 """Short status labels for narrow tables (``--wide`` and ``--json`` give the full names)."""
 
 
+def lapsed(lease_expires_at: datetime | None) -> bool:
+    """Whether a claim's hold has run out (by this desk's clock): the document is anyone's to claim."""
+    return lease_expires_at is not None and lease_expires_at <= datetime.now(UTC)
+
+
+def status_label(i: Any, wide: bool = False) -> str:
+    """A queue row's status: in review with its hold lapsed is free to claim, as claiming treats it."""
+    label = str(i.status.value if wide else STATUS_LABELS.get(i.status, i.status.value))
+    if i.status == DocumentStatus.IN_REVIEW and i.claimed_by and lapsed(i.lease_expires_at):
+        return "in_review, lapsed" if wide else "lapsed"
+    return label
+
+
 def money(amount: Any, currency: str | None) -> str:
     return "-" if amount is None else f"{amount} {currency or ''}".strip()
 
@@ -47,6 +61,7 @@ def queue_json(i: Any) -> dict[str, Any]:
         "currency": i.currency,
         "claimed_by": i.claimed_by,
         "lease_expires_at": i.lease_expires_at.isoformat() if i.lease_expires_at else None,
+        "lease_lapsed": i.status == DocumentStatus.IN_REVIEW and bool(i.claimed_by) and lapsed(i.lease_expires_at),
         "created_at": i.created_at.isoformat(),
         "reasons": list(i.reasons),
         "reason_codes": list(i.reason_codes),
@@ -57,7 +72,7 @@ def narrow_queue(items: list[Any], title: str, width: int) -> Table:
     """Fits the terminal (80 columns and up): one line per document, long names cut with an ellipsis."""
     caps = {"vendor": 16, "total": 14, "by": 8}
     rows = [
-        (str(i.id), STATUS_LABELS.get(i.status, i.status.value), fmt_conf(i.min_confidence),
+        (str(i.id), status_label(i), fmt_conf(i.min_confidence),
          i.vendor_name or "-", money(i.total_amount, i.currency), i.claimed_by or "", i.filename)
         for i in items
     ]  # fmt: skip
@@ -82,7 +97,7 @@ def wide_queue(items: list[Any]) -> Table:
         table.add_column(col, no_wrap=True)
     for i in items:
         table.add_row(
-            str(i.id), i.status.value, str(i.risk), fmt_conf(i.min_confidence), i.vendor_name or "-",
+            str(i.id), status_label(i, wide=True), str(i.risk), fmt_conf(i.min_confidence), i.vendor_name or "-",
             i.invoice_number or "-", money(i.total_amount, i.currency), i.claimed_by or "", i.filename,
             "; ".join(i.reasons),
         )  # fmt: skip
@@ -117,6 +132,8 @@ def show_json(doc: Any) -> dict[str, Any]:
         ],
         "reasons": [reason(r) for r in doc.reasons],
         "failed_rules": [reason(r) for r in doc.failed_rules],
+        "decided_by": doc.decided_by,
+        "reject_reason": doc.reject_reason,
         "override_reason": doc.override_reason,
         "overridden_rules": [reason(r) for r in doc.overridden_rules],
         "extraction": doc.extraction,

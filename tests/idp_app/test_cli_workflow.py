@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,31 @@ def test_show_names_the_rules_an_override_let_through(home: Path) -> None:
     shown = json.loads(run("show", str(bad), "--json")[1])
     assert shown["override_reason"] == "confirmed by phone"
     assert [r["code"] for r in shown["overridden_rules"]] == ["arithmetic"]
+
+
+def test_show_and_queue_say_a_lapsed_claim_is_free_and_who_rejected_why(home: Path) -> None:
+    from idp_app.config import AppConfig
+    from idp_app.db.models import Document
+    from idp_app.services import Workspace
+
+    items = {i["invoice_number"]: i["id"] for i in json.loads(run("queue", "--json")[1])["items"]}
+    a, b = items["A-1"], items["B-1"]
+    assert run("claim", str(a), "--user", "clerk")[0] == 0
+    code, out = run("show", str(a))
+    assert code == 0 and "claimed by clerk until" in out and "lapsed" not in out
+    with Workspace.open(AppConfig.from_env()) as ws, ws.db.write() as s:  # the window that held it was closed
+        doc = s.get(Document, a)
+        assert doc is not None
+        doc.lease_expires_at = doc.lease_expires_at - timedelta(hours=1)
+    assert "lapsed, anyone may claim it now" in " ".join(run("show", str(a))[1].split())
+    listed = json.loads(run("queue", "--json")[1])["items"]
+    assert [i["lease_lapsed"] for i in listed if i["id"] == a] == [True]
+    assert [i["lease_lapsed"] for i in listed if i["id"] == b] == [False]
+    narrow = next(line for line in run("queue")[1].splitlines() if line.strip().startswith(str(a)))
+    assert "lapsed" in narrow and "clerk" in narrow
+    assert run("claim", str(b), "--user", "clerk")[0] == 0
+    assert run("reject", str(b), "--user", "clerk", "--reason", "not addressed to us")[0] == 0
+    code, out = run("show", str(b))
+    assert code == 0 and "rejected by clerk: not addressed to us" in " ".join(out.split())
+    shown = json.loads(run("show", str(b), "--json")[1])
+    assert (shown["decided_by"], shown["reject_reason"]) == ("clerk", "not addressed to us")
