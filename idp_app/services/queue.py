@@ -167,13 +167,18 @@ class QueueService:
             now = self._db.now(s)
             expires = now + timedelta(seconds=self.lease_seconds)
             order = (*([Document.id.in_(list(passed))] if passed else []), *_ORDER)  # False sorts first
-            pick = select(Document.id, Document.status).where(_claimable(now)).order_by(*order).limit(1)
+            pick = (
+                select(Document.id, Document.status, Document.claimed_by)
+                .where(_claimable(now))
+                .order_by(*order)
+                .limit(1)
+            )
             if not self._db.is_sqlite:
                 pick = pick.with_for_update(skip_locked=True)
             row = s.execute(pick).first()
             if row is None:
                 return None
-            doc_id, old = row
+            doc_id, old, before = row
             if not lifecycle.can_transition(old, DocumentStatus.IN_REVIEW):  # pragma: no cover - by _claimable
                 raise IllegalTransitionError(f"document {doc_id} is {old}: it cannot be claimed")
             done: CursorResult[Any] = s.execute(  # type: ignore[assignment]
@@ -197,6 +202,7 @@ class QueueService:
                 doc_id,
                 **{"from": old, "to": DocumentStatus.IN_REVIEW.value},
                 lease_expires_at=expires.isoformat(),
+                **_taken_from(before, actor.name),
             )
             return Claim(doc_id, actor.name, expires)
 
@@ -220,16 +226,26 @@ class QueueService:
                 raise IllegalTransitionError(
                     f"document {doc_id} is {doc.status}: only documents in review can be claimed"
                 )
+            before = doc.claimed_by if doc.status == DocumentStatus.IN_REVIEW.value else None
             doc.claimed_by = actor.name
             doc.lease_expires_at = expires
             s.flush()
-            self._mark_in_review(s, doc_id, actor.name, expires)
+            self._mark_in_review(s, doc_id, actor.name, expires, before)
             return Claim(doc_id, actor.name, expires)
 
-    def _mark_in_review(self, s: Session, doc_id: int, actor: str, expires: datetime) -> None:
+    def _mark_in_review(
+        self, s: Session, doc_id: int, actor: str, expires: datetime, before: str | None = None
+    ) -> None:
         doc = s.get(Document, doc_id, populate_existing=True)
         assert doc is not None
-        lifecycle.transition(s, doc, DocumentStatus.IN_REVIEW, actor, lease_expires_at=expires.isoformat())
+        lifecycle.transition(
+            s,
+            doc,
+            DocumentStatus.IN_REVIEW,
+            actor,
+            lease_expires_at=expires.isoformat(),
+            **_taken_from(before, actor),
+        )
         doc.claimed_by = actor
         doc.lease_expires_at = expires
 
@@ -254,6 +270,11 @@ class QueueService:
             if doc.claimed_by != actor.name:
                 acting_user(s, actor, Permission.RELEASE_ANY)
             lifecycle.transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor.name, released=doc.claimed_by)
+
+
+def _taken_from(before: str | None, actor: str) -> dict[str, str]:
+    """For the audit entry of a claim: whose lapsed claim it took over, if another's."""
+    return {"taken_from": before} if before and before != actor else {}
 
 
 def holding(s: Session, doc_id: int, user: str) -> Document:

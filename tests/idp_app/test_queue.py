@@ -107,6 +107,22 @@ def test_an_expired_lease_can_be_claimed_again(ws: Workspace, inbox: Path) -> No
     assert taken is not None and taken.document_id == claim.document_id
     with pytest.raises(ClaimError):
         ws.review.approve(claim.document_id, "clerk")
+    # the audit log says whose lapsed claim was taken over, by "next" and by choosing the document
+    with ws.db.write() as s:
+        s.execute(
+            update(Document)
+            .where(Document.id == claim.document_id)
+            .values(lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    ws.queue.claim(claim.document_id, "sup")
+    ws.queue.claim(claim.document_id, "sup")  # renewed: their own
+    claims = [e for e in reversed(ws.audit.records(claim.document_id)) if e.details.get("to") == "in_review"]
+    assert [(e.actor, e.details.get("taken_from")) for e in claims] == [
+        ("clerk", None),
+        ("clerk2", "clerk"),
+        ("sup", "clerk2"),
+        ("sup", None),
+    ]
 
 
 def test_release_and_renew(ws: Workspace, inbox: Path) -> None:
