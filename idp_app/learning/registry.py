@@ -28,7 +28,7 @@ from extractors.fields.scorer import FieldModel
 from idp_app.config import AppConfig
 from idp_app.db.models import Document, utcnow
 from idp_app.domain import DocumentStatus
-from idp_app.errors import ConfigError, DuplicateError, InvalidValueError, NotFoundError
+from idp_app.errors import ConfigError, DuplicateError, IllegalTransitionError, InvalidValueError, NotFoundError
 from idp_app.learning import shared
 from idp_app.learning.dataset import MODEL_TYPES
 from idp_app.learning.models import GoldenDocument, ModelVersion, StoredFile
@@ -255,6 +255,8 @@ class Registry:
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.RETRAIN)
             row = self._row(s, version)
+            if row.active:
+                raise IllegalTransitionError(f"model {version} is in use already: nothing to promote")
             why = (reason or "").strip()
             if (row.metrics or {}).get("decision", row.status) == Status.REJECTED and not why:
                 raise InvalidValueError(

@@ -22,7 +22,14 @@ from extractors.model_file import read_model
 from idp_app.config import AppConfig
 from idp_app.db.models import Document
 from idp_app.domain import CorrectionKind
-from idp_app.errors import ConfigError, DuplicateError, InvalidValueError, PermissionDeniedError, RuleFailedError
+from idp_app.errors import (
+    ConfigError,
+    DuplicateError,
+    IllegalTransitionError,
+    InvalidValueError,
+    PermissionDeniedError,
+    RuleFailedError,
+)
 from idp_app.learning.dataset import build_training_set
 from idp_app.learning.registry import Registry, Status
 from idp_app.learning.retrain import LearningSettings, Metrics, due, measure, promotion_decision, retrain
@@ -179,6 +186,11 @@ def test_rollback_restores_the_previous_version_and_extraction_uses_it(ws: Works
     assert reg.active() is None
     reg.promote("v-two", "boss")
     assert extract(pdf, ctx).model_version == "v-two"
+    promoted = len([e for e in ws.audit.records(limit=1000) if e.action == "model_promoted"])
+    with pytest.raises(IllegalTransitionError, match="v-two is in use already"):  # no second promotion written
+        reg.promote("v-two", "boss", reason="again")
+    assert len([e for e in ws.audit.records(limit=1000) if e.action == "model_promoted"]) == promoted
+    assert reg.rollback("sup") == "default"  # and rolling back still goes where it went
 
 
 def test_a_corrupted_model_file_is_refused_and_the_previous_good_one_used(ws: Workspace) -> None:
