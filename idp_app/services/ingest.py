@@ -179,8 +179,19 @@ def display_name(name: str) -> str:
     return "".join("?" if unicodedata.category(c) == "Cc" else c for c in name)
 
 
+NOT_DOCUMENTS = {
+    "thumbs.db": "a thumbnail cache Windows keeps in a folder, not a document",
+    "desktop.ini": "a folder's settings Windows keeps in it, not a document",
+    "truth.jsonl": "the truth of a sample corpus (idp samples), not a document",
+}
+"""Files below a folder skipped by name (lower case), as hidden files are, with what they are: what a file share
+or the sample generator keeps beside the documents (they would each fail as "not a document"). Named one by one,
+they are read as any file is."""
+
+
 def collect(paths: Iterable[Path], passed_over: list[tuple[Path, str]] | None = None) -> list[Path]:
-    """The files named, and every file below the folders named (hidden files skipped), in a stable order.
+    """The files named, and every file below the folders named (hidden files and :data:`NOT_DOCUMENTS` skipped),
+    in a stable order.
     ``passed_over`` receives what below a folder is no file to read, with why: a link to nothing or to itself, a
     link to a folder (not followed: it may lead out of the folder, or round), a pipe or a device, a folder that
     cannot be opened."""
@@ -204,7 +215,7 @@ def collect(paths: Iterable[Path], passed_over: list[tuple[Path, str]] | None = 
                 if passed_over is not None and (Path(root) / d).is_symlink():
                     passed_over.append((Path(root) / d, "a link to a folder: not followed (ingest the folder itself)"))
             for name in files:
-                if name.startswith("."):
+                if name.startswith(".") or name.lower() in NOT_DOCUMENTS:
                     continue
                 f = Path(root) / name
                 if f.is_file():

@@ -249,10 +249,16 @@ def test_missing_path_is_an_input_error(ws: Workspace, tmp_path: Path) -> None:
         ws.ingest.ingest([tmp_path / "nope"], workers=0)
 
 
-def test_hidden_files_are_skipped(ws: Workspace, inbox: Path) -> None:
+def test_hidden_files_and_a_shares_or_sample_corpus_own_files_are_skipped(ws: Workspace, inbox: Path) -> None:
     write_doc(inbox, ".hidden.json", invoice("H-1"))
     write_doc(inbox / ".git", "x.json", invoice("H-2"))
-    assert ws.ingest.ingest([inbox], workers=0).imported == 0
+    for name in ("Thumbs.db", "desktop.ini", "truth.jsonl"):  # each failed as "not a document"
+        (inbox / "scans" / name).parent.mkdir(exist_ok=True)
+        (inbox / "scans" / name).write_bytes(b"\x00 not a document")
+    report = ws.ingest.ingest([inbox], workers=0)
+    assert (report.imported, report.failed) == (0, 0)
+    named = ws.ingest.ingest([inbox / "scans" / "Thumbs.db"], workers=0)  # named alone, it is read as any file
+    assert named.failed == 1
 
 
 def test_clerk_may_ingest_but_an_unknown_user_may_not(ws: Workspace, inbox: Path) -> None:
