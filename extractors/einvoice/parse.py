@@ -101,25 +101,32 @@ def _text(el: Element | None, path: str | None = None) -> str | None:
     return text or None
 
 
+PLAUSIBLE_AMOUNT = Decimal("1e15")
+"""An amount of a thousand million million or more is no invoice's (a clerk cannot type one either)."""
+
+
 def normalise_amount(text: str | None) -> str | None:
-    """An amount as a decimal string with two places (half up), or None if it is not a number."""
+    """An amount as a decimal string with two places (half up), or None if it is not a plausible number ("NaN",
+    "Infinity", "1e400", forty digits)."""
+    value = _plausible(text)
+    return None if value is None else str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _plausible(text: str | None) -> Decimal | None:
+    """The number ``text`` states, if it is one an invoice can hold: finite and under :data:`PLAUSIBLE_AMOUNT`."""
     if text is None:
         return None
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
         return None
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return value if value.is_finite() and abs(value) < PLAUSIBLE_AMOUNT else None
 
 
 def normalise_quantity(text: str | None) -> str | None:
     """A quantity as a plain decimal without trailing zeros ("20.0000" -> "20"), as read from a page."""
-    if text is None:
-        return None
-    try:
-        return format(Decimal(text.strip()).normalize(), "f")
-    except InvalidOperation:
-        return None
+    value = _plausible(text)
+    return None if value is None else format(value.normalize(), "f")
 
 
 def cii_date(node: Element | None) -> tuple[str | None, str | None]:
@@ -287,12 +294,8 @@ def _parse_cii(root: Element) -> EInvoiceData:
 
 
 def _percent(text: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        return format(Decimal(text.strip()).normalize(), "f")
-    except InvalidOperation:
-        return None
+    value = _plausible(text)
+    return None if value is None else format(value.normalize(), "f")
 
 
 def _ubl_party_name(party: Element | None) -> str | None:

@@ -303,6 +303,25 @@ def test_values_an_e_invoice_states_in_a_form_they_cannot_have_are_reported_not_
     assert sum("in a form it cannot have" in w for w in result.warnings) == 3, result.warnings
     date = result.fields["invoice_date"]
     assert (date.value, date.text, date.confidence) == (None, "31.01.2024", 0.0)  # stated: a clerk sets it
+    # a number no invoice holds, in a total or a line: that value reported, the rest of the XML kept (the whole
+    # XML was dropped, the document read as "other" with every field empty)
+    for odd in ("1e400", "1E+30", "NaN", "sNaN", "Infinity", "1" * 40, "1000000000000000.00"):
+        stated = (
+            _ubl()
+            .replace(
+                b'<cbc:TaxInclusiveAmount currencyID="EUR">120.00<',
+                f'<cbc:TaxInclusiveAmount currencyID="EUR">{odd}<'.encode(),
+            )
+            .replace(b'unitCode="HUR">2.5<', f'unitCode="HUR">{odd}<'.encode())
+        )
+        path.write_bytes(stated)
+        result = extract(path, ExtractionContext())
+        assert result.doc_type == "invoice" and result.fields["invoice_number"].value, odd
+        total = result.fields["total_amount"]
+        assert (total.value, total.text, total.confidence) == (None, odd, 0.0), odd
+        assert not any("not read" in w for w in result.warnings), (odd, result.warnings)
+        [line] = result.line_items  # kept, without the quantity no line holds
+        assert line.cells["amount"].value and getattr(line.cells.get("quantity"), "value", None) is None, odd
 
 
 def test_a_damaged_factur_x_attachment_is_reported_and_the_page_still_read(tmp_path: Path) -> None:
