@@ -65,16 +65,94 @@ def pick_einvoice(attachments: dict[str, list[bytes]]) -> bytes | None:
     return bytes(damaged[0]) if damaged else None
 
 
-def einvoice_from_pdfium(pdf: Any) -> bytes | None:
-    """The e-invoice attached to an open pypdfium2 document (PDFium reads the embedded files quickly)."""
-    attachments: dict[str, list[bytes]] = {}
-    for i in range(pdf.count_attachments()):
-        item = pdf.get_attachment(i)
+MAX_EINVOICE_BYTES = 20_000_000
+"""The most an attached file may unpack to for it to be read as an e-invoice: the largest e-invoices run to a few
+megabytes; a small PDF whose attachment unpacks to gigabytes would exhaust the machine's memory."""
+
+
+def einvoice_from_pdfium(pdf: Any, path: Path, notes: list[str] | None = None) -> bytes | None:
+    """The e-invoice attached to a PDF open in pypdfium2: PDFium says quickly whether there are attachments;
+    they are unpacked by :func:`bounded_attachments`, which stops at :data:`MAX_EINVOICE_BYTES` (PDFium would
+    unpack a file whole, whatever its size). Why an attachment was passed over is added to ``notes``."""
+    if not pdf.count_attachments():
+        return None
+    return pick_einvoice(bounded_attachments(path, notes))
+
+
+def bounded_attachments(path: Path, notes: list[str] | None = None) -> dict[str, list[bytes]]:
+    """The files attached to a PDF (its /EmbeddedFiles name tree), each unpacked to at most
+    :data:`MAX_EINVOICE_BYTES`; one that would unpack to more, or is packed in a way that could, is passed over and
+    ``notes`` says so."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    out: dict[str, list[bytes]] = {}
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return out
+        root: Any = reader.trailer["/Root"].get_object()
+        names = root.get("/Names")
+        tree = names.get_object().get("/EmbeddedFiles") if names is not None else None
+        for name, spec in _name_tree(tree.get_object() if tree is not None else None):
+            data, why = _unpacked(spec)
+            if data is not None:
+                out.setdefault(name, []).append(data)
+            elif why:
+                log.warning("%s: attachment %s passed over: %s", path, name, why)
+                if notes is not None:
+                    notes.append(f"attached file {name!r} not read: {why}")
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        log.warning("%s: cannot look for an embedded e-invoice: %s", path, exc)
+    return out
+
+
+def _name_tree(node: Any, depth: int = 0) -> list[tuple[str, Any]]:
+    """(name, file specification) pairs of a PDF name tree, kids included (to a sane depth)."""
+    if node is None or depth > 32:
+        return []
+    found: list[tuple[str, Any]] = []
+    pairs = node.get("/Names")
+    if pairs is not None:
+        items = list(pairs.get_object())
+        for key, value in zip(items[::2], items[1::2], strict=False):
+            spec = value.get_object()
+            name = spec.get("/UF") or spec.get("/F") or key
+            found.append((str(name), spec))
+    for kid in node.get("/Kids") or ():
+        found += _name_tree(kid.get_object(), depth + 1)
+    return found
+
+
+_PLAIN_FILTERS = frozenset({"/ASCIIHexDecode", "/ASCII85Decode", "/AHx", "/A85"})
+"""Filters that cannot unpack a stream to more than four times its size."""
+
+
+def _unpacked(spec: Any) -> tuple[bytes | None, str | None]:
+    """An embedded file's bytes, or None and why not (None and None: the specification holds no file)."""
+    import zlib
+
+    files = spec.get("/EF")
+    stream = (files.get_object().get("/UF") or files.get_object().get("/F")) if files is not None else None
+    if stream is None:
+        return None, None
+    stream = stream.get_object()
+    raw = stream._data  # the bytes as stored, before any filter
+    found = stream.get("/Filter")
+    filters = [str(f) for f in found] if isinstance(found, list) else ([str(found)] if found is not None else [])
+    too_large = f"it unpacks to more than {MAX_EINVOICE_BYTES // 1_000_000} MB"
+    if not filters:
+        return (bytes(raw), None) if len(raw) <= MAX_EINVOICE_BYTES else (None, too_large)
+    if filters in (["/FlateDecode"], ["/Fl"]) and stream.get("/DecodeParms") is None:
+        unpack = zlib.decompressobj()
         try:
-            attachments.setdefault(str(item.get_name()), []).append(bytes(item.get_data()))
-        except Exception as exc:  # a damaged embedded file is skipped, the document is still read
-            log.warning("cannot read attachment %d: %s", i, exc)
-    return pick_einvoice(attachments)
+            data = unpack.decompress(raw, MAX_EINVOICE_BYTES + 1)
+        except zlib.error as exc:
+            return None, f"it does not unpack: {exc}"
+        return (data, None) if len(data) <= MAX_EINVOICE_BYTES else (None, too_large)
+    if set(filters) <= _PLAIN_FILTERS and 4 * len(raw) <= MAX_EINVOICE_BYTES:
+        return bytes(stream.get_data()), None
+    return None, f"packed with {', '.join(filters)}, which may unpack to any size"
 
 
 def find_einvoice_xml(path: Path) -> bytes | None:
@@ -96,21 +174,7 @@ def find_einvoice_xml(path: Path) -> bytes | None:
             pdf = None
         if pdf is not None:
             try:
-                return einvoice_from_pdfium(pdf)
+                return einvoice_from_pdfium(pdf, path)
             finally:
                 pdf.close()
-    return _find_with_pypdf(path)
-
-
-def _find_with_pypdf(path: Path) -> bytes | None:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            return None
-        return pick_einvoice(dict(reader.attachments))
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("%s: cannot look for an embedded e-invoice: %s", path, exc)
-    return None
+    return pick_einvoice(bounded_attachments(path))

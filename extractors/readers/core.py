@@ -69,7 +69,7 @@ def _read_pdf(
     path: Path, ctx: ExtractionContext, engine: OcrEngine | None, timing: dict[str, float], warnings: list[str]
 ) -> tuple[list[Page], bytes | None]:
     with PDFIUM_LOCK:  # released before OCR, which needs no PDFium
-        pages, jobs, einvoice = _read_pdf_layer(path, ctx, timing)
+        pages, jobs, einvoice = _read_pdf_layer(path, ctx, timing, warnings)
     if jobs:
         start = time.perf_counter()
         for done in ocr_pages(jobs, ctx, engine):
@@ -80,9 +80,10 @@ def _read_pdf(
 
 
 def _read_pdf_layer(
-    path: Path, ctx: ExtractionContext, timing: dict[str, float]
+    path: Path, ctx: ExtractionContext, timing: dict[str, float], notes: list[str]
 ) -> tuple[dict[int, Page], list[PageJob], bytes | None]:
-    """The pages with a usable text layer, the OCR jobs of the others and the embedded e-invoice, through PDFium."""
+    """The pages with a usable text layer, the OCR jobs of the others and the embedded e-invoice, through PDFium;
+    an attached file passed over is added to ``notes``."""
     start = time.perf_counter()
     pdf = open_pdfium(path)
     einvoice: bytes | None = None
@@ -110,7 +111,7 @@ def _read_pdf_layer(
         timing["read_ms"] = _ms(start)
         if ctx.use_einvoice:
             start = time.perf_counter()
-            einvoice = einvoice_from_pdfium(pdf)
+            einvoice = einvoice_from_pdfium(pdf, path, notes)
             timing["einvoice_ms"] = _ms(start)
     finally:
         pdf.close()

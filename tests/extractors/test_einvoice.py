@@ -341,6 +341,39 @@ def test_a_damaged_factur_x_attachment_is_reported_and_the_page_still_read(tmp_p
     assert result.fields["invoice_number"].source == TokenSource.TEXT_LAYER
 
 
+def test_an_attachment_that_unpacks_to_more_than_an_e_invoice_can_is_passed_over_not_unpacked_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2 MB Factur-X PDF whose attachment unpacked to 2 GiB took 4.3 GB of memory to read."""
+    import zlib
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    from extractors.einvoice import embedded
+    from extractors.pipeline import extract
+
+    monkeypatch.setattr(embedded, "MAX_EINVOICE_BYTES", 100_000)  # the same, at a test's size
+    plain = text_pdf(tmp_path / "plain.pdf", pages=(PRINTED,))
+    for name, xml, read in (
+        ("padded.pdf", CII.encode().replace(b"<rsm:", b"<!--" + b" " * 200_000 + b"--><rsm:", 1), False),
+        ("fits.pdf", CII.encode().replace(b"<rsm:", b"<!--" + b" " * 50_000 + b"--><rsm:", 1), True),
+    ):
+        writer = PdfWriter()
+        writer.append(PdfReader(str(plain)))
+        stream = writer.add_attachment("factur-x.xml", xml).pdf_object["/EF"]["/F"].get_object()
+        stream._data = zlib.compress(xml)  # deflated, as Factur-X writers store it: a few hundred bytes
+        stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+        path = tmp_path / name
+        writer.write(str(path))
+        assert path.stat().st_size < 20_000
+        result = extract(path, ExtractionContext())
+        assert (result.fields["invoice_number"].source == TokenSource.EINVOICE) is read, name
+        passed = [w for w in result.warnings if "'factur-x.xml' not read: it unpacks to more than" in w]
+        assert bool(passed) is not read, result.warnings
+        assert result.fields["invoice_number"].value == "RE-2024-0815"  # from the XML, or the page
+
+
 PRINTED = (
     ("ACME Supplies GmbH", 72, 80),
     ("Hauptstraße 5", 72, 95),
