@@ -24,6 +24,7 @@ so tests run a fake extractor that crashes or returns nothing.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing
 import os
 import socket
@@ -40,7 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extractors.context import ExtractionContext
@@ -75,6 +76,8 @@ from idp_app.services.values import PARTY_SEPARATOR
 ExtractFn = Callable[[Path, ExtractionContext], ExtractionResult]
 ProgressFn = Callable[[int, int, str], None]
 """Called after each document: (done, total, file name)."""
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 SYSTEM = "system"
@@ -324,11 +327,13 @@ class IngestService:
 
     def pending(self) -> list[int]:
         """Documents imported but not yet extracted, including those a killed run left ``extracting`` (not those
-        another run is extracting now)."""
+        another run is extracting now). Those a killed run was reading come last: a run killed again early (the
+        same first documents in flight each time) then charges others, not them, and a document that itself stops
+        every run is still found out."""
         with self._db.read() as s:
             now = self._db.now(s)
             stmt = select(Document).where(Document.status.in_([S.IMPORTED.value, S.EXTRACTING.value]))
-            docs = s.execute(stmt.order_by(Document.id)).scalars()
+            docs = s.execute(stmt.order_by(Document.attempts, Document.id)).scalars()
             return [d.id for d in docs if not held_by_another_run(d, self.run_id, now)]
 
     def ingest(
@@ -381,6 +386,10 @@ class IngestService:
             renewer.start()
         try:
             self._extract(queue, workers, progress, report)
+        except (Exception, KeyboardInterrupt, SystemExit):  # Ctrl+C, or an error of the run's own: its documents
+            # are not to blame (a run killed outright, by a signal or the machine, runs nothing: they stay charged)
+            self._give_back_unfinished()
+            raise
         finally:
             done_event.set()
             if queue:
@@ -446,6 +455,26 @@ class IngestService:
                     except BrokenProcessPool:
                         outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
                 finished(doc_id, path, outcome)
+
+    def _give_back_unfinished(self) -> None:
+        """The documents this run was still reading, given back to the next run without the attempt it charged
+        them: an interrupted run ("nothing is lost") must not fail a good file after three Ctrl+C."""
+        try:
+            with self._db.write() as s:
+                s.execute(
+                    update(Document)
+                    .where(Document.claimed_by == self.run_id, Document.status == S.EXTRACTING.value)
+                    .values(
+                        attempts=func.max(Document.attempts - 1, 0)
+                        if self._db.is_sqlite
+                        else func.greatest(Document.attempts - 1, 0),
+                        claimed_by=None,
+                        lease_expires_at=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+        except Exception:  # the database away: the attempt stays charged, as for a killed run
+            log.warning("could not give back the documents run %s was reading", self.run_id, exc_info=True)
 
     def _keep_renewing(self, done: threading.Event) -> None:
         """Renew this run's lease on the documents it still extracts every :data:`RENEW_SECONDS`, in a thread of

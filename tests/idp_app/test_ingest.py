@@ -170,24 +170,57 @@ def test_runs_killed_part_way_charge_an_attempt_only_to_the_documents_being_read
     ids = sorted(ws.ingest.import_file(inbox / f"{i}.json")[0] for i in range(6))
     killer_id = ids[1]
     real = ws.ingest.extract
+    reached: list[str] = []
+
+    class Killed(BaseException):
+        """A run killed outright (a signal no code sees): nothing of the run's own runs after it."""
 
     def killed_at_the_second(path: Path, ctx: object) -> object:
-        if "K-1" in Path(path).read_text(encoding="utf-8"):
-            raise KeyboardInterrupt  # the run is killed while it reads this one
+        reached.append(Path(path).read_text(encoding="utf-8"))
+        if "K-1" in reached[-1]:
+            raise Killed  # the run is killed while it reads this one
         return json_extract(path, ctx)  # type: ignore[arg-type]
 
     ws.ingest.extract = killed_at_the_second  # type: ignore[assignment]
     for _ in range(3):
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(Killed):
             ws.ingest.extract_pending(workers=0)
+    # the second run began with the documents nobody had tried, the one a run stopped in last
+    assert sum("K-1" in text for text in reached) == 3 and len(reached) == 2 + 5 + 1
     ws.ingest.extract = real
     report = ws.ingest.extract_pending(workers=workers)
     assert report.failures == [(killer_id, "1.json", "extraction stopped 3 times without finishing")]
-    assert report.extracted == 4  # the four the killed runs never reached, and the first of them all done
     assert {status_of(ws, i) for i in ids if i != killer_id} <= {
         DocumentStatus.NEEDS_REVIEW,
         DocumentStatus.AUTO_APPROVED,
     }
+
+
+def test_runs_interrupted_by_ctrl_c_charge_no_attempt(ws: Workspace, inbox: Path) -> None:
+    """Ctrl+C says "nothing is lost": three of them while the same document was read had failed it for good."""
+    from fake_extractors import json_extract
+
+    for i in range(3):
+        write_doc(inbox, f"{i}.json", invoice(f"C-{i}"))
+    ids = sorted(ws.ingest.import_file(inbox / f"{i}.json")[0] for i in range(3))
+    real = ws.ingest.extract
+
+    def interrupted(path: Path, ctx: object) -> object:
+        if "C-0" in Path(path).read_text(encoding="utf-8"):
+            raise KeyboardInterrupt
+        return json_extract(path, ctx)  # type: ignore[arg-type]
+
+    ws.ingest.extract = interrupted  # type: ignore[assignment]
+    for _ in range(4):
+        with pytest.raises(KeyboardInterrupt):
+            ws.ingest.extract_pending(workers=0)
+    with ws.db.read() as s:
+        first = s.get(Document, ids[0])
+        assert first is not None and (first.attempts, first.claimed_by) == (0, None)
+    ws.ingest.extract = real
+    report = ws.ingest.extract_pending(workers=0)
+    assert (report.extracted, report.failed) == (3, 0)  # each interrupted run stopped at the first one
+    assert status_of(ws, ids[0]) in {DocumentStatus.NEEDS_REVIEW, DocumentStatus.AUTO_APPROVED}
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
