@@ -148,10 +148,20 @@ def image_frames(path: Path, max_pixels: int) -> Iterator[PageImage]:
 
 
 def image_frame(path: Path, index: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageImage:
-    for i, frame in enumerate(image_frames(path, max_pixels)):
-        if i == index:
-            return frame
-    raise IndexError(f"{path}: no page {index}")
+    """One frame of an image file, found by seeking to it: only it is decoded (decoding every frame before it made
+    a thousand-page TIFF take minutes, each page costing more than the last)."""
+    with open_image(path, max_pixels) as img:
+        try:
+            img.seek(index)
+        except EOFError:
+            raise IndexError(f"{path}: no page {index}") from None
+        check_pixels(img.width, img.height, max_pixels, path)
+        dpi = image_dpi(img)
+        try:
+            pixels = _to_gray(img)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise CorruptFileError(f"cannot decode the image: {exc}", path=str(path)) from exc
+        return PageImage(pixels, dpi)
 
 
 def _pypdf_diagnosis(path: Path, detail: str) -> ExtractionError:
