@@ -12,6 +12,7 @@ Three things the command-line library does not do for us:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -98,8 +99,12 @@ def _utf8(arg: str) -> None:
         arg.encode("utf-8")
     except UnicodeEncodeError:
         shown = arg.encode("utf-8", "surrogateescape").decode("latin-1")
-        typer.echo(f"error: {shown!r} is not UTF-8 text: set the terminal to UTF-8 (LANG=C.UTF-8) and type it again",
-                   err=True)  # fmt: skip
+        if os.path.lexists(arg):  # a file's own name, as another system wrote it: the terminal is not to blame
+            typer.echo(f"error: the file name {shown!r} is not UTF-8 text: rename the file, or ingest the folder it "
+                       "is in (idp ingest FOLDER reads it)", err=True)  # fmt: skip
+        else:
+            typer.echo(f"error: {shown!r} is not UTF-8 text: set the terminal to UTF-8 (LANG=C.UTF-8) and type it "
+                       "again", err=True)  # fmt: skip
         raise typer.Exit(InputError.exit_code) from None
 
 

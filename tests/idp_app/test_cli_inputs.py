@@ -377,6 +377,18 @@ def test_an_argument_that_is_not_utf8_is_one_error_line(empty_home: Path, args: 
     assert "not UTF-8 text" in line and "LANG=C.UTF-8" in line
 
 
+def test_a_file_whose_own_name_is_not_utf8_is_named_as_such_not_blamed_on_the_terminal(
+    empty_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    raw = b"bad\xff\xfename.pdf"
+    (tmp_path / os.fsdecode(raw)).write_bytes(b"%PDF-1.4")
+    line = assert_one_error_line(invoke("extract", os.fsdecode(raw)), InputError.exit_code)
+    assert "the file name" in line and "ingest the folder" in line and "LANG" not in line
+
+
 def test_a_team_password_with_no_terminal_to_ask_on_is_one_error_naming_idp_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
