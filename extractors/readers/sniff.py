@@ -32,8 +32,9 @@ def sniff_kind(head: bytes, path: Path | None = None) -> FileKind:
     where = str(path) if path else None
     if not head:
         raise UnsupportedFileError("the file is empty", path=where)
-    if b"%PDF-" in head[:1024]:
-        return FileKind.PDF
+    markup = head.lstrip(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
+    if head.startswith(b"%PDF-") or (b"%PDF-" in head[:1024] and not markup):
+        return FileKind.PDF  # its header where readers look for it, in the first 1024 bytes; not in an XML's text
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return FileKind.PNG
     if head.startswith(b"\xff\xd8\xff"):

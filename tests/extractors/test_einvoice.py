@@ -262,6 +262,9 @@ def test_bare_xml_files_are_documents_without_pages(tmp_path: Path) -> None:
         path.write_bytes(_ubl().decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(codec))
         doc = read_document(path, ExtractionContext())
         assert doc.mime_type == "application/xml" and parse_einvoice(doc.einvoice_xml or b"").value("invoice_number")
+    mentions = tmp_path / "mentions.xml"  # "%PDF-" in a comment near the top: still the XML it is
+    mentions.write_bytes(CII.encode().replace(b"<rsm:", b"<!-- original sent as %PDF-1.7 attachment --><rsm:", 1))
+    assert read_document(mentions, ExtractionContext()).mime_type == "application/xml"
     other = tmp_path / "feed.xml"
     other.write_text('<?xml version="1.0"?><rss><channel/></rss>')
     with pytest.raises(UnsupportedFileError):
