@@ -542,7 +542,7 @@ def test_a_release_waits_for_an_approval_another_session_is_making_and_then_refu
     doc_id = claimed(ws, inbox, "a.json", invoice("A"))
     approval = update(Document).where(Document.id == doc_id).values(status="approved", claimed_by=None)
     error = while_another_session_writes(config, approval, lambda: ws.queue.release(doc_id, "sup"))
-    assert "is approved, not claimed" in error
+    assert "is not claimed (it is approved)" in error
     assert ws.documents.get(doc_id).status is DocumentStatus.APPROVED
 
 
