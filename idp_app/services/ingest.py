@@ -386,8 +386,8 @@ class IngestService:
             renewer.start()
         try:
             self._extract(queue, workers, progress, report)
-        except (Exception, KeyboardInterrupt, SystemExit):  # Ctrl+C, or an error of the run's own: its documents
-            # are not to blame (a run killed outright, by a signal or the machine, runs nothing: they stay charged)
+        except (KeyboardInterrupt, SystemExit):  # Ctrl+C: the documents being read are not to blame (an error, which
+            # one of them may cause, keeps their attempts; a run killed outright runs nothing: they stay charged)
             self._give_back_unfinished()
             raise
         finally:
@@ -457,8 +457,8 @@ class IngestService:
                 finished(doc_id, path, outcome)
 
     def _give_back_unfinished(self) -> None:
-        """The documents this run was still reading, given back to the next run without the attempt it charged
-        them: an interrupted run ("nothing is lost") must not fail a good file after three Ctrl+C."""
+        """The documents this run was still reading when Ctrl+C stopped it, given back to the next run without the
+        attempt it charged them: an interrupted run ("nothing is lost") must not fail a good file after three."""
         try:
             with self._db.write() as s:
                 s.execute(

@@ -220,6 +220,30 @@ def test_runs_interrupted_by_ctrl_c_charge_no_attempt(ws: Workspace, inbox: Path
     ws.ingest.extract = real
     report = ws.ingest.extract_pending(workers=0)
     assert (report.extracted, report.failed) == (3, 0)  # each interrupted run stopped at the first one
+
+
+def test_a_document_whose_storing_fails_every_run_is_found_out_and_the_others_extracted(
+    ws: Workspace, inbox: Path
+) -> None:
+    """An error of the run's own (storing, routing) is not Ctrl+C: the document it came from keeps its attempt,
+    so three runs fail it and the fourth gets past it."""
+    for name in ("0bad", "1", "2"):
+        write_doc(inbox, f"{name}.json", invoice(f"S-{name}"))
+    ids = sorted(ws.ingest.import_file(inbox / f"{name}.json")[0] for name in ("0bad", "1", "2"))
+    real = ws.ingest._route
+
+    def route(s: Any, doc: Any, *args: Any, **kwargs: Any) -> Any:
+        if doc.id == ids[0]:
+            raise RuntimeError("cannot route this one")
+        return real(s, doc, *args, **kwargs)
+
+    ws.ingest._route = route  # type: ignore[method-assign]
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            ws.ingest.extract_pending(workers=0)
+    report = ws.ingest.extract_pending(workers=0)
+    assert report.failures == [(ids[0], "0bad.json", "extraction stopped 3 times without finishing")]
+    assert {status_of(ws, i) for i in ids[1:]} <= {DocumentStatus.NEEDS_REVIEW, DocumentStatus.AUTO_APPROVED}
     assert status_of(ws, ids[0]) in {DocumentStatus.NEEDS_REVIEW, DocumentStatus.AUTO_APPROVED}
 
 
