@@ -251,9 +251,15 @@ def vat_breakdown(record: ExportRecord, notes: list[str] | None = None) -> tuple
         raise NotExportable("the net and tax amounts are empty")
     if tax == 0:
         return (TaxGroup(Decimal(0), net, tax),)
-    if net < 0 and tax < 0:  # a credit note: worked out on its amounts above zero
-        return tuple(TaxGroup(g.rate, -g.basis, -g.tax) for g in vat_breakdown(_negated(record), notes))
-    return _groups(_lines(record, net, tax, country_of(record), [] if notes is None else notes), tax)
+    assumed: list[str] = []
+    if net < 0 and tax < 0:  # a credit note: worked out on its amounts above zero, told with its own
+        groups = tuple(TaxGroup(g.rate, -g.basis, -g.tax) for g in vat_breakdown(_negated(record), assumed))
+        assumed = [n.replace(f"tax {-tax} on net {-net}", f"tax {tax} on net {net}") for n in assumed]
+    else:
+        groups = _groups(_lines(record, net, tax, country_of(record), assumed), tax)
+    if notes is not None:  # the rate worked out, not what only the XML's lines assume (a quantity of 1, say)
+        notes += [n for n in assumed if n.startswith("VAT rate")]
+    return groups
 
 
 def _negated(record: ExportRecord) -> ExportRecord:

@@ -415,6 +415,15 @@ def test_the_vat_breakdown_splits_by_rate_without_what_only_an_e_invoice_needs()
     notes: list[str] = []
     assert _groups(one_rate, notes) == [("19", "107.00", "20.33")]  # the German seller's rate that fits
     assert any("worked out from tax 20.33 on net 107.00" in n for n in notes)
+    bare_lines = tuple(ExportLine(ln.number, {"amount": ln.cells["amount"]}) for ln in LINES)
+    notes = []  # what only the XML's lines assume (a quantity of 1, a "Line 1" name) is not the breakdown's
+    _groups(record(bare_lines, net_amount="107.00", tax_amount="20.33", total_amount="127.33"), notes)
+    assert len(notes) == 1 and notes[0].startswith("VAT rate 19 % worked out from tax 20.33 on net 107.00")
+    refunded = tuple(ExportLine(ln.number, {"amount": "-" + ln.cells["amount"]}) for ln in LINES)
+    notes = []  # a credit note's, told with its own amounts
+    credit_one = record(refunded, net_amount="-107.00", tax_amount="-20.33", total_amount="-127.33")
+    assert _groups(credit_one, notes) == [("19", "-107.00", "-20.33")]
+    assert len(notes) == 1 and "worked out from tax -20.33 on net -107.00" in notes[0]
     with pytest.raises(cii.NotExportable, match="no VAT id names a country"):
         cii.vat_breakdown(replace(one_rate, fields={**one_rate.fields, "vendor_vat_id": ""}))
     credit = tuple(
