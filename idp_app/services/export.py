@@ -298,6 +298,12 @@ class ExportService:
         past = next((e for e in exports if export_id in (None, e.export_id)), None)
         if past is None:
             raise NotFoundError(f"no export {export_id} named {batch}")
+        if not past.documents:
+            shown = ", ".join(str(d) for d in past.reopened)
+            raise InputError(
+                f"every document batch {batch} exported was reopened since ({shown}): none is left to write again "
+                "as delivered; the exports that took them since say they replace it"
+            )
         if (root / batch).exists():
             raise InputError(f"batch {batch} is in {root} already: move it away first, or give --out")
         report = ExportReport(batch)
@@ -416,7 +422,7 @@ class ExportService:
         for past in exports.values():  # a document reopened since (and exported again) is no longer this one's
             past.reopened = sorted(d for d in past.documents if latest.get(d) != past.export_id)
             past.documents = {d: e for d, e in past.documents.items() if latest.get(d) == past.export_id}
-        return [p for p in exports.values() if p.documents]
+        return [p for p in exports.values() if p.documents or p.reopened]
 
     def _export_locked(
         self,

@@ -174,6 +174,11 @@ def test_an_exported_document_reopened_and_corrected_is_exported_again_as_replac
     ws.export.export("sup", out_dir=tmp_path, batch="b2", again=True)
     manifest = json.loads((second.directory / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["documents"][0]["replaces"]["batch"] == "b1"
+    # a batch whose every document was reopened since: nothing of it is left to write, and it says why
+    ws.review.reopen(ids["a"], "sup", "wrong again")
+    shutil.rmtree(second.directory)
+    with pytest.raises(InputError, match=f"every document batch b2 exported was reopened since \\({ids['a']}\\)"):
+        ws.export.export("sup", out_dir=tmp_path, batch="b2", again=True)
 
 
 def first_export_id(report: Any) -> str:
