@@ -88,7 +88,10 @@ class Command(TyperCommand):
             message = getattr(exc, "message", None)
             value = next((a for a in unknown if not a.startswith("--")), None)
             if value is not None and takes_arguments and isinstance(message, str) and "option" in message:
-                exc.message = f'{message} (to give a value that starts with "-", put -- before it: -- {value})'  # type: ignore[attr-defined]
+                exc.message = (  # type: ignore[attr-defined]
+                    f'{message} (to give a value that starts with "-", put -- before it, after every option: '
+                    f"... --user NAME -- {value})"
+                )
             raise
 
 

@@ -359,7 +359,8 @@ def reopen(
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
     user: UserOpt = None,
 ) -> None:
-    """Send an approved document back to the review queue (supervisors), e.g. to fill in what export needs."""
+    """Send an approved or exported document back to the review queue (supervisors), e.g. to fill in what export
+    needs, or to mend a value found wrong in the books: its next export says which batch it replaces."""
     with _workspace() as ws:
         ws.review.reopen(doc_id, _acting(ws, user), reason)
     out.print(f"reopened {doc_id}: back in the review queue")

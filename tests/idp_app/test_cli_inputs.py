@@ -361,7 +361,8 @@ def test_a_negative_amount_is_a_value_and_an_unknown_option_is_still_refused(hom
     assert result.exit_code == 2 and "No such option: --usr" in result.output  # the typo named, not --row's value
     # a name printed with a dash first: the refusal says how to give it, which then works
     result = invoke("correct", str(bad), "vendor_name", "-ACME-", "--user", "clerk")
-    assert result.exit_code == 2 and "put -- before it: -- -ACME-" in " ".join(re.split(r"[\s│]+", result.output))
+    hint = " ".join(re.split(r"[\s│]+", result.output))
+    assert result.exit_code == 2 and "put -- before it, after every option: ... --user NAME -- -ACME-" in hint
     assert "put --" not in invoke("correct", str(bad), "vendor_name", "x", "--usr", "clerk").output  # a typo
     result = invoke("correct", str(bad), "vendor_name", "--user", "clerk", "--", "-ACME-")
     assert result.exit_code == 0 and "vendor_name = -ACME-" in result.stdout
