@@ -101,6 +101,12 @@ def export_cmd(
                 "(reopened since): reverse what that batch booked for it",
                 highlight=False,
             )
+        for w in report.withdrawn:
+            out.print(
+                f"  document {w['id']} withdrawn: exported in batch {escape(str(w.get('batch', '?')))}, rejected since "
+                f"({escape(str(w.get('reason', '')))}): reverse what that batch booked for it",
+                highlight=False,
+            )
         for name, what in report.assumed.items():
             out.print(f"  assumed {name.replace('_', ' ')} {escape(what)}", highlight=False)
         for reason, ids in _grouped(report.notes).items():
@@ -151,6 +157,7 @@ def _as_dict(report: Any) -> dict[str, Any]:
         "failed": problems(report.failed),
         "recovered": report.recovered,
         "replaces": {str(k): v for k, v in sorted(report.replaces.items())},
+        "withdrawn": report.withdrawn,
     }
 
 

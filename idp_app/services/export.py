@@ -147,6 +147,9 @@ class ExportReport:
     """The documents with rows in ``vat_breakdown.csv``."""
     replaces: dict[int, dict[str, str]] = field(default_factory=dict)
     """Documents exported before, reopened and corrected since: the batch (and export id) this one replaces."""
+    withdrawn: list[dict[str, Any]] = field(default_factory=list)
+    """Documents exported before, reopened and rejected since (a duplicate found in the books): the batch whose
+    booking of each the accounting system is to reverse, said once, by the next export."""
 
 
 def _buyer_country_assumed(settings: ExportSettings) -> str:
@@ -188,10 +191,22 @@ class PastDocument:
     """The earlier export of the document this one replaced (it was reopened after it)."""
 
 
+WITHDRAWN = "export_withdrawn"
+"""The audit action that records an export saying a document it does not carry is withdrawn (rejected after an
+earlier export)."""
+
 AGAIN = "+again"
 """What the partial folder of a batch being written again is named with, after the batch's name (a batch name
 has no "+")."""
-RECORDED = ("formats", "buyer_country", "rounding_limit", "created_at", "left_approved", "vat_breakdown")
+RECORDED = (
+    "formats",
+    "buyer_country",
+    "rounding_limit",
+    "created_at",
+    "left_approved",
+    "vat_breakdown",
+    "withdrawn",
+)
 """What an export records with each document it marks, for the batch to be written again the same."""
 
 
@@ -333,6 +348,10 @@ class ExportService:
             if entry.replaces is not None:
                 report.replaces[doc_id] = entry.replaces
             records.append(record)
+        report.withdrawn = [  # the audit log keeps keys sorted: in the manifest's order again
+            {k: w[k] for k in ("id", "file", "batch", "export_id", "reason") if k in w}
+            for w in past.settings.get("withdrawn") or []
+        ]
         files, chosen = self._write_formats(
             records, formats, settings, report, vat_breakdown=bool(past.settings.get("vat_breakdown"))
         )
@@ -456,6 +475,7 @@ class ExportService:
         if any("/" in name for name in files):  # e-invoices written
             report.assumed["buyer_country"] = _buyer_country_assumed(settings)
         report.replaces = self._replaced([r.document_id for r in chosen])
+        report.withdrawn = self._withdrawn()
         export_id = uuid.uuid4().hex
         partial = root / f".{batch}.partial"
         try:
@@ -474,6 +494,7 @@ class ExportService:
             "rounding_limit": str(settings.rounding_limit),
             "created_at": written["created_at"],  # the manifest's, as a rewrite gives it again
             "vat_breakdown": True,
+            "withdrawn": report.withdrawn,
         }
         per_document: dict[int, dict[str, Any]] = {
             r.document_id: {
@@ -506,11 +527,44 @@ class ExportService:
             if not self._marked(ids, export_id):  # interrupted before the commit: nothing was marked
                 shutil.rmtree(partial, ignore_errors=True)
             raise  # after it: the next export completes the folder
+        if report.withdrawn:  # said in this batch: the next one does not say it again
+            with self._db.write() as s:
+                for w in report.withdrawn:
+                    audit.append(s, actor.name, WITHDRAWN, int(w["id"]), batch=batch, from_export=w.get("export_id"))
         self._publish(partial, root / batch)
         report.directory = root / batch
         report.exported = ids
         report.files = [*sorted(files), "manifest.json"]
         return report
+
+    def _withdrawn(self) -> list[dict[str, Any]]:
+        """Documents rejected after their last export that no export has said so of yet: each with the batch
+        whose booking is to be reversed and the rejection's reason."""
+        from idp_app.services.documents import last_export
+
+        out: list[dict[str, Any]] = []
+        with self._db.read() as s:
+            rejected = select(Document.id).where(Document.status == DocumentStatus.REJECTED.value)
+            once_exported = s.execute(
+                select(AuditEntry.document_id)
+                .where(
+                    AuditEntry.action == "transition",
+                    AuditEntry.payload.contains(DocumentStatus.EXPORTED.value),
+                    AuditEntry.document_id.in_(rejected),
+                )
+                .distinct()
+            ).scalars()
+            for doc_id in sorted(i for i in once_exported if i is not None):
+                earlier = last_export(s, doc_id)
+                said = s.execute(
+                    select(AuditEntry.payload).where(AuditEntry.document_id == doc_id, AuditEntry.action == WITHDRAWN)
+                ).scalars()
+                if earlier is None or any(json.loads(p).get("from_export") == earlier.get("export_id") for p in said):
+                    continue
+                doc = s.get(Document, doc_id)
+                assert doc is not None
+                out.append({"id": doc_id, "file": doc.filename, **earlier, "reason": doc.reject_reason or "rejected"})
+        return out
 
     def _replaced(self, ids: list[int]) -> dict[int, dict[str, str]]:
         """The earlier export of each of ``ids`` exported before (and reopened since)."""
@@ -684,6 +738,7 @@ class ExportService:
             "left_approved": [
                 {"id": p.document_id, "file": p.filename, "reason": p.reason} for p in report.failed + report.skipped
             ],
+            "withdrawn": report.withdrawn,
         }
         return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 

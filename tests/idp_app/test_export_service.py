@@ -181,6 +181,34 @@ def test_an_exported_document_reopened_and_corrected_is_exported_again_as_replac
         ws.export.export("sup", out_dir=tmp_path, batch="b2", again=True)
 
 
+def test_an_exported_document_reopened_and_rejected_is_withdrawn_by_the_next_export_once(
+    ws: Workspace, inbox: Path, tmp_path: Path
+) -> None:
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1")})
+    first = ws.export.export("sup", out_dir=tmp_path, batch="b1")
+    ws.review.reopen(ids["b"], "sup", "the same invoice was booked twice")
+    ws.queue.claim(ids["b"], "sup")
+    ws.review.reject(ids["b"], "sup", "duplicate of A-1")
+    c = approved(ws, inbox, {"c": _invoice("C-1")})["c"]
+    second = ws.export.export("sup", out_dir=tmp_path, batch="b2")
+    expected = {
+        "id": ids["b"],
+        "file": "b.json",
+        "batch": "b1",
+        "export_id": first_export_id(first),
+        "reason": "duplicate of A-1",
+    }
+    assert second.withdrawn == [expected]
+    manifest = json.loads((second.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["withdrawn"] == [expected] and [d["id"] for d in manifest["documents"]] == [c]
+    approved(ws, inbox, {"d": _invoice("D-1")})
+    assert ws.export.export("sup", out_dir=tmp_path, batch="b3").withdrawn == []  # said once
+    shutil.rmtree(second.directory)  # and said again, the same, when the batch that said it is written again
+    ws.export.export("sup", out_dir=tmp_path, batch="b2", again=True)
+    again = json.loads((second.directory / "manifest.json").read_text(encoding="utf-8"))
+    assert json.dumps(again["withdrawn"]) == json.dumps([expected])
+
+
 def first_export_id(report: Any) -> str:
     return str(json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))["export_id"])
 
