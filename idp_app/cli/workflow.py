@@ -338,7 +338,11 @@ def approve(
         raise InvalidValueError("an override needs a reason (--override REASON, kept in the audit log)")
     with _workspace() as ws:
         ws.review.approve(doc_id, _acting(ws, user), override_reason=override)
-    out.print(f"approved {doc_id}")
+        kept = ws.documents.get(doc_id).override_reason if override else None
+    if override and not kept:  # nothing blocked approval: there was nothing to override
+        out.print(f"approved {doc_id} (no rule blocked it: the override and its reason were not needed, not kept)")
+    else:
+        out.print(f"approved {doc_id}")
 
 
 @handle_errors

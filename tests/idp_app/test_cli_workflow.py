@@ -104,6 +104,10 @@ def test_show_names_the_rules_an_override_let_through(home: Path) -> None:
     assert code == 0 and "over failing rules: confirmed by phone" in out and "(arithmetic)" in out
     shown = json.loads(run("show", str(bad), "--json")[1])
     assert shown["override_reason"] == "confirmed by phone"
+    good = next(i["id"] for i in json.loads(run("queue", "--json")[1])["items"] if i["invoice_number"] == "B-1")
+    assert run("claim", str(good), "--user", "sup")[0] == 0
+    code, out = run("approve", str(good), "--user", "sup", "--override", "checked anyway")
+    assert code == 0 and "no rule blocked it: the override and its reason were not needed" in " ".join(out.split())
     assert [r["code"] for r in shown["overridden_rules"]] == ["arithmetic"]
 
 
