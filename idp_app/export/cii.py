@@ -141,8 +141,11 @@ def _groups(lines: list[CiiLine], tax: Decimal) -> tuple[TaxGroup, ...]:
     return tuple(groups)
 
 
-def _check_header(record: ExportRecord, rounding_limit: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """Net, tax and total, after checking the fields every EN 16931 invoice needs."""
+def _check_header(
+    record: ExportRecord, rounding_limit: Decimal, derived: list[str]
+) -> tuple[Decimal, Decimal, Decimal]:
+    """Net, tax and total, after checking the fields every EN 16931 invoice needs; a net or tax amount worked out
+    from the total is noted in ``derived``."""
     if not record.text("invoice_number"):
         raise NotExportable("the invoice number is empty")
     if record.date("invoice_date") is None:
@@ -159,8 +162,10 @@ def _check_header(record: ExportRecord, rounding_limit: Decimal) -> tuple[Decima
         raise NotExportable("the total amount is empty")
     if net is None and tax is not None:
         net = total - tax
+        derived.append(worked_out("net", net, total, tax))
     if tax is None and net is not None:
         tax = total - net
+        derived.append(worked_out("tax", tax, total, net))
     if net is None or tax is None:
         raise NotExportable("the net and tax amounts are empty: EN 16931 needs the VAT breakdown")
     if abs(net + tax - total) > rounding_limit:
@@ -243,23 +248,34 @@ def vat_breakdown(record: ExportRecord, notes: list[str] | None = None) -> tuple
     :class:`NotExportable` with why when the approved values do not give one. What was assumed (a rate worked out
     from the totals) is added to ``notes``."""
     net, tax, total = record.decimal("net_amount"), record.decimal("tax_amount"), record.decimal("total_amount")
+    assumed: list[str] = []
     if net is None and tax is not None and total is not None:
         net = total - tax
+        assumed.append(worked_out("net", net, total, tax))
     if tax is None and net is not None and total is not None:
         tax = total - net
+        assumed.append(worked_out("tax", tax, total, net))
     if net is None or tax is None:
         raise NotExportable("the net and tax amounts are empty")
     if tax == 0:
+        if notes is not None:
+            notes += assumed
         return (TaxGroup(Decimal(0), net, tax),)
-    assumed: list[str] = []
     if net < 0 and tax < 0:  # a credit note: worked out on its amounts above zero, told with its own
-        groups = tuple(TaxGroup(g.rate, -g.basis, -g.tax) for g in vat_breakdown(_negated(record), assumed))
-        assumed = [n.replace(f"tax {-tax} on net {-net}", f"tax {tax} on net {net}") for n in assumed]
+        flipped: list[str] = []
+        groups = tuple(TaxGroup(g.rate, -g.basis, -g.tax) for g in vat_breakdown(_negated(record), flipped))
+        assumed += [n.replace(f"tax {-tax} on net {-net}", f"tax {tax} on net {net}") for n in flipped]
     else:
         groups = _groups(_lines(record, net, tax, country_of(record), assumed), tax)
     if notes is not None:  # the rate worked out, not what only the XML's lines assume (a quantity of 1, say)
-        notes += [n for n in assumed if n.startswith("VAT rate")]
+        notes += [n for n in assumed if n.startswith(("VAT rate", "no net amount", "no tax amount"))]
     return groups
+
+
+def worked_out(name: str, value: Decimal, total: Decimal, other: Decimal) -> str:
+    """The note for a net or tax amount left empty at approval and worked out from the total."""
+    other_name = "tax" if name == "net" else "net"
+    return f"no {name} amount approved: taken as total {total} - {other_name} {other} = {value}"
 
 
 def _negated(record: ExportRecord) -> ExportRecord:
@@ -279,7 +295,7 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
     """Check ``record`` against what EN 16931 needs and work out its lines and VAT breakdown. A printed total
     that differs from net + tax by at most ``rounding_limit`` is written as a rounding amount (BT-114)."""
     notes: list[str] = []
-    net, tax, total = _check_header(record, rounding_limit)
+    net, tax, total = _check_header(record, rounding_limit, notes)
     rounding = total - (net + tax)
     if rounding:
         notes.append(f"the total {total} is net + tax {net + tax} rounded by {rounding} (EN 16931 BT-114)")

@@ -435,7 +435,19 @@ def test_the_vat_breakdown_splits_by_rate_without_what_only_an_e_invoice_needs()
     refund = record(credit, net_amount="-107.00", tax_amount="-19.49", total_amount="-126.49")
     assert _groups(refund) == [("7", "-7.00", "-0.49"), ("19", "-100.00", "-19.00")]
     assert _groups(record(tax_amount="0.00", total_amount="107.00")) == [("0", "107.00", "0.00")]
-    assert _groups(record(net_amount="", tax_amount="19.49")) == [("7", "7.00", "0.49"), ("19", "100.00", "19.00")]
+    notes = []  # an amount left empty at approval and worked out from the total is said to be so
+    assert _groups(record(net_amount="", tax_amount="19.49"), notes) == [
+        ("7", "7.00", "0.49"),
+        ("19", "100.00", "19.00"),
+    ]
+    assert notes == ["no net amount approved: taken as total 126.49 - tax 19.49 = 107.00"]
+    notes = []
+    assert _groups(record(tax_amount="", total_amount="107.00"), notes) == [("0", "107.00", "0.00")]
+    assert notes == ["no tax amount approved: taken as total 107.00 - net 107.00 = 0.00"]
+    assert (
+        "no tax amount approved: taken as total 126.49 - net 107.00 = 19.49"
+        in cii.prepare(record(tax_amount=""), "DE").notes
+    )  # and the e-invoice says the same
     with pytest.raises(cii.NotExportable, match="net and tax amounts are empty"):
         cii.vat_breakdown(record(net_amount="", tax_amount=""))
     with pytest.raises(cii.NotExportable, match="does not match the line items' rates"):
