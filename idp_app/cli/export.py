@@ -101,6 +101,12 @@ def export_cmd(
                 "(reopened since): reverse what that batch booked for it",
                 highlight=False,
             )
+        for doc_id in report.reopened_since:
+            out.print(
+                f"  document {doc_id} left out: reopened since this batch was exported (its values are no longer the "
+                "ones delivered; the manifest's control totals are those of what is written)",
+                highlight=False,
+            )
         for w in report.withdrawn:
             out.print(
                 f"  document {w['id']} withdrawn: exported in batch {escape(str(w.get('batch', '?')))}, rejected since "
@@ -158,6 +164,7 @@ def _as_dict(report: Any) -> dict[str, Any]:
         "recovered": report.recovered,
         "replaces": {str(k): v for k, v in sorted(report.replaces.items())},
         "withdrawn": report.withdrawn,
+        "reopened_since": report.reopened_since,
     }
 
 

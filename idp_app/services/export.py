@@ -147,6 +147,8 @@ class ExportReport:
     """The documents with rows in ``vat_breakdown.csv``."""
     replaces: dict[int, dict[str, str]] = field(default_factory=dict)
     """Documents exported before, reopened and corrected since: the batch (and export id) this one replaces."""
+    reopened_since: list[int] = field(default_factory=list)
+    """Written again: the documents the batch exported that were reopened since, left out of it."""
     withdrawn: list[dict[str, Any]] = field(default_factory=list)
     """Documents exported before, reopened and rejected since (a duplicate found in the books): the batch whose
     booking of each the accounting system is to reverse, said once, by the next export."""
@@ -348,6 +350,7 @@ class ExportService:
             if entry.replaces is not None:
                 report.replaces[doc_id] = entry.replaces
             records.append(record)
+        report.reopened_since = list(past.reopened)
         report.withdrawn = [  # the audit log keeps keys sorted: in the manifest's order again
             {k: w[k] for k in ("id", "file", "batch", "export_id", "reason") if k in w}
             for w in past.settings.get("withdrawn") or []

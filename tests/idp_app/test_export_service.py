@@ -166,7 +166,7 @@ def test_an_exported_document_reopened_and_corrected_is_exported_again_as_replac
     # the first batch, lost and written again, no longer holds the document: its values are not those delivered
     shutil.rmtree(first.directory)
     again = ws.export.export("sup", out_dir=tmp_path, batch="b1", again=True)
-    assert again.exported == [ids["b"]]
+    assert again.exported == [ids["b"]] and again.reopened_since == [ids["a"]]
     manifest = json.loads((first.directory / "manifest.json").read_text(encoding="utf-8"))
     assert [d["id"] for d in manifest["written_again"]["reopened_since"]] == [ids["a"]]
     # and the second, written again, still says what it replaced
