@@ -112,7 +112,7 @@ def test_a_window_opened_again_gives_back_the_document_its_clerk_still_holds(
         ws.queue.claim(order[-2], "supervisor")
         restarted = ServicesBackend(ws)
         assert restarted.claim_next(restarted.authenticate("clerk", "clerk"), None) == held
-        # another clerk's window starts at the top of the queue, past what others hold
+        # the supervisor's window, opened again, gives them theirs: each clerk their own, not another's
         other = ServicesBackend(ws)
         assert other.claim_next(other.authenticate("supervisor", "supervisor"), None) == order[-2]
         fresh = ServicesBackend(ws)
