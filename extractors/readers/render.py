@@ -138,13 +138,7 @@ def image_frames(path: Path, max_pixels: int) -> Iterator[PageImage]:
     """Every frame of an image file (TIFF pages), each checked against the limit before it is decoded."""
     with open_image(path, max_pixels) as img:
         for frame in ImageSequence.Iterator(img):
-            check_pixels(frame.width, frame.height, max_pixels, path)
-            dpi = image_dpi(frame)
-            try:
-                pixels = _to_gray(frame)
-            except (OSError, SyntaxError, ValueError) as exc:
-                raise CorruptFileError(f"cannot decode the image: {exc}", path=str(path)) from exc
-            yield PageImage(pixels, dpi)
+            yield _page_image(frame, path, max_pixels)
 
 
 def image_frame(path: Path, index: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageImage:
@@ -155,13 +149,18 @@ def image_frame(path: Path, index: int, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             img.seek(index)
         except EOFError:
             raise IndexError(f"{path}: no page {index}") from None
-        check_pixels(img.width, img.height, max_pixels, path)
-        dpi = image_dpi(img)
-        try:
-            pixels = _to_gray(img)
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise CorruptFileError(f"cannot decode the image: {exc}", path=str(path)) from exc
-        return PageImage(pixels, dpi)
+        return _page_image(img, path, max_pixels)
+
+
+def _page_image(frame: Image.Image, path: Path, max_pixels: int) -> PageImage:
+    """The frame an image file is at, checked against the pixel limit before it is decoded."""
+    check_pixels(frame.width, frame.height, max_pixels, path)
+    dpi = image_dpi(frame)
+    try:
+        pixels = _to_gray(frame)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptFileError(f"cannot decode the image: {exc}", path=str(path)) from exc
+    return PageImage(pixels, dpi)
 
 
 def _pypdf_diagnosis(path: Path, detail: str) -> ExtractionError:

@@ -356,20 +356,19 @@ def summary_lines(report: AccuracyReport) -> list[str]:
     return lines
 
 
+def _accuracy_table(title: str, first: str, rows: Sequence[FieldAccuracy]) -> TextTable:
+    return TextTable(
+        title,
+        (first, "checked", "corrected", "accuracy", "mean confidence"),
+        tuple((f.name, str(f.checked), str(f.corrected), _pct(f.accuracy), f"{f.mean_confidence:.2f}") for f in rows),
+    )
+
+
 def tables(report: AccuracyReport) -> list[TextTable]:
     """The report's tables: per field, per confidence band, per vendor, per model, per clerk."""
     out: list[TextTable] = []
     if report.fields:
-        out.append(
-            TextTable(
-                "Per field",
-                ("field", "checked", "corrected", "accuracy", "mean confidence"),
-                tuple(
-                    (f.name, str(f.checked), str(f.corrected), _pct(f.accuracy), f"{f.mean_confidence:.2f}")
-                    for f in report.fields
-                ),
-            )
-        )
+        out.append(_accuracy_table("Per field", "field", report.fields))
         out.append(
             TextTable(
                 "Per confidence band",
@@ -381,16 +380,7 @@ def tables(report: AccuracyReport) -> list[TextTable]:
             )
         )
         if report.line_columns:
-            out.append(
-                TextTable(
-                    "Line items, per column",
-                    ("column", "checked", "corrected", "accuracy", "mean confidence"),
-                    tuple(
-                        (f.name, str(f.checked), str(f.corrected), _pct(f.accuracy), f"{f.mean_confidence:.2f}")
-                        for f in report.line_columns
-                    ),
-                )
-            )
+            out.append(_accuracy_table("Line items, per column", "column", report.line_columns))
         shown = "" if len(report.vendors) <= 10 else f" (10 of {len(report.vendors)})"
         for title, rows, first in (
             (f"Vendors, most corrected first{shown}", report.vendors[:10], "vendor"),
