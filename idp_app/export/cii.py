@@ -246,7 +246,7 @@ def vat_breakdown(record: ExportRecord, notes: list[str] | None = None) -> tuple
     but without what only EN 16931 asks for (the buyer, a due date, the seller's VAT id: then the rates come from
     the lines alone). A credit note's amounts come out below zero; no VAT at all is one group at 0 %. Raises
     :class:`NotExportable` with why when the approved values do not give one. What was assumed (a rate worked out
-    from the totals) is added to ``notes``."""
+    from the totals, a net or tax amount worked out from the total) is added to ``notes``."""
     net, tax, total = record.decimal("net_amount"), record.decimal("tax_amount"), record.decimal("total_amount")
     assumed: list[str] = []
     if net is None and tax is not None and total is not None:
@@ -264,7 +264,11 @@ def vat_breakdown(record: ExportRecord, notes: list[str] | None = None) -> tuple
     if net < 0 and tax < 0:  # a credit note: worked out on its amounts above zero, told with its own
         flipped: list[str] = []
         groups = tuple(TaxGroup(g.rate, -g.basis, -g.tax) for g in vat_breakdown(_negated(record), flipped))
-        assumed += [n.replace(f"tax {-tax} on net {-net}", f"tax {tax} on net {net}") for n in flipped]
+        assumed += [  # its own rate note, in its own signs (an amount worked out is noted above already)
+            n.replace(f"tax {-tax} on net {-net}", f"tax {tax} on net {net}")
+            for n in flipped
+            if n.startswith("VAT rate")
+        ]
     else:
         groups = _groups(_lines(record, net, tax, country_of(record), assumed), tax)
     if notes is not None:  # the rate worked out, not what only the XML's lines assume (a quantity of 1, say)

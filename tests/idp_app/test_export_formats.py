@@ -424,6 +424,11 @@ def test_the_vat_breakdown_splits_by_rate_without_what_only_an_e_invoice_needs()
     credit_one = record(refunded, net_amount="-107.00", tax_amount="-20.33", total_amount="-127.33")
     assert _groups(credit_one, notes) == [("19", "-107.00", "-20.33")]
     assert len(notes) == 1 and "worked out from tax -20.33 on net -107.00" in notes[0]
+    notes = []  # a credit note whose net was left empty: noted once, in its own signs
+    assert _groups(replace(credit_one, fields={**credit_one.fields, "net_amount": ""}), notes) == [
+        ("19", "-107.00", "-20.33")
+    ]
+    assert notes[0] == "no net amount approved: taken as total -127.33 - tax -20.33 = -107.00" and len(notes) == 2
     with pytest.raises(cii.NotExportable, match="no VAT id names a country"):
         cii.vat_breakdown(replace(one_rate, fields={**one_rate.fields, "vendor_vat_id": ""}))
     credit = tuple(
