@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ def bounded_attachments(path: Path, notes: list[str] | None = None) -> dict[str,
 
     out: dict[str, list[bytes]] = {}
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(_from_header(path))
         if reader.is_encrypted and not reader.decrypt(""):
             return out
         root: Any = reader.trailer["/Root"].get_object()
@@ -105,6 +106,18 @@ def bounded_attachments(path: Path, notes: list[str] | None = None) -> dict[str,
     except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         log.warning("%s: cannot look for an embedded e-invoice: %s", path, exc)
     return out
+
+
+def _from_header(path: Path) -> str | io.BytesIO:
+    """The PDF for pypdf: the file, or where bytes come before its "%PDF-" header (a mail gateway's or a scanner's
+    line, which PDFium passes over), its bytes from the header on, since the file's offsets count from there and
+    pypdf would count them from the file's first byte."""
+    with Path(path).open("rb") as fh:
+        start = fh.read(1024).find(b"%PDF-")
+        if start <= 0:
+            return str(path)
+        fh.seek(start)
+        return io.BytesIO(fh.read())
 
 
 def _name_tree(node: Any, depth: int = 0) -> list[tuple[str, Any]]:

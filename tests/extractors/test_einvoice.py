@@ -456,6 +456,22 @@ def test_zugferd_corpus_agrees_with_truth(shared_data: Path) -> None:
     assert agree == total
 
 
+def test_a_line_before_the_pdf_header_hides_no_attached_e_invoice(shared_data: Path, tmp_path: Path) -> None:
+    """A gateway's line before "%PDF-" shifts every offset in the file; PDFium counts them from the header, and
+    the attachment must be read the same way (hybrid files, whose catalogue sits in an object stream, were lost)."""
+    root = shared_data / "zugferd" / "docs"
+    if not root.is_dir():
+        pytest.skip("zugferd corpus not present")
+    lost = []
+    for path in sorted(root.glob("*.pdf")):
+        shifted = tmp_path / path.name
+        shifted.write_bytes(b"Received: from scanner.example.com by mail.example.com\r\n" + path.read_bytes())
+        if find_einvoice_xml(shifted) != find_einvoice_xml(path):
+            lost.append(path.name)
+        shifted.unlink()
+    assert lost == []
+
+
 def test_bare_xml_with_a_long_leading_comment(tmp_path: Path) -> None:
     licence = "<!--" + "Nutzungsrechte und Lizenz. " * 400 + "-->\n"
     xml = CII.replace("<rsm:CrossIndustryInvoice", licence + "<rsm:CrossIndustryInvoice", 1).encode()
