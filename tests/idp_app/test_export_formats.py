@@ -81,6 +81,46 @@ def test_the_same_invoice_as_ubl_is_valid_and_reads_back_the_same() -> None:
     assert tampered != xml and not check_ubl(tampered).valid
 
 
+REFUNDED = tuple(
+    ExportLine(ln.number, {**ln.cells, "amount": "-" + ln.cells["amount"], "unit_price": "-" + ln.cells["unit_price"]})
+    for ln in LINES
+)
+
+
+@pytest.mark.parametrize("syntax", ["cii", "ubl"])
+def test_a_credit_note_is_written_as_one_with_its_amounts_above_zero(syntax: str) -> None:
+    """Amounts printed below zero make a credit note (EN 16931 type 381; in UBL its own document), stated above
+    zero; valid by the schema and the schematron, and read back as a credit note of the same amounts."""
+    inv = cii.prepare(record(REFUNDED, net_amount="-107.00", tax_amount="-19.49", total_amount="-126.49"), "DE")
+    assert (inv.type_code, inv.net, inv.tax, inv.total) == ("381", Decimal("107"), Decimal("19.49"), Decimal("126.49"))
+    assert [ln.amount for ln in inv.lines] == [Decimal("100.00"), Decimal("7.00")]
+    assert any("credit note" in n for n in inv.notes)
+    xml = cii.to_xml(inv) if syntax == "cii" else ubl.to_xml(inv)
+    verdict = check_cii(xml) if syntax == "cii" else check_ubl(xml)
+    assert verdict.valid, verdict.errors
+    back = parse_einvoice(xml)
+    values = {name: fv.value for name, fv in back.fields.items()}
+    assert back.document_kind == "credit_note"
+    assert Decimal(values["total_amount"]) == Decimal("126.49") and Decimal(values["tax_amount"]) == Decimal("19.49")
+    assert values["due_date"] == FIELDS["due_date"] and values["vendor_iban"] == FIELDS["vendor_iban"]
+    invoice = cii.to_xml(cii.prepare(record(), "DE")) if syntax == "cii" else ubl.to_xml(cii.prepare(record(), "DE"))
+    assert parse_einvoice(invoice).document_kind == "invoice"
+
+
+def test_a_credit_notes_notes_keep_its_own_signs() -> None:
+    """What was worked out is told as the clerk approved it (below zero), as its VAT breakdown tells it."""
+    bare = tuple(ExportLine(ln.number, {"amount": ln.cells["amount"]}) for ln in REFUNDED)
+    credit = record(bare, net_amount="", tax_amount="-20.33", total_amount="-127.33")
+    inv = cii.prepare(credit, "DE")
+    assert "no net amount approved: taken as total -127.33 - tax -20.33 = -107.00" in inv.notes
+    assert any(n.startswith("VAT rate 19 % worked out from tax -20.33 on net -107.00") for n in inv.notes)
+    breakdown_notes: list[str] = []
+    cii.vat_breakdown(credit, breakdown_notes)
+    assert set(breakdown_notes) <= set(inv.notes)
+    for syntax, xml in (("cii", cii.to_xml(inv)), ("ubl", ubl.to_xml(inv))):
+        assert check_cii(xml).valid if syntax == "cii" else check_ubl(xml).valid
+
+
 TERMS = "Zahlbar innerhalb 30 Tagen netto, 3 % Skonto innerhalb 10 Tagen"
 
 
@@ -173,7 +213,7 @@ def test_a_cent_of_rounding_is_carried_by_one_vat_group() -> None:
         ({"customer_name": ""}, LINES, "customer name"),
         ({"total_amount": "130.00"}, LINES, "is not the total"),
         ({"invoice_number": ""}, LINES, "invoice number"),
-        ({"total_amount": "-126.49", "net_amount": "-107.00", "tax_amount": "-19.49"}, LINES, "credit note"),
+        ({"total_amount": "-126.49", "net_amount": "7.00", "tax_amount": "-133.49"}, LINES, "not both below zero"),
         ({"tax_amount": "13.00", "total_amount": "120.00"}, (), "not one of DE's VAT rates"),
         # 19 % on 100 and 7 % on 100 add up to 13 % of 200: no rate Germany has, so no made-up single rate
         ({"net_amount": "200.00", "tax_amount": "26.00", "total_amount": "226.00"}, (), "not one of DE's VAT rates"),
