@@ -289,11 +289,17 @@ def worked_out(name: str, value: Decimal, total: Decimal, other: Decimal) -> str
 
 
 def _negated(record: ExportRecord) -> ExportRecord:
+    """A credit note's amounts above zero. Its lines are turned too where they were printed below zero (their sum
+    is); many credit notes print their lines as the invoice did and only the totals below zero."""
+
     def flip(text: str) -> str:
         value = decimal_or_none(text)
         return str(-value) if value is not None else text
 
     fields = {**record.fields, **{n: flip(record.text(n)) for n in ("net_amount", "tax_amount", "total_amount")}}
+    amounts = [a for ln in record.lines if (a := ln.decimal("amount")) is not None]
+    if sum(amounts, Decimal(0)) >= 0:
+        return dataclasses.replace(record, fields=fields)
     lines = tuple(
         ExportLine(ln.number, {**ln.cells, **{c: flip(ln.text(c)) for c in ("amount", "unit_price")}})
         for ln in record.lines

@@ -105,6 +105,13 @@ def test_a_credit_note_is_written_as_one_with_its_amounts_above_zero(syntax: str
     assert values["due_date"] == FIELDS["due_date"] and values["vendor_iban"] == FIELDS["vendor_iban"]
     invoice = cii.to_xml(cii.prepare(record(), "DE")) if syntax == "cii" else ubl.to_xml(cii.prepare(record(), "DE"))
     assert parse_einvoice(invoice).document_kind == "invoice"
+    # lines printed as the invoice printed them, the totals below zero: the same credit note
+    as_printed = cii.prepare(record(net_amount="-107.00", tax_amount="-19.49", total_amount="-126.49"), "DE")
+    assert as_printed.lines == inv.lines and as_printed.groups == inv.groups
+    assert cii.vat_breakdown(as_printed.record) == inv.groups
+    assert cii.vat_breakdown(record(net_amount="-107.00", tax_amount="-19.49", total_amount="-126.49")) == tuple(
+        cii.TaxGroup(g.rate, -g.basis, -g.tax) for g in inv.groups
+    )
 
 
 def test_a_credit_notes_notes_keep_its_own_signs() -> None:
