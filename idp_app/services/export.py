@@ -268,7 +268,10 @@ class ExportService:
             raise InputError(f"unknown export format {bad[0]!r}: one of {', '.join(FORMATS)}")
         with self._db.read() as s:
             actor = acting_user(s, user, Permission.EXPORT)
-        root = (out_dir or settings.directory or self._config.home / "exports").expanduser()
+        configured = settings.directory.expanduser() if settings.directory is not None else None
+        if configured is not None and not configured.is_absolute():  # as the desk's routing.toml, which names it
+            configured = self._config.home / configured
+        root = (out_dir or configured or self._config.home / "exports").expanduser()
         named = batch is not None
         batch = utcnow().strftime("%Y%m%d-%H%M%S") if batch is None else batch
         if not _BATCH_NAME.fullmatch(batch):

@@ -10,6 +10,7 @@ the database routes by the same thresholds and rules: a desk reads it again when
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import time
@@ -27,7 +28,13 @@ from idp_app.db.models import utcnow
 from idp_app.errors import ConfigError, InvalidValueError, NotFoundError
 from idp_app.learning.models import StoredFile
 from idp_app.services import audit
-from idp_app.services.routing import DEFAULT_POLICY_PATH, WHOLE_VALUES, RoutingPolicy, policy_data
+from idp_app.services.routing import (
+    DEFAULT_POLICY_PATH,
+    WHOLE_VALUES,
+    RoutingPolicy,
+    policy_data,
+    read_policy_file,
+)
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import LINE_ITEM_TYPES, RESOURCES, schema_types
 
@@ -133,14 +140,7 @@ class PolicyStore:
         the default policy has (and per-field thresholds) are taken, and the policy they make must hold."""
         path = tuple(part.strip() for part in key.split("."))
         defaults = _defaults()
-        known: Any = defaults
-        for part in path:
-            known = known.get(part) if isinstance(known, dict) else None
-        per_field = len(path) == 3 and path[:2] == ("thresholds", "fields")
-        if per_field:
-            _check_field(path[2])
-        elif known is None or isinstance(known, dict):
-            raise NotFoundError(f"no policy key {key!r}: the keys are {_keys(defaults)}")
+        _known(path, defaults)
         if path in DESK_ONLY:
             raise InvalidValueError(f"{'.'.join(path)} is each desk's own: {DESK_ONLY[path]}")
         try:
@@ -149,20 +149,7 @@ class PolicyStore:
             raise InvalidValueError(
                 f'{text!r} is not a TOML value: quote text and amounts ("10000.00"), write true or false, 0.9'
             ) from None
-        if per_field or path == ("thresholds", "default"):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-                raise InvalidValueError(f"a threshold is a confidence between 0 and 1, not {text}")
-            value = float(value)
-        elif isinstance(known, bool):
-            if not isinstance(value, bool):
-                raise InvalidValueError(f"{key} is true or false, not {text}")
-        elif not _same_kind(known, value, path[-1] in WHOLE_VALUES):
-            example = _toml(known).as_string()
-            raise InvalidValueError(f"{key} is {_kind_of(known)}, as the defaults write it ({example}), not {text}")
-        elif path[0] == "fields":  # the field a rule reads: one a schema has, or a line item's column
-            if not isinstance(value, str):
-                raise InvalidValueError(f'{key} names a field ("total_amount"), not {text}')
-            _check_field(value)
+        value = _checked(path, value, defaults, text)
         return self._set(path, value, user, "policy_changed", {"key": ".".join(path)})
 
     def unset_value(self, key: str, user: User | str) -> RoutingPolicy:
@@ -208,6 +195,74 @@ class PolicyStore:
         self._policy, self._team, self._checked = policy, team, time.monotonic()
         self._team_sha = None  # read again on the next refresh, by its checksum
         return policy
+
+
+def _known(path: tuple[str, ...], defaults: dict[str, Any]) -> Any:
+    """The default value of the policy key ``path`` (None for a field's own threshold, which has none); raises
+    :class:`NotFoundError` for a key the defaults do not have, naming the one meant where it is a slip."""
+    if len(path) == 3 and path[:2] == ("thresholds", "fields"):
+        _check_field(path[2])
+        return None
+    known = _lookup(defaults, path)
+    key = ".".join(path)
+    if known is None:
+        near = difflib.get_close_matches(key, [k for k, _ in _flat(defaults)], n=1, cutoff=0.8)
+        meant = f" (did you mean {near[0]}?)" if near else ""
+        raise NotFoundError(f"no policy key {key!r}{meant}: the keys are {_keys(defaults)}")
+    if isinstance(known, dict):
+        raise NotFoundError(f"{key} is a table ([{key}]), not a key: the keys are {_keys(defaults)}")
+    return known
+
+
+OFF_WHEN_EMPTY = frozenset(
+    {("rules", "date_ahead_days"), ("rules", "date_age_days"), ("learning", "retrain_every_days")}
+)
+"""Keys of a number that "" switches off, as the defaults' comments say."""
+
+
+def _checked(path: tuple[str, ...], value: Any, defaults: dict[str, Any], text: str | None = None) -> Any:
+    """``value`` for the policy key ``path`` if it is of the kind the defaults give (a threshold as a float);
+    raises :class:`InvalidValueError` saying what the key takes. ``text``: the value as the user wrote it."""
+    key = ".".join(path)
+    known = _known(path, defaults)
+    shown = text if text is not None else _toml(value).as_string()
+    if known is None or path == ("thresholds", "default"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+            raise InvalidValueError(f"a threshold is a confidence between 0 and 1, not {shown}")
+        return float(value)
+    if isinstance(known, bool):
+        if not isinstance(value, bool):
+            raise InvalidValueError(f"{key} is true or false, not {shown}")
+    elif value == "" and path in OFF_WHEN_EMPTY:
+        return value
+    elif not _same_kind(known, value, path[-1] in WHOLE_VALUES):
+        example = _toml(known).as_string()
+        raise InvalidValueError(f"{key} is {_kind_of(known)}, as the defaults write it ({example}), not {shown}")
+    elif path[0] == "fields":  # the field a rule reads: one a schema has, or a line item's column
+        if not isinstance(value, str):
+            raise InvalidValueError(f'{key} names a field ("total_amount"), not {shown}')
+        _check_field(value)
+    return value
+
+
+def check_desk_file(path: Path) -> None:
+    """Refuse a desk's policy file as ``idp policy set`` refuses a value: a key the defaults do not have (a slip
+    such as ``unknown_vendr``, which would leave the rule as it was), a value of another kind than the defaults'
+    (``"false"`` for false), a field no schema has, or settings that do not hold (a share of 1, -10 documents).
+    Raises :class:`ConfigError` naming the file and the key."""
+    layer = read_policy_file(path)
+    defaults = _defaults()
+    for key, value in _flat(layer):
+        try:
+            _checked(tuple(key.split(".")), value, defaults)
+        except (NotFoundError, InvalidValueError) as exc:
+            raise ConfigError(f"routing policy {path}: {exc}") from None
+    merged = policy_data(path)
+    try:
+        RoutingPolicy.from_dict(merged)
+        _check_other_tables(merged)
+    except ConfigError as exc:
+        raise ConfigError(f"routing policy {path}: {exc}") from None
 
 
 def _ensure_row(s: Any) -> None:
@@ -350,12 +405,7 @@ def _has(layer: dict[str, Any], key: str) -> bool:
 
 
 def _read_desk(path: Path | None) -> dict[str, Any]:
-    if path is None or not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
+    return read_policy_file(path) if path is not None and path.is_file() else {}
 
 
 def _defaults() -> dict[str, Any]:

@@ -225,9 +225,23 @@ def policy_data(path: Path | None = None, team: Mapping[str, Any] | None = None)
 
 
 def _read(path: Path) -> dict[str, Any]:
+    return read_policy_file(path)
+
+
+def read_policy_file(path: Path) -> dict[str, Any]:
+    """The tables of a policy file; a byte-order mark before its first line (an editor's on Windows) is passed
+    over. Raises :class:`ConfigError` naming the file when it cannot be read, is not UTF-8 or not TOML."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"cannot read routing policy {path}: byte {exc.start + 1} is not UTF-8 text (save the file as UTF-8)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read routing policy {path}: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read routing policy {path}: {exc}") from None
 
 

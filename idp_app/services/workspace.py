@@ -12,7 +12,7 @@ from idp_app.services import audit as audit_log
 from idp_app.services.documents import DocumentService, ReadFn
 from idp_app.services.export import ExportService
 from idp_app.services.ingest import ExtractFn, IngestService
-from idp_app.services.policy import PolicyStore
+from idp_app.services.policy import PolicyStore, check_desk_file
 from idp_app.services.queue import DEFAULT_LEASE_SECONDS, QueueService
 from idp_app.services.reports import ReportService
 from idp_app.services.review import ReviewService
@@ -95,6 +95,8 @@ class Workspace:
         config.ensure_dirs()
         if policy_path is None and (config.home / "routing.toml").is_file():
             policy_path = config.home / "routing.toml"
+        if policy_path is not None:
+            check_desk_file(policy_path)
         policy = RoutingPolicy.load(policy_path)
         engine = make_engine(config.database_url)
         db = Database(engine)

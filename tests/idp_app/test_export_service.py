@@ -59,6 +59,21 @@ def approved(ws: Workspace, inbox: Path, docs: dict[str, dict[str, Any]]) -> dic
     return ids
 
 
+def test_a_relative_export_folder_of_the_desk_file_is_in_the_data_directory(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not wherever the shell that runs the export happens to be."""
+    ids = approved(ws, inbox, {"a": _invoice("A-1")})
+    policy = ws.config.home / "routing.toml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("[export]\n", '[export]\ndirectory = "to-books"\n'))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    report = ws.export.export("sup", batch="b1")
+    assert report.exported == [ids["a"]] and report.directory == ws.config.home / "to-books" / "b1"
+    assert not (elsewhere / "to-books").exists()
+
+
 def status(ws: Workspace, doc_id: int) -> DocumentStatus:
     return ws.documents.get(doc_id).status
 

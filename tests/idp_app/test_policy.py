@@ -135,6 +135,60 @@ def test_a_desk_policy_file_that_does_not_parse_is_refused_and_left_as_it_is(ws:
     assert ws.policies.team_text() == ""
 
 
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("[rules]\nunknown_vendr = false\n", "no policy key 'rules.unknown_vendr' .did you mean rules.unknown_vendor"),
+        ("[rulez]\narithmetic = false\n", "did you mean rules.arithmetic"),
+        ('[rules]\nunknown_vendor = "false"\n', 'rules.unknown_vendor is true or false, not "false"'),
+        ('[fields]\ntotal_amount = "grand_total"\n', "no field 'grand_total' in any schema"),
+        ("[thresholds.fields]\ntotl_amount = 0.9\n", "no field 'totl_amount'"),
+        ('[thresholds]\ndefault = "high"\n', 'a threshold is a confidence between 0 and 1, not "high"'),
+        ("rules = 5\n", r"rules is a table \(\[rules\]\), not a key"),
+        ("[learning]\nretrain_after_documents = -10\n", "retrain_after_documents is a whole number of at least 1"),
+        ("[learning]\nholdout_share = 1.0\n", "holdout_share is a share between 0 and 1"),
+        ('[export]\nformats = ["pdf"]\n', "formats must be some of"),
+        ('[export]\nbuyer_country = "XX"\n', "'XX' is not a two-letter ISO country code"),
+    ],
+)
+def test_a_desk_policy_file_with_a_slip_stops_the_desk_naming_the_file_and_key(
+    config: AppConfig, text: str, refusal: str
+) -> None:
+    """As `idp policy set` refuses such a value: a misspelt key left the rule on, "false" read as true, a rule's
+    field no schema has left the rule without its field (a 9,450 invoice approved past a 100 limit)."""
+    from idp_app.errors import ConfigError
+
+    config.ensure_dirs()
+    path = config.home / "routing.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"routing policy {path}: .*{refusal}"):
+        Workspace.open(config, extract=json_extract, upgrade=True).close()
+
+
+def test_a_desk_policy_file_may_switch_off_what_the_defaults_say_empty_switches_off(config: AppConfig) -> None:
+    config.ensure_dirs()
+    (config.home / "routing.toml").write_text(
+        '\ufeff[rules]\ndate_age_days = ""\nmax_total = { EUR = "5000.00" }\n[learning]\nretrain_every_days = ""\n'
+        "[thresholds.fields]\ntotal_amount = 0.97\n",
+        encoding="utf-8",
+    )  # a byte-order mark before it, as an editor on Windows writes one
+    ws = Workspace.open(config, extract=json_extract, upgrade=True)
+    try:
+        assert ws.policy.date_age_days is None and ws.policy.threshold("total_amount") == 0.97
+        assert LearningSettings.for_workspace(ws).retrain_every_days is None
+    finally:
+        ws.close()
+
+
+def test_a_desk_policy_file_not_saved_as_utf8_is_named(config: AppConfig) -> None:
+    from idp_app.errors import ConfigError
+
+    config.ensure_dirs()
+    (config.home / "routing.toml").write_bytes("# Règle\n[rules]\narithmetic = true\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"routing.toml: byte 4 is not UTF-8 text \(save the file as UTF-8\)"):
+        Workspace.open(config, extract=json_extract, upgrade=True).close()
+
+
 def test_a_team_threshold_goes_beside_thresholds_a_desk_wrote_as_an_inline_table(ws: Workspace) -> None:
     path = ws.config.home / "routing.toml"
     path.write_text("thresholds = { default = 0.8 }\n", encoding="utf-8")
