@@ -22,6 +22,14 @@ from idp_app.errors import ConfigError
 APP_NAME = "idp-desk"
 
 
+def sqlite_url(path: Path) -> str:
+    """The URL of an SQLite file, its path quoted: a "?" or "%" in a folder's name is part of the name, not the
+    URL's query or an escape."""
+    from sqlalchemy.engine import URL
+
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
 @dataclass(frozen=True, slots=True)
 class AppConfig:
     home: Path
@@ -35,7 +43,7 @@ class AppConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppConfig:
         env = os.environ if env is None else env
         home = Path(env.get("IDP_HOME") or platformdirs.user_data_dir(APP_NAME)).expanduser()
-        url = env.get("IDP_DATABASE_URL") or f"sqlite:///{home / 'idp.sqlite3'}"
+        url = env.get("IDP_DATABASE_URL") or sqlite_url(home / "idp.sqlite3")
         files = Path(env.get("IDP_FILES_DIR") or home / "files").expanduser()
         return cls(
             home=home,

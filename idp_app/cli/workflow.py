@@ -60,22 +60,41 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DatabaseError, OperationalError
 
         try:
             return fn(*args, **kwargs)
         except (AppError, ExtractionError) as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
-        except OperationalError as exc:
+        except DatabaseError as exc:
+            if not isinstance(exc, OperationalError) and type(exc) is not DatabaseError:
+                raise  # a constraint or a statement refused: a fault of this program, not of the database
             first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-            err.print(f"[red]error:[/red] database unavailable: {escape(first)}", highlight=False)
+            err.print(
+                f"[red]error:[/red] database unavailable: {escape(first)}{_why_unavailable(first)}", highlight=False
+            )
             raise typer.Exit(DatabaseUnavailableError.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted: run the same command again to finish (nothing is lost)")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _why_unavailable(message: str) -> str:
+    """What an SQLite desk's database error most likely means, for the one who must mend it."""
+    try:
+        cfg = AppConfig.from_env()
+    except AppError:
+        return ""
+    if not cfg.database_url.startswith("sqlite"):
+        return ""
+    if "malformed" in message or "not a database" in message:
+        return f" (the database file in {cfg.home} is damaged: restore it from a backup)"
+    if ("unable to open" in message or "readonly" in message) and not os.access(cfg.home, os.W_OK):
+        return f" ({cfg.home} is read-only: the database needs to write beside its file, even to read)"
+    return ""
 
 
 def app_config() -> AppConfig:

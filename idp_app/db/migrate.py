@@ -45,6 +45,19 @@ def head_revision() -> str:
     return head
 
 
+def known_revision(revision: str) -> bool:
+    """Whether this version's migrations have ``revision`` (a database a newer version upgraded has one they do
+    not)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database), read without loading Alembic."""
     with engine.connect() as conn:

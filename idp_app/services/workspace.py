@@ -100,7 +100,14 @@ class Workspace:
         policy = RoutingPolicy.load(policy_path)
         engine = make_engine(config.database_url)
         db = Database(engine)
-        if migrate.current_revision(engine) != migrate.head_revision():
+        current = migrate.current_revision(engine)
+        if current is not None and not migrate.known_revision(current):
+            engine.dispose()
+            raise SchemaOutdatedError(
+                f"the database's schema is at revision {current}, which a newer version of IDP Desk wrote: "
+                "use that version at this desk (this one would not know its tables)"
+            )
+        if current != migrate.head_revision():
             if upgrade if upgrade is not None else db.is_sqlite:
                 migrate.upgrade(engine)
             else:

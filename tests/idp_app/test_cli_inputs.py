@@ -95,6 +95,38 @@ def test_a_database_driver_that_is_not_installed_is_one_error_line(
     assert "psycopg2" in line and "s3cret" not in line
 
 
+def test_a_damaged_database_file_is_one_error_line_saying_so(home: Path) -> None:
+    database = home / "idp.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        (home / f"idp.sqlite3{suffix}").unlink(missing_ok=True)
+    database.write_text("not a database\n", encoding="utf-8")
+    line = assert_one_error_line(invoke("queue"), 34)
+    assert "file is not a database" in line and f"the database file in {home} is damaged" in line
+
+
+def test_a_database_a_newer_version_upgraded_is_refused_by_name(home: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(home / "idp.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
+    line = assert_one_error_line(invoke("queue"), 30)
+    assert "revision 0099_future, which a newer version of IDP Desk wrote" in line
+    with sqlite3.connect(home / "idp.sqlite3") as conn:  # not "upgraded" past what it cannot know
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0099_future",)
+
+
+@pytest.mark.parametrize("name", ["q?mode=ro", "pct%41b"])
+def test_a_data_directory_whose_name_looks_like_a_url_holds_its_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A "?" or "%" in a folder's name is part of it (the database went to another folder, or none)."""
+    monkeypatch.setenv("IDP_HOME", str(tmp_path / name))
+    monkeypatch.delenv("IDP_DATABASE_URL", raising=False)
+    assert invoke("queue").exit_code == 0
+    assert (tmp_path / name / "idp.sqlite3").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
 # -- 2. one line, whatever its length; failures on stderr ---------------------------------------------------
 
 
