@@ -59,10 +59,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("undo", "Undo", ("Ctrl+Z",), "Undo the last correction"),
     ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the correction undone"),
-    ActionSpec("zoom_in", "Zoom in", ("+", "=", "Ctrl++"), "Zoom in on the page"),
-    ActionSpec("zoom_out", "Zoom out", ("-", "Ctrl+-"), "Zoom out"),
-    ActionSpec("zoom_reset", "Actual size", ("0",), "Show the page at 100 %"),
-    ActionSpec("fit_width", "Fit width", ("F",), "Fit the page's width into the view"),
+    # the keys alone where the page (or the queue) has the keyboard: in a field they are typed, so each has a
+    # Ctrl key for anywhere, as a PDF reader has (Ctrl+2: fit width)
+    ActionSpec("zoom_in", "Zoom in", ("+", "=", "Ctrl++", "Ctrl+="), "Zoom in on the page (in a field: Ctrl++)"),
+    ActionSpec("zoom_out", "Zoom out", ("-", "Ctrl+-"), "Zoom out (in a field: Ctrl+-)"),
+    ActionSpec("zoom_reset", "Actual size", ("0", "Ctrl+0"), "Show the page at 100 % (in a field: Ctrl+0)"),
+    ActionSpec("fit_width", "Fit width", ("F", "Ctrl+2"), "Fit the page's width into the view (in a field: Ctrl+2)"),
     ActionSpec("next_page", "Next page", ("PgDown",), "Show the next page"),
     ActionSpec("previous_page", "Previous page", ("PgUp",), "Show the previous page"),
     ActionSpec("focus_queue", "Go to the queue", ("Ctrl+L",), "Put the keyboard in the review queue"),

@@ -275,6 +275,30 @@ def test_zoom_keys_and_layout_are_remembered(qtbot: QtBot, backend: FakeBackend)
     assert again.page_view.zoom == 1.0
 
 
+def test_zoom_from_a_field_takes_ctrl_and_types_nothing(qtbot: QtBot, backend: FakeBackend) -> None:
+    """A document opens with the keyboard in its first field: "F" there is typed (the field's value), so each zoom
+    key has a Ctrl key that works anywhere; on the page the keys alone zoom."""
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    focused = QApplication.focusWidget()
+    editor = focused if isinstance(focused, QLineEdit) else focused.lineEdit()
+    assert isinstance(editor, QLineEdit)
+    typed = editor.text()
+    qtbot.keyClick(editor, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    zoomed = window.page_view.zoom
+    qtbot.keyClick(editor, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert window.page_view.zoom == 1.0 != zoomed
+    qtbot.keyClick(editor, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    fitted = window.page_view.zoom
+    assert fitted != 1.0 and fitted * 595 <= window.page_view.viewport().width()
+    assert editor.text() == typed and backend.applied == []
+    window.page_view.setFocus()
+    qtbot.keyClick(window.page_view, Qt.Key.Key_0)
+    assert window.page_view.zoom == 1.0
+    qtbot.keyClick(window.page_view, Qt.Key.Key_F)
+    assert window.page_view.zoom == pytest.approx(fitted)
+
+
 def test_f1_lists_every_shortcut_from_the_action_table(qtbot: QtBot, backend: FakeBackend) -> None:
     window, prompts = _window(qtbot, backend)
     window.action("help").trigger()
