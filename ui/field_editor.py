@@ -19,7 +19,7 @@ from shiboken6 import Shiboken
 
 from extractors.geometry import BBox
 from idp_app.domain import ReviewState
-from idp_app.services.values import PARTY_SEPARATOR
+from idp_app.services.values import PARTY_SEPARATOR, typed_currency
 from ui.model import FieldKind, FieldView
 from ui.palette import state_label
 
@@ -238,8 +238,9 @@ class FieldEditor(QFrame):
             self.show_error(str(exc))
             return False
         self.clear_error()
-        if value and value in (self._view.text, self._view.value.value):
-            # the value already there, typed in another form ("10.866,33" over 10866.33): the clerk confirms it
+        if value and value in (self._view.text, self._view.value.value) and not typed_currency(typed):
+            # the value already there, typed in another form ("10.866,33" over 10866.33): the clerk confirms it;
+            # typed with a currency ("$1,300.00" over 1300.00 euros), it goes to the core, which checks that
             self.combo.setEditText(self._view.text)
             self.line.setModified(False)
             self.confirmed.emit(self.name)

@@ -56,7 +56,7 @@ ambiguous."""
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 
 
-_MONEY_CODE = re.compile(r"^\s*-?\s*([A-Z]{3}|[€$£¥]|kr)\b|(?:\d|\s)([A-Z]{3}|[€$£¥]|kr)\.?\s*-?\s*$")
+_MONEY_CODE = re.compile(r"^\s*-?\s*([A-Z]{3}|[€$£¥]|kr)(?![A-Za-z])|(?:\d|\s)([A-Z]{3}|[€$£¥]|kr)\.?\s*-?\s*$")
 _SIGNS = {
     "€": frozenset({"EUR"}),
     "£": frozenset({"GBP"}),

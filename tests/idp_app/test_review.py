@@ -420,6 +420,9 @@ def test_an_amount_typed_in_another_currency_than_the_documents_is_refused(ws: W
     assert ws.review.correct(doc_id, "total_amount", "$119.00", "clerk").value == "119.00"  # a dollar: it may be
     with pytest.raises(InvalidValueError, match="is in EUR"):
         ws.review.correct(doc_id, "total_amount", "119,00 €", "clerk")
+    for typed in ("£ 999,00", "GBP999.00", "€ 5", "- € 5,00"):  # a space after the sign, a code glued on
+        with pytest.raises(InvalidValueError, match="but the document's currency is CAD"):
+            ws.review.correct(doc_id, "total_amount", typed, "clerk")
 
 
 def test_an_amount_finer_than_the_currencys_smallest_unit_is_refused(ws: Workspace, inbox: Path) -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from extractors.geometry import BBox
+from idp_app.db.models import CorrectionRow
 from idp_app.domain import DocumentStatus
 from idp_app.samples.truth import SampleTruth
 from idp_app.services import Workspace
@@ -142,3 +144,13 @@ def test_an_amount_typed_in_another_currency_is_refused_by_the_core(
         _settle(qtbot, window)
         assert _stored(ws, doc_id, "total_amount") == before  # not stored as 1300.00 euros
         assert any("but the document's currency is EUR" in m for m in messages)
+        messages.clear()
+        editor.set_text(f"$ {before}")  # the very amount, in dollars: no confirmation of euros
+        assert editor.commit()
+        _settle(qtbot, window)
+        assert any("but the document's currency is EUR" in m for m in messages)
+        with ws.db.read() as s:  # neither a correction nor a confirmation of the euros
+            kept = select(CorrectionRow.kind).where(
+                CorrectionRow.document_id == doc_id, CorrectionRow.field_name == "total_amount"
+            )
+            assert s.scalars(kept).all() == []
