@@ -139,7 +139,10 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
     user: UserOpt = None,
     workers: Annotated[int, typer.Option(min=0, help="Extraction processes (0: in this process).")] = 2,
-    watch: Annotated[bool, typer.Option("--watch", help="Keep polling the folders for new files.")] = False,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Keep polling the folders for new files (each taken once two polls find it alike)."),
+    ] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls with --watch.")] = 5.0,
 ) -> None:
     """Import documents (once each, by content hash), extract their fields and route them."""

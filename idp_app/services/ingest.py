@@ -760,20 +760,24 @@ class IngestService:
     ) -> None:
         """Poll hot folders: ingest files that appear (or change), until ``should_stop()``.
 
-        A file is taken once its size and time have not changed for a second (it is no longer being written).
+        A file is taken once its size and time are those the poll before found, and over a second old: a scanner
+        or a copy that pauses while writing (half a PDF, then the rest) is not read half written.
         """
         seen: dict[Path, tuple[float, int]] = {}
+        polled: dict[Path, tuple[float, int]] = {}
         while not should_stop():
             fresh = []
+            found: dict[Path, tuple[float, int]] = {}
             for path in collect(folders):
                 try:
                     st = path.stat()
                 except OSError:
                     continue
-                sig = (st.st_mtime, st.st_size)
-                if seen.get(path) != sig and time.time() - st.st_mtime > 1.0:
+                sig = found[path] = (st.st_mtime, st.st_size)
+                if seen.get(path) != sig and polled.get(path) == sig and time.time() - st.st_mtime > 1.0:
                     fresh.append(path)
                     seen[path] = sig
+            polled = found
             fresh = [p for p in fresh if p.is_file()]  # gone since the poll (moved away, say): nothing to import
             if fresh or self.pending():
                 try:

@@ -348,6 +348,29 @@ def test_watch_ingests_files_that_appear_in_the_hot_folder(ws: Workspace, inbox:
     assert {i.filename for i in ws.queue.list()} == {"old.json", "being-written.json"}
 
 
+def test_watch_waits_for_a_file_written_in_two_goes(ws: Workspace, inbox: Path) -> None:
+    """Half a document, a pause of over a second, then the rest: read once, whole."""
+    whole = json.dumps(invoice("H-1")).encode("utf-8")
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / "halves.json"
+    path.write_bytes(whole[: len(whole) // 2])
+    os.utime(path, (time.time() - 10, time.time() - 10))
+    reports: list[IngestReport] = []
+    polls = iter(range(20))
+
+    def stop() -> bool:
+        n = next(polls, None)
+        if n == 1:  # the rest, after the first poll saw the first half
+            path.write_bytes(whole)
+            os.utime(path, (time.time() - 5, time.time() - 5))
+        return n is None or sum(r.imported + r.failed for r in reports) >= 1
+
+    ws.ingest.watch([inbox], interval=0.01, workers=0, on_batch=reports.append, should_stop=stop)
+    assert [(r.imported, r.failed) for r in reports] == [(1, 0)]
+    [item] = ws.queue.list()
+    assert ws.documents.get(item.id).fields["invoice_number"].value == "H-1"
+
+
 def test_watch_tries_again_a_file_it_could_not_read(
     ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
