@@ -141,7 +141,7 @@ def ingest(
     workers: Annotated[int, typer.Option(min=0, help="Extraction processes (0: in this process).")] = 2,
     watch: Annotated[
         bool,
-        typer.Option("--watch", help="Keep polling the folders for new files (each taken once two polls find it alike)."),
+        typer.Option("--watch", help="Keep polling the folders for new files (taken once two polls find one alike)."),
     ] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls with --watch.")] = 5.0,
 ) -> None:
