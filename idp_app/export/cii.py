@@ -270,16 +270,18 @@ def vat_breakdown(record: ExportRecord, notes: list[str] | None = None) -> tuple
     if net < 0 and tax < 0:  # a credit note: worked out on its amounts above zero, told with its own
         flipped: list[str] = []
         groups = tuple(TaxGroup(g.rate, -g.basis, -g.tax) for g in vat_breakdown(_negated(record), flipped))
-        assumed += [  # its own rate note, in its own signs (an amount worked out is noted above already)
-            n.replace(f"tax {-tax} on net {-net}", f"tax {tax} on net {net}")
-            for n in flipped
-            if n.startswith("VAT rate")
-        ]
+        # its own rate note, in its own signs (an amount worked out is noted above already)
+        assumed += [_own_signs(n, net, tax) for n in flipped if n.startswith("VAT rate")]
     else:
         groups = _groups(_lines(record, net, tax, country_of(record), assumed), tax)
     if notes is not None:  # the rate worked out, not what only the XML's lines assume (a quantity of 1, say)
         notes += [n for n in assumed if n.startswith(("VAT rate", "no net amount", "no tax amount"))]
     return groups
+
+
+def _own_signs(note: str, net: Decimal, tax: Decimal) -> str:
+    """A note worked out on a credit note's amounts above zero, told with its own ``net`` and ``tax``."""
+    return note.replace(f"tax {-tax} on net {-net}", f"tax {tax} on net {net}")
 
 
 def worked_out(name: str, value: Decimal, total: Decimal, other: Decimal) -> str:
@@ -333,7 +335,7 @@ def prepare(record: ExportRecord, buyer_country: str | None = None, rounding_lim
         record, net, tax, total, rounding = _negated(record), -net, -tax, -total, -rounding
         stated: list[str] = []
         lines = _lines(record, net, tax, seller, stated)
-        notes += [n.replace(f"tax {tax} on net {net}", f"tax {-tax} on net {-net}") for n in stated]
+        notes += [_own_signs(n, -net, -tax) for n in stated]
         notes.append(f"a credit note: written as one (type {CREDIT_NOTE}), its amounts above zero as EN 16931 has it")
     else:
         lines = _lines(record, net, tax, seller, notes)
