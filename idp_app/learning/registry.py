@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -254,6 +254,7 @@ class Registry:
         not measure better when it was trained is put in use only with a reason, which the audit log keeps."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.RETRAIN)
+            self._lock(s)
             row = self._row(s, version)
             if row.active:
                 raise IllegalTransitionError(f"model {version} is in use already: nothing to promote")
@@ -273,8 +274,18 @@ class Registry:
         return view
 
     @staticmethod
-    def _in_use(s: Session) -> str:
-        """The version in use, the shipped default's name if none; its row is locked until the transaction ends."""
+    def _lock(s: Session) -> None:
+        """One change to what is in use at a time, held until the transaction ends. SQLite's write transactions
+        are one at a time already; on PostgreSQL, locking the active row is not enough while the shipped default
+        is in use (there is no row), so the registry takes its own lock."""
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(7411002)"))
+
+    @classmethod
+    def _in_use(cls, s: Session) -> str:
+        """The version in use, the shipped default's name if none; what is in use cannot change until the
+        transaction ends."""
+        cls._lock(s)
         row = s.execute(
             select(ModelVersion).where(ModelVersion.active.is_(True)).with_for_update()
         ).scalar_one_or_none()
@@ -286,6 +297,7 @@ class Registry:
         return load_verified(self.models_dir / row.path, row.sha256)
 
     def _activate(self, s: Session, row: ModelVersion, by: str, reason: str | None = None) -> None:
+        self._lock(s)
         for other in s.execute(select(ModelVersion).where(ModelVersion.active.is_(True))).scalars():
             if other.id != row.id:
                 other.active = False
@@ -301,6 +313,7 @@ class Registry:
         version whose file is refused is passed over, and the answer says so."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.RETRAIN)
+            self._lock(s)
             current = s.execute(select(ModelVersion).where(ModelVersion.active.is_(True))).scalar_one_or_none()
             if current is None:
                 raise InvalidValueError("no trained model is in use: nothing to roll back")

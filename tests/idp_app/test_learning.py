@@ -750,6 +750,40 @@ def test_a_model_measured_against_one_no_longer_in_use_is_not_promoted(ws: Works
         reg.promote("v-c", "sup")
 
 
+def test_two_retrainings_measured_against_the_shipped_default_at_once_promote_one(ws: Workspace) -> None:
+    """While the shipped default is in use there is no active row to lock: the second retraining must still see
+    the first one's promotion, and not put its own model in use beside it."""
+    import threading
+    import time
+
+    from idp_app.db.models import utcnow
+    from idp_app.learning.models import ModelVersion
+
+    reg = Registry(ws.db, ws.config)
+    held = threading.Event()
+
+    def first_promotion() -> None:  # as Registry.add does, holding its transaction open a moment
+        with ws.db.write() as s:
+            assert reg._in_use(s) == "default"
+            row = ModelVersion(version="v-a", path="field-model-v-a.json", sha256="0" * 64, status=Status.PROMOTED,
+                               active=False, metrics={}, training_documents=1, training_pairs=1,
+                               parent_version="default", created_by="sup", note="", created_at=utcnow())  # fmt: skip
+            s.add(row)
+            s.flush()
+            reg._activate(s, row, "sup")
+            held.set()
+            time.sleep(1.0)  # the second retraining is registering meanwhile
+
+    thread = threading.Thread(target=first_promotion)
+    thread.start()
+    assert held.wait(30)
+    view = reg.add(model_preferring(1, "v-b"), by="sup", status=Status.PROMOTED, metrics={}, training_documents=9,
+                   training_pairs=9, parent_version="default", note="")  # fmt: skip
+    thread.join()
+    assert view.status == Status.REJECTED and "(default -> v-a)" in view.note
+    assert [v.version for v in reg.list() if v.active] == ["v-a"]
+
+
 def test_a_document_the_classifier_could_not_type_is_set_to_an_invoice_by_its_clerk_and_learned(
     ws: Workspace, config: AppConfig, tmp_path: Path
 ) -> None:
