@@ -234,8 +234,7 @@ class CandidateCache:
         file = self._path(sha256, doc_type)
         found = _read_cached(file, _from_json)
         if found is None:
-            found = compute_candidates(path, doc_type, ctx, read)
-            self._write(file, _to_json(found))
+            found = self._write(file, _to_json(compute_candidates(path, doc_type, ctx, read)))
         self._memory[key] = found
         return found
 
@@ -243,11 +242,20 @@ class CandidateCache:
         self, sha256: str, doc_type: str, rows: dict[str, FieldCandidates], fixed: Mapping[str, str] | None = None
     ) -> None:
         found = DocumentCandidates(rows, dict(fixed or {}))
-        self._memory[f"{sha256}-{doc_type}"] = found
-        self._write(self._path(sha256, doc_type), _to_json(found))
+        self._memory[f"{sha256}-{doc_type}"] = self._write(self._path(sha256, doc_type), _to_json(found))
 
-    def _write(self, file: Path, data: dict[str, Any]) -> None:
-        write_atomically(file, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+    @staticmethod
+    def _write(file: Path, data: dict[str, Any]) -> DocumentCandidates:
+        """Store ``data``; the candidates as stored, which a later run reads back."""
+        return _stored(file, data, _from_json)
+
+
+def _stored(file: Path, data: Any, decode: Callable[[Any], T]) -> T:
+    """Write ``data`` to ``file`` and return it decoded from what was written (features rounded as stored), so
+    that a run that computed them trains exactly as a run that reads them from the cache."""
+    encoded = json.dumps(data, separators=(",", ":")).encode("utf-8")
+    write_atomically(file, encoded)
+    return decode(json.loads(encoded))
 
 
 def compute_candidates(
@@ -343,7 +351,6 @@ class ContractGroupCache:
                 from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
 
                 read = read_document
-            found = contract_groups(read(path, ctx), ctx)
-            write_atomically(file, json.dumps(groups_to_json(found), separators=(",", ":")).encode("utf-8"))
+            found = _stored(file, groups_to_json(contract_groups(read(path, ctx), ctx)), groups_from_json)
         self._memory[sha256] = found
         return found

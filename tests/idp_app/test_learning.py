@@ -396,6 +396,8 @@ def test_cached_candidates_keep_the_rules_values_and_an_older_cache_is_read_agai
     again = CandidateCache(tmp_path).found(sha, "receipt", Path("r.png"), ctx, read)
     assert len(reads) == 1 and again.fixed == found.fixed
     assert again.rows["total_amount"].values == found.rows["total_amount"].values
+    for name, rows in found.rows.items():  # the run that computed them trains on what a later run reads back
+        assert np.array_equal(rows.features, again.rows[name].features), name
 
 
 def test_only_approved_invoices_receipts_and_contracts_join_the_golden_set(ws: Workspace, inbox: Path) -> None:
