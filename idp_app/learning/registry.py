@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,9 @@ from idp_app.services import audit
 from idp_app.services.users import Permission, User, acting_user
 
 POINTER_FILE = "active_model.json"
+TEMPORARY_PREFIXES = (".field-model-", f".{POINTER_FILE}.")
+"""Model files being written start so; one a killed process left is removed after :data:`STALE_SECONDS`."""
+STALE_SECONDS = 3600
 DEFAULT_VERSION = "default"
 """Name of the model shipped with the application, in use while no trained version is promoted."""
 
@@ -186,18 +190,21 @@ class Registry:
         training_pairs: int,
         parent_version: str | None,
         note: str = "",
+        numbered: bool = False,
     ) -> ModelVersionView:
         """Record the model and write its file atomically (promoted versions also become the one in use).
+
+        ``numbered``: the version is the model's own (a digest of its payload) after the number it is registered
+        as (``v0003-…``), counted while no other retraining registers, so that two never get one number.
 
         The file is kept in the database too, for the other desks sharing it. It is put in place here only once
         recorded, so that a retraining registering the same version at the same moment overwrites nothing: that
         one is refused (DuplicateError) and records nothing."""
-        rel = f"field-model-{model.version}.json"
         metrics = {**metrics, "decision": status}  # what the promotion rule decided when it was trained
-        model.metrics = metrics
         try:
             self.models_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{rel}.", dir=self.models_dir)
+            remove_stale_temporaries(self.models_dir)
+            fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIXES[0]}{model.version}.", dir=self.models_dir)
             os.close(fd)
         except OSError as exc:
             raise ConfigError(
@@ -205,32 +212,37 @@ class Registry:
             ) from None
         tmp = Path(tmp_name)
         try:
-            model.save(tmp)
-            data = tmp.read_bytes()
-            sha = hashlib.sha256(data).hexdigest()
-            row = ModelVersion(
-                version=model.version,
-                path=rel,
-                sha256=sha,
-                status=status,
-                active=False,
-                metrics=metrics,
-                training_documents=training_documents,
-                training_pairs=training_pairs,
-                parent_version=parent_version,
-                created_by=by,
-                note=note,
-            )
             try:
                 with self._db.write() as s:
-                    in_use = self._in_use(s)
+                    in_use = self._in_use(s)  # held to the end: no other registration meanwhile
+                    if numbered:
+                        n = int(s.execute(select(func.count(ModelVersion.id))).scalar_one()) + 1
+                        model.version = f"v{n:04d}-{model.version}"
                     if status == Status.PROMOTED and parent_version is not None and in_use != parent_version:
                         # measured against a model no longer in use (another promotion, a rollback meanwhile)
-                        status = row.status = Status.REJECTED
-                        row.note = (f"{note}; " if note else "") + (
+                        status = Status.REJECTED
+                        note = (f"{note}; " if note else "") + (
                             f"the model in use changed while it trained ({parent_version} -> {in_use}): not promoted"
                         )
-                        row.metrics = metrics = {**metrics, "decision": status}
+                        metrics = {**metrics, "decision": status}
+                    model.metrics = metrics
+                    rel = f"field-model-{model.version}.json"
+                    model.save(tmp)
+                    data = tmp.read_bytes()
+                    sha = hashlib.sha256(data).hexdigest()
+                    row = ModelVersion(
+                        version=model.version,
+                        path=rel,
+                        sha256=sha,
+                        status=status,
+                        active=False,
+                        metrics=metrics,
+                        training_documents=training_documents,
+                        training_pairs=training_pairs,
+                        parent_version=parent_version,
+                        created_by=by,
+                        note=note,
+                    )
                     s.add(row)
                     s.flush()
                     shared.store(s, rel, data)
@@ -416,6 +428,21 @@ class Registry:
     def golden(self) -> set[int]:
         with self._db.read() as s:
             return set(s.execute(select(GoldenDocument.document_id)).scalars())
+
+
+def remove_stale_temporaries(models_dir: Path, now: float | None = None) -> int:
+    """Remove the model files a process killed while writing left behind (older than an hour: no model takes
+    that long to write). Returns how many were removed."""
+    now = time.time() if now is None else now
+    removed = 0
+    for path in (p for prefix in TEMPORARY_PREFIXES for p in Path(models_dir).glob(f"{prefix}*")):
+        try:
+            if now - path.stat().st_mtime > STALE_SECONDS:
+                path.unlink()
+                removed += 1
+        except OSError:  # removed by another desk meanwhile, or not ours to remove
+            continue
+    return removed
 
 
 def read_pointer(models_dir: Path) -> list[tuple[str, Path, str | None]]:
