@@ -246,7 +246,7 @@ class RetrainOutcome:
     """What one retraining did, as the core reported it."""
 
     status: str
-    """``promoted``, ``rejected``, ``not_due`` or ``too_few``."""
+    """``promoted``, ``rejected``, ``not_due``, ``too_few``, ``unchanged`` or ``model_unreadable``."""
     version: str | None = None
     reasons: tuple[str, ...] = ()
     accuracy_before: float | None = None

@@ -32,6 +32,12 @@ def describe(outcome: RetrainOutcome) -> tuple[str, str]:
     elif outcome.status == "too_few":
         title = "Not enough documents"
         lines.append("No model was trained: there are too few approved documents to train and measure one.")
+    elif outcome.status == "unchanged":
+        title = "Nothing new to learn"
+        lines.append(f"The model trained is model {outcome.version} again: nothing new was registered.")
+    elif outcome.status == "model_unreadable":
+        title = "Model in use cannot be read"
+        lines.append("No model was trained: the model in use cannot be loaded, so a new one could not be measured.")
     else:
         title = "Retraining not due"
         lines.append("No model was trained.")

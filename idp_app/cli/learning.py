@@ -60,7 +60,7 @@ def retrain_cmd(
     if report.status == "not_due":
         out.print(f"retraining not due: {report.reasons[0]}", highlight=False, markup=False, soft_wrap=True)
         return
-    if report.status in ("too_few", "model_unreadable"):
+    if report.status in ("too_few", "model_unreadable", "unchanged"):
         out.print(f"not retrained: {report.reasons[0]}", highlight=False, markup=False, soft_wrap=True)
         if report.status == "model_unreadable":
             raise typer.Exit(ModelFileError.exit_code)

@@ -53,7 +53,7 @@ from idp_app.learning.dataset import (
     terms_due_date,
 )
 from idp_app.learning.models import ModelVersion
-from idp_app.learning.registry import Registry, Status
+from idp_app.learning.registry import ModelVersionView, Registry, Status
 from idp_app.services.training import training_pairs
 from idp_app.services.users import Permission, User
 
@@ -223,10 +223,10 @@ def promotion_decision(
         for name, before in golden_current.per_field.items():
             after = golden_candidate.per_field.get(name, 0.0)
             if before - after > max_field_drop + 1e-9:
-                reasons.append(f"golden set: {name} drops from {before:.3f} to {after:.3f}")
+                reasons.append(f"golden set: {name} drops from {before:.2%} to {after:.2%}")
     if reasons:
         return Decision(False, tuple(reasons))
-    return Decision(True, (f"accuracy rises from {current.accuracy:.3f} to {candidate.accuracy:.3f}",))
+    return Decision(True, (f"accuracy rises from {current.accuracy:.2%} to {candidate.accuracy:.2%}",))
 
 
 def _learnable(ds: Dataset, min_positive: int) -> FieldModel:
@@ -420,7 +420,9 @@ def _scored_otherwise(model: FieldModel, base: FieldModel, name: str, value_type
 @dataclass(slots=True)
 class RetrainReport:
     status: str
-    """``promoted``, ``rejected``, ``not_due`` or ``too_few`` (not enough approved documents to measure)."""
+    """``promoted``, ``rejected``, ``not_due``, ``too_few`` (not enough approved documents to measure),
+    ``unchanged`` (the same model measured on the same documents as an earlier version: nothing registered) or
+    ``model_unreadable``."""
     version: str | None = None
     reasons: tuple[str, ...] = ()
     training_documents: int = 0
@@ -435,6 +437,19 @@ class RetrainReport:
     @property
     def promoted(self) -> bool:
         return self.status == Status.PROMOTED
+
+
+def _fingerprint(payload: bytes, held: list[Any], golden: list[Any], settings: LearningSettings) -> str:
+    """What a retraining's decision follows from: the model trained, the documents it is measured on and their
+    truth, and the promotion rule's settings."""
+    measured = [[d.sha256, d.doc_type, d.truth] for d in (*held, *golden)]
+    rule = [settings.max_field_drop, settings.max_chance]
+    return hashlib.sha256(payload + json.dumps([measured, rule], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _registered_with(registry: Registry, fingerprint: str) -> ModelVersionView | None:
+    """The version registered from the same model measured on the same documents, if any."""
+    return next((v for v in reversed(registry.list()) if v.metrics.get("fingerprint") == fingerprint), None)
 
 
 def due(ws: Any, settings: LearningSettings, now: datetime | None = None) -> tuple[bool, str]:
@@ -538,9 +553,11 @@ def retrain(
             for n in itertools.count(1)
             if (held := math.ceil(n * settings.holdout_share)) >= settings.min_holdout_documents and n > held
         )
+        besides = f" besides the {len(golden)} of the golden set" if golden else ""
         report.reasons = (
-            f"{len(rest)} approved documents{unread}: too few to train and measure a model (at least {needed}, "
-            f"{settings.min_holdout_documents} of them held out to measure on)",
+            f"{len(rest)} approved documents{besides}{unread}: too few to train and measure a model (at least "
+            f"{needed}{' besides it' if golden else ''}, {settings.min_holdout_documents} of them held "
+            "out to measure on)",
         )
         report.seconds = time.perf_counter() - started
         return report
@@ -564,9 +581,17 @@ def retrain(
             learned = {e.sha256 for e in train_docs if e.doc_type == CONTRACT}
             model.training_documents = tuple(sorted({*model.training_documents, *learned}))
     payload = json.dumps(model.to_dict(), sort_keys=True).encode()
-    with ws.db.read() as s:
-        n = int(s.execute(select(func.count(ModelVersion.id))).scalar_one()) + 1
-    model.version = f"v{n:04d}-{hashlib.sha256(payload).hexdigest()[:8]}"
+    model.version = hashlib.sha256(payload).hexdigest()[:8]  # numbered when registered
+    fingerprint = _fingerprint(payload, hold_docs, golden, settings)
+    if (same := _registered_with(registry, fingerprint)) is not None:
+        why = (
+            f"nothing new since {same.version}: the same model measured on the same documents "
+            f"({'promoted' if same.metrics.get('decision') == Status.PROMOTED else 'not promoted'} then); "
+            "nothing was registered"
+        )
+        report.status, report.version, report.reasons = "unchanged", same.version, (why,)
+        report.seconds = time.perf_counter() - started
+        return report
     m_cur, m_new = measure(current, hold_pairs, hold_contracts), measure(model, hold_pairs, hold_contracts)
     has_golden = bool(golden_pairs or golden_contracts)
     g_cur = measure(current, golden_pairs, golden_contracts) if has_golden else None
@@ -577,6 +602,7 @@ def retrain(
         "holdout_current": m_cur.to_json(),
         "compared_with": loaded.version,
         "reasons": list(decision.reasons),
+        "fingerprint": fingerprint,
     }
     if g_cur is not None and g_new is not None:
         metrics["golden"], metrics["golden_current"] = g_new.to_json(), g_cur.to_json()
@@ -591,6 +617,7 @@ def retrain(
         training_pairs=n_pairs,
         parent_version=loaded.version,
         note="; ".join(decision.reasons),
+        numbered=True,
     )
     return RetrainReport(
         view.status,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from extractors.context import ExtractionContext
-from extractors.document import DocumentType
+from extractors.document import Document, DocumentType, Page, Token
 from extractors.errors import CorruptFileError
 from extractors.geometry import BBox
 from extractors.results import Alternative, ExtractionResult, FieldValue, LineItem
@@ -62,6 +62,23 @@ def write_doc(folder: Path, name: str, data: dict[str, Any]) -> Path:
     path = folder / name
     path.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
     return path
+
+
+LABELS = {"vendor_name": "From", "invoice_number": "Invoice No.", "invoice_date": "Date", "net_amount": "Net",
+          "tax_amount": "VAT", "total_amount": "Total", "currency": "Currency"}  # fmt: skip
+
+
+def json_read(path: Path, ctx: ExtractionContext) -> Document:
+    """The "document" as a page would print it: one line per field, its label and then its value."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    tokens: list[Token] = []
+    for row, (name, (value, _conf)) in enumerate(data.get("fields", {}).items()):
+        x = 40.0
+        for word in f"{LABELS.get(name, name)} {value or ''}".split():
+            box = BBox(x, 40.0 + 14 * row, x + 6 * len(word), 50.0 + 14 * row)
+            tokens.append(Token(word, box, 0, index=len(tokens)))
+            x += 6 * len(word) + 5
+    return Document(str(path), (Page(0, 595.0, 842.0, tuple(tokens)),), "application/pdf")
 
 
 def json_extract(path: Path, ctx: ExtractionContext) -> ExtractionResult:

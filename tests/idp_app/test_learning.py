@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_extractors import invoice, json_extract, write_doc
+from fake_extractors import invoice, json_extract, json_read, write_doc
 from sqlalchemy import select
 
 from extractors.errors import ModelFileError
@@ -246,6 +246,44 @@ def test_only_supervisors_and_admins_retrain(ws: Workspace) -> None:
     too_few = retrain(ws, "boss", force=True)
     assert too_few.status == "too_few"
     assert "at least 11, 3 of them held out" in too_few.reasons[0]  # a fifth held out: 3 of 11, 8 to train on
+
+
+def test_too_few_documents_counts_the_golden_set_apart(ws: Workspace, inbox: Path) -> None:
+    approve_docs(ws, inbox, 3)
+    Registry(ws.db, ws.config).golden_add(1, "sup")
+    too_few = retrain(ws, "sup", force=True, read=json_read)
+    assert too_few.status == "too_few" and too_few.golden_documents == 1
+    assert too_few.reasons[0].startswith("2 approved documents besides the 1 of the golden set: too few")
+    assert "(at least 11 besides it, 3 of them held out" in too_few.reasons[0]
+
+
+def test_a_retraining_with_nothing_new_registers_nothing_and_versions_are_numbered_in_order(
+    ws: Workspace, inbox: Path
+) -> None:
+    approve_docs(ws, inbox, 12)
+    first = retrain(ws, "sup", force=True, read=json_read)
+    assert first.status in ("promoted", "rejected") and first.version and first.version.startswith("v0001-")
+    again = retrain(ws, "sup", force=True, read=json_read)
+    assert (again.status, again.version) == ("unchanged", first.version)
+    assert again.reasons[0].startswith(f"nothing new since {first.version}: the same model measured on the same")
+    assert [v.version for v in Registry(ws.db, ws.config).list()] == [first.version]
+    approve_docs(ws, inbox, 1, start=12)  # one more held out: measured again
+    assert retrain(ws, "sup", force=True, read=json_read).version.startswith("v0002-")  # type: ignore[union-attr]
+
+
+def test_model_files_a_killed_retraining_left_half_written_are_removed_later(ws: Workspace) -> None:
+    import os
+    import time
+
+    ws.config.models_dir.mkdir(parents=True, exist_ok=True)
+    old = ws.config.models_dir / ".field-model-v0001-abcd.xyz"
+    fresh = ws.config.models_dir / ".field-model-v0002-abcd.xyz"  # another desk writing it now
+    for f in (old, fresh):
+        f.write_bytes(b"half a model")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    add(Registry(ws.db, ws.config), model_preferring(0, "v-one"))
+    assert not old.exists() and fresh.exists()
+    assert (ws.config.models_dir / "field-model-v-one.json").is_file()
 
 
 def test_retraining_is_due_after_n_approved_documents_or_on_schedule(ws: Workspace, inbox: Path) -> None:

@@ -30,7 +30,7 @@ class FakeBackend:
         self.typed: list[tuple[int, str]] = []
         self.version = DEFAULT_MODEL
         self.retrain_result = RetrainOutcome(
-            "promoted", "v0002-abcd1234", ("accuracy rises from 0.900 to 0.950",), 0.9, 0.95, 4, 1, 12, 80, 3.0
+            "promoted", "v0002-abcd1234", ("accuracy rises from 90.00% to 95.00%",), 0.9, 0.95, 4, 1, 12, 80, 3.0
         )
         self.retrain_gate = threading.Event()
         """Retraining waits for this (set it to let it finish), so that tests see the window while it runs."""

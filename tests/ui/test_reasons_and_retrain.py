@@ -159,7 +159,7 @@ def test_a_model_that_is_not_better_is_reported_with_why() -> None:
     outcome = RetrainOutcome(
         "rejected",
         "v0003-00ff00ff",
-        ("accuracy 0.880 does not rise above 0.900", "total_amount drops from 0.950 to 0.900"),
+        ("accuracy 88.00% does not rise above 90.00%", "total_amount drops from 95.00% to 90.00%"),
         0.9,
         0.88,
         5,
@@ -174,6 +174,10 @@ def test_a_model_that_is_not_better_is_reported_with_why() -> None:
     assert "\u2022 total_amount drops" in text and "golden" not in text
     title, text = describe(RetrainOutcome("too_few", reasons=("3 approved documents: too few",)))
     assert title == "Not enough documents" and "3 approved documents" in text and "accuracy" not in text
+    title, text = describe(RetrainOutcome("unchanged", "v0001-00ff00ff", ("nothing new since v0001-00ff00ff",)))
+    assert title == "Nothing new to learn" and "v0001-00ff00ff again" in text
+    title, text = describe(RetrainOutcome("model_unreadable", reasons=("the model in use, v0002, cannot be loaded",)))
+    assert title == "Model in use cannot be read" and "v0002, cannot be loaded" in text
 
 
 def test_session_has_retrain_permission_from_the_role() -> None:
