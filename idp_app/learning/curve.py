@@ -50,6 +50,12 @@ def write_curve(report: SimulationReport, out_dir: Path, window: int, title: str
     return paths
 
 
+def retraining_lines(report: SimulationReport) -> list[tuple[int, bool]]:
+    """Where the plot marks a retraining (after how many documents, and whether it was promoted): only where a
+    model was trained and measured, not where there were too few documents or nothing new."""
+    return [(after, r.promoted) for after, r in report.retrains if r.status in ("promoted", "rejected")]
+
+
 def plot(rows: list[dict[str, Any]], report: SimulationReport, path: Path, title: str) -> None:
     import matplotlib
 
@@ -67,9 +73,9 @@ def plot(rows: list[dict[str, Any]], report: SimulationReport, path: Path, title
     ax2.set_ylim(0, 1.02)
     ax2.set_xlabel("documents replayed")
     ax2.grid(alpha=0.3)
-    for after, r in report.retrains:
+    for after, promoted in retraining_lines(report):
         for ax in (ax1, ax2):
-            ax.axvline(after, color="tab:green" if r.promoted else "0.7", linestyle="--", linewidth=0.8)
+            ax.axvline(after, color="tab:green" if promoted else "0.7", linestyle="--", linewidth=0.8)
     ax2.legend(loc="lower right")
     fig.suptitle(f"Learning curve: {title} (dashed: retraining, green = promoted)")
     fig.tight_layout()

@@ -77,7 +77,7 @@ def test_learning_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     result = runner.invoke(app, ["retrain", "--user", "clerk"])
     assert result.exit_code == 23 and "Traceback" not in result.output
     result = runner.invoke(app, ["model", "list"])
-    assert result.exit_code == 0 and "shipped default" in result.output
+    assert result.exit_code == 0 and "no trained model yet: default (fields-" in result.output
     result = runner.invoke(app, ["model", "rollback", "--user", "sup"])
     assert result.exit_code == 24 and "nothing to roll back" in result.output
     result = runner.invoke(app, ["model", "promote", "v9", "--user", "sup"])
@@ -99,6 +99,17 @@ def test_the_corrections_ratio_is_of_the_counts_not_of_rounded_rates() -> None:
     )
     assert summary["corrections_ratio"] == 2.0  # 2 / 1, not 0.333 / 0.167
     assert SimulationReport("d", [_outcome(1, 0)]).summary()["corrections_ratio"] is None
+
+
+def test_the_plot_marks_a_retraining_only_where_a_model_was_trained() -> None:
+    from idp_app.learning.curve import retraining_lines
+    from idp_app.learning.retrain import RetrainReport
+
+    report = SimulationReport("d", [_outcome(i, 0) for i in range(1, 9)])
+    for after, status in ((2, "too_few"), (4, "rejected"), (6, "promoted"), (8, "unchanged")):
+        report.retrains.append((after, RetrainReport(status)))
+    assert retraining_lines(report) == [(4, False), (6, True)]
+    assert [w["model_version"] for w in report.curve(4)] == ["m", "m"]
 
 
 @pytest.mark.parametrize("lost_in_conversion", [False, True])
