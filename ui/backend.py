@@ -20,9 +20,6 @@ from ui.model import DocumentView, ExportOutcome, QueueRow, ReportView, RetrainO
 RetrainProgress = Callable[[int, int, str], None]
 """(done, total, what): called from the worker while retraining gathers its documents."""
 
-DEFAULT_MODEL = "shipped default"
-"""What :meth:`ReviewBackend.model_version` answers while no trained version is in use."""
-
 
 class LineItemEdit:
     """Names of the row operations the line-item table offers; the core carries them out."""
@@ -89,7 +86,7 @@ class ReviewBackend(Protocol):
         ...
 
     def model_version(self) -> str:
-        """The field model version in use, or :data:`DEFAULT_MODEL`."""
+        """The field model version in use as people are shown it ("default (fields-…)" for the model shipped)."""
         ...
 
     def retrain(self, user: UserSession, progress: RetrainProgress | None = None) -> RetrainOutcome:

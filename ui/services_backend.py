@@ -25,7 +25,7 @@ from idp_app.services import FieldView as CoreField
 from idp_app.services import Permission, QueueFilter, Workspace
 from idp_app.services.values import LINE_ITEM_TYPES, normalise, schema_types
 from idp_app.services.views import ReasonView
-from ui.backend import DEFAULT_MODEL, RetrainProgress
+from ui.backend import RetrainProgress
 from ui.model import (
     DocumentView,
     ExportOutcome,
@@ -295,10 +295,10 @@ class ServicesBackend:
             raise ValueError(str(exc)) from None
 
     def model_version(self) -> str:
-        from idp_app.learning.registry import Registry
+        from idp_app.learning.registry import Registry, shown_version
 
         active = Registry(self.ws.db, self.ws.config).active()
-        return active.version if active is not None else DEFAULT_MODEL
+        return shown_version(active.version if active is not None else None)
 
     def retrain(self, user: UserSession, progress: RetrainProgress | None = None) -> RetrainOutcome:
         from idp_app.learning.retrain import retrain

@@ -81,13 +81,14 @@ def retrain_cmd(
 def model_list() -> None:
     """Every model version with its status, its held-out accuracy beside the model in use when it was trained (each
     version on its own held-out documents), and who promoted it."""
-    from idp_app.learning.registry import Registry
+    from idp_app.learning.registry import Registry, shown_version
 
     with _ws() as ws:
         registry = Registry(ws.db, ws.config)
         rows = registry.list()
         loaded = registry.load_active()  # what extraction loads, with what it refused on the way
     used, refused = loaded.version, loaded.messages
+    used_name = shown_version(used)
     table = Table()
     table.add_column("version", no_wrap=True, min_width=14)  # whole: it is typed back to promote it
     for name in ("status", "in use", "held-out vs. then in use", "training docs", "created", "promoted by"):
@@ -112,11 +113,11 @@ def model_list() -> None:
             r.promoted_by or "",
         )
     if not rows:
-        out.print("no trained model yet: the shipped default model is in use")
+        out.print(f"no trained model yet: {used_name}, the model shipped, is in use", highlight=False)
         return
     out.print(table)
     for message in refused:
-        err.print(f"warning: {escape(message)}; extraction uses {escape(used)}", highlight=False)
+        err.print(f"warning: {escape(message)}; extraction uses {escape(used_name)}", highlight=False)
 
 
 @handle_errors

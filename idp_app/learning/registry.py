@@ -42,6 +42,18 @@ TEMPORARY_PREFIXES = (".field-model-", f".{POINTER_FILE}.")
 STALE_SECONDS = 3600
 DEFAULT_VERSION = "default"
 """Name of the model shipped with the application, in use while no trained version is promoted."""
+SHIPPED_PREFIX = "fields-"
+"""How the builds of the shipped model are named (trained versions are ``v0001-…``)."""
+
+
+def shown_version(version: str | None) -> str:
+    """A model version as people are shown it: the model shipped with the application is "default", with its
+    build in brackets (what documents it read record), wherever it appears."""
+    from extractors.pipeline import load_model
+
+    if not version or version == DEFAULT_VERSION:
+        version = load_model(None).version
+    return f"{DEFAULT_VERSION} ({version})" if version.startswith(SHIPPED_PREFIX) else version
 
 
 class Status:

@@ -32,6 +32,7 @@ from idp_app.domain import Correction
 from idp_app.errors import AppError, RuleFailedError
 from idp_app.learning.doc_cache import DocumentCache
 from idp_app.learning.extract import LearnedExtract, install
+from idp_app.learning.registry import shown_version
 from idp_app.learning.retrain import LearningSettings, RetrainReport, retrain
 
 CLERK, SUPERVISOR, ADMIN = "replay-clerk", "replay-supervisor", "replay-admin"
@@ -78,7 +79,7 @@ class SimulationReport:
             "pass_without_review": round(sum(r.passing for r in rows) / fields, 4),
             "wrong_among_passing": round(sum(r.passing_wrong for r in rows) / max(sum(r.passing for r in rows), 1), 4),
             # the model most of the window was read with (a contract's own version is not the field model's)
-            "model_version": Counter(r.model_version for r in rows).most_common(1)[0][0] if rows else "",
+            "model_version": shown_version(Counter(r.model_version for r in rows).most_common(1)[0][0]) if rows else "",
         }
 
     def _corrections(self, start: int, end: int) -> float:

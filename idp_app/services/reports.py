@@ -240,7 +240,9 @@ def _field_tables(report: AccuracyReport, checked: list[tuple[FieldRow, bool]], 
         )
 
     report.vendors = tallies({i: d.vendor_name or "(no vendor)" for i, d in docs.items()})
-    report.models = tallies({i: d.model_version or "shipped default" for i, d in docs.items()})
+    from idp_app.learning.registry import shown_version
+
+    report.models = tallies({i: shown_version(d.model_version) for i, d in docs.items()})
     qa = {i for i, d in docs.items() if d.qa_sample and d.decided_by is not None}
     qa_fields = [(row, wrong) for row, wrong in checked if row.document_id in qa]
     report.qa_documents = len(qa)

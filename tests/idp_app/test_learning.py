@@ -248,6 +248,17 @@ def test_only_supervisors_and_admins_retrain(ws: Workspace) -> None:
     assert "at least 11, 3 of them held out" in too_few.reasons[0]  # a fifth held out: 3 of 11, 8 to train on
 
 
+def test_the_model_shipped_is_named_default_with_its_build_wherever_it_is_shown() -> None:
+    from extractors.pipeline import load_model
+    from idp_app.learning.registry import shown_version
+
+    build = load_model(None).version
+    assert build.startswith("fields-")
+    assert shown_version(None) == shown_version("default") == shown_version(build) == f"default ({build})"
+    assert shown_version("fields-0ld") == "default (fields-0ld)"  # an earlier release's, as its documents record it
+    assert shown_version("v0003-abcd1234") == "v0003-abcd1234"
+
+
 def test_too_few_documents_counts_the_golden_set_apart(ws: Workspace, inbox: Path) -> None:
     approve_docs(ws, inbox, 3)
     Registry(ws.db, ws.config).golden_add(1, "sup")

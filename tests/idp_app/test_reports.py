@@ -74,6 +74,10 @@ def test_the_report_counts_what_clerks_corrected(ws: Workspace, inbox: Path) -> 
     assert (clerks["clerk"].approved, clerks["clerk"].corrections, clerks["clerk"].minutes) == (2, 2, 1.0)
     assert (clerks["clerk2"].approved, clerks["clerk2"].corrections) == (1, 0)
     assert report.vendors[0].corrected == 1
+    from extractors.pipeline import load_model
+
+    # read by the model shipped: named as the model list and the window name it
+    assert [m.key for m in report.models] == [f"default ({load_model(None).version})"]
 
     # what a clerk decided stays counted when a supervisor reopens it later
     ws.review.reopen(ids["b"], "sup", "look at the IBAN again")

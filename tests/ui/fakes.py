@@ -12,7 +12,7 @@ from extractors.geometry import BBox
 from extractors.results import FieldValue, LineItem
 from idp_app.domain import Correction, ReviewState
 from tests.ui.factories import make_doc, white_renderer
-from ui.backend import DEFAULT_MODEL, RetrainProgress
+from ui.backend import RetrainProgress
 from ui.model import DocumentView, ExportOutcome, QueueRow, ReportTable, ReportView, RetrainOutcome, UserSession
 from ui.values import check_value
 
@@ -28,7 +28,7 @@ class FakeBackend:
         self.row_edits: list[tuple[str, int, int | None]] = []
         self.renewed: list[int] = []
         self.typed: list[tuple[int, str]] = []
-        self.version = DEFAULT_MODEL
+        self.version = "default (fields-0000)"
         self.retrain_result = RetrainOutcome(
             "promoted", "v0002-abcd1234", ("accuracy rises from 90.00% to 95.00%",), 0.9, 0.95, 4, 1, 12, 80, 3.0
         )

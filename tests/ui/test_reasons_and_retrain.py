@@ -121,7 +121,7 @@ def test_a_clerk_has_no_retrain_action_and_the_core_refuses_anyway(qtbot: QtBot)
     window, prompts = _window(qtbot, backend, "clerk")
     assert not window.action("retrain").isVisible() and not window.action("retrain").isEnabled()
     assert "&Model" not in [a.text() for a in window.menuBar().actions()]
-    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "Model: shipped default", timeout=5000)
+    qtbot.waitUntil(lambda: window.retraining.version_label.text() == "Model: default (fields-0000)", timeout=5000)
     window.retraining.start()  # even if started some other way, the core says no
     qtbot.waitUntil(lambda: bool(prompts.informed), timeout=5000)
     assert prompts.informed[0][0] == "Retraining failed" and "may not retrain" in prompts.informed[0][1]
