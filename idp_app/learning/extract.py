@@ -22,11 +22,14 @@ from extractors.fields.scorer import FieldModel
 from extractors.memory import MemorySource, VendorMemory, with_memory_weight
 from extractors.results import ExtractionResult
 from idp_app.learning.memory_store import forget, load_memory, memory_path, remember, sync
-from idp_app.learning.registry import POINTER_FILE, Registry, load_first_good, read_pointer
+from idp_app.learning.registry import Registry, load_first_good, read_pointer
 
 log = logging.getLogger(__name__)
 
-_STATE: dict[Path, tuple[tuple[int, int], FieldModel, VendorMemory, tuple[str, ...]]] = {}
+Chain = tuple[tuple[str, Path, str | None], ...]
+"""The model in use and its fall-backs, as ``active_model.json`` names them: (version, file, sha256)."""
+_MODELS: dict[Chain, tuple[FieldModel, tuple[str, ...]]] = {}
+_MEMORY: dict[Path, tuple[int, VendorMemory]] = {}
 
 
 def _mtime(path: Path) -> int:
@@ -36,18 +39,21 @@ def _mtime(path: Path) -> int:
         return 0
 
 
-def learned_state(models_dir: Path) -> tuple[FieldModel, VendorMemory, tuple[str, ...]]:
-    """The model in use (with its fall-back messages) and the memory, re-read only when their files change."""
+def learned_state(models_dir: Path, chain: Chain | None = None) -> tuple[FieldModel, VendorMemory, tuple[str, ...]]:
+    """The model of ``chain`` (default: the one in use now) with its fall-back messages, and the vendor memory as
+    it is now; each read again only when it changes (a model file, named by its version, never does)."""
     models_dir = Path(models_dir)
-    key = (_mtime(models_dir / POINTER_FILE), _mtime(memory_path(models_dir)))
-    cached = _STATE.get(models_dir)
-    if cached is not None and cached[0] == key:
-        return cached[1], cached[2], cached[3]
-    loaded = load_first_good(read_pointer(models_dir))
-    model = with_memory_weight(loaded.model)
-    memory = load_memory(models_dir)
-    _STATE[models_dir] = (key, model, memory, loaded.messages)
-    return model, memory, loaded.messages
+    chain = tuple(read_pointer(models_dir)) if chain is None else chain
+    if chain not in _MODELS:
+        loaded = load_first_good(list(chain))
+        _MODELS.clear()  # one model at a time is worth keeping
+        _MODELS[chain] = (with_memory_weight(loaded.model), loaded.messages)
+    model, messages = _MODELS[chain]
+    stamp = _mtime(memory_path(models_dir))
+    cached = _MEMORY.get(models_dir)
+    if cached is None or cached[0] != stamp:
+        cached = _MEMORY[models_dir] = (stamp, load_memory(models_dir))
+    return model, cached[1], messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,13 @@ class LearnedExtract:
     use_memory: bool = True
     tokens_dir: Path | None = None
     """Where the pages read are kept for the window (the workspace's token cache); None keeps nothing."""
+    chain: Chain | None = None
+    """The model this extraction keeps to (see :meth:`for_run`); None: the one in use at each document."""
+
+    def for_run(self) -> LearnedExtract:
+        """This extraction keeping to the model in use now: a run reads all its documents with the model it
+        started with, whatever is promoted or rolled back meanwhile. The vendor memory still grows as it goes."""
+        return dataclasses.replace(self, chain=tuple(read_pointer(self.models_dir)))
 
     def __call__(self, path: Path, ctx: ExtractionContext) -> ExtractionResult:
         from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
@@ -80,7 +93,7 @@ class LearnedExtract:
     def extract_document(self, doc: Document, ctx: ExtractionContext, path: Path | None = None) -> ExtractionResult:
         from extractors.pipeline import extract_document, load_model
 
-        model, memory, messages = learned_state(self.models_dir)
+        model, memory, messages = learned_state(self.models_dir, self.chain)
         if ctx.model_path is not None:
             model, messages = with_memory_weight(load_model(ctx.model_path)), ()
         sources: list[CandidateSource] | None = None

@@ -253,6 +253,13 @@ SETTABLE_TYPES = ("invoice", "receipt", "contract")
 """The types a person may give a document (what extraction reads; "other" is the classifier's want of one)."""
 
 
+def _for_run(extract: ExtractFn) -> ExtractFn:
+    """The extraction a run keeps to from its first document to its last: one that can keep to the model in use
+    when the run starts (``for_run``) does, whatever is promoted or rolled back meanwhile."""
+    pin = getattr(extract, "for_run", None)
+    return pin() if callable(pin) else extract
+
+
 class IngestService:
     def __init__(
         self,
@@ -380,12 +387,13 @@ class IngestService:
         if queue:
             for prepare in self.before_extract:
                 prepare()
+        extract = _for_run(self.extract)
         done_event = threading.Event()
         renewer = threading.Thread(target=self._keep_renewing, args=(done_event,), daemon=True)
         if queue:
             renewer.start()
         try:
-            self._extract(queue, workers, progress, report)
+            self._extract(queue, workers, progress, report, extract)
         except (KeyboardInterrupt, SystemExit):  # Ctrl+C: the documents being read are not to blame (an error, which
             # one of them may cause, keeps their attempts; a run killed outright runs nothing: they stay charged)
             self._give_back_unfinished()
@@ -398,7 +406,9 @@ class IngestService:
             report.seconds = time.perf_counter() - started
         return report
 
-    def _extract(self, queue: list[int], workers: int, progress: ProgressFn | None, report: IngestReport) -> None:
+    def _extract(
+        self, queue: list[int], workers: int, progress: ProgressFn | None, report: IngestReport, extract: ExtractFn
+    ) -> None:
         waiting = list(reversed(queue))  # popped from the end: in the order given
         total = len(queue)
         done = 0
@@ -425,13 +435,13 @@ class IngestService:
         if workers <= 0:
             while started := take(1):
                 [(doc_id, path)] = started
-                finished(doc_id, path, _run(self.extract, path, self._context_for(doc_id)))
+                finished(doc_id, path, _run(extract, path, self._context_for(doc_id)))
             return
         ctx = multiprocessing.get_context(self._start_method)
         while waiting:  # a new pool each time a worker died and broke the last one
             retry: list[tuple[int, Path]] = []
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent) as pool:
-                in_flight = self._submit(pool, take(workers))
+                in_flight = self._submit(pool, extract, take(workers))
                 while in_flight:
                     ready, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     results = []
@@ -443,7 +453,7 @@ class IngestService:
                             retry.append((doc_id, path))
                     if not retry:  # a broken pool: what is in flight comes back broken too, the rest waits
                         # the free workers get their next documents before the results are stored
-                        in_flight.update(self._submit(pool, take(workers - len(in_flight))))
+                        in_flight.update(self._submit(pool, extract, take(workers - len(in_flight))))
                     for doc_id, path, outcome in results:
                         finished(doc_id, path, outcome)
             # A worker died (a crash in native code, out of memory): the documents it shared the pool with are
@@ -451,7 +461,7 @@ class IngestService:
             for doc_id, path in retry:
                 with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=die_with_parent) as single:
                     try:
-                        outcome = single.submit(_run, self.extract, path, self._context_for(doc_id)).result()
+                        outcome = single.submit(_run, extract, path, self._context_for(doc_id)).result()
                     except BrokenProcessPool:
                         outcome = ("error", None, "extractor_crashed", "the extractor process crashed on this file")
                 finished(doc_id, path, outcome)
@@ -492,11 +502,9 @@ class IngestService:
                 continue
 
     def _submit(
-        self, pool: Executor, todo: list[tuple[int, Path]]
+        self, pool: Executor, extract: ExtractFn, todo: list[tuple[int, Path]]
     ) -> dict[Future[tuple[str, Any, str, str]], tuple[int, Path]]:
-        return {
-            pool.submit(_run, self.extract, path, self._context_for(doc_id)): (doc_id, path) for doc_id, path in todo
-        }
+        return {pool.submit(_run, extract, path, self._context_for(doc_id)): (doc_id, path) for doc_id, path in todo}
 
     def _context_for(self, doc_id: int) -> ExtractionContext:
         """The context a document is extracted with: the run's, with the type a person set for it."""

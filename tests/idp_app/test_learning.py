@@ -193,6 +193,31 @@ def test_rollback_restores_the_previous_version_and_extraction_uses_it(ws: Works
     assert reg.rollback("sup") == "default"  # and rolling back still goes where it went
 
 
+def test_a_run_reads_every_document_with_the_model_it_started_with(config: AppConfig, tmp_path: Path) -> None:
+    from idp_app.samples.corpus import make_invoice
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for seed in (3, 4, 5):
+        make_invoice(folder / f"inv{seed}.pdf", seed=seed)
+    with Workspace.open(config) as desk:  # extracts with what the desk learned
+        reg = Registry(desk.db, desk.config)
+        add(reg, model_preferring(0, "v-one"))
+
+        def promote_after_the_first(done: int, total: int, name: str) -> None:
+            if done == 1:
+                add(reg, model_preferring(1, "v-two"))  # promoted at this desk while the run reads
+
+        desk.ingest.ingest([folder], workers=0, progress=promote_after_the_first)
+        with desk.db.read() as s:
+            assert set(s.execute(select(Document.model_version)).scalars()) == {"v-one"}
+        make_invoice(folder / "next.pdf", seed=6)
+        desk.ingest.ingest([folder / "next.pdf"], workers=0)
+        with desk.db.read() as s:
+            after = s.execute(select(Document.model_version).where(Document.filename == "next.pdf")).scalar_one()
+        assert after == "v-two"  # the next run reads with the model promoted
+
+
 def test_a_corrupted_model_file_is_refused_and_the_previous_good_one_used(ws: Workspace) -> None:
     reg = Registry(ws.db, ws.config)
     add(reg, model_preferring(0, "v-good"))
