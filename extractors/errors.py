@@ -69,6 +69,14 @@ class OcrUnavailableError(ExtractionError):
     kind = "ocr_unavailable"
 
 
+class SchemaFileError(ExtractionError):
+    """A field schema in ``resources/schemas`` that cannot be used: not TOML, a field without a valid type, labels
+    not a list of words. The desk's fault, not the document's: the message names the file and the field."""
+
+    exit_code = 18
+    kind = "schema_file"
+
+
 class ModelFileError(ExtractionError):
     """A model file that is missing, of another format version, or whose checksum does not match."""
 

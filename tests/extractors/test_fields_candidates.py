@@ -349,8 +349,41 @@ def test_a_field_added_to_a_schema_is_data_only() -> None:
     spec = schema.field("contract_ref")
     assert spec.value_type == ValueType.IDENTIFIER
     assert spec.all_labels() == ("vertragsnummer", "contract ref")
-    with pytest.raises(ValueError, match="no valid type"):
+    with pytest.raises(ValueError, match=r"fields\.x\.type 'colour' is none of date, amount"):
         parse_schema({"fields": {"x": {"type": "colour"}}}, "invoice")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"labels": {"en": ["ref"]}}, "fields.ref has no type"),
+        ({"type": "text", "labels": "ref"}, "fields.ref.labels must be a table of languages"),
+        ({"type": "text", "labels": {"en": "ref"}}, "fields.ref.labels.en must be a list of words"),  # not r, e, f
+        ({"type": "text", "required": "false"}, "fields.ref.required must be true or false .*not 'false'"),
+        ({"type": "text", "expected": 1}, "fields.ref.expected must be true or false"),
+        ({"type": "text", "lables": {"en": ["ref"]}}, r"fields.ref: no key 'lables' \(did you mean labels\?\)"),
+        ("text", "fields.ref must be a table"),
+    ],
+)
+def test_a_schema_entry_that_cannot_be_used_is_refused_naming_the_field(entry: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_schema({"fields": {"ref": entry}}, "invoice")
+
+
+def test_a_schema_file_that_cannot_be_used_names_the_file_and_the_line(tmp_path: Path) -> None:
+    from extractors.errors import SchemaFileError
+    from extractors.fields.schema import SCHEMA_DIR, check_schemas, read_schema
+
+    for name in ("invoice", "receipt", "contract"):
+        (tmp_path / f"{name}.toml").write_bytes((SCHEMA_DIR / f"{name}.toml").read_bytes())
+    check_schemas(tmp_path)  # the shipped ones, copied, are fine
+    receipt = tmp_path / "receipt.toml"
+    receipt.write_text(receipt.read_text(encoding="utf-8") + '\n[fields.tip]\ntype = "amount\n', encoding="utf-8")
+    with pytest.raises(SchemaFileError, match=r"receipt.toml: field schema is not valid TOML: .*line \d+") as caught:
+        check_schemas(tmp_path)
+    assert caught.value.kind == "schema_file"
+    receipt.write_text('\ufeff[fields.tip]\ntype = "amount"\nlabels.en = ["tip"]\n', encoding="utf-8")  # with a BOM
+    assert read_schema(receipt, "receipt").names() == ("tip",)
 
 
 def test_shipped_schemas_name_the_canonical_fields() -> None:
