@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extractors.context import ExtractionContext
@@ -253,6 +253,22 @@ SETTABLE_TYPES = ("invoice", "receipt", "contract")
 """The types a person may give a document (what extraction reads; "other" is the classifier's want of one)."""
 
 
+DESK_FAULT = "schema_file"
+"""The failure that is the desk's, not the document's: a field schema that cannot be used. Such documents are
+read again by the first run after the schema is mended."""
+
+
+def _schemas_usable() -> bool:
+    from extractors.errors import SchemaFileError
+    from extractors.fields.schema import check_schemas
+
+    try:
+        check_schemas()
+    except SchemaFileError:
+        return False
+    return True
+
+
 def _for_run(extract: ExtractFn) -> ExtractFn:
     """The extraction a run keeps to from its first document to its last: one that can keep to the model in use
     when the run starts (``for_run``) does, whatever is promoted or rolled back meanwhile."""
@@ -337,10 +353,12 @@ class IngestService:
         another run is extracting now). Those a killed run was reading come last: a run killed again early (the
         same first documents in flight each time) then charges others, not them, and a document that itself stops
         every run is still found out."""
+        waiting: ColumnElement[bool] = Document.status.in_([S.IMPORTED.value, S.EXTRACTING.value])
+        if _schemas_usable():  # those failed by a field schema that could not be used, now that it can
+            waiting = or_(waiting, (Document.status == S.FAILED.value) & (Document.error_kind == DESK_FAULT))
         with self._db.read() as s:
             now = self._db.now(s)
-            stmt = select(Document).where(Document.status.in_([S.IMPORTED.value, S.EXTRACTING.value]))
-            docs = s.execute(stmt.order_by(Document.attempts, Document.id)).scalars()
+            docs = s.execute(select(Document).where(waiting).order_by(Document.attempts, Document.id)).scalars()
             return [d.id for d in docs if not held_by_another_run(d, self.run_id, now)]
 
     def ingest(
@@ -519,7 +537,8 @@ class IngestService:
             now = self._db.now(s)
             for doc_id in ids:
                 doc = s.get(Document, doc_id, with_for_update=True)
-                if doc is None or doc.status not in (S.IMPORTED.value, S.EXTRACTING.value):
+                desk_fault = doc is not None and doc.status == S.FAILED.value and doc.error_kind == DESK_FAULT
+                if doc is None or (doc.status not in (S.IMPORTED.value, S.EXTRACTING.value) and not desk_fault):
                     continue
                 if held_by_another_run(doc, self.run_id, now):
                     continue
@@ -552,6 +571,8 @@ class IngestService:
                 if doc is None or doc.status != S.EXTRACTING.value or doc.claimed_by != self.run_id:
                     return  # another run took it over meanwhile: its outcome counts
                 self._fail(s, doc, kind, message)
+                if kind == DESK_FAULT:  # not the document's doing: read again once the schema is mended
+                    doc.attempts = max(doc.attempts - 1, 0)
                 report.failed += 1
                 report.failures.append((doc.id, doc.filename, message))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from idp_app.config import AppConfig
 from idp_app.db import migrate
 from idp_app.db.engine import Database, make_engine
-from idp_app.errors import SchemaOutdatedError
+from idp_app.errors import ConfigError, SchemaOutdatedError
 from idp_app.services import audit as audit_log
 from idp_app.services.documents import DocumentService, ReadFn
 from idp_app.services.export import ExportService
@@ -33,6 +33,18 @@ class AuditService:
     def records(self, document_id: int | None = None, limit: int = 200) -> list[audit_log.AuditRecord]:
         with self._db.read() as s:
             return audit_log.records(s, document_id, limit)
+
+
+def check_field_schemas() -> None:
+    """The field schemas as their files are now: one that cannot be used stops the desk with one line naming the
+    file and the field (rather than fail every document it reads)."""
+    from extractors.errors import SchemaFileError
+    from extractors.fields.schema import check_schemas
+
+    try:
+        check_schemas()
+    except SchemaFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 class Workspace:
@@ -97,6 +109,7 @@ class Workspace:
             policy_path = config.home / "routing.toml"
         if policy_path is not None:
             check_desk_file(policy_path)
+        check_field_schemas()
         policy = RoutingPolicy.load(policy_path)
         engine = make_engine(config.database_url)
         db = Database(engine)

@@ -12,6 +12,7 @@ import pytest
 from fake_extractors import invoice, write_doc
 from sqlalchemy import func, select
 
+from idp_app.config import AppConfig
 from idp_app.db.models import Document, Extraction
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ConfigError, IllegalTransitionError, InputError, PermissionDeniedError
@@ -425,3 +426,43 @@ def test_watch_goes_on_when_a_file_vanishes_between_poll_and_import(
     ws.ingest.watch([inbox], interval=0.01, workers=0, on_batch=reports.append, should_stop=stop)
     assert [(r.imported, r.failed) for r in reports] == [(1, 0)]
     assert [i.filename for i in ws.queue.list()] == ["kept.json"]
+
+
+def test_a_field_schema_that_cannot_be_used_stops_the_desk_and_its_documents_are_read_once_it_is_mended(
+    config: AppConfig, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fake_extractors import json_extract
+
+    from extractors.fields import schema
+
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    for name in schema.SCHEMA_TYPES:
+        (schemas / f"{name}.toml").write_bytes((schema.SCHEMA_DIR / f"{name}.toml").read_bytes())
+    monkeypatch.setattr(schema, "SCHEMA_DIR", schemas)
+    good = (schemas / "invoice.toml").read_text(encoding="utf-8")
+
+    def reads_its_schema(path: Path, ctx: Any) -> Any:
+        schema.load_schema("invoice")
+        return json_extract(path, ctx)
+
+    try:
+        with Workspace.open(config, extract=reads_its_schema) as desk:
+            (schemas / "invoice.toml").write_text(good.replace("required = true", 'required = "yes"', 1), "utf-8")
+            write_doc(inbox, "a.json", invoice("A-1"))
+            report = desk.ingest.ingest([inbox], workers=0)  # the schema was broken while the desk was open
+            assert report.failed == 1
+            [doc_id] = [f[0] for f in report.failures]
+            with desk.db.read() as s:
+                doc = s.get(Document, doc_id)
+                assert doc is not None and (doc.status, doc.error_kind, doc.attempts) == ("failed", "schema_file", 0)
+                assert "invoice.toml: field schema: fields.vendor_name.required must be true or false" in doc.error
+            assert desk.ingest.extract_pending(workers=0).extracted == 0  # still broken: not read again
+        with pytest.raises(ConfigError, match=r"invoice.toml: field schema: fields.vendor_name.required must be"):
+            Workspace.open(config)
+        (schemas / "invoice.toml").write_text(good, "utf-8")
+        with Workspace.open(config, extract=reads_its_schema) as desk:
+            assert desk.ingest.extract_pending(workers=0).extracted == 1  # mended: read again without a command
+            assert desk.documents.get(doc_id).status.value in ("needs_review", "auto_approved")
+    finally:
+        schema._load.cache_clear()
