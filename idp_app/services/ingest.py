@@ -24,6 +24,7 @@ so tests run a fake extractor that crashes or returns nothing.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import multiprocessing
 import os
@@ -49,7 +50,7 @@ from extractors.errors import ExtractionError
 from extractors.results import ExtractionResult, FieldValue
 from idp_app.config import AppConfig
 from idp_app.db.engine import Database
-from idp_app.db.models import CorrectionRow, Document, Extraction, FieldRow, Reason
+from idp_app.db.models import AuditEntry, CorrectionRow, Document, Extraction, FieldRow, Reason
 from idp_app.domain import CorrectionKind
 from idp_app.domain import DocumentStatus as S
 from idp_app.errors import ConfigError, InputError, InvalidValueError, NotFoundError
@@ -562,6 +563,7 @@ class IngestService:
             final = self.store_result(doc_id, result)
             if final is None:
                 return
+            self._set_kept_values(doc_id)
             report.extracted += 1
             report.auto_approved += final is S.AUTO_APPROVED
             report.needs_review += final is S.NEEDS_REVIEW
@@ -701,8 +703,9 @@ class IngestService:
                 raise ConfigError(f"document {doc_id}'s original is not in {self._store.root} (IDP_FILES_DIR)")
             before = (doc.doc_type, doc.type_set_by)
             # what the clerk set so far, field by field: set again where the new reading has the field
-            kept = {f.name: (f.value, f.page, f.bbox_pt) for f in doc.fields if f.row < 0 and f.corrected}
-            audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc.doc_type, new=doc_type)
+            # kept in the audit entry, not only here: a run stopped part way (Ctrl+C, a crash) loses none of them
+            kept = [[f.name, f.value, f.page, f.bbox_pt] for f in doc.fields if f.row < 0 and f.corrected]
+            audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc.doc_type, new=doc_type, kept=kept)
             s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
             doc.reasons.append(
                 lifecycle.reason_of_a_person(
@@ -711,10 +714,8 @@ class IngestService:
             )
             doc.doc_type, doc.type_set_by = doc_type, actor.name
             self._restart(s, doc, actor.name)
-        report = self.extract_pending(workers=workers, ids=[doc_id])
+        report = self.extract_pending(workers=workers, ids=[doc_id])  # the clerk's values set again as it is stored
         if not report.failures:
-            if kept:
-                self._set_again(doc_id, kept, actor.name)
             return report
         # not readable as that type: the document is read again as it was, and stays in review
         why = report.failures[0][2]
@@ -725,12 +726,36 @@ class IngestService:
             doc = failed
             doc.doc_type, doc.type_set_by = before
             s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
-            audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc_type, new=before[0], undone=why)
+            audit.append(
+                s, actor.name, "type_set", document_id=doc.id, old=doc_type, new=before[0], undone=why, kept=kept
+            )
             self._restart(s, doc, actor.name)
         self.extract_pending(workers=workers, ids=[doc_id])
         raise ExtractionError(
             f"document {doc_id} could not be read as {doc_type} ({why}): it is read as {before[0]} again"
         )
+
+    def _set_kept_values(self, doc_id: int) -> None:
+        """After the first reading since a clerk set the document's type (by that command's own run, or by the
+        next run where it was stopped part way): the values the clerk had set before, set again."""
+        with self._db.read() as s:
+            entry = s.execute(
+                select(AuditEntry)
+                .where(AuditEntry.document_id == doc_id, AuditEntry.action == "type_set")
+                .order_by(AuditEntry.seq.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if entry is None:
+                return
+            kept = json.loads(entry.payload).get("kept") or []
+            later = s.execute(
+                select(AuditEntry.payload).where(
+                    AuditEntry.document_id == doc_id, AuditEntry.action == "transition", AuditEntry.seq > entry.seq
+                )
+            ).scalars()
+            readings = sum(json.loads(p).get("to") == S.EXTRACTED.value for p in later)
+        if kept and readings == 1:
+            self._set_again(doc_id, {name: (value, page, box) for name, value, page, box in kept}, entry.actor)
 
     def _set_again(self, doc_id: int, kept: dict[str, tuple[Any, Any, Any]], actor: str) -> None:
         """The clerk's values set before the document was read as another type, set again on the fields the new

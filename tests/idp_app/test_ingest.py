@@ -466,3 +466,31 @@ def test_a_field_schema_that_cannot_be_used_stops_the_desk_and_its_documents_are
             assert desk.documents.get(doc_id).status.value in ("needs_review", "auto_approved")
     finally:
         schema._load.cache_clear()
+
+
+def test_a_type_set_whose_reading_is_stopped_part_way_keeps_the_clerks_values(ws: Workspace, inbox: Path) -> None:
+    from fake_extractors import json_extract
+
+    stopped: list[Path] = []
+
+    def stopped_once(path: Path, ctx: Any) -> Any:
+        if ctx.doc_type == "receipt" and not stopped:
+            stopped.append(path)
+            raise KeyboardInterrupt  # Ctrl+C while the document is read as a receipt
+        return json_extract(path, ctx)
+
+    ws.ingest.extract = stopped_once
+    write_doc(inbox, "a.json", invoice("A-1", conf=0.5))
+    ws.ingest.ingest([inbox], workers=0)
+    [item] = ws.queue.list()
+    ws.queue.claim(item.id, "clerk")
+    ws.review.correct(item.id, "net_amount", "101.00", "clerk")
+    with pytest.raises(KeyboardInterrupt):
+        ws.ingest.set_type(item.id, "receipt", "clerk")
+    assert ws.documents.get(item.id).status == DocumentStatus.EXTRACTING
+    assert ws.ingest.extract_pending(workers=0).extracted == 1  # the next run, whichever it is
+    doc = ws.documents.get(item.id)
+    assert doc.status == DocumentStatus.NEEDS_REVIEW
+    assert (doc.fields["net_amount"].value, doc.fields["net_amount"].corrected) == ("101.00", True)
+    ws.ingest.reextract(item.id, "sup")  # read again later: the clerk's value from before is not forced on it
+    assert ws.documents.get(item.id).fields["net_amount"].value == "100.00"
