@@ -413,7 +413,14 @@ def set_type(
     """Say what a claimed document is (an invoice taken for "other") and read it again as that type: its fields
     become that type's, routed afresh, and it goes back to the queue. It is then learned from when approved."""
     with _workspace() as ws:
-        ws.ingest.set_type(doc_id, doc_type.strip().lower(), _acting(ws, user))
+        try:
+            ws.ingest.set_type(doc_id, doc_type.strip().lower(), _acting(ws, user))
+        except KeyboardInterrupt:  # its claim is given up already: "the same command again" would be refused
+            err.print(
+                f"interrupted: document {doc_id} is read as {doc_type.strip().lower()} by the next `idp ingest` run "
+                "(of any folder); the values you set are set again then"
+            )
+            raise typer.Exit(130) from None
         doc = ws.documents.get(doc_id)
     out.print(f"document {doc_id} is now read as {doc.doc_type}: {doc.status.value}", highlight=False)
 
