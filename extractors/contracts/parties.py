@@ -261,6 +261,23 @@ def _has_suffix(name: str) -> bool:
     return name.split()[-1].lower() in _SUFFIX_SET
 
 
+def split_at_company_commas(text: str) -> list[str]:
+    """``"ACME GmbH, Beta AG"`` as two names: a comma splits only where a name with a legal form ends before it
+    and what follows is a name of its own, not a legal form or title ("Acme, Inc.", "Acme Holdings, Inc.",
+    "Smith, John" stay whole)."""
+    names: list[str] = []
+    for piece in text.split(","):
+        words = piece.split()
+        follows = bool(words) and words[0].lower() in _COMMA_FOLLOWERS
+        if names and names[-1].split() and _has_suffix(names[-1]) and words and not follows:
+            names.append(piece.strip())
+        elif names:
+            names[-1] = f"{names[-1]},{piece}"
+        else:
+            names.append(piece.strip())
+    return [n.strip() for n in names]
+
+
 _SIG_LINE_STOP = re.compile(r"(?i)\b(?:by|name|title|its|date|address|signature|print)\s*:")
 _PERSON_RE = re.compile(r"^(?:[A-Z][a-z]+|[A-Z]\.)(?:[\s\f]+(?:[A-Z][a-z'’\-]+|[A-Z]\.|Jr\.?|Sr\.?|II|III|IV)){1,4}$")
 

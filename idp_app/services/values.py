@@ -334,8 +334,11 @@ def normalise(value_type: str, text: str | None) -> str | None:
             raise InvalidValueError(f"{text!r} is not a valid IBAN: {exc}") from None
     if value_type == "period":
         return parse_period(s)
-    if value_type == "party_list":  # names separated by ";" or line breaks; none left is an empty field
-        names = dict.fromkeys(n for n in (p.strip(" \t,") for p in re.split(r"[;\n]", s)) if n)
+    if value_type == "party_list":  # names separated by ";", line breaks, or a comma after a legal form
+        from extractors.contracts.parties import split_at_company_commas
+
+        pieces = (n for p in re.split(r"[;\n]", s) for n in split_at_company_commas(p))
+        names = dict.fromkeys(n for n in (p.strip(" \t,") for p in pieces) if n)
         return PARTY_SEPARATOR.join(names) or None
     if value_type == "vat_id":
         from stdnum import vatin

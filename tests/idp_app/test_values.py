@@ -63,6 +63,10 @@ from idp_app.services.values import normalise
             "Acme Ltd;Globex GmbH;\nAcme Ltd\nSmith, Jones & Co",
             "Acme Ltd; Globex GmbH; Smith, Jones & Co",
         ),
+        ("party_list", "ACME GmbH, Beta AG", "ACME GmbH; Beta AG"),  # a comma after a legal form: two parties
+        ("party_list", "Acme Inc., Beta LLC, Gamma Consulting", "Acme Inc.; Beta LLC; Gamma Consulting"),
+        ("party_list", "Acme, Inc.; Acme Holdings, Inc.", "Acme, Inc.; Acme Holdings, Inc."),  # commas in names
+        ("party_list", "Smith, John", "Smith, John"),
         ("party_list", " ; ; ", None),  # no name in it: an empty field, which a required field may not be
         ("party_list", ";", None),
     ],
