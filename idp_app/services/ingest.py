@@ -705,6 +705,10 @@ class IngestService:
             # what the clerk set so far, field by field: set again where the new reading has the field
             # kept in the audit entry, not only here: a run stopped part way (Ctrl+C, a crash) loses none of them
             kept = [[f.name, f.value, f.page, f.bbox_pt] for f in doc.fields if f.row < 0 and f.corrected]
+            # and those set before an earlier change of type that this type's fields had no place for (payment
+            # terms, read as a receipt and then as an invoice again)
+            has = {f.name for f in doc.fields if f.row < 0}
+            kept += [k for k in self._kept_at_last_type_set(s, doc_id)[1] if k[0] not in has]
             audit.append(s, actor.name, "type_set", document_id=doc.id, old=doc.doc_type, new=doc_type, kept=kept)
             s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
             doc.reasons.append(
@@ -739,15 +743,9 @@ class IngestService:
         """After the first reading since a clerk set the document's type (by that command's own run, or by the
         next run where it was stopped part way): the values the clerk had set before, set again."""
         with self._db.read() as s:
-            entry = s.execute(
-                select(AuditEntry)
-                .where(AuditEntry.document_id == doc_id, AuditEntry.action == "type_set")
-                .order_by(AuditEntry.seq.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            entry, kept = self._kept_at_last_type_set(s, doc_id)
             if entry is None:
                 return
-            kept = json.loads(entry.payload).get("kept") or []
             later = s.execute(
                 select(AuditEntry.payload).where(
                     AuditEntry.document_id == doc_id, AuditEntry.action == "transition", AuditEntry.seq > entry.seq
@@ -756,6 +754,17 @@ class IngestService:
             readings = sum(json.loads(p).get("to") == S.EXTRACTED.value for p in later)
         if kept and readings == 1:
             self._set_again(doc_id, {name: (value, page, box) for name, value, page, box in kept}, entry.actor)
+
+    @staticmethod
+    def _kept_at_last_type_set(s: Any, doc_id: int) -> tuple[AuditEntry | None, list[list[Any]]]:
+        """The last "type_set" entry of the document and the clerk's values it kept ([name, value, page, box])."""
+        entry = s.execute(
+            select(AuditEntry)
+            .where(AuditEntry.document_id == doc_id, AuditEntry.action == "type_set")
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return entry, (json.loads(entry.payload).get("kept") or []) if entry is not None else []
 
     def _set_again(self, doc_id: int, kept: dict[str, tuple[Any, Any, Any]], actor: str) -> None:
         """The clerk's values set before the document was read as another type, set again on the fields the new

@@ -494,3 +494,30 @@ def test_a_type_set_whose_reading_is_stopped_part_way_keeps_the_clerks_values(ws
     assert (doc.fields["net_amount"].value, doc.fields["net_amount"].corrected) == ("101.00", True)
     ws.ingest.reextract(item.id, "sup")  # read again later: the clerk's value from before is not forced on it
     assert ws.documents.get(item.id).fields["net_amount"].value == "100.00"
+
+
+def test_a_value_the_clerk_set_survives_a_type_without_its_field(ws: Workspace, inbox: Path) -> None:
+    """Payment terms corrected on an invoice, read as a receipt (which has no such field), then as an invoice
+    again: the clerk's terms come back."""
+    from fake_extractors import json_extract
+
+    def by_type(path: Path, ctx: Any) -> Any:
+        result = json_extract(path, ctx)
+        if ctx.doc_type == "receipt":
+            result.fields.pop("payment_terms")
+        return result
+
+    ws.ingest.extract = by_type
+    data = invoice("A-1", conf=0.5)
+    data["fields"]["payment_terms"] = ["14 days", 0.5]
+    write_doc(inbox, "a.json", data)
+    ws.ingest.ingest([inbox], workers=0)
+    [item] = ws.queue.list()
+    ws.queue.claim(item.id, "clerk")
+    ws.review.correct(item.id, "payment_terms", "30 days net", "clerk")
+    ws.ingest.set_type(item.id, "receipt", "clerk")
+    assert "payment_terms" not in ws.documents.get(item.id).fields
+    ws.queue.claim(item.id, "clerk")
+    ws.ingest.set_type(item.id, "invoice", "clerk")
+    terms = ws.documents.get(item.id).fields["payment_terms"]
+    assert (terms.value, terms.corrected) == ("30 days net", True)
