@@ -379,7 +379,7 @@ def check_rules(
     if kind in VENDOR_DOC_TYPES:
         out.extend(_vendor_rules(fields, facts, policy))
     if policy.arithmetic:
-        out.extend(_arithmetic(fields, line_amounts, policy))
+        out.extend(_arithmetic(fields, line_amounts, policy, _lines_tax(fields, line_amounts, line_rates, policy)))
         out.extend(_line_amounts(line_amounts, line_products, policy))
         out.extend(_line_tax(fields, line_amounts, line_rates, policy))
         out.extend(_tax_rate(fields, policy))
@@ -536,7 +536,10 @@ def _vendor_rules(fields: Mapping[str, FieldValue], facts: VendorFacts, policy: 
 
 
 def _arithmetic(
-    fields: Mapping[str, FieldValue], line_amounts: Sequence[Decimal | None], policy: RoutingPolicy
+    fields: Mapping[str, FieldValue],
+    line_amounts: Sequence[Decimal | None],
+    policy: RoutingPolicy,
+    lines_tax: tuple[Decimal, dict[Decimal, Decimal]] | None = None,
 ) -> list[Reason]:
     n = policy.name
     net_f, tax_f, total_f = n("net_amount"), n("tax_amount"), n("total_amount")
@@ -552,7 +555,15 @@ def _arithmetic(
                 f"net {net} + tax {tax} = {net + tax}, not the total {total}",
                 (net_f, tax_f, total_f),
                 _totals_fix(
-                    fields, net, tax, total, lines_sum, tol, (net_f, tax_f, total_f), _country_rates(fields, policy)
+                    fields,
+                    net,
+                    tax,
+                    total,
+                    lines_sum,
+                    tol,
+                    (net_f, tax_f, total_f),
+                    _country_rates(fields, policy),
+                    lines_tax is not None and abs(lines_tax[0] - tax) <= CENT * len(lines_tax[1]),
                 ),
             )
         )
@@ -660,34 +671,49 @@ def _line_amounts(
     return [Reason("line_amount", f"{shown}: check the quantity, the unit price or the amount", ("line_items",))]
 
 
+def _lines_tax(
+    fields: Mapping[str, FieldValue],
+    line_amounts: Sequence[Decimal | None],
+    line_rates: Sequence[Decimal | None],
+    policy: RoutingPolicy,
+) -> tuple[Decimal, dict[Decimal, Decimal]] | None:
+    """The tax each line's VAT rate gives on its amount, summed per rate (EN 16931 BR-CO-17), as the e-invoice
+    export works it out, with the net per rate: known only where every line has an amount and a known VAT rate and
+    the lines, to the cent, make up the net amount (otherwise ``line_items_sum`` speaks)."""
+    n = policy.name
+    net, tax = amount(fields, n("net_amount")), amount(fields, n("tax_amount"))
+    if tax is None or net is None or not line_amounts or len(line_rates) != len(line_amounts):
+        return None
+    pairs = [(a, r) for a, r in zip(line_amounts, line_rates, strict=True) if a is not None and r is not None]
+    rates = known_vat_rates(seller_country(fields, policy))
+    if len(pairs) != len(line_amounts) or any(r <= 0 or r.normalize() not in rates for _a, r in pairs):
+        return None
+    if net and all(abs(a * tax / net - r) <= CENT for a, r in pairs):
+        return None  # the column holds each line's tax (7.00 on 35.00 at 20 %), not its rate
+    amounts = [a.quantize(CENT, ROUND_HALF_UP) for a, _r in pairs]
+    if sum(amounts, Decimal(0)) != net:
+        return None
+    basis: dict[Decimal, Decimal] = {}
+    for a, (_raw, r) in zip(amounts, pairs, strict=True):
+        basis[r.normalize()] = basis.get(r.normalize(), Decimal(0)) + a
+    return sum(((b * r / 100).quantize(CENT, ROUND_HALF_UP) for r, b in basis.items()), Decimal(0)), basis
+
+
 def _line_tax(
     fields: Mapping[str, FieldValue],
     line_amounts: Sequence[Decimal | None],
     line_rates: Sequence[Decimal | None],
     policy: RoutingPolicy,
 ) -> list[Reason]:
-    """The tax amount against what each line's VAT rate gives on its amount, summed per rate (EN 16931 BR-CO-17),
-    as the e-invoice export works it out: checked only where every line has an amount and a known VAT rate and the
-    lines, to the cent, make up the net amount (otherwise ``line_items_sum`` speaks); an invoice that rounded its
-    tax once rather than per rate may be a cent off per rate."""
+    """The tax amount against what the line items' VAT rates give (:func:`_lines_tax`); an invoice that rounded
+    its tax once rather than per rate may be a cent off per rate."""
     n = policy.name
-    net_f, tax_f, total_f = n("net_amount"), n("tax_amount"), n("total_amount")
-    net, tax, total = amount(fields, net_f), amount(fields, tax_f), amount(fields, total_f)
-    if tax is None or net is None or not line_amounts or len(line_rates) != len(line_amounts):
+    tax_f = n("tax_amount")
+    net, tax, total = amount(fields, n("net_amount")), amount(fields, tax_f), amount(fields, n("total_amount"))
+    found = _lines_tax(fields, line_amounts, line_rates, policy)
+    if found is None or net is None or tax is None:
         return []
-    pairs = [(a, r) for a, r in zip(line_amounts, line_rates, strict=True) if a is not None and r is not None]
-    rates = known_vat_rates(seller_country(fields, policy))
-    if len(pairs) != len(line_amounts) or any(r <= 0 or r.normalize() not in rates for _a, r in pairs):
-        return []
-    if net and all(abs(a * tax / net - r) <= CENT for a, r in pairs):
-        return []  # the column holds each line's tax (7.00 on 35.00 at 20 %), not its rate
-    amounts = [a.quantize(CENT, ROUND_HALF_UP) for a, _r in pairs]
-    if sum(amounts, Decimal(0)) != net:
-        return []
-    basis: dict[Decimal, Decimal] = {}
-    for a, (_raw, r) in zip(amounts, pairs, strict=True):
-        basis[r.normalize()] = basis.get(r.normalize(), Decimal(0)) + a
-    expected = sum(((b * r / 100).quantize(CENT, ROUND_HALF_UP) for r, b in basis.items()), Decimal(0))
+    expected, basis = found
     if abs(expected - tax) <= CENT * len(basis):
         return []
     shown = ", ".join(f"{r:f} % on {b:.2f}" for r, b in sorted(basis.items()))
@@ -714,11 +740,13 @@ def _totals_fix(
     tol: Decimal,
     names: tuple[str, str, str],
     country_rates: tuple[str, frozenset[Decimal]] | None = None,
+    tax_by_lines: bool = False,
 ) -> Suggestion | None:
     """The one edit that makes net + tax = total: the one the line items agree with, else the least sure field;
     where net and tax as read are one of the seller's VAT rates' (``country_rates``), of the edits keeping one
     rate's tax first. An edit that leaves a tax no rate gives (1100 % of the net, to fit a mistyped total) is not
-    offered; None where no edit is left."""
+    offered; None where no edit is left. ``tax_by_lines``: the tax is what the line items' VAT rates give, so it
+    is not the one to change (a transposed total is)."""
     net_f, tax_f, total_f = names
     if lines_sum is not None:
         if abs(lines_sum - net) <= tol:
@@ -729,6 +757,8 @@ def _totals_fix(
     candidates = {net_f: total - tax, tax_f: total - net, total_f: net + tax}
     if lines_sum is not None and abs(lines_sum - net) <= tol:
         del candidates[net_f]
+    if tax_by_lines:
+        del candidates[tax_f]
 
     def conf(name: str) -> float:
         fv = fields.get(name)

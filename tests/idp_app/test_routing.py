@@ -352,6 +352,18 @@ def test_tax_must_be_what_the_line_items_rates_give() -> None:
     assert codes(off) == ["line_items_sum"]
 
 
+def test_a_misread_total_is_mended_where_the_line_items_rates_confirm_the_tax() -> None:
+    # 60 at 19 % and 40 at 7 % give tax 14.20, as printed; the total read 112.40 for 114.20, and read surer
+    # than the tax: the tax, which the lines confirm, is not the edit offered
+    mixed = [Decimal(19), Decimal(7)]
+    f = fields(tax_amount="14.20", total_amount="112.40")
+    f["tax_amount"] = FieldValue("tax_amount", "14.20", "14.20", 0.6)
+    reasons = check_rules(f, LINES, KNOWN, POLICY, line_rates=mixed)
+    assert codes(reasons) == ["arithmetic"] and reasons[0].suggestion == Suggestion("total_amount", "114.20")
+    # without rates to confirm it, the least sure field is still the one offered
+    assert check_rules(f, LINES, KNOWN, POLICY)[0].suggestion == Suggestion("tax_amount", "12.40")
+
+
 def test_numbers_under_a_tax_column_that_are_no_vat_rate_are_not_checked() -> None:
     # a tax code, a rate written as a fraction, each line's tax amount: none is a rate to hold the tax to
     for column in ([Decimal(1), Decimal(1)], [Decimal("0.19"), Decimal("0.19")], [Decimal("11.40"), Decimal("7.60")]):
