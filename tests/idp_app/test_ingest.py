@@ -447,7 +447,7 @@ def test_a_field_schema_that_cannot_be_used_stops_the_desk_and_its_documents_are
         return json_extract(path, ctx)
 
     try:
-        with Workspace.open(config, extract=reads_its_schema) as desk:
+        with Workspace.open(config, extract=reads_its_schema, upgrade=True) as desk:
             (schemas / "invoice.toml").write_text(good.replace("required = true", 'required = "yes"', 1), "utf-8")
             write_doc(inbox, "a.json", invoice("A-1"))
             report = desk.ingest.ingest([inbox], workers=0)  # the schema was broken while the desk was open

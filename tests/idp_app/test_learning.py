@@ -200,7 +200,7 @@ def test_a_run_reads_every_document_with_the_model_it_started_with(config: AppCo
     folder.mkdir()
     for seed in (3, 4, 5):
         make_invoice(folder / f"inv{seed}.pdf", seed=seed)
-    with Workspace.open(config) as desk:  # extracts with what the desk learned
+    with Workspace.open(config, upgrade=True) as desk:  # extracts with what the desk learned
         reg = Registry(desk.db, desk.config)
         add(reg, model_preferring(0, "v-one"))
 
