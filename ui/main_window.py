@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.prompts = prompts or Prompts()
         self.review = ReviewController(backend, self.runner, user, self)
         self._captured: dict[str, list[Token]] = {}
+        self._said_about: int | None = None
+        """The document the status bar message is about, if it is about one."""
         self._refused_since_done = False
         self._fit_on_open = False
         self.remember = True
@@ -173,7 +175,7 @@ class MainWindow(QMainWindow):
         self.thumbnails.pageChosen.connect(self.page_view.show_page)
         self.line_items.cellEdited.connect(r.set_cell)
         self.line_items.cellRefused.connect(
-            lambda row, column, why: self.statusBar().showMessage(
+            lambda row, column, why: self._say_about_document(
                 f"Row {row + 1}, {column.replace('_', ' ')} not saved: {why}", 10000
             )
         )
@@ -258,8 +260,18 @@ class MainWindow(QMainWindow):
     def document(self) -> DocumentView | None:
         return self.review.doc
 
+    def _say_about_document(self, text: str, ms: int) -> None:
+        """A status message about the document open now: cleared when another one is opened, so that the clerk
+        never reads one document's message on the next."""
+        self.statusBar().showMessage(text, ms)
+        self._said_about = self.review.doc.document_id if self.review.doc is not None else None
+
     def _show_document(self, doc: object) -> None:
         assert doc is None or isinstance(doc, DocumentView)
+        shown = doc.document_id if doc is not None else None
+        if self._said_about not in (None, shown) and self.statusBar().currentMessage():
+            self.statusBar().clearMessage()
+        self._said_about = None
         self._captured = {}
         zoom = self.page_view.zoom
         self.page_view.set_document(doc)
@@ -280,7 +292,7 @@ class MainWindow(QMainWindow):
             return
         self.queue.select_document(doc.document_id)
         if doc.load_error:
-            self.statusBar().showMessage(f"{doc.load_error} Reject it with Ctrl+Shift+R.", 15000)
+            self._say_about_document(f"{doc.load_error} Reject it with Ctrl+Shift+R.", 15000)
         current = self.fields.current
         if current is not None:
             self.page_view.select_field(current)
@@ -317,10 +329,10 @@ class MainWindow(QMainWindow):
             return
         doc = self.review.doc
         if doc is None or not doc.approval_blocked:
-            self.statusBar().showMessage("Every field reviewed: Ctrl+Enter approves.", 8000)
+            self._say_about_document("Every field reviewed: Ctrl+Enter approves.", 8000)
             return
         then = "Ctrl+Shift+Enter approves with a reason" if self.user.may_override else "ask a supervisor"
-        self.statusBar().showMessage(
+        self._say_about_document(
             f"Every field reviewed, but approval is blocked: {self._blockers(doc)}. Correct it, or {then}.", 15000
         )
 
@@ -434,9 +446,7 @@ class MainWindow(QMainWindow):
             self.line_items.select_cell(min(max(shown, 0), rows - 1), 0)
             self.line_items.table.setFocus()
         if lost_undo:
-            self.statusBar().showMessage(
-                "Rows renumbered: the edits made before can no longer be undone (Ctrl+Z)", 8000
-            )
+            self._say_about_document("Rows renumbered: the edits made before can no longer be undone (Ctrl+Z)", 8000)
 
     # -- keyboard ------------------------------------------------------------------------------------------------
     def _panes(self) -> list[QWidget]:
@@ -502,7 +512,7 @@ class MainWindow(QMainWindow):
             row, column, why = refused
             self.line_items.select_cell(row, self.line_items.model.columns.index(column))
             self.line_items.table.setFocus()
-            self.statusBar().showMessage(f"Row {row + 1}, {column.replace('_', ' ')} is not saved: {why}", 10000)
+            self._say_about_document(f"Row {row + 1}, {column.replace('_', ' ')} is not saved: {why}", 10000)
             return False
         return True
 

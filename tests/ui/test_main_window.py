@@ -511,6 +511,10 @@ def test_the_last_correction_that_blocks_approval_is_what_the_status_bar_reports
     _settle(qtbot, window)
     shown = window.statusBar().currentMessage()
     assert "approval is blocked" in shown and "2019-12-01 is before" in shown
+    other = next(i for i in backend.docs if i != window.document.document_id)  # type: ignore[union-attr]
+    window.review.open(other)
+    qtbot.waitUntil(lambda: window.document is not None and window.document.document_id == other, timeout=5000)
+    assert window.statusBar().currentMessage() == ""  # not the previous document's message on this one
 
 
 def test_a_document_held_by_another_clerk_does_not_cost_the_one_open(qtbot: QtBot, backend: FakeBackend) -> None:
