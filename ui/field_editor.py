@@ -124,7 +124,8 @@ class FieldEditor(QFrame):
         """Show ``view``; with ``keep_typing``, what the clerk is typing in this editor stays."""
         self._view = view
         focused = self.combo.hasFocus()
-        editing = keep_typing and self.line.isModified() and focused
+        # a value the core refused stays shown with its reason, wherever the keyboard is, until the clerk mends it
+        editing = keep_typing and self.line.isModified() and (focused or bool(self.error_text()))
         # what the keyboard has here survives the list being filled again (which sets the text of its first
         # item): the clerk's typing and its cursor, or the whole value selected on entering the field (typing
         # then replaces it; it was appended to the value once the saved field before came back)

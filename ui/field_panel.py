@@ -278,6 +278,14 @@ class FieldPanel(QWidget):
         """The core refused what the clerk gave for ``name``: Enter comes back to it."""
         self._accepted.discard(name)
 
+    def show_refused(self, name: str, text: str, why: str) -> None:
+        """The core refused ``text`` for ``name``: it stays in the field, with why, for the clerk to mend (whether
+        or not the keyboard has moved on meanwhile); it is not saved, so approval waits for it."""
+        editor = self.editors.get(name)
+        if editor is not None and text:
+            editor.set_text(text)
+            editor.show_error(why)
+
     def put_text(self, name: str, text: str) -> None:
         """Show captured words in a field's editor (the capture itself is committed by the window)."""
         editor = self.editors.get(name)

@@ -320,9 +320,10 @@ class MainWindow(QMainWindow):
         self._refused_since_done = False
         self._when_saved(self._say_review_done)  # the state after the last correction, not before it
 
-    def _correction_refused(self, name: str) -> None:
+    def _correction_refused(self, name: str, text: str, why: str) -> None:
         self._refused_since_done = True  # the refusal is what the clerk must read, not "every field reviewed"
         self.fields.forget_accepted(name)
+        self.fields.show_refused(name, text, why)
 
     def _say_review_done(self) -> None:
         if self._refused_since_done:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 from extractors.document import Token
 from extractors.geometry import BBox
+from extractors.results import FieldValue
 from idp_app.domain import Correction, CorrectionKind
 from ui.backend import ReviewBackend
 from ui.commands import CorrectionCommand
@@ -33,8 +34,8 @@ class ReviewController(QObject):
     message = Signal(str)
     openFailed = Signal(str)
     """Why a document asked for could not be opened (held by another clerk, gone)."""
-    correctionRefused = Signal(str)
-    """The field (or line-item column) of a correction the core refused."""
+    correctionRefused = Signal(str, str, str)
+    """A correction the core refused: its field (or line-item column), the value refused and why."""
     decided = Signal(int, str)
     """A document was approved or rejected: its id and "approved" / "rejected"."""
     rowsEdited = Signal(str, int, bool)
@@ -49,6 +50,8 @@ class ReviewController(QObject):
         self.doc: DocumentView | None = None
         self._field_since: dict[str, float] = {}
         self._opening: int | None = None
+        self._saving: list[tuple[Correction, FieldValue]] = []
+        """Field values sent to the core and not answered yet, shown meanwhile (in the order sent)."""
         self.renew_timer = QTimer(self)
         self.renew_timer.setInterval(RENEW_EVERY_MS)
         self.renew_timer.timeout.connect(self.renew_claim)
@@ -116,6 +119,7 @@ class ReviewController(QObject):
         assert doc is None or isinstance(doc, DocumentView)
         self._opening = None
         self.doc = doc
+        self._saving = []
         if doc is None:
             self.renew_timer.stop()
         else:
@@ -251,15 +255,23 @@ class ReviewController(QObject):
                     bbox_pt=correction.new_bbox_pt,
                     page=correction.page if correction.new_bbox_pt is not None else f.value.page,
                 )
+                self._saving.append((correction, shown))
                 self.doc = doc.with_field_value(correction.field_name, shown)
                 self.documentUpdated.emit(self.doc)
         user = self.user
-        self.runner.submit(
-            lambda: self.backend.apply(correction, user),
-            self._updated,
-            lambda exc: self._apply_failed(exc, correction.field_name, correction),
-            serial=True,
-        )
+
+        def saved(result: object) -> None:
+            self._answered(correction)
+            self._updated(result)
+
+        def refused(exc: Exception) -> None:
+            self._answered(correction)
+            self._apply_failed(exc, correction.field_name, correction)
+
+        self.runner.submit(lambda: self.backend.apply(correction, user), saved, refused, serial=True)
+
+    def _answered(self, correction: Correction) -> None:
+        self._saving = [(c, v) for c, v in self._saving if c is not correction]
 
     def _drop_refused(self, correction: Correction | None) -> None:
         """A correction the core refused leaves the undo history (Ctrl+Z would undo what never was, Ctrl+Shift+Z
@@ -273,6 +285,9 @@ class ReviewController(QObject):
     def _updated(self, doc: object) -> None:
         assert isinstance(doc, DocumentView)
         if self.doc is not None and self.doc.document_id == doc.document_id:
+            for correction, shown in self._saving:  # an earlier save answered: the later ones still show
+                if correction.document_id == doc.document_id and doc.field(correction.field_name) is not None:
+                    doc = doc.with_field_value(correction.field_name, shown)
             self.doc = doc
             self.documentUpdated.emit(doc)
 
@@ -280,7 +295,8 @@ class ReviewController(QObject):
         self.message.emit(f"The correction was not saved: {exc}")
         self._drop_refused(correction)
         if field_name:
-            self.correctionRefused.emit(field_name)
+            refused = correction.new_value if correction is not None else None
+            self.correctionRefused.emit(field_name, refused or "", str(exc))
         doc = self.doc
         if doc is not None:
             user = self.user

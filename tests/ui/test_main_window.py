@@ -712,3 +712,33 @@ def test_a_box_drawn_on_a_scan_is_read_again_and_its_words_kept_where_the_readin
     window._capture_region(0, BBox(90, 95, 200, 115), [_word("2024-03-18", TokenSource.TEXT_LAYER)])
     _settle(qtbot, window)
     assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-18"
+
+
+def test_a_value_refused_while_an_earlier_save_runs_stays_in_its_field_with_why(
+    qtbot: QtBot, backend: FakeBackend
+) -> None:
+    import threading
+
+    window, _ = _window(qtbot, backend)
+    _open_first(qtbot, window)
+    _settle(qtbot, window)
+    plain_apply, release = backend.apply, threading.Event()
+
+    def slow_then_refuse(correction, user):  # type: ignore[no-untyped-def]
+        if correction.field_name == "invoice_number":
+            release.wait(5)  # the first save takes a while
+            return plain_apply(correction, user)
+        raise ValueError("'$1,300.00' is in USD, the document in EUR")
+
+    backend.apply = slow_then_refuse  # type: ignore[method-assign]
+    window.fields.editors["invoice_number"].set_text("INV-9")
+    window.fields.editors["invoice_number"].commit()
+    window.fields.editors["total_amount"].set_text("$1,300.00")
+    window.fields.editors["total_amount"].commit()
+    window.fields.set_current("vendor_name")  # the clerk moves on
+    release.set()
+    _settle(qtbot, window)
+    total = window.fields.editors["total_amount"]
+    assert total.text() == "$1,300.00" and "in USD" in total.error_text()  # not the stored total, in silence
+    assert total.has_unsaved_text()
+    assert window.fields.editors["invoice_number"].text() == "INV-9"
