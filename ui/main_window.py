@@ -397,8 +397,13 @@ class MainWindow(QMainWindow):
             current = self.review.doc
             if current is None or current.document_id != doc_id:
                 return
-            if tokens and (not found or not self._of_form(name, found)):
-                found = list(tokens)
+            if not found or not self._of_form(name, found):
+                # the page's words where they are a value of the field's form; else, the box holding a label
+                # beside the value ("VAT No. NL…"), the longest run of words of its form in the new reading, then
+                # in the page's words; else the page's words (whose refusal shows), else the new reading
+                whole = list(tokens) if tokens and self._of_form(name, tokens) else None
+                part = whole or self._part_of_form(name, found) or self._part_of_form(name, tokens)
+                found = part or list(tokens) or found
             if not found:
                 self.statusBar().showMessage("No text found in the box.", 5000)
                 return
@@ -407,6 +412,16 @@ class MainWindow(QMainWindow):
             self._put_tokens(name, found)
 
         self.runner.submit(lambda: self.backend.ocr_region(path, page, box, turn), done)
+
+    def _part_of_form(self, name: str, tokens: list[Token]) -> list[Token] | None:
+        """The longest run of ``tokens`` (the rightmost of equals: a value follows its label) that reads as a
+        value of the field's form, if any."""
+        n = len(tokens)
+        for length in range(n - 1, 0, -1):  # the whole was tried already
+            for start in range(n - length, -1, -1):
+                if self._of_form(name, tokens[start : start + length]):
+                    return tokens[start : start + length]
+        return None
 
     def _of_form(self, name: str, tokens: list[Token]) -> bool:
         """Whether ``tokens`` read as a value of the field's form."""

@@ -712,6 +712,11 @@ def test_a_box_drawn_on_a_scan_is_read_again_and_its_words_kept_where_the_readin
     window._capture_region(0, BBox(90, 95, 200, 115), [_word("2024-03-18", TokenSource.TEXT_LAYER)])
     _settle(qtbot, window)
     assert len(backend.ocr_calls) == calls + 1 and backend.applied[-1].new_value == "2024-03-18"
+    # a box round the label and the value: the value of the new reading, not the page's old words
+    backend.ocr_tokens = [_word("Invoice"), _word("date:"), _word("2024-03-19")]
+    window._capture_region(0, BBox(40, 95, 200, 115), [_word("lnvoice"), _word("dale"), _word("2O24-O3-I9")])
+    _settle(qtbot, window)
+    assert backend.applied[-1].new_value == "2024-03-19"
 
 
 def test_a_value_refused_while_an_earlier_save_runs_stays_in_its_field_with_why(
