@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 Chain = tuple[tuple[str, Path, str | None], ...]
 """The model in use and its fall-backs, as ``active_model.json`` names them: (version, file, sha256)."""
-_MODELS: dict[Chain, tuple[FieldModel, tuple[str, ...]]] = {}
+_MODELS: dict[tuple[Chain, tuple[int, ...]], tuple[FieldModel, tuple[str, ...]]] = {}
 _MEMORY: dict[Path, tuple[int, VendorMemory]] = {}
 
 
@@ -41,14 +41,16 @@ def _mtime(path: Path) -> int:
 
 def learned_state(models_dir: Path, chain: Chain | None = None) -> tuple[FieldModel, VendorMemory, tuple[str, ...]]:
     """The model of ``chain`` (default: the one in use now) with its fall-back messages, and the vendor memory as
-    it is now; each read again only when it changes (a model file, named by its version, never does)."""
+    it is now; each read again only when its files change (a damaged model file written again from the database
+    is taken again)."""
     models_dir = Path(models_dir)
     chain = tuple(read_pointer(models_dir)) if chain is None else chain
-    if chain not in _MODELS:
+    key = (chain, tuple(_mtime(path) for _version, path, _sha in chain))
+    if key not in _MODELS:
         loaded = load_first_good(list(chain))
         _MODELS.clear()  # one model at a time is worth keeping
-        _MODELS[chain] = (with_memory_weight(loaded.model), loaded.messages)
-    model, messages = _MODELS[chain]
+        _MODELS[key] = (with_memory_weight(loaded.model), loaded.messages)
+    model, messages = _MODELS[key]
     stamp = _mtime(memory_path(models_dir))
     cached = _MEMORY.get(models_dir)
     if cached is None or cached[0] != stamp:

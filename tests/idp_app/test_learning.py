@@ -236,6 +236,11 @@ def test_a_corrupted_model_file_is_refused_and_the_previous_good_one_used(ws: Wo
 
     model, _, messages = learned_state(ws.config.models_dir)
     assert model.version == "v-good" and messages
+    from idp_app.learning.extract import refresh
+
+    refresh(ws)  # the damaged copy written again from the database: a process running on takes it again
+    model, _, messages = learned_state(ws.config.models_dir)
+    assert model.version == "v-bad" and not messages
 
 
 def test_a_replaced_model_file_fails_the_registry_checksum(ws: Workspace) -> None:
