@@ -6,11 +6,9 @@ Types come from the field schemas in ``resources/schemas/<doc_type>.toml``; line
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from pathlib import Path
 
 from idp_app.errors import InvalidValueError
@@ -27,17 +25,14 @@ LINE_ITEM_TYPES = {
 }
 
 
-@cache
 def schema_types(doc_type: str) -> dict[str, tuple[str, bool]]:
-    """Field name -> (value type, required) for a document type; empty if it has no schema."""
-    path = RESOURCES / "schemas" / f"{doc_type}.toml"
-    if not path.is_file():
+    """Field name -> (value type, required) for a document type; empty if it has no schema. Read as extraction
+    reads it (:func:`extractors.fields.schema.load_schema`: checked, a byte-order mark passed over)."""
+    from extractors.fields import schema
+
+    if not (schema.SCHEMA_DIR / f"{doc_type}.toml").is_file():
         return {}
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {
-        name: (str(spec.get("type", "text")), bool(spec.get("required", False)))
-        for name, spec in data.get("fields", {}).items()
-    }
+    return {f.name: (str(f.value_type), f.required) for f in schema.load_schema(doc_type).fields}
 
 
 def field_type(doc_type: str | None, name: str, line_item: bool = False) -> str:
