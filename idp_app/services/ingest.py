@@ -563,7 +563,6 @@ class IngestService:
             final = self.store_result(doc_id, result)
             if final is None:
                 return
-            self._set_kept_values(doc_id)
             report.extracted += 1
             report.auto_approved += final is S.AUTO_APPROVED
             report.needs_review += final is S.NEEDS_REVIEW
@@ -620,6 +619,7 @@ class IngestService:
             doc.extracted_at = self._db.now(s)  # the clock corrections are stamped by: the server's, on PostgreSQL
             doc.error = doc.error_kind = None
             s.flush()
+            self._set_kept_values(s, doc)
             lifecycle.transition(s, doc, S.EXTRACTED, SYSTEM, fields=len(result.fields), warnings=len(result.warnings))
             final = self._route(s, doc, kept)
             pause_point("ingest.store")
@@ -727,6 +727,11 @@ class IngestService:
             failed = s.get(Document, doc_id, with_for_update=True)
             if failed is None or failed.status != S.FAILED.value:
                 raise ExtractionError(f"document {doc_id} could not be read as {doc_type}: {why}")
+            if failed.error_kind == DESK_FAULT:  # the desk's schema, not the document: the clerk's type stands
+                raise ExtractionError(
+                    f"document {doc_id} could not be read as {doc_type} ({why}): it is read as {doc_type}, with "
+                    "the values you set, by the first run after the schema is mended"
+                )
             doc = failed
             doc.doc_type, doc.type_set_by = before
             s.execute(delete(Reason).where(Reason.document_id == doc_id, Reason.code == TYPE_SET))
@@ -739,21 +744,47 @@ class IngestService:
             f"document {doc_id} could not be read as {doc_type} ({why}): it is read as {before[0]} again"
         )
 
-    def _set_kept_values(self, doc_id: int) -> None:
-        """After the first reading since a clerk set the document's type (by that command's own run, or by the
-        next run where it was stopped part way): the values the clerk had set before, set again."""
-        with self._db.read() as s:
-            entry, kept = self._kept_at_last_type_set(s, doc_id)
-            if entry is None:
-                return
-            later = s.execute(
-                select(AuditEntry.payload).where(
-                    AuditEntry.document_id == doc_id, AuditEntry.action == "transition", AuditEntry.seq > entry.seq
+    def _set_kept_values(self, s: Any, doc: Document) -> None:
+        """In the transaction storing the first reading since a clerk set the document's type (by that command's
+        own run, or by the next run where it was stopped part way): the values the clerk had set before, set
+        again on the fields the new reading has, each as a correction of what it read (kept as a training pair,
+        as typed in review), before the document is routed."""
+        entry, kept = self._kept_at_last_type_set(s, doc.id)
+        if entry is None or not kept:
+            return
+        later = s.execute(
+            select(AuditEntry.payload).where(
+                AuditEntry.document_id == doc.id, AuditEntry.action == "transition", AuditEntry.seq > entry.seq
+            )
+        ).scalars()
+        if any(json.loads(p).get("to") == S.EXTRACTED.value for p in later):
+            return  # read since: a later reading (a supervisor's re-extraction) is not overridden
+        values = {name: (value, page, box) for name, value, page, box in kept}
+        now = self._db.now(s)
+        for row in doc.fields:
+            if row.row >= 0 or row.name not in values or (row.value, row.bbox_pt) == values[row.name][::2]:
+                continue
+            value, page, box = values[row.name]
+            s.add(
+                CorrectionRow(
+                    document_id=doc.id,
+                    field_name=row.name,
+                    line_item_index=None,
+                    kind=CorrectionKind.CORRECTION.value,
+                    old_value=row.value,
+                    new_value=value,
+                    old_bbox_pt=row.bbox_pt,
+                    new_bbox_pt=box,
+                    page=page,
+                    source_token_ids=[],
+                    user=entry.actor,
+                    seconds_spent=0.0,
+                    created_at=now,
                 )
-            ).scalars()
-            readings = sum(json.loads(p).get("to") == S.EXTRACTED.value for p in later)
-        if kept and readings == 1:
-            self._set_again(doc_id, {name: (value, page, box) for name, value, page, box in kept}, entry.actor)
+            )
+            row.value, row.page, row.bbox_pt = value, page, box
+            row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
+            row.checked = True
 
     @staticmethod
     def _kept_at_last_type_set(s: Any, doc_id: int) -> tuple[AuditEntry | None, list[list[Any]]]:
@@ -765,41 +796,6 @@ class IngestService:
             .limit(1)
         ).scalar_one_or_none()
         return entry, (json.loads(entry.payload).get("kept") or []) if entry is not None else []
-
-    def _set_again(self, doc_id: int, kept: dict[str, tuple[Any, Any, Any]], actor: str) -> None:
-        """The clerk's values set before the document was read as another type, set again on the fields the new
-        reading has, each as a correction of what it read (kept as a training pair, as typed in review)."""
-        with self._db.write() as s:
-            doc = s.get(Document, doc_id, with_for_update=True)
-            if doc is None or doc.status != S.NEEDS_REVIEW.value:
-                return
-            now = self._db.now(s)
-            for row in doc.fields:
-                if row.row >= 0 or row.name not in kept or (row.value, row.bbox_pt) == kept[row.name][::2]:
-                    continue
-                value, page, box = kept[row.name]
-                s.add(
-                    CorrectionRow(
-                        document_id=doc.id,
-                        field_name=row.name,
-                        line_item_index=None,
-                        kind=CorrectionKind.CORRECTION.value,
-                        old_value=row.value,
-                        new_value=value,
-                        old_bbox_pt=row.bbox_pt,
-                        new_bbox_pt=box,
-                        page=page,
-                        source_token_ids=[],
-                        user=actor,
-                        seconds_spent=0.0,
-                        created_at=now,
-                    )
-                )
-                row.value, row.page, row.bbox_pt = value, page, box
-                row.corrected = (row.value, row.bbox_pt) != (row.predicted_value, row.predicted_bbox_pt)
-                row.checked = True
-            fields, _ = current_values(doc, self._policy)
-            summarise(doc, fields, self._policy)  # the queue's vendor, number and total as the clerk set them
 
     def _restart(self, s: Any, doc: Document, actor: str) -> None:
         """Put a document held in review (or failed) back to extracting by this run, its attempts counted anew."""

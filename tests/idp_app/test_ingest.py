@@ -12,6 +12,7 @@ import pytest
 from fake_extractors import invoice, write_doc
 from sqlalchemy import func, select
 
+from extractors.errors import ExtractionError
 from idp_app.config import AppConfig
 from idp_app.db.models import Document, Extraction
 from idp_app.domain import DocumentStatus
@@ -448,10 +449,22 @@ def test_a_field_schema_that_cannot_be_used_stops_the_desk_and_its_documents_are
 
     try:
         with Workspace.open(config, extract=reads_its_schema, upgrade=True) as desk:
+            desk.users.add("boss", "boss-pw", "admin")
+            desk.users.add("clerk", "clerk-pw", "clerk", by="boss")
+            write_doc(inbox, "b.json", invoice("B-1", conf=0.5))
+            desk.ingest.ingest([inbox], workers=0)
+            [held] = [i.id for i in desk.queue.list()]
+            desk.queue.claim(held, "clerk")
+            desk.review.correct(held, "net_amount", "101.00", "clerk")
             (schemas / "invoice.toml").write_text(good.replace("required = true", 'required = "yes"', 1), "utf-8")
+            schema._load.cache_clear()  # as a new worker process reads it
+            # the clerk's type and values wait for the schema, rather than the document being read as it was
+            with pytest.raises(ExtractionError, match="read as receipt, with the values you set, by the first run"):
+                desk.ingest.set_type(held, "receipt", "clerk")
+            assert (desk.documents.get(held).status.value, desk.documents.get(held).doc_type) == ("failed", "receipt")
             write_doc(inbox, "a.json", invoice("A-1"))
-            report = desk.ingest.ingest([inbox], workers=0)  # the schema was broken while the desk was open
-            assert report.failed == 1
+            report = desk.ingest.ingest([inbox / "a.json"], workers=0)  # the schema was broken while the desk was open
+            assert report.failed == 1  # the new one; the one waiting for its type is not tried while it is broken
             [doc_id] = [f[0] for f in report.failures]
             with desk.db.read() as s:
                 doc = s.get(Document, doc_id)
@@ -462,8 +475,10 @@ def test_a_field_schema_that_cannot_be_used_stops_the_desk_and_its_documents_are
             Workspace.open(config)
         (schemas / "invoice.toml").write_text(good, "utf-8")
         with Workspace.open(config, extract=reads_its_schema) as desk:
-            assert desk.ingest.extract_pending(workers=0).extracted == 1  # mended: read again without a command
+            assert desk.ingest.extract_pending(workers=0).extracted == 2  # mended: read again without a command
             assert desk.documents.get(doc_id).status.value in ("needs_review", "auto_approved")
+            net = desk.documents.get(held).fields["net_amount"]
+            assert (net.value, net.corrected) == ("101.00", True)
     finally:
         schema._load.cache_clear()
 
