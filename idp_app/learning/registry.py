@@ -236,7 +236,9 @@ class Registry:
                         note = (f"{note}; " if note else "") + (
                             f"the model in use changed while it trained ({parent_version} -> {in_use}): not promoted"
                         )
-                        metrics = {**metrics, "decision": status}
+                        # not what it would have decided against the model it was measured with: a retraining
+                        # on the same documents is not "nothing new" when that model is back in use
+                        metrics = {k: v for k, v in metrics.items() if k != "fingerprint"} | {"decision": status}
                     model.metrics = metrics
                     rel = f"field-model-{model.version}.json"
                     model.save(tmp)
@@ -261,6 +263,7 @@ class Registry:
                     audit.append(s, by, "model_trained", None, version=model.version, status=status, sha256=sha)
                     if status == Status.PROMOTED:
                         self._activate(s, row, by)
+                        self.write_pointer(s)  # while what is in use cannot change (the file it names is in s)
                     view = _view(row, self.models_dir)
             except IntegrityError:
                 raise DuplicateError(
@@ -270,7 +273,6 @@ class Registry:
             os.replace(tmp, self.models_dir / rel)
         finally:
             tmp.unlink(missing_ok=True)
-        self.write_pointer()
         return view
 
     def promote(self, version: str, user: User | str, reason: str | None = None) -> ModelVersionView:

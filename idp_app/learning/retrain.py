@@ -36,7 +36,7 @@ from extractors.fields.scorer import ConfidenceModel, Dataset, FieldModel, build
 from extractors.fields.scorer import TrainingPair as ScorerPair
 from extractors.parallel import safe_start_method
 from extractors.pipeline import decide_rows
-from idp_app.db.models import Document
+from idp_app.db.models import AuditEntry, Document
 from idp_app.domain import DocumentStatus
 from idp_app.errors import ConfigError
 from idp_app.learning.dataset import (
@@ -54,6 +54,7 @@ from idp_app.learning.dataset import (
 )
 from idp_app.learning.models import ModelVersion
 from idp_app.learning.registry import ModelVersionView, Registry, Status
+from idp_app.services import audit
 from idp_app.services.training import training_pairs
 from idp_app.services.users import Permission, User
 
@@ -439,12 +440,19 @@ class RetrainReport:
         return self.status == Status.PROMOTED
 
 
-def _fingerprint(payload: bytes, held: list[Any], golden: list[Any], settings: LearningSettings) -> str:
-    """What a retraining's decision follows from: the model trained, the documents it is measured on and their
-    truth, and the promotion rule's settings."""
+UNCHANGED = "retrain_unchanged"
+"""The audit action of a retraining that found nothing new: retraining is due again counted from it."""
+
+
+def _fingerprint(
+    payload: bytes, compared_with: str, held: list[Any], golden: list[Any], settings: LearningSettings
+) -> str:
+    """What a retraining's decision follows from: the model trained, the model in use it is measured against, the
+    documents it is measured on and their truth, and the promotion rule's settings."""
     measured = [[d.sha256, d.doc_type, d.truth] for d in (*held, *golden)]
     rule = [settings.max_field_drop, settings.max_chance]
-    return hashlib.sha256(payload + json.dumps([measured, rule], sort_keys=True, default=str).encode()).hexdigest()
+    data = json.dumps([compared_with, measured, rule], sort_keys=True, default=str).encode()
+    return hashlib.sha256(payload + data).hexdigest()
 
 
 def _registered_with(registry: Registry, fingerprint: str) -> ModelVersionView | None:
@@ -459,6 +467,12 @@ def due(ws: Any, settings: LearningSettings, now: datetime | None = None) -> tup
         last = s.execute(
             select(ModelVersion.created_at).order_by(ModelVersion.created_at.desc()).limit(1)
         ).scalar_one_or_none()
+        checked = s.execute(
+            select(AuditEntry.created_at).where(AuditEntry.action == UNCHANGED).order_by(AuditEntry.seq.desc()).limit(1)
+        ).scalar_one_or_none()
+        if checked is not None:  # the last retraining found nothing new to register
+            at = datetime.fromisoformat(checked)
+            last = at if last is None else max(last, at)
         stmt = select(func.count(Document.id)).where(Document.status.in_(_APPROVED))
         if last is not None:
             stmt = stmt.where(Document.decided_at > last)
@@ -582,7 +596,7 @@ def retrain(
             model.training_documents = tuple(sorted({*model.training_documents, *learned}))
     payload = json.dumps(model.to_dict(), sort_keys=True).encode()
     model.version = hashlib.sha256(payload).hexdigest()[:8]  # numbered when registered
-    fingerprint = _fingerprint(payload, hold_docs, golden, settings)
+    fingerprint = _fingerprint(payload, loaded.version, hold_docs, golden, settings)
     if (same := _registered_with(registry, fingerprint)) is not None:
         why = (
             f"nothing new since {same.version}: the same model measured on the same documents "
@@ -590,6 +604,8 @@ def retrain(
             "nothing was registered"
         )
         report.status, report.version, report.reasons = "unchanged", same.version, (why,)
+        with ws.db.write() as s:  # a retraining that found nothing new: not due again until more is approved
+            audit.append(s, actor.name, UNCHANGED, None, version=same.version)
         report.seconds = time.perf_counter() - started
         return report
     m_cur, m_new = measure(current, hold_pairs, hold_contracts), measure(model, hold_pairs, hold_contracts)

@@ -304,10 +304,17 @@ def test_a_retraining_with_nothing_new_registers_nothing_and_versions_are_number
     approve_docs(ws, inbox, 12)
     first = retrain(ws, "sup", force=True, read=json_read)
     assert first.status in ("promoted", "rejected") and first.version and first.version.startswith("v0001-")
+    write_doc(inbox, "o.json", {"fields": {}, "doc_type": "other"})  # approved, but nothing a model learns from
+    ws.ingest.ingest([inbox / "o.json"], workers=0)
+    [other] = [i.id for i in ws.queue.list() if i.filename == "o.json"]
+    ws.queue.claim(other, "sup")
+    ws.review.approve(other, "sup")
+    assert due(ws, LearningSettings(retrain_after_documents=1))[0]
     again = retrain(ws, "sup", force=True, read=json_read)
     assert (again.status, again.version) == ("unchanged", first.version)
     assert again.reasons[0].startswith(f"nothing new since {first.version}: the same model measured on the same")
     assert [v.version for v in Registry(ws.db, ws.config).list()] == [first.version]
+    assert not due(ws, LearningSettings(retrain_after_documents=1))[0]  # not due again for what it found nothing in
     approve_docs(ws, inbox, 1, start=12)  # one more held out: measured again
     assert retrain(ws, "sup", force=True, read=json_read).version.startswith("v0002-")  # type: ignore[union-attr]
 
@@ -823,9 +830,11 @@ def test_a_model_measured_against_one_no_longer_in_use_is_not_promoted(ws: Works
     add(reg, model_preferring(0, "v-a"))
     add(reg, model_preferring(1, "v-b"))
     reg.rollback("sup")  # while v-c trained against v-b
-    view = reg.add(model_preferring(2, "v-c"), by="sup", status=Status.PROMOTED, metrics={}, training_documents=9,
-                   training_pairs=9, parent_version="v-b", note="accuracy 0.90 -> 0.95")  # fmt: skip
+    view = reg.add(model_preferring(2, "v-c"), by="sup", status=Status.PROMOTED, metrics={"fingerprint": "f"},
+                   training_documents=9, training_pairs=9, parent_version="v-b",
+                   note="accuracy 0.90 -> 0.95")  # fmt: skip
     assert view.status == Status.REJECTED and "changed while it trained (v-b -> v-a)" in view.note
+    assert "fingerprint" not in view.metrics  # measured again, not "nothing new", once v-b is back in use
     assert reg.active().version == "v-a"  # type: ignore[union-attr]
     with pytest.raises(InvalidValueError, match="needs a reason"):
         reg.promote("v-c", "sup")
