@@ -20,27 +20,27 @@ def _accuracy(value: float | None) -> str:
     return f"{value:.1%}" if value is not None else "\u2013"
 
 
+OUTCOMES = {
+    "promoted": ("New model in use", "Model {version} was promoted and is now in use."),
+    "rejected": ("Model not promoted", "Model {version} was trained but not promoted: the model in use stays."),
+    "too_few": (
+        "Not enough documents",
+        "No model was trained: there are too few approved documents to train and measure one.",
+    ),
+    "unchanged": ("Nothing new to learn", "The model trained is model {version} again: nothing new was registered."),
+    "model_unreadable": (
+        "Model in use cannot be read",
+        "No model was trained: the model in use cannot be loaded, so a new one could not be measured.",
+    ),
+}
+"""The title and first line of what a retraining did, by its outcome."""
+NOT_DUE = ("Retraining not due", "No model was trained.")
+
+
 def describe(outcome: RetrainOutcome) -> tuple[str, str]:
     """The title and text of the message that says what a retraining did."""
-    lines: list[str] = []
-    if outcome.promoted:
-        title = "New model in use"
-        lines.append(f"Model {outcome.version} was promoted and is now in use.")
-    elif outcome.status == "rejected":
-        title = "Model not promoted"
-        lines.append(f"Model {outcome.version} was trained but not promoted: the model in use stays.")
-    elif outcome.status == "too_few":
-        title = "Not enough documents"
-        lines.append("No model was trained: there are too few approved documents to train and measure one.")
-    elif outcome.status == "unchanged":
-        title = "Nothing new to learn"
-        lines.append(f"The model trained is model {outcome.version} again: nothing new was registered.")
-    elif outcome.status == "model_unreadable":
-        title = "Model in use cannot be read"
-        lines.append("No model was trained: the model in use cannot be loaded, so a new one could not be measured.")
-    else:
-        title = "Retraining not due"
-        lines.append("No model was trained.")
+    title, said = OUTCOMES.get("promoted" if outcome.promoted else outcome.status, NOT_DUE)
+    lines = [said.format(version=outcome.version)]
     if outcome.accuracy_before is not None or outcome.accuracy_after is not None:
         held = f"{outcome.holdout_documents} held-out documents"
         if outcome.golden_documents:
