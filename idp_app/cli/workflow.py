@@ -355,16 +355,22 @@ def approve(
         str | None, typer.Option(help="Supervisors: approve despite failing rules, for this reason.")
     ] = None,
 ) -> None:
-    """Approve a document you have claimed (refused while a rule fails, unless a supervisor overrides)."""
+    """Approve a document you have claimed (refused while a rule fails, unless a supervisor overrides). The
+    documents of its layout waiting untouched in the queue are read again with what it taught vendor memory."""
     if override is not None and not override.strip():
         raise InvalidValueError("an override needs a reason (--override REASON, kept in the audit log)")
+    from idp_app.learning.extract import read_again_in_layout, said_of
+
     with _workspace() as ws:
         ws.review.approve(doc_id, _acting(ws, user), override_reason=override)
         kept = ws.documents.get(doc_id).override_reason if override else None
-    if override and not kept:  # nothing blocked approval: there was nothing to override
-        out.print(f"approved {doc_id} (no rule blocked it: the override and its reason were not needed, not kept)")
-    else:
-        out.print(f"approved {doc_id}")
+        if override and not kept:  # nothing blocked approval: there was nothing to override
+            out.print(f"approved {doc_id} (no rule blocked it: the override and its reason were not needed, not kept)")
+        else:
+            out.print(f"approved {doc_id}")
+        said = said_of(read_again_in_layout(ws, doc_id))
+        if said:
+            out.print(escape(said[0].upper() + said[1:]))
 
 
 @handle_errors

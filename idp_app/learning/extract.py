@@ -15,12 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import exists, select
+
 from extractors.context import ExtractionContext
 from extractors.document import Document
 from extractors.fields.candidates import DEFAULT_SOURCES, CandidateSource
 from extractors.fields.scorer import FieldModel
-from extractors.memory import MemorySource, VendorMemory, with_memory_weight
+from extractors.memory import MemorySource, VendorMemory, layout_fingerprint, with_memory_weight
 from extractors.results import ExtractionResult
+from idp_app.db.models import CorrectionRow, FieldRow
+from idp_app.db.models import Document as Row
+from idp_app.domain import DocumentStatus
+from idp_app.learning.dataset import LEARNED_TYPES
 from idp_app.learning.memory_store import forget, load_memory, memory_path, remember, sync
 from idp_app.learning.registry import Registry, load_first_good, read_pointer
 
@@ -122,6 +128,130 @@ def refresh(ws: Any) -> None:
         sync(ws)
     except Exception as exc:  # the registry is unreadable: extraction goes on with what this desk has
         log.warning("model registry not readable, using this desk's model files: %s", exc)
+
+
+READ_AGAIN_AT_MOST = 50
+"""Documents waiting for review that one approval has read again at most: the first in queue order."""
+LOOKED_AT_MOST = 500
+"""Documents waiting for review whose layout is compared with the approved document's, first in queue order."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAgain:
+    """A document waiting for review, read again after an approval taught vendor memory its layout."""
+
+    doc_id: int
+    outcome: str
+    """``needs_review`` or ``auto_approved`` (its new routing); ``unchanged`` (memory changed nothing it read);
+    ``taken`` (a person took it up meanwhile: left as it was); ``unreadable`` (reading it failed: left as it was)."""
+
+
+def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
+    """The documents waiting for review that vendor memory now matches to the layout approved document ``doc_id``
+    taught it, first in queue order: (id, sha256, suffix, extracted_at). Only documents read before that approval
+    and untouched by a person since (unclaimed, never decided, no value corrected or confirmed, type not set by
+    a person), whose read pages are kept (nothing is read to find them)."""
+    extract = ws.ingest.extract
+    if not isinstance(extract, LearnedExtract) or not extract.use_memory:
+        return []
+    with ws.db.read() as s:
+        approved = s.execute(select(Row.sha256, Row.decided_at).where(Row.id == doc_id)).first()
+    if approved is None or approved[1] is None:
+        return []
+    sha, decided_at = approved
+    memory = load_memory(extract.models_dir)
+    taught = next((e for e in memory.entries if sha in e.documents), None)
+    if taught is None:
+        return []
+    untouched = (
+        ~exists().where(CorrectionRow.document_id == Row.id),
+        ~exists().where(FieldRow.document_id == Row.id, FieldRow.corrected | FieldRow.checked),
+    )
+    stmt = (
+        select(Row.id, Row.sha256, Row.suffix, Row.extracted_at)
+        .where(
+            Row.status == DocumentStatus.NEEDS_REVIEW.value,
+            Row.claimed_by.is_(None),
+            Row.decided_at.is_(None),
+            Row.type_set_by.is_(None),
+            Row.doc_type.in_(LEARNED_TYPES),
+            Row.id != doc_id,
+            Row.extracted_at < decided_at,  # read since with what it taught (or read again already)
+            *untouched,
+        )
+        .order_by(Row.priority, Row.min_confidence, Row.created_at, Row.id)
+        .limit(LOOKED_AT_MOST)
+    )
+    with ws.db.read() as s:
+        rows = [tuple(r) for r in s.execute(stmt)]
+    out = []
+    for row in rows:
+        pages = ws.documents.cached_pages(row[1])
+        if pages and memory.match(layout_fingerprint(pages))[0] is taught:
+            out.append(row)
+            if len(out) >= READ_AGAIN_AT_MOST:
+                break
+    return out
+
+
+def _read_as(fields: dict[str, Any]) -> dict[str, Any]:
+    """What a reading gives, field by field (from a result's JSON): a reading giving the same is no news."""
+    return {name: (fv["value"], fv["confidence"], fv["bbox_pt"]) for name, fv in fields.items()}
+
+
+def read_again_in_layout(ws: Any, doc_id: int, at_most: int | None = None) -> list[ReadAgain]:
+    """Read again, with what approving ``doc_id`` taught vendor memory, the documents of its layout that wait for
+    review untouched (see :func:`waiting_in_layout`): they were read before the approval, and the clerk would
+    otherwise correct on each what memory now knows. Each is routed afresh: one that now passes every check
+    passes straight through, as it would have had it arrived after the approval. A document a person takes up
+    meanwhile is left as it is. ``at_most``: the first in queue order only (those the clerk meets next); a
+    later call reads the others, passing over those read again already."""
+    waiting = waiting_in_layout(ws, doc_id)[:at_most]
+    if not waiting:
+        return []
+    extract = ws.ingest.extract.for_run()
+    out = []
+    for other, sha, suffix, extracted_at in waiting:
+        stored = ws.ingest.stored_result(other)
+        try:
+            result = extract(ws.ingest.original(sha, suffix), ws.ingest.context)
+        except Exception as exc:  # left as it was read; the clerk meets it as before
+            log.warning("document %s not read again: %s", other, exc)
+            out.append(ReadAgain(other, "unreadable"))
+            continue
+        if _read_as(result.to_json()["fields"]) == _read_as(stored.get("fields", {})):
+            out.append(ReadAgain(other, "unchanged"))
+            continue
+        final = ws.ingest.read_again_in_queue(other, result, extracted_at=extracted_at, learned_from=doc_id)
+        out.append(ReadAgain(other, "taken" if final is None else final.value))
+    return out
+
+
+def said_of(read: list[ReadAgain]) -> str | None:
+    """One line on what :func:`read_again_in_layout` did; None where it found no document of the layout."""
+    if not read:
+        return None
+    again = [r for r in read if r.outcome in ("needs_review", "auto_approved")]
+    passed = [r for r in again if r.outcome == "auto_approved"]
+    words = []
+    if again:
+        ids = ", ".join(str(r.doc_id) for r in again)
+        words.append(f"{_documents(len(again))} of this layout in the queue read again with what it taught ({ids})")
+    if passed:
+        words.append(f"{len(passed)} of them now passing straight through")
+    for outcome, what in (
+        ("unchanged", "read again, no value changed"),
+        ("taken", "taken up by a person meanwhile, left as read"),
+        ("unreadable", "not readable again, left as read"),
+    ):
+        n = sum(r.outcome == outcome for r in read)
+        if n:
+            words.append(f"{_documents(n)} {what}")
+    return "; ".join(words)
+
+
+def _documents(n: int) -> str:
+    return f"{n} document" if n == 1 else f"{n} documents"
 
 
 def install(ws: Any) -> None:

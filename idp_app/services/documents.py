@@ -304,6 +304,11 @@ class DocumentService:
         newer = None if damaged else self._kept_pages(cache)
         return newer if newer is not None else pages
 
+    def cached_pages(self, sha256: str) -> list[PageView] | None:
+        """The pages kept of the document with content hash ``sha256``; None where none are kept (nothing is
+        read)."""
+        return self._kept_pages(self._config.cache_dir / "tokens" / f"{sha256}.json")
+
     def _kept_pages(self, cache: Path) -> list[PageView] | None:
         if not cache.is_file():
             return None

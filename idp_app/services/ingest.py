@@ -592,38 +592,74 @@ class IngestService:
             ).first()
             if held is None or held[0] != S.EXTRACTING.value or held[1] != self.run_id:
                 return None
-            kept = [
-                (r.code, r.message, r.fields, r.risk)
-                for r in s.execute(
-                    select(Reason).where(Reason.document_id == doc_id, Reason.code.in_(KEPT_REASONS))
-                ).scalars()
-            ]  # a supervisor's request to look again outlives re-extraction
-            for table in (FieldRow, Reason, Extraction):
-                s.execute(delete(table).where(table.document_id == doc_id))
-            s.expire_all()
-            doc = load_document(s, doc_id)
-            s.add(Extraction(document_id=doc.id, result=result.to_json()))
-            for name, fv in result.fields.items():
-                header = _field_row(fv, -1)
-                header.name = name
-                doc.fields.append(header)
-            for i, item in enumerate(result.line_items):
-                for col, cell in item.cells.items():
-                    row = _field_row(cell, i)
-                    row.name = col
-                    doc.fields.append(row)
-            doc.doc_type = str(result.doc_type)
-            doc.type_confidence = result.type_confidence
-            doc.page_count = result.page_count
-            doc.model_version = result.model_version or None
-            doc.extracted_at = self._db.now(s)  # the clock corrections are stamped by: the server's, on PostgreSQL
-            doc.error = doc.error_kind = None
-            s.flush()
-            self._set_kept_values(s, doc)
-            lifecycle.transition(s, doc, S.EXTRACTED, SYSTEM, fields=len(result.fields), warnings=len(result.warnings))
-            final = self._route(s, doc, kept)
-            pause_point("ingest.store")
-            return final
+            return self._save_reading(s, doc_id, result)
+
+    def original(self, sha256: str, suffix: str) -> Path:
+        """Where the original of a document is kept."""
+        return self._store.path_for(sha256, suffix)
+
+    def stored_result(self, doc_id: int) -> dict[str, Any]:
+        """The extraction result stored for a document, as JSON ({} where none is)."""
+        with self._db.read() as s:
+            result = s.execute(select(Extraction.result).where(Extraction.document_id == doc_id)).scalar()
+        return dict(result) if isinstance(result, dict) else {}
+
+    def read_again_in_queue(
+        self, doc_id: int, result: ExtractionResult, *, extracted_at: datetime | None, learned_from: int
+    ) -> S | None:
+        """Replace the reading of a document waiting for review with ``result`` (the same file read with what
+        approving document ``learned_from`` taught vendor memory), routed afresh, in one transaction. Only a
+        document no person has touched: still waiting (not claimed), never decided, no value corrected or
+        confirmed, its type not set by a person, and read last at ``extracted_at`` (not read again meanwhile).
+        None, and nothing changes, where any of that no longer holds."""
+        with self._db.write() as s:
+            doc = s.get(Document, doc_id, with_for_update=True)
+            if doc is None or doc.status != S.NEEDS_REVIEW.value or doc.claimed_by is not None:
+                return None
+            if doc.decided_at is not None or doc.type_set_by is not None or doc.extracted_at != extracted_at:
+                return None
+            touched = s.execute(
+                select(func.count()).select_from(CorrectionRow).where(CorrectionRow.document_id == doc_id)
+            ).scalar_one()
+            if touched or any(f.corrected or f.checked for f in doc.fields):
+                return None
+            lifecycle.transition(s, doc, S.EXTRACTING, SYSTEM, learned_from=learned_from)
+            return self._save_reading(s, doc_id, result)
+
+    def _save_reading(self, s: Any, doc_id: int, result: ExtractionResult) -> S:
+        """Store ``result`` as the reading of a document being extracted (its row locked by ``s``), and route it."""
+        kept = [
+            (r.code, r.message, r.fields, r.risk)
+            for r in s.execute(
+                select(Reason).where(Reason.document_id == doc_id, Reason.code.in_(KEPT_REASONS))
+            ).scalars()
+        ]  # a supervisor's request to look again outlives re-extraction
+        for table in (FieldRow, Reason, Extraction):
+            s.execute(delete(table).where(table.document_id == doc_id))
+        s.expire_all()
+        doc = load_document(s, doc_id)
+        s.add(Extraction(document_id=doc.id, result=result.to_json()))
+        for name, fv in result.fields.items():
+            header = _field_row(fv, -1)
+            header.name = name
+            doc.fields.append(header)
+        for i, item in enumerate(result.line_items):
+            for col, cell in item.cells.items():
+                row = _field_row(cell, i)
+                row.name = col
+                doc.fields.append(row)
+        doc.doc_type = str(result.doc_type)
+        doc.type_confidence = result.type_confidence
+        doc.page_count = result.page_count
+        doc.model_version = result.model_version or None
+        doc.extracted_at = self._db.now(s)  # the clock corrections are stamped by: the server's, on PostgreSQL
+        doc.error = doc.error_kind = None
+        s.flush()
+        self._set_kept_values(s, doc)
+        lifecycle.transition(s, doc, S.EXTRACTED, SYSTEM, fields=len(result.fields), warnings=len(result.warnings))
+        final = self._route(s, doc, kept)
+        pause_point("ingest.store")
+        return final
 
     def _route(self, s: Any, doc: Document, kept: list[tuple[str, str, list[Any], int]] | None = None) -> S:
         fields, amounts = current_values(doc, self._policy)
