@@ -61,6 +61,12 @@ class ReviewBackend(Protocol):
         """Approve, or raise while a rule fails (a supervisor may give ``override_reason``)."""
         ...
 
+    def read_again_in_layout(self, document_id: int, at_most: int | None = None) -> str | None:
+        """After approving ``document_id``: read again, with what it taught vendor memory, the documents of its
+        layout waiting untouched in the queue (the first ``at_most`` in queue order). One line on what was done;
+        None where nothing was. Never raises: the approval stands whatever happens here."""
+        ...
+
     def reject(self, document_id: int, user: UserSession, reason: str) -> None: ...
 
     def set_type(self, document_id: int, user: UserSession, doc_type: str) -> DocumentView:

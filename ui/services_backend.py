@@ -6,6 +6,7 @@ transaction. Service views are turned into the window's frozen values in :mod:`u
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from ui.model import (
 )
 from ui.rendering import to_qimage
 
+log = logging.getLogger(__name__)
 REVIEW_STATUSES = ("needs_review", "in_review")
 
 
@@ -263,6 +265,15 @@ class ServicesBackend:
 
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
         self.ws.review.approve(document_id, user.name, override_reason=override_reason)
+
+    def read_again_in_layout(self, document_id: int, at_most: int | None = None) -> str | None:
+        from idp_app.learning.extract import read_again_in_layout, said_of
+
+        try:
+            return said_of(read_again_in_layout(self.ws, document_id, at_most))
+        except Exception:  # the documents stay as they were read; the clerk meets them as before
+            log.exception("documents of document %s's layout not read again", document_id)
+            return None
 
     def reject(self, document_id: int, user: UserSession, reason: str) -> None:
         self.ws.review.reject(document_id, user.name, reason)

@@ -37,6 +37,9 @@ class FakeBackend:
         self.retrain_gate.set()
         self.retrain_calls: list[str] = []
         self.export_calls: list[str] = []
+        self.read_again_calls: list[tuple[int, int | None]] = []
+        self.read_again_said: list[str] = []
+        """What each call of read_again_in_layout says, in turn (then None)."""
         self.report_calls: list[tuple[str, int | None]] = []
         self.export_result = ExportOutcome(
             "/data/exports/20261122-090000",
@@ -103,6 +106,10 @@ class FakeBackend:
         doc = replace(doc, line_items=tuple(items), line_item_rows=tuple(range(len(items))))
         self.docs[document_id] = doc
         return doc
+
+    def read_again_in_layout(self, document_id: int, at_most: int | None = None) -> str | None:
+        self.read_again_calls.append((document_id, at_most))
+        return self.read_again_said.pop(0) if self.read_again_said else None
 
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
         doc = self.docs[document_id]

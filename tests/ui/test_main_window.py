@@ -223,6 +223,24 @@ def test_supervisor_overrides_with_a_reason_clerk_has_no_override(qtbot: QtBot, 
     assert window.backend.decisions == [(1, "approved", "credit note agreed by phone")]  # type: ignore[attr-defined]
 
 
+def test_an_approval_reads_its_layouts_next_documents_again_before_the_next_opens(qtbot: QtBot) -> None:
+    """The documents of its layout the clerk meets next are read with what it taught before the next one opens;
+    the others meanwhile, and the window says what was done."""
+    backend = FakeBackend()
+    backend.read_again_said = ["1 document of this layout in the queue read again with what it taught (2)"]
+    window, prompts = _window(qtbot, backend, "supervisor")
+    said: list[str] = []
+    window.review.message.connect(said.append)
+    _open_first(qtbot, window)
+    prompts.answers = ["agreed by phone"]
+    window.action("approve_override").trigger()
+    qtbot.waitUntil(lambda: len(backend.read_again_calls) == 2, timeout=5000)
+    _settle(qtbot, window)
+    assert backend.read_again_calls == [(1, 1), (1, None)]
+    assert "Document 1 approved: 1 document of this layout in the queue read again with what it taught (2)." in said
+    assert window.document is not None and window.document.document_id == 2
+
+
 def test_missing_file_shows_message_and_can_be_rejected(qtbot: QtBot) -> None:
     backend = FakeBackend([make_doc(1, load_error="The file doc-1.pdf is missing from the store.")])
     window, prompts = _window(qtbot, backend, rows=1)
