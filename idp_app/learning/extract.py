@@ -25,7 +25,7 @@ from extractors.memory import MemorySource, VendorMemory, layout_fingerprint, wi
 from extractors.results import ExtractionResult
 from idp_app.db.models import CorrectionRow, FieldRow
 from idp_app.db.models import Document as Row
-from idp_app.domain import DocumentStatus
+from idp_app.domain import CorrectionKind, DocumentStatus
 from idp_app.learning.dataset import LEARNED_TYPES
 from idp_app.learning.memory_store import forget, load_memory, memory_path, remember, sync
 from idp_app.learning.registry import Registry, load_first_good, read_pointer
@@ -150,7 +150,8 @@ def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
     """The documents waiting for review that vendor memory now matches to the layout approved document ``doc_id``
     taught it, first in queue order: (id, sha256, suffix, extracted_at). Only documents read before that approval
     and untouched by a person since (unclaimed, never decided, no value corrected or confirmed, type not set by
-    a person), whose read pages are kept (nothing is read to find them)."""
+    a person), whose read pages are kept (nothing is read to find them). None where the approval taught nothing
+    new: a layout memory knew already, with no value corrected."""
     extract = ws.ingest.extract
     if not isinstance(extract, LearnedExtract) or not extract.use_memory:
         return []
@@ -161,8 +162,8 @@ def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
     sha, decided_at = approved
     memory = load_memory(extract.models_dir)
     taught = next((e for e in memory.entries if sha in e.documents), None)
-    if taught is None:
-        return []
+    if taught is None or (taught.documents != [sha] and not _corrected(ws, doc_id)):
+        return []  # a layout memory knew, whose values were all read right: the others were read with that already
     untouched = (
         ~exists().where(CorrectionRow.document_id == Row.id),
         ~exists().where(FieldRow.document_id == Row.id, FieldRow.corrected | FieldRow.checked),
@@ -192,6 +193,23 @@ def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
             if len(out) >= READ_AGAIN_AT_MOST:
                 break
     return out
+
+
+def _corrected(ws: Any, doc_id: int) -> bool:
+    """Whether a person changed a value of the document's header (not only confirmed it)."""
+    with ws.db.read() as s:
+        return (
+            s.execute(
+                select(CorrectionRow.id)
+                .where(
+                    CorrectionRow.document_id == doc_id,
+                    CorrectionRow.kind == CorrectionKind.CORRECTION.value,
+                    CorrectionRow.line_item_index.is_(None),
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
 
 
 def _read_as(fields: dict[str, Any]) -> dict[str, Any]:

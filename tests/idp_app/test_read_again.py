@@ -81,6 +81,10 @@ def test_an_approval_reads_the_waiting_documents_of_its_layout_again_with_what_i
         ]
     assert {"from": "needs_review", "to": "extracting", "learned_from": ids["a"]}.items() <= why[-3].items()
     assert read_again_in_layout(desk, ids["a"]) == []  # read since the approval: not again
+    desk.queue.release(ids["c"], "clerk2")  # waiting again, untouched, as read before
+    desk.queue.claim(ids["b"], "sup")
+    desk.review.approve(ids["b"], "sup", override_reason="a new vendor")  # all read right: nothing corrected
+    assert read_again_in_layout(desk, ids["b"]) == []  # it taught nothing the layout's reading lacked
 
 
 def test_a_document_a_person_took_up_meanwhile_is_left_as_it_was_read(desk: Workspace) -> None:
