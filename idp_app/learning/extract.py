@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from extractors.context import ExtractionContext
-from extractors.document import Document
+from extractors.document import Document, TokenSource
 from extractors.fields.candidates import DEFAULT_SOURCES, CandidateSource
 from extractors.fields.scorer import FieldModel
 from extractors.memory import MemorySource, VendorMemory, layout_fingerprint, with_memory_weight
@@ -27,8 +29,10 @@ from idp_app.db.models import CorrectionRow, FieldRow
 from idp_app.db.models import Document as Row
 from idp_app.domain import CorrectionKind, DocumentStatus
 from idp_app.learning.dataset import LEARNED_TYPES
+from idp_app.learning.doc_cache import document_from_json, document_to_json
 from idp_app.learning.memory_store import forget, load_memory, memory_path, remember, sync
 from idp_app.learning.registry import Registry, load_first_good, read_pointer
+from idp_app.services.storage import sha256_of, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,9 @@ class LearnedExtract:
     """Where the pages read are kept for the window (the workspace's token cache); None keeps nothing."""
     chain: Chain | None = None
     """The model this extraction keeps to (see :meth:`for_run`); None: the one in use at each document."""
+    read_dir: Path | None = None
+    """Where documents OCR read are kept as read (tokens, lines and blocks), so that reading one again (with what
+    vendor memory learned since, or another model) does not OCR it again; None keeps nothing."""
 
     def for_run(self) -> LearnedExtract:
         """This extraction keeping to the model in use now: a run reads all its documents with the model it
@@ -84,7 +91,17 @@ class LearnedExtract:
         from extractors.readers import read_document  # type: ignore[attr-defined,unused-ignore]
 
         t0 = time.perf_counter()
-        doc: Document = read_document(Path(path), ctx)
+        kept = self._kept_file(Path(path), ctx)
+        doc = _kept_reading(kept) if kept is not None else None
+        if doc is None:
+            doc = read_document(Path(path), ctx)
+            if kept is not None and doc.einvoice_xml is None and any(p.source == TokenSource.OCR for p in doc.pages):
+                try:
+                    write_atomically(kept, json.dumps(document_to_json(doc), separators=(",", ":")).encode())
+                except OSError as exc:  # read again next time
+                    log.warning("reading of %s not kept: %s", path, exc)
+        else:
+            doc = dataclasses.replace(doc, path=str(path))
         if self.tokens_dir is not None:
             from idp_app.services.documents import save_pages
 
@@ -97,6 +114,17 @@ class LearnedExtract:
         result = self.extract_document(doc, ctx, Path(path))
         result.timing_ms["total"] = (time.perf_counter() - t0) * 1000
         return result
+
+    def _kept_file(self, path: Path, ctx: ExtractionContext) -> Path | None:
+        """Where the reading of ``path`` with the reading settings of ``ctx`` is kept (by content hash)."""
+        if self.read_dir is None:
+            return None
+        settings = f"{ctx.ocr_dpi}|{ctx.ocr_languages}|{ctx.use_einvoice}|{ctx.max_image_pixels}"
+        try:
+            sha = sha256_of(path)
+        except OSError:
+            return None  # the reader says what is wrong with the file
+        return self.read_dir / f"{sha}-{hashlib.sha256(settings.encode()).hexdigest()[:8]}.json"
 
     def extract_document(self, doc: Document, ctx: ExtractionContext, path: Path | None = None) -> ExtractionResult:
         from extractors.pipeline import extract_document, load_model
@@ -115,6 +143,14 @@ class LearnedExtract:
         if messages:
             result = dataclasses.replace(result, warnings=(*result.warnings, *messages))
         return result
+
+
+def _kept_reading(file: Path) -> Document | None:
+    """The document kept as read in ``file``; None where there is none, or it was read by other readers."""
+    try:
+        return document_from_json(json.loads(file.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
 
 
 def refresh(ws: Any) -> None:
@@ -275,7 +311,8 @@ def _documents(n: int) -> str:
 def install(ws: Any) -> None:
     """Make ``ws`` extract with what it learned, and remember each approved document in the vendor memory."""
     refresh(ws)
-    ws.ingest.extract = LearnedExtract(ws.config.models_dir, tokens_dir=ws.config.cache_dir / "tokens")
+    cache = ws.config.cache_dir
+    ws.ingest.extract = LearnedExtract(ws.config.models_dir, tokens_dir=cache / "tokens", read_dir=cache / "read")
     ws.ingest.before_extract.append(lambda: refresh(ws))
     ws.review.after_approval.append(lambda doc_id: remember(ws, doc_id))
     ws.review.after_reopen.append(lambda doc_id: forget(ws, doc_id))

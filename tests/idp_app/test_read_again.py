@@ -150,3 +150,37 @@ def test_idp_approve_says_which_waiting_documents_it_read_again(
         f"approved {ids['a']} 2 documents of this layout in the queue read again with what it taught ({other}, {one})",
     )
     assert values(desk, ids["c"]) == truth_of(THIRD)
+
+
+def test_a_scan_is_read_again_from_what_ocr_read_the_first_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cv2
+
+    import extractors.readers
+    from extractors.context import ExtractionContext
+    from idp_app.learning.extract import LearnedExtract
+    from idp_app.samples.scan import rasterise
+
+    make_invoice(tmp_path / "inv.pdf", seed=5)
+    [pixels] = rasterise((tmp_path / "inv.pdf").read_bytes(), 200, grayscale=True)
+    cv2.imwrite(str(tmp_path / "inv.png"), pixels)
+    kept = tmp_path / "read"
+    extract = LearnedExtract(tmp_path / "models", read_dir=kept)
+    ctx = ExtractionContext(ocr_dpi=200)
+    first = extract(tmp_path / "inv.png", ctx)
+    extract(tmp_path / "inv.pdf", ctx)  # a text layer reads fast: not kept
+    [file] = kept.iterdir()
+
+    def no_reading(*_args: object) -> None:
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(extractors.readers, "read_document", no_reading)
+    again = extract(tmp_path / "inv.png", ctx)
+    assert again.to_json()["fields"] == first.to_json()["fields"]
+    assert len(list(kept.iterdir())) == 1
+    with pytest.raises(AssertionError, match="read again"):  # other reading settings: read anew
+        extract(tmp_path / "inv.png", ExtractionContext(ocr_dpi=300))
+    file.write_text(file.read_text().replace('"reader":"', '"reader":"x'))  # kept by other readers: read anew
+    with pytest.raises(AssertionError, match="read again"):
+        extract(tmp_path / "inv.png", ctx)
