@@ -61,10 +61,13 @@ class ReviewBackend(Protocol):
         """Approve, or raise while a rule fails (a supervisor may give ``override_reason``)."""
         ...
 
-    def read_again_in_layout(self, document_id: int, at_most: int | None = None) -> str | None:
+    def read_again_in_layout(
+        self, document_id: int, *, first: bool = False, passed: tuple[int, ...] = ()
+    ) -> tuple[str | None, tuple[int, ...]]:
         """After approving ``document_id``: read again, with what it taught vendor memory, the documents of its
-        layout waiting untouched in the queue (the first ``at_most`` in queue order). One line on what was done;
-        None where nothing was. Never raises: the approval stands whatever happens here."""
+        layout waiting untouched in the queue (``first``: in queue order until one stays in review, the one the
+        clerk meets next; ``passed``: those read by the first call). One line on what was done (None where nothing
+        was) and the documents read. Never raises: the approval stands whatever happens here."""
         ...
 
     def reject(self, document_id: int, user: UserSession, reason: str) -> None: ...

@@ -23,9 +23,6 @@ from ui.model import DocumentView, UserSession
 from ui.tasks import TaskRunner
 
 RENEW_EVERY_MS = 5 * 60 * 1000
-READ_FIRST = 1
-"""Documents of an approved document's layout read again before the next one opens: the one the clerk meets next
-(a scan's reading takes seconds). The rest are read meanwhile."""
 
 
 class ReviewController(QObject):
@@ -314,21 +311,25 @@ class ReviewController(QObject):
             return
         user, backend, doc_id = self.user, self.backend, doc.document_id
 
-        def approve_and_read_next() -> str | None:
+        def approve_and_read_next() -> tuple[str | None, tuple[int, ...]]:
             backend.approve(doc_id, user, override_reason)
-            # the documents of its layout the clerk meets next are read with what it taught before the next opens
-            return backend.read_again_in_layout(doc_id, READ_FIRST)
+            # the document of its layout the clerk meets next is read with what it taught before the next opens
+            try:
+                return backend.read_again_in_layout(doc_id, first=True)
+            except Exception:  # the approval stands; its layout's documents stay as they were read
+                return None, ()
 
-        self.runner.submit(approve_and_read_next, lambda said: self._approved(doc_id, said), self._failed, serial=True)
+        self.runner.submit(approve_and_read_next, lambda r: self._approved(doc_id, *r), self._failed, serial=True)
 
-    def _approved(self, document_id: int, said: str | None) -> None:
+    def _approved(self, document_id: int, said: str | None, done: tuple[int, ...]) -> None:
         self._decided(document_id, "approved")
         if said:
             self.message.emit(f"Document {document_id} approved: {said}.")
         # the others of its layout meanwhile, while the clerk works on
-        self.runner.submit(lambda: self.backend.read_again_in_layout(document_id), self._read_again)
+        self.runner.submit(lambda: self.backend.read_again_in_layout(document_id, passed=done), self._read_again)
 
-    def _read_again(self, said: object) -> None:
+    def _read_again(self, result: object) -> None:
+        said = result[0] if isinstance(result, tuple) else None
         if isinstance(said, str) and said:
             self.message.emit(f"{said[0].upper()}{said[1:]}.")
             self.refresh_queue()  # their new routing: one may have passed straight through

@@ -266,14 +266,19 @@ class ServicesBackend:
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
         self.ws.review.approve(document_id, user.name, override_reason=override_reason)
 
-    def read_again_in_layout(self, document_id: int, at_most: int | None = None) -> str | None:
-        from idp_app.learning.extract import read_again_in_layout, said_of
+    def read_again_in_layout(
+        self, document_id: int, *, first: bool = False, passed: tuple[int, ...] = ()
+    ) -> tuple[str | None, tuple[int, ...]]:
+        from idp_app.learning.extract import FIRST_AT_MOST, read_again_in_layout, said_of
 
         try:
-            return said_of(read_again_in_layout(self.ws, document_id, at_most))
+            read = read_again_in_layout(
+                self.ws, document_id, at_most=FIRST_AT_MOST if first else None, passed=passed, until_in_review=first
+            )
         except Exception:  # the documents stay as they were read; the clerk meets them as before
             log.exception("documents of document %s's layout not read again", document_id)
-            return None
+            return None, ()
+        return said_of(read), tuple(r.doc_id for r in read)
 
     def reject(self, document_id: int, user: UserSession, reason: str) -> None:
         self.ws.review.reject(document_id, user.name, reason)

@@ -368,7 +368,10 @@ def approve(
             out.print(f"approved {doc_id} (no rule blocked it: the override and its reason were not needed, not kept)")
         else:
             out.print(f"approved {doc_id}")
-        said = said_of(read_again_in_layout(ws, doc_id))
+        try:
+            said = said_of(read_again_in_layout(ws, doc_id))
+        except Exception as exc:  # the approval stands: its layout's waiting documents stay as they were read
+            said = f"the documents of its layout waiting in the queue were not read again: {exc}"
         if said:
             out.print(escape(said[0].upper() + said[1:]))
 

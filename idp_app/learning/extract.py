@@ -13,11 +13,12 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from extractors.context import ExtractionContext
 from extractors.document import Document, TokenSource
@@ -25,13 +26,14 @@ from extractors.fields.candidates import DEFAULT_SOURCES, CandidateSource
 from extractors.fields.scorer import FieldModel
 from extractors.memory import MemorySource, VendorMemory, layout_fingerprint, with_memory_weight
 from extractors.results import ExtractionResult
-from idp_app.db.models import CorrectionRow, FieldRow
+from idp_app.db.models import AuditEntry, CorrectionRow, FieldRow, Reason
 from idp_app.db.models import Document as Row
 from idp_app.domain import CorrectionKind, DocumentStatus
 from idp_app.learning.dataset import LEARNED_TYPES
 from idp_app.learning.doc_cache import document_from_json, document_to_json
 from idp_app.learning.memory_store import forget, load_memory, memory_path, remember, sync
 from idp_app.learning.registry import Registry, load_first_good, read_pointer
+from idp_app.services.routing import KEPT_REASONS
 from idp_app.services.storage import sha256_of, write_atomically
 
 log = logging.getLogger(__name__)
@@ -168,6 +170,8 @@ def refresh(ws: Any) -> None:
 
 READ_AGAIN_AT_MOST = 50
 """Documents waiting for review that one approval has read again at most: the first in queue order."""
+FIRST_AT_MOST = 3
+"""Documents read again at most before the clerk's next document opens, looking for the one that stays in review."""
 LOOKED_AT_MOST = 500
 """Documents waiting for review whose layout is compared with the approved document's, first in queue order."""
 
@@ -179,23 +183,40 @@ class ReadAgain:
     doc_id: int
     outcome: str
     """``needs_review`` or ``auto_approved`` (its new routing); ``unchanged`` (memory changed nothing it read);
-    ``taken`` (a person took it up meanwhile: left as it was); ``unreadable`` (reading it failed: left as it was)."""
+    ``taken`` (a person took it up meanwhile: left as it was); ``already`` (read again meanwhile by another desk
+    or run); ``failed`` (reading or storing it failed: left as it was)."""
+
+
+def _last_seq(s: Any, to: str, ids: Sequence[int]) -> dict[int, int]:
+    """Document id -> the audit sequence number of its last transition ``to`` that status. The audit log's order is
+    the order things happened in, on every desk, whatever their clocks say."""
+    rows = s.execute(
+        select(AuditEntry.document_id, func.max(AuditEntry.seq))
+        .where(
+            AuditEntry.action == "transition",
+            AuditEntry.document_id.in_(list(ids)),
+            AuditEntry.payload.like(f'%"to":"{to}"%'),
+        )
+        .group_by(AuditEntry.document_id)
+    )
+    return {int(d): int(seq) for d, seq in rows}
 
 
 def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
     """The documents waiting for review that vendor memory now matches to the layout approved document ``doc_id``
-    taught it, first in queue order: (id, sha256, suffix, extracted_at). Only documents read before that approval
-    and untouched by a person since (unclaimed, never decided, no value corrected or confirmed, type not set by
-    a person), whose read pages are kept (nothing is read to find them). None where the approval taught nothing
+    taught it, first in queue order: (id, sha256, suffix, extracted_at). Only documents whose reading started
+    before that approval and that no person has touched since (unclaimed, never decided nor reopened, no value
+    corrected or confirmed, type not set by a person), whose read pages this desk keeps (nothing is read to find
+    them); the :data:`LOOKED_AT_MOST` first in queue order are looked at. None where the approval taught nothing
     new: a layout memory knew already, with no value corrected."""
     extract = ws.ingest.extract
     if not isinstance(extract, LearnedExtract) or not extract.use_memory:
         return []
     with ws.db.read() as s:
-        approved = s.execute(select(Row.sha256, Row.decided_at).where(Row.id == doc_id)).first()
-    if approved is None or approved[1] is None:
+        sha = s.execute(select(Row.sha256).where(Row.id == doc_id)).scalar()
+        approved = _last_seq(s, DocumentStatus.APPROVED.value, [doc_id]).get(doc_id)
+    if sha is None or approved is None:
         return []
-    sha, decided_at = approved
     memory = load_memory(extract.models_dir)
     taught = next((e for e in memory.entries if sha in e.documents), None)
     if taught is None or (taught.documents != [sha] and not _corrected(ws, doc_id)):
@@ -203,6 +224,7 @@ def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
     untouched = (
         ~exists().where(CorrectionRow.document_id == Row.id),
         ~exists().where(FieldRow.document_id == Row.id, FieldRow.corrected | FieldRow.checked),
+        ~exists().where(Reason.document_id == Row.id, Reason.code.in_(KEPT_REASONS)),  # a supervisor reopened it
     )
     stmt = (
         select(Row.id, Row.sha256, Row.suffix, Row.extracted_at)
@@ -213,7 +235,6 @@ def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
             Row.type_set_by.is_(None),
             Row.doc_type.in_(LEARNED_TYPES),
             Row.id != doc_id,
-            Row.extracted_at < decided_at,  # read since with what it taught (or read again already)
             *untouched,
         )
         .order_by(Row.priority, Row.min_confidence, Row.created_at, Row.id)
@@ -221,8 +242,11 @@ def waiting_in_layout(ws: Any, doc_id: int) -> list[tuple[int, str, str, Any]]:
     )
     with ws.db.read() as s:
         rows = [tuple(r) for r in s.execute(stmt)]
+        started = _last_seq(s, DocumentStatus.EXTRACTING.value, [r[0] for r in rows])
     out = []
     for row in rows:
+        if started.get(row[0], 0) > approved:
+            continue  # read with what the approval taught (or read again since already)
         pages = ws.documents.cached_pages(row[1])
         if pages and memory.match(layout_fingerprint(pages))[0] is taught:
             out.append(row)
@@ -253,31 +277,37 @@ def _read_as(fields: dict[str, Any]) -> dict[str, Any]:
     return {name: (fv["value"], fv["confidence"], fv["bbox_pt"]) for name, fv in fields.items()}
 
 
-def read_again_in_layout(ws: Any, doc_id: int, at_most: int | None = None) -> list[ReadAgain]:
+def read_again_in_layout(
+    ws: Any, doc_id: int, *, at_most: int | None = None, passed: Collection[int] = (), until_in_review: bool = False
+) -> list[ReadAgain]:
     """Read again, with what approving ``doc_id`` taught vendor memory, the documents of its layout that wait for
     review untouched (see :func:`waiting_in_layout`): they were read before the approval, and the clerk would
     otherwise correct on each what memory now knows. Each is routed afresh: one that now passes every check
     passes straight through, as it would have had it arrived after the approval. A document a person takes up
-    meanwhile is left as it is. ``at_most``: the first in queue order only (those the clerk meets next); a
-    later call reads the others, passing over those read again already."""
-    waiting = waiting_in_layout(ws, doc_id)[:at_most]
+    meanwhile is left as it is. ``at_most``: the first in queue order only; ``until_in_review``: stop after the
+    first that stays in review (the one the clerk meets next); ``passed``: documents read again already by an
+    earlier call for this approval. Never raises for one document: it is left as it was read."""
+    refresh(ws)  # the model in use and the memory as the database has them (another desk may have changed them)
+    waiting = [w for w in waiting_in_layout(ws, doc_id) if w[0] not in passed][:at_most]
     if not waiting:
         return []
     extract = ws.ingest.extract.for_run()
     out = []
     for other, sha, suffix, extracted_at in waiting:
-        stored = ws.ingest.stored_result(other)
         try:
+            stored = ws.ingest.stored_result(other)
+            # read in this process: the same readers read this file without harm when it was first extracted
             result = extract(ws.ingest.original(sha, suffix), ws.ingest.context)
+            if _read_as(result.to_json()["fields"]) == _read_as(stored.get("fields", {})):
+                outcome = "unchanged"
+            else:
+                outcome = ws.ingest.read_again_in_queue(other, result, extracted_at=extracted_at, learned_from=doc_id)
         except Exception as exc:  # left as it was read; the clerk meets it as before
             log.warning("document %s not read again: %s", other, exc)
-            out.append(ReadAgain(other, "unreadable"))
-            continue
-        if _read_as(result.to_json()["fields"]) == _read_as(stored.get("fields", {})):
-            out.append(ReadAgain(other, "unchanged"))
-            continue
-        final = ws.ingest.read_again_in_queue(other, result, extracted_at=extracted_at, learned_from=doc_id)
-        out.append(ReadAgain(other, "taken" if final is None else final.value))
+            outcome = "failed"
+        out.append(ReadAgain(other, outcome))
+        if until_in_review and outcome == "needs_review":
+            break
     return out
 
 
@@ -296,7 +326,7 @@ def said_of(read: list[ReadAgain]) -> str | None:
     for outcome, what in (
         ("unchanged", "read again, no value changed"),
         ("taken", "taken up by a person meanwhile, left as read"),
-        ("unreadable", "not readable again, left as read"),
+        ("failed", "not read again (see the log), left as read"),
     ):
         n = sum(r.outcome == outcome for r in read)
         if n:

@@ -606,25 +606,32 @@ class IngestService:
 
     def read_again_in_queue(
         self, doc_id: int, result: ExtractionResult, *, extracted_at: datetime | None, learned_from: int
-    ) -> S | None:
+    ) -> str:
         """Replace the reading of a document waiting for review with ``result`` (the same file read with what
         approving document ``learned_from`` taught vendor memory), routed afresh, in one transaction. Only a
-        document no person has touched: still waiting (not claimed), never decided, no value corrected or
-        confirmed, its type not set by a person, and read last at ``extracted_at`` (not read again meanwhile).
-        None, and nothing changes, where any of that no longer holds."""
+        document no person has touched: still waiting (not claimed), never decided nor reopened, no value corrected
+        or confirmed, its type not set by a person, and read last at ``extracted_at``. Gives its new status
+        (``needs_review``, ``auto_approved``), or why nothing changed: ``taken`` (a person took it up, or it is no
+        longer untouched), ``already`` (read again meanwhile, by another desk or run)."""
         with self._db.write() as s:
             doc = s.get(Document, doc_id, with_for_update=True)
             if doc is None or doc.status != S.NEEDS_REVIEW.value or doc.claimed_by is not None:
-                return None
-            if doc.decided_at is not None or doc.type_set_by is not None or doc.extracted_at != extracted_at:
-                return None
+                return "taken"
+            if doc.extracted_at != extracted_at:
+                return "already"
             touched = s.execute(
                 select(func.count()).select_from(CorrectionRow).where(CorrectionRow.document_id == doc_id)
             ).scalar_one()
-            if touched or any(f.corrected or f.checked for f in doc.fields):
-                return None
+            if (
+                touched
+                or doc.decided_at is not None
+                or doc.type_set_by is not None
+                or any(f.corrected or f.checked for f in doc.fields)
+                or any(r.code in KEPT_REASONS for r in doc.reasons)  # reopened with a supervisor's reason
+            ):
+                return "taken"
             lifecycle.transition(s, doc, S.EXTRACTING, SYSTEM, learned_from=learned_from)
-            return self._save_reading(s, doc_id, result)
+            return self._save_reading(s, doc_id, result).value
 
     def _save_reading(self, s: Any, doc_id: int, result: ExtractionResult) -> S:
         """Store ``result`` as the reading of a document being extracted (its row locked by ``s``), and route it."""

@@ -94,7 +94,7 @@ def test_a_document_a_person_took_up_meanwhile_is_left_as_it_was_read(desk: Work
     assert set(waiting) == {ids["b"], ids["c"]}
     extract = desk.ingest.extract
 
-    def again(name: str, since: object = None) -> object:
+    def again(name: str, since: object = None) -> str:
         _id, sha, suffix, extracted_at = waiting[ids[name]]
         result = extract(desk.ingest.original(sha, suffix), desk.ingest.context)
         at = extracted_at if since is None else since
@@ -102,13 +102,13 @@ def test_a_document_a_person_took_up_meanwhile_is_left_as_it_was_read(desk: Work
 
     before = {i: desk.ingest.stored_result(i) for i in waiting}
     desk.queue.claim(ids["b"], "clerk2")  # between finding it and storing its new reading
-    assert again("b") is None
+    assert again("b") == "taken"
     desk.queue.release(ids["b"], "clerk2")
-    assert again("b", since=waiting[ids["b"]][3].replace(year=2000)) is None  # read again since
+    assert again("b", since=waiting[ids["b"]][3].replace(year=2000)) == "already"  # read again since
     desk.queue.claim(ids["c"], "clerk2")  # corrected, then given back to the queue
     desk.review.correct(ids["c"], "po_number", "PO-1", "clerk2")
     desk.queue.release(ids["c"], "clerk2")
-    assert again("c") is None
+    assert again("c") == "taken"
     assert {i: desk.ingest.stored_result(i) for i in waiting} == before
     assert [w[0] for w in waiting_in_layout(desk, ids["a"])] == [ids["b"]]  # the corrected one is not looked at
 
@@ -184,3 +184,46 @@ def test_a_scan_is_read_again_from_what_ocr_read_the_first_time(
     file.write_text(file.read_text().replace('"reader":"', '"reader":"x'))  # kept by other readers: read anew
     with pytest.raises(AssertionError, match="read again"):
         extract(tmp_path / "inv.png", ctx)
+
+
+def test_a_reading_under_way_at_the_approval_is_read_again(desk: Workspace) -> None:
+    """Which documents were read before an approval is told by the audit log's order, not by clocks: one whose
+    reading started before it and was stored after it was read without what it taught."""
+    from idp_app.domain import DocumentStatus
+    from idp_app.services import lifecycle
+
+    ids = ids_of(desk)
+    path = desk.ingest.original(desk.documents.get(ids["c"]).sha256, ".pdf")
+    with desk.db.write() as s:  # a run starts reading c again, with the memory as it is now
+        doc = s.get(Document, ids["c"])
+        assert doc is not None
+        lifecycle.transition(s, doc, DocumentStatus.EXTRACTING, "system")
+        doc.claimed_by = desk.ingest.run_id
+    old = desk.ingest.extract(path, desk.ingest.context)
+
+    corrected_and_approved(desk, ids["a"])
+    assert desk.ingest.store_result(ids["c"], old) is not None  # stored after the approval
+
+    assert sorted(w[0] for w in waiting_in_layout(desk, ids["a"])) == [ids["b"], ids["c"]]
+    read_again_in_layout(desk, ids["a"])
+    assert values(desk, ids["c"]) == truth_of(THIRD)
+
+
+def test_a_document_a_supervisor_sent_back_with_a_reason_waits_as_it_is(desk: Workspace) -> None:
+    """An auto-approved document reopened has nothing corrected or confirmed; its values are what the
+    supervisor's reason is about, and stay as they are for the person who reads it."""
+    from idp_app.db.models import Reason
+    from idp_app.services.routing import REOPENED
+
+    ids = ids_of(desk)
+    with desk.db.write() as s:  # as reopening an auto-approved document leaves it
+        s.add(Reason(document_id=ids["c"], code=REOPENED, message="sup: the tax is wrong", fields=[], risk=100))
+    corrected_and_approved(desk, ids["a"])
+    with desk.db.read() as s:
+        waiting = {d.id: d.extracted_at for d in s.execute(select(Document)).scalars()}
+    before = desk.ingest.stored_result(ids["c"])
+
+    assert [w[0] for w in waiting_in_layout(desk, ids["a"])] == [ids["b"]]
+    result = desk.ingest.extract(desk.ingest.original(desk.documents.get(ids["c"]).sha256, ".pdf"), desk.ingest.context)
+    told = desk.ingest.read_again_in_queue(ids["c"], result, extracted_at=waiting[ids["c"]], learned_from=ids["a"])
+    assert told == "taken" and desk.ingest.stored_result(ids["c"]) == before

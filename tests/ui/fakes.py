@@ -37,8 +37,8 @@ class FakeBackend:
         self.retrain_gate.set()
         self.retrain_calls: list[str] = []
         self.export_calls: list[str] = []
-        self.read_again_calls: list[tuple[int, int | None]] = []
-        self.read_again_said: list[str] = []
+        self.read_again_calls: list[tuple[int, bool, tuple[int, ...]]] = []
+        self.read_again_said: list[tuple[str | None, tuple[int, ...]]] = []
         """What each call of read_again_in_layout says, in turn (then None)."""
         self.report_calls: list[tuple[str, int | None]] = []
         self.export_result = ExportOutcome(
@@ -107,9 +107,11 @@ class FakeBackend:
         self.docs[document_id] = doc
         return doc
 
-    def read_again_in_layout(self, document_id: int, at_most: int | None = None) -> str | None:
-        self.read_again_calls.append((document_id, at_most))
-        return self.read_again_said.pop(0) if self.read_again_said else None
+    def read_again_in_layout(
+        self, document_id: int, *, first: bool = False, passed: tuple[int, ...] = ()
+    ) -> tuple[str | None, tuple[int, ...]]:
+        self.read_again_calls.append((document_id, first, passed))
+        return self.read_again_said.pop(0) if self.read_again_said else (None, ())
 
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:
         doc = self.docs[document_id]

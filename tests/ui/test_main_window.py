@@ -224,10 +224,10 @@ def test_supervisor_overrides_with_a_reason_clerk_has_no_override(qtbot: QtBot, 
 
 
 def test_an_approval_reads_its_layouts_next_documents_again_before_the_next_opens(qtbot: QtBot) -> None:
-    """The documents of its layout the clerk meets next are read with what it taught before the next one opens;
-    the others meanwhile, and the window says what was done."""
+    """The document of its layout the clerk meets next is read with what it taught before the next one opens; the
+    others meanwhile, and the window says what was done."""
     backend = FakeBackend()
-    backend.read_again_said = ["1 document of this layout in the queue read again with what it taught (2)"]
+    backend.read_again_said = [("1 document of this layout in the queue read again with what it taught (2)", (2,))]
     window, prompts = _window(qtbot, backend, "supervisor")
     said: list[str] = []
     window.review.message.connect(said.append)
@@ -236,7 +236,7 @@ def test_an_approval_reads_its_layouts_next_documents_again_before_the_next_open
     window.action("approve_override").trigger()
     qtbot.waitUntil(lambda: len(backend.read_again_calls) == 2, timeout=5000)
     _settle(qtbot, window)
-    assert backend.read_again_calls == [(1, 1), (1, None)]
+    assert backend.read_again_calls == [(1, True, ()), (1, False, (2,))]  # the second passes over the first's
     assert "Document 1 approved: 1 document of this layout in the queue read again with what it taught (2)." in said
     assert window.document is not None and window.document.document_id == 2
 
