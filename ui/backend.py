@@ -65,9 +65,9 @@ class ReviewBackend(Protocol):
         self, document_id: int, *, first: bool = False, passed: tuple[int, ...] = ()
     ) -> tuple[str | None, tuple[int, ...]]:
         """After approving ``document_id``: read again, with what it taught vendor memory, the documents of its
-        layout waiting untouched in the queue (``first``: in queue order until one stays in review, the one the
-        clerk meets next; ``passed``: those read by the first call). One line on what was done (None where nothing
-        was) and the documents read. Never raises: the approval stands whatever happens here."""
+        layout waiting untouched in the queue (``first``: as long as the queue's next document is one of them, so
+        that the clerk's next is read with it; ``passed``: those read by the first call). One line on what was
+        done (None where nothing was) and the documents read. Never raises: the approval stands whatever happens."""
         ...
 
     def reject(self, document_id: int, user: UserSession, reason: str) -> None: ...

@@ -269,12 +269,10 @@ class ServicesBackend:
     def read_again_in_layout(
         self, document_id: int, *, first: bool = False, passed: tuple[int, ...] = ()
     ) -> tuple[str | None, tuple[int, ...]]:
-        from idp_app.learning.extract import FIRST_AT_MOST, read_again_in_layout, said_of
+        from idp_app.learning.extract import read_again_in_layout, said_of
 
         try:
-            read = read_again_in_layout(
-                self.ws, document_id, at_most=FIRST_AT_MOST if first else None, passed=passed, until_in_review=first
-            )
+            read = read_again_in_layout(self.ws, document_id, passed=passed, before_next=first)
         except Exception:  # the documents stay as they were read; the clerk meets them as before
             log.exception("documents of document %s's layout not read again", document_id)
             return None, ()

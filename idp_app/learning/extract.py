@@ -171,7 +171,7 @@ def refresh(ws: Any) -> None:
 READ_AGAIN_AT_MOST = 50
 """Documents waiting for review that one approval has read again at most: the first in queue order."""
 FIRST_AT_MOST = 3
-"""Documents read again at most before the clerk's next document opens, looking for the one that stays in review."""
+"""Documents read again at most before the clerk's next document opens (see :func:`read_again_in_layout`)."""
 LOOKED_AT_MOST = 500
 """Documents waiting for review whose layout is compared with the approved document's, first in queue order."""
 
@@ -278,22 +278,29 @@ def _read_as(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_again_in_layout(
-    ws: Any, doc_id: int, *, at_most: int | None = None, passed: Collection[int] = (), until_in_review: bool = False
+    ws: Any, doc_id: int, *, passed: Collection[int] = (), before_next: bool = False
 ) -> list[ReadAgain]:
     """Read again, with what approving ``doc_id`` taught vendor memory, the documents of its layout that wait for
     review untouched (see :func:`waiting_in_layout`): they were read before the approval, and the clerk would
     otherwise correct on each what memory now knows. Each is routed afresh: one that now passes every check
     passes straight through, as it would have had it arrived after the approval. A document a person takes up
-    meanwhile is left as it is. ``at_most``: the first in queue order only; ``until_in_review``: stop after the
-    first that stays in review (the one the clerk meets next); ``passed``: documents read again already by an
-    earlier call for this approval. Never raises for one document: it is left as it was read."""
+    meanwhile is left as it is. ``before_next``: only as long as the document the queue gives next is one of them
+    (reading one makes it less risky, so another may come first), :data:`FIRST_AT_MOST` at most; ``passed``:
+    documents read again already for this approval. Never raises for one document: it is left as it was read."""
     refresh(ws)  # the model in use and the memory as the database has them (another desk may have changed them)
-    waiting = [w for w in waiting_in_layout(ws, doc_id) if w[0] not in passed][:at_most]
+    waiting = {w[0]: w for w in waiting_in_layout(ws, doc_id) if w[0] not in passed}
+    out: list[ReadAgain] = []
     if not waiting:
-        return []
+        return out
     extract = ws.ingest.extract.for_run()
-    out = []
-    for other, sha, suffix, extracted_at in waiting:
+    while waiting:
+        if before_next:
+            head = ws.queue.next_up()
+            if head not in waiting or len(out) >= FIRST_AT_MOST:
+                break
+            other, sha, suffix, extracted_at = waiting.pop(head)
+        else:
+            other, sha, suffix, extracted_at = waiting.pop(next(iter(waiting)))  # in queue order
         try:
             stored = ws.ingest.stored_result(other)
             # read in this process: the same readers read this file without harm when it was first extracted
@@ -306,8 +313,6 @@ def read_again_in_layout(
             log.warning("document %s not read again: %s", other, exc)
             outcome = "failed"
         out.append(ReadAgain(other, outcome))
-        if until_in_review and outcome == "needs_review":
-            break
     return out
 
 

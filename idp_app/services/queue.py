@@ -154,6 +154,12 @@ class QueueService:
             rows = s.execute(select(Document.status, func.count()).group_by(Document.status))
             return {DocumentStatus(status): n for status, n in rows}
 
+    def next_up(self) -> int | None:
+        """The document :meth:`claim_next` would give now (nothing is claimed); None when the queue is empty."""
+        with self._db.read() as s:
+            pick = select(Document.id).where(_claimable(self._db.now(s))).order_by(*_ORDER).limit(1)
+            return s.execute(pick).scalar()
+
     def claim_next(self, user: User | str, *, passed: Collection[int] = ()) -> Claim | None:
         """Give the highest-priority unclaimed document to ``user``; None when the queue is empty. ``passed`` are
         documents the clerk left undecided on the way: they come back only when no other is free.

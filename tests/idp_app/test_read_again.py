@@ -227,3 +227,20 @@ def test_a_document_a_supervisor_sent_back_with_a_reason_waits_as_it_is(desk: Wo
     result = desk.ingest.extract(desk.ingest.original(desk.documents.get(ids["c"]).sha256, ".pdf"), desk.ingest.context)
     told = desk.ingest.read_again_in_queue(ids["c"], result, extracted_at=waiting[ids["c"]], learned_from=ids["a"])
     assert told == "taken" and desk.ingest.stored_result(ids["c"]) == before
+
+
+def test_before_the_next_document_opens_the_one_the_queue_gives_next_is_read_again(desk: Workspace) -> None:
+    """Reading one makes it less risky, so that another of the layout may come first in the queue: reading goes on
+    while the queue's next document is one waiting to be read again."""
+    ids = ids_of(desk)
+    corrected_and_approved(desk, ids["a"])
+    layout = {ids["b"], ids["c"]}
+    assert desk.queue.next_up() in layout  # the riskiest: both lack their net and tax
+
+    read = read_again_in_layout(desk, ids["a"], before_next=True)
+
+    done = {r.doc_id for r in read}
+    assert done and done <= layout
+    assert desk.queue.next_up() not in layout - done  # what the clerk opens next was read with what a taught
+    rest = read_again_in_layout(desk, ids["a"], passed=tuple(done))
+    assert {r.doc_id for r in rest} == layout - done
