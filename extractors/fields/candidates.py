@@ -140,27 +140,54 @@ def page_lines(page: Page) -> list[LineView]:
 
 def _group_lines(page: Page) -> list[list[int]]:
     """Tokens by row. On a scan that lay askew (boxes stay on the page as displayed), a row climbs or falls by
-    tan(skew) per point across the page; rows are grouped by the height a token would have on the levelled page."""
+    tan(skew) per point across the page; rows are grouped by the height a token would have on the levelled page.
+
+    On a scanned page the lines OCR found are kept whole: a line's words stay in one row even where a word of
+    another column, or a speck read as a tall word, sits between their heights."""
     slope = math.tan(math.radians(page.skew_deg))
 
     def level(b: BBox) -> float:
         return slope * b.center[0]
 
+    def band(unit: list[int]) -> tuple[float, float]:
+        """The height all the unit's words share on the levelled page (a word alone: its own)."""
+        boxes = [page.tokens[i].bbox_pt for i in unit]
+        return max(b.y0 + level(b) for b in boxes), min(b.y1 + level(b) for b in boxes)
+
+    units: list[list[int]] = []
+    for unit in _units(page):
+        top, bottom = band(unit)
+        # words of a line OCR found that share no height (a line drawn through two rows) are taken one by one
+        units.extend([unit] if top <= bottom else [[i] for i in unit])
+    bands = [band(u) for u in units]
     order = sorted(
-        range(len(page.tokens)),
-        key=lambda i: (page.tokens[i].bbox_pt.center[1] + level(page.tokens[i].bbox_pt), page.tokens[i].bbox_pt.x0),
+        range(len(units)), key=lambda k: (sum(bands[k]) / 2, min(page.tokens[i].bbox_pt.x0 for i in units[k]))
     )
     lines: list[list[int]] = []
     top = bottom = 0.0
-    for i in order:
-        b = page.tokens[i].bbox_pt
-        shift = level(b)
-        if lines and top - 0.5 <= b.center[1] + shift <= bottom + 0.5:
-            lines[-1].append(i)
+    for k in order:
+        t, b = bands[k]
+        if lines and top - 0.5 <= (t + b) / 2 <= bottom + 0.5:
+            lines[-1].extend(units[k])
             continue
-        lines.append([i])
-        top, bottom = b.y0 + shift, b.y1 + shift
+        lines.append(list(units[k]))
+        top, bottom = t, b
     return lines
+
+
+def _units(page: Page) -> list[list[int]]:
+    """What rows are made of: each token alone, or on a scanned page each line OCR found (tokens in none alone)."""
+    if page.source != TokenSource.OCR or not page.lines:
+        return [[i] for i in range(len(page.tokens))]
+    seen: set[int] = set()
+    units = []
+    for ln in page.lines:
+        ids = [i for i in ln.token_ids if 0 <= i < len(page.tokens) and i not in seen]
+        seen.update(ids)
+        if ids:
+            units.append(ids)
+    units.extend([i] for i in range(len(page.tokens)) if i not in seen)
+    return units
 
 
 def _segments(page: Page, ids: list[int]) -> tuple[tuple[int, int], ...]:

@@ -543,3 +543,59 @@ def test_an_amount_that_reads_two_ways_is_no_surer_than_a_coin_toss_unless_the_p
     total = extract(text_pdf(tmp_path / "t.pdf", pages=(tuple(lines),)), ExtractionContext()).fields["total_amount"]
     assert total.value == "45000.00"
     assert (total.confidence > 0.5) == sure and (TWO_WAYS_EVIDENCE in total.evidence) != sure
+
+
+def test_a_line_ocr_read_stays_one_row_beside_a_column_of_other_heights() -> None:
+    """A generated invoice scanned 1.9 degrees askew, as Tesseract read it: the invoice date's line, and the end
+    of the buyer's house number beside it, in a column whose lines sit at other heights."""
+    from extractors.document import Line, TokenSource
+    from extractors.fields.candidates import page_lines
+
+    read = [
+        [("Rechnungsdatum:", 41.5, 214.3, 105.8, 224.4), ("16.", 127.1, 212.9, 137.1, 220.1),
+         ("Juli", 140.1, 212.4, 153.6, 219.3), ("2022", 156.6, 211.3, 175.2, 218.8),
+         ("18", 353.7, 201.2, 361.4, 208.3)],
+        [("Lieferdatum:", 42.0, 229.0, 88.0, 236.0), ("13.", 128.0, 227.0, 138.0, 233.0),
+         ("Juli", 141.0, 226.0, 154.0, 233.0), ("2022", 157.0, 225.0, 176.0, 232.0)],
+    ]  # fmt: skip
+    tokens: list[Token] = []
+    lines = []
+    for words in read:
+        ids = []
+        for text, x0, y0, x1, y1 in words:
+            ids.append(len(tokens))
+            tokens.append(Token(text, BBox(x0, y0, x1, y1), 0, 0.9, TokenSource.OCR, index=len(tokens)))
+        lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
+    page = Page(0, 595.44, 842.04, tuple(tokens), tuple(lines), source=TokenSource.OCR, skew_deg=1.9)
+    rows = [lv.text for lv in page_lines(page)]
+    assert rows[0].startswith("Rechnungsdatum: 16. Juli 2022"), rows  # before: "2022 18", "Rechnungsdatum: 16. Juli"
+    doc = Document("scan.png", (page,), "image/png")
+    dates = [c.value for c in layout_source(DocView.of(doc), ExtractionContext()) if c.value_type == ValueType.DATE]
+    assert sorted(dates) == ["2022-07-13", "2022-07-16"]
+
+
+def test_a_tall_title_on_a_line_ocr_read_does_not_pull_the_line_below_into_its_row() -> None:
+    """The seller's name, and the large title "INVOICE" (read as letters) that OCR put on its line; the e-mail
+    address under the name, within the title's height, is a row of its own."""
+    from extractors.document import Line, TokenSource
+    from extractors.fields.candidates import page_lines
+
+    read = [
+        [("Sammy", 49, 27, 84, 36), ("Maystone", 87, 27, 133, 36), ("I", 461, 28, 463, 49), ("N", 468, 28, 484, 49),
+         ("V", 487, 28, 505, 49), ("E", 558, 28, 573, 49)],
+        [("smaystone4@fake.com", 49, 39, 152, 49)],
+    ]  # fmt: skip
+    tokens: list[Token] = []
+    lines = []
+    for words in read:
+        ids = []
+        for text, x0, y0, x1, y1 in words:
+            ids.append(len(tokens))
+            tokens.append(Token(text, BBox(x0, y0, x1, y1), 0, 0.9, TokenSource.OCR, index=len(tokens)))
+        lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
+    page = Page(0, 612.0, 792.0, tuple(tokens), tuple(lines), source=TokenSource.OCR)
+    assert [lv.text for lv in page_lines(page)] == ["Sammy Maystone I N V E", "smaystone4@fake.com"]
+    two = [Token("Net", BBox(40, 100, 60, 110), 0, 0.9, TokenSource.OCR, index=0),
+           Token("Total", BBox(40, 120, 70, 130), 0, 0.9, TokenSource.OCR, index=1)]  # fmt: skip
+    through = Page(0, 612.0, 792.0, tuple(two), (Line((0, 1), BBox(40, 100, 70, 130)),), source=TokenSource.OCR)
+    assert [lv.text for lv in page_lines(through)] == ["Net", "Total"]  # a line OCR drew through two rows
