@@ -154,11 +154,30 @@ def _group_lines(page: Page) -> list[list[int]]:
         boxes = [page.tokens[i].bbox_pt for i in unit]
         return max(b.y0 + level(b) for b in boxes), min(b.y1 + level(b) for b in boxes)
 
+    def apart(unit: list[int]) -> list[int]:
+        """Words OCR put on a line that stand out of it: a logo's specks or another column's word beside it, taller
+        than the line's words or off their middle."""
+        if len(unit) < 3:
+            return []
+        boxes = {i: page.tokens[i].bbox_pt for i in unit}
+        height = median(b.height for b in boxes.values())
+        middle = median(b.center[1] + level(b) for b in boxes.values())
+        return [
+            i
+            for i, b in boxes.items()
+            if b.height > OUT_OF_LINE_HEIGHT * height or abs(b.center[1] + level(b) - middle) > height / 2
+        ]
+
     units: list[list[int]] = []
     for unit in _units(page):
-        top, bottom = band(unit)
+        out = apart(unit)
+        core = [i for i in unit if i not in out]
+        units.extend([i] for i in out)
+        if not core:
+            continue
+        top, bottom = band(core)
         # words of a line OCR found that share no height (a line drawn through two rows) are taken one by one
-        units.extend([unit] if top <= bottom else [[i] for i in unit])
+        units.extend([core] if top <= bottom else [[i] for i in core])
     bands = [band(u) for u in units]
     order = sorted(
         range(len(units)), key=lambda k: (sum(bands[k]) / 2, min(page.tokens[i].bbox_pt.x0 for i in units[k]))
@@ -173,6 +192,10 @@ def _group_lines(page: Page) -> list[list[int]]:
         lines.append(list(units[k]))
         top, bottom = t, b
     return lines
+
+
+OUT_OF_LINE_HEIGHT = 1.6
+"""A word on a line OCR read, this many times taller than the line's words (a logo, a speck), is not of the line."""
 
 
 def _units(page: Page) -> list[list[int]]:

@@ -568,7 +568,7 @@ def test_a_line_ocr_read_stays_one_row_beside_a_column_of_other_heights() -> Non
         lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
     page = Page(0, 595.44, 842.04, tuple(tokens), tuple(lines), source=TokenSource.OCR, skew_deg=1.9)
     rows = [lv.text for lv in page_lines(page)]
-    assert rows[0].startswith("Rechnungsdatum: 16. Juli 2022"), rows  # before: "2022 18", "Rechnungsdatum: 16. Juli"
+    assert "Rechnungsdatum: 16. Juli 2022" in rows, rows  # before: "2022 18", "Rechnungsdatum: 16. Juli"
     doc = Document("scan.png", (page,), "image/png")
     dates = [c.value for c in layout_source(DocView.of(doc), ExtractionContext()) if c.value_type == ValueType.DATE]
     assert sorted(dates) == ["2022-07-13", "2022-07-16"]
@@ -595,6 +595,15 @@ def test_a_tall_title_on_a_line_ocr_read_does_not_pull_the_line_below_into_its_r
         lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
     page = Page(0, 612.0, 792.0, tuple(tokens), tuple(lines), source=TokenSource.OCR)
     assert [lv.text for lv in page_lines(page)] == ["Sammy Maystone I N V E", "smaystone4@fake.com"]
+    logo = [("ik", 45, 47, 72, 59), ("Yardleywerk", 97, 37, 185, 54), ("OG", 189, 36, 212, 48),
+            ("5020", 476, 27, 494, 35), ("Salzburg", 499, 26, 534, 36)]  # fmt: skip
+    beside = [
+        Token(t, BBox(x0, y0, x1, y1), 0, 0.9, TokenSource.OCR, index=k) for k, (t, x0, y0, x1, y1) in enumerate(logo)
+    ]
+    line = Line(tuple(range(len(beside))), BBox.union_of(t.bbox_pt for t in beside))
+    header = Page(0, 612.0, 792.0, tuple(beside), (line,), source=TokenSource.OCR)
+    # a logo read as "ik" before the seller's name, and the seller's town in the other column, OCR put on one line
+    assert [lv.text for lv in page_lines(header)] == ["5020 Salzburg", "Yardleywerk OG", "ik"]
     two = [Token("Net", BBox(40, 100, 60, 110), 0, 0.9, TokenSource.OCR, index=0),
            Token("Total", BBox(40, 120, 70, 130), 0, 0.9, TokenSource.OCR, index=1)]  # fmt: skip
     through = Page(0, 612.0, 792.0, tuple(two), (Line((0, 1), BBox(40, 100, 70, 130)),), source=TokenSource.OCR)
