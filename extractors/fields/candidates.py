@@ -389,20 +389,32 @@ def _bracketed(tokens: Sequence[Token], ids: Sequence[int], first: int, last: in
 
 
 def _codes(view: DocView, lv: LineView) -> list[Candidate]:
+    """IBANs and VAT ids. On a line OCR read, a code with letters read for digits is mended where only one reading
+    of them is valid (see :func:`~extractors.fields.normalise.mended_code`); a text layer's code is as printed: a
+    misprint, or a made-up number, stays invalid."""
     out = []
     upper = lv.text
+    tokens = view.doc.pages[lv.page].tokens
+    ocr = any(tokens[i].source == TokenSource.OCR for i in lv.token_ids)
     for m in IBAN_RE.finditer(upper):
         end = _valid_end(upper, m, lambda s: nz.normalise_iban(nz.iban_shape(s) or "") is not None, digits_too=True)
         shape = nz.iban_shape(upper[m.start() : end])
         ids = lv.tokens_in_chars(m.start(), end)
         if shape and ids:
-            out.append(_cand(view, lv, ValueType.IBAN, shape, ids, valid=nz.normalise_iban(shape) is not None))
+            valid = nz.normalise_iban(shape) or (nz.mended_code(shape, nz.normalise_iban) if ocr else None)
+            out.append(_cand(view, lv, ValueType.IBAN, valid or shape, ids, valid=valid is not None))
+
+    def vat_id(text: str) -> str | None:
+        """The valid VAT id ``text`` is, or on a line OCR read, the one it stands for."""
+        compact = re.sub(r"[ .-]", "", text).upper()
+        return nz.normalise_vat_id(compact) or (nz.mended_code(compact, nz.normalise_vat_id) if ocr else None)
+
     for m in VAT_RE.finditer(upper):
-        start, end = _valid_span(upper, m, lambda s: nz.normalise_vat_id(s) is not None)
+        start, end = _valid_span(upper, m, lambda s: vat_id(s) is not None)
         compact = re.sub(r"[ .-]", "", upper[start:end])
         ids = lv.tokens_in_chars(start, end)
         if ids and not compact.isalpha() and sum(c.isdigit() for c in compact) >= 6:
-            valid = nz.normalise_vat_id(compact)  # "CHE-118.287.126 MWST" is CHE118287126
+            valid = vat_id(compact)  # "CHE-118.287.126 MWST" is CHE118287126
             out.append(_cand(view, lv, ValueType.VAT_ID, valid or compact, ids, valid=valid is not None))
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache
@@ -277,6 +278,33 @@ def normalise_vat_id(text: str) -> str | None:
     except Exception:  # stdnum raises its own ValidationError family and sometimes ValueError
         return None
     return None
+
+
+_DIGIT_SLIPS = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
+"""Letters OCR reads in place of the digits they look like."""
+MENDED_SLIPS_AT_MOST = 3
+
+
+def mended_code(compact: str, normalise: Callable[[str], str | None]) -> str | None:
+    """The one valid code that a code OCR read with letters for digits stands for ("FRO7262264492" is
+    FR07262264492, "ATUS1199331" is ATU51199331): after the country, each letter that looks like a digit is read
+    as it or as the digit, and ``normalise`` (a VAT id's or an IBAN's, None where invalid) checks each reading.
+    None where no reading is valid or two different ones are (a short checksum's chance hit), and where more
+    than :data:`MENDED_SLIPS_AT_MOST` letters could be digits."""
+    head, body = compact[:2], compact[2:]
+    spots = [i for i, ch in enumerate(body) if ch in _DIGIT_SLIPS]
+    if not spots or len(spots) > MENDED_SLIPS_AT_MOST:
+        return None
+    found = set()
+    for mask in range(1, 2 ** len(spots)):
+        chars = list(body)
+        for k, i in enumerate(spots):
+            if mask >> k & 1:
+                chars[i] = _DIGIT_SLIPS[chars[i]]
+        valid = normalise(head + "".join(chars))
+        if valid:
+            found.add(valid)
+    return found.pop() if len(found) == 1 else None
 
 
 _SWISS_VAT_SUFFIX = re.compile(r"(?:MWST|TVA|IVA)$")

@@ -608,3 +608,34 @@ def test_a_tall_title_on_a_line_ocr_read_does_not_pull_the_line_below_into_its_r
            Token("Total", BBox(40, 120, 70, 130), 0, 0.9, TokenSource.OCR, index=1)]  # fmt: skip
     through = Page(0, 612.0, 792.0, tuple(two), (Line((0, 1), BBox(40, 100, 70, 130)),), source=TokenSource.OCR)
     assert [lv.text for lv in page_lines(through)] == ["Net", "Total"]  # a line OCR drew through two rows
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("VAT No FRO7262264492", "FR07262264492"),  # O for 0 in the check digits
+        ("UID ATUS1199331", "ATU51199331"),  # S for 5 after the U that Austrian numbers carry
+        ("IBAN DE89 3704 0044 0532 O130 00", "DE89370400440532013000"),
+    ],
+)
+def test_a_code_ocr_read_with_a_letter_for_a_digit_is_mended_where_only_that_reading_is_valid(
+    read: str, meant: str
+) -> None:
+    from extractors.document import TokenSource
+
+    doc = make_doc(["Rechnung", read])
+    kind = ValueType.IBAN if "IBAN" in read else ValueType.VAT_ID
+    scanned_tokens = tuple(dataclasses.replace(t, source=TokenSource.OCR, confidence=0.9) for t in doc.pages[0].tokens)
+    scanned = dataclasses.replace(doc, pages=(dataclasses.replace(doc.pages[0], tokens=scanned_tokens),))
+    found = [c for c in layout_source(DocView.of(scanned), ExtractionContext()) if c.value_type == kind]
+    assert [(c.value, c.valid) for c in found] == [(meant, True)]
+    printed = [c for c in layout_source(DocView.of(doc), ExtractionContext()) if c.value_type == kind]
+    assert [c.valid for c in printed] == [False] and printed[0].value != meant  # a text layer prints what it means
+
+
+def test_a_code_is_not_mended_where_no_reading_or_two_readings_are_valid() -> None:
+    from extractors.fields.normalise import mended_code, normalise_vat_id
+
+    assert mended_code("DE778094670", normalise_vat_id) is None  # digits misread as digits: nothing to mend
+    assert mended_code("DE123456789", normalise_vat_id) is None
+    assert mended_code("DEOOOOOOOOO", normalise_vat_id) is None  # more letters than are mended
