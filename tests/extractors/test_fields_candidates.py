@@ -639,3 +639,28 @@ def test_a_code_is_not_mended_where_no_reading_or_two_readings_are_valid() -> No
     assert mended_code("DE778094670", normalise_vat_id) is None  # digits misread as digits: nothing to mend
     assert mended_code("DE123456789", normalise_vat_id) is None
     assert mended_code("DEOOOOOOOOO", normalise_vat_id) is None  # more letters than are mended
+
+
+def test_a_vat_id_ocr_read_whose_check_digits_fail_is_doubted_one_a_text_layer_prints_is_not() -> None:
+    from extractors.document import DocumentType, TokenSource
+    from extractors.pipeline import MISREAD_CODE_CONFIDENCE, MISREAD_CODE_EVIDENCE, extract_document
+
+    doc = make_doc(
+        [
+            "Acme Trading GmbH  RECHNUNG",
+            "Rechnungsnummer: RE-2024-118",
+            "Datum: 05.03.2024",
+            "USt-IdNr.: DE778094670",
+            "Gesamtbetrag 119,00 EUR",
+        ]
+    )
+    scanned_tokens = tuple(dataclasses.replace(t, source=TokenSource.OCR, confidence=0.95) for t in doc.pages[0].tokens)
+    scanned = dataclasses.replace(
+        doc, pages=(dataclasses.replace(doc.pages[0], tokens=scanned_tokens, source=TokenSource.OCR),)
+    )
+    ctx = ExtractionContext(second_look=False)
+    printed = extract_document(doc, ctx, doc_type=DocumentType.INVOICE).fields["vendor_vat_id"]
+    read = extract_document(scanned, ctx, doc_type=DocumentType.INVOICE).fields["vendor_vat_id"]
+    assert printed.value == read.value == "DE778094670"
+    assert printed.confidence > MISREAD_CODE_CONFIDENCE and MISREAD_CODE_EVIDENCE not in printed.evidence
+    assert read.confidence <= MISREAD_CODE_CONFIDENCE and MISREAD_CODE_EVIDENCE in read.evidence
