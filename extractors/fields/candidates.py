@@ -143,59 +143,119 @@ def _group_lines(page: Page) -> list[list[int]]:
     tan(skew) per point across the page; rows are grouped by the height a token would have on the levelled page.
 
     On a scanned page the lines OCR found are kept whole: a line's words stay in one row even where a word of
-    another column, or a speck read as a tall word, sits between their heights."""
-    slope = math.tan(math.radians(page.skew_deg))
+    another column, or a speck read as a tall word, sits between their heights. Words that stand out of their line
+    (see :func:`_apart`) join the row their middle falls in once the lines are in rows, and a line OCR drew
+    through two rows is cut where a word shares less than half its height with the one before it."""
+    slope = math.tan(math.radians(page.skew_deg)) - _residual_slope(page)
 
     def level(b: BBox) -> float:
         return slope * b.center[0]
 
     def band(unit: list[int]) -> tuple[float, float]:
-        """The height all the unit's words share on the levelled page (a word alone: its own)."""
+        """The height a unit's words share on the levelled page (a word alone: its own), at least half a word high."""
         boxes = [page.tokens[i].bbox_pt for i in unit]
-        return max(b.y0 + level(b) for b in boxes), min(b.y1 + level(b) for b in boxes)
-
-    def apart(unit: list[int]) -> list[int]:
-        """Words OCR put on a line that stand out of it: a logo's specks or another column's word beside it, taller
-        than the line's words or off their middle."""
-        if len(unit) < 3:
-            return []
-        boxes = {i: page.tokens[i].bbox_pt for i in unit}
-        height = median(b.height for b in boxes.values())
-        middle = median(b.center[1] + level(b) for b in boxes.values())
-        return [
-            i
-            for i, b in boxes.items()
-            if b.height > OUT_OF_LINE_HEIGHT * height or abs(b.center[1] + level(b) - middle) > height / 2
-        ]
+        top, bottom = max(b.y0 + level(b) for b in boxes), min(b.y1 + level(b) for b in boxes)
+        if len(unit) > 1:
+            least = median(b.height for b in boxes) / 2
+            if bottom - top < least:
+                middle = (top + bottom) / 2
+                top, bottom = middle - least / 2, middle + least / 2
+        return top, bottom
 
     units: list[list[int]] = []
+    loose: list[int] = []
     for unit in _units(page):
-        out = apart(unit)
-        core = [i for i in unit if i not in out]
-        units.extend([i] for i in out)
-        if not core:
-            continue
-        top, bottom = band(core)
-        # words of a line OCR found that share no height (a line drawn through two rows) are taken one by one
-        units.extend([core] if top <= bottom else [[i] for i in core])
+        out = _apart(page, unit, level)
+        loose.extend(out)
+        core = sorted((i for i in unit if i not in out), key=lambda i: page.tokens[i].bbox_pt.x0)
+        piece: list[int] = []
+        for i in core:
+            if piece:
+                left, right = page.tokens[piece[-1]].bbox_pt, page.tokens[i].bbox_pt
+                shared = min(left.y1 + level(left), right.y1 + level(right)) - max(
+                    left.y0 + level(left), right.y0 + level(right)
+                )
+                if shared < 0.5 * min(left.height, right.height):
+                    units.append(piece)
+                    piece = []
+            piece.append(i)
+        if piece:
+            units.append(piece)
     bands = [band(u) for u in units]
-    order = sorted(
-        range(len(units)), key=lambda k: (sum(bands[k]) / 2, min(page.tokens[i].bbox_pt.x0 for i in units[k]))
-    )
+
+    def key(k: int) -> tuple[float, float]:
+        return sum(bands[k]) / 2, min(page.tokens[i].bbox_pt.x0 for i in units[k])
+
     lines: list[list[int]] = []
-    top = bottom = 0.0
-    for k in order:
+    heads: list[tuple[float, float, tuple[float, float]]] = []  # each row's first unit: its band and sort key
+    for k in sorted(range(len(units)), key=key):
         t, b = bands[k]
-        if lines and top - 0.5 <= (t + b) / 2 <= bottom + 0.5:
+        if heads and heads[-1][0] - 0.5 <= (t + b) / 2 <= heads[-1][1] + 0.5:
             lines[-1].extend(units[k])
             continue
         lines.append(list(units[k]))
-        top, bottom = t, b
-    return lines
+        heads.append((t, b, key(k)))
+    for i in loose:  # after the lines: a word apart does not start a row that takes in the line below it
+        box = page.tokens[i].bbox_pt
+        middle = box.center[1] + level(box)
+        near = [r for r, (t, b, _) in enumerate(heads) if t - 0.5 <= middle <= b + 0.5]
+        if near:
+            lines[min(near, key=lambda r: abs((heads[r][0] + heads[r][1]) / 2 - middle))].append(i)
+        else:
+            lines.append([i])
+            heads.append((box.y0 + level(box), box.y1 + level(box), (middle, box.x0)))
+    order = sorted(range(len(lines)), key=lambda r: heads[r][2])
+    return [lines[r] for r in order]
 
 
 OUT_OF_LINE_HEIGHT = 1.6
 """A word on a line OCR read, this many times taller than the line's words (a logo, a speck), is not of the line."""
+
+
+def _apart(page: Page, unit: list[int], level: Callable[[BBox], float]) -> list[int]:
+    """Words OCR put on a line that stand out of it: a logo's specks or another column's word beside it, taller
+    than the line's words or off their middle on the levelled page. Never the whole line."""
+    if len(unit) < 3:
+        return []
+    boxes = {i: page.tokens[i].bbox_pt for i in unit}
+    height = median(b.height for b in boxes.values())
+    middle = median(b.center[1] + level(b) for b in boxes.values())
+    out = [
+        i
+        for i, b in boxes.items()
+        if b.height > OUT_OF_LINE_HEIGHT * height or abs(b.center[1] + level(b) - middle) > height / 2
+    ]
+    return out if len(out) < len(unit) else []
+
+
+RESIDUAL_SLOPE_AT_MOST = 0.09
+"""The steepest slope (about 5 degrees) taken for one the clean-up left on a scanned page."""
+
+
+def _residual_slope(page: Page) -> float:
+    """The slope the lines OCR found still have once the page's skew is taken out (a skew the clean-up missed):
+    the median, over lines of three words or more and 100 pt long or more, of each line's median slope between
+    two of its words; 0 with fewer than three such lines, and on a text layer."""
+    if page.source != TokenSource.OCR or not page.lines:
+        return 0.0
+    base = math.tan(math.radians(page.skew_deg))
+    per_line = []
+    for ln in page.lines:
+        boxes = [page.tokens[i].bbox_pt for i in ln.token_ids if 0 <= i < len(page.tokens)]
+        points = [(b.center[0], b.center[1] + base * b.center[0]) for b in boxes]
+        if len(points) < 3 or max(x for x, _ in points) - min(x for x, _ in points) < 100:
+            continue
+        slopes = [
+            (q[1] - p[1]) / (q[0] - p[0])
+            for k, p in enumerate(points)
+            for q in points[k + 1 :]
+            if abs(q[0] - p[0]) > 20
+        ]
+        if slopes:
+            per_line.append(median(slopes))
+    if len(per_line) < 3:
+        return 0.0
+    return max(-RESIDUAL_SLOPE_AT_MOST, min(RESIDUAL_SLOPE_AT_MOST, median(per_line)))
 
 
 def _units(page: Page) -> list[list[int]]:
@@ -205,7 +265,7 @@ def _units(page: Page) -> list[list[int]]:
     seen: set[int] = set()
     units = []
     for ln in page.lines:
-        ids = [i for i in ln.token_ids if 0 <= i < len(page.tokens) and i not in seen]
+        ids = [i for i in dict.fromkeys(ln.token_ids) if 0 <= i < len(page.tokens) and i not in seen]
         seen.update(ids)
         if ids:
             units.append(ids)
@@ -396,12 +456,19 @@ def _codes(view: DocView, lv: LineView) -> list[Candidate]:
     upper = lv.text
     tokens = view.doc.pages[lv.page].tokens
     ocr = any(tokens[i].source == TokenSource.OCR for i in lv.token_ids)
+
+    def iban(shape: str) -> str | None:
+        """The valid IBAN ``shape`` is, or on a line OCR read, the one it stands for."""
+        return (
+            (nz.normalise_iban(shape) or (nz.mended_code(shape, nz.normalise_iban) if ocr else None)) if shape else None
+        )
+
     for m in IBAN_RE.finditer(upper):
-        end = _valid_end(upper, m, lambda s: nz.normalise_iban(nz.iban_shape(s) or "") is not None, digits_too=True)
+        end = _valid_end(upper, m, lambda s: iban(nz.iban_shape(s) or "") is not None, digits_too=True)
         shape = nz.iban_shape(upper[m.start() : end])
         ids = lv.tokens_in_chars(m.start(), end)
         if shape and ids:
-            valid = nz.normalise_iban(shape) or (nz.mended_code(shape, nz.normalise_iban) if ocr else None)
+            valid = iban(shape)
             out.append(_cand(view, lv, ValueType.IBAN, valid or shape, ids, valid=valid is not None))
 
     def vat_id(text: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -608,6 +609,34 @@ def test_a_tall_title_on_a_line_ocr_read_does_not_pull_the_line_below_into_its_r
            Token("Total", BBox(40, 120, 70, 130), 0, 0.9, TokenSource.OCR, index=1)]  # fmt: skip
     through = Page(0, 612.0, 792.0, tuple(two), (Line((0, 1), BBox(40, 100, 70, 130)),), source=TokenSource.OCR)
     assert [lv.text for lv in page_lines(through)] == ["Net", "Total"]  # a line OCR drew through two rows
+    two = [Token("Total", BBox(40, 100, 70, 110), 0, 0.9, TokenSource.OCR, index=0),
+           Token("99,00", BBox(300, 109, 330, 119), 0, 0.9, TokenSource.OCR, index=1)]  # fmt: skip
+    barely = Page(0, 612.0, 792.0, tuple(two), (Line((0, 1), BBox(40, 100, 330, 119)),), source=TokenSource.OCR)
+    assert [lv.text for lv in page_lines(barely)] == ["Total", "99,00"]  # one point of height in common
+
+
+def test_rows_of_a_scan_whose_skew_the_clean_up_missed_follow_the_slope_of_the_lines_ocr_read() -> None:
+    """Lines climbing 2.6 degrees on a page whose clean-up found no skew: the words at a line's ends are as far
+    from its middle as a word is high, and stay in its row."""
+    from extractors.document import Line, TokenSource
+    from extractors.fields.candidates import page_lines
+
+    climb = math.tan(math.radians(2.6))
+    rows = [["Zwischensumme", "38'285.15", "CHF"], ["USt.", "8.1%", "3'101.10", "CHF"], ["Total", "41'386.25", "CHF"]]
+    tokens: list[Token] = []
+    lines = []
+    for r, words in enumerate(rows):
+        ids = []
+        for k, word in enumerate(words):
+            x = 60.0 + 130.0 * k
+            y = 300.0 + 30.0 * r - climb * x
+            ids.append(len(tokens))
+            tokens.append(
+                Token(word, BBox(x, y, x + 6.0 * len(word), y + 9.0), 0, 0.9, TokenSource.OCR, index=len(tokens))
+            )
+        lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
+    page = Page(0, 595.0, 842.0, tuple(tokens), tuple(lines), source=TokenSource.OCR, skew_deg=0.0)
+    assert [lv.text for lv in page_lines(page)] == [" ".join(words) for words in rows]
 
 
 @pytest.mark.parametrize(
@@ -616,6 +645,7 @@ def test_a_tall_title_on_a_line_ocr_read_does_not_pull_the_line_below_into_its_r
         ("VAT No FRO7262264492", "FR07262264492"),  # O for 0 in the check digits
         ("UID ATUS1199331", "ATU51199331"),  # S for 5 after the U that Austrian numbers carry
         ("IBAN DE89 3704 0044 0532 O130 00", "DE89370400440532013000"),
+        ("IBAN DE89 3704 0044 0532 O130 00 BIC COBADEFFXXX", "DE89370400440532013000"),  # not run into the BIC
     ],
 )
 def test_a_code_ocr_read_with_a_letter_for_a_digit_is_mended_where_only_that_reading_is_valid(
