@@ -694,3 +694,26 @@ def test_a_vat_id_ocr_read_whose_check_digits_fail_is_doubted_one_a_text_layer_p
     assert printed.value == read.value == "DE778094670"
     assert printed.confidence > MISREAD_CODE_CONFIDENCE and MISREAD_CODE_EVIDENCE not in printed.evidence
     assert read.confidence <= MISREAD_CODE_CONFIDENCE and MISREAD_CODE_EVIDENCE in read.evidence
+
+
+def test_a_date_right_after_a_plain_date_label_is_the_invoice_date_not_the_delivery_date_below_it() -> None:
+    """As OCR read a generated invoice scanned 2.65 degrees askew, which prints no due date: the scorer ranks an
+    invoice's earliest date first, here the delivery date."""
+    from extractors.document import DocumentType, TokenSource
+    from extractors.pipeline import extract_document
+
+    read = [
+        ("Date:", 331.7, 126.4, 352.0, 141.5), ("22", 409.8, 133.9, 419.9, 141.5),
+        ("December", 423.0, 134.3, 466.9, 143.7), ("2024", 469.0, 136.6, 490.7, 145.0),
+        ("Delivery", 331.1, 144.7, 362.5, 154.5), ("date:", 365.3, 146.5, 384.7, 153.8),
+        ("11", 409.9, 147.8, 418.1, 155.4), ("December", 422.3, 148.2, 466.3, 157.9),
+        ("2024", 468.3, 150.5, 490.0, 159.0),
+    ]  # fmt: skip
+    tokens = tuple(
+        Token(text, BBox(x0, y0, x1, y1), 0, 0.95, TokenSource.OCR, index=k)
+        for k, (text, x0, y0, x1, y1) in enumerate(read)
+    )
+    page = Page(0, 595.28, 841.89, tokens, source=TokenSource.OCR, skew_deg=-2.65)
+    doc = Document("scan.pdf", (page,), "application/pdf")
+    fields = extract_document(doc, ExtractionContext(second_look=False), doc_type=DocumentType.INVOICE).fields
+    assert (fields["invoice_date"].value, fields["delivery_date"].value) == ("2024-12-22", "2024-12-11")

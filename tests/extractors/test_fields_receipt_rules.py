@@ -398,3 +398,24 @@ def test_a_value_a_person_confirmed_for_the_vendor_outranks_the_layout_rule() ->
     assert got.value == "KEDAI RUNCIT MAJU SDN BHD"
     assert FROM_MEMORY in got.evidence
     assert got.alternatives and got.alternatives[0].value != got.value  # the rule's reading, for the drop-down
+
+
+def test_a_plain_date_label_on_its_row_wins_only_over_a_top_date_printed_as_another_fields() -> None:
+    """A plain "Date:" beside a date beats a top-ranked "Delivery date:" value; over a date no other label claims, it is
+    too plain to count ("Print Date:" at the foot of a till receipt)."""
+    import numpy as np
+
+    from extractors.fields.decide import _row_labelled
+    from extractors.fields.features import FEATURES, N_FEATURES
+
+    X = np.zeros((2, N_FEATURES))
+    X[0, FEATURES.index("lab_section")] = 1.0  # top-ranked, only a label further up
+    X[1, FEATURES.index("lab_left")] = 1.0
+    X[1, FEATURES.index("lab_left_adjacent")] = 1.0
+    X[1, FEATURES.index("lab_strength")] = 0.2  # "Date:"
+    assert _row_labelled(X, (0, 1), 0, "date") == 0
+    for claim in ("other_left_closer", "other_above_closer", "value_labelled_other"):
+        Y = X.copy()
+        Y[0, FEATURES.index(claim)] = 1.0
+        assert _row_labelled(Y, (0, 1), 0, "date") == 1
+        assert _row_labelled(Y, (0, 1), 0, "identifier") == 0  # "No." names too many things
