@@ -546,10 +546,26 @@ def test_an_amount_that_reads_two_ways_is_no_surer_than_a_coin_toss_unless_the_p
     assert (total.confidence > 0.5) == sure and (TWO_WAYS_EVIDENCE in total.evidence) != sure
 
 
+def ocr_page(
+    read: list[list[tuple[str, float, float, float, float]]], width: float, height: float, skew_deg: float = 0.0
+) -> Page:
+    """A scanned page as OCR read it: each list of (word, x0, y0, x1, y1) one line."""
+    from extractors.document import Line, TokenSource
+
+    tokens: list[Token] = []
+    lines = []
+    for words in read:
+        ids = []
+        for text, x0, y0, x1, y1 in words:
+            ids.append(len(tokens))
+            tokens.append(Token(text, BBox(x0, y0, x1, y1), 0, 0.9, TokenSource.OCR, index=len(tokens)))
+        lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
+    return Page(0, width, height, tuple(tokens), tuple(lines), source=TokenSource.OCR, skew_deg=skew_deg)
+
+
 def test_a_line_ocr_read_stays_one_row_beside_a_column_of_other_heights() -> None:
     """A generated invoice scanned 1.9 degrees askew, as Tesseract read it: the invoice date's line, and the end
     of the buyer's house number beside it, in a column whose lines sit at other heights."""
-    from extractors.document import Line, TokenSource
     from extractors.fields.candidates import page_lines
 
     read = [
@@ -559,15 +575,7 @@ def test_a_line_ocr_read_stays_one_row_beside_a_column_of_other_heights() -> Non
         [("Lieferdatum:", 42.0, 229.0, 88.0, 236.0), ("13.", 128.0, 227.0, 138.0, 233.0),
          ("Juli", 141.0, 226.0, 154.0, 233.0), ("2022", 157.0, 225.0, 176.0, 232.0)],
     ]  # fmt: skip
-    tokens: list[Token] = []
-    lines = []
-    for words in read:
-        ids = []
-        for text, x0, y0, x1, y1 in words:
-            ids.append(len(tokens))
-            tokens.append(Token(text, BBox(x0, y0, x1, y1), 0, 0.9, TokenSource.OCR, index=len(tokens)))
-        lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
-    page = Page(0, 595.44, 842.04, tuple(tokens), tuple(lines), source=TokenSource.OCR, skew_deg=1.9)
+    page = ocr_page(read, 595.44, 842.04, skew_deg=1.9)
     rows = [lv.text for lv in page_lines(page)]
     assert "Rechnungsdatum: 16. Juli 2022" in rows, rows  # before: "2022 18", "Rechnungsdatum: 16. Juli"
     doc = Document("scan.png", (page,), "image/png")
@@ -586,15 +594,7 @@ def test_a_tall_title_on_a_line_ocr_read_does_not_pull_the_line_below_into_its_r
          ("V", 487, 28, 505, 49), ("E", 558, 28, 573, 49)],
         [("smaystone4@fake.com", 49, 39, 152, 49)],
     ]  # fmt: skip
-    tokens: list[Token] = []
-    lines = []
-    for words in read:
-        ids = []
-        for text, x0, y0, x1, y1 in words:
-            ids.append(len(tokens))
-            tokens.append(Token(text, BBox(x0, y0, x1, y1), 0, 0.9, TokenSource.OCR, index=len(tokens)))
-        lines.append(Line(tuple(ids), BBox.union_of(tokens[i].bbox_pt for i in ids)))
-    page = Page(0, 612.0, 792.0, tuple(tokens), tuple(lines), source=TokenSource.OCR)
+    page = ocr_page(read, 612.0, 792.0)
     assert [lv.text for lv in page_lines(page)] == ["Sammy Maystone I N V E", "smaystone4@fake.com"]
     logo = [("ik", 45, 47, 72, 59), ("Yardleywerk", 97, 37, 185, 54), ("OG", 189, 36, 212, 48),
             ("5020", 476, 27, 494, 35), ("Salzburg", 499, 26, 534, 36)]  # fmt: skip
