@@ -476,8 +476,10 @@ def _codes(view: DocView, lv: LineView) -> list[Candidate]:
         compact = re.sub(r"[ .-]", "", text).upper()
         return nz.normalise_vat_id(compact) or (nz.mended_code(compact, nz.normalise_vat_id) if ocr else None)
 
-    for m in VAT_RE.finditer(upper):
-        start, end = _valid_span(upper, m, lambda s: vat_id(s) is not None)
+    pos = 0
+    while (vm := VAT_RE.search(upper, pos)) is not None:
+        start, end = _valid_span(upper, vm, lambda s: vat_id(s) is not None)
+        pos = max(vm.end(), end)
         compact = re.sub(r"[ .-]", "", upper[start:end])
         ids = lv.tokens_in_chars(start, end)
         if ids and not compact.isalpha() and sum(c.isdigit() for c in compact) >= 6:
@@ -487,15 +489,15 @@ def _codes(view: DocView, lv: LineView) -> list[Candidate]:
 
 
 def _valid_span(text: str, m: re.Match[str], valid: Callable[[str], bool]) -> tuple[int, int]:
-    """Where a VAT id starts and ends: the whole match, or else the first valid part after a word of letters
-    the pattern took for the country ("VAT GB 980 7806 84" is GB980780684)."""
+    """Where a VAT id starts and ends: the whole match, or else the first valid id that starts at a later word of
+    it, which may run on past the match: the pattern took the words before it for the country ("VAT GB 980 7806 84"
+    is GB980780684) or for its first digits ("Edinburgh EH1 1YZ VAT ID GB 666 7530 46" is GB666753046)."""
     end = _valid_end(text, m, valid)
     if valid(text[m.start() : end]):
         return m.start(), end
-    gap = text.find(" ", m.start(), m.end())
-    if gap > m.start() and text[m.start() : gap].isalpha():
+    for gap in (m.start() + i for i, ch in enumerate(m.group(0)) if ch == " "):
         rest = VAT_RE.match(text, gap + 1)
-        if rest is not None and rest.end() <= m.end() + 1:
+        if rest is not None:
             later = _valid_end(text, rest, valid)
             if valid(text[rest.start() : later]):
                 return rest.start(), later

@@ -289,6 +289,10 @@ def test_a_code_printed_in_groups_ends_where_it_is_valid_not_in_the_next_word() 
     assert vat_ids("VAT GB 980 7806 84") == [("GB980780684", True, "GB 980 7806 84")]
     # one valid nowhere does not take in the next label ("GB123456789IBAN" was read)
     assert vat_ids("VAT Reg No: GB123456789 IBAN: GB00 1234") == [("GB123456789", False, "GB123456789")]
+    # nor does the address before it hide it: the pattern first took "EH1 1YZ VAT ID GB 666" for an id
+    assert vat_ids("Edinburgh EH1 1YZ VAT ID GB 666 7530 46 office@lumen.example") == [
+        ("GB666753046", True, "GB 666 7530 46")
+    ]
     assert "SWIFT" not in vat[0].text and len(vat[0].token_ids) == 4
 
 
@@ -717,3 +721,4 @@ def test_a_date_right_after_a_plain_date_label_is_the_invoice_date_not_the_deliv
     doc = Document("scan.pdf", (page,), "application/pdf")
     fields = extract_document(doc, ExtractionContext(second_look=False), doc_type=DocumentType.INVOICE).fields
     assert (fields["invoice_date"].value, fields["delivery_date"].value) == ("2024-12-22", "2024-12-11")
+
