@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 
-from extractors.fields.candidates import LEGAL_FORMS, Candidate, DocView
+from extractors.document import TokenSource
+from extractors.fields.candidates import LEGAL_FORMS, Candidate, DocView, LineView
 from extractors.fields.schema import FieldSpec, Schema
 
 FEATURES: tuple[str, ...] = (
@@ -78,16 +80,62 @@ class LabelHit:
     """The label's span in the line's text."""
 
 
+_OCR_LOOKALIKES = {"i": "l", "1": "l", "|": "l", "!": "l", "0": "o"}
+_OCR_FOLD = str.maketrans(
+    {
+        **{
+            ch: _OCR_LOOKALIKES.get(base := unicodedata.normalize("NFD", ch)[0], base)
+            for ch in map(chr, range(0xE0, 0x180))
+            if ch.islower()
+        },
+        **_OCR_LOOKALIKES,
+    }
+)
+"""Letters OCR reads one for another, each folded to one of them: "USt-ldNr." is "USt-IdNr.", "T0tal" is "Total",
+"Facturé a" is "Facturé à" (an accent OCR lost). One character for one, so that a match's span in the folded text
+is its span in the line's."""
+OCR_FOLD_MIN_LEN = 4
+"""A label shorter than this is matched as printed on an OCR line too: "No" folded would also be "N0", "Nl"."""
+
+
+def _ocr_fold(text: str) -> str:
+    return text.lower().translate(_OCR_FOLD)
+
+
+def _label_pattern(labels: Collection[str], ocr: bool = False) -> re.Pattern[str] | None:
+    """Whole words, case-insensitive; with ``ocr``, the labels of :data:`OCR_FOLD_MIN_LEN` characters or more
+    folded (see :func:`_ocr_fold`), to be matched in the folded text, with a space allowed at a hyphen ("USt -ID")."""
+    if ocr:
+        words = [re.escape(_ocr_fold(w)).replace(r"\-", r" ?- ?") for w in labels if len(w) >= OCR_FOLD_MIN_LEN]
+    else:
+        words = [re.escape(w) for w in labels]
+    return re.compile(r"(?<!\w)(" + "|".join(words) + r")(?!\w)", re.IGNORECASE) if words else None
+
+
+def _matches(lv: LineView, pattern: re.Pattern[str] | None, ocr_pattern: re.Pattern[str] | None) -> list[re.Match[str]]:
+    """Where labels are printed on the line: as printed, and on an OCR line also as OCR misread them where no
+    label is printed as it is."""
+    found = list(pattern.finditer(lv.text)) if pattern is not None else []
+    if ocr_pattern is not None:
+        for m in ocr_pattern.finditer(_ocr_fold(lv.text)):
+            if not any(m.start() < f.end() and f.start() < m.end() for f in found):
+                found.append(m)
+    return sorted(found, key=lambda m: m.start())
+
+
 def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
-    """Where the field's label words are printed (whole words, case-insensitive)."""
+    """Where the field's label words are printed (whole words, case-insensitive; on a line OCR read also as OCR
+    misreads them, see :func:`_ocr_fold`)."""
     hits: list[LabelHit] = []
     labels = spec.all_labels()
     if not labels:
         return hits
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in labels) + r")(?!\w)", re.IGNORECASE)
+    pattern, ocr_pattern = _label_pattern(labels), _label_pattern(labels, ocr=True)
     for page_lines in view.lines:
         for lv in page_lines:
-            for m in pattern.finditer(lv.text):
+            tokens = view.doc.pages[lv.page].tokens
+            ocr = any(tokens[i].source == TokenSource.OCR for i in lv.token_ids)
+            for m in _matches(lv, pattern, ocr_pattern if ocr else None):
                 ids = lv.tokens_in_chars(m.start(), m.end())
                 if not ids:
                     continue

@@ -722,3 +722,39 @@ def test_a_date_right_after_a_plain_date_label_is_the_invoice_date_not_the_deliv
     fields = extract_document(doc, ExtractionContext(second_look=False), doc_type=DocumentType.INVOICE).fields
     assert (fields["invoice_date"].value, fields["delivery_date"].value) == ("2024-12-22", "2024-12-11")
 
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [("USt-ldNr.:", "vendor_vat_id"), ("USt -ID", "vendor_vat_id"), ("T0tal:", "total_amount")],
+)
+def test_a_label_ocr_misread_still_labels_its_value_one_a_text_layer_prints_does_not(label: str, field: str) -> None:
+    """Labels as Tesseract read them on generated invoices: "l" for "I", a space before a hyphen, "0" for "o"."""
+    from extractors.document import TokenSource
+
+    value = {"vendor_vat_id": "DE568892232", "total_amount": "119.00"}[field]
+    doc = make_doc([f"{label} {value if field == 'vendor_vat_id' else '119,00'}"])
+    scanned_tokens = tuple(dataclasses.replace(t, source=TokenSource.OCR, confidence=0.95) for t in doc.pages[0].tokens)
+    scanned = dataclasses.replace(
+        doc, pages=(dataclasses.replace(doc.pages[0], tokens=scanned_tokens, source=TokenSource.OCR),)
+    )
+    schema = load_schema("invoice")
+
+    def lab_left(d: Document) -> float:
+        view = DocView.of(d)
+        cands = collect(view, ExtractionContext())
+        cand = next(c for c in cands if c.value == value)
+        feats = FeatureBuilder(view, schema, cands).features(schema.field(field), cand)
+        return dict(zip(FEATURES, feats, strict=True))["lab_left"]
+
+    assert lab_left(scanned) == 1.0
+    assert lab_left(doc) == 0.0  # a text layer prints what it means: "T0tal" is no label there
+
+
+def test_a_short_label_is_not_folded_on_an_ocr_line() -> None:
+    """ "No" folded would also be "N0" and "Nl"; an accent OCR lost is folded ("Facturé a" is "Facturé à")."""
+    from extractors.fields.features import _label_pattern, _matches
+
+    line = DocView.of(make_doc(["N0 4711 Facture a Kronberg"])).lines[0][0]
+    found = _matches(line, _label_pattern(["No", "Facturé à"]), _label_pattern(["No", "Facturé à"], ocr=True))
+    assert [line.text[m.start() : m.end()] for m in found] == ["Facture a"]
+    assert [m.group(0) for m in _matches(line, _label_pattern(["No"]), None)] == []
