@@ -274,12 +274,17 @@ def _units(page: Page) -> list[list[int]]:
 
 
 def _segments(page: Page, ids: list[int]) -> tuple[tuple[int, int], ...]:
+    """Runs of words apart by more than twice a word's height (14 pt at least). On a scanned page the smaller of
+    the two words' heights counts: a logo OCR read as a tall word ("A.", "&") before the seller's name is a run of
+    its own, so the name is offered without it."""
     if not ids:
         return ()
+    ocr = page.source == TokenSource.OCR
     segs, start = [], 0
     for k in range(1, len(ids)):
         prev, cur = page.tokens[ids[k - 1]].bbox_pt, page.tokens[ids[k]].bbox_pt
-        if cur.x0 - prev.x1 > max(2.0 * prev.height, 14.0):
+        height = min(prev.height, cur.height) if ocr else prev.height
+        if cur.x0 - prev.x1 > max(2.0 * height, 14.0):
             segs.append((start, k))
             start = k
     segs.append((start, len(ids)))

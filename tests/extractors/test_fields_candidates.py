@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from extractors.context import ExtractionContext
-from extractors.document import Document, Page, Token
+from extractors.document import Document, Page, Token, TokenSource
 from extractors.fields.candidates import DocView, collect, layout_source
 from extractors.fields.features import FEATURES, FeatureBuilder
 from extractors.fields.normalise import (
@@ -758,3 +758,26 @@ def test_a_short_label_is_not_folded_on_an_ocr_line() -> None:
     found = _matches(line, _label_pattern(["No", "Facturé à"]), _label_pattern(["No", "Facturé à"], ocr=True))
     assert [line.text[m.start() : m.end()] for m in found] == ["Facture a"]
     assert [m.group(0) for m in _matches(line, _label_pattern(["No"]), None)] == []
+
+
+def test_a_logo_ocr_read_as_a_tall_word_before_the_sellers_name_is_a_run_of_its_own() -> None:
+    """As Tesseract read a generated invoice's letterhead: the logo as "A.", 18 pt tall, 27 pt left of the name."""
+    from extractors.fields.candidates import page_lines
+
+    read = [
+        [("A.", 47.0, 37.0, 71.0, 55.5), ("Kestrel", 98.0, 38.0, 148.0, 50.9),
+         ("Systems", 153.0, 35.0, 214.0, 51.2), ("B.V.", 219.0, 34.0, 245.0, 46.0)],
+    ]  # fmt: skip
+    scanned = ocr_page(read, 595.0, 842.0)
+    [row] = page_lines(scanned)
+    assert [row.text[row.spans[a][0] : row.spans[b - 1][1]] for a, b in row.segments] == ["A.", "Kestrel Systems B.V."]
+    doc = Document("scan.png", (scanned,), "image/png")
+    names = {c.value for c in layout_source(DocView.of(doc), ExtractionContext()) if c.value_type == ValueType.NAME}
+    assert "Kestrel Systems B.V." in names
+    # a text layer's words are apart by twice the height of the word before the gap: one run, as before
+    printed = dataclasses.replace(
+        scanned, tokens=tuple(dataclasses.replace(t, source=TokenSource.TEXT_LAYER) for t in scanned.tokens)
+    )
+    printed = dataclasses.replace(printed, source=TokenSource.TEXT_LAYER)
+    assert len(page_lines(printed)[0].segments) == 1
+
