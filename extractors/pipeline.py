@@ -255,9 +255,18 @@ def _fields(
     per_field, rows = field_candidates(doc, schema, ctx, sources)
     if timing is not None:
         timing["candidates"] = (time.perf_counter() - t0) * 1000
-    decisions = decide_rows(model, rows, frozenset(s.name for s in schema.fields if s.expected))
-    conf_feats = np.vstack([decisions[n].conf_features for n in schema.names()])
-    confidences = model.confidence(conf_feats)
+    expected = frozenset(s.name for s in schema.fields if s.expected)
+    decisions = decide_rows(model, rows, expected)
+    confidences = model.confidence(np.vstack([decisions[n].conf_features for n in schema.names()]))
+    buyers = _buyers_addresses(per_field, decisions, dict(zip(schema.names(), confidences, strict=True)))
+    if buyers:
+        # decided again without them, the best of the rest however weak (its confidence says how weak): the
+        # seller's address is printed, and the scorer ranked the buyer's first
+        keep = [j for j in range(len(per_field[SELLER_ADDRESS])) if j not in buyers]
+        per_field[SELLER_ADDRESS] = [per_field[SELLER_ADDRESS][j] for j in keep]
+        rows[SELLER_ADDRESS] = _rows_subset(rows[SELLER_ADDRESS], keep)
+        decisions = decide_rows(model, rows, expected | {SELLER_ADDRESS})
+        confidences = model.confidence(np.vstack([decisions[n].conf_features for n in schema.names()]))
     fields = {
         name: _field_value(name, per_field[name], decisions[name], float(confidences[i]), rows[name], model, dtype)
         for i, name in enumerate(schema.names())
@@ -265,6 +274,53 @@ def _fields(
     if dtype == DocumentType.RECEIPT:
         fields = merge_receipt_rules(doc, fields)
     return _doubt_misread_codes(_doubt_two_way_amounts(doc, fields))
+
+
+SELLER_ADDRESS, SELLER_NAME, BUYER_NAME = "vendor_address", "vendor_name", "customer_name"
+BUYER_NAME_SURE = 0.5
+"""How sure the buyer's name must be for the address printed under it to be set aside as the buyer's."""
+
+
+def _buyers_addresses(
+    per_field: Mapping[str, Sequence[Candidate]], decisions: Mapping[str, Decision], confidence: Mapping[str, float]
+) -> set[int]:
+    """The seller's address candidates that are the buyer's: blocks that start on the buyer's name or right under
+    it, in its column. Only where the seller's address chosen is one of them, and the buyer's name is more likely
+    right than wrong and not the seller's. An invoice that prints the buyer's block above the seller's (a sidebar
+    of the seller's details) otherwise gives the buyer's address as the seller's: the address printed first."""
+    if not all(n in decisions for n in (SELLER_ADDRESS, SELLER_NAME, BUYER_NAME)):
+        return set()
+    buyer, seller, address = decisions[BUYER_NAME], decisions[SELLER_NAME], decisions[SELLER_ADDRESS]
+    if buyer.chosen is None or address.chosen is None or confidence[BUYER_NAME] < BUYER_NAME_SURE:
+        return set()
+    name = per_field[BUYER_NAME][buyer.chosen]
+    if seller.chosen is not None:
+        own = per_field[SELLER_NAME][seller.chosen]
+        if own.page == name.page and own.bbox_pt.y0 <= name.bbox_pt.y1 and name.bbox_pt.y0 <= own.bbox_pt.y1:
+            return set()  # the two names on one line: no telling whose block is whose
+    n = name.bbox_pt
+    under = {
+        j
+        for j, c in enumerate(per_field[SELLER_ADDRESS])
+        if c.page == name.page
+        and n.y0 - 1.0 <= c.bbox_pt.y0 <= n.y1 + 1.5 * n.height
+        and abs(c.bbox_pt.x0 - n.x0) <= ALIGNED_PT
+    }
+    return under if address.chosen in under else set()
+
+
+ALIGNED_PT = 12.0
+"""Lines whose left edges are this close are one column (as address blocks are followed down a page)."""
+
+
+def _rows_subset(rows: FieldCandidates, keep: Sequence[int]) -> FieldCandidates:
+    return replace(
+        rows,
+        values=tuple(rows.values[j] for j in keep),
+        features=rows.features[list(keep)],
+        ocr_confidence=tuple(rows.ocr_confidence[j] for j in keep) if rows.ocr_confidence else (),
+        spans=tuple(rows.spans[j] for j in keep) if rows.spans else (),
+    )
 
 
 TWO_WAYS = re.compile(r"(?<![\d.,'’ ])\d{1,3}([.,])\d{3}(?![\d.,'’])")

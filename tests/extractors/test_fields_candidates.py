@@ -781,3 +781,32 @@ def test_a_logo_ocr_read_as_a_tall_word_before_the_sellers_name_is_a_run_of_its_
     printed = dataclasses.replace(printed, source=TokenSource.TEXT_LAYER)
     assert len(page_lines(printed)[0].segments) == 1
 
+
+def test_the_address_under_the_buyers_name_is_not_the_sellers() -> None:
+    """As Tesseract read the top of a generated invoice: the buyer's block above the seller's, which is printed in
+    a column at the left; the scorer ranks the address printed first, the buyer's, as the seller's."""
+    from extractors.document import DocumentType
+    from extractors.pipeline import extract_document
+
+    read = [
+        [("Facturé", 198.7, 53.5, 228.5, 59.8), ("à", 231.6, 53.5, 235.4, 59.8), ("Facture", 469.7, 45.8, 546.5, 61.7)],
+        [("Lavande", 198.7, 66.0, 240.2, 73.9), ("Maschinenbau", 244.3, 66.0, 315.8, 73.9),
+         ("AG", 319.7, 66.0, 335.0, 73.9)],
+        [("Bahnhofstrasse", 198.7, 78.7, 263.8, 85.9), ("169", 267.6, 79.0, 282.2, 85.9)],
+        [("6003", 198.2, 91.0, 218.6, 97.9), ("Luzern", 222.2, 91.0, 250.6, 97.9)],
+        [("Thistle", 23.8, 109.0, 54.0, 116.4), ("Informatique", 56.9, 109.0, 114.5, 118.1),
+         ("SAS", 117.8, 108.7, 136.6, 116.4)],
+        [("125", 24.7, 121.7, 38.9, 128.4), ("place", 42.0, 121.4, 62.6, 130.1),
+         ("Bellecour", 65.5, 121.4, 103.2, 128.2), ("N°", 198.5, 121.7, 206.9, 128.2),
+         ("de", 209.8, 121.7, 219.1, 128.2), ("facture:", 221.8, 121.7, 252.7, 128.2),
+         ("INV-2024-74777", 258.2, 121.4, 323.5, 128.2), ("Date:", 450.5, 121.7, 470.6, 128.2),
+         ("2024-11-04", 475.9, 121.4, 521.8, 128.2)],
+        [("13001", 24.7, 133.7, 47.5, 140.4), ("Marseille", 51.6, 133.2, 87.4, 140.4),
+         ("Echéance:", 198.5, 133.7, 239.8, 142.1), ("2024-11-18", 245.5, 135.6, 290.9, 142.1)],
+        [("+49", 24.0, 146.2, 37.4, 152.4), ("295", 39.8, 146.2, 52.8, 152.4), ("919151", 55.4, 146.2, 80.6, 152.4)],
+        [("office", 24.0, 156.0, 43.2, 166.1), ("@thistle.example", 43.7, 157.0, 104.6, 164.9)],
+    ]  # fmt: skip
+    doc = Document("scan.png", (ocr_page(read, 595.28, 841.89),), "image/png")
+    fields = extract_document(doc, ExtractionContext(second_look=False), doc_type=DocumentType.INVOICE).fields
+    assert fields["customer_name"].value == "Lavande Maschinenbau AG"
+    assert fields["vendor_address"].value == "125 place Bellecour 13001 Marseille"
