@@ -6,14 +6,14 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 
 from extractors.document import TokenSource
-from extractors.fields.candidates import LEGAL_FORMS, Candidate, DocView, LineView
+from extractors.fields.candidates import LEGAL_FORMS, Candidate, DocView
 from extractors.fields.schema import FieldSpec, Schema
 
 FEATURES: tuple[str, ...] = (
@@ -80,62 +80,90 @@ class LabelHit:
     """The label's span in the line's text."""
 
 
-_OCR_LOOKALIKES = {"i": "l", "1": "l", "|": "l", "!": "l", "0": "o"}
-_OCR_FOLD = str.maketrans(
-    {
-        **{
-            ch: _OCR_LOOKALIKES.get(base := unicodedata.normalize("NFD", ch)[0], base)
-            for ch in map(chr, range(0xE0, 0x180))
-            if ch.islower()
-        },
-        **_OCR_LOOKALIKES,
-    }
-)
-"""Letters OCR reads one for another, each folded to one of them: "USt-ldNr." is "USt-IdNr.", "T0tal" is "Total",
-"Facturé a" is "Facturé à" (an accent OCR lost). One character for one, so that a match's span in the folded text
-is its span in the line's."""
+_OCR_FOLD = str.maketrans({"i": "l", "1": "l", "|": "l", "!": "l", "0": "o"})
+"""Letters OCR reads one for another, each folded to one of them: "USt-ldNr." is "USt-IdNr.", "T0tal" is "Total".
+One character for one, so that a match's span in the folded text is its span in the line's."""
 OCR_FOLD_MIN_LEN = 4
 """A label shorter than this is matched as printed on an OCR line too: "No" folded would also be "N0", "Nl"."""
 
 
 def _ocr_fold(text: str) -> str:
-    return text.lower().translate(_OCR_FOLD)
+    lower = text.lower()
+    if len(lower) != len(text):  # "İ" lowers to two characters
+        lower = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    return lower.translate(_OCR_FOLD)
+
+
+def _ocr_label(label: str) -> str:
+    """A label's pattern on an OCR line: folded (see :func:`_ocr_fold`), an accented letter also without its accent
+    ("Facturé a" is "Facturé à"; not the other way: "Facturé" is no "Facture"), a space allowed at a hyphen
+    ("USt -ID"), and a last word of one letter followed by a space, a colon or the line's end ("Facture à", not the
+    "Facture A-2024-0042" of an invoice number)."""
+    out = []
+    for ch in _ocr_fold(label):
+        base = unicodedata.normalize("NFD", ch)[0]
+        if base != ch and base.isascii():
+            out.append(f"[{re.escape(ch)}{re.escape(_ocr_fold(base))}]")
+        elif ch == "-":
+            out.append(" ?- ?")
+        else:
+            out.append(re.escape(ch))
+    pattern = "".join(out)
+    if re.search(r"(?:^|\s)\w$", label, re.UNICODE):
+        pattern += r"(?=[\s:]|$)"
+    return pattern
 
 
 def _label_pattern(labels: Collection[str], ocr: bool = False) -> re.Pattern[str] | None:
-    """Whole words, case-insensitive; with ``ocr``, the labels of :data:`OCR_FOLD_MIN_LEN` characters or more
-    folded (see :func:`_ocr_fold`), to be matched in the folded text, with a space allowed at a hyphen ("USt -ID")."""
-    if ocr:
-        words = [re.escape(_ocr_fold(w)).replace(r"\-", r" ?- ?") for w in labels if len(w) >= OCR_FOLD_MIN_LEN]
-    else:
-        words = [re.escape(w) for w in labels]
+    """Whole words, case-insensitive; with ``ocr``, the labels of :data:`OCR_FOLD_MIN_LEN` characters or more, the
+    longest first, as OCR misreads them (see :func:`_ocr_label`), to be matched in the folded text."""
+    long_first = sorted((w for w in labels if len(w) >= OCR_FOLD_MIN_LEN), key=len, reverse=True)
+    words = [_ocr_label(w) for w in long_first] if ocr else [re.escape(w) for w in labels]
     return re.compile(r"(?<!\w)(" + "|".join(words) + r")(?!\w)", re.IGNORECASE) if words else None
 
 
-def _matches(lv: LineView, pattern: re.Pattern[str] | None, ocr_pattern: re.Pattern[str] | None) -> list[re.Match[str]]:
-    """Where labels are printed on the line: as printed, and on an OCR line also as OCR misread them where no
-    label is printed as it is."""
-    found = list(pattern.finditer(lv.text)) if pattern is not None else []
+def _matches(
+    text: str, pattern: re.Pattern[str] | None, ocr_pattern: re.Pattern[str] | None, folded: str = ""
+) -> list[re.Match[str]]:
+    """Where labels are printed on a line's ``text``: as printed, and on an OCR line (its ``folded`` text) also as
+    OCR misread them, where no label printed as it is overlaps, or where those that do lie inside ("lnvoice Date"
+    is one label, not "Date")."""
+    found = list(pattern.finditer(text)) if pattern is not None else []
     if ocr_pattern is not None:
-        for m in ocr_pattern.finditer(_ocr_fold(lv.text)):
-            if not any(m.start() < f.end() and f.start() < m.end() for f in found):
-                found.append(m)
+        for m in ocr_pattern.finditer(folded):
+            overlap = [f for f in found if m.start() < f.end() and f.start() < m.end()]
+            if all(m.start() <= f.start() and f.end() <= m.end() and f.group(0) != m.group(0) for f in overlap):
+                found = [f for f in found if f not in overlap] + [m]
     return sorted(found, key=lambda m: m.start())
 
 
-def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
+def _ocr_lines(view: DocView) -> dict[tuple[int, int], str]:
+    """The folded text (see :func:`_ocr_fold`) of each line OCR read, by (page, line)."""
+    out = {}
+    for page_lines in view.lines:
+        for lv in page_lines:
+            tokens = view.doc.pages[lv.page].tokens
+            if any(tokens[i].source == TokenSource.OCR for i in lv.token_ids):
+                out[(lv.page, lv.index)] = _ocr_fold(lv.text)
+    return out
+
+
+def find_labels(
+    view: DocView, spec: FieldSpec, ocr_lines: Mapping[tuple[int, int], str] | None = None
+) -> list[LabelHit]:
     """Where the field's label words are printed (whole words, case-insensitive; on a line OCR read also as OCR
-    misreads them, see :func:`_ocr_fold`)."""
+    misreads them, see :func:`_ocr_label`). ``ocr_lines`` are the folded lines of :func:`_ocr_lines`, once for all
+    fields."""
     hits: list[LabelHit] = []
     labels = spec.all_labels()
     if not labels:
         return hits
+    folded_lines = _ocr_lines(view) if ocr_lines is None else ocr_lines
     pattern, ocr_pattern = _label_pattern(labels), _label_pattern(labels, ocr=True)
     for page_lines in view.lines:
         for lv in page_lines:
-            tokens = view.doc.pages[lv.page].tokens
-            ocr = any(tokens[i].source == TokenSource.OCR for i in lv.token_ids)
-            for m in _matches(lv, pattern, ocr_pattern if ocr else None):
+            folded = folded_lines.get((lv.page, lv.index))
+            for m in _matches(lv.text, pattern, ocr_pattern if folded is not None else None, folded or ""):
                 ids = lv.tokens_in_chars(m.start(), m.end())
                 if not ids:
                     continue
@@ -150,7 +178,8 @@ def find_labels(view: DocView, spec: FieldSpec) -> list[LabelHit]:
 def schema_labels(view: DocView, schema: Schema) -> dict[str, list[LabelHit]]:
     """Each field's label hits, less those inside a longer label of another field: "Date" is the invoice date's
     label, but not in "Delivery date" or "Due date", which label other fields."""
-    hits = {spec.name: find_labels(view, spec) for spec in schema.fields}
+    ocr_lines = _ocr_lines(view)
+    hits = {spec.name: find_labels(view, spec, ocr_lines) for spec in schema.fields}
     spans: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
     for name, found in hits.items():
         for h in found:
