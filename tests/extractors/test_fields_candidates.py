@@ -23,6 +23,7 @@ from extractors.fields.normalise import (
 )
 from extractors.fields.schema import ValueType, load_schema, parse_schema
 from extractors.geometry import BBox
+from extractors.results import FieldValue
 
 
 def make_doc(rows: list[str], width: float = 595.0) -> Document:
@@ -750,14 +751,23 @@ def test_a_label_ocr_misread_still_labels_its_value_one_a_text_layer_prints_does
     assert lab_left(doc) == 0.0  # a text layer prints what it means: "T0tal" is no label there
 
 
-def test_a_short_label_is_not_folded_on_an_ocr_line() -> None:
-    """ "No" folded would also be "N0" and "Nl"; an accent OCR lost is folded ("Facturé a" is "Facturé à")."""
-    from extractors.fields.features import _label_pattern, _matches
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("N0 4711", []),  # "No" folded would also be "N0" and "Nl": a short label is matched as printed
+        ("Facture a Kronberg AG", ["Facture a"]),  # the accent OCR lost
+        ("Facturé Kronberg AG", []),  # but an accent printed is no label without it ("Facture")
+        ("FACTURE A-2024-0042", ["FACTURE"]),  # nor is the first letter of an invoice number a label's last word
+        ("lnvoice Date: 05.03.2024", ["lnvoice Date"]),  # one label, not "Date" alone
+        ("İİİİİİ Summe T0tal 119,00", ["T0tal"]),  # "İ" lowers to two letters: spans stay the line's
+    ],
+)
+def test_labels_ocr_misread(text: str, labels: list[str]) -> None:
+    from extractors.fields.features import _label_pattern, _matches, _ocr_fold
 
-    line = DocView.of(make_doc(["N0 4711 Facture a Kronberg"])).lines[0][0]
-    found = _matches(line, _label_pattern(["No", "Facturé à"]), _label_pattern(["No", "Facturé à"], ocr=True))
-    assert [line.text[m.start() : m.end()] for m in found] == ["Facture a"]
-    assert [m.group(0) for m in _matches(line, _label_pattern(["No"]), None)] == []
+    words = ["No", "Facture", "Facturé à", "Invoice", "Invoice Date", "Date", "Total"]
+    found = _matches(text, _label_pattern(words), _label_pattern(words, ocr=True), _ocr_fold(text))
+    assert [text[m.start() : m.end()] for m in found] == labels
 
 
 def test_a_logo_ocr_read_as_a_tall_word_before_the_sellers_name_is_a_run_of_its_own() -> None:
@@ -782,13 +792,8 @@ def test_a_logo_ocr_read_as_a_tall_word_before_the_sellers_name_is_a_run_of_its_
     assert len(page_lines(printed)[0].segments) == 1
 
 
-def test_the_address_under_the_buyers_name_is_not_the_sellers() -> None:
-    """As Tesseract read the top of a generated invoice: the buyer's block above the seller's, which is printed in
-    a column at the left; the scorer ranks the address printed first, the buyer's, as the seller's."""
-    from extractors.document import DocumentType
-    from extractors.pipeline import extract_document
+_BUYER_ABOVE_SELLER = [
 
-    read = [
         [("Facturé", 198.7, 53.5, 228.5, 59.8), ("à", 231.6, 53.5, 235.4, 59.8), ("Facture", 469.7, 45.8, 546.5, 61.7)],
         [("Lavande", 198.7, 66.0, 240.2, 73.9), ("Maschinenbau", 244.3, 66.0, 315.8, 73.9),
          ("AG", 319.7, 66.0, 335.0, 73.9)],
@@ -805,8 +810,35 @@ def test_the_address_under_the_buyers_name_is_not_the_sellers() -> None:
          ("Echéance:", 198.5, 133.7, 239.8, 142.1), ("2024-11-18", 245.5, 135.6, 290.9, 142.1)],
         [("+49", 24.0, 146.2, 37.4, 152.4), ("295", 39.8, 146.2, 52.8, 152.4), ("919151", 55.4, 146.2, 80.6, 152.4)],
         [("office", 24.0, 156.0, 43.2, 166.1), ("@thistle.example", 43.7, 157.0, 104.6, 164.9)],
-    ]  # fmt: skip
+]  # fmt: skip
+"""As Tesseract read the top of a generated invoice: the buyer's block above the seller's, which is printed in a
+column at the left."""
+
+
+def _scanned_invoice(read: list[list[tuple[str, float, float, float, float]]]) -> dict[str, FieldValue]:
+    from extractors.document import DocumentType
+    from extractors.pipeline import extract_document
+
     doc = Document("scan.png", (ocr_page(read, 595.28, 841.89),), "image/png")
-    fields = extract_document(doc, ExtractionContext(second_look=False), doc_type=DocumentType.INVOICE).fields
+    return extract_document(doc, ExtractionContext(second_look=False), doc_type=DocumentType.INVOICE).fields
+
+
+@pytest.mark.parametrize("country", [False, True])
+def test_the_address_under_the_buyers_name_is_not_the_sellers(country: bool) -> None:
+    """The scorer ranks the address printed first, the buyer's, as the seller's; nor is the end of the buyer's
+    block (its country) the seller's address."""
+    read = list(_BUYER_ABOVE_SELLER)
+    if country:
+        read.insert(4, [("Schweiz", 198.4, 103.2, 232.0, 110.1)])
+    fields = _scanned_invoice(read)
     assert fields["customer_name"].value == "Lavande Maschinenbau AG"
     assert fields["vendor_address"].value == "125 place Bellecour 13001 Marseille"
+
+
+def test_a_sellers_address_taken_below_the_scorers_threshold_is_no_surer_than_a_coin_toss() -> None:
+    from extractors.pipeline import SET_ASIDE_CONFIDENCE
+
+    no_address = [kept for line in _BUYER_ABOVE_SELLER if (kept := [w for w in line if w[1] > 150 or w[2] < 120])]
+    address = _scanned_invoice(no_address)["vendor_address"]
+    assert "Luzern" not in (address.value or "")
+    assert address.confidence <= SET_ASIDE_CONFIDENCE
