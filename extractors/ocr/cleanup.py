@@ -204,20 +204,42 @@ def deskew(gray: GrayImage, skew_deg: float) -> tuple[GrayImage, Matrix]:
     return np.asarray(out, dtype=np.uint8), _affine3(m)
 
 
-def remove_rules(gray: GrayImage) -> tuple[GrayImage, int]:
+RULE_TEXT_LENGTH = 10.0
+"""A thin run (a quarter of a text height thick at most) shorter than this many text heights may be the letters of
+a word (see :data:`LETTERS_TALL_SHARE`): bold or blurred letters that touch make runs as long as a word."""
+LETTERS_TALL_SHARE = 0.5
+"""Share of a run's columns whose ink goes on across it, up and down together, for half a text height at least,
+from which a short thin run is taken for letters, not a rule: the strokes of the letters it runs through. On a
+photographed invoice, runs through "Print" and "Kronberg Design" had 0.69 to 0.94, and painting them white lost the
+seller's and the buyer's names; underlines, double underlines and table rules on receipts had 0.00 to 0.06 (an
+underline keeps its words above it, apart from the few columns where a digit touches it). The foot of a rubber
+stamp's letters is letters too, and is kept."""
+
+
+def remove_rules(gray: GrayImage, text_height_px: float = 0.0) -> tuple[GrayImage, int]:
     """Paint long horizontal and vertical rules (table lines, underlines) white; returns how many were found.
 
     A rule is a run of ink far longer than any glyph: a morphological opening with a long thin kernel keeps
     rules and drops text. Ruled cells otherwise make Tesseract drop their content. The search runs at half
-    resolution (a quarter of the work); the mask is scaled back up.
+    resolution (a quarter of the work); the mask is scaled back up. Where the text height is known, a short thin
+    run through letters is kept (see :data:`LETTERS_TALL_SHARE`).
     """
     half = _min_pool(gray) if min(gray.shape[:2]) >= 400 else gray
     factor = gray.shape[0] / half.shape[0]
     ink = _ink(half)
     h, w = half.shape[:2]
     min_len = max(20, round(RULE_MIN_LENGTH_PX / factor))
-    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(min_len, w // 25), 1)))
-    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(min_len, h // 25))))
+    horiz: GrayImage = np.asarray(
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(min_len, w // 25), 1))),
+        dtype=np.uint8,
+    )
+    vert: GrayImage = np.asarray(
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(min_len, h // 25)))),
+        dtype=np.uint8,
+    )
+    if text_height_px > 0:
+        horiz = _without_letter_runs(horiz, ink, text_height_px / factor, along_x=True)
+        vert = _without_letter_runs(vert, ink, text_height_px / factor, along_x=False)
     mask = cv2.bitwise_or(horiz, vert)
     if not mask.any():
         return gray, 0
@@ -228,6 +250,40 @@ def remove_rules(gray: GrayImage) -> tuple[GrayImage, int]:
     out = gray.copy()
     out[mask > 0] = 255
     return out, int(count)
+
+
+def _without_letter_runs(runs: GrayImage, ink: GrayImage, text_height: float, along_x: bool) -> GrayImage:
+    """``runs`` less the thin runs, shorter than :data:`RULE_TEXT_LENGTH` text heights, that run through letters
+    (see :data:`LETTERS_TALL_SHARE`)."""
+    if not runs.any():
+        return runs
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    letters = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        length, thickness = (w, h) if along_x else (h, w)
+        if length >= RULE_TEXT_LENGTH * text_height or thickness > max(2.0, text_height / 4):
+            continue
+        box = (x, y, w, h) if along_x else (y, x, h, w)
+        letters[i] = _tall_share(ink if along_x else ink.T, *box, text_height) >= LETTERS_TALL_SHARE
+    if not letters.any():
+        return runs
+    out = runs.copy()
+    out[letters[labels]] = 0
+    return out
+
+
+def _tall_share(ink: GrayImage, x: int, y: int, w: int, h: int, text_height: float) -> float:
+    """Of the columns of the horizontal run at (x, y, w, h), the share whose ink goes on above and below it, in an
+    unbroken line, for half a text height at least together."""
+    reach = max(1, round(text_height))
+    extent = np.zeros(w, dtype=np.int32)
+    for rows in (range(y - 1, max(-1, y - 1 - reach), -1), range(y + h, min(ink.shape[0], y + h + reach))):
+        alive = np.ones(w, dtype=bool)
+        for r in rows:
+            alive &= ink[r, x : x + w] > 0
+            extent += alive
+    return float((extent >= text_height / 2).mean())
 
 
 SHADE_PAPER_LEVEL = 120
@@ -383,7 +439,7 @@ def prepare(
     # white, text and all) and again after it if rules were removed (a dark page edge taken away moves the
     # threshold Tesseract uses)
     image, shaded = flatten_shading(image, info.text_height_px)
-    image, rules = remove_rules(image)
+    image, rules = remove_rules(image, info.text_height_px)
     if not shaded and rules:
         image, shaded = flatten_shading(image, info.text_height_px)
     if 0 < info.text_height_px < SMALL_TEXT_PX:

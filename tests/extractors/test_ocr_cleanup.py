@@ -88,6 +88,26 @@ def test_rule_removal_removes_rules_and_keeps_text() -> None:
         assert ink_share(cleaned, box) == pytest.approx(ink_share(img, box), rel=0.05)
 
 
+def test_bold_letters_that_touch_are_no_rule_an_underline_is() -> None:
+    """A photographed page: bold condensed letters blurred into runs of ink as long as a rule's shortest; the
+    buyer's name lost its middle where they were painted white."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    k = 150 / 72
+    img = Image.new("L", (round(500 * k), round(300 * k)), 205)
+    draw = ImageDraw.Draw(img)
+    bold = ImageFont.truetype(str(Path(FONT).with_name("DejaVuSansCondensed-Bold.ttf")), round(13 * k))
+    draw.text((40 * k, 40 * k), "Kronberg Design AG", font=bold, fill=40)
+    draw.text((300 * k, 40 * k), "Total due", font=bold, fill=40)
+    draw.line([(300 * k, 62 * k), (460 * k, 62 * k)], fill=40, width=2)
+    page = np.asarray(cv2.GaussianBlur(np.array(img), (7, 7), 0), dtype=np.uint8)
+    name, underline = (40 * k, 38 * k, 250 * k, 62 * k), (300 * k, 61 * k, 460 * k, 64 * k)
+    cleaned, count = remove_rules(page, analyse(page).text_height_px)
+    assert count == 1
+    assert ink_share(cleaned, underline) < 0.02 < ink_share(page, underline)
+    assert ink_share(cleaned, name) == pytest.approx(ink_share(page, name), rel=0.01)
+
+
 def test_page_without_rules_is_left_alone() -> None:
     img = draw_scan(dpi=150)
     cleaned, count = remove_rules(img)
