@@ -558,6 +558,15 @@ def _words(view: DocView, lv: LineView) -> list[Candidate]:
 
 _TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "receipt", "gutschrift", "avoir"})
 """A document's title, printed after the seller's name on one line."""
+_TITLE_QUALIFIERS = frozenset({"tax", "payment", "cash", "sales", "official", "original", "copy", "pro", "forma"})
+"""Words a title may have besides its noun ("PAYMENT RECEIPT", "Tax Invoice"): a title is no seller's name."""
+
+
+def _only_a_title(text: str) -> bool:
+    words = [w.strip(".:-").lower() for w in text.split()]
+    return any(w in _TITLE_WORDS for w in words) and all(w in _TITLE_WORDS | _TITLE_QUALIFIERS for w in words)
+
+
 _PARTS_SEPARATORS = frozenset({"-", "–", "—", "·", "|", "•"})
 """A word that separates the parts of a line: a name from its address on a one-line letterhead."""
 
@@ -585,7 +594,8 @@ def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
             letters = sum(c.isalpha() for c in text)
             if letters < 2 or len(var) > 12:
                 continue
-            out.append(_cand(view, lv, ValueType.NAME, text, var))
+            if not _only_a_title(text):
+                out.append(_cand(view, lv, ValueType.NAME, text, var))
             out.append(_cand(view, lv, ValueType.TEXT, text, var))
             block = list(var)
             texts = [text]

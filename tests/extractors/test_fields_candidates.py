@@ -252,6 +252,16 @@ def test_a_label_alone_is_no_name_address_or_text() -> None:
     assert "Netto" in names  # an amount's label, and a shop's name
 
 
+def test_a_documents_title_is_no_name() -> None:
+    doc = make_doc(["OYO  PAYMENT RECEIPT", "Tax Invoice", "Payment Solutions Ltd", "Receipt Bank"])
+    cands = collect(DocView.of(doc), ExtractionContext())
+    names = {c.value for c in cands if c.value_type == ValueType.NAME}
+    texts = {c.value for c in cands if c.value_type == ValueType.TEXT}
+    assert {"OYO", "Payment Solutions Ltd", "Receipt Bank"} <= names
+    assert not {"PAYMENT RECEIPT", "Tax Invoice"} & names
+    assert "PAYMENT RECEIPT" in texts  # still text: what a user's own field may want
+
+
 def test_a_word_of_a_printed_date_is_no_identifier() -> None:
     from extractors.pipeline import field_candidates
 
