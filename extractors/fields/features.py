@@ -132,7 +132,7 @@ def _matches(
     if ocr_pattern is not None:
         for m in ocr_pattern.finditer(folded):
             overlap = [f for f in found if m.start() < f.end() and f.start() < m.end()]
-            if all(m.start() <= f.start() and f.end() <= m.end() and f.group(0) != m.group(0) for f in overlap):
+            if all(m.start() <= f.start() and f.end() <= m.end() and f.span() != m.span() for f in overlap):
                 found = [f for f in found if f not in overlap] + [m]
     return sorted(found, key=lambda m: m.start())
 
