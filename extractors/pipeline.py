@@ -65,6 +65,8 @@ def field_candidates(
     for spec in schema.fields:
         labels.setdefault(_CANDIDATE_TYPE.get(spec.value_type, spec.value_type), set()).update(spec.all_labels())
     found = [c for c in found if not _only_a_label(c, labels)]
+    led = _label_led(labels)
+    found = [c for c in found if not (c.value_type == ValueType.ADDRESS and c.for_field is None and led(c.value))]
     in_dates = {(c.page, t) for c in found if c.value_type == ValueType.DATE for t in c.token_ids}
     found = [c for c in found if not _part_of_a_date(c, in_dates)]
     builder = FeatureBuilder(view, schema, found)
@@ -93,6 +95,15 @@ def _only_a_label(c: Candidate, labels: Mapping[str, set[str]]) -> bool:
     customer's, as a name). A name that is another type's label stays ("Netto", "Total": shops' names too)."""
     own = labels.get(c.value_type, set())
     return c.value_type in _WORDS_ONLY and c.for_field is None and c.value.lower().strip(" :.#") in own
+
+
+def _label_led(labels: Mapping[str, set[str]]) -> Callable[[str], bool]:
+    """Whether a text starts with the label of a field that is no address, or a document's title: "Rechnungsnummer:
+    2023/65112 Kundennummer", "Invoice #: IN25-37569 Date" are a column of labels and values, no address. Labels
+    under five letters do not count: streets start "An der", "De Ruijterkade", "Van Baerlestraat"."""
+    words = {w for t, ws in labels.items() if t != ValueType.ADDRESS for w in ws if len(w) >= 5} | cmod.TITLE_WORDS
+    pattern = re.compile(r"(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?!\w)")
+    return lambda text: pattern.match(text.lower()) is not None
 
 
 def _part_of_a_date(c: Candidate, in_dates: set[tuple[int, int]]) -> bool:

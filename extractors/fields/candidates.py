@@ -556,7 +556,7 @@ def _words(view: DocView, lv: LineView) -> list[Candidate]:
     return out
 
 
-_TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "receipt", "gutschrift", "avoir"})
+TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "receipt", "gutschrift", "avoir"})
 """A document's title, printed after the seller's name on one line."""
 _TITLE_QUALIFIERS = frozenset({"tax", "payment", "cash", "sales", "official", "original", "copy", "pro", "forma"})
 """Words a title may have besides its noun ("PAYMENT RECEIPT", "Tax Invoice"): a title is no seller's name."""
@@ -564,7 +564,7 @@ _TITLE_QUALIFIERS = frozenset({"tax", "payment", "cash", "sales", "official", "o
 
 def _only_a_title(text: str) -> bool:
     words = [w.strip(".:-").lower() for w in text.split()]
-    return any(w in _TITLE_WORDS for w in words) and all(w in _TITLE_WORDS | _TITLE_QUALIFIERS for w in words)
+    return any(w in TITLE_WORDS for w in words) and all(w in TITLE_WORDS | _TITLE_QUALIFIERS for w in words)
 
 
 _PARTS_SEPARATORS = frozenset({"-", "–", "—", "·", "|", "•"})
@@ -587,7 +587,7 @@ def _texts(view: DocView, lines: list[LineView], k: int) -> list[Candidate]:
         cut = next((j for j, w in enumerate(words) if w in _PARTS_SEPARATORS), 0)
         if cut >= 2:  # a letterhead on one line: "Au bon moulin SARL - 1242 chemin de l'olive - 84340 Malaucène"
             variants.append(ids[:cut])
-        if len(words) >= 3 and words[-1].lower() in _TITLE_WORDS:  # "Amazon Web Services Invoice"
+        if len(words) >= 3 and words[-1].lower() in TITLE_WORDS:  # "Amazon Web Services Invoice"
             variants.append(ids[:-1])
         for var in variants:
             text = nz.normalise_text(joined_text(tokens, var))

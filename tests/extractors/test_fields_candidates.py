@@ -252,6 +252,16 @@ def test_a_label_alone_is_no_name_address_or_text() -> None:
     assert "Netto" in names  # an amount's label, and a shop's name
 
 
+def test_a_column_of_labels_and_values_is_no_address() -> None:
+    from extractors.pipeline import field_candidates
+
+    doc = make_doc(["Rechnungsnummer: 2023/65112", "Kundennummer: K-1", "", "An der Alster 1", "20099 Hamburg"])
+    per_field, _rows = field_candidates(doc, load_schema("invoice"), ExtractionContext())
+    addresses = {c.value for c in per_field["vendor_address"]}
+    assert "An der Alster 1 20099 Hamburg" in addresses  # a street may start with a short label word ("an")
+    assert not [a for a in addresses if a.startswith("Rechnungsnummer")]
+
+
 def test_a_documents_title_is_no_name() -> None:
     doc = make_doc(["OYO  PAYMENT RECEIPT", "Tax Invoice", "Payment Solutions Ltd", "Receipt Bank"])
     cands = collect(DocView.of(doc), ExtractionContext())
