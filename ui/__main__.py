@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(60_000, app.quit)
     code = app.exec()
     runner.wait()
+    _prune(config)
     workspace.close()
     return int(code)
 
@@ -120,6 +121,20 @@ def _arrange_screenshot(window: object, path: Path, quit_app: Callable[[], None]
             QTimer.singleShot(1200, shoot)
 
     window.review.documentOpened.connect(opened)
+
+
+def _prune(config: object) -> None:
+    """Keep the cache to its limits on the way out, when no page is being shown (see ``idp cache prune``)."""
+    import logging
+
+    from idp_app.config import AppConfig
+    from idp_app.services.cache import prune_cache
+
+    assert isinstance(config, AppConfig)
+    try:
+        prune_cache(config)
+    except OSError as exc:  # the next exit tries again
+        logging.getLogger(__name__).warning("cache not pruned: %s", exc)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,15 +1,22 @@
-"""`idp info`: where the data lives and what is installed."""
+"""`idp info`: where the data lives and what is installed; `idp cache`: what the cache holds, and pruning it."""
 
 from __future__ import annotations
 
 import shutil
 from importlib import metadata
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from idp_app.cli.base import Typer
 from idp_app.config import AppConfig
+from idp_app.services.cache import PAGES_LIMIT_MB, PruneReport, prune_cache
+
+cache_app = Typer(
+    help="The cache of read documents and rendered pages (all made again when needed).", no_args_is_help=True
+)
 
 
 def _redact(url: str) -> str:
@@ -34,5 +41,50 @@ def info() -> None:
     Console().print(table)
 
 
+def _mib(n: int) -> str:
+    return f"{n / 1024 / 1024:,.1f} MiB"
+
+
+def _usage_table(report: PruneReport, removed: str) -> Table:
+    table = Table()
+    for column in ("part", "files", "size", removed, ""):
+        table.add_column(column, justify="left" if column == "part" else "right")
+    for p in report.parts:
+        table.add_row(p.name, f"{p.files:,}", _mib(p.bytes), f"{p.stale_files:,}", _mib(p.stale_bytes))
+    return table
+
+
+def cache_show(
+    pages_mb: Annotated[
+        float, typer.Option(min=0, help="Size limit of the rendered page images, in MiB.")
+    ] = PAGES_LIMIT_MB,
+) -> None:
+    """Show what each part of the cache holds, and what `idp cache prune` would remove."""
+    cfg = AppConfig.from_env()
+    report = prune_cache(cfg, pages_mb, dry_run=True)
+    out = Console()
+    out.print(f"cache: {cfg.cache_dir}", highlight=False)
+    out.print(_usage_table(report, "to remove"))
+
+
+def cache_prune(
+    pages_mb: Annotated[
+        float, typer.Option(min=0, help="Size limit of the rendered page images, in MiB.")
+    ] = PAGES_LIMIT_MB,
+) -> None:
+    """Remove what the cache no longer needs; each is made again from the stored original when needed.
+
+    Page images beyond the size limit go (least recently shown first), and so do files written by another version
+    of the readers or features and leftovers of an interrupted write."""
+    cfg = AppConfig.from_env()
+    report = prune_cache(cfg, pages_mb)
+    out = Console()
+    out.print(_usage_table(report, "removed"))
+    out.print(f"removed {report.removed_files:,} files, {_mib(report.removed_bytes)}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(info)
+    cache_app.command("show")(cache_show)
+    cache_app.command("prune")(cache_prune)
+    app.add_typer(cache_app, name="cache")

@@ -3,7 +3,7 @@
 Tokens are not stored in the database: they are read again from the stored original on demand
 (``extractors.readers.read_document``) and cached as JSON in ``cache_dir/tokens/<sha>.json``. Text-layer pages
 read in milliseconds; OCRed pages are read once and then come from the cache. Rendered page images are cached
-as PNG in ``cache_dir/pages/``.
+as PNG in ``cache_dir/pages/`` (see :mod:`idp_app.services.cache` for pruning them).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from idp_app.db.models import AuditEntry, Document, FieldRow
 from idp_app.domain import DocumentStatus, ReviewState, review_state
 from idp_app.errors import ChangedMeanwhileError, NotFoundError
 from idp_app.services import lifecycle
+from idp_app.services.cache import mark_used
 from idp_app.services.evaluate import bbox, evaluate, field_value, required_fields
 from idp_app.services.policy import PolicyStore
 from idp_app.services.routing import BLOCKING, Reason, RoutingPolicy
@@ -335,6 +336,7 @@ class DocumentService:
         turn = next((p.upright_turn for p in self.pages(doc_id) if p.index == page), 0)
         out = self._config.cache_dir / "pages" / f"{path.stem}-p{page}-{dpi}-t{turn}.png"
         if out.is_file():
+            mark_used(out)  # pruning removes the pages shown least recently
             return out
         out.parent.mkdir(parents=True, exist_ok=True)
         from extractors.readers import render_page  # type: ignore[attr-defined,unused-ignore]
