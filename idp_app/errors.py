@@ -53,6 +53,13 @@ class InvalidValueError(AppError, ValueError):
     kind = "invalid_value"
 
 
+class StaleValueError(InvalidValueError):
+    """The correction's old value is not the field's current value (someone else changed it, or undo out of order)."""
+
+    exit_code = 33
+    kind = "stale_value"
+
+
 class AuthenticationError(AppError):
     """Unknown user or wrong password."""
 

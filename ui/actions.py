@@ -57,8 +57,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("Ctrl+Shift+T",),
         "Say what the document is (invoice, receipt, contract) and read it again as that",
     ),
-    ActionSpec("undo", "Undo", ("Ctrl+Z",), "Undo the last correction"),
-    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the correction undone"),
+    ActionSpec("undo", "Undo", ("Ctrl+Z",), "Undo the last correction or row edit"),
+    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the correction or row edit undone"),
     # the keys alone where the page (or the queue) has the keyboard: in a field they are typed, so each has a
     # Ctrl key for anywhere, as a PDF reader has (Ctrl+2: fit width)
     ActionSpec("zoom_in", "Zoom in", ("+", "=", "Ctrl++", "Ctrl+="), "Zoom in on the page (in a field: Ctrl++)"),

@@ -15,6 +15,7 @@ from PySide6.QtGui import QImage
 from extractors.document import Token
 from extractors.geometry import BBox
 from idp_app.domain import Correction
+from idp_app.services.line_items import LineItemRows
 from ui.model import DocumentView, ExportOutcome, QueueRow, ReportView, RetrainOutcome, UserSession
 
 RetrainProgress = Callable[[int, int, str], None]
@@ -55,6 +56,16 @@ class ReviewBackend(Protocol):
         self, document_id: int, user: UserSession, op: str, row: int, other: int | None
     ) -> DocumentView:
         """Add (at ``row``), delete, split (a new row after ``row``) or merge (``other`` into ``row``) rows."""
+        ...
+
+    def line_item_rows(self, document_id: int) -> LineItemRows:
+        """The document's line-item rows as stored now (what :meth:`restore_line_items` puts back)."""
+        ...
+
+    def restore_line_items(
+        self, document_id: int, user: UserSession, before: LineItemRows, after: LineItemRows
+    ) -> DocumentView:
+        """Take a row edit back: the rows as ``before`` held them, while they still show what ``after`` showed."""
         ...
 
     def approve(self, document_id: int, user: UserSession, override_reason: str | None = None) -> None:

@@ -454,15 +454,13 @@ class MainWindow(QMainWindow):
         self.review.set_value(name, value, box, tokens[0].page, tokens)
         self.fields.set_current(name)
 
-    def _rows_edited(self, op: str, shown: int, lost_undo: bool) -> None:
-        """The keyboard on the row the edit made (a row added: typing goes into it, not into the row before), and
-        the clerk told that earlier edits can no longer be undone (the rows were renumbered)."""
+    def _rows_edited(self, op: str, shown: int) -> None:
+        """The keyboard on the row the edit made or took back (a row added: typing goes into it, not into the row
+        before)."""
         rows = self.line_items.model.rowCount()
         if rows:
             self.line_items.select_cell(min(max(shown, 0), rows - 1), 0)
             self.line_items.table.setFocus()
-        if lost_undo:
-            self._say_about_document("Rows renumbered: the edits made before can no longer be undone (Ctrl+Z)", 8000)
 
     # -- keyboard ------------------------------------------------------------------------------------------------
     def _panes(self) -> list[QWidget]:

@@ -18,7 +18,7 @@ from extractors.geometry import BBox
 from extractors.results import FieldValue
 from idp_app.domain import Correction, CorrectionKind
 from ui.backend import ReviewBackend
-from ui.commands import CorrectionCommand
+from ui.commands import CorrectionCommand, RowEditCommand
 from ui.model import DocumentView, UserSession
 from ui.tasks import TaskRunner
 
@@ -38,8 +38,8 @@ class ReviewController(QObject):
     """A correction the core refused: its field (or line-item column), the value refused and why."""
     decided = Signal(int, str)
     """A document was approved or rejected: its id and "approved" / "rejected"."""
-    rowsEdited = Signal(str, int, bool)
-    """A row edit stored: the operation, the shown row it was made at, and whether undo history was lost with it."""
+    rowsEdited = Signal(str, int)
+    """A row edit stored or taken back: the operation and the shown row it was made at."""
 
     def __init__(self, backend: ReviewBackend, runner: TaskRunner, user: UserSession, parent: QObject | None = None):
         super().__init__(parent)
@@ -221,25 +221,58 @@ class ReviewController(QObject):
         self.undo_stack.push(CorrectionCommand(correction, self._apply, f"Set row {shown + 1} {column} to {value}"))
 
     def edit_rows(self, op: str, shown: int, other: int | None = None) -> None:
-        """Add, delete, split or merge line-item rows: the core renumbers the rows, so the undo history
-        (whose cell corrections name row numbers) starts afresh."""
+        """Add, delete, split or merge line-item rows, as an undoable step: undo puts the rows back as they were
+        (the cells a delete or merge dropped, and the corrections made to them), so the cell steps before it
+        name the right rows again."""
         doc = self.doc
         if doc is None:
             return
-        user, backend = self.user, self.backend
-        doc_id = doc.document_id
         row = doc.row_number(shown) if shown < len(doc.line_items) else shown
         other_row = doc.row_number(other) if other is not None else None
+        label = f"{op.capitalize()} row {shown + 1}" + (f" and row {other + 1}" if other is not None else "")
+        command = RowEditCommand(
+            doc.document_id, op, shown, row, other_row, self._make_row_edit, self._take_row_edit_back, label
+        )
+        self.undo_stack.push(command)
+
+    def _make_row_edit(self, command: RowEditCommand) -> None:
+        user, backend = self.user, self.backend
+
+        def make() -> DocumentView:
+            command.before = command.after = None
+            before = backend.line_item_rows(command.document_id)
+            view = backend.edit_line_items(command.document_id, user, command.op, command.row, command.other)
+            command.before, command.after = before, backend.line_item_rows(command.document_id)
+            return view
 
         def done(result: object) -> None:
-            lost = self.undo_stack.count() > 0
-            self.undo_stack.clear()
             self._updated(result)
-            self.rowsEdited.emit(op, shown, lost)
+            self.rowsEdited.emit(command.op, command.shown)
 
-        self.runner.submit(
-            lambda: backend.edit_line_items(doc_id, user, op, row, other_row), done, self._failed, serial=True
-        )
+        def refused(exc: Exception) -> None:
+            self._failed(exc)
+            self._drop_refused(command)
+
+        self.runner.submit(make, done, refused, serial=True)
+
+    def _take_row_edit_back(self, command: RowEditCommand) -> None:
+        user, backend = self.user, self.backend
+
+        def take_back() -> DocumentView | None:
+            if command.before is None or command.after is None:
+                return None  # the edit was never made
+            return backend.restore_line_items(command.document_id, user, command.before, command.after)
+
+        def done(result: object) -> None:
+            if result is not None:
+                self._updated(result)
+                self.rowsEdited.emit(command.op, command.shown)
+
+        def refused(exc: Exception) -> None:
+            self.message.emit(f"The row edit was not undone: {exc}")
+            self._drop_refused(command, undone=True)
+
+        self.runner.submit(take_back, done, refused, serial=True)
 
     def _apply(self, correction: Correction) -> None:
         doc = self.doc
@@ -273,12 +306,19 @@ class ReviewController(QObject):
     def _answered(self, correction: Correction) -> None:
         self._saving = [(c, v) for c, v in self._saving if c is not correction]
 
-    def _drop_refused(self, correction: Correction | None) -> None:
-        """A correction the core refused leaves the undo history (Ctrl+Z would undo what never was, Ctrl+Shift+Z
-        send it again): taken out where it is the last step, as a refusal of what was just typed is."""
+    def _drop_refused(self, refused: Correction | RowEditCommand | None, *, undone: bool = False) -> None:
+        """A correction or row edit the core refused leaves the undo history (Ctrl+Z would undo what never was,
+        Ctrl+Shift+Z send it again): taken out where it is the last step, as a refusal of what was just typed is.
+        ``undone``: the core refused to take a row edit back; the history is cleared (the rows are as the edit left
+        them, so the steps before it would name rows that moved)."""
+        if undone:
+            self.undo_stack.clear()
+            return
         index = self.undo_stack.index()
         top = self.undo_stack.command(index - 1) if index > 0 else None
-        if correction is not None and isinstance(top, CorrectionCommand) and top.correction is correction:
+        if refused is None or top is None:
+            return
+        if (isinstance(top, CorrectionCommand) and top.correction is refused) or top is refused:
             top.setObsolete(True)  # taken out by the undo below, without undoing anything
             self.undo_stack.undo()
 

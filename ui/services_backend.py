@@ -24,6 +24,7 @@ from idp_app.errors import AppError
 from idp_app.services import DocumentView as CoreDocument
 from idp_app.services import FieldView as CoreField
 from idp_app.services import Permission, QueueFilter, Workspace
+from idp_app.services.line_items import LineItemRows
 from idp_app.services.values import LINE_ITEM_TYPES, normalise, schema_types
 from idp_app.services.views import ReasonView
 from ui.backend import RetrainProgress
@@ -260,6 +261,16 @@ class ServicesBackend:
         self, document_id: int, user: UserSession, op: str, row: int, other: int | None
     ) -> DocumentView:
         core = self.ws.review.edit_line_items(document_id, user.name, op, row, other)
+        pages, error = self._read_pages(document_id, Path(core.file_path))
+        return document_view(core, pages, error)
+
+    def line_item_rows(self, document_id: int) -> LineItemRows:
+        return self.ws.review.line_item_rows(document_id)
+
+    def restore_line_items(
+        self, document_id: int, user: UserSession, before: LineItemRows, after: LineItemRows
+    ) -> DocumentView:
+        core = self.ws.review.restore_line_items(document_id, user.name, before, after)
         pages, error = self._read_pages(document_id, Path(core.file_path))
         return document_view(core, pages, error)
 

@@ -1,18 +1,75 @@
-"""Line-item rows: add, delete, split and merge, as the clerk does in the item table."""
+"""Line-item rows: add, delete, split and merge, as the clerk does in the item table, and taking one back.
+
+An edit renumbers rows, and a delete or merge drops cells and the corrections made to them. To take an edit back,
+the rows are kept as they were before it (:func:`rows_of`) and put back (:func:`restore`), but only while they
+still hold what the edit left: a later change would otherwise be lost without a word.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from idp_app.db.models import CorrectionRow, FieldRow
-from idp_app.errors import InvalidValueError
+from idp_app.errors import InvalidValueError, StaleValueError
 from idp_app.services import audit
 from idp_app.services.values import LINE_ITEM_TYPES
 
 OPS = ("add", "delete", "split", "merge")
+_CELL = ("name", "row", "value", "page", "bbox_pt", "predicted_value", "predicted_text", "predicted_page",
+         "predicted_bbox_pt", "confidence", "corrected", "checked")  # fmt: skip
+_CORRECTION = ("field_name", "line_item_index", "kind", "old_value", "new_value", "old_bbox_pt", "new_bbox_pt",
+               "page", "source_token_ids", "user", "seconds_spent", "created_at")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LineItemRows:
+    """A document's line-item cells and the corrections made to them, as stored at one moment."""
+
+    document_id: int
+    cells: tuple[dict[str, Any], ...]
+    corrections: tuple[dict[str, Any], ...]
+
+    def values(self) -> set[tuple[Any, ...]]:
+        """What the clerk sees: each cell's row, column, value and box."""
+        return {(c["row"], c["name"], c["value"], repr(c["bbox_pt"])) for c in self.cells}
+
+
+def rows_of(s: Session, doc_id: int) -> LineItemRows:
+    cells = s.execute(select(FieldRow).where(FieldRow.document_id == doc_id, FieldRow.row >= 0)).scalars()
+    corrections = s.execute(
+        select(CorrectionRow)
+        .where(CorrectionRow.document_id == doc_id, CorrectionRow.line_item_index.is_not(None))
+        .order_by(CorrectionRow.id)
+    ).scalars()
+    return LineItemRows(
+        doc_id,
+        tuple({k: getattr(c, k) for k in _CELL} for c in sorted(cells, key=lambda c: (c.row, c.name))),
+        tuple({k: getattr(c, k) for k in _CORRECTION} for c in corrections),
+    )
+
+
+def restore(s: Session, doc_id: int, actor: str, before: LineItemRows, after: LineItemRows) -> None:
+    """Put the rows back as ``before`` held them, provided they still show what ``after`` (the rows right after
+    the edit taken back) showed; :class:`StaleValueError` otherwise. Corrections made to cells since are dropped
+    with the cells: each was taken back before (an undo goes back step by step)."""
+    if before.document_id != doc_id or after.document_id != doc_id:
+        raise InvalidValueError("those line-item rows are another document's")
+    if rows_of(s, doc_id).values() != after.values():
+        raise StaleValueError("the line items changed since that edit: reload the document")
+    s.execute(delete(FieldRow).where(FieldRow.document_id == doc_id, FieldRow.row >= 0))
+    s.execute(
+        delete(CorrectionRow).where(CorrectionRow.document_id == doc_id, CorrectionRow.line_item_index.is_not(None))
+    )
+    s.flush()
+    s.add_all(FieldRow(document_id=doc_id, **cell) for cell in before.cells)
+    s.add_all(CorrectionRow(document_id=doc_id, **c) for c in before.corrections)
+    s.flush()
+    audit.append(s, actor, "line_items_restored", doc_id, rows=len({c["row"] for c in before.cells}))
 
 
 def _shift(s: Session, doc_id: int, first: int, by: int) -> None:

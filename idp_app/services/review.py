@@ -24,6 +24,7 @@ from idp_app.errors import (
     NotFoundError,
     PermissionDeniedError,
     RuleFailedError,
+    StaleValueError,
 )
 from idp_app.services import audit, lifecycle, line_items, vendors
 from idp_app.services.documents import build_view, field_view, last_export, load_document
@@ -43,13 +44,6 @@ REOPENABLE = frozenset(
     {DocumentStatus.APPROVED.value, DocumentStatus.AUTO_APPROVED.value, DocumentStatus.EXPORTED.value}
 )
 """What a supervisor may send back to the review queue."""
-
-
-class StaleValueError(InvalidValueError):
-    """The correction's old value is not the field's current value (someone else changed it, or undo out of order)."""
-
-    exit_code = 33
-    kind = "stale_value"
 
 
 def _bbox_list(b: object) -> list[float] | None:
@@ -308,6 +302,23 @@ class ReviewService:
             actor = acting_user(s, user, Permission.REVIEW)
             doc = holding(s, doc_id, actor.name)
             line_items.edit(s, doc.id, actor.name, op, row, other)
+            s.expire_all()
+            return build_view(s, load_document(s, doc_id), self._store, self._policy)
+
+    def line_item_rows(self, doc_id: int) -> line_items.LineItemRows:
+        """The document's line-item rows as stored now: what :meth:`restore_line_items` puts back."""
+        with self._db.read() as s:
+            return line_items.rows_of(s, doc_id)
+
+    def restore_line_items(
+        self, doc_id: int, user: User | str, before: line_items.LineItemRows, after: line_items.LineItemRows
+    ) -> DocumentView:
+        """Take a row edit back: the rows as ``before`` held them, while they still show what ``after`` (taken
+        right after the edit) showed (``StaleValueError`` otherwise); returns the document as it is now."""
+        with self._db.write() as s:
+            actor = acting_user(s, user, Permission.REVIEW)
+            doc = holding(s, doc_id, actor.name)
+            line_items.restore(s, doc.id, actor.name, before, after)
             s.expire_all()
             return build_view(s, load_document(s, doc_id), self._store, self._policy)
 

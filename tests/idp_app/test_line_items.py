@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fake_extractors import invoice, write_doc
 
-from idp_app.errors import ClaimError, InvalidValueError
+from idp_app.errors import ClaimError, InvalidValueError, StaleValueError
 from idp_app.services import Workspace
 
 
@@ -74,3 +75,51 @@ def test_a_line_rate_changed_in_review_that_no_longer_gives_the_tax_blocks_appro
     assert rule.blocks_approval and "7 % on 40.00" in rule.message
     ws.review.correct(item.id, "tax_rate", "19 %", "clerk", line_item_index=1)
     assert not any(r.code == "line_tax" for r in ws.documents.get(item.id).failed_rules)
+
+
+def _actions(ws: Workspace, doc_id: int) -> list[str]:
+    from idp_app.services import audit
+
+    with ws.db.read() as s:
+        return [r.action for r in sorted(audit.records(s, doc_id), key=lambda r: r.seq)]
+
+
+def _stored(ws: Workspace, doc_id: int) -> tuple[set[tuple[object, ...]], list[tuple[object, ...]]]:
+    rows = ws.review.line_item_rows(doc_id)
+    corrections = [(c["line_item_index"], c["field_name"], c["old_value"], c["new_value"]) for c in rows.corrections]
+    return {(c["row"], c["name"], c["value"], c["predicted_value"], c["corrected"]) for c in rows.cells}, corrections
+
+
+@pytest.mark.parametrize("op, row, other", [("delete", 1, None), ("merge", 0, 1), ("add", 3, None), ("split", 0, None)])
+def test_a_row_edit_taken_back_restores_cells_and_their_corrections(
+    ws: Workspace, doc_id: int, op: str, row: int, other: int | None
+) -> None:
+    ws.review.correct(doc_id, "amount", "31.00", "clerk", line_item_index=1)
+    ws.review.correct(doc_id, "description", "freight", "clerk", line_item_index=2)
+    kept = _stored(ws, doc_id)
+    before = ws.review.line_item_rows(doc_id)
+    ws.review.edit_line_items(doc_id, "clerk", op, row, other)
+    after = ws.review.line_item_rows(doc_id)
+    assert _stored(ws, doc_id) != kept
+    view = ws.review.restore_line_items(doc_id, "clerk", before, after)
+    assert _actions(ws, doc_id)[-1] == "line_items_restored"
+    assert [li.cells["amount"].value for li in view.line_items] == ["60.00", "31.00", "10.00"]
+    assert _stored(ws, doc_id) == kept  # the predicted values and the clerk's corrections (training pairs) too
+    ws.review.edit_line_items(doc_id, "clerk", op, row, other)  # and done again, as a redo does
+    assert ws.review.line_item_rows(doc_id).values() == after.values()
+
+
+def test_a_row_edit_is_not_taken_back_over_a_later_change(ws: Workspace, doc_id: int) -> None:
+    before = ws.review.line_item_rows(doc_id)
+    ws.review.edit_line_items(doc_id, "clerk", "delete", 0)
+    after = ws.review.line_item_rows(doc_id)
+    ws.review.correct(doc_id, "amount", "35.00", "clerk", line_item_index=0)
+    with pytest.raises(StaleValueError):
+        ws.review.restore_line_items(doc_id, "clerk", before, after)
+    assert amounts(ws, doc_id) == ["35.00", "10.00"]
+    with pytest.raises(ClaimError):  # only the clerk holding it
+        ws.review.restore_line_items(doc_id, "clerk2", before, ws.review.line_item_rows(doc_id))
+    with pytest.raises(InvalidValueError):  # another document's rows
+        ws.review.restore_line_items(doc_id, "clerk", replace(before, document_id=doc_id + 1), after)
+    assert amounts(ws, doc_id) == ["35.00", "10.00"]
+    assert "line_items_restored" not in _actions(ws, doc_id)

@@ -21,9 +21,9 @@ from idp_app.errors import (
     InvalidValueError,
     PermissionDeniedError,
     RuleFailedError,
+    StaleValueError,
 )
 from idp_app.services import Workspace, training_pairs
-from idp_app.services.review import StaleValueError
 
 
 def claimed(ws: Workspace, inbox: Path, name: str, data: dict[str, object], user: str = "clerk") -> int:

@@ -11,6 +11,8 @@ from extractors.document import Token, TokenSource
 from extractors.geometry import BBox
 from extractors.results import FieldValue, LineItem
 from idp_app.domain import Correction, ReviewState
+from idp_app.errors import StaleValueError
+from idp_app.services.line_items import LineItemRows
 from tests.ui.factories import make_doc, white_renderer
 from ui.backend import RetrainProgress
 from ui.model import DocumentView, ExportOutcome, QueueRow, ReportTable, ReportView, RetrainOutcome, UserSession
@@ -26,6 +28,7 @@ class FakeBackend:
         self.ocr_turns: list[int] = []
         self.ocr_tokens: list[Token] = []
         self.row_edits: list[tuple[str, int, int | None]] = []
+        self.restores: list[int] = []
         self.renewed: list[int] = []
         self.typed: list[tuple[int, str]] = []
         self.version = "default (fields-0000)"
@@ -104,6 +107,23 @@ class FakeBackend:
         elif op == "delete":
             del items[row]
         doc = replace(doc, line_items=tuple(items), line_item_rows=tuple(range(len(items))))
+        self.docs[document_id] = doc
+        return doc
+
+    def line_item_rows(self, document_id: int) -> LineItemRows:
+        items = self.docs[document_id].line_items
+        cells = tuple({"row": i, "name": "item", "value": repr(item), "bbox_pt": None, "item": item}
+                      for i, item in enumerate(items))  # fmt: skip
+        return LineItemRows(document_id, cells, ())
+
+    def restore_line_items(
+        self, document_id: int, user: UserSession, before: LineItemRows, after: LineItemRows
+    ) -> DocumentView:
+        self.restores.append(document_id)
+        if self.line_item_rows(document_id).values() != after.values():
+            raise StaleValueError("the line items changed since that edit: reload the document")
+        items = tuple(c["item"] for c in before.cells)
+        doc = replace(self.docs[document_id], line_items=items, line_item_rows=tuple(range(len(items))))
         self.docs[document_id] = doc
         return doc
 

@@ -154,3 +154,41 @@ def test_an_amount_typed_in_another_currency_is_refused_by_the_core(
                 CorrectionRow.document_id == doc_id, CorrectionRow.field_name == "total_amount"
             )
             assert s.scalars(kept).all() == []
+
+
+def test_a_deleted_row_comes_back_on_undo_with_the_correction_made_before(
+    qtbot: QtBot, tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]
+) -> None:
+    with review_workspace(tmp_path, samples) as (ws, _truths):
+        window = MainWindow(ServicesBackend(ws), UserSession("clerk", "clerk", may_override=False))
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=10_000)
+        window.review.open(next(r.document_id for r in window.queue.model.rows if r.name == "text.pdf"))
+        qtbot.waitUntil(lambda: window.document is not None, timeout=10_000)
+        _settle(qtbot, window)
+        doc_id = window.document.document_id  # type: ignore[union-attr]
+
+        def amounts() -> list[str | None]:
+            return [li.cells["amount"].value for li in ws.documents.get(doc_id).line_items]
+
+        first = amounts()
+        assert len(first) >= 2 and first[-1] is not None
+        window.review.set_cell(len(first) - 1, "amount", "1.00")
+        _settle(qtbot, window)
+        window.line_items.rowDeleted.emit(0)
+        _settle(qtbot, window)
+        assert amounts() == [*first[1:-1], "1.00"]
+        window.action("undo").trigger()  # the row is back, and the correction after it names its row again
+        _settle(qtbot, window)
+        assert amounts() == [*first[:-1], "1.00"]
+        assert window.line_items.model.rowCount() == len(first)
+        window.action("undo").trigger()
+        _settle(qtbot, window)
+        assert amounts() == first
+        window.action("redo").trigger()
+        window.action("redo").trigger()
+        _settle(qtbot, window)
+        assert amounts() == [*first[1:-1], "1.00"]
+        window.close()

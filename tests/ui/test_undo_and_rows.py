@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pytestqt.qtbot import QtBot
 
 from extractors.geometry import BBox
 from idp_app.domain import CorrectionKind
+from idp_app.errors import InvalidValueError
 from tests.ui.factories import make_doc
 from tests.ui.fakes import FakeBackend
 from ui.login import LoginDialog
-from ui.model import UserSession
+from ui.model import DocumentView, UserSession
 from ui.review import ReviewController
 from ui.tasks import TaskRunner
 
@@ -63,20 +66,63 @@ def test_confirmation_is_not_an_undo_step(qtbot: QtBot, runner: TaskRunner) -> N
     assert review.undo_stack.count() == 0
 
 
-def test_row_edits_go_to_the_core_and_restart_the_undo_history(qtbot: QtBot, runner: TaskRunner) -> None:
+def test_row_edits_go_to_the_core_and_are_undone_in_turn_with_corrections(qtbot: QtBot, runner: TaskRunner) -> None:
+    review, backend = _opened(qtbot, runner)
+    assert review.doc is not None
+    first = review.doc.line_items
+    review.set_value("invoice_date", "2024-03-16")
+    qtbot.waitUntil(lambda: not runner.busy)
+    with qtbot.waitSignal(review.rowsEdited) as edited:
+        review.edit_rows("add", 1)
+    assert edited.args == ["add", 1]
+    assert backend.row_edits == [("add", 1, None)]
+    assert review.doc is not None and len(review.doc.line_items) == 2
+    with qtbot.waitSignal(review.rowsEdited):
+        review.edit_rows("delete", 0)
+    assert review.doc is not None and len(review.doc.line_items) == 1 and review.undo_stack.count() == 3
+    with qtbot.waitSignal(review.rowsEdited):
+        review.undo_stack.undo()  # the deleted row comes back, cells and all
+    assert review.doc is not None and review.doc.line_items[0] == first[0] and len(review.doc.line_items) == 2
+    with qtbot.waitSignal(review.rowsEdited):
+        review.undo_stack.undo()
+    assert review.doc is not None and review.doc.line_items == first
+    review.undo_stack.undo()  # and the correction before the row edits
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert _value(review, "invoice_date") == "2024-03-15" and backend.restores == [1, 1]
+    review.undo_stack.redo()
+    with qtbot.waitSignal(review.rowsEdited):
+        review.undo_stack.redo()  # the row added again, at the same place
+    assert backend.row_edits[-1] == ("add", 1, None) and _value(review, "invoice_date") == "2024-03-16"
+    assert review.doc is not None and len(review.doc.line_items) == 2
+
+
+def test_a_row_edit_the_core_will_not_take_back_clears_the_history(qtbot: QtBot, runner: TaskRunner) -> None:
+    review, backend = _opened(qtbot, runner)
+    review.set_value("invoice_date", "2024-03-16")
+    with qtbot.waitSignal(review.rowsEdited):
+        review.edit_rows("add", 0)
+    assert review.doc is not None
+    backend.docs[1] = replace(review.doc, line_items=review.doc.line_items[1:])  # another change meanwhile
+    messages: list[str] = []
+    review.message.connect(messages.append)
+    review.undo_stack.undo()
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert messages and messages[-1].startswith("The row edit was not undone: the line items changed")
+    assert review.undo_stack.count() == 0  # the steps before would name rows that moved
+
+
+def test_a_row_edit_the_core_refuses_leaves_no_undo_step(qtbot: QtBot, runner: TaskRunner) -> None:
     review, backend = _opened(qtbot, runner)
     review.set_value("invoice_date", "2024-03-16")
     qtbot.waitUntil(lambda: not runner.busy)
-    assert review.undo_stack.canUndo()
-    with qtbot.waitSignal(review.rowsEdited) as edited:
-        review.edit_rows("add", 1)
-    assert edited.args == ["add", 1, True]  # the window tells the clerk the edits before can no longer be undone
-    assert backend.row_edits == [("add", 1, None)]
-    assert review.doc is not None and len(review.doc.line_items) == 2
-    assert not review.undo_stack.canUndo()  # the rows were renumbered: old cell steps would name wrong rows
-    with qtbot.waitSignal(review.rowsEdited) as edited:
-        review.edit_rows("merge", 0, 1)
-    assert backend.row_edits[-1] == ("merge", 0, 1) and edited.args == ["merge", 0, False]  # nothing to lose
+
+    def refuse(*_args: object) -> DocumentView:
+        raise InvalidValueError("there is no line-item row 5")
+
+    backend.edit_line_items = refuse  # type: ignore[method-assign]
+    review.edit_rows("delete", 5)
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert review.undo_stack.count() == 1 and review.undo_stack.undoText().startswith("Set ")
 
 
 def test_login_refuses_a_wrong_password_and_accepts_the_right_one(qtbot: QtBot, runner: TaskRunner) -> None:
