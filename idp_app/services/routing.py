@@ -567,6 +567,19 @@ def _arithmetic(
                 ),
             )
         )
+    if net is not None and tax is None and total is not None and abs(total - net) > tol:
+        # no tax read, or the clerk cleared it: the net and the total must still agree
+        gap = total - net
+        rates = _country_rates(fields, policy)
+        fits = rate_fits(net, gap, rates[1] if rates is not None else known_vat_rates()) != "impossible"
+        out.append(
+            Reason(
+                "arithmetic",
+                f"net {net} and total {total} differ by {gap}, but no tax is given",
+                (net_f, tax_f, total_f),
+                Suggestion(tax_f, f"{gap:.2f}") if fits else None,
+            )
+        )
     if lines_sum is not None and net is not None and abs(lines_sum - net) > tol:
         fix = None
         if tax is not None and total is not None and abs(lines_sum + tax - total) <= tol:

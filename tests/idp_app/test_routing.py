@@ -13,6 +13,7 @@ from extractors.results import FieldValue
 from idp_app.domain import ReviewState
 from idp_app.errors import ConfigError
 from idp_app.services.routing import (
+    Reason,
     RoutingPolicy,
     Suggestion,
     VendorFacts,
@@ -137,6 +138,29 @@ def test_totals_fix_follows_the_line_items() -> None:
     assert codes(reasons) == ["arithmetic", "line_items_sum"]
     assert reasons[0].suggestion == Suggestion("net_amount", "110.00")
     assert reasons[1].suggestion == Suggestion("net_amount", "110.00")
+
+
+def test_a_net_and_total_that_differ_with_no_tax_given_do_not_add_up() -> None:
+    """A tax the reading missed, or the clerk cleared: net and total must still agree."""
+
+    def totals(**values: str | None) -> list[Reason]:
+        return [
+            r for r in check_rules(fields(tax_amount=None, **values), LINES, KNOWN, POLICY) if r.code == "arithmetic"
+        ]
+
+    [reason] = totals()
+    assert reason.blocks_approval
+    assert reason.message == "net 100.00 and total 119.00 differ by 19.00, but no tax is given"
+    assert reason.suggestion == Suggestion("tax_amount", "19.00")
+    # a zero-rated invoice prints no tax: its net is its total
+    assert totals(total_amount="100.01") == []
+    # a gap no VAT rate gives on the net (the seller's country's, where its VAT id names one) offers no tax
+    [far] = totals(total_amount="150.00", vendor_vat_id="FR40303265045")
+    assert far.suggestion is None
+    [below] = totals(total_amount="90.00")
+    assert below.suggestion is None
+    # without a net or a total there is nothing to compare
+    assert totals(net_amount=None) == []
 
 
 def test_tolerance_of_one_cent() -> None:
