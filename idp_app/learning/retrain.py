@@ -11,6 +11,7 @@ policy: the team's, a desk's ``routing.toml``, the defaults; see :class:`Learnin
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -22,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +43,8 @@ from idp_app.domain import DocumentStatus
 from idp_app.errors import ConfigError
 from idp_app.learning.dataset import (
     CONTRACT,
+    CONTRACT_VERSION,
+    FEATURE_VERSION,
     LEARNED_TYPES,
     MODEL_TYPES,
     CandidateCache,
@@ -455,9 +459,55 @@ def _fingerprint(
     return hashlib.sha256(payload + data).hexdigest()
 
 
-def _registered_with(registry: Registry, fingerprint: str) -> ModelVersionView | None:
-    """The version registered from the same model measured on the same documents, if any."""
-    return next((v for v in reversed(registry.list()) if v.metrics.get("fingerprint") == fingerprint), None)
+def _registered_with(registry: Registry, fingerprint: str, key: str = "fingerprint") -> ModelVersionView | None:
+    """The version registered from the same model measured on the same documents (``key`` "inputs": trained and
+    measured from the same inputs), if any."""
+    return next((v for v in reversed(registry.list()) if v.metrics.get(key) == fingerprint), None)
+
+
+LEARNING_CODE = ("extractors/fields", "extractors/contracts", "idp_app/learning", "extractors/pipeline.py")
+"""The code a retraining's model and decision follow from, besides its inputs: training, calibration, candidates,
+decisions and measuring."""
+
+
+@functools.cache
+def _code_version() -> str:
+    root = Path(__file__).resolve().parent.parent.parent
+    h = hashlib.sha256(b"learning-code-1")
+    for part in LEARNING_CODE:
+        path = root / part
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _inputs(
+    compared_with: str, train: list[Any], held: list[Any], golden: list[Any], settings: LearningSettings
+) -> str:
+    """What a retraining follows from before anything is trained: the model in use, the documents trained and
+    measured on with their truth, the settings of training and promotion, and the code. The same inputs train the
+    same model to the same decision, so a retraining that finds them registered trains nothing."""
+    docs = [[[d.sha256, d.doc_type, d.truth] for d in part] for part in (train, held, golden)]
+    rule = [settings.max_field_drop, settings.max_chance, settings.min_positive, settings.fields]
+    data = json.dumps(
+        [compared_with, docs, rule, FEATURE_VERSION, CONTRACT_VERSION, _code_version()],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _unchanged(ws: Any, actor: str, report: RetrainReport, same: ModelVersionView, started: float) -> RetrainReport:
+    why = (
+        f"nothing new since {same.version}: the same model measured on the same documents "
+        f"({'promoted' if same.metrics.get('decision') == Status.PROMOTED else 'not promoted'} then); "
+        "nothing was registered"
+    )
+    report.status, report.version, report.reasons = "unchanged", same.version, (why,)
+    with ws.db.write() as s:  # a retraining that found nothing new: not due again until more is approved
+        audit.append(s, actor, UNCHANGED, None, version=same.version)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def due(ws: Any, settings: LearningSettings, now: datetime | None = None) -> tuple[bool, str]:
@@ -575,6 +625,9 @@ def retrain(
         )
         report.seconds = time.perf_counter() - started
         return report
+    inputs = _inputs(loaded.version, train_docs, hold_docs, golden, settings)
+    if (same := _registered_with(registry, inputs, "inputs")) is not None:
+        return _unchanged(ws, actor.name, report, same, started)
     train_pairs = scorer_pairs(train_docs, candidates, fixed)
     hold_pairs = scorer_pairs(hold_docs, candidates, fixed)
     golden_pairs = scorer_pairs(golden, candidates, fixed)
@@ -598,16 +651,7 @@ def retrain(
     model.version = hashlib.sha256(payload).hexdigest()[:8]  # numbered when registered
     fingerprint = _fingerprint(payload, loaded.version, hold_docs, golden, settings)
     if (same := _registered_with(registry, fingerprint)) is not None:
-        why = (
-            f"nothing new since {same.version}: the same model measured on the same documents "
-            f"({'promoted' if same.metrics.get('decision') == Status.PROMOTED else 'not promoted'} then); "
-            "nothing was registered"
-        )
-        report.status, report.version, report.reasons = "unchanged", same.version, (why,)
-        with ws.db.write() as s:  # a retraining that found nothing new: not due again until more is approved
-            audit.append(s, actor.name, UNCHANGED, None, version=same.version)
-        report.seconds = time.perf_counter() - started
-        return report
+        return _unchanged(ws, actor.name, report, same, started)
     m_cur, m_new = measure(current, hold_pairs, hold_contracts), measure(model, hold_pairs, hold_contracts)
     has_golden = bool(golden_pairs or golden_contracts)
     g_cur = measure(current, golden_pairs, golden_contracts) if has_golden else None
@@ -619,6 +663,7 @@ def retrain(
         "compared_with": loaded.version,
         "reasons": list(decision.reasons),
         "fingerprint": fingerprint,
+        "inputs": inputs,
     }
     if g_cur is not None and g_new is not None:
         metrics["golden"], metrics["golden_current"] = g_new.to_json(), g_cur.to_json()

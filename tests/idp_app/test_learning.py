@@ -299,10 +299,16 @@ def test_too_few_documents_counts_the_golden_set_apart(ws: Workspace, inbox: Pat
 
 
 def test_a_retraining_with_nothing_new_registers_nothing_and_versions_are_numbered_in_order(
-    ws: Workspace, inbox: Path
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import idp_app.learning.retrain as retraining
+
+    fits: list[int] = []
+    fit = retraining.fit_model
+    monkeypatch.setattr(retraining, "fit_model", lambda pairs, *a, **k: fits.append(len(pairs)) or fit(pairs, *a, **k))
     approve_docs(ws, inbox, 12)
     first = retrain(ws, "sup", force=True, read=json_read)
+    assert len(fits) == 1
     assert first.status in ("promoted", "rejected") and first.version and first.version.startswith("v0001-")
     write_doc(inbox, "o.json", {"fields": {}, "doc_type": "other"})  # approved, but nothing a model learns from
     ws.ingest.ingest([inbox / "o.json"], workers=0)
@@ -312,7 +318,11 @@ def test_a_retraining_with_nothing_new_registers_nothing_and_versions_are_number
     assert due(ws, LearningSettings(retrain_after_documents=1))[0]
     again = retrain(ws, "sup", force=True, read=json_read)
     assert (again.status, again.version) == ("unchanged", first.version)
+    assert len(fits) == 1  # the same inputs: known unchanged before anything is trained
     assert again.reasons[0].startswith(f"nothing new since {first.version}: the same model measured on the same")
+    monkeypatch.setattr(retraining, "_code_version", lambda: "an upgrade")
+    upgraded = retrain(ws, "sup", force=True, read=json_read)
+    assert len(fits) == 2 and upgraded.status == "unchanged"  # other code: trained, and found the same model
     assert [v.version for v in Registry(ws.db, ws.config).list()] == [first.version]
     assert not due(ws, LearningSettings(retrain_after_documents=1))[0]  # not due again for what it found nothing in
     approve_docs(ws, inbox, 1, start=12)  # one more held out: measured again
