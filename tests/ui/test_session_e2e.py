@@ -119,19 +119,29 @@ def test_clerk_session_corrects_draws_undoes_and_approves(
         window.close()
 
 
+def _clerk_window(qtbot: QtBot, ws: Workspace) -> MainWindow:
+    window = MainWindow(ServicesBackend(ws), UserSession("clerk", "clerk", may_override=False))
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=10_000)
+    return window
+
+
+def _opened(qtbot: QtBot, window: MainWindow) -> int:
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10_000)
+    _settle(qtbot, window)
+    assert window.document is not None
+    return window.document.document_id
+
+
 def test_an_amount_typed_in_another_currency_is_refused_by_the_core(
     qtbot: QtBot, tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]
 ) -> None:
     with review_workspace(tmp_path, samples) as (ws, _truths):
-        window = MainWindow(ServicesBackend(ws), UserSession("clerk", "clerk", may_override=False))
-        qtbot.addWidget(window)
-        window.resize(1400, 900)
-        window.show()
-        qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=10_000)
+        window = _clerk_window(qtbot, ws)
         window.review.open_next()
-        qtbot.waitUntil(lambda: window.document is not None, timeout=10_000)
-        _settle(qtbot, window)
-        doc_id = window.document.document_id  # type: ignore[union-attr]
+        doc_id = _opened(qtbot, window)
         currency = _stored(ws, doc_id, "currency")
         before = _stored(ws, doc_id, "total_amount")
         assert currency == "EUR" and before is not None
@@ -160,15 +170,9 @@ def test_a_deleted_row_comes_back_on_undo_with_the_correction_made_before(
     qtbot: QtBot, tmp_path: Path, samples: tuple[Path, dict[str, SampleTruth]]
 ) -> None:
     with review_workspace(tmp_path, samples) as (ws, _truths):
-        window = MainWindow(ServicesBackend(ws), UserSession("clerk", "clerk", may_override=False))
-        qtbot.addWidget(window)
-        window.resize(1400, 900)
-        window.show()
-        qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=10_000)
+        window = _clerk_window(qtbot, ws)
         window.review.open(next(r.document_id for r in window.queue.model.rows if r.name == "text.pdf"))
-        qtbot.waitUntil(lambda: window.document is not None, timeout=10_000)
-        _settle(qtbot, window)
-        doc_id = window.document.document_id  # type: ignore[union-attr]
+        doc_id = _opened(qtbot, window)
 
         def amounts() -> list[str | None]:
             return [li.cells["amount"].value for li in ws.documents.get(doc_id).line_items]
