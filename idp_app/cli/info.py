@@ -15,7 +15,7 @@ from idp_app.config import AppConfig
 from idp_app.services.cache import PAGES_LIMIT_MB, PruneReport, prune_cache
 
 cache_app = Typer(
-    help="The cache of read documents and rendered pages (all made again when needed).", no_args_is_help=True
+    help="The cache of read documents and page images (all made again when needed).", no_args_is_help=True
 )
 
 
@@ -74,8 +74,8 @@ def cache_prune(
 ) -> None:
     """Remove what the cache no longer needs; each is made again from the stored original when needed.
 
-    Page images beyond the size limit go (least recently shown first), and so do files written by another version
-    of the readers or features and leftovers of an interrupted write."""
+    Files written by another version of the readers or features go, and so do leftovers of an interrupted write
+    and page images beyond the size limit (least recently used first)."""
     cfg = AppConfig.from_env()
     report = prune_cache(cfg, pages_mb)
     out = Console()

@@ -2,8 +2,9 @@
 
 Everything in ``cache_dir`` can be made again from the stored originals; pruning costs time, never data:
 
-- ``pages/``: rendered page images (about 0.1 s each to render again). Kept up to a size limit, the ones shown
-  least recently removed first; showing a page marks it as used.
+- ``pages/``: page images rendered by :meth:`DocumentService.page_image` (about 0.1 s each to render again), for
+  tools built on the services; the window renders its pages in memory. Kept up to a size limit, the ones used
+  least recently removed first; serving one marks it as used.
 - ``tokens/``: the words of each document the window shows (an OCR of every page to make again, for a scan).
   Only files of another format version are removed.
 - ``read/``, ``replay-documents/``: documents as read for extraction and for a replay. A file written by other
@@ -26,7 +27,7 @@ from pathlib import Path
 from idp_app.config import AppConfig
 
 PAGES_LIMIT_MB = 1024
-"""Rendered page images kept, in MiB (about 4,000 pages of an invoice at the window's resolution)."""
+"""Rendered page images kept, in MiB (about 4,000 pages of an invoice at 150 dpi)."""
 TEMP_AGE_S = 3600.0
 """A temporary file this old is one a crashed writer left: no write takes an hour."""
 HEADER_BYTES = 256
