@@ -140,26 +140,26 @@ def test_totals_fix_follows_the_line_items() -> None:
     assert reasons[1].suggestion == Suggestion("net_amount", "110.00")
 
 
-def test_a_net_and_total_that_differ_with_no_tax_given_do_not_add_up() -> None:
-    """A tax the reading missed, or the clerk cleared: net and total must still agree."""
+def test_a_net_and_total_a_vat_rate_apart_with_no_tax_given_do_not_add_up() -> None:
+    """A tax the reading missed, or the clerk cleared, where the total is the net plus one of the seller's rates."""
 
     def totals(**values: str | None) -> list[Reason]:
-        return [
-            r for r in check_rules(fields(tax_amount=None, **values), LINES, KNOWN, POLICY) if r.code == "arithmetic"
-        ]
+        f = fields(tax_amount=None, **{"vendor_vat_id": "DE136695976", **values})
+        return [r for r in check_rules(f, LINES, KNOWN, POLICY) if r.code == "arithmetic"]
 
     [reason] = totals()
     assert reason.blocks_approval
-    assert reason.message == "net 100.00 and total 119.00 differ by 19.00, but no tax is given"
+    assert (
+        reason.message == "net 100.00 and total 119.00 differ by 19.00, one of DE's VAT rates' tax, but no tax is given"
+    )
     assert reason.suggestion == Suggestion("tax_amount", "19.00")
-    # a zero-rated invoice prints no tax: its net is its total
-    assert totals(total_amount="100.01") == []
-    # a gap no VAT rate gives on the net (the seller's country's, where its VAT id names one) offers no tax
-    [far] = totals(total_amount="150.00", vendor_vat_id="FR40303265045")
-    assert far.suggestion is None
-    [below] = totals(total_amount="90.00")
-    assert below.suggestion is None
-    # without a net or a total there is nothing to compare
+    assert [r.suggestion for r in totals(total_amount="107.00")] == [Suggestion("tax_amount", "7.00")]
+    # no sign of a missing tax: a zero-rated invoice (its net is its total), a gap no single rate gives (a rounding,
+    # a service charge, shipping on a VAT-free invoice), a total below the net (a discount after the subtotal)
+    for total in ("100.01", "105.90", "110.00", "99.95", "90.00"):
+        assert totals(total_amount=total) == [], total
+    # nor where the seller's country, and so its rates, is not known
+    assert totals(vendor_vat_id=None) == []
     assert totals(net_amount=None) == []
 
 
