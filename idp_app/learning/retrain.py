@@ -481,16 +481,29 @@ def _code_version() -> str:
     return h.hexdigest()
 
 
+def _libraries() -> list[str]:
+    from importlib import metadata
+
+    return [f"{name} {metadata.version(name)}" for name in ("numpy", "scipy", "scikit-learn")]
+
+
 def _inputs(
-    compared_with: str, train: list[Any], held: list[Any], golden: list[Any], settings: LearningSettings
+    current: FieldModel, train: list[Any], held: list[Any], golden: list[Any], settings: LearningSettings
 ) -> str:
-    """What a retraining follows from before anything is trained: the model in use, the documents trained and
-    measured on with their truth, the settings of training and promotion, and the code. The same inputs train the
+    """What a retraining follows from before anything is trained: the model in use (its weights: the shipped
+    default changes with a release under the one name), the documents trained and measured on with their truth,
+    the settings of training and promotion, the code and the numeric libraries. The same inputs train the
     same model to the same decision, so a retraining that finds them registered trains nothing."""
     docs = [[[d.sha256, d.doc_type, d.truth] for d in part] for part in (train, held, golden)]
     rule = [settings.max_field_drop, settings.max_chance, settings.min_positive, settings.fields]
     data = json.dumps(
-        [compared_with, docs, rule, FEATURE_VERSION, CONTRACT_VERSION, _code_version()],
+        [
+            current.to_dict(),
+            scorer_for(current.contract, "in use").to_payload(),  # where the model has none, the one shipped
+            docs,
+            rule,
+            [FEATURE_VERSION, CONTRACT_VERSION, _code_version(), _libraries()],
+        ],
         sort_keys=True,
         default=str,
     )
@@ -625,7 +638,7 @@ def retrain(
         )
         report.seconds = time.perf_counter() - started
         return report
-    inputs = _inputs(loaded.version, train_docs, hold_docs, golden, settings)
+    inputs = _inputs(loaded.model, train_docs, hold_docs, golden, settings)
     if (same := _registered_with(registry, inputs, "inputs")) is not None:
         return _unchanged(ws, actor.name, report, same, started)
     train_pairs = scorer_pairs(train_docs, candidates, fixed)

@@ -329,6 +329,30 @@ def test_a_retraining_with_nothing_new_registers_nothing_and_versions_are_number
     assert retrain(ws, "sup", force=True, read=json_read).version.startswith("v0002-")  # type: ignore[union-attr]
 
 
+def test_a_new_shipped_model_is_trained_against_though_its_name_is_the_same(
+    ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped model is "default" whatever its release: a retraining after an upgrade that ships another one
+    has new inputs."""
+    import extractors.pipeline as pipeline
+    import idp_app.learning.retrain as retraining
+
+    fits: list[int] = []
+    fit = retraining.fit_model
+    monkeypatch.setattr(retraining, "fit_model", lambda pairs, *a, **k: fits.append(len(pairs)) or fit(pairs, *a, **k))
+    approve_docs(ws, inbox, 12)
+    registry = Registry(ws.db, ws.config)
+    retrain(ws, "sup", force=True, read=json_read)
+    if registry.active() is not None:
+        registry.rollback("sup")  # the shipped model in use again
+    assert retrain(ws, "sup", force=True, read=json_read).status == "unchanged" and len(fits) == 1
+    shipped = pipeline.load_model(None)
+    upgrade = FieldModel({}, {}, ConfidenceModel.identity(), version="fields-next")
+    monkeypatch.setattr(pipeline, "load_model", lambda path=None: upgrade if path is None else shipped)
+    retrain(ws, "sup", force=True, read=json_read)
+    assert len(fits) == 2
+
+
 def test_model_files_a_killed_retraining_left_half_written_are_removed_later(ws: Workspace) -> None:
     import os
     import time
