@@ -29,6 +29,15 @@ def reader_version() -> str:
     return h.hexdigest()[:12]
 
 
+def tesseract_found() -> bool:
+    """Whether this process finds a Tesseract to read scans with (the reader version depends on it)."""
+    return _tesseract() != NO_TESSERACT
+
+
+NO_TESSERACT = "no tesseract"
+
+
+@cache
 def _tesseract() -> str:
     try:
         import pytesseract
@@ -39,4 +48,4 @@ def _tesseract() -> str:
         ).stdout
         return f"{version}|{data}"
     except Exception:  # no Tesseract here: scans are not read, and nothing read by it is kept
-        return "no tesseract"
+        return NO_TESSERACT

@@ -124,7 +124,8 @@ def _arrange_screenshot(window: object, path: Path, quit_app: Callable[[], None]
 
 
 def _prune(config: object) -> None:
-    """Keep the cache to its limits on the way out, when no page is being shown (see ``idp cache prune``)."""
+    """Keep the cache to its limits on the way out, when no page is being shown: page images and the leftovers of
+    interrupted writes (``idp cache prune`` also removes what other versions wrote)."""
     import logging
 
     from idp_app.config import AppConfig
@@ -132,7 +133,7 @@ def _prune(config: object) -> None:
 
     assert isinstance(config, AppConfig)
     try:
-        prune_cache(config)
+        prune_cache(config, versions=False)  # what is stale is judged by `idp cache prune`, see its module
     except OSError as exc:  # the next exit tries again
         logging.getLogger(__name__).warning("cache not pruned: %s", exc)
 

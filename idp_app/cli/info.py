@@ -65,6 +65,8 @@ def cache_show(
     out = Console()
     out.print(f"cache: {cfg.cache_dir}", highlight=False)
     out.print(_usage_table(report, "to remove"))
+    for note in report.notes:
+        out.print(note, highlight=False)
 
 
 def cache_prune(
@@ -80,6 +82,8 @@ def cache_prune(
     report = prune_cache(cfg, pages_mb)
     out = Console()
     out.print(_usage_table(report, "removed"))
+    for note in report.notes:
+        out.print(note, highlight=False)
     out.print(f"removed {report.removed_files:,} files, {_mib(report.removed_bytes)}", highlight=False)
 
 

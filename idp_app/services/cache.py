@@ -12,6 +12,10 @@ Everything in ``cache_dir`` can be made again from the stored originals; pruning
 - ``learning/``: each document's candidates for retraining, named by the feature version that made them; those
   of another version are removed.
 - Half-written files a crash left behind (temporary names) are removed once they are an hour old.
+
+Which version is this install's is judged by the process that prunes. One that finds no Tesseract (a launcher with
+another ``PATH``, say) has another reader version than the one that read the scans, so it removes no readings or
+candidates: it would take every one for stale. The window, on closing, removes only page images and leftovers.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class PartUsage:
 @dataclass(slots=True)
 class PruneReport:
     parts: list[PartUsage] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def removed_files(self) -> int:
@@ -119,14 +124,29 @@ def _versions() -> dict[str, Callable[[os.DirEntry[str]], bool]]:
 
 
 def prune_cache(
-    config: AppConfig, pages_limit_mb: float = PAGES_LIMIT_MB, *, dry_run: bool = False, now: float | None = None
+    config: AppConfig,
+    pages_limit_mb: float = PAGES_LIMIT_MB,
+    *,
+    versions: bool = True,
+    dry_run: bool = False,
+    now: float | None = None,
 ) -> PruneReport:
-    """Remove what the cache no longer needs (see the module's doc); ``dry_run`` only counts it. Each part's
-    usage is reported with what was (or would be) removed."""
+    """Remove what the cache no longer needs (see the module's doc); ``versions=False`` leaves files of other
+    versions alone, ``dry_run`` only counts. Each part's usage is reported with what was (or would be) removed."""
+    from extractors.reader_version import tesseract_found
+
     now = time.time() if now is None else now
     report = PruneReport()
     current = _versions()
     parts = ["pages", *current]
+    if not versions:
+        current = {}
+    elif not tesseract_found():  # the words the window shows have a format version of their own
+        current = {"tokens": current["tokens"]}
+        report.notes.append(
+            "Tesseract is not found here, so this process reads with other readers than the ones that read the "
+            "scans: no reading or candidate was judged stale (prune where Tesseract is on the PATH)"
+        )
     try:  # any other folder: only a crash's leftovers are removed from it
         others = sorted(e.name for e in os.scandir(config.cache_dir) if e.is_dir() and e.name not in parts)
     except OSError:

@@ -135,3 +135,25 @@ def test_cache_commands_show_then_prune(tmp_path: Path, monkeypatch: pytest.Monk
     assert pruned.exit_code == 0, pruned.output
     assert "removed 2 files, 2.0 MiB" in pruned.output
     assert [p.exists() for p in pages] == [False, False, True]
+
+
+def test_readings_are_not_judged_where_tesseract_is_missing_nor_on_the_windows_way_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that finds no Tesseract has another reader version than the one that read the scans: it would
+    take every reading for stale."""
+    import extractors.reader_version
+
+    config = AppConfig.for_directory(tmp_path / "home")
+    cache, now = config.cache_dir, time.time()
+    reading = _file(cache / "read" / "ab-12345678.json", text=_read_json("another reader"))
+    candidates = _file(cache / "learning" / "candidates" / "de-invoice-0123456789ab.json", text="{}")
+    tokens = _file(cache / "tokens" / "cd.json", text=json.dumps({"version": TOKEN_CACHE_VERSION - 1}))
+    leftover = _file(cache / "tokens" / ".fg.json.k2j3_x9a", mtime=now - 2 * TEMP_AGE_S)
+    window = prune_cache(config, versions=False, dry_run=True, now=now)
+    assert window.removed_files == 1 and not window.notes  # the leftover only
+    monkeypatch.setattr(extractors.reader_version, "tesseract_found", lambda: False)
+    report = prune_cache(config, now=now)
+    assert reading.exists() and candidates.exists()
+    assert not tokens.exists() and not leftover.exists()  # the window's words have a format of their own
+    assert report.notes and report.notes[0].startswith("Tesseract is not found here")
