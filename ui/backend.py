@@ -54,12 +54,9 @@ class ReviewBackend(Protocol):
 
     def edit_line_items(
         self, document_id: int, user: UserSession, op: str, row: int, other: int | None
-    ) -> DocumentView:
-        """Add (at ``row``), delete, split (a new row after ``row``) or merge (``other`` into ``row``) rows."""
-        ...
-
-    def line_item_rows(self, document_id: int) -> LineItemRows:
-        """The document's line-item rows as stored now (what :meth:`restore_line_items` puts back)."""
+    ) -> tuple[DocumentView, LineItemRows, LineItemRows]:
+        """Add (at ``row``), delete, split (a new row after ``row``) or merge (``other`` into ``row``) rows: the
+        document as it is now, and the rows as stored right before and right after the edit."""
         ...
 
     def restore_line_items(

@@ -47,6 +47,9 @@ class ReviewController(QObject):
         self.runner = runner
         self.user = user
         self.undo_stack = QUndoStack(self)
+        self._rows_history = 0
+        """Counts the row edits the core refused to take back: a line-item step queued before one (its row numbers
+        from before that edit) is skipped."""
         self.doc: DocumentView | None = None
         self._field_since: dict[str, float] = {}
         self._opening: int | None = None
@@ -238,16 +241,21 @@ class ReviewController(QObject):
     def _make_row_edit(self, command: RowEditCommand) -> None:
         user, backend = self.user, self.backend
 
-        def make() -> DocumentView:
+        rows_history = self._rows_history
+
+        def make() -> DocumentView | None:
             command.before = command.after = None
-            before = backend.line_item_rows(command.document_id)
-            view = backend.edit_line_items(command.document_id, user, command.op, command.row, command.other)
-            command.before, command.after = before, backend.line_item_rows(command.document_id)
+            if self._rows_history != rows_history:
+                return None  # queued before a take-back the core refused: the rows are not as it was made on
+            view, command.before, command.after = backend.edit_line_items(
+                command.document_id, user, command.op, command.row, command.other
+            )
             return view
 
         def done(result: object) -> None:
-            self._updated(result)
-            self.rowsEdited.emit(command.op, command.shown)
+            if result is not None:
+                self._updated(result)
+                self.rowsEdited.emit(command.op, command.shown)
 
         def refused(exc: Exception) -> None:
             self._failed(exc)
@@ -258,10 +266,18 @@ class ReviewController(QObject):
     def _take_row_edit_back(self, command: RowEditCommand) -> None:
         user, backend = self.user, self.backend
 
+        rows_history = self._rows_history
+
         def take_back() -> DocumentView | None:
-            if command.before is None or command.after is None:
-                return None  # the edit was never made
-            return backend.restore_line_items(command.document_id, user, command.before, command.after)
+            if command.before is None or command.after is None or self._rows_history != rows_history:
+                return None  # the edit was never made, or a take-back before this one was refused
+            try:
+                return backend.restore_line_items(command.document_id, user, command.before, command.after)
+            except Exception:
+                # set here, in the worker, so that the steps queued behind this one (which name rows as they were
+                # before the edit) are skipped, not applied to rows numbered as the edit left them
+                self._rows_history += 1
+                raise
 
         def done(result: object) -> None:
             if result is not None:
@@ -292,16 +308,26 @@ class ReviewController(QObject):
                 self.doc = doc.with_field_value(correction.field_name, shown)
                 self.documentUpdated.emit(self.doc)
         user = self.user
+        rows_history = self._rows_history
+        in_rows = correction.line_item_index is not None
+
+        def save() -> DocumentView | None:
+            if in_rows and self._rows_history != rows_history:
+                return None  # its row number is from before a row edit the core would not take back
+            return self.backend.apply(correction, user)
 
         def saved(result: object) -> None:
             self._answered(correction)
+            if result is None:
+                self.message.emit("A cell edit was not saved: the rows changed under it; check the line items")
+                return
             self._updated(result)
 
         def refused(exc: Exception) -> None:
             self._answered(correction)
             self._apply_failed(exc, correction.field_name, correction)
 
-        self.runner.submit(lambda: self.backend.apply(correction, user), saved, refused, serial=True)
+        self.runner.submit(save, saved, refused, serial=True)
 
     def _answered(self, correction: Correction) -> None:
         self._saving = [(c, v) for c, v in self._saving if c is not correction]

@@ -259,13 +259,10 @@ class ServicesBackend:
 
     def edit_line_items(
         self, document_id: int, user: UserSession, op: str, row: int, other: int | None
-    ) -> DocumentView:
-        core = self.ws.review.edit_line_items(document_id, user.name, op, row, other)
+    ) -> tuple[DocumentView, LineItemRows, LineItemRows]:
+        core, before, after = self.ws.review.edit_line_items_kept(document_id, user.name, op, row, other)
         pages, error = self._read_pages(document_id, Path(core.file_path))
-        return document_view(core, pages, error)
-
-    def line_item_rows(self, document_id: int) -> LineItemRows:
-        return self.ws.review.line_item_rows(document_id)
+        return document_view(core, pages, error), before, after
 
     def restore_line_items(
         self, document_id: int, user: UserSession, before: LineItemRows, after: LineItemRows

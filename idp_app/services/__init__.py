@@ -34,9 +34,8 @@ Usage (the window does the same through its background-work helper)::
     ws.review.approve(doc.id, supervisor, override_reason="IBAN change confirmed by phone")
     ws.review.reject(doc.id, user, reason="not an invoice")
     ws.queue.release(doc.id, user); ws.queue.renew(doc.id, user)
-    before = ws.review.line_item_rows(doc.id)           # LineItemRows: cells and their corrections as stored
     ws.review.edit_line_items(doc.id, user, "merge", row=1, other=2)   # add | delete | split | merge -> DocumentView
-    after = ws.review.line_item_rows(doc.id)
+    view, before, after = ws.review.edit_line_items_kept(doc.id, user, "delete", row=0)  # + the rows around it
     ws.review.restore_line_items(doc.id, user, before, after)   # undo, while the rows still show what `after` shows
     ws.ingest.reextract(doc.id, supervisor)            # replaces fields and routing
     ws.policies.set_threshold("total_amount", 0.97, supervisor)   # saved to <home>/routing.toml, logged

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from idp_app.db.models import CorrectionRow, FieldRow
 from idp_app.errors import InvalidValueError, StaleValueError
 from idp_app.services import audit
-from idp_app.services.values import LINE_ITEM_TYPES
+from idp_app.services.values import LINE_ITEM_TYPES, normalise
 
 OPS = ("add", "delete", "split", "merge")
 _CELL = ("name", "row", "value", "page", "bbox_pt", "predicted_value", "predicted_text", "predicted_page",
@@ -35,8 +35,21 @@ class LineItemRows:
     corrections: tuple[dict[str, Any], ...]
 
     def values(self) -> set[tuple[Any, ...]]:
-        """What the clerk sees: each cell's row, column, value and box."""
-        return {(c["row"], c["name"], c["value"], repr(c["bbox_pt"])) for c in self.cells}
+        """What the clerk sees: each cell's row, column, value (in its stored form) and box; an empty cell shows
+        nothing (one that a correction made and its undo emptied again is as none)."""
+        return {
+            (c["row"], c["name"], _shown(c["name"], c["value"]), repr(c["bbox_pt"]))
+            for c in self.cells
+            if c["value"] is not None or c["bbox_pt"] is not None
+        }
+
+
+def _shown(column: str, value: str | None) -> str | None:
+    """A cell's value as a correction stores it: an undo stores the value it takes back in that form."""
+    try:
+        return normalise(LINE_ITEM_TYPES.get(column, "text"), value)
+    except InvalidValueError:
+        return value
 
 
 def rows_of(s: Session, doc_id: int) -> LineItemRows:

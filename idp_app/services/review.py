@@ -298,15 +298,24 @@ class ReviewService:
     ) -> DocumentView:
         """Add (at ``row``), delete, split (a new empty row after ``row``) or merge (``other`` into ``row``)
         line-item rows of a claimed document; returns the document as it is now."""
+        return self.edit_line_items_kept(doc_id, user, op, row, other)[0]
+
+    def edit_line_items_kept(
+        self, doc_id: int, user: User | str, op: str, row: int, other: int | None = None
+    ) -> tuple[DocumentView, line_items.LineItemRows, line_items.LineItemRows]:
+        """:meth:`edit_line_items`, with the rows as stored right before and right after the edit (in its
+        transaction): what :meth:`restore_line_items` takes it back with."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REVIEW)
             doc = holding(s, doc_id, actor.name)
+            before = line_items.rows_of(s, doc.id)
             line_items.edit(s, doc.id, actor.name, op, row, other)
+            after = line_items.rows_of(s, doc.id)
             s.expire_all()
-            return build_view(s, load_document(s, doc_id), self._store, self._policy)
+            return build_view(s, load_document(s, doc_id), self._store, self._policy), before, after
 
     def line_item_rows(self, doc_id: int) -> line_items.LineItemRows:
-        """The document's line-item rows as stored now: what :meth:`restore_line_items` puts back."""
+        """The document's line-item rows as stored now."""
         with self._db.read() as s:
             return line_items.rows_of(s, doc_id)
 
@@ -314,7 +323,8 @@ class ReviewService:
         self, doc_id: int, user: User | str, before: line_items.LineItemRows, after: line_items.LineItemRows
     ) -> DocumentView:
         """Take a row edit back: the rows as ``before`` held them, while they still show what ``after`` (taken
-        right after the edit) showed (``StaleValueError`` otherwise); returns the document as it is now."""
+        right after the edit, see :meth:`edit_line_items_kept`) showed (``StaleValueError`` otherwise); returns the
+        document as it is now."""
         with self._db.write() as s:
             actor = acting_user(s, user, Permission.REVIEW)
             doc = holding(s, doc_id, actor.name)

@@ -123,3 +123,19 @@ def test_a_row_edit_is_not_taken_back_over_a_later_change(ws: Workspace, doc_id:
         ws.review.restore_line_items(doc_id, "clerk", replace(before, document_id=doc_id + 1), after)
     assert amounts(ws, doc_id) == ["35.00", "10.00"]
     assert "line_items_restored" not in _actions(ws, doc_id)
+
+
+def test_a_row_edit_is_taken_back_after_a_cell_typed_and_undone_in_a_column_the_row_lacked(
+    ws: Workspace, doc_id: int
+) -> None:
+    """The table shows every column any row has: typing a quantity into a row without one makes the cell, and its
+    undo leaves it empty, which shows as nothing."""
+    from idp_app.domain import Correction
+
+    view, before, after = ws.review.edit_line_items_kept(doc_id, "clerk", "delete", 2)
+    assert [li.index for li in view.line_items] == [0, 1] and before.values() != after.values()
+    typed = Correction(doc_id, "quantity", None, "2", None, None, 0, user="clerk", line_item_index=0)
+    ws.review.apply(typed)
+    ws.review.apply(typed.inverted())
+    restored = ws.review.restore_line_items(doc_id, "clerk", before, after)
+    assert [li.cells["amount"].value for li in restored.line_items] == ["60.00", "30.00", "10.00"]

@@ -79,6 +79,8 @@ class FakeBackend:
     def apply(self, correction: Correction, user: UserSession) -> DocumentView:
         self.applied.append(correction)
         doc = self.docs[correction.document_id]
+        if correction.line_item_index is not None:
+            return doc  # a cell's edit is recorded only
         f = doc.field(correction.field_name)
         assert f is not None
         value = FieldValue(
@@ -98,8 +100,9 @@ class FakeBackend:
 
     def edit_line_items(
         self, document_id: int, user: UserSession, op: str, row: int, other: int | None
-    ) -> DocumentView:
+    ) -> tuple[DocumentView, LineItemRows, LineItemRows]:
         self.row_edits.append((op, row, other))
+        before = self.line_item_rows(document_id)
         doc = self.docs[document_id]
         items = list(doc.line_items)
         if op == "add":
@@ -108,7 +111,7 @@ class FakeBackend:
             del items[row]
         doc = replace(doc, line_items=tuple(items), line_item_rows=tuple(range(len(items))))
         self.docs[document_id] = doc
-        return doc
+        return doc, before, self.line_item_rows(document_id)
 
     def line_item_rows(self, document_id: int) -> LineItemRows:
         items = self.docs[document_id].line_items

@@ -111,6 +111,26 @@ def test_a_row_edit_the_core_will_not_take_back_clears_the_history(qtbot: QtBot,
     assert review.undo_stack.count() == 0  # the steps before would name rows that moved
 
 
+def test_a_cell_step_queued_behind_a_refused_take_back_is_skipped(qtbot: QtBot, runner: TaskRunner) -> None:
+    """Ctrl+Z twice at once: the cell's undo names its row as numbered before the row edit, which the core would
+    not take back; applied to the rows as the edit left them it would change another row."""
+    review, backend = _opened(qtbot, runner)
+    review.set_cell(0, "amount", "5.00")
+    with qtbot.waitSignal(review.rowsEdited):
+        review.edit_rows("add", 0)
+    assert review.doc is not None
+    backend.docs[1] = replace(review.doc, line_items=review.doc.line_items[1:])  # another change meanwhile
+    applied = len(backend.applied)
+    messages: list[str] = []
+    review.message.connect(messages.append)
+    review.undo_stack.undo()
+    review.undo_stack.undo()  # queued before the take-back is refused
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert len(backend.applied) == applied  # the cell's undo was not sent
+    assert any(m.startswith("The row edit was not undone") for m in messages)
+    assert review.undo_stack.count() == 0
+
+
 def test_a_row_edit_the_core_refuses_leaves_no_undo_step(qtbot: QtBot, runner: TaskRunner) -> None:
     review, backend = _opened(qtbot, runner)
     review.set_value("invoice_date", "2024-03-16")
