@@ -50,6 +50,8 @@ class RowEditCommand(QUndoCommand):
         self.document_id, self.op, self.shown, self.row, self.other = document_id, op, shown, row, other
         self.before: LineItemRows | None = None
         self.after: LineItemRows | None = None
+        self.rows_history = 0
+        """The count of refused take-backs when the step was made (see ``ReviewController._rows_history``)."""
         self._make, self._take_back = make, take_back
 
     def redo(self) -> None:

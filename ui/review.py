@@ -221,7 +221,12 @@ class ReviewController(QObject):
             user=self.user.name,
             line_item_index=doc.row_number(shown),
         )
-        self.undo_stack.push(CorrectionCommand(correction, self._apply, f"Set row {shown + 1} {column} to {value}"))
+        history = self._rows_history  # its row number holds as long as no take-back of a row edit is refused
+
+        def apply(c: Correction) -> None:
+            self._apply(c, history)
+
+        self.undo_stack.push(CorrectionCommand(correction, apply, f"Set row {shown + 1} {column} to {value}"))
 
     def edit_rows(self, op: str, shown: int, other: int | None = None) -> None:
         """Add, delete, split or merge line-item rows, as an undoable step: undo puts the rows back as they were
@@ -236,16 +241,15 @@ class ReviewController(QObject):
         command = RowEditCommand(
             doc.document_id, op, shown, row, other_row, self._make_row_edit, self._take_row_edit_back, label
         )
+        command.rows_history = self._rows_history
         self.undo_stack.push(command)
 
     def _make_row_edit(self, command: RowEditCommand) -> None:
         user, backend = self.user, self.backend
 
-        rows_history = self._rows_history
-
         def make() -> DocumentView | None:
             command.before = command.after = None
-            if self._rows_history != rows_history:
+            if self._rows_history != command.rows_history:
                 return None  # queued before a take-back the core refused: the rows are not as it was made on
             view, command.before, command.after = backend.edit_line_items(
                 command.document_id, user, command.op, command.row, command.other
@@ -266,10 +270,8 @@ class ReviewController(QObject):
     def _take_row_edit_back(self, command: RowEditCommand) -> None:
         user, backend = self.user, self.backend
 
-        rows_history = self._rows_history
-
         def take_back() -> DocumentView | None:
-            if command.before is None or command.after is None or self._rows_history != rows_history:
+            if command.before is None or command.after is None or self._rows_history != command.rows_history:
                 return None  # the edit was never made, or a take-back before this one was refused
             try:
                 return backend.restore_line_items(command.document_id, user, command.before, command.after)
@@ -290,7 +292,9 @@ class ReviewController(QObject):
 
         self.runner.submit(take_back, done, refused, serial=True)
 
-    def _apply(self, correction: Correction) -> None:
+    def _apply(self, correction: Correction, rows_history: int | None = None) -> None:
+        """Hand one correction to the core. ``rows_history``: a cell's, the count of refused take-backs when its
+        step was made; where one was refused since, its row number may name another row, and it is skipped."""
         doc = self.doc
         if doc is None or doc.document_id != correction.document_id:
             return
@@ -308,11 +312,9 @@ class ReviewController(QObject):
                 self.doc = doc.with_field_value(correction.field_name, shown)
                 self.documentUpdated.emit(self.doc)
         user = self.user
-        rows_history = self._rows_history
-        in_rows = correction.line_item_index is not None
 
         def save() -> DocumentView | None:
-            if in_rows and self._rows_history != rows_history:
+            if rows_history is not None and self._rows_history != rows_history:
                 return None  # its row number is from before a row edit the core would not take back
             return self.backend.apply(correction, user)
 
