@@ -83,6 +83,12 @@ def export_cmd(
         if report.directory is None:
             waiting = report.failed or report.skipped
             out.print("nothing exported" if waiting else "nothing exported: no approved document is waiting")
+        elif not report.exported and report.withdrawn:
+            out.print(
+                f"no approved document is waiting: wrote {escape(str(report.directory))}: manifest.json, withdrawing "
+                f"{_count(len(report.withdrawn))}",
+                highlight=False,
+            )
         elif not report.exported:
             pass  # the batch an interrupted export left, completed above
         else:

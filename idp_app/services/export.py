@@ -477,6 +477,8 @@ class ExportService:
         records = self._records(ids, report)
         files, chosen = self._write_formats(records, formats, settings, report)
         if not chosen:
+            if doc_ids is None and (withdrawn := self._withdrawn()):
+                return self._withdraw_only(actor, root, batch, formats, report, withdrawn)
             return report
         if any("/" in name for name in files):  # e-invoices written
             report.assumed["buyer_country"] = _buyer_country_assumed(settings)
@@ -534,14 +536,59 @@ class ExportService:
                 shutil.rmtree(partial, ignore_errors=True)
             raise  # after it: the next export completes the folder
         if report.withdrawn:  # said in this batch: the next one does not say it again
-            with self._db.write() as s:
-                for w in report.withdrawn:
-                    audit.append(s, actor.name, WITHDRAWN, int(w["id"]), batch=batch, from_export=w.get("export_id"))
+            self._said_withdrawn(actor, batch, export_id, report.withdrawn)
         self._publish(partial, root / batch)
         report.directory = root / batch
         report.exported = ids
         report.files = [*sorted(files), "manifest.json"]
         return report
+
+    def _said_withdrawn(self, actor: User, batch: str, export_id: str, withdrawn: list[dict[str, Any]]) -> None:
+        with self._db.write() as s:
+            for w in withdrawn:
+                audit.append(
+                    s, actor.name, WITHDRAWN, int(w["id"]), batch=batch, export_id=export_id,
+                    from_export=w.get("export_id"),
+                )  # fmt: skip
+
+    def _withdraw_only(
+        self,
+        actor: User,
+        root: Path,
+        batch: str,
+        formats: tuple[str, ...],
+        report: ExportReport,
+        withdrawn: list[dict[str, Any]],
+    ) -> ExportReport:
+        """No approved document to export, but documents rejected after an export: a batch of its manifest alone,
+        which tells the accounting system which bookings to reverse (waiting for the next invoice would leave a
+        duplicate booked)."""
+        report.withdrawn = withdrawn
+        export_id = uuid.uuid4().hex
+        partial = root / f".{batch}.partial"
+        try:
+            _atomic_write(
+                partial / "manifest.json", self._manifest(batch, export_id, actor.name, formats, [], {}, report)
+            )
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise InputError(f"cannot write exports to {root}: {exc.strerror or exc}") from None
+        try:
+            self._said_withdrawn(actor, batch, export_id, withdrawn)
+        except BaseException:
+            if not self._withdrawal_said(export_id):
+                shutil.rmtree(partial, ignore_errors=True)
+            raise  # after it: the next export completes the folder
+        self._publish(partial, root / batch)
+        report.directory = root / batch
+        report.files = ["manifest.json"]
+        return report
+
+    def _withdrawal_said(self, export_id: str) -> bool:
+        """Whether the export ``export_id`` recorded its withdrawals (the audit log says)."""
+        with self._db.read() as s:
+            payloads = s.execute(select(AuditEntry.payload).where(AuditEntry.action == WITHDRAWN)).scalars()
+            return any(json.loads(p).get("export_id") == export_id for p in payloads)
 
     def _withdrawn(self) -> list[dict[str, Any]]:
         """Documents rejected after their last export that no export has said so of yet: each with the batch
@@ -777,7 +824,12 @@ class ExportService:
             except (OSError, ValueError, KeyError, TypeError):
                 shutil.rmtree(partial, ignore_errors=True)  # interrupted before its manifest: nothing was marked
                 continue
-            if ids and self._marked(ids, export_id) and not (root / batch).exists():
+            said = (
+                self._marked(ids, export_id)
+                if ids
+                else bool(manifest.get("withdrawn")) and self._withdrawal_said(export_id)
+            )  # a batch of withdrawals alone: complete once they were recorded
+            if said and not (root / batch).exists():
                 self._publish(partial, root / batch)
                 done.append(batch)
             else:

@@ -224,6 +224,40 @@ def test_an_exported_document_reopened_and_rejected_is_withdrawn_by_the_next_exp
     assert json.dumps(again["withdrawn"]) == json.dumps([expected])
 
 
+def test_a_withdrawal_with_no_approved_document_waiting_is_a_batch_of_its_own(
+    ws: Workspace, inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for the next invoice to carry it would leave the duplicate booked meanwhile, and the export would
+    say there is nothing to do."""
+    ids = approved(ws, inbox, {"a": _invoice("A-1"), "b": _invoice("B-1")})
+    first = ws.export.export("sup", out_dir=tmp_path, batch="b1")
+    ws.review.reopen(ids["b"], "sup", "the same invoice was booked twice")
+    ws.queue.claim(ids["b"], "sup")
+    ws.review.reject(ids["b"], "sup", "duplicate of A-1")
+
+    def interrupted(partial: Path, final: Path) -> None:
+        raise KeyboardInterrupt  # after the withdrawal was recorded, before the folder got its name
+
+    monkeypatch.setattr(ws.export, "_publish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ws.export.export("sup", out_dir=tmp_path, batch="w1")
+    monkeypatch.undo()
+    assert not (tmp_path / "w1").exists() and ws.export.export("sup", out_dir=tmp_path).recovered == ["w1"]
+    manifest = json.loads((tmp_path / "w1" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["documents"] == [] and sorted(p.name for p in (tmp_path / "w1").iterdir()) == ["manifest.json"]
+    assert manifest["withdrawn"] == [
+        {
+            "id": ids["b"],
+            "file": "b.json",
+            "batch": "b1",
+            "export_id": first_export_id(first),
+            "reason": "duplicate of A-1",
+        }
+    ]
+    nothing = ws.export.export("sup", out_dir=tmp_path, batch="w2")  # said once
+    assert nothing.directory is None and nothing.withdrawn == [] and not (tmp_path / "w2").exists()
+
+
 def first_export_id(report: Any) -> str:
     return str(json.loads((report.directory / "manifest.json").read_text(encoding="utf-8"))["export_id"])
 
