@@ -382,7 +382,7 @@ def reject(
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
     user: UserOpt = None,
 ) -> None:
-    """Reject a document you have claimed."""
+    """Reject a document you have claimed, or (supervisors) dismiss a failed one: a file that cannot be read."""
     with _workspace() as ws:
         ws.review.reject(doc_id, _acting(ws, user), reason)
     out.print(f"rejected {doc_id}")

@@ -1,7 +1,8 @@
 """The document lifecycle: which status may follow which. Every change goes through :func:`transition`.
 
 imported -> extracting -> extracted -> auto_approved | needs_review -> in_review -> approved | rejected
-approved | auto_approved -> exported;  imported | extracting -> failed;  re-extraction on demand;
+approved | auto_approved -> exported;  imported | extracting -> failed -> rejected (dismissed by a supervisor);
+re-extraction on demand;
 approved | auto_approved -> needs_review: reopened by a supervisor (a value export needs was never filled in)
 """
 
@@ -27,7 +28,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.APPROVED: frozenset({S.EXPORTED, S.NEEDS_REVIEW}),
     S.REJECTED: frozenset({S.EXTRACTING, S.NEEDS_REVIEW}),
     S.EXPORTED: frozenset({S.NEEDS_REVIEW}),
-    S.FAILED: frozenset({S.EXTRACTING}),
+    S.FAILED: frozenset({S.EXTRACTING, S.REJECTED}),
 }
 """Allowed next statuses. ``extracting -> extracting`` is a restart after a crash; ``in_review -> in_review``
 a claim taken over after its lease expired."""

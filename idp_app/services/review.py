@@ -454,11 +454,17 @@ class ReviewService:
                 log.exception("after reopening document %s, %r failed", doc_id, listener)
 
     def reject(self, doc_id: int, user: User | str, reason: str) -> None:
+        """Reject a claimed document; or dismiss a failed one (a file that cannot be read: corrupt, encrypted, not
+        a document), which needs no claim but the right to re-extract (supervisors), and leaves the failed list."""
         if not reason or not reason.strip():
             raise InvalidValueError("a rejection needs a reason (--reason)")
         with self._db.write() as s:
-            actor = acting_user(s, user, Permission.REVIEW)
-            doc = holding(s, doc_id, actor.name)
+            failed = s.get(Document, doc_id, with_for_update=True)
+            if failed is not None and failed.status == DocumentStatus.FAILED.value:
+                actor, doc = acting_user(s, user, Permission.REEXTRACT), failed
+            else:
+                actor = acting_user(s, user, Permission.REVIEW)
+                doc = holding(s, doc_id, actor.name)
             doc.reject_reason = reason.strip()
             doc.decided_at = utcnow()
             doc.decided_by = actor.name

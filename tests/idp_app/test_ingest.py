@@ -79,6 +79,21 @@ def test_bad_files_fail_alone_and_the_batch_goes_on(ws: Workspace, inbox: Path) 
     assert "unknown_type" in {r.code for r in ws.documents.get(empty.id).reasons}
 
 
+def test_a_supervisor_dismisses_a_failed_document_by_rejecting_it(ws: Workspace, inbox: Path) -> None:
+    """A file that cannot be read would otherwise stay in the failed list and the reports for good."""
+    write_doc(inbox, "2-corrupt.json", {"crash": "corrupt"})
+    ws.ingest.ingest([inbox], workers=0)
+    [failed] = ws.queue.list(_status(DocumentStatus.FAILED))
+    with pytest.raises(PermissionDeniedError):
+        ws.review.reject(failed.id, "clerk", "a damaged copy; the vendor sends it again")
+    ws.review.reject(failed.id, "sup", "a damaged copy; the vendor sends it again")
+    view = ws.documents.get(failed.id)
+    assert (view.status, view.reject_reason) == (DocumentStatus.REJECTED, "a damaged copy; the vendor sends it again")
+    assert ws.queue.list(_status(DocumentStatus.FAILED)) == []
+    with pytest.raises(IllegalTransitionError):  # dismissed once: a rejected document is no longer failed
+        ws.review.reject(failed.id, "sup", "again")
+
+
 def test_a_file_name_that_is_not_utf8_and_an_unreadable_file_fail_alone(
     ws: Workspace, inbox: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
