@@ -297,14 +297,17 @@ def normalise(value_type: str, text: str | None) -> str | None:
         if _AMBIGUOUS_AMOUNT.fullmatch(s):
             digits = re.sub(r"\D", "", s)
             small = Decimal(digits[:-3] + "." + digits[-3:])
-            exact = small.quantize(Decimal("0.01")) if small == small.quantize(Decimal("0.01")) else f"{small}0"
+            cents = small == small.quantize(Decimal("0.01"))
+            exact = f"{small.quantize(Decimal('0.01'))}" if cents else f"{small}0 (three decimals, as a unit price has)"
             raise InvalidValueError(
                 f"{text!r} is ambiguous ({int(digits)} or {small.normalize():f}): write {int(digits)}.00 or {exact}"
             )
         value = parse_amount(s)
         if abs(value) >= MAX_AMOUNT:
             raise InvalidValueError(f"{text!r} is not a plausible amount: a thousand million million or more")
-        decimals = -int(value.as_tuple().exponent)  # finite: parse_amount refuses NaN and infinity
+        if -int(value.as_tuple().exponent) > 2:  # finite: parse_amount refuses NaN and infinity
+            value = value.normalize()  # zeros past the cents say nothing ("12.3400" is 12.34)
+        decimals = -int(value.as_tuple().exponent)
         # cents at least; more decimals (a unit price of 0.125) are kept, never rounded away
         return f"{value.quantize(Decimal('0.01')) if decimals < 2 else value:f}"
     if value_type == "percent":

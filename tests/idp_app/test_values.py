@@ -23,7 +23,7 @@ from idp_app.services.values import normalise
         ("amount", "1 234,00", "1234.00"),
         ("amount", "1.234.567", "1234567.00"),
         ("amount", "1,234,567", "1234567.00"),
-        ("amount", "1.7890", "1.7890"),  # a unit price: no decimal is rounded away
+        ("amount", "1.7890", "1.789"),  # a unit price: no decimal is rounded away, the zero after them says nothing
         ("amount", "0,125", "0.125"),  # a leading 0 is no thousands group
         ("amount", "-0,125 €", "-0.125"),
         ("amount", "1.789,00", "1789.00"),
@@ -54,6 +54,9 @@ from idp_app.services.values import normalise
         ("period", "1200 months", "1200 months"),
         ("period", "P30D", "30 days"),
         ("amount", "", None),
+        ("amount", "12.3400", "12.34"),  # zeros past the cents say nothing: stored as the cents
+        ("amount", "0.1250", "0.125"),  # a unit price keeps its third decimal
+        ("amount", "-3.1000", "-3.10"),
         ("date", "03.05.2023", "2023-05-03"),
         ("date", "25/03/2024", "2024-03-25"),
         ("date", "03/03/2024", "2024-03-03"),
@@ -90,7 +93,7 @@ def test_normalise(value_type: str, text: str, expected: str | None) -> None:
         ("amount", "ten euros", "amount"),
         ("amount", "45.000 €", "ambiguous (45000 or 45)"),  # thousands in German, decimals in English
         ("amount", "1,250", "ambiguous (1250 or 1.25): write 1250.00 or 1.25"),
-        ("amount", "1,789", "ambiguous (1789 or 1.789): write 1789.00 or 1.7890"),
+        ("amount", "1,789", "ambiguous (1789 or 1.789): write 1789.00 or 1.7890 (three decimals, as a unit price has)"),
         ("amount", "EUR -2.500", "ambiguous (2500 or 2.5)"),
         ("currency", "EURO", "currency"),
         ("percent", "232796", "not a tax rate: a rate is a percentage from 0 to 100"),
