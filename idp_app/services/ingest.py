@@ -69,7 +69,7 @@ from idp_app.services.evaluate import (
 from idp_app.services.faults import pause_point
 from idp_app.services.policy import PolicyStore
 from idp_app.services.queue import holding
-from idp_app.services.routing import KEPT_REASONS, TYPE_SET, RoutingPolicy, route
+from idp_app.services.routing import KEPT_REASONS, PROBABLY_PRINTED_BELOW, TYPE_SET, RoutingPolicy, route
 from idp_app.services.storage import FileStore, sha256_of, stored_suffix
 from idp_app.services.users import Permission, User, acting_user
 from idp_app.services.values import PARTY_SEPARATOR
@@ -696,6 +696,12 @@ class IngestService:
         )
         confidences = [fv.confidence for fv in fields.values() if fv.found]
         confidences += [0.0 for name, req in required.items() if req and not (name in fields and fields[name].found)]
+        if self._policy.probably_missed and (doc.doc_type or "invoice") == "invoice":
+            # a field reported missing though probably printed (a VAT id the reading missed): that answer's
+            # confidence is the chance that none is printed, as the routing reason says
+            confidences += [
+                fv.confidence for fv in fields.values() if not fv.found and fv.confidence < PROBABLY_PRINTED_BELOW
+            ]
         doc.min_confidence = round(min(confidences), 4) if confidences else 0.0
         doc.risk = decision.risk + sum(k[3] for k in kept or ())
         doc.priority = -doc.risk

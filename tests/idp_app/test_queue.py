@@ -45,6 +45,19 @@ def test_priority_risk_then_confidence_then_age(ws: Workspace, inbox: Path) -> N
     assert ids["a-plain.json"] < ids["d-plain-later.json"]
 
 
+def test_a_field_probably_printed_but_missed_counts_in_the_lowest_confidence(ws: Workspace, inbox: Path) -> None:
+    """A missing field's confidence is the chance that none is printed: a VAT id missed at 2 % is the document's
+    least sure answer, one likely absent (70 %) is not held against it."""
+    missed, absent = invoice("M"), invoice("N")
+    missed["fields"]["vendor_vat_id"] = [None, 0.02]
+    absent["fields"]["vendor_vat_id"] = [None, 0.7]
+    ingest(ws, inbox, {"missed.json": missed, "absent.json": absent})
+    items = {i.filename: i for i in ws.queue.list()}
+    assert items["missed.json"].min_confidence == 0.02
+    assert "probably_missed" in items["missed.json"].reason_codes
+    assert items["absent.json"].min_confidence == 0.97
+
+
 def test_filters_and_paging(ws: Workspace, inbox: Path) -> None:
     docs = {
         f"{i:02d}.json": invoice(f"N{i}", vendor="Blue Ltd" if i % 2 else "ACME GmbH", conf=0.9 + i / 1000)
